@@ -1,0 +1,82 @@
+"""Composition root: the only place that builds settings-driven objects and wires them together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.simulator.hub import CHANNEL as SIMULATOR
+from bot.channels.simulator.hub import SimulatorHub
+from bot.config import Secrets, Settings, resolve_secrets
+from bot.core.clock import Clock, SystemClock
+from bot.core.i18n import Catalogs, default_locales_dir
+from bot.db import migrate
+from bot.db.engine import make_engine
+from bot.db.store import Keyring, Repositories, Store
+from bot.domain.invites import InvitePolicy
+from bot.handlers.context import Policies
+from bot.handlers.engine import ConversationEngine
+from bot.services.enrolment import Enrolment, EnrolmentPolicies
+
+
+@dataclass
+class Application:
+    settings: Settings
+    secrets: Secrets
+    clock: Clock
+    engine: AsyncEngine
+    store: Store
+    catalogs: Catalogs
+    conversation: ConversationEngine
+    simulator: SimulatorHub
+    policies: Policies = field(default_factory=Policies)
+
+    async def migrate(self) -> None:
+        await migrate.upgrade(self.engine)
+
+    def enrolment(self, repos: Repositories) -> Enrolment:
+        return Enrolment(repos, self.store.keyring, self.clock, EnrolmentPolicies(invites=self.policies.invites))
+
+    async def simulator_labels(self) -> dict[str, str]:
+        """Simulator chats already linked, labelled by role and record number (no names)."""
+        async with self.store.transaction() as repos:
+            pairs = await repos.identities.for_channel(SIMULATOR)
+            labels: dict[str, str] = {}
+            for external_id, identity in pairs:
+                if identity.staff_id is not None:
+                    member = await repos.staff.get(identity.staff_id)
+                    role = member.role.value if member else "staff"
+                    labels[external_id] = f"{external_id} · {role} #{identity.staff_id}"
+                else:
+                    labels[external_id] = f"{external_id} · participant #{identity.participant_id}"
+            return labels
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+
+def build_application(
+    settings: Settings, *, clock: Clock | None = None, locales_dir: Path | None = None
+) -> Application:
+    clock = clock or SystemClock()
+    secrets = resolve_secrets(settings)
+    engine = make_engine(settings.database_url)
+    store = Store(engine, Keyring(secrets.encryption_key), clock)
+    catalogs = Catalogs(locales_dir or default_locales_dir())
+    policies = Policies(invites=InvitePolicy(ttl=timedelta(days=settings.invite_ttl_days)))
+    conversation = ConversationEngine(store, catalogs, clock, ZoneInfo(settings.timezone), policies)
+    return Application(
+        settings=settings,
+        secrets=secrets,
+        clock=clock,
+        engine=engine,
+        store=store,
+        catalogs=catalogs,
+        conversation=conversation,
+        simulator=SimulatorHub(conversation, clock),
+        policies=policies,
+    )

@@ -1,0 +1,293 @@
+"""`aftercare`: the operator's command line. With --json every command prints exactly one JSON object."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from bot.app import Application, build_application
+from bot.config import ConfigError, Settings, new_encryption_key
+from bot.db import migrate
+from bot.domain.entities import RiskLevel, Role
+from bot.logging import configure_logging
+from bot.services.enrolment import EnrolmentError
+
+T = TypeVar("T")
+
+cli = typer.Typer(help="Đồng Hành aftercare bot: serve it, migrate it, set up communes.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+unit_cli = typer.Typer(help="Provinces and communes.", no_args_is_help=True)
+point_cli = typer.Typer(help="Community counselling points.", no_args_is_help=True)
+staff_cli = typer.Typer(help="Cadres, counsellors, officers and admins.", no_args_is_help=True)
+participant_cli = typer.Typer(help="People under post-rehab management.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(unit_cli, name="unit")
+cli.add_typer(point_cli, name="point")
+cli.add_typer(staff_cli, name="staff")
+cli.add_typer(participant_cli, name="participant")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+class RoleChoice(StrEnum):
+    cadre = "cadre"
+    counsellor = "counsellor"
+    officer = "officer"
+    admin = "admin"
+
+
+class RiskChoice(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class LanguageChoice(StrEnum):
+    vi = "vi"
+    en = "en"
+
+
+def _emit(as_json: bool, payload: dict[str, Any], human: str) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False) if as_json else human)
+
+
+def _fail(as_json: bool, message: str) -> None:
+    if as_json:
+        typer.echo(json.dumps({"error": message}, ensure_ascii=False))
+    else:
+        typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _with_app(as_json: bool, work: Callable[[Application], Awaitable[T]]) -> T:
+    """Build the app, apply migrations, run one piece of work, close; operator errors become exit code 1."""
+
+    async def main() -> T:
+        app = build_application(Settings())
+        try:
+            await app.migrate()
+            return await work(app)
+        finally:
+            await app.aclose()
+
+    try:
+        return asyncio.run(main())
+    except (EnrolmentError, ConfigError) as exc:
+        _fail(as_json, str(exc))
+        raise AssertionError("unreachable") from exc
+
+
+@cli.command()
+def run() -> None:
+    """Apply migrations, then serve the web app (health, simulator) until stopped."""
+    from bot.runner import serve
+
+    try:
+        settings = Settings()
+        configure_logging(json_logs=settings.json_logs)
+        asyncio.run(serve(settings))
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+def chat() -> None:
+    """The console simulator: talk to the bot in this terminal, no token needed."""
+    from bot.channels.simulator.console import run_console
+
+    async def work(app: Application) -> None:
+        await run_console(app.simulator)
+
+    _with_app(False, work)
+
+
+@cli.command()
+def keygen() -> None:
+    """Print a new random AFTERCARE_ENCRYPTION_KEY (keep it safe: data cannot be read without it)."""
+    typer.echo(new_encryption_key())
+
+
+@db_cli.command("upgrade")
+def db_upgrade(as_json: JsonFlag = False) -> None:
+    """Apply all migrations."""
+
+    async def work(app: Application) -> str | None:
+        return await migrate.current(app.engine)
+
+    revision = _with_app(as_json, work)
+    _emit(as_json, {"revision": revision}, f"database at revision {revision}")
+
+
+@unit_cli.command("add")
+def unit_add(
+    code: Annotated[str, typer.Option(help="Unit code, e.g. the official commune code.")],
+    name: Annotated[str, typer.Option(help="Unit name, e.g. 'Phường Hà Đông'.")],
+    parent: Annotated[str | None, typer.Option(help="Province code, for a commune.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a province (no --parent) or a commune/ward (--parent PROVINCE_CODE)."""
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            unit = await app.enrolment(repos).add_unit(code, name, parent)
+            return {
+                "id": unit.id,
+                "code": unit.code,
+                "name": unit.name,
+                "level": unit.level.value,
+                "parent_id": unit.parent_id,
+            }
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, f"{out['level']} {out['code']} ({out['name']}) added")
+
+
+@unit_cli.command("list")
+def unit_list(as_json: JsonFlag = False) -> None:
+    """List provinces and communes."""
+
+    async def work(app: Application) -> list[dict[str, Any]]:
+        async with app.store.transaction() as repos:
+            return [
+                {"id": u.id, "code": u.code, "name": u.name, "level": u.level.value, "parent_id": u.parent_id}
+                for u in await repos.units.all()
+            ]
+
+    units = _with_app(as_json, work)
+    _emit(as_json, {"units": units}, "\n".join(f"{u['code']}\t{u['level']}\t{u['name']}" for u in units))
+
+
+@point_cli.command("add")
+def point_add(
+    unit: Annotated[str, typer.Option(help="Code of the commune (or province) the point serves.")],
+    name: Annotated[str, typer.Option(help="Name of the counselling point.")],
+    address: Annotated[str, typer.Option(help="Street address.")] = "",
+    phone: Annotated[str, typer.Option(help="Phone number people can call.")] = "",
+    hours: Annotated[str, typer.Option(help="Opening hours, e.g. 'T2-T6 7:30-17:00'.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a community counselling point (Điểm tư vấn, chăm sóc, hỗ trợ điều trị nghiện)."""
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            point = await app.enrolment(repos).add_point(unit, name, address, phone, hours)
+            return {"id": point.id, "unit_id": point.unit_id, "name": point.name}
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, f"counselling point {out['id']} ({out['name']}) added")
+
+
+def _invite_out(person_id: int, code: str, expires: Any, **extra: Any) -> dict[str, Any]:
+    return {"id": person_id, "invite_code": code, "invite_expires_at": expires.isoformat(), **extra}
+
+
+@staff_cli.command("add")
+def staff_add(
+    name: Annotated[str, typer.Option(help="Display name shown to the people they work with.")],
+    role: Annotated[RoleChoice, typer.Option(help="cadre, counsellor, officer or admin.")],
+    unit: Annotated[str, typer.Option(help="Commune code (province code for an admin).")],
+    point: Annotated[int | None, typer.Option(help="Counselling point id (counsellors only).")] = None,
+    language: Annotated[LanguageChoice, typer.Option(help="Language of their chat.")] = LanguageChoice.vi,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a staff member and print their one-time invite code."""
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            member, invite = await app.enrolment(repos).add_staff(name, Role(role.value), unit, point, language.value)
+            return _invite_out(member.id, invite.code, invite.expires_at, role=member.role.value)
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, _invite_human(out))
+
+
+@staff_cli.command("invite")
+def staff_invite(
+    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")], as_json: JsonFlag = False
+) -> None:
+    """Issue a new invite code for a staff member; their previous unused code stops working."""
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            invite = await app.enrolment(repos).issue_staff_invite(staff_id)
+            return _invite_out(staff_id, invite.code, invite.expires_at)
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, _invite_human(out))
+
+
+@participant_cli.command("add")
+def participant_add(
+    name: Annotated[str, typer.Option(help="Full name (stored encrypted).")],
+    unit: Annotated[str, typer.Option(help="Commune code.")],
+    start: Annotated[str, typer.Option(help="Start of the management term, YYYY-MM-DD.")],
+    term_months: Annotated[int, typer.Option(help="Term length in months: 12 or 24.")],
+    cadre: Annotated[int | None, typer.Option(help="Id of the assigned cadre (same commune).")] = None,
+    risk: Annotated[RiskChoice, typer.Option(help="Relapse risk level.")] = RiskChoice.medium,
+    language: Annotated[LanguageChoice, typer.Option(help="Language of their chat.")] = LanguageChoice.vi,
+    national_id: Annotated[str | None, typer.Option(help="National ID number (stored encrypted).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Put a person on the commune's list and print their one-time invite code."""
+    try:
+        start_date = date.fromisoformat(start)
+    except ValueError:
+        _fail(as_json, "--start must be a date as YYYY-MM-DD")
+        return
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            person, invite = await app.enrolment(repos).add_participant(
+                name=name,
+                unit_code=unit,
+                start=start_date,
+                term_months=term_months,
+                cadre_id=cadre,
+                risk=RiskLevel(risk.value),
+                language=language.value,
+                national_id=national_id,
+            )
+            return _invite_out(person.id, invite.code, invite.expires_at, expected_end=person.expected_end.isoformat())
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, _invite_human(out))
+
+
+@participant_cli.command("invite")
+def participant_invite(
+    participant_id: Annotated[int, typer.Option("--id", help="Participant id.")], as_json: JsonFlag = False
+) -> None:
+    """Issue a new invite code for a participant; their previous unused code stops working."""
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            invite = await app.enrolment(repos).issue_participant_invite(participant_id)
+            return _invite_out(participant_id, invite.code, invite.expires_at)
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, _invite_human(out))
+
+
+def _invite_human(out: dict[str, Any]) -> str:
+    return (
+        f"id {out['id']}: invite code {out['invite_code']} (single use, expires {out['invite_expires_at']}).\n"
+        "Give it to the person in private; they send it to the bot to link their chat."
+    )
+
+
+def main() -> None:
+    cli(prog_name="aftercare")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

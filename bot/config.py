@@ -1,0 +1,123 @@
+"""Settings from the environment (prefix AFTERCARE_) or a .env file; the operator contract in README.md."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"", "changeme", "change-me", "change_me", "secret", "password", "placeholder", "todo", "xxx", "test"}
+
+
+class ConfigError(RuntimeError):
+    """A setting that must be fixed before the bot can start; the message says which and how."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AFTERCARE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./aftercare.db"
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    zalo_token: SecretStr | None = None
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    public_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    scheduler_enabled: bool = True
+    timezone: str = "Asia/Ho_Chi_Minh"
+    encryption_key: SecretStr | None = None
+    data_dir: Path = Path("./data")
+    simulator_enabled: bool | None = None
+    invite_ttl_days: int = Field(default=14, ge=1, le=90)
+    log_format: Literal["console", "json"] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def simulator_on(self) -> bool:
+        """The simulator lets anyone talk as anyone: on by default locally, never implied in production."""
+        return self.simulator_enabled if self.simulator_enabled is not None else not self.is_production
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" if self.log_format else self.is_production
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    encryption_key: bytes
+    webhook_secret: str
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return lowered in PLACEHOLDERS or lowered.startswith(("your-", "<", "${"))
+
+
+def _decode_key(value: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(value.strip().encode())
+    except ValueError as exc:
+        raise ConfigError("AFTERCARE_ENCRYPTION_KEY must be base64 of 32 random bytes") from exc
+    if len(key) != 32:
+        raise ConfigError("AFTERCARE_ENCRYPTION_KEY must be base64 of 32 random bytes (see `aftercare keygen`)")
+    return key
+
+
+def _stored_secret(path: Path, make: str) -> str:
+    """Read a locally generated secret, creating it (mode 0600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(make + "\n")
+    return make
+
+
+def new_encryption_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def resolve_secrets(settings: Settings) -> Secrets:
+    """Production refuses missing or placeholder secrets; local runs generate them into the data directory."""
+    key_value = settings.encryption_key.get_secret_value() if settings.encryption_key else None
+    hook_value = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    if settings.is_production:
+        if key_value is None or _is_placeholder(key_value):
+            raise ConfigError(
+                "AFTERCARE_ENCRYPTION_KEY is missing or a placeholder. In production it must be set to a real key "
+                "(generate one with `aftercare keygen`) and kept safe: without it the stored data cannot be read."
+            )
+        if hook_value is not None and (_is_placeholder(hook_value) or len(hook_value) < 16):
+            raise ConfigError("AFTERCARE_WEBHOOK_SECRET is a placeholder or shorter than 16 characters.")
+    if key_value is None:
+        key_value = _stored_secret(settings.data_dir / "encryption.key", new_encryption_key())
+    if hook_value is None:
+        hook_value = _stored_secret(settings.data_dir / "webhook.secret", secrets.token_urlsafe(32))
+    return Secrets(_decode_key(key_value), hook_value)
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Repositories: SQL in, plain records out. One `Repositories` bundle shares a session (one transaction)."""

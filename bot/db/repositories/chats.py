@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.models import ChatLockoutRow, GroupNoticeRow, LinkFailureRow
+
+
+class ChatGuardRepository:
+    """Facts about unlinked chats, keyed by a keyed hash of the chat: wrong codes, lockouts, group notices."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def locked_until(self, chat_key: str) -> datetime | None:
+        row = await self._s.get(ChatLockoutRow, chat_key)
+        if row is None or row.until <= self._clock.now():
+            return None
+        return row.until
+
+    async def add_failure(self, chat_key: str) -> None:
+        self._s.add(LinkFailureRow(chat_key=chat_key, at=self._clock.now()))
+        await self._s.flush()
+
+    async def failures_since(self, chat_key: str, since: datetime) -> list[datetime]:
+        stmt = select(LinkFailureRow.at).where(LinkFailureRow.chat_key == chat_key, LinkFailureRow.at > since)
+        return list((await self._s.execute(stmt)).scalars())
+
+    async def lock(self, chat_key: str, until: datetime) -> None:
+        row = await self._s.get(ChatLockoutRow, chat_key)
+        if row is None:
+            self._s.add(ChatLockoutRow(chat_key=chat_key, until=until))
+        else:
+            row.until = until
+        await self._s.execute(delete(LinkFailureRow).where(LinkFailureRow.chat_key == chat_key))
+        await self._s.flush()
+
+    async def clear_failures(self, chat_key: str) -> None:
+        await self._s.execute(delete(LinkFailureRow).where(LinkFailureRow.chat_key == chat_key))
+
+    async def note_group(self, chat_key: str) -> bool:
+        """True the first time a group is seen (so it is told once), False afterwards."""
+        if await self._s.get(GroupNoticeRow, chat_key) is not None:
+            return False
+        self._s.add(GroupNoticeRow(chat_key=chat_key, at=self._clock.now()))
+        await self._s.flush()
+        return True
+
+    async def failure_count(self) -> int:
+        return int((await self._s.execute(select(func.count()).select_from(LinkFailureRow))).scalar_one())

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.models import ConversationStateRow
+
+
+@dataclass(slots=True)
+class ConversationState:
+    """Mutable per message; saved back at the end of the same transaction."""
+
+    flow: str = "menu"
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    offered: list[str] = field(default_factory=list)
+
+
+class ConversationRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def load(self, identity_id: int) -> ConversationState:
+        """Row-locked on PostgreSQL, so two workers never interleave one person's messages."""
+        stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id).with_for_update()
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            return ConversationState()
+        return ConversationState(row.flow, row.step, dict(row.data), list(row.offered))
+
+    async def save(self, identity_id: int, state: ConversationState) -> None:
+        stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id)
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
+            self._s.add(row)
+        row.flow, row.step = state.flow, state.step
+        row.data, row.offered = dict(state.data), list(state.offered)
+        row.updated_at = self._clock.now()
+        await self._s.flush()

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.models import ChannelIdentityRow, ConversationStateRow
+from bot.domain.entities import Identity
+
+
+def _identity(row: ChannelIdentityRow) -> Identity:
+    assert row.id is not None
+    return Identity(row.id, row.channel, row.participant_id, row.staff_id, row.linked_at)
+
+
+class IdentityRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def find(self, channel: str, external_id: str) -> Identity | None:
+        stmt = select(ChannelIdentityRow).where(
+            ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
+        )
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        return _identity(row) if row else None
+
+    async def link(
+        self, channel: str, external_id: str, *, participant_id: int | None = None, staff_id: int | None = None
+    ) -> Identity:
+        if (participant_id is None) == (staff_id is None):
+            raise ValueError("an identity links exactly one participant or one staff member")
+        row = ChannelIdentityRow(
+            channel=channel,
+            external_id=external_id,
+            participant_id=participant_id,
+            staff_id=staff_id,
+            linked_at=self._clock.now(),
+        )
+        self._s.add(row)
+        await self._s.flush()
+        return _identity(row)
+
+    async def unlink(self, identity_id: int) -> None:
+        await self._s.execute(delete(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id))
+        await self._s.execute(delete(ChannelIdentityRow).where(ChannelIdentityRow.id == identity_id))
+
+    async def for_channel(self, channel: str) -> list[tuple[str, Identity]]:
+        """(external id, identity) pairs of one channel: the simulator lists its chats with this."""
+        stmt = select(ChannelIdentityRow).where(ChannelIdentityRow.channel == channel).order_by(ChannelIdentityRow.id)
+        return [(r.external_id, _identity(r)) for r in (await self._s.execute(stmt)).scalars()]

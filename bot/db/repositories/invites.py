@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.models import InviteCodeRow
+from bot.domain.entities import InviteTarget
+
+
+class InviteRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def issue(
+        self, code_hash: str, expires_at: datetime, *, participant_id: int | None = None, staff_id: int | None = None
+    ) -> None:
+        """Store a new code for a person; any code they still had stops working."""
+        now = self._clock.now()
+        owner = (
+            InviteCodeRow.participant_id == participant_id
+            if participant_id is not None
+            else InviteCodeRow.staff_id == staff_id
+        )
+        await self._s.execute(
+            update(InviteCodeRow)
+            .where(owner, InviteCodeRow.used_at.is_(None), InviteCodeRow.revoked_at.is_(None))  # type: ignore[union-attr]
+            .values(revoked_at=now)
+        )
+        self._s.add(
+            InviteCodeRow(
+                code_hash=code_hash,
+                participant_id=participant_id,
+                staff_id=staff_id,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+        await self._s.flush()
+
+    async def redeem(self, code_hash: str) -> InviteTarget | None:
+        """Mark a live code used and return whom it links; None for unknown, used, revoked or expired alike."""
+        now = self._clock.now()
+        stmt = (
+            select(InviteCodeRow)
+            .where(
+                InviteCodeRow.code_hash == code_hash,
+                InviteCodeRow.used_at.is_(None),  # type: ignore[union-attr]
+                InviteCodeRow.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
+            .with_for_update()
+        )
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        if row is None or row.expires_at <= now:
+            return None
+        row.used_at = now
+        await self._s.flush()
+        assert row.id is not None
+        return InviteTarget(row.id, row.participant_id, row.staff_id)

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.crypto import FieldCipher
+from bot.db.models import ParticipantRow, StaffRow
+from bot.domain.entities import Participant, ParticipantStatus, RiskLevel, Role, StaffMember, Wording
+from bot.domain.terms import expected_end
+
+
+def _staff(row: StaffRow) -> StaffMember:
+    assert row.id is not None
+    return StaffMember(row.id, row.name, Role(row.role), row.unit_id, row.point_id, row.language, row.active)
+
+
+class StaffRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def add(self, name: str, role: Role, unit_id: int, point_id: int | None, language: str) -> StaffMember:
+        row = StaffRow(
+            name=name,
+            role=role.value,
+            unit_id=unit_id,
+            point_id=point_id,
+            language=language,
+            created_at=self._clock.now(),
+        )
+        self._s.add(row)
+        await self._s.flush()
+        return _staff(row)
+
+    async def get(self, staff_id: int) -> StaffMember | None:
+        row = await self._s.get(StaffRow, staff_id)
+        return _staff(row) if row else None
+
+    async def set_language(self, staff_id: int, language: str) -> None:
+        row = await self._s.get(StaffRow, staff_id)
+        if row is not None:
+            row.language = language
+            await self._s.flush()
+
+
+class ParticipantRepository:
+    """Names and national ID numbers are encrypted here, on the way in, and decrypted on the way out."""
+
+    _NAME = "participant.name"
+    _NATIONAL_ID = "participant.national_id"
+
+    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher) -> None:
+        self._s = session
+        self._clock = clock
+        self._cipher = cipher
+
+    def _record(self, row: ParticipantRow) -> Participant:
+        assert row.id is not None
+        return Participant(
+            id=row.id,
+            unit_id=row.unit_id,
+            name=self._cipher.decrypt(row.name_enc, self._NAME),
+            national_id=self._cipher.decrypt_optional(row.national_id_enc, self._NATIONAL_ID),
+            term_start=row.term_start,
+            term_months=row.term_months,
+            expected_end=row.expected_end,
+            risk_level=RiskLevel(row.risk_level),
+            status=ParticipantStatus(row.status),
+            cadre_id=row.cadre_id,
+            language=row.language,
+            wording=Wording(row.wording),
+        )
+
+    async def add(
+        self,
+        *,
+        name: str,
+        unit_id: int,
+        term_start: date,
+        term_months: int,
+        risk_level: RiskLevel,
+        cadre_id: int | None,
+        language: str,
+        national_id: str | None = None,
+    ) -> Participant:
+        now = self._clock.now()
+        row = ParticipantRow(
+            unit_id=unit_id,
+            name_enc=self._cipher.encrypt(name, self._NAME),
+            national_id_enc=self._cipher.encrypt_optional(national_id, self._NATIONAL_ID),
+            term_start=term_start,
+            term_months=term_months,
+            expected_end=expected_end(term_start, term_months),
+            risk_level=risk_level.value,
+            status=ParticipantStatus.ENROLLED.value,
+            cadre_id=cadre_id,
+            language=language,
+            wording=Wording.NEUTRAL.value,
+            created_at=now,
+            updated_at=now,
+        )
+        self._s.add(row)
+        await self._s.flush()
+        return self._record(row)
+
+    async def get(self, participant_id: int) -> Participant | None:
+        row = await self._s.get(ParticipantRow, participant_id)
+        return self._record(row) if row else None
+
+    async def update(
+        self,
+        participant_id: int,
+        *,
+        status: ParticipantStatus | None = None,
+        language: str | None = None,
+        wording: Wording | None = None,
+    ) -> Participant:
+        row = await self._s.get(ParticipantRow, participant_id)
+        if row is None:
+            raise LookupError(participant_id)
+        if status is not None:
+            row.status = status.value
+        if language is not None:
+            row.language = language
+        if wording is not None:
+            row.wording = wording.value
+        row.updated_at = self._clock.now()
+        await self._s.flush()
+        return self._record(row)
+
+    async def in_unit(self, unit_id: int) -> list[Participant]:
+        stmt = select(ParticipantRow).where(ParticipantRow.unit_id == unit_id).order_by(ParticipantRow.id)
+        return [self._record(r) for r in (await self._s.execute(stmt)).scalars()]

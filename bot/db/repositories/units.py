@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.models import CounsellingPointRow, UnitRow
+from bot.domain.entities import CounsellingPoint, Unit, UnitLevel
+
+
+def _unit(row: UnitRow) -> Unit:
+    assert row.id is not None
+    return Unit(row.id, row.code, row.name, UnitLevel(row.level), row.parent_id)
+
+
+def _point(row: CounsellingPointRow) -> CounsellingPoint:
+    assert row.id is not None
+    return CounsellingPoint(row.id, row.unit_id, row.name, row.address, row.phone, row.hours)
+
+
+class UnitRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def add(self, code: str, name: str, level: UnitLevel, parent_id: int | None) -> Unit:
+        row = UnitRow(code=code, name=name, level=level.value, parent_id=parent_id, created_at=self._clock.now())
+        self._s.add(row)
+        await self._s.flush()
+        return _unit(row)
+
+    async def by_code(self, code: str) -> Unit | None:
+        row = (await self._s.execute(select(UnitRow).where(UnitRow.code == code))).scalar_one_or_none()
+        return _unit(row) if row else None
+
+    async def get(self, unit_id: int) -> Unit | None:
+        row = await self._s.get(UnitRow, unit_id)
+        return _unit(row) if row else None
+
+    async def all(self) -> list[Unit]:
+        rows = (await self._s.execute(select(UnitRow).order_by(UnitRow.code))).scalars()
+        return [_unit(r) for r in rows]
+
+
+class CounsellingPointRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def add(self, unit_id: int, name: str, address: str, phone: str, hours: str) -> CounsellingPoint:
+        row = CounsellingPointRow(
+            unit_id=unit_id, name=name, address=address, phone=phone, hours=hours, created_at=self._clock.now()
+        )
+        self._s.add(row)
+        await self._s.flush()
+        return _point(row)
+
+    async def get(self, point_id: int) -> CounsellingPoint | None:
+        row = await self._s.get(CounsellingPointRow, point_id)
+        return _point(row) if row else None

@@ -1,0 +1,84 @@
+"""The persistence entry point: one `Repositories` bundle per transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.core.clock import Clock
+from bot.db.crypto import FieldCipher, derive_key
+from bot.db.engine import make_session_factory
+from bot.db.repositories.audit import AuditRepository
+from bot.db.repositories.chats import ChatGuardRepository
+from bot.db.repositories.consents import ConsentRepository
+from bot.db.repositories.conversations import ConversationRepository
+from bot.db.repositories.identities import IdentityRepository
+from bot.db.repositories.invites import InviteRepository
+from bot.db.repositories.people import ParticipantRepository, StaffRepository
+from bot.db.repositories.units import CounsellingPointRepository, UnitRepository
+
+
+@dataclass(slots=True)
+class Repositories:
+    session: AsyncSession
+    units: UnitRepository
+    points: CounsellingPointRepository
+    staff: StaffRepository
+    participants: ParticipantRepository
+    identities: IdentityRepository
+    invites: InviteRepository
+    consents: ConsentRepository
+    conversations: ConversationRepository
+    audit: AuditRepository
+    chats: ChatGuardRepository
+
+
+class Keyring:
+    """Keys derived from the one master key: field encryption and keyed hashes (codes, chat keys)."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self.cipher = FieldCipher(master_key)
+        self._code_key = derive_key(master_key, "aftercare/invite-code-hash/v1")
+        self._chat_key = derive_key(master_key, "aftercare/chat-key/v1")
+
+    @property
+    def code_key(self) -> bytes:
+        return self._code_key
+
+    def chat_key(self, channel: str, external_id: str) -> str:
+        return hmac.new(self._chat_key, f"{channel}:{external_id}".encode(), hashlib.sha256).hexdigest()
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine, keyring: Keyring, clock: Clock) -> None:
+        self.engine = engine
+        self.keyring = keyring
+        self._clock = clock
+        self._sessions: async_sessionmaker[AsyncSession] = make_session_factory(engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repositories]:
+        """Commit when the block ends normally, roll back when it raises."""
+        async with self._sessions() as session, session.begin():
+            yield self._bundle(session)
+
+    def _bundle(self, session: AsyncSession) -> Repositories:
+        clock = self._clock
+        return Repositories(
+            session=session,
+            units=UnitRepository(session, clock),
+            points=CounsellingPointRepository(session, clock),
+            staff=StaffRepository(session, clock),
+            participants=ParticipantRepository(session, clock, self.keyring.cipher),
+            identities=IdentityRepository(session, clock),
+            invites=InviteRepository(session, clock),
+            consents=ConsentRepository(session, clock),
+            conversations=ConversationRepository(session, clock),
+            audit=AuditRepository(session, clock),
+            chats=ChatGuardRepository(session, clock),
+        )

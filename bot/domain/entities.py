@@ -1,0 +1,105 @@
+"""Plain records the repositories return; handlers and rules never touch ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CADRE = "cadre"
+    COUNSELLOR = "counsellor"
+    OFFICER = "officer"
+    ADMIN = "admin"
+
+
+class UnitLevel(StrEnum):
+    PROVINCE = "province"
+    COMMUNE = "commune"
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class ParticipantStatus(StrEnum):
+    ENROLLED = "enrolled"  # on the list, chat not linked or consent not complete
+    ACTIVE = "active"  # linked and consented to chat reminders
+    COMPLETED = "completed"
+    TRANSFERRED = "transferred"
+
+
+class Wording(StrEnum):
+    """How reminders read on a lock screen: neutral unless the participant asks otherwise."""
+
+    NEUTRAL = "neutral"
+    EXPLICIT = "explicit"
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    id: int
+    code: str
+    name: str
+    level: UnitLevel
+    parent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CounsellingPoint:
+    id: int
+    unit_id: int
+    name: str
+    address: str
+    phone: str
+    hours: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    id: int
+    name: str
+    role: Role
+    unit_id: int
+    point_id: int | None
+    language: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    id: int
+    unit_id: int
+    name: str
+    national_id: str | None
+    term_start: date
+    term_months: int
+    expected_end: date
+    risk_level: RiskLevel
+    status: ParticipantStatus
+    cadre_id: int | None
+    language: str
+    wording: Wording
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A linked chat: exactly one of participant_id / staff_id is set."""
+
+    id: int
+    channel: str
+    participant_id: int | None
+    staff_id: int | None
+    linked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InviteTarget:
+    """Whom a redeemed invite code links the chat to."""
+
+    invite_id: int
+    participant_id: int | None
+    staff_id: int | None

@@ -1,0 +1,90 @@
+"""What a handler gets for one message: the resolved actor, its records, state, repositories and translator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+from bot.core.clock import Clock
+from bot.core.i18n import Catalogs, Translator
+from bot.core.messages import InboundMessage, OutboundMessage
+from bot.db.repositories.conversations import ConversationState
+from bot.db.store import Keyring, Repositories
+from bot.domain.authz import Action, Actor, ParticipantScope, decide
+from bot.domain.entities import Identity, Participant, StaffMember
+from bot.domain.invites import InvitePolicy
+from bot.domain.lockout import LockoutPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
+    invites: InvitePolicy = field(default_factory=InvitePolicy)
+    max_text_length: int = 4000
+
+
+@dataclass(slots=True)
+class Context:
+    msg: InboundMessage
+    repos: Repositories
+    catalogs: Catalogs
+    t: Translator
+    clock: Clock
+    tz: tzinfo
+    keyring: Keyring
+    policies: Policies
+    actor: Actor
+    identity: Identity | None = None
+    participant: Participant | None = None
+    staff: StaffMember | None = None
+    state: ConversationState = field(default_factory=ConversationState)
+
+    def use_language(self, language: str) -> None:
+        self.t = self.catalogs.translator(language)
+
+    async def audit(
+        self,
+        action: str,
+        outcome: str = "ok",
+        *,
+        subject_type: str | None = None,
+        subject_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        await self.repos.audit.record(
+            actor_type=self.actor.kind.value,
+            actor_id=self.actor.id,
+            action=action,
+            outcome=outcome,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            detail={"channel": self.msg.channel, **(detail or {})},
+        )
+
+    async def allowed(self, action: Action, target: ParticipantScope | None = None) -> bool:
+        """Ask the one authorisation rule; a denial is audited, never silent."""
+        decision = decide(self.actor, action, target)
+        if not decision:
+            await self.audit(
+                f"denied:{action.value}",
+                "denied",
+                subject_type="participant" if target else None,
+                subject_id=target.participant_id if target else None,
+                detail={"reason": decision.reason},
+            )
+        return decision.allowed
+
+    async def own_scope(self) -> ParticipantScope | None:
+        if self.participant is None:
+            return None
+        unit = await self.repos.units.get(self.participant.unit_id)
+        return ParticipantScope(
+            participant_id=self.participant.id,
+            unit_id=self.participant.unit_id,
+            province_id=unit.parent_id if unit else None,
+            cadre_id=self.participant.cadre_id,
+        )
+
+
+Replies = list[OutboundMessage]

@@ -1,0 +1,162 @@
+"""The conversation engine: one inbound message in, replies out, state saved, all in one transaction.
+
+Checks that apply to every flow live here (private chats only, unusable input, stale or forged buttons);
+the flows themselves are in the sibling modules.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import replace
+from datetime import tzinfo
+
+import structlog
+
+from bot.core.clock import Clock
+from bot.core.i18n import Catalogs, normalize_language
+from bot.core.messages import ChatType, InboundMessage, OutboundMessage
+from bot.db.store import Repositories, Store
+from bot.domain.authz import Actor, ActorKind
+from bot.domain.entities import ParticipantStatus
+from bot.handlers import common, enrollment, participant, staff
+from bot.handlers.context import Context, Policies, Replies
+
+log = structlog.get_logger(__name__)
+
+_CONTROL = {"Cc", "Cf", "Co", "Cs"}
+
+
+def clean_text(text: str) -> str:
+    """NFC (Vietnamese arrives both composed and decomposed) and no control characters except newlines."""
+    composed = unicodedata.normalize("NFC", text)
+    return "".join(ch for ch in composed if ch == "\n" or unicodedata.category(ch) not in _CONTROL).strip()
+
+
+class ConversationEngine:
+    def __init__(self, store: Store, catalogs: Catalogs, clock: Clock, tz: tzinfo, policies: Policies) -> None:
+        self._store = store
+        self._catalogs = catalogs
+        self._clock = clock
+        self._tz = tz
+        self._policies = policies
+
+    async def handle(self, msg: InboundMessage) -> list[OutboundMessage]:
+        """Never raises: a failure rolls the transaction back and the person gets a polite apology."""
+        try:
+            if msg.chat_type is not ChatType.PRIVATE:
+                return await self._group(msg)
+            async with self._store.transaction() as repos:
+                return await self._private(msg, repos)
+        except Exception:
+            log.exception("conversation_failed", channel=msg.channel)
+            return [common.internal_error(self._catalogs.translator(msg.language_hint))]
+
+    async def _group(self, msg: InboundMessage) -> Replies:
+        key = self._store.keyring.chat_key(msg.channel, msg.external_chat_id or msg.external_user_id)
+        async with self._store.transaction() as repos:
+            first = await repos.chats.note_group(key)
+        if not first:
+            return []
+        texts = [common.group_notice(self._catalogs.translator(lang)) for lang in ("vi", "en")]
+        return [OutboundMessage("\n\n".join(texts))]
+
+    async def _private(self, msg: InboundMessage, repos: Repositories) -> Replies:
+        if msg.text is not None:
+            msg = _with_text(msg, clean_text(msg.text))
+        ctx = await self._context(msg, repos)
+        replies = await self._route(ctx)
+        if ctx.identity is not None:
+            offered = [action for reply in replies for action in reply.actions]
+            if offered:
+                ctx.state.offered = offered
+            await repos.conversations.save(ctx.identity.id, ctx.state)
+        return replies
+
+    async def _context(self, msg: InboundMessage, repos: Repositories) -> Context:
+        ctx = Context(
+            msg=msg,
+            repos=repos,
+            catalogs=self._catalogs,
+            t=self._catalogs.translator(normalize_language(msg.language_hint)),
+            clock=self._clock,
+            tz=self._tz,
+            keyring=self._store.keyring,
+            policies=self._policies,
+            actor=Actor.unlinked(),
+        )
+        identity = await repos.identities.find(msg.channel, msg.external_user_id)
+        if identity is None:
+            return ctx
+        ctx.identity = identity
+        ctx.state = await repos.conversations.load(identity.id)
+        if identity.participant_id is not None:
+            ctx.participant = await repos.participants.get(identity.participant_id)
+            if ctx.participant is not None:
+                ctx.actor = Actor(ActorKind.PARTICIPANT, ctx.participant.id, unit_id=ctx.participant.unit_id)
+                ctx.use_language(ctx.participant.language)
+        elif identity.staff_id is not None:
+            ctx.staff = await repos.staff.get(identity.staff_id)
+            if ctx.staff is not None:
+                ctx.actor = Actor(ActorKind.STAFF, ctx.staff.id, role=ctx.staff.role, unit_id=ctx.staff.unit_id)
+                ctx.use_language(ctx.staff.language)
+        return ctx
+
+    async def _route(self, ctx: Context) -> Replies:
+        msg, t = ctx.msg, ctx.t
+        if msg.action is None:
+            if msg.media is not None:
+                return [common.not_text(t), *await self._prompt(ctx)]
+            if not msg.text:
+                return [common.empty(t), *await self._prompt(ctx)]
+            if len(msg.text) > self._policies.max_text_length:
+                return [common.too_long(t, self._policies.max_text_length), *await self._prompt(ctx)]
+
+        if ctx.actor.kind is ActorKind.UNLINKED:
+            if msg.action is not None:
+                await ctx.audit("stale_button", "denied")
+                return [common.stale_button(t), *await self._prompt(ctx)]
+            return await enrollment.handle_unlinked(ctx)
+
+        if msg.action is not None and msg.action not in ctx.state.offered:
+            await ctx.audit("stale_button", "denied", detail={"length": len(msg.action)})
+            return [common.stale_button(t), *await self._prompt(ctx)]
+
+        if msg.text and msg.text.startswith("/"):
+            return await self._command(ctx, msg.text)
+
+        if ctx.participant is not None:
+            if ctx.state.flow == enrollment.ONBOARDING:
+                return await enrollment.handle_onboarding(ctx)
+            if ctx.participant.status is ParticipantStatus.ACTIVE:
+                return await participant.handle(ctx)
+            return [common.say(t._("Your record is no longer followed in this assistant. Thank you."))]
+        if ctx.staff is not None:
+            if not ctx.staff.active:
+                return [common.say(t._("This account is no longer active. Please contact your administrator."))]
+            return await staff.handle(ctx)
+        return [common.internal_error(t)]
+
+    async def _command(self, ctx: Context, text: str) -> Replies:
+        command, _, argument = text.partition(" ")
+        command = command.split("@")[0].lower()
+        if command == "/start" and argument.strip():
+            return [common.say(ctx.t._("This chat is already linked.")), *await self._prompt(ctx)]
+        if command in ("/start", "/menu"):
+            return await self._prompt(ctx)
+        return [common.unknown_command(ctx.t), *await self._prompt(ctx)]
+
+    async def _prompt(self, ctx: Context) -> Replies:
+        """Where the person is: the question they were asked, or their menu."""
+        if ctx.actor.kind is ActorKind.UNLINKED:
+            return []
+        if ctx.participant is not None:
+            if ctx.state.flow == enrollment.ONBOARDING:
+                return enrollment.prompt(ctx)
+            return participant.home(ctx)
+        if ctx.staff is not None:
+            return staff.home(ctx)
+        return []
+
+
+def _with_text(msg: InboundMessage, text: str) -> InboundMessage:
+    return replace(msg, text=text)

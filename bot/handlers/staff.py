@@ -1,0 +1,95 @@
+"""Staff menus: a greeting for the role and what the role can see; later issues add the role's work."""
+
+from __future__ import annotations
+
+from bot.core.i18n import N_, SUPPORTED_LANGUAGES
+from bot.core.messages import Button, OutboundMessage
+from bot.domain.authz import Action
+from bot.domain.entities import Role
+from bot.handlers.common import not_understood, say
+from bot.handlers.context import Context, Replies
+
+HOME, ROLE, LANGUAGE = "staff:home", "staff:role", "staff:language"
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+ROLE_NAMES: dict[Role, str] = {
+    Role.CADRE: N_("mass-organisation cadre"),
+    Role.COUNSELLOR: N_("counsellor"),
+    Role.OFFICER: N_("officer in charge"),
+    Role.ADMIN: N_("administrator"),
+}
+
+ROLE_SCOPE: dict[Role, str] = {
+    Role.CADRE: N_("You will see only the people assigned to you in {unit}."),
+    Role.COUNSELLOR: N_("You will receive referrals for {point}."),
+    Role.OFFICER: N_("You manage the list of {unit}."),
+    Role.ADMIN: N_("You configure units, counselling points and hotlines for {unit}."),
+}
+
+
+async def greeting(ctx: Context) -> Replies:
+    assert ctx.staff is not None
+    hello = say(
+        ctx.t._(
+            "Hello {name}. This chat is now linked to your account as {role}.",
+            name=ctx.staff.name,
+            role=ctx.t._(ROLE_NAMES[ctx.staff.role]),
+        )
+    )
+    return [hello, *home(ctx)]
+
+
+def home(ctx: Context) -> Replies:
+    t = ctx.t
+    return [
+        OutboundMessage(
+            t._("Staff menu. More tools for your role will appear here."),
+            (Button(t._("My role and scope"), ROLE), Button(t._("Language"), LANGUAGE)),
+        )
+    ]
+
+
+async def handle(ctx: Context) -> Replies:
+    action = ctx.msg.action
+    if action is None:
+        return [not_understood(ctx.t), *home(ctx)]
+    if action == ROLE:
+        return await my_role(ctx)
+    if action == LANGUAGE:
+        buttons = tuple(Button(LANGUAGE_NAMES[code], f"staff:lang:{code}") for code in SUPPORTED_LANGUAGES)
+        return [OutboundMessage(ctx.t._("Which language would you like me to use?"), buttons)]
+    if action.startswith("staff:lang:"):
+        return await _set_language(ctx, action.removeprefix("staff:lang:"))
+    return home(ctx)
+
+
+async def my_role(ctx: Context) -> Replies:
+    member = ctx.staff
+    assert member is not None
+    if not await ctx.allowed(Action.VIEW_OWN_ROLE):
+        return home(ctx)
+    t = ctx.t
+    unit = await ctx.repos.units.get(member.unit_id)
+    point = await ctx.repos.points.get(member.point_id) if member.point_id else None
+    lines = [
+        t._("Role: {role}", role=t._(ROLE_NAMES[member.role])),
+        t._("Unit: {unit}", unit=unit.name if unit else "—"),
+    ]
+    if point is not None:
+        lines.append(t._("Counselling point: {point}", point=point.name))
+    lines.append(t._(ROLE_SCOPE[member.role], unit=unit.name if unit else "—", point=point.name if point else "—"))
+    if member.role in (Role.OFFICER, Role.CADRE) and unit is not None:
+        people = await ctx.repos.participants.in_unit(unit.id)
+        mine = [p for p in people if member.role is Role.OFFICER or p.cadre_id == member.id]
+        lines.append(t.n_("People in your scope: {n}", "People in your scope: {n}", len(mine)))
+    return [OutboundMessage("\n".join(lines), (Button(t._("Back to menu"), HOME),))]
+
+
+async def _set_language(ctx: Context, language: str) -> Replies:
+    assert ctx.staff is not None
+    if language not in SUPPORTED_LANGUAGES:
+        return home(ctx)
+    await ctx.repos.staff.set_language(ctx.staff.id, language)
+    ctx.use_language(language)
+    await ctx.audit("setting_changed", subject_type="staff", subject_id=ctx.staff.id, detail={"setting": "language"})
+    return [say(ctx.t._("Done. I will write to you in English from now on.")), *home(ctx)]

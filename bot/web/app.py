@@ -1,0 +1,36 @@
+"""The one ASGI app: health, and the simulator when enabled (webhooks join it with the channel issues)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.channels.simulator import web as simulator_web
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+
+def build_web(app: Application) -> Starlette:
+    async def health(_request: Request) -> Response:
+        try:
+            async with app.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def root(_request: Request) -> Response:
+        if app.settings.simulator_on:
+            return RedirectResponse("/simulator")
+        return JSONResponse({"service": "aftercare-bot"})
+
+    routes = [Route("/", root), Route("/healthz", health)]
+    if app.settings.simulator_on:
+        routes += simulator_web.routes(app.simulator, app.simulator_labels)
+    return Starlette(routes=routes)
