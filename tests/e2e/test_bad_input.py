@@ -1,0 +1,111 @@
+"""Transcripts: input the bot cannot use gets a polite reply in the person's language, and nothing breaks."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.app import Application
+from bot.db.models import (
+    AuditEventRow,
+    ChannelIdentityRow,
+    ConversationStateRow,
+    GroupNoticeRow,
+    LinkFailureRow,
+)
+from tests.e2e.conftest import Commune
+from tests.e2e.simulator_client import Simulator
+from tests.e2e.test_settings import linked_participant
+
+LONG = "Tôi muốn hỏi " + "rất " * 2500  # about 10,000 characters
+
+
+async def _count(app: Application, table: type) -> int:
+    async with app.store.transaction() as repos:
+        return int((await repos.session.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def test_unlinked_chat_bad_inputs(sim: Simulator, app: Application) -> None:
+    stranger = sim.chat("la")
+    (await stranger.say("")).says("Tin nhắn của bạn đang trống")
+    (await stranger.say("   \n ")).says("Tin nhắn của bạn đang trống")
+    (await stranger.say(LONG)).says("quá dài (hơn 4000 ký tự)")
+    (await stranger.say("😀🙏")).says("hãy gửi mã mời")
+    (await stranger.send_media("sticker")).says("Mình chỉ đọc được tin nhắn chữ")
+    (await stranger.send_media("voice")).says("Mình chỉ đọc được tin nhắn chữ")
+    (await stranger.press_action("consent:yes")).says("Nút này đã hết hiệu lực")
+    (await stranger.say("/xoa_het")).says("hãy gửi mã mời")
+    (await stranger.say("/start")).says("hãy gửi mã mời")
+    # None of these counted as a wrong code, and nothing was linked.
+    assert await _count(app, LinkFailureRow) == 0
+    assert await _count(app, ChannelIdentityRow) == 0
+
+
+async def test_linked_participant_bad_inputs(sim: Simulator, commune: Commune, app: Application) -> None:
+    an = await linked_participant(sim, commune.an_code)
+    (await an.say("")).says("Tin nhắn của bạn đang trống").offers("Thông tin của tôi")
+    (await an.say(LONG)).says("quá dài").offers("Thông tin của tôi")
+    (await an.say("👍")).says("mình chưa hiểu ý bạn").offers("Thông tin của tôi", "Cài đặt")
+    (await an.send_media("photo")).says("Mình chỉ đọc được tin nhắn chữ").offers("Cài đặt")
+    (await an.say("/lenh_la")).says("Mình không hiểu lệnh này").offers("Cài đặt")
+    (await an.say(f"/start {commune.binh_code}")).says("đã được kết nối rồi")
+    (await an.say("/menu")).says("Menu chính")
+    # Bích's code was not spent by An's attempt above.
+    (await sim.chat("binh").say(commune.binh_code)).says("1/3")
+
+    async with app.store.transaction() as repos:
+        details = [str(r.detail) for r in (await repos.session.execute(select(AuditEventRow))).scalars()]
+        states = [str(r.data) for r in (await repos.session.execute(select(ConversationStateRow))).scalars()]
+    assert not any("rất rất" in d for d in details + states), "message content must never be stored"
+
+
+async def test_forged_and_stale_buttons_are_refused_and_audited(
+    sim: Simulator, commune: Commune, app: Application
+) -> None:
+    an = await linked_participant(sim, commune.an_code)
+    # A payload the bot never offered (withdrawing consent straight away) is refused.
+    said = await an.press_action("withdraw:confirm")
+    said.says("Nút này đã hết hiệu lực").offers("Thông tin của tôi")
+    # A button from an earlier message is stale once the person has moved on.
+    await an.press("Cài đặt")
+    await an.press("Cách viết lời nhắc")
+    (await an.press_action("menu:settings")).says("Nút này đã hết hiệu lực")
+    # Garbage of any size is handled the same way.
+    (await an.press_action("x" * 5000)).says("Nút này đã hết hiệu lực")
+    async with app.store.transaction() as repos:
+        assert await repos.identities.find("simulator", "an") is not None
+        rows = (await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "stale_button")))
+        assert len(rows.scalars().all()) == 3
+
+
+async def test_staff_cannot_use_participant_actions(sim: Simulator, commune: Commune, app: Application) -> None:
+    cadre = sim.chat("can-bo")
+    await cadre.say(commune.cadre_code)
+    for forged in ("menu:info", "consent:toggle:reminders", "lang:en", "wording:explicit"):
+        (await cadre.press_action(forged)).says("Nút này đã hết hiệu lực").never_says("Thời gian quản lý")
+    async with app.store.transaction() as repos:
+        person = await repos.participants.get(commune.an_id)
+        assert person is not None and person.language == "vi"
+
+
+async def test_group_chat_is_told_once_and_nothing_is_stored(sim: Simulator, commune: Commune, app: Application) -> None:
+    member = sim.chat("nhom")
+    said = await member.say_in_group(commune.an_code)
+    said.says("chỉ hoạt động trong trò chuyện riêng", "only works in private chats")
+    assert await member.say_in_group("xin chào mọi người") == []
+    assert await _count(app, ChannelIdentityRow) == 0
+    assert await _count(app, LinkFailureRow) == 0
+    assert await _count(app, GroupNoticeRow) == 1
+    # The code shown in the group was not redeemed.
+    (await sim.chat("an").say(commune.an_code)).says("1/3")
+
+
+async def test_full_width_and_spaced_codes_are_accepted(sim: Simulator, commune: Commune) -> None:
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else " " for c in commune.an_code)
+    (await sim.chat("an").say(full_width)).says("1/3")
+
+
+async def test_onboarding_answers_must_use_buttons(sim: Simulator, commune: Commune) -> None:
+    an = sim.chat("an")
+    await an.say(commune.an_code)
+    (await an.say("đồng ý")).says("hãy trả lời bằng một trong các nút", "1/3").offers("Tôi đồng ý")
+    (await an.send_media("sticker")).says("chỉ đọc được tin nhắn chữ", "1/3")

@@ -1,0 +1,90 @@
+"""Transcripts: a participant changes language, notification wording and consent in Cài đặt."""
+
+from __future__ import annotations
+
+from bot.app import Application
+from bot.domain.consent import Purpose
+from bot.domain.entities import Wording
+from tests.e2e.conftest import Commune
+from tests.e2e.simulator_client import SimChat, Simulator
+
+
+async def linked_participant(sim: Simulator, code: str, chat_id: str = "an") -> SimChat:
+    chat = sim.chat(chat_id)
+    await chat.say(code)
+    for _ in range(3):
+        await chat.press("Tôi đồng ý")
+    await chat.press("Tiếng Việt")
+    return chat
+
+
+async def test_switch_language_to_english_and_back(sim: Simulator, commune: Commune) -> None:
+    an = await linked_participant(sim, commune.an_code)
+    (await an.press("Cài đặt")).says("Cài đặt. Bạn muốn thay đổi gì?").offers(
+        "Ngôn ngữ", "Quyền đồng ý", "Cách viết lời nhắc", "Về menu chính"
+    )
+    await an.press("Ngôn ngữ")
+    (await an.press("English")).says("I will write to you in English from now on").offers("My information")
+    await an.press("Settings")
+    await an.press("Language")
+    (await an.press("Tiếng Việt")).says("Từ giờ mình sẽ nhắn cho bạn bằng tiếng Việt").offers("Thông tin của tôi")
+
+
+async def test_notification_wording_is_neutral_until_chosen(
+    sim: Simulator, commune: Commune, app: Application
+) -> None:
+    an = await linked_participant(sim, commune.an_code)
+    await an.press("Cài đặt")
+    said = await an.press("Cách viết lời nhắc")
+    said.says("màn hình khóa", 'Kín đáo (nên dùng): "Bạn có lịch hẹn ngày 12/12."', "Hiện tại: kín đáo")
+    (await an.press("Ghi rõ nội dung")).says("Lời nhắc sẽ ghi rõ lịch hẹn để làm gì")
+    async with app.store.transaction() as repos:
+        person = await repos.participants.get(commune.an_id)
+        assert person is not None and person.wording is Wording.EXPLICIT
+    await an.press("Cài đặt")
+    (await an.press("Cách viết lời nhắc")).says("Hiện tại: ghi rõ nội dung")
+    (await an.press("Viết kín đáo")).says("Lời nhắc sẽ được viết kín đáo")
+    async with app.store.transaction() as repos:
+        person = await repos.participants.get(commune.an_id)
+        assert person is not None and person.wording is Wording.NEUTRAL
+
+
+async def test_consent_can_be_changed_and_history_is_kept(
+    sim: Simulator, commune: Commune, app: Application
+) -> None:
+    an = await linked_participant(sim, commune.an_code)
+    await an.press("Cài đặt")
+    said = await an.press("Quyền đồng ý")
+    said.says(
+        "• Nhắc lịch và điểm danh qua tin nhắn: đã đồng ý",
+        "• Chia sẻ câu trả lời điểm danh với cán bộ: đã đồng ý",
+        "• Kết nối tư vấn: đã đồng ý",
+    )
+    said = await an.press("Chia sẻ câu trả lời điểm danh với cán bộ")
+    said.says('Đã lưu: bạn rút lại đồng ý "Chia sẻ câu trả lời điểm danh với cán bộ"')
+    said.says("• Chia sẻ câu trả lời điểm danh với cán bộ: chưa đồng ý")
+    (await an.press("Chia sẻ câu trả lời điểm danh với cán bộ")).says("Đã lưu: bạn đồng ý")
+    async with app.store.transaction() as repos:
+        assert (await repos.consents.current(commune.an_id))[Purpose.SHARE_WITH_CADRE] is True
+        history = await repos.consents.history(commune.an_id)
+        shares = [row.granted for row in history if row.purpose == Purpose.SHARE_WITH_CADRE.value]
+        assert shares == [True, False, True]
+
+
+async def test_withdrawing_reminders_asks_first_then_unlinks(
+    sim: Simulator, commune: Commune, app: Application
+) -> None:
+    an = await linked_participant(sim, commune.an_code)
+    await an.press("Cài đặt")
+    await an.press("Quyền đồng ý")
+    said = await an.press("Nhắc lịch và điểm danh qua tin nhắn")
+    said.says("Bạn có muốn rút lại không?").offers("Có, rút lại và hủy kết nối", "Không, giữ nguyên")
+    (await an.press("Không, giữ nguyên")).says("• Nhắc lịch và điểm danh qua tin nhắn: đã đồng ý")
+
+    await an.press("Nhắc lịch và điểm danh qua tin nhắn")
+    said = await an.press("Có, rút lại và hủy kết nối")
+    said.says("Mình sẽ không nhắn tin cho bạn nữa", "Trần Thị Bình")
+    async with app.store.transaction() as repos:
+        assert await repos.identities.find("simulator", "an") is None
+        assert (await repos.consents.current(commune.an_id))[Purpose.REMINDERS] is False
+    (await an.say("alo")).says("hãy gửi mã mời")
