@@ -24,8 +24,19 @@ def run(*args: str) -> None:
 
 
 def main() -> None:
-    run("extract", "-F", "babel.cfg", *KEYWORDS, "--no-location", "--sort-output", "--project", "aftercare-bot",
-        "-o", str(POT), "bot")
+    run(
+        "extract",
+        "-F",
+        "babel.cfg",
+        *KEYWORDS,
+        "--no-location",
+        "--sort-output",
+        "--project",
+        "aftercare-bot",
+        "-o",
+        str(POT),
+        "bot",
+    )
     for lang in ("vi", "en"):
         po = LOCALES / lang / "LC_MESSAGES" / "messages.po"
         if po.exists():

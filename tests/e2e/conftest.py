@@ -46,15 +46,31 @@ async def commune(app: Application) -> Commune:
         _counsellor, counsellor_invite = await service.add_staff("Phạm Thu Dung", Role.COUNSELLOR, "HD", point.id, "vi")
         _admin, admin_invite = await service.add_staff("Hoàng Minh Em", Role.ADMIN, "HN", None, "vi")
         an, an_invite = await service.add_participant(
-            name="Nguyễn Văn An", unit_code="HD", start=date(2026, 1, 15), term_months=12,
-            cadre_id=cadre.id, risk=RiskLevel.MEDIUM, language="vi",
+            name="Nguyễn Văn An",
+            unit_code="HD",
+            start=date(2026, 1, 15),
+            term_months=12,
+            cadre_id=cadre.id,
+            risk=RiskLevel.MEDIUM,
+            language="vi",
         )
         binh, binh_invite = await service.add_participant(
-            name="Đỗ Thị Bích", unit_code="HD", start=date(2025, 8, 31), term_months=24,
-            cadre_id=None, risk=RiskLevel.HIGH, language="vi",
+            name="Đỗ Thị Bích",
+            unit_code="HD",
+            start=date(2025, 8, 31),
+            term_months=24,
+            cadre_id=None,
+            risk=RiskLevel.HIGH,
+            language="vi",
         )
     return Commune(
-        cadre_id=cadre.id, cadre_code=cadre_invite.code, officer_code=officer_invite.code,
-        counsellor_code=counsellor_invite.code, admin_code=admin_invite.code,
-        an_id=an.id, an_code=an_invite.code, binh_id=binh.id, binh_code=binh_invite.code,
+        cadre_id=cadre.id,
+        cadre_code=cadre_invite.code,
+        officer_code=officer_invite.code,
+        counsellor_code=counsellor_invite.code,
+        admin_code=admin_invite.code,
+        an_id=an.id,
+        an_code=an_invite.code,
+        binh_id=binh.id,
+        binh_code=binh_invite.code,
     )

@@ -73,7 +73,7 @@ async def test_forged_and_stale_buttons_are_refused_and_audited(
     (await an.press_action("x" * 5000)).says("Nút này đã hết hiệu lực")
     async with app.store.transaction() as repos:
         assert await repos.identities.find("simulator", "an") is not None
-        rows = (await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "stale_button")))
+        rows = await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "stale_button"))
         assert len(rows.scalars().all()) == 3
 
 
@@ -87,7 +87,9 @@ async def test_staff_cannot_use_participant_actions(sim: Simulator, commune: Com
         assert person is not None and person.language == "vi"
 
 
-async def test_group_chat_is_told_once_and_nothing_is_stored(sim: Simulator, commune: Commune, app: Application) -> None:
+async def test_group_chat_is_told_once_and_nothing_is_stored(
+    sim: Simulator, commune: Commune, app: Application
+) -> None:
     member = sim.chat("nhom")
     said = await member.say_in_group(commune.an_code)
     said.says("chỉ hoạt động trong trò chuyện riêng", "only works in private chats")

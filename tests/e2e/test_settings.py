@@ -30,9 +30,7 @@ async def test_switch_language_to_english_and_back(sim: Simulator, commune: Comm
     (await an.press("Tiếng Việt")).says("Từ giờ mình sẽ nhắn cho bạn bằng tiếng Việt").offers("Thông tin của tôi")
 
 
-async def test_notification_wording_is_neutral_until_chosen(
-    sim: Simulator, commune: Commune, app: Application
-) -> None:
+async def test_notification_wording_is_neutral_until_chosen(sim: Simulator, commune: Commune, app: Application) -> None:
     an = await linked_participant(sim, commune.an_code)
     await an.press("Cài đặt")
     said = await an.press("Cách viết lời nhắc")
@@ -49,9 +47,7 @@ async def test_notification_wording_is_neutral_until_chosen(
         assert person is not None and person.wording is Wording.NEUTRAL
 
 
-async def test_consent_can_be_changed_and_history_is_kept(
-    sim: Simulator, commune: Commune, app: Application
-) -> None:
+async def test_consent_can_be_changed_and_history_is_kept(sim: Simulator, commune: Commune, app: Application) -> None:
     an = await linked_participant(sim, commune.an_code)
     await an.press("Cài đặt")
     said = await an.press("Quyền đồng ý")

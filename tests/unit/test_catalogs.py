@@ -28,7 +28,22 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     pybabel = Path(sys.executable).with_name("pybabel")
     subprocess.run(
-        [str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "_", "-k", "N_", "-k", "n_:1,2", "-o", str(pot), "bot"],
+        [
+            str(pybabel),
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-k",
+            "N_",
+            "-k",
+            "n_:1,2",
+            "-o",
+            str(pot),
+            "bot",
+        ],
         check=True,
         cwd=ROOT,
     )

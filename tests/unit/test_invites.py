@@ -3,7 +3,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.invites import ALPHABET, CODE_LENGTH, InvitePolicy, format_code, generate_code, hash_code, normalize_code
+from bot.domain.invites import (
+    ALPHABET,
+    CODE_LENGTH,
+    InvitePolicy,
+    format_code,
+    generate_code,
+    hash_code,
+    normalize_code,
+)
 
 
 def test_codes_use_only_unambiguous_characters() -> None:
@@ -21,7 +29,15 @@ def test_format_groups_for_reading_aloud() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["ABCDE-FGHJK", "abcde-fghjk", " abcde fghjk ", "ABCDEFGHJK", "abc de-fg_hjk", "ＡＢＣＤＥ－ＦＧＨＪＫ", "abcde.fghjk"],
+    [
+        "ABCDE-FGHJK",
+        "abcde-fghjk",
+        " abcde fghjk ",
+        "ABCDEFGHJK",
+        "abc de-fg_hjk",
+        "ＡＢＣＤＥ－ＦＧＨＪＫ",
+        "abcde.fghjk",
+    ],
 )
 def test_normalize_ignores_case_spaces_dashes_and_width(typed: str) -> None:
     assert normalize_code(typed) == "ABCDEFGHJK"

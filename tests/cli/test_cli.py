@@ -1,0 +1,177 @@
+"""Every CLI command, with --json, against a real database; `run` as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import cli
+from tests.conftest import TEST_KEY
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "AFTERCARE_DATABASE_URL": database_url,
+        "AFTERCARE_DATA_DIR": str(tmp_path / "data"),
+        "AFTERCARE_ENCRYPTION_KEY": TEST_KEY,
+        "AFTERCARE_ENVIRONMENT": "development",
+    }
+
+
+def call(env: dict[str, str], *args: str, input: str | None = None) -> Any:
+    result = CliRunner().invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
+    return result
+
+
+def ok_json(env: dict[str, str], *args: str) -> dict[str, Any]:
+    result = call(env, *args, "--json")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one JSON line, got: {result.stdout!r}"
+    return dict(json.loads(lines[0]))
+
+
+def test_setting_up_a_commune_from_the_cli(env: dict[str, str]) -> None:
+    assert ok_json(env, "db", "upgrade")["revision"]
+    province = ok_json(env, "unit", "add", "--code", "QN", "--name", "Tỉnh Quảng Ninh")
+    assert province["level"] == "province"
+    ward = ok_json(env, "unit", "add", "--code", "hl", "--name", "Phường Hạ Long", "--parent", "QN")
+    assert ward == {"id": 2, "code": "HL", "name": "Phường Hạ Long", "level": "commune", "parent_id": 1}
+    assert [u["code"] for u in ok_json(env, "unit", "list")["units"]] == ["HL", "QN"]
+
+    point = ok_json(env, "point", "add", "--unit", "HL", "--name", "Điểm tư vấn Hạ Long", "--phone", "0203 3000 000")
+    cadre = ok_json(env, "staff", "add", "--name", "Vũ Thị Hoa", "--role", "cadre", "--unit", "HL")
+    counsellor = ok_json(
+        env, "staff", "add", "--name", "Ngô Văn Tư", "--role", "counsellor", "--unit", "HL", "--point", str(point["id"])
+    )
+    assert counsellor["role"] == "counsellor"
+    person = ok_json(
+        env,
+        "participant",
+        "add",
+        "--name",
+        "Nguyễn Văn An",
+        "--unit",
+        "HL",
+        "--start",
+        "2026-03-31",
+        "--term-months",
+        "24",
+        "--cadre",
+        str(cadre["id"]),
+        "--risk",
+        "high",
+        "--language",
+        "en",
+    )
+    assert person["expected_end"] == "2028-03-31"
+    assert len(person["invite_code"].replace("-", "")) >= 8
+    assert person["invite_expires_at"].startswith("2026-") or person["invite_expires_at"].startswith("2027-")
+
+    again = ok_json(env, "participant", "invite", "--id", str(person["id"]))
+    assert again["invite_code"] != person["invite_code"]
+    staff_again = ok_json(env, "staff", "invite", "--id", str(cadre["id"]))
+    assert staff_again["invite_code"] != cadre["invite_code"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("unit", "add", "--code", "X", "--name", "Y", "--parent", "NOPE"), "no unit with code NOPE"),
+        (("staff", "add", "--name", "A", "--role", "cadre", "--unit", "NOPE"), "no unit"),
+        (
+            ("participant", "add", "--name", "A", "--unit", "NOPE", "--start", "2026-13-01", "--term-months", "12"),
+            "YYYY-MM-DD",
+        ),
+        (("participant", "invite", "--id", "42"), "no participant 42"),
+    ],
+)
+def test_errors_are_one_json_object_and_exit_1(env: dict[str, str], args: tuple[str, ...], message: str) -> None:
+    result = call(env, *args, "--json")
+    assert result.exit_code == 1
+    assert message in json.loads(result.stdout)["error"]
+
+
+def test_human_output_without_json(env: dict[str, str]) -> None:
+    call(env, "unit", "add", "--code", "QN", "--name", "Tỉnh Quảng Ninh")
+    call(env, "unit", "add", "--code", "HL", "--name", "Phường Hạ Long", "--parent", "QN")
+    result = call(env, "staff", "add", "--name", "Vũ Thị Hoa", "--role", "officer", "--unit", "HL")
+    assert result.exit_code == 0 and "invite code" in result.stdout
+
+
+def test_console_chat_links_a_participant(env: dict[str, str]) -> None:
+    call(env, "unit", "add", "--code", "QN", "--name", "Tỉnh Quảng Ninh")
+    call(env, "unit", "add", "--code", "HL", "--name", "Phường Hạ Long", "--parent", "QN")
+    person = ok_json(
+        env, "participant", "add", "--name", "An", "--unit", "HL", "--start", "2026-01-01", "--term-months", "12"
+    )
+    script = "\n".join(["xin chào", person["invite_code"].lower(), "1", "1", "2", "1", "1", ":sticker", ":quit"]) + "\n"
+    result = call(env, "chat", input=script)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "hãy gửi mã mời" in out
+    assert "[1] Tôi đồng ý   [2] Tôi không đồng ý" in out
+    assert "mọi thứ đã sẵn sàng" in out
+    assert "Thời gian quản lý: 12 tháng" in out
+    assert "Mình chỉ đọc được tin nhắn chữ" in out
+
+
+def test_keygen_prints_a_usable_key() -> None:
+    result = CliRunner().invoke(cli, ["keygen"])
+    import base64
+
+    assert len(base64.urlsafe_b64decode(result.stdout.strip())) == 32
+
+
+def test_help_texts_list_the_operator_contract() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    for command in ("run", "db", "unit", "staff", "participant", "chat"):
+        assert command in result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run_migrates_and_serves_the_simulator(env: dict[str, str], tmp_path: Path) -> None:
+    port = _free_port()
+    process_env = {**os.environ, **env, "AFTERCARE_HTTP_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        env=process_env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        health = None
+        while time.monotonic() < deadline:  # waiting for a process to start, not for a schedule
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health is not None and health.json() == {"status": "ok", "database": "ok"}
+        page = httpx.get(f"http://127.0.0.1:{port}/simulator", timeout=5)
+        assert page.status_code == 200 and "Đồng Hành" in page.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=15)
+    assert f"http://127.0.0.1:{port}/simulator" in stdout
+    assert process.returncode == 0
