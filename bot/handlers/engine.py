@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import tzinfo
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.clock import Clock
 from bot.core.i18n import Catalogs, normalize_language
@@ -53,8 +54,11 @@ class ConversationEngine:
 
     async def _group(self, msg: InboundMessage) -> Replies:
         key = self._store.keyring.chat_key(msg.channel, msg.external_chat_id or msg.external_user_id)
-        async with self._store.transaction() as repos:
-            first = await repos.chats.note_group(key)
+        try:
+            async with self._store.transaction() as repos:
+                first = await repos.chats.note_group(key)
+        except IntegrityError:  # another worker noted the same group at the same moment
+            first = False
         if not first:
             return []
         texts = [common.group_notice(self._catalogs.translator(lang)) for lang in ("vi", "en")]

@@ -6,7 +6,7 @@ from bot.core.i18n import N_, SUPPORTED_LANGUAGES
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.consent import CONSENT_TEXT_VERSION, PURPOSE_ORDER, REQUIRED_PURPOSES, Purpose
-from bot.domain.entities import Wording
+from bot.domain.entities import ParticipantStatus, Wording
 from bot.handlers.common import not_understood, say
 from bot.handlers.context import Context, Replies
 
@@ -230,12 +230,13 @@ async def leave_chat(ctx: Context) -> Replies:
     assert ctx.participant is not None and ctx.identity is not None
     cadre = await ctx.repos.staff.get(ctx.participant.cadre_id) if ctx.participant.cadre_id else None
     unit = await ctx.repos.units.get(ctx.participant.unit_id)
-    await ctx.repos.identities.unlink(ctx.identity.id)
+    chats = await ctx.repos.identities.unlink_participant(ctx.participant.id)
+    await ctx.repos.participants.update(ctx.participant.id, status=ParticipantStatus.ENROLLED)
     await ctx.audit(
         "chat_unlinked",
         subject_type="participant",
         subject_id=ctx.participant.id,
-        detail={"reason": "reminders_declined"},
+        detail={"reason": "reminders_declined", "chats": chats},
     )
     ctx.identity = None
     if cadre is not None:

@@ -79,9 +79,9 @@ async def my_role(ctx: Context) -> Replies:
         lines.append(t._("Counselling point: {point}", point=point.name))
     lines.append(t._(ROLE_SCOPE[member.role], unit=unit.name if unit else "—", point=point.name if point else "—"))
     if member.role in (Role.OFFICER, Role.CADRE) and unit is not None:
-        people = await ctx.repos.participants.in_unit(unit.id)
-        mine = [p for p in people if member.role is Role.OFFICER or p.cadre_id == member.id]
-        lines.append(t.n_("People in your scope: {n}", "People in your scope: {n}", len(mine)))
+        cadre_id = member.id if member.role is Role.CADRE else None
+        count = await ctx.repos.participants.count(unit.id, cadre_id)
+        lines.append(t.n_("People in your scope: {n}", "People in your scope: {n}", count))
     return [OutboundMessage("\n".join(lines), (Button(t._("Back to menu"), HOME),))]
 
 

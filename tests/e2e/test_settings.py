@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app import Application
 from bot.domain.consent import Purpose
-from bot.domain.entities import Wording
+from bot.domain.entities import ParticipantStatus, Wording
 from tests.e2e.conftest import Commune
 from tests.e2e.simulator_client import SimChat, Simulator
 
@@ -84,3 +84,25 @@ async def test_withdrawing_reminders_asks_first_then_unlinks(
         assert await repos.identities.find("simulator", "an") is None
         assert (await repos.consents.current(commune.an_id))[Purpose.REMINDERS] is False
     (await an.say("alo")).says("hãy gửi mã mời")
+
+
+async def test_withdrawing_in_one_chat_unlinks_every_chat_of_that_person(
+    sim: Simulator, commune: Commune, app: Application
+) -> None:
+    telegram = await linked_participant(sim, commune.an_code, "an-telegram")
+    async with app.store.transaction() as repos:
+        fresh = await app.enrolment(repos).issue_participant_invite(commune.an_id)
+    zalo = sim.chat("an-zalo")
+    await zalo.say(fresh.code)
+    for _ in range(3):
+        await zalo.press("Tôi đồng ý")
+    await zalo.press("Tiếng Việt")
+
+    await telegram.press("Cài đặt")
+    await telegram.press("Quyền đồng ý")
+    await telegram.press("Nhắc lịch và điểm danh qua tin nhắn")
+    await telegram.press("Có, rút lại và hủy kết nối")
+    (await zalo.say("/menu")).says("hãy gửi mã mời")
+    async with app.store.transaction() as repos:
+        person = await repos.participants.get(commune.an_id)
+        assert person is not None and person.status is ParticipantStatus.ENROLLED

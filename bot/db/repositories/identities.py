@@ -45,6 +45,14 @@ class IdentityRepository:
         await self._s.execute(delete(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id))
         await self._s.execute(delete(ChannelIdentityRow).where(ChannelIdentityRow.id == identity_id))
 
+    async def unlink_participant(self, participant_id: int) -> int:
+        """Unlink every chat of one person (Telegram and Zalo alike); returns how many there were."""
+        stmt = select(ChannelIdentityRow.id).where(ChannelIdentityRow.participant_id == participant_id)
+        ids = list((await self._s.execute(stmt)).scalars())
+        for identity_id in ids:
+            await self.unlink(identity_id)
+        return len(ids)
+
     async def for_channel(self, channel: str) -> list[tuple[str, Identity]]:
         """(external id, identity) pairs of one channel: the simulator lists its chats with this."""
         stmt = select(ChannelIdentityRow).where(ChannelIdentityRow.channel == channel).order_by(ChannelIdentityRow.id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -134,3 +134,10 @@ class ParticipantRepository:
     async def in_unit(self, unit_id: int) -> list[Participant]:
         stmt = select(ParticipantRow).where(ParticipantRow.unit_id == unit_id).order_by(ParticipantRow.id)
         return [self._record(r) for r in (await self._s.execute(stmt)).scalars()]
+
+    async def count(self, unit_id: int, cadre_id: int | None = None) -> int:
+        """How many people a commune (or one cadre in it) follows, without decrypting anyone's name."""
+        stmt = select(func.count()).select_from(ParticipantRow).where(ParticipantRow.unit_id == unit_id)
+        if cadre_id is not None:
+            stmt = stmt.where(ParticipantRow.cadre_id == cadre_id)
+        return int((await self._s.execute(stmt)).scalar_one())
