@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(default=14, ge=1, le=90)
     log_format: Literal["console", "json"] | None = None
 
+    @field_validator(
+        "telegram_token", "zalo_token", "public_url", "webhook_secret", "encryption_key", "log_format", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`VAR=` in a compose file or .env means "not set", not "set to nothing"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
