@@ -36,19 +36,6 @@ cli.add_typer(participant_cli, name="participant")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
-class RoleChoice(StrEnum):
-    cadre = "cadre"
-    counsellor = "counsellor"
-    officer = "officer"
-    admin = "admin"
-
-
-class RiskChoice(StrEnum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-
-
 class LanguageChoice(StrEnum):
     vi = "vi"
     en = "en"
@@ -194,7 +181,7 @@ def _invite_out(person_id: int, code: str, expires: Any, **extra: Any) -> dict[s
 @staff_cli.command("add")
 def staff_add(
     name: Annotated[str, typer.Option(help="Display name shown to the people they work with.")],
-    role: Annotated[RoleChoice, typer.Option(help="cadre, counsellor, officer or admin.")],
+    role: Annotated[Role, typer.Option(help="cadre, counsellor, officer or admin.")],
     unit: Annotated[str, typer.Option(help="Commune code (province code for an admin).")],
     point: Annotated[int | None, typer.Option(help="Counselling point id (counsellors only).")] = None,
     language: Annotated[LanguageChoice, typer.Option(help="Language of their chat.")] = LanguageChoice.vi,
@@ -204,7 +191,7 @@ def staff_add(
 
     async def work(app: Application) -> dict[str, Any]:
         async with app.store.transaction() as repos:
-            member, invite = await app.enrolment(repos).add_staff(name, Role(role.value), unit, point, language.value)
+            member, invite = await app.enrolment(repos).add_staff(name, role, unit, point, language.value)
             return _invite_out(member.id, invite.code, invite.expires_at, role=member.role.value)
 
     out = _with_app(as_json, work)
@@ -233,7 +220,7 @@ def participant_add(
     start: Annotated[str, typer.Option(help="Start of the management term, YYYY-MM-DD.")],
     term_months: Annotated[int, typer.Option(help="Term length in months: 12 or 24.")],
     cadre: Annotated[int | None, typer.Option(help="Id of the assigned cadre (same commune).")] = None,
-    risk: Annotated[RiskChoice, typer.Option(help="Relapse risk level.")] = RiskChoice.medium,
+    risk: Annotated[RiskLevel, typer.Option(help="Relapse risk level.")] = RiskLevel.MEDIUM,
     language: Annotated[LanguageChoice, typer.Option(help="Language of their chat.")] = LanguageChoice.vi,
     national_id: Annotated[str | None, typer.Option(help="National ID number (stored encrypted).")] = None,
     as_json: JsonFlag = False,
@@ -253,7 +240,7 @@ def participant_add(
                 start=start_date,
                 term_months=term_months,
                 cadre_id=cadre,
-                risk=RiskLevel(risk.value),
+                risk=risk,
                 language=language.value,
                 national_id=national_id,
             )

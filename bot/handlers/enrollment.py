@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action, Actor, ActorKind
-from bot.domain.consent import CONSENT_TEXT_VERSION, Purpose
+from bot.domain.consent import Purpose
 from bot.domain.entities import ParticipantStatus
 from bot.domain.invites import hash_code, normalize_code
 from bot.handlers import participant, staff
@@ -191,13 +191,7 @@ async def handle_onboarding(ctx: Context) -> Replies:
     if not await ctx.allowed(Action.CHANGE_OWN_CONSENT, scope):
         return prompt(ctx)
     granted = action == AGREE
-    await ctx.repos.consents.record(ctx.participant.id, purpose, granted, CONSENT_TEXT_VERSION)
-    await ctx.audit(
-        "consent_recorded",
-        subject_type="participant",
-        subject_id=ctx.participant.id,
-        detail={"purpose": purpose.value, "granted": granted, "version": CONSENT_TEXT_VERSION},
-    )
+    await participant.record_consent(ctx, purpose, granted)
     if purpose is Purpose.REMINDERS and not granted:
         return await participant.leave_chat(ctx)
     order = [p.value for p, _ in _STEPS]

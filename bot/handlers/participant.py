@@ -198,7 +198,7 @@ async def _toggle_consent(ctx: Context, value: str) -> Replies:
             )
         ]
     granted = not current.get(purpose, False)
-    await _record(ctx, purpose, granted)
+    await record_consent(ctx, purpose, granted)
     label = ctx.t._(PURPOSE_LABELS[purpose])
     if granted:
         done = ctx.t._('Saved: you agreed to "{item}".', item=label)
@@ -210,11 +210,12 @@ async def _toggle_consent(ctx: Context, value: str) -> Replies:
 async def _withdraw_reminders(ctx: Context) -> Replies:
     if not await ctx.allowed(Action.CHANGE_OWN_CONSENT, await ctx.own_scope()):
         return home(ctx)
-    await _record(ctx, Purpose.REMINDERS, False)
+    await record_consent(ctx, Purpose.REMINDERS, False)
     return await leave_chat(ctx)
 
 
-async def _record(ctx: Context, purpose: Purpose, granted: bool) -> None:
+async def record_consent(ctx: Context, purpose: Purpose, granted: bool) -> None:
+    """Append the decision with the text version shown, and audit it (without any message content)."""
     assert ctx.participant is not None
     await ctx.repos.consents.record(ctx.participant.id, purpose, granted, CONSENT_TEXT_VERSION)
     await ctx.audit(
