@@ -69,7 +69,7 @@ class SimChat:
 
     async def press(self, label: str) -> Said:
         assert label in self.buttons, f"no button {label!r}; buttons are {list(self.buttons)}"
-        return await self._send({"action": self.buttons[label]})
+        return await self._send({"action": self.buttons[label], "label": label})
 
     async def press_action(self, action: str) -> Said:
         """Send a raw payload, as a forged or replayed button press would arrive."""

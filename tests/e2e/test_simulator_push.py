@@ -64,3 +64,11 @@ async def test_production_serves_no_simulator(settings: Settings, clock: FakeClo
             assert (await http.get("/healthz")).status_code == 200
     finally:
         await application.aclose()
+
+
+async def test_button_presses_show_their_label_in_the_history(sim: Simulator, commune: Commune) -> None:
+    an = sim.chat("an")
+    await an.say(commune.an_code)
+    await an.press("Tôi đồng ý")
+    inbound = [m["text"] for m in await an.history() if m["direction"] == "in"]
+    assert inbound == [commune.an_code, "[Tôi đồng ý]"]

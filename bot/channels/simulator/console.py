@@ -48,7 +48,8 @@ async def run_console(
         elif line.startswith(":group"):
             replies = await hub.say(chat, text=line.removeprefix(":group").strip(), chat_type=ChatType.GROUP)
         elif line.isdigit() and 0 < int(line) <= len(last_buttons.get(chat, [])):
-            replies = await hub.say(chat, action=last_buttons[chat][int(line) - 1]["action"])
+            button = last_buttons[chat][int(line) - 1]
+            replies = await hub.say(chat, action=button["action"], shown_as=button["label"])
         else:
             replies = await hub.say(chat, text=line)
         for entry in replies:

@@ -62,10 +62,14 @@ class SimulatorHub:
         action: str | None = None,
         media: MediaKind | None = None,
         chat_type: ChatType = ChatType.PRIVATE,
+        shown_as: str | None = None,
     ) -> list[Entry]:
-        """One message from the pretend person; returns the bot's direct replies (also kept in the history)."""
+        """One message from the pretend person; returns the bot's direct replies (also kept in the history).
+
+        `shown_as` is how a button press appears in the transcript (its label); it never reaches the core.
+        """
         self.open(chat_id)
-        shown = text if text is not None else (f"[{media.value}]" if media else f"[{action}]")
+        shown = text if text is not None else (f"[{media.value}]" if media else f"[{shown_as or action}]")
         self._append(chat_id, "in", shown or "")
         replies = await self._conversation.handle(
             InboundMessage(

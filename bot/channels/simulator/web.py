@@ -55,7 +55,11 @@ def routes(hub: SimulatorHub, linked: Any) -> list[Route]:
             chat_type = ChatType(body.get("chat_type", "private"))
         except ValueError:
             return _error("unknown media or chat_type")
-        replies = await hub.say(chat_id, text=text, action=action, media=media_kind, chat_type=chat_type)
+        label = body.get("label")
+        shown_as = label[:100] if isinstance(label, str) else None
+        replies = await hub.say(
+            chat_id, text=text, action=action, media=media_kind, chat_type=chat_type, shown_as=shown_as
+        )
         return JSONResponse({"replies": [r.as_json() for r in replies]})
 
     async def get_messages(request: Request) -> Response:
