@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.simulator.hub import CHANNEL as SIMULATOR
 from bot.channels.simulator.hub import SimulatorHub
+from bot.channels.telegram.channel import TelegramChannel, make_bot
+from bot.channels.telegram.sender import Sleep
 from bot.config import Secrets, Settings, resolve_secrets
 from bot.core.clock import Clock, SystemClock
 from bot.core.i18n import Catalogs, default_locales_dir
@@ -34,6 +37,7 @@ class Application:
     conversation: ConversationEngine
     simulator: SimulatorHub
     policies: Policies = field(default_factory=Policies)
+    telegram: TelegramChannel | None = None
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)
@@ -56,12 +60,19 @@ class Application:
             return labels
 
     async def aclose(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.close()
         await self.engine.dispose()
 
 
 def build_application(
-    settings: Settings, *, clock: Clock | None = None, locales_dir: Path | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    locales_dir: Path | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> Application:
+    """`sleep` is what retries and rate-limit waits call; tests pass one that records instead of waiting."""
     clock = clock or SystemClock()
     secrets = resolve_secrets(settings)
     engine = make_engine(settings.database_url)
@@ -69,6 +80,10 @@ def build_application(
     catalogs = Catalogs(locales_dir or default_locales_dir())
     policies = Policies(invites=InvitePolicy(ttl=timedelta(days=settings.invite_ttl_days)))
     conversation = ConversationEngine(store, catalogs, clock, ZoneInfo(settings.timezone), policies)
+    telegram = None
+    if settings.telegram_token is not None:
+        bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
+        telegram = TelegramChannel(bot, conversation, store, catalogs, sleep)
     return Application(
         settings=settings,
         secrets=secrets,
@@ -79,4 +94,5 @@ def build_application(
         conversation=conversation,
         simulator=SimulatorHub(conversation, clock),
         policies=policies,
+        telegram=telegram,
     )

@@ -1,25 +1,46 @@
-"""`aftercare run`: migrations first, then the web server (and, as later issues add them, channels and scheduler)."""
+"""`aftercare run`: migrations first, then the web server and the enabled channels, until stopped."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 import structlog
 import uvicorn
 
-from bot.app import build_application
+from bot.app import Application, build_application
+from bot.channels.telegram import webhook as telegram_webhook
+from bot.channels.telegram.polling import TelegramPoller
 from bot.config import Settings
 from bot.web.app import build_web
 
 log = structlog.get_logger(__name__)
 
 
+async def start_channels(app: Application, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """Webhooks when a public URL is set, long polling otherwise. Returns the background tasks to await."""
+    tasks: list[asyncio.Task[None]] = []
+    if app.telegram is not None:
+        await app.telegram.prepare()
+        if app.settings.public_url:
+            await telegram_webhook.register(app.telegram, app.settings.public_url, app.secrets.webhook_secret)
+            log.info("telegram_webhook_registered")
+        else:
+            tasks.append(asyncio.create_task(TelegramPoller(app.telegram).run(stop)))
+            log.info("telegram_polling")
+    if app.settings.zalo_token is not None:
+        log.warning("channel_not_available_yet", channel="zalo")
+    return tasks
+
+
 async def serve(settings: Settings) -> None:
     app = build_application(settings)
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
     try:
         await app.migrate()
-        for name, token in (("telegram", settings.telegram_token), ("zalo", settings.zalo_token)):
-            if token is not None:
-                log.warning("channel_not_available_yet", channel=name)
         web = build_web(app)
+        tasks = await start_channels(app, stop)
         base = f"http://{settings.http_host}:{settings.http_port}"
         if settings.simulator_on:
             print(f"Đồng Hành is running. Open the chat simulator at {base}/simulator", flush=True)
@@ -30,4 +51,8 @@ async def serve(settings: Settings) -> None:
         )
         await uvicorn.Server(config).serve()
     finally:
+        stop.set()  # pollers finish the batch in hand, confirm it, then return
+        for task in tasks:
+            with contextlib.suppress(Exception):
+                await task
         await app.aclose()

@@ -17,6 +17,7 @@ from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.chats import ChatGuardRepository
 from bot.db.repositories.consents import ConsentRepository
 from bot.db.repositories.conversations import ConversationRepository
+from bot.db.repositories.delivery import ButtonTokenRepository, InboundRepository
 from bot.db.repositories.identities import IdentityRepository
 from bot.db.repositories.invites import InviteRepository
 from bot.db.repositories.people import ParticipantRepository, StaffRepository
@@ -36,6 +37,8 @@ class Repositories:
     conversations: ConversationRepository
     audit: AuditRepository
     chats: ChatGuardRepository
+    inbound: InboundRepository
+    buttons: ButtonTokenRepository
 
 
 class Keyring:
@@ -81,4 +84,6 @@ class Store:
             conversations=ConversationRepository(session, clock),
             audit=AuditRepository(session, clock),
             chats=ChatGuardRepository(session, clock),
+            inbound=InboundRepository(session, clock, self.keyring.cipher),
+            buttons=ButtonTokenRepository(session, clock),
         )

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import tzinfo
 
 import structlog
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from bot.core.clock import Clock
 from bot.core.i18n import Catalogs, normalize_language
@@ -23,6 +23,14 @@ from bot.handlers import common, enrollment, participant, staff
 from bot.handlers.context import Context, Policies, Replies
 
 log = structlog.get_logger(__name__)
+
+# The database is down or unreachable: worth retrying later, not a reason to apologise and drop the message.
+_TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+class TransientFailure(RuntimeError):
+    """The message could not be handled now; nothing was committed. Redeliver it later."""
+
 
 _CONTROL = {"Cc", "Cf", "Co", "Cs"}
 
@@ -42,15 +50,32 @@ class ConversationEngine:
         self._policies = policies
 
     async def handle(self, msg: InboundMessage) -> list[OutboundMessage]:
-        """Never raises: a failure rolls the transaction back and the person gets a polite apology."""
+        """One message, one transaction. A bug rolls back and the person gets a polite apology; an unreachable
+        database raises `TransientFailure` so a channel can leave the update to be redelivered.
+
+        With a `dedupe_key`, a redelivered update is not handled again: the replies come back only if they were
+        never confirmed delivered (see `confirm_delivered`).
+        """
         try:
             if msg.chat_type is not ChatType.PRIVATE:
                 return await self._group(msg)
             async with self._store.transaction() as repos:
-                return await self._private(msg, repos)
+                if msg.dedupe_key and not await repos.inbound.claim(msg.dedupe_key):
+                    return await repos.inbound.undelivered(msg.dedupe_key)
+                replies = await self._private(msg, repos)
+                if msg.dedupe_key:
+                    await repos.inbound.keep_replies(msg.dedupe_key, replies)
+                return replies
+        except _TRANSIENT as exc:
+            log.warning("conversation_deferred", channel=msg.channel, error=type(exc).__name__)
+            raise TransientFailure(type(exc).__name__) from exc
         except Exception:
             log.exception("conversation_failed", channel=msg.channel)
             return [common.internal_error(self._catalogs.translator(msg.language_hint))]
+
+    async def confirm_delivered(self, dedupe_key: str) -> None:
+        async with self._store.transaction() as repos:
+            await repos.inbound.delivered(dedupe_key)
 
     async def _group(self, msg: InboundMessage) -> Replies:
         key = self._store.keyring.chat_key(msg.channel, msg.external_chat_id or msg.external_user_id)

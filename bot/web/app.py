@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.channels.simulator import web as simulator_web
+from bot.channels.telegram import webhook as telegram_webhook
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -33,4 +34,6 @@ def build_web(app: Application) -> Starlette:
     routes = [Route("/", root), Route("/healthz", health)]
     if app.settings.simulator_on:
         routes += simulator_web.routes(app.simulator, app.simulator_labels)
+    if app.telegram is not None and app.settings.public_url:
+        routes += telegram_webhook.routes(app.telegram, app.secrets.webhook_secret)
     return Starlette(routes=routes)

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from bot.channels.simulator.hub import CHAT_ID, SimulatorHub
 from bot.core.messages import ChatType, MediaKind
+from bot.handlers.engine import TransientFailure
 
 MAX_BODY = 64 * 1024
 PAGE = Path(__file__).with_name("static") / "index.html"
@@ -57,9 +58,12 @@ def routes(hub: SimulatorHub, linked: Any) -> list[Route]:
             return _error("unknown media or chat_type")
         label = body.get("label")
         shown_as = label[:100] if isinstance(label, str) else None
-        replies = await hub.say(
-            chat_id, text=text, action=action, media=media_kind, chat_type=chat_type, shown_as=shown_as
-        )
+        try:
+            replies = await hub.say(
+                chat_id, text=text, action=action, media=media_kind, chat_type=chat_type, shown_as=shown_as
+            )
+        except TransientFailure:
+            return _error("the database is unavailable; try again", 503)
         return JSONResponse({"replies": [r.as_json() for r in replies]})
 
     async def get_messages(request: Request) -> Response:

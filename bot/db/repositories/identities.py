@@ -45,6 +45,24 @@ class IdentityRepository:
         await self._s.execute(delete(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id))
         await self._s.execute(delete(ChannelIdentityRow).where(ChannelIdentityRow.id == identity_id))
 
+    async def mark_unreachable(self, channel: str, external_id: str, unreachable: bool = True) -> Identity | None:
+        """The platform says this chat cannot be reached (blocked the bot); later issues escalate it."""
+        stmt = select(ChannelIdentityRow).where(
+            ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
+        )
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            return None
+        row.unreachable = unreachable
+        await self._s.flush()
+        return _identity(row)
+
+    async def is_unreachable(self, channel: str, external_id: str) -> bool:
+        stmt = select(ChannelIdentityRow.unreachable).where(
+            ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
+        )
+        return bool((await self._s.execute(stmt)).scalar_one_or_none())
+
     async def unlink_participant(self, participant_id: int) -> int:
         """Unlink every chat of one person (Telegram and Zalo alike); returns how many there were."""
         stmt = select(ChannelIdentityRow.id).where(ChannelIdentityRow.participant_id == participant_id)

@@ -1,0 +1,170 @@
+"""The Telegram adapter: updates in, replies out, through the same core as every channel. No business rule here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+import structlog
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand, Update
+
+from bot.channels.telegram.mapping import CHANNEL, Inbound, Reachability, to_inbound
+from bot.channels.telegram.render import keyboard, split_text
+from bot.channels.telegram.sender import ChatUnreachable, DeliveryFailed, Sleep, TelegramSender
+from bot.core.i18n import N_, SUPPORTED_LANGUAGES, Catalogs
+from bot.core.messages import OutboundMessage
+from bot.db.store import Store
+from bot.handlers.engine import ConversationEngine, TransientFailure
+
+log = structlog.get_logger(__name__)
+
+# Sent to the core for a callback whose token is unknown, expired or another chat's: never an offered action.
+EXPIRED = "!expired"
+
+COMMANDS = (
+    ("start", N_("Start, or link this chat with your invite code")),
+    ("menu", N_("Open the main menu")),
+)
+
+
+def make_bot(token: str, api_url: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    return Bot(token=token, session=session)
+
+
+class TelegramChannel:
+    channel = CHANNEL
+
+    def __init__(
+        self, bot: Bot, engine: ConversationEngine, store: Store, catalogs: Catalogs, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.bot = bot
+        self.sender = TelegramSender(bot, sleep)
+        self._engine = engine
+        self._store = store
+        self._catalogs = catalogs
+        self.username: str | None = None
+
+    async def identify(self) -> str | None:
+        """Check the token and learn the bot's username (for t.me deep links)."""
+        me = await self.sender.call("getMe", self.bot.get_me)
+        self.username = me.username if me is not None else None
+        return self.username
+
+    async def prepare(self) -> None:
+        """Check the token and set the command menu in each language (Vietnamese is also the default)."""
+        await self.identify()
+        for language in SUPPORTED_LANGUAGES:
+            t = self._catalogs.translator(language)
+            commands = [BotCommand(command=name, description=t._(text)) for name, text in COMMANDS]
+            await self.sender.call(
+                "setMyCommands", lambda c=commands, lang=language: self.bot.set_my_commands(c, language_code=lang)
+            )
+            if language == "vi":
+                await self.sender.call("setMyCommands", lambda c=commands: self.bot.set_my_commands(c))
+        log.info("telegram_ready", username=self.username)
+
+    def deep_link(self, code: str) -> str | None:
+        if not self.username:
+            return None
+        return f"https://t.me/{self.username}?start={code.replace('-', '')}"
+
+    async def process(self, update: Update) -> None:
+        """Handle one update completely: raises `TransientFailure`/`DeliveryFailed` when it should be redelivered."""
+        mapped = to_inbound(update)
+        if mapped is None:
+            return
+        if isinstance(mapped, Reachability):
+            await self._set_reachable(mapped.external_id, mapped.reachable)
+            return
+        msg = mapped.msg
+        if mapped.callback_id is not None:
+            await self.sender.answer_callback(mapped.callback_id)
+            msg = replace(msg, action=await self._resolve(mapped) or EXPIRED)
+            if mapped.callback_message_id is not None:
+                await self.sender.clear_keyboard(mapped.chat_id, mapped.callback_message_id)
+        replies = await self._engine.handle(msg)
+        await self.deliver(mapped.chat_id, replies)
+        if msg.dedupe_key:
+            await self._engine.confirm_delivered(msg.dedupe_key)
+
+    async def process_batch(self, updates: Sequence[Update]) -> int | None:
+        """Updates of one chat in order, different chats side by side; returns when all are handled.
+
+        Returns the first update id that must be fetched again (database or Telegram unreachable), or None.
+        A chat stops at its first such update so its order is kept; redelivered updates are deduplicated.
+        """
+        by_chat: dict[int, list[Update]] = defaultdict(list)
+        for update in updates:
+            mapped = to_inbound(update)
+            key = mapped.chat_id if isinstance(mapped, Inbound) else 0
+            by_chat[key].append(update)
+        retry: list[int] = []
+
+        async def one_chat(chat_updates: list[Update]) -> None:
+            for update in chat_updates:
+                try:
+                    await self.process(update)
+                except (TransientFailure, DeliveryFailed):
+                    retry.append(update.update_id)
+                    return
+                except Exception:
+                    log.exception("telegram_update_failed", update_id=update.update_id)
+
+        await asyncio.gather(*(one_chat(chat_updates) for chat_updates in by_chat.values()))
+        return min(retry) if retry else None
+
+    async def deliver(self, chat_id: int, replies: Sequence[OutboundMessage]) -> None:
+        """Send replies in order; buttons get fresh opaque tokens bound to this chat."""
+        if not replies:
+            return
+        tokens: list[list[str]] = [[] for _ in replies]
+        if any(reply.buttons for reply in replies):
+            chat_key = self._store.keyring.chat_key(CHANNEL, str(chat_id))
+            async with self._store.transaction() as repos:
+                for index, reply in enumerate(replies):
+                    if reply.buttons:
+                        tokens[index] = await repos.buttons.issue(chat_key, list(reply.actions))
+        try:
+            for reply, reply_tokens in zip(replies, tokens, strict=True):
+                parts = split_text(reply.text) or ["…"]
+                markup = keyboard([b.label for b in reply.buttons], reply_tokens)
+                for index, part in enumerate(parts):
+                    await self.sender.send_text(chat_id, part, markup if index == len(parts) - 1 else None)
+        except ChatUnreachable:
+            await self._set_reachable(str(chat_id), False)
+
+    async def send(self, external_id: str, message: OutboundMessage) -> None:
+        """Messenger port: a message the bot starts itself."""
+        await self.deliver(int(external_id), [message])
+
+    async def _resolve(self, mapped: Inbound) -> str | None:
+        token = mapped.msg.action or ""
+        chat_key = self._store.keyring.chat_key(CHANNEL, str(mapped.chat_id))
+        if str(mapped.chat_id) != mapped.msg.external_user_id:
+            return None  # buttons live only in private chats, where the chat is the person
+        async with self._store.transaction() as repos:
+            return await repos.buttons.resolve(chat_key, token)
+
+    async def _set_reachable(self, external_id: str, reachable: bool) -> None:
+        async with self._store.transaction() as repos:
+            identity = await repos.identities.mark_unreachable(CHANNEL, external_id, not reachable)
+            if identity is not None:
+                await repos.audit.record(
+                    actor_type="channel",
+                    actor_id=None,
+                    action="chat_reachability",
+                    outcome="reachable" if reachable else "unreachable",
+                    subject_type="participant" if identity.participant_id else "staff",
+                    subject_id=identity.participant_id or identity.staff_id,
+                    detail={"channel": CHANNEL},
+                )
+        log.info("telegram_reachability", reachable=reachable)
+
+    async def close(self) -> None:
+        await self.bot.session.close()

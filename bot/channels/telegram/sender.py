@@ -1,0 +1,78 @@
+"""Outgoing Bot API calls with Telegram's rules: honour 429 retry_after, back off on network and 5xx errors,
+report a blocked chat, and give up on a bad request without retrying it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import structlog
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+log = structlog.get_logger(__name__)
+
+
+class ChatUnreachable(Exception):
+    """403: the person blocked the bot or deleted their account."""
+
+
+class DeliveryFailed(Exception):
+    """Telegram could not be reached after all retries; the caller decides whether to redeliver."""
+
+
+class TelegramSender:
+    def __init__(self, bot: Bot, sleep: Sleep = asyncio.sleep, attempts: int = 5, max_backoff: float = 30.0) -> None:
+        self.bot = bot
+        self._sleep = sleep
+        self._attempts = attempts
+        self._max_backoff = max_backoff
+
+    async def call(self, name: str, request: Callable[[], Awaitable[T]]) -> T | None:
+        """Run one Bot API call with retries; None when Telegram refused it as a bad request."""
+        for attempt in range(self._attempts):
+            try:
+                return await request()
+            except TelegramRetryAfter as exc:
+                log.warning("telegram_rate_limited", method=name, retry_after=exc.retry_after)
+                await self._sleep(float(exc.retry_after))
+            except (TelegramNetworkError, TelegramServerError) as exc:
+                delay = min(self._max_backoff, 0.5 * 2**attempt)
+                log.warning("telegram_retry", method=name, error=type(exc).__name__, delay=delay)
+                await self._sleep(delay)
+            except TelegramForbiddenError as exc:
+                raise ChatUnreachable(name) from exc
+            except TelegramBadRequest as exc:
+                log.warning("telegram_bad_request", method=name, description=exc.message)
+                return None
+        raise DeliveryFailed(name)
+
+    async def send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        await self.call("sendMessage", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
+
+    async def answer_callback(self, callback_id: str) -> None:
+        """Always answered, so the button never keeps spinning; an old query's refusal is harmless."""
+        try:
+            await self.call("answerCallbackQuery", lambda: self.bot.answer_callback_query(callback_id))
+        except (ChatUnreachable, DeliveryFailed):
+            log.warning("telegram_callback_unanswered")
+
+    async def clear_keyboard(self, chat_id: int, message_id: int) -> None:
+        """A pressed keyboard is spent: remove it so old buttons do not linger in the chat."""
+        try:
+            await self.call(
+                "editMessageReplyMarkup",
+                lambda: self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None),
+            )
+        except DeliveryFailed:
+            log.warning("telegram_keyboard_not_cleared")
