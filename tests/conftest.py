@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -44,9 +45,22 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+class RecordedSleeps(list[float]):
+    """Stands in for asyncio.sleep in retries and rate-limit waits: records the delay, does not wait."""
+
+    async def __call__(self, delay: float) -> None:
+        self.append(delay)
+        await asyncio.sleep(0)
+
+
 @pytest.fixture
-async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[Application]:
-    application = build_application(settings, clock=clock)
+def sleeps() -> RecordedSleeps:
+    return RecordedSleeps()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FakeClock, sleeps: RecordedSleeps) -> AsyncIterator[Application]:
+    application = build_application(settings, clock=clock, sleep=sleeps)
     try:
         await application.migrate()
         yield application

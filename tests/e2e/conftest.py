@@ -1,22 +1,102 @@
+"""Transcripts run through every channel: the simulator, Telegram by long polling and Telegram by webhook."""
+
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Protocol
 
 import httpx
 import pytest
 
 from bot.app import Application
+from bot.config import Settings
 from bot.domain.entities import RiskLevel, Role
+from bot.runner import start_channels
 from bot.web.app import build_web
-from tests.e2e.simulator_client import Simulator, serve
+from tests.conftest import TEST_KEY
+from tests.e2e.simulator_client import Said, Simulator, bound_socket, serve
+from tests.e2e.telegram_client import TelegramChats
+from tests.fakes.telegram_api import FakeTelegram, running
+
+TELEGRAM_TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
+CHANNELS = ["simulator", "telegram-polling", "telegram-webhook"]
+
+
+class Chat(Protocol):
+    async def say(self, text: str) -> Said: ...
+    async def press(self, label: str) -> Said: ...
+    async def press_action(self, action: str) -> Said: ...
+    async def send_media(self, kind: str) -> Said: ...
+    async def say_in_group(self, text: str) -> Said: ...
+
+
+class Chats(Protocol):
+    channel: str
+
+    def chat(self, name: str) -> Chat: ...
+    def external_id(self, name: str) -> str: ...
+
+
+@pytest.fixture(params=CHANNELS)
+def channel_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-async def sim(app: Application) -> AsyncIterator[Simulator]:
-    async with serve(build_web(app)) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
-        yield Simulator(http)
+async def fake_telegram(channel_kind: str) -> AsyncIterator[FakeTelegram | None]:
+    if not channel_kind.startswith("telegram"):
+        yield None
+        return
+    async with running(FakeTelegram(token=TELEGRAM_TOKEN)) as fake:
+        yield fake
+
+
+@pytest.fixture
+def web_socket() -> Iterator[socket.socket]:
+    sock = bound_socket()
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, channel_kind: str, fake_telegram: FakeTelegram | None, web_socket: socket.socket
+) -> Settings:
+    values: dict[str, object] = {}
+    if fake_telegram is not None:
+        values |= {"telegram_token": TELEGRAM_TOKEN, "telegram_api_url": fake_telegram.base_url}
+    if channel_kind == "telegram-webhook":
+        values["public_url"] = f"http://127.0.0.1:{web_socket.getsockname()[1]}"
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        encryption_key=TEST_KEY,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def sim(
+    app: Application, channel_kind: str, fake_telegram: FakeTelegram | None, web_socket: socket.socket
+) -> AsyncIterator[Chats]:
+    """People talking to the bot through the channel under test (the web server runs in every mode)."""
+    async with serve(build_web(app), web_socket) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+        if fake_telegram is None:
+            yield Simulator(http)
+            return
+        stop = asyncio.Event()
+        tasks = await start_channels(app, stop)
+        try:
+            yield TelegramChats(fake_telegram, webhook=channel_kind == "telegram-webhook")
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
 
 
 @dataclass

@@ -87,19 +87,29 @@ class SimChat:
 
 
 class Simulator:
+    channel = "simulator"
+
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
     def chat(self, chat_id: str) -> SimChat:
         return SimChat(self.http, chat_id)
 
+    def external_id(self, name: str) -> str:
+        return name
 
-@asynccontextmanager
-async def serve(web: Starlette) -> AsyncIterator[str]:
-    """Run the ASGI app on a real loopback socket; yield its base URL."""
+
+def bound_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
+    sock.listen(128)
+    return sock
+
+
+@asynccontextmanager
+async def serve(web: Starlette, sock: socket.socket | None = None) -> AsyncIterator[str]:
+    """Run the ASGI app on a real loopback socket; yield its base URL."""
+    sock = sock or bound_socket()
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(web, log_config=None, access_log=False, lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -12,8 +12,8 @@ from bot.db.models import (
     GroupNoticeRow,
     LinkFailureRow,
 )
+from tests.e2e.conftest import Chats as Simulator
 from tests.e2e.conftest import Commune
-from tests.e2e.simulator_client import Simulator
 from tests.e2e.test_settings import linked_participant
 
 LONG = "Tôi muốn hỏi " + "rất " * 2500  # about 10,000 characters
@@ -72,7 +72,7 @@ async def test_forged_and_stale_buttons_are_refused_and_audited(
     # Garbage of any size is handled the same way.
     (await an.press_action("x" * 5000)).says("Nút này đã hết hiệu lực")
     async with app.store.transaction() as repos:
-        assert await repos.identities.find("simulator", "an") is not None
+        assert await repos.identities.find(sim.channel, sim.external_id("an")) is not None
         rows = await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "stale_button"))
         assert len(rows.scalars().all()) == 3
 

@@ -8,8 +8,8 @@ from bot.app import Application
 from bot.db.models import AuditEventRow, ChannelIdentityRow, ConsentRow
 from bot.domain.consent import CONSENT_TEXT_VERSION, Purpose
 from bot.domain.entities import ParticipantStatus
+from tests.e2e.conftest import Chats as Simulator
 from tests.e2e.conftest import Commune
-from tests.e2e.simulator_client import Simulator
 from tests.fakes.clock import FakeClock
 
 
@@ -115,7 +115,7 @@ async def test_declining_chat_reminders_unlinks_and_points_to_the_cadre(
 
     (await an.say("còn đó không?")).says("hãy gửi mã mời")
     async with app.store.transaction() as repos:
-        assert await repos.identities.find("simulator", "an") is None
+        assert await repos.identities.find(sim.channel, sim.external_id("an")) is None
         assert await repos.consents.current(commune.an_id) == {Purpose.REMINDERS: False}
 
 
@@ -143,5 +143,7 @@ async def test_one_person_can_link_two_chats(sim: Simulator, commune: Commune, a
     (await sim.chat("an-zalo").say(fresh.code)).says("1/3")
     async with app.store.transaction() as repos:
         rows = (await repos.session.execute(select(ChannelIdentityRow))).scalars().all()
-        assert sorted(r.external_id for r in rows) == ["an-telegram", "an-zalo"]
+        assert sorted(r.external_id for r in rows) == sorted(
+            [sim.external_id("an-telegram"), sim.external_id("an-zalo")]
+        )
         assert {r.participant_id for r in rows} == {commune.an_id}

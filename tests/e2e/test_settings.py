@@ -81,7 +81,7 @@ async def test_withdrawing_reminders_asks_first_then_unlinks(
     said = await an.press("Có, rút lại và hủy kết nối")
     said.says("Mình sẽ không nhắn tin cho bạn nữa", "Trần Thị Bình")
     async with app.store.transaction() as repos:
-        assert await repos.identities.find("simulator", "an") is None
+        assert await repos.identities.find(sim.channel, sim.external_id("an")) is None
         assert (await repos.consents.current(commune.an_id))[Purpose.REMINDERS] is False
     (await an.say("alo")).says("hãy gửi mã mời")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from bot.app import Application, build_application
 from bot.config import Settings
@@ -11,6 +12,12 @@ from bot.web.app import build_web
 from tests.e2e.conftest import Commune
 from tests.e2e.simulator_client import Simulator, serve
 from tests.fakes.clock import FakeClock
+
+
+@pytest.fixture
+def channel_kind() -> str:
+    """These tests are about the simulator itself, not about a chat platform."""
+    return "simulator"
 
 
 async def test_pushed_messages_appear_in_the_chat_history(sim: Simulator, commune: Commune, app: Application) -> None:

@@ -1,0 +1,372 @@
+"""A fake Telegram Bot API server: real HTTP, Telegram's JSON, Telegram's limits, injectable faults.
+
+It keeps a queue of updates for getUpdates (long polling with offsets), delivers updates to a registered webhook with
+the secret header, records every call, and validates each call's method and required parameters against the
+official machine-readable spec when `../shared/vendor/telegram-bot-api-spec/api.json` is present.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import queue
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "vendor" / "telegram-bot-api-spec" / "api.json"
+BOT_ID = 7000001
+BOT_USERNAME = "dong_hanh_test_bot"
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    status: int
+    at: float
+    result: Any = None
+
+
+@dataclass
+class Fault:
+    """One injected failure for the next call of `method`."""
+
+    status: int
+    description: str
+    retry_after: int | None = None
+    delay: float = 0.0
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+@dataclass
+class FakeTelegram:
+    token: str
+    spec: dict[str, Any] | None = None
+    calls: list[Call] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    faults: dict[str, list[Fault]] = field(default_factory=dict)
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    confirmed: int = 0  # every update below this id was confirmed by an offset
+    base_url: str = ""
+
+    def __post_init__(self) -> None:
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._arrived = asyncio.Event()
+        self._confirmations = asyncio.Condition()
+        if self.spec is None and SPEC.exists():
+            self.spec = json.loads(SPEC.read_text(encoding="utf-8"))
+
+    # ---- what tests do -------------------------------------------------------------------------------------------
+
+    def inject(self, method: str, fault: Fault) -> None:
+        self.faults.setdefault(method, []).append(fault)
+
+    def next_update_id(self) -> int:
+        return next(self._update_ids)
+
+    def next_message_id(self) -> int:
+        return next(self._message_ids)
+
+    def enqueue(self, update: dict[str, Any]) -> int:
+        update.setdefault("update_id", self.next_update_id())
+        self.updates.append(update)
+        self._arrived.set()
+        return int(update["update_id"])
+
+    async def wait_confirmed(self, update_id: int, within: float = 10.0) -> None:
+        """Until the bot asked for updates past `update_id`, which it does only after handling it."""
+        async with self._confirmations:
+            await asyncio.wait_for(self._confirmations.wait_for(lambda: self.confirmed > update_id), within)
+
+    async def deliver(self, update: dict[str, Any], secret: str | None = None) -> int:
+        """POST an update to the registered webhook, as Telegram does; returns the HTTP status."""
+        update.setdefault("update_id", self.next_update_id())
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret if secret is None else secret}
+        if secret == "":
+            headers = {}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.webhook_url, json=update, headers=headers) as r,
+        ):
+            return r.status
+
+    def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
+        return [
+            c
+            for c in self.calls
+            if c.method == method
+            and c.status == 200
+            and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))
+        ]
+
+    # ---- the server ----------------------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        application = web.Application(client_max_size=2**20)
+        application.router.add_post("/bot{token}/{method}", self._handle)
+        application.router.add_get("/bot{token}/{method}", self._handle)
+        return application
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        if request.match_info["token"] != self.token:
+            return self._reply(method, params, ApiError(401, "Unauthorized"))
+        fault = self._take_fault(method)
+        if fault is not None:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.status:
+                return self._reply(method, params, ApiError(fault.status, fault.description, fault.retry_after))
+        try:
+            self._check_spec(method, params)
+            result = await getattr(self, f"_m_{method}", self._unknown)(params)
+        except ApiError as error:
+            return self._reply(method, params, error)
+        return self._reply(method, params, result)
+
+    def _take_fault(self, method: str) -> Fault | None:
+        queue = self.faults.get(method)
+        return queue.pop(0) if queue else None
+
+    def _reply(self, method: str, params: dict[str, Any], outcome: Any) -> web.Response:
+        if isinstance(outcome, ApiError):
+            self.calls.append(Call(method, params, outcome.status, time.monotonic()))
+            body: dict[str, Any] = {"ok": False, "error_code": outcome.status, "description": outcome.description}
+            if outcome.retry_after is not None:
+                body["parameters"] = {"retry_after": outcome.retry_after}
+            return web.json_response(body, status=outcome.status)
+        self.calls.append(Call(method, params, 200, time.monotonic(), outcome))
+        return web.json_response({"ok": True, "result": outcome})
+
+    def _check_spec(self, method: str, params: dict[str, Any]) -> None:
+        if self.spec is None:
+            return
+        spec = self.spec["methods"].get(method)
+        if spec is None:
+            raise ApiError(404, "Not Found: method not found")
+        known = {f["name"] for f in spec.get("fields", [])} | {"request_timeout"}
+        for field_spec in spec.get("fields", []):
+            if field_spec.get("required") and field_spec["name"] not in params:
+                raise ApiError(400, f"Bad Request: parameter {field_spec['name']} is required")
+        unknown = set(params) - known
+        if unknown:
+            raise ApiError(400, f"Bad Request: unknown parameters {sorted(unknown)}")
+
+    async def _unknown(self, _params: dict[str, Any]) -> Any:
+        raise ApiError(404, "Not Found")
+
+    # ---- methods -------------------------------------------------------------------------------------------------
+
+    async def _m_getMe(self, _p: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Đồng Hành",
+            "username": BOT_USERNAME,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def _m_getUpdates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook")
+        offset = int(p.get("offset", 0) or 0)
+        limit = int(p.get("limit", 100) or 100)
+        timeout = float(p.get("timeout", 0) or 0)
+        if offset:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            async with self._confirmations:
+                self.confirmed = max(self.confirmed, offset)
+                self._confirmations.notify_all()
+        deadline = time.monotonic() + timeout
+        while not self.updates and time.monotonic() < deadline:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+        return self.updates[:limit]
+
+    async def _m_setWebhook(self, p: dict[str, Any]) -> bool:
+        secret = p.get("secret_token", "")
+        if secret and not (1 <= len(secret) <= 256 and all(c.isalnum() or c in "_-" for c in secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook_url, self.webhook_secret = p["url"], secret
+        if str(p.get("drop_pending_updates", "")).lower() == "true":
+            self.updates.clear()
+        return True
+
+    async def _m_deleteWebhook(self, p: dict[str, Any]) -> bool:
+        self.webhook_url = ""
+        if str(p.get("drop_pending_updates", "")).lower() == "true":
+            self.updates.clear()
+        return True
+
+    async def _m_getWebhookInfo(self, _p: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": len(self.updates)}
+
+    async def _m_setMyCommands(self, p: dict[str, Any]) -> bool:
+        commands = _json_field(p, "commands")
+        if not isinstance(commands, list) or not 1 <= len(commands) <= 100:
+            raise ApiError(400, "Bad Request: commands must be a non-empty list")
+        for command in commands:
+            name, description = command.get("command", ""), command.get("description", "")
+            if not (1 <= len(name) <= 32 and name.islower()) or not 1 <= len(description) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        self.commands[p.get("language_code", "")] = commands
+        return True
+
+    async def _m_sendMessage(self, p: dict[str, Any]) -> dict[str, Any]:
+        text = p.get("text", "")
+        if not 1 <= utf16_len(text) <= 4096:
+            raise ApiError(
+                400, "Bad Request: message text is empty" if not text else "Bad Request: message is too long"
+            )
+        if "reply_markup" in p:
+            _check_markup(_json_field(p, "reply_markup"))
+        return self._message(p["chat_id"], text, p.get("reply_markup"))
+
+    async def _m_editMessageReplyMarkup(self, p: dict[str, Any]) -> Any:
+        if "reply_markup" in p:
+            _check_markup(_json_field(p, "reply_markup"))
+        if not (("chat_id" in p and "message_id" in p) or "inline_message_id" in p):
+            raise ApiError(400, "Bad Request: message identifier is not specified")
+        return True
+
+    async def _m_editMessageText(self, p: dict[str, Any]) -> Any:
+        if not 1 <= utf16_len(p.get("text", "")) <= 4096:
+            raise ApiError(400, "Bad Request: text must be 1-4096 characters")
+        return self._message(p["chat_id"], p["text"], p.get("reply_markup"))
+
+    async def _m_answerCallbackQuery(self, p: dict[str, Any]) -> bool:
+        if len(p.get("text", "")) > 200:
+            raise ApiError(400, "Bad Request: text is too long")
+        return True
+
+    async def _m_sendChatAction(self, _p: dict[str, Any]) -> bool:
+        return True
+
+    def _message(self, chat_id: Any, text: str, markup: Any) -> dict[str, Any]:
+        chat = int(chat_id)
+        message: dict[str, Any] = {
+            "message_id": self.next_message_id(),
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private" if chat > 0 else "group"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Đồng Hành"},
+            "text": text,
+        }
+        if markup:
+            message["reply_markup"] = _json_field({"m": markup}, "m")
+        return message
+
+
+def _json_field(params: dict[str, Any], name: str) -> Any:
+    value = params.get(name)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from exc
+    return value
+
+
+def _check_markup(markup: Any) -> None:
+    """Inline keyboards the way Telegram checks them: rows of buttons, text, exactly one action, 1-64 byte data."""
+    if not isinstance(markup, dict):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    rows = markup.get("inline_keyboard")
+    if rows is None:
+        return
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise ApiError(
+            400, 'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays'
+        )
+    for row in rows:
+        for button in row:
+            if not isinstance(button, dict) or not button.get("text"):
+                raise ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+            actions = [
+                k for k in ("callback_data", "url", "switch_inline_query", "pay", "web_app", "login_url") if k in button
+            ]
+            if len(actions) != 1:
+                raise ApiError(400, "Bad Request: inline keyboard button must have exactly one action")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(data.encode()) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        body = await request.json()
+        return {k: v for k, v in body.items()}
+    form = await request.post()
+    params: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    params.update({k: v for k, v in request.query.items()})
+    return params
+
+
+@contextmanager
+def running_in_thread(fake_factory: Any) -> Iterator[FakeTelegram]:
+    """For synchronous callers (the CLI): the fake serves from its own thread and event loop."""
+    ready: queue.Queue[FakeTelegram] = queue.Queue()
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        async with running(fake_factory()) as fake:
+            ready.put(fake)
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    try:
+        yield ready.get(timeout=10)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
+        loop.close()
+
+
+@asynccontextmanager
+async def running(fake: FakeTelegram) -> AsyncIterator[FakeTelegram]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    # A bot that stops polling drops its long-poll request: cancel that handler instead of waiting for it.
+    runner = web.AppRunner(
+        fake.app(), access_log=None, handle_signals=False, handler_cancellation=True, shutdown_timeout=1.0
+    )
+    await runner.setup()
+    site = web.SockSite(runner, sock)
+    await site.start()
+    fake.base_url = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
