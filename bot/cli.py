@@ -178,6 +178,19 @@ def _invite_out(person_id: int, code: str, expires: Any, **extra: Any) -> dict[s
     return {"id": person_id, "invite_code": code, "invite_expires_at": expires.isoformat(), **extra}
 
 
+async def _with_links(app: Application, out: dict[str, Any]) -> dict[str, Any]:
+    """Add the Telegram deep link (t.me/<bot>?start=<code>) when the Telegram channel is configured."""
+    if app.telegram is not None:
+        try:
+            await app.telegram.identify()
+        except Exception:  # an unreachable Bot API must not stop an officer enrolling someone
+            typer.echo("warning: could not reach Telegram to build the deep link", err=True)
+        link = app.telegram.deep_link(out["invite_code"])
+        if link:
+            out["telegram_link"] = link
+    return out
+
+
 @staff_cli.command("add")
 def staff_add(
     name: Annotated[str, typer.Option(help="Display name shown to the people they work with.")],
@@ -192,7 +205,8 @@ def staff_add(
     async def work(app: Application) -> dict[str, Any]:
         async with app.store.transaction() as repos:
             member, invite = await app.enrolment(repos).add_staff(name, role, unit, point, language.value)
-            return _invite_out(member.id, invite.code, invite.expires_at, role=member.role.value)
+            out = _invite_out(member.id, invite.code, invite.expires_at, role=member.role.value)
+        return await _with_links(app, out)
 
     out = _with_app(as_json, work)
     _emit(as_json, out, _invite_human(out))
@@ -207,7 +221,8 @@ def staff_invite(
     async def work(app: Application) -> dict[str, Any]:
         async with app.store.transaction() as repos:
             invite = await app.enrolment(repos).issue_staff_invite(staff_id)
-            return _invite_out(staff_id, invite.code, invite.expires_at)
+            out = _invite_out(staff_id, invite.code, invite.expires_at)
+        return await _with_links(app, out)
 
     out = _with_app(as_json, work)
     _emit(as_json, out, _invite_human(out))
@@ -244,7 +259,8 @@ def participant_add(
                 language=language.value,
                 national_id=national_id,
             )
-            return _invite_out(person.id, invite.code, invite.expires_at, expected_end=person.expected_end.isoformat())
+            out = _invite_out(person.id, invite.code, invite.expires_at, expected_end=person.expected_end.isoformat())
+        return await _with_links(app, out)
 
     out = _with_app(as_json, work)
     _emit(as_json, out, _invite_human(out))
@@ -259,17 +275,21 @@ def participant_invite(
     async def work(app: Application) -> dict[str, Any]:
         async with app.store.transaction() as repos:
             invite = await app.enrolment(repos).issue_participant_invite(participant_id)
-            return _invite_out(participant_id, invite.code, invite.expires_at)
+            out = _invite_out(participant_id, invite.code, invite.expires_at)
+        return await _with_links(app, out)
 
     out = _with_app(as_json, work)
     _emit(as_json, out, _invite_human(out))
 
 
 def _invite_human(out: dict[str, Any]) -> str:
-    return (
+    text = (
         f"id {out['id']}: invite code {out['invite_code']} (single use, expires {out['invite_expires_at']}).\n"
         "Give it to the person in private; they send it to the bot to link their chat."
     )
+    if "telegram_link" in out:
+        text += f"\nTelegram: {out['telegram_link']}"
+    return text
 
 
 def main() -> None:

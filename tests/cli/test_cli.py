@@ -18,6 +18,9 @@ from typer.testing import CliRunner
 
 from bot.cli import cli
 from tests.conftest import TEST_KEY
+from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram, Fault, running_in_thread
+
+TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
 
 
 @pytest.fixture
@@ -175,3 +178,77 @@ def test_run_migrates_and_serves_the_simulator(env: dict[str, str], tmp_path: Pa
         stdout, _ = process.communicate(timeout=15)
     assert f"http://127.0.0.1:{port}/simulator" in stdout
     assert process.returncode == 0
+
+
+def test_invites_carry_a_telegram_deep_link_when_telegram_is_configured(env: dict[str, str]) -> None:
+    with running_in_thread(lambda: FakeTelegram(token=TOKEN)) as fake:
+        telegram_env = {**env, "AFTERCARE_TELEGRAM_TOKEN": TOKEN, "AFTERCARE_TELEGRAM_API_URL": fake.base_url}
+        ok_json(telegram_env, "unit", "add", "--code", "QN", "--name", "Tỉnh Quảng Ninh")
+        ok_json(telegram_env, "unit", "add", "--code", "HL", "--name", "Phường Hạ Long", "--parent", "QN")
+        person = ok_json(
+            telegram_env,
+            "participant",
+            "add",
+            "--name",
+            "An",
+            "--unit",
+            "HL",
+            "--start",
+            "2026-01-01",
+            "--term-months",
+            "12",
+        )
+        compact = person["invite_code"].replace("-", "")
+        assert person["telegram_link"] == f"https://t.me/{BOT_USERNAME}?start={compact}"
+        human = call(telegram_env, "staff", "add", "--name", "Hoa", "--role", "cadre", "--unit", "HL")
+        assert f"https://t.me/{BOT_USERNAME}?start=" in human.stdout
+    # Without Telegram there is no link, and nothing tries to reach it.
+    plain = ok_json(env, "participant", "invite", "--id", str(person["id"]))
+    assert "telegram_link" not in plain
+
+
+def test_run_with_telegram_polls_answers_and_never_logs_the_token(env: dict[str, str], tmp_path: Path) -> None:
+    with running_in_thread(lambda: FakeTelegram(token=TOKEN)) as fake:
+        port = _free_port()
+        process_env = {
+            **os.environ,
+            **env,
+            "AFTERCARE_HTTP_PORT": str(port),
+            "AFTERCARE_TELEGRAM_TOKEN": TOKEN,
+            "AFTERCARE_TELEGRAM_API_URL": fake.base_url,
+        }
+        fake.inject("getUpdates", Fault(502, "Bad Gateway"))  # something to log about
+        fake.updates.append(
+            {
+                "update_id": 1,
+                "message": {
+                    "message_id": 1,
+                    "date": 1_790_000_000,
+                    "chat": {"id": 77, "type": "private"},
+                    "from": {"id": 77, "is_bot": False, "first_name": "An"},
+                    "text": "xin chào",
+                },
+            }
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=process_env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not fake.sent(chat_id=77):  # waiting for a process, not a schedule
+                time.sleep(0.1)
+            replies = [c.params["text"] for c in fake.sent(chat_id=77)]
+            assert replies and "hãy gửi mã mời" in replies[0]
+        finally:
+            process.send_signal(signal.SIGINT)
+            _stdout, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr
+        assert "telegram_retry" in stderr or "telegram_poll_failed" in stderr
+        assert TOKEN not in stderr and TOKEN.split(":")[1] not in stderr
+        assert fake.confirmed >= 2  # the handled update was confirmed before exit
+        assert {c.method for c in fake.calls} >= {"getMe", "setMyCommands", "deleteWebhook", "getUpdates"}
