@@ -44,6 +44,7 @@ class InboundMessage:
     message_id: str | None = None
     external_chat_id: str | None = None
     language_hint: str | None = None
+    action_ref: str | None = None  # an opaque button reference (Telegram callback data), resolved by the engine
     dedupe_key: str | None = None  # e.g. "telegram:4711": a redelivery of the same update is handled once
 
 

@@ -15,7 +15,9 @@ def is_sqlite(url: str) -> bool:
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     if not is_sqlite(url):
-        kwargs |= {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        # No pre-ping (a round trip per transaction): a connection that died is a TransientFailure, and channels
+        # redeliver those; recycling keeps connections younger than typical server/proxy idle limits.
+        kwargs |= {"pool_pre_ping": False, "pool_recycle": 1800, "pool_size": 10, "max_overflow": 10}
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -181,18 +181,6 @@ class InboundUpdateRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=96, unique=True)
-    received_at: datetime = _when()
+    received_at: datetime = Field(sa_type=UTCDateTime, index=True)
     replies_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class ButtonTokenRow(SQLModel, table=True):
-    """Opaque callback data for platforms with real buttons: a random token stands for a core action in one chat."""
-
-    __tablename__ = "button_token"
-
-    id: int | None = Field(default=None, primary_key=True)
-    chat_key: str = Field(max_length=64, index=True)
-    token: str = Field(max_length=24, unique=True)
-    action: str = Field(max_length=200)
-    created_at: datetime = Field(sa_type=UTCDateTime, index=True)

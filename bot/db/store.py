@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,7 +19,7 @@ from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.chats import ChatGuardRepository
 from bot.db.repositories.consents import ConsentRepository
 from bot.db.repositories.conversations import ConversationRepository
-from bot.db.repositories.delivery import ButtonTokenRepository, InboundRepository
+from bot.db.repositories.delivery import InboundRepository
 from bot.db.repositories.identities import IdentityRepository
 from bot.db.repositories.invites import InviteRepository
 from bot.db.repositories.people import ParticipantRepository, StaffRepository
@@ -38,7 +40,6 @@ class Repositories:
     audit: AuditRepository
     chats: ChatGuardRepository
     inbound: InboundRepository
-    buttons: ButtonTokenRepository
 
 
 class Keyring:
@@ -48,6 +49,7 @@ class Keyring:
         self.cipher = FieldCipher(master_key)
         self._code_key = derive_key(master_key, "aftercare/invite-code-hash/v1")
         self._chat_key = derive_key(master_key, "aftercare/chat-key/v1")
+        self._button_key = derive_key(master_key, "aftercare/button-ref/v1")
 
     @property
     def code_key(self) -> bytes:
@@ -56,6 +58,12 @@ class Keyring:
     def chat_key(self, channel: str, external_id: str) -> str:
         return hmac.new(self._chat_key, f"{channel}:{external_id}".encode(), hashlib.sha256).hexdigest()
 
+    def button_ref(self, channel: str, external_id: str, action: str) -> str:
+        """Opaque, unforgeable stand-in for an action in one chat (16 characters, 96 bits): nothing to edit or
+        guess, and another chat's reference never matches."""
+        mac = hmac.new(self._button_key, f"{channel}:{external_id}:{action}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac[:12]).decode()
+
 
 class Store:
     def __init__(self, engine: AsyncEngine, keyring: Keyring, clock: Clock) -> None:
@@ -63,12 +71,17 @@ class Store:
         self.keyring = keyring
         self._clock = clock
         self._sessions: async_sessionmaker[AsyncSession] = make_session_factory(engine)
+        # SQLite has one writer at a time; queueing here beats its busy-timeout back-off (long latency tails).
+        self._serial = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """Commit when the block ends normally, roll back when it raises."""
-        async with self._sessions() as session, session.begin():
+        async with self._serialised(), self._sessions() as session, session.begin():
             yield self._bundle(session)
+
+    def _serialised(self) -> AbstractAsyncContextManager[object]:
+        return self._serial if self._serial is not None else nullcontext()
 
     def _bundle(self, session: AsyncSession) -> Repositories:
         clock = self._clock
@@ -85,5 +98,4 @@ class Store:
             audit=AuditRepository(session, clock),
             chats=ChatGuardRepository(session, clock),
             inbound=InboundRepository(session, clock, self.keyring.cipher),
-            buttons=ButtonTokenRepository(session, clock),
         )

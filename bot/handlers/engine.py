@@ -6,6 +6,7 @@ the flows themselves are in the sibling modules.
 
 from __future__ import annotations
 
+import hmac
 import unicodedata
 from dataclasses import replace
 from datetime import tzinfo
@@ -26,6 +27,14 @@ log = structlog.get_logger(__name__)
 
 # The database is down or unreachable: worth retrying later, not a reason to apologise and drop the message.
 _TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+class _Redelivery(Exception):
+    """Raised inside the handling transaction to roll back the work done again for an update already handled."""
+
+
+# What an unresolvable button reference becomes: no flow ever offers it, so it is refused as stale.
+STALE = "!stale"
 
 
 class TransientFailure(RuntimeError):
@@ -60,12 +69,14 @@ class ConversationEngine:
             if msg.chat_type is not ChatType.PRIVATE:
                 return await self._group(msg)
             async with self._store.transaction() as repos:
-                if msg.dedupe_key and not await repos.inbound.claim(msg.dedupe_key):
-                    return await repos.inbound.undelivered(msg.dedupe_key)
                 replies = await self._private(msg, repos)
-                if msg.dedupe_key:
-                    await repos.inbound.keep_replies(msg.dedupe_key, replies)
+                if msg.dedupe_key and not await repos.inbound.record(msg.dedupe_key, replies):
+                    raise _Redelivery
                 return replies
+        except _Redelivery:
+            assert msg.dedupe_key is not None
+            async with self._store.transaction() as repos:
+                return await repos.inbound.undelivered(msg.dedupe_key)
         except _TRANSIENT as exc:
             log.warning("conversation_deferred", channel=msg.channel, error=type(exc).__name__)
             raise TransientFailure(type(exc).__name__) from exc
@@ -73,9 +84,9 @@ class ConversationEngine:
             log.exception("conversation_failed", channel=msg.channel)
             return [common.internal_error(self._catalogs.translator(msg.language_hint))]
 
-    async def confirm_delivered(self, dedupe_key: str) -> None:
+    async def confirm_delivered(self, *dedupe_keys: str) -> None:
         async with self._store.transaction() as repos:
-            await repos.inbound.delivered(dedupe_key)
+            await repos.inbound.delivered(*dedupe_keys)
 
     async def _group(self, msg: InboundMessage) -> Replies:
         key = self._store.keyring.chat_key(msg.channel, msg.external_chat_id or msg.external_user_id)
@@ -93,6 +104,8 @@ class ConversationEngine:
         if msg.text is not None:
             msg = _with_text(msg, clean_text(msg.text))
         ctx = await self._context(msg, repos)
+        if msg.action_ref is not None:
+            ctx.msg = msg = replace(msg, action=self._resolve_ref(msg, ctx.state.offered), action_ref=None)
         replies = await self._route(ctx)
         if ctx.identity is not None:
             offered = [action for reply in replies for action in reply.actions]
@@ -100,6 +113,15 @@ class ConversationEngine:
                 ctx.state.offered = offered
             await repos.conversations.save(ctx.identity.id, ctx.state)
         return replies
+
+    def _resolve_ref(self, msg: InboundMessage, offered: list[str]) -> str:
+        """The offered action this reference stands for in this chat, or one that is never offered (stale)."""
+        for action in offered:
+            if hmac.compare_digest(
+                self._store.keyring.button_ref(msg.channel, msg.external_user_id, action), msg.action_ref or ""
+            ):
+                return action
+        return STALE
 
     async def _context(self, msg: InboundMessage, repos: Repositories) -> Context:
         ctx = Context(

@@ -1,4 +1,4 @@
-"""Channel delivery: dedupe of platform updates (with undelivered replies) and opaque button tokens.
+"""Channel delivery: dedupe of platform updates, with replies kept until they are delivered.
 
 Revision ID: 14db8d2f9dbe
 Revises: d24216558b34
@@ -18,17 +18,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table('button_token',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('chat_key', sa.String(length=64), nullable=False),
-    sa.Column('token', sa.String(length=24), nullable=False),
-    sa.Column('action', sa.String(length=200), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_button_token')),
-    sa.UniqueConstraint('token', name=op.f('uq_button_token_token'))
-    )
-    op.create_index(op.f('ix_button_token_chat_key'), 'button_token', ['chat_key'], unique=False)
-    op.create_index(op.f('ix_button_token_created_at'), 'button_token', ['created_at'], unique=False)
     op.create_table('inbound_update',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=96), nullable=False),
@@ -38,10 +27,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_update')),
     sa.UniqueConstraint('key', name=op.f('uq_inbound_update_key'))
     )
+    op.create_index(op.f('ix_inbound_update_received_at'), 'inbound_update', ['received_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_inbound_update_received_at'), table_name='inbound_update')
     op.drop_table('inbound_update')
-    op.drop_index(op.f('ix_button_token_created_at'), table_name='button_token')
-    op.drop_index(op.f('ix_button_token_chat_key'), table_name='button_token')
-    op.drop_table('button_token')

@@ -38,7 +38,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
                 "message": message(text="menu"),
             }
         },
-        {"action": "tok123", "text": None, "external_chat_id": "42"},
+        {"action_ref": "tok123", "action": None, "text": None, "external_chat_id": "42"},
     ),
     (
         "sticker",

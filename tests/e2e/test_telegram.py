@@ -62,6 +62,8 @@ async def test_a_replayed_webhook_is_handled_once(
     assert await fake_telegram.deliver(dict(update)) == 200
     assert len(fake_telegram.sent()) == first
     assert await _count(app, AuditEventRow, action="chat_linked") == 1
+    assert app.telegram is not None
+    await app.telegram.flush()
     async with app.store.transaction() as repos:
         rows = (await repos.session.execute(select(InboundUpdateRow))).scalars().all()
     assert [(r.key, r.replies_enc) for r in rows] == [("telegram:901", None)]  # reply text not kept once delivered
@@ -157,7 +159,11 @@ async def test_callback_data_is_short_and_opaque(
     ]
     assert len(datas) >= 10
     assert all(len(d.encode()) <= 64 and ":" not in d for d in datas)
-    assert len(set(datas)) == len(datas)  # fresh tokens each time, nothing to edit or guess
+    offered = {"consent:yes", "consent:no", "lang:vi", "lang:en", "menu:info", "menu:settings", "menu:home"}
+    assert not set(datas) & offered  # nothing readable to edit
+    binh = sim.chat("binh")
+    await binh.say(commune.binh_code)
+    assert not set(binh.buttons.values()) & set(datas)  # the same buttons are other references in another chat
 
 
 async def test_another_persons_button_is_refused(sim: TelegramChats, commune: Commune, app: Application) -> None:

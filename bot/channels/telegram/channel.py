@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 
 import structlog
 from aiogram import Bot
@@ -22,9 +21,6 @@ from bot.db.store import Store
 from bot.handlers.engine import ConversationEngine, TransientFailure
 
 log = structlog.get_logger(__name__)
-
-# Sent to the core for a callback whose token is unknown, expired or another chat's: never an offered action.
-EXPIRED = "!expired"
 
 COMMANDS = (
     ("start", N_("Start, or link this chat with your invite code")),
@@ -49,6 +45,7 @@ class TelegramChannel:
         self._store = store
         self._catalogs = catalogs
         self.username: str | None = None
+        self._confirmations = DeliveryConfirmations(engine)
 
     async def identify(self) -> str | None:
         """Check the token and learn the bot's username (for t.me deep links)."""
@@ -85,13 +82,12 @@ class TelegramChannel:
         msg = mapped.msg
         if mapped.callback_id is not None:
             await self.sender.answer_callback(mapped.callback_id)
-            msg = replace(msg, action=await self._resolve(mapped) or EXPIRED)
             if mapped.callback_message_id is not None:
                 await self.sender.clear_keyboard(mapped.chat_id, mapped.callback_message_id)
-        replies = await self._engine.handle(msg)
+        replies = await self._engine.handle(msg)  # the engine resolves the button reference for this chat
         await self.deliver(mapped.chat_id, replies)
         if msg.dedupe_key:
-            await self._engine.confirm_delivered(msg.dedupe_key)
+            self._confirmations.add(msg.dedupe_key)
 
     async def process_batch(self, updates: Sequence[Update]) -> int | None:
         """Updates of one chat in order, different chats side by side; returns when all are handled.
@@ -120,20 +116,13 @@ class TelegramChannel:
         return min(retry) if retry else None
 
     async def deliver(self, chat_id: int, replies: Sequence[OutboundMessage]) -> None:
-        """Send replies in order; buttons get fresh opaque tokens bound to this chat."""
-        if not replies:
-            return
-        tokens: list[list[str]] = [[] for _ in replies]
-        if any(reply.buttons for reply in replies):
-            chat_key = self._store.keyring.chat_key(CHANNEL, str(chat_id))
-            async with self._store.transaction() as repos:
-                for index, reply in enumerate(replies):
-                    if reply.buttons:
-                        tokens[index] = await repos.buttons.issue(chat_key, list(reply.actions))
+        """Send replies in order; each button carries an opaque reference valid only in this chat."""
+        keyring = self._store.keyring
         try:
-            for reply, reply_tokens in zip(replies, tokens, strict=True):
+            for reply in replies:
                 parts = split_text(reply.text) or ["…"]
-                markup = keyboard([b.label for b in reply.buttons], reply_tokens)
+                refs = [keyring.button_ref(CHANNEL, str(chat_id), action) for action in reply.actions]
+                markup = keyboard([b.label for b in reply.buttons], refs)
                 for index, part in enumerate(parts):
                     await self.sender.send_text(chat_id, part, markup if index == len(parts) - 1 else None)
         except ChatUnreachable:
@@ -142,14 +131,6 @@ class TelegramChannel:
     async def send(self, external_id: str, message: OutboundMessage) -> None:
         """Messenger port: a message the bot starts itself."""
         await self.deliver(int(external_id), [message])
-
-    async def _resolve(self, mapped: Inbound) -> str | None:
-        token = mapped.msg.action or ""
-        chat_key = self._store.keyring.chat_key(CHANNEL, str(mapped.chat_id))
-        if str(mapped.chat_id) != mapped.msg.external_user_id:
-            return None  # buttons live only in private chats, where the chat is the person
-        async with self._store.transaction() as repos:
-            return await repos.buttons.resolve(chat_key, token)
 
     async def _set_reachable(self, external_id: str, reachable: bool) -> None:
         async with self._store.transaction() as repos:
@@ -166,5 +147,42 @@ class TelegramChannel:
                 )
         log.info("telegram_reachability", reachable=reachable)
 
+    async def flush(self) -> None:
+        """Write pending delivery confirmations now (tests, shutdown)."""
+        await self._confirmations.flush()
+
     async def close(self) -> None:
+        await self._confirmations.flush()
         await self.bot.session.close()
+
+
+class DeliveryConfirmations:
+    """Marks updates' replies as delivered in batches, off the request path.
+
+    A confirmation only matters if the platform redelivers an update we already answered, which it does only when
+    we died before acknowledging it; then, at worst, the replies go out twice. In exchange the busy path saves a
+    transaction per update. Stored reply text is dropped when confirmed.
+    """
+
+    def __init__(self, engine: ConversationEngine) -> None:
+        self._engine = engine
+        self._pending: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, key: str) -> None:
+        self._pending.append(key)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._pending:
+            keys, self._pending = self._pending, []
+            try:
+                await self._engine.confirm_delivered(*keys)
+            except Exception:
+                log.warning("delivery_confirmation_failed", count=len(keys))
+
+    async def flush(self) -> None:
+        if self._task is not None:
+            await self._task
+        await self._drain()

@@ -87,7 +87,7 @@ def _callback(update_id: int, query: CallbackQuery) -> Inbound:
             channel=CHANNEL,
             external_user_id=str(query.from_user.id),
             chat_type=chat_type,
-            action=query.data or "",
+            action_ref=query.data or "",
             message_id=str(message.message_id) if message is not None else None,
             external_chat_id=str(chat_id),
             language_hint=query.from_user.language_code,

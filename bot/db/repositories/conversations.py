@@ -24,6 +24,7 @@ class ConversationRepository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._s = session
         self._clock = clock
+        self._rows: dict[int, ConversationStateRow] = {}  # loaded in this transaction, saved without a re-read
 
     async def load(self, identity_id: int) -> ConversationState:
         """Row-locked on PostgreSQL, so two workers never interleave one person's messages."""
@@ -31,11 +32,14 @@ class ConversationRepository:
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         if row is None:
             return ConversationState()
+        self._rows[identity_id] = row
         return ConversationState(row.flow, row.step, dict(row.data), list(row.offered))
 
     async def save(self, identity_id: int, state: ConversationState) -> None:
-        stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id)
-        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        row = self._rows.get(identity_id)
+        if row is None:
+            stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id)
+            row = (await self._s.execute(stmt)).scalar_one_or_none()
         if row is None:
             row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
             self._s.add(row)
