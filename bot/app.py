@@ -14,6 +14,8 @@ from bot.channels.simulator.hub import CHANNEL as SIMULATOR
 from bot.channels.simulator.hub import SimulatorHub
 from bot.channels.telegram.channel import TelegramChannel, make_bot
 from bot.channels.telegram.sender import Sleep
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.client import ZaloClient
 from bot.config import Secrets, Settings, resolve_secrets
 from bot.core.clock import Clock, SystemClock
 from bot.core.i18n import Catalogs, default_locales_dir
@@ -38,6 +40,7 @@ class Application:
     simulator: SimulatorHub
     policies: Policies = field(default_factory=Policies)
     telegram: TelegramChannel | None = None
+    zalo: ZaloChannel | None = None
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)
@@ -62,6 +65,8 @@ class Application:
     async def aclose(self) -> None:
         if self.telegram is not None:
             await self.telegram.close()
+        if self.zalo is not None:
+            await self.zalo.close()
         await self.engine.dispose()
 
 
@@ -84,6 +89,10 @@ def build_application(
     if settings.telegram_token is not None:
         bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
         telegram = TelegramChannel(bot, conversation, store, catalogs, sleep)
+    zalo = None
+    if settings.zalo_token is not None:
+        client = ZaloClient(settings.zalo_token.get_secret_value(), settings.zalo_api_url, sleep=sleep)
+        zalo = ZaloChannel(client, conversation, store, catalogs, sleep)
     return Application(
         settings=settings,
         secrets=secrets,
@@ -95,4 +104,5 @@ def build_application(
         simulator=SimulatorHub(conversation, clock),
         policies=policies,
         telegram=telegram,
+        zalo=zalo,
     )

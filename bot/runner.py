@@ -11,6 +11,7 @@ import uvicorn
 from bot.app import Application, build_application
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.channels.telegram.polling import TelegramPoller
+from bot.channels.zalo import webhook as zalo_webhook
 from bot.config import Settings
 from bot.web.app import build_web
 
@@ -28,8 +29,14 @@ async def start_channels(app: Application, stop: asyncio.Event) -> list[asyncio.
         else:
             tasks.append(asyncio.create_task(TelegramPoller(app.telegram).run(stop)))
             log.info("telegram_polling")
-    if app.settings.zalo_token is not None:
-        log.warning("channel_not_available_yet", channel="zalo")
+    if app.zalo is not None:
+        await app.zalo.identify()
+        if app.settings.public_url:
+            await zalo_webhook.register(app.zalo, app.settings.public_url, app.secrets.webhook_secret)
+            log.info("zalo_webhook_registered")
+        else:
+            tasks.append(asyncio.create_task(app.zalo.poll(stop)))
+            log.info("zalo_polling")
     return tasks
 
 

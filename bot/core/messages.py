@@ -45,6 +45,7 @@ class InboundMessage:
     external_chat_id: str | None = None
     language_hint: str | None = None
     action_ref: str | None = None  # an opaque button reference (Telegram callback data), resolved by the engine
+    menu_by_text: bool = False  # a channel without buttons: "2" or an option's words choose from the last menu
     dedupe_key: str | None = None  # e.g. "telegram:4711": a redelivery of the same update is handled once
 
 
@@ -52,6 +53,7 @@ class InboundMessage:
 class OutboundMessage:
     text: str
     buttons: tuple[Button, ...] = field(default=())
+    language: str | None = None  # set by the engine, for adapters that add words of their own (numbered menus)
 
     @property
     def actions(self) -> tuple[str, ...]:

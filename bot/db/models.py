@@ -128,6 +128,7 @@ class ConversationStateRow(SQLModel, table=True):
     step: str = Field(default="", max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     offered: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    offered_labels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     updated_at: datetime = _when()
 
 

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from bot.core.clock import Clock
 from bot.core.i18n import Catalogs, normalize_language
-from bot.core.messages import ChatType, InboundMessage, OutboundMessage
+from bot.core.menus import typed_choice
+from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
@@ -106,13 +107,28 @@ class ConversationEngine:
         ctx = await self._context(msg, repos)
         if msg.action_ref is not None:
             ctx.msg = msg = replace(msg, action=self._resolve_ref(msg, ctx.state.offered), action_ref=None)
+        if msg.menu_by_text and msg.text and ctx.identity is not None:
+            choice = typed_choice(msg.text, ctx.state.offered_labels)
+            if choice is not None and not 1 <= choice <= len(ctx.state.offered):
+                return [self._menu_again(ctx)]
+            if choice is not None:
+                ctx.msg = msg = replace(msg, action=ctx.state.offered[choice - 1], text=None)
         replies = await self._route(ctx)
         if ctx.identity is not None:
-            offered = [action for reply in replies for action in reply.actions]
-            if offered:
-                ctx.state.offered = offered
+            shown = [button for reply in replies for button in reply.buttons]
+            if shown:
+                ctx.state.offered = [b.action for b in shown]
+                ctx.state.offered_labels = [b.label for b in shown]
             await repos.conversations.save(ctx.identity.id, ctx.state)
-        return replies
+        return [replace(reply, language=ctx.t.language) for reply in replies]
+
+    @staticmethod
+    def _menu_again(ctx: Context) -> OutboundMessage:
+        """A number that is not on the menu: say so kindly and show the same menu again (state unchanged)."""
+        pairs = zip(ctx.state.offered_labels, ctx.state.offered, strict=False)
+        buttons = tuple(Button(label, action) for label, action in pairs)
+        text = ctx.t._("There is no such option. Please reply with one of these numbers:")
+        return OutboundMessage(text, buttons, ctx.t.language)
 
     def _resolve_ref(self, msg: InboundMessage, offered: list[str]) -> str:
         """The offered action this reference stands for in this chat, or one that is never offered (stale)."""

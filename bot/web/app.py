@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from bot.channels.simulator import web as simulator_web
 from bot.channels.telegram import webhook as telegram_webhook
+from bot.channels.zalo import webhook as zalo_webhook
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -36,4 +37,6 @@ def build_web(app: Application) -> Starlette:
         routes += simulator_web.routes(app.simulator, app.simulator_labels)
     if app.telegram is not None and app.settings.public_url:
         routes += telegram_webhook.routes(app.telegram, app.secrets.webhook_secret)
+    if app.zalo is not None and app.settings.public_url:
+        routes += zalo_webhook.routes(app.zalo, app.secrets.webhook_secret)
     return Starlette(routes=routes)

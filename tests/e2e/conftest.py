@@ -21,10 +21,14 @@ from bot.web.app import build_web
 from tests.conftest import TEST_KEY
 from tests.e2e.simulator_client import Said, Simulator, bound_socket, serve
 from tests.e2e.telegram_client import TelegramChats
+from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.telegram_api import FakeTelegram, running
+from tests.fakes.zalo_api import FakeZalo
+from tests.fakes.zalo_api import running as running_zalo
 
 TELEGRAM_TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
-CHANNELS = ["simulator", "telegram-polling", "telegram-webhook"]
+ZALO_TOKEN = "1234567890:zalo-test-token-for-the-fake-platform"
+CHANNELS = ["simulator", "telegram-polling", "telegram-webhook", "zalo-polling", "zalo-webhook"]
 
 
 class Chat(Protocol):
@@ -57,6 +61,15 @@ async def fake_telegram(channel_kind: str) -> AsyncIterator[FakeTelegram | None]
 
 
 @pytest.fixture
+async def fake_zalo(channel_kind: str) -> AsyncIterator[FakeZalo | None]:
+    if not channel_kind.startswith("zalo"):
+        yield None
+        return
+    async with running_zalo(FakeZalo(token=ZALO_TOKEN)) as fake:
+        yield fake
+
+
+@pytest.fixture
 def web_socket() -> Iterator[socket.socket]:
     sock = bound_socket()
     yield sock
@@ -65,12 +78,19 @@ def web_socket() -> Iterator[socket.socket]:
 
 @pytest.fixture
 def settings(
-    database_url: str, tmp_path: Path, channel_kind: str, fake_telegram: FakeTelegram | None, web_socket: socket.socket
+    database_url: str,
+    tmp_path: Path,
+    channel_kind: str,
+    fake_telegram: FakeTelegram | None,
+    fake_zalo: FakeZalo | None,
+    web_socket: socket.socket,
 ) -> Settings:
     values: dict[str, object] = {}
     if fake_telegram is not None:
         values |= {"telegram_token": TELEGRAM_TOKEN, "telegram_api_url": fake_telegram.base_url}
-    if channel_kind == "telegram-webhook":
+    if fake_zalo is not None:
+        values |= {"zalo_token": ZALO_TOKEN, "zalo_api_url": fake_zalo.base_url}
+    if channel_kind.endswith("-webhook"):
         values["public_url"] = f"http://127.0.0.1:{web_socket.getsockname()[1]}"
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -83,17 +103,25 @@ def settings(
 
 @pytest.fixture
 async def sim(
-    app: Application, channel_kind: str, fake_telegram: FakeTelegram | None, web_socket: socket.socket
+    app: Application,
+    channel_kind: str,
+    fake_telegram: FakeTelegram | None,
+    fake_zalo: FakeZalo | None,
+    web_socket: socket.socket,
 ) -> AsyncIterator[Chats]:
     """People talking to the bot through the channel under test (the web server runs in every mode)."""
     async with serve(build_web(app), web_socket) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
-        if fake_telegram is None:
+        if fake_telegram is None and fake_zalo is None:
             yield Simulator(http)
             return
         stop = asyncio.Event()
         tasks = await start_channels(app, stop)
+        webhook = channel_kind.endswith("-webhook")
+        chats: Chats = (
+            TelegramChats(fake_telegram, webhook) if fake_telegram is not None else ZaloChats(fake_zalo, webhook)  # type: ignore[arg-type]
+        )
         try:
-            yield TelegramChats(fake_telegram, webhook=channel_kind == "telegram-webhook")
+            yield chats
         finally:
             stop.set()
             await asyncio.gather(*tasks)

@@ -18,6 +18,7 @@ class ConversationState:
     step: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     offered: list[str] = field(default_factory=list)
+    offered_labels: list[str] = field(default_factory=list)  # what the buttons said, for menus chosen by typing
 
 
 class ConversationRepository:
@@ -33,7 +34,7 @@ class ConversationRepository:
         if row is None:
             return ConversationState()
         self._rows[identity_id] = row
-        return ConversationState(row.flow, row.step, dict(row.data), list(row.offered))
+        return ConversationState(row.flow, row.step, dict(row.data), list(row.offered), list(row.offered_labels))
 
     async def save(self, identity_id: int, state: ConversationState) -> None:
         row = self._rows.get(identity_id)
@@ -44,6 +45,6 @@ class ConversationRepository:
             row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
             self._s.add(row)
         row.flow, row.step = state.flow, state.step
-        row.data, row.offered = dict(state.data), list(state.offered)
+        row.data, row.offered, row.offered_labels = dict(state.data), list(state.offered), list(state.offered_labels)
         row.updated_at = self._clock.now()
         await self._s.flush()

@@ -1,0 +1,50 @@
+"""Splitting long replies for platforms with a message length limit, at line breaks where possible."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+
+Measure = Callable[[str], int]
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int, measure: Measure = len) -> list[str]:
+    """NFC, then pieces of at most `limit` (as `measure` counts), cut at line breaks, else at spaces, else anywhere."""
+    text = unicodedata.normalize("NFC", text)
+    if measure(text) <= limit:
+        return [text] if text else []
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if measure(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        current = ""
+        while measure(line) > limit:
+            cut = _cut(line, limit, measure)
+            parts.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        current = line
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _cut(line: str, limit: int, measure: Measure) -> int:
+    end = 0
+    units = 0
+    for index, char in enumerate(line):
+        units += measure(char)
+        if units > limit:
+            break
+        end = index + 1
+    space = line.rfind(" ", 0, end)
+    return space if space > end // 2 else end

@@ -1,0 +1,133 @@
+"""The Zalo adapter: payloads in, numbered-menu texts out, through the same core as every channel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import structlog
+
+from bot.channels.zalo.client import (
+    Sleep,
+    ZaloClient,
+    ZaloError,
+    ZaloForbidden,
+    ZaloNoUpdates,
+    ZaloRateLimited,
+    ZaloServerError,
+)
+from bot.channels.zalo.mapping import CHANNEL, to_inbound
+from bot.channels.zalo.render import render
+from bot.core.i18n import Catalogs
+from bot.core.messages import OutboundMessage
+from bot.db.store import Store
+from bot.handlers.engine import ConversationEngine, TransientFailure
+
+log = structlog.get_logger(__name__)
+
+
+class ZaloTransport(Protocol):
+    """How texts reach a Zalo user. The Bot Platform now; an Official Account API transport (template messages,
+    for reminders long after the person last wrote) can be added behind the same interface."""
+
+    async def send_message(self, chat_id: str, text: str) -> None: ...
+
+
+class ZaloChannel:
+    channel = CHANNEL
+
+    def __init__(
+        self,
+        client: ZaloClient,
+        engine: ConversationEngine,
+        store: Store,
+        catalogs: Catalogs,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.transport: ZaloTransport = client
+        self._engine = engine
+        self._store = store
+        self._catalogs = catalogs
+        self._sleep = sleep
+        self.bot_name: str | None = None
+
+    async def identify(self) -> str | None:
+        me = await self.client.get_me()
+        self.bot_name = str(me.get("account_name") or me.get("display_name") or me.get("name") or "") or None
+        return self.bot_name
+
+    async def process(self, payload: Any) -> None:
+        """Handle one update completely; raises TransientFailure (database) or ZaloServerError (sending)."""
+        mapped = to_inbound(payload)
+        if mapped is None:
+            log.info("zalo_update_ignored")
+            return
+        replies = await self._engine.handle(mapped.msg)
+        await self.deliver(mapped.chat_id, replies)
+        if mapped.msg.dedupe_key:
+            await self._engine.confirm_delivered(mapped.msg.dedupe_key)
+
+    async def deliver(self, chat_id: str, replies: Sequence[OutboundMessage]) -> None:
+        try:
+            for text in render(replies, self._catalogs):
+                await self.transport.send_message(chat_id, text)
+        except ZaloForbidden:
+            await self._unreachable(chat_id)
+
+    async def send(self, external_id: str, message: OutboundMessage) -> None:
+        """Messenger port. Zalo's Bot Platform only talks to people who wrote to the bot; whether it still delivers
+        weeks later is an open question, so an undeliverable chat is marked unreachable for the cadre to follow."""
+        await self.deliver(external_id, [message])
+
+    async def _unreachable(self, external_id: str) -> None:
+        async with self._store.transaction() as repos:
+            identity = await repos.identities.mark_unreachable(CHANNEL, external_id, True)
+            if identity is not None:
+                await repos.audit.record(
+                    actor_type="channel",
+                    actor_id=None,
+                    action="chat_reachability",
+                    outcome="unreachable",
+                    subject_type="participant" if identity.participant_id else "staff",
+                    subject_id=identity.participant_id or identity.staff_id,
+                    detail={"channel": CHANNEL},
+                )
+        log.info("zalo_unreachable")
+
+    async def poll(self, stop: asyncio.Event, seconds: int = 30) -> None:
+        """Local use: fetch one update at a time until `stop`. Stopping interrupts only the wait."""
+        with contextlib.suppress(ZaloError):
+            await self.client.delete_webhook()
+        failures = 0
+        while not stop.is_set():
+            fetch = asyncio.ensure_future(self.client.get_updates(seconds))
+            stopper = asyncio.ensure_future(stop.wait())
+            done, _ = await asyncio.wait({fetch, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if fetch not in done:
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+                return
+            stopper.cancel()
+            try:
+                payload = fetch.result()
+            except ZaloNoUpdates:
+                failures = 0
+                continue
+            except (ZaloRateLimited, ZaloServerError) as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                log.warning("zalo_poll_failed", code=exc.code, delay=delay)
+                await self._sleep(delay)
+                continue
+            failures = 0
+            try:
+                await self.process(payload)
+            except (TransientFailure, ZaloError):
+                log.exception("zalo_update_failed")  # polling cannot ask Zalo to send it again
+
+    async def close(self) -> None:
+        await self.client.close()
