@@ -183,7 +183,7 @@ async def handle_onboarding(ctx: Context) -> Replies:
     assert ctx.participant is not None
     action = ctx.msg.action
     if action is None:
-        return [say(ctx.t._("Please answer with one of the buttons.")), *prompt(ctx)]
+        return [say(ctx.t._("Please answer with one of the options.")), *prompt(ctx)]
     if ctx.state.step == STEP_LANGUAGE:
         return await _choose_language(ctx, action)
     purpose = Purpose(ctx.state.step)

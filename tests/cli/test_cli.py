@@ -19,6 +19,9 @@ from typer.testing import CliRunner
 from bot.cli import cli
 from tests.conftest import TEST_KEY
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram, Fault, running_in_thread
+from tests.fakes.zalo_api import FakeZalo
+from tests.fakes.zalo_api import Fault as ZaloFault
+from tests.fakes.zalo_api import running_in_thread as zalo_in_thread
 
 TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
 
@@ -252,3 +255,48 @@ def test_run_with_telegram_polls_answers_and_never_logs_the_token(env: dict[str,
         assert TOKEN not in stderr and TOKEN.split(":")[1] not in stderr
         assert fake.confirmed >= 2  # the handled update was confirmed before exit
         assert {c.method for c in fake.calls} >= {"getMe", "setMyCommands", "deleteWebhook", "getUpdates"}
+
+
+def test_run_with_zalo_polls_answers_and_never_logs_the_token(env: dict[str, str], tmp_path: Path) -> None:
+    token = "5550001:zalo-secret-token-value"
+    with zalo_in_thread(lambda: FakeZalo(token=token)) as fake:
+        fake.inject("getUpdates", ZaloFault(502, shape="html"))  # something to log about
+        fake.updates.append(
+            {
+                "event_name": "message.text.received",
+                "message": {
+                    "from": {"id": "zu1", "display_name": "An", "is_bot": False},
+                    "chat": {"id": "zu1", "chat_type": "PRIVATE"},
+                    "text": "xin chào",
+                    "message_id": "m-1",
+                    "date": 1750316131602,
+                },
+            }
+        )
+        process_env = {
+            **os.environ,
+            **env,
+            "AFTERCARE_HTTP_PORT": str(_free_port()),
+            "AFTERCARE_ZALO_TOKEN": token,
+            "AFTERCARE_ZALO_API_URL": fake.base_url,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=process_env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not fake.sent("zu1"):  # waiting for a process, not a schedule
+                time.sleep(0.1)
+            replies = [c.params["text"] for c in fake.sent("zu1")]
+            assert replies and "hãy gửi mã mời" in replies[0]
+        finally:
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=20)
+        assert process.returncode == 0, stderr
+        assert "zalo_poll_failed" in stdout + stderr
+        assert token not in stdout + stderr and "zalo-secret-token-value" not in stdout + stderr

@@ -109,5 +109,5 @@ async def test_full_width_and_spaced_codes_are_accepted(sim: Simulator, commune:
 async def test_onboarding_answers_must_use_buttons(sim: Simulator, commune: Commune) -> None:
     an = sim.chat("an")
     await an.say(commune.an_code)
-    (await an.say("đồng ý")).says("hãy trả lời bằng một trong các nút", "1/3").offers("Tôi đồng ý")
+    (await an.say("đồng ý")).says("hãy chọn một trong các lựa chọn", "1/3").offers("Tôi đồng ý")
     (await an.send_media("sticker")).says("chỉ đọc được tin nhắn chữ", "1/3")

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import queue
 import socket
+import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -196,6 +198,28 @@ class FakeZalo:
         if p.get("action") not in ("typing", "upload_photo"):
             raise ApiError(400, "Bad Request: action is invalid")
         return True
+
+
+@contextmanager
+def running_in_thread(fake_factory: Any) -> Iterator[FakeZalo]:
+    """For synchronous callers (a test driving a real `aftercare run` process)."""
+    ready: queue.Queue[FakeZalo] = queue.Queue()
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        async with running(fake_factory()) as fake:
+            ready.put(fake)
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    try:
+        yield ready.get(timeout=10)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
+        loop.close()
 
 
 @asynccontextmanager

@@ -14,6 +14,7 @@ from bot.channels.zalo.client import (
     ZaloClient,
     ZaloError,
     ZaloForbidden,
+    ZaloNotFound,
     ZaloNoUpdates,
     ZaloRateLimited,
     ZaloServerError,
@@ -74,7 +75,7 @@ class ZaloChannel:
         try:
             for text in render(replies, self._catalogs):
                 await self.transport.send_message(chat_id, text)
-        except ZaloForbidden:
+        except (ZaloForbidden, ZaloNotFound):  # blocked, left, or no longer a chat the bot may write to
             await self._unreachable(chat_id)
 
     async def send(self, external_id: str, message: OutboundMessage) -> None:
