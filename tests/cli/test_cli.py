@@ -9,6 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,8 @@ from typer.testing import CliRunner
 
 from bot.cli import cli
 from tests.conftest import TEST_KEY
+from tests.e2e.helpers import telegram_text
+from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram, Fault, running_in_thread
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import Fault as ZaloFault
@@ -153,34 +158,58 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_run_migrates_and_serves_the_simulator(env: dict[str, str], tmp_path: Path) -> None:
+@dataclass
+class BotProcess:
+    port: int
+    process: subprocess.Popen[str]
+    output: str = ""  # stdout and stderr, once stopped
+
+
+@contextmanager
+def bot_process(env: dict[str, str], cwd: Path, **settings: str) -> Iterator[BotProcess]:
+    """A real `aftercare run` (`python -m bot run`); stopped with SIGINT like Ctrl-C, output kept for assertions."""
     port = _free_port()
-    process_env = {**os.environ, **env, "AFTERCARE_HTTP_PORT": str(port)}
+    extra = {f"AFTERCARE_{name.upper()}": value for name, value in settings.items()}
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
-        env=process_env,
-        cwd=tmp_path,
+        env={**os.environ, **env, "AFTERCARE_HTTP_PORT": str(port), **extra},
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    running = BotProcess(port, process)
     try:
-        deadline = time.monotonic() + 30
-        health = None
-        while time.monotonic() < deadline:  # waiting for a process to start, not for a schedule
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        assert health is not None and health.json() == {"status": "ok", "database": "ok"}
-        page = httpx.get(f"http://127.0.0.1:{port}/simulator", timeout=5)
-        assert page.status_code == 200 and "Đồng Hành" in page.text
+        yield running
     finally:
         process.send_signal(signal.SIGINT)
-        stdout, _ = process.communicate(timeout=15)
-    assert f"http://127.0.0.1:{port}/simulator" in stdout
-    assert process.returncode == 0
+        stdout, stderr = process.communicate(timeout=20)
+        running.output = stdout + stderr
+
+
+def _until(condition: Callable[[], object], within: float = 30.0) -> None:
+    """Poll for a process to start or answer (not for a schedule)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.1)
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_run_migrates_and_serves_the_simulator(env: dict[str, str], tmp_path: Path) -> None:
+    with bot_process(env, tmp_path) as bot:
+        _until(lambda: _healthy(bot.port))
+        health = httpx.get(f"http://127.0.0.1:{bot.port}/healthz", timeout=5)
+        assert health.json() == {"status": "ok", "database": "ok"}
+        page = httpx.get(f"http://127.0.0.1:{bot.port}/simulator", timeout=5)
+        assert page.status_code == 200 and "Đồng Hành" in page.text
+    assert f"http://127.0.0.1:{bot.port}/simulator" in bot.output
+    assert bot.process.returncode == 0
 
 
 def test_invites_carry_a_telegram_deep_link_when_telegram_is_configured(env: dict[str, str]) -> None:
@@ -212,91 +241,29 @@ def test_invites_carry_a_telegram_deep_link_when_telegram_is_configured(env: dic
 
 def test_run_with_telegram_polls_answers_and_never_logs_the_token(env: dict[str, str], tmp_path: Path) -> None:
     with running_in_thread(lambda: FakeTelegram(token=TOKEN)) as fake:
-        port = _free_port()
-        process_env = {
-            **os.environ,
-            **env,
-            "AFTERCARE_HTTP_PORT": str(port),
-            "AFTERCARE_TELEGRAM_TOKEN": TOKEN,
-            "AFTERCARE_TELEGRAM_API_URL": fake.base_url,
-        }
         fake.inject("getUpdates", Fault(502, "Bad Gateway"))  # something to log about
-        fake.updates.append(
-            {
-                "update_id": 1,
-                "message": {
-                    "message_id": 1,
-                    "date": 1_790_000_000,
-                    "chat": {"id": 77, "type": "private"},
-                    "from": {"id": 77, "is_bot": False, "first_name": "An"},
-                    "text": "xin chào",
-                },
-            }
-        )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=process_env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not fake.sent(chat_id=77):  # waiting for a process, not a schedule
-                time.sleep(0.1)
+        fake.updates.append(telegram_text(77, "xin chào", 1))
+        with bot_process(env, tmp_path, telegram_token=TOKEN, telegram_api_url=fake.base_url) as bot:
+            _until(lambda: fake.sent(chat_id=77))
             replies = [c.params["text"] for c in fake.sent(chat_id=77)]
             assert replies and "hãy gửi mã mời" in replies[0]
-        finally:
-            process.send_signal(signal.SIGINT)
-            _stdout, stderr = process.communicate(timeout=20)
-        assert process.returncode == 0, stderr
-        assert "telegram_retry" in stderr or "telegram_poll_failed" in stderr
-        assert TOKEN not in stderr and TOKEN.split(":")[1] not in stderr
-        assert fake.confirmed >= 2  # the handled update was confirmed before exit
-        assert {c.method for c in fake.calls} >= {"getMe", "setMyCommands", "deleteWebhook", "getUpdates"}
+    assert bot.process.returncode == 0, bot.output
+    assert "telegram_retry" in bot.output or "telegram_poll_failed" in bot.output
+    assert TOKEN not in bot.output and TOKEN.split(":")[1] not in bot.output
+    assert fake.confirmed >= 2  # the handled update was confirmed before exit
+    assert {c.method for c in fake.calls} >= {"getMe", "setMyCommands", "deleteWebhook", "getUpdates"}
 
 
 def test_run_with_zalo_polls_answers_and_never_logs_the_token(env: dict[str, str], tmp_path: Path) -> None:
     token = "5550001:zalo-secret-token-value"
     with zalo_in_thread(lambda: FakeZalo(token=token)) as fake:
         fake.inject("getUpdates", ZaloFault(502, shape="html"))  # something to log about
-        fake.updates.append(
-            {
-                "event_name": "message.text.received",
-                "message": {
-                    "from": {"id": "zu1", "display_name": "An", "is_bot": False},
-                    "chat": {"id": "zu1", "chat_type": "PRIVATE"},
-                    "text": "xin chào",
-                    "message_id": "m-1",
-                    "date": 1750316131602,
-                },
-            }
-        )
-        process_env = {
-            **os.environ,
-            **env,
-            "AFTERCARE_HTTP_PORT": str(_free_port()),
-            "AFTERCARE_ZALO_TOKEN": token,
-            "AFTERCARE_ZALO_API_URL": fake.base_url,
-        }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=process_env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not fake.sent("zu1"):  # waiting for a process, not a schedule
-                time.sleep(0.1)
-            replies = [c.params["text"] for c in fake.sent("zu1")]
+        user = ZaloChats(fake, webhook=False).chat("an")
+        fake.updates.append(user.update("message.text.received", text="xin chào"))
+        with bot_process(env, tmp_path, zalo_token=token, zalo_api_url=fake.base_url) as bot:
+            _until(lambda: fake.sent(user.user_id))
+            replies = [c.params["text"] for c in fake.sent(user.user_id)]
             assert replies and "hãy gửi mã mời" in replies[0]
-        finally:
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=20)
-        assert process.returncode == 0, stderr
-        assert "zalo_poll_failed" in stdout + stderr
-        assert token not in stdout + stderr and "zalo-secret-token-value" not in stdout + stderr
+    assert bot.process.returncode == 0, bot.output
+    assert "zalo_poll_failed" in bot.output
+    assert token not in bot.output and "zalo-secret-token-value" not in bot.output

@@ -6,49 +6,28 @@ import json
 import unicodedata
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.app import Application
 from bot.core.messages import OutboundMessage
 from bot.db.models import AuditEventRow, InboundUpdateRow
 from tests.conftest import RecordedSleeps
 from tests.e2e.conftest import Commune
+from tests.e2e.helpers import count_rows, telegram_text
 from tests.e2e.telegram_client import TelegramChats
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram, Fault
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
 
 
-async def _count(app: Application, table: type, **where: object) -> int:
-    stmt = select(func.count()).select_from(table)
-    for column, value in where.items():
-        stmt = stmt.where(getattr(table, column) == value)
-    async with app.store.transaction() as repos:
-        return int((await repos.session.execute(stmt)).scalar_one())
-
-
-def _text_update(chats: TelegramChats, name: str, text: str, update_id: int) -> dict[str, object]:
-    user_id = chats.user_id(name)
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": 1_790_000_000,
-            "chat": {"id": user_id, "type": "private"},
-            "from": {"id": user_id, "is_bot": False, "first_name": name},
-            "text": text,
-        },
-    }
-
-
 async def test_webhook_refuses_a_wrong_or_missing_secret(
     sim: TelegramChats, fake_telegram: FakeTelegram, app: Application, commune: Commune
 ) -> None:
-    update = _text_update(sim, "an", commune.an_code, 900)
+    update = telegram_text(sim.user_id("an"), commune.an_code, 900)
     assert await fake_telegram.deliver(dict(update), secret="wrong-secret") == 401
     assert await fake_telegram.deliver(dict(update), secret="") == 401
     assert fake_telegram.sent() == []
-    assert await _count(app, InboundUpdateRow) == 0
+    assert await count_rows(app, InboundUpdateRow) == 0
     assert await fake_telegram.deliver(dict(update)) == 200
     assert "1/3" in fake_telegram.sent()[-1].params["text"]
 
@@ -56,12 +35,12 @@ async def test_webhook_refuses_a_wrong_or_missing_secret(
 async def test_a_replayed_webhook_is_handled_once(
     sim: TelegramChats, fake_telegram: FakeTelegram, app: Application, commune: Commune
 ) -> None:
-    update = _text_update(sim, "an", f"/start {commune.an_code}", 901)
+    update = telegram_text(sim.user_id("an"), f"/start {commune.an_code}", 901)
     assert await fake_telegram.deliver(dict(update)) == 200
     first = len(fake_telegram.sent())
     assert await fake_telegram.deliver(dict(update)) == 200
     assert len(fake_telegram.sent()) == first
-    assert await _count(app, AuditEventRow, action="chat_linked") == 1
+    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
     assert app.telegram is not None
     await app.telegram.flush()
     async with app.store.transaction() as repos:
@@ -74,14 +53,14 @@ async def test_replies_lost_to_an_outage_are_sent_on_redelivery(
 ) -> None:
     for _ in range(5):
         fake_telegram.inject("sendMessage", Fault(502, "Bad Gateway"))
-    update = _text_update(sim, "an", commune.an_code, 902)
+    update = telegram_text(sim.user_id("an"), commune.an_code, 902)
     assert await fake_telegram.deliver(dict(update)) == 503  # Telegram will redeliver
     assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]
     assert fake_telegram.sent() == []
     assert await fake_telegram.deliver(dict(update)) == 200
     texts = [c.params["text"] for c in fake_telegram.sent()]
     assert any("Trợ lý này do tổ hỗ trợ" in t for t in texts) and any("1/3" in t for t in texts)
-    assert await _count(app, AuditEventRow, action="chat_linked") == 1  # linked once, replies sent once
+    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1  # linked once, replies sent once
 
 
 async def test_rate_limit_waits_as_long_as_telegram_asks(
@@ -102,7 +81,7 @@ async def test_a_blocked_bot_marks_the_chat_unreachable(
     await an.press("Tôi đồng ý")
     async with app.store.transaction() as repos:
         assert await repos.identities.is_unreachable("telegram", sim.external_id("an"))
-    assert await _count(app, AuditEventRow, action="chat_reachability", outcome="unreachable") == 1
+    assert await count_rows(app, AuditEventRow, action="chat_reachability", outcome="unreachable") == 1
 
 
 async def test_blocking_and_unblocking_updates_reachability(

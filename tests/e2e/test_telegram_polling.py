@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.app import Application
 from bot.channels.telegram.polling import TelegramPoller
@@ -13,30 +12,11 @@ from bot.db.models import AuditEventRow
 from bot.handlers.engine import ConversationEngine, TransientFailure
 from tests.conftest import RecordedSleeps
 from tests.e2e.conftest import Commune
+from tests.e2e.helpers import count_rows, telegram_text
 from tests.e2e.telegram_client import TelegramChats
 from tests.fakes.telegram_api import FakeTelegram, Fault
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-polling"])
-
-
-async def _linked(app: Application) -> int:
-    stmt = select(func.count()).select_from(AuditEventRow).where(AuditEventRow.action == "chat_linked")
-    async with app.store.transaction() as repos:
-        return int((await repos.session.execute(stmt)).scalar_one())
-
-
-def _text_update(chats: TelegramChats, name: str, text: str, update_id: int) -> dict[str, object]:
-    user_id = chats.user_id(name)
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": 1_790_000_000,
-            "chat": {"id": user_id, "type": "private"},
-            "from": {"id": user_id, "is_bot": False, "first_name": name},
-            "text": text,
-        },
-    }
 
 
 async def test_polling_stops_without_losing_or_repeating_updates(
@@ -45,7 +25,7 @@ async def test_polling_stops_without_losing_or_repeating_updates(
     assert app.telegram is not None
     chats = TelegramChats(fake_telegram, webhook=False)
     await app.telegram.prepare()
-    first = fake_telegram.enqueue(_text_update(chats, "an", commune.an_code, 1))
+    first = fake_telegram.enqueue(telegram_text(chats.user_id("an"), commune.an_code, 1))
     stop = asyncio.Event()
     poller = TelegramPoller(app.telegram, timeout=5)
     task = asyncio.create_task(poller.run(stop))
@@ -53,12 +33,12 @@ async def test_polling_stops_without_losing_or_repeating_updates(
     stop.set()
     await asyncio.wait_for(task, 5)  # stopping interrupts the long poll at once
 
-    second = fake_telegram.enqueue(_text_update(chats, "binh", commune.binh_code, 2))
+    second = fake_telegram.enqueue(telegram_text(chats.user_id("binh"), commune.binh_code, 2))
     task = asyncio.create_task(TelegramPoller(app.telegram, timeout=5).run(stop := asyncio.Event()))
     await fake_telegram.wait_confirmed(second)
     stop.set()
     await asyncio.wait_for(task, 5)
-    assert await _linked(app) == 2
+    assert await count_rows(app, AuditEventRow, action="chat_linked") == 2
     assert len(fake_telegram.sent(chat_id=chats.user_id("an"))) == 2  # intro + first consent question, once
 
 
@@ -69,7 +49,7 @@ async def test_polling_backs_off_when_telegram_fails(
     chats = TelegramChats(fake_telegram, webhook=False)
     fake_telegram.inject("getUpdates", Fault(502, "Bad Gateway"))
     fake_telegram.inject("getUpdates", Fault(429, "Too Many Requests: retry after 5", retry_after=5))
-    update = fake_telegram.enqueue(_text_update(chats, "an", commune.an_code, 1))
+    update = fake_telegram.enqueue(telegram_text(chats.user_id("an"), commune.an_code, 1))
     stop = asyncio.Event()
     task = asyncio.create_task(TelegramPoller(app.telegram, timeout=5, sleep=sleeps).run(stop))
     await fake_telegram.wait_confirmed(update)
@@ -97,11 +77,11 @@ async def test_polling_refetches_an_update_the_database_could_not_take(
         return await real(self, msg)
 
     monkeypatch.setattr(ConversationEngine, "handle", flaky)
-    update = fake_telegram.enqueue(_text_update(chats, "an", commune.an_code, 1))
+    update = fake_telegram.enqueue(telegram_text(chats.user_id("an"), commune.an_code, 1))
     stop = asyncio.Event()
     task = asyncio.create_task(TelegramPoller(app.telegram, timeout=5, sleep=sleeps).run(stop))
     await fake_telegram.wait_confirmed(update)
     stop.set()
     await asyncio.wait_for(task, 5)
     assert "1/3" in fake_telegram.sent(chat_id=chats.user_id("an"))[-1].params["text"]
-    assert await _linked(app) == 1
+    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1

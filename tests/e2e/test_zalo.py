@@ -5,25 +5,17 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.app import Application
 from bot.core.messages import OutboundMessage
 from bot.db.models import AuditEventRow, InboundUpdateRow
 from tests.conftest import RecordedSleeps
 from tests.e2e.conftest import Commune
+from tests.e2e.helpers import count_rows
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.zalo_api import FakeZalo, Fault
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["zalo-webhook"])
-
-
-async def _count(app: Application, table: type, **where: object) -> int:
-    stmt = select(func.count()).select_from(table)
-    for column, value in where.items():
-        stmt = stmt.where(getattr(table, column) == value)
-    async with app.store.transaction() as repos:
-        return int((await repos.session.execute(stmt)).scalar_one())
 
 
 async def linked(sim: ZaloChats, code: str, name: str = "an"):  # type: ignore[no-untyped-def]
@@ -41,7 +33,7 @@ async def test_webhook_refuses_a_wrong_or_missing_secret(
     update = sim.chat("an").update("message.text.received", text=commune.an_code)
     assert await fake_zalo.deliver(update, secret="not-the-secret") == 403
     assert await fake_zalo.deliver(update, secret="") == 403
-    assert fake_zalo.sent() == [] and await _count(app, InboundUpdateRow) == 0
+    assert fake_zalo.sent() == [] and await count_rows(app, InboundUpdateRow) == 0
     assert await fake_zalo.deliver(update) == 200
     assert "1/3" in fake_zalo.sent()[-1].params["text"]
 
@@ -54,7 +46,7 @@ async def test_a_retried_webhook_is_handled_once(
     sent = len(fake_zalo.sent())
     assert await fake_zalo.deliver(update, wrapped=True) == 200  # the same message id, the other envelope
     assert len(fake_zalo.sent()) == sent
-    assert await _count(app, AuditEventRow, action="chat_linked") == 1
+    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
 
 
 async def test_the_wrapped_envelope_is_understood(sim: ZaloChats, commune: Commune) -> None:
@@ -111,7 +103,7 @@ async def test_an_outage_answers_503_and_the_retry_sends_the_kept_replies(
     assert fake_zalo.sent() == []
     assert await fake_zalo.deliver(update) == 200
     assert any("1/3" in c.params["text"] for c in fake_zalo.sent())
-    assert await _count(app, AuditEventRow, action="chat_linked") == 1
+    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
 
 
 async def test_a_chat_that_cannot_be_reached_is_marked_for_the_cadre(
@@ -122,7 +114,7 @@ async def test_a_chat_that_cannot_be_reached_is_marked_for_the_cadre(
     await an.say("1")
     async with app.store.transaction() as repos:
         assert await repos.identities.is_unreachable("zalo", sim.external_id("an"))
-    assert await _count(app, AuditEventRow, action="chat_reachability", outcome="unreachable") == 1
+    assert await count_rows(app, AuditEventRow, action="chat_reachability", outcome="unreachable") == 1
 
 
 async def test_long_messages_are_split_at_2000_characters_as_nfc(

@@ -10,18 +10,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import queue
-import socket
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.fakes.serving import in_thread, serve_app
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "vendor" / "telegram-bot-api-spec" / "api.json"
 BOT_ID = 7000001
@@ -331,42 +330,12 @@ async def _params(request: web.Request) -> dict[str, Any]:
     return params
 
 
-@contextmanager
-def running_in_thread(fake_factory: Any) -> Iterator[FakeTelegram]:
-    """For synchronous callers (the CLI): the fake serves from its own thread and event loop."""
-    ready: queue.Queue[FakeTelegram] = queue.Queue()
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        async with running(fake_factory()) as fake:
-            ready.put(fake)
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    try:
-        yield ready.get(timeout=10)
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=10)
-        loop.close()
+def running_in_thread(make: Any) -> AbstractContextManager[FakeTelegram]:
+    return in_thread(make, running)
 
 
 @asynccontextmanager
 async def running(fake: FakeTelegram) -> AsyncIterator[FakeTelegram]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    # A bot that stops polling drops its long-poll request: cancel that handler instead of waiting for it.
-    runner = web.AppRunner(
-        fake.app(), access_log=None, handle_signals=False, handler_cancellation=True, shutdown_timeout=1.0
-    )
-    await runner.setup()
-    site = web.SockSite(runner, sock)
-    await site.start()
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    async with serve_app(fake.app()) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        await runner.cleanup()

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import queue
-import socket
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
+
+from tests.fakes.serving import in_thread, serve_app
 
 BOT_ID = "zbot-1"
 
@@ -200,40 +199,12 @@ class FakeZalo:
         return True
 
 
-@contextmanager
-def running_in_thread(fake_factory: Any) -> Iterator[FakeZalo]:
-    """For synchronous callers (a test driving a real `aftercare run` process)."""
-    ready: queue.Queue[FakeZalo] = queue.Queue()
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        async with running(fake_factory()) as fake:
-            ready.put(fake)
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    try:
-        yield ready.get(timeout=10)
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=10)
-        loop.close()
+def running_in_thread(make: Any) -> AbstractContextManager[FakeZalo]:
+    return in_thread(make, running)
 
 
 @asynccontextmanager
 async def running(fake: FakeZalo) -> AsyncIterator[FakeZalo]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    runner = web.AppRunner(
-        fake.app(), access_log=None, handle_signals=False, handler_cancellation=True, shutdown_timeout=1.0
-    )
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    fake.base_url = f"http://127.0.0.1:{port}"
-    try:
+    async with serve_app(fake.app()) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        await runner.cleanup()

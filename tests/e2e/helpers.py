@@ -1,0 +1,31 @@
+"""Small helpers the channel-specific transcript tests share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.app import Application
+
+
+async def count_rows(app: Application, table: type, **where: object) -> int:
+    stmt = select(func.count()).select_from(table)
+    for column, value in where.items():
+        stmt = stmt.where(getattr(table, column) == value)
+    async with app.store.transaction() as repos:
+        return int((await repos.session.execute(stmt)).scalar_one())
+
+
+def telegram_text(user_id: int, text: str, update_id: int, name: str = "An") -> dict[str, Any]:
+    """A raw Telegram update: a private text message."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_790_000_000,
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": name},
+            "text": text,
+        },
+    }
