@@ -12,19 +12,11 @@ from bot.db.models import AuditEventRow, InboundUpdateRow
 from tests.conftest import RecordedSleeps
 from tests.e2e.conftest import Commune
 from tests.e2e.helpers import count_rows
+from tests.e2e.test_settings import linked_participant
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.zalo_api import FakeZalo, Fault
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["zalo-webhook"])
-
-
-async def linked(sim: ZaloChats, code: str, name: str = "an"):  # type: ignore[no-untyped-def]
-    chat = sim.chat(name)
-    await chat.say(code)
-    for _ in range(3):
-        await chat.say("1")
-    await chat.say("1")
-    return chat
 
 
 async def test_webhook_refuses_a_wrong_or_missing_secret(
@@ -66,7 +58,7 @@ async def test_menus_are_answered_by_number_or_by_words(sim: ZaloChats, commune:
 
 
 async def test_a_number_not_on_the_menu_shows_the_same_menu_again(sim: ZaloChats, commune: Commune) -> None:
-    an = await linked(sim, commune.an_code)
+    an = await linked_participant(sim, commune.an_code)
     await an.say("2")  # Cài đặt
     said = await an.say("7")
     said.says("Không có lựa chọn này", "1. Ngôn ngữ", "2. Quyền đồng ý", "3. Cách viết lời nhắc", "4. Về menu chính")
@@ -74,7 +66,7 @@ async def test_a_number_not_on_the_menu_shows_the_same_menu_again(sim: ZaloChats
 
 
 async def test_a_late_number_answers_the_menu_that_was_shown(sim: ZaloChats, commune: Commune) -> None:
-    an = await linked(sim, commune.an_code)
+    an = await linked_participant(sim, commune.an_code)
     await an.say("2")  # the settings menu
     (await an.send_media("sticker")).says("chỉ đọc được tin nhắn chữ")
     # The sticker reply re-showed the main menu; a "2" now means that menu's second option again.
@@ -109,7 +101,7 @@ async def test_an_outage_answers_503_and_the_retry_sends_the_kept_replies(
 async def test_a_chat_that_cannot_be_reached_is_marked_for_the_cadre(
     sim: ZaloChats, fake_zalo: FakeZalo, app: Application, commune: Commune
 ) -> None:
-    an = await linked(sim, commune.an_code)
+    an = await linked_participant(sim, commune.an_code)
     fake_zalo.inject("sendMessage", Fault(403, "User has blocked the bot", shape="ok-false-200"))
     await an.say("1")
     async with app.store.transaction() as repos:
