@@ -151,18 +151,18 @@ class ConversationEngine:
             policies=self._policies,
             actor=Actor.unlinked(),
         )
-        identity = await repos.identities.find(msg.channel, msg.external_user_id)
-        if identity is None:
+        found = await repos.identities.find_with_person(msg.channel, msg.external_user_id)
+        if found is None:
             return ctx
+        identity, participant_row, staff_row = found
         ctx.identity = identity
         ctx.state = await repos.conversations.load(identity.id)
-        if identity.participant_id is not None:
-            ctx.participant = await repos.participants.get(identity.participant_id)
-            if ctx.participant is not None:
-                ctx.actor = Actor(ActorKind.PARTICIPANT, ctx.participant.id, unit_id=ctx.participant.unit_id)
-                ctx.use_language(ctx.participant.language)
-        elif identity.staff_id is not None:
-            ctx.staff = await repos.staff.get(identity.staff_id)
+        if participant_row is not None:
+            ctx.participant = repos.participants.from_row(participant_row)
+            ctx.actor = Actor(ActorKind.PARTICIPANT, ctx.participant.id, unit_id=ctx.participant.unit_id)
+            ctx.use_language(ctx.participant.language)
+        elif staff_row is not None:
+            ctx.staff = repos.staff.from_row(staff_row)
             if ctx.staff is not None:
                 ctx.actor = Actor(ActorKind.STAFF, ctx.staff.id, role=ctx.staff.role, unit_id=ctx.staff.unit_id)
                 ctx.use_language(ctx.staff.language)

@@ -38,6 +38,8 @@ class ConversationRepository:
 
     async def save(self, identity_id: int, state: ConversationState) -> None:
         row = self._rows.get(identity_id)
+        if row is not None and _same(row, state):
+            return  # nothing changed: no write
         if row is None:
             stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id)
             row = (await self._s.execute(stmt)).scalar_one_or_none()
@@ -48,3 +50,13 @@ class ConversationRepository:
         row.data, row.offered, row.offered_labels = dict(state.data), list(state.offered), list(state.offered_labels)
         row.updated_at = self._clock.now()
         await self._s.flush()
+
+
+def _same(row: ConversationStateRow, state: ConversationState) -> bool:
+    return (row.flow, row.step, row.data, row.offered, row.offered_labels) == (
+        state.flow,
+        state.step,
+        state.data,
+        state.offered,
+        state.offered_labels,
+    )

@@ -4,7 +4,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.models import ChannelIdentityRow, ConversationStateRow
+from bot.db.models import ChannelIdentityRow, ConversationStateRow, ParticipantRow, StaffRow
 from bot.domain.entities import Identity
 
 
@@ -24,6 +24,22 @@ class IdentityRepository:
         )
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         return _identity(row) if row else None
+
+    async def find_with_person(
+        self, channel: str, external_id: str
+    ) -> tuple[Identity, ParticipantRow | None, StaffRow | None] | None:
+        """The identity and the person behind it in one round trip (every message starts here)."""
+        stmt = (
+            select(ChannelIdentityRow, ParticipantRow, StaffRow)
+            .outerjoin(ParticipantRow, ParticipantRow.id == ChannelIdentityRow.participant_id)  # type: ignore[arg-type]
+            .outerjoin(StaffRow, StaffRow.id == ChannelIdentityRow.staff_id)  # type: ignore[arg-type]
+            .where(ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id)
+        )
+        found = (await self._s.execute(stmt)).one_or_none()
+        if found is None:
+            return None
+        identity_row, participant_row, staff_row = found
+        return _identity(identity_row), participant_row, staff_row
 
     async def link(
         self, channel: str, external_id: str, *, participant_id: int | None = None, staff_id: int | None = None

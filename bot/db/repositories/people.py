@@ -22,6 +22,10 @@ class StaffRepository:
         self._s = session
         self._clock = clock
 
+    @staticmethod
+    def from_row(row: StaffRow) -> StaffMember:
+        return _staff(row)
+
     async def add(self, name: str, role: Role, unit_id: int, point_id: int | None, language: str) -> StaffMember:
         row = StaffRow(
             name=name,
@@ -56,6 +60,9 @@ class ParticipantRepository:
         self._s = session
         self._clock = clock
         self._cipher = cipher
+
+    def from_row(self, row: ParticipantRow) -> Participant:
+        return self._record(row)
 
     def _record(self, row: ParticipantRow) -> Participant:
         assert row.id is not None
