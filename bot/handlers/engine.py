@@ -151,18 +151,17 @@ class ConversationEngine:
             policies=self._policies,
             actor=Actor.unlinked(),
         )
-        found = await repos.identities.find_with_person(msg.channel, msg.external_user_id)
+        found = await repos.identities.find_for_message(msg.channel, msg.external_user_id)
         if found is None:
             return ctx
-        identity, participant_row, staff_row = found
-        ctx.identity = identity
-        ctx.state = await repos.conversations.load(identity.id)
-        if participant_row is not None:
-            ctx.participant = repos.participants.from_row(participant_row)
+        ctx.identity = found.identity
+        ctx.state = repos.conversations.adopt(found.identity.id, found.state)
+        if found.participant is not None:
+            ctx.participant = repos.participants.from_row(found.participant)
             ctx.actor = Actor(ActorKind.PARTICIPANT, ctx.participant.id, unit_id=ctx.participant.unit_id)
             ctx.use_language(ctx.participant.language)
-        elif staff_row is not None:
-            ctx.staff = repos.staff.from_row(staff_row)
+        elif found.staff is not None:
+            ctx.staff = repos.staff.from_row(found.staff)
             if ctx.staff is not None:
                 ctx.actor = Actor(ActorKind.STAFF, ctx.staff.id, role=ctx.staff.role, unit_id=ctx.staff.unit_id)
                 ctx.use_language(ctx.staff.language)

@@ -27,10 +27,8 @@ class ConversationRepository:
         self._clock = clock
         self._rows: dict[int, ConversationStateRow] = {}  # loaded in this transaction, saved without a re-read
 
-    async def load(self, identity_id: int) -> ConversationState:
-        """Row-locked on PostgreSQL, so two workers never interleave one person's messages."""
-        stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id).with_for_update()
-        row = (await self._s.execute(stmt)).scalar_one_or_none()
+    def adopt(self, identity_id: int, row: ConversationStateRow | None) -> ConversationState:
+        """State already loaded with the identity (see IdentityRepository.find_for_message)."""
         if row is None:
             return ConversationState()
         self._rows[identity_id] = row

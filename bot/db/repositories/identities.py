@@ -1,11 +1,21 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.models import ChannelIdentityRow, ConversationStateRow, ParticipantRow, StaffRow
 from bot.domain.entities import Identity
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedChat:
+    identity: Identity
+    participant: ParticipantRow | None
+    staff: StaffRow | None
+    state: ConversationStateRow | None
 
 
 def _identity(row: ChannelIdentityRow) -> Identity:
@@ -25,21 +35,22 @@ class IdentityRepository:
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         return _identity(row) if row else None
 
-    async def find_with_person(
-        self, channel: str, external_id: str
-    ) -> tuple[Identity, ParticipantRow | None, StaffRow | None] | None:
-        """The identity and the person behind it in one round trip (every message starts here)."""
+    async def find_for_message(self, channel: str, external_id: str) -> LinkedChat | None:
+        """Everything a message needs about its chat in one round trip: the identity, the person behind it and the
+        conversation state. The identity row is locked (PostgreSQL), so one person's messages never interleave."""
         stmt = (
-            select(ChannelIdentityRow, ParticipantRow, StaffRow)
+            select(ChannelIdentityRow, ParticipantRow, StaffRow, ConversationStateRow)
             .outerjoin(ParticipantRow, ParticipantRow.id == ChannelIdentityRow.participant_id)  # type: ignore[arg-type]
             .outerjoin(StaffRow, StaffRow.id == ChannelIdentityRow.staff_id)  # type: ignore[arg-type]
+            .outerjoin(ConversationStateRow, ConversationStateRow.identity_id == ChannelIdentityRow.id)  # type: ignore[arg-type]
             .where(ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id)
+            .with_for_update(of=ChannelIdentityRow)
         )
         found = (await self._s.execute(stmt)).one_or_none()
         if found is None:
             return None
-        identity_row, participant_row, staff_row = found
-        return _identity(identity_row), participant_row, staff_row
+        identity_row, participant_row, staff_row, state_row = found
+        return LinkedChat(_identity(identity_row), participant_row, staff_row, state_row)
 
     async def link(
         self, channel: str, external_id: str, *, participant_id: int | None = None, staff_id: int | None = None
