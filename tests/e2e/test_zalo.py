@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import Application
 from bot.core.messages import OutboundMessage
@@ -39,6 +40,13 @@ async def test_a_retried_webhook_is_handled_once(
     assert await fake_zalo.deliver(update, wrapped=True) == 200  # the same message id, the other envelope
     assert len(fake_zalo.sent()) == sent
     assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
+    assert app.zalo is not None
+    await app.zalo.flush()
+    async with app.store.transaction() as repos:
+        rows = (await repos.session.execute(select(InboundUpdateRow))).scalars().all()
+    assert [(r.key, r.replies_enc, r.replied_at is not None) for r in rows] == [
+        (f"zalo:{update['message']['message_id']}", None, True)
+    ]
 
 
 async def test_the_wrapped_envelope_is_understood(sim: ZaloChats, commune: Commune) -> None:

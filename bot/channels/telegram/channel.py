@@ -12,6 +12,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, Update
 
+from bot.channels.delivery import DeliveryConfirmations
 from bot.channels.telegram.mapping import CHANNEL, Inbound, Reachability, to_inbound
 from bot.channels.telegram.render import keyboard, split_text
 from bot.channels.telegram.sender import ChatUnreachable, DeliveryFailed, Sleep, TelegramSender
@@ -154,35 +155,3 @@ class TelegramChannel:
     async def close(self) -> None:
         await self._confirmations.flush()
         await self.bot.session.close()
-
-
-class DeliveryConfirmations:
-    """Marks updates' replies as delivered in batches, off the request path.
-
-    A confirmation only matters if the platform redelivers an update we already answered, which it does only when
-    we died before acknowledging it; then, at worst, the replies go out twice. In exchange the busy path saves a
-    transaction per update. Stored reply text is dropped when confirmed.
-    """
-
-    def __init__(self, engine: ConversationEngine) -> None:
-        self._engine = engine
-        self._pending: list[str] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def add(self, key: str) -> None:
-        self._pending.append(key)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
-
-    async def _drain(self) -> None:
-        while self._pending:
-            keys, self._pending = self._pending, []
-            try:
-                await self._engine.confirm_delivered(*keys)
-            except Exception:
-                log.warning("delivery_confirmation_failed", count=len(keys))
-
-    async def flush(self) -> None:
-        if self._task is not None:
-            await self._task
-        await self._drain()

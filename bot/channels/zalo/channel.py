@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from bot.channels.delivery import DeliveryConfirmations
 from bot.channels.zalo.client import (
     Sleep,
     ZaloClient,
@@ -54,6 +55,7 @@ class ZaloChannel:
         self._catalogs = catalogs
         self._sleep = sleep
         self.bot_name: str | None = None
+        self._confirmations = DeliveryConfirmations(engine)
 
     async def identify(self) -> str | None:
         me = await self.client.get_me()
@@ -69,7 +71,7 @@ class ZaloChannel:
         replies = await self._engine.handle(mapped.msg)
         await self.deliver(mapped.chat_id, replies)
         if mapped.msg.dedupe_key:
-            await self._engine.confirm_delivered(mapped.msg.dedupe_key)
+            self._confirmations.add(mapped.msg.dedupe_key)
 
     async def deliver(self, chat_id: str, replies: Sequence[OutboundMessage]) -> None:
         try:
@@ -130,5 +132,10 @@ class ZaloChannel:
             except (TransientFailure, ZaloError):
                 log.exception("zalo_update_failed")  # polling cannot ask Zalo to send it again
 
+    async def flush(self) -> None:
+        """Write pending delivery confirmations now (tests, shutdown)."""
+        await self._confirmations.flush()
+
     async def close(self) -> None:
+        await self._confirmations.flush()
         await self.client.close()
