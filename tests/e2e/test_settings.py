@@ -10,6 +10,7 @@ from tests.e2e.simulator_client import SimChat, Simulator
 
 
 async def linked_participant(sim: Simulator, code: str, chat_id: str = "an") -> SimChat:
+    """A chat linked with `code`, all three consents given, Vietnamese chosen."""
     chat = sim.chat(chat_id)
     await chat.say(code)
     for _ in range(3):
@@ -92,11 +93,7 @@ async def test_withdrawing_in_one_chat_unlinks_every_chat_of_that_person(
     telegram = await linked_participant(sim, commune.an_code, "an-telegram")
     async with app.store.transaction() as repos:
         fresh = await app.enrolment(repos).issue_participant_invite(commune.an_id)
-    zalo = sim.chat("an-zalo")
-    await zalo.say(fresh.code)
-    for _ in range(3):
-        await zalo.press("Tôi đồng ý")
-    await zalo.press("Tiếng Việt")
+    zalo = await linked_participant(sim, fresh.code, "an-zalo")
 
     await telegram.press("Cài đặt")
     await telegram.press("Quyền đồng ý")

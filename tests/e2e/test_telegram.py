@@ -15,6 +15,7 @@ from tests.conftest import RecordedSleeps
 from tests.e2e.conftest import Commune
 from tests.e2e.helpers import count_rows, telegram_text
 from tests.e2e.telegram_client import TelegramChats
+from tests.e2e.test_settings import linked_participant
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram, Fault
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
@@ -123,11 +124,7 @@ async def test_every_press_is_answered_and_its_keyboard_removed(
 async def test_callback_data_is_short_and_opaque(
     sim: TelegramChats, fake_telegram: FakeTelegram, commune: Commune
 ) -> None:
-    an = sim.chat("an")
-    await an.say(commune.an_code)
-    for _ in range(3):
-        await an.press("Tôi đồng ý")
-    await an.press("Tiếng Việt")
+    an = await linked_participant(sim, commune.an_code)
     await an.press("Cài đặt")
     datas = [
         button["callback_data"]

@@ -19,6 +19,20 @@ from tests.fakes.telegram_api import FakeTelegram, Fault
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-polling"])
 
 
+async def poll_until_handled(
+    app: Application, fake: FakeTelegram, update_id: int, sleep: RecordedSleeps | None = None
+) -> None:
+    """Run a poller until the update is handled (confirmed), then stop it; stopping must interrupt the long poll,
+    so the poller's 25 s wait is cut short well within the 3 s allowed."""
+    assert app.telegram is not None
+    stop = asyncio.Event()
+    poller = TelegramPoller(app.telegram, timeout=25, sleep=sleep if sleep is not None else asyncio.sleep)
+    task = asyncio.create_task(poller.run(stop))
+    await fake.wait_confirmed(update_id)
+    stop.set()
+    await asyncio.wait_for(task, 3)
+
+
 async def test_polling_stops_without_losing_or_repeating_updates(
     fake_telegram: FakeTelegram, app: Application, commune: Commune
 ) -> None:
@@ -26,18 +40,10 @@ async def test_polling_stops_without_losing_or_repeating_updates(
     chats = TelegramChats(fake_telegram, webhook=False)
     await app.telegram.prepare()
     first = fake_telegram.enqueue(telegram_text(chats.user_id("an"), commune.an_code, 1))
-    stop = asyncio.Event()
-    poller = TelegramPoller(app.telegram, timeout=5)
-    task = asyncio.create_task(poller.run(stop))
-    await fake_telegram.wait_confirmed(first)
-    stop.set()
-    await asyncio.wait_for(task, 5)  # stopping interrupts the long poll at once
+    await poll_until_handled(app, fake_telegram, first)
 
     second = fake_telegram.enqueue(telegram_text(chats.user_id("binh"), commune.binh_code, 2))
-    task = asyncio.create_task(TelegramPoller(app.telegram, timeout=5).run(stop := asyncio.Event()))
-    await fake_telegram.wait_confirmed(second)
-    stop.set()
-    await asyncio.wait_for(task, 5)
+    await poll_until_handled(app, fake_telegram, second)
     assert await count_rows(app, AuditEventRow, action="chat_linked") == 2
     assert len(fake_telegram.sent(chat_id=chats.user_id("an"))) == 2  # intro + first consent question, once
 
@@ -50,11 +56,7 @@ async def test_polling_backs_off_when_telegram_fails(
     fake_telegram.inject("getUpdates", Fault(502, "Bad Gateway"))
     fake_telegram.inject("getUpdates", Fault(429, "Too Many Requests: retry after 5", retry_after=5))
     update = fake_telegram.enqueue(telegram_text(chats.user_id("an"), commune.an_code, 1))
-    stop = asyncio.Event()
-    task = asyncio.create_task(TelegramPoller(app.telegram, timeout=5, sleep=sleeps).run(stop))
-    await fake_telegram.wait_confirmed(update)
-    stop.set()
-    await asyncio.wait_for(task, 5)
+    await poll_until_handled(app, fake_telegram, update, sleeps)
     assert sleeps[:2] == [1.0, 5.0]
     assert "1/3" in fake_telegram.sent(chat_id=chats.user_id("an"))[-1].params["text"]
 
@@ -78,10 +80,6 @@ async def test_polling_refetches_an_update_the_database_could_not_take(
 
     monkeypatch.setattr(ConversationEngine, "handle", flaky)
     update = fake_telegram.enqueue(telegram_text(chats.user_id("an"), commune.an_code, 1))
-    stop = asyncio.Event()
-    task = asyncio.create_task(TelegramPoller(app.telegram, timeout=5, sleep=sleeps).run(stop))
-    await fake_telegram.wait_confirmed(update)
-    stop.set()
-    await asyncio.wait_for(task, 5)
+    await poll_until_handled(app, fake_telegram, update, sleeps)
     assert "1/3" in fake_telegram.sent(chat_id=chats.user_id("an"))[-1].params["text"]
     assert await count_rows(app, AuditEventRow, action="chat_linked") == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 
 import structlog
@@ -15,6 +14,7 @@ from starlette.routing import Route
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.mapping import ALLOWED_UPDATES
 from bot.channels.telegram.sender import DeliveryFailed
+from bot.channels.webhooks import secret_matches
 from bot.handlers.engine import TransientFailure
 
 PATH = "/webhook/telegram"
@@ -23,11 +23,8 @@ log = structlog.get_logger(__name__)
 
 
 def routes(channel: TelegramChannel, secret: str) -> list[Route]:
-    expected = secret.encode()
-
     async def receive(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, expected):
+        if not secret_matches(request, SECRET_HEADER, secret):
             return Response(status_code=401)
         try:
             update = Update.model_validate(json.loads(await request.body()), context={"bot": channel.bot})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 
 import structlog
@@ -10,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.webhooks import secret_matches
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloServerError
 from bot.handlers.engine import TransientFailure
@@ -20,11 +20,8 @@ log = structlog.get_logger(__name__)
 
 
 def routes(channel: ZaloChannel, secret: str) -> list[Route]:
-    expected = secret.encode()
-
     async def receive(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, expected):
+        if not secret_matches(request, SECRET_HEADER, secret):
             return Response(status_code=403)
         try:
             payload = json.loads(await request.body())
