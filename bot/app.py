@@ -19,12 +19,20 @@ from bot.channels.zalo.client import ZaloClient
 from bot.config import Secrets, Settings, resolve_secrets
 from bot.core.clock import Clock, SystemClock
 from bot.core.i18n import Catalogs, default_locales_dir
+from bot.core.ports import Messenger
 from bot.db import migrate
 from bot.db.engine import make_engine
 from bot.db.store import Keyring, Repositories, Store
 from bot.domain.invites import InvitePolicy
+from bot.domain.planning import PlanPolicy
+from bot.domain.schedule import QuietHours, ReminderPolicy
 from bot.handlers.context import Policies
 from bot.handlers.engine import ConversationEngine
+from bot.scheduler.dispatcher import Dispatcher, DispatchPolicy
+from bot.scheduler.limits import RateLimits
+from bot.scheduler.planner import Planner
+from bot.scheduler.service import Scheduler
+from bot.scheduler.texts import Renderer
 from bot.services.enrolment import Enrolment, EnrolmentPolicies
 
 
@@ -38,6 +46,7 @@ class Application:
     catalogs: Catalogs
     conversation: ConversationEngine
     simulator: SimulatorHub
+    scheduler: Scheduler
     policies: Policies = field(default_factory=Policies)
     telegram: TelegramChannel | None = None
     zalo: ZaloChannel | None = None
@@ -93,6 +102,15 @@ def build_application(
     if settings.zalo_token is not None:
         client = ZaloClient(settings.zalo_token.get_secret_value(), settings.zalo_api_url, sleep=sleep)
         zalo = ZaloChannel(client, conversation, store, catalogs, sleep)
+    messengers: dict[str, Messenger] = {}
+    simulator = SimulatorHub(conversation, clock)
+    if settings.simulator_on:
+        messengers[SIMULATOR] = simulator
+    if telegram is not None:
+        messengers[telegram.channel] = telegram
+    if zalo is not None:
+        messengers[zalo.channel] = zalo
+    scheduler = build_scheduler(settings, store, catalogs, clock, messengers, sleep)
     return Application(
         settings=settings,
         secrets=secrets,
@@ -101,8 +119,29 @@ def build_application(
         store=store,
         catalogs=catalogs,
         conversation=conversation,
-        simulator=SimulatorHub(conversation, clock),
+        simulator=simulator,
         policies=policies,
         telegram=telegram,
         zalo=zalo,
+        scheduler=scheduler,
     )
+
+
+def build_scheduler(
+    settings: Settings,
+    store: Store,
+    catalogs: Catalogs,
+    clock: Clock,
+    messengers: dict[str, Messenger],
+    sleep: Sleep,
+) -> Scheduler:
+    tz = ZoneInfo(settings.timezone)
+    quiet = QuietHours(*settings.quiet)
+    plan_policy = PlanPolicy(reminders=ReminderPolicy(quiet=quiet))
+    planner = Planner(store, clock, tz, plan_policy)
+    limits = RateLimits(
+        {"telegram": settings.telegram_rate_limit, "zalo": settings.zalo_rate_limit}, per_chat_interval=1.0, sleep=sleep
+    )
+    policy = DispatchPolicy(quiet=quiet, max_attempts=settings.outbox_max_attempts)
+    dispatcher = Dispatcher(store, Renderer(catalogs, tz), messengers, limits, clock, tz, policy)
+    return Scheduler(planner, dispatcher, clock)

@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -14,9 +14,11 @@ import typer
 
 from bot.app import Application, build_application
 from bot.config import ConfigError, Settings, new_encryption_key
+from bot.core.clock import Clock, FixedClock
 from bot.db import migrate
 from bot.domain.entities import RiskLevel, Role
 from bot.logging import configure_logging
+from bot.services.absences import AbsenceError, record_absence
 from bot.services.enrolment import EnrolmentError
 
 T = TypeVar("T")
@@ -27,11 +29,17 @@ unit_cli = typer.Typer(help="Provinces and communes.", no_args_is_help=True)
 point_cli = typer.Typer(help="Community counselling points.", no_args_is_help=True)
 staff_cli = typer.Typer(help="Cadres, counsellors, officers and admins.", no_args_is_help=True)
 participant_cli = typer.Typer(help="People under post-rehab management.", no_args_is_help=True)
+absence_cli = typer.Typer(
+    help="Absences from the place of residence (they can move the term end).", no_args_is_help=True
+)
+outbox_cli = typer.Typer(help="Messages the scheduler sends: counts and the ones given up on.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(unit_cli, name="unit")
 cli.add_typer(point_cli, name="point")
 cli.add_typer(staff_cli, name="staff")
 cli.add_typer(participant_cli, name="participant")
+cli.add_typer(absence_cli, name="absence")
+cli.add_typer(outbox_cli, name="outbox")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -53,11 +61,11 @@ def _fail(as_json: bool, message: str) -> None:
     raise typer.Exit(1)
 
 
-def _with_app(as_json: bool, work: Callable[[Application], Awaitable[T]]) -> T:
+def _with_app(as_json: bool, work: Callable[[Application], Awaitable[T]], clock: Clock | None = None) -> T:
     """Build the app, apply migrations, run one piece of work, close; operator errors become exit code 1."""
 
     async def main() -> T:
-        app = build_application(Settings())
+        app = build_application(Settings(), clock=clock)
         try:
             await app.migrate()
             return await work(app)
@@ -66,7 +74,7 @@ def _with_app(as_json: bool, work: Callable[[Application], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except (EnrolmentError, ConfigError) as exc:
+    except (EnrolmentError, ConfigError, AbsenceError, LookupError, ValueError) as exc:
         _fail(as_json, str(exc))
         raise AssertionError("unreachable") from exc
 
@@ -137,6 +145,33 @@ def unit_add(
 
     out = _with_app(as_json, work)
     _emit(as_json, out, f"{out['level']} {out['code']} ({out['name']}) added")
+
+
+@unit_cli.command("set")
+def unit_set(
+    code: Annotated[str, typer.Option(help="Commune code.")],
+    due_day: Annotated[int | None, typer.Option(help="Day of the month check-ins are due (1-28).")] = None,
+    test_place: Annotated[str | None, typer.Option(help="Where tests take place, e.g. 'Trạm y tế phường'.")] = None,
+    test_hours: Annotated[str | None, typer.Option(help="When, e.g. '7:30-10:30'.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set a commune's schedule: the check-in due day, and the place and hours announced for tests."""
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            unit = await repos.units.by_code(code)
+            if unit is None:
+                raise LookupError(f"no unit with code {code}")
+            unit = await repos.units.configure(unit.id, due_day=due_day, test_place=test_place, test_hours=test_hours)
+            return {
+                "code": unit.code,
+                "checkin_due_day": unit.checkin_due_day,
+                "test_place": unit.test_place,
+                "test_hours": unit.test_hours,
+            }
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, f"{out['code']}: check-ins due on day {out['checkin_due_day']}")
 
 
 @unit_cli.command("list")
@@ -280,6 +315,128 @@ def participant_invite(
 
     out = _with_app(as_json, work)
     _emit(as_json, out, _invite_human(out))
+
+
+@participant_cli.command("completions")
+def participant_completions(
+    unit: Annotated[str, typer.Option(help="Commune code.")], as_json: JsonFlag = False
+) -> None:
+    """People whose term has ended: the list for completion certificates (Mẫu 54)."""
+
+    async def work(app: Application) -> list[dict[str, Any]]:
+        async with app.store.transaction() as repos:
+            found = await repos.units.by_code(unit)
+            if found is None:
+                raise LookupError(f"no unit with code {unit}")
+            people = await repos.participants.in_unit(found.id)
+            return [
+                {"id": p.id, "name": p.name, "completed_on": p.completed_on.isoformat() if p.completed_on else None}
+                for p in people
+                if p.status.value == "completed"
+            ]
+
+    people = _with_app(as_json, work)
+    human = "\n".join(f"{p['id']}\t{p['completed_on']}\t{p['name']}" for p in people) or "nobody yet"
+    _emit(as_json, {"completed": people}, human)
+
+
+@absence_cli.command("add")
+def absence_add(
+    participant: Annotated[int, typer.Option(help="Participant id.")],
+    first: Annotated[str, typer.Option("--from", help="First day away, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last day away, YYYY-MM-DD.")],
+    reported: Annotated[
+        bool,
+        typer.Option("--reported/--unreported", help="Was it reported in advance? Unreported days extend the term."),
+    ],
+    reason: Annotated[str | None, typer.Option(help="Reason (stored encrypted).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record an absence; an unreported one moves the expected end of the term by its days."""
+    try:
+        first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        _fail(as_json, "--from and --to must be dates as YYYY-MM-DD")
+        return
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            absence, end = await record_absence(
+                repos, participant, first_day, last_day, reported=reported, reason=reason, by_staff=None
+            )
+            return {"id": absence.id, "participant_id": participant, "expected_end": end.isoformat()}
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, f"absence {out['id']} recorded; expected end of term now {out['expected_end']}")
+
+
+@cli.command()
+def tick(
+    at: Annotated[
+        str | None, typer.Option(help="The instant to act as, ISO-8601 (default: now). Naive times are UTC.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Plan and dispatch everything due at that instant, once, then exit (for cron; no long-lived scheduler)."""
+    when = datetime.now(UTC)
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            _fail(as_json, "--at must be an ISO-8601 instant, e.g. 2026-12-10T08:00:00+07:00")
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+
+    async def work(app: Application) -> dict[str, Any]:
+        report = await app.scheduler.tick(when)
+        return report.as_dict()
+
+    out = _with_app(as_json, work, clock=FixedClock(when.astimezone(UTC)))
+    plan, sent = out["plan"], out["dispatch"]
+    human = (
+        f"{out['at']}: planned {plan['reminders_added']} reminders, {plan['escalations']} escalations, "
+        f"{plan['digests']} digests; sent {sent['sent']}, retrying {sent['retried']}, given up {sent['dead']}"
+    )
+    _emit(as_json, out, human)
+
+
+@outbox_cli.command("status")
+def outbox_status(as_json: JsonFlag = False) -> None:
+    """How many scheduled messages are pending, sent, cancelled, undeliverable or given up."""
+
+    async def work(app: Application) -> dict[str, int]:
+        async with app.store.transaction() as repos:
+            return await repos.outbox.counts()
+
+    counts = _with_app(as_json, work)
+    _emit(as_json, {"counts": counts}, "\n".join(f"{k}\t{v}" for k, v in sorted(counts.items())) or "empty")
+
+
+@outbox_cli.command("dead")
+def outbox_dead(
+    unit: Annotated[str | None, typer.Option(help="Only this commune's people and staff.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Messages given up on or undeliverable (no content: kind, recipient record, attempts, last error)."""
+
+    async def work(app: Application) -> list[dict[str, Any]]:
+        async with app.store.transaction() as repos:
+            unit_id = None
+            if unit is not None:
+                found = await repos.units.by_code(unit)
+                if found is None:
+                    raise LookupError(f"no unit with code {unit}")
+                unit_id = found.id
+            return await repos.outbox.dead(unit_id)
+
+    rows = _with_app(as_json, work)
+    human = "\n".join(
+        f"{r['id']}\t{r['status']}\t{r['kind']}\tparticipant {r['participant_id']}\tstaff {r['staff_id']}\t"
+        f"{r['attempts']} attempts\t{r['last_error']}"
+        for r in rows
+    )
+    _emit(as_json, {"messages": rows}, human or "none")
 
 
 def _invite_human(out: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ import base64
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +41,12 @@ class Settings(BaseSettings):
     simulator_enabled: bool | None = None
     invite_ttl_days: int = Field(default=14, ge=1, le=90)
     log_format: Literal["console", "json"] | None = None
+    quiet_hours: str = "21:00-07:00"
+    telegram_rate_limit: float = Field(default=30.0, gt=0)
+    zalo_rate_limit: float = Field(default=10.0, gt=0)
+    plan_interval_seconds: int = Field(default=60, ge=5)
+    dispatch_interval_seconds: float = Field(default=5.0, ge=0.5)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
 
     @field_validator(
         "telegram_token", "zalo_token", "public_url", "webhook_secret", "encryption_key", "log_format", mode="before"
@@ -58,6 +65,16 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_window(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @property
+    def quiet(self) -> tuple[time, time]:
+        return parse_quiet_hours(self.quiet_hours)
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -70,6 +87,17 @@ class Settings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.log_format == "json" if self.log_format else self.is_production
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """ "21:00-07:00" → (21:00, 07:00); "" or "off" → no quiet hours (start == end)."""
+    if value.strip().lower() in ("", "off", "none"):
+        return time(0), time(0)
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError as exc:
+        raise ValueError(f"quiet hours look like 21:00-07:00, not {value!r}") from exc
+    return start, end
 
 
 @dataclass(frozen=True, slots=True)

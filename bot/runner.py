@@ -13,6 +13,7 @@ from bot.channels.telegram import webhook as telegram_webhook
 from bot.channels.telegram.polling import TelegramPoller
 from bot.channels.zalo import webhook as zalo_webhook
 from bot.config import Settings
+from bot.scheduler.jobs import build_jobs
 from bot.web.app import build_web
 
 log = structlog.get_logger(__name__)
@@ -44,10 +45,20 @@ async def serve(settings: Settings) -> None:
     app = build_application(settings)
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
+    jobs = None
     try:
         await app.migrate()
         web = build_web(app)
         tasks = await start_channels(app, stop)
+        if settings.scheduler_enabled:
+            jobs = build_jobs(
+                app.scheduler.planner,
+                app.scheduler.dispatcher,
+                settings.plan_interval_seconds,
+                settings.dispatch_interval_seconds,
+            )
+            jobs.start()
+            log.info("scheduler_started")
         base = f"http://{settings.http_host}:{settings.http_port}"
         if settings.simulator_on:
             print(f"Đồng Hành is running. Open the chat simulator at {base}/simulator", flush=True)
@@ -58,6 +69,8 @@ async def serve(settings: Settings) -> None:
         )
         await uvicorn.Server(config).serve()
     finally:
+        if jobs is not None:
+            jobs.shutdown(wait=False)
         stop.set()  # pollers finish the batch in hand, confirm it, then return
         for task in tasks:
             with contextlib.suppress(Exception):

@@ -17,6 +17,16 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class FixedClock:
+    """One instant, for `aftercare tick --at`: the whole run sees the same "now"."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+
+    def now(self) -> datetime:
+        return self._at
+
+
 def local_today(clock: Clock, tz: tzinfo) -> date:
     """The calendar date where the commune is, which is what due dates are counted in."""
     return clock.now().astimezone(tz).date()

@@ -7,12 +7,34 @@ from typing import Protocol
 from bot.core.messages import InboundMessage, OutboundMessage
 
 
+class DeliveryDeferred(Exception):
+    """Not now: rate limited (`retry_after` seconds, when the platform said) or the platform is having trouble."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class DeliveryRefused(Exception):
+    """Never: the chat blocked the bot or is gone (`unreachable`), or the platform rejected the message itself."""
+
+    def __init__(self, reason: str, unreachable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.unreachable = unreachable
+
+
 class Messenger(Protocol):
     """Sends a message the bot starts itself (reminders, escalations, relays) to one chat of one channel."""
 
     channel: str
 
     async def send(self, external_id: str, message: OutboundMessage) -> None: ...
+
+    async def push(self, external_id: str, message: OutboundMessage) -> None:
+        """One attempt, no retries of its own: raises DeliveryDeferred or DeliveryRefused; the outbox decides."""
+        ...
 
 
 class ConversationHandler(Protocol):

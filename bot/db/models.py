@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.db.types import UTCDateTime
@@ -31,6 +31,9 @@ class UnitRow(SQLModel, table=True):
     name: str = Field(max_length=200)
     level: str = Field(max_length=16)
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    checkin_due_day: int = Field(default=10, sa_column_kwargs={"server_default": "10"})
+    test_place: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    test_hours: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
     created_at: datetime = _when()
 
 
@@ -74,6 +77,8 @@ class ParticipantRow(SQLModel, table=True):
     cadre_id: int | None = Field(default=None, foreign_key="staff_member.id", index=True)
     language: str = Field(default="vi", max_length=8)
     wording: str = Field(default="neutral", max_length=16)
+    reminder_hour: int = Field(default=8, sa_column_kwargs={"server_default": "8"})
+    completed_on: date | None = Field(default=None)
     created_at: datetime = _when()
     updated_at: datetime = _when()
 
@@ -185,3 +190,107 @@ class InboundUpdateRow(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
     replies_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ObligationRow(SQLModel, table=True):
+    """Something a participant is due to do on a day: a monthly check-in, a periodic or a random test.
+
+    `key` makes planning idempotent (a second planner inserts nothing); a random test's row is its audit trail."""
+
+    __tablename__ = "obligation"
+    __table_args__ = (Index("ix_obligation_participant_due", "participant_id", "due_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)
+    participant_id: int = Field(foreign_key="participant.id")
+    kind: str = Field(max_length=16)
+    due_on: date = Field(index=True)
+    status: str = Field(default="pending", max_length=12)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _when()
+
+
+class CheckinRow(SQLModel, table=True):
+    """A monthly self-report, saved after every answer so it can be resumed; answers only as ciphertext."""
+
+    __tablename__ = "checkin_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    obligation_id: int = Field(foreign_key="obligation.id", unique=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    answers_enc: str = Field(sa_column=Column(Text, nullable=False))
+    risky: bool = Field(default=False)
+    started_at: datetime = _when()
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AbsenceRow(SQLModel, table=True):
+    """Time away from the place of residence; unreported days do not count toward the term (Decree 116 Art. 79)."""
+
+    __tablename__ = "absence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    starts_on: date
+    ends_on: date
+    reported: bool
+    reason_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    recorded_by: int | None = Field(default=None, foreign_key="staff_member.id")
+    recorded_at: datetime = _when()
+
+
+class EscalationRow(SQLModel, table=True):
+    """A problem a person must act on; the officer hears of it when nobody acknowledged it in time."""
+
+    __tablename__ = "escalation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    kind: str = Field(max_length=24)
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
+    cadre_id: int | None = Field(default=None, foreign_key="staff_member.id")
+    raised_at: datetime = _when()
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: int | None = Field(default=None, foreign_key="staff_member.id")
+    officer_notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReferralRow(SQLModel, table=True):
+    """A request for help; the help issue routes it to a counselling point. Here it is recorded and the cadre told."""
+
+    __tablename__ = "referral"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    kind: str = Field(max_length=24)
+    urgency: str = Field(default="normal", max_length=12)
+    status: str = Field(default="requested", max_length=16)
+    source: str = Field(max_length=24)
+    created_at: datetime = _when()
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message the system sends on its own. The text is rendered at send time (language, wording and facts as
+    they are then); the row holds only references, never content."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128, unique=True)
+    kind: str = Field(max_length=24)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff_member.id", index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    urgent: bool = Field(default=False)
+    due_at: datetime = _when()
+    next_attempt_at: datetime = _when()
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = Field(default=0)
+    leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=64)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _when()

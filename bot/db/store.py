@@ -20,9 +20,13 @@ from bot.db.repositories.chats import ChatGuardRepository
 from bot.db.repositories.consents import ConsentRepository
 from bot.db.repositories.conversations import ConversationRepository
 from bot.db.repositories.delivery import InboundRepository
+from bot.db.repositories.escalations import EscalationRepository, ReferralRepository
 from bot.db.repositories.identities import IdentityRepository
 from bot.db.repositories.invites import InviteRepository
+from bot.db.repositories.obligations import AbsenceRepository, CheckinRepository, ObligationRepository
+from bot.db.repositories.outbox import OutboxRepository
 from bot.db.repositories.people import ParticipantRepository, StaffRepository
+from bot.db.repositories.planning import PlanningRepository
 from bot.db.repositories.units import CounsellingPointRepository, UnitRepository
 
 
@@ -40,6 +44,13 @@ class Repositories:
     audit: AuditRepository
     chats: ChatGuardRepository
     inbound: InboundRepository
+    obligations: ObligationRepository
+    checkins: CheckinRepository
+    absences: AbsenceRepository
+    outbox: OutboxRepository
+    escalations: EscalationRepository
+    referrals: ReferralRepository
+    planning: PlanningRepository
 
 
 class Keyring:
@@ -98,4 +109,11 @@ class Store:
             audit=AuditRepository(session, clock),
             chats=ChatGuardRepository(session, clock),
             inbound=InboundRepository(session, clock, self.keyring.cipher),
+            obligations=ObligationRepository(session, clock),
+            checkins=CheckinRepository(session, clock, self.keyring.cipher),
+            absences=AbsenceRepository(session, clock, self.keyring.cipher),
+            outbox=OutboxRepository(session, clock),
+            escalations=EscalationRepository(session, clock),
+            referrals=ReferralRepository(session, clock),
+            planning=PlanningRepository(session),
         )

@@ -24,7 +24,11 @@ class Action(StrEnum):
     CHANGE_OWN_SETTINGS = "change_own_settings"
     CHANGE_OWN_CONSENT = "change_own_consent"
     VIEW_OWN_ROLE = "view_own_role"
+    CHECK_IN_SELF = "check_in_self"
+    ACKNOWLEDGE_OWN_TEST = "acknowledge_own_test"
+    REQUEST_REFERRAL = "request_referral"
     VIEW_PARTICIPANT = "view_participant"
+    ACKNOWLEDGE_ESCALATION = "acknowledge_escalation"
     MANAGE_LIST = "manage_list"
 
 
@@ -68,7 +72,16 @@ def _deny(reason: str) -> Decision:
     return Decision(False, reason)
 
 
-_SELF_SERVICE = {Action.VIEW_OWN_TERM, Action.CHANGE_OWN_SETTINGS, Action.CHANGE_OWN_CONSENT}
+_SELF_SERVICE = {
+    Action.VIEW_OWN_TERM,
+    Action.CHANGE_OWN_SETTINGS,
+    Action.CHANGE_OWN_CONSENT,
+    Action.CHECK_IN_SELF,
+    Action.ACKNOWLEDGE_OWN_TEST,
+    Action.REQUEST_REFERRAL,
+}
+# What a cadre may do for the participants assigned to them (and only them).
+_CADRE_ACTIONS = {Action.VIEW_PARTICIPANT, Action.ACKNOWLEDGE_ESCALATION}
 
 
 def decide(actor: Actor, action: Action, target: ParticipantScope | None = None) -> Decision:
@@ -99,6 +112,6 @@ def _staff_on_participant(actor: Actor, action: Action, target: ParticipantScope
         return _allow("province admin") if same_province else _deny("other province")
     if actor.role is Role.OFFICER:
         return _allow("commune officer") if actor.unit_id == target.unit_id else _deny("other commune")
-    if actor.role is Role.CADRE and action is Action.VIEW_PARTICIPANT:
+    if actor.role is Role.CADRE and action in _CADRE_ACTIONS:
         return _allow("assigned cadre") if target.cadre_id == actor.id else _deny("not assigned")
     return _deny("role may not")

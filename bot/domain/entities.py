@@ -46,6 +46,9 @@ class Unit:
     name: str
     level: UnitLevel
     parent_id: int | None
+    checkin_due_day: int = 10
+    test_place: str = ""
+    test_hours: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,8 @@ class Participant:
     cadre_id: int | None
     language: str
     wording: Wording
+    reminder_hour: int = 8
+    completed_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,23 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.consent import CONSENT_TEXT_VERSION, PURPOSE_ORDER, REQUIRED_PURPOSES, Purpose
 from bot.domain.entities import ParticipantStatus, Wording
+from bot.handlers import checkin
+from bot.handlers.actions import (
+    CHECKIN_START,
+    MY_SCHEDULE,
+    REFERRAL_DECLINE,
+    REFERRAL_REQUEST,
+    TEST_ACK,
+)
 from bot.handlers.common import not_understood, say
 from bot.handlers.context import Context, Replies
+from bot.handlers.home import HOME, INFO, SETTINGS, participant_home
 
 MENU = "menu"
 
-HOME, INFO, SETTINGS = "menu:home", "menu:info", "menu:settings"
 SET_LANGUAGE, SET_CONSENT, SET_WORDING = "settings:language", "settings:consent", "settings:wording"
+SET_HOUR, HOUR = "settings:hour", "hour:"
+REMINDER_HOURS = (7, 8, 9, 12, 17, 19, 20)
 WITHDRAW_CONFIRM, WITHDRAW_CANCEL = "withdraw:confirm", "withdraw:cancel"
 
 PURPOSE_LABELS: dict[Purpose, str] = {
@@ -25,13 +35,7 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
 def home(ctx: Context) -> Replies:
-    t = ctx.t
-    return [
-        OutboundMessage(
-            t._("Main menu. What would you like to do?"),
-            (Button(t._("My information"), INFO), Button(t._("Settings"), SETTINGS)),
-        )
-    ]
+    return participant_home(ctx.t)
 
 
 def _back(ctx: Context) -> tuple[Button, ...]:
@@ -40,6 +44,21 @@ def _back(ctx: Context) -> tuple[Button, ...]:
 
 async def handle(ctx: Context) -> Replies:
     action = ctx.msg.action
+    if action == CHECKIN_START:
+        return await checkin.start(ctx)
+    if action is not None and action.startswith(TEST_ACK):
+        return await checkin.acknowledge_test(ctx, action.removeprefix(TEST_ACK))
+    if action == MY_SCHEDULE:
+        ctx.state.flow, ctx.state.step = "menu", ""
+        return await checkin.my_schedule(ctx)
+    if action == REFERRAL_REQUEST:
+        return await checkin.request_referral(ctx)
+    if action == REFERRAL_DECLINE:
+        return [say(ctx.t._("Okay. If you change your mind, the main menu is always here.")), *home(ctx)]
+    if ctx.state.flow == checkin.FLOW and (action is None or action.startswith("checkin:")):
+        return await checkin.handle(ctx)
+    if ctx.state.flow == checkin.FLOW:
+        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}  # left the check-in; answers stay saved
     if action is None:
         return [not_understood(ctx.t), *home(ctx)]
     if action == HOME:
@@ -54,6 +73,10 @@ async def handle(ctx: Context) -> Replies:
         return await _set_language(ctx, action.removeprefix("lang:"))
     if action == SET_WORDING:
         return _wording_menu(ctx)
+    if action == SET_HOUR:
+        return _hour_menu(ctx)
+    if action.startswith(HOUR):
+        return await _set_hour(ctx, action.removeprefix(HOUR))
     if action.startswith("wording:"):
         return await _set_wording(ctx, action.removeprefix("wording:"))
     if action == SET_CONSENT:
@@ -98,6 +121,7 @@ def settings(ctx: Context) -> Replies:
                 Button(t._("Language"), SET_LANGUAGE),
                 Button(t._("Consent"), SET_CONSENT),
                 Button(t._("Notification wording"), SET_WORDING),
+                Button(t._("Reminder time"), SET_HOUR),
                 *_back(ctx),
             ),
         )
@@ -119,6 +143,35 @@ async def _set_language(ctx: Context, language: str) -> Replies:
         "setting_changed", subject_type="participant", subject_id=ctx.participant.id, detail={"setting": "language"}
     )
     return [say(ctx.t._("Done. I will write to you in English from now on.")), *home(ctx)]
+
+
+def _hour_menu(ctx: Context) -> Replies:
+    assert ctx.participant is not None
+    t = ctx.t
+    text = "\n".join(
+        [
+            t._("At what time of day should I send your reminders?"),
+            t._("Currently: {hour}:00", hour=f"{ctx.participant.reminder_hour:02d}"),
+        ]
+    )
+    buttons = tuple(Button(f"{hour:02d}:00", f"{HOUR}{hour}") for hour in REMINDER_HOURS)
+    return [OutboundMessage(text, (*buttons, *_back(ctx)))]
+
+
+async def _set_hour(ctx: Context, value: str) -> Replies:
+    assert ctx.participant is not None
+    if not value.isdigit() or int(value) not in REMINDER_HOURS:
+        return home(ctx)
+    if not await ctx.allowed(Action.CHANGE_OWN_SETTINGS, await ctx.own_scope()):
+        return home(ctx)
+    ctx.participant = await ctx.repos.participants.update(ctx.participant.id, reminder_hour=int(value))
+    await ctx.audit(
+        "setting_changed",
+        subject_type="participant",
+        subject_id=ctx.participant.id,
+        detail={"setting": "reminder_hour", "value": int(value)},
+    )
+    return [say(ctx.t._("Done. Reminders will come at about {hour}:00.", hour=f"{int(value):02d}")), *home(ctx)]
 
 
 def _wording_menu(ctx: Context) -> Replies:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES
 from bot.core.messages import Button, OutboundMessage
-from bot.domain.authz import Action
+from bot.domain.authz import Action, ParticipantScope
 from bot.domain.entities import Role
+from bot.handlers.actions import ESCALATION_ACK
 from bot.handlers.common import not_understood, say
 from bot.handlers.context import Context, Replies
 
@@ -60,7 +61,37 @@ async def handle(ctx: Context) -> Replies:
         return [OutboundMessage(ctx.t._("Which language would you like me to use?"), buttons)]
     if action.startswith("staff:lang:"):
         return await _set_language(ctx, action.removeprefix("staff:lang:"))
+    if action.startswith(ESCALATION_ACK):
+        return await _acknowledge(ctx, action.removeprefix(ESCALATION_ACK))
     return home(ctx)
+
+
+async def _acknowledge(ctx: Context, raw_id: str) -> Replies:
+    """ "I'm on it": stops the escalation going on to the officer. Checked against the record, not the button."""
+    escalation = await ctx.repos.escalations.get(int(raw_id)) if raw_id.isdigit() else None
+    if escalation is None:
+        await ctx.audit("denied:acknowledge_escalation", "denied", detail={"reason": "no such escalation"})
+        return home(ctx)
+    subject = await ctx.repos.participants.get(escalation.participant_id)
+    unit = await ctx.repos.units.get(escalation.unit_id)
+    scope = ParticipantScope(
+        participant_id=escalation.participant_id,
+        unit_id=escalation.unit_id,
+        province_id=unit.parent_id if unit else None,
+        cadre_id=subject.cadre_id if subject else None,
+    )
+    if not await ctx.allowed(Action.ACKNOWLEDGE_ESCALATION, scope):
+        return [say(ctx.t._("This is not in your scope.")), *home(ctx)]
+    assert ctx.staff is not None
+    if await ctx.repos.escalations.acknowledge(escalation.id, ctx.staff.id):
+        await ctx.audit(
+            "escalation_acknowledged",
+            subject_type="participant",
+            subject_id=escalation.participant_id,
+            detail={"escalation": escalation.id, "kind": escalation.kind},
+        )
+        return [say(ctx.t._("Thank you. Noted that you are following this up.")), *home(ctx)]
+    return [say(ctx.t._("This was already acknowledged.")), *home(ctx)]
 
 
 async def my_role(ctx: Context) -> Replies:

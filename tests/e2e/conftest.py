@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,6 +37,7 @@ class Chat(Protocol):
     async def press_action(self, action: str) -> Said: ...
     async def send_media(self, kind: str) -> Said: ...
     async def say_in_group(self, text: str) -> Said: ...
+    async def during(self, work: Callable[[], Awaitable[object]]) -> Said: ...
 
 
 class Chats(Protocol):
@@ -97,6 +98,8 @@ def settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
         encryption_key=TEST_KEY,  # type: ignore[arg-type]
+        telegram_rate_limit=1000,  # the limiter is measured in bench/, not waited for here
+        zalo_rate_limit=1000,
         **values,  # type: ignore[arg-type]
     )
 

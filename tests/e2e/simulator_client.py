@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +80,18 @@ class SimChat:
 
     async def say_in_group(self, text: str) -> Said:
         return await self._send({"text": text, "chat_type": "group"})
+
+    async def during(self, work: Callable[[], Awaitable[object]]) -> Said:
+        """What the bot pushes to this chat on its own while `work` runs (a scheduler tick)."""
+        before = await self.history()
+        last = before[-1]["seq"] if before else 0
+        await work()
+        response = await self.http.get(f"/simulator/api/chats/{self.chat_id}/messages", params={"after": last})
+        said = Said(Reply(m["text"], m["buttons"], m["pushed"]) for m in response.json()["messages"] if m["pushed"])
+        offered = {b["label"]: b["action"] for reply in said for b in reply.buttons}
+        if offered:
+            self.buttons = offered
+        return said
 
     async def history(self) -> list[dict[str, Any]]:
         response = await self.http.get(f"/simulator/api/chats/{self.chat_id}/messages")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.e2e.simulator_client import Reply, Said
@@ -71,6 +72,10 @@ class TelegramChat:
         else:
             update_id = self.fake.enqueue(update)
             await self.fake.wait_confirmed(update_id)
+        return self._collect(before, chat_id)
+
+    def _collect(self, before: int, chat_id: int) -> Said:
+        """The bot's messages to `chat_id` among the Bot API calls since `before`."""
         said = Said()
         for call in self.fake.calls[before:]:
             if call.method != "sendMessage" or call.status != 200 or str(call.params["chat_id"]) != str(chat_id):
@@ -88,6 +93,12 @@ class TelegramChat:
         if offered:
             self.buttons = offered
         return said
+
+    async def during(self, work: Callable[[], Awaitable[object]]) -> Said:
+        """What the bot sends this chat on its own while `work` runs (a scheduler tick)."""
+        before = len(self.fake.calls)
+        await work()
+        return self._collect(before, self.user_id)
 
     def _message(self, chat: dict[str, Any] | None = None, **content: Any) -> dict[str, Any]:
         return {

@@ -61,24 +61,28 @@ async def test_menus_are_answered_by_number_or_by_words(sim: ZaloChats, commune:
     (await an.say(" 1 ")).says("2/3")
     (await an.say("２")).says("3/3")  # a full-width digit from a Vietnamese keyboard
     (await an.say("tôi đồng ý")).says("Bạn muốn mình dùng ngôn ngữ nào?")  # the option's words
-    (await an.say("Tiếng Việt")).says("Menu chính", "1. Thông tin của tôi", "2. Cài đặt")
-    (await an.say("1")).says("Thời gian quản lý: 12 tháng")
+    (await an.say("Tiếng Việt")).says(
+        "Menu chính", "1. Điểm danh tháng này", "2. Lịch hẹn của tôi", "3. Thông tin của tôi", "4. Cài đặt"
+    )
+    (await an.say("3")).says("Thời gian quản lý: 12 tháng")
 
 
 async def test_a_number_not_on_the_menu_shows_the_same_menu_again(sim: ZaloChats, commune: Commune) -> None:
     an = await linked_participant(sim, commune.an_code)
-    await an.say("2")  # Cài đặt
-    said = await an.say("7")
-    said.says("Không có lựa chọn này", "1. Ngôn ngữ", "2. Quyền đồng ý", "3. Cách viết lời nhắc", "4. Về menu chính")
+    await an.say("4")  # Cài đặt
+    said = await an.say("9")
+    said.says(
+        "Không có lựa chọn này", "1. Ngôn ngữ", "2. Quyền đồng ý", "3. Cách viết lời nhắc", "4. Giờ nhắc lịch", "5. Về menu chính"
+    )
     (await an.say("3")).says("màn hình khóa")  # the settings menu is still the one that counts
 
 
 async def test_a_late_number_answers_the_menu_that_was_shown(sim: ZaloChats, commune: Commune) -> None:
     an = await linked_participant(sim, commune.an_code)
-    await an.say("2")  # the settings menu
+    await an.say("4")  # the settings menu
     (await an.send_media("sticker")).says("chỉ đọc được tin nhắn chữ")
-    # The sticker reply re-showed the main menu; a "2" now means that menu's second option again.
-    (await an.say("2")).says("Cài đặt. Bạn muốn thay đổi gì?")
+    # The sticker reply re-showed the main menu; a "4" now means that menu's fourth option again.
+    (await an.say("4")).says("Cài đặt. Bạn muốn thay đổi gì?")
 
 
 async def test_failed_sends_are_retried_and_nothing_is_lost(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -68,6 +69,9 @@ class ZaloChat:
             assert status == 200, f"webhook answered {status}"
         else:
             await self.fake.wait_handled(self.fake.enqueue(update))
+        return self._collect(before, chat_id)
+
+    def _collect(self, before: int, chat_id: str) -> Said:
         said = Said()
         for call in self.fake.calls[before:]:
             if call.method == "sendMessage" and call.status == 200 and call.params["chat_id"] == chat_id:
@@ -78,6 +82,12 @@ class ZaloChat:
         if offered:
             self.buttons = offered
         return said
+
+    async def during(self, work: Callable[[], Awaitable[object]]) -> Said:
+        """What the bot sends this chat on its own while `work` runs (a scheduler tick)."""
+        before = len(self.fake.calls)
+        await work()
+        return self._collect(before, self.user_id)
 
     async def say(self, text: str) -> Said:
         return await self.send_update(self.update("message.text.received", text=text))

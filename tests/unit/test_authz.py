@@ -31,11 +31,17 @@ ALLOWED: set[tuple[str, Action]] = {
     ("participant", Action.VIEW_OWN_TERM),
     ("participant", Action.CHANGE_OWN_SETTINGS),
     ("participant", Action.CHANGE_OWN_CONSENT),
+    ("participant", Action.CHECK_IN_SELF),
+    ("participant", Action.ACKNOWLEDGE_OWN_TEST),
+    ("participant", Action.REQUEST_REFERRAL),
     *((staff, Action.VIEW_OWN_ROLE) for staff in ACTORS if ACTORS[staff].kind is ActorKind.STAFF),
     ("cadre", Action.VIEW_PARTICIPANT),
+    ("cadre", Action.ACKNOWLEDGE_ESCALATION),
     ("officer", Action.VIEW_PARTICIPANT),
+    ("officer", Action.ACKNOWLEDGE_ESCALATION),
     ("officer", Action.MANAGE_LIST),
     ("admin", Action.VIEW_PARTICIPANT),
+    ("admin", Action.ACKNOWLEDGE_ESCALATION),
     ("admin", Action.MANAGE_LIST),
 }
 
@@ -46,12 +52,22 @@ def test_matrix(actor_name: str, action: Action) -> None:
     assert decision.allowed is ((actor_name, action) in ALLOWED), decision.reason
 
 
-@pytest.mark.parametrize("action", [Action.VIEW_OWN_TERM, Action.CHANGE_OWN_SETTINGS, Action.CHANGE_OWN_CONSENT])
+@pytest.mark.parametrize(
+    "action",
+    [
+        Action.VIEW_OWN_TERM,
+        Action.CHANGE_OWN_SETTINGS,
+        Action.CHANGE_OWN_CONSENT,
+        Action.CHECK_IN_SELF,
+        Action.ACKNOWLEDGE_OWN_TEST,
+        Action.REQUEST_REFERRAL,
+    ],
+)
 def test_self_service_needs_a_record(action: Action) -> None:
     assert not decide(ACTORS["participant"], action, None)
 
 
-@pytest.mark.parametrize("action", [Action.VIEW_PARTICIPANT, Action.MANAGE_LIST])
+@pytest.mark.parametrize("action", [Action.VIEW_PARTICIPANT, Action.ACKNOWLEDGE_ESCALATION, Action.MANAGE_LIST])
 def test_staff_actions_need_a_record(action: Action) -> None:
     assert not decide(ACTORS["officer"], action, None)
 

@@ -90,6 +90,10 @@ class SimulatorHub:
         self.open(external_id)
         self._append(external_id, "out", message.text, message, pushed=True)
 
+    async def push(self, external_id: str, message: OutboundMessage) -> None:
+        """Messenger port for the outbox: the simulator always delivers."""
+        await self.send(external_id, message)
+
     def history(self, chat_id: str, after: int = 0) -> list[Entry]:
         return [entry for entry in self._chats.get(chat_id, ()) if entry.seq > after]
 

@@ -133,6 +133,15 @@ class TelegramChannel:
         """Messenger port: a message the bot starts itself."""
         await self.deliver(int(external_id), [message])
 
+    async def push(self, external_id: str, message: OutboundMessage) -> None:
+        """Messenger port for the outbox: one attempt per part, errors raised for the dispatcher to judge."""
+        chat_id = int(external_id)
+        refs = [self._store.keyring.button_ref(CHANNEL, external_id, action) for action in message.actions]
+        markup = keyboard([b.label for b in message.buttons], refs)
+        parts = split_text(message.text) or ["…"]
+        for index, part in enumerate(parts):
+            await self.sender.push_text(chat_id, part, markup if index == len(parts) - 1 else None)
+
     async def _set_reachable(self, external_id: str, reachable: bool) -> None:
         async with self._store.transaction() as repos:
             identity = await repos.identities.mark_unreachable(CHANNEL, external_id, not reachable)

@@ -18,6 +18,8 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.core.ports import DeliveryDeferred, DeliveryRefused
+
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 log = structlog.get_logger(__name__)
@@ -56,6 +58,20 @@ class TelegramSender:
                 log.warning("telegram_bad_request", method=name, description=exc.message)
                 return None
         raise DeliveryFailed(name)
+
+    async def push_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """One attempt for the outbox, which owns retries: Telegram's answer becomes the core's delivery errors."""
+        try:
+            await self.bot.send_message(chat_id, text, reply_markup=markup)
+        except TelegramRetryAfter as exc:
+            raise DeliveryDeferred("rate_limited", float(exc.retry_after)) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise DeliveryDeferred(type(exc).__name__) from exc
+        except TelegramForbiddenError as exc:
+            raise DeliveryRefused("forbidden", unreachable=True) from exc
+        except TelegramBadRequest as exc:
+            unreachable = "chat not found" in exc.message.lower()
+            raise DeliveryRefused("bad_request", unreachable=unreachable) from exc
 
     async def send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         await self.call("sendMessage", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))

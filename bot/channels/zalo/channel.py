@@ -24,6 +24,7 @@ from bot.channels.zalo.mapping import CHANNEL, to_inbound
 from bot.channels.zalo.render import render
 from bot.core.i18n import Catalogs
 from bot.core.messages import OutboundMessage
+from bot.core.ports import DeliveryDeferred, DeliveryRefused
 from bot.db.store import Store
 from bot.handlers.engine import ConversationEngine, TransientFailure
 
@@ -84,6 +85,20 @@ class ZaloChannel:
         """Messenger port. Zalo's Bot Platform only talks to people who wrote to the bot; whether it still delivers
         weeks later is an open question, so an undeliverable chat is marked unreachable for the cadre to follow."""
         await self.deliver(external_id, [message])
+
+    async def push(self, external_id: str, message: OutboundMessage) -> None:
+        """Messenger port for the outbox: one attempt, the platform's answer raised as the core's delivery errors."""
+        for text in render([message], self._catalogs):
+            try:
+                await self.client.call("sendMessage", {"chat_id": external_id, "text": text})
+            except ZaloRateLimited as exc:
+                raise DeliveryDeferred("rate_limited", 2.0) from exc
+            except ZaloServerError as exc:
+                raise DeliveryDeferred("server_error") from exc
+            except (ZaloForbidden, ZaloNotFound) as exc:
+                raise DeliveryRefused("forbidden", unreachable=True) from exc
+            except ZaloError as exc:
+                raise DeliveryRefused(type(exc).__name__, unreachable=False) from exc
 
     async def _unreachable(self, external_id: str) -> None:
         async with self._store.transaction() as repos:

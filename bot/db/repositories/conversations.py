@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -7,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
+from bot.core.messages import Button
 from bot.db.models import ConversationStateRow
 
 
@@ -21,6 +23,9 @@ class ConversationState:
     offered_labels: list[str] = field(default_factory=list)  # what the buttons said, for menus chosen by typing
 
 
+_MAX_OFFERED = 24
+
+
 class ConversationRepository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self._s = session
@@ -33,6 +38,25 @@ class ConversationRepository:
             return ConversationState()
         self._rows[identity_id] = row
         return ConversationState(row.flow, row.step, dict(row.data), list(row.offered), list(row.offered_labels))
+
+    async def offer(self, identity_id: int, buttons: Sequence[Button]) -> None:
+        """A message the bot pushed offers these choices too; the flow the chat was in is kept.
+
+        The new choices go first (a typed "1" on a numbered-menu channel means the latest message's first option);
+        the earlier ones stay valid, since on a button channel the earlier message's buttons are still on screen."""
+        stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id)
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
+            self._s.add(row)
+        pairs = [(b.action, b.label) for b in buttons]
+        pairs += [
+            (a, lb) for a, lb in zip(row.offered or [], row.offered_labels or [], strict=False) if a not in dict(pairs)
+        ]
+        row.offered = [a for a, _ in pairs[:_MAX_OFFERED]]
+        row.offered_labels = [lb for _, lb in pairs[:_MAX_OFFERED]]
+        row.updated_at = self._clock.now()
+        await self._s.flush()
 
     async def save(self, identity_id: int, state: ConversationState) -> None:
         row = self._rows.get(identity_id)

@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.messages import Button, OutboundMessage
 from bot.db.crypto import FieldCipher
+from bot.db.dialect import insert_ignoring
 from bot.db.models import InboundUpdateRow
 
 _REPLIES = "inbound_update.replies"
@@ -44,9 +43,7 @@ class InboundRepository:
         """
         sealed = self._cipher.encrypt(_dump(replies), _REPLIES) if replies else None
         values = {"key": key, "received_at": self._clock.now(), "replies_enc": sealed}
-        dialect = self._s.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(InboundUpdateRow).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        stmt = insert_ignoring(self._s, InboundUpdateRow).values(**values)
         result = await self._s.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

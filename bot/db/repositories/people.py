@@ -79,6 +79,8 @@ class ParticipantRepository:
             cadre_id=row.cadre_id,
             language=row.language,
             wording=Wording(row.wording),
+            reminder_hour=row.reminder_hour,
+            completed_on=row.completed_on,
         )
 
     async def add(
@@ -124,6 +126,9 @@ class ParticipantRepository:
         status: ParticipantStatus | None = None,
         language: str | None = None,
         wording: Wording | None = None,
+        reminder_hour: int | None = None,
+        expected_end: date | None = None,
+        completed_on: date | None = None,
     ) -> Participant:
         row = await self._s.get(ParticipantRow, participant_id)
         if row is None:
@@ -134,6 +139,12 @@ class ParticipantRepository:
             row.language = language
         if wording is not None:
             row.wording = wording.value
+        if reminder_hour is not None:
+            row.reminder_hour = reminder_hour
+        if expected_end is not None:
+            row.expected_end = expected_end
+        if completed_on is not None:
+            row.completed_on = completed_on
         row.updated_at = self._clock.now()
         await self._s.flush()
         return self._record(row)

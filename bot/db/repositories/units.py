@@ -10,7 +10,16 @@ from bot.domain.entities import CounsellingPoint, Unit, UnitLevel
 
 def _unit(row: UnitRow) -> Unit:
     assert row.id is not None
-    return Unit(row.id, row.code, row.name, UnitLevel(row.level), row.parent_id)
+    return Unit(
+        row.id,
+        row.code,
+        row.name,
+        UnitLevel(row.level),
+        row.parent_id,
+        row.checkin_due_day,
+        row.test_place,
+        row.test_hours,
+    )
 
 
 def _point(row: CounsellingPointRow) -> CounsellingPoint:
@@ -36,6 +45,24 @@ class UnitRepository:
     async def get(self, unit_id: int) -> Unit | None:
         row = await self._s.get(UnitRow, unit_id)
         return _unit(row) if row else None
+
+    async def configure(
+        self, unit_id: int, *, due_day: int | None = None, test_place: str | None = None, test_hours: str | None = None
+    ) -> Unit:
+        """A commune's schedule settings: check-in due day, where and when tests take place."""
+        row = await self._s.get(UnitRow, unit_id)
+        if row is None:
+            raise LookupError(unit_id)
+        if due_day is not None:
+            if not 1 <= due_day <= 28:
+                raise ValueError("the due day must be 1-28, so every month has it")
+            row.checkin_due_day = due_day
+        if test_place is not None:
+            row.test_place = test_place
+        if test_hours is not None:
+            row.test_hours = test_hours
+        await self._s.flush()
+        return _unit(row)
 
     async def all(self) -> list[Unit]:
         rows = (await self._s.execute(select(UnitRow).order_by(UnitRow.code))).scalars()

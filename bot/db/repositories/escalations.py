@@ -1,0 +1,148 @@
+"""Escalations (problems someone must act on) and referral requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.dialect import insert_ignoring
+from bot.db.models import ChannelIdentityRow, EscalationRow, ParticipantRow, ReferralRow, StaffRow
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    id: int
+    key: str
+    participant_id: int
+    unit_id: int
+    kind: str
+    obligation_id: int | None
+    cadre_id: int | None
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    officer_notified_at: datetime | None
+
+
+def _escalation(row: EscalationRow) -> Escalation:
+    assert row.id is not None
+    return Escalation(
+        row.id,
+        row.key,
+        row.participant_id,
+        row.unit_id,
+        row.kind,
+        row.obligation_id,
+        row.cadre_id,
+        row.raised_at,
+        row.acknowledged_at,
+        row.officer_notified_at,
+    )
+
+
+class EscalationRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def add(
+        self,
+        key: str,
+        *,
+        participant_id: int,
+        unit_id: int,
+        kind: str,
+        cadre_id: int | None,
+        obligation_id: int | None = None,
+    ) -> Escalation | None:
+        """None when this escalation was already raised (same key)."""
+        stmt = (
+            insert_ignoring(self._s, EscalationRow)
+            .values(
+                key=key,
+                participant_id=participant_id,
+                unit_id=unit_id,
+                kind=kind,
+                obligation_id=obligation_id,
+                cadre_id=cadre_id,
+                raised_at=self._clock.now(),
+            )
+            .returning(EscalationRow.id)
+        )
+        new_id = (await self._s.execute(stmt)).scalar_one_or_none()
+        if new_id is None:
+            return None
+        return await self.get(new_id)
+
+    async def get(self, escalation_id: int) -> Escalation | None:
+        row = await self._s.get(EscalationRow, escalation_id)
+        return _escalation(row) if row else None
+
+    async def acknowledge(self, escalation_id: int, staff_id: int) -> bool:
+        row = await self._s.get(EscalationRow, escalation_id)
+        if row is None or row.acknowledged_at is not None:
+            return False
+        row.acknowledged_at, row.acknowledged_by = self._clock.now(), staff_id
+        await self._s.flush()
+        return True
+
+    async def mark_officer_notified(self, escalation_id: int) -> None:
+        row = await self._s.get(EscalationRow, escalation_id)
+        if row is not None:
+            row.officer_notified_at = self._clock.now()
+            await self._s.flush()
+
+    async def awaiting_officer(self, raised_before: datetime) -> list[Escalation]:
+        """Unacknowledged escalations the officer has not heard of: no cadre, or the cadre did not act in time."""
+        stmt = select(EscalationRow).where(
+            EscalationRow.acknowledged_at.is_(None),  # type: ignore[union-attr]
+            EscalationRow.officer_notified_at.is_(None),  # type: ignore[union-attr]
+            or_(EscalationRow.cadre_id.is_(None), EscalationRow.raised_at <= raised_before),  # type: ignore[union-attr]
+        )
+        return [_escalation(r) for r in (await self._s.execute(stmt)).scalars()]
+
+    async def count_kind(self, participant_id: int, kind: str) -> int:
+        stmt = select(func.count()).where(EscalationRow.participant_id == participant_id, EscalationRow.kind == kind)
+        return int((await self._s.execute(stmt)).scalar_one())
+
+    async def unreachable_without_escalation(self) -> list[tuple[int, int, int | None]]:
+        """Active participants whose every linked chat is unreachable and who have no open "unreachable"
+        escalation: (participant id, unit id, cadre id)."""
+        reachable = select(ChannelIdentityRow.participant_id).where(ChannelIdentityRow.unreachable.is_(False))  # type: ignore[attr-defined]
+        unreachable = select(ChannelIdentityRow.participant_id).where(ChannelIdentityRow.unreachable.is_(True))  # type: ignore[attr-defined]
+        open_escalation = select(EscalationRow.participant_id).where(
+            and_(EscalationRow.kind == "unreachable", EscalationRow.acknowledged_at.is_(None))  # type: ignore[union-attr]
+        )
+        stmt = select(ParticipantRow.id, ParticipantRow.unit_id, ParticipantRow.cadre_id).where(
+            ParticipantRow.status == "active",
+            ParticipantRow.id.in_(unreachable),  # type: ignore[union-attr]
+            ParticipantRow.id.not_in(reachable),  # type: ignore[union-attr]
+            ParticipantRow.id.not_in(open_escalation),  # type: ignore[union-attr]
+        )
+        return [(pid, uid, cid) for pid, uid, cid in (await self._s.execute(stmt)).all()]
+
+    async def officers_of(self, unit_id: int) -> list[int]:
+        stmt = select(StaffRow.id).where(
+            StaffRow.unit_id == unit_id,
+            StaffRow.role == "officer",
+            StaffRow.active.is_(True),  # type: ignore[attr-defined]
+        )
+        return list((await self._s.execute(stmt.order_by(StaffRow.id))).scalars())
+
+
+class ReferralRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def request(self, participant_id: int, kind: str, source: str, urgency: str = "normal") -> int:
+        row = ReferralRow(
+            participant_id=participant_id, kind=kind, urgency=urgency, source=source, created_at=self._clock.now()
+        )
+        self._s.add(row)
+        await self._s.flush()
+        assert row.id is not None
+        return row.id

@@ -1,0 +1,297 @@
+"""Obligations (check-ins and tests), absences and check-in answers."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.crypto import FieldCipher
+from bot.db.dialect import insert_ignoring
+from bot.db.models import AbsenceRow, CheckinRow, ObligationRow, ParticipantRow
+from bot.domain.planning import (
+    OPEN_STATUSES,
+    KnownObligation,
+    ObligationKind,
+    ObligationStatus,
+    WantedObligation,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Obligation:
+    id: int
+    key: str
+    participant_id: int
+    kind: ObligationKind
+    due_on: date
+    status: ObligationStatus
+    done_at: datetime | None
+    acknowledged_at: datetime | None
+
+    def known(self) -> KnownObligation:
+        return KnownObligation(self.id, self.key, self.kind, self.due_on, self.status)
+
+
+def _obligation(row: ObligationRow) -> Obligation:
+    assert row.id is not None
+    return Obligation(
+        row.id,
+        row.key,
+        row.participant_id,
+        ObligationKind(row.kind),
+        row.due_on,
+        ObligationStatus(row.status),
+        row.done_at,
+        row.acknowledged_at,
+    )
+
+
+class ObligationRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def ensure(self, participant_id: int, wanted: Sequence[WantedObligation]) -> None:
+        if not wanted:
+            return
+        now = self._clock.now()
+        values = [
+            {"key": w.key, "participant_id": participant_id, "kind": w.kind.value, "due_on": w.due_on,
+             "status": ObligationStatus.PENDING.value, "created_at": now}
+            for w in wanted
+        ]  # fmt: skip
+        await self._s.execute(insert_ignoring(self._s, ObligationRow), values)
+
+    async def ensure_many(self, wanted: Sequence[tuple[int, WantedObligation]]) -> None:
+        """Bulk form of `ensure` for the planner: (participant id, wanted) pairs."""
+        if not wanted:
+            return
+        now = self._clock.now()
+        values = [
+            {"key": w.key, "participant_id": pid, "kind": w.kind.value, "due_on": w.due_on,
+             "status": ObligationStatus.PENDING.value, "created_at": now}
+            for pid, w in wanted
+        ]  # fmt: skip
+        await self._s.execute(insert_ignoring(self._s, ObligationRow), values)
+
+    async def add_drawn(self, participant_id: int, key: str, due_on: date) -> int | None:
+        """A random test; None when another planner already drew this one (its draw stands, ours is discarded)."""
+        stmt = (
+            insert_ignoring(self._s, ObligationRow)
+            .values(
+                key=key,
+                participant_id=participant_id,
+                kind=ObligationKind.RANDOM_TEST.value,
+                due_on=due_on,
+                status=ObligationStatus.PENDING.value,
+                created_at=self._clock.now(),
+            )
+            .returning(ObligationRow.id)
+        )
+        return (await self._s.execute(stmt)).scalar_one_or_none()
+
+    async def keys_with_prefix(self, participant_ids: Iterable[int], kind: ObligationKind, since: date) -> set[str]:
+        stmt = select(ObligationRow.key).where(
+            ObligationRow.participant_id.in_(list(participant_ids)),  # type: ignore[attr-defined]
+            ObligationRow.kind == kind.value,
+            ObligationRow.due_on >= since,
+        )
+        return set((await self._s.execute(stmt)).scalars())
+
+    async def cancel_unwanted(self, participant_ids: Sequence[int], keep: set[str], first: date, last: date) -> None:
+        """Scheduled obligations in the window that the schedule no longer contains (new start, shorter term)."""
+        stmt = select(ObligationRow.id, ObligationRow.key).where(
+            ObligationRow.participant_id.in_(participant_ids),  # type: ignore[attr-defined]
+            ObligationRow.kind.in_([ObligationKind.CHECKIN.value, ObligationKind.TEST.value]),  # type: ignore[attr-defined]
+            ObligationRow.status == ObligationStatus.PENDING.value,
+            ObligationRow.due_on >= first,
+            ObligationRow.due_on <= last,
+        )
+        drop = [oid for oid, key in (await self._s.execute(stmt)).all() if key not in keep]
+        if drop:
+            await self._s.execute(
+                update(ObligationRow)
+                .where(ObligationRow.id.in_(drop))  # type: ignore[union-attr]
+                .values(status=ObligationStatus.CANCELLED.value)
+            )
+
+    async def open_for(self, participant_ids: Sequence[int], since: date) -> dict[int, list[KnownObligation]]:
+        stmt = select(ObligationRow).where(
+            ObligationRow.participant_id.in_(participant_ids),  # type: ignore[attr-defined]
+            ObligationRow.status == ObligationStatus.PENDING.value,
+            ObligationRow.due_on >= since,
+        )
+        found: dict[int, list[KnownObligation]] = defaultdict(list)
+        for row in (await self._s.execute(stmt)).scalars():
+            found[row.participant_id].append(_obligation(row).known())
+        return found
+
+    async def mark_missed(self, before: date) -> list[Obligation]:
+        """Open obligations whose day is at or before `before` become missed; returns them (for escalation)."""
+        stmt = select(ObligationRow).where(
+            ObligationRow.status == ObligationStatus.PENDING.value, ObligationRow.due_on <= before
+        )
+        rows = list((await self._s.execute(stmt)).scalars())
+        for row in rows:
+            row.status = ObligationStatus.MISSED.value
+        await self._s.flush()
+        return [_obligation(r) for r in rows]
+
+    async def cancel_open_after(self, participant_id: int, after: date) -> None:
+        await self._s.execute(
+            update(ObligationRow)
+            .where(
+                ObligationRow.participant_id == participant_id,
+                ObligationRow.status == ObligationStatus.PENDING.value,
+                ObligationRow.due_on > after,
+            )
+            .values(status=ObligationStatus.CANCELLED.value)
+        )
+
+    async def get(self, obligation_id: int) -> Obligation | None:
+        row = await self._s.get(ObligationRow, obligation_id)
+        return _obligation(row) if row else None
+
+    async def by_key(self, key: str) -> Obligation | None:
+        row = (await self._s.execute(select(ObligationRow).where(ObligationRow.key == key))).scalar_one_or_none()
+        return _obligation(row) if row else None
+
+    async def of_participant(
+        self, participant_id: int, first: date, last: date, kinds: Sequence[ObligationKind] | None = None
+    ) -> list[Obligation]:
+        stmt = select(ObligationRow).where(
+            ObligationRow.participant_id == participant_id,
+            ObligationRow.due_on >= first,
+            ObligationRow.due_on <= last,
+        )
+        if kinds:
+            stmt = stmt.where(ObligationRow.kind.in_([k.value for k in kinds]))  # type: ignore[attr-defined]
+        rows = (await self._s.execute(stmt.order_by(ObligationRow.due_on, ObligationRow.id))).scalars()
+        return [_obligation(r) for r in rows]
+
+    async def set_done(self, obligation_id: int) -> None:
+        row = await self._s.get(ObligationRow, obligation_id)
+        if row is not None and row.status in OPEN_STATUSES:
+            row.status, row.done_at = ObligationStatus.DONE.value, self._clock.now()
+            await self._s.flush()
+
+    async def acknowledge(self, obligation_id: int) -> None:
+        row = await self._s.get(ObligationRow, obligation_id)
+        if row is not None and row.acknowledged_at is None:
+            row.acknowledged_at = self._clock.now()
+            await self._s.flush()
+
+    async def for_cadre(self, cadre_id: int, first: date, last: date) -> list[tuple[Obligation, int]]:
+        """Open or missed obligations of a cadre's active participants in [first, last]."""
+        stmt = (
+            select(ObligationRow, ParticipantRow.id)
+            .join(ParticipantRow, ParticipantRow.id == ObligationRow.participant_id)  # type: ignore[arg-type]
+            .where(
+                and_(
+                    ParticipantRow.cadre_id == cadre_id,
+                    ParticipantRow.status == "active",
+                    ObligationRow.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+                    ObligationRow.due_on >= first,
+                    ObligationRow.due_on <= last,
+                )
+            )
+            .order_by(ObligationRow.due_on, ParticipantRow.id)
+        )
+        return [(_obligation(row), pid) for row, pid in (await self._s.execute(stmt)).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkin:
+    id: int
+    obligation_id: int
+    answers: dict[str, Any]
+    risky: bool
+    completed_at: datetime | None
+
+
+class CheckinRepository:
+    _ANSWERS = "checkin_response.answers"
+
+    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher) -> None:
+        self._s = session
+        self._clock = clock
+        self._cipher = cipher
+
+    def _record(self, row: CheckinRow) -> Checkin:
+        assert row.id is not None
+        answers = json.loads(self._cipher.decrypt(row.answers_enc, self._ANSWERS))
+        return Checkin(row.id, row.obligation_id, answers, row.risky, row.completed_at)
+
+    async def for_obligation(self, obligation_id: int) -> Checkin | None:
+        stmt = select(CheckinRow).where(CheckinRow.obligation_id == obligation_id)
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        return self._record(row) if row else None
+
+    async def save(
+        self, obligation_id: int, participant_id: int, answers: dict[str, Any], *, complete: bool, risky: bool
+    ) -> Checkin:
+        stmt = select(CheckinRow).where(CheckinRow.obligation_id == obligation_id)
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        sealed = self._cipher.encrypt(json.dumps(answers, sort_keys=True), self._ANSWERS)
+        if row is None:
+            row = CheckinRow(
+                obligation_id=obligation_id,
+                participant_id=participant_id,
+                answers_enc=sealed,
+                started_at=self._clock.now(),
+            )
+            self._s.add(row)
+        row.answers_enc = sealed
+        row.risky = risky
+        if complete:
+            row.completed_at = self._clock.now()
+        await self._s.flush()
+        return self._record(row)
+
+
+@dataclass(frozen=True, slots=True)
+class Absence:
+    id: int
+    participant_id: int
+    starts_on: date
+    ends_on: date
+    reported: bool
+
+
+class AbsenceRepository:
+    _REASON = "absence.reason"
+
+    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher) -> None:
+        self._s = session
+        self._clock = clock
+        self._cipher = cipher
+
+    async def add(
+        self, participant_id: int, first: date, last: date, reported: bool, reason: str | None, by: int | None
+    ) -> Absence:
+        row = AbsenceRow(
+            participant_id=participant_id,
+            starts_on=first,
+            ends_on=last,
+            reported=reported,
+            reason_enc=self._cipher.encrypt_optional(reason, self._REASON),
+            recorded_by=by,
+            recorded_at=self._clock.now(),
+        )
+        self._s.add(row)
+        await self._s.flush()
+        assert row.id is not None
+        return Absence(row.id, participant_id, first, last, reported)
+
+    async def of(self, participant_id: int) -> list[Absence]:
+        stmt = select(AbsenceRow).where(AbsenceRow.participant_id == participant_id).order_by(AbsenceRow.starts_on)
+        rows = (await self._s.execute(stmt)).scalars()
+        return [Absence(r.id or 0, r.participant_id, r.starts_on, r.ends_on, r.reported) for r in rows]

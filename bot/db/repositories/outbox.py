@@ -1,0 +1,232 @@
+"""The outbox: messages the system sends on its own, each once, claimed under a lease."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.dialect import insert_ignoring, is_postgres
+from bot.db.models import OutboxRow, ParticipantRow, StaffRow
+from bot.domain.planning import MessageKind
+
+
+class OutboxStatus:
+    PENDING = "pending"
+    SENDING = "sending"  # leased by a dispatcher; a lease that runs out makes the row claimable again
+    SENT = "sent"
+    CANCELLED = "cancelled"  # no longer wanted (done, rescheduled, consent withdrawn, term ended, nothing to say)
+    UNDELIVERABLE = "undeliverable"  # the platform says this chat cannot be reached
+    DEAD = "dead"  # gave up after every attempt; the officer is told
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    key: str
+    kind: MessageKind
+    due_at: datetime
+    participant_id: int | None = None
+    staff_id: int | None = None
+    payload: dict[str, Any] | None = None
+    urgent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    key: str
+    kind: MessageKind
+    participant_id: int | None
+    staff_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    id: int
+    due_at: datetime
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self._s = session
+        self._clock = clock
+
+    async def add(self, messages: Sequence[NewMessage]) -> None:
+        """INSERT … ON CONFLICT DO NOTHING: planning twice, or in two processes, queues each message once."""
+        if not messages:
+            return
+        now = self._clock.now()
+        values = [
+            {
+                "key": m.key,
+                "kind": m.kind.value,
+                "participant_id": m.participant_id,
+                "staff_id": m.staff_id,
+                "payload": m.payload or {},
+                "urgent": m.urgent,
+                "due_at": m.due_at,
+                "next_attempt_at": m.due_at,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "created_at": now,
+            }
+            for m in messages
+        ]
+        await self._s.execute(insert_ignoring(self._s, OutboxRow), values)
+
+    async def pending_reminders(self, participant_ids: Sequence[int]) -> dict[str, Planned]:
+        stmt = select(OutboxRow.key, OutboxRow.id, OutboxRow.due_at).where(
+            OutboxRow.participant_id.in_(participant_ids),  # type: ignore[union-attr]
+            OutboxRow.kind == MessageKind.REMINDER.value,
+            OutboxRow.status == OutboxStatus.PENDING,
+        )
+        return {key: Planned(oid, due) for key, oid, due in (await self._s.execute(stmt)).all()}
+
+    async def reschedule(self, changes: Sequence[tuple[int, datetime]]) -> None:
+        for outbox_id, due in changes:
+            await self._s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == outbox_id, OutboxRow.status == OutboxStatus.PENDING)
+                .values(due_at=due, next_attempt_at=due)
+            )
+
+    async def cancel(self, ids: Sequence[int], reason: str) -> None:
+        if ids:
+            await self._s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(ids)), OutboxRow.status == OutboxStatus.PENDING)  # type: ignore[union-attr]
+                .values(status=OutboxStatus.CANCELLED, last_error=reason)
+            )
+
+    async def cancel_reminders_of_inactive(self) -> None:
+        """Consent withdrawn, unlinked, completed or transferred: their pending reminders go."""
+        inactive = select(ParticipantRow.id).where(ParticipantRow.status != "active")
+        await self._s.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.status == OutboxStatus.PENDING,
+                OutboxRow.kind == MessageKind.REMINDER.value,
+                OutboxRow.participant_id.in_(inactive),  # type: ignore[union-attr]
+            )
+            .values(status=OutboxStatus.CANCELLED, last_error="inactive")
+        )
+
+    async def cancel_all_reminders_of(self, participant_id: int, reason: str) -> None:
+        await self._s.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.status == OutboxStatus.PENDING,
+                OutboxRow.kind == MessageKind.REMINDER.value,
+                OutboxRow.participant_id == participant_id,
+            )
+            .values(status=OutboxStatus.CANCELLED, last_error=reason)
+        )
+
+    async def claim(self, now: datetime, limit: int, lease: timedelta, urgent_only: bool = False) -> list[Claimed]:
+        """Take up to `limit` due rows, oldest first, in one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE
+        SKIP LOCKED) RETURNING` on PostgreSQL, so parallel dispatchers never take the same row; on SQLite the single
+        statement runs under the database's one writer lock. A lease that ran out (a dispatcher died) is reclaimed."""
+        due = or_(
+            and_(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.next_attempt_at <= now),
+            and_(OutboxRow.status == OutboxStatus.SENDING, OutboxRow.leased_until <= now),  # type: ignore[operator]
+        )
+        pick = select(OutboxRow.id).where(due)
+        if urgent_only:
+            pick = pick.where(OutboxRow.urgent.is_(True))  # type: ignore[attr-defined]
+        pick = pick.order_by(OutboxRow.due_at, OutboxRow.id).limit(limit)
+        if is_postgres(self._s):
+            pick = pick.with_for_update(skip_locked=True)
+        stmt = (
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(pick.scalar_subquery()), due)  # type: ignore[union-attr]
+            .values(status=OutboxStatus.SENDING, leased_until=now + lease, attempts=OutboxRow.attempts + 1)
+            .returning(
+                OutboxRow.id,
+                OutboxRow.key,
+                OutboxRow.kind,
+                OutboxRow.participant_id,
+                OutboxRow.staff_id,
+                OutboxRow.payload,
+                OutboxRow.attempts,
+                OutboxRow.due_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        rows = (await self._s.execute(stmt)).all()
+        claimed = [Claimed(r[0], r[1], MessageKind(r[2]), r[3], r[4], dict(r[5] or {}), r[6], r[7]) for r in rows]
+        return sorted(claimed, key=lambda c: (c.due_at, c.id))
+
+    async def finish(self, ids: Sequence[int], status: str, error: str | None = None) -> None:
+        """Close leased rows: sent, cancelled, undeliverable or dead."""
+        if not ids:
+            return
+        values: dict[str, Any] = {"status": status, "leased_until": None, "last_error": error}
+        if status == OutboxStatus.SENT:
+            values["sent_at"] = self._clock.now()
+        await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(ids)), OutboxRow.status == OutboxStatus.SENDING)  # type: ignore[union-attr]
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def retry_at(self, outbox_id: int, when: datetime, error: str, *, refund: bool = False) -> None:
+        """Back to pending until `when`; `refund` when it was not even tried (the channel was paused)."""
+        values: dict[str, Any] = {
+            "status": OutboxStatus.PENDING,
+            "next_attempt_at": when,
+            "leased_until": None,
+            "last_error": error,
+        }
+        if refund:
+            values["attempts"] = OutboxRow.attempts - 1
+        await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == outbox_id, OutboxRow.status == OutboxStatus.SENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def counts(self) -> dict[str, int]:
+        stmt = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+        return dict(Counter({status: int(n) for status, n in (await self._s.execute(stmt)).all()}))
+
+    async def dead(self, unit_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Given-up messages (no content: kind, recipient record, attempts, last error) for the officer."""
+        stmt = (
+            select(OutboxRow, ParticipantRow.unit_id, StaffRow.unit_id)
+            .outerjoin(ParticipantRow, ParticipantRow.id == OutboxRow.participant_id)  # type: ignore[arg-type]
+            .outerjoin(StaffRow, StaffRow.id == OutboxRow.staff_id)  # type: ignore[arg-type]
+            .where(OutboxRow.status.in_([OutboxStatus.DEAD, OutboxStatus.UNDELIVERABLE]))  # type: ignore[attr-defined]
+            .order_by(OutboxRow.id.desc())  # type: ignore[union-attr]
+            .limit(limit)
+        )
+        out = []
+        for row, p_unit, s_unit in (await self._s.execute(stmt)).all():
+            if unit_id is not None and unit_id not in (p_unit, s_unit):
+                continue
+            out.append(
+                {
+                    "id": row.id,
+                    "kind": row.kind,
+                    "status": row.status,
+                    "participant_id": row.participant_id,
+                    "staff_id": row.staff_id,
+                    "attempts": row.attempts,
+                    "last_error": row.last_error,
+                    "due_at": row.due_at.isoformat(),
+                }
+            )
+        return out
+
+    async def by_key(self, key: str) -> OutboxRow | None:
+        return (await self._s.execute(select(OutboxRow).where(OutboxRow.key == key))).scalar_one_or_none()

@@ -1,0 +1,119 @@
+"""Batch reads for the planner and dispatcher: plain columns, no decryption, a page of people at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import ChannelIdentityRow, ParticipantRow, StaffRow, UnitRow
+from bot.domain.entities import RiskLevel
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFacts:
+    participant_id: int
+    unit_id: int
+    term_start: date
+    term_end: date
+    risk: RiskLevel
+    cadre_id: int | None
+    reminder_hour: int
+    due_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """Where to reach a person: the chat most recently linked that the platform has not refused."""
+
+    identity_id: int
+    channel: str
+    external_id: str
+
+
+class PlanningRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def active_page(self, after_id: int, limit: int) -> list[PlanFacts]:
+        stmt = (
+            select(
+                ParticipantRow.id,
+                ParticipantRow.unit_id,
+                ParticipantRow.term_start,
+                ParticipantRow.expected_end,
+                ParticipantRow.risk_level,
+                ParticipantRow.cadre_id,
+                ParticipantRow.reminder_hour,
+                UnitRow.checkin_due_day,
+            )
+            .join(UnitRow, UnitRow.id == ParticipantRow.unit_id)  # type: ignore[arg-type]
+            .where(ParticipantRow.status == "active", ParticipantRow.id > after_id)  # type: ignore[operator]
+            .order_by(ParticipantRow.id)
+            .limit(limit)
+        )
+        return [
+            PlanFacts(pid, uid, start, end, RiskLevel(risk), cadre, hour, due_day)
+            for pid, uid, start, end, risk, cadre, hour, due_day in (await self._s.execute(stmt)).all()
+        ]
+
+    async def term_ended(self, today: date) -> list[tuple[int, int, date]]:
+        """Active participants whose expected end is behind them: (id, unit id, end)."""
+        stmt = select(ParticipantRow.id, ParticipantRow.unit_id, ParticipantRow.expected_end).where(
+            ParticipantRow.status == "active", ParticipantRow.expected_end < today
+        )
+        return [(pid, uid, end) for pid, uid, end in (await self._s.execute(stmt)).all()]
+
+    async def cadres_with_people(self) -> list[int]:
+        """Active cadres who have a linked chat and at least one active participant."""
+        has_people = select(ParticipantRow.cadre_id).where(ParticipantRow.status == "active")
+        has_chat = select(ChannelIdentityRow.staff_id).where(ChannelIdentityRow.staff_id.is_not(None))  # type: ignore[union-attr]
+        stmt = select(StaffRow.id).where(
+            StaffRow.role == "cadre",
+            StaffRow.active.is_(True),  # type: ignore[attr-defined]
+            StaffRow.id.in_(has_people),  # type: ignore[union-attr]
+            StaffRow.id.in_(has_chat),  # type: ignore[union-attr]
+        )
+        return list((await self._s.execute(stmt.order_by(StaffRow.id))).scalars())
+
+    async def chats(
+        self, participant_ids: Sequence[int], staff_ids: Sequence[int]
+    ) -> tuple[dict[int, Chat], dict[int, Chat]]:
+        """The chat to write to for each person (participants, staff); people with no reachable chat are absent."""
+        stmt = (
+            select(ChannelIdentityRow)
+            .where(
+                ChannelIdentityRow.unreachable.is_(False),  # type: ignore[attr-defined]
+                ChannelIdentityRow.participant_id.in_(list(participant_ids))  # type: ignore[union-attr]
+                | ChannelIdentityRow.staff_id.in_(list(staff_ids)),  # type: ignore[union-attr]
+            )
+            .order_by(ChannelIdentityRow.linked_at, ChannelIdentityRow.id)
+        )
+        by_participant: dict[int, Chat] = {}
+        by_staff: dict[int, Chat] = {}
+        for row in (await self._s.execute(stmt)).scalars():
+            assert row.id is not None
+            chat = Chat(row.id, row.channel, row.external_id)
+            if row.participant_id is not None:
+                by_participant[row.participant_id] = chat  # the latest linked wins
+            elif row.staff_id is not None:
+                by_staff[row.staff_id] = chat
+        return by_participant, by_staff
+
+    async def linked_anywhere(self, participant_id: int) -> bool:
+        stmt = select(ChannelIdentityRow.id).where(ChannelIdentityRow.participant_id == participant_id).limit(1)
+        return (await self._s.execute(stmt)).first() is not None
+
+    async def participant_lang(self, participant_ids: Sequence[int]) -> dict[int, tuple[str, str, int, int | None]]:
+        """(language, wording, unit id, cadre id) per participant, for rendering without decrypting names."""
+        stmt = select(
+            ParticipantRow.id,
+            ParticipantRow.language,
+            ParticipantRow.wording,
+            ParticipantRow.unit_id,
+            ParticipantRow.cadre_id,
+        ).where(ParticipantRow.id.in_(list(participant_ids)))  # type: ignore[union-attr]
+        return {pid: (lang, wording, uid, cid) for pid, lang, wording, uid, cid in (await self._s.execute(stmt)).all()}

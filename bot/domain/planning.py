@@ -1,0 +1,262 @@
+"""What the planner wants to exist for one participant at one instant: obligations and the messages about them.
+
+Pure: the planner loads facts, calls these functions, and reconciles the database with the answer (insert what is
+missing, cancel what is no longer wanted). Recompute, never patch: a changed term, hour or absence simply yields a
+different answer on the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+from bot.domain.entities import RiskLevel
+from bot.domain.schedule import (
+    TEST_EVERY_MONTHS,
+    EscalationPolicy,
+    QuietHours,
+    ReminderPolicy,
+    Stage,
+    monthly_due_dates,
+    periodic_test_dates,
+)
+from bot.domain.terms import add_months
+
+
+class ObligationKind(StrEnum):
+    CHECKIN = "checkin"
+    TEST = "test"  # periodic, announced in advance
+    RANDOM_TEST = "random_test"  # unannounced, drawn with the OS CSPRNG, told only on the day
+
+
+class ObligationStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = (ObligationStatus.PENDING.value, ObligationStatus.MISSED.value)
+
+
+class MessageKind(StrEnum):
+    """What an outbox row is about; the dispatcher renders each kind in the recipient's language."""
+
+    REMINDER = "reminder"  # to a participant, about one obligation and stage
+    DIGEST = "digest"  # to a cadre, every morning
+    ESCALATION = "escalation"  # to a cadre or officer
+    COMPLETION = "completion"  # to a participant whose term ended
+    COMPLETION_NOTICE = "completion_notice"  # to the officer: list the person for completion (Mẫu 54)
+    REFERRAL_NOTICE = "referral_notice"  # to the cadre: the participant asked for counselling
+    DEAD_LETTER = "dead_letter"  # to the officer: a message could not be delivered after all attempts
+
+
+@dataclass(frozen=True, slots=True)
+class PlanPolicy:
+    """Defaults from SPEC §3; every number is data an operator may change."""
+
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    tests_every: dict[RiskLevel, int | None] = field(default_factory=lambda: dict(TEST_EVERY_MONTHS))
+    random_tests_per_quarter: dict[RiskLevel, int] = field(
+        default_factory=lambda: {RiskLevel.HIGH: 1, RiskLevel.MEDIUM: 0, RiskLevel.LOW: 0}
+    )
+    horizon_days: int = 35  # obligations and reminders are materialised this far ahead
+    missed_after_days: int = 3  # an obligation still open this long after its day is missed (and escalated)
+    digest_at: time = time(7, 30)
+    random_announce_by: time = time(8, 0)  # a random test is announced on its day no later than this
+    escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
+
+
+def obligation_key(kind: ObligationKind, participant_id: int, due: date) -> str:
+    """One check-in per calendar month, one periodic test per month: the month identifies the obligation."""
+    return f"{kind.value}:{participant_id}:{due:%Y-%m}"
+
+
+def random_test_key(participant_id: int, quarter: date, index: int) -> str:
+    return f"{ObligationKind.RANDOM_TEST.value}:{participant_id}:{quarter:%Y-%m}:{index}"
+
+
+@dataclass(frozen=True, slots=True)
+class WantedObligation:
+    key: str
+    kind: ObligationKind
+    due_on: date
+
+
+def wanted_obligations(
+    participant_id: int,
+    term_start: date,
+    term_end: date,
+    risk: RiskLevel,
+    due_day: int,
+    today: date,
+    policy: PlanPolicy,
+) -> list[WantedObligation]:
+    """Scheduled check-ins and periodic tests from the start of last month up to the horizon (random tests are
+    drawn separately: a draw is an event, not a function of the schedule)."""
+    window_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    window_end = today + timedelta(days=policy.horizon_days)
+    wanted = [
+        WantedObligation(obligation_key(ObligationKind.CHECKIN, participant_id, due), ObligationKind.CHECKIN, due)
+        for due in monthly_due_dates(term_start, term_end, due_day)
+        if window_start <= due <= window_end
+    ]
+    wanted += [
+        WantedObligation(obligation_key(ObligationKind.TEST, participant_id, due), ObligationKind.TEST, due)
+        for due in periodic_test_dates(term_start, term_end, risk, due_day, policy.tests_every)
+        if window_start <= due <= window_end
+    ]
+    return wanted
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class DrawWindow:
+    """Where the random tests of one quarter may fall: working days after today, inside the term."""
+
+    quarter: date
+    first: date
+    last: date
+    count: int
+
+
+def random_draw_windows(
+    term_start: date, term_end: date, risk: RiskLevel, today: date, policy: PlanPolicy
+) -> list[DrawWindow]:
+    """The current quarter's window (the planner draws once per quarter; later runs find the draw already made)."""
+    count = policy.random_tests_per_quarter.get(risk, 0)
+    if count <= 0 or today >= term_end:
+        return []
+    quarter = quarter_start(today)
+    first = max(term_start, today + timedelta(days=1))
+    last = min(term_end, add_months(quarter, 3) - timedelta(days=1))
+    if first > last:
+        return []
+    return [DrawWindow(quarter, first, last, count)]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownObligation:
+    """An obligation as stored: what reminders are planned from."""
+
+    id: int
+    key: str
+    kind: ObligationKind
+    due_on: date
+    status: ObligationStatus
+
+
+@dataclass(frozen=True, slots=True)
+class WantedMessage:
+    key: str
+    kind: MessageKind
+    due_at: datetime  # UTC, never inside quiet hours
+    payload: dict[str, object]
+
+
+STAGES_BY_KIND: dict[ObligationKind, tuple[Stage, ...]] = {
+    ObligationKind.CHECKIN: (Stage.BEFORE, Stage.DUE_DAY, Stage.FOLLOW_UP),
+    ObligationKind.TEST: (Stage.BEFORE, Stage.DUE_DAY),
+    ObligationKind.RANDOM_TEST: (Stage.DUE_DAY,),
+}
+
+
+def reminder_instants(
+    obligation: KnownObligation, preferred: time, tz: tzinfo, policy: PlanPolicy
+) -> list[tuple[Stage, int, datetime, datetime]]:
+    """(stage, day offset, when to send, when it is too late to bother) for the stages of this kind."""
+    quiet = policy.reminders.quiet
+    stages = STAGES_BY_KIND[obligation.kind]
+    preferred_for_kind = (
+        min(preferred, policy.random_announce_by) if obligation.kind is ObligationKind.RANDOM_TEST else preferred
+    )
+    offsets = {Stage.DUE_DAY: 0, Stage.FOLLOW_UP: policy.reminders.follow_up_after_days}
+    result = []
+    for stage in stages:
+        days = [-d for d in policy.reminders.days_before] if stage is Stage.BEFORE else [offsets[stage]]
+        for offset in days:
+            day = obligation.due_on + timedelta(days=offset)
+            send = quiet.next_allowed(datetime.combine(day, preferred_for_kind, tzinfo=tz), tz)
+            stale = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+            result.append((stage, offset, send.astimezone(UTC), stale.astimezone(UTC)))
+    return result
+
+
+def wanted_reminders(
+    obligations: Iterable[KnownObligation],
+    preferred: time,
+    tz: tzinfo,
+    now: datetime,
+    policy: PlanPolicy,
+) -> list[WantedMessage]:
+    """Reminders for open obligations whose moment has not passed (a planner that was down does not send
+    yesterday's "see you tomorrow"). Whether the obligation is still open is checked again at send time.
+
+    A periodic test on the same day as the check-in is one visit: its reminders ride on the check-in's (the
+    payload names it, so explicit wording can mention it) instead of a second identical "you have an appointment".
+    """
+    pending = [o for o in obligations if o.status is ObligationStatus.PENDING]
+    checkin_days = {o.due_on: o for o in pending if o.kind is ObligationKind.CHECKIN}
+    wanted = []
+    for obligation in pending:
+        riding_on = checkin_days.get(obligation.due_on) if obligation.kind is ObligationKind.TEST else None
+        if riding_on is not None:
+            continue
+        same_day_test = next(
+            (
+                o.id
+                for o in pending
+                if o.kind is ObligationKind.TEST
+                and o.due_on == obligation.due_on
+                and obligation.kind is ObligationKind.CHECKIN
+            ),
+            None,
+        )
+        for stage, offset, send, stale in reminder_instants(obligation, preferred, tz, policy):
+            if stale <= now:
+                continue
+            key = f"r:{obligation.key}:{stage.value}:{offset}"
+            payload: dict[str, object] = {
+                "obligation_id": obligation.id,
+                "stage": stage.value,
+                "stale_at": stale.isoformat(),
+            }
+            if same_day_test is not None:
+                payload["with_test"] = same_day_test
+            wanted.append(WantedMessage(key, MessageKind.REMINDER, send, payload))
+    return wanted
+
+
+def missed_threshold(due: date, policy: PlanPolicy) -> date:
+    """The first day on which an open obligation counts as missed."""
+    return due + timedelta(days=policy.missed_after_days)
+
+
+def escalation_due(due: date, preferred: time, tz: tzinfo, policy: PlanPolicy) -> datetime:
+    """When a still-open check-in is escalated to the cadre: its missed day, at the person's reminder hour."""
+    local = datetime.combine(missed_threshold(due, policy), preferred, tzinfo=tz)
+    return policy.reminders.quiet.next_allowed(local, tz).astimezone(UTC)
+
+
+def digest_instant(day: date, tz: tzinfo, policy: PlanPolicy) -> datetime:
+    local = datetime.combine(day, policy.digest_at, tzinfo=tz)
+    return policy.reminders.quiet.next_allowed(local, tz).astimezone(UTC)
+
+
+def unreported_absence_days(absences: Sequence[tuple[date, date, bool]]) -> int:
+    """Calendar days covered by unreported absences, overlaps counted once (inclusive ranges)."""
+    days: set[date] = set()
+    for first, last, reported in absences:
+        if reported or last < first:
+            continue
+        days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+    return len(days)
+
+
+def in_quiet_hours(now: datetime, tz: tzinfo, quiet: QuietHours) -> bool:
+    return quiet.contains(now.astimezone(tz))

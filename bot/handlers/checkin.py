@@ -1,0 +1,357 @@
+"""The monthly self-report check-in ("Điểm danh tháng này"), the participant's appointments, and acknowledging a
+test announced today.
+
+Answers are saved after every question, so a check-in interrupted by anything (a menu press, a day away) resumes
+where it stopped. One per calendar month: a second attempt says it is done and when the next one is due.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot.core.clock import local_today
+from bot.core.i18n import N_
+from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.obligations import Obligation
+from bot.db.repositories.outbox import NewMessage
+from bot.domain.authz import Action
+from bot.domain.checkin import (
+    CALL,
+    CRAVINGS,
+    MOOD,
+    NEEDS,
+    QUESTIONS,
+    SKIPPED,
+    USE,
+    WORK,
+    next_question,
+    risk_reasons,
+    valid_answer,
+)
+from bot.domain.entities import Wording
+from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus, WantedObligation, obligation_key
+from bot.domain.schedule import monthly_due_dates, periodic_test_dates
+from bot.handlers.actions import (
+    CHECKIN_START,
+    REFERRAL_DECLINE,
+    REFERRAL_REQUEST,
+    TEST_ACK,
+)
+from bot.handlers.common import say
+from bot.handlers.context import Context, Replies
+from bot.handlers.home import HOME, participant_home, where_line
+from bot.services.escalations import EscalationKind, raise_escalation
+
+FLOW = "checkin"
+ANSWER, SKIP, TOGGLE, DONE, LATER = "checkin:a:", "checkin:skip", "checkin:toggle:", "checkin:done", "checkin:later"
+
+EXPLICIT_TESTS_TITLE = N_("Scheduled drug tests:")  # shown only to someone who chose explicit wording
+EXPLICIT_VIEW_MSGIDS = frozenset({EXPLICIT_TESTS_TITLE})
+
+PROMPTS: dict[str, str] = {
+    MOOD: N_("How have you been feeling this month?"),
+    CRAVINGS: N_("Have you felt an urge to use again lately?"),
+    USE: N_("Since your last check-in, have you used? Your honest answer helps us support you; it is not a test."),
+    WORK: N_("What is your work or study situation now?"),
+    NEEDS: N_("Is there anything you need help with? Choose all that apply, then tap “Done”."),
+    CALL: N_("Would you like someone to call you for a chat?"),
+}
+LABELS: dict[tuple[str, str], str] = {
+    (MOOD, "1"): N_("Very bad"),
+    (MOOD, "2"): N_("Not good"),
+    (MOOD, "3"): N_("Okay"),
+    (MOOD, "4"): N_("Good"),
+    (MOOD, "5"): N_("Very good"),
+    (CRAVINGS, "none"): N_("No"),
+    (CRAVINGS, "little"): N_("A little"),
+    (CRAVINGS, "strong"): N_("Strongly, it is hard"),
+    (USE, "no"): N_("No"),
+    (USE, "yes"): N_("Yes"),
+    (USE, "private"): N_("I'd rather not say"),
+    (WORK, "working"): N_("Working"),
+    (WORK, "studying"): N_("Studying or in training"),
+    (WORK, "looking"): N_("Looking for work"),
+    (WORK, "not_working"): N_("Not working now"),
+    (NEEDS, "training"): N_("Vocational training"),
+    (NEEDS, "job"): N_("A job"),
+    (NEEDS, "health"): N_("Health"),
+    (NEEDS, "papers"): N_("Papers and documents"),
+    (CALL, "yes"): N_("Yes, please call me"),
+    (CALL, "no"): N_("No, thank you"),
+}
+
+
+async def current_obligation(ctx: Context) -> Obligation | None:
+    """This calendar month's check-in, created on the spot if the planner has not run yet (None outside the term)."""
+    person = ctx.participant
+    assert person is not None
+    today = local_today(ctx.clock, ctx.tz)
+    key = obligation_key(ObligationKind.CHECKIN, person.id, today)
+    found = await ctx.repos.obligations.by_key(key)
+    if found is not None and found.status is not ObligationStatus.CANCELLED:
+        return found
+    if not person.term_start <= today <= person.expected_end:
+        return None
+    unit = await ctx.repos.units.get(person.unit_id)
+    due_day = unit.checkin_due_day if unit else 10
+    dues = [d for d in monthly_due_dates(person.term_start, person.expected_end, due_day) if d.month == today.month]
+    if not dues or found is not None:
+        return None
+    await ctx.repos.obligations.ensure(person.id, [WantedObligation(key, ObligationKind.CHECKIN, dues[0])])
+    return await ctx.repos.obligations.by_key(key)
+
+
+async def next_checkin_day(ctx: Context, after: date) -> date | None:
+    person = ctx.participant
+    assert person is not None
+    unit = await ctx.repos.units.get(person.unit_id)
+    dues = monthly_due_dates(person.term_start, person.expected_end, unit.checkin_due_day if unit else 10)
+    return next((d for d in dues if d > after and (d.year, d.month) != (after.year, after.month)), None)
+
+
+async def start(ctx: Context) -> Replies:
+    """Start, resume, or say it is already done."""
+    if not await ctx.allowed(Action.CHECK_IN_SELF, await ctx.own_scope()):
+        return []
+    t = ctx.t
+    obligation = await current_obligation(ctx)
+    today = local_today(ctx.clock, ctx.tz)
+    if obligation is None:
+        return [say(t._("There is no check-in for this month.")), *await _home(ctx)]
+    if obligation.status is ObligationStatus.DONE:
+        following = await next_checkin_day(ctx, today)
+        text = t._("You have already checked in this month. Thank you!")
+        if following is not None:
+            text += "\n" + t._("Next check-in: {date}.", date=t.date(following))
+        return [say(text), *await _home(ctx)]
+    saved = await ctx.repos.checkins.for_obligation(obligation.id)
+    answers = dict(saved.answers) if saved else {}
+    ctx.state.flow, ctx.state.data = FLOW, {"obligation_id": obligation.id, "picked": []}
+    intro = (
+        t._("Welcome back. Let's continue where you stopped.")
+        if answers
+        else t._("Monthly check-in: six short questions. You can skip any of them, or continue later.")
+    )
+    return [say(intro), *_ask(ctx, answers)]
+
+
+def _ask(ctx: Context, answers: dict[str, object]) -> Replies:
+    t = ctx.t
+    key = next_question(answers)
+    assert key is not None
+    ctx.state.step = key
+    question = QUESTIONS[key]
+    if question.many:
+        picked = set(ctx.state.data.get("picked", []))
+        options = tuple(
+            Button(("✓ " if value in picked else "") + t._(LABELS[(key, value)]), f"{TOGGLE}{value}")
+            for value in question.options
+        )
+        options += (Button(t._("Done"), DONE),)
+    else:
+        options = tuple(Button(t._(LABELS[(key, value)]), f"{ANSWER}{value}") for value in question.options)
+    position = t._("Question {n} of {total}", n=list(QUESTIONS).index(key) + 1, total=len(QUESTIONS))
+    return [
+        OutboundMessage(
+            f"{position}\n{t._(PROMPTS[key])}",
+            (*options, Button(t._("Skip"), SKIP), Button(t._("Continue later"), LATER)),
+        )
+    ]
+
+
+async def prompt(ctx: Context) -> Replies:
+    """The question the person is on (after a sticker, an empty or a too-long message)."""
+    obligation_id = int(ctx.state.data.get("obligation_id", 0))
+    saved = await ctx.repos.checkins.for_obligation(obligation_id)
+    answers = dict(saved.answers) if saved else {}
+    if next_question(answers) is None:
+        return participant_home(ctx.t)
+    return _ask(ctx, answers)
+
+
+async def handle(ctx: Context) -> Replies:
+    """Inside the check-in flow: answers, skips, multiple choice, pause."""
+    action = ctx.msg.action
+    obligation_id = int(ctx.state.data.get("obligation_id", 0))
+    obligation = await ctx.repos.obligations.get(obligation_id)
+    person = ctx.participant
+    assert person is not None
+    if obligation is None or obligation.participant_id != person.id or obligation.status is ObligationStatus.DONE:
+        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        return await start(ctx)
+    saved = await ctx.repos.checkins.for_obligation(obligation.id)
+    answers: dict[str, object] = dict(saved.answers) if saved else {}
+    key = next_question(answers)
+    if key is None:
+        return await _finish(ctx, obligation, answers)
+    if action is None:
+        return [say(ctx.t._("Please answer with one of the options.")), *_ask(ctx, answers)]
+    if action == LATER:
+        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        text = ctx.t._("Okay, your answers so far are saved. Tap “Check in this month” whenever you are ready.")
+        return [say(text), *await _home(ctx)]
+    if action.startswith(TOGGLE) and QUESTIONS[key].many:
+        value = action.removeprefix(TOGGLE)
+        picked = list(ctx.state.data.get("picked", []))
+        if value in QUESTIONS[key].options:
+            picked = [p for p in picked if p != value] if value in picked else [*picked, value]
+        ctx.state.data = {**ctx.state.data, "picked": picked}
+        return _ask(ctx, answers)
+    if action == DONE and QUESTIONS[key].many:
+        answers[key] = sorted(ctx.state.data.get("picked", []))
+    elif action == SKIP:
+        answers[key] = SKIPPED
+    elif action.startswith(ANSWER) and valid_answer(key, action.removeprefix(ANSWER)):
+        answers[key] = action.removeprefix(ANSWER)
+    else:
+        return _ask(ctx, answers)
+    ctx.state.data = {**ctx.state.data, "picked": []}
+    if next_question(answers) is None:
+        return await _finish(ctx, obligation, answers)
+    await ctx.repos.checkins.save(obligation.id, person.id, answers, complete=False, risky=False)
+    return _ask(ctx, answers)
+
+
+async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, object]) -> Replies:
+    person = ctx.participant
+    assert person is not None
+    t = ctx.t
+    reasons = risk_reasons(answers)
+    await ctx.repos.checkins.save(obligation.id, person.id, answers, complete=True, risky=bool(reasons))
+    await ctx.repos.obligations.set_done(obligation.id)
+    await ctx.audit(
+        "checkin_completed",
+        subject_type="participant",
+        subject_id=person.id,
+        detail={"obligation": obligation.id, "flagged": bool(reasons)},
+    )
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    today = local_today(ctx.clock, ctx.tz)
+    following = await next_checkin_day(ctx, today)
+    thanks = t._("Thank you, your check-in for {month} is recorded.", month=today.strftime("%m/%Y"))
+    if following is not None:
+        thanks += "\n" + t._("Next check-in: {date}.", date=t.date(following))
+    if not reasons:
+        return [say(thanks), *await _home(ctx)]
+    await raise_escalation(
+        ctx.repos,
+        key=f"{EscalationKind.RISKY_CHECKIN}:{obligation.id}",
+        kind=EscalationKind.RISKY_CHECKIN,
+        participant_id=person.id,
+        unit_id=person.unit_id,
+        cadre_id=person.cadre_id,
+        now=ctx.clock.now(),
+        obligation_id=obligation.id,
+    )
+    offer = t._(
+        "Thank you for being honest with us. The person accompanying you will get in touch. "
+        "Would you also like to talk with a counsellor?"
+    )
+    return [
+        say(thanks),
+        OutboundMessage(
+            offer,
+            (
+                Button(t._("Yes, connect me with a counsellor"), REFERRAL_REQUEST),
+                Button(t._("Not now"), REFERRAL_DECLINE),
+            ),
+        ),
+    ]
+
+
+async def request_referral(ctx: Context) -> Replies:
+    """Recorded and the cadre told; the help issue routes it on to the counselling point."""
+    person = ctx.participant
+    assert person is not None
+    if not await ctx.allowed(Action.REQUEST_REFERRAL, await ctx.own_scope()):
+        return await _home(ctx)
+    referral_id = await ctx.repos.referrals.request(person.id, "counselling", source="checkin")
+    await ctx.audit(
+        "referral_requested", subject_type="participant", subject_id=person.id, detail={"referral": referral_id}
+    )
+    recipients = [person.cadre_id] if person.cadre_id else await ctx.repos.escalations.officers_of(person.unit_id)
+    await ctx.repos.outbox.add(
+        [
+            NewMessage(
+                f"referral:{referral_id}:staff:{staff_id}",
+                MessageKind.REFERRAL_NOTICE,
+                ctx.clock.now(),
+                staff_id=staff_id,
+                payload={"participant_id": person.id, "referral_id": referral_id},
+            )
+            for staff_id in recipients
+            if staff_id is not None
+        ]
+    )
+    text = ctx.t._("Done. Someone will get in touch with you soon to arrange a talk with a counsellor.")
+    return [say(text), *await _home(ctx)]
+
+
+async def my_schedule(ctx: Context) -> Replies:
+    """Upcoming check-ins, scheduled tests, a test announced for today, and the expected end of the term."""
+    person = ctx.participant
+    assert person is not None
+    if not await ctx.allowed(Action.VIEW_OWN_TERM, await ctx.own_scope()):
+        return await _home(ctx)
+    t = ctx.t
+    today = local_today(ctx.clock, ctx.tz)
+    unit = await ctx.repos.units.get(person.unit_id)
+    due_day = unit.checkin_due_day if unit else 10
+    this_month = await ctx.repos.obligations.by_key(obligation_key(ObligationKind.CHECKIN, person.id, today))
+    lines = [t._("Your appointments")]
+    checkins = [
+        d
+        for d in monthly_due_dates(person.term_start, person.expected_end, due_day)
+        if d >= today.replace(day=1) and d <= today + timedelta(days=100)
+    ][:3]
+    if checkins:
+        lines += ["", t._("Monthly check-ins:")]
+        for day in checkins:
+            done = this_month is not None and this_month.status is ObligationStatus.DONE and day.month == today.month
+            lines.append(f"• {t.date(day)}" + (f" ({t._('done')})" if done else ""))
+    tests = [
+        d
+        for d in periodic_test_dates(person.term_start, person.expected_end, person.risk_level, due_day)
+        if today <= d <= today + timedelta(days=100)
+    ][:2]
+    if tests:
+        title = t._(EXPLICIT_TESTS_TITLE) if person.wording is Wording.EXPLICIT else t._("Other appointments:")
+        lines += ["", title, *(f"• {t.date(d)}" for d in tests)]
+    buttons: list[Button] = []
+    for today_test in await ctx.repos.obligations.of_participant(person.id, today, today, [ObligationKind.RANDOM_TEST]):
+        if today_test.status is ObligationStatus.PENDING:
+            lines += ["", t._("Today: you have an appointment. {where}", where=where_line(t, unit))]
+            if today_test.acknowledged_at is None:
+                buttons.append(Button(t._("Got it"), f"{TEST_ACK}{today_test.id}"))
+    lines += ["", t._("Expected end of your term: {date}", date=t.date(person.expected_end))]
+    if this_month is None or this_month.status is not ObligationStatus.DONE:
+        buttons.append(Button(t._("Check in this month"), CHECKIN_START))
+    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), HOME)))]
+
+
+async def acknowledge_test(ctx: Context, raw_id: str) -> Replies:
+    """The participant saw today's announcement. The id in the payload is checked against their own records."""
+    person = ctx.participant
+    assert person is not None
+    obligation = await ctx.repos.obligations.get(int(raw_id)) if raw_id.isdigit() else None
+    today = local_today(ctx.clock, ctx.tz)
+    if (
+        obligation is None
+        or obligation.participant_id != person.id
+        or obligation.kind not in (ObligationKind.RANDOM_TEST, ObligationKind.TEST)
+        or obligation.due_on != today
+    ):
+        await ctx.audit("denied:acknowledge_own_test", "denied", detail={"reason": "not own test today"})
+        return await _home(ctx)
+    if not await ctx.allowed(Action.ACKNOWLEDGE_OWN_TEST, await ctx.own_scope()):
+        return await _home(ctx)
+    await ctx.repos.obligations.acknowledge(obligation.id)
+    await ctx.audit(
+        "test_acknowledged", subject_type="participant", subject_id=person.id, detail={"obligation": obligation.id}
+    )
+    unit = await ctx.repos.units.get(person.unit_id)
+    return [say(ctx.t._("Thank you. {where}", where=where_line(ctx.t, unit))), *await _home(ctx)]
+
+
+async def _home(ctx: Context) -> Replies:
+    return participant_home(ctx.t)

@@ -1,0 +1,1 @@
+"""Planning and sending the messages the bot starts itself: reminders, digests, escalations."""

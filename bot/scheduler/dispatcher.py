@@ -1,0 +1,295 @@
+"""Dispatch: claim due outbox rows under a lease, send each through its channel, record what happened.
+
+At-least-once at the platform, exactly-once in the normal case: a row is claimed by one dispatcher (SKIP LOCKED),
+sent, and closed in a short transaction. Only a process that dies between sending and closing leaves a row whose
+lease runs out and which is sent again; nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+import structlog
+
+from bot.core.clock import Clock
+from bot.core.messages import Button, OutboundMessage
+from bot.core.ports import DeliveryDeferred, DeliveryRefused, Messenger
+from bot.db.repositories.outbox import Claimed, NewMessage, OutboxStatus
+from bot.db.repositories.planning import Chat
+from bot.db.store import Repositories, Store
+from bot.domain.planning import MessageKind
+from bot.domain.schedule import QuietHours
+from bot.scheduler.limits import RateLimits
+from bot.scheduler.texts import Renderer, Skip
+from bot.services.escalations import EscalationKind, raise_escalation
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    batch: int = 100
+    concurrency: int = 32
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 8
+    first_backoff: timedelta = timedelta(seconds=30)
+    max_backoff: timedelta = timedelta(hours=1)
+    quiet: QuietHours = field(default_factory=QuietHours)
+
+    def backoff(self, attempts: int) -> timedelta:
+        return min(self.max_backoff, self.first_backoff * 2 ** max(0, attempts - 1))
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    dead: int = 0
+    undeliverable: int = 0
+    held_for_quiet_hours: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    item: Claimed
+    chat: Chat | None
+    message: OutboundMessage | Skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """What one chat gets in one batch: its messages joined into one (one notification, one numbered menu)."""
+
+    chat: Chat
+    jobs: tuple[_Job, ...]
+    message: OutboundMessage
+
+
+def bundle(jobs: list[_Job]) -> tuple[list[_Send], list[_Job]]:
+    """Group sendable jobs by chat, oldest first; return (sends, jobs to close without sending)."""
+    by_chat: dict[int, list[_Job]] = {}
+    skipped = []
+    for job in jobs:
+        if isinstance(job.message, Skip) or job.chat is None:
+            skipped.append(job)
+        else:
+            by_chat.setdefault(job.chat.identity_id, []).append(job)
+    sends = []
+    for group in by_chat.values():
+        messages = [job.message for job in group if isinstance(job.message, OutboundMessage)]
+        merged: list[Button] = []
+        for message in messages:
+            merged += [b for b in message.buttons if b.action not in {m.action for m in merged}]
+        text = "\n\n".join(message.text for message in messages)
+        assert group[0].chat is not None
+        sends.append(_Send(group[0].chat, tuple(group), OutboundMessage(text, tuple(merged), messages[0].language)))
+    return sends, skipped
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    status: str  # sent | cancelled | retry | refund | unreachable | dead
+    reason: str | None = None
+    retry_after: float | None = None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        renderer: Renderer,
+        messengers: Mapping[str, Messenger],
+        limits: RateLimits,
+        clock: Clock,
+        tz: tzinfo,
+        policy: DispatchPolicy | None = None,
+    ) -> None:
+        self._store = store
+        self._renderer = renderer
+        self._messengers = messengers
+        self._limits = limits
+        self._clock = clock
+        self._tz = tz
+        self.policy = policy or DispatchPolicy()
+
+    async def run(self, now: datetime | None = None, max_batches: int | None = None) -> DispatchReport:
+        """Send everything due at `now` (default: the clock), batch after batch, then return."""
+        report = DispatchReport()
+        batches = 0
+        fixed = now
+        while max_batches is None or batches < max_batches:
+            at = fixed or self._clock.now()
+            quiet = self.policy.quiet.contains(at.astimezone(self._tz))
+            report.held_for_quiet_hours = quiet
+            async with self._store.transaction() as repos:
+                claimed = await repos.outbox.claim(at, self.policy.batch, self.policy.lease, urgent_only=quiet)
+            if not claimed:
+                break
+            batches += 1
+            jobs = await self._prepare(claimed, at)
+            sends, skipped = bundle(jobs)
+            outcomes = await self._send_all(sends)
+            await self._record(list(zip(sends, outcomes, strict=True)), skipped, at, report)
+        return report
+
+    async def _prepare(self, claimed: list[Claimed], now: datetime) -> list[_Job]:
+        async with self._store.transaction() as repos:
+            participants = [c.participant_id for c in claimed if c.participant_id is not None]
+            staff = [c.staff_id for c in claimed if c.staff_id is not None]
+            by_participant, by_staff = await repos.planning.chats(participants, staff)
+            jobs = []
+            for item in claimed:
+                chat = (
+                    by_participant.get(item.participant_id)
+                    if item.participant_id is not None
+                    else by_staff.get(item.staff_id or 0)
+                )
+                message: OutboundMessage | Skip
+                try:
+                    message = await self._renderer.render(repos, item, now) if chat else Skip("no_chat")
+                except Exception:  # a bad row must not block the others
+                    log.exception("outbox_render_failed", outbox_id=item.id, kind=item.kind.value)
+                    message = Skip("render_failed")
+                jobs.append(_Job(item, chat, message))
+            return jobs
+
+    async def _send_all(self, sends: list[_Send]) -> list[_Outcome]:
+        gate = asyncio.Semaphore(self.policy.concurrency)
+
+        async def one(send: _Send) -> _Outcome:
+            async with gate:
+                return await self._send(send)
+
+        return list(await asyncio.gather(*(one(send) for send in sends)))
+
+    async def _send(self, send: _Send) -> _Outcome:
+        chat = send.chat
+        messenger = self._messengers.get(chat.channel)
+        if messenger is None:
+            return _Outcome("retry", "channel_disabled")
+        if self._limits.paused_for(chat.channel) > 0:
+            return _Outcome("refund", "channel_paused", self._limits.paused_for(chat.channel))
+        try:
+            async with self._limits.slot(chat.channel, chat.external_id):
+                await messenger.push(chat.external_id, send.message)
+        except DeliveryDeferred as exc:
+            if exc.retry_after:
+                self._limits.pause(chat.channel, exc.retry_after)
+            return _Outcome("retry", exc.reason, exc.retry_after)
+        except DeliveryRefused as exc:
+            return _Outcome("unreachable" if exc.unreachable else "dead", exc.reason)
+        except Exception as exc:  # an adapter bug: retry later, it may be transient
+            log.exception("outbox_send_failed", outbox_ids=[j.item.id for j in send.jobs], channel=chat.channel)
+            return _Outcome("retry", type(exc).__name__[:64])
+        return _Outcome("sent")
+
+    async def _record(
+        self, sent_or_not: list[tuple[_Send, _Outcome]], skipped: list[_Job], now: datetime, report: DispatchReport
+    ) -> None:
+        results = [(job, outcome) for send, outcome in sent_or_not for job in send.jobs]
+        results += [(job, _Outcome("cancelled", _skip_reason(job))) for job in skipped]
+        async with self._store.transaction() as repos:
+            sent = [job.item.id for job, outcome in results if outcome.status == "sent"]
+            await repos.outbox.finish(sent, OutboxStatus.SENT)
+            report.sent += len(sent)
+            for send, outcome in sent_or_not:
+                if outcome.status == "sent" and send.message.buttons:
+                    # Its buttons are now valid choices in that chat (a press is not "stale").
+                    await repos.conversations.offer(send.chat.identity_id, send.message.buttons)
+            for job, outcome in results:
+                if outcome.status == "sent":
+                    continue
+                if outcome.status == "cancelled":
+                    await repos.outbox.finish([job.item.id], OutboxStatus.CANCELLED, outcome.reason)
+                    report.cancelled += 1
+                elif outcome.status == "refund":
+                    wait = timedelta(seconds=outcome.retry_after or 1)
+                    await repos.outbox.retry_at(job.item.id, now + wait, outcome.reason or "", refund=True)
+                    report.retried += 1
+                elif outcome.status == "retry":
+                    await self._retry(repos, job, outcome, now, report)
+                elif outcome.status == "unreachable":
+                    await self._unreachable(repos, job, now)
+                    report.undeliverable += 1
+                else:
+                    await self._dead(repos, job, outcome.reason or "refused", now)
+                    report.dead += 1
+
+    async def _retry(
+        self, repos: Repositories, job: _Job, outcome: _Outcome, now: datetime, report: DispatchReport
+    ) -> None:
+        if job.item.attempts >= self.policy.max_attempts:
+            await self._dead(repos, job, outcome.reason or "gave_up", now)
+            report.dead += 1
+            return
+        delay = (
+            timedelta(seconds=outcome.retry_after) if outcome.retry_after else self.policy.backoff(job.item.attempts)
+        )
+        await repos.outbox.retry_at(job.item.id, now + delay, outcome.reason or "deferred")
+        report.retried += 1
+
+    async def _unreachable(self, repos: Repositories, job: _Job, now: datetime) -> None:
+        """Blocked or gone: mark the chat, close the row, and if the person has no other chat, escalate."""
+        assert job.chat is not None
+        identity = await repos.identities.mark_unreachable(job.chat.channel, job.chat.external_id, True)
+        await repos.outbox.finish([job.item.id], OutboxStatus.UNDELIVERABLE, "unreachable")
+        if identity is not None:
+            await repos.audit.record(
+                actor_type="scheduler",
+                actor_id=None,
+                action="chat_reachability",
+                outcome="unreachable",
+                subject_type="participant" if identity.participant_id else "staff",
+                subject_id=identity.participant_id or identity.staff_id,
+                detail={"channel": job.chat.channel},
+            )
+        if job.item.participant_id is None:
+            return
+        others, _ = await repos.planning.chats([job.item.participant_id], [])
+        if job.item.participant_id in others:
+            return
+        people = await repos.planning.participant_lang([job.item.participant_id])
+        if job.item.participant_id not in people:
+            return
+        _, _, unit_id, cadre_id = people[job.item.participant_id]
+        episode = await repos.escalations.count_kind(job.item.participant_id, EscalationKind.UNREACHABLE)
+        await raise_escalation(
+            repos,
+            key=f"{EscalationKind.UNREACHABLE}:{job.item.participant_id}:{episode}",
+            kind=EscalationKind.UNREACHABLE,
+            participant_id=job.item.participant_id,
+            unit_id=unit_id,
+            cadre_id=cadre_id,
+            now=now,
+        )
+
+    async def _dead(self, repos: Repositories, job: _Job, reason: str, now: datetime) -> None:
+        """Given up: the row stays visible (`aftercare outbox dead`) and the commune's officer is told."""
+        await repos.outbox.finish([job.item.id], OutboxStatus.DEAD, reason[:64])
+        log.warning("outbox_dead", outbox_id=job.item.id, kind=job.item.kind.value, reason=reason)
+        if job.item.kind is MessageKind.DEAD_LETTER or job.item.participant_id is None:
+            return  # never a notice about a notice; staff messages are counted in `outbox status`
+        people = await repos.planning.participant_lang([job.item.participant_id])
+        if job.item.participant_id not in people:
+            return
+        unit_id = people[job.item.participant_id][2]
+        await repos.outbox.add(
+            [
+                NewMessage(
+                    f"dead:{job.item.id}:officer:{officer}",
+                    MessageKind.DEAD_LETTER,
+                    now,
+                    staff_id=officer,
+                    payload={"participant_id": job.item.participant_id, "attempts": job.item.attempts},
+                )
+                for officer in await repos.escalations.officers_of(unit_id)
+            ]
+        )
+
+
+def _skip_reason(job: _Job) -> str:
+    return job.message.reason if isinstance(job.message, Skip) else "no_chat"

@@ -1,0 +1,65 @@
+"""Sending no faster than the platforms allow: a global rate per channel and a minimum gap per chat."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from aiolimiter import AsyncLimiter
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class RateLimits:
+    """`rates` is messages per second per channel (None: unlimited). Per chat, sends are serialised and spaced
+    `per_chat_interval` seconds apart. A 429 pauses the whole channel for the time the platform asked."""
+
+    def __init__(
+        self,
+        rates: dict[str, float | None],
+        per_chat_interval: float = 1.0,
+        sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limiters = {
+            channel: AsyncLimiter(max(rate, 1.0), 1.0 if rate >= 1 else 1.0 / rate)
+            for channel, rate in rates.items()
+            if rate
+        }
+        self._interval = per_chat_interval
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._last: dict[tuple[str, str], float] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._paused_until: dict[str, float] = {}
+
+    def paused_for(self, channel: str) -> float:
+        """Seconds left of a pause the platform asked for (0 when not paused)."""
+        return max(0.0, self._paused_until.get(channel, 0.0) - self._monotonic())
+
+    def pause(self, channel: str, seconds: float) -> None:
+        until = self._monotonic() + seconds
+        self._paused_until[channel] = max(self._paused_until.get(channel, 0.0), until)
+
+    @asynccontextmanager
+    async def slot(self, channel: str, chat: str) -> AsyncIterator[None]:
+        """Hold this while sending one message to `chat`."""
+        key = (channel, chat)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            last = self._last.get(key)
+            if last is not None:
+                wait = self._interval - (self._monotonic() - last)
+                if wait > 0:
+                    await self._sleep(wait)
+            limiter = self._limiters.get(channel)
+            if limiter is not None:
+                await limiter.acquire()
+            try:
+                yield
+            finally:
+                self._last[key] = self._monotonic()
+        if not lock.locked() and key in self._locks and self._locks[key] is lock:
+            del self._locks[key]  # keep memory flat across many chats

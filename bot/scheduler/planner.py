@@ -1,0 +1,271 @@
+"""Plan: make the database say what should be sent, and when. Idempotent; safe to run in several processes.
+
+Every run recomputes from the records (terms, absences, hours, consent) and reconciles: obligations and messages are
+inserted with ON CONFLICT DO NOTHING, pending reminders that are no longer wanted are cancelled, moved ones are moved.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+
+import structlog
+
+from bot.core.clock import Clock
+from bot.db.repositories.outbox import NewMessage
+from bot.db.repositories.planning import PlanFacts
+from bot.db.store import Repositories, Store
+from bot.domain.entities import ParticipantStatus
+from bot.domain.planning import (
+    MessageKind,
+    ObligationKind,
+    PlanPolicy,
+    WantedObligation,
+    digest_instant,
+    random_draw_windows,
+    random_test_key,
+    wanted_obligations,
+    wanted_reminders,
+)
+from bot.domain.schedule import draw_random_test_days
+from bot.services.escalations import EscalationKind, notify_officers, raise_escalation
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class PlanReport:
+    participants: int = 0
+    obligations: int = 0
+    random_draws: int = 0
+    reminders_added: int = 0
+    reminders_cancelled: int = 0
+    reminders_moved: int = 0
+    escalations: int = 0
+    completed: int = 0
+    digests: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class Planner:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        tz: tzinfo,
+        policy: PlanPolicy | None = None,
+        page_size: int = 1000,
+        rng: secrets.SystemRandom | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._tz = tz
+        self.policy = policy or PlanPolicy()
+        self._page = page_size
+        self._rng = rng or secrets.SystemRandom()
+
+    async def run(self, now: datetime | None = None) -> PlanReport:
+        now = now or self._clock.now()
+        report = PlanReport()
+        async with self._store.transaction() as repos:
+            await self._complete_terms(repos, now, report)
+            await self._missed(repos, now, report)
+            await repos.outbox.cancel_reminders_of_inactive()
+        after = 0
+        while True:
+            async with self._store.transaction() as repos:
+                page = await repos.planning.active_page(after, self._page)
+                if not page:
+                    break
+                await self._plan_page(repos, page, now, report)
+                after = page[-1].participant_id
+        async with self._store.transaction() as repos:
+            await self._unreachable(repos, now, report)
+            await self._officer_escalations(repos, now, report)
+            await self._digests(repos, now, report)
+        log.debug("planned", **{k: v for k, v in vars(report).items() if v and k != "extra"})
+        return report
+
+    def _today(self, now: datetime) -> datetime:
+        return now.astimezone(self._tz)
+
+    async def _plan_page(self, repos: Repositories, page: list[PlanFacts], now: datetime, report: PlanReport) -> None:
+        today = self._today(now).date()
+        policy = self.policy
+        ids = [facts.participant_id for facts in page]
+        wanted: list[tuple[int, WantedObligation]] = []
+        for facts in page:
+            for obligation in wanted_obligations(
+                facts.participant_id, facts.term_start, facts.term_end, facts.risk, facts.due_day, today, policy
+            ):
+                wanted.append((facts.participant_id, obligation))
+        await repos.obligations.ensure_many(wanted)
+        report.obligations += len(wanted)
+        window_first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        window_last = today + timedelta(days=policy.horizon_days)
+        await repos.obligations.cancel_unwanted(ids, {w.key for _, w in wanted}, window_first, window_last)
+        await self._draw_random_tests(repos, page, today, report)
+
+        open_obligations = await repos.obligations.open_for(
+            ids, today - timedelta(days=policy.reminders.follow_up_after_days + 1)
+        )
+        planned = await repos.outbox.pending_reminders(ids)
+        want: dict[str, NewMessage] = {}
+        for facts in page:
+            preferred = time(facts.reminder_hour, 0)
+            for message in wanted_reminders(
+                open_obligations.get(facts.participant_id, []), preferred, self._tz, now, policy
+            ):
+                want[message.key] = NewMessage(
+                    message.key, message.kind, message.due_at, participant_id=facts.participant_id,
+                    payload=message.payload,
+                )  # fmt: skip
+        await repos.outbox.add([m for key, m in want.items() if key not in planned])
+        report.reminders_added += sum(1 for key in want if key not in planned)
+        stale = [p.id for key, p in planned.items() if key not in want]
+        await repos.outbox.cancel(stale, "replanned")
+        report.reminders_cancelled += len(stale)
+        moved = [(p.id, want[key].due_at) for key, p in planned.items() if key in want and want[key].due_at != p.due_at]
+        await repos.outbox.reschedule(moved)
+        report.reminders_moved += len(moved)
+        report.participants += len(page)
+
+    async def _draw_random_tests(
+        self, repos: Repositories, page: list[PlanFacts], today: date, report: PlanReport
+    ) -> None:
+        windows = {
+            facts.participant_id: random_draw_windows(facts.term_start, facts.term_end, facts.risk, today, self.policy)
+            for facts in page
+        }
+        if not any(windows.values()):
+            return
+        quarter_first = min(w.quarter for ws in windows.values() for w in ws)
+        drawn = await repos.obligations.keys_with_prefix(
+            [pid for pid, ws in windows.items() if ws], ObligationKind.RANDOM_TEST, quarter_first
+        )
+        for pid, ws in windows.items():
+            for window in ws:
+                keys = [random_test_key(pid, window.quarter, i) for i in range(window.count)]
+                if all(key in drawn for key in keys):
+                    continue
+                draws = draw_random_test_days(window.first, window.last, window.count, rng=self._rng)
+                for key, draw in zip(keys, draws, strict=False):
+                    if key in drawn:
+                        continue
+                    new_id = await repos.obligations.add_drawn(pid, key, draw.day)
+                    if new_id is None:
+                        continue
+                    report.random_draws += 1
+                    await repos.audit.record(
+                        actor_type="scheduler",
+                        actor_id=None,
+                        action="random_test_drawn",
+                        outcome="ok",
+                        subject_type="participant",
+                        subject_id=pid,
+                        detail={
+                            "obligation": new_id,
+                            "reason": "risk_level_policy",
+                            "window": [window.first.isoformat(), window.last.isoformat()],
+                            "candidates": draw.candidates,
+                            "rng": "secrets.SystemRandom",
+                        },
+                    )
+
+    async def _complete_terms(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
+        """A term that ended: the person is listed for completion (Mẫu 54), told once, and reminders stop."""
+        today = self._today(now).date()
+        for pid, unit_id, end in await repos.planning.term_ended(today):
+            await repos.participants.update(pid, status=ParticipantStatus.COMPLETED, completed_on=end)
+            await repos.obligations.cancel_open_after(pid, end)
+            await repos.outbox.cancel_all_reminders_of(pid, "term_ended")
+            messages = [NewMessage(f"completion:{pid}", MessageKind.COMPLETION, now, participant_id=pid)]
+            messages += [
+                NewMessage(
+                    f"completion:{pid}:officer:{officer}",
+                    MessageKind.COMPLETION_NOTICE,
+                    now,
+                    staff_id=officer,
+                    payload={"participant_id": pid, "end": end.isoformat()},
+                )
+                for officer in await repos.escalations.officers_of(unit_id)
+            ]
+            await repos.outbox.add(messages)
+            await repos.audit.record(
+                actor_type="scheduler",
+                actor_id=None,
+                action="term_completed",
+                outcome="ok",
+                subject_type="participant",
+                subject_id=pid,
+                detail={"end": end.isoformat()},
+            )
+            report.completed += 1
+
+    async def _missed(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
+        """Obligations still open `missed_after_days` after their day are missed; a missed check-in escalates
+        (the message waits for the end of quiet hours like every other)."""
+        local = self._today(now)
+        threshold = local.date() - timedelta(days=self.policy.missed_after_days)
+        missed = await repos.obligations.mark_missed(threshold)
+        if not missed:
+            return
+        people = await repos.planning.participant_lang([o.participant_id for o in missed])
+        for obligation in missed:
+            if obligation.kind is not ObligationKind.CHECKIN or obligation.participant_id not in people:
+                continue
+            _, _, unit_id, cadre_id = people[obligation.participant_id]
+            raised = await raise_escalation(
+                repos,
+                key=f"{EscalationKind.MISSED_CHECKIN}:{obligation.id}",
+                kind=EscalationKind.MISSED_CHECKIN,
+                participant_id=obligation.participant_id,
+                unit_id=unit_id,
+                cadre_id=cadre_id,
+                now=now,
+                obligation_id=obligation.id,
+            )
+            report.escalations += raised is not None
+
+    async def _unreachable(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
+        for pid, unit_id, cadre_id in await repos.escalations.unreachable_without_escalation():
+            episode = await repos.escalations.count_kind(pid, EscalationKind.UNREACHABLE)
+            raised = await raise_escalation(
+                repos,
+                key=f"{EscalationKind.UNREACHABLE}:{pid}:{episode}",
+                kind=EscalationKind.UNREACHABLE,
+                participant_id=pid,
+                unit_id=unit_id,
+                cadre_id=cadre_id,
+                now=now,
+            )
+            report.escalations += raised is not None
+
+    async def _officer_escalations(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
+        """The cadre did not acknowledge within the policy's time (or there is no cadre): the officer hears of it."""
+        waited = now - self.policy.escalation.cadre_must_act_within
+        for escalation in await repos.escalations.awaiting_officer(waited):
+            await notify_officers(repos, escalation, now)
+            report.escalations += 1
+
+    async def _digests(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
+        """Each morning's digest for cadres, queued once per day; it is empty (and skipped) when nothing is due."""
+        local = self._today(now)
+        if self.policy.reminders.quiet.contains(local) and local.time() >= self.policy.reminders.quiet.start:
+            return  # the evening: today's digest is stale, tomorrow's is planned tomorrow
+        at = digest_instant(local.date(), self._tz, self.policy)
+        cadres = await repos.planning.cadres_with_people()
+        await repos.outbox.add(
+            [
+                NewMessage(
+                    f"digest:{cadre}:{local.date().isoformat()}",
+                    MessageKind.DIGEST,
+                    at,
+                    staff_id=cadre,
+                    payload={"day": local.date().isoformat()},
+                )
+                for cadre in cadres
+            ]
+        )
+        report.digests += len(cadres)

@@ -1,0 +1,36 @@
+"""One scheduler tick: plan, then dispatch. `aftercare tick` runs it once; `aftercare run` runs it on a timer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.core.clock import Clock
+from bot.scheduler.dispatcher import Dispatcher, DispatchReport
+from bot.scheduler.planner import Planner, PlanReport
+
+
+@dataclass
+class TickReport:
+    at: datetime
+    plan: PlanReport
+    dispatch: DispatchReport
+
+    def as_dict(self) -> dict[str, Any]:
+        plan = {k: v for k, v in asdict(self.plan).items() if k != "extra"}
+        return {"at": self.at.isoformat(), "plan": plan, "dispatch": asdict(self.dispatch)}
+
+
+class Scheduler:
+    def __init__(self, planner: Planner, dispatcher: Dispatcher, clock: Clock) -> None:
+        self.planner = planner
+        self.dispatcher = dispatcher
+        self._clock = clock
+
+    async def tick(self, at: datetime | None = None) -> TickReport:
+        """Everything due at `at` (default now): plan, then send; safe to run again or in parallel."""
+        at = at or self._clock.now()
+        plan = await self.planner.run(at)
+        dispatch = await self.dispatcher.run(at)
+        return TickReport(at, plan, dispatch)

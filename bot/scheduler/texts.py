@@ -1,0 +1,314 @@
+"""What an outbox row says, rendered when it is sent: in the recipient's language and chosen wording, from the
+records as they are at that moment (a check-in done since planning means no reminder at all).
+
+Discretion: a participant's notification is neutral ("you have an appointment") unless they chose explicit wording;
+staff notifications start with a neutral line, so a lock screen shows nothing about anyone's treatment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from bot.core.i18n import N_, Catalogs, Translator
+from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.obligations import Obligation
+from bot.db.repositories.outbox import Claimed
+from bot.db.store import Repositories
+from bot.domain.checkin import risk_reasons
+from bot.domain.consent import Purpose
+from bot.domain.entities import Participant, ParticipantStatus, StaffMember, Wording
+from bot.domain.planning import OPEN_STATUSES, MessageKind, ObligationKind
+from bot.domain.schedule import Stage
+from bot.handlers.actions import CHECKIN_START, ESCALATION_ACK, MY_SCHEDULE, TEST_ACK
+from bot.handlers.home import where_line
+
+_NEUTRAL: dict[tuple[ObligationKind, Stage], str] = {
+    (ObligationKind.CHECKIN, Stage.BEFORE): N_(
+        "A friendly reminder: you have an appointment on {date}. You can already reply in this chat whenever suits you."
+    ),
+    (ObligationKind.CHECKIN, Stage.DUE_DAY): N_(
+        "Today, {date}, is your appointment day. It only takes a minute in this chat."
+    ),
+    (ObligationKind.CHECKIN, Stage.FOLLOW_UP): N_(
+        "Your appointment was yesterday, {date}. When you have a moment, please reply in this chat. "
+        "If something is in the way, the person accompanying you can help."
+    ),
+    (ObligationKind.TEST, Stage.BEFORE): N_("A friendly reminder: you have an appointment on {date}. {where}"),
+    (ObligationKind.TEST, Stage.DUE_DAY): N_("Today, {date}, you have an appointment. {where}"),
+    (ObligationKind.RANDOM_TEST, Stage.DUE_DAY): N_(
+        "You have an appointment today, {date}. {where} Please tap “Got it” so we know you have seen this."
+    ),
+}
+
+# Used only for a participant who chose explicit wording in Settings (the catalog check allows these words here).
+_EXPLICIT: dict[tuple[ObligationKind, Stage], str] = {
+    (ObligationKind.CHECKIN, Stage.BEFORE): N_(
+        "Reminder: your monthly check-in is due on {date}. You can already do it in this chat."
+    ),
+    (ObligationKind.CHECKIN, Stage.DUE_DAY): N_(
+        "Today, {date}, your monthly check-in is due. It only takes a minute in this chat."
+    ),
+    (ObligationKind.CHECKIN, Stage.FOLLOW_UP): N_(
+        "Your monthly check-in was due yesterday, {date}. Please do it when you can; if something is in the way, "
+        "the person accompanying you can help."
+    ),
+    (ObligationKind.TEST, Stage.BEFORE): N_("Reminder: you have a scheduled drug test on {date}. {where}"),
+    (ObligationKind.TEST, Stage.DUE_DAY): N_("Today, {date}, you have a scheduled drug test. {where}"),
+    (ObligationKind.RANDOM_TEST, Stage.DUE_DAY): N_(
+        "You have been selected for an unannounced drug test today, {date}. {where} "
+        "Please tap “Got it” so we know you have seen this."
+    ),
+}
+_WITH_TEST = N_("The same day you also have a scheduled drug test.")
+EXPLICIT_MSGIDS = frozenset([*_EXPLICIT.values(), _WITH_TEST])
+
+_WHAT: dict[ObligationKind, str] = {
+    ObligationKind.CHECKIN: N_("monthly check-in"),
+    ObligationKind.TEST: N_("scheduled check"),
+    ObligationKind.RANDOM_TEST: N_("unannounced check"),
+}
+
+_RISK_REASONS = {
+    "cravings": N_("strong cravings"),
+    "use": N_("says they used"),
+    "call": N_("would like a call"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Nothing to send after all (done already, stale, nothing to report); the row is closed as cancelled."""
+
+    reason: str
+
+
+class Renderer:
+    def __init__(self, catalogs: Catalogs, tz: tzinfo) -> None:
+        self._catalogs = catalogs
+        self._tz = tz
+
+    async def render(self, repos: Repositories, item: Claimed, now: datetime) -> OutboundMessage | Skip:
+        if item.participant_id is not None:
+            person = await repos.participants.get(item.participant_id)
+            if person is None:
+                return Skip("no_person")
+            t = self._catalogs.translator(person.language)
+            if item.kind is MessageKind.REMINDER:
+                result = await self._reminder(repos, t, person, item, now)
+            elif item.kind is MessageKind.COMPLETION:
+                result = self._completion(t, person)
+            else:
+                return Skip("unknown_kind")
+        elif item.staff_id is not None:
+            member = await repos.staff.get(item.staff_id)
+            if member is None or not member.active:
+                return Skip("no_staff")
+            t = self._catalogs.translator(member.language)
+            result = await self._staff(repos, t, member, item, now)
+        else:
+            return Skip("no_recipient")
+        if isinstance(result, Skip):
+            return result
+        return OutboundMessage(result.text, result.buttons, t.language)
+
+    def _date(self, t: Translator, day: date) -> str:
+        return t.date(day)
+
+    async def _reminder(
+        self, repos: Repositories, t: Translator, person: Participant, item: Claimed, now: datetime
+    ) -> OutboundMessage | Skip:
+        if person.status is not ParticipantStatus.ACTIVE:
+            return Skip("inactive")
+        stale_at = item.payload.get("stale_at")
+        if isinstance(stale_at, str) and datetime.fromisoformat(stale_at) <= now:
+            return Skip("stale")
+        obligation = await repos.obligations.get(int(item.payload.get("obligation_id", 0)))
+        if obligation is None or obligation.status.value not in OPEN_STATUSES:
+            return Skip("not_open")
+        stage = Stage(str(item.payload.get("stage")))
+        templates = _EXPLICIT if person.wording is Wording.EXPLICIT else _NEUTRAL
+        template = templates.get((obligation.kind, stage))
+        if template is None:
+            return Skip("no_template")
+        unit = await repos.units.get(person.unit_id)
+        text = t._(template, date=self._date(t, obligation.due_on), where=where_line(t, unit)).strip()
+        if "with_test" in item.payload and person.wording is Wording.EXPLICIT:
+            text += "\n" + t._(_WITH_TEST) + " " + where_line(t, unit)
+        return OutboundMessage(text, self._reminder_buttons(t, obligation))
+
+    def _reminder_buttons(self, t: Translator, obligation: Obligation) -> tuple[Button, ...]:
+        if obligation.kind is ObligationKind.CHECKIN:
+            return (Button(t._("Check in this month"), CHECKIN_START), Button(t._("My appointments"), MY_SCHEDULE))
+        if obligation.kind is ObligationKind.RANDOM_TEST:
+            return (Button(t._("Got it"), f"{TEST_ACK}{obligation.id}"),)
+        return (Button(t._("My appointments"), MY_SCHEDULE),)
+
+    def _completion(self, t: Translator, person: Participant) -> OutboundMessage:
+        end = person.completed_on or person.expected_end
+        text = "\n\n".join(
+            [
+                t._("Your time with Đồng Hành ended on {date}.", date=self._date(t, end)),
+                t._(
+                    "Thank you for walking this road with us. Reminders stop now; your commune will complete the "
+                    "paperwork with you. We wish you and your family well."
+                ),
+            ]
+        )
+        return OutboundMessage(text)
+
+    async def _staff(
+        self, repos: Repositories, t: Translator, member: StaffMember, item: Claimed, now: datetime
+    ) -> OutboundMessage | Skip:
+        if item.kind is MessageKind.DIGEST:
+            return await self._digest(repos, t, member, item)
+        if item.kind is MessageKind.ESCALATION:
+            return await self._escalation(repos, t, member, item)
+        subject = await repos.participants.get(int(item.payload.get("participant_id", 0)))
+        if subject is None:
+            return Skip("no_person")
+        who = t._("{name} (#{id})", name=subject.name, id=subject.id)
+        if item.kind is MessageKind.COMPLETION_NOTICE:
+            end = date.fromisoformat(str(item.payload.get("end")))
+            return OutboundMessage(
+                "\n".join(
+                    [
+                        t._("For your list:"),
+                        t._(
+                            "{who} reached the end of their term on {date}. Please prepare the completion record "
+                            "(Mẫu 54).",
+                            who=who,
+                            date=self._date(t, end),
+                        ),
+                    ]
+                )
+            )
+        if item.kind is MessageKind.REFERRAL_NOTICE:
+            return OutboundMessage(
+                "\n".join(
+                    [
+                        t._("Needs your attention:"),
+                        t._(
+                            "{who} would like to talk to a counsellor. Please help them get in touch with the "
+                            "counselling point.",
+                            who=who,
+                        ),
+                    ]
+                )
+            )
+        if item.kind is MessageKind.DEAD_LETTER:
+            return OutboundMessage(
+                "\n".join(
+                    [
+                        t._("For your attention:"),
+                        t._(
+                            "A message to {who} could not be delivered after {n} attempts. Please reach them "
+                            "another way.",
+                            who=who,
+                            n=item.payload.get("attempts", 0),
+                        ),
+                    ]
+                )
+            )
+        return Skip("unknown_kind")
+
+    async def _escalation(
+        self, repos: Repositories, t: Translator, member: StaffMember, item: Claimed
+    ) -> OutboundMessage | Skip:
+        escalation = await repos.escalations.get(int(item.payload.get("escalation_id", 0)))
+        if escalation is None:
+            return Skip("no_escalation")
+        if escalation.acknowledged_at is not None:
+            return Skip("acknowledged")
+        subject = await repos.participants.get(escalation.participant_id)
+        if subject is None:
+            return Skip("no_person")
+        who = t._("{name} (#{id})", name=subject.name, id=subject.id)
+        lines = [t._("Needs your attention:")]
+        if escalation.kind == "missed_checkin":
+            obligation = await repos.obligations.get(escalation.obligation_id or 0)
+            due = self._date(t, obligation.due_on) if obligation else "—"
+            lines.append(t._("{who} has not checked in this month (due {date}).", who=who, date=due))
+        elif escalation.kind == "unreachable":
+            lines.append(
+                t._(
+                    "Messages to {who} can no longer be delivered; they may have blocked or left the chat. "
+                    "Please get in touch in person.",
+                    who=who,
+                )
+            )
+        elif escalation.kind == "risky_checkin":
+            lines.append(await self._risky(repos, t, who, escalation.obligation_id, subject.id))
+        else:
+            lines.append(t._("{who} needs follow-up.", who=who))
+        if item.payload.get("to") == "officer":
+            if escalation.cadre_id is None:
+                lines.append(t._("No cadre is assigned to this person."))
+            else:
+                cadre = await repos.staff.get(escalation.cadre_id)
+                lines.append(
+                    t._(
+                        "The cadre ({cadre}) has not acknowledged this within 2 days.",
+                        cadre=cadre.name if cadre else "—",
+                    )
+                )
+        buttons = (Button(t._("I'm on it"), f"{ESCALATION_ACK}{escalation.id}"),)
+        return OutboundMessage("\n".join(lines), buttons)
+
+    async def _risky(
+        self, repos: Repositories, t: Translator, who: str, obligation_id: int | None, participant_id: int
+    ) -> str:
+        consents = await repos.consents.current(participant_id)
+        checkin = await repos.checkins.for_obligation(obligation_id or 0)
+        if not consents.get(Purpose.SHARE_WITH_CADRE) or checkin is None:
+            return t._(
+                "{who} asked for support in this month's check-in. They did not agree to share their answers; "
+                "please get in touch soon.",
+                who=who,
+            )
+        reasons = [t._(label) for key, label in _RISK_REASONS.items() if key in risk_reasons(checkin.answers)]
+        return t._(
+            "{who} may need support, from this month's check-in: {reasons}. Please get in touch soon.",
+            who=who,
+            reasons=", ".join(reasons),
+        )
+
+    async def _digest(
+        self, repos: Repositories, t: Translator, member: StaffMember, item: Claimed
+    ) -> OutboundMessage | Skip:
+        day = date.fromisoformat(str(item.payload.get("day")))
+        items = await repos.obligations.for_cadre(member.id, day - timedelta(days=31), day)
+        today_lines: list[str] = []
+        overdue_lines: list[str] = []
+        missed_lines: list[str] = []
+        names: dict[int, str] = {}
+        for obligation, pid in items:
+            if obligation.kind is ObligationKind.RANDOM_TEST and obligation.due_on > day:
+                continue
+            if pid not in names:
+                person = await repos.participants.get(pid)
+                names[pid] = person.name if person else "—"
+            line = t._(
+                "• {name} (#{id}): {what}, {date}",
+                name=names[pid],
+                id=pid,
+                what=t._(_WHAT[obligation.kind]),
+                date=self._date(t, obligation.due_on),
+            )
+            if obligation.status.value == "missed":
+                missed_lines.append(line)
+            elif obligation.due_on == day:
+                today_lines.append(line)
+            elif obligation.due_on < day:
+                overdue_lines.append(line)
+        if not (today_lines or overdue_lines or missed_lines):
+            return Skip("nothing_due")
+        lines = [t._("Good morning. Your list for {date}:", date=self._date(t, day))]
+        for title, group in (
+            (t._("Due today:"), today_lines),
+            (t._("Overdue:"), overdue_lines),
+            (t._("Missed:"), missed_lines),
+        ):
+            if group:
+                lines += ["", title, *group]
+        return OutboundMessage("\n".join(lines))

@@ -1,0 +1,86 @@
+"""Raising an escalation: the record, and the message to whoever must act (the cadre, else the officer)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.db.repositories.escalations import Escalation
+from bot.db.repositories.outbox import NewMessage
+from bot.db.store import Repositories
+from bot.domain.planning import MessageKind
+
+
+class EscalationKind:
+    MISSED_CHECKIN = "missed_checkin"
+    UNREACHABLE = "unreachable"
+    RISKY_CHECKIN = "risky_checkin"
+
+
+async def raise_escalation(
+    repos: Repositories,
+    *,
+    key: str,
+    kind: str,
+    participant_id: int,
+    unit_id: int,
+    cadre_id: int | None,
+    now: datetime,
+    obligation_id: int | None = None,
+) -> Escalation | None:
+    """Idempotent by `key`: raising the same problem twice records and sends it once."""
+    escalation = await repos.escalations.add(
+        key, participant_id=participant_id, unit_id=unit_id, kind=kind, cadre_id=cadre_id, obligation_id=obligation_id
+    )
+    if escalation is None:
+        return None
+    await repos.audit.record(
+        actor_type="scheduler",
+        actor_id=None,
+        action="escalation_raised",
+        outcome="ok",
+        subject_type="participant",
+        subject_id=participant_id,
+        detail={"kind": kind, "escalation": escalation.id},
+    )
+    if cadre_id is not None:
+        await repos.outbox.add(
+            [
+                NewMessage(
+                    f"esc:{escalation.id}:cadre",
+                    MessageKind.ESCALATION,
+                    now,
+                    staff_id=cadre_id,
+                    payload={"escalation_id": escalation.id},
+                )
+            ]
+        )
+    else:
+        await notify_officers(repos, escalation, now)
+    return escalation
+
+
+async def notify_officers(repos: Repositories, escalation: Escalation, now: datetime) -> None:
+    officers = await repos.escalations.officers_of(escalation.unit_id)
+    await repos.outbox.add(
+        [
+            NewMessage(
+                f"esc:{escalation.id}:officer:{officer}",
+                MessageKind.ESCALATION,
+                now,
+                staff_id=officer,
+                payload={"escalation_id": escalation.id, "to": "officer"},
+            )
+            for officer in officers
+        ]
+    )
+    await repos.escalations.mark_officer_notified(escalation.id)
+    if not officers:
+        await repos.audit.record(
+            actor_type="scheduler",
+            actor_id=None,
+            action="escalation_without_officer",
+            outcome="failed",
+            subject_type="participant",
+            subject_id=escalation.participant_id,
+            detail={"escalation": escalation.id, "unit": escalation.unit_id},
+        )

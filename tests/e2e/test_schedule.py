@@ -1,0 +1,322 @@
+"""Transcripts of the schedule engine: a fake clock drives `tick` day by day, people answer through a real channel.
+
+The long one follows one person through a whole 24-month term: every monthly reminder, check-ins (one skipped, one
+risky, one early), random tests announced on their day, escalations to the cadre and on to the officer, an
+unreported absence that moves the end of the term, and completion, after which nothing more is sent.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.app import Application
+from bot.db.models import AuditEventRow, EscalationRow, ObligationRow, OutboxRow, ParticipantRow
+from bot.domain.entities import ParticipantStatus, RiskLevel, Role
+from bot.services.absences import record_absence
+from tests.e2e.conftest import Chat, Chats, Commune
+from tests.e2e.helpers import count_rows
+from tests.e2e.simulator_client import Said
+from tests.fakes.clock import FakeClock
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+REVEALING = ("ma túy", "xét nghiệm", "cai nghiện", "nghiện")
+
+
+def at_local(day: date, hour: int = 8, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=HANOI).astimezone(UTC)
+
+
+async def link_participant(chat: Chat, code: str) -> None:
+    await chat.say(code)
+    for _ in range(3):
+        await chat.press("Tôi đồng ý")
+    (await chat.press("Tiếng Việt")).offers("Điểm danh tháng này", "Lịch hẹn của tôi")
+
+
+async def tick_all(chats: Sequence[Chat], work: Callable[[], Awaitable[object]]) -> list[Said]:
+    """Run one scheduler tick and collect what each chat received during it."""
+    results: dict[int, Said] = {}
+
+    async def nest(index: int) -> None:
+        if index == len(chats):
+            await work()
+            return
+        results[index] = await chats[index].during(lambda: nest(index + 1))
+
+    await nest(0)
+    return [results[i] for i in range(len(chats))]
+
+
+async def answer_checkin(chat: Chat, *, cravings: str = "Không", call: str = "Không, cảm ơn") -> Said:
+    await chat.press("Tốt")
+    await chat.press(cravings)
+    await chat.press("Không")
+    await chat.press("Đang đi làm")
+    await chat.press("Việc làm")
+    await chat.press("Xong")
+    return await chat.press(call)
+
+
+@dataclass
+class Person:
+    id: int
+    code: str
+
+
+async def enrol_hanh(app: Application, start: date, months: int = 24, risk: RiskLevel = RiskLevel.HIGH) -> Person:
+    async with app.store.transaction() as repos:
+        unit = await repos.units.by_code("HD")
+        assert unit is not None
+        await repos.units.configure(unit.id, due_day=10, test_place="Trạm y tế phường Hà Đông", test_hours="7:30–10:30")
+        cadre = (await repos.participants.get(1)).cadre_id  # type: ignore[union-attr]
+        person, invite = await app.enrolment(repos).add_participant(
+            name="Vũ Thị Hạnh",
+            unit_code="HD",
+            start=start,
+            term_months=months,
+            cadre_id=cadre,
+            risk=risk,
+            language="vi",
+        )
+    return Person(person.id, invite.code)
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
+async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Commune, clock: FakeClock) -> None:
+    hanh = await enrol_hanh(app, date(2026, 12, 1))
+    person_chat, cadre_chat, officer_chat = sim.chat("hanh"), sim.chat("binh"), sim.chat("cuong")
+    await link_participant(person_chat, hanh.code)
+    (await cadre_chat.say(commune.cadre_code)).says("Xin chào Trần Thị Bình")
+    (await officer_chat.say(commune.officer_code)).says("Xin chào Lê Văn Cường")
+
+    received: dict[date, list[Said]] = {}
+    day = date(2026, 11, 24)
+    last_day = date(2029, 1, 15)
+    while day <= last_day:
+        clock.set(at_local(day))
+        said = await tick_all([person_chat, cadre_chat, officer_chat], app.scheduler.tick)
+        received[day] = said
+        mine = said[0]
+        # The person's side of the transcript, by the calendar.
+        if "Đã nhận" in [label for reply in mine for label in reply.labels]:
+            (await person_chat.press("Đã nhận")).says("Cảm ơn bạn", "Trạm y tế phường Hà Đông")
+        if day == date(2027, 1, 15) and "Tôi sẽ xử lý" in [lb for r in said[2] for lb in r.labels]:
+            (await officer_chat.press("Tôi sẽ xử lý")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
+        if day.day == 10 and day not in (date(2027, 1, 10), date(2027, 3, 10)) and day <= date(2028, 12, 10):
+            mine.says("là ngày hẹn của bạn")
+            await person_chat.press("Điểm danh tháng này")
+            if day == date(2027, 2, 10):
+                (await answer_checkin(person_chat, cravings="Nhiều, khó kiềm chế")).says(
+                    "Cảm ơn bạn đã chia sẻ thật lòng", "tư vấn viên"
+                ).offers("Có, kết nối tôi với tư vấn viên")
+                (await person_chat.press("Có, kết nối tôi với tư vấn viên")).says("liên hệ với bạn sớm")
+            else:
+                (await answer_checkin(person_chat)).says("đã ghi nhận điểm danh tháng")
+        if day == date(2027, 3, 8):
+            await person_chat.press("Điểm danh tháng này")
+            (await answer_checkin(person_chat)).says("đã ghi nhận điểm danh tháng 03/2027")
+            (await person_chat.press("Điểm danh tháng này")).says("Bạn đã điểm danh tháng này rồi")
+        if day == date(2027, 2, 11):
+            (await cadre_chat.press("Tôi sẽ xử lý")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
+        if day == date(2027, 6, 20):
+            async with app.store.transaction() as repos:
+                _, end = await record_absence(
+                    repos,
+                    hanh.id,
+                    date(2027, 6, 1),
+                    date(2027, 6, 10),
+                    reported=False,
+                    reason="đi làm xa",
+                    by_staff=None,
+                )
+            assert end == date(2028, 12, 11)
+            (await person_chat.say("/menu")).offers("Lịch hẹn của tôi")
+            (await person_chat.press("Lịch hẹn của tôi")).says(
+                "Dự kiến kết thúc thời gian quản lý: 11/12/2028", "10/07/2027"
+            )
+        day += timedelta(days=1)
+
+    def texts(index: int, when: date) -> str:
+        return received[when][index].text
+
+    # December 2026, the first month: reminder three days ahead, on the day, nothing after the check-in.
+    assert "Nhắc nhẹ: bạn có lịch hẹn ngày 10/12/2026" in texts(0, date(2026, 12, 7))
+    assert "Hôm nay, 10/12/2026, là ngày hẹn của bạn" in texts(0, date(2026, 12, 10))
+    assert "Hôm qua" not in texts(0, date(2026, 12, 11))
+    # January 2027, skipped: follow-up, then the cadre on day 3, then the officer two days later.
+    assert "Hôm qua, 10/01/2027, là ngày hẹn của bạn" in texts(0, date(2027, 1, 11))
+    assert "Vũ Thị Hạnh" in texts(1, date(2027, 1, 13)) and "chưa điểm danh tháng này" in texts(1, date(2027, 1, 13))
+    assert "Cần anh/chị quan tâm" in texts(1, date(2027, 1, 13))
+    assert "chưa điểm danh" in texts(2, date(2027, 1, 15)) and "chưa xác nhận" in texts(2, date(2027, 1, 15))
+    assert "Bị lỡ:" in texts(1, date(2027, 1, 13))
+    # February 2027, risky answers: the cadre hears of it (answers shared by consent) and of the referral request.
+    feb = texts(1, date(2027, 2, 11))
+    assert "thèm dùng lại nhiều" in feb and "muốn nói chuyện với tư vấn viên" in feb
+    assert "chưa xác nhận" not in texts(2, date(2027, 2, 13))  # acknowledged in time: the officer is not told
+    # March 2027, checked in early: no check-in reminder on the day, only the visit's own reminder remains.
+    assert "là ngày hẹn của bạn" not in texts(0, date(2027, 3, 10))
+    assert "Hôm nay, 10/03/2027, bạn có lịch hẹn" in texts(0, date(2027, 3, 10))
+    # The cadre's morning digest lists what is due today.
+    assert "Chào buổi sáng" in texts(1, date(2027, 4, 10)) and "Đến hạn hôm nay:" in texts(1, date(2027, 4, 10))
+    # Completion after the extended end (11/12/2028): a last message, the officer's notice, then silence.
+    assert "đã kết thúc ngày 11/12/2028" in texts(0, date(2028, 12, 12))
+    assert "Mẫu 54" in texts(2, date(2028, 12, 12))
+    assert all(texts(0, date(2028, 12, 13) + timedelta(days=n)) == "" for n in range(30))
+
+    all_person = [reply.text for said in received.values() for reply in said[0]]
+    for text in all_person:
+        assert not any(word in text.lower() for word in REVEALING), text
+    duplicates = Counter((d, r.text) for d, said in received.items() for r in said[0])
+    assert max(duplicates.values()) == 1
+
+    async with app.store.transaction() as repos:
+        rows = (
+            await repos.session.execute(
+                select(ObligationRow.kind, ObligationRow.due_on, ObligationRow.status).where(
+                    ObligationRow.participant_id == hanh.id
+                )
+            )
+        ).all()
+        person = await repos.participants.get(hanh.id)
+    assert person is not None and person.status is ParticipantStatus.COMPLETED
+    per_month: dict[tuple[int, int], int] = defaultdict(int)
+    for kind, due, status in rows:
+        if kind == "checkin" and status != "cancelled":
+            per_month[(due.year, due.month)] += 1
+    months = {(2026 + (11 + n) // 12, (11 + n) % 12 + 1) for n in range(25)}  # Dec 2026 … Dec 2028
+    assert set(per_month) == months and set(per_month.values()) == {1}
+    random_tests = [due for kind, due, _ in rows if kind == "random_test"]
+    assert len(random_tests) >= 7  # high risk: one unannounced test per quarter of the term
+    announced = [d for d, said in received.items() if "Đã nhận" in _labels(said[0])]
+    assert sorted(announced) == sorted(d for d in random_tests if d <= date(2028, 12, 11))
+
+
+def _labels(said: Said) -> list[str]:
+    return [label for reply in said for label in reply.labels]
+
+
+async def test_quiet_hours_hold_a_message_until_morning(
+    app: Application, sim: Chats, commune: Commune, clock: FakeClock
+) -> None:
+    """A risky check-in late at night: the cadre's alert waits for 07:00, then goes out first thing."""
+    hanh = await enrol_hanh(app, date(2026, 11, 1), months=12, risk=RiskLevel.MEDIUM)
+    person_chat, cadre_chat = sim.chat("hanh"), sim.chat("binh")
+    await link_participant(person_chat, hanh.code)
+    await cadre_chat.say(commune.cadre_code)
+    clock.set(at_local(date(2026, 11, 23), 22, 30))
+    await person_chat.say("/menu")
+    await person_chat.press("Điểm danh tháng này")
+    await answer_checkin(person_chat, call="Có, hãy gọi cho tôi")
+    night = await tick_all([cadre_chat], app.scheduler.tick)
+    assert night[0].text == ""
+    clock.set(at_local(date(2026, 11, 24), 6, 59))
+    assert (await tick_all([cadre_chat], app.scheduler.tick))[0].text == ""
+    clock.set(at_local(date(2026, 11, 24), 7, 0))
+    morning = await tick_all([cadre_chat], app.scheduler.tick)
+    morning[0].says("Cần anh/chị quan tâm", "Vũ Thị Hạnh", "muốn được gọi điện")
+
+
+async def test_checkin_is_resumable_one_per_month_and_rejects_bad_input(
+    app: Application, sim: Chats, commune: Commune, clock: FakeClock
+) -> None:
+    hanh = await enrol_hanh(app, date(2026, 11, 1), months=12, risk=RiskLevel.MEDIUM)
+    chat = sim.chat("hanh")
+    await link_participant(chat, hanh.code)
+    (await chat.press("Điểm danh tháng này")).says("Câu 1/6", "Tháng này bạn cảm thấy thế nào?").offers("Bỏ qua")
+    await chat.press("Bình thường")
+    (await chat.say("x" * 10_000)).says("quá dài", "Câu 2/6")
+    (await chat.send_media("sticker")).says("Câu 2/6")
+    (await chat.say("mình không biết")).says("Bạn hãy chọn một trong các lựa chọn", "Câu 2/6")
+    await chat.press("Bỏ qua")
+    (await chat.press("Để sau")).says("đã được lưu")
+    # Interrupted by another menu, then resumed exactly where it stopped.
+    await chat.press("Lịch hẹn của tôi")
+    (await chat.say("/menu")).offers("Điểm danh tháng này")
+    (await chat.press("Điểm danh tháng này")).says("tiếp tục từ chỗ bạn dừng", "Câu 3/6")
+    await chat.press("Tôi không muốn trả lời")
+    await chat.press("Đang tìm việc")
+    await chat.press("Học nghề")
+    (await chat.press("Giấy tờ")).offers("✓ Học nghề", "✓ Giấy tờ")
+    (await chat.press("✓ Học nghề")).offers("Học nghề", "✓ Giấy tờ")
+    await chat.press("Xong")
+    (await chat.press("Không, cảm ơn")).says("đã ghi nhận điểm danh tháng 11/2026", "Lần điểm danh tới: 10/12/2026")
+    (await chat.press("Điểm danh tháng này")).says("Bạn đã điểm danh tháng này rồi", "10/12/2026")
+    async with app.store.transaction() as repos:
+        obligation = await repos.obligations.by_key(f"checkin:{hanh.id}:2026-11")
+        assert obligation is not None
+        saved = await repos.checkins.for_obligation(obligation.id)
+    assert saved is not None and saved.answers == {
+        "mood": "3",
+        "cravings": "skipped",
+        "use": "private",
+        "work": "looking",
+        "needs": ["papers"],
+        "call": "no",
+    }
+    assert not saved.risky
+
+
+async def test_forged_test_acknowledgement_and_escalation_by_the_wrong_cadre(
+    app: Application, sim: Chats, commune: Commune, clock: FakeClock
+) -> None:
+    """Payloads name records; the server checks whose they are, at the moment of the press."""
+    hanh = await enrol_hanh(app, date(2026, 11, 1), months=12, risk=RiskLevel.MEDIUM)
+    chat = sim.chat("hanh")
+    await link_participant(chat, hanh.code)
+    async with app.store.transaction() as repos:
+        other_test = await repos.obligations.add_drawn(commune.binh_id, "random_test:x:2026-10:0", date(2026, 11, 23))
+    (await chat.press_action(f"test:ack:{other_test}")).says("Nút này đã hết hiệu lực")
+    async with app.store.transaction() as repos:
+        assert (await repos.obligations.get(other_test or 0)).acknowledged_at is None  # type: ignore[union-attr]
+
+    # A risky check-in alerts the cadre; the person is then reassigned, and the old cadre's button stops working.
+    cadre = sim.chat("binh")
+    await cadre.say(commune.cadre_code)
+    await chat.say("/menu")
+    await chat.press("Điểm danh tháng này")
+    await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")
+    (await tick_all([cadre], app.scheduler.tick))[0].says("Cần anh/chị quan tâm", "Vũ Thị Hạnh").offers("Tôi sẽ xử lý")
+    async with app.store.transaction() as repos:
+        other, _ = await app.enrolment(repos).add_staff("Ngô Văn Khánh", Role.CADRE, "HD", None, "vi")
+        await repos.session.execute(
+            update(ParticipantRow).where(ParticipantRow.id == hanh.id).values(cadre_id=other.id)
+        )
+    (await cadre.press("Tôi sẽ xử lý")).says("không thuộc phạm vi của anh/chị")
+    async with app.store.transaction() as repos:
+        escalations = (await repos.session.execute(select(EscalationRow))).scalars().all()
+    denied = await count_rows(app, AuditEventRow, action="denied:acknowledge_escalation")
+    assert [e.acknowledged_at for e in escalations] == [None]
+    assert denied == 1
+
+
+async def test_reminder_hour_and_wording_are_the_participants_choice(
+    app: Application, sim: Chats, commune: Commune, clock: FakeClock
+) -> None:
+    hanh = await enrol_hanh(app, date(2026, 11, 1), months=12, risk=RiskLevel.HIGH)
+    app.scheduler.planner.policy = replace(app.scheduler.planner.policy, random_tests_per_quarter={})
+    chat = sim.chat("hanh")
+    await link_participant(chat, hanh.code)
+    await chat.press("Cài đặt")
+    (await chat.press("Giờ nhắc lịch")).says("Hiện tại: 08:00").offers("19:00")
+    (await chat.press("19:00")).says("khoảng 19:00")
+    await chat.press("Cài đặt")
+    await chat.press("Cách viết lời nhắc")
+    await chat.press("Ghi rõ nội dung")
+    clock.set(at_local(date(2026, 12, 7), 8))
+    morning = await tick_all([chat], app.scheduler.tick)
+    assert morning[0].text == ""
+    clock.set(at_local(date(2026, 12, 7), 19))
+    evening = await tick_all([chat], app.scheduler.tick)
+    evening[0].says("điểm danh hằng tháng", "10/12/2026", "xét nghiệm ma túy")
+    async with app.store.transaction() as repos:
+        sent = (
+            await repos.session.execute(select(OutboxRow.sent_at).where(OutboxRow.participant_id == hanh.id))
+        ).scalars()
+        assert all(s is None or s.astimezone(HANOI).hour >= 7 for s in sent)
