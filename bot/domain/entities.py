@@ -99,6 +99,7 @@ class Identity:
     participant_id: int | None
     staff_id: int | None
     linked_at: datetime
+    unreachable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,10 +181,22 @@ def reminder_instants(
         days = [-d for d in policy.reminders.days_before] if stage is Stage.BEFORE else [offsets[stage]]
         for offset in days:
             day = obligation.due_on + timedelta(days=offset)
-            send = quiet.next_allowed(datetime.combine(day, preferred_for_kind, tzinfo=tz), tz)
+            send = same_day_allowed(quiet, day, preferred_for_kind, tz)
             stale = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
             result.append((stage, offset, send.astimezone(UTC), stale.astimezone(UTC)))
     return result
+
+
+def same_day_allowed(quiet: QuietHours, day: date, preferred: time, tz: tzinfo) -> datetime:
+    """The preferred time on `day`, moved out of quiet hours without leaving the day: to the morning opening when
+    it falls before it, to half an hour before the evening closing when it falls after (a reminder for today must
+    not slide to tomorrow)."""
+    local = datetime.combine(day, preferred, tzinfo=tz)
+    if not quiet.contains(local):
+        return local
+    if preferred < quiet.end:
+        return datetime.combine(day, quiet.end, tzinfo=tz)
+    return datetime.combine(day, quiet.start, tzinfo=tz) - timedelta(minutes=30)
 
 
 def wanted_reminders(

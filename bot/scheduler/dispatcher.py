@@ -132,7 +132,7 @@ class Dispatcher:
             batches += 1
             jobs = await self._prepare(claimed, at)
             sends, skipped = bundle(jobs)
-            outcomes = await self._send_all(sends)
+            outcomes = await self._send_all(sends, at)
             await self._record(list(zip(sends, outcomes, strict=True)), skipped, at, report)
         return report
 
@@ -157,28 +157,32 @@ class Dispatcher:
                 jobs.append(_Job(item, chat, message))
             return jobs
 
-    async def _send_all(self, sends: list[_Send]) -> list[_Outcome]:
+    async def _send_all(self, sends: list[_Send], now: datetime) -> list[_Outcome]:
         gate = asyncio.Semaphore(self.policy.concurrency)
 
         async def one(send: _Send) -> _Outcome:
             async with gate:
-                return await self._send(send)
+                outcome = await self._send(send, now)
+                if outcome.status == "sent":
+                    await self._mark_sent(send)
+                return outcome
 
         return list(await asyncio.gather(*(one(send) for send in sends)))
 
-    async def _send(self, send: _Send) -> _Outcome:
+    async def _send(self, send: _Send, now: datetime) -> _Outcome:
         chat = send.chat
         messenger = self._messengers.get(chat.channel)
         if messenger is None:
             return _Outcome("retry", "channel_disabled")
-        if self._limits.paused_for(chat.channel) > 0:
-            return _Outcome("refund", "channel_paused", self._limits.paused_for(chat.channel))
+        paused = self._limits.paused_until(chat.channel, now)
+        if paused is not None:
+            return _Outcome("refund", "channel_paused", (paused - now).total_seconds())
         try:
             async with self._limits.slot(chat.channel, chat.external_id):
                 await messenger.push(chat.external_id, send.message)
         except DeliveryDeferred as exc:
             if exc.retry_after:
-                self._limits.pause(chat.channel, exc.retry_after)
+                self._limits.pause(chat.channel, now, exc.retry_after)
             return _Outcome("retry", exc.reason, exc.retry_after)
         except DeliveryRefused as exc:
             return _Outcome("unreachable" if exc.unreachable else "dead", exc.reason)
@@ -187,19 +191,24 @@ class Dispatcher:
             return _Outcome("retry", type(exc).__name__[:64])
         return _Outcome("sent")
 
+    async def _mark_sent(self, send: _Send) -> None:
+        """Closed the moment the platform accepted it: a crash after this point re-sends nothing; a crash during
+        the send re-sends only what was in flight (at most `concurrency` messages) once the lease runs out."""
+        async with self._store.transaction() as repos:
+            await repos.outbox.finish([job.item.id for job in send.jobs], OutboxStatus.SENT)
+            if send.message.buttons:
+                # Its buttons are now valid choices in that chat (a press is not "stale").
+                await repos.conversations.offer(send.chat.identity_id, send.message.buttons)
+
     async def _record(
         self, sent_or_not: list[tuple[_Send, _Outcome]], skipped: list[_Job], now: datetime, report: DispatchReport
     ) -> None:
         results = [(job, outcome) for send, outcome in sent_or_not for job in send.jobs]
         results += [(job, _Outcome("cancelled", _skip_reason(job))) for job in skipped]
+        report.sent += sum(1 for _, outcome in results if outcome.status == "sent")
+        if all(outcome.status == "sent" for _, outcome in results):
+            return
         async with self._store.transaction() as repos:
-            sent = [job.item.id for job, outcome in results if outcome.status == "sent"]
-            await repos.outbox.finish(sent, OutboxStatus.SENT)
-            report.sent += len(sent)
-            for send, outcome in sent_or_not:
-                if outcome.status == "sent" and send.message.buttons:
-                    # Its buttons are now valid choices in that chat (a press is not "stale").
-                    await repos.conversations.offer(send.chat.identity_id, send.message.buttons)
             for job, outcome in results:
                 if outcome.status == "sent":
                     continue

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
 from aiolimiter import AsyncLimiter
 
@@ -33,15 +34,18 @@ class RateLimits:
         self._monotonic = monotonic
         self._last: dict[tuple[str, str], float] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._paused_until: dict[str, float] = {}
+        self._paused_until: dict[str, datetime] = {}
 
-    def paused_for(self, channel: str) -> float:
-        """Seconds left of a pause the platform asked for (0 when not paused)."""
-        return max(0.0, self._paused_until.get(channel, 0.0) - self._monotonic())
+    def paused_until(self, channel: str, now: datetime) -> datetime | None:
+        """When a pause the platform asked for (429 retry_after) ends, if it has not yet."""
+        until = self._paused_until.get(channel)
+        return until if until is not None and until > now else None
 
-    def pause(self, channel: str, seconds: float) -> None:
-        until = self._monotonic() + seconds
-        self._paused_until[channel] = max(self._paused_until.get(channel, 0.0), until)
+    def pause(self, channel: str, now: datetime, seconds: float) -> None:
+        """Measured on the scheduler's clock, like every other time in the outbox."""
+        until = now + timedelta(seconds=seconds)
+        current = self._paused_until.get(channel)
+        self._paused_until[channel] = until if current is None or until > current else current
 
     @asynccontextmanager
     async def slot(self, channel: str, chat: str) -> AsyncIterator[None]:
@@ -61,5 +65,8 @@ class RateLimits:
                 yield
             finally:
                 self._last[key] = self._monotonic()
-        if not lock.locked() and key in self._locks and self._locks[key] is lock:
+        if not lock.locked() and self._locks.get(key) is lock:
             del self._locks[key]  # keep memory flat across many chats
+        if len(self._last) > 10_000:  # forget chats whose gap has long passed
+            horizon = self._monotonic() - self._interval
+            self._last = {k: t for k, t in self._last.items() if t > horizon}

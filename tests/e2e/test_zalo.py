@@ -72,7 +72,12 @@ async def test_a_number_not_on_the_menu_shows_the_same_menu_again(sim: ZaloChats
     await an.say("4")  # Cài đặt
     said = await an.say("9")
     said.says(
-        "Không có lựa chọn này", "1. Ngôn ngữ", "2. Quyền đồng ý", "3. Cách viết lời nhắc", "4. Giờ nhắc lịch", "5. Về menu chính"
+        "Không có lựa chọn này",
+        "1. Ngôn ngữ",
+        "2. Quyền đồng ý",
+        "3. Cách viết lời nhắc",
+        "4. Giờ nhắc lịch",
+        "5. Về menu chính",
     )
     (await an.say("3")).says("màn hình khóa")  # the settings menu is still the one that counts
 

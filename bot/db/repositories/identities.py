@@ -20,7 +20,7 @@ class LinkedChat:
 
 def _identity(row: ChannelIdentityRow) -> Identity:
     assert row.id is not None
-    return Identity(row.id, row.channel, row.participant_id, row.staff_id, row.linked_at)
+    return Identity(row.id, row.channel, row.participant_id, row.staff_id, row.linked_at, row.unreachable)
 
 
 class IdentityRepository:

@@ -1,0 +1,179 @@
+"""Benchmark: plan a month for 100,000 participants (Planner.run) on SQLite and PostgreSQL.
+
+Not part of the test suite; it prints figures. Run:
+    .venv/bin/python -m bench.planning [--participants 100000] [--postgres URL | --postgres ''] [--no-sqlite]
+The PostgreSQL database in --postgres (default .../bench_plan) is dropped and created again, and dropped at the end
+unless --keep.
+
+Why: the planner runs every minute (`plan_interval_seconds`) over every active participant, page by page. It must
+finish well inside the interval at the size of a province (targets: ≤ 30 s and ≤ 300 MB peak RSS for 100,000
+people), both the first time, when every obligation and reminder of the horizon is inserted ("cold"), and on the
+runs after, when nothing changes and it only reads ("warm").
+
+What is seeded: N active participants in one commune with a Telegram chat each, terms of 12 or 24 months that started
+over the last two years and are still running (plus, by default, the ~N/365 whose term ended yesterday, which the
+planner completes one by one, as it would each morning), mixed risk (periodic tests for medium and high, one random
+draw per quarter for high), one cadre per 250 people and an officer. Between the cold and the warm run, everything
+due before today is marked done, as the people would have done it (optionally leaving --missed-percent of it open:
+the run after then marks it missed and escalates each, which is timed separately).
+
+Memory: the peak RSS of each phase is this process's high-water mark reset at the start of the phase (so the seeding
+does not count), with the RSS at the start shown next to it; the interpreter and libraries are part of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import resource
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+from bench.common import (
+    analyze,
+    count_rows,
+    drop_postgres,
+    ok,
+    recreate_postgres,
+    rss_window,
+    seed_population,
+    settings_for,
+)
+from bot.app import Application, build_application
+from bot.core.clock import FixedClock
+from bot.logging import configure_logging
+from bot.scheduler.planner import PlanReport
+
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_plan"
+DEFAULT_AT = "2026-11-23T09:00:00+07:00"  # a Monday morning in Hà Nội; check-ins are due on the 10th
+TABLES = ("obligation", "outbox", "escalation", "audit_event")
+TARGET_SECONDS = 30.0
+TARGET_MB = 300.0
+
+
+def _print_phase(label: str, seconds: float, before: dict[str, int], after: dict[str, int], report: PlanReport,
+                 rss: object, targets: bool) -> None:  # fmt: skip
+    created = {name: after[name] - before[name] for name in TABLES}
+    figures = {k: v for k, v in asdict(report).items() if v and k != "extra"}
+    peak = getattr(rss, "peak_mb", 0.0)
+    verdict = (
+        f"  [≤ {TARGET_SECONDS:.0f} s: {ok(seconds <= TARGET_SECONDS)}; ≤ {TARGET_MB:.0f} MB: {ok(peak <= TARGET_MB)}]"
+        if targets
+        else ""
+    )
+    print(
+        f"  {label:<6} {seconds:6.1f} s  peak RSS {peak:4.0f} MB (at start {getattr(rss, 'start_mb', 0.0):4.0f} MB,"
+        f" sampled peak {getattr(rss, 'sampled_peak_mb', 0.0):4.0f} MB){verdict}"
+    )
+    print(
+        "         rows created: "
+        + ", ".join(f"{name} +{n:,}" for name, n in created.items())
+        + f"\n         planner report: {figures or 'nothing to do'}"
+    )
+
+
+async def _phase(
+    app: Application, label: str, run: Callable[[], Awaitable[PlanReport]], *, targets: bool = True
+) -> float:
+    before = await count_rows(app, TABLES)
+    gc.collect()
+    with rss_window() as rss:
+        start = time.perf_counter()
+        report = await run()
+        seconds = time.perf_counter() - start
+    after = await count_rows(app, TABLES)
+    _print_phase(label, seconds, before, after, report, rss, targets)
+    return seconds
+
+
+async def _history(app: Application, now: datetime, missed_percent: int) -> tuple[int, float]:
+    """What the people did since the cold run: everything due before today is done, except the obligations of the
+    participants whose id mod 100 is below `missed_percent`, which stay open (and become missed on the next run)."""
+    today = now.astimezone(ZoneInfo(app.settings.timezone)).date()
+    start = time.perf_counter()
+    async with app.engine.begin() as connection:
+        result = await connection.execute(
+            text(
+                "UPDATE obligation SET status = 'done', done_at = :now "
+                "WHERE status = 'pending' AND due_on < :today AND participant_id % 100 >= :missed"
+            ),
+            {"now": now, "today": today, "missed": missed_percent},
+        )
+    return int(result.rowcount or 0), time.perf_counter() - start
+
+
+async def _run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> None:
+    now = datetime.fromisoformat(args.at)
+    settings = settings_for(url, data_dir)
+    app = build_application(settings, clock=FixedClock(now))
+    planner = app.scheduler.planner
+    try:
+        await app.migrate()
+        today = now.astimezone(ZoneInfo(settings.timezone)).date()
+        ended = args.participants // 365 if args.ended_yesterday is None else args.ended_yesterday
+        start = time.perf_counter()
+        population = await seed_population(app, args.participants, today, now, ended_yesterday=ended)
+        seeded = time.perf_counter() - start
+        postgres = app.engine.dialect.name == "postgresql"
+        if postgres:
+            await analyze(app)
+        print(
+            f"{label}: {args.participants:,} active participants ({ended:,} whose term ended yesterday), "
+            f"{len(population.cadres)} cadres, planning at {now.isoformat()}; seeded in {seeded:.1f} s"
+        )
+        await _phase(app, "cold", lambda: planner.run(now))
+        done, took = await _history(app, now, args.missed_percent)
+        if postgres:
+            await analyze(app)
+        print(f"  (bench step: {done:,} obligations due before today marked done in {took:.1f} s)")
+        if args.missed_percent:
+            await _phase(app, "missed", lambda: planner.run(now), targets=False)
+        await _phase(app, "warm", lambda: planner.run(now))
+    finally:
+        await app.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--participants", type=int, default=100_000)
+    parser.add_argument("--at", default=DEFAULT_AT, help="the planning instant (ISO 8601 with offset)")
+    parser.add_argument(
+        "--ended-yesterday", type=int, default=None, help="participants whose term ended yesterday (default N/365)"
+    )
+    parser.add_argument(
+        "--missed-percent",
+        type=int,
+        default=0,
+        help="share of people who left last weeks' obligations open (escalated one by one in a timed extra run)",
+    )
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL URL ('' to skip)")
+    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    args = parser.parse_args()
+    configure_logging(json_logs=False, level=logging.INFO)
+    if args.sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            asyncio.run(_run("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), args))
+    if args.postgres:
+        asyncio.run(recreate_postgres(args.postgres))
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                asyncio.run(_run("PostgreSQL", args.postgres, Path(tmp), args))
+        finally:
+            if not args.keep:
+                asyncio.run(drop_postgres(args.postgres))
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the whole benchmark process (seeding included): {rss_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

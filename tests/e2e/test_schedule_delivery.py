@@ -1,0 +1,134 @@
+"""The outbox against a platform that misbehaves: rate limits and outages delay a reminder but never lose or
+double it; a blocked chat becomes an escalation; a message that never gets through is given up and reported."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.db.models import ChannelIdentityRow, OutboxRow
+from bot.domain.entities import RiskLevel
+from tests.e2e.conftest import Chats, Commune
+from tests.e2e.test_schedule import at_local, enrol_hanh, link_participant, tick_all
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import Fault as TelegramFault
+from tests.fakes.zalo_api import FakeZalo
+from tests.fakes.zalo_api import Fault as ZaloFault
+
+CHANNELS = ["telegram-webhook", "zalo-webhook"]
+
+
+def inject(fake_telegram: FakeTelegram | None, fake_zalo: FakeZalo | None, status: int, retry_after: int = 0) -> None:
+    if fake_telegram is not None:
+        fault = TelegramFault(status, "Too Many Requests" if status == 429 else "Bad Gateway", retry_after or None)
+        fake_telegram.inject("sendMessage", fault)
+    if fake_zalo is not None:
+        fake_zalo.inject("sendMessage", ZaloFault(status, "busy"))
+
+
+async def reminder_rows(app: Application, participant_id: int) -> list[OutboxRow]:
+    async with app.store.transaction() as repos:
+        stmt = select(OutboxRow).where(OutboxRow.participant_id == participant_id).order_by(OutboxRow.id)
+        return list((await repos.session.execute(stmt)).scalars())
+
+
+@pytest.mark.parametrize("channel_kind", CHANNELS, indirect=True)
+async def test_rate_limits_and_outages_delay_but_lose_nothing(
+    app: Application,
+    sim: Chats,
+    commune: Commune,
+    clock: FakeClock,
+    fake_telegram: FakeTelegram | None,
+    fake_zalo: FakeZalo | None,
+) -> None:
+    hanh = await enrol_hanh(app, date(2026, 12, 1), months=12, risk=RiskLevel.LOW)
+    chat = sim.chat("hanh")
+    await link_participant(chat, hanh.code)
+    inject(fake_telegram, fake_zalo, 429, retry_after=7)
+    inject(fake_telegram, fake_zalo, 502)
+    inject(fake_telegram, fake_zalo, 500)
+    clock.set(at_local(date(2026, 12, 7)))
+    received = [await tick_all([chat], app.scheduler.tick)]
+    assert received[0][0].text == ""  # 429: held, and the channel paused for what the platform asked
+    for _ in range(12):
+        clock.advance(minutes=1)
+        received.append(await tick_all([chat], app.scheduler.tick))
+    delivered = [said for [said] in received if said.text]
+    assert len(delivered) == 1 and len(delivered[0]) == 1
+    delivered[0].says("Nhắc nhẹ: bạn có lịch hẹn ngày 10/12/2026").offers("Điểm danh tháng này")
+    [row] = [r for r in await reminder_rows(app, hanh.id) if r.status == "sent"]
+    assert row.attempts == 4 and row.last_error is None
+
+
+@pytest.mark.parametrize("channel_kind", CHANNELS, indirect=True)
+async def test_a_blocked_chat_is_escalated_to_the_cadre_at_once(
+    app: Application,
+    sim: Chats,
+    commune: Commune,
+    clock: FakeClock,
+    fake_telegram: FakeTelegram | None,
+    fake_zalo: FakeZalo | None,
+) -> None:
+    hanh = await enrol_hanh(app, date(2026, 12, 1), months=12, risk=RiskLevel.LOW)
+    chat, cadre = sim.chat("hanh"), sim.chat("binh")
+    await link_participant(chat, hanh.code)
+    await cadre.say(commune.cadre_code)
+    inject(fake_telegram, fake_zalo, 403)
+    clock.set(at_local(date(2026, 12, 7)))
+    person, staff = await tick_all([chat, cadre], app.scheduler.tick)
+    assert person.text == ""
+    staff.says("Cần anh/chị quan tâm", "Tin nhắn không còn gửi được đến Vũ Thị Hạnh", "liên hệ trực tiếp")
+    async with app.store.transaction() as repos:
+        identity = (
+            await repos.session.execute(select(ChannelIdentityRow).where(ChannelIdentityRow.participant_id == hanh.id))
+        ).scalar_one()
+    assert identity.unreachable
+    statuses = {r.status for r in await reminder_rows(app, hanh.id)}
+    assert "undeliverable" in statuses
+    # Later ticks neither retry the blocked chat nor raise the same escalation twice.
+    clock.advance(days=1)
+    person, staff = await tick_all([chat, cadre], app.scheduler.tick)
+    assert person.text == "" and "không còn gửi được" not in staff.text
+    # The person writes again: the chat is reachable once more, and reminders resume.
+    await chat.say("/menu")
+    async with app.store.transaction() as repos:
+        assert not await repos.identities.is_unreachable(sim.channel, sim.external_id("hanh"))
+    clock.set(at_local(date(2026, 12, 10)))
+    person, _ = await tick_all([chat, cadre], app.scheduler.tick)
+    person.says("Hôm nay, 10/12/2026, là ngày hẹn của bạn")
+
+
+@pytest.mark.parametrize("channel_kind", CHANNELS, indirect=True)
+async def test_a_message_that_never_gets_through_is_given_up_and_the_officer_told(
+    app: Application,
+    sim: Chats,
+    commune: Commune,
+    clock: FakeClock,
+    fake_telegram: FakeTelegram | None,
+    fake_zalo: FakeZalo | None,
+) -> None:
+    app.scheduler.dispatcher.policy = replace(app.scheduler.dispatcher.policy, max_attempts=3)
+    hanh = await enrol_hanh(app, date(2026, 12, 1), months=12, risk=RiskLevel.LOW)
+    chat, officer = sim.chat("hanh"), sim.chat("cuong")
+    await link_participant(chat, hanh.code)
+    await officer.say(commune.officer_code)
+    for _ in range(3):
+        inject(fake_telegram, fake_zalo, 502)
+    clock.set(at_local(date(2026, 12, 7)))
+    notices = []
+    for _ in range(4):
+        person, staff = await tick_all([chat, officer], app.scheduler.tick)
+        assert person.text == ""
+        notices.append(staff.text)
+        clock.advance(minutes=5)
+    assert sum("không đến được sau 3 lần thử" in text for text in notices) == 1
+    [dead] = [r for r in await reminder_rows(app, hanh.id) if r.status == "dead"]
+    assert dead.attempts == 3
+    sent_at = [r.next_attempt_at for r in await reminder_rows(app, hanh.id)]
+    assert sent_at  # rows are kept for the officer's `aftercare outbox dead`
+    assert timedelta(seconds=30) == app.scheduler.dispatcher.policy.backoff(1)

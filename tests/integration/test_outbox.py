@@ -1,0 +1,288 @@
+"""The outbox on a real database: planning is idempotent and recomputed, dispatch is exactly once under
+parallel dispatchers, and a dispatcher killed mid-send loses nothing when the next one takes over."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, insert, select, update
+
+from bot.app import Application, build_application
+from bot.config import Settings
+from bot.core.messages import OutboundMessage
+from bot.db.models import (
+    AuditEventRow,
+    ChannelIdentityRow,
+    ObligationRow,
+    OutboxRow,
+    ParticipantRow,
+)
+from bot.domain.entities import ParticipantStatus, RiskLevel
+from bot.scheduler.dispatcher import Dispatcher, DispatchPolicy
+from bot.scheduler.limits import RateLimits
+from bot.scheduler.texts import Renderer
+from tests.conftest import TEST_KEY
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram_api import FakeTelegram, Fault, running_in_thread
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
+
+
+async def _commune(app: Application) -> None:
+    async with app.store.transaction() as repos:
+        service = app.enrolment(repos)
+        await service.add_unit("HN", "Thành phố Hà Nội", None)
+        await service.add_unit("HD", "Phường Hà Đông", "HN")
+
+
+async def _active_person(app: Application, start: date, risk: RiskLevel = RiskLevel.HIGH, chat: str = "p1") -> int:
+    async with app.store.transaction() as repos:
+        person, _ = await app.enrolment(repos).add_participant(
+            name="Vũ Thị Hạnh", unit_code="HD", start=start, term_months=24, cadre_id=None, risk=risk, language="vi"
+        )
+        await repos.identities.link("simulator", chat, participant_id=person.id)
+        await repos.participants.update(person.id, status=ParticipantStatus.ACTIVE)
+    return person.id
+
+
+async def _count(app: Application, table: type, *where: object) -> int:
+    async with app.store.transaction() as repos:
+        stmt = select(func.count()).select_from(table)
+        for condition in where:
+            stmt = stmt.where(condition)  # type: ignore[arg-type]
+        return int((await repos.session.execute(stmt)).scalar_one())
+
+
+async def test_planning_twice_or_in_parallel_queues_everything_once(app: Application, clock: FakeClock) -> None:
+    await _commune(app)
+    pid = await _active_person(app, date(2026, 10, 1))
+    now = clock.now()
+    await app.scheduler.planner.run(now)
+    obligations = await _count(app, ObligationRow)
+    reminders = await _count(app, OutboxRow, OutboxRow.kind == "reminder")
+    draws = await _count(app, AuditEventRow, AuditEventRow.action == "random_test_drawn")
+    assert obligations >= 3 and reminders >= 3 and draws == 1
+    await asyncio.gather(*(app.scheduler.planner.run(now) for _ in range(3)))
+    assert await _count(app, ObligationRow) == obligations
+    assert await _count(app, OutboxRow, OutboxRow.kind == "reminder") == reminders
+    assert await _count(app, AuditEventRow, AuditEventRow.action == "random_test_drawn") == 1
+    async with app.store.transaction() as repos:
+        keys = (await repos.session.execute(select(OutboxRow.key).where(OutboxRow.participant_id == pid))).scalars()
+        assert len(set(keys)) == reminders
+
+
+async def test_a_changed_schedule_is_recomputed_not_patched(app: Application, clock: FakeClock) -> None:
+    await _commune(app)
+    pid = await _active_person(app, date(2026, 10, 1), risk=RiskLevel.LOW)
+    await app.scheduler.planner.run(clock.now())
+    async with app.store.transaction() as repos:
+        before = {r.key: r.due_at for r in (await repos.session.execute(select(OutboxRow))).scalars()}
+        # The officer corrects the start date (the 20th of the month): December's check-in stays, the reminder hour
+        # changes to 19:00, so pending rows move; nothing is patched by hand.
+        await repos.participants.update(pid, reminder_hour=19)
+    report = await app.scheduler.planner.run(clock.now())
+    assert report.reminders_moved == len(before) and report.reminders_added == 0
+    async with app.store.transaction() as repos:
+        after = {r.key: r.due_at for r in (await repos.session.execute(select(OutboxRow))).scalars()}
+    assert after.keys() == before.keys()
+    assert all(due.astimezone(HANOI).hour == 19 for due in after.values())
+    # Consent withdrawn (the chat is unlinked and the record goes back to "enrolled"): every pending reminder goes.
+    async with app.store.transaction() as repos:
+        await repos.identities.unlink_participant(pid)
+        await repos.participants.update(pid, status=ParticipantStatus.ENROLLED)
+    await app.scheduler.planner.run(clock.now())
+    assert await _count(app, OutboxRow, OutboxRow.status == "pending") == 0
+    assert await _count(app, OutboxRow, OutboxRow.last_error == "inactive") == len(before)
+
+
+async def test_a_new_start_date_cancels_the_old_months(app: Application, clock: FakeClock) -> None:
+    await _commune(app)
+    pid = await _active_person(app, date(2026, 10, 1), risk=RiskLevel.LOW)
+    await app.scheduler.planner.run(clock.now())
+    async with app.store.transaction() as repos:
+        await repos.session.execute(
+            update(ParticipantRow)
+            .where(ParticipantRow.id == pid)
+            .values(term_start=date(2027, 3, 1), expected_end=date(2029, 3, 1))
+        )
+    await app.scheduler.planner.run(clock.now())
+    async with app.store.transaction() as repos:
+        open_ = (
+            await repos.session.execute(select(ObligationRow.due_on).where(ObligationRow.status == "pending"))
+        ).scalars()
+        assert list(open_) == []
+    assert await _count(app, OutboxRow, OutboxRow.status == "pending") == 0
+
+
+class Recorder:
+    """A messenger one layer below the HTTP fakes: counts what each dispatcher pushed."""
+
+    channel = "test"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, external_id: str, message: OutboundMessage) -> None:
+        self.sent.append(external_id)
+
+    async def push(self, external_id: str, message: OutboundMessage) -> None:
+        await asyncio.sleep(0)
+        self.sent.append(external_id)
+
+
+async def _seed_due_messages(app: Application, count: int, channel: str, now: datetime) -> None:
+    """`count` participants, each with one linked chat and one due message (their final message)."""
+    cipher = app.store.keyring.cipher
+    name = cipher.encrypt("Người thử", "participant.name")
+    async with app.store.transaction() as repos:
+        unit = await repos.units.by_code("HD")
+        assert unit is not None
+        people = [
+            {
+                "unit_id": unit.id,
+                "name_enc": name,
+                "term_start": date(2024, 1, 1),
+                "term_months": 24,
+                "expected_end": date(2026, 1, 1),
+                "risk_level": "low",
+                "status": "completed",
+                "language": "vi",
+                "wording": "neutral",
+                "reminder_hour": 8,
+                "completed_on": date(2026, 1, 1),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for _ in range(count)
+        ]
+        await repos.session.execute(insert(ParticipantRow), people)
+        ids = (await repos.session.execute(select(ParticipantRow.id).order_by(ParticipantRow.id))).scalars().all()
+        await repos.session.execute(
+            insert(ChannelIdentityRow),
+            [
+                {
+                    "channel": channel,
+                    "external_id": str(1000 + pid),
+                    "participant_id": pid,
+                    "linked_at": now,
+                    "unreachable": False,
+                }
+                for pid in ids
+            ],
+        )
+        row = {"kind": "completion", "payload": {}, "urgent": False, "due_at": now, "next_attempt_at": now}
+        row |= {"status": "pending", "attempts": 0, "created_at": now}
+        await repos.session.execute(
+            insert(OutboxRow), [{**row, "key": f"completion:{pid}", "participant_id": pid} for pid in ids]
+        )
+
+
+def _dispatcher(app: Application, messenger: Recorder, clock: FakeClock) -> Dispatcher:
+    return Dispatcher(
+        app.store,
+        Renderer(app.catalogs, HANOI),
+        {"test": messenger},
+        RateLimits({}),
+        clock,
+        HANOI,
+        DispatchPolicy(batch=50),
+    )
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_four_parallel_dispatchers_send_ten_thousand_messages_exactly_once(
+    app: Application, settings: Settings, clock: FakeClock
+) -> None:
+    await _commune(app)
+    await _seed_due_messages(app, 10_000, "test", clock.now())
+    others = [build_application(settings, clock=clock) for _ in range(3)]  # own engines: separate connections
+    try:
+        apps = [app, *others]
+        recorders = [Recorder() for _ in apps]
+        dispatchers = [_dispatcher(a, r, clock) for a, r in zip(apps, recorders, strict=True)]
+        await asyncio.gather(*(d.run() for d in dispatchers))
+    finally:
+        for other in others:
+            await other.aclose()
+    everything = Counter(chat for recorder in recorders for chat in recorder.sent)
+    assert len(everything) == 10_000 and set(everything.values()) == {1}
+    assert all(recorder.sent for recorder in recorders), [len(r.sent) for r in recorders]  # all four took a share
+    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 10_000
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_parallel_dispatchers_on_sqlite_share_the_single_writer_safely(
+    app: Application, settings: Settings, clock: FakeClock
+) -> None:
+    await _commune(app)
+    await _seed_due_messages(app, 600, "test", clock.now())
+    other = build_application(settings, clock=clock)
+    try:
+        recorders = [Recorder(), Recorder()]
+        await asyncio.gather(_dispatcher(app, recorders[0], clock).run(), _dispatcher(other, recorders[1], clock).run())
+    finally:
+        await other.aclose()
+    everything = Counter(chat for recorder in recorders for chat in recorder.sent)
+    assert len(everything) == 600 and set(everything.values()) == {1}
+
+
+async def _until(condition: Callable[[], bool], within: float = 60.0) -> None:
+    """Waits for a real subprocess to get somewhere (not for a schedule: the clock is the process's own)."""
+    deadline = time.monotonic() + within
+    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+
+
+def _aftercare(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+async def test_a_dispatcher_killed_mid_send_loses_nothing_and_resends_only_what_was_in_flight(
+    app: Application, settings: Settings, clock: FakeClock, tmp_path: Path
+) -> None:
+    await _commune(app)
+    now = clock.now()
+    await _seed_due_messages(app, 300, "telegram", now)
+    with running_in_thread(lambda: FakeTelegram(token=TOKEN)) as fake:
+        for _ in range(300):
+            fake.inject("sendMessage", Fault(0, "", delay=0.02))  # a slow platform, so the kill lands mid-dispatch
+        env = {
+            **os.environ,
+            "AFTERCARE_DATABASE_URL": settings.database_url,
+            "AFTERCARE_ENCRYPTION_KEY": TEST_KEY,
+            "AFTERCARE_DATA_DIR": str(tmp_path / "data"),
+            "AFTERCARE_TELEGRAM_TOKEN": TOKEN,
+            "AFTERCARE_TELEGRAM_API_URL": fake.base_url,
+            "AFTERCARE_TELEGRAM_RATE_LIMIT": "100000",
+        }
+        first = _aftercare(env, "tick", "--at", now.isoformat())
+        await _until(lambda: len(fake.sent()) >= 60)
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+        before_restart = len(fake.sent())
+        assert 60 <= before_restart < 300, "the kill must land mid-dispatch"
+        # The next run, after the dead run's leases ran out, sends everything that is left.
+        later = (now + timedelta(minutes=6)).isoformat()
+        second = _aftercare(env, "tick", "--at", later)
+        out, err = second.communicate(timeout=120)
+        assert second.returncode == 0, err.decode()
+        assert TOKEN not in out.decode() + err.decode()
+    delivered = Counter(str(call.params["chat_id"]) for call in fake.sent())
+    assert len(delivered) == 300  # nothing lost
+    resent = sum(n - 1 for n in delivered.values())
+    assert resent <= DispatchPolicy().concurrency  # only sends that were in flight at the kill
+    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 300
