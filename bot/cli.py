@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
@@ -65,7 +66,9 @@ def _with_app(as_json: bool, work: Callable[[Application], Awaitable[T]], clock:
     """Build the app, apply migrations, run one piece of work, close; operator errors become exit code 1."""
 
     async def main() -> T:
-        app = build_application(Settings(), clock=clock)
+        settings = Settings()
+        configure_logging(json_logs=settings.json_logs, level=logging.WARNING)  # stdout is for results only
+        app = build_application(settings, clock=clock)
         try:
             await app.migrate()
             return await work(app)
@@ -387,6 +390,7 @@ def tick(
             return
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
+        when = when.astimezone(UTC)
 
     async def work(app: Application) -> dict[str, Any]:
         report = await app.scheduler.tick(when)

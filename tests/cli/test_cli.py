@@ -267,3 +267,42 @@ def test_run_with_zalo_polls_answers_and_never_logs_the_token(env: dict[str, str
     assert bot.process.returncode == 0, bot.output
     assert "zalo_poll_failed" in bot.output
     assert token not in bot.output and "zalo-secret-token-value" not in bot.output
+
+
+def test_schedule_commands_tick_absence_completion_and_outbox(env: dict[str, str]) -> None:
+    """A cron-driven deployment: `tick --at` plans and sends; the officer's absence moves the end of the term."""
+    call(env, "unit", "add", "--code", "QN", "--name", "Tỉnh Quảng Ninh")
+    call(env, "unit", "add", "--code", "HL", "--name", "Phường Hạ Long", "--parent", "QN")
+    configured = ok_json(env, "unit", "set", "--code", "HL", "--due-day", "5", "--test-place", "Trạm y tế")
+    assert configured == {"code": "HL", "checkin_due_day": 5, "test_place": "Trạm y tế", "test_hours": ""}
+    assert call(env, "unit", "set", "--code", "HL", "--due-day", "31", "--json").exit_code == 1
+    cadre = ok_json(env, "staff", "add", "--name", "Bình", "--role", "cadre", "--unit", "HL")
+    person = ok_json(
+        env, "participant", "add", "--name", "An", "--unit", "HL", "--start", "2025-11-01", "--term-months", "12",
+        "--cadre", str(cadre["id"]),
+    )  # fmt: skip
+    absence = ok_json(
+        env, "absence", "add", "--participant", str(person["id"]), "--from", "2026-03-01", "--to", "2026-03-10",
+        "--unreported", "--reason", "đi làm xa",
+    )  # fmt: skip
+    assert absence["expected_end"] == "2026-11-11"
+    reported = ok_json(
+        env, "absence", "add", "--participant", str(person["id"]), "--from", "2026-04-01", "--to", "2026-04-03",
+        "--reported",
+    )  # fmt: skip
+    assert reported["expected_end"] == "2026-11-11"
+    bad = call(env, "absence", "add", "--participant", str(person["id"]), "--from", "2026-04-03", "--to", "2026-04-01",
+               "--reported", "--json")  # fmt: skip
+    assert bad.exit_code == 1 and "cannot end before it starts" in bad.stdout
+    # Never linked, so no reminders; the (extended) term ended on 11/11, so the tick lists An for completion.
+    assert ok_json(env, "tick", "--at", "2026-11-11T08:00:00+07:00")["plan"]["completed"] == 0
+    ticked = ok_json(env, "tick", "--at", "2026-11-23T08:00:00+07:00")
+    assert ticked["at"] == "2026-11-23T01:00:00+00:00" and ticked["plan"]["completed"] == 1
+    assert ok_json(env, "participant", "completions", "--unit", "HL") == {
+        "completed": [{"id": person["id"], "name": "An", "completed_on": "2026-11-11"}]
+    }
+    assert ok_json(env, "outbox", "status") == {"counts": {"cancelled": 1}}  # the final message: no chat to send to
+    assert ok_json(env, "outbox", "dead", "--unit", "HL") == {"messages": []}
+    assert ok_json(env, "tick", "--at", "2026-11-24T08:00:00+07:00")["plan"]["completed"] == 0
+    assert call(env, "tick", "--at", "yesterday", "--json").exit_code == 1
+    assert "Plan and dispatch everything due" in call(env, "tick", "--help").stdout

@@ -61,9 +61,10 @@ class PlanningRepository:
         ]
 
     async def term_ended(self, today: date) -> list[tuple[int, int, date]]:
-        """Active participants whose expected end is behind them: (id, unit id, end)."""
+        """People still on the list whose expected end is behind them, linked or not: (id, unit id, end)."""
         stmt = select(ParticipantRow.id, ParticipantRow.unit_id, ParticipantRow.expected_end).where(
-            ParticipantRow.status == "active", ParticipantRow.expected_end < today
+            ParticipantRow.status.in_(["active", "enrolled"]),  # type: ignore[attr-defined]
+            ParticipantRow.expected_end < today,
         )
         return [(pid, uid, end) for pid, uid, end in (await self._s.execute(stmt)).all()]
 
