@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from bot.app import Application, build_application
+from bot.channels.simulator.hub import CHANNEL as SIMULATOR
 from bot.config import ConfigError, Settings, new_encryption_key
 from bot.core.clock import Clock, FixedClock
 from bot.db import migrate
@@ -393,6 +394,7 @@ def tick(
         when = when.astimezone(UTC)
 
     async def work(app: Application) -> dict[str, Any]:
+        app.scheduler.dispatcher.without(SIMULATOR)  # its chats live in the `run` process, which sends to them
         report = await app.scheduler.tick(when)
         return report.as_dict()
 

@@ -244,17 +244,6 @@ def wanted_reminders(
     return wanted
 
 
-def missed_threshold(due: date, policy: PlanPolicy) -> date:
-    """The first day on which an open obligation counts as missed."""
-    return due + timedelta(days=policy.missed_after_days)
-
-
-def escalation_due(due: date, preferred: time, tz: tzinfo, policy: PlanPolicy) -> datetime:
-    """When a still-open check-in is escalated to the cadre: its missed day, at the person's reminder hour."""
-    local = datetime.combine(missed_threshold(due, policy), preferred, tzinfo=tz)
-    return policy.reminders.quiet.next_allowed(local, tz).astimezone(UTC)
-
-
 def digest_instant(day: date, tz: tzinfo, policy: PlanPolicy) -> datetime:
     local = datetime.combine(day, policy.digest_at, tzinfo=tz)
     return policy.reminders.quiet.next_allowed(local, tz).astimezone(UTC)
@@ -268,7 +257,3 @@ def unreported_absence_days(absences: Sequence[tuple[date, date, bool]]) -> int:
             continue
         days.update(first + timedelta(days=n) for n in range((last - first).days + 1))
     return len(days)
-
-
-def in_quiet_hours(now: datetime, tz: tzinfo, quiet: QuietHours) -> bool:
-    return quiet.contains(now.astimezone(tz))

@@ -157,15 +157,7 @@ class ConversationEngine:
         ctx.identity = found.identity
         if found.identity.unreachable:  # they wrote to us: whatever blocked delivery is over
             await repos.identities.mark_unreachable(msg.channel, msg.external_user_id, False)
-            await repos.audit.record(
-                actor_type="channel",
-                actor_id=None,
-                action="chat_reachability",
-                outcome="reachable",
-                subject_type="participant" if found.identity.participant_id else "staff",
-                subject_id=found.identity.participant_id or found.identity.staff_id,
-                detail={"channel": msg.channel},
-            )
+            await repos.audit.reachability(found.identity, msg.channel, True)
         ctx.state = repos.conversations.adopt(found.identity.id, found.state)
         if found.participant is not None:
             ctx.participant = repos.participants.from_row(found.participant)

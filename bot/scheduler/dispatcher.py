@@ -116,6 +116,10 @@ class Dispatcher:
         self._tz = tz
         self.policy = policy or DispatchPolicy()
 
+    def without(self, channel: str) -> None:
+        """Leave this channel's messages to another process (they are released untouched, not retried)."""
+        self._messengers = {name: m for name, m in self._messengers.items() if name != channel}
+
     async def run(self, now: datetime | None = None, max_batches: int | None = None) -> DispatchReport:
         """Send everything due at `now` (default: the clock), batch after batch, then return."""
         report = DispatchReport()
@@ -172,8 +176,8 @@ class Dispatcher:
     async def _send(self, send: _Send, now: datetime) -> _Outcome:
         chat = send.chat
         messenger = self._messengers.get(chat.channel)
-        if messenger is None:
-            return _Outcome("retry", "channel_disabled")
+        if messenger is None:  # another process serves this channel (the simulator lives inside `run`)
+            return _Outcome("refund", "channel_elsewhere", 60.0)
         paused = self._limits.paused_until(chat.channel, now)
         if paused is not None:
             return _Outcome("refund", "channel_paused", (paused - now).total_seconds())
@@ -247,15 +251,7 @@ class Dispatcher:
         identity = await repos.identities.mark_unreachable(job.chat.channel, job.chat.external_id, True)
         await repos.outbox.finish([job.item.id], OutboxStatus.UNDELIVERABLE, "unreachable")
         if identity is not None:
-            await repos.audit.record(
-                actor_type="scheduler",
-                actor_id=None,
-                action="chat_reachability",
-                outcome="unreachable",
-                subject_type="participant" if identity.participant_id else "staff",
-                subject_id=identity.participant_id or identity.staff_id,
-                detail={"channel": job.chat.channel},
-            )
+            await repos.audit.reachability(identity, job.chat.channel, False, actor_type="scheduler")
         if job.item.participant_id is None:
             return
         others, _ = await repos.planning.chats([job.item.participant_id], [])

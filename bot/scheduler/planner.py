@@ -157,14 +157,10 @@ class Planner:
                     if new_id is None:
                         continue
                     report.random_draws += 1
-                    await repos.audit.record(
-                        actor_type="scheduler",
-                        actor_id=None,
-                        action="random_test_drawn",
-                        outcome="ok",
-                        subject_type="participant",
-                        subject_id=pid,
-                        detail={
+                    await repos.audit.by_scheduler(
+                        "random_test_drawn",
+                        pid,
+                        {
                             "obligation": new_id,
                             "reason": "risk_level_policy",
                             "window": [window.first.isoformat(), window.last.isoformat()],
@@ -192,15 +188,7 @@ class Planner:
                 for officer in await repos.escalations.officers_of(unit_id)
             ]
             await repos.outbox.add(messages)
-            await repos.audit.record(
-                actor_type="scheduler",
-                actor_id=None,
-                action="term_completed",
-                outcome="ok",
-                subject_type="participant",
-                subject_id=pid,
-                detail={"end": end.isoformat()},
-            )
+            await repos.audit.by_scheduler("term_completed", pid, {"end": end.isoformat()})
             report.completed += 1
 
     async def _missed(self, repos: Repositories, now: datetime, report: PlanReport) -> None:

@@ -33,15 +33,7 @@ async def raise_escalation(
     )
     if escalation is None:
         return None
-    await repos.audit.record(
-        actor_type="scheduler",
-        actor_id=None,
-        action="escalation_raised",
-        outcome="ok",
-        subject_type="participant",
-        subject_id=participant_id,
-        detail={"kind": kind, "escalation": escalation.id},
-    )
+    await repos.audit.by_scheduler("escalation_raised", participant_id, {"kind": kind, "escalation": escalation.id})
     if cadre_id is not None:
         await repos.outbox.add(
             [
@@ -75,12 +67,9 @@ async def notify_officers(repos: Repositories, escalation: Escalation, now: date
     )
     await repos.escalations.mark_officer_notified(escalation.id)
     if not officers:
-        await repos.audit.record(
-            actor_type="scheduler",
-            actor_id=None,
-            action="escalation_without_officer",
-            outcome="failed",
-            subject_type="participant",
-            subject_id=escalation.participant_id,
-            detail={"escalation": escalation.id, "unit": escalation.unit_id},
+        await repos.audit.by_scheduler(
+            "escalation_without_officer",
+            escalation.participant_id,
+            {"escalation": escalation.id, "unit": escalation.unit_id},
+            "failed",
         )

@@ -212,6 +212,21 @@ def test_run_migrates_and_serves_the_simulator(env: dict[str, str], tmp_path: Pa
     assert bot.process.returncode == 0
 
 
+def test_run_runs_the_scheduler_jobs(env: dict[str, str], tmp_path: Path) -> None:
+    """APScheduler inside `run` plans on start: a term that ended long ago is listed for completion."""
+    call(env, "unit", "add", "--code", "QN", "--name", "Tỉnh Quảng Ninh")
+    call(env, "unit", "add", "--code", "HL", "--name", "Phường Hạ Long", "--parent", "QN")
+    person = ok_json(
+        env, "participant", "add", "--name", "An", "--unit", "HL", "--start", "2020-01-01", "--term-months", "12"
+    )
+    with bot_process(env, tmp_path) as bot:
+        _until(lambda: _healthy(bot.port))
+        _until(lambda: ok_json(env, "participant", "completions", "--unit", "HL")["completed"])
+        completed = ok_json(env, "participant", "completions", "--unit", "HL")["completed"]
+    assert [p["id"] for p in completed] == [person["id"]]
+    assert "scheduler_started" in bot.output and bot.process.returncode == 0
+
+
 def test_invites_carry_a_telegram_deep_link_when_telegram_is_configured(env: dict[str, str]) -> None:
     with running_in_thread(lambda: FakeTelegram(token=TOKEN)) as fake:
         telegram_env = {**env, "AFTERCARE_TELEGRAM_TOKEN": TOKEN, "AFTERCARE_TELEGRAM_API_URL": fake.base_url}

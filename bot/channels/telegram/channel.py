@@ -146,15 +146,7 @@ class TelegramChannel:
         async with self._store.transaction() as repos:
             identity = await repos.identities.mark_unreachable(CHANNEL, external_id, not reachable)
             if identity is not None:
-                await repos.audit.record(
-                    actor_type="channel",
-                    actor_id=None,
-                    action="chat_reachability",
-                    outcome="reachable" if reachable else "unreachable",
-                    subject_type="participant" if identity.participant_id else "staff",
-                    subject_id=identity.participant_id or identity.staff_id,
-                    detail={"channel": CHANNEL},
-                )
+                await repos.audit.reachability(identity, CHANNEL, reachable)
         log.info("telegram_reachability", reachable=reachable)
 
     async def flush(self) -> None:

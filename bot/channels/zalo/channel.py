@@ -104,15 +104,7 @@ class ZaloChannel:
         async with self._store.transaction() as repos:
             identity = await repos.identities.mark_unreachable(CHANNEL, external_id, True)
             if identity is not None:
-                await repos.audit.record(
-                    actor_type="channel",
-                    actor_id=None,
-                    action="chat_reachability",
-                    outcome="unreachable",
-                    subject_type="participant" if identity.participant_id else "staff",
-                    subject_id=identity.participant_id or identity.staff_id,
-                    detail={"channel": CHANNEL},
-                )
+                await repos.audit.reachability(identity, CHANNEL, False)
         log.info("zalo_unreachable")
 
     async def poll(self, stop: asyncio.Event, seconds: int = 30) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.models import AuditEventRow
+from bot.domain.entities import Identity
 
 
 class AuditRepository:
@@ -38,6 +39,31 @@ class AuditRepository:
             )
         )
         await self._s.flush()
+
+    async def reachability(
+        self, identity: Identity, channel: str, reachable: bool, actor_type: str = "channel"
+    ) -> None:
+        """A chat became (un)reachable: blocked the bot, undeliverable, or wrote again."""
+        await self.record(
+            actor_type=actor_type,
+            actor_id=None,
+            action="chat_reachability",
+            outcome="reachable" if reachable else "unreachable",
+            subject_type="participant" if identity.participant_id else "staff",
+            subject_id=identity.participant_id or identity.staff_id,
+            detail={"channel": channel},
+        )
+
+    async def by_scheduler(self, action: str, participant_id: int, detail: dict[str, Any], outcome: str = "ok") -> None:
+        await self.record(
+            actor_type="scheduler",
+            actor_id=None,
+            action=action,
+            outcome=outcome,
+            subject_type="participant",
+            subject_id=participant_id,
+            detail=detail,
+        )
 
     async def recent(self, limit: int = 100) -> list[AuditEventRow]:
         stmt = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)  # type: ignore[union-attr]

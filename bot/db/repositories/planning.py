@@ -104,10 +104,6 @@ class PlanningRepository:
                 by_staff[row.staff_id] = chat
         return by_participant, by_staff
 
-    async def linked_anywhere(self, participant_id: int) -> bool:
-        stmt = select(ChannelIdentityRow.id).where(ChannelIdentityRow.participant_id == participant_id).limit(1)
-        return (await self._s.execute(stmt)).first() is not None
-
     async def participant_lang(self, participant_ids: Sequence[int]) -> dict[int, tuple[str, str, int, int | None]]:
         """(language, wording, unit id, cadre id) per participant, for rendering without decrypting names."""
         stmt = select(
