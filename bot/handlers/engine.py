@@ -21,7 +21,7 @@ from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
-from bot.handlers import checkin, common, enrollment, participant, staff
+from bot.handlers import absences, checkin, common, enrollment, participant, staff
 from bot.handlers.context import Context, Policies, Replies
 
 log = structlog.get_logger(__name__)
@@ -225,6 +225,8 @@ class ConversationEngine:
                 return await checkin.prompt(ctx)
             return participant.home(ctx)
         if ctx.staff is not None:
+            if ctx.state.flow == absences.FLOW:
+                return await absences.prompt(ctx)
             return staff.home(ctx)
         return []
 

@@ -6,6 +6,7 @@ from bot.core.i18n import N_, SUPPORTED_LANGUAGES
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action, ParticipantScope
 from bot.domain.entities import Role
+from bot.handlers import absences
 from bot.handlers.actions import ESCALATION_ACK
 from bot.handlers.common import not_understood, say
 from bot.handlers.context import Context, Replies
@@ -42,16 +43,21 @@ async def greeting(ctx: Context) -> Replies:
 
 def home(ctx: Context) -> Replies:
     t = ctx.t
-    return [
-        OutboundMessage(
-            t._("Staff menu. More tools for your role will appear here."),
-            (Button(t._("My role and scope"), ROLE), Button(t._("Language"), LANGUAGE)),
-        )
-    ]
+    buttons = [Button(t._("My role and scope"), ROLE), Button(t._("Language"), LANGUAGE)]
+    if ctx.staff is not None and ctx.staff.role in (Role.OFFICER, Role.ADMIN):
+        buttons.insert(0, Button(t._("Record an absence"), absences.START))
+    return [OutboundMessage(t._("Staff menu. More tools for your role will appear here."), tuple(buttons))]
 
 
 async def handle(ctx: Context) -> Replies:
     action = ctx.msg.action
+    if action == absences.START:
+        return await absences.start(ctx)
+    if ctx.state.flow == absences.FLOW and (action is None or action.startswith("absence:")):
+        replies = await absences.handle(ctx)
+        return replies if ctx.state.flow == absences.FLOW else [*replies, *home(ctx)]
+    if ctx.state.flow == absences.FLOW:
+        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
     if action is None:
         return [not_understood(ctx.t), *home(ctx)]
     if action == ROLE:

@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 from bot.app import Application
 from bot.db.models import AuditEventRow, EscalationRow, ObligationRow, OutboxRow, ParticipantRow
 from bot.domain.entities import ParticipantStatus, RiskLevel, Role
-from bot.services.absences import record_absence
 from tests.e2e.conftest import Chat, Chats, Commune
 from tests.e2e.helpers import count_rows
 from tests.e2e.simulator_client import Said
@@ -125,18 +124,14 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
             (await person_chat.press("Điểm danh tháng này")).says("Bạn đã điểm danh tháng này rồi")
         if day == date(2027, 2, 11):
             (await cadre_chat.press("Tôi sẽ xử lý")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
-        if day == date(2027, 6, 20):
-            async with app.store.transaction() as repos:
-                _, end = await record_absence(
-                    repos,
-                    hanh.id,
-                    date(2027, 6, 1),
-                    date(2027, 6, 10),
-                    reported=False,
-                    reason="đi làm xa",
-                    by_staff=None,
-                )
-            assert end == date(2028, 12, 11)
+        if day == date(2027, 6, 20):  # the officer records an unreported absence from the chat
+            await officer_chat.say("/menu")
+            (await officer_chat.press("Ghi nhận vắng mặt")).says("Của ai?")
+            await officer_chat.press(f"Vũ Thị Hạnh (#{hanh.id})")
+            await officer_chat.say("01/06/2027 - 10/06/2027")
+            (await officer_chat.press("Không báo trước")).says(
+                "Đã ghi nhận: vắng mặt 10 ngày", "Dự kiến kết thúc thời gian quản lý: 11/12/2028"
+            )
             (await person_chat.say("/menu")).offers("Lịch hẹn của tôi")
             (await person_chat.press("Lịch hẹn của tôi")).says(
                 "Dự kiến kết thúc thời gian quản lý: 11/12/2028", "10/07/2027"
@@ -320,3 +315,40 @@ async def test_reminder_hour_and_wording_are_the_participants_choice(
             await repos.session.execute(select(OutboxRow.sent_at).where(OutboxRow.participant_id == hanh.id))
         ).scalars()
         assert all(s is None or s.astimezone(HANOI).hour >= 7 for s in sent)
+
+
+async def test_an_officer_records_an_absence_and_the_term_moves(
+    app: Application, sim: Chats, commune: Commune, clock: FakeClock
+) -> None:
+    hanh = await enrol_hanh(app, date(2026, 12, 1), months=12, risk=RiskLevel.LOW)
+    officer, cadre, person = sim.chat("cuong"), sim.chat("binh"), sim.chat("hanh")
+    await link_participant(person, hanh.code)
+    (await officer.say(commune.officer_code)).offers("Ghi nhận vắng mặt")
+    said = await officer.press("Ghi nhận vắng mặt")
+    said.says("Ghi nhận vắng mặt. Của ai?").offers(f"Vũ Thị Hạnh (#{hanh.id})", "Nguyễn Văn An (#1)", "Hủy")
+    await officer.press(f"Vũ Thị Hạnh (#{hanh.id})")
+    (await officer.say("ngày mai")).says("Mình chưa đọc được ngày", "ví dụ: 01/06/2027 - 10/06/2027")
+    (await officer.say("10/03/2027 - 01/03/2027")).says("Mình chưa đọc được ngày")
+    (await officer.say("31/02/2027 - 01/03/2027")).says("Mình chưa đọc được ngày")
+    (await officer.say("x" * 10_000)).says("quá dài", "ví dụ: 01/06/2027")
+    (await officer.send_media("sticker")).says("ví dụ: 01/06/2027")
+    (await officer.say("01/03/2027 – 05/03/2027")).says("có báo trước không?").offers("Có báo trước")
+    (await officer.press("Có báo trước")).says(
+        "Đã ghi nhận: vắng mặt 5 ngày", "Dự kiến kết thúc thời gian quản lý: 01/12/2027"
+    ).offers("Ghi nhận vắng mặt")
+    await officer.press("Ghi nhận vắng mặt")
+    await officer.press(f"Vũ Thị Hạnh (#{hanh.id})")
+    await officer.say("01.04.2027 đến 03.04.2027")
+    (await officer.press("Không báo trước")).says("vắng mặt 3 ngày", "Dự kiến kết thúc thời gian quản lý: 04/12/2027")
+    async with app.store.transaction() as repos:
+        record = await repos.participants.get(hanh.id)
+        absences = await repos.absences.of(hanh.id)
+    assert record is not None and record.expected_end == date(2027, 12, 4)
+    assert [(a.reported, (a.ends_on - a.starts_on).days + 1) for a in absences] == [(True, 5), (False, 3)]
+    (await person.say("/menu")).offers("Lịch hẹn của tôi")
+    (await person.press("Lịch hẹn của tôi")).says("Dự kiến kết thúc thời gian quản lý: 04/12/2027")
+    # A cadre has no such tool, and a pasted payload is refused before any rule runs.
+    (await cadre.say(commune.cadre_code)).never_says("Ghi nhận vắng mặt")
+    (await cadre.press_action("absence:start")).says("Nút này đã hết hiệu lực")
+    (await officer.press("Ghi nhận vắng mặt")).offers("Hủy")
+    (await officer.press("Hủy")).says("Đã hủy. Chưa ghi nhận gì.")

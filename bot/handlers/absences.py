@@ -1,0 +1,158 @@
+"""An officer records an absence from the chat: whom (a paged list of the commune), when (typed dates), reported
+or not. Unreported days move the end of the term; the officer sees the new end at once."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from bot.core.messages import Button, OutboundMessage
+from bot.domain.authz import Action, ParticipantScope
+from bot.domain.entities import ParticipantStatus, Role
+from bot.handlers.common import say
+from bot.handlers.context import Context, Replies
+from bot.services.absences import AbsenceError, record_absence
+
+FLOW = "absence"
+START, PAGE, PICK, REPORTED, UNREPORTED, CANCEL = (
+    "absence:start",
+    "absence:page:",
+    "absence:pick:",
+    "absence:reported",
+    "absence:unreported",
+    "absence:cancel",
+)
+PAGE_SIZE = 8
+_DATE = r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+_RANGE = re.compile(rf"^\s*{_DATE}\s*(?:-|–|đến|den|to)\s*{_DATE}\s*$", re.IGNORECASE)
+
+
+def parse_range(text: str) -> tuple[date, date] | None:
+    """ "01/06/2027 - 10/06/2027" (also with dots, "đến"); None when it is not two real dates."""
+    match = _RANGE.match(text)
+    if match is None:
+        return None
+    d1, m1, y1, d2, m2, y2 = (int(g) for g in match.groups())
+    try:
+        return date(y1, m1, d1), date(y2, m2, d2)
+    except ValueError:
+        return None
+
+
+def _cancel(ctx: Context) -> Button:
+    return Button(ctx.t._("Cancel"), CANCEL)
+
+
+async def start(ctx: Context, page: int = 0) -> Replies:
+    """The commune's people on the list, a page at a time (only officers and admins get here)."""
+    assert ctx.staff is not None
+    if ctx.staff.role not in (Role.OFFICER, Role.ADMIN):
+        await ctx.audit("denied:manage_list", "denied", detail={"reason": "role may not"})
+        return [say(ctx.t._("This is not in your scope."))]
+    people = [
+        p
+        for p in await ctx.repos.participants.in_unit(ctx.staff.unit_id)
+        if p.status in (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE)
+    ]
+    people.sort(key=lambda p: (p.name, p.id))
+    shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "pick", {}
+    buttons = [Button(ctx.t._("{name} (#{id})", name=p.name, id=p.id), f"{PICK}{p.id}") for p in shown]
+    if (page + 1) * PAGE_SIZE < len(people):
+        buttons.append(Button(ctx.t._("More"), f"{PAGE}{page + 1}"))
+    text = ctx.t._("Record an absence. Whose?") if people else ctx.t._("There is nobody on your list yet.")
+    return [OutboundMessage(text, (*buttons, _cancel(ctx)))]
+
+
+async def handle(ctx: Context) -> Replies:
+    action, t = ctx.msg.action, ctx.t
+    if action == CANCEL:
+        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        return [say(t._("Cancelled. Nothing was recorded."))]
+    if action is not None and action.startswith(PAGE):
+        page = action.removeprefix(PAGE)
+        return await start(ctx, int(page) if page.isdigit() else 0)
+    if action is not None and action.startswith(PICK):
+        return await _picked(ctx, action.removeprefix(PICK))
+    if ctx.state.step == "dates" and action is None and ctx.msg.text:
+        return await _dates(ctx, ctx.msg.text)
+    if ctx.state.step == "kind" and action in (REPORTED, UNREPORTED):
+        return await _record(ctx, reported=action == REPORTED)
+    return [say(t._("Please answer with one of the options.")), *await prompt(ctx)]
+
+
+async def prompt(ctx: Context) -> Replies:
+    if ctx.state.step == "dates":
+        return [_ask_dates(ctx)]
+    if ctx.state.step == "kind":
+        return [_ask_kind(ctx)]
+    return await start(ctx)
+
+
+async def _scope(ctx: Context, participant_id: int) -> ParticipantScope | None:
+    person = await ctx.repos.participants.get(participant_id)
+    if person is None:
+        return None
+    unit = await ctx.repos.units.get(person.unit_id)
+    return ParticipantScope(person.id, person.unit_id, unit.parent_id if unit else None, person.cadre_id)
+
+
+async def _picked(ctx: Context, raw_id: str) -> Replies:
+    scope = await _scope(ctx, int(raw_id)) if raw_id.isdigit() else None
+    if scope is None or not await ctx.allowed(Action.MANAGE_LIST, scope):
+        return [say(ctx.t._("This is not in your scope.")), *await start(ctx)]
+    ctx.state.step, ctx.state.data = "dates", {"participant_id": scope.participant_id}
+    return [_ask_dates(ctx)]
+
+
+def _ask_dates(ctx: Context) -> OutboundMessage:
+    text = ctx.t._("Type the first and the last day away, for example: 01/06/2027 - 10/06/2027")
+    return OutboundMessage(text, (_cancel(ctx),))
+
+
+def _ask_kind(ctx: Context) -> OutboundMessage:
+    return OutboundMessage(
+        ctx.t._("Was this absence reported in advance? Unreported days do not count toward the term."),
+        (
+            Button(ctx.t._("Reported in advance"), REPORTED),
+            Button(ctx.t._("Not reported"), UNREPORTED),
+            _cancel(ctx),
+        ),
+    )
+
+
+async def _dates(ctx: Context, text: str) -> Replies:
+    span = parse_range(text)
+    if span is None or span[1] < span[0]:
+        return [say(ctx.t._("I could not read those dates.")), _ask_dates(ctx)]
+    ctx.state.step = "kind"
+    ctx.state.data = {**ctx.state.data, "first": span[0].isoformat(), "last": span[1].isoformat()}
+    return [_ask_kind(ctx)]
+
+
+async def _record(ctx: Context, *, reported: bool) -> Replies:
+    assert ctx.staff is not None
+    participant_id = int(ctx.state.data.get("participant_id", 0))
+    scope = await _scope(ctx, participant_id)
+    if scope is None or not await ctx.allowed(Action.MANAGE_LIST, scope):  # checked again: the list may have changed
+        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        return [say(ctx.t._("This is not in your scope."))]
+    first, last = date.fromisoformat(ctx.state.data["first"]), date.fromisoformat(ctx.state.data["last"])
+    try:
+        _, end = await record_absence(
+            ctx.repos, participant_id, first, last, reported=reported, reason=None, by_staff=ctx.staff.id
+        )
+    except AbsenceError:
+        return [say(ctx.t._("I could not read those dates.")), _ask_dates(ctx)]
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    days = (last - first).days + 1
+    return [
+        say(
+            "\n".join(
+                [
+                    ctx.t.n_("Recorded: {n} day away.", "Recorded: {n} days away.", days),
+                    ctx.t._("Expected end of the term: {date}", date=ctx.t.date(end)),
+                ]
+            )
+        )
+    ]
