@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, event, func, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 from bot.app import Application
@@ -283,6 +285,51 @@ def rss_window() -> Iterator[RssWindow]:
             window.peak_mb, window.method = _status_kb("VmHWM") / 1024, "VmHWM reset at phase start"
         else:
             window.peak_mb, window.method = window.sampled_peak_mb, "VmRSS sampled every 10 ms"
+
+
+class StatementTimer:
+    """Time spent in SQL statements (cursor execute, including the wait for the server), by statement shape, so a
+    phase's wall time splits into database and Python; statements are grouped by their first 100 characters with the
+    parameter lists folded."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine.sync_engine
+        self.by_shape: dict[str, list[float]] = {}
+        self._started: dict[int, float] = {}
+
+    def _before(self, conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        self._started[id(conn)] = time.perf_counter()
+
+    def _after(self, conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        took = time.perf_counter() - self._started.pop(id(conn), time.perf_counter())
+        shape = _FOLD.sub("(…)", " ".join(statement.split()))[:100]
+        entry = self.by_shape.setdefault(shape, [0.0, 0.0])
+        entry[0] += 1
+        entry[1] += took
+
+    def __enter__(self) -> StatementTimer:
+        event.listen(self._engine, "before_cursor_execute", self._before)
+        event.listen(self._engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._before)
+        event.remove(self._engine, "after_cursor_execute", self._after)
+
+    @property
+    def seconds(self) -> float:
+        return sum(took for _, took in self.by_shape.values())
+
+    @property
+    def statements(self) -> int:
+        return int(sum(n for n, _ in self.by_shape.values()))
+
+    def top(self, n: int) -> list[tuple[str, int, float]]:
+        ranked = sorted(self.by_shape.items(), key=lambda item: -item[1][1])[:n]
+        return [(shape, int(count), took) for shape, (count, took) in ranked]
+
+
+_FOLD = re.compile(r"\((?:\s*(?:\?|\$\d+(?:::\w+)?)\s*,?)+\)")
 
 
 def ok(met: bool) -> str:

@@ -257,7 +257,7 @@ class Dispatcher:
         others, _ = await repos.planning.chats([job.item.participant_id], [])
         if job.item.participant_id in others:
             return
-        people = await repos.planning.participant_lang([job.item.participant_id])
+        people = await repos.planning.participant_facts([job.item.participant_id])
         if job.item.participant_id not in people:
             return
         _, _, unit_id, cadre_id = people[job.item.participant_id]
@@ -278,7 +278,7 @@ class Dispatcher:
         log.warning("outbox_dead", outbox_id=job.item.id, kind=job.item.kind.value, reason=reason)
         if job.item.kind is MessageKind.DEAD_LETTER or job.item.participant_id is None:
             return  # never a notice about a notice; staff messages are counted in `outbox status`
-        people = await repos.planning.participant_lang([job.item.participant_id])
+        people = await repos.planning.participant_facts([job.item.participant_id])
         if job.item.participant_id not in people:
             return
         unit_id = people[job.item.participant_id][2]

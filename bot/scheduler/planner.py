@@ -113,6 +113,8 @@ class Planner:
         planned = await repos.outbox.pending_reminders(ids)
         want: dict[str, NewMessage] = {}
         for facts in page:
+            if not facts.active:
+                continue
             preferred = time(facts.reminder_hour, 0)
             for message in wanted_reminders(
                 open_obligations.get(facts.participant_id, []), preferred, self._tz, now, policy
@@ -199,11 +201,13 @@ class Planner:
         missed = await repos.obligations.mark_missed(threshold)
         if not missed:
             return
-        people = await repos.planning.participant_lang([o.participant_id for o in missed])
+        people = await repos.planning.participant_facts([o.participant_id for o in missed])
         for obligation in missed:
             if obligation.kind is not ObligationKind.CHECKIN or obligation.participant_id not in people:
                 continue
-            _, _, unit_id, cadre_id = people[obligation.participant_id]
+            status, _, unit_id, cadre_id = people[obligation.participant_id]
+            if status != ParticipantStatus.ACTIVE.value:
+                continue  # no chat to check in by: the cadre's in-person check closes it (listed in the digest)
             raised = await raise_escalation(
                 repos,
                 key=f"{EscalationKind.MISSED_CHECKIN}:{obligation.id}",

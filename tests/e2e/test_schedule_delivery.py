@@ -78,6 +78,8 @@ async def test_a_blocked_chat_is_escalated_to_the_cadre_at_once(
     chat, cadre = sim.chat("hanh"), sim.chat("binh")
     await link_participant(chat, hanh.code)
     await cadre.say(commune.cadre_code)
+    clock.set(at_local(date(2026, 12, 7), 7, 35))
+    (await tick_all([cadre], app.scheduler.tick))[0].says("Chào buổi sáng")  # the digest, before the fault
     inject(fake_telegram, fake_zalo, 403)
     clock.set(at_local(date(2026, 12, 7)))
     person, staff = await tick_all([chat, cadre], app.scheduler.tick)

@@ -190,14 +190,14 @@ class ObligationRepository:
             await self._s.flush()
 
     async def for_cadre(self, cadre_id: int, first: date, last: date) -> list[tuple[Obligation, int]]:
-        """Open or missed obligations of a cadre's active participants in [first, last]."""
+        """Open or missed obligations of a cadre's people on the list (with or without a chat) in [first, last]."""
         stmt = (
             select(ObligationRow, ParticipantRow.id)
             .join(ParticipantRow, ParticipantRow.id == ObligationRow.participant_id)  # type: ignore[arg-type]
             .where(
                 and_(
                     ParticipantRow.cadre_id == cadre_id,
-                    ParticipantRow.status == "active",
+                    ParticipantRow.status.in_(["active", "enrolled"]),  # type: ignore[attr-defined]
                     ObligationRow.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
                     ObligationRow.due_on >= first,
                     ObligationRow.due_on <= last,

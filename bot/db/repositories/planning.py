@@ -23,6 +23,7 @@ class PlanFacts:
     cadre_id: int | None
     reminder_hour: int
     due_day: int
+    active: bool  # linked and consented to chat reminders; others have obligations (for the cadre) but no reminders
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +50,19 @@ class PlanningRepository:
                 ParticipantRow.cadre_id,
                 ParticipantRow.reminder_hour,
                 UnitRow.checkin_due_day,
+                ParticipantRow.status,
             )
             .join(UnitRow, UnitRow.id == ParticipantRow.unit_id)  # type: ignore[arg-type]
-            .where(ParticipantRow.status == "active", ParticipantRow.id > after_id)  # type: ignore[operator]
+            .where(
+                ParticipantRow.status.in_(["active", "enrolled"]),  # type: ignore[attr-defined]
+                ParticipantRow.id > after_id,  # type: ignore[operator]
+            )
             .order_by(ParticipantRow.id)
             .limit(limit)
         )
         return [
-            PlanFacts(pid, uid, start, end, RiskLevel(risk), cadre, hour, due_day)
-            for pid, uid, start, end, risk, cadre, hour, due_day in (await self._s.execute(stmt)).all()
+            PlanFacts(pid, uid, start, end, RiskLevel(risk), cadre, hour, due_day, status == "active")
+            for pid, uid, start, end, risk, cadre, hour, due_day, status in (await self._s.execute(stmt)).all()
         ]
 
     async def term_ended(self, today: date) -> list[tuple[int, int, date]]:
@@ -69,8 +74,10 @@ class PlanningRepository:
         return [(pid, uid, end) for pid, uid, end in (await self._s.execute(stmt)).all()]
 
     async def cadres_with_people(self) -> list[int]:
-        """Active cadres who have a linked chat and at least one active participant."""
-        has_people = select(ParticipantRow.cadre_id).where(ParticipantRow.status == "active")
+        """Active cadres who have a linked chat and at least one person on their list."""
+        has_people = select(ParticipantRow.cadre_id).where(
+            ParticipantRow.status.in_(["active", "enrolled"])  # type: ignore[attr-defined]
+        )
         has_chat = select(ChannelIdentityRow.staff_id).where(ChannelIdentityRow.staff_id.is_not(None))  # type: ignore[union-attr]
         stmt = select(StaffRow.id).where(
             StaffRow.role == "cadre",
@@ -104,13 +111,13 @@ class PlanningRepository:
                 by_staff[row.staff_id] = chat
         return by_participant, by_staff
 
-    async def participant_lang(self, participant_ids: Sequence[int]) -> dict[int, tuple[str, str, int, int | None]]:
-        """(language, wording, unit id, cadre id) per participant, for rendering without decrypting names."""
+    async def participant_facts(self, participant_ids: Sequence[int]) -> dict[int, tuple[str, str, int, int | None]]:
+        """(status, wording, unit id, cadre id) per participant, without decrypting names."""
         stmt = select(
             ParticipantRow.id,
-            ParticipantRow.language,
+            ParticipantRow.status,
             ParticipantRow.wording,
             ParticipantRow.unit_id,
             ParticipantRow.cadre_id,
         ).where(ParticipantRow.id.in_(list(participant_ids)))  # type: ignore[union-attr]
-        return {pid: (lang, wording, uid, cid) for pid, lang, wording, uid, cid in (await self._s.execute(stmt)).all()}
+        return {pid: (st, wording, uid, cid) for pid, st, wording, uid, cid in (await self._s.execute(stmt)).all()}
