@@ -288,7 +288,7 @@ class OutboxRow(SQLModel, table=True):
     urgent: bool = Field(default=False)
     due_at: datetime = _when()
     next_attempt_at: datetime = _when()
-    status: str = Field(default="pending", max_length=12)
+    status: str = Field(default="pending", max_length=16)
     attempts: int = Field(default=0)
     leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=64)

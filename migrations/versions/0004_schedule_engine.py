@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column("urgent", sa.Boolean(), nullable=False),
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("status", sa.String(length=12), nullable=False),
+    sa.Column("status", sa.String(length=16), nullable=False),
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("leased_until", sa.DateTime(timezone=True), nullable=True),
     sa.Column("last_error", sa.String(length=64), nullable=True),
