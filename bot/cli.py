@@ -383,6 +383,7 @@ def tick(
 ) -> None:
     """Plan and dispatch everything due at that instant, once, then exit (for cron; no long-lived scheduler)."""
     when = datetime.now(UTC)
+    clock: Clock | None = None  # the real clock, unless acting as another instant
     if at is not None:
         try:
             when = datetime.fromisoformat(at)
@@ -392,13 +393,14 @@ def tick(
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         when = when.astimezone(UTC)
+        clock = FixedClock(when)
 
     async def work(app: Application) -> dict[str, Any]:
         app.scheduler.dispatcher.without(SIMULATOR)  # its chats live in the `run` process, which sends to them
-        report = await app.scheduler.tick(when)
+        report = await app.scheduler.tick(when if at is not None else None)
         return report.as_dict()
 
-    out = _with_app(as_json, work, clock=FixedClock(when.astimezone(UTC)))
+    out = _with_app(as_json, work, clock=clock)
     plan, sent = out["plan"], out["dispatch"]
     human = (
         f"{out['at']}: planned {plan['reminders_added']} reminders, {plan['escalations']} escalations, "

@@ -17,3 +17,8 @@ def insert_ignoring(session: AsyncSession, table: Any, unique: str = "key") -> A
     """`INSERT … ON CONFLICT (unique) DO NOTHING`: idempotent planning, and the loser of a race inserts nothing."""
     insert = pg_insert if is_postgres(session) else sqlite_insert
     return insert(table).on_conflict_do_nothing(index_elements=[unique])
+
+
+def upsert(session: AsyncSession, table: Any) -> Any:
+    """A dialect `INSERT` that accepts `.on_conflict_do_update(...)` (both dialects spell it the same)."""
+    return (pg_insert if is_postgres(session) else sqlite_insert)(table)

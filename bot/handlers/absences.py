@@ -125,6 +125,12 @@ async def _dates(ctx: Context, text: str) -> Replies:
     span = parse_range(text)
     if span is None or span[1] < span[0]:
         return [say(ctx.t._("I could not read those dates.")), _ask_dates(ctx)]
+    today = ctx.clock.now().astimezone(ctx.tz).date()
+    if (span[1] - span[0]).days > 366 or abs((span[0] - today).days) > 3 * 366:
+        return [
+            say(ctx.t._("Those dates look wrong (more than a year away, or years from today). Please check them.")),
+            _ask_dates(ctx),
+        ]
     ctx.state.step = "kind"
     ctx.state.data = {**ctx.state.data, "first": span[0].isoformat(), "last": span[1].isoformat()}
     return [_ask_kind(ctx)]

@@ -28,6 +28,7 @@ from bot.domain.checkin import (
     risk_reasons,
     valid_answer,
 )
+from bot.domain.consent import Purpose
 from bot.domain.entities import Wording
 from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus, WantedObligation, obligation_key
 from bot.domain.schedule import monthly_due_dates, periodic_test_dates
@@ -43,7 +44,22 @@ from bot.handlers.home import HOME, participant_home, where_line
 from bot.services.escalations import EscalationKind, raise_escalation
 
 FLOW = "checkin"
-ANSWER, SKIP, TOGGLE, DONE, LATER = "checkin:a:", "checkin:skip", "checkin:toggle:", "checkin:done", "checkin:later"
+LATER = "checkin:later"
+NONE = "none"  # "nothing needed", for the multiple-choice question
+
+
+def _action(obligation_id: int, key: str, verb: str, value: str = "") -> str:
+    """Answers name the check-in and the question, so a button left over from another month or question
+    can never answer this one."""
+    return f"checkin:{obligation_id}:{key}:{verb}:{value}"
+
+
+def _parse(action: str) -> tuple[int, str, str, str] | None:
+    parts = action.split(":")
+    if len(parts) != 5 or parts[0] != "checkin" or not parts[1].isdigit():
+        return None
+    return int(parts[1]), parts[2], parts[3], parts[4]
+
 
 EXPLICIT_TESTS_TITLE = N_("Scheduled drug tests:")  # shown only to someone who chose explicit wording
 EXPLICIT_VIEW_MSGIDS = frozenset({EXPLICIT_TESTS_TITLE})
@@ -141,20 +157,22 @@ def _ask(ctx: Context, answers: dict[str, object]) -> Replies:
     assert key is not None
     ctx.state.step = key
     question = QUESTIONS[key]
+    oid = int(ctx.state.data.get("obligation_id", 0))
     if question.many:
         picked = set(ctx.state.data.get("picked", []))
         options = tuple(
-            Button(("✓ " if value in picked else "") + t._(LABELS[(key, value)]), f"{TOGGLE}{value}")
+            Button(("✓ " if value in picked else "") + t._(LABELS[(key, value)]), _action(oid, key, "toggle", value))
             for value in question.options
         )
-        options += (Button(t._("Done"), DONE),)
+        options += (Button(t._("Nothing, thank you"), _action(oid, key, "a", NONE)),)
+        options += (Button(t._("Done"), _action(oid, key, "done")),)
     else:
-        options = tuple(Button(t._(LABELS[(key, value)]), f"{ANSWER}{value}") for value in question.options)
+        options = tuple(Button(t._(LABELS[(key, value)]), _action(oid, key, "a", value)) for value in question.options)
     position = t._("Question {n} of {total}", n=list(QUESTIONS).index(key) + 1, total=len(QUESTIONS))
     return [
         OutboundMessage(
             f"{position}\n{t._(PROMPTS[key])}",
-            (*options, Button(t._("Skip"), SKIP), Button(t._("Continue later"), LATER)),
+            (*options, Button(t._("Skip"), _action(oid, key, "skip")), Button(t._("Continue later"), LATER)),
         )
     ]
 
@@ -190,19 +208,24 @@ async def handle(ctx: Context) -> Replies:
         ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
         text = ctx.t._("Okay, your answers so far are saved. Tap “Check in this month” whenever you are ready.")
         return [say(text), *await _home(ctx)]
-    if action.startswith(TOGGLE) and QUESTIONS[key].many:
-        value = action.removeprefix(TOGGLE)
+    parsed = _parse(action)
+    if parsed is None or parsed[0] != obligation.id or parsed[1] != key:
+        return _ask(ctx, answers)  # another month's or another question's button: ask this one again
+    _, _, verb, value = parsed
+    question = QUESTIONS[key]
+    if verb == "toggle" and question.many and value in question.options:
         picked = list(ctx.state.data.get("picked", []))
-        if value in QUESTIONS[key].options:
-            picked = [p for p in picked if p != value] if value in picked else [*picked, value]
+        picked = [p for p in picked if p != value] if value in picked else [*picked, value]
         ctx.state.data = {**ctx.state.data, "picked": picked}
         return _ask(ctx, answers)
-    if action == DONE and QUESTIONS[key].many:
+    if verb == "done" and question.many:
         answers[key] = sorted(ctx.state.data.get("picked", []))
-    elif action == SKIP:
+    elif verb == "a" and question.many and value == NONE:
+        answers[key] = []
+    elif verb == "skip":
         answers[key] = SKIPPED
-    elif action.startswith(ANSWER) and valid_answer(key, action.removeprefix(ANSWER)):
-        answers[key] = action.removeprefix(ANSWER)
+    elif verb == "a" and not question.many and valid_answer(key, value):
+        answers[key] = value
     else:
         return _ask(ctx, answers)
     ctx.state.data = {**ctx.state.data, "picked": []}
@@ -219,11 +242,10 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
     reasons = risk_reasons(answers)
     await ctx.repos.checkins.save(obligation.id, person.id, answers, complete=True, risky=bool(reasons))
     await ctx.repos.obligations.set_done(obligation.id)
+    # Checked in late: the "not checked in" alert is over (it is not sent on to the officer).
+    await ctx.repos.escalations.resolve(obligation_id=obligation.id, kind=EscalationKind.MISSED_CHECKIN)
     await ctx.audit(
-        "checkin_completed",
-        subject_type="participant",
-        subject_id=person.id,
-        detail={"obligation": obligation.id, "flagged": bool(reasons)},
+        "checkin_completed", subject_type="participant", subject_id=person.id, detail={"obligation": obligation.id}
     )
     ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
     today = local_today(ctx.clock, ctx.tz)
@@ -233,16 +255,18 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
         thanks += "\n" + t._("Next check-in: {date}.", date=t.date(following))
     if not reasons:
         return [say(thanks), *await _home(ctx)]
-    await raise_escalation(
-        ctx.repos,
-        key=f"{EscalationKind.RISKY_CHECKIN}:{obligation.id}",
-        kind=EscalationKind.RISKY_CHECKIN,
-        participant_id=person.id,
-        unit_id=person.unit_id,
-        cadre_id=person.cadre_id,
-        now=ctx.clock.now(),
-        obligation_id=obligation.id,
-    )
+    shared = (await ctx.repos.consents.current(person.id)).get(Purpose.SHARE_WITH_CADRE, False)
+    if shared or "call" in reasons:  # without consent to share answers, only a wish to be called is passed on
+        await raise_escalation(
+            ctx.repos,
+            key=f"{EscalationKind.RISKY_CHECKIN}:{obligation.id}",
+            kind=EscalationKind.RISKY_CHECKIN,
+            participant_id=person.id,
+            unit_id=person.unit_id,
+            cadre_id=person.cadre_id,
+            now=ctx.clock.now(),
+            obligation_id=obligation.id,
+        )
     offer = t._(
         "Thank you for being honest with us. The person accompanying you will get in touch. "
         "Would you also like to talk with a counsellor?"
@@ -308,7 +332,7 @@ async def my_schedule(ctx: Context) -> Replies:
         lines += ["", t._("Monthly check-ins:")]
         for day in checkins:
             done = this_month is not None and this_month.status is ObligationStatus.DONE and day.month == today.month
-            lines.append(f"• {t.date(day)}" + (f" ({t._('done')})" if done else ""))
+            lines.append(t._("• {date} (done)", date=t.date(day)) if done else f"• {t.date(day)}")
     tests = [
         d
         for d in periodic_test_dates(person.term_start, person.expected_end, person.risk_level, due_day)

@@ -158,6 +158,8 @@ class ConversationEngine:
         if found.identity.unreachable:  # they wrote to us: whatever blocked delivery is over
             await repos.identities.mark_unreachable(msg.channel, msg.external_user_id, False)
             await repos.audit.reachability(found.identity, msg.channel, True)
+            if found.identity.participant_id is not None:
+                await repos.escalations.resolve(participant_id=found.identity.participant_id, kind="unreachable")
         ctx.state = repos.conversations.adopt(found.identity.id, found.state)
         if found.participant is not None:
             ctx.participant = repos.participants.from_row(found.participant)

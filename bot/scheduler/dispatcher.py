@@ -261,6 +261,8 @@ class Dispatcher:
         if job.item.participant_id not in people:
             return
         _, _, unit_id, cadre_id = people[job.item.participant_id]
+        if await repos.escalations.has_open(job.item.participant_id, EscalationKind.UNREACHABLE):
+            return  # several rows of one refused send: one escalation
         episode = await repos.escalations.count_kind(job.item.participant_id, EscalationKind.UNREACHABLE)
         await raise_escalation(
             repos,

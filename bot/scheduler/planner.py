@@ -99,12 +99,14 @@ class Planner:
             for obligation in wanted_obligations(
                 facts.participant_id, facts.term_start, facts.term_end, facts.risk, facts.due_day, today, policy
             ):
-                wanted.append((facts.participant_id, obligation))
+                if obligation.due_on >= facts.listed_on:  # nothing is "missed" from before the person was listed
+                    wanted.append((facts.participant_id, obligation))
         await repos.obligations.ensure_many(wanted)
         report.obligations += len(wanted)
         window_first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
         window_last = today + timedelta(days=policy.horizon_days)
-        await repos.obligations.cancel_unwanted(ids, {w.key for _, w in wanted}, window_first, window_last)
+        listed = {facts.participant_id: facts.listed_on for facts in page}
+        await repos.obligations.cancel_unwanted(listed, {w.key for _, w in wanted}, window_first, window_last)
         await self._draw_random_tests(repos, page, today, report)
 
         open_obligations = await repos.obligations.open_for(
@@ -123,7 +125,7 @@ class Planner:
                     message.key, message.kind, message.due_at, participant_id=facts.participant_id,
                     payload=message.payload,
                 )  # fmt: skip
-        await repos.outbox.add([m for key, m in want.items() if key not in planned])
+        await repos.outbox.add([m for key, m in want.items() if key not in planned], revive=True)
         report.reminders_added += sum(1 for key in want if key not in planned)
         stale = [p.id for key, p in planned.items() if key not in want]
         await repos.outbox.cancel(stale, "replanned")
@@ -199,24 +201,25 @@ class Planner:
         local = self._today(now)
         threshold = local.date() - timedelta(days=self.policy.missed_after_days)
         missed = await repos.obligations.mark_missed(threshold)
-        if not missed:
+        checkins = [(oid, pid) for oid, pid, kind in missed if kind is ObligationKind.CHECKIN]
+        if not checkins:
             return
-        people = await repos.planning.participant_facts([o.participant_id for o in missed])
-        for obligation in missed:
-            if obligation.kind is not ObligationKind.CHECKIN or obligation.participant_id not in people:
+        people = await repos.planning.participant_facts([pid for _, pid in checkins])
+        for obligation_id, pid in checkins:
+            if pid not in people:
                 continue
-            status, _, unit_id, cadre_id = people[obligation.participant_id]
+            status, _, unit_id, cadre_id = people[pid]
             if status != ParticipantStatus.ACTIVE.value:
                 continue  # no chat to check in by: the cadre's in-person check closes it (listed in the digest)
             raised = await raise_escalation(
                 repos,
-                key=f"{EscalationKind.MISSED_CHECKIN}:{obligation.id}",
+                key=f"{EscalationKind.MISSED_CHECKIN}:{obligation_id}",
                 kind=EscalationKind.MISSED_CHECKIN,
-                participant_id=obligation.participant_id,
+                participant_id=pid,
                 unit_id=unit_id,
                 cadre_id=cadre_id,
                 now=now,
-                obligation_id=obligation.id,
+                obligation_id=obligation_id,
             )
             report.escalations += raised is not None
 

@@ -29,8 +29,9 @@ class Scheduler:
         self._clock = clock
 
     async def tick(self, at: datetime | None = None) -> TickReport:
-        """Everything due at `at` (default now): plan, then send; safe to run again or in parallel."""
+        """Everything due at `at` (default now): plan, then send; safe to run again or in parallel. Sending reads
+        the clock for every batch, so leases and quiet hours follow real time during a long morning run."""
         at = at or self._clock.now()
         plan = await self.planner.run(at)
-        dispatch = await self.dispatcher.run(at)
+        dispatch = await self.dispatcher.run()
         return TickReport(at, plan, dispatch)

@@ -15,9 +15,10 @@ from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.obligations import Obligation
 from bot.db.repositories.outbox import Claimed
 from bot.db.store import Repositories
+from bot.domain.authz import Action, Actor, ActorKind, ParticipantScope, decide
 from bot.domain.checkin import risk_reasons
 from bot.domain.consent import Purpose
-from bot.domain.entities import Participant, ParticipantStatus, StaffMember, Wording
+from bot.domain.entities import Participant, ParticipantStatus, Role, StaffMember, Wording
 from bot.domain.planning import OPEN_STATUSES, MessageKind, ObligationKind
 from bot.domain.schedule import Stage
 from bot.handlers.actions import CHECKIN_START, ESCALATION_ACK, MY_SCHEDULE, TEST_ACK
@@ -61,6 +62,7 @@ _EXPLICIT: dict[tuple[ObligationKind, Stage], str] = {
     ),
 }
 _WITH_TEST = N_("The same day you also have a scheduled drug test.")
+_WITH_VISIT = N_("That day you also have an appointment in person.")
 EXPLICIT_MSGIDS = frozenset([*_EXPLICIT.values(), _WITH_TEST])
 
 _WHAT: dict[ObligationKind, str] = {
@@ -133,8 +135,9 @@ class Renderer:
             return Skip("no_template")
         unit = await repos.units.get(person.unit_id)
         text = t._(template, date=self._date(t, obligation.due_on), where=where_line(t, unit)).strip()
-        if "with_test" in item.payload and person.wording is Wording.EXPLICIT:
-            text += "\n" + t._(_WITH_TEST) + " " + where_line(t, unit)
+        if "with_test" in item.payload:
+            also = _WITH_TEST if person.wording is Wording.EXPLICIT else _WITH_VISIT
+            text += "\n" + t._(also) + " " + where_line(t, unit)
         return OutboundMessage(text, self._reminder_buttons(t, obligation))
 
     def _reminder_buttons(self, t: Translator, obligation: Obligation) -> tuple[Button, ...]:
@@ -223,6 +226,9 @@ class Renderer:
         subject = await repos.participants.get(escalation.participant_id)
         if subject is None:
             return Skip("no_person")
+        to_officer = item.payload.get("to") == "officer"
+        if not await self._still_in_scope(repos, member, escalation.unit_id, subject, to_officer):
+            return Skip("not_in_scope")  # reassigned or moved since it was queued: never to the old recipient
         who = t._("{name} (#{id})", name=subject.name, id=subject.id)
         lines = [t._("Needs your attention:")]
         if escalation.kind == "missed_checkin":
@@ -237,11 +243,13 @@ class Renderer:
                     who=who,
                 )
             )
+        elif escalation.kind == "risky_checkin" and to_officer:
+            lines.append(t._("{who} may need support after this month's check-in.", who=who))
         elif escalation.kind == "risky_checkin":
             lines.append(await self._risky(repos, t, who, escalation.obligation_id, subject.id))
         else:
             lines.append(t._("{who} needs follow-up.", who=who))
-        if item.payload.get("to") == "officer":
+        if to_officer:
             if escalation.cadre_id is None:
                 lines.append(t._("No cadre is assigned to this person."))
             else:
@@ -255,17 +263,25 @@ class Renderer:
         buttons = (Button(t._("I'm on it"), f"{ESCALATION_ACK}{escalation.id}"),)
         return OutboundMessage("\n".join(lines), buttons)
 
+    async def _still_in_scope(
+        self, repos: Repositories, member: StaffMember, unit_id: int, subject: Participant, to_officer: bool
+    ) -> bool:
+        unit = await repos.units.get(unit_id)
+        scope = ParticipantScope(subject.id, subject.unit_id, unit.parent_id if unit else None, subject.cadre_id)
+        actor = Actor(ActorKind.STAFF, member.id, member.role, member.unit_id)
+        if not to_officer and member.role is not Role.CADRE:
+            return False
+        return decide(actor, Action.ACKNOWLEDGE_ESCALATION, scope).allowed
+
     async def _risky(
         self, repos: Repositories, t: Translator, who: str, obligation_id: int | None, participant_id: int
     ) -> str:
+        """The answers only with the person's consent to share them; without it only their wish to be called
+        (the one thing that raises the alert then)."""
         consents = await repos.consents.current(participant_id)
         checkin = await repos.checkins.for_obligation(obligation_id or 0)
         if not consents.get(Purpose.SHARE_WITH_CADRE) or checkin is None:
-            return t._(
-                "{who} asked for support in this month's check-in. They did not agree to share their answers; "
-                "please get in touch soon.",
-                who=who,
-            )
+            return t._("{who} asked to be called after this month's check-in. Please get in touch soon.", who=who)
         reasons = [t._(label) for key, label in _RISK_REASONS.items() if key in risk_reasons(checkin.answers)]
         return t._(
             "{who} may need support, from this month's check-in: {reasons}. Please get in touch soon.",

@@ -34,7 +34,7 @@ async def raise_escalation(
     if escalation is None:
         return None
     await repos.audit.by_scheduler("escalation_raised", participant_id, {"kind": kind, "escalation": escalation.id})
-    if cadre_id is not None:
+    if cadre_id is not None and await _reachable_staff(repos, cadre_id):
         await repos.outbox.add(
             [
                 NewMessage(
@@ -49,6 +49,15 @@ async def raise_escalation(
     else:
         await notify_officers(repos, escalation, now)
     return escalation
+
+
+async def _reachable_staff(repos: Repositories, staff_id: int) -> bool:
+    """A cadre who is active and has a chat we can reach; otherwise the officers hear of it at once."""
+    member = await repos.staff.get(staff_id)
+    if member is None or not member.active:
+        return False
+    _, chats = await repos.planning.chats([], [staff_id])
+    return staff_id in chats
 
 
 async def notify_officers(repos: Repositories, escalation: Escalation, now: datetime) -> None:

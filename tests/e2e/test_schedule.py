@@ -106,8 +106,8 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
         # The person's side of the transcript, by the calendar.
         if "Đã nhận" in [label for reply in mine for label in reply.labels]:
             (await person_chat.press("Đã nhận")).says("Cảm ơn bạn", "Trạm y tế phường Hà Đông")
-        if day == date(2027, 1, 15) and "Tôi sẽ xử lý" in [lb for r in said[2] for lb in r.labels]:
-            (await officer_chat.press("Tôi sẽ xử lý")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
+        if day == date(2027, 1, 15) and "Tôi sẽ theo dõi việc này" in [lb for r in said[2] for lb in r.labels]:
+            (await officer_chat.press("Tôi sẽ theo dõi việc này")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
         if day.day == 10 and day not in (date(2027, 1, 10), date(2027, 3, 10)) and day <= date(2028, 12, 10):
             mine.says("là ngày hẹn của bạn")
             await person_chat.press("Điểm danh tháng này")
@@ -123,10 +123,10 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
             (await answer_checkin(person_chat)).says("đã ghi nhận điểm danh tháng 03/2027")
             (await person_chat.press("Điểm danh tháng này")).says("Bạn đã điểm danh tháng này rồi")
         if day == date(2027, 2, 11):
-            (await cadre_chat.press("Tôi sẽ xử lý")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
+            (await cadre_chat.press("Tôi sẽ theo dõi việc này")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
         if day == date(2027, 6, 20):  # the officer records an unreported absence from the chat
             await officer_chat.say("/menu")
-            (await officer_chat.press("Ghi nhận vắng mặt")).says("Của ai?")
+            (await officer_chat.press("Ghi nhận vắng mặt")).says("chọn người vắng mặt")
             await officer_chat.press(f"Vũ Thị Hạnh (#{hanh.id})")
             await officer_chat.say("01/06/2027 - 10/06/2027")
             (await officer_chat.press("Không báo trước")).says(
@@ -150,7 +150,7 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
     assert "Vũ Thị Hạnh" in texts(1, date(2027, 1, 13)) and "chưa điểm danh tháng này" in texts(1, date(2027, 1, 13))
     assert "Cần anh/chị quan tâm" in texts(1, date(2027, 1, 13))
     assert "chưa điểm danh" in texts(2, date(2027, 1, 15)) and "chưa xác nhận" in texts(2, date(2027, 1, 15))
-    assert "Bị lỡ:" in texts(1, date(2027, 1, 13))
+    assert "Lỡ hẹn:" in texts(1, date(2027, 1, 13))
     # February 2027, risky answers: the cadre hears of it (answers shared by consent) and of the referral request.
     feb = texts(1, date(2027, 2, 11))
     assert "thèm dùng lại nhiều" in feb and "muốn nói chuyện với tư vấn viên" in feb
@@ -277,13 +277,13 @@ async def test_forged_test_acknowledgement_and_escalation_by_the_wrong_cadre(
     await chat.say("/menu")
     await chat.press("Điểm danh tháng này")
     await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")
-    (await tick_all([cadre], app.scheduler.tick))[0].says("Cần anh/chị quan tâm", "Vũ Thị Hạnh").offers("Tôi sẽ xử lý")
+    (await tick_all([cadre], app.scheduler.tick))[0].says("Cần anh/chị quan tâm", "Vũ Thị Hạnh").offers("Tôi sẽ theo dõi việc này")
     async with app.store.transaction() as repos:
         other, _ = await app.enrolment(repos).add_staff("Ngô Văn Khánh", Role.CADRE, "HD", None, "vi")
         await repos.session.execute(
             update(ParticipantRow).where(ParticipantRow.id == hanh.id).values(cadre_id=other.id)
         )
-    (await cadre.press("Tôi sẽ xử lý")).says("không thuộc phạm vi của anh/chị")
+    (await cadre.press("Tôi sẽ theo dõi việc này")).says("không thuộc phạm vi của anh/chị")
     async with app.store.transaction() as repos:
         escalations = (await repos.session.execute(select(EscalationRow))).scalars().all()
     denied = await count_rows(app, AuditEventRow, action="denied:acknowledge_escalation")
@@ -325,11 +325,11 @@ async def test_an_officer_records_an_absence_and_the_term_moves(
     await link_participant(person, hanh.code)
     (await officer.say(commune.officer_code)).offers("Ghi nhận vắng mặt")
     said = await officer.press("Ghi nhận vắng mặt")
-    said.says("Ghi nhận vắng mặt. Của ai?").offers(f"Vũ Thị Hạnh (#{hanh.id})", "Nguyễn Văn An (#1)", "Hủy")
+    said.says("Ghi nhận vắng mặt: anh/chị chọn người vắng mặt.").offers(f"Vũ Thị Hạnh (#{hanh.id})", "Nguyễn Văn An (#1)", "Hủy")
     await officer.press(f"Vũ Thị Hạnh (#{hanh.id})")
-    (await officer.say("ngày mai")).says("Mình chưa đọc được ngày", "ví dụ: 01/06/2027 - 10/06/2027")
-    (await officer.say("10/03/2027 - 01/03/2027")).says("Mình chưa đọc được ngày")
-    (await officer.say("31/02/2027 - 01/03/2027")).says("Mình chưa đọc được ngày")
+    (await officer.say("ngày mai")).says("Chưa đọc được ngày", "ví dụ: 01/06/2027 - 10/06/2027")
+    (await officer.say("10/03/2027 - 01/03/2027")).says("Chưa đọc được ngày")
+    (await officer.say("31/02/2027 - 01/03/2027")).says("Chưa đọc được ngày")
     (await officer.say("x" * 10_000)).says("quá dài", "ví dụ: 01/06/2027")
     (await officer.send_media("sticker")).says("ví dụ: 01/06/2027")
     (await officer.say("01/03/2027 – 05/03/2027")).says("có báo trước không?").offers("Có báo trước")

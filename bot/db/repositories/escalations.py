@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -88,6 +88,26 @@ class EscalationRepository:
         row.acknowledged_at, row.acknowledged_by = self._clock.now(), staff_id
         await self._s.flush()
         return True
+
+    async def resolve(self, *, obligation_id: int | None = None, participant_id: int | None = None, kind: str) -> None:
+        """The problem went away by itself (a late check-in, the person wrote again): nobody needs to act now."""
+        stmt = update(EscalationRow).where(
+            EscalationRow.kind == kind,
+            EscalationRow.acknowledged_at.is_(None),  # type: ignore[union-attr]
+        )
+        if obligation_id is not None:
+            stmt = stmt.where(EscalationRow.obligation_id == obligation_id)
+        if participant_id is not None:
+            stmt = stmt.where(EscalationRow.participant_id == participant_id)
+        await self._s.execute(stmt.values(acknowledged_at=self._clock.now()))
+
+    async def has_open(self, participant_id: int, kind: str) -> bool:
+        stmt = select(EscalationRow.id).where(
+            EscalationRow.participant_id == participant_id,
+            EscalationRow.kind == kind,
+            EscalationRow.acknowledged_at.is_(None),  # type: ignore[union-attr]
+        )
+        return (await self._s.execute(stmt.limit(1))).first() is not None
 
     async def mark_officer_notified(self, escalation_id: int) -> None:
         row = await self._s.get(EscalationRow, escalation_id)

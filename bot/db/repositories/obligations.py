@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher
-from bot.db.dialect import insert_ignoring
+from bot.db.dialect import insert_ignoring, upsert
 from bot.db.models import AbsenceRow, CheckinRow, ObligationRow, ParticipantRow
 from bot.domain.planning import (
     OPEN_STATUSES,
@@ -71,7 +71,8 @@ class ObligationRepository:
         await self._s.execute(insert_ignoring(self._s, ObligationRow), values)
 
     async def ensure_many(self, wanted: Sequence[tuple[int, WantedObligation]]) -> None:
-        """Bulk form of `ensure` for the planner: (participant id, wanted) pairs."""
+        """Bulk form of `ensure` for the planner: (participant id, wanted) pairs. A pending obligation whose day moved
+        (new due day, start or end) takes the new day: recomputed, not kept stale."""
         if not wanted:
             return
         now = self._clock.now()
@@ -80,7 +81,14 @@ class ObligationRepository:
              "status": ObligationStatus.PENDING.value, "created_at": now}
             for pid, w in wanted
         ]  # fmt: skip
-        await self._s.execute(insert_ignoring(self._s, ObligationRow), values)
+        stmt = upsert(self._s, ObligationRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"due_on": stmt.excluded.due_on},
+            where=(ObligationRow.status == ObligationStatus.PENDING.value)
+            & (ObligationRow.due_on != stmt.excluded.due_on),
+        )
+        await self._s.execute(stmt, values)
 
     async def add_drawn(self, participant_id: int, key: str, due_on: date) -> int | None:
         """A random test; None when another planner already drew this one (its draw stands, ours is discarded)."""
@@ -106,16 +114,21 @@ class ObligationRepository:
         )
         return set((await self._s.execute(stmt)).scalars())
 
-    async def cancel_unwanted(self, participant_ids: Sequence[int], keep: set[str], first: date, last: date) -> None:
-        """Scheduled obligations in the window that the schedule no longer contains (new start, shorter term)."""
-        stmt = select(ObligationRow.id, ObligationRow.key).where(
-            ObligationRow.participant_id.in_(participant_ids),  # type: ignore[attr-defined]
+    async def cancel_unwanted(self, listed_on: dict[int, date], keep: set[str], first: date, last: date) -> None:
+        """Scheduled obligations in the window that the schedule no longer contains (new start, shorter term).
+        One dated before the person was listed exists only because they checked in early: it stays."""
+        stmt = select(ObligationRow.id, ObligationRow.key, ObligationRow.participant_id, ObligationRow.due_on).where(
+            ObligationRow.participant_id.in_(list(listed_on)),  # type: ignore[attr-defined]
             ObligationRow.kind.in_([ObligationKind.CHECKIN.value, ObligationKind.TEST.value]),  # type: ignore[attr-defined]
             ObligationRow.status == ObligationStatus.PENDING.value,
             ObligationRow.due_on >= first,
             ObligationRow.due_on <= last,
         )
-        drop = [oid for oid, key in (await self._s.execute(stmt)).all() if key not in keep]
+        drop = [
+            oid
+            for oid, key, pid, due in (await self._s.execute(stmt)).all()
+            if key not in keep and due >= listed_on[pid]
+        ]
         if drop:
             await self._s.execute(
                 update(ObligationRow)
@@ -134,16 +147,17 @@ class ObligationRepository:
             found[row.participant_id].append(_obligation(row).known())
         return found
 
-    async def mark_missed(self, before: date) -> list[Obligation]:
-        """Open obligations whose day is at or before `before` become missed; returns them (for escalation)."""
-        stmt = select(ObligationRow).where(
-            ObligationRow.status == ObligationStatus.PENDING.value, ObligationRow.due_on <= before
+    async def mark_missed(self, before: date) -> list[tuple[int, int, ObligationKind]]:
+        """Open obligations whose day is at or before `before` become missed, in one statement (a concurrent
+        "done" wins: only rows still pending change); returns (id, participant id, kind) for escalation."""
+        stmt = (
+            update(ObligationRow)
+            .where(ObligationRow.status == ObligationStatus.PENDING.value, ObligationRow.due_on <= before)
+            .values(status=ObligationStatus.MISSED.value)
+            .returning(ObligationRow.id, ObligationRow.participant_id, ObligationRow.kind)
+            .execution_options(synchronize_session=False)
         )
-        rows = list((await self._s.execute(stmt)).scalars())
-        for row in rows:
-            row.status = ObligationStatus.MISSED.value
-        await self._s.flush()
-        return [_obligation(r) for r in rows]
+        return [(oid, pid, ObligationKind(kind)) for oid, pid, kind in (await self._s.execute(stmt)).all()]
 
     async def cancel_open_after(self, participant_id: int, after: date) -> None:
         await self._s.execute(
@@ -177,11 +191,13 @@ class ObligationRepository:
         rows = (await self._s.execute(stmt.order_by(ObligationRow.due_on, ObligationRow.id))).scalars()
         return [_obligation(r) for r in rows]
 
-    async def set_done(self, obligation_id: int) -> None:
+    async def set_done(self, obligation_id: int) -> bool:
         row = await self._s.get(ObligationRow, obligation_id)
         if row is not None and row.status in OPEN_STATUSES:
             row.status, row.done_at = ObligationStatus.DONE.value, self._clock.now()
             await self._s.flush()
+            return True
+        return False
 
     async def acknowledge(self, obligation_id: int) -> None:
         row = await self._s.get(ObligationRow, obligation_id)

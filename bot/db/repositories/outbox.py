@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.dialect import insert_ignoring, is_postgres
+from bot.db.dialect import insert_ignoring, is_postgres, upsert
 from bot.db.models import OutboxRow, ParticipantRow, StaffRow
 from bot.domain.planning import MessageKind
 
@@ -24,6 +24,9 @@ class OutboxStatus:
     CANCELLED = "cancelled"  # no longer wanted (done, rescheduled, consent withdrawn, term ended, nothing to say)
     UNDELIVERABLE = "undeliverable"  # the platform says this chat cannot be reached
     DEAD = "dead"  # gave up after every attempt; the officer is told
+
+
+_REVIVABLE = ("inactive", "replanned")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +63,11 @@ class OutboxRepository:
         self._s = session
         self._clock = clock
 
-    async def add(self, messages: Sequence[NewMessage]) -> None:
-        """INSERT … ON CONFLICT DO NOTHING: planning twice, or in two processes, queues each message once."""
+    async def add(self, messages: Sequence[NewMessage], *, revive: bool = False) -> None:
+        """INSERT … ON CONFLICT DO NOTHING: planning twice, or in two processes, queues each message once.
+
+        `revive`: a reminder the planner had cancelled because it was no longer wanted (consent withdrawn, replanned)
+        comes back when it is wanted again; one cancelled for being done or stale stays closed."""
         if not messages:
             return
         now = self._clock.now()
@@ -81,7 +87,24 @@ class OutboxRepository:
             }
             for m in messages
         ]
-        await self._s.execute(insert_ignoring(self._s, OutboxRow), values)
+        if not revive:
+            await self._s.execute(insert_ignoring(self._s, OutboxRow), values)
+            return
+        stmt = upsert(self._s, OutboxRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "status": OutboxStatus.PENDING,
+                "due_at": stmt.excluded.due_at,
+                "next_attempt_at": stmt.excluded.next_attempt_at,
+                "payload": stmt.excluded.payload,
+                "attempts": 0,
+                "last_error": None,
+            },
+            # no IN (…): this statement runs once per row (executemany)
+            where=(OutboxRow.status == OutboxStatus.CANCELLED) & or_(*(OutboxRow.last_error == r for r in _REVIVABLE)),
+        )
+        await self._s.execute(stmt, values)
 
     async def pending_reminders(self, participant_ids: Sequence[int]) -> dict[str, Planned]:
         stmt = select(OutboxRow.key, OutboxRow.id, OutboxRow.due_at).where(

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import ChannelIdentityRow, ParticipantRow, StaffRow, UnitRow
 from bot.domain.entities import RiskLevel
 
+_CHUNK = 5000
+
 
 @dataclass(frozen=True, slots=True)
 class PlanFacts:
@@ -24,6 +26,7 @@ class PlanFacts:
     reminder_hour: int
     due_day: int
     active: bool  # linked and consented to chat reminders; others have obligations (for the cadre) but no reminders
+    listed_on: date  # the day the person was put on the list (UTC date of the record; obligations start there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class PlanningRepository:
                 ParticipantRow.reminder_hour,
                 UnitRow.checkin_due_day,
                 ParticipantRow.status,
+                ParticipantRow.created_at,
             )
             .join(UnitRow, UnitRow.id == ParticipantRow.unit_id)  # type: ignore[arg-type]
             .where(
@@ -61,8 +65,8 @@ class PlanningRepository:
             .limit(limit)
         )
         return [
-            PlanFacts(pid, uid, start, end, RiskLevel(risk), cadre, hour, due_day, status == "active")
-            for pid, uid, start, end, risk, cadre, hour, due_day, status in (await self._s.execute(stmt)).all()
+            PlanFacts(pid, uid, start, end, RiskLevel(risk), cadre, hour, due_day, status == "active", created.date())
+            for pid, uid, start, end, risk, cadre, hour, due_day, status, created in (await self._s.execute(stmt)).all()
         ]
 
     async def term_ended(self, today: date) -> list[tuple[int, int, date]]:
@@ -112,12 +116,17 @@ class PlanningRepository:
         return by_participant, by_staff
 
     async def participant_facts(self, participant_ids: Sequence[int]) -> dict[int, tuple[str, str, int, int | None]]:
-        """(status, wording, unit id, cadre id) per participant, without decrypting names."""
-        stmt = select(
-            ParticipantRow.id,
-            ParticipantRow.status,
-            ParticipantRow.wording,
-            ParticipantRow.unit_id,
-            ParticipantRow.cadre_id,
-        ).where(ParticipantRow.id.in_(list(participant_ids)))  # type: ignore[union-attr]
-        return {pid: (st, wording, uid, cid) for pid, st, wording, uid, cid in (await self._s.execute(stmt)).all()}
+        """(status, wording, unit id, cadre id) per participant, without decrypting names; any number of ids (asked
+        in chunks: PostgreSQL takes at most 32,767 parameters per statement)."""
+        ids = sorted(set(participant_ids))
+        found: dict[int, tuple[str, str, int, int | None]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            stmt = select(
+                ParticipantRow.id,
+                ParticipantRow.status,
+                ParticipantRow.wording,
+                ParticipantRow.unit_id,
+                ParticipantRow.cadre_id,
+            ).where(ParticipantRow.id.in_(ids[start : start + _CHUNK]))  # type: ignore[union-attr]
+            found |= {pid: (st, w, uid, cid) for pid, st, w, uid, cid in (await self._s.execute(stmt)).all()}
+        return found
