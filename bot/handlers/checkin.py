@@ -289,6 +289,12 @@ async def request_referral(ctx: Context) -> Replies:
     assert person is not None
     if not await ctx.allowed(Action.REQUEST_REFERRAL, await ctx.own_scope()):
         return await _home(ctx)
+    if not (await ctx.repos.consents.current(person.id)).get(Purpose.REFERRALS):
+        text = ctx.t._(
+            "To connect you with a counsellor I need your consent to counselling referrals. You can give it in "
+            "Settings → Consent, then ask again."
+        )
+        return [say(text), *await _home(ctx)]
     referral_id = await ctx.repos.referrals.request(person.id, "counselling", source="checkin")
     await ctx.audit(
         "referral_requested", subject_type="participant", subject_id=person.id, detail={"referral": referral_id}

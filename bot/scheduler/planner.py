@@ -142,6 +142,8 @@ class Planner:
             facts.participant_id: random_draw_windows(facts.term_start, facts.term_end, facts.risk, today, self.policy)
             for facts in page
         }
+        no_longer = [f.participant_id for f in page if not self.policy.random_tests_per_quarter.get(f.risk, 0)]
+        await repos.obligations.cancel_random_after(no_longer, today)
         if not any(windows.values()):
             return
         quarter_first = min(w.quarter for ws in windows.values() for w in ws)

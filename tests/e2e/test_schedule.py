@@ -277,7 +277,9 @@ async def test_forged_test_acknowledgement_and_escalation_by_the_wrong_cadre(
     await chat.say("/menu")
     await chat.press("Điểm danh tháng này")
     await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")
-    (await tick_all([cadre], app.scheduler.tick))[0].says("Cần anh/chị quan tâm", "Vũ Thị Hạnh").offers("Tôi sẽ theo dõi việc này")
+    (await tick_all([cadre], app.scheduler.tick))[0].says("Cần anh/chị quan tâm", "Vũ Thị Hạnh").offers(
+        "Tôi sẽ theo dõi việc này"
+    )
     async with app.store.transaction() as repos:
         other, _ = await app.enrolment(repos).add_staff("Ngô Văn Khánh", Role.CADRE, "HD", None, "vi")
         await repos.session.execute(
@@ -325,7 +327,9 @@ async def test_an_officer_records_an_absence_and_the_term_moves(
     await link_participant(person, hanh.code)
     (await officer.say(commune.officer_code)).offers("Ghi nhận vắng mặt")
     said = await officer.press("Ghi nhận vắng mặt")
-    said.says("Ghi nhận vắng mặt: anh/chị chọn người vắng mặt.").offers(f"Vũ Thị Hạnh (#{hanh.id})", "Nguyễn Văn An (#1)", "Hủy")
+    said.says("Ghi nhận vắng mặt: anh/chị chọn người vắng mặt.").offers(
+        f"Vũ Thị Hạnh (#{hanh.id})", "Nguyễn Văn An (#1)", "Hủy"
+    )
     await officer.press(f"Vũ Thị Hạnh (#{hanh.id})")
     (await officer.say("ngày mai")).says("Chưa đọc được ngày", "ví dụ: 01/06/2027 - 10/06/2027")
     (await officer.say("10/03/2027 - 01/03/2027")).says("Chưa đọc được ngày")
@@ -352,3 +356,24 @@ async def test_an_officer_records_an_absence_and_the_term_moves(
     (await cadre.press_action("absence:start")).says("Nút này đã hết hiệu lực")
     (await officer.press("Ghi nhận vắng mặt")).offers("Hủy")
     (await officer.press("Hủy")).says("Đã hủy. Chưa ghi nhận gì.")
+
+
+async def test_without_consent_answers_stay_private_and_a_referral_needs_consent(
+    app: Application, sim: Chats, commune: Commune, clock: FakeClock
+) -> None:
+    hanh = await enrol_hanh(app, date(2026, 11, 1), months=12, risk=RiskLevel.MEDIUM)
+    chat, cadre = sim.chat("hanh"), sim.chat("binh")
+    await link_participant(chat, hanh.code)
+    await cadre.say(commune.cadre_code)
+    await chat.press("Cài đặt")
+    await chat.press("Quyền đồng ý")
+    await chat.press("Chia sẻ câu trả lời điểm danh với cán bộ")
+    await chat.press("Kết nối tư vấn")
+    await chat.say("/menu")
+    await chat.press("Điểm danh tháng này")
+    said = await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")
+    said.says("Cảm ơn bạn đã chia sẻ thật lòng").offers("Có, kết nối tôi với tư vấn viên")
+    (await chat.press("Có, kết nối tôi với tư vấn viên")).says("mình cần bạn đồng ý mục “Kết nối tư vấn”")
+    assert (await tick_all([cadre], app.scheduler.tick))[0].text == ""  # nothing about the answers reaches the cadre
+    async with app.store.transaction() as repos:
+        assert await repos.escalations.count_kind(hanh.id, "risky_checkin") == 0

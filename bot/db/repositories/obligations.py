@@ -136,6 +136,20 @@ class ObligationRepository:
                 .values(status=ObligationStatus.CANCELLED.value)
             )
 
+    async def cancel_random_after(self, participant_ids: Sequence[int], after: date) -> None:
+        """Unannounced tests not yet due for people whose risk level no longer calls for them."""
+        if participant_ids:
+            await self._s.execute(
+                update(ObligationRow)
+                .where(
+                    ObligationRow.participant_id.in_(list(participant_ids)),  # type: ignore[attr-defined]
+                    ObligationRow.kind == ObligationKind.RANDOM_TEST.value,
+                    ObligationRow.status == ObligationStatus.PENDING.value,
+                    ObligationRow.due_on > after,
+                )
+                .values(status=ObligationStatus.CANCELLED.value)
+            )
+
     async def open_for(self, participant_ids: Sequence[int], since: date) -> dict[int, list[KnownObligation]]:
         stmt = select(ObligationRow).where(
             ObligationRow.participant_id.in_(participant_ids),  # type: ignore[attr-defined]

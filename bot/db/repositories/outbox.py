@@ -226,30 +226,27 @@ class OutboxRepository:
     async def dead(self, unit_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Given-up messages (no content: kind, recipient record, attempts, last error) for the officer."""
         stmt = (
-            select(OutboxRow, ParticipantRow.unit_id, StaffRow.unit_id)
+            select(OutboxRow)
             .outerjoin(ParticipantRow, ParticipantRow.id == OutboxRow.participant_id)  # type: ignore[arg-type]
             .outerjoin(StaffRow, StaffRow.id == OutboxRow.staff_id)  # type: ignore[arg-type]
             .where(OutboxRow.status.in_([OutboxStatus.DEAD, OutboxStatus.UNDELIVERABLE]))  # type: ignore[attr-defined]
-            .order_by(OutboxRow.id.desc())  # type: ignore[union-attr]
-            .limit(limit)
         )
-        out = []
-        for row, p_unit, s_unit in (await self._s.execute(stmt)).all():
-            if unit_id is not None and unit_id not in (p_unit, s_unit):
-                continue
-            out.append(
-                {
-                    "id": row.id,
-                    "kind": row.kind,
-                    "status": row.status,
-                    "participant_id": row.participant_id,
-                    "staff_id": row.staff_id,
-                    "attempts": row.attempts,
-                    "last_error": row.last_error,
-                    "due_at": row.due_at.isoformat(),
-                }
-            )
-        return out
+        if unit_id is not None:
+            stmt = stmt.where(or_(ParticipantRow.unit_id == unit_id, StaffRow.unit_id == unit_id))
+        stmt = stmt.order_by(OutboxRow.id.desc()).limit(limit)  # type: ignore[union-attr]
+        return [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "status": row.status,
+                "participant_id": row.participant_id,
+                "staff_id": row.staff_id,
+                "attempts": row.attempts,
+                "last_error": row.last_error,
+                "due_at": row.due_at.isoformat(),
+            }
+            for row in (await self._s.execute(stmt)).scalars()
+        ]
 
     async def by_key(self, key: str) -> OutboxRow | None:
         return (await self._s.execute(select(OutboxRow).where(OutboxRow.key == key))).scalar_one_or_none()
