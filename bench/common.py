@@ -17,7 +17,8 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -200,12 +201,14 @@ async def seed_population(
             for pid in range(chunk_start, min(last, chunk_start + CHUNK - 1) + 1):
                 ended = pid - first < ended_yesterday
                 start, months, end = (term_ended_yesterday if ended else term_running_at)(rng, today)
+                # Put on the list in the week before the term started (obligations start from that day).
+                listed = datetime.combine(start - timedelta(days=rng.randrange(8)), clock_time(2), tzinfo=UTC)
                 people.append(
                     {"id": pid, "unit_id": unit_id, "name_enc": name_enc, "term_start": start, "term_months": months,
                      "expected_end": end, "risk_level": rng.choices(RISKS, RISK_WEIGHTS)[0].value, "status": status,
                      "cadre_id": cadres[(pid - first) % len(cadres)] if cadres else None, "language": "vi",
                      "wording": "explicit" if rng.random() < 0.1 else "neutral",
-                     "reminder_hour": rng.choice(REMINDER_HOURS), "created_at": now, "updated_at": now}
+                     "reminder_hour": rng.choice(REMINDER_HOURS), "created_at": min(listed, now), "updated_at": now}
                 )  # fmt: skip
                 links.append(
                     {"id": next_identity, "channel": "telegram", "external_id": participant_chat(pid),
@@ -258,9 +261,19 @@ class RssWindow:
     method: str = ""
 
 
+_earlier_peaks_kb: list[int] = []
+
+
+def lifetime_peak_mb() -> float:
+    """The process's peak RSS since it started, across the resets `rss_window` makes (getrusage's ru_maxrss is reset
+    with them, so it cannot tell)."""
+    return max([*_earlier_peaks_kb, _status_kb("VmHWM")]) / 1024
+
+
 @contextmanager
 def rss_window() -> Iterator[RssWindow]:
     window = RssWindow(start_mb=_status_kb("VmRSS") / 1024)
+    _earlier_peaks_kb.append(_status_kb("VmHWM"))
     try:
         Path("/proc/self/clear_refs").write_text("5")
         reset = True
@@ -290,7 +303,7 @@ def rss_window() -> Iterator[RssWindow]:
 class StatementTimer:
     """Time spent in SQL statements (cursor execute, including the wait for the server), by statement shape, so a
     phase's wall time splits into database and Python; statements are grouped by their first 100 characters with the
-    parameter lists folded."""
+    parameter lists folded. With concurrent transactions the times overlap: then only the counts add up."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine.sync_engine

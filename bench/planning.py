@@ -10,15 +10,20 @@ finish well inside the interval at the size of a province (targets: ≤ 30 s and
 people), both the first time, when every obligation and reminder of the horizon is inserted ("cold"), and on the
 runs after, when nothing changes and it only reads ("warm").
 
-What is seeded: N active participants in one commune with a Telegram chat each, terms of 12 or 24 months that started
-over the last two years and are still running (plus, by default, the ~N/365 whose term ended yesterday, which the
-planner completes one by one, as it would each morning), mixed risk (periodic tests for medium and high, one random
-draw per quarter for high), one cadre per 250 people and an officer. Between the cold and the warm run, everything
-due before today is marked done, as the people would have done it (optionally leaving --missed-percent of it open:
-the run after then marks it missed and escalates each, which is timed separately).
+What is seeded (bulk inserts, see bench/common.py): N active participants in one commune with a Telegram chat each,
+terms of 12 or 24 months that started over the last two years and are still running (plus the ~N/365 whose term
+ended yesterday, which the planner completes one by one, as it would each morning), mixed risk (half low, 30 % medium,
+20 % high: periodic tests for medium and high, one random draw per quarter for high), one cadre per 250 people, an
+officer. The cold run materialises the horizon (from the start of last month to 35 days ahead). Between the cold and
+the warm run, everything due before today is marked done, as the people would have done it; --missed-percent leaves
+that share of people's past obligations open, and the run after then marks them missed and escalates each one
+(timed separately as "missed"; --missed-percent 100 is the first run after deploying with an existing caseload).
+On PostgreSQL, ANALYZE runs after the seeding and after that step, standing in for autovacuum.
 
-Memory: the peak RSS of each phase is this process's high-water mark reset at the start of the phase (so the seeding
-does not count), with the RSS at the start shown next to it; the interpreter and libraries are part of it.
+Figures per phase: wall time; time inside SQL statements (cursor execute, waits for the server included) against the
+rest, which is Python; rows created; what the planner reported. Memory: the peak RSS of each phase is this process's
+high-water mark, reset at the start of the phase (so the seeding does not count), next to the RSS at its start; the
+interpreter and its libraries are in both (importing the application alone takes ~220 MB, aiogram most of it).
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ import argparse
 import asyncio
 import gc
 import logging
-import resource
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -39,9 +43,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from bench.common import (
+    RssWindow,
+    StatementTimer,
     analyze,
     count_rows,
     drop_postgres,
+    lifetime_peak_mb,
     ok,
     recreate_postgres,
     rss_window,
@@ -60,39 +67,50 @@ TARGET_SECONDS = 30.0
 TARGET_MB = 300.0
 
 
-def _print_phase(label: str, seconds: float, before: dict[str, int], after: dict[str, int], report: PlanReport,
-                 rss: object, targets: bool) -> None:  # fmt: skip
-    created = {name: after[name] - before[name] for name in TABLES}
-    figures = {k: v for k, v in asdict(report).items() if v and k != "extra"}
-    peak = getattr(rss, "peak_mb", 0.0)
+def _print_phase(
+    label: str,
+    seconds: float,
+    created: dict[str, int],
+    report: PlanReport,
+    rss: RssWindow,
+    sql: StatementTimer,
+    *,
+    targets: bool,
+    top: int,
+) -> None:
     verdict = (
-        f"  [≤ {TARGET_SECONDS:.0f} s: {ok(seconds <= TARGET_SECONDS)}; ≤ {TARGET_MB:.0f} MB: {ok(peak <= TARGET_MB)}]"
+        f"  [≤ {TARGET_SECONDS:.0f} s: {ok(seconds <= TARGET_SECONDS)}; ≤ {TARGET_MB:.0f} MB: "
+        f"{ok(rss.peak_mb <= TARGET_MB)}]"
         if targets
         else ""
     )
     print(
-        f"  {label:<6} {seconds:6.1f} s  peak RSS {peak:4.0f} MB (at start {getattr(rss, 'start_mb', 0.0):4.0f} MB,"
-        f" sampled peak {getattr(rss, 'sampled_peak_mb', 0.0):4.0f} MB){verdict}"
+        f"  {label:<6} {seconds:6.1f} s  peak RSS {rss.peak_mb:4.0f} MB (at start {rss.start_mb:4.0f} MB, "
+        f"+{rss.peak_mb - rss.start_mb:.0f} MB){verdict}"
     )
     print(
-        "         rows created: "
-        + ", ".join(f"{name} +{n:,}" for name, n in created.items())
-        + f"\n         planner report: {figures or 'nothing to do'}"
+        f"         in SQL {sql.seconds:5.1f} s over {sql.statements:,} statements, "
+        f"in Python {seconds - sql.seconds:5.1f} s"
     )
+    print("         rows created: " + ", ".join(f"{name} +{n:,}" for name, n in created.items()))
+    figures = {k: v for k, v in asdict(report).items() if v and k != "extra"}
+    print(f"         planner report: {figures or 'nothing to do'}")
+    for shape, count, took in sql.top(top):
+        print(f"           {took:6.2f} s {count:7,}x  {shape}")
 
 
 async def _phase(
-    app: Application, label: str, run: Callable[[], Awaitable[PlanReport]], *, targets: bool = True
-) -> float:
+    app: Application, label: str, run: Callable[[], Awaitable[PlanReport]], *, targets: bool = True, top: int = 0
+) -> None:
     before = await count_rows(app, TABLES)
     gc.collect()
-    with rss_window() as rss:
+    with rss_window() as rss, StatementTimer(app.engine) as sql:
         start = time.perf_counter()
         report = await run()
         seconds = time.perf_counter() - start
     after = await count_rows(app, TABLES)
-    _print_phase(label, seconds, before, after, report, rss, targets)
-    return seconds
+    created = {name: after[name] - before[name] for name in TABLES}
+    _print_phase(label, seconds, created, report, rss, sql, targets=targets, top=top)
 
 
 async def _history(app: Application, now: datetime, missed_percent: int) -> tuple[int, float]:
@@ -130,14 +148,14 @@ async def _run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -
             f"{label}: {args.participants:,} active participants ({ended:,} whose term ended yesterday), "
             f"{len(population.cadres)} cadres, planning at {now.isoformat()}; seeded in {seeded:.1f} s"
         )
-        await _phase(app, "cold", lambda: planner.run(now))
+        await _phase(app, "cold", lambda: planner.run(now), top=args.statements)
         done, took = await _history(app, now, args.missed_percent)
         if postgres:
             await analyze(app)
         print(f"  (bench step: {done:,} obligations due before today marked done in {took:.1f} s)")
         if args.missed_percent:
-            await _phase(app, "missed", lambda: planner.run(now), targets=False)
-        await _phase(app, "warm", lambda: planner.run(now))
+            await _phase(app, "missed", lambda: planner.run(now), targets=False, top=args.statements)
+        await _phase(app, "warm", lambda: planner.run(now), top=args.statements)
     finally:
         await app.aclose()
 
@@ -155,6 +173,7 @@ def main() -> None:
         default=0,
         help="share of people who left last weeks' obligations open (escalated one by one in a timed extra run)",
     )
+    parser.add_argument("--statements", type=int, default=0, help="list the N statements that took longest")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL URL ('' to skip)")
     parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
@@ -171,8 +190,7 @@ def main() -> None:
         finally:
             if not args.keep:
                 asyncio.run(drop_postgres(args.postgres))
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of the whole benchmark process (seeding included): {rss_mb:.0f} MB")
+    print(f"peak RSS of the whole benchmark process (seeding included): {lifetime_peak_mb():.0f} MB")
 
 
 if __name__ == "__main__":

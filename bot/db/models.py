@@ -277,12 +277,16 @@ class OutboxRow(SQLModel, table=True):
     they are then); the row holds only references, never content."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # the planner's "this page's pending reminders" (SQLite otherwise scans every pending row for each page)
+        Index("ix_outbox_participant_status", "participant_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=128, unique=True)
     kind: str = Field(max_length=24)
-    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id")
     staff_id: int | None = Field(default=None, foreign_key="staff_member.id", index=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     urgent: bool = Field(default=False)

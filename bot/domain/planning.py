@@ -20,7 +20,6 @@ from bot.domain.schedule import (
     ReminderPolicy,
     Stage,
     monthly_due_dates,
-    periodic_test_dates,
 )
 from bot.domain.terms import add_months
 
@@ -98,16 +97,23 @@ def wanted_obligations(
     drawn separately: a draw is an event, not a function of the schedule)."""
     window_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     window_end = today + timedelta(days=policy.horizon_days)
+    first, last = max(term_start, window_start), min(term_end, add_months(window_end.replace(day=1), 1))
+    if first > last:
+        return []
+    # Only the window's months (a page of 1,000 people would otherwise build 24 months each): the window starts on
+    # the 1st, so clamping to it never moves a due day, and the month after the window is cut off below.
+    dues = [d for d in monthly_due_dates(first, last, due_day) if d <= window_end and d <= term_end]
+    interval = policy.tests_every[risk]
     wanted = [
         WantedObligation(obligation_key(ObligationKind.CHECKIN, participant_id, due), ObligationKind.CHECKIN, due)
-        for due in monthly_due_dates(term_start, term_end, due_day)
-        if window_start <= due <= window_end
+        for due in dues
     ]
-    wanted += [
-        WantedObligation(obligation_key(ObligationKind.TEST, participant_id, due), ObligationKind.TEST, due)
-        for due in periodic_test_dates(term_start, term_end, risk, due_day, policy.tests_every)
-        if window_start <= due <= window_end
-    ]
+    if interval:
+        wanted += [
+            WantedObligation(obligation_key(ObligationKind.TEST, participant_id, due), ObligationKind.TEST, due)
+            for due in dues
+            if ((due.year - term_start.year) * 12 + due.month - term_start.month) % interval == 0
+        ]
     return wanted
 
 

@@ -185,8 +185,8 @@ class Dispatcher:
             async with self._limits.slot(chat.channel, chat.external_id):
                 await messenger.push(chat.external_id, send.message)
         except DeliveryDeferred as exc:
-            if exc.retry_after:
-                self._limits.pause(chat.channel, now, exc.retry_after)
+            if exc.retry_after:  # from the moment the platform said so, not from the batch's start
+                self._limits.pause(chat.channel, self._clock.now(), exc.retry_after)
             return _Outcome("retry", exc.reason, exc.retry_after)
         except DeliveryRefused as exc:
             return _Outcome("unreachable" if exc.unreachable else "dead", exc.reason)

@@ -24,11 +24,9 @@ class RateLimits:
         sleep: Sleep = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._limiters = {
-            channel: AsyncLimiter(max(rate, 1.0), 1.0 if rate >= 1 else 1.0 / rate)
-            for channel, rate in rates.items()
-            if rate
-        }
+        # One message per 1/rate seconds, no burst: a bucket of `rate` lets a second's worth out at once and the
+        # platform, counting per second, answers 429 to the overflow.
+        self._limiters = {channel: AsyncLimiter(1, 1.0 / rate) for channel, rate in rates.items() if rate}
         self._interval = per_chat_interval
         self._sleep = sleep
         self._monotonic = monotonic

@@ -69,7 +69,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     sa.UniqueConstraint("key", name=op.f("uq_outbox_key"))
     )
-    op.create_index(op.f("ix_outbox_participant_id"), "outbox", ["participant_id"], unique=False)
+    op.create_index("ix_outbox_participant_status", "outbox", ["participant_id", "status"], unique=False)
     op.create_index(op.f("ix_outbox_staff_id"), "outbox", ["staff_id"], unique=False)
     op.create_index("ix_outbox_status_next", "outbox", ["status", "next_attempt_at"], unique=False)
     op.create_table("referral",
@@ -146,7 +146,7 @@ def downgrade() -> None:
     op.drop_table("referral")
     op.drop_index("ix_outbox_status_next", table_name="outbox")
     op.drop_index(op.f("ix_outbox_staff_id"), table_name="outbox")
-    op.drop_index(op.f("ix_outbox_participant_id"), table_name="outbox")
+    op.drop_index("ix_outbox_participant_status", table_name="outbox")
     op.drop_table("outbox")
     op.drop_index("ix_obligation_participant_due", table_name="obligation")
     op.drop_index(op.f("ix_obligation_due_on"), table_name="obligation")

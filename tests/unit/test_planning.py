@@ -144,3 +144,29 @@ def test_checkin_questions_risk_and_skips() -> None:
     assert risk_reasons({"cravings": "strong", "use": "private", "call": "no"}) == {"cravings"}
     assert risk_reasons({"cravings": "little", "use": "yes", "call": "yes"}) == {"use", "call"}
     assert risk_reasons(dict.fromkeys(QUESTION_ORDER, SKIPPED)) == set()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31)),
+    months=st.sampled_from([12, 24]),
+    extra=st.integers(0, 40),
+    today_offset=st.integers(-60, 800),
+    risk=st.sampled_from(list(RiskLevel)),
+    due_day=st.integers(1, 31),
+)
+def test_the_window_only_computation_equals_the_whole_term_one(
+    start: date, months: int, extra: int, today_offset: int, risk: RiskLevel, due_day: int
+) -> None:
+    """The planner computes only the window's months; it must give what the whole-term rules give there."""
+    from bot.domain.schedule import monthly_due_dates, periodic_test_dates
+    from bot.domain.terms import expected_end
+
+    end = expected_end(start, months, extra)
+    today = start + timedelta(days=today_offset)
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    last = today + timedelta(days=POLICY.horizon_days)
+    expected = {("checkin", d) for d in monthly_due_dates(start, end, due_day) if first <= d <= last}
+    expected |= {("test", d) for d in periodic_test_dates(start, end, risk, due_day) if first <= d <= last}
+    got = {(w.kind.value, w.due_on) for w in wanted_obligations(7, start, end, risk, due_day, today, POLICY)}
+    assert got == expected
