@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -29,3 +30,22 @@ def telegram_text(user_id: int, text: str, update_id: int, name: str = "An") -> 
             "text": text,
         },
     }
+
+
+class _FakeWithCalls(Protocol):
+    calls: list[Any]
+
+
+class PushedMessages:
+    """For chat clients over an HTTP fake: what the bot sends a chat on its own while some work runs."""
+
+    fake: _FakeWithCalls
+    user_id: Any
+
+    def _collect(self, before: int, chat_id: Any) -> Any:
+        raise NotImplementedError
+
+    async def during(self, work: Callable[[], Awaitable[object]]) -> Any:
+        before = len(self.fake.calls)
+        await work()
+        return self._collect(before, self.user_id)

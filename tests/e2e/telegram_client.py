@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tests.e2e.helpers import PushedMessages
 from tests.e2e.simulator_client import Reply, Said
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -54,7 +54,7 @@ class TelegramChats:
         return f"cq{next(self._callbacks)}"
 
 
-class TelegramChat:
+class TelegramChat(PushedMessages):
     def __init__(self, chats: TelegramChats, name: str) -> None:
         self.chats = chats
         self.fake = chats.fake
@@ -93,12 +93,6 @@ class TelegramChat:
         if offered:
             self.buttons = offered
         return said
-
-    async def during(self, work: Callable[[], Awaitable[object]]) -> Said:
-        """What the bot sends this chat on its own while `work` runs (a scheduler tick)."""
-        before = len(self.fake.calls)
-        await work()
-        return self._collect(before, self.user_id)
 
     def _message(self, chat: dict[str, Any] | None = None, **content: Any) -> dict[str, Any]:
         return {

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
+from tests.e2e.helpers import PushedMessages
 from tests.e2e.simulator_client import Reply, Said
 from tests.fakes.zalo_api import FakeZalo
 
@@ -41,7 +41,7 @@ class ZaloChats:
         return next(self._date)
 
 
-class ZaloChat:
+class ZaloChat(PushedMessages):
     def __init__(self, chats: ZaloChats, name: str) -> None:
         self.chats = chats
         self.fake = chats.fake
@@ -82,12 +82,6 @@ class ZaloChat:
         if offered:
             self.buttons = offered
         return said
-
-    async def during(self, work: Callable[[], Awaitable[object]]) -> Said:
-        """What the bot sends this chat on its own while `work` runs (a scheduler tick)."""
-        before = len(self.fake.calls)
-        await work()
-        return self._collect(before, self.user_id)
 
     async def say(self, text: str) -> Said:
         return await self.send_update(self.update("message.text.received", text=text))
