@@ -24,7 +24,7 @@ from bot.domain.planning import MessageKind
 from bot.domain.schedule import QuietHours
 from bot.scheduler.limits import RateLimits
 from bot.scheduler.texts import Renderer, Skip
-from bot.services.escalations import EscalationKind, raise_escalation
+from bot.services.escalations import raise_unreachable
 
 log = structlog.get_logger(__name__)
 
@@ -261,18 +261,7 @@ class Dispatcher:
         if job.item.participant_id not in people:
             return
         _, _, unit_id, cadre_id = people[job.item.participant_id]
-        if await repos.escalations.has_open(job.item.participant_id, EscalationKind.UNREACHABLE):
-            return  # several rows of one refused send: one escalation
-        episode = await repos.escalations.count_kind(job.item.participant_id, EscalationKind.UNREACHABLE)
-        await raise_escalation(
-            repos,
-            key=f"{EscalationKind.UNREACHABLE}:{job.item.participant_id}:{episode}",
-            kind=EscalationKind.UNREACHABLE,
-            participant_id=job.item.participant_id,
-            unit_id=unit_id,
-            cadre_id=cadre_id,
-            now=now,
-        )
+        await raise_unreachable(repos, job.item.participant_id, unit_id, cadre_id, now)
 
     async def _dead(self, repos: Repositories, job: _Job, reason: str, now: datetime) -> None:
         """Given up: the row stays visible (`aftercare outbox dead`) and the commune's officer is told."""

@@ -29,7 +29,7 @@ from bot.domain.planning import (
     wanted_reminders,
 )
 from bot.domain.schedule import draw_random_test_days
-from bot.services.escalations import EscalationKind, notify_officers, raise_escalation
+from bot.services.escalations import EscalationKind, notify_officers, raise_escalation, raise_unreachable
 
 log = structlog.get_logger(__name__)
 
@@ -147,7 +147,7 @@ class Planner:
         if not any(windows.values()):
             return
         quarter_first = min(w.quarter for ws in windows.values() for w in ws)
-        drawn = await repos.obligations.keys_with_prefix(
+        drawn = await repos.obligations.keys_of_kind(
             [pid for pid, ws in windows.items() if ws], ObligationKind.RANDOM_TEST, quarter_first
         )
         for pid, ws in windows.items():
@@ -227,16 +227,7 @@ class Planner:
 
     async def _unreachable(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
         for pid, unit_id, cadre_id in await repos.escalations.unreachable_without_escalation():
-            episode = await repos.escalations.count_kind(pid, EscalationKind.UNREACHABLE)
-            raised = await raise_escalation(
-                repos,
-                key=f"{EscalationKind.UNREACHABLE}:{pid}:{episode}",
-                kind=EscalationKind.UNREACHABLE,
-                participant_id=pid,
-                unit_id=unit_id,
-                cadre_id=cadre_id,
-                now=now,
-            )
+            raised = await raise_unreachable(repos, pid, unit_id, cadre_id, now)
             report.escalations += raised is not None
 
     async def _officer_escalations(self, repos: Repositories, now: datetime, report: PlanReport) -> None:

@@ -82,3 +82,22 @@ async def notify_officers(repos: Repositories, escalation: Escalation, now: date
             {"escalation": escalation.id, "unit": escalation.unit_id},
             "failed",
         )
+
+
+async def raise_unreachable(
+    repos: Repositories, participant_id: int, unit_id: int, cadre_id: int | None, now: datetime
+) -> Escalation | None:
+    """One open "cannot be reached" escalation per person at a time (the planner and the dispatcher both raise it);
+    a new one only after the last was acknowledged or resolved."""
+    if await repos.escalations.has_open(participant_id, EscalationKind.UNREACHABLE):
+        return None
+    episode = await repos.escalations.count_kind(participant_id, EscalationKind.UNREACHABLE)
+    return await raise_escalation(
+        repos,
+        key=f"{EscalationKind.UNREACHABLE}:{participant_id}:{episode}",
+        kind=EscalationKind.UNREACHABLE,
+        participant_id=participant_id,
+        unit_id=unit_id,
+        cadre_id=cadre_id,
+        now=now,
+    )

@@ -60,15 +60,7 @@ class ObligationRepository:
         self._clock = clock
 
     async def ensure(self, participant_id: int, wanted: Sequence[WantedObligation]) -> None:
-        if not wanted:
-            return
-        now = self._clock.now()
-        values = [
-            {"key": w.key, "participant_id": participant_id, "kind": w.kind.value, "due_on": w.due_on,
-             "status": ObligationStatus.PENDING.value, "created_at": now}
-            for w in wanted
-        ]  # fmt: skip
-        await self._s.execute(insert_ignoring(self._s, ObligationRow), values)
+        await self.ensure_many([(participant_id, w) for w in wanted])
 
     async def ensure_many(self, wanted: Sequence[tuple[int, WantedObligation]]) -> None:
         """Bulk form of `ensure` for the planner: (participant id, wanted) pairs. A pending obligation whose day moved
@@ -106,7 +98,7 @@ class ObligationRepository:
         )
         return (await self._s.execute(stmt)).scalar_one_or_none()
 
-    async def keys_with_prefix(self, participant_ids: Iterable[int], kind: ObligationKind, since: date) -> set[str]:
+    async def keys_of_kind(self, participant_ids: Iterable[int], kind: ObligationKind, since: date) -> set[str]:
         stmt = select(ObligationRow.key).where(
             ObligationRow.participant_id.in_(list(participant_ids)),  # type: ignore[attr-defined]
             ObligationRow.kind == kind.value,
