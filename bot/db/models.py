@@ -256,6 +256,7 @@ class EscalationRow(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: int | None = Field(default=None, foreign_key="staff_member.id")
     officer_notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    note_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # what was done, encrypted
 
 
 class ReferralRow(SQLModel, table=True):
@@ -298,3 +299,99 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=64)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _when()
+
+
+class InPersonCheckRow(SQLModel, table=True):
+    """The month's in-person check (kiểm diện) recorded by a cadre or officer; one per person and month (the latest
+    record of the month stands)."""
+
+    __tablename__ = "in_person_check"
+    __table_args__ = (UniqueConstraint("participant_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id")
+    month: str = Field(max_length=7)  # "2026-12"
+    outcome: str = Field(max_length=16)
+    reason_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    checked_on: date
+    recorded_by: int = Field(foreign_key="staff_member.id")
+    recorded_at: datetime = _when()
+
+
+class TestResultRow(SQLModel, table=True):
+    """A drug test result. The outcome, substance group and place are one ciphertext: nothing readable at rest."""
+    __test__ = False  # not a pytest test class, despite its name
+
+
+    __tablename__ = "test_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
+    result_enc: str = Field(sa_column=Column(Text, nullable=False))
+    taken_on: date
+    recorded_by: int = Field(foreign_key="staff_member.id")
+    recorded_at: datetime = _when()
+
+
+class ObservationRow(SQLModel, table=True):
+    """A cadre's note about a person: category and text encrypted together; only the risk flag is in the clear (it
+    ranks the cadre's list)."""
+
+    __tablename__ = "observation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    staff_id: int = Field(foreign_key="staff_member.id")
+    body_enc: str = Field(sa_column=Column(Text, nullable=False))
+    risk_flag: bool = Field(default=False)
+    recorded_at: datetime = _when()
+
+
+class QuarterlyReviewRow(SQLModel, table=True):
+    """The cadre's end-of-quarter assessment (kiểm điểm cuối quý); progress and comment encrypted."""
+
+    __tablename__ = "quarterly_review"
+    __table_args__ = (UniqueConstraint("participant_id", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id")
+    quarter: str = Field(max_length=7)  # "2026-Q4"
+    cadre_id: int = Field(foreign_key="staff_member.id")
+    assessment_enc: str = Field(sa_column=Column(Text, nullable=False))
+    written_at: datetime = _when()
+
+
+class FieldReportRow(SQLModel, table=True):
+    """An absence or a move a cadre saw in the community, waiting for the officer to confirm it."""
+
+    __tablename__ = "field_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    kind: str = Field(max_length=16)
+    details_enc: str = Field(sa_column=Column(Text, nullable=False))
+    reported_by: int = Field(foreign_key="staff_member.id")
+    reported_at: datetime = _when()
+    status: str = Field(default="pending", max_length=16)
+    decided_by: int | None = Field(default=None, foreign_key="staff_member.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TransferRow(SQLModel, table=True):
+    """A move to another commune: the hand-over notice (Mẫu 53) goes to the receiving commune, and the record moves
+    when its officer accepts."""
+
+    __tablename__ = "transfer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    from_unit_id: int = Field(foreign_key="unit.id")
+    to_unit_id: int = Field(foreign_key="unit.id", index=True)
+    moved_on: date
+    status: str = Field(default="pending", max_length=16)
+    created_by: int = Field(foreign_key="staff_member.id")
+    created_at: datetime = _when()
+    decided_by: int | None = Field(default=None, foreign_key="staff_member.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

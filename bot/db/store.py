@@ -21,6 +21,7 @@ from bot.db.repositories.consents import ConsentRepository
 from bot.db.repositories.conversations import ConversationRepository
 from bot.db.repositories.delivery import InboundRepository
 from bot.db.repositories.escalations import EscalationRepository, ReferralRepository
+from bot.db.repositories.fieldwork import FieldworkRepository
 from bot.db.repositories.identities import IdentityRepository
 from bot.db.repositories.invites import InviteRepository
 from bot.db.repositories.obligations import AbsenceRepository, CheckinRepository, ObligationRepository
@@ -50,6 +51,7 @@ class Repositories:
     outbox: OutboxRepository
     escalations: EscalationRepository
     referrals: ReferralRepository
+    fieldwork: FieldworkRepository
     planning: PlanningRepository
 
 
@@ -113,7 +115,8 @@ class Store:
             checkins=CheckinRepository(session, clock, self.keyring.cipher),
             absences=AbsenceRepository(session, clock, self.keyring.cipher),
             outbox=OutboxRepository(session, clock),
-            escalations=EscalationRepository(session, clock),
+            escalations=EscalationRepository(session, clock, self.keyring.cipher),
+            fieldwork=FieldworkRepository(session, clock, self.keyring.cipher),
             referrals=ReferralRepository(session, clock),
             planning=PlanningRepository(session),
         )

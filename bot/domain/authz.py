@@ -28,8 +28,20 @@ class Action(StrEnum):
     ACKNOWLEDGE_OWN_TEST = "acknowledge_own_test"
     REQUEST_REFERRAL = "request_referral"
     VIEW_PARTICIPANT = "view_participant"
+    VIEW_TEST_RESULTS = "view_test_results"
+    RECORD_IN_PERSON_CHECK = "record_in_person_check"
+    RECORD_TEST_RESULT = "record_test_result"
+    LOG_OBSERVATION = "log_observation"
+    WRITE_REVIEW = "write_review"
+    REPORT_ABSENCE_OR_MOVE = "report_absence_or_move"
     ACKNOWLEDGE_ESCALATION = "acknowledge_escalation"
+    CONFIRM_REPORT = "confirm_report"
+    ASSIGN_CADRE = "assign_cadre"
+    ACCEPT_TRANSFER = "accept_transfer"
     MANAGE_LIST = "manage_list"
+    # Role-level: lists the server filters by the actor's own scope (no single record to check).
+    LIST_ASSIGNED = "list_assigned"
+    LIST_COMMUNE = "list_commune"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +92,39 @@ _SELF_SERVICE = {
     Action.ACKNOWLEDGE_OWN_TEST,
     Action.REQUEST_REFERRAL,
 }
-# What a cadre may do for the participants assigned to them (and only them).
-_CADRE_ACTIONS = {Action.VIEW_PARTICIPANT, Action.ACKNOWLEDGE_ESCALATION}
+
+
+class Reach(StrEnum):
+    """How far a staff role's permission for an action extends."""
+
+    ASSIGNED = "assigned"  # the participants assigned to this cadre, and no one else
+    COMMUNE = "commune"  # everyone listed in the staff member's commune
+    PROVINCE = "province"  # everyone in the province the admin belongs to
+
+
+_A, _C, _P = Reach.ASSIGNED, Reach.COMMUNE, Reach.PROVINCE
+# The whole staff matrix: what each role may do to a participant record, and how far. Absent means denied.
+# ACCEPT_TRANSFER is asked with the scope of the *receiving* commune (the record is arriving there).
+STAFF_RULES: dict[Action, dict[Role, Reach]] = {
+    Action.VIEW_PARTICIPANT: {Role.CADRE: _A, Role.OFFICER: _C, Role.ADMIN: _P},
+    Action.VIEW_TEST_RESULTS: {Role.CADRE: _A, Role.OFFICER: _C, Role.ADMIN: _P},
+    Action.RECORD_IN_PERSON_CHECK: {Role.CADRE: _A, Role.OFFICER: _C},
+    Action.RECORD_TEST_RESULT: {Role.CADRE: _A, Role.OFFICER: _C},
+    Action.LOG_OBSERVATION: {Role.CADRE: _A, Role.OFFICER: _C},
+    Action.WRITE_REVIEW: {Role.CADRE: _A},
+    Action.REPORT_ABSENCE_OR_MOVE: {Role.CADRE: _A, Role.OFFICER: _C},
+    Action.ACKNOWLEDGE_ESCALATION: {Role.CADRE: _A, Role.OFFICER: _C, Role.ADMIN: _P},
+    Action.CONFIRM_REPORT: {Role.OFFICER: _C},
+    Action.ASSIGN_CADRE: {Role.OFFICER: _C, Role.ADMIN: _P},
+    Action.ACCEPT_TRANSFER: {Role.OFFICER: _C},
+    Action.MANAGE_LIST: {Role.OFFICER: _C, Role.ADMIN: _P},
+}
+# Role-level actions: the list is then filtered by the actor's own scope in the query.
+ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
+    Action.VIEW_OWN_ROLE: frozenset(Role),
+    Action.LIST_ASSIGNED: frozenset({Role.CADRE}),
+    Action.LIST_COMMUNE: frozenset({Role.OFFICER, Role.ADMIN}),
+}
 
 
 def decide(actor: Actor, action: Action, target: ParticipantScope | None = None) -> Decision:
@@ -98,8 +141,10 @@ def decide(actor: Actor, action: Action, target: ParticipantScope | None = None)
             return _deny("not own record")
         return _allow("own record")
 
-    if action is Action.VIEW_OWN_ROLE:
-        return _allow("own role") if actor.kind is ActorKind.STAFF else _deny("staff only")
+    if action in ROLE_ACTIONS:
+        if actor.kind is not ActorKind.STAFF or actor.role not in ROLE_ACTIONS[action]:
+            return _deny("role may not")
+        return _allow("role may")
 
     if actor.kind is not ActorKind.STAFF or target is None:
         return _deny("staff only, on a record")
@@ -107,11 +152,13 @@ def decide(actor: Actor, action: Action, target: ParticipantScope | None = None)
 
 
 def _staff_on_participant(actor: Actor, action: Action, target: ParticipantScope) -> Decision:
-    if actor.role is Role.ADMIN:
-        same_province = actor.unit_id in (target.province_id, target.unit_id)
-        return _allow("province admin") if same_province else _deny("other province")
-    if actor.role is Role.OFFICER:
-        return _allow("commune officer") if actor.unit_id == target.unit_id else _deny("other commune")
-    if actor.role is Role.CADRE and action in _CADRE_ACTIONS:
-        return _allow("assigned cadre") if target.cadre_id == actor.id else _deny("not assigned")
-    return _deny("role may not")
+    reach = STAFF_RULES.get(action, {}).get(actor.role) if actor.role else None
+    if reach is None:
+        return _deny("role may not")
+    if reach is Reach.ASSIGNED:
+        in_reach = target.cadre_id is not None and target.cadre_id == actor.id and actor.unit_id == target.unit_id
+        return _allow("assigned cadre") if in_reach else _deny("not assigned")
+    if reach is Reach.COMMUNE:
+        return _allow("commune") if actor.unit_id == target.unit_id else _deny("other commune")
+    same_province = actor.unit_id is not None and actor.unit_id in (target.province_id, target.unit_id)
+    return _allow("province") if same_province else _deny("other province")

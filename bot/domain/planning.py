@@ -50,6 +50,12 @@ class MessageKind(StrEnum):
     COMPLETION_NOTICE = "completion_notice"  # to the officer: list the person for completion (Mẫu 54)
     REFERRAL_NOTICE = "referral_notice"  # to the cadre: the participant asked for counselling
     DEAD_LETTER = "dead_letter"  # to the officer: a message could not be delivered after all attempts
+    SUPPORT_OFFER = "support_offer"  # to a participant after a difficult result: a neutral offer to talk
+    REVIEW_REQUEST = "review_request"  # to a cadre: the quarter's reviews to write
+    REVIEWS_MISSING = "reviews_missing"  # to the officer: whose reviews are still missing after the deadline
+    FIELD_REPORT = "field_report"  # to the officer: a cadre reported an absence or a move, to confirm
+    TRANSFER_NOTICE = "transfer_notice"  # to the receiving commune's officer: hand-over notice (Mẫu 53)
+    ASSIGNMENT = "assignment"  # to a cadre: someone was assigned to them
 
 
 @dataclass(frozen=True, slots=True)

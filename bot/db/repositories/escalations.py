@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,6 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
+from bot.db.crypto import FieldCipher
 from bot.db.dialect import insert_ignoring
 from bot.db.models import ChannelIdentityRow, EscalationRow, ParticipantRow, ReferralRow, StaffRow
 
@@ -25,6 +27,7 @@ class Escalation:
     raised_at: datetime
     acknowledged_at: datetime | None
     officer_notified_at: datetime | None
+    note_enc: str | None = None
 
 
 def _escalation(row: EscalationRow) -> Escalation:
@@ -40,13 +43,17 @@ def _escalation(row: EscalationRow) -> Escalation:
         row.raised_at,
         row.acknowledged_at,
         row.officer_notified_at,
+        row.note_enc,
     )
 
 
 class EscalationRepository:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    _NOTE = "escalation.note"
+
+    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher) -> None:
         self._s = session
         self._clock = clock
+        self._cipher = cipher
 
     async def add(
         self,
@@ -81,13 +88,58 @@ class EscalationRepository:
         row = await self._s.get(EscalationRow, escalation_id)
         return _escalation(row) if row else None
 
-    async def acknowledge(self, escalation_id: int, staff_id: int) -> bool:
+    async def acknowledge(self, escalation_id: int, staff_id: int, note: str | None = None) -> bool:
+        """False when it was already acknowledged; a note of what was done can still be added then (`add_note`)."""
         row = await self._s.get(EscalationRow, escalation_id)
         if row is None or row.acknowledged_at is not None:
             return False
         row.acknowledged_at, row.acknowledged_by = self._clock.now(), staff_id
+        if note is not None:
+            row.note_enc = self._cipher.encrypt(note, self._NOTE)
         await self._s.flush()
         return True
+
+    async def add_note(self, escalation_id: int, staff_id: int, note: str) -> None:
+        """What was done: acknowledges it if still open (the re-escalation stops), and keeps the note encrypted."""
+        row = await self._s.get(EscalationRow, escalation_id)
+        if row is None:
+            return
+        if row.acknowledged_at is None:
+            row.acknowledged_at, row.acknowledged_by = self._clock.now(), staff_id
+        row.note_enc = self._cipher.encrypt(note, self._NOTE)
+        await self._s.flush()
+
+    def note_of(self, escalation: Escalation) -> str | None:
+        return self._cipher.decrypt_optional(escalation.note_enc, self._NOTE)
+
+    async def open_for(
+        self, participant_ids: Sequence[int] | None = None, unit_id: int | None = None
+    ) -> list[Escalation]:
+        """Unacknowledged escalations of these people (a cadre's) or of a commune (an officer's), oldest first."""
+        stmt = select(EscalationRow).where(EscalationRow.acknowledged_at.is_(None))  # type: ignore[union-attr]
+        if participant_ids is not None:
+            stmt = stmt.where(EscalationRow.participant_id.in_(list(participant_ids)))  # type: ignore[attr-defined]
+        if unit_id is not None:
+            stmt = stmt.where(EscalationRow.unit_id == unit_id)
+        rows = (await self._s.execute(stmt.order_by(EscalationRow.raised_at, EscalationRow.id))).scalars()
+        return [_escalation(r) for r in rows]
+
+    async def recent_of(self, participant_id: int, limit: int = 5) -> list[Escalation]:
+        stmt = (
+            select(EscalationRow)
+            .where(EscalationRow.participant_id == participant_id)
+            .order_by(EscalationRow.raised_at.desc(), EscalationRow.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(limit)
+        )
+        return [_escalation(r) for r in (await self._s.execute(stmt)).scalars()]
+
+    async def move_unit(self, participant_id: int, unit_id: int) -> None:
+        """A transferred person's open escalations go with them to the receiving commune."""
+        await self._s.execute(
+            update(EscalationRow)
+            .where(EscalationRow.participant_id == participant_id, EscalationRow.acknowledged_at.is_(None))  # type: ignore[union-attr]
+            .values(unit_id=unit_id, cadre_id=None)
+        )
 
     async def resolve(self, *, obligation_id: int | None = None, participant_id: int | None = None, kind: str) -> None:
         """The problem went away by itself (a late check-in, the person wrote again): nobody needs to act now."""

@@ -176,6 +176,19 @@ class ObligationRepository:
             .values(status=ObligationStatus.CANCELLED.value)
         )
 
+    async def tests_to_record(self, participant_id: int, first: date, last: date) -> list[Obligation]:
+        """Tests (scheduled or unannounced) due in [first, last] with no result yet: what a cadre may record against.
+        An unannounced test appears only from its day on."""
+        stmt = select(ObligationRow).where(
+            ObligationRow.participant_id == participant_id,
+            ObligationRow.kind.in_([ObligationKind.TEST.value, ObligationKind.RANDOM_TEST.value]),  # type: ignore[attr-defined]
+            ObligationRow.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+            ObligationRow.due_on >= first,
+            ObligationRow.due_on <= last,
+        )
+        rows = (await self._s.execute(stmt.order_by(ObligationRow.due_on, ObligationRow.id))).scalars()
+        return [_obligation(r) for r in rows]
+
     async def get(self, obligation_id: int) -> Obligation | None:
         row = await self._s.get(ObligationRow, obligation_id)
         return _obligation(row) if row else None
@@ -201,6 +214,17 @@ class ObligationRepository:
         row = await self._s.get(ObligationRow, obligation_id)
         if row is not None and row.status in OPEN_STATUSES:
             row.status, row.done_at = ObligationStatus.DONE.value, self._clock.now()
+            await self._s.flush()
+            return True
+        return False
+
+    async def set_status(self, obligation_id: int, status: ObligationStatus) -> bool:
+        """A recorded result: done (or missed, for a no-show) unless it was already closed or cancelled."""
+        if status is ObligationStatus.DONE:
+            return await self.set_done(obligation_id)
+        row = await self._s.get(ObligationRow, obligation_id)
+        if row is not None and row.status in OPEN_STATUSES:
+            row.status = status.value
             await self._s.flush()
             return True
         return False

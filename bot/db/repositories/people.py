@@ -43,6 +43,14 @@ class StaffRepository:
         row = await self._s.get(StaffRow, staff_id)
         return _staff(row) if row else None
 
+    async def in_unit(self, unit_id: int, role: Role) -> list[StaffMember]:
+        stmt = select(StaffRow).where(
+            StaffRow.unit_id == unit_id,
+            StaffRow.role == role.value,
+            StaffRow.active.is_(True),  # type: ignore[attr-defined]
+        )
+        return [_staff(r) for r in (await self._s.execute(stmt.order_by(StaffRow.name, StaffRow.id))).scalars()]
+
     async def set_language(self, staff_id: int, language: str) -> None:
         row = await self._s.get(StaffRow, staff_id)
         if row is not None:
@@ -148,6 +156,33 @@ class ParticipantRepository:
         row.updated_at = self._clock.now()
         await self._s.flush()
         return self._record(row)
+
+    async def assign(self, participant_id: int, cadre_id: int | None) -> None:
+        row = await self._s.get(ParticipantRow, participant_id)
+        if row is None:
+            raise LookupError(participant_id)
+        row.cadre_id = cadre_id
+        row.updated_at = self._clock.now()
+        await self._s.flush()
+
+    async def move(self, participant_id: int, unit_id: int) -> None:
+        """To another commune: the old cadre no longer follows the person; the receiving officer assigns one."""
+        row = await self._s.get(ParticipantRow, participant_id)
+        if row is None:
+            raise LookupError(participant_id)
+        row.unit_id, row.cadre_id = unit_id, None
+        row.updated_at = self._clock.now()
+        await self._s.flush()
+
+    async def followed(self, unit_id: int, cadre_id: int | None = None) -> list[Participant]:
+        """Who is followed now (on the list, not completed or moved away): a commune's, or one cadre's in it."""
+        stmt = select(ParticipantRow).where(
+            ParticipantRow.unit_id == unit_id,
+            ParticipantRow.status.in_([ParticipantStatus.ENROLLED.value, ParticipantStatus.ACTIVE.value]),  # type: ignore[attr-defined]
+        )
+        if cadre_id is not None:
+            stmt = stmt.where(ParticipantRow.cadre_id == cadre_id)
+        return [self._record(r) for r in (await self._s.execute(stmt.order_by(ParticipantRow.id))).scalars()]
 
     async def in_unit(self, unit_id: int) -> list[Participant]:
         stmt = select(ParticipantRow).where(ParticipantRow.unit_id == unit_id).order_by(ParticipantRow.id)

@@ -91,6 +91,18 @@ class PlanningRepository:
         )
         return list((await self._s.execute(stmt.order_by(StaffRow.id))).scalars())
 
+    async def officers_with_people(self) -> list[int]:
+        """Active officers with a linked chat whose commune has people on the list."""
+        units = select(ParticipantRow.unit_id).where(ParticipantRow.status.in_(["active", "enrolled"]))  # type: ignore[attr-defined]
+        has_chat = select(ChannelIdentityRow.staff_id).where(ChannelIdentityRow.staff_id.is_not(None))  # type: ignore[union-attr]
+        stmt = select(StaffRow.id).where(
+            StaffRow.role == "officer",
+            StaffRow.active.is_(True),  # type: ignore[attr-defined]
+            StaffRow.unit_id.in_(units),  # type: ignore[attr-defined]
+            StaffRow.id.in_(has_chat),  # type: ignore[union-attr]
+        )
+        return list((await self._s.execute(stmt.order_by(StaffRow.id))).scalars())
+
     async def chats(
         self, participant_ids: Sequence[int], staff_ids: Sequence[int]
     ) -> tuple[dict[int, Chat], dict[int, Chat]]:
