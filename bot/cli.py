@@ -22,6 +22,7 @@ from bot.domain.entities import RiskLevel, Role
 from bot.logging import configure_logging
 from bot.services.absences import AbsenceError, record_absence
 from bot.services.enrolment import EnrolmentError
+from bot.services.fieldwork import FieldworkError, assign_cadre
 
 T = TypeVar("T")
 
@@ -35,6 +36,10 @@ absence_cli = typer.Typer(
     help="Absences from the place of residence (they can move the term end).", no_args_is_help=True
 )
 outbox_cli = typer.Typer(help="Messages the scheduler sends: counts and the ones given up on.", no_args_is_help=True)
+escalation_cli = typer.Typer(help="Alerts someone must act on: what is open in a commune.", no_args_is_help=True)
+review_cli = typer.Typer(
+    help="Quarterly reviews (kiểm điểm cuối quý): who has not written theirs.", no_args_is_help=True
+)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(unit_cli, name="unit")
 cli.add_typer(point_cli, name="point")
@@ -42,6 +47,8 @@ cli.add_typer(staff_cli, name="staff")
 cli.add_typer(participant_cli, name="participant")
 cli.add_typer(absence_cli, name="absence")
 cli.add_typer(outbox_cli, name="outbox")
+cli.add_typer(escalation_cli, name="escalation")
+cli.add_typer(review_cli, name="review")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -342,6 +349,86 @@ def participant_completions(
     people = _with_app(as_json, work)
     human = "\n".join(f"{p['id']}\t{p['completed_on']}\t{p['name']}" for p in people) or "nobody yet"
     _emit(as_json, {"completed": people}, human)
+
+
+@participant_cli.command("assign")
+def participant_assign(
+    participants: Annotated[list[int], typer.Argument(help="Participant ids (several for bulk work).")],
+    cadre: Annotated[int, typer.Option(help="Staff id of the cadre; 0 leaves the people without a cadre.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Assign or reassign a cadre: the new cadre is told and sees them at once, the old one loses access at once."""
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            for participant_id in participants:
+                person = await repos.participants.get(participant_id)
+                if person is None:
+                    raise FieldworkError(f"no participant {participant_id}")
+                await assign_cadre(repos, person, cadre or None, None, app.clock.now())
+        return {"assigned": participants, "cadre_id": cadre or None}
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, f"{len(participants)} assigned to cadre {cadre or 'nobody'}")
+
+
+@escalation_cli.command("list")
+def escalation_list(
+    unit: Annotated[str, typer.Option(help="Commune code.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Open (unacknowledged) alerts of a commune, oldest first: whom, what kind, since when, whether the officer was
+    told. No names or content: look the person up in the chat."""
+
+    async def work(app: Application) -> list[dict[str, Any]]:
+        async with app.store.transaction() as repos:
+            found = await repos.units.by_code(unit)
+            if found is None:
+                raise EnrolmentError(f"no unit {unit}")
+            return [
+                {
+                    "id": e.id,
+                    "participant_id": e.participant_id,
+                    "kind": e.kind,
+                    "raised_at": e.raised_at.isoformat(),
+                    "cadre_id": e.cadre_id,
+                    "officer_notified": e.officer_notified_at is not None,
+                }
+                for e in await repos.escalations.open_for(unit_id=found.id)
+            ]
+
+    rows = _with_app(as_json, work)
+    human = "\n".join(
+        f"{r['id']}\t#{r['participant_id']}\t{r['kind']}\t{r['raised_at']}\t"
+        f"{'officer told' if r['officer_notified'] else 'with the cadre'}"
+        for r in rows
+    )
+    _emit(as_json, {"open": rows}, human or "nothing open")
+
+
+@review_cli.command("status")
+def review_status(
+    unit: Annotated[str, typer.Option(help="Commune code.")],
+    quarter: Annotated[str, typer.Option(help="Quarter as YYYY-QN, e.g. 2026-Q4.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Who has a review for the quarter and who is still missing one, by cadre."""
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            found = await repos.units.by_code(unit)
+            if found is None:
+                raise EnrolmentError(f"no unit {unit}")
+            people = await repos.participants.followed(found.id)
+            done = await repos.fieldwork.reviewed(quarter, [p.id for p in people])
+            missing = [{"participant_id": p.id, "cadre_id": p.cadre_id} for p in people if p.id not in done]
+            return {"quarter": quarter, "written": len(done), "total": len(people), "missing": missing}
+
+    out = _with_app(as_json, work)
+    human = f"{out['quarter']}: {out['written']}/{out['total']} written" + "".join(
+        f"\n  missing: #{m['participant_id']} (cadre {m['cadre_id'] or 'none'})" for m in out["missing"]
+    )
+    _emit(as_json, out, human)
 
 
 @absence_cli.command("add")

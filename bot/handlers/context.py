@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from bot.core.clock import Clock
@@ -74,6 +74,26 @@ class Context:
                 detail={"reason": decision.reason},
             )
         return decision.allowed
+
+    async def scope_of(self, person: Participant) -> ParticipantScope:
+        """The facts that decide who may touch this record, read from the database now (never from a payload)."""
+        unit = await self.repos.units.get(person.unit_id)
+        return ParticipantScope(person.id, person.unit_id, unit.parent_id if unit else None, person.cadre_id)
+
+    async def permitted(self, action: Action, participant_id: object) -> Participant | None:
+        """The participant, if this actor may do this to them now; None (denial audited) otherwise, including for an
+        id that does not exist or is not a number (a forged or guessed payload)."""
+        raw = str(participant_id)
+        person = await self.repos.participants.get(int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        if person is None:
+            await self.audit(f"denied:{action.value}", "denied", detail={"reason": "no such record"})
+            return None
+        if not await self.allowed(action, await self.scope_of(person)):
+            return None
+        return person
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(self.tz).date()
 
     async def own_scope(self) -> ParticipantScope | None:
         if self.participant is None:

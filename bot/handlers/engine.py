@@ -21,7 +21,7 @@ from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
-from bot.handlers import absences, checkin, common, enrollment, participant, staff
+from bot.handlers import checkin, common, enrollment, participant, staff
 from bot.handlers.context import Context, Policies, Replies
 
 log = structlog.get_logger(__name__)
@@ -213,11 +213,11 @@ class ConversationEngine:
         if command == "/start" and argument.strip():
             return [common.say(ctx.t._("This chat is already linked.")), *await self._prompt(ctx)]
         if command in ("/start", "/menu"):
-            return await self._prompt(ctx)
+            return await self._prompt(ctx, menu=True)
         return [common.unknown_command(ctx.t), *await self._prompt(ctx)]
 
-    async def _prompt(self, ctx: Context) -> Replies:
-        """Where the person is: the question they were asked, or their menu."""
+    async def _prompt(self, ctx: Context, menu: bool = False) -> Replies:
+        """Where the person is: the question they were asked, or their menu (`menu`: they asked for it)."""
         if ctx.actor.kind is ActorKind.UNLINKED:
             return []
         if ctx.participant is not None:
@@ -227,9 +227,7 @@ class ConversationEngine:
                 return await checkin.prompt(ctx)
             return participant.home(ctx)
         if ctx.staff is not None:
-            if ctx.state.flow == absences.FLOW:
-                return await absences.prompt(ctx)
-            return staff.home(ctx)
+            return await staff.prompt(ctx, menu)
         return []
 
 

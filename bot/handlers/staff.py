@@ -1,12 +1,13 @@
-"""Staff menus: a greeting for the role and what the role can see; later issues add the role's work."""
+"""Staff menus: a greeting for the role, the role's menu, and routing to the role's work (the cadre's people and
+records, the alerts inbox, the officer's desk, quarterly reviews)."""
 
 from __future__ import annotations
 
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES
 from bot.core.messages import Button, OutboundMessage
-from bot.domain.authz import Action, ParticipantScope
+from bot.domain.authz import Action
 from bot.domain.entities import Role
-from bot.handlers import absences
+from bot.handlers import absences, caseload, fieldwork, inbox, officer, reviews
 from bot.handlers.actions import ESCALATION_ACK
 from bot.handlers.common import not_understood, say
 from bot.handlers.context import Context, Replies
@@ -43,10 +44,135 @@ async def greeting(ctx: Context) -> Replies:
 
 def home(ctx: Context) -> Replies:
     t = ctx.t
-    buttons = [Button(t._("My role and scope"), ROLE), Button(t._("Language"), LANGUAGE)]
-    if ctx.staff is not None and ctx.staff.role in (Role.OFFICER, Role.ADMIN):
-        buttons.insert(0, Button(t._("Record an absence"), absences.START))
-    return [OutboundMessage(t._("Staff menu. More tools for your role will appear here."), tuple(buttons))]
+    role = ctx.staff.role if ctx.staff is not None else None
+    buttons: list[Button] = []
+    if role is Role.CADRE:
+        buttons += [
+            Button(t._("My people"), caseload.LIST),
+            Button(t._("Needs attention"), inbox.LIST),
+            Button(t._("Quarterly review"), reviews.START),
+        ]
+    if role is Role.OFFICER:
+        buttons += [
+            Button(t._("Commune list"), caseload.LIST),
+            Button(t._("Needs attention"), inbox.LIST),
+            Button(t._("To confirm"), officer.DESK),
+            Button(t._("Quarterly review"), reviews.START),
+        ]
+    if role in (Role.OFFICER, Role.ADMIN):
+        buttons.append(Button(t._("Record an absence"), absences.START))
+    buttons += [Button(t._("My role and scope"), ROLE), Button(t._("Language"), LANGUAGE)]
+    return [OutboundMessage(t._("Staff menu. What would you like to do?"), tuple(buttons))]
+
+
+async def prompt(ctx: Context, menu: bool = False) -> Replies:
+    """Where a staff member is: the open question of a flow, or the menu. Asking for the menu leaves a list or a
+    card (nothing is half-written there); an open question is asked again."""
+    flow = ctx.state.flow
+    if menu and flow in (caseload.FLOW, inbox.FLOW):
+        _end_flow(ctx)
+        return home(ctx)
+    if flow == absences.FLOW:
+        return await absences.prompt(ctx)
+    if flow in fieldwork.FLOWS:
+        return await fieldwork.prompt(ctx) or home(ctx)
+    if flow == reviews.FLOW:
+        return await reviews.prompt(ctx)
+    if flow == inbox.FLOW and ctx.state.step == "note":
+        return [inbox.prompt(ctx)]
+    if flow == caseload.FLOW and ctx.state.step == "card":
+        return await caseload.card(ctx, str(ctx.state.data.get("pid", "")))
+    if flow == caseload.FLOW:
+        return await caseload.show_list(ctx)
+    return home(ctx)
+
+
+def _end_flow(ctx: Context) -> None:
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+
+
+async def _typed(ctx: Context, text: str) -> Replies:
+    """Typed text means something only inside a flow: an answer, a search in the list, a note on an open card."""
+    flow, step = ctx.state.flow, ctx.state.step
+    if flow in fieldwork.FLOWS:
+        return await fieldwork.handle(ctx)
+    if flow == reviews.FLOW:
+        return await reviews.handle(ctx)
+    if flow == inbox.FLOW and step == "note":
+        return await inbox.handle(ctx)
+    if flow == caseload.FLOW and step == "list":
+        return await caseload.search(ctx, text)
+    if flow == caseload.FLOW and step == "card":
+        # A note typed on an open card, without pressing "Add a note": keep it and ask only what is missing.
+        replies = await fieldwork.start(ctx, fieldwork.OBSERVE, Action.LOG_OBSERVATION, str(ctx.state.data.get("pid")))
+        if ctx.state.flow == fieldwork.OBSERVE:
+            return await fieldwork.handle(ctx)
+        return replies
+    return [not_understood(ctx.t), *home(ctx)]
+
+
+async def _work(ctx: Context, action: str) -> Replies | None:
+    """The buttons of the cadre's and officer's work; None when the action is not one of them."""
+    if action.startswith("fw:"):
+        if ctx.state.flow in fieldwork.FLOWS:
+            return await fieldwork.handle(ctx)
+        return [say(ctx.t._("That button is no longer valid. Here are the current options.")), *home(ctx)]
+    if action in (caseload.LIST, caseload.CLEAR):
+        if action == caseload.CLEAR or ctx.state.flow != caseload.FLOW:
+            _end_flow(ctx)
+        return await caseload.show_list(ctx)
+    if action.startswith(caseload.PAGE):
+        page = action.removeprefix(caseload.PAGE)
+        return await caseload.show_list(ctx, int(page) if page.isdigit() else 0)
+    if action.startswith(caseload.OPEN):
+        return await caseload.card(ctx, action.removeprefix(caseload.OPEN))
+    starts = {
+        caseload.IN_PERSON: (fieldwork.IN_PERSON, Action.RECORD_IN_PERSON_CHECK),
+        caseload.TEST: (fieldwork.TEST, Action.RECORD_TEST_RESULT),
+        caseload.OBSERVE: (fieldwork.OBSERVE, Action.LOG_OBSERVATION),
+        caseload.REPORT: (fieldwork.REPORT, Action.REPORT_ABSENCE_OR_MOVE),
+    }
+    for prefix, (flow, permission) in starts.items():
+        if action.startswith(prefix):
+            return await fieldwork.start(ctx, flow, permission, action.removeprefix(prefix))
+    if action.startswith(caseload.ASSIGN):
+        return await officer.choose_cadre(ctx, action.removeprefix(caseload.ASSIGN))
+    if action.startswith(officer.ASSIGN_TO):
+        return await officer.assign(ctx, action.removeprefix(officer.ASSIGN_TO))
+    return await _desk_and_inbox(ctx, action)
+
+
+async def _desk_and_inbox(ctx: Context, action: str) -> Replies | None:
+    simple = {
+        inbox.LIST: inbox.show,
+        inbox.CANCEL: inbox.handle,
+        officer.DESK: officer.desk,
+        reviews.START: reviews.start,
+    }
+    if action in simple:
+        return await simple[action](ctx)
+    with_id = {
+        inbox.OPEN: inbox.open_alert,
+        inbox.NOTE: inbox.ask_note,
+        reviews.WRITE: reviews.write,
+        officer.REPORT: officer.show_report,
+        officer.REJECT: officer.reject,
+        officer.TRANSFER: officer.show_transfer,
+        officer.CONFIRM: officer.confirm,
+    }
+    for prefix, act in with_id.items():
+        if action.startswith(prefix):
+            return await act(ctx, action.removeprefix(prefix))
+    if action.startswith(officer.MOVE_TO):
+        report, _, unit = action.removeprefix(officer.MOVE_TO).partition(":")
+        return await officer.confirm(ctx, report, unit)
+    if action.startswith(officer.ACCEPT) or action.startswith(officer.DECLINE):
+        accept = action.startswith(officer.ACCEPT)
+        raw = action.removeprefix(officer.ACCEPT if accept else officer.DECLINE)
+        return await officer.decide_transfer(ctx, raw, accept)
+    if action.startswith("rev:") and ctx.state.flow == reviews.FLOW:
+        return await reviews.handle(ctx)
+    return None
 
 
 async def handle(ctx: Context) -> Replies:
@@ -57,9 +183,15 @@ async def handle(ctx: Context) -> Replies:
         replies = await absences.handle(ctx)
         return replies if ctx.state.flow == absences.FLOW else [*replies, *home(ctx)]
     if ctx.state.flow == absences.FLOW:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        _end_flow(ctx)
     if action is None:
-        return [not_understood(ctx.t), *home(ctx)]
+        return await _typed(ctx, ctx.msg.text or "")
+    if action.startswith(ESCALATION_ACK):
+        return await _acknowledge(ctx, action.removeprefix(ESCALATION_ACK))
+    work = await _work(ctx, action)
+    if work is not None:
+        return work
+    _end_flow(ctx)
     if action == ROLE:
         return await my_role(ctx)
     if action == LANGUAGE:
@@ -67,28 +199,16 @@ async def handle(ctx: Context) -> Replies:
         return [OutboundMessage(ctx.t._("Which language would you like me to use?"), buttons)]
     if action.startswith("staff:lang:"):
         return await _set_language(ctx, action.removeprefix("staff:lang:"))
-    if action.startswith(ESCALATION_ACK):
-        return await _acknowledge(ctx, action.removeprefix(ESCALATION_ACK))
     return home(ctx)
 
 
 async def _acknowledge(ctx: Context, raw_id: str) -> Replies:
     """ "I'm on it": stops the escalation going on to the officer. Checked against the record, not the button."""
-    escalation = await ctx.repos.escalations.get(int(raw_id)) if raw_id.isdigit() else None
-    if escalation is None:
-        await ctx.audit("denied:acknowledge_escalation", "denied", detail={"reason": "no such escalation"})
-        return home(ctx)
-    subject = await ctx.repos.participants.get(escalation.participant_id)
-    unit = await ctx.repos.units.get(escalation.unit_id)
-    scope = ParticipantScope(
-        participant_id=escalation.participant_id,
-        unit_id=escalation.unit_id,
-        province_id=unit.parent_id if unit else None,
-        cadre_id=subject.cadre_id if subject else None,
-    )
-    if not await ctx.allowed(Action.ACKNOWLEDGE_ESCALATION, scope):
+    found = await inbox.alert_in_scope(ctx, raw_id)
+    if found is None:
         return [say(ctx.t._("This is not in your scope.")), *home(ctx)]
     assert ctx.staff is not None
+    escalation, _ = found
     if await ctx.repos.escalations.acknowledge(escalation.id, ctx.staff.id):
         await ctx.audit(
             "escalation_acknowledged",

@@ -17,6 +17,7 @@ from bot.db.repositories.outbox import NewMessage
 from bot.db.repositories.planning import PlanFacts
 from bot.db.store import Repositories, Store
 from bot.domain.entities import ParticipantStatus
+from bot.domain.fieldwork import ReviewPolicy, review_reminder_days, review_window
 from bot.domain.planning import (
     MessageKind,
     ObligationKind,
@@ -57,6 +58,7 @@ class Planner:
         policy: PlanPolicy | None = None,
         page_size: int = 1000,
         rng: secrets.SystemRandom | None = None,
+        review_policy: ReviewPolicy | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -64,6 +66,7 @@ class Planner:
         self.policy = policy or PlanPolicy()
         self._page = page_size
         self._rng = rng or secrets.SystemRandom()
+        self.review_policy = review_policy or ReviewPolicy()
 
     async def run(self, now: datetime | None = None) -> PlanReport:
         now = now or self._clock.now()
@@ -84,6 +87,7 @@ class Planner:
             await self._unreachable(repos, now, report)
             await self._officer_escalations(repos, now, report)
             await self._digests(repos, now, report)
+            await self._reviews(repos, now, report)
         log.debug("planned", **{k: v for k, v in vars(report).items() if v and k != "extra"})
         return report
 
@@ -257,3 +261,29 @@ class Planner:
             ]
         )
         report.digests += len(cadres)
+
+    async def _reviews(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
+        """The quarterly review: asked of every cadre with people on the day it opens and every few days until the
+        deadline (each message is skipped at send time if all is written); the day after the deadline the officers
+        hear what is missing."""
+        local = self._today(now)
+        today = local.date()
+        at = digest_instant(today, self._tz, self.policy)
+        window = review_window(today, self.review_policy)
+        messages: list[NewMessage] = []
+        if window is not None and today in review_reminder_days(window, self.review_policy):
+            payload = {"quarter": window.quarter, "due": window.due_on.isoformat()}
+            messages += [
+                NewMessage(f"review:{cadre}:{window.quarter}:{today}", MessageKind.REVIEW_REQUEST, at, staff_id=cadre,
+                           payload=payload)
+                for cadre in await repos.planning.cadres_with_people()
+            ]  # fmt: skip
+        ended = review_window(today - timedelta(days=1), self.review_policy)
+        if ended is not None and ended.due_on == today - timedelta(days=1):
+            messages += [
+                NewMessage(f"reviews_missing:{officer}:{ended.quarter}", MessageKind.REVIEWS_MISSING, at,
+                           staff_id=officer, payload={"quarter": ended.quarter})
+                for officer in await repos.planning.officers_with_people()
+            ]  # fmt: skip
+        await repos.outbox.add(messages)
+        report.extra["review_messages"] = report.extra.get("review_messages", 0) + len(messages)

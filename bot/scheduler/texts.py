@@ -21,8 +21,20 @@ from bot.domain.consent import Purpose
 from bot.domain.entities import Participant, ParticipantStatus, Role, StaffMember, Wording
 from bot.domain.planning import OPEN_STATUSES, MessageKind, ObligationKind
 from bot.domain.schedule import Stage
-from bot.handlers.actions import CHECKIN_START, ESCALATION_ACK, MY_SCHEDULE, TEST_ACK
+from bot.handlers.actions import (
+    CHECKIN_START,
+    ESCALATION_ACK,
+    INBOX_OPEN,
+    MY_SCHEDULE,
+    REFERRAL_DECLINE,
+    REFERRAL_REQUEST,
+    TEST_ACK,
+)
+from bot.handlers.caseload import OPEN as CASE_OPEN
 from bot.handlers.home import where_line
+from bot.handlers.officer import REPORT as OFFICER_REPORT
+from bot.handlers.officer import TRANSFER as OFFICER_TRANSFER
+from bot.handlers.reviews import START as REVIEW_START
 
 _NEUTRAL: dict[tuple[ObligationKind, Stage], str] = {
     (ObligationKind.CHECKIN, Stage.BEFORE): N_(
@@ -100,6 +112,8 @@ class Renderer:
                 result = await self._reminder(repos, t, person, item, now)
             elif item.kind is MessageKind.COMPLETION:
                 result = self._completion(t, person)
+            elif item.kind is MessageKind.SUPPORT_OFFER:
+                result = self._support_offer(t, person)
             else:
                 return Skip("unknown_kind")
         elif item.staff_id is not None:
@@ -160,6 +174,25 @@ class Renderer:
         )
         return OutboundMessage(text)
 
+    def _support_offer(self, t: Translator, person: Participant) -> OutboundMessage | Skip:
+        """After a difficult result: an offer to talk, in words that reveal nothing on a lock screen."""
+        if person.status is not ParticipantStatus.ACTIVE:
+            return Skip("inactive")
+        text = "\n".join(
+            [
+                t._("Hello. We are here for you, whatever happens."),
+                t._(
+                    "If you would like to talk with a counsellor, I can connect you. What you share stays between "
+                    "you and them."
+                ),
+            ]
+        )
+        buttons = (
+            Button(t._("Yes, connect me with a counsellor"), REFERRAL_REQUEST),
+            Button(t._("Not now"), REFERRAL_DECLINE),
+        )
+        return OutboundMessage(text, buttons)
+
     async def _staff(
         self, repos: Repositories, t: Translator, member: StaffMember, item: Claimed, now: datetime
     ) -> OutboundMessage | Skip:
@@ -167,6 +200,9 @@ class Renderer:
             return await self._digest(repos, t, member, item)
         if item.kind is MessageKind.ESCALATION:
             return await self._escalation(repos, t, member, item)
+        workspace = await self._workspace(repos, t, member, item)
+        if workspace is not None:
+            return workspace
         subject = await repos.participants.get(int(item.payload.get("participant_id", 0)))
         if subject is None:
             return Skip("no_person")
@@ -247,6 +283,14 @@ class Renderer:
             lines.append(t._("{who} may need support after this month's check-in.", who=who))
         elif escalation.kind == "risky_checkin":
             lines.append(await self._risky(repos, t, who, escalation.obligation_id, subject.id))
+        elif escalation.kind == "test_result":
+            # The result itself is shown only in the chat, after a tap, never in a notification.
+            lines.append(t._("A test result for {who} needs your follow-up. Tap to see it.", who=who))
+            buttons = (
+                Button(t._("See the details"), f"{INBOX_OPEN}{escalation.id}"),
+                Button(t._("I'm on it"), f"{ESCALATION_ACK}{escalation.id}"),
+            )
+            return OutboundMessage("\n".join(lines), buttons)
         else:
             lines.append(t._("{who} needs follow-up.", who=who))
         if to_officer:
@@ -328,3 +372,92 @@ class Renderer:
             if group:
                 lines += ["", title, *group]
         return OutboundMessage("\n".join(lines))
+
+    async def _workspace(
+        self, repos: Repositories, t: Translator, member: StaffMember, item: Claimed
+    ) -> OutboundMessage | Skip | None:
+        """Messages of the cadre's workspace; None when the kind is not one of them. Each is re-checked at send time
+        (decided already, reassigned since): nothing stale goes out."""
+        payload = item.payload
+        if item.kind is MessageKind.REVIEW_REQUEST:
+            return await self._review_request(repos, t, member, payload)
+        if item.kind is MessageKind.REVIEWS_MISSING:
+            return await self._reviews_missing(repos, t, member, payload)
+        if item.kind is MessageKind.FIELD_REPORT:
+            report = await repos.fieldwork.report(int(payload.get("report_id", 0)))
+            if report is None or report.status.value != "pending" or report.unit_id != member.unit_id:
+                return Skip("decided")
+            return OutboundMessage(
+                "\n".join([t._("For your confirmation:"), t._("A cadre reported a change for someone on your list.")]),
+                (Button(t._("See and confirm"), f"{OFFICER_REPORT}{report.id}"),),
+            )
+        if item.kind is MessageKind.TRANSFER_NOTICE:
+            transfer = await repos.fieldwork.transfer(int(payload.get("transfer_id", 0)))
+            if transfer is None or transfer.status.value != "pending" or transfer.to_unit_id != member.unit_id:
+                return Skip("decided")
+            return OutboundMessage(
+                "\n".join([t._("For your list:"), t._("A record is being handed over to your commune.")]),
+                (Button(t._("See the hand-over notice"), f"{OFFICER_TRANSFER}{transfer.id}"),),
+            )
+        if item.kind is MessageKind.ASSIGNMENT:
+            subject = await repos.participants.get(int(payload.get("participant_id", 0)))
+            if subject is None or subject.cadre_id != member.id:
+                return Skip("not_in_scope")
+            return OutboundMessage(
+                "\n".join(
+                    [
+                        t._("For your list:"),
+                        t._("You now accompany {who}.", who=t._("{name} (#{id})", name=subject.name, id=subject.id)),
+                    ]
+                ),
+                (Button(t._("Open their card"), f"{CASE_OPEN}{subject.id}"),),
+            )
+        return None
+
+    async def _review_request(
+        self, repos: Repositories, t: Translator, member: StaffMember, payload: dict[str, object]
+    ) -> OutboundMessage | Skip:
+        quarter = str(payload.get("quarter"))
+        people = await repos.participants.followed(member.unit_id, member.id)
+        missing = len(people) - len(await repos.fieldwork.reviewed(quarter, [p.id for p in people]))
+        if missing <= 0:
+            return Skip("written")
+        year, q = quarter.split("-Q")
+        text = "\n".join(
+            [
+                t._("For your list:"),
+                t.n_(
+                    "Quarterly review for quarter {q}/{year}: {n} person still needs your assessment (due {date}).",
+                    "Quarterly review for quarter {q}/{year}: {n} people still need your assessment (due {date}).",
+                    missing,
+                    q=q,
+                    year=year,
+                    date=self._date(t, date.fromisoformat(str(payload.get("due")))),
+                ),
+            ]
+        )
+        return OutboundMessage(text, (Button(t._("Quarterly review"), REVIEW_START),))
+
+    async def _reviews_missing(
+        self, repos: Repositories, t: Translator, member: StaffMember, payload: dict[str, object]
+    ) -> OutboundMessage | Skip:
+        quarter = str(payload.get("quarter"))
+        people = await repos.participants.followed(member.unit_id)
+        done = await repos.fieldwork.reviewed(quarter, [p.id for p in people])
+        missing = [p for p in people if p.id not in done]
+        if not missing:
+            return Skip("written")
+        year, q = quarter.split("-Q")
+        text = "\n".join(
+            [
+                t._("For your attention:"),
+                t.n_(
+                    "The quarterly review for quarter {q}/{year} is past its deadline; {n} assessment is missing.",
+                    "The quarterly review for quarter {q}/{year} is past its deadline; {n} assessments are missing.",
+                    len(missing),
+                    q=q,
+                    year=year,
+                ),
+            ]
+        )
+        return OutboundMessage(text, (Button(t._("Quarterly review"), REVIEW_START),))

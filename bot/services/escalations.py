@@ -14,6 +14,15 @@ class EscalationKind:
     MISSED_CHECKIN = "missed_checkin"
     UNREACHABLE = "unreachable"
     RISKY_CHECKIN = "risky_checkin"
+    TEST_RESULT = "test_result"  # positive, refused or missed test; key "test_result:<result id>"
+
+
+def test_result_id(escalation: Escalation) -> int | None:
+    """The result a test-result escalation is about (its key names it)."""
+    if escalation.kind != EscalationKind.TEST_RESULT:
+        return None
+    _, _, raw = escalation.key.partition(":")
+    return int(raw) if raw.isdigit() else None
 
 
 async def raise_escalation(

@@ -1,0 +1,360 @@
+"""A cadre's records from the chat, each a few taps: in-person check, test result, observation, absence or move.
+
+The person's id travels in the conversation state, not in the buttons, and permission is asked again when the record
+is written (a cadre reassigned in the middle of a flow writes nothing).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from bot.core.messages import Button, OutboundMessage
+from bot.domain.authz import Action
+from bot.domain.entities import Participant
+from bot.domain.fieldwork import InPersonOutcome, ObservationCategory, ReportKind, SubstanceGroup, TestOutcome
+from bot.handlers import caseload
+from bot.handlers.absences import parse_range
+from bot.handlers.common import say
+from bot.handlers.context import Context, Replies
+from bot.services import fieldwork as records
+
+IN_PERSON, TEST, OBSERVE, REPORT = "inperson", "testresult", "observe", "report"
+FLOWS = (IN_PERSON, TEST, OBSERVE, REPORT)
+PREFIX = "fw:"
+CANCEL = "fw:cancel"
+MAX_NOTE = 4000  # the engine refuses longer messages before they get here
+_NOTE_KEY = "conversation.observation_draft"
+
+
+def _cancel(ctx: Context) -> Button:
+    return Button(ctx.t._("Cancel"), CANCEL)
+
+
+def parse_day(text: str) -> date | None:
+    """ "30/11/2026" (also with dots or dashes); None when it is not a real date."""
+    match = re.match(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$", text)
+    if match is None:
+        return None
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _end(ctx: Context) -> None:
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+
+
+async def _person(ctx: Context, action: Action) -> Participant | None:
+    return await ctx.permitted(action, ctx.state.data.get("pid", ""))
+
+
+async def start(ctx: Context, flow: str, action: Action, raw_id: str) -> Replies:
+    person = await ctx.permitted(action, raw_id)
+    if person is None:
+        _end(ctx)
+        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    ctx.state.flow, ctx.state.data = flow, {"pid": person.id}
+    if flow == IN_PERSON:
+        ctx.state.step = "outcome"
+    elif flow == TEST:
+        ctx.state.step = "which"
+    elif flow == OBSERVE:
+        ctx.state.step = "category"
+    else:
+        ctx.state.step = "kind"
+    return await prompt(ctx)
+
+
+async def prompt(ctx: Context) -> Replies:
+    """The question of the current step (after a bad answer, or when the person comes back to the chat)."""
+    t, step, flow = ctx.t, ctx.state.step, ctx.state.flow
+    person = await ctx.repos.participants.get(int(ctx.state.data.get("pid", 0)))
+    who = caseload.label(person) if person else "—"
+    if flow == IN_PERSON and step == "outcome":
+        month = f"{ctx.today():%m/%Y}"
+        return [
+            OutboundMessage(
+                t._("In-person check for {who}, {month}:", who=who, month=month),
+                (
+                    Button(t._("Present"), "fw:ip:present"),
+                    Button(t._("Absent, with a reason"), "fw:ip:absent"),
+                    Button(t._("Could not be reached"), "fw:ip:unreachable"),
+                    _cancel(ctx),
+                ),
+            )
+        ]
+    if flow == IN_PERSON and step == "reason":
+        return [OutboundMessage(t._("Type the reason in a few words."), (_cancel(ctx),))]
+    if flow == TEST:
+        return await _test_prompt(ctx, who)
+    if flow == OBSERVE and step == "category":
+        buttons = [Button(t._(name), f"fw:cat:{cat.value}") for cat, name in caseload.CATEGORY_NAMES.items()]
+        kept = t._("I kept the text you typed; choose its category to save it.") if "note" in ctx.state.data else ""
+        text = "\n".join(filter(None, [t._("A note about {who}. Which topic?", who=who), kept]))
+        return [OutboundMessage(text, (*buttons, _cancel(ctx)))]
+    if flow == OBSERVE and step == "text":
+        return [OutboundMessage(t._("Type the note (it is stored encrypted)."), (_cancel(ctx),))]
+    if flow == OBSERVE and step == "flag":
+        return [
+            OutboundMessage(
+                t._("Is this a sign of risk that needs watching?"),
+                (
+                    Button(t._("Yes, flag a risk"), "fw:flag:yes"),
+                    Button(t._("No"), "fw:flag:no"),
+                    _cancel(ctx),
+                ),
+            )
+        ]
+    if flow == REPORT and step == "kind":
+        return [
+            OutboundMessage(
+                t._("What did you see about {who}? The officer will confirm it.", who=who),
+                (
+                    Button(t._("Away from home for a while"), "fw:rep:absence"),
+                    Button(t._("Moved to another place"), "fw:rep:move"),
+                    _cancel(ctx),
+                ),
+            )
+        ]
+    if flow == REPORT and step == "dates":
+        text = t._("Type the first and the last day away, for example: 01/06/2027 - 10/06/2027")
+        return [OutboundMessage(text, (_cancel(ctx),))]
+    if flow == REPORT and step == "moved_on":
+        return [OutboundMessage(t._("Since when? Type the date, for example: 15/12/2026"), (_cancel(ctx),))]
+    if flow == REPORT and step == "where":
+        return [OutboundMessage(t._("Where to? Type the commune or the address you know."), (_cancel(ctx),))]
+    _end(ctx)
+    return []
+
+
+async def _test_prompt(ctx: Context, who: str) -> Replies:
+    t, step, today = ctx.t, ctx.state.step, ctx.today()
+    if step == "which":
+        pid = int(ctx.state.data["pid"])
+        due = await ctx.repos.obligations.tests_to_record(pid, today - timedelta(days=62), today)
+        buttons = [Button(t._("Test of {date}", date=t.date(o.due_on)), f"fw:which:{o.id}") for o in due]
+        buttons.append(Button(t._("A test outside the schedule"), "fw:which:adhoc"))
+        return [OutboundMessage(t._("Test result for {who}. Which test?", who=who), (*buttons, _cancel(ctx)))]
+    if step == "outcome":
+        buttons = [Button(t._(name).capitalize(), f"fw:out:{o.value}") for o, name in caseload.OUTCOME_NAMES.items()]
+        return [OutboundMessage(t._("The result?"), (*buttons, _cancel(ctx)))]
+    if step == "substance":
+        buttons = [Button(t._(n).capitalize(), f"fw:sub:{s.value}") for s, n in caseload.SUBSTANCE_NAMES.items()]
+        buttons.append(Button(t._("Not known / skip"), "fw:sub:none"))
+        return [OutboundMessage(t._("Substance group (optional):"), (*buttons, _cancel(ctx)))]
+    if step == "date":
+        buttons = (
+            Button(t._("Today ({date})", date=t.date(today)), "fw:date:0"),
+            Button(t._("Yesterday ({date})", date=t.date(today - timedelta(days=1))), "fw:date:1"),
+            _cancel(ctx),
+        )
+        return [OutboundMessage(t._("Date of the test? Tap, or type it (for example 28/11/2026)."), buttons)]
+    if step == "place":
+        unit = await ctx.repos.units.get(ctx.staff.unit_id) if ctx.staff else None
+        buttons = [Button(unit.test_place, "fw:place:unit")] if unit and unit.test_place else []
+        text = t._("Where was it done? Tap, or type the place.")
+        return [OutboundMessage(text, (*buttons, _cancel(ctx)))]
+    data = ctx.state.data
+    outcome = TestOutcome(data["outcome"])
+    what = t._(caseload.OUTCOME_NAMES[outcome])
+    if data.get("substance"):
+        what += f" ({t._(caseload.SUBSTANCE_NAMES[SubstanceGroup(data['substance'])])})"
+    lines = [
+        t._("Please check before saving:"),
+        t._("Person: {who}", who=who),
+        t._("Result: {what}", what=what),
+        t._("Date: {date}", date=t.date(date.fromisoformat(data["taken_on"]))),
+        t._("Place: {place}", place=data.get("place") or "—"),
+    ]
+    if outcome in (TestOutcome.POSITIVE, TestOutcome.REFUSED, TestOutcome.NO_SHOW):
+        lines.append(t._("The commune officer will be informed at once."))
+    return [OutboundMessage("\n".join(lines), (Button(t._("Save the result"), "fw:save"), _cancel(ctx)))]
+
+
+async def handle(ctx: Context) -> Replies:
+    """Inside one of the flows: a button of this flow, or typed text where text is asked for."""
+    t, action, data = ctx.t, ctx.msg.action, ctx.state.data
+    if action == CANCEL:
+        _end(ctx)
+        return [say(t._("Cancelled. Nothing was recorded.")), *await caseload.show_list(ctx)]
+    flow, step = ctx.state.flow, ctx.state.step
+    if action is None:
+        return await _typed(ctx, ctx.msg.text or "")
+    value = action.split(":", 2)[2] if action.count(":") >= 2 else ""
+    if flow == IN_PERSON and step == "outcome" and action.startswith("fw:ip:"):
+        if value == InPersonOutcome.ABSENT.value:
+            ctx.state.step = "reason"
+            return await prompt(ctx)
+        if value in (InPersonOutcome.PRESENT.value, InPersonOutcome.UNREACHABLE.value):
+            return await _save_in_person(ctx, InPersonOutcome(value), None)
+    if flow == TEST:
+        replies = await _test_step(ctx, step, action, value)
+        if replies is not None:
+            return replies
+    categories = {c.value for c in ObservationCategory}
+    if flow == OBSERVE and step == "category" and action.startswith("fw:cat:") and value in categories:
+        data["category"] = value
+        ctx.state.step = "flag" if "note" in data else "text"
+        return await prompt(ctx)
+    if flow == OBSERVE and step == "flag" and action in ("fw:flag:yes", "fw:flag:no"):
+        return await _save_observation(ctx, action == "fw:flag:yes")
+    if flow == REPORT and step == "kind" and action in ("fw:rep:absence", "fw:rep:move"):
+        ctx.state.step = "dates" if action == "fw:rep:absence" else "moved_on"
+        data["kind"] = value
+        return await prompt(ctx)
+    return [say(t._("Please answer with one of the options.")), *await prompt(ctx)]
+
+
+async def _test_step(ctx: Context, step: str, action: str, value: str) -> Replies | None:
+    data = ctx.state.data
+    if step == "which" and action.startswith("fw:which:"):
+        if value != "adhoc":
+            obligation = await ctx.repos.obligations.get(int(value)) if value.isdigit() else None
+            if obligation is None or obligation.participant_id != data.get("pid"):
+                await ctx.audit("denied:record_test_result", "denied", detail={"reason": "not this person's test"})
+                return [say(ctx.t._("This is not in your scope.")), *await prompt(ctx)]
+            data["obligation_id"] = obligation.id
+        ctx.state.step = "outcome"
+        return await prompt(ctx)
+    if step == "outcome" and action.startswith("fw:out:") and value in {o.value for o in TestOutcome}:
+        data["outcome"] = value
+        ctx.state.step = "substance" if value == TestOutcome.POSITIVE.value else "date"
+        return await prompt(ctx)
+    if step == "substance" and action.startswith("fw:sub:"):
+        data["substance"] = value if value in {s.value for s in SubstanceGroup} else None
+        ctx.state.step = "date"
+        return await prompt(ctx)
+    if step == "date" and action in ("fw:date:0", "fw:date:1"):
+        data["taken_on"] = (ctx.today() - timedelta(days=int(value))).isoformat()
+        ctx.state.step = "place"
+        return await prompt(ctx)
+    if step == "place" and action == "fw:place:unit":
+        unit = await ctx.repos.units.get(ctx.staff.unit_id) if ctx.staff else None
+        data["place"] = unit.test_place if unit else ""
+        ctx.state.step = "confirm"
+        return await prompt(ctx)
+    if step == "confirm" and action == "fw:save":
+        return await _save_test(ctx)
+    return None
+
+
+async def _typed(ctx: Context, text: str) -> Replies:
+    t, flow, step, data = ctx.t, ctx.state.flow, ctx.state.step, ctx.state.data
+    if flow == IN_PERSON and step == "reason":
+        return await _save_in_person(ctx, InPersonOutcome.ABSENT, text[:500])
+    if flow == OBSERVE and step == "text":
+        data["note"] = ctx.keyring.cipher.encrypt(text, _NOTE_KEY)  # never in the clear, not even half-written
+        ctx.state.step = "flag"
+        return await prompt(ctx)
+    if flow == OBSERVE and step in ("category", "flag") and "note" not in data:
+        # A note typed while the buttons were still open: keep it (sealed), ask the category, lose nothing.
+        data["note"] = ctx.keyring.cipher.encrypt(text, _NOTE_KEY)
+        return await prompt(ctx)
+    if flow == TEST and step == "date":
+        day = parse_day(text)
+        today = ctx.today()
+        if day is None or day > today or (today - day).days > 366:
+            return [say(t._("I could not read that date, or it is in the future.")), *await prompt(ctx)]
+        data["taken_on"] = day.isoformat()
+        ctx.state.step = "place"
+        return await prompt(ctx)
+    if flow == TEST and step == "place":
+        data["place"] = text[:200]
+        ctx.state.step = "confirm"
+        return await prompt(ctx)
+    if flow == REPORT and step == "dates":
+        span = parse_range(text)
+        if span is None or span[1] < span[0] or (span[1] - span[0]).days > 366:
+            return [say(t._("I could not read those dates.")), *await prompt(ctx)]
+        return await _save_report(ctx, {"first": span[0].isoformat(), "last": span[1].isoformat()})
+    if flow == REPORT and step == "moved_on":
+        day = parse_day(text)
+        if day is None or abs((day - ctx.today()).days) > 366:
+            return [say(t._("I could not read that date.")), *await prompt(ctx)]
+        data["moved_on"] = day.isoformat()
+        ctx.state.step = "where"
+        return await prompt(ctx)
+    if flow == REPORT and step == "where":
+        return await _save_report(ctx, {"moved_on": data["moved_on"], "where": text[:300]})
+    return [say(t._("Please choose one of the options; what you typed was not saved.")), *await prompt(ctx)]
+
+
+async def _save_in_person(ctx: Context, outcome: InPersonOutcome, reason: str | None) -> Replies:
+    assert ctx.staff is not None
+    person = await _person(ctx, Action.RECORD_IN_PERSON_CHECK)
+    _end(ctx)
+    if person is None:
+        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    today = ctx.today()
+    closed = await records.record_in_person(ctx.repos, person, today, outcome, reason, ctx.staff.id)
+    lines = [
+        ctx.t._(
+            "Recorded: in-person check {month} for {who}: {outcome}.",
+            month=f"{today:%m/%Y}",
+            who=caseload.label(person),
+            outcome=ctx.t._(caseload.IN_PERSON_NAMES[outcome]),
+        )
+    ]
+    if closed:
+        lines.append(ctx.t._("This month's check-in is now complete."))
+    return [say("\n".join(lines)), *await caseload.card(ctx, str(person.id))]
+
+
+async def _save_test(ctx: Context) -> Replies:
+    assert ctx.staff is not None
+    data = dict(ctx.state.data)
+    person = await _person(ctx, Action.RECORD_TEST_RESULT)
+    _end(ctx)
+    if person is None:
+        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    outcome = TestOutcome(data["outcome"])
+    try:
+        await records.record_test_result(
+            ctx.repos,
+            person,
+            data.get("obligation_id"),
+            outcome,
+            SubstanceGroup(data["substance"]) if data.get("substance") else None,
+            str(data.get("place", "")),
+            date.fromisoformat(data["taken_on"]),
+            ctx.staff.id,
+            ctx.clock.now(),
+        )
+    except records.FieldworkError:
+        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    lines = [ctx.t._("The result is saved.")]
+    if outcome in (TestOutcome.POSITIVE, TestOutcome.REFUSED, TestOutcome.NO_SHOW):
+        lines.append(ctx.t._("The commune officer has been informed, and the person will be offered support."))
+    if outcome is TestOutcome.INVALID:
+        lines.append(ctx.t._("The test stays open: please record the repeat test when it is done."))
+    return [say("\n".join(lines)), *await caseload.card(ctx, str(person.id))]
+
+
+async def _save_observation(ctx: Context, flagged: bool) -> Replies:
+    assert ctx.staff is not None
+    data = dict(ctx.state.data)
+    person = await _person(ctx, Action.LOG_OBSERVATION)
+    _end(ctx)
+    if person is None:
+        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    text = ctx.keyring.cipher.decrypt(str(data["note"]), _NOTE_KEY)
+    category = ObservationCategory(data.get("category", ObservationCategory.OTHER.value))
+    await records.log_observation(ctx.repos, person, category, text, flagged, ctx.staff.id)
+    return [say(ctx.t._("The note is saved.")), *await caseload.card(ctx, str(person.id))]
+
+
+async def _save_report(ctx: Context, details: dict[str, str]) -> Replies:
+    assert ctx.staff is not None
+    kind = ReportKind(ctx.state.data.get("kind", ReportKind.ABSENCE.value))
+    person = await _person(ctx, Action.REPORT_ABSENCE_OR_MOVE)
+    _end(ctx)
+    if person is None:
+        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    await records.report_absence_or_move(ctx.repos, person, kind, details, ctx.staff.id, ctx.clock.now())
+    return [
+        say(ctx.t._("Thank you. The commune officer will confirm it; nothing changes until then.")),
+        *await caseload.card(ctx, str(person.id)),
+    ]

@@ -1,0 +1,143 @@
+"""“Việc cần xử lý”: the open alerts (escalations) in the actor's scope, each with "I'm on it" and "note what was done".
+
+Acknowledging (either way) stops the alert going on to the officer. The list comes from the actor's own scope; each
+action re-reads the escalation and asks authorisation against the person as they are now.
+"""
+
+from __future__ import annotations
+
+from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.escalations import Escalation
+from bot.domain.authz import Action
+from bot.domain.entities import Participant, Role
+from bot.handlers import caseload
+from bot.handlers.actions import ESCALATION_ACK, INBOX_OPEN
+from bot.handlers.common import say
+from bot.handlers.context import Context, Replies
+from bot.services.escalations import test_result_id
+
+FLOW = "inbox"
+NOTE, LIST = "inbox:note:", "inbox:list"
+OPEN = INBOX_OPEN
+CANCEL = "inbox:cancel"
+LIMIT = 10
+
+
+async def _in_scope(ctx: Context) -> list[Escalation]:
+    assert ctx.staff is not None
+    if ctx.staff.role is Role.CADRE and await ctx.allowed(Action.LIST_ASSIGNED):
+        mine = [p.id for p in await ctx.repos.participants.followed(ctx.staff.unit_id, ctx.staff.id)]
+        return await ctx.repos.escalations.open_for(participant_ids=mine)
+    if ctx.staff.role is Role.OFFICER and await ctx.allowed(Action.LIST_COMMUNE):
+        return await ctx.repos.escalations.open_for(unit_id=ctx.staff.unit_id)
+    return []
+
+
+async def show(ctx: Context) -> Replies:
+    t = ctx.t
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "list", {}
+    alerts = await _in_scope(ctx)
+    if not alerts:
+        return [
+            OutboundMessage(
+                t._("Nothing needs your attention right now."), (Button(t._("Back to menu"), "staff:home"),)
+            )
+        ]
+    names: dict[int, Participant | None] = {}
+    lines = [t.n_("{n} open alert:", "{n} open alerts:", len(alerts))]
+    buttons = []
+    for index, alert in enumerate(alerts[:LIMIT], 1):
+        if alert.participant_id not in names:
+            names[alert.participant_id] = await ctx.repos.participants.get(alert.participant_id)
+        person = names[alert.participant_id]
+        who = caseload.label(person) if person else "—"
+        line = f"{index}. {who}: {_kind(ctx, alert)} ({t.date(alert.raised_at.astimezone(ctx.tz).date())})"
+        if ctx.staff is not None and ctx.staff.role is Role.OFFICER:
+            line += " — " + (t._("sent up to you") if alert.officer_notified_at else t._("with the cadre"))
+        lines.append(line)
+        buttons.append(Button(t._("{n}. {who}", n=index, who=who), f"{OPEN}{alert.id}"))
+    if len(alerts) > LIMIT:
+        lines.append(t._("…and {n} more; handle these first.", n=len(alerts) - LIMIT))
+    buttons.append(Button(t._("Back to menu"), "staff:home"))
+    return [OutboundMessage("\n".join(lines), tuple(buttons))]
+
+
+def _kind(ctx: Context, alert: Escalation) -> str:
+    return ctx.t._(caseload.ESCALATION_NAMES.get(alert.kind, "needs follow-up"))
+
+
+async def alert_in_scope(ctx: Context, raw_id: str) -> tuple[Escalation, Participant] | None:
+    alert = await ctx.repos.escalations.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    if alert is None:
+        await ctx.audit("denied:acknowledge_escalation", "denied", detail={"reason": "no such escalation"})
+        return None
+    person = await ctx.permitted(Action.ACKNOWLEDGE_ESCALATION, alert.participant_id)
+    return (alert, person) if person is not None else None
+
+
+async def open_alert(ctx: Context, raw_id: str) -> Replies:
+    t = ctx.t
+    found = await alert_in_scope(ctx, raw_id)
+    if found is None:
+        return [say(t._("This is not in your scope.")), *await show(ctx)]
+    alert, person = found
+    await ctx.audit(
+        "escalation_viewed", subject_type="participant", subject_id=person.id, detail={"escalation": alert.id}
+    )
+    lines = [
+        f"{caseload.label(person)}: {_kind(ctx, alert)}",
+        t._("Raised on {date}.", date=t.date(alert.raised_at.astimezone(ctx.tz).date())),
+    ]
+    result_id = test_result_id(alert)
+    if result_id is not None and await ctx.allowed(Action.VIEW_TEST_RESULTS, await ctx.scope_of(person)):
+        result = await ctx.repos.fieldwork.test_result(result_id)
+        if result is not None:
+            what = t._(caseload.OUTCOME_NAMES[result.outcome])
+            if result.substance:
+                what += f" ({t._(caseload.SUBSTANCE_NAMES[result.substance])})"
+            lines.append(t._("Test of {date}: {what}.", date=t.date(result.taken_on), what=what))
+            lines.append(t._("Please inform the commune chairman, as the law requires (Law 73/2021, Art. 22)."))
+    if alert.acknowledged_at is not None:
+        lines.append(t._("Already acknowledged."))
+    note = ctx.repos.escalations.note_of(alert)
+    if note:
+        lines.append(t._("What was done: {note}", note=note[:300]))
+    buttons = (
+        Button(t._("I'm on it"), f"{ESCALATION_ACK}{alert.id}"),
+        Button(t._("Note what was done"), f"{NOTE}{alert.id}"),
+        Button(t._("Open their card"), f"{caseload.OPEN}{person.id}"),
+        Button(t._("Back to the alerts"), LIST),
+    )
+    return [OutboundMessage("\n".join(lines), buttons)]
+
+
+async def ask_note(ctx: Context, raw_id: str) -> Replies:
+    found = await alert_in_scope(ctx, raw_id)
+    if found is None:
+        return [say(ctx.t._("This is not in your scope.")), *await show(ctx)]
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "note", {"escalation": found[0].id}
+    return [prompt(ctx)]
+
+
+def prompt(ctx: Context) -> OutboundMessage:
+    text = ctx.t._("Type in a few words what was done (for example: visited the family, talked on the phone).")
+    return OutboundMessage(text, (Button(ctx.t._("Cancel"), CANCEL),))
+
+
+async def handle(ctx: Context) -> Replies:
+    """Typed text while a note is asked for; anything else returns to the list."""
+    if ctx.msg.action == CANCEL:
+        return [say(ctx.t._("Cancelled. Nothing was recorded.")), *await show(ctx)]
+    if ctx.state.step == "note" and ctx.msg.action is None and ctx.msg.text:
+        found = await alert_in_scope(ctx, str(ctx.state.data.get("escalation", "")))
+        if found is None:
+            ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+            return [say(ctx.t._("This is not in your scope."))]
+        assert ctx.staff is not None
+        alert, person = found
+        await ctx.repos.escalations.add_note(alert.id, ctx.staff.id, ctx.msg.text[:1000])
+        await ctx.audit(
+            "escalation_noted", subject_type="participant", subject_id=person.id, detail={"escalation": alert.id}
+        )
+        return [say(ctx.t._("Saved. The alert is closed and will not go further.")), *await show(ctx)]
+    return await show(ctx)

@@ -1,0 +1,254 @@
+"""The officer's desk in the chat: assign or reassign a cadre, confirm what cadres reported (absences and moves), and
+accept people moving in from another commune (the hand-over notice, Mẫu 53)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.fieldwork import FieldReport, Transfer
+from bot.domain.authz import Action, ParticipantScope
+from bot.domain.entities import Participant, Role, Unit, UnitLevel
+from bot.domain.fieldwork import ReportKind
+from bot.handlers import caseload
+from bot.handlers.common import say
+from bot.handlers.context import Context, Replies
+from bot.services import fieldwork as records
+
+ASSIGN_TO, UNASSIGN = "off:assign:", "off:unassign"
+DESK, REPORT, CONFIRM, REJECT, MOVE_TO = "off:desk", "off:rep:", "off:ok:", "off:no:", "off:to:"
+TRANSFER, ACCEPT, DECLINE = "off:tr:", "off:tra:", "off:trd:"
+
+
+async def choose_cadre(ctx: Context, raw_id: str) -> Replies:
+    person = await ctx.permitted(Action.ASSIGN_CADRE, raw_id)
+    if person is None:
+        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    ctx.state.flow, ctx.state.step, ctx.state.data = caseload.FLOW, "assign", {"pid": person.id}
+    cadres = await ctx.repos.staff.in_unit(person.unit_id, Role.CADRE)
+    current = next((c.name for c in cadres if c.id == person.cadre_id), ctx.t._("nobody"))
+    buttons = [Button(c.name, f"{ASSIGN_TO}{c.id}") for c in cadres if c.id != person.cadre_id][:12]
+    text = ctx.t._("Who should accompany {who}? Now: {current}.", who=caseload.label(person), current=current)
+    return [OutboundMessage(text, (*buttons, Button(ctx.t._("Cancel"), caseload.LIST)))]
+
+
+async def assign(ctx: Context, raw_cadre: str) -> Replies:
+    assert ctx.staff is not None
+    person = await ctx.permitted(Action.ASSIGN_CADRE, ctx.state.data.get("pid", ""))
+    ctx.state.step = "card"
+    if person is None or not raw_cadre.isdigit():
+        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    try:
+        await records.assign_cadre(ctx.repos, person, int(raw_cadre), ctx.staff.id, ctx.clock.now())
+    except records.FieldworkError:
+        return [say(ctx.t._("That cadre cannot take this person.")), *await caseload.show_list(ctx)]
+    cadre = await ctx.repos.staff.get(int(raw_cadre))
+    text = ctx.t._(
+        "Done: {cadre} now accompanies {who}.", cadre=cadre.name if cadre else "—", who=caseload.label(person)
+    )
+    return [say(text), *await caseload.card(ctx, str(person.id))]
+
+
+async def desk(ctx: Context) -> Replies:
+    """Reports waiting for confirmation, and people moving in."""
+    assert ctx.staff is not None
+    t = ctx.t
+    if not await ctx.allowed(Action.LIST_COMMUNE) or ctx.staff.role is not Role.OFFICER:
+        return [say(t._("This is not in your scope."))]
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    reports = await ctx.repos.fieldwork.pending_reports(ctx.staff.unit_id)
+    transfers = await ctx.repos.fieldwork.pending_transfers_to(ctx.staff.unit_id)
+    if not reports and not transfers:
+        return [
+            OutboundMessage(
+                t._("Nothing is waiting for your confirmation."), (Button(t._("Back to menu"), "staff:home"),)
+            )
+        ]
+    buttons = []
+    for report in reports[:10]:
+        person = await ctx.repos.participants.get(report.participant_id)
+        kind = t._("absence") if report.kind is ReportKind.ABSENCE else t._("move")
+        buttons.append(Button(f"{caseload.label(person) if person else '—'}: {kind}", f"{REPORT}{report.id}"))
+    for transfer_id in transfers[:10]:
+        transfer = await ctx.repos.fieldwork.transfer(transfer_id)
+        person = await ctx.repos.participants.get(transfer.participant_id) if transfer else None
+        buttons.append(
+            Button(t._("Moving in: {who}", who=caseload.label(person) if person else "—"), f"{TRANSFER}{transfer_id}")
+        )
+    text = t._(
+        "Waiting for you: {reports} report(s) to confirm, {moves} person(s) moving in.",
+        reports=len(reports),
+        moves=len(transfers),
+    )
+    return [OutboundMessage(text, (*buttons, Button(t._("Back to menu"), "staff:home")))]
+
+
+async def _report(ctx: Context, raw_id: str) -> tuple[FieldReport, Participant] | None:
+    report = await ctx.repos.fieldwork.report(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    if report is None:
+        await ctx.audit("denied:confirm_report", "denied", detail={"reason": "no such report"})
+        return None
+    person = await ctx.permitted(Action.CONFIRM_REPORT, report.participant_id)
+    return (report, person) if person is not None else None
+
+
+async def show_report(ctx: Context, raw_id: str) -> Replies:
+    t = ctx.t
+    found = await _report(ctx, raw_id)
+    if found is None:
+        return [say(t._("This is not in your scope.")), *await desk(ctx)]
+    report, person = found
+    reporter = await ctx.repos.staff.get(report.reported_by)
+    details = report.details
+    if report.kind is ReportKind.ABSENCE:
+        what = t._(
+            "away from home from {first} to {last}",
+            first=t.date(_day(details["first"])),
+            last=t.date(_day(details["last"])),
+        )
+    else:
+        what = t._(
+            "moved on {date} to: {where}", date=t.date(_day(details["moved_on"])), where=details.get("where", "—")
+        )
+    lines = [
+        t._(
+            "{reporter} reports that {who} was {what}.",
+            reporter=reporter.name if reporter else "—",
+            who=caseload.label(person),
+            what=what,
+        )
+    ]
+    if report.kind is ReportKind.ABSENCE:
+        lines.append(
+            t._("If you confirm, it is recorded as an unreported absence: those days do not count toward the term.")
+        )
+        buttons = [Button(t._("Confirm"), f"{CONFIRM}{report.id}")]
+    else:
+        lines.append(
+            t._(
+                "If you confirm, choose the receiving commune: it gets the hand-over notice and takes over "
+                "the record when its officer accepts."
+            )
+        )
+        buttons = [Button(u.name, f"{MOVE_TO}{report.id}:{u.id}") for u in await _other_communes(ctx)][:12]
+    buttons += [Button(t._("Not correct"), f"{REJECT}{report.id}"), Button(t._("Back"), DESK)]
+    return [OutboundMessage("\n".join(lines), tuple(buttons))]
+
+
+def _day(raw: str) -> date:
+    return date.fromisoformat(raw)
+
+
+async def _other_communes(ctx: Context) -> list[Unit]:
+    assert ctx.staff is not None
+    own = await ctx.repos.units.get(ctx.staff.unit_id)
+    return [
+        u
+        for u in await ctx.repos.units.all()
+        if u.level is UnitLevel.COMMUNE and own is not None and u.parent_id == own.parent_id and u.id != own.id
+    ]
+
+
+async def confirm(ctx: Context, raw: str, to_unit: str | None = None) -> Replies:
+    assert ctx.staff is not None
+    t = ctx.t
+    found = await _report(ctx, raw)
+    if found is None:
+        return [say(t._("This is not in your scope.")), *await desk(ctx)]
+    report, person = found
+    unit_id = None
+    if report.kind is ReportKind.MOVE:
+        if to_unit is None or not to_unit.isdigit() or int(to_unit) not in {u.id for u in await _other_communes(ctx)}:
+            return [say(t._("Please choose the receiving commune.")), *await show_report(ctx, raw)]
+        unit_id = int(to_unit)
+    done = await records.confirm_report(ctx.repos, report, ctx.staff.id, ctx.clock.now(), unit_id)
+    if done is None:
+        return [say(t._("Another officer has already decided this.")), *await desk(ctx)]
+    if done.new_end is not None:
+        text = t._(
+            "Confirmed. Expected end of the term for {who}: {date}",
+            who=caseload.label(person),
+            date=t.date(done.new_end),
+        )
+    else:
+        text = t._("Confirmed. The receiving commune has the hand-over notice; the record moves when they accept.")
+    return [say(text), *await desk(ctx)]
+
+
+async def reject(ctx: Context, raw: str) -> Replies:
+    assert ctx.staff is not None
+    found = await _report(ctx, raw)
+    if found is None:
+        return [say(ctx.t._("This is not in your scope.")), *await desk(ctx)]
+    if not await records.reject_report(ctx.repos, found[0], ctx.staff.id):
+        return [say(ctx.t._("Another officer has already decided this.")), *await desk(ctx)]
+    return [say(ctx.t._("Noted: the report was not correct. Nothing changes on the record.")), *await desk(ctx)]
+
+
+async def _transfer(ctx: Context, raw_id: str) -> tuple[Transfer, Participant] | None:
+    transfer = await ctx.repos.fieldwork.transfer(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    person = await ctx.repos.participants.get(transfer.participant_id) if transfer else None
+    if transfer is None or person is None:
+        await ctx.audit("denied:accept_transfer", "denied", detail={"reason": "no such transfer"})
+        return None
+    unit = await ctx.repos.units.get(transfer.to_unit_id)
+    arriving = ParticipantScope(person.id, transfer.to_unit_id, unit.parent_id if unit else None, None)
+    if not await ctx.allowed(Action.ACCEPT_TRANSFER, arriving):
+        return None
+    return transfer, person
+
+
+async def handover_notice(ctx: Context, transfer: Transfer, person: Participant) -> str:
+    """The content of the hand-over notice (Mẫu 53): who, their term, from where, since when."""
+    t = ctx.t
+    origin = await ctx.repos.units.get(transfer.from_unit_id)
+    absences = [a for a in await ctx.repos.absences.of(person.id) if not a.reported]
+    unreported = sum((a.ends_on - a.starts_on).days + 1 for a in absences)
+    lines = [
+        t._("Hand-over notice (Mẫu 53): a person under post-rehab management moving to your commune."),
+        t._("Name: {who}", who=caseload.label(person)),
+    ]
+    if person.national_id:
+        lines.append(t._("ID number: {number}", number=person.national_id))
+    lines += [
+        t._("From: {unit}", unit=origin.name if origin else "—"),
+        t._("Moved on: {date}", date=t.date(transfer.moved_on)),
+        t._(
+            "Term: {months} months from {start}; expected end {end}",
+            months=person.term_months,
+            start=t.date(person.term_start),
+            end=t.date(person.expected_end),
+        ),
+        t.n_("Unreported absence so far: {n} day", "Unreported absence so far: {n} days", unreported),
+    ]
+    return "\n".join(lines)
+
+
+async def show_transfer(ctx: Context, raw_id: str) -> Replies:
+    found = await _transfer(ctx, raw_id)
+    if found is None:
+        return [say(ctx.t._("This is not in your scope.")), *await desk(ctx)]
+    transfer, person = found
+    await ctx.audit(
+        "transfer_viewed", subject_type="participant", subject_id=person.id, detail={"transfer": transfer.id}
+    )
+    buttons = (
+        Button(ctx.t._("Accept the record"), f"{ACCEPT}{transfer.id}"),
+        Button(ctx.t._("Decline"), f"{DECLINE}{transfer.id}"),
+        Button(ctx.t._("Back"), DESK),
+    )
+    return [OutboundMessage(await handover_notice(ctx, transfer, person), buttons)]
+
+
+async def decide_transfer(ctx: Context, raw_id: str, accept: bool) -> Replies:
+    assert ctx.staff is not None
+    found = await _transfer(ctx, raw_id)
+    if found is None:
+        return [say(ctx.t._("This is not in your scope.")), *await desk(ctx)]
+    transfer, person = found
+    if not await records.decide_transfer(ctx.repos, transfer.id, accept, ctx.staff.id):
+        return [say(ctx.t._("Another officer has already decided this.")), *await desk(ctx)]
+    if accept:
+        text = ctx.t._("{who} is now on your list. Please assign a cadre.", who=caseload.label(person))
+        return [say(text), *await caseload.card(ctx, str(person.id))]
+    return [say(ctx.t._("Declined. The sending commune keeps the record.")), *await desk(ctx)]
