@@ -321,3 +321,32 @@ def test_schedule_commands_tick_absence_completion_and_outbox(env: dict[str, str
     assert ok_json(env, "tick", "--at", "2026-11-24T08:00:00+07:00")["plan"]["completed"] == 0
     assert call(env, "tick", "--at", "yesterday", "--json").exit_code == 1
     assert "Plan and dispatch everything due" in call(env, "tick", "--help").stdout
+
+
+def test_officer_bulk_commands_assign_escalations_reviews(env: dict[str, str]) -> None:
+    """Bulk assignment from the CLI (the old cadre loses the people, the new one gets them), open alerts and reviews."""
+    call(env, "unit", "add", "--code", "QN", "--name", "Tỉnh Quảng Ninh")
+    call(env, "unit", "add", "--code", "HL", "--name", "Phường Hạ Long", "--parent", "QN")
+    call(env, "unit", "add", "--code", "CP", "--name", "Phường Cẩm Phả", "--parent", "QN")
+    old = ok_json(env, "staff", "add", "--name", "Bình", "--role", "cadre", "--unit", "HL")
+    new = ok_json(env, "staff", "add", "--name", "Giang", "--role", "cadre", "--unit", "HL")
+    elsewhere = ok_json(env, "staff", "add", "--name", "Hùng", "--role", "cadre", "--unit", "CP")
+    people = [
+        ok_json(env, "participant", "add", "--name", name, "--unit", "HL", "--start", "2026-10-01",
+                "--term-months", "12", "--cadre", str(old["id"]))["id"]
+        for name in ("An", "Bích")
+    ]  # fmt: skip
+    assigned = ok_json(env, "participant", "assign", *map(str, people), "--cadre", str(new["id"]))
+    assert assigned == {"assigned": people, "cadre_id": new["id"]}
+    refused = call(env, "participant", "assign", str(people[0]), "--cadre", str(elsewhere["id"]), "--json")
+    assert refused.exit_code == 1 and "active cadre of the person's commune" in refused.stdout
+    assert call(env, "participant", "assign", "999", "--cadre", str(new["id"]), "--json").exit_code == 1
+    assert ok_json(env, "escalation", "list", "--unit", "HL") == {"open": []}
+    status = ok_json(env, "review", "status", "--unit", "HL", "--quarter", "2026-Q4")
+    assert status == {
+        "quarter": "2026-Q4",
+        "written": 0,
+        "total": 2,
+        "missing": [{"participant_id": pid, "cadre_id": new["id"]} for pid in people],
+    }
+    assert "Assign or reassign a cadre" in call(env, "participant", "assign", "--help").stdout

@@ -1,0 +1,397 @@
+"""Transcripts of the cadre's workspace, in Vietnamese, through Telegram (buttons) and Zalo (numbered menus):
+the cadre's list and a person's card, in-person checks, test results, observations, the alerts inbox, quarterly
+reviews, absences and moves reported in the community, and the officer's side of each.
+
+Bad input is part of every flow: another cadre's person, a reassignment in the middle of a flow, a forged button,
+a replayed webhook, 5,000 and 10,000 characters, a sticker, a note typed while buttons are open.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.db.models import (
+    AuditEventRow,
+    EscalationRow,
+    FieldReportRow,
+    InPersonCheckRow,
+    ObligationRow,
+    ObservationRow,
+    OutboxRow,
+    ParticipantRow,
+    QuarterlyReviewRow,
+    TestResultRow,
+)
+from bot.domain.entities import Role
+from tests.e2e.conftest import Chat, Chats, Commune
+from tests.e2e.helpers import count_rows
+from tests.e2e.simulator_client import Said
+from tests.e2e.test_schedule import REVEALING, at_local, link_participant
+from tests.e2e.zalo_client import ZaloChat
+from tests.fakes.clock import FakeClock
+
+pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
+
+AN = "Nguyễn Văn An (#1)"
+
+
+async def add_staff(app: Application, name: str, role: Role, unit: str = "HD") -> tuple[int, str]:
+    async with app.store.transaction() as repos:
+        member, invite = await app.enrolment(repos).add_staff(name, role, unit, None, "vi")
+    return member.id, invite.code
+
+
+async def open_card(cadre: Chat, who: str = AN, menu: str = "Người tôi phụ trách") -> Said:
+    await cadre.say("/menu")
+    await cadre.press(menu)
+    return await cadre.press(who)
+
+
+async def audited(app: Application, action: str, **where: Any) -> int:
+    return await count_rows(app, AuditEventRow, action=action, **where)
+
+
+async def replayed(chat: Chat, label: str) -> tuple[Said, Said]:
+    """Press a button, and have the platform deliver that same update a second time (a replayed webhook)."""
+    if isinstance(chat, ZaloChat):
+        update = chat.update("message.text.received", text=chat.buttons[label])
+    else:
+        update = {
+            "update_id": chat.fake.next_update_id(),  # type: ignore[attr-defined]
+            "callback_query": {
+                "id": chat.chats.callback_id(),  # type: ignore[attr-defined]
+                "from": chat.user,  # type: ignore[attr-defined]
+                "chat_instance": "ci-1",
+                "data": chat.buttons[label],  # type: ignore[attr-defined]
+                "message": {
+                    "message_id": chat.button_message.get(label, 1),  # type: ignore[attr-defined]
+                    "date": 1_790_000_000,
+                    "chat": {"id": chat.user_id, "type": "private"},  # type: ignore[attr-defined]
+                    "text": "…",
+                },
+            },
+        }
+    first = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
+    second = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
+    return first, second
+
+
+@pytest.fixture
+async def linked(app: Application, sim: Chats, commune: Commune, clock: FakeClock) -> dict[str, Chat]:
+    """An linked and consenting, the cadre and the officer linked (23/11); then 12/12/2026, 08:00, planned."""
+    chats = {"an": sim.chat("an"), "cadre": sim.chat("binh"), "officer": sim.chat("cuong")}
+    await link_participant(chats["an"], commune.an_code)
+    (await chats["cadre"].say(commune.cadre_code)).says("Xin chào Trần Thị Bình").offers("Người tôi phụ trách")
+    (await chats["officer"].say(commune.officer_code)).offers("Danh sách xã/phường", "Chờ xác nhận")
+    clock.set(at_local(date(2026, 12, 12)))
+    for chat in chats.values():
+        await chat.during(app.scheduler.tick)  # whatever was due by then is delivered and out of the way
+    return chats
+
+
+async def test_list_card_search_and_in_person_check(
+    app: Application, linked: dict[str, Chat], commune: Commune
+) -> None:
+    cadre = linked["cadre"]
+    await cadre.say("/menu")
+    listing = await cadre.press("Người tôi phụ trách")
+    listing.says("Những người anh/chị phụ trách:", AN, "1 việc quá hạn", "chưa điểm danh").never_says("Đỗ Thị Bích")
+    card = await cadre.press(AN)
+    card.says(AN, "15/01/2026", "Xét nghiệm và kết quả:", "12/2026").offers(
+        "Kiểm diện", "Kết quả xét nghiệm", "Ghi chú"
+    )
+    assert await audited(app, "participant_card_viewed", subject_id=1) == 1
+
+    await cadre.press("Kiểm diện")
+    (await cadre.say("có mặt ạ")).says("nội dung vừa gõ chưa được lưu").offers("Có mặt")  # text where a tap is asked
+    (await cadre.send_media("sticker")).says("Mình chỉ đọc được tin nhắn chữ").offers("Có mặt")
+    saved = await cadre.press("Có mặt")
+    saved.says("Đã ghi nhận kiểm diện tháng 12/2026 của Nguyễn Văn An (#1): có mặt", "Điểm danh tháng này đã hoàn tất")
+    async with app.store.transaction() as repos:
+        december = (
+            await repos.session.execute(select(ObligationRow).where(ObligationRow.key == "checkin:1:2026-12"))
+        ).scalar_one()
+        check = (await repos.session.execute(select(InPersonCheckRow))).scalar_one()
+    assert december.status == "done" and check.outcome == "present" and check.recorded_by == commune.cadre_id
+    assert await audited(app, "in_person_check_recorded", subject_id=1) == 1
+
+    # Absent, with a reason typed in Vietnamese; the reason is stored encrypted.
+    await cadre.press("Kiểm diện")
+    await cadre.press("Vắng mặt, có lý do")
+    (await cadre.say("Đi làm xa ở Bắc Ninh")).says("vắng mặt", "Đi làm xa ở Bắc Ninh")
+    async with app.store.transaction() as repos:
+        check = (await repos.session.execute(select(InPersonCheckRow))).scalar_one()
+    assert check.outcome == "absent" and "Bắc Ninh" not in (check.reason_enc or "")
+
+    # Search by initials (without diacritics), by code, and a search that finds nobody.
+    await cadre.press("Về danh sách")
+    (await cadre.say("nva")).says("Kết quả tìm “nva”:", AN)
+    (await cadre.say("#1")).says(AN)
+    (await cadre.say("#2")).says("Không có ai trong danh sách khớp với “#2”").never_says("Đỗ Thị Bích")
+    (await cadre.say("x" * 10_000)).says("quá dài")
+    (await cadre.press("Hiện tất cả")).says(AN)
+
+
+async def test_another_cadres_person_and_forged_buttons(
+    app: Application, sim: Chats, linked: dict[str, Chat], commune: Commune
+) -> None:
+    cadre, officer = linked["cadre"], linked["officer"]
+    # Bích (#2) has no cadre: this cadre cannot find her by any search...
+    await cadre.say("/menu")
+    await cadre.press("Người tôi phụ trách")
+    (await cadre.say("Bích")).says("Không có ai").never_says("Đỗ Thị Bích")
+    (await cadre.say("dtb")).never_says("Đỗ Thị Bích")
+    # ...while the officer sees the whole commune.
+    (await open_card(officer, "Đỗ Thị Bích (#2)", "Danh sách xã/phường")).says("Đỗ Thị Bích (#2)")
+    # A forged or guessed button for her card, her test result, an observation: refused, audited, nothing written.
+    if isinstance(cadre, ZaloChat):
+        (await cadre.say("case:open:2")).says("Không có ai").never_says("Đỗ Thị Bích")  # typed: only a search
+    else:
+        for forged in ("case:open:2", "case:test:2", "fw:save", "off:tra:1", "inbox:open:1"):
+            (await cadre.press_action(forged)).says("Nút này đã hết hiệu lực").never_says("Đỗ Thị Bích")
+        assert await audited(app, "stale_button") >= 5
+    assert await count_rows(app, TestResultRow) == 0
+    assert await audited(app, "participant_card_viewed", subject_id=2, actor_id=1) == 0
+
+
+async def test_a_counsellor_has_no_list(sim: Chats, commune: Commune) -> None:
+    counsellor = sim.chat("dung")
+    (await counsellor.say(commune.counsellor_code)).says("tư vấn viên")
+    menu = await counsellor.say("/menu")
+    assert not {"Người tôi phụ trách", "Danh sách xã/phường", "Việc cần xử lý"} & {
+        label for reply in menu for label in reply.labels
+    }
+
+
+async def test_officer_reassigns_mid_conversation(app: Application, sim: Chats, linked: dict[str, Chat]) -> None:
+    cadre, officer = linked["cadre"], linked["officer"]
+    _, giang_code = await add_staff(app, "Phạm Văn Giang", Role.CADRE)
+    giang = sim.chat("giang")
+    await giang.say(giang_code)
+
+    (await open_card(cadre)).says(AN)
+    await cadre.press("Ghi chú")  # the cadre starts a note...
+    await cadre.press("Gia đình")
+
+    card = await open_card(officer, AN, "Danh sách xã/phường")  # ...while the officer reassigns An
+    card.offers("Phân công cán bộ")
+    (await officer.press("Phân công cán bộ")).says("Hiện tại: Trần Thị Bình").offers("Phạm Văn Giang")
+    (await officer.press("Phạm Văn Giang")).says("Xong: từ nay Phạm Văn Giang đồng hành với Nguyễn Văn An (#1)")
+    (await giang.during(app.scheduler.tick)).says("Anh/chị được phân công đồng hành với Nguyễn Văn An (#1)")
+    (await giang.press("Mở hồ sơ")).says(AN, "Xét nghiệm và kết quả:")
+
+    # The old cadre finishes typing: nothing is written, and she is told it is out of her scope.
+    await cadre.say("Gia đình An rất ủng hộ việc đi làm lại.")
+    (await cadre.press("Không")).says("Việc này không thuộc phạm vi của anh/chị").never_says("Đã lưu ghi chú")
+    assert await count_rows(app, ObservationRow) == 0
+    # Her list: An is gone at once.
+    await cadre.say("/menu")
+    (await cadre.press("Người tôi phụ trách")).says("Anh/chị chưa được phân công ai").never_says(AN)
+    assert await audited(app, "denied:log_observation") == 1
+    assert await audited(app, "cadre_assigned", subject_id=1) == 1
+
+
+async def test_positive_result_one_escalation_one_neutral_offer(
+    app: Application, linked: dict[str, Chat], clock: FakeClock
+) -> None:
+    an, cadre, officer = linked["an"], linked["cadre"], linked["officer"]
+    await open_card(cadre)
+    (await cadre.press("Kết quả xét nghiệm")).offers("Xét nghiệm ngoài lịch")
+    await cadre.press("Xét nghiệm ngoài lịch")
+    (await cadre.press("Dương tính")).offers("Không rõ / bỏ qua")
+    await cadre.press("Không rõ / bỏ qua")
+    (await cadre.say("31/12/2026")).says("trong tương lai")  # a date in the future is refused
+    await cadre.press("Hôm nay (12/12/2026)")
+    await cadre.say("Trạm y tế phường Hà Đông")
+    first, second = await replayed(cadre, "Lưu kết quả")
+    first.says("Đã lưu kết quả.", "Đã báo cán bộ phụ trách xã/phường")
+    assert second.text == ""  # the replayed update is not handled again
+    assert await count_rows(app, TestResultRow) == 1
+    assert await count_rows(app, EscalationRow, kind="test_result") == 1
+
+    pushed: dict[str, Said] = {}
+
+    async def tick() -> None:
+        pushed["officer"] = await officer.during(app.scheduler.tick)
+
+    pushed["an"] = await an.during(tick)
+    officer_alert = pushed["officer"]
+    assert len(officer_alert) == 1, officer_alert.text
+    officer_alert.says("Có một kết quả", AN).never_says("dương tính", *REVEALING)
+    offer = pushed["an"]
+    assert len(offer) == 1, offer.text
+    offer.offers("Có, kết nối tôi với tư vấn viên").never_says(*REVEALING, "dương tính", "kết quả")
+    # Nothing more on the next ticks: exactly one escalation and one offer.
+    assert (await officer.during(app.scheduler.tick)).text == ""
+    assert (await an.during(app.scheduler.tick)).text == ""
+
+    (await officer.press("Xem chi tiết")).says("dương tính", "Chủ tịch UBND", "12/12/2026")
+    (await officer.press("Tôi sẽ theo dõi việc này")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
+    (await an.press("Có, kết nối tôi với tư vấn viên")).says("liên hệ với bạn sớm")
+    async with app.store.transaction() as repos:
+        row = (await repos.session.execute(select(TestResultRow))).scalar_one()
+        result = await repos.fieldwork.test_result(row.id or 0)
+    assert "positive" not in row.result_enc and "Hà Đông" not in row.result_enc  # sealed at rest
+    assert result is not None and result.outcome.value == "positive" and result.place == "Trạm y tế phường Hà Đông"
+    assert await audited(app, "test_result_recorded", subject_id=1) == 1
+
+
+async def test_negative_result_closes_a_due_test_quietly(
+    app: Application, sim: Chats, linked: dict[str, Chat], commune: Commune, clock: FakeClock
+) -> None:
+    """Bích (high risk) has a monthly test; the officer records it as negative: the test closes, nobody is alerted."""
+    officer = linked["officer"]
+    await open_card(officer, "Đỗ Thị Bích (#2)", "Danh sách xã/phường")
+    due = await officer.press("Kết quả xét nghiệm")
+    labels = [label for reply in due for label in reply.labels]
+    scheduled = [label for label in labels if label.startswith("Lịch ngày")]
+    assert scheduled, labels
+    await officer.press(scheduled[0])
+    await officer.press("Âm tính")
+    await officer.press("Hôm qua (11/12/2026)")
+    await officer.say("Trạm y tế")
+    (await officer.press("Lưu kết quả")).says("Đã lưu kết quả.").never_says("Đã báo")
+    assert await count_rows(app, EscalationRow, kind="test_result") == 0
+    async with app.store.transaction() as repos:
+        statuses = (
+            await repos.session.execute(
+                select(ObligationRow.status).where(ObligationRow.participant_id == 2, ObligationRow.kind == "test")
+            )
+        ).scalars()
+        assert "done" in list(statuses)
+    (await officer.say("/menu")).offers("Danh sách xã/phường")
+
+
+async def test_observations_typed_in_a_button_flow_and_too_long(app: Application, linked: dict[str, Chat]) -> None:
+    cadre = linked["cadre"]
+    await open_card(cadre)
+    (await cadre.press("Ghi chú")).offers("Gia đình", "Dấu hiệu nguy cơ tái sử dụng")
+    # Typed while the category buttons are open: kept, and only the category is asked.
+    kept = await cadre.say("Gia đình đã đồng ý cho An đi học nghề sửa xe máy.")
+    kept.says("Mình đã giữ nội dung anh/chị vừa gõ").offers("Gia đình")
+    await cadre.press("Gia đình")
+    (await cadre.press("Không")).says("Đã lưu ghi chú.", "Gia đình đã đồng ý cho An đi học nghề")
+
+    # 5,000 characters: refused politely, the flow waits for a shorter text; then a flagged note.
+    await cadre.press("Ghi chú")
+    await cadre.press("Sức khỏe")
+    (await cadre.say("Ho nhiều. " * 500)).says("quá dài (hơn 4000 ký tự)")
+    (await cadre.say("Ho kéo dài, đã khuyên đi khám ở trạm y tế.")).offers("Có, đánh dấu nguy cơ")
+    (await cadre.press("Có, đánh dấu nguy cơ")).says("Đã lưu ghi chú.")
+
+    # Typed straight onto an open card: it becomes a note about that person.
+    (await cadre.say("Đã gặp mẹ của An, gia đình ổn định.")).says("Mình đã giữ nội dung")
+    await cadre.press("Gia đình")
+    (await cadre.press("Không")).says("Đã lưu ghi chú.")
+
+    await cadre.say("/menu")
+    (await cadre.press("Người tôi phụ trách")).says("cần chú ý")  # the flagged note ranks An
+    async with app.store.transaction() as repos:
+        bodies = (await repos.session.execute(select(ObservationRow.body_enc))).scalars().all()
+        notes = await repos.fieldwork.observations_of(1, limit=5)
+    assert len(bodies) == 3 and not any("An" in body or "gia đình" in body for body in bodies)
+    assert [n.category.value for n in notes] == ["family", "health", "family"]
+    assert await audited(app, "observation_logged", subject_id=1) == 3
+
+
+async def test_alerts_inbox_note_stops_the_escalation(
+    app: Application, linked: dict[str, Chat], clock: FakeClock
+) -> None:
+    cadre, officer = linked["cadre"], linked["officer"]
+    (await cadre.say("/menu"))
+    (await cadre.press("Việc cần xử lý")).says("Hiện không có việc nào cần anh/chị xử lý")
+    clock.set(at_local(date(2026, 12, 13)))  # December's check-in is missed: the cadre is alerted
+    (await cadre.during(app.scheduler.tick)).says("Cần anh/chị quan tâm:", "chưa điểm danh tháng này")
+    await cadre.say("/menu")
+    (await cadre.press("Việc cần xử lý")).says("1 cảnh báo", "bỏ lỡ điểm danh", AN)
+    await cadre.press(f"1. {AN}")
+    (await cadre.press("Ghi lại việc đã làm")).offers("Hủy")
+    (await cadre.say("Đã gọi điện, An bị ốm, sẽ điểm danh khi khỏe.")).says("Đã lưu. Cảnh báo đã đóng")
+    clock.set(at_local(date(2026, 12, 16)))  # past the officer's deadline: he hears nothing of it
+    assert "chưa điểm danh" not in (await officer.during(app.scheduler.tick)).text
+    async with app.store.transaction() as repos:
+        alert = (await repos.session.execute(select(EscalationRow))).scalar_one()
+    assert alert.acknowledged_at is not None and alert.note_enc and "ốm" not in alert.note_enc
+    await officer.say("/menu")
+    (await officer.press("Việc cần xử lý")).says("Hiện không có việc nào")
+
+
+async def test_quarterly_review(app: Application, sim: Chats, linked: dict[str, Chat], clock: FakeClock) -> None:
+    cadre, officer = linked["cadre"], linked["officer"]
+    await cadre.say("/menu")
+    (await cadre.press("Kiểm điểm cuối quý")).says("kiểm điểm").never_says(AN)  # not review time yet
+    async with app.store.transaction() as repos:
+        await repos.participants.assign(2, 1)  # Bích too, so one review stays missing
+    clock.set(at_local(date(2026, 12, 28)))
+    (await cadre.during(app.scheduler.tick)).says("quý 4/2026", "2 người").offers("Kiểm điểm cuối quý")
+    (await cadre.press("Kiểm điểm cuối quý")).says("hạn 07/01/2027", "2").offers(AN)
+    await cadre.press(AN)
+    (await cadre.press("Tiến bộ tốt")).offers("Lưu, không nhận xét")
+    saved = await cadre.say("Đi làm đều, gia đình hỗ trợ tốt.")
+    saved.says("Đã lưu nhận xét cho Nguyễn Văn An (#1)").offers("Đỗ Thị Bích (#2)").never_says(AN + "\n")
+    await officer.say("/menu")
+    (await officer.press("Kiểm điểm cuối quý")).says("1", "Trần Thị Bình: Đỗ Thị Bích (#2)").never_says(
+        "Trần Thị Bình: Nguyễn Văn An"
+    )
+    clock.set(at_local(date(2026, 12, 31)))
+    (await cadre.during(app.scheduler.tick)).says("1 người")  # the reminder counts what is left
+    clock.set(at_local(date(2027, 1, 8)))  # the day after the deadline: the officer hears what is missing
+    (await officer.during(app.scheduler.tick)).says("quá hạn", "1").offers("Kiểm điểm cuối quý")
+    async with app.store.transaction() as repos:
+        review = await repos.fieldwork.review_of(1, "2026-Q4")
+        sealed = (await repos.session.execute(select(QuarterlyReviewRow.assessment_enc))).scalar_one()
+    assert review is not None and review.progress.value == "good" and "gia đình" not in sealed
+
+
+async def test_absence_and_move_reported_confirmed_and_transferred(
+    app: Application, sim: Chats, linked: dict[str, Chat], clock: FakeClock
+) -> None:
+    cadre, officer = linked["cadre"], linked["officer"]
+    async with app.store.transaction() as repos:
+        await app.enrolment(repos).add_unit("CG", "Phường Cầu Giấy", "HN")
+    _, other_code = await add_staff(app, "Đặng Văn Hùng", Role.OFFICER, "CG")
+    receiving = sim.chat("hung")
+    await receiving.say(other_code)
+
+    # An absence seen in the community: the officer confirms it, the term end moves by its days.
+    await open_card(cadre)
+    await cadre.press("Báo vắng mặt / chuyển đi")
+    await cadre.press("Vắng mặt ở địa phương")
+    (await cadre.say("05/12 - 01/12")).says("Chưa đọc được ngày")
+    (await cadre.say("01/12/2026 - 05/12/2026")).says("Cán bộ phụ trách sẽ xác nhận")
+    assert await count_rows(app, FieldReportRow, status="pending") == 1
+    (await officer.during(app.scheduler.tick)).offers("Xem và xác nhận").never_says(AN)
+    (await officer.press("Xem và xác nhận")).says("Trần Thị Bình", "01/12/2026", "05/12/2026")
+    (await officer.press("Xác nhận")).says("Đã xác nhận. Dự kiến kết thúc thời gian quản lý của", "20/01/2027")
+
+    # A move: confirmed with the receiving commune, which gets the hand-over notice and accepts the record.
+    await open_card(cadre)
+    await cadre.press("Báo vắng mặt / chuyển đi")
+    await cadre.press("Chuyển đi nơi khác")
+    await cadre.say("10/12/2026")
+    (await cadre.say("Phường Cầu Giấy, ngõ 12 Trần Duy Hưng")).says("Cán bộ phụ trách sẽ xác nhận")
+    await officer.during(app.scheduler.tick)
+    await officer.say("/menu")
+    (await officer.press("Chờ xác nhận")).says("1").offers(f"{AN}: chuyển đi")
+    (await officer.press(f"{AN}: chuyển đi")).says("Trần Duy Hưng").offers("Phường Cầu Giấy", "Không đúng")
+    (await officer.press("Phường Cầu Giấy")).says("Đã xác nhận")
+    (await receiving.during(app.scheduler.tick)).offers("Xem thông báo bàn giao").never_says(AN)
+    notice = await receiving.press("Xem thông báo bàn giao")
+    notice.says("Mẫu 53", AN, "Phường Hà Đông", "10/12/2026", "20/01/2027", "5 ngày")
+    (await receiving.press("Tiếp nhận hồ sơ")).says("đã có trong danh sách của anh/chị")
+
+    async with app.store.transaction() as repos:
+        moved = (await repos.session.execute(select(ParticipantRow).where(ParticipantRow.id == 1))).scalar_one()
+    assert moved.cadre_id is None and moved.unit_id != 2
+    # The sending commune's staff lose access at once.
+    await cadre.say("/menu")
+    (await cadre.press("Người tôi phụ trách")).never_says(AN)
+    await officer.say("/menu")
+    (await officer.press("Danh sách xã/phường")).never_says(AN)
+    assert await count_rows(app, OutboxRow, kind="transfer_notice") == 1
