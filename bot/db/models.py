@@ -320,8 +320,8 @@ class InPersonCheckRow(SQLModel, table=True):
 
 class TestResultRow(SQLModel, table=True):
     """A drug test result. The outcome, substance group and place are one ciphertext: nothing readable at rest."""
-    __test__ = False  # not a pytest test class, despite its name
 
+    __test__ = False  # not a pytest test class, despite its name
 
     __tablename__ = "test_result"
 

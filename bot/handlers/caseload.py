@@ -140,7 +140,7 @@ async def show_list(ctx: Context, page: int = 0) -> Replies:
         title = t._("Found for “{query}”:", query=query[:40]) if query else t._("The people you follow:")
         where = t._("page {page}/{pages}", page=page + 1, pages=pages)
         lines = [f"{title} ({where})"]
-        lines += [f"{i}. {status_line(ctx, f)}" for i, f in enumerate(shown, page * PAGE_SIZE + 1)]
+        lines += [f"• {status_line(ctx, f)}" for f in shown]  # unnumbered: Zalo's menu below numbers the choices
         lines += ["", t._("Tap a name to open their card, or type initials or a code (for example #12) to search.")]
         text = "\n".join(lines)
     buttons = [Button(label(f), f"{OPEN}{f.participant_id}") for f in shown]

@@ -46,16 +46,16 @@ async def show(ctx: Context) -> Replies:
     names: dict[int, Participant | None] = {}
     lines = [t.n_("{n} open alert:", "{n} open alerts:", len(alerts))]
     buttons = []
-    for index, alert in enumerate(alerts[:LIMIT], 1):
+    for alert in alerts[:LIMIT]:
         if alert.participant_id not in names:
             names[alert.participant_id] = await ctx.repos.participants.get(alert.participant_id)
         person = names[alert.participant_id]
         who = caseload.label(person) if person else "—"
-        line = f"{index}. {who}: {_kind(ctx, alert)} ({t.date(alert.raised_at.astimezone(ctx.tz).date())})"
+        line = f"• {who}: {_kind(ctx, alert)} ({t.date(alert.raised_at.astimezone(ctx.tz).date())})"
         if ctx.staff is not None and ctx.staff.role is Role.OFFICER:
             line += " — " + (t._("sent up to you") if alert.officer_notified_at else t._("with the cadre"))
         lines.append(line)
-        buttons.append(Button(t._("{n}. {who}", n=index, who=who), f"{OPEN}{alert.id}"))
+        buttons.append(Button(f"{who}: {_kind(ctx, alert)}", f"{OPEN}{alert.id}"))
     if len(alerts) > LIMIT:
         lines.append(t._("…and {n} more; handle these first.", n=len(alerts) - LIMIT))
     buttons.append(Button(t._("Back to menu"), "staff:home"))

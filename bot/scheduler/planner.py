@@ -267,6 +267,8 @@ class Planner:
         deadline (each message is skipped at send time if all is written); the day after the deadline the officers
         hear what is missing."""
         local = self._today(now)
+        if self.policy.reminders.quiet.contains(local) and local.time() >= self.policy.reminders.quiet.start:
+            return  # the evening: like the digest, today's request would only arrive tomorrow, stale
         today = local.date()
         at = digest_instant(today, self._tz, self.policy)
         window = review_window(today, self.review_policy)

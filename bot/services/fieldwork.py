@@ -25,8 +25,8 @@ from bot.domain.fieldwork import (
     TestOutcome,
     TransferStatus,
     in_person_obligation_status,
-    status_after_result,
     result_escalates,
+    status_after_result,
 )
 from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus, obligation_key
 from bot.services.absences import record_absence

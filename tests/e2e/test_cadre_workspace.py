@@ -28,7 +28,7 @@ from bot.db.models import (
     QuarterlyReviewRow,
     TestResultRow,
 )
-from bot.domain.entities import Role
+from bot.domain.entities import RiskLevel, Role
 from tests.e2e.conftest import Chat, Chats, Commune
 from tests.e2e.helpers import count_rows
 from tests.e2e.simulator_client import Said
@@ -310,7 +310,7 @@ async def test_alerts_inbox_note_stops_the_escalation(
     (await cadre.during(app.scheduler.tick)).says("Cần anh/chị quan tâm:", "chưa điểm danh tháng này")
     await cadre.say("/menu")
     (await cadre.press("Việc cần xử lý")).says("1 cảnh báo", "bỏ lỡ điểm danh", AN)
-    await cadre.press(f"1. {AN}")
+    (await cadre.press(f"{AN}: bỏ lỡ điểm danh")).says("Phát sinh ngày 13/12/2026")
     (await cadre.press("Ghi lại việc đã làm")).offers("Hủy")
     (await cadre.say("Đã gọi điện, An bị ốm, sẽ điểm danh khi khỏe.")).says("Đã lưu. Cảnh báo đã đóng")
     clock.set(at_local(date(2026, 12, 16)))  # past the officer's deadline: he hears nothing of it
@@ -395,3 +395,32 @@ async def test_absence_and_move_reported_confirmed_and_transferred(
     await officer.say("/menu")
     (await officer.press("Danh sách xã/phường")).never_says(AN)
     assert await count_rows(app, OutboxRow, kind="transfer_notice") == 1
+
+
+async def test_paging_and_picking_by_number_with_many_people(
+    app: Application, linked: dict[str, Chat], commune: Commune
+) -> None:
+    """Twelve people: two pages of eight; on Zalo a person is picked by typing their number in the menu."""
+    names = [
+        "Lê Văn Hòa", "Trịnh Thị Lan", "Bùi Văn Minh", "Hồ Thị Ngọc", "Đinh Văn Phúc", "Mai Thị Quế",
+        "Tạ Văn Sơn", "Lý Thị Thu", "Vương Văn Tú", "Chu Thị Uyên", "Kiều Văn Vinh",
+    ]  # fmt: skip
+    async with app.store.transaction() as repos:
+        for name in names:
+            await app.enrolment(repos).add_participant(
+                name=name, unit_code="HD", start=date(2026, 6, 1), term_months=12, cadre_id=commune.cadre_id,
+                risk=RiskLevel.LOW, language="vi",
+            )  # fmt: skip
+    cadre = linked["cadre"]
+    await cadre.say("/menu")
+    first = await cadre.press("Người tôi phụ trách")
+    first.says("trang 1/2", "• Nguyễn Văn An (#1)").offers("Trang sau").never_says("Trang trước")
+    assert AN in first.text.split("\n")[1]  # overdue: first on the list
+    second = await cadre.press("Trang sau")
+    second.says("trang 2/2", "• Lý Thị Thu (#10)").offers("Trang trước").never_says("Trang sau", AN)
+    shown = [label for reply in second for label in reply.labels if "(#" in label]
+    assert len(shown) == 4
+    (await cadre.press(shown[0])).says(shown[0], "Xét nghiệm và kết quả:")
+    await cadre.press("Về danh sách")
+    (await cadre.say("ltt")).says("Lý Thị Thu").never_says("Lê Văn Hòa")  # initials, no diacritics
+    (await cadre.say("Thị")).says("Trịnh Thị Lan", "Hồ Thị Ngọc").never_says("Lê Văn Hòa")

@@ -15,10 +15,10 @@ from bot.domain.fieldwork import (
     initials,
     quarter_label,
     quarter_last_day,
+    result_escalates,
     review_reminder_days,
     review_window,
     status_after_result,
-    result_escalates,
     urgency,
 )
 from bot.domain.planning import ObligationStatus
