@@ -107,7 +107,7 @@ class Store:
             identities=IdentityRepository(session, clock),
             invites=InviteRepository(session, clock),
             consents=ConsentRepository(session, clock),
-            conversations=ConversationRepository(session, clock),
+            conversations=ConversationRepository(session, clock, self.keyring.cipher),
             audit=AuditRepository(session, clock),
             chats=ChatGuardRepository(session, clock),
             inbound=InboundRepository(session, clock, self.keyring.cipher),

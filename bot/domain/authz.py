@@ -35,6 +35,7 @@ class Action(StrEnum):
     WRITE_REVIEW = "write_review"
     REPORT_ABSENCE_OR_MOVE = "report_absence_or_move"
     ACKNOWLEDGE_ESCALATION = "acknowledge_escalation"
+    ACKNOWLEDGE_RESULT_ALERT = "acknowledge_result_alert"  # a positive/refused/missed test: the officer's to handle
     CONFIRM_REPORT = "confirm_report"
     ASSIGN_CADRE = "assign_cadre"
     ACCEPT_TRANSFER = "accept_transfer"
@@ -114,6 +115,8 @@ STAFF_RULES: dict[Action, dict[Role, Reach]] = {
     Action.WRITE_REVIEW: {Role.CADRE: _A},
     Action.REPORT_ABSENCE_OR_MOVE: {Role.CADRE: _A, Role.OFFICER: _C},
     Action.ACKNOWLEDGE_ESCALATION: {Role.CADRE: _A, Role.OFFICER: _C, Role.ADMIN: _P},
+    # Results go to the commune chairman through the officer (Law 73/2021 Art. 22(3)): a cadre cannot close it.
+    Action.ACKNOWLEDGE_RESULT_ALERT: {Role.OFFICER: _C, Role.ADMIN: _P},
     Action.CONFIRM_REPORT: {Role.OFFICER: _C},
     Action.ASSIGN_CADRE: {Role.OFFICER: _C, Role.ADMIN: _P},
     Action.ACCEPT_TRANSFER: {Role.OFFICER: _C},

@@ -67,6 +67,7 @@ class ReportStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
+    VOID = "void"  # the person moved away before anyone decided it
 
 
 class TransferStatus(StrEnum):

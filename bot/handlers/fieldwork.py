@@ -68,11 +68,30 @@ async def start(ctx: Context, flow: str, action: Action, raw_id: str) -> Replies
     return await prompt(ctx)
 
 
+FLOW_ACTIONS = {
+    IN_PERSON: Action.RECORD_IN_PERSON_CHECK,
+    TEST: Action.RECORD_TEST_RESULT,
+    OBSERVE: Action.LOG_OBSERVATION,
+    REPORT: Action.REPORT_ABSENCE_OR_MOVE,
+}
+
+
 async def prompt(ctx: Context) -> Replies:
-    """The question of the current step (after a bad answer, or when the person comes back to the chat)."""
+    """The question of the current step (after a bad answer, or when the person comes back to the chat). Asked
+    again only while the person is still in scope; a state that no longer makes sense ends the flow."""
+    person = await _person(ctx, FLOW_ACTIONS.get(ctx.state.flow, Action.VIEW_PARTICIPANT))
+    if person is None:
+        _end(ctx)
+        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    try:
+        return await _ask(ctx, caseload.label(person))
+    except (KeyError, ValueError):
+        _end(ctx)
+        return await caseload.show_list(ctx)
+
+
+async def _ask(ctx: Context, who: str) -> Replies:
     t, step, flow = ctx.t, ctx.state.step, ctx.state.flow
-    person = await ctx.repos.participants.get(int(ctx.state.data.get("pid", 0)))
-    who = caseload.label(person) if person else "—"
     if flow == IN_PERSON and step == "outcome":
         month = f"{ctx.today():%m/%Y}"
         return [
@@ -157,6 +176,8 @@ async def _test_prompt(ctx: Context, who: str) -> Replies:
         buttons = [Button(unit.test_place, "fw:place:unit")] if unit and unit.test_place else []
         text = t._("Where was it done? Tap, or type the place.")
         return [OutboundMessage(text, (*buttons, _cancel(ctx)))]
+    if step != "confirm":
+        raise KeyError(step)
     data = ctx.state.data
     outcome = TestOutcome(data["outcome"])
     what = t._(caseload.OUTCOME_NAMES[outcome])

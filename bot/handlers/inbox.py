@@ -14,7 +14,7 @@ from bot.handlers import caseload
 from bot.handlers.actions import ESCALATION_ACK, INBOX_OPEN
 from bot.handlers.common import say
 from bot.handlers.context import Context, Replies
-from bot.services.escalations import test_result_id
+from bot.services.escalations import EscalationKind, test_result_id
 
 FLOW = "inbox"
 NOTE, LIST = "inbox:note:", "inbox:list"
@@ -27,7 +27,8 @@ async def _in_scope(ctx: Context) -> list[Escalation]:
     assert ctx.staff is not None
     if ctx.staff.role is Role.CADRE and await ctx.allowed(Action.LIST_ASSIGNED):
         mine = [p.id for p in await ctx.repos.participants.followed(ctx.staff.unit_id, ctx.staff.id)]
-        return await ctx.repos.escalations.open_for(participant_ids=mine)
+        alerts = await ctx.repos.escalations.open_for(participant_ids=mine)
+        return [a for a in alerts if a.kind != EscalationKind.TEST_RESULT]  # the officer's to handle
     if ctx.staff.role is Role.OFFICER and await ctx.allowed(Action.LIST_COMMUNE):
         return await ctx.repos.escalations.open_for(unit_id=ctx.staff.unit_id)
     return []
@@ -71,7 +72,10 @@ async def alert_in_scope(ctx: Context, raw_id: str) -> tuple[Escalation, Partici
     if alert is None:
         await ctx.audit("denied:acknowledge_escalation", "denied", detail={"reason": "no such escalation"})
         return None
-    person = await ctx.permitted(Action.ACKNOWLEDGE_ESCALATION, alert.participant_id)
+    action = (
+        Action.ACKNOWLEDGE_RESULT_ALERT if alert.kind == EscalationKind.TEST_RESULT else Action.ACKNOWLEDGE_ESCALATION
+    )
+    person = await ctx.permitted(action, alert.participant_id)
     return (alert, person) if person is not None else None
 
 

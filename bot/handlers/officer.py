@@ -28,6 +28,8 @@ async def choose_cadre(ctx: Context, raw_id: str) -> Replies:
     cadres = await ctx.repos.staff.in_unit(person.unit_id, Role.CADRE)
     current = next((c.name for c in cadres if c.id == person.cadre_id), ctx.t._("nobody"))
     buttons = [Button(c.name, f"{ASSIGN_TO}{c.id}") for c in cadres if c.id != person.cadre_id][:12]
+    if person.cadre_id is not None:
+        buttons.append(Button(ctx.t._("Nobody for now"), UNASSIGN))
     text = ctx.t._("Who should accompany {who}? Now: {current}.", who=caseload.label(person), current=current)
     return [OutboundMessage(text, (*buttons, Button(ctx.t._("Cancel"), caseload.LIST)))]
 
@@ -38,14 +40,16 @@ async def assign(ctx: Context, raw_cadre: str) -> Replies:
     ctx.state.step = "card"
     if person is None or not raw_cadre.isdigit():
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+    cadre_id = int(raw_cadre) or None  # 0: nobody for now
     try:
-        await records.assign_cadre(ctx.repos, person, int(raw_cadre), ctx.staff.id, ctx.clock.now())
+        await records.assign_cadre(ctx.repos, person, cadre_id, ctx.staff.id, ctx.clock.now())
     except records.FieldworkError:
         return [say(ctx.t._("That cadre cannot take this person.")), *await caseload.show_list(ctx)]
-    cadre = await ctx.repos.staff.get(int(raw_cadre))
-    text = ctx.t._(
-        "Done: {cadre} now accompanies {who}.", cadre=cadre.name if cadre else "—", who=caseload.label(person)
-    )
+    cadre = await ctx.repos.staff.get(cadre_id) if cadre_id else None
+    if cadre is None:
+        text = ctx.t._("Done: nobody accompanies {who} for now.", who=caseload.label(person))
+    else:
+        text = ctx.t._("Done: {cadre} now accompanies {who}.", cadre=cadre.name, who=caseload.label(person))
     return [say(text), *await caseload.card(ctx, str(person.id))]
 
 
@@ -98,6 +102,9 @@ async def show_report(ctx: Context, raw_id: str) -> Replies:
     if found is None:
         return [say(t._("This is not in your scope.")), *await desk(ctx)]
     report, person = found
+    await ctx.audit(
+        "field_report_viewed", subject_type="participant", subject_id=person.id, detail={"report": report.id}
+    )
     reporter = await ctx.repos.staff.get(report.reported_by)
     details = report.details
     if report.kind is ReportKind.ABSENCE:
@@ -131,6 +138,7 @@ async def show_report(ctx: Context, raw_id: str) -> Replies:
             )
         )
         buttons = [Button(u.name, f"{MOVE_TO}{report.id}:{u.id}") for u in await _other_communes(ctx)][:12]
+        buttons.append(Button(t._("Outside the province or not known"), f"{MOVE_TO}{report.id}:0"))
     buttons += [Button(t._("Not correct"), f"{REJECT}{report.id}"), Button(t._("Back"), DESK)]
     return [OutboundMessage("\n".join(lines), tuple(buttons))]
 
@@ -158,10 +166,16 @@ async def confirm(ctx: Context, raw: str, to_unit: str | None = None) -> Replies
     report, person = found
     unit_id = None
     if report.kind is ReportKind.MOVE:
-        if to_unit is None or not to_unit.isdigit() or int(to_unit) not in {u.id for u in await _other_communes(ctx)}:
+        choices = {u.id for u in await _other_communes(ctx)} | {0}
+        if to_unit is None or not to_unit.isdigit() or int(to_unit) not in choices:
             return [say(t._("Please choose the receiving commune.")), *await show_report(ctx, raw)]
-        unit_id = int(to_unit)
-    done = await records.confirm_report(ctx.repos, report, ctx.staff.id, ctx.clock.now(), unit_id)
+        unit_id = int(to_unit) or None
+        if unit_id is not None and await ctx.repos.fieldwork.has_pending_transfer(person.id):
+            return [
+                say(t._("A hand-over for this person is already waiting for a receiving commune.")),
+                *await desk(ctx),
+            ]
+    done = await records.confirm_report(ctx.repos, report, ctx.staff.id, ctx.clock.now(), ctx.today(), unit_id)
     if done is None:
         return [say(t._("Another officer has already decided this.")), *await desk(ctx)]
     if done.new_end is not None:
@@ -170,8 +184,12 @@ async def confirm(ctx: Context, raw: str, to_unit: str | None = None) -> Replies
             who=caseload.label(person),
             date=t.date(done.new_end),
         )
-    else:
+    elif done.transfer_id is not None:
         text = t._("Confirmed. The receiving commune has the hand-over notice; the record moves when they accept.")
+    else:
+        text = t._(
+            "Confirmed. No commune of the province receives the record: please hand it over outside this assistant."
+        )
     return [say(text), *await desk(ctx)]
 
 

@@ -94,8 +94,11 @@ async def write(ctx: Context, raw_id: str) -> Replies:
 
 async def prompt(ctx: Context) -> Replies:
     t = ctx.t
-    person = await ctx.repos.participants.get(int(ctx.state.data.get("pid", 0)))
-    who = caseload.label(person) if person else "—"
+    person = await ctx.permitted(Action.WRITE_REVIEW, ctx.state.data.get("pid", ""))
+    if person is None:
+        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        return [say(t._("This is not in your scope."))]
+    who = caseload.label(person)
     cancel = Button(t._("Cancel"), CANCEL)
     if ctx.state.step == "progress":
         buttons = [Button(t._(name), f"{PROGRESS}{p.value}") for p, name in PROGRESS_NAMES.items()]

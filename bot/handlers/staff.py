@@ -139,6 +139,8 @@ async def _work(ctx: Context, action: str) -> Replies | None:
         return await officer.choose_cadre(ctx, action.removeprefix(caseload.ASSIGN))
     if action.startswith(officer.ASSIGN_TO):
         return await officer.assign(ctx, action.removeprefix(officer.ASSIGN_TO))
+    if action == officer.UNASSIGN:
+        return await officer.assign(ctx, "0")
     return await _desk_and_inbox(ctx, action)
 
 

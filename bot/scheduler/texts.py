@@ -285,7 +285,7 @@ class Renderer:
             lines.append(await self._risky(repos, t, who, escalation.obligation_id, subject.id))
         elif escalation.kind == "test_result":
             # The result itself is shown only in the chat, after a tap, never in a notification.
-            lines.append(t._("A test result for {who} needs your follow-up. Tap to see it.", who=who))
+            lines.append(t._("Something about {who} needs your follow-up. Tap to see the details.", who=who))
             buttons = (
                 Button(t._("See the details"), f"{INBOX_OPEN}{escalation.id}"),
                 Button(t._("I'm on it"), f"{ESCALATION_ACK}{escalation.id}"),
@@ -315,7 +315,7 @@ class Renderer:
         actor = Actor(ActorKind.STAFF, member.id, member.role, member.unit_id)
         if not to_officer and member.role is not Role.CADRE:
             return False
-        return decide(actor, Action.ACKNOWLEDGE_ESCALATION, scope).allowed
+        return decide(actor, Action.ACKNOWLEDGE_ESCALATION, scope).allowed  # result alerts go to officers only
 
     async def _risky(
         self, repos: Repositories, t: Translator, who: str, obligation_id: int | None, participant_id: int

@@ -14,15 +14,15 @@ class EscalationKind:
     MISSED_CHECKIN = "missed_checkin"
     UNREACHABLE = "unreachable"
     RISKY_CHECKIN = "risky_checkin"
-    TEST_RESULT = "test_result"  # positive, refused or missed test; key "test_result:<result id>"
+    TEST_RESULT = "test_result"  # positive, refused or missed test; key "test_result:<result id>:<what test>"
 
 
 def test_result_id(escalation: Escalation) -> int | None:
     """The result a test-result escalation is about (its key names it)."""
     if escalation.kind != EscalationKind.TEST_RESULT:
         return None
-    _, _, raw = escalation.key.partition(":")
-    return int(raw) if raw.isdigit() else None
+    parts = escalation.key.split(":")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
 async def raise_escalation(

@@ -96,9 +96,11 @@ async def record_test_result(
         await repos.obligations.set_status(obligation_id, status)
     await _audit(repos, by, "test_result_recorded", person.id, {"result": result.id, "obligation": obligation_id})
     if result_escalates(outcome):
+        # One alert and one offer per test (a second record of the same test, a correction, raises nothing new).
+        about = f"o{obligation_id}" if obligation_id is not None else f"r{result.id}"
         await raise_escalation(
             repos,
-            key=f"{EscalationKind.TEST_RESULT}:{result.id}",
+            key=f"{EscalationKind.TEST_RESULT}:{result.id}:{about}",
             kind=EscalationKind.TEST_RESULT,
             participant_id=person.id,
             unit_id=person.unit_id,
@@ -109,7 +111,7 @@ async def record_test_result(
             await repos.outbox.add(
                 [
                     NewMessage(
-                        f"support:{result.id}",
+                        f"support:{person.id}:{about}",
                         MessageKind.SUPPORT_OFFER,
                         now,
                         participant_id=person.id,
@@ -163,7 +165,7 @@ class Confirmed:
 
 
 async def confirm_report(
-    repos: Repositories, report: FieldReport, by: int, now: datetime, to_unit_id: int | None = None
+    repos: Repositories, report: FieldReport, by: int, now: datetime, today: date, to_unit_id: int | None = None
 ) -> Confirmed | None:
     """An absence becomes an unreported absence (it moves the term end); a move becomes a transfer with its hand-over
     notice to the receiving commune. None when another officer decided it first."""
@@ -176,9 +178,9 @@ async def confirm_report(
             repos, report.participant_id, first, last, reported=False, reason=None, by_staff=by
         )
         return Confirmed(new_end=end)
-    if to_unit_id is None:
+    if to_unit_id is None:  # out of the province, or not known yet: confirmed, handed over outside the bot
         return Confirmed()
-    moved_on = date.fromisoformat(report.details.get("moved_on") or now.date().isoformat())
+    moved_on = date.fromisoformat(report.details.get("moved_on") or today.isoformat())
     return Confirmed(transfer_id=await start_transfer(repos, report.participant_id, to_unit_id, moved_on, by, now))
 
 
@@ -197,6 +199,8 @@ async def start_transfer(
         raise FieldworkError("no such person")
     if to_unit_id == person.unit_id:
         raise FieldworkError("the person already lives in that commune")
+    if await repos.fieldwork.has_pending_transfer(participant_id):
+        raise FieldworkError("a hand-over for this person is already waiting for the receiving commune")
     transfer_id = await repos.fieldwork.add_transfer(participant_id, person.unit_id, to_unit_id, moved_on, by)
     await _audit(repos, by, "transfer_started", participant_id, {"transfer": transfer_id, "to_unit": to_unit_id})
     await repos.outbox.add(
@@ -220,12 +224,18 @@ async def decide_transfer(repos: Repositories, transfer_id: int, accept: bool, b
     transfer = await repos.fieldwork.transfer(transfer_id)
     if transfer is None:
         return False
+    person = await repos.participants.get(transfer.participant_id)
+    followed = (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE)
+    if accept and (person is None or person.unit_id != transfer.from_unit_id or person.status not in followed):
+        await repos.fieldwork.decide_transfer(transfer_id, TransferStatus.DECLINED, by)  # moot: void it
+        return False
     status = TransferStatus.ACCEPTED if accept else TransferStatus.DECLINED
     if not await repos.fieldwork.decide_transfer(transfer_id, status, by):
         return False
     if accept:
         await repos.participants.move(transfer.participant_id, transfer.to_unit_id)
         await repos.escalations.move_unit(transfer.participant_id, transfer.to_unit_id)
+        await repos.fieldwork.void_reports(transfer.participant_id, transfer.from_unit_id)
     await _audit(repos, by, f"transfer_{status.value}", transfer.participant_id, {"transfer": transfer_id})
     return True
 

@@ -52,6 +52,7 @@ ALLOWED: set[tuple[str, Action]] = {
     ("other_cadre", Action.LIST_ASSIGNED),
     # the commune officer: the record work, confirmations, assignment, the list, transfers into the commune
     *(("officer", action) for action in _RECORD_WORK),
+    ("officer", Action.ACKNOWLEDGE_RESULT_ALERT),
     ("officer", Action.CONFIRM_REPORT),
     ("officer", Action.ASSIGN_CADRE),
     ("officer", Action.ACCEPT_TRANSFER),
@@ -62,6 +63,7 @@ ALLOWED: set[tuple[str, Action]] = {
     ("admin", Action.VIEW_PARTICIPANT),
     ("admin", Action.VIEW_TEST_RESULTS),
     ("admin", Action.ACKNOWLEDGE_ESCALATION),
+    ("admin", Action.ACKNOWLEDGE_RESULT_ALERT),
     ("admin", Action.ASSIGN_CADRE),
     ("admin", Action.MANAGE_LIST),
     ("admin", Action.LIST_COMMUNE),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.messages import Button
+from bot.db.crypto import FieldCipher
 from bot.db.models import ConversationStateRow
 
 
@@ -24,20 +26,54 @@ class ConversationState:
 
 
 _MAX_OFFERED = 24
+_SEALED = "v1:"
 
 
 class ConversationRepository:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    """A flow's half-entered values (a test outcome, a search, a note) and the labels of the buttons shown (names)
+    are sealed at rest: `data` as {"sealed": …}, `offered_labels` as one sealed element. The offered actions stay in
+    the clear: they hold only record ids and are what the engine checks every press against."""
+
+    _DATA = "conversation_state.data"
+    _LABELS = "conversation_state.offered_labels"
+
+    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher) -> None:
         self._s = session
         self._clock = clock
+        self._cipher = cipher
         self._rows: dict[int, ConversationStateRow] = {}  # loaded in this transaction, saved without a re-read
+        self._opened: dict[int, ConversationState] = {}  # what they said when loaded: unchanged means no write
+
+    def _open_data(self, stored: dict[str, Any]) -> dict[str, Any]:
+        if set(stored) == {"sealed"} and isinstance(stored["sealed"], str):
+            opened = json.loads(self._cipher.decrypt(stored["sealed"], self._DATA))
+            return dict(opened) if isinstance(opened, dict) else {}
+        return dict(stored)  # written before sealing, or empty
+
+    def _open_labels(self, stored: list[str]) -> list[str]:
+        if len(stored) == 1 and stored[0].startswith(_SEALED):
+            return [str(label) for label in json.loads(self._cipher.decrypt(stored[0], self._LABELS))]
+        return list(stored)
+
+    def _seal(self, row: ConversationStateRow, data: dict[str, Any], labels: list[str]) -> None:
+        sealed_data = self._cipher.encrypt(json.dumps(data, ensure_ascii=False), self._DATA) if data else None
+        row.data = {"sealed": sealed_data} if sealed_data else {}
+        row.offered_labels = (
+            [self._cipher.encrypt(json.dumps(labels, ensure_ascii=False), self._LABELS)] if labels else []
+        )
 
     def adopt(self, identity_id: int, row: ConversationStateRow | None) -> ConversationState:
         """State already loaded with the identity (see IdentityRepository.find_for_message)."""
         if row is None:
             return ConversationState()
         self._rows[identity_id] = row
-        return ConversationState(row.flow, row.step, dict(row.data), list(row.offered), list(row.offered_labels))
+        state = ConversationState(
+            row.flow, row.step, self._open_data(row.data), list(row.offered), self._open_labels(row.offered_labels)
+        )
+        self._opened[identity_id] = ConversationState(
+            state.flow, state.step, dict(state.data), list(state.offered), list(state.offered_labels)
+        )
+        return state
 
     async def offer(self, identity_id: int, buttons: Sequence[Button]) -> None:
         """A message the bot pushed offers these choices too; the flow the chat was in is kept.
@@ -50,17 +86,17 @@ class ConversationRepository:
             row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
             self._s.add(row)
         pairs = [(b.action, b.label) for b in buttons]
-        pairs += [
-            (a, lb) for a, lb in zip(row.offered or [], row.offered_labels or [], strict=False) if a not in dict(pairs)
-        ]
+        earlier = self._open_labels(list(row.offered_labels or []))
+        pairs += [(a, lb) for a, lb in zip(row.offered or [], earlier, strict=False) if a not in dict(pairs)]
         row.offered = [a for a, _ in pairs[:_MAX_OFFERED]]
-        row.offered_labels = [lb for _, lb in pairs[:_MAX_OFFERED]]
+        self._seal(row, self._open_data(dict(row.data or {})), [lb for _, lb in pairs[:_MAX_OFFERED]])
         row.updated_at = self._clock.now()
         await self._s.flush()
 
     async def save(self, identity_id: int, state: ConversationState) -> None:
         row = self._rows.get(identity_id)
-        if row is not None and _same(row, state):
+        opened = self._opened.get(identity_id)
+        if row is not None and opened is not None and opened == state:
             return  # nothing changed: no write
         if row is None:
             stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id)
@@ -68,17 +104,7 @@ class ConversationRepository:
         if row is None:
             row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
             self._s.add(row)
-        row.flow, row.step = state.flow, state.step
-        row.data, row.offered, row.offered_labels = dict(state.data), list(state.offered), list(state.offered_labels)
+        row.flow, row.step, row.offered = state.flow, state.step, list(state.offered)
+        self._seal(row, dict(state.data), list(state.offered_labels))
         row.updated_at = self._clock.now()
         await self._s.flush()
-
-
-def _same(row: ConversationStateRow, state: ConversationState) -> bool:
-    return (row.flow, row.step, row.data, row.offered, row.offered_labels) == (
-        state.flow,
-        state.step,
-        state.data,
-        state.offered,
-        state.offered_labels,
-    )

@@ -106,7 +106,8 @@ class EscalationRepository:
             return
         if row.acknowledged_at is None:
             row.acknowledged_at, row.acknowledged_by = self._clock.now(), staff_id
-        row.note_enc = self._cipher.encrypt(note, self._NOTE)
+        earlier = self._cipher.decrypt_optional(row.note_enc, self._NOTE)
+        row.note_enc = self._cipher.encrypt(f"{earlier}\n{note}" if earlier else note, self._NOTE)  # kept, not replaced
         await self._s.flush()
 
     def note_of(self, escalation: Escalation) -> str | None:

@@ -340,6 +340,18 @@ class FieldworkRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def void_reports(self, participant_id: int, unit_id: int) -> None:
+        """Reports the sending commune had not decided when the person moved away: nothing left to decide."""
+        await self._s.execute(
+            update(FieldReportRow)
+            .where(
+                FieldReportRow.participant_id == participant_id,
+                FieldReportRow.unit_id == unit_id,
+                FieldReportRow.status == ReportStatus.PENDING.value,
+            )
+            .values(status=ReportStatus.VOID.value, decided_at=self._clock.now())
+        )
+
     # Transfers --------------------------------------------------------------------------------------------------
 
     async def add_transfer(self, participant_id: int, from_unit: int, to_unit: int, moved_on: date, by: int) -> int:
