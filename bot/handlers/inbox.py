@@ -14,7 +14,7 @@ from bot.handlers import caseload
 from bot.handlers.actions import ESCALATION_ACK, INBOX_OPEN
 from bot.handlers.common import say
 from bot.handlers.context import Context, Replies
-from bot.services.escalations import EscalationKind, test_result_id
+from bot.services.escalations import EscalationKind, result_of
 
 FLOW = "inbox"
 NOTE, LIST = "inbox:note:", "inbox:list"
@@ -92,9 +92,10 @@ async def open_alert(ctx: Context, raw_id: str) -> Replies:
         f"{caseload.label(person)}: {_kind(ctx, alert)}",
         t._("Raised on {date}.", date=t.date(alert.raised_at.astimezone(ctx.tz).date())),
     ]
-    result_id = test_result_id(alert)
-    if result_id is not None and await ctx.allowed(Action.VIEW_TEST_RESULTS, await ctx.scope_of(person)):
-        result = await ctx.repos.fieldwork.test_result(result_id)
+    if alert.kind == EscalationKind.TEST_RESULT and await ctx.allowed(
+        Action.VIEW_TEST_RESULTS, await ctx.scope_of(person)
+    ):
+        result = await result_of(ctx.repos, alert)
         if result is not None:
             what = t._(caseload.OUTCOME_NAMES[result.outcome])
             if result.substance:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.db.repositories.escalations import Escalation
+from bot.db.repositories.fieldwork import TestResult
 from bot.db.repositories.outbox import NewMessage
 from bot.db.store import Repositories
 from bot.domain.planning import MessageKind
@@ -14,15 +15,18 @@ class EscalationKind:
     MISSED_CHECKIN = "missed_checkin"
     UNREACHABLE = "unreachable"
     RISKY_CHECKIN = "risky_checkin"
-    TEST_RESULT = "test_result"  # positive, refused or missed test; key "test_result:<result id>:<what test>"
+    TEST_RESULT = "test_result"  # positive, refused or missed test: one per test ("test_result:obligation:<id>"),
+    # or per result for a test outside the schedule ("test_result:<result id>")
 
 
-def test_result_id(escalation: Escalation) -> int | None:
-    """The result a test-result escalation is about (its key names it)."""
+async def result_of(repos: Repositories, escalation: Escalation) -> TestResult | None:
+    """The result a test-result escalation is about: the latest one recorded for its test, or the one its key names."""
     if escalation.kind != EscalationKind.TEST_RESULT:
         return None
-    parts = escalation.key.split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    if escalation.obligation_id is not None:
+        return await repos.fieldwork.latest_result_for(escalation.obligation_id)
+    _, _, raw = escalation.key.partition(":")
+    return await repos.fieldwork.test_result(int(raw)) if raw.isdigit() else None
 
 
 async def raise_escalation(

@@ -97,15 +97,16 @@ async def record_test_result(
     await _audit(repos, by, "test_result_recorded", person.id, {"result": result.id, "obligation": obligation_id})
     if result_escalates(outcome):
         # One alert and one offer per test (a second record of the same test, a correction, raises nothing new).
-        about = f"o{obligation_id}" if obligation_id is not None else f"r{result.id}"
+        about = f"obligation:{obligation_id}" if obligation_id is not None else str(result.id)
         await raise_escalation(
             repos,
-            key=f"{EscalationKind.TEST_RESULT}:{result.id}:{about}",
+            key=f"{EscalationKind.TEST_RESULT}:{about}",
             kind=EscalationKind.TEST_RESULT,
             participant_id=person.id,
             unit_id=person.unit_id,
             cadre_id=None,  # straight to the officers: results go to the commune chairman (Law 73/2021 Art. 22(3))
             now=now,
+            obligation_id=obligation_id,
         )
         if person.status is ParticipantStatus.ACTIVE:
             await repos.outbox.add(

@@ -213,6 +213,16 @@ class FieldworkRepository:
         )
         return [self._result(r) for r in (await self._s.execute(stmt)).scalars()]
 
+    async def latest_result_for(self, obligation_id: int) -> TestResult | None:
+        stmt = (
+            select(TestResultRow)
+            .where(TestResultRow.obligation_id == obligation_id)
+            .order_by(TestResultRow.id.desc())  # type: ignore[union-attr]
+            .limit(1)
+        )
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        return self._result(row) if row else None
+
     async def test_result(self, result_id: int) -> TestResult | None:
         row = await self._s.get(TestResultRow, result_id)
         return self._result(row) if row else None
