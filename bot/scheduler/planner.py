@@ -30,7 +30,13 @@ from bot.domain.planning import (
     wanted_reminders,
 )
 from bot.domain.schedule import draw_random_test_days
-from bot.services.escalations import EscalationKind, notify_officers, raise_escalation, raise_unreachable
+from bot.services.escalations import (
+    EscalationKind,
+    notify_officers,
+    raise_escalation,
+    raise_unreachable,
+    tell_officers,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -186,18 +192,9 @@ class Planner:
             await repos.participants.update(pid, status=ParticipantStatus.COMPLETED, completed_on=end)
             await repos.obligations.cancel_open_after(pid, end)
             await repos.outbox.cancel_all_reminders_of(pid, "term_ended")
-            messages = [NewMessage(f"completion:{pid}", MessageKind.COMPLETION, now, participant_id=pid)]
-            messages += [
-                NewMessage(
-                    f"completion:{pid}:officer:{officer}",
-                    MessageKind.COMPLETION_NOTICE,
-                    now,
-                    staff_id=officer,
-                    payload={"participant_id": pid, "end": end.isoformat()},
-                )
-                for officer in await repos.escalations.officers_of(unit_id)
-            ]
-            await repos.outbox.add(messages)
+            await repos.outbox.add([NewMessage(f"completion:{pid}", MessageKind.COMPLETION, now, participant_id=pid)])
+            notice = {"participant_id": pid, "end": end.isoformat()}
+            await tell_officers(repos, unit_id, f"completion:{pid}", MessageKind.COMPLETION_NOTICE, now, notice)
             await repos.audit.by_scheduler("term_completed", pid, {"end": end.isoformat()})
             report.completed += 1
 

@@ -73,19 +73,25 @@ async def _reachable_staff(repos: Repositories, staff_id: int) -> bool:
     return staff_id in chats
 
 
-async def notify_officers(repos: Repositories, escalation: Escalation, now: datetime) -> None:
-    officers = await repos.escalations.officers_of(escalation.unit_id)
+async def tell_officers(
+    repos: Repositories, unit_id: int, key: str, kind: MessageKind, now: datetime, payload: dict[str, object]
+) -> list[int]:
+    """One message to each active officer of a commune (`key` + the officer's id keeps each once); their ids."""
+    officers = await repos.escalations.officers_of(unit_id)
     await repos.outbox.add(
-        [
-            NewMessage(
-                f"esc:{escalation.id}:officer:{officer}",
-                MessageKind.ESCALATION,
-                now,
-                staff_id=officer,
-                payload={"escalation_id": escalation.id, "to": "officer"},
-            )
-            for officer in officers
-        ]
+        [NewMessage(f"{key}:officer:{officer}", kind, now, staff_id=officer, payload=payload) for officer in officers]
+    )
+    return officers
+
+
+async def notify_officers(repos: Repositories, escalation: Escalation, now: datetime) -> None:
+    officers = await tell_officers(
+        repos,
+        escalation.unit_id,
+        f"esc:{escalation.id}",
+        MessageKind.ESCALATION,
+        now,
+        {"escalation_id": escalation.id, "to": "officer"},
     )
     await repos.escalations.mark_officer_notified(escalation.id)
     if not officers:

@@ -30,17 +30,17 @@ from bot.domain.fieldwork import (
 )
 from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus, obligation_key
 from bot.services.absences import record_absence
-from bot.services.escalations import EscalationKind, raise_escalation
+from bot.services.escalations import EscalationKind, raise_escalation, tell_officers
 
 
 class FieldworkError(ValueError):
     """The record cannot be made as asked (wrong obligation, a cadre from another commune, …)."""
 
 
-async def _audit(repos: Repositories, by: int, action: str, participant_id: int, detail: dict[str, Any]) -> None:
-    """Who did what to whom, when: ids only, never what was written or found."""
+async def _audit(repos: Repositories, by: int | None, action: str, participant_id: int, detail: dict[str, Any]) -> None:
+    """Who did what to whom, when: ids only, never what was written or found. No staff id: the CLI's operator."""
     await repos.audit.record(
-        actor_type="staff",
+        actor_type="staff" if by else "operator",
         actor_id=by,
         action=action,
         outcome="ok",
@@ -144,17 +144,8 @@ async def report_absence_or_move(
     """Seen in the community: the officers are asked to confirm; nothing changes on the record until they do."""
     report = await repos.fieldwork.add_report(person.id, person.unit_id, kind, details, by)
     await _audit(repos, by, "field_report_made", person.id, {"report": report.id, "kind": kind.value})
-    await repos.outbox.add(
-        [
-            NewMessage(
-                f"report:{report.id}:officer:{officer}",
-                MessageKind.FIELD_REPORT,
-                now,
-                staff_id=officer,
-                payload={"report_id": report.id},
-            )
-            for officer in await repos.escalations.officers_of(person.unit_id)
-        ]
+    await tell_officers(
+        repos, person.unit_id, f"report:{report.id}", MessageKind.FIELD_REPORT, now, {"report_id": report.id}
     )
     return report
 
@@ -204,17 +195,8 @@ async def start_transfer(
         raise FieldworkError("a hand-over for this person is already waiting for the receiving commune")
     transfer_id = await repos.fieldwork.add_transfer(participant_id, person.unit_id, to_unit_id, moved_on, by)
     await _audit(repos, by, "transfer_started", participant_id, {"transfer": transfer_id, "to_unit": to_unit_id})
-    await repos.outbox.add(
-        [
-            NewMessage(
-                f"transfer:{transfer_id}:officer:{officer}",
-                MessageKind.TRANSFER_NOTICE,
-                now,
-                staff_id=officer,
-                payload={"transfer_id": transfer_id},
-            )
-            for officer in await repos.escalations.officers_of(to_unit_id)
-        ]
+    await tell_officers(
+        repos, to_unit_id, f"transfer:{transfer_id}", MessageKind.TRANSFER_NOTICE, now, {"transfer_id": transfer_id}
     )
     return transfer_id
 
@@ -251,15 +233,7 @@ async def assign_cadre(
         if cadre is None or cadre.role is not Role.CADRE or not cadre.active or cadre.unit_id != person.unit_id:
             raise FieldworkError("the cadre must be an active cadre of the person's commune")
     await repos.participants.assign(person.id, cadre_id)
-    await repos.audit.record(
-        actor_type="staff" if by else "operator",
-        actor_id=by,
-        action="cadre_assigned",
-        outcome="ok",
-        subject_type="participant",
-        subject_id=person.id,
-        detail={"from": person.cadre_id, "to": cadre_id},
-    )
+    await _audit(repos, by, "cadre_assigned", person.id, {"from": person.cadre_id, "to": cadre_id})
     if cadre_id is not None and cadre_id != person.cadre_id:
         await repos.outbox.add(
             [

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ChannelIdentityRow, ParticipantRow, StaffRow, UnitRow
@@ -79,26 +79,20 @@ class PlanningRepository:
 
     async def cadres_with_people(self) -> list[int]:
         """Active cadres who have a linked chat and at least one person on their list."""
-        has_people = select(ParticipantRow.cadre_id).where(
-            ParticipantRow.status.in_(["active", "enrolled"])  # type: ignore[attr-defined]
-        )
-        has_chat = select(ChannelIdentityRow.staff_id).where(ChannelIdentityRow.staff_id.is_not(None))  # type: ignore[union-attr]
-        stmt = select(StaffRow.id).where(
-            StaffRow.role == "cadre",
-            StaffRow.active.is_(True),  # type: ignore[attr-defined]
-            StaffRow.id.in_(has_people),  # type: ignore[union-attr]
-            StaffRow.id.in_(has_chat),  # type: ignore[union-attr]
-        )
-        return list((await self._s.execute(stmt.order_by(StaffRow.id))).scalars())
+        followed = select(ParticipantRow.cadre_id).where(ParticipantRow.status.in_(["active", "enrolled"]))  # type: ignore[attr-defined]
+        return await self._staff_with_chat("cadre", StaffRow.id.in_(followed))  # type: ignore[union-attr]
 
     async def officers_with_people(self) -> list[int]:
         """Active officers with a linked chat whose commune has people on the list."""
         units = select(ParticipantRow.unit_id).where(ParticipantRow.status.in_(["active", "enrolled"]))  # type: ignore[attr-defined]
+        return await self._staff_with_chat("officer", StaffRow.unit_id.in_(units))  # type: ignore[attr-defined]
+
+    async def _staff_with_chat(self, role: str, condition: ColumnElement[bool]) -> list[int]:
         has_chat = select(ChannelIdentityRow.staff_id).where(ChannelIdentityRow.staff_id.is_not(None))  # type: ignore[union-attr]
         stmt = select(StaffRow.id).where(
-            StaffRow.role == "officer",
+            StaffRow.role == role,
             StaffRow.active.is_(True),  # type: ignore[attr-defined]
-            StaffRow.unit_id.in_(units),  # type: ignore[attr-defined]
+            condition,
             StaffRow.id.in_(has_chat),  # type: ignore[union-attr]
         )
         return list((await self._s.execute(stmt.order_by(StaffRow.id))).scalars())
