@@ -20,9 +20,12 @@ from bot.config import Secrets, Settings, resolve_secrets
 from bot.core.clock import Clock, SystemClock
 from bot.core.i18n import Catalogs, default_locales_dir
 from bot.core.ports import Messenger
+from bot.data import crisis_sources, hotlines_source
 from bot.db import migrate
 from bot.db.engine import make_engine
 from bot.db.store import Keyring, Repositories, Store
+from bot.domain.crisis import CrisisDetector, Lexicon
+from bot.domain.hotlines import parse_hotlines
 from bot.domain.invites import InvitePolicy
 from bot.domain.planning import PlanPolicy
 from bot.domain.schedule import QuietHours, ReminderPolicy
@@ -92,7 +95,11 @@ def build_application(
     engine = make_engine(settings.database_url)
     store = Store(engine, Keyring(secrets.encryption_key), clock)
     catalogs = Catalogs(locales_dir or default_locales_dir())
-    policies = Policies(invites=InvitePolicy(ttl=timedelta(days=settings.invite_ttl_days)))
+    policies = Policies(
+        invites=InvitePolicy(ttl=timedelta(days=settings.invite_ttl_days)),
+        crisis=CrisisDetector(Lexicon.parse(crisis_sources(settings.crisis_phrases_dir))),
+        hotlines=parse_hotlines(hotlines_source(settings.hotlines_file)),
+    )
     conversation = ConversationEngine(store, catalogs, clock, ZoneInfo(settings.timezone), policies)
     telegram = None
     if settings.telegram_token is not None:

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     plan_interval_seconds: int = Field(default=60, ge=5)
     dispatch_interval_seconds: float = Field(default=5.0, ge=0.5)
     outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    hotlines_file: Path | None = None
+    crisis_phrases_dir: Path | None = None
 
     @field_validator(
         "telegram_token", "zalo_token", "public_url", "webhook_secret", "encryption_key", "log_format", mode="before"

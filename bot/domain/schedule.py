@@ -149,6 +149,7 @@ class EscalationPolicy:
     """Who hears about a problem: the assigned cadre first; the officer when there is no cadre or they did not act."""
 
     cadre_must_act_within: timedelta = timedelta(days=2)
+    crisis_cadre_must_act_within: timedelta = timedelta(hours=1)  # a crisis alert not acknowledged: the officers too
 
     def recipients(self, has_cadre: bool, raised_at: datetime, acknowledged: bool, now: datetime) -> set[str]:
         if not has_cadre:

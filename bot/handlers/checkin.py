@@ -13,7 +13,6 @@ from bot.core.clock import local_today
 from bot.core.i18n import N_
 from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.obligations import Obligation
-from bot.db.repositories.outbox import NewMessage
 from bot.domain.authz import Action
 from bot.domain.checkin import (
     CALL,
@@ -30,8 +29,9 @@ from bot.domain.checkin import (
 )
 from bot.domain.consent import Purpose
 from bot.domain.entities import Wording
-from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus, WantedObligation, obligation_key
+from bot.domain.planning import ObligationKind, ObligationStatus, WantedObligation, obligation_key
 from bot.domain.schedule import monthly_due_dates, periodic_test_dates
+from bot.handlers import support
 from bot.handlers.actions import (
     CHECKIN_START,
     REFERRAL_DECLINE,
@@ -284,37 +284,8 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
 
 
 async def request_referral(ctx: Context) -> Replies:
-    """Recorded and the cadre told; the help issue routes it on to the counselling point."""
-    person = ctx.participant
-    assert person is not None
-    if not await ctx.allowed(Action.REQUEST_REFERRAL, await ctx.own_scope()):
-        return await _home(ctx)
-    if not (await ctx.repos.consents.current(person.id)).get(Purpose.REFERRALS):
-        text = ctx.t._(
-            "To connect you with a counsellor I need your consent to counselling referrals. You can give it in "
-            "Settings → Consent, then ask again."
-        )
-        return [say(text), *await _home(ctx)]
-    referral_id = await ctx.repos.referrals.request(person.id, "counselling", source="checkin")
-    await ctx.audit(
-        "referral_requested", subject_type="participant", subject_id=person.id, detail={"referral": referral_id}
-    )
-    recipients = [person.cadre_id] if person.cadre_id else await ctx.repos.escalations.officers_of(person.unit_id)
-    await ctx.repos.outbox.add(
-        [
-            NewMessage(
-                f"referral:{referral_id}:staff:{staff_id}",
-                MessageKind.REFERRAL_NOTICE,
-                ctx.clock.now(),
-                staff_id=staff_id,
-                payload={"participant_id": person.id, "referral_id": referral_id},
-            )
-            for staff_id in recipients
-            if staff_id is not None
-        ]
-    )
-    text = ctx.t._("Done. Someone will get in touch with you soon to arrange a talk with a counsellor.")
-    return [say(text), *await _home(ctx)]
+    """Recorded for the counselling point and the cadre told (see support.ask_for)."""
+    return await support.ask_for(ctx, "counselling", source="checkin")
 
 
 async def my_schedule(ctx: Context) -> Replies:

@@ -12,7 +12,9 @@ from bot.core.messages import InboundMessage, OutboundMessage
 from bot.db.repositories.conversations import ConversationState
 from bot.db.store import Keyring, Repositories
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
+from bot.domain.crisis import CrisisDetector
 from bot.domain.entities import Identity, Participant, StaffMember
+from bot.domain.hotlines import Hotline
 from bot.domain.invites import InvitePolicy
 from bot.domain.lockout import LockoutPolicy
 
@@ -22,6 +24,8 @@ class Policies:
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     invites: InvitePolicy = field(default_factory=InvitePolicy)
     max_text_length: int = 4000
+    crisis: CrisisDetector | None = None  # None only in tests that do not need it; the app always sets it
+    hotlines: tuple[Hotline, ...] = ()
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
-from bot.handlers import checkin, common, enrollment, participant, staff
+from bot.handlers import checkin, common, enrollment, participant, staff, support
 from bot.handlers.context import Context, Policies, Replies
 
 log = structlog.get_logger(__name__)
@@ -113,7 +113,7 @@ class ConversationEngine:
                 return [self._menu_again(ctx)]
             if choice is not None:
                 ctx.msg = msg = replace(msg, action=ctx.state.offered[choice - 1], text=None)
-        replies = await self._route(ctx)
+        replies = await self._crisis(ctx) or await self._route(ctx)
         if ctx.identity is not None:
             shown = [button for reply in replies for button in reply.buttons]
             if shown:
@@ -121,6 +121,15 @@ class ConversationEngine:
                 ctx.state.offered_labels = [b.label for b in shown]
             await repos.conversations.save(ctx.identity.id, ctx.state)
         return [replace(reply, language=ctx.t.language) for reply in replies]
+
+    async def _crisis(self, ctx: Context) -> Replies | None:
+        """Before any flow sees it, whatever state the chat is in: a message about suicide, self-harm, an overdose
+        or danger gets the safety reply at once, then the question the person was at (their state is untouched).
+        Staff are not screened: their notes quote what people said."""
+        text, detector = ctx.msg.text, self._policies.crisis
+        if not text or ctx.staff is not None or detector is None or detector.detect(text) is None:
+            return None
+        return [*await support.crisis(ctx), *await self._prompt(ctx)]
 
     @staticmethod
     def _menu_again(ctx: Context) -> OutboundMessage:
@@ -186,6 +195,8 @@ class ConversationEngine:
             if msg.action is not None:
                 await ctx.audit("stale_button", "denied")
                 return [common.stale_button(t), *await self._prompt(ctx)]
+            if support.asks_for_help(msg.text):
+                return await support.show(ctx)
             return await enrollment.handle_unlinked(ctx)
 
         if msg.action is not None and msg.action not in ctx.state.offered:
@@ -214,6 +225,8 @@ class ConversationEngine:
             return [common.say(ctx.t._("This chat is already linked.")), *await self._prompt(ctx)]
         if command in ("/start", "/menu"):
             return await self._prompt(ctx, menu=True)
+        if command == "/help" and ctx.participant is not None:
+            return await support.show(ctx)
         return [common.unknown_command(ctx.t), *await self._prompt(ctx)]
 
     async def _prompt(self, ctx: Context, menu: bool = False) -> Replies:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.i18n import Translator
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.entities import Unit
-from bot.handlers.actions import CHECKIN_START, MY_SCHEDULE
+from bot.handlers.actions import CHECKIN_START, HELP_MENU, MY_SCHEDULE
 
 HOME, INFO, SETTINGS = "menu:home", "menu:info", "menu:settings"
 
@@ -17,6 +17,7 @@ def participant_home(t: Translator) -> list[OutboundMessage]:
             (
                 Button(t._("Check in this month"), CHECKIN_START),
                 Button(t._("My appointments"), MY_SCHEDULE),
+                Button(t._("Help / counselling"), HELP_MENU),
                 Button(t._("My information"), INFO),
                 Button(t._("Settings"), SETTINGS),
             ),

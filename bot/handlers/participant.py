@@ -7,7 +7,7 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.consent import CONSENT_TEXT_VERSION, PURPOSE_ORDER, REQUIRED_PURPOSES, Purpose
 from bot.domain.entities import ParticipantStatus, Wording
-from bot.handlers import checkin
+from bot.handlers import checkin, support
 from bot.handlers.actions import (
     CHECKIN_START,
     MY_SCHEDULE,
@@ -53,6 +53,14 @@ async def handle(ctx: Context) -> Replies:
         return await checkin.my_schedule(ctx)
     if action == REFERRAL_REQUEST:
         return await checkin.request_referral(ctx)
+    if action == support.MENU or (action is None and support.asks_for_help(ctx.msg.text)):
+        return await support.show(ctx)
+    if action == support.TALK:
+        return await support.ask_for(ctx, "counselling", source="help")
+    if action == support.SUPPORT:
+        return support.support_menu(ctx)
+    if action is not None and action.startswith(support.KIND):
+        return await support.ask_for(ctx, action.removeprefix(support.KIND), source="help")
     if action == REFERRAL_DECLINE:
         return [say(ctx.t._("Okay. If you change your mind, the main menu is always here.")), *home(ctx)]
     if ctx.state.flow == checkin.FLOW and (action is None or action.startswith("checkin:")):

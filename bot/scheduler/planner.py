@@ -237,6 +237,10 @@ class Planner:
         for escalation in await repos.escalations.awaiting_officer(waited):
             await notify_officers(repos, escalation, now)
             report.escalations += 1
+        crisis_waited = now - self.policy.escalation.crisis_cadre_must_act_within
+        for escalation in await repos.escalations.awaiting_officer(crisis_waited, kind=EscalationKind.CRISIS):
+            await notify_officers(repos, escalation, now, urgent=True)  # a crisis does not wait for morning
+            report.escalations += 1
 
     async def _digests(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
         """Each morning's digest for cadres, queued once per day; it is empty (and skipped) when nothing is due."""

@@ -35,6 +35,7 @@ from bot.handlers.home import where_line
 from bot.handlers.officer import REPORT as OFFICER_REPORT
 from bot.handlers.officer import TRANSFER as OFFICER_TRANSFER
 from bot.handlers.reviews import START as REVIEW_START
+from bot.handlers.support import SUPPORT_KINDS
 
 _NEUTRAL: dict[tuple[ObligationKind, Stage], str] = {
     (ObligationKind.CHECKIN, Stage.BEFORE): N_(
@@ -223,18 +224,22 @@ class Renderer:
                 )
             )
         if item.kind is MessageKind.REFERRAL_NOTICE:
-            return OutboundMessage(
-                "\n".join(
-                    [
-                        t._("Needs your attention:"),
-                        t._(
-                            "{who} would like to talk to a counsellor. Please help them get in touch with the "
-                            "counselling point.",
-                            who=who,
-                        ),
-                    ]
+            kind = str(item.payload.get("kind", "counselling"))
+            if kind == "counselling":
+                asked = t._(
+                    "{who} would like to talk to a counsellor. Please help them get in touch with the counselling "
+                    "point.",
+                    who=who,
                 )
-            )
+            else:
+                asked = t._(
+                    "{who} asked for support: {what}. Please help them get in touch with the counselling point.",
+                    who=who,
+                    what=t._(SUPPORT_KINDS.get(kind, SUPPORT_KINDS["papers"])),
+                )
+            return OutboundMessage("\n".join([t._("Needs your attention:"), asked]))
+        if item.kind is MessageKind.CRISIS_ALERT:
+            return await self._crisis_alert(repos, t, subject)
         if item.kind is MessageKind.DEAD_LETTER:
             return OutboundMessage(
                 "\n".join(
@@ -283,6 +288,14 @@ class Renderer:
             lines.append(t._("{who} may need support after this month's check-in.", who=who))
         elif escalation.kind == "risky_checkin":
             lines.append(await self._risky(repos, t, who, escalation.obligation_id, subject.id))
+        elif escalation.kind == "crisis":
+            lines.append(
+                t._(
+                    "{who} wrote something that may mean they are in crisis. They were given the emergency and "
+                    "support numbers. Please get in touch with them now.",
+                    who=who,
+                )
+            )
         elif escalation.kind == "test_result":
             # The result itself is shown only in the chat, after a tap, never in a notification.
             lines.append(t._("Something about {who} needs your follow-up. Tap to see the details.", who=who))
@@ -371,6 +384,25 @@ class Renderer:
         ):
             if group:
                 lines += ["", title, *group]
+        return OutboundMessage("\n".join(lines))
+
+    async def _crisis_alert(self, repos: Repositories, t: Translator, subject: Participant) -> OutboundMessage:
+        """To the commune's counsellors: the name only if the person consented to referrals, else their code."""
+        consents = await repos.consents.current(subject.id)
+        who = (
+            t._("{name} (#{id})", name=subject.name, id=subject.id)
+            if consents.get(Purpose.REFERRALS)
+            else t._("a person on the list (#{id})", id=subject.id)
+        )
+        cadre = await repos.staff.get(subject.cadre_id) if subject.cadre_id else None
+        lines = [
+            t._("Urgent:"),
+            t._(
+                "{who} may be in crisis and was given the emergency numbers. An urgent counselling referral is open.",
+                who=who,
+            ),
+            t._("Their cadre, {cadre}, was alerted too.", cadre=cadre.name) if cadre else t._("They have no cadre."),
+        ]
         return OutboundMessage("\n".join(lines))
 
     async def _workspace(

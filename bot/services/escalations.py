@@ -15,6 +15,7 @@ class EscalationKind:
     MISSED_CHECKIN = "missed_checkin"
     UNREACHABLE = "unreachable"
     RISKY_CHECKIN = "risky_checkin"
+    CRISIS = "crisis"  # a message about suicide, self-harm, overdose or danger: urgent, past quiet hours
     TEST_RESULT = "test_result"  # positive, refused or missed test: one per test ("test_result:obligation:<id>"),
     # or per result for a test outside the schedule ("test_result:<result id>")
 
@@ -39,8 +40,10 @@ async def raise_escalation(
     cadre_id: int | None,
     now: datetime,
     obligation_id: int | None = None,
+    urgent: bool = False,
 ) -> Escalation | None:
-    """Idempotent by `key`: raising the same problem twice records and sends it once."""
+    """Idempotent by `key`: raising the same problem twice records and sends it once. `urgent` messages go out
+    in quiet hours too."""
     escalation = await repos.escalations.add(
         key, participant_id=participant_id, unit_id=unit_id, kind=kind, cadre_id=cadre_id, obligation_id=obligation_id
     )
@@ -56,11 +59,12 @@ async def raise_escalation(
                     now,
                     staff_id=cadre_id,
                     payload={"escalation_id": escalation.id},
+                    urgent=urgent,
                 )
             ]
         )
     else:
-        await notify_officers(repos, escalation, now)
+        await notify_officers(repos, escalation, now, urgent=urgent)
     return escalation
 
 
@@ -74,17 +78,26 @@ async def _reachable_staff(repos: Repositories, staff_id: int) -> bool:
 
 
 async def tell_officers(
-    repos: Repositories, unit_id: int, key: str, kind: MessageKind, now: datetime, payload: dict[str, object]
+    repos: Repositories,
+    unit_id: int,
+    key: str,
+    kind: MessageKind,
+    now: datetime,
+    payload: dict[str, object],
+    urgent: bool = False,
 ) -> list[int]:
     """One message to each active officer of a commune (`key` + the officer's id keeps each once); their ids."""
     officers = await repos.escalations.officers_of(unit_id)
     await repos.outbox.add(
-        [NewMessage(f"{key}:officer:{officer}", kind, now, staff_id=officer, payload=payload) for officer in officers]
+        [
+            NewMessage(f"{key}:officer:{officer}", kind, now, staff_id=officer, payload=payload, urgent=urgent)
+            for officer in officers
+        ]
     )
     return officers
 
 
-async def notify_officers(repos: Repositories, escalation: Escalation, now: datetime) -> None:
+async def notify_officers(repos: Repositories, escalation: Escalation, now: datetime, urgent: bool = False) -> None:
     officers = await tell_officers(
         repos,
         escalation.unit_id,
@@ -92,6 +105,7 @@ async def notify_officers(repos: Repositories, escalation: Escalation, now: date
         MessageKind.ESCALATION,
         now,
         {"escalation_id": escalation.id, "to": "officer"},
+        urgent,
     )
     await repos.escalations.mark_officer_notified(escalation.id)
     if not officers:

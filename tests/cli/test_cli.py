@@ -128,7 +128,7 @@ def test_console_chat_links_a_participant(env: dict[str, str]) -> None:
     person = ok_json(
         env, "participant", "add", "--name", "An", "--unit", "HL", "--start", "2026-01-01", "--term-months", "12"
     )
-    script = "\n".join(["xin chào", person["invite_code"].lower(), "1", "1", "2", "1", "3", ":sticker", ":quit"]) + "\n"
+    script = "\n".join(["xin chào", person["invite_code"].lower(), "1", "1", "2", "1", "4", ":sticker", ":quit"]) + "\n"
     result = call(env, "chat", input=script)
     assert result.exit_code == 0, result.output
     out = result.stdout

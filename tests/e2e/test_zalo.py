@@ -62,14 +62,15 @@ async def test_menus_are_answered_by_number_or_by_words(sim: ZaloChats, commune:
     (await an.say("２")).says("3/3")  # a full-width digit from a Vietnamese keyboard
     (await an.say("tôi đồng ý")).says("Bạn muốn mình dùng ngôn ngữ nào?")  # the option's words
     (await an.say("Tiếng Việt")).says(
-        "Menu chính", "1. Điểm danh tháng này", "2. Lịch hẹn của tôi", "3. Thông tin của tôi", "4. Cài đặt"
-    )
-    (await an.say("3")).says("Thời gian quản lý: 12 tháng")
+        "Menu chính", "1. Điểm danh tháng này", "2. Lịch hẹn của tôi", "3. Cần hỗ trợ / Tư vấn",
+        "4. Thông tin của tôi", "5. Cài đặt",
+    )  # fmt: skip
+    (await an.say("4")).says("Thời gian quản lý: 12 tháng")
 
 
 async def test_a_number_not_on_the_menu_shows_the_same_menu_again(sim: ZaloChats, commune: Commune) -> None:
     an = await linked_participant(sim, commune.an_code)
-    await an.say("4")  # Cài đặt
+    await an.say("5")  # Cài đặt
     said = await an.say("9")
     said.says(
         "Không có lựa chọn này",
@@ -84,10 +85,10 @@ async def test_a_number_not_on_the_menu_shows_the_same_menu_again(sim: ZaloChats
 
 async def test_a_late_number_answers_the_menu_that_was_shown(sim: ZaloChats, commune: Commune) -> None:
     an = await linked_participant(sim, commune.an_code)
-    await an.say("4")  # the settings menu
+    await an.say("5")  # the settings menu
     (await an.send_media("sticker")).says("chỉ đọc được tin nhắn chữ")
-    # The sticker reply re-showed the main menu; a "4" now means that menu's fourth option again.
-    (await an.say("4")).says("Cài đặt. Bạn muốn thay đổi gì?")
+    # The sticker reply re-showed the main menu; a "5" now means that menu's fifth option again.
+    (await an.say("5")).says("Cài đặt. Bạn muốn thay đổi gì?")
 
 
 async def test_failed_sends_are_retried_and_nothing_is_lost(

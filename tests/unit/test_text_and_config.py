@@ -85,3 +85,15 @@ def test_unknown_time_zone_is_refused(tmp_path: Path) -> None:
 def test_tokens_are_redacted_from_log_lines(line: str, leak: str) -> None:
     cleaned = redact(line)
     assert leak not in cleaned and "***" in cleaned
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    """The operator contract: each setting is documented where operators look (README, *Settings*)."""
+    from pathlib import Path
+
+    from bot.config import Settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    table = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    missing = [name for name in Settings.model_fields if f"AFTERCARE_{name.upper()}" not in table]
+    assert not missing, missing

@@ -168,13 +168,15 @@ class EscalationRepository:
             row.officer_notified_at = self._clock.now()
             await self._s.flush()
 
-    async def awaiting_officer(self, raised_before: datetime) -> list[Escalation]:
+    async def awaiting_officer(self, raised_before: datetime, kind: str | None = None) -> list[Escalation]:
         """Unacknowledged escalations the officer has not heard of: no cadre, or the cadre did not act in time."""
         stmt = select(EscalationRow).where(
             EscalationRow.acknowledged_at.is_(None),  # type: ignore[union-attr]
             EscalationRow.officer_notified_at.is_(None),  # type: ignore[union-attr]
             or_(EscalationRow.cadre_id.is_(None), EscalationRow.raised_at <= raised_before),  # type: ignore[union-attr]
         )
+        if kind is not None:
+            stmt = stmt.where(EscalationRow.kind == kind)
         return [_escalation(r) for r in (await self._s.execute(stmt)).scalars()]
 
     async def count_kind(self, participant_id: int, kind: str) -> int:

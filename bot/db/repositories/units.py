@@ -85,3 +85,7 @@ class CounsellingPointRepository:
     async def get(self, point_id: int) -> CounsellingPoint | None:
         row = await self._s.get(CounsellingPointRow, point_id)
         return _point(row) if row else None
+
+    async def in_unit(self, unit_id: int) -> list[CounsellingPoint]:
+        stmt = select(CounsellingPointRow).where(CounsellingPointRow.unit_id == unit_id)
+        return [_point(r) for r in (await self._s.execute(stmt.order_by(CounsellingPointRow.id))).scalars()]
