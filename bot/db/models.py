@@ -59,6 +59,7 @@ class StaffRow(SQLModel, table=True):
     point_id: int | None = Field(default=None, foreign_key="counselling_point.id")
     language: str = Field(default="vi", max_length=8)
     active: bool = Field(default=True)
+    on_duty: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})  # counsellors: taking referrals now
     created_at: datetime = _when()
 
 
@@ -271,6 +272,26 @@ class ReferralRow(SQLModel, table=True):
     status: str = Field(default="requested", max_length=16)
     source: str = Field(max_length=24)
     created_at: datetime = _when()
+    point_id: int | None = Field(default=None, foreign_key="counselling_point.id", index=True)
+    counsellor_id: int | None = Field(default=None, foreign_key="staff_member.id")
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_reply_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=16)
+    note_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the counsellor's, private
+
+
+class ReferralEventRow(SQLModel, table=True):
+    """A referral's status history (requested, accepted, closed …), for reports: who, when; never content."""
+
+    __tablename__ = "referral_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    status: str = Field(max_length=16)
+    actor_type: str = Field(max_length=16)
+    actor_id: int | None = Field(default=None)
+    at: datetime = _when()
 
 
 class OutboxRow(SQLModel, table=True):

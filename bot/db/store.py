@@ -117,6 +117,6 @@ class Store:
             outbox=OutboxRepository(session, clock),
             escalations=EscalationRepository(session, clock, self.keyring.cipher),
             fieldwork=FieldworkRepository(session, clock, self.keyring.cipher),
-            referrals=ReferralRepository(session, clock),
+            referrals=ReferralRepository(session, clock, self.keyring.cipher),
             planning=PlanningRepository(session),
         )

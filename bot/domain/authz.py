@@ -40,9 +40,11 @@ class Action(StrEnum):
     ASSIGN_CADRE = "assign_cadre"
     ACCEPT_TRANSFER = "accept_transfer"
     MANAGE_LIST = "manage_list"
+    HANDLE_REFERRAL = "handle_referral"  # a counsellor: accept, note, close a referral of their commune's people
     # Role-level: lists the server filters by the actor's own scope (no single record to check).
     LIST_ASSIGNED = "list_assigned"
     LIST_COMMUNE = "list_commune"
+    LIST_REFERRALS = "list_referrals"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +123,14 @@ STAFF_RULES: dict[Action, dict[Role, Reach]] = {
     Action.ASSIGN_CADRE: {Role.OFFICER: _C, Role.ADMIN: _P},
     Action.ACCEPT_TRANSFER: {Role.OFFICER: _C},
     Action.MANAGE_LIST: {Role.OFFICER: _C, Role.ADMIN: _P},
+    Action.HANDLE_REFERRAL: {Role.COUNSELLOR: _C},
 }
 # Role-level actions: the list is then filtered by the actor's own scope in the query.
 ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_OWN_ROLE: frozenset(Role),
     Action.LIST_ASSIGNED: frozenset({Role.CADRE}),
     Action.LIST_COMMUNE: frozenset({Role.OFFICER, Role.ADMIN}),
+    Action.LIST_REFERRALS: frozenset({Role.COUNSELLOR}),
 }
 
 

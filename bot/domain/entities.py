@@ -70,6 +70,7 @@ class StaffMember:
     point_id: int | None
     language: str
     active: bool
+    on_duty: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ class MessageKind(StrEnum):
     FIELD_REPORT = "field_report"  # to the officer: a cadre reported an absence or a move, to confirm
     TRANSFER_NOTICE = "transfer_notice"  # to the receiving commune's officer: hand-over notice (Mẫu 53)
     ASSIGNMENT = "assignment"  # to a cadre: someone was assigned to them
+    REFERRAL_ACCEPTED = "referral_accepted"  # to a participant: a counsellor took their request
     CRISIS_ALERT = "crisis_alert"  # to a counsellor of the person's commune: an urgent referral after a crisis message
 
 

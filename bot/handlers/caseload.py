@@ -63,11 +63,25 @@ CATEGORY_NAMES: dict[ObservationCategory, str] = {
     ObservationCategory.SUPPORT: N_("Support needed"),
     ObservationCategory.OTHER: N_("Other"),
 }
+REFERRAL_KINDS: dict[str, str] = {
+    "counselling": N_("counselling"),
+    "training": N_("Vocational training"),
+    "job": N_("Finding a job"),
+    "livelihood": N_("Livelihood support or a loan"),
+    "health": N_("Health care or methadone"),
+    "papers": N_("Legal papers (residence, ID, records)"),
+}
+REFERRAL_STATUS: dict[str, str] = {
+    "requested": N_("waiting for a counsellor"),
+    "accepted": N_("taken by a counsellor"),
+    "closed": N_("closed"),
+}
 ESCALATION_NAMES: dict[str, str] = {
     "missed_checkin": N_("missed check-in"),
     "unreachable": N_("cannot be reached"),
     "risky_checkin": N_("may need support after a check-in"),
     "test_result": N_("test result to follow up"),
+    "crisis": N_("may be in crisis"),
 }
 
 
@@ -219,6 +233,14 @@ async def card(ctx: Context, raw_id: str) -> Replies:
             day = t.date(note.recorded_at.astimezone(ctx.tz).date())
             text = note.text if len(note.text) <= 200 else note.text[:200] + "…"
             lines.append(f"• {day} · {t._(CATEGORY_NAMES[note.category])}{flag}: {text}")
+    referrals = await ctx.repos.referrals.of_participant(person.id, limit=3)
+    if referrals:
+        lines += ["", t._("Requests for help:")]
+        for referral in referrals:
+            day = t.date(referral.created_at.astimezone(ctx.tz).date())
+            kind = t._(REFERRAL_KINDS.get(referral.kind, REFERRAL_KINDS["counselling"]))
+            status = t._(REFERRAL_STATUS.get(referral.status, REFERRAL_STATUS["requested"]))
+            lines.append(f"• {day}: {kind} — {status}")
     alerts = [e for e in await ctx.repos.escalations.recent_of(person.id) if e.acknowledged_at is None]
     if alerts:
         lines += ["", t._("Open alerts:")]

@@ -7,7 +7,7 @@ from bot.core.i18n import N_, SUPPORTED_LANGUAGES
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.entities import Role
-from bot.handlers import absences, caseload, fieldwork, inbox, officer, reviews
+from bot.handlers import absences, caseload, counsellor, fieldwork, inbox, officer, reviews
 from bot.handlers.actions import ESCALATION_ACK
 from bot.handlers.common import not_understood, say
 from bot.handlers.context import Context, Replies
@@ -61,6 +61,8 @@ def home(ctx: Context) -> Replies:
         ]
     if role in (Role.OFFICER, Role.ADMIN):
         buttons.append(Button(t._("Record an absence"), absences.START))
+    if role is Role.COUNSELLOR:
+        buttons += counsellor.menu_buttons(ctx)
     buttons += [Button(t._("My role and scope"), ROLE), Button(t._("Language"), LANGUAGE)]
     return [OutboundMessage(t._("Staff menu. What would you like to do?"), tuple(buttons))]
 
@@ -80,10 +82,29 @@ async def prompt(ctx: Context, menu: bool = False) -> Replies:
         return await reviews.prompt(ctx)
     if flow == inbox.FLOW and ctx.state.step == "note":
         return [inbox.prompt(ctx)]
+    if flow == counsellor.FLOW:
+        return [counsellor.prompt(ctx)]
     if flow == caseload.FLOW and ctx.state.step == "card":
         return await caseload.card(ctx, str(ctx.state.data.get("pid", "")))
     if flow == caseload.FLOW:
         return await caseload.show_list(ctx)
+    return home(ctx)
+
+
+async def _referrals(ctx: Context, action: str) -> Replies:
+    if action == counsellor.LIST or action == counsellor.CANCEL:
+        return await counsellor.show_list(ctx)
+    if action in (counsellor.DUTY_ON, counsellor.DUTY_OFF):
+        return [*await counsellor.set_duty(ctx, action == counsellor.DUTY_ON), *home(ctx)]
+    with_id = {
+        counsellor.OPEN: counsellor.open_referral,
+        counsellor.ACCEPT: counsellor.accept,
+        counsellor.CLOSE: counsellor.close,
+        counsellor.NOTE: counsellor.ask_note,
+    }
+    for prefix, act in with_id.items():
+        if action.startswith(prefix):
+            return await act(ctx, action.removeprefix(prefix))
     return home(ctx)
 
 
@@ -100,6 +121,8 @@ async def _typed(ctx: Context, text: str) -> Replies:
         return await reviews.handle(ctx)
     if flow == inbox.FLOW and step == "note":
         return await inbox.handle(ctx)
+    if flow == counsellor.FLOW:
+        return await counsellor.typed(ctx)
     if flow == caseload.FLOW and step == "list":
         return await caseload.search(ctx, text)
     if flow == caseload.FLOW and step == "card":
@@ -145,6 +168,8 @@ async def _work(ctx: Context, action: str) -> Replies | None:
 
 
 async def _desk_and_inbox(ctx: Context, action: str) -> Replies | None:
+    if action.startswith("ref:"):
+        return await _referrals(ctx, action)
     simple = {
         inbox.LIST: inbox.show,
         inbox.CANCEL: inbox.handle,

@@ -109,7 +109,8 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
                 "then ask again."
             )
         return [say(text), *participant_home(ctx.t)]
-    referral_id = await ctx.repos.referrals.request(person.id, kind, source=source)
+    point_id = await ctx.repos.points.first_in(person.unit_id)
+    referral_id = await ctx.repos.referrals.request(person.id, kind, source=source, point_id=point_id)
     await ctx.audit(
         "referral_requested",
         subject_type="participant",

@@ -31,6 +31,7 @@ from bot.handlers.actions import (
     TEST_ACK,
 )
 from bot.handlers.caseload import OPEN as CASE_OPEN
+from bot.handlers.counsellor import OPEN as REFERRAL_OPEN
 from bot.handlers.home import where_line
 from bot.handlers.officer import REPORT as OFFICER_REPORT
 from bot.handlers.officer import TRANSFER as OFFICER_TRANSFER
@@ -115,6 +116,13 @@ class Renderer:
                 result = self._completion(t, person)
             elif item.kind is MessageKind.SUPPORT_OFFER:
                 result = self._support_offer(t, person)
+            elif item.kind is MessageKind.REFERRAL_ACCEPTED:
+                result = OutboundMessage(
+                    t._(
+                        "A counsellor has taken your request and will be in touch soon. Meanwhile the numbers under "
+                        "“Help / counselling” are there for you."
+                    )
+                )
             else:
                 return Skip("unknown_kind")
         elif item.staff_id is not None:
@@ -239,7 +247,7 @@ class Renderer:
                 )
             return OutboundMessage("\n".join([t._("Needs your attention:"), asked]))
         if item.kind is MessageKind.CRISIS_ALERT:
-            return await self._crisis_alert(repos, t, subject)
+            return await self._crisis_alert(repos, t, subject, int(item.payload.get("referral_id", 0)))
         if item.kind is MessageKind.DEAD_LETTER:
             return OutboundMessage(
                 "\n".join(
@@ -386,7 +394,9 @@ class Renderer:
                 lines += ["", title, *group]
         return OutboundMessage("\n".join(lines))
 
-    async def _crisis_alert(self, repos: Repositories, t: Translator, subject: Participant) -> OutboundMessage:
+    async def _crisis_alert(
+        self, repos: Repositories, t: Translator, subject: Participant, referral_id: int
+    ) -> OutboundMessage:
         """To the commune's counsellors: the name only if the person consented to referrals, else their code."""
         consents = await repos.consents.current(subject.id)
         who = (
@@ -403,7 +413,7 @@ class Renderer:
             ),
             t._("Their cadre, {cadre}, was alerted too.", cadre=cadre.name) if cadre else t._("They have no cadre."),
         ]
-        return OutboundMessage("\n".join(lines))
+        return OutboundMessage("\n".join(lines), (Button(t._("See the referral"), f"{REFERRAL_OPEN}{referral_id}"),))
 
     async def _workspace(
         self, repos: Repositories, t: Translator, member: StaffMember, item: Claimed

@@ -22,7 +22,10 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
     if await repos.escalations.has_open(person.id, EscalationKind.CRISIS):
         await _audit(repos, person, "crisis_message_again", {})
         return False
-    referral_id = await repos.referrals.request(person.id, "counselling", source="crisis", urgency="urgent")
+    point_id = await repos.points.first_in(person.unit_id)
+    referral_id = await repos.referrals.request(
+        person.id, "counselling", source="crisis", urgency="urgent", point_id=point_id
+    )
     episode = await repos.escalations.count_kind(person.id, EscalationKind.CRISIS)
     escalation = await raise_escalation(
         repos,
@@ -34,7 +37,8 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
         now=now,
         urgent=True,
     )
-    counsellors = await repos.staff.in_unit(person.unit_id, Role.COUNSELLOR)
+    everyone = await repos.staff.in_unit(person.unit_id, Role.COUNSELLOR)
+    counsellors = [c for c in everyone if c.on_duty] or everyone  # on duty first; nobody on duty: all of them
     await repos.outbox.add(
         [
             NewMessage(

@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, EscalationRow, ReferralRow
+from bot.db.models import AuditEventRow, EscalationRow, ReferralEventRow, ReferralRow
+from bot.domain.entities import Role
 from tests.e2e.conftest import Chat, Chats, Commune
 from tests.e2e.helpers import count_rows
 from tests.e2e.test_schedule import REVEALING, at_local, link_participant
+from tests.e2e.zalo_client import ZaloChat
 from tests.fakes.clock import FakeClock
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
@@ -102,3 +104,57 @@ async def test_look_alikes_and_a_long_message(app: Application, sim: Chats, chat
     (await stranger.say("muon chet")).says(*SAFETY).never_says("Mình đã báo")
     (await stranger.say("giúp")).says("096 306 1414")
     assert await count_rows(app, EscalationRow, kind="crisis") == 1
+
+
+async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
+    app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune
+) -> None:
+    an, cadre, dung = chats["an"], chats["cadre"], chats["counsellor"]
+    async with app.store.transaction() as repos:
+        unit = await repos.units.by_code("HD")
+        assert unit is not None
+        point = await repos.points.first_in(unit.id)
+        _, invite = await app.enrolment(repos).add_staff("Vũ Minh Giao", Role.COUNSELLOR, "HD", point, "vi")
+    giao = sim.chat("giao")
+    await giao.say(invite.code)
+    # Giao is on duty: a crisis alert goes to her only, Dung (off duty) is not woken.
+    await giao.say("/menu")
+    (await giao.press("Bắt đầu ca trực")).says("đang trong ca trực").offers("Kết thúc ca trực")
+    await an.say("giúp")
+    await an.press("Nói chuyện với tư vấn viên")
+    (await an.say("em không muốn sống nữa")).says(*SAFETY)
+    pushed: dict[str, object] = {}
+
+    async def tick() -> None:
+        pushed["dung"] = await dung.during(app.scheduler.tick)
+
+    (await giao.during(tick)).says("Khẩn:", "Nguyễn Văn An (#1)").offers("Xem yêu cầu")
+    assert pushed["dung"].text == ""  # type: ignore[attr-defined]
+
+    await dung.say("/menu")
+    listing = await dung.press("Yêu cầu tư vấn")
+    listing.says("2 yêu cầu đang mở")
+    urgent = "KHẨN · Nguyễn Văn An (#1) · tư vấn · đang chờ"
+    assert listing.text.index(urgent) < listing.text.index("• Nguyễn Văn An (#1) · tư vấn · đang chờ")
+    (await dung.press(urgent)).says("Gửi ngày").offers("Tôi nhận")
+    (await giao.press("Xem yêu cầu")).offers("Tôi nhận")
+    (await dung.press("Tôi nhận")).says("Đã nhận. Người này được báo").offers("Đã tư vấn", "Ghi chú riêng")
+    (await giao.press("Tôi nhận")).says("Yêu cầu này đã có tư vấn viên khác nhận")  # taken once
+    (await an.during(app.scheduler.tick)).says("Một tư vấn viên đã nhận yêu cầu của bạn").never_says(*REVEALING)
+
+    await dung.press("Ghi chú riêng")
+    (await dung.say("Đã gọi điện 20 phút, hẹn gặp thứ Hai.")).says("Đã lưu ghi chú.", "hẹn gặp thứ Hai")
+    (await dung.press("Đã tư vấn")).says("Đã đóng: Đã tư vấn.")
+    async with app.store.transaction() as repos:
+        closed = [r for r in await repos.referrals.of_participant(1) if r.status == "closed"]
+        events = (await repos.session.execute(select(ReferralEventRow.status))).scalars().all()
+        sealed = (await repos.session.execute(select(ReferralRow.note_enc))).scalars().all()
+    assert len(closed) == 1 and closed[0].outcome == "advised" and closed[0].urgency == "urgent"
+    assert sorted(events) == ["accepted", "closed:advised", "requested", "requested"]
+    assert not any(note and "thứ Hai" in note for note in sealed)
+    # The cadre sees the status on the person's card, not what was said.
+    await cadre.say("/menu")
+    await cadre.press("Người tôi phụ trách")
+    (await cadre.press("Nguyễn Văn An (#1)")).says("Yêu cầu hỗ trợ:", "tư vấn — đã đóng", "đang chờ tư vấn viên")
+    if not isinstance(cadre, ZaloChat):  # a cadre forging a counsellor's button gets nothing
+        (await cadre.press_action("ref:ok:1")).says("Nút này đã hết hiệu lực")

@@ -68,9 +68,12 @@ ALLOWED: set[tuple[str, Action]] = {
     ("admin", Action.MANAGE_LIST),
     ("admin", Action.LIST_COMMUNE),
     ("other_admin", Action.LIST_COMMUNE),
+    # the counsellor: the referrals of their commune's people, nothing else of the record
+    ("counsellor", Action.HANDLE_REFERRAL),
+    ("counsellor", Action.LIST_REFERRALS),
 }
 # Role-level actions are decided without a record (the query is then scoped to the actor's own people).
-ROLE_LEVEL = {Action.VIEW_OWN_ROLE, Action.LIST_ASSIGNED, Action.LIST_COMMUNE}
+ROLE_LEVEL = {Action.VIEW_OWN_ROLE, Action.LIST_ASSIGNED, Action.LIST_COMMUNE, Action.LIST_REFERRALS}
 
 
 @pytest.mark.parametrize(("actor_name", "action"), list(itertools.product(ACTORS, Action)))
@@ -99,7 +102,7 @@ def test_matrix_on_records_out_of_scope(actor_name: str, action: Action, target_
         expected = False  # none of these is assigned to cadre 100
     if actor_name == "other_cadre":
         expected = target_name == "neighbour" and (("cadre", action) in ALLOWED)
-    if actor_name == "officer":
+    if actor_name in ("officer", "counsellor"):
         expected = expected and target_name != "foreign"
     if actor_name == "other_officer":
         expected = target_name == "foreign" and (("officer", action) in ALLOWED)

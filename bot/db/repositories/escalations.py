@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher
 from bot.db.dialect import insert_ignoring
-from bot.db.models import ChannelIdentityRow, EscalationRow, ParticipantRow, ReferralRow, StaffRow
+from bot.db.models import ChannelIdentityRow, EscalationRow, ParticipantRow, ReferralEventRow, ReferralRow, StaffRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,16 +208,123 @@ class EscalationRepository:
         return list((await self._s.execute(stmt.order_by(StaffRow.id))).scalars())
 
 
+@dataclass(frozen=True, slots=True)
+class Referral:
+    id: int
+    participant_id: int
+    kind: str
+    urgency: str
+    status: str  # requested, accepted, closed
+    source: str
+    created_at: datetime
+    point_id: int | None
+    counsellor_id: int | None
+    accepted_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+
+    @property
+    def open(self) -> bool:
+        return self.status != "closed"
+
+
+def _referral(row: ReferralRow) -> Referral:
+    assert row.id is not None
+    return Referral(
+        row.id, row.participant_id, row.kind, row.urgency, row.status, row.source, row.created_at, row.point_id,
+        row.counsellor_id, row.accepted_at, row.closed_at, row.outcome,
+    )  # fmt: skip
+
+
 class ReferralRepository:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    """Requests for help, routed to a counselling point; every change of status is kept (ReferralEventRow)."""
+
+    _NOTE = "referral.note"
+
+    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher) -> None:
         self._s = session
         self._clock = clock
+        self._cipher = cipher
 
-    async def request(self, participant_id: int, kind: str, source: str, urgency: str = "normal") -> int:
+    async def request(
+        self, participant_id: int, kind: str, source: str, urgency: str = "normal", point_id: int | None = None
+    ) -> int:
         row = ReferralRow(
-            participant_id=participant_id, kind=kind, urgency=urgency, source=source, created_at=self._clock.now()
+            participant_id=participant_id,
+            kind=kind,
+            urgency=urgency,
+            source=source,
+            point_id=point_id,
+            created_at=self._clock.now(),
         )
         self._s.add(row)
         await self._s.flush()
         assert row.id is not None
+        await self._event(row.id, "requested", "participant", participant_id)
         return row.id
+
+    async def _event(self, referral_id: int, status: str, actor_type: str, actor_id: int | None) -> None:
+        self._s.add(
+            ReferralEventRow(
+                referral_id=referral_id, status=status, actor_type=actor_type, actor_id=actor_id, at=self._clock.now()
+            )
+        )
+        await self._s.flush()
+
+    async def get(self, referral_id: int) -> Referral | None:
+        row = await self._s.get(ReferralRow, referral_id)
+        return _referral(row) if row else None
+
+    async def open_for_point(self, point_id: int) -> list[Referral]:
+        """Not yet closed, urgent first, then the oldest."""
+        stmt = select(ReferralRow).where(ReferralRow.point_id == point_id, ReferralRow.status != "closed")
+        rows = (await self._s.execute(stmt.order_by(ReferralRow.created_at, ReferralRow.id))).scalars()
+        found = [_referral(r) for r in rows]
+        return sorted(found, key=lambda r: r.urgency != "urgent")
+
+    async def of_participant(self, participant_id: int, limit: int = 5) -> list[Referral]:
+        stmt = (
+            select(ReferralRow)
+            .where(ReferralRow.participant_id == participant_id)
+            .order_by(ReferralRow.created_at.desc(), ReferralRow.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(limit)
+        )
+        return [_referral(r) for r in (await self._s.execute(stmt)).scalars()]
+
+    async def accept(self, referral_id: int, counsellor_id: int) -> bool:
+        """One counsellor takes it; False when someone else already did (the others see it taken)."""
+        result = await self._s.execute(
+            update(ReferralRow)
+            .where(ReferralRow.id == referral_id, ReferralRow.status == "requested")
+            .values(status="accepted", counsellor_id=counsellor_id, accepted_at=self._clock.now())
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        await self._event(referral_id, "accepted", "staff", counsellor_id)
+        return True
+
+    async def close(self, referral_id: int, counsellor_id: int, outcome: str) -> bool:
+        result = await self._s.execute(
+            update(ReferralRow)
+            .where(
+                ReferralRow.id == referral_id,
+                ReferralRow.status == "accepted",
+                ReferralRow.counsellor_id == counsellor_id,
+            )
+            .values(status="closed", outcome=outcome, closed_at=self._clock.now())
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        await self._event(referral_id, f"closed:{outcome}", "staff", counsellor_id)
+        return True
+
+    async def add_note(self, referral_id: int, text: str) -> None:
+        row = await self._s.get(ReferralRow, referral_id)
+        if row is not None:
+            earlier = self._cipher.decrypt_optional(row.note_enc, self._NOTE)
+            row.note_enc = self._cipher.encrypt(f"{earlier}\n{text}" if earlier else text, self._NOTE)
+            await self._s.flush()
+
+    async def note_of(self, referral_id: int) -> str | None:
+        row = await self._s.get(ReferralRow, referral_id)
+        return self._cipher.decrypt_optional(row.note_enc, self._NOTE) if row else None

@@ -14,7 +14,9 @@ from bot.domain.terms import expected_end
 
 def _staff(row: StaffRow) -> StaffMember:
     assert row.id is not None
-    return StaffMember(row.id, row.name, Role(row.role), row.unit_id, row.point_id, row.language, row.active)
+    return StaffMember(
+        row.id, row.name, Role(row.role), row.unit_id, row.point_id, row.language, row.active, row.on_duty
+    )
 
 
 class StaffRepository:
@@ -50,6 +52,12 @@ class StaffRepository:
             StaffRow.active.is_(True),  # type: ignore[attr-defined]
         )
         return [_staff(r) for r in (await self._s.execute(stmt.order_by(StaffRow.name, StaffRow.id))).scalars()]
+
+    async def set_duty(self, staff_id: int, on_duty: bool) -> None:
+        row = await self._s.get(StaffRow, staff_id)
+        if row is not None:
+            row.on_duty = on_duty
+            await self._s.flush()
 
     async def set_language(self, staff_id: int, language: str) -> None:
         row = await self._s.get(StaffRow, staff_id)

@@ -86,6 +86,11 @@ class CounsellingPointRepository:
         row = await self._s.get(CounsellingPointRow, point_id)
         return _point(row) if row else None
 
+    async def first_in(self, unit_id: int) -> int | None:
+        """The counselling point a commune's referrals go to (the first one set up there)."""
+        points = await self.in_unit(unit_id)
+        return points[0].id if points else None
+
     async def in_unit(self, unit_id: int) -> list[CounsellingPoint]:
         stmt = select(CounsellingPointRow).where(CounsellingPointRow.unit_id == unit_id)
         return [_point(r) for r in (await self._s.execute(stmt.order_by(CounsellingPointRow.id))).scalars()]

@@ -1,0 +1,203 @@
+"""The counsellor's desk: the referrals of their counselling point (urgent first), accept one (the others then see it
+taken), keep a private note, close it with an outcome; and the duty switch.
+
+A counsellor sees a person's name only if that person consented to referrals; otherwise their code. They never see
+the person's record: no check-ins, results or notes.
+"""
+
+from __future__ import annotations
+
+from bot.core.i18n import N_
+from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.escalations import Referral
+from bot.db.repositories.outbox import NewMessage
+from bot.domain.authz import Action
+from bot.domain.consent import Purpose
+from bot.domain.entities import Participant, Role
+from bot.domain.planning import MessageKind
+from bot.handlers.common import say
+from bot.handlers.context import Context, Replies
+from bot.handlers.support import SUPPORT_KINDS
+
+FLOW = "counsel"
+LIST, OPEN, ACCEPT, CLOSE, NOTE = "ref:list", "ref:open:", "ref:ok:", "ref:close:", "ref:note:"
+DUTY_ON, DUTY_OFF, CANCEL = "ref:duty:on", "ref:duty:off", "ref:cancel"
+OUTCOMES: dict[str, str] = {
+    "advised": N_("Advised"),
+    "referred": N_("Referred onward"),
+    "no_contact": N_("Could not make contact"),
+    "declined": N_("Declined help"),
+}
+STATUS_NAMES: dict[str, str] = {
+    "requested": N_("waiting"),
+    "accepted": N_("taken"),
+    "closed": N_("closed"),
+}
+KIND_NAMES: dict[str, str] = {"counselling": N_("counselling"), **SUPPORT_KINDS}
+
+
+def menu_buttons(ctx: Context) -> list[Button]:
+    assert ctx.staff is not None
+    duty = Button(ctx.t._("End my duty"), DUTY_OFF) if ctx.staff.on_duty else Button(ctx.t._("Start my duty"), DUTY_ON)
+    return [Button(ctx.t._("Referrals"), LIST), duty]
+
+
+async def who(ctx: Context, person: Participant) -> str:
+    if (await ctx.repos.consents.current(person.id)).get(Purpose.REFERRALS):
+        return ctx.t._("{name} (#{id})", name=person.name, id=person.id)
+    return ctx.t._("a person on the list (#{id})", id=person.id)
+
+
+async def show_list(ctx: Context) -> Replies:
+    assert ctx.staff is not None
+    t = ctx.t
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    if not await ctx.allowed(Action.LIST_REFERRALS) or ctx.staff.point_id is None:
+        return [say(t._("You are not attached to a counselling point yet. Please ask your administrator."))]
+    referrals = await ctx.repos.referrals.open_for_point(ctx.staff.point_id)
+    if not referrals:
+        return [OutboundMessage(t._("No open referrals right now."), (Button(t._("Back to menu"), "staff:home"),))]
+    lines = [t.n_("{n} open referral:", "{n} open referrals:", len(referrals))]
+    buttons = []
+    for referral in referrals[:10]:
+        person = await ctx.repos.participants.get(referral.participant_id)
+        name = await who(ctx, person) if person else "—"
+        label = _summary(ctx, referral, name)
+        lines.append(f"• {label}")
+        buttons.append(Button(label, f"{OPEN}{referral.id}"))
+    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), "staff:home")))]
+
+
+def _summary(ctx: Context, referral: Referral, name: str) -> str:
+    t = ctx.t
+    urgent = t._("URGENT") + " · " if referral.urgency == "urgent" else ""
+    kind = t._(KIND_NAMES.get(referral.kind, KIND_NAMES["counselling"]))
+    return f"{urgent}{name} · {kind} · {t._(STATUS_NAMES.get(referral.status, STATUS_NAMES['requested']))}"
+
+
+async def _in_scope(ctx: Context, raw_id: str) -> tuple[Referral, Participant] | None:
+    """The referral, if it belongs to this counsellor's point and its person is in their commune — read now."""
+    assert ctx.staff is not None
+    referral = await ctx.repos.referrals.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    if referral is None or referral.point_id is None or referral.point_id != ctx.staff.point_id:
+        await ctx.audit("denied:handle_referral", "denied", detail={"reason": "not this point's referral"})
+        return None
+    person = await ctx.permitted(Action.HANDLE_REFERRAL, referral.participant_id)
+    return (referral, person) if person is not None else None
+
+
+async def open_referral(ctx: Context, raw_id: str) -> Replies:
+    t = ctx.t
+    found = await _in_scope(ctx, raw_id)
+    if found is None:
+        return [say(t._("This is not in your scope.")), *await show_list(ctx)]
+    referral, person = found
+    await ctx.audit(
+        "referral_viewed", subject_type="participant", subject_id=person.id, detail={"referral": referral.id}
+    )
+    lines = [
+        _summary(ctx, referral, await who(ctx, person)),
+        t._("Asked on {date}.", date=t.date(referral.created_at.astimezone(ctx.tz).date())),
+    ]
+    note = await ctx.repos.referrals.note_of(referral.id)
+    if note:
+        lines.append(t._("Your note: {note}", note=note[:500]))
+    assert ctx.staff is not None
+    buttons: list[Button] = []
+    if referral.status == "requested":
+        buttons.append(Button(t._("I'll take it"), f"{ACCEPT}{referral.id}"))
+    elif referral.status == "accepted" and referral.counsellor_id == ctx.staff.id:
+        buttons += [Button(t._(label), f"{CLOSE}{referral.id}:{key}") for key, label in OUTCOMES.items()]
+        buttons.append(Button(t._("Private note"), f"{NOTE}{referral.id}"))
+    elif referral.status == "accepted":
+        lines.append(t._("Another counsellor has taken this referral."))
+    buttons.append(Button(t._("Back to referrals"), LIST))
+    return [OutboundMessage("\n".join(lines), tuple(buttons))]
+
+
+async def accept(ctx: Context, raw_id: str) -> Replies:
+    assert ctx.staff is not None
+    t = ctx.t
+    found = await _in_scope(ctx, raw_id)
+    if found is None:
+        return [say(t._("This is not in your scope.")), *await show_list(ctx)]
+    referral, person = found
+    if not await ctx.repos.referrals.accept(referral.id, ctx.staff.id):
+        return [say(t._("Another counsellor has already taken this referral.")), *await show_list(ctx)]
+    await ctx.audit(
+        "referral_accepted", subject_type="participant", subject_id=person.id, detail={"referral": referral.id}
+    )
+    await ctx.repos.outbox.add(
+        [
+            NewMessage(
+                f"referral_accepted:{referral.id}",
+                MessageKind.REFERRAL_ACCEPTED,
+                ctx.clock.now(),
+                participant_id=person.id,
+                payload={"referral_id": referral.id},
+                urgent=referral.urgency == "urgent",
+            )
+        ]
+    )
+    return [
+        say(t._("Taken. The person is told that a counsellor will be in touch.")),
+        *await open_referral(ctx, raw_id),
+    ]
+
+
+async def close(ctx: Context, raw: str) -> Replies:
+    assert ctx.staff is not None
+    raw_id, _, outcome = raw.partition(":")
+    found = await _in_scope(ctx, raw_id)
+    if found is None or outcome not in OUTCOMES:
+        return [say(ctx.t._("This is not in your scope.")), *await show_list(ctx)]
+    referral, person = found
+    if not await ctx.repos.referrals.close(referral.id, ctx.staff.id, outcome):
+        return [say(ctx.t._("Only the counsellor who took it can close it.")), *await show_list(ctx)]
+    await ctx.audit(
+        "referral_closed",
+        subject_type="participant",
+        subject_id=person.id,
+        detail={"referral": referral.id, "outcome": outcome},
+    )
+    return [say(ctx.t._("Closed: {outcome}.", outcome=ctx.t._(OUTCOMES[outcome]))), *await show_list(ctx)]
+
+
+async def ask_note(ctx: Context, raw_id: str) -> Replies:
+    found = await _in_scope(ctx, raw_id)
+    if found is None:
+        return [say(ctx.t._("This is not in your scope.")), *await show_list(ctx)]
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "note", {"referral": found[0].id}
+    return [prompt(ctx)]
+
+
+def prompt(ctx: Context) -> OutboundMessage:
+    text = ctx.t._("Type your private note (only counsellors of this point can read it).")
+    return OutboundMessage(text, (Button(ctx.t._("Cancel"), CANCEL),))
+
+
+async def typed(ctx: Context) -> Replies:
+    if ctx.state.step != "note" or not ctx.msg.text:
+        return await show_list(ctx)
+    found = await _in_scope(ctx, str(ctx.state.data.get("referral", "")))
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    if found is None:
+        return [say(ctx.t._("This is not in your scope."))]
+    referral, person = found
+    await ctx.repos.referrals.add_note(referral.id, ctx.msg.text[:2000])
+    await ctx.audit(
+        "referral_noted", subject_type="participant", subject_id=person.id, detail={"referral": referral.id}
+    )
+    return [say(ctx.t._("The note is saved.")), *await open_referral(ctx, str(referral.id))]
+
+
+async def set_duty(ctx: Context, on_duty: bool) -> Replies:
+    assert ctx.staff is not None
+    if ctx.staff.role is not Role.COUNSELLOR:
+        return [say(ctx.t._("This is not in your scope."))]
+    await ctx.repos.staff.set_duty(ctx.staff.id, on_duty)
+    await ctx.audit("duty_changed", subject_type="staff", subject_id=ctx.staff.id, detail={"on_duty": on_duty})
+    ctx.staff = await ctx.repos.staff.get(ctx.staff.id)
+    text = ctx.t._("You are on duty: urgent referrals will reach you.") if on_duty else ctx.t._("You are off duty.")
+    return [say(text)]
+
