@@ -144,7 +144,10 @@ def build_scheduler(
 ) -> Scheduler:
     tz = ZoneInfo(settings.timezone)
     quiet = QuietHours(*settings.quiet)
-    plan_policy = PlanPolicy(reminders=ReminderPolicy(quiet=quiet))
+    plan_policy = PlanPolicy(
+        reminders=ReminderPolicy(quiet=quiet),
+        urgent_referral_within=timedelta(minutes=settings.urgent_referral_minutes),
+    )
     planner = Planner(store, clock, tz, plan_policy)
     limits = RateLimits(
         {"telegram": settings.telegram_rate_limit, "zalo": settings.zalo_rate_limit}, per_chat_interval=1.0, sleep=sleep

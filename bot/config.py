@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     plan_interval_seconds: int = Field(default=60, ge=5)
     dispatch_interval_seconds: float = Field(default=5.0, ge=0.5)
     outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    urgent_referral_minutes: int = Field(default=10, ge=1, le=240)
     hotlines_file: Path | None = None
     crisis_phrases_dir: Path | None = None
 

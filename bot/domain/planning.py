@@ -74,6 +74,8 @@ class PlanPolicy:
     digest_at: time = time(7, 30)
     random_announce_by: time = time(8, 0)  # a random test is announced on its day no later than this
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
+    # an urgent referral not taken by then: every counsellor of the commune; twice that: the officers too
+    urgent_referral_within: timedelta = timedelta(minutes=10)
 
 
 def obligation_key(kind: ObligationKind, participant_id: int, due: date) -> str:

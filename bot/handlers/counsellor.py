@@ -200,4 +200,3 @@ async def set_duty(ctx: Context, on_duty: bool) -> Replies:
     ctx.staff = await ctx.repos.staff.get(ctx.staff.id)
     text = ctx.t._("You are on duty: urgent referrals will reach you.") if on_duty else ctx.t._("You are off duty.")
     return [say(text)]
-

@@ -16,7 +16,7 @@ from bot.core.clock import Clock
 from bot.db.repositories.outbox import NewMessage
 from bot.db.repositories.planning import PlanFacts
 from bot.db.store import Repositories, Store
-from bot.domain.entities import ParticipantStatus
+from bot.domain.entities import ParticipantStatus, Role
 from bot.domain.fieldwork import ReviewPolicy, review_reminder_days, review_window
 from bot.domain.planning import (
     MessageKind,
@@ -94,6 +94,7 @@ class Planner:
             await self._officer_escalations(repos, now, report)
             await self._digests(repos, now, report)
             await self._reviews(repos, now, report)
+            await self._urgent_referrals(repos, now, report)
         log.debug("planned", **{k: v for k, v in vars(report).items() if v and k != "extra"})
         return report
 
@@ -290,3 +291,26 @@ class Planner:
             ]  # fmt: skip
         await repos.outbox.add(messages)
         report.extra["review_messages"] = report.extra.get("review_messages", 0) + len(messages)
+
+    async def _urgent_referrals(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
+        """An urgent referral nobody has taken: after the policy's minutes every counsellor of the commune is alerted
+        (not only those on duty), after twice that the officers too. Keys make each alert once."""
+        within = self.policy.urgent_referral_within
+        for referral in await repos.referrals.urgent_waiting(now - within):
+            person = await repos.participants.get(referral.participant_id)
+            if person is None:
+                continue
+            payload = {"participant_id": person.id, "referral_id": referral.id}
+            await repos.outbox.add(
+                [
+                    NewMessage(f"crisis:{referral.id}:counsellor:{member.id}", MessageKind.CRISIS_ALERT, now,
+                               staff_id=member.id, payload=payload, urgent=True)
+                    for member in await repos.staff.in_unit(person.unit_id, Role.COUNSELLOR)
+                ]
+            )  # fmt: skip
+            if referral.created_at <= now - 2 * within:
+                waited = {**payload, "to": "officer", "minutes": int(2 * within.total_seconds() // 60)}
+                await tell_officers(
+                    repos, person.unit_id, f"referral:{referral.id}:sla", MessageKind.CRISIS_ALERT, now, waited, True
+                )
+            report.extra["urgent_referrals_waiting"] = report.extra.get("urgent_referrals_waiting", 0) + 1

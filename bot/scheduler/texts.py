@@ -247,7 +247,24 @@ class Renderer:
                 )
             return OutboundMessage("\n".join([t._("Needs your attention:"), asked]))
         if item.kind is MessageKind.CRISIS_ALERT:
-            return await self._crisis_alert(repos, t, subject, int(item.payload.get("referral_id", 0)))
+            referral = await repos.referrals.get(int(item.payload.get("referral_id", 0)))
+            if referral is None or referral.status != "requested":
+                return Skip("taken")  # someone took it since: nobody else is woken
+            if item.payload.get("to") == "officer":
+                return OutboundMessage(
+                    "\n".join(
+                        [
+                            t._("Urgent:"),
+                            t._(
+                                "An urgent counselling referral for {who} has not been taken by any counsellor for "
+                                "{minutes} minutes. Please make sure someone reaches them.",
+                                who=who,
+                                minutes=item.payload.get("minutes", 0),
+                            ),
+                        ]
+                    )
+                )
+            return await self._crisis_alert(repos, t, subject, referral.id)
         if item.kind is MessageKind.DEAD_LETTER:
             return OutboundMessage(
                 "\n".join(

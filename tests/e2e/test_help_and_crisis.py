@@ -6,7 +6,7 @@ which then carries on), one urgent referral and alerts that do not wait for the 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -158,3 +158,38 @@ async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
     (await cadre.press("Nguyễn Văn An (#1)")).says("Yêu cầu hỗ trợ:", "tư vấn — đã đóng", "đang chờ tư vấn viên")
     if not isinstance(cadre, ZaloChat):  # a cadre forging a counsellor's button gets nothing
         (await cadre.press_action("ref:ok:1")).says("Nút này đã hết hiệu lực")
+
+
+async def test_an_urgent_referral_nobody_takes_goes_wider_then_to_the_officer(
+    app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune, clock: FakeClock
+) -> None:
+    an, dung = chats["an"], chats["counsellor"]
+    officer = sim.chat("cuong")
+    await officer.say(commune.officer_code)
+    await dung.say("/menu")
+    await dung.press("Bắt đầu ca trực")
+    async with app.store.transaction() as repos:
+        unit = await repos.units.by_code("HD")
+        assert unit is not None
+        point = await repos.points.first_in(unit.id)
+        _, invite = await app.enrolment(repos).add_staff("Vũ Minh Giao", Role.COUNSELLOR, "HD", point, "vi")
+    giao = sim.chat("giao")
+    await giao.say(invite.code)  # off duty
+    start = at_local(date(2026, 11, 24), 23, 0)  # in the night: nothing waits for the morning
+    clock.set(start)
+    (await an.say("I want to end my life")).says(*SAFETY)
+    (await dung.during(app.scheduler.tick)).says("Khẩn:")
+    assert (await giao.during(app.scheduler.tick)).text == ""  # off duty, and it is not late yet
+
+    clock.set(start + timedelta(minutes=11))
+    (await giao.during(app.scheduler.tick)).says("Khẩn:", "Nguyễn Văn An (#1)")  # nobody took it: everyone
+    assert (await officer.during(app.scheduler.tick)).text == ""
+    clock.set(start + timedelta(minutes=21))
+    (await officer.during(app.scheduler.tick)).says("Khẩn:", "20 phút chưa có tư vấn viên nào nhận")
+    assert (await officer.during(app.scheduler.tick)).text == ""  # once
+
+    # Once someone takes it, nothing more goes out about it.
+    await giao.press("Xem yêu cầu")
+    (await giao.press("Tôi nhận")).says("Đã nhận")
+    clock.set(start + timedelta(minutes=40))
+    assert (await dung.during(app.scheduler.tick)).text == ""

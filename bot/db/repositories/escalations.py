@@ -282,6 +282,13 @@ class ReferralRepository:
         found = [_referral(r) for r in rows]
         return sorted(found, key=lambda r: r.urgency != "urgent")
 
+    async def urgent_waiting(self, created_before: datetime) -> list[Referral]:
+        """Urgent referrals nobody has taken since before that instant."""
+        stmt = select(ReferralRow).where(
+            ReferralRow.urgency == "urgent", ReferralRow.status == "requested", ReferralRow.created_at <= created_before
+        )
+        return [_referral(r) for r in (await self._s.execute(stmt.order_by(ReferralRow.id))).scalars()]
+
     async def of_participant(self, participant_id: int, limit: int = 5) -> list[Referral]:
         stmt = (
             select(ReferralRow)
