@@ -25,6 +25,18 @@ pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-
 SAFETY = ("Cảm ơn bạn đã nói với mình", "115", "096 306 1414 (+84 96 306 1414)", "13:00–20:30")
 
 
+async def second_counsellor(app: Application, sim: Chats) -> Chat:
+    """Vũ Minh Giao, a second counsellor of Hà Đông's point, linked (off duty)."""
+    async with app.store.transaction() as repos:
+        unit = await repos.units.by_code("HD")
+        assert unit is not None
+        point = await repos.points.first_in(unit.id)
+        _, invite = await app.enrolment(repos).add_staff("Vũ Minh Giao", Role.COUNSELLOR, "HD", point, "vi")
+    giao = sim.chat("giao")
+    await giao.say(invite.code)
+    return giao
+
+
 @pytest.fixture
 async def chats(sim: Chats, commune: Commune) -> dict[str, Chat]:
     people = {"an": sim.chat("an"), "cadre": sim.chat("binh"), "counsellor": sim.chat("dung")}
@@ -110,13 +122,7 @@ async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
     app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune
 ) -> None:
     an, cadre, dung = chats["an"], chats["cadre"], chats["counsellor"]
-    async with app.store.transaction() as repos:
-        unit = await repos.units.by_code("HD")
-        assert unit is not None
-        point = await repos.points.first_in(unit.id)
-        _, invite = await app.enrolment(repos).add_staff("Vũ Minh Giao", Role.COUNSELLOR, "HD", point, "vi")
-    giao = sim.chat("giao")
-    await giao.say(invite.code)
+    giao = await second_counsellor(app, sim)
     # Giao is on duty: a crisis alert goes to her only, Dung (off duty) is not woken.
     await giao.say("/menu")
     (await giao.press("Bắt đầu ca trực")).says("đang trong ca trực").offers("Kết thúc ca trực")
@@ -168,13 +174,7 @@ async def test_an_urgent_referral_nobody_takes_goes_wider_then_to_the_officer(
     await officer.say(commune.officer_code)
     await dung.say("/menu")
     await dung.press("Bắt đầu ca trực")
-    async with app.store.transaction() as repos:
-        unit = await repos.units.by_code("HD")
-        assert unit is not None
-        point = await repos.points.first_in(unit.id)
-        _, invite = await app.enrolment(repos).add_staff("Vũ Minh Giao", Role.COUNSELLOR, "HD", point, "vi")
-    giao = sim.chat("giao")
-    await giao.say(invite.code)  # off duty
+    giao = await second_counsellor(app, sim)  # off duty
     start = at_local(date(2026, 11, 24), 23, 0)  # in the night: nothing waits for the morning
     clock.set(start)
     (await an.say("I want to end my life")).says(*SAFETY)
