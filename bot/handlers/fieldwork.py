@@ -24,7 +24,6 @@ FLOWS = (IN_PERSON, TEST, OBSERVE, REPORT)
 PREFIX = "fw:"
 CANCEL = "fw:cancel"
 MAX_NOTE = 4000  # the engine refuses longer messages before they get here
-_NOTE_KEY = "conversation.observation_draft"
 
 
 def _cancel(ctx: Context) -> Button:
@@ -267,12 +266,12 @@ async def _typed(ctx: Context, text: str) -> Replies:
     if flow == IN_PERSON and step == "reason":
         return await _save_in_person(ctx, InPersonOutcome.ABSENT, text[:500])
     if flow == OBSERVE and step == "text":
-        data["note"] = ctx.keyring.cipher.encrypt(text, _NOTE_KEY)  # never in the clear, not even half-written
+        data["note"] = text  # the conversation state is sealed at rest (ConversationRepository)
         ctx.state.step = "flag"
         return await prompt(ctx)
     if flow == OBSERVE and step in ("category", "flag") and "note" not in data:
         # A note typed while the buttons were still open: keep it (sealed), ask the category, lose nothing.
-        data["note"] = ctx.keyring.cipher.encrypt(text, _NOTE_KEY)
+        data["note"] = text
         return await prompt(ctx)
     if flow == TEST and step == "date":
         day = parse_day(text)
@@ -361,7 +360,7 @@ async def _save_observation(ctx: Context, flagged: bool) -> Replies:
     _end(ctx)
     if person is None:
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
-    text = ctx.keyring.cipher.decrypt(str(data["note"]), _NOTE_KEY)
+    text = str(data["note"])
     category = ObservationCategory(data.get("category", ObservationCategory.OTHER.value))
     await records.log_observation(ctx.repos, person, category, text, flagged, ctx.staff.id)
     return [say(ctx.t._("The note is saved.")), *await caseload.card(ctx, str(person.id))]
