@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from bot.core.messages import Button, OutboundMessage
-from bot.domain.authz import Action, ParticipantScope
+from bot.domain.authz import Action
 from bot.domain.entities import ParticipantStatus, Role
 from bot.handlers.common import say
 from bot.handlers.context import Context, Replies
@@ -89,19 +89,11 @@ async def prompt(ctx: Context) -> Replies:
     return await start(ctx)
 
 
-async def _scope(ctx: Context, participant_id: int) -> ParticipantScope | None:
-    person = await ctx.repos.participants.get(participant_id)
-    if person is None:
-        return None
-    unit = await ctx.repos.units.get(person.unit_id)
-    return ParticipantScope(person.id, person.unit_id, unit.parent_id if unit else None, person.cadre_id)
-
-
 async def _picked(ctx: Context, raw_id: str) -> Replies:
-    scope = await _scope(ctx, int(raw_id)) if raw_id.isdigit() else None
-    if scope is None or not await ctx.allowed(Action.MANAGE_LIST, scope):
+    person = await ctx.permitted(Action.MANAGE_LIST, raw_id)
+    if person is None:
         return [say(ctx.t._("This is not in your scope.")), *await start(ctx)]
-    ctx.state.step, ctx.state.data = "dates", {"participant_id": scope.participant_id}
+    ctx.state.step, ctx.state.data = "dates", {"participant_id": person.id}
     return [_ask_dates(ctx)]
 
 
@@ -138,11 +130,11 @@ async def _dates(ctx: Context, text: str) -> Replies:
 
 async def _record(ctx: Context, *, reported: bool) -> Replies:
     assert ctx.staff is not None
-    participant_id = int(ctx.state.data.get("participant_id", 0))
-    scope = await _scope(ctx, participant_id)
-    if scope is None or not await ctx.allowed(Action.MANAGE_LIST, scope):  # checked again: the list may have changed
+    person = await ctx.permitted(Action.MANAGE_LIST, ctx.state.data.get("participant_id", ""))
+    if person is None:  # checked again: the list may have changed
         ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
         return [say(ctx.t._("This is not in your scope."))]
+    participant_id = person.id
     first, last = date.fromisoformat(ctx.state.data["first"]), date.fromisoformat(ctx.state.data["last"])
     try:
         _, end = await record_absence(

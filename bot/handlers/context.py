@@ -87,8 +87,8 @@ class Context:
     async def permitted(self, action: Action, participant_id: object) -> Participant | None:
         """The participant, if this actor may do this to them now; None (denial audited) otherwise, including for an
         id that does not exist or is not a number (a forged or guessed payload)."""
-        raw = str(participant_id)
-        person = await self.repos.participants.get(int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        pid = record_id(participant_id)
+        person = await self.repos.participants.get(pid) if pid is not None else None
         if person is None:
             await self.audit(f"denied:{action.value}", "denied", detail={"reason": "no such record"})
             return None
@@ -112,3 +112,10 @@ class Context:
 
 
 Replies = list[OutboundMessage]
+
+
+def record_id(raw: object) -> int | None:
+    """A record id taken from a button or the conversation state; None for anything that is not a plausible id (a
+    forged or mangled payload never reaches a query)."""
+    text = str(raw)
+    return int(text) if text.isdigit() and len(text) < 12 else None

@@ -16,7 +16,7 @@ from bot.domain.consent import Purpose
 from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
 from bot.handlers.common import say
-from bot.handlers.context import Context, Replies
+from bot.handlers.context import Context, Replies, record_id
 from bot.handlers.support import SUPPORT_KINDS
 
 FLOW = "counsel"
@@ -78,7 +78,8 @@ def _summary(ctx: Context, referral: Referral, name: str) -> str:
 async def _in_scope(ctx: Context, raw_id: str) -> tuple[Referral, Participant] | None:
     """The referral, if it belongs to this counsellor's point and its person is in their commune — read now."""
     assert ctx.staff is not None
-    referral = await ctx.repos.referrals.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    referral_id = record_id(raw_id)
+    referral = await ctx.repos.referrals.get(referral_id) if referral_id is not None else None
     if referral is None or referral.point_id is None or referral.point_id != ctx.staff.point_id:
         await ctx.audit("denied:handle_referral", "denied", detail={"reason": "not this point's referral"})
         return None

@@ -13,7 +13,7 @@ from bot.domain.entities import Participant, Role
 from bot.handlers import caseload
 from bot.handlers.actions import ESCALATION_ACK, INBOX_OPEN
 from bot.handlers.common import say
-from bot.handlers.context import Context, Replies
+from bot.handlers.context import Context, Replies, record_id
 from bot.services.escalations import EscalationKind, result_of
 
 FLOW = "inbox"
@@ -68,7 +68,8 @@ def _kind(ctx: Context, alert: Escalation) -> str:
 
 
 async def alert_in_scope(ctx: Context, raw_id: str) -> tuple[Escalation, Participant] | None:
-    alert = await ctx.repos.escalations.get(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    alert_id = record_id(raw_id)
+    alert = await ctx.repos.escalations.get(alert_id) if alert_id is not None else None
     if alert is None:
         await ctx.audit("denied:acknowledge_escalation", "denied", detail={"reason": "no such escalation"})
         return None

@@ -12,7 +12,7 @@ from bot.domain.entities import Participant, Role, Unit, UnitLevel
 from bot.domain.fieldwork import ReportKind
 from bot.handlers import caseload
 from bot.handlers.common import say
-from bot.handlers.context import Context, Replies
+from bot.handlers.context import Context, Replies, record_id
 from bot.services import fieldwork as records
 
 ASSIGN_TO, UNASSIGN = "off:assign:", "off:unassign"
@@ -88,7 +88,8 @@ async def desk(ctx: Context) -> Replies:
 
 
 async def _report(ctx: Context, raw_id: str) -> tuple[FieldReport, Participant] | None:
-    report = await ctx.repos.fieldwork.report(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    report_id = record_id(raw_id)
+    report = await ctx.repos.fieldwork.report(report_id) if report_id is not None else None
     if report is None:
         await ctx.audit("denied:confirm_report", "denied", detail={"reason": "no such report"})
         return None
@@ -204,7 +205,8 @@ async def reject(ctx: Context, raw: str) -> Replies:
 
 
 async def _transfer(ctx: Context, raw_id: str) -> tuple[Transfer, Participant] | None:
-    transfer = await ctx.repos.fieldwork.transfer(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    transfer_id = record_id(raw_id)
+    transfer = await ctx.repos.fieldwork.transfer(transfer_id) if transfer_id is not None else None
     person = await ctx.repos.participants.get(transfer.participant_id) if transfer else None
     if transfer is None or person is None:
         await ctx.audit("denied:accept_transfer", "denied", detail={"reason": "no such transfer"})
