@@ -20,10 +20,11 @@ from bot.config import Secrets, Settings, resolve_secrets
 from bot.core.clock import Clock, SystemClock
 from bot.core.i18n import Catalogs, default_locales_dir
 from bot.core.ports import Messenger
-from bot.data import crisis_sources, hotlines_source
+from bot.data import canned_replies_source, crisis_sources, hotlines_source
 from bot.db import migrate
 from bot.db.engine import make_engine
 from bot.db.store import Keyring, Repositories, Store
+from bot.domain.canned import parse_canned_replies
 from bot.domain.crisis import CrisisDetector, Lexicon
 from bot.domain.hotlines import parse_hotlines
 from bot.domain.invites import InvitePolicy
@@ -99,6 +100,7 @@ def build_application(
         invites=InvitePolicy(ttl=timedelta(days=settings.invite_ttl_days)),
         crisis=CrisisDetector(Lexicon.parse(crisis_sources(settings.crisis_phrases_dir))),
         hotlines=parse_hotlines(hotlines_source(settings.hotlines_file)),
+        canned=parse_canned_replies(canned_replies_source(settings.canned_replies_file)),
     )
     conversation = ConversationEngine(store, catalogs, clock, ZoneInfo(settings.timezone), policies)
     telegram = None
@@ -147,6 +149,7 @@ def build_scheduler(
     plan_policy = PlanPolicy(
         reminders=ReminderPolicy(quiet=quiet),
         urgent_referral_within=timedelta(minutes=settings.urgent_referral_minutes),
+        retention=timedelta(days=settings.retention_days),
     )
     planner = Planner(store, clock, tz, plan_policy)
     limits = RateLimits(

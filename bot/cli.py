@@ -7,9 +7,10 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -19,6 +20,7 @@ from bot.config import ConfigError, Settings, new_encryption_key
 from bot.core.clock import Clock, FixedClock
 from bot.db import migrate
 from bot.domain.entities import RiskLevel, Role
+from bot.domain.referral_stats import summarise
 from bot.logging import configure_logging
 from bot.services.absences import AbsenceError, record_absence
 from bot.services.enrolment import EnrolmentError
@@ -49,6 +51,10 @@ cli.add_typer(absence_cli, name="absence")
 cli.add_typer(outbox_cli, name="outbox")
 cli.add_typer(escalation_cli, name="escalation")
 cli.add_typer(review_cli, name="review")
+referral_cli = typer.Typer(
+    help="Referrals to counselling points and support: figures for reports.", no_args_is_help=True
+)
+cli.add_typer(referral_cli, name="referral")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -206,7 +212,10 @@ def point_add(
     name: Annotated[str, typer.Option(help="Name of the counselling point.")],
     address: Annotated[str, typer.Option(help="Street address.")] = "",
     phone: Annotated[str, typer.Option(help="Phone number people can call.")] = "",
-    hours: Annotated[str, typer.Option(help="Opening hours, e.g. 'T2-T6 7:30-17:00'.")] = "",
+    hours: Annotated[
+        str,
+        typer.Option(help="Opening hours, e.g. 'T2-T6 7:30-11:30,13:30-17:00; T7 8:00-11:00' (empty: no fixed hours)."),
+    ] = "",
     as_json: JsonFlag = False,
 ) -> None:
     """Add a community counselling point (Điểm tư vấn, chăm sóc, hỗ trợ điều trị nghiện)."""
@@ -218,6 +227,59 @@ def point_add(
 
     out = _with_app(as_json, work)
     _emit(as_json, out, f"counselling point {out['id']} ({out['name']}) added")
+
+
+@point_cli.command("hours")
+def point_hours(
+    point: Annotated[int, typer.Option("--id", help="Counselling point id.")],
+    hours: Annotated[str, typer.Option(help="Opening hours, e.g. 'T2-T6 7:30-17:00; T7 8:00-11:00' (empty: none).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a counselling point's opening hours (outside them, people are told when someone will answer)."""
+
+    async def work(app: Application) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            changed = await app.enrolment(repos).set_point_hours(point, hours)
+            return {"id": changed.id, "hours": changed.hours}
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, f"counselling point {out['id']}: hours {out['hours'] or '(none)'}")
+
+
+@referral_cli.command("stats")
+def referral_stats(
+    unit: Annotated[str, typer.Option(help="Commune code, or a province code for all its communes.")],
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (local time).")],
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (local time), included.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Referrals asked for in a period: by kind, how many reached a counsellor, median time to the first reply."""
+    try:
+        first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        _fail(as_json, "--from and --to must be dates as YYYY-MM-DD")
+        return
+
+    async def work(app: Application) -> dict[str, Any]:
+        tz = ZoneInfo(app.settings.timezone)
+        since = datetime.combine(first_day, time(0), tzinfo=tz)
+        until = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=tz)
+        async with app.store.transaction() as repos:
+            found = await repos.units.by_code(unit)
+            if found is None:
+                raise EnrolmentError(f"no unit {unit}")
+            units = [found.id] + [u.id for u in await repos.units.all() if u.parent_id == found.id]
+            stats = summarise(await repos.referrals.in_period(units, since, until))
+        return {"unit": unit, "from": first, "to": last, **stats.as_dict()}
+
+    out = _with_app(as_json, work)
+    median_reply = out["median_minutes_to_first_reply"]
+    human = (
+        f"{out['unit']} {out['from']}..{out['to']}: {out['requested']} referrals ({out['urgent']} urgent), "
+        f"{out['accessed_counselling']} reached a counsellor, median first reply "
+        + (f"{median_reply} min" if median_reply is not None else "n/a")
+    )
+    _emit(as_json, out, human)
 
 
 def _invite_out(person_id: int, code: str, expires: Any, **extra: Any) -> dict[str, Any]:

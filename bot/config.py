@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1, le=50)
     urgent_referral_minutes: int = Field(default=10, ge=1, le=240)
     hotlines_file: Path | None = None
+    canned_replies_file: Path | None = None
+    retention_days: int = Field(default=365, ge=1, le=3650)
     crisis_phrases_dir: Path | None = None
 
     @field_validator(

@@ -1,4 +1,5 @@
-"""Data files shipped with the bot (crisis phrases); read at the composition root, never at import time."""
+"""Data files shipped with the bot (crisis phrases, hotlines, canned replies); read at the composition root, never at
+import time."""
 
 from __future__ import annotations
 
@@ -20,3 +21,10 @@ HOTLINES_FILE = Path(__file__).resolve().parent / "hotlines.json"
 
 def hotlines_source(path: Path | None = None) -> str:
     return (path or HOTLINES_FILE).read_text("utf-8")
+
+
+CANNED_REPLIES_FILE = Path(__file__).resolve().parent / "canned_replies.json"
+
+
+def canned_replies_source(path: Path | None = None) -> str:
+    return (path or CANNED_REPLIES_FILE).read_text("utf-8")

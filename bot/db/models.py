@@ -279,6 +279,22 @@ class ReferralRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=16)
     note_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the counsellor's, private
+    relay_ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the conversation through the bot
+
+
+class RelayMessageRow(SQLModel, table=True):
+    """One message of a conversation between a person and a counsellor through the bot; the words only encrypted.
+    The outbox carries its id, never its text, and it goes when the person's records are purged."""
+
+    __tablename__ = "relay_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    sender: str = Field(max_length=12)  # participant | counsellor
+    staff_id: int | None = Field(default=None, foreign_key="staff_member.id")
+    body_enc: str = Field(sa_column=Column(Text, nullable=False))
+    sent_at: datetime = _when()
 
 
 class ReferralEventRow(SQLModel, table=True):
@@ -288,7 +304,7 @@ class ReferralEventRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     referral_id: int = Field(foreign_key="referral.id", index=True)
-    status: str = Field(max_length=16)
+    status: str = Field(max_length=24)  # requested, accepted, first_reply, relay_ended, closed:<outcome>
     actor_type: str = Field(max_length=16)
     actor_id: int | None = Field(default=None)
     at: datetime = _when()

@@ -28,6 +28,7 @@ from bot.db.repositories.obligations import AbsenceRepository, CheckinRepository
 from bot.db.repositories.outbox import OutboxRepository
 from bot.db.repositories.people import ParticipantRepository, StaffRepository
 from bot.db.repositories.planning import PlanningRepository
+from bot.db.repositories.relay import RelayRepository
 from bot.db.repositories.units import CounsellingPointRepository, UnitRepository
 
 
@@ -51,6 +52,7 @@ class Repositories:
     outbox: OutboxRepository
     escalations: EscalationRepository
     referrals: ReferralRepository
+    relay: RelayRepository
     fieldwork: FieldworkRepository
     planning: PlanningRepository
 
@@ -118,5 +120,6 @@ class Store:
             escalations=EscalationRepository(session, clock, self.keyring.cipher),
             fieldwork=FieldworkRepository(session, clock, self.keyring.cipher),
             referrals=ReferralRepository(session, clock, self.keyring.cipher),
+            relay=RelayRepository(session, clock, self.keyring.cipher),
             planning=PlanningRepository(session),
         )

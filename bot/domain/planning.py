@@ -58,6 +58,9 @@ class MessageKind(StrEnum):
     ASSIGNMENT = "assignment"  # to a cadre: someone was assigned to them
     REFERRAL_ACCEPTED = "referral_accepted"  # to a participant: a counsellor took their request
     CRISIS_ALERT = "crisis_alert"  # to a counsellor of the person's commune: an urgent referral after a crisis message
+    RELAY_REQUEST = "relay_request"  # to a counsellor: someone asked to talk
+    RELAY = "relay"  # one message of a conversation through the bot, by reference (to the person or the counsellor)
+    RELAY_ENDED = "relay_ended"  # to the other side: the conversation is over
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +77,10 @@ class PlanPolicy:
     digest_at: time = time(7, 30)
     random_announce_by: time = time(8, 0)  # a random test is announced on its day no later than this
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
-    # an urgent referral not taken by then: every counsellor of the commune; twice that: the officers too
+    # an urgent referral not taken by then goes to the next counsellor on duty; when none is left, to the officers
     urgent_referral_within: timedelta = timedelta(minutes=10)
+    # after a person's term ends (or they leave the list), how long their conversations with counsellors are kept
+    retention: timedelta = timedelta(days=365)
 
 
 def obligation_key(kind: ObligationKind, participant_id: int, due: date) -> str:

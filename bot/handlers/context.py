@@ -12,6 +12,7 @@ from bot.core.messages import InboundMessage, OutboundMessage
 from bot.db.repositories.conversations import ConversationState
 from bot.db.store import Keyring, Repositories
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
+from bot.domain.canned import CannedReply
 from bot.domain.crisis import CrisisDetector
 from bot.domain.entities import Identity, Participant, StaffMember
 from bot.domain.hotlines import Hotline
@@ -26,6 +27,7 @@ class Policies:
     max_text_length: int = 4000
     crisis: CrisisDetector | None = None  # None only in tests that do not need it; the app always sets it
     hotlines: tuple[Hotline, ...] = ()
+    canned: tuple[CannedReply, ...] = ()
 
 
 @dataclass(slots=True)

@@ -18,9 +18,11 @@ from bot.domain.planning import MessageKind
 from bot.handlers.common import say
 from bot.handlers.context import Context, Replies, record_id
 from bot.handlers.support import SUPPORT_KINDS
+from bot.services import relay as relay_service
 
 FLOW = "counsel"
 LIST, OPEN, ACCEPT, CLOSE, NOTE = "ref:list", "ref:open:", "ref:ok:", "ref:close:", "ref:note:"
+CHAT, END, CANNED = "ref:chat:", "ref:end:", "ref:canned:"
 DUTY_ON, DUTY_OFF, CANCEL = "ref:duty:on", "ref:duty:off", "ref:cancel"
 OUTCOMES: dict[str, str] = {
     "advised": N_("Advised"),
@@ -108,6 +110,12 @@ async def open_referral(ctx: Context, raw_id: str) -> Replies:
     if referral.status == "requested":
         buttons.append(Button(t._("I'll take it"), f"{ACCEPT}{referral.id}"))
     elif referral.status == "accepted" and referral.counsellor_id == ctx.staff.id:
+        if referral.conversation:
+            lines.append(t._("The conversation in the chat is open."))
+            buttons += [Button(t._("Open the conversation"), f"{CHAT}{referral.id}"),
+                        Button(t._("End the conversation"), f"{END}{referral.id}")]  # fmt: skip
+        elif referral.kind == "counselling" and referral.relay_ended_at is not None:
+            lines.append(t._("The conversation in the chat has ended. Close the referral with its outcome:"))
         buttons += [Button(t._(label), f"{CLOSE}{referral.id}:{key}") for key, label in OUTCOMES.items()]
         buttons.append(Button(t._("Private note"), f"{NOTE}{referral.id}"))
     elif referral.status == "accepted":
@@ -140,6 +148,9 @@ async def accept(ctx: Context, raw_id: str) -> Replies:
             )
         ]
     )
+    if referral.conversation:
+        return [say(t._("Taken. You can talk with the person here; they see you as “Counsellor”.")),
+                *await chat(ctx, raw_id)]  # fmt: skip
     return [
         say(t._("Taken. The person is told that a counsellor will be in touch.")),
         *await open_referral(ctx, raw_id),
@@ -155,6 +166,8 @@ async def close(ctx: Context, raw: str) -> Replies:
     referral, person = found
     if not await ctx.repos.referrals.close(referral.id, ctx.staff.id, outcome):
         return [say(ctx.t._("Only the counsellor who took it can close it.")), *await show_list(ctx)]
+    if referral.conversation:  # closing it ends the chat too, and the person hears so
+        await relay_service.ended(ctx.repos, referral, "counsellor", ctx.clock.now())
     await ctx.audit(
         "referral_closed",
         subject_type="participant",
@@ -173,11 +186,16 @@ async def ask_note(ctx: Context, raw_id: str) -> Replies:
 
 
 def prompt(ctx: Context) -> OutboundMessage:
+    if ctx.state.step == "chat":
+        text = ctx.t._("You are in a conversation: what you type is sent to the person as “Counsellor”.")
+        return OutboundMessage(text, chat_buttons(ctx, str(ctx.state.data.get("referral", ""))))
     text = ctx.t._("Type your private note (only counsellors of this point can read it).")
     return OutboundMessage(text, (Button(ctx.t._("Cancel"), CANCEL),))
 
 
 async def typed(ctx: Context) -> Replies:
+    if ctx.state.step == "chat" and ctx.msg.text:
+        return await send(ctx, ctx.msg.text)
     if ctx.state.step != "note" or not ctx.msg.text:
         return await show_list(ctx)
     found = await _in_scope(ctx, str(ctx.state.data.get("referral", "")))
@@ -201,3 +219,81 @@ async def set_duty(ctx: Context, on_duty: bool) -> Replies:
     ctx.staff = await ctx.repos.staff.get(ctx.staff.id)
     text = ctx.t._("You are on duty: urgent referrals will reach you.") if on_duty else ctx.t._("You are off duty.")
     return [say(text)]
+
+
+def chat_buttons(ctx: Context, raw_id: str) -> tuple[Button, ...]:
+    canned = [Button(reply.label_in(ctx.t.language), f"{CANNED}{reply.key}") for reply in ctx.policies.canned]
+    return (
+        *canned,
+        Button(ctx.t._("End the conversation"), f"{END}{raw_id}"),
+        Button(ctx.t._("Back to referrals"), LIST),
+    )
+
+
+async def _mine(ctx: Context, raw_id: str) -> tuple[Referral, Participant] | None:
+    """The conversation, if this counsellor took it and it is still going on — read now, whatever the button says."""
+    assert ctx.staff is not None
+    found = await _in_scope(ctx, raw_id)
+    if found is None:
+        return None
+    referral, person = found
+    if referral.counsellor_id != ctx.staff.id or not referral.conversation:
+        reason = "not this counsellor's open conversation"
+        await ctx.audit("denied:relay", "denied", subject_type="participant", subject_id=person.id,
+                        detail={"referral": referral.id, "reason": reason})  # fmt: skip
+        return None
+    return referral, person
+
+
+async def chat(ctx: Context, raw_id: str) -> Replies:
+    """Into the conversation: the latest messages, then what is typed goes to the person."""
+    t = ctx.t
+    found = await _mine(ctx, raw_id)
+    if found is None:
+        return [say(t._("This conversation is not open for you.")), *await show_list(ctx)]
+    referral, person = found
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "chat", {"referral": referral.id}
+    await ctx.audit("relay_opened", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
+    name = await who(ctx, person)
+    lines = [t._("Conversation with {who}:", who=name)]
+    messages = await ctx.repos.relay.of_referral(referral.id, limit=10)
+    for message in messages:
+        speaker = name if message.sender == "participant" else t._("Counsellor")
+        lines.append(f"{speaker} ({message.sent_at.astimezone(ctx.tz):%d/%m %H:%M}): {message.body}")
+    if not messages:
+        lines.append(t._("No messages yet."))
+    lines += ["", t._("Type your reply, or choose a ready reply:")]
+    return [OutboundMessage("\n".join(lines), chat_buttons(ctx, str(referral.id)))]
+
+
+async def send(ctx: Context, text: str) -> Replies:
+    assert ctx.staff is not None
+    found = await _mine(ctx, str(ctx.state.data.get("referral", "")))
+    if found is None:
+        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        return [say(ctx.t._("This conversation is not open for you.")), *await show_list(ctx)]
+    referral, person = found
+    await relay_service.from_counsellor(ctx.repos, referral, ctx.staff.id, text, ctx.clock.now())
+    await ctx.audit("relay_sent", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
+    return [OutboundMessage(ctx.t._("✓ Sent."), chat_buttons(ctx, str(referral.id)))]
+
+
+async def canned(ctx: Context, key: str) -> Replies:
+    """A ready reply, in the person's language (not the counsellor's)."""
+    reply = next((r for r in ctx.policies.canned if r.key == key), None)
+    found = await _mine(ctx, str(ctx.state.data.get("referral", ""))) if ctx.state.step == "chat" else None
+    if reply is None or found is None:
+        return [say(ctx.t._("This conversation is not open for you.")), *await show_list(ctx)]
+    return await send(ctx, reply.text_in(found[1].language))
+
+
+async def end(ctx: Context, raw_id: str) -> Replies:
+    found = await _mine(ctx, raw_id)
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    if found is None:
+        return [say(ctx.t._("This conversation is not open for you.")), *await show_list(ctx)]
+    referral, person = found
+    await ctx.repos.referrals.end_conversation(referral.id, "staff", referral.counsellor_id)
+    await relay_service.ended(ctx.repos, referral, "counsellor", ctx.clock.now())
+    await ctx.audit("relay_ended", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
+    return [say(ctx.t._("The conversation has ended; the person is told.")), *await open_referral(ctx, raw_id)]

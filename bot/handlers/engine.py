@@ -21,7 +21,7 @@ from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
-from bot.handlers import checkin, common, enrollment, participant, staff, support
+from bot.handlers import checkin, common, enrollment, participant, relay, staff, support
 from bot.handlers.context import Context, Policies, Replies
 
 log = structlog.get_logger(__name__)
@@ -238,6 +238,8 @@ class ConversationEngine:
                 return enrollment.prompt(ctx)
             if ctx.state.flow == checkin.FLOW:
                 return await checkin.prompt(ctx)
+            if ctx.state.flow == relay.FLOW and not menu:
+                return [relay.prompt(ctx)]
             return participant.home(ctx)
         if ctx.staff is not None:
             return await staff.prompt(ctx, menu)

@@ -7,7 +7,7 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.consent import CONSENT_TEXT_VERSION, PURPOSE_ORDER, REQUIRED_PURPOSES, Purpose
 from bot.domain.entities import ParticipantStatus, Wording
-from bot.handlers import checkin, support
+from bot.handlers import checkin, relay, support
 from bot.handlers.actions import (
     CHECKIN_START,
     MY_SCHEDULE,
@@ -67,8 +67,17 @@ async def handle(ctx: Context) -> Replies:
         return await checkin.handle(ctx)
     if ctx.state.flow == checkin.FLOW:
         ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}  # left the check-in; answers stay saved
+    if action == relay.END:
+        return await relay.end(ctx)
+    if action == relay.READ:
+        return await relay.read(ctx)
     if action is None:
+        conversation = await relay.talking(ctx) if ctx.msg.text else None
+        if conversation is not None:  # typed words, outside any other question: they are for the counsellor
+            return await relay.forward(ctx, conversation, ctx.msg.text or "")
         return [not_understood(ctx.t), *home(ctx)]
+    if ctx.state.flow == relay.FLOW:
+        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}  # the conversation stays open
     if action == HOME:
         return home(ctx)
     if action == INFO:

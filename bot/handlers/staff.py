@@ -71,7 +71,7 @@ async def prompt(ctx: Context, menu: bool = False) -> Replies:
     """Where a staff member is: the open question of a flow, or the menu. Asking for the menu leaves a list or a
     card (nothing is half-written there); an open question is asked again."""
     flow = ctx.state.flow
-    if menu and flow in (caseload.FLOW, inbox.FLOW):
+    if menu and (flow in (caseload.FLOW, inbox.FLOW) or (flow == counsellor.FLOW and ctx.state.step == "chat")):
         _end_flow(ctx)
         return home(ctx)
     if flow == absences.FLOW:
@@ -101,6 +101,9 @@ async def _referrals(ctx: Context, action: str) -> Replies:
         counsellor.ACCEPT: counsellor.accept,
         counsellor.CLOSE: counsellor.close,
         counsellor.NOTE: counsellor.ask_note,
+        counsellor.CHAT: counsellor.chat,
+        counsellor.END: counsellor.end,
+        counsellor.CANNED: counsellor.canned,
     }
     for prefix, act in with_id.items():
         if action.startswith(prefix):

@@ -14,8 +14,10 @@ from bot.domain.authz import Action
 from bot.domain.consent import Purpose
 from bot.domain.entities import CounsellingPoint, Participant
 from bot.domain.hotlines import tappable
+from bot.domain.opening import read as read_hours
 from bot.domain.planning import MessageKind
 from bot.domain.text import fold
+from bot.handlers import relay
 from bot.handlers.actions import HELP_MENU
 from bot.handlers.common import say
 from bot.handlers.context import Context, Replies
@@ -55,7 +57,8 @@ def _point_line(ctx: Context, point: CounsellingPoint | None) -> str | None:
     if point.address:
         parts.append(point.address)
     if point.hours:
-        parts.append(point.hours)
+        hours = read_hours(point.hours)
+        parts.append(hours.describe(ctx.t) if hours.fixed else point.hours)
     return ctx.t._("Your counselling point: {point}", point=" · ".join(parts))
 
 
@@ -109,7 +112,12 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
                 "then ask again."
             )
         return [say(text), *participant_home(ctx.t)]
-    point_id = await ctx.repos.points.first_in(person.unit_id)
+    if kind == "counselling":
+        going_on = await relay.talking(ctx)
+        if going_on is not None:
+            return await relay.resume(ctx, going_on)
+    point = await _point(ctx, person.unit_id)
+    point_id = point.id if point else None
     referral_id = await ctx.repos.referrals.request(person.id, kind, source=source, point_id=point_id)
     await ctx.audit(
         "referral_requested",
@@ -131,6 +139,8 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
             if staff_id is not None
         ]
     )
+    if kind == "counselling" and point is not None:
+        return await relay.opened(ctx, referral_id, point, _hotline_lines(ctx, crisis_only=True))
     if kind == "counselling":
         text = ctx.t._("Done. Someone will get in touch with you soon to arrange a talk with a counsellor.")
     else:
@@ -152,6 +162,7 @@ async def crisis(ctx: Context) -> Replies:
         lines.append(point_line)
     if person is not None:
         await crisis_alert(ctx.repos, person, ctx.clock.now())
+        await relay.forward_if_talking(ctx)
         lines += ["", t._("I have let a counsellor and the person accompanying you know, so they can reach you soon.")]
     lines.append(t._("If I misunderstood, never mind — I would rather ask than miss it."))
     return [OutboundMessage("\n".join(lines))]

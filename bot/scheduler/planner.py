@@ -16,7 +16,7 @@ from bot.core.clock import Clock
 from bot.db.repositories.outbox import NewMessage
 from bot.db.repositories.planning import PlanFacts
 from bot.db.store import Repositories, Store
-from bot.domain.entities import ParticipantStatus, Role
+from bot.domain.entities import ParticipantStatus
 from bot.domain.fieldwork import ReviewPolicy, review_reminder_days, review_window
 from bot.domain.planning import (
     MessageKind,
@@ -30,6 +30,7 @@ from bot.domain.planning import (
     wanted_reminders,
 )
 from bot.domain.schedule import draw_random_test_days
+from bot.services import relay
 from bot.services.escalations import (
     EscalationKind,
     notify_officers,
@@ -95,6 +96,7 @@ class Planner:
             await self._digests(repos, now, report)
             await self._reviews(repos, now, report)
             await self._urgent_referrals(repos, now, report)
+            await self._purge(repos, now, report)
         log.debug("planned", **{k: v for k, v in vars(report).items() if v and k != "extra"})
         return report
 
@@ -293,24 +295,43 @@ class Planner:
         report.extra["review_messages"] = report.extra.get("review_messages", 0) + len(messages)
 
     async def _urgent_referrals(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
-        """An urgent referral nobody has taken: after the policy's minutes every counsellor of the commune is alerted
-        (not only those on duty), after twice that the officers too. Keys make each alert once."""
+        """An urgent referral nobody has taken: every `urgent_referral_within` one more counsellor on duty at the
+        person's point is alerted, in a fixed order (the next on duty); when none is left, the officers. Keys make
+        each alert once; a referral taken in the meantime alerts nobody (the renderer skips it)."""
         within = self.policy.urgent_referral_within
-        for referral in await repos.referrals.urgent_waiting(now - within):
+        for referral, since in await repos.referrals.urgent_waiting(now - within):
             person = await repos.participants.get(referral.participant_id)
             if person is None:
                 continue
             payload = {"participant_id": person.id, "referral_id": referral.id}
+            on_duty, _ = await relay.answerers(repos, referral.point_id)
+            alerted = await repos.outbox.staff_keyed(f"crisis:{referral.id}:counsellor:")
+            due = 1 + int((now - since) / within)  # how many on-duty counsellors should know by now
+            nxt = [m for m in on_duty if m.id not in alerted][: max(0, due - len(alerted & {m.id for m in on_duty}))]
             await repos.outbox.add(
                 [
                     NewMessage(f"crisis:{referral.id}:counsellor:{member.id}", MessageKind.CRISIS_ALERT, now,
-                               staff_id=member.id, payload=payload, urgent=True)
-                    for member in await repos.staff.in_unit(person.unit_id, Role.COUNSELLOR)
+                               staff_id=member.id, payload={**payload, "next": True}, urgent=True)
+                    for member in nxt
                 ]
             )  # fmt: skip
-            if referral.created_at <= now - 2 * within:
-                waited = {**payload, "to": "officer", "minutes": int(2 * within.total_seconds() // 60)}
+            if due > max(len(on_duty), 1):  # every one on duty has had their turn (or there was nobody on duty)
+                minutes = int((now - since).total_seconds() // 60)
+                waited = {**payload, "to": "officer", "minutes": minutes}
                 await tell_officers(
                     repos, person.unit_id, f"referral:{referral.id}:sla", MessageKind.CRISIS_ALERT, now, waited, True
                 )
             report.extra["urgent_referrals_waiting"] = report.extra.get("urgent_referrals_waiting", 0) + 1
+
+    async def _purge(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
+        """Conversations with counsellors go `retention` after the person left the list (term completed or moved
+        out); every purge is audited with how much went, never what."""
+        cutoff = (now - self.policy.retention).astimezone(self._tz).date()
+        gone = await repos.participants.left_before(cutoff)
+        removed = await repos.relay.purge(gone)
+        if removed:
+            await repos.audit.record(
+                actor_type="scheduler", actor_id=None, action="relay_purged", outcome="ok",
+                subject_type=None, subject_id=None, detail={"people": len(gone), "messages": removed},
+            )  # fmt: skip
+            report.extra["relay_messages_purged"] = removed

@@ -37,6 +37,9 @@ from bot.handlers.officer import REPORT as OFFICER_REPORT
 from bot.handlers.officer import TRANSFER as OFFICER_TRANSFER
 from bot.handlers.reviews import START as REVIEW_START
 from bot.handlers.support import SUPPORT_KINDS
+from bot.scheduler import relay_texts
+
+RELAY_KINDS = (MessageKind.RELAY, MessageKind.RELAY_ENDED)
 
 _NEUTRAL: dict[tuple[ObligationKind, Stage], str] = {
     (ObligationKind.CHECKIN, Stage.BEFORE): N_(
@@ -116,6 +119,14 @@ class Renderer:
                 result = self._completion(t, person)
             elif item.kind is MessageKind.SUPPORT_OFFER:
                 result = self._support_offer(t, person)
+            elif item.kind in RELAY_KINDS:
+                rendered = await relay_texts.to_participant(repos, t, person, item)
+                result = Skip(rendered) if isinstance(rendered, str) else rendered
+            elif item.kind is MessageKind.REFERRAL_ACCEPTED and await relay_texts.talking(repos, item):
+                result = OutboundMessage(
+                    t._("A counsellor has joined your conversation and will answer you here."),
+                    (Button(t._("End the conversation"), relay_texts.RELAY_END),),
+                )
             elif item.kind is MessageKind.REFERRAL_ACCEPTED:
                 result = OutboundMessage(
                     t._(
@@ -205,6 +216,9 @@ class Renderer:
     async def _staff(
         self, repos: Repositories, t: Translator, member: StaffMember, item: Claimed, now: datetime
     ) -> OutboundMessage | Skip:
+        if item.kind in RELAY_KINDS or item.kind is MessageKind.RELAY_REQUEST:
+            rendered = await relay_texts.to_staff(repos, t, member, item)
+            return Skip(rendered) if isinstance(rendered, str) else rendered
         if item.kind is MessageKind.DIGEST:
             return await self._digest(repos, t, member, item)
         if item.kind is MessageKind.ESCALATION:

@@ -1,6 +1,7 @@
 """What follows a crisis message, besides the immediate reply: an urgent referral, the cadre alerted at once (quiet
-hours do not hold it), the commune's counsellors alerted. Once per episode: while the last crisis alert is open,
-further messages get the reply again but raise nothing new (the people alerted are already on it).
+hours do not hold it), the next counsellor on duty alerted (every counsellor of the point when none is on duty).
+Once per episode: while the last crisis alert is open, further messages get the reply again but raise nothing new
+(the people alerted are already on it).
 
 Consent to referrals is not asked first: this protects someone's life (the vital-interest ground of the data
 protection law), and the person is told who was alerted.
@@ -15,6 +16,7 @@ from bot.db.store import Repositories
 from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
 from bot.services.escalations import EscalationKind, raise_escalation
+from bot.services.relay import answerers
 
 
 async def crisis_alert(repos: Repositories, person: Participant, now: datetime) -> bool:
@@ -22,10 +24,15 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
     if await repos.escalations.has_open(person.id, EscalationKind.CRISIS):
         await _audit(repos, person, "crisis_message_again", {})
         return False
-    point_id = await repos.points.first_in(person.unit_id)
-    referral_id = await repos.referrals.request(
-        person.id, "counselling", source="crisis", urgency="urgent", point_id=point_id
-    )
+    conversation = await repos.referrals.conversation_of(person.id)
+    if conversation is not None:  # already asking for a counsellor: that request becomes urgent, not a second one
+        referral_id, point_id = conversation.id, conversation.point_id
+        await repos.referrals.make_urgent(referral_id)
+    else:
+        point_id = await repos.points.first_in(person.unit_id)
+        referral_id = await repos.referrals.request(
+            person.id, "counselling", source="crisis", urgency="urgent", point_id=point_id
+        )
     episode = await repos.escalations.count_kind(person.id, EscalationKind.CRISIS)
     escalation = await raise_escalation(
         repos,
@@ -37,8 +44,14 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
         now=now,
         urgent=True,
     )
-    everyone = await repos.staff.in_unit(person.unit_id, Role.COUNSELLOR)
-    counsellors = [c for c in everyone if c.on_duty] or everyone  # on duty first; nobody on duty: all of them
+    on_duty, everyone = await answerers(repos, point_id)
+    if not everyone:  # no counselling point (or nobody attached to it): the commune's counsellors
+        everyone = await repos.staff.in_unit(person.unit_id, Role.COUNSELLOR)
+    # The next counsellor on duty; every ten minutes nobody takes it, the planner wakes the following one.
+    # Nobody on duty: all of them at once.
+    counsellors = on_duty[:1] or everyone
+    if conversation is not None and conversation.status == "accepted":
+        counsellors = []  # the counsellor in the conversation gets the words themselves, at once
     await repos.outbox.add(
         [
             NewMessage(

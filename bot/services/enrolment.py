@@ -10,6 +10,8 @@ from bot.core.i18n import SUPPORTED_LANGUAGES
 from bot.db.store import Keyring, Repositories
 from bot.domain.entities import CounsellingPoint, Participant, RiskLevel, Role, StaffMember, Unit, UnitLevel
 from bot.domain.invites import InvitePolicy, format_code, generate_code, hash_code
+from bot.domain.opening import OpeningHoursError
+from bot.domain.opening import parse as parse_hours
 from bot.domain.terms import TermPolicy
 
 
@@ -54,8 +56,17 @@ class Enrolment:
 
     async def add_point(self, unit_code: str, name: str, address: str, phone: str, hours: str) -> CounsellingPoint:
         unit = await self._unit(unit_code)
+        _check_hours(hours)
         point = await self._r.points.add(unit.id, name.strip(), address.strip(), phone.strip(), hours.strip())
         await self._audit("point_added", "point", point.id)
+        return point
+
+    async def set_point_hours(self, point_id: int, hours: str) -> CounsellingPoint:
+        _check_hours(hours)
+        point = await self._r.points.set_hours(point_id, hours.strip())
+        if point is None:
+            raise EnrolmentError(f"no counselling point {point_id}")
+        await self._audit("point_hours_changed", "point", point.id)
         return point
 
     async def add_staff(
@@ -159,3 +170,11 @@ class Enrolment:
             subject_type=subject_type,
             subject_id=subject_id,
         )
+
+
+def _check_hours(hours: str) -> None:
+    """Hours the bot cannot read would silently mean "always open": refused with the reason instead."""
+    try:
+        parse_hours(hours)
+    except OpeningHoursError as exc:
+        raise EnrolmentError(f"opening hours: {exc}") from exc

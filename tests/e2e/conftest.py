@@ -151,7 +151,13 @@ async def commune(app: Application) -> Commune:
         service = app.enrolment(repos)
         await service.add_unit("HN", "Thành phố Hà Nội", None)
         await service.add_unit("HD", "Phường Hà Đông", "HN")
-        point = await service.add_point("HD", "Điểm tư vấn Hà Đông", "12 Quang Trung", "024 3382 0000", "T2–T6")
+        point = await service.add_point(
+            "HD",
+            "Điểm tư vấn Hà Đông",
+            "12 Quang Trung",
+            "024 3382 0000",
+            "T2-T6 7:30-11:30,13:30-17:00; T7 8:00-11:00",
+        )
         cadre, cadre_invite = await service.add_staff("Trần Thị Bình", Role.CADRE, "HD", None, "vi")
         _officer, officer_invite = await service.add_staff("Lê Văn Cường", Role.OFFICER, "HD", None, "vi")
         _counsellor, counsellor_invite = await service.add_staff("Phạm Thu Dung", Role.COUNSELLOR, "HD", point.id, "vi")

@@ -236,7 +236,7 @@ async def test_positive_result_one_escalation_one_neutral_offer(
     (await cadre.press("Việc cần xử lý")).says("Hiện không có việc nào cần anh/chị xử lý")
     (await officer.press("Xem chi tiết")).says("dương tính", "Chủ tịch UBND", "12/12/2026")
     (await officer.press("Tôi sẽ theo dõi việc này")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
-    (await an.press("Có, kết nối tôi với tư vấn viên")).says("liên hệ với bạn sớm")
+    (await an.press("Có, kết nối tôi với tư vấn viên")).says("tư vấn viên sẽ trả lời")
     async with app.store.transaction() as repos:
         row = (await repos.session.execute(select(TestResultRow))).scalar_one()
         result = await repos.fieldwork.test_result(row.id or 0)

@@ -65,7 +65,7 @@ async def test_support_request_reaches_the_cadre(app: Application, chats: dict[s
     (await an.press("Học nghề")).says("Mình đã chuyển yêu cầu của bạn")
     (await cadre.during(app.scheduler.tick)).says("Nguyễn Văn An (#1) cần hỗ trợ: Học nghề")
     await an.say("giúp")
-    (await an.press("Nói chuyện với tư vấn viên")).says("liên hệ với bạn sớm")
+    (await an.press("Nói chuyện với tư vấn viên")).says("tư vấn viên sẽ trả lời").offers("Kết thúc trò chuyện")
     async with app.store.transaction() as repos:
         kinds = (await repos.session.execute(select(ReferralRow.kind, ReferralRow.source))).all()
     assert sorted(kinds) == [("counselling", "help"), ("training", "help")]
@@ -127,7 +127,8 @@ async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
     await giao.say("/menu")
     (await giao.press("Bắt đầu ca trực")).says("đang trong ca trực").offers("Kết thúc ca trực")
     await an.say("giúp")
-    await an.press("Nói chuyện với tư vấn viên")
+    await an.press("Yêu cầu hỗ trợ (học nghề, việc làm, …)")
+    await an.press("Học nghề")
     (await an.say("em không muốn sống nữa")).says(*SAFETY)
     pushed: dict[str, object] = {}
 
@@ -141,51 +142,58 @@ async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
     listing = await dung.press("Yêu cầu tư vấn")
     listing.says("2 yêu cầu đang mở")
     urgent = "KHẨN · Nguyễn Văn An (#1) · tư vấn · đang chờ"
-    assert listing.text.index(urgent) < listing.text.index("• Nguyễn Văn An (#1) · tư vấn · đang chờ")
+    assert listing.text.index(urgent) < listing.text.index("• Nguyễn Văn An (#1) · Học nghề · đang chờ")
     (await dung.press(urgent)).says("Gửi ngày").offers("Tôi nhận")
     (await giao.press("Xem yêu cầu")).offers("Tôi nhận")
-    (await dung.press("Tôi nhận")).says("Đã nhận. Người này được báo").offers("Đã tư vấn", "Ghi chú riêng")
+    taken = await dung.press("Tôi nhận")  # a counselling request: straight into the conversation, with what was said
+    taken.says("Đã nhận. Anh/chị có thể trò chuyện", "Nguyễn Văn An (#1) (23/11 09:00): em không muốn sống nữa")
+    taken.offers("Chào hỏi", "Kết thúc trò chuyện")
     (await giao.press("Tôi nhận")).says("Yêu cầu này đã có tư vấn viên khác nhận")  # taken once
-    (await an.during(app.scheduler.tick)).says("Một tư vấn viên đã nhận yêu cầu của bạn").never_says(*REVEALING)
+    (await an.during(app.scheduler.tick)).says("Tư vấn viên đã vào cuộc trò chuyện").never_says(*REVEALING)
 
+    await dung.press("Về danh sách yêu cầu")
+    await dung.press(urgent.replace("đang chờ", "đã có người nhận"))
     await dung.press("Ghi chú riêng")
     (await dung.say("Đã gọi điện 20 phút, hẹn gặp thứ Hai.")).says("Đã lưu ghi chú.", "hẹn gặp thứ Hai")
     (await dung.press("Đã tư vấn")).says("Đã đóng: Đã tư vấn.")
+    (await an.during(app.scheduler.tick)).says("Tư vấn viên đã kết thúc cuộc trò chuyện")
     async with app.store.transaction() as repos:
         closed = [r for r in await repos.referrals.of_participant(1) if r.status == "closed"]
         events = (await repos.session.execute(select(ReferralEventRow.status))).scalars().all()
         sealed = (await repos.session.execute(select(ReferralRow.note_enc))).scalars().all()
     assert len(closed) == 1 and closed[0].outcome == "advised" and closed[0].urgency == "urgent"
-    assert sorted(events) == ["accepted", "closed:advised", "requested", "requested"]
+    assert sorted(events) == ["accepted", "closed:advised", "relay_ended", "requested", "requested"]
     assert not any(note and "thứ Hai" in note for note in sealed)
     # The cadre sees the status on the person's card, not what was said.
     await cadre.say("/menu")
     await cadre.press("Người tôi phụ trách")
-    (await cadre.press("Nguyễn Văn An (#1)")).says("Yêu cầu hỗ trợ:", "tư vấn — đã đóng", "đang chờ tư vấn viên")
+    (await cadre.press("Nguyễn Văn An (#1)")).says("Yêu cầu hỗ trợ:", "tư vấn — đã đóng", "Học nghề — đang chờ")
     if not isinstance(cadre, ZaloChat):  # a cadre forging a counsellor's button gets nothing
         (await cadre.press_action("ref:ok:1")).says("Nút này đã hết hiệu lực")
 
 
-async def test_an_urgent_referral_nobody_takes_goes_wider_then_to_the_officer(
+async def test_an_urgent_referral_nobody_takes_goes_to_the_next_on_duty_then_to_the_officer(
     app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune, clock: FakeClock
 ) -> None:
     an, dung = chats["an"], chats["counsellor"]
     officer = sim.chat("cuong")
     await officer.say(commune.officer_code)
-    await dung.say("/menu")
-    await dung.press("Bắt đầu ca trực")
-    giao = await second_counsellor(app, sim)  # off duty
+    giao = await second_counsellor(app, sim)
+    for counsellor in (dung, giao):  # both on duty: Dung is first in line, Giao next
+        await counsellor.say("/menu")
+        await counsellor.press("Bắt đầu ca trực")
     start = at_local(date(2026, 11, 24), 23, 0)  # in the night: nothing waits for the morning
     clock.set(start)
     (await an.say("I want to end my life")).says(*SAFETY)
     (await dung.during(app.scheduler.tick)).says("Khẩn:")
-    assert (await giao.during(app.scheduler.tick)).text == ""  # off duty, and it is not late yet
+    assert (await giao.during(app.scheduler.tick)).text == ""  # the next one, only if Dung does not take it
 
     clock.set(start + timedelta(minutes=11))
-    (await giao.during(app.scheduler.tick)).says("Khẩn:", "Nguyễn Văn An (#1)")  # nobody took it: everyone
+    (await giao.during(app.scheduler.tick)).says("Khẩn:", "Nguyễn Văn An (#1)")  # nobody took it: the next on duty
     assert (await officer.during(app.scheduler.tick)).text == ""
+    assert (await dung.during(app.scheduler.tick)).text == ""  # not woken twice
     clock.set(start + timedelta(minutes=21))
-    (await officer.during(app.scheduler.tick)).says("Khẩn:", "20 phút chưa có tư vấn viên nào nhận")
+    (await officer.during(app.scheduler.tick)).says("Khẩn:", "21 phút chưa có tư vấn viên nào nhận")
     assert (await officer.during(app.scheduler.tick)).text == ""  # once
 
     # Once someone takes it, nothing more goes out about it.

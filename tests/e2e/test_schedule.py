@@ -115,7 +115,7 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
                 (await answer_checkin(person_chat, cravings="Nhiều, khó kiềm chế")).says(
                     "Cảm ơn bạn đã chia sẻ thật lòng", "tư vấn viên"
                 ).offers("Có, kết nối tôi với tư vấn viên")
-                (await person_chat.press("Có, kết nối tôi với tư vấn viên")).says("liên hệ với bạn sớm")
+                (await person_chat.press("Có, kết nối tôi với tư vấn viên")).says("tư vấn viên sẽ trả lời")
             else:
                 (await answer_checkin(person_chat)).says("đã ghi nhận điểm danh tháng")
         if day == date(2027, 3, 8):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -222,17 +222,24 @@ class Referral:
     accepted_at: datetime | None
     closed_at: datetime | None
     outcome: str | None
+    first_reply_at: datetime | None = None
+    relay_ended_at: datetime | None = None
 
     @property
     def open(self) -> bool:
         return self.status != "closed"
+
+    @property
+    def conversation(self) -> bool:
+        """A talk with a counsellor through the bot that neither side has ended (waiting or going on)."""
+        return self.kind == "counselling" and self.open and self.relay_ended_at is None
 
 
 def _referral(row: ReferralRow) -> Referral:
     assert row.id is not None
     return Referral(
         row.id, row.participant_id, row.kind, row.urgency, row.status, row.source, row.created_at, row.point_id,
-        row.counsellor_id, row.accepted_at, row.closed_at, row.outcome,
+        row.counsellor_id, row.accepted_at, row.closed_at, row.outcome, row.first_reply_at, row.relay_ended_at,
     )  # fmt: skip
 
 
@@ -282,12 +289,23 @@ class ReferralRepository:
         found = [_referral(r) for r in rows]
         return sorted(found, key=lambda r: r.urgency != "urgent")
 
-    async def urgent_waiting(self, created_before: datetime) -> list[Referral]:
-        """Urgent referrals nobody has taken since before that instant."""
-        stmt = select(ReferralRow).where(
-            ReferralRow.urgency == "urgent", ReferralRow.status == "requested", ReferralRow.created_at <= created_before
+    async def urgent_waiting(self, urgent_before: datetime) -> list[tuple[Referral, datetime]]:
+        """Urgent referrals nobody has taken, urgent since before that instant: (referral, urgent since). A request
+        that became urgent later (a crisis typed while waiting for a counsellor) counts from that moment."""
+        became = (
+            select(ReferralEventRow.referral_id, func.max(ReferralEventRow.at).label("at"))
+            .where(ReferralEventRow.status == "urgent")
+            .group_by(ReferralEventRow.referral_id)
+            .subquery()
         )
-        return [_referral(r) for r in (await self._s.execute(stmt.order_by(ReferralRow.id))).scalars()]
+        since = func.coalesce(became.c.at, ReferralRow.created_at)
+        stmt = (
+            select(ReferralRow, since)
+            .outerjoin(became, became.c.referral_id == ReferralRow.id)
+            .where(ReferralRow.urgency == "urgent", ReferralRow.status == "requested", since <= urgent_before)
+            .order_by(ReferralRow.id)
+        )
+        return [(_referral(row), _aware(at)) for row, at in (await self._s.execute(stmt)).all()]
 
     async def of_participant(self, participant_id: int, limit: int = 5) -> list[Referral]:
         stmt = (
@@ -323,7 +341,81 @@ class ReferralRepository:
         if not result.rowcount:  # type: ignore[attr-defined]
             return False
         await self._event(referral_id, f"closed:{outcome}", "staff", counsellor_id)
+        await self.end_conversation(referral_id, "staff", counsellor_id)
         return True
+
+    async def make_urgent(self, referral_id: int) -> None:
+        result = await self._s.execute(
+            update(ReferralRow)
+            .where(ReferralRow.id == referral_id, ReferralRow.urgency != "urgent")
+            .values(urgency="urgent")
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            await self._event(referral_id, "urgent", "participant", None)
+
+    async def withdraw(self, referral_id: int, participant_id: int) -> bool:
+        """The person no longer wants it and nobody had taken it: closed as "withdrawn" (counted apart in reports)."""
+        result = await self._s.execute(
+            update(ReferralRow)
+            .where(ReferralRow.id == referral_id, ReferralRow.status == "requested")
+            .values(status="closed", outcome="withdrawn", closed_at=self._clock.now())
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        await self._event(referral_id, "closed:withdrawn", "participant", participant_id)
+        return True
+
+    async def conversation_of(self, participant_id: int) -> Referral | None:
+        """The person's talk with a counsellor that is still going on or waiting, the newest."""
+        stmt = (
+            select(ReferralRow)
+            .where(
+                ReferralRow.participant_id == participant_id,
+                ReferralRow.kind == "counselling",
+                ReferralRow.status != "closed",
+                ReferralRow.relay_ended_at.is_(None),  # type: ignore[union-attr]
+            )
+            .order_by(ReferralRow.created_at.desc(), ReferralRow.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(1)
+        )
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        return _referral(row) if row else None
+
+    async def end_conversation(self, referral_id: int, actor_type: str, actor_id: int | None) -> bool:
+        """False when it had already ended (the other side ended it first)."""
+        result = await self._s.execute(
+            update(ReferralRow)
+            .where(ReferralRow.id == referral_id, ReferralRow.relay_ended_at.is_(None))  # type: ignore[union-attr]
+            .values(relay_ended_at=self._clock.now())
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        await self._event(referral_id, "relay_ended", actor_type, actor_id)
+        return True
+
+    async def replied(self, referral_id: int, counsellor_id: int) -> None:
+        """The first human reply is what reports measure (median time to first reply); later ones change nothing."""
+        result = await self._s.execute(
+            update(ReferralRow)
+            .where(ReferralRow.id == referral_id, ReferralRow.first_reply_at.is_(None))  # type: ignore[union-attr]
+            .values(first_reply_at=self._clock.now())
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            await self._event(referral_id, "first_reply", "staff", counsellor_id)
+
+    async def in_period(self, unit_ids: Sequence[int], since: datetime, until: datetime) -> list[Referral]:
+        """Referrals of people of these communes asked for in [since, until): the counts of a report."""
+        stmt = (
+            select(ReferralRow)
+            .join(ParticipantRow, ParticipantRow.id == ReferralRow.participant_id)
+            .where(
+                ParticipantRow.unit_id.in_(list(unit_ids)),  # type: ignore[attr-defined]
+                ReferralRow.created_at >= since,
+                ReferralRow.created_at < until,
+            )
+            .order_by(ReferralRow.id)
+        )
+        return [_referral(r) for r in (await self._s.execute(stmt)).scalars()]
 
     async def add_note(self, referral_id: int, text: str) -> None:
         row = await self._s.get(ReferralRow, referral_id)
@@ -335,3 +427,9 @@ class ReferralRepository:
     async def note_of(self, referral_id: int) -> str | None:
         row = await self._s.get(ReferralRow, referral_id)
         return self._cipher.decrypt_optional(row.note_enc, self._NOTE) if row else None
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A computed timestamp comes back naive (SQLite: even as text); stored instants are UTC."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

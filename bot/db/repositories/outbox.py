@@ -250,3 +250,8 @@ class OutboxRepository:
 
     async def by_key(self, key: str) -> OutboxRow | None:
         return (await self._s.execute(select(OutboxRow).where(OutboxRow.key == key))).scalar_one_or_none()
+
+    async def staff_keyed(self, prefix: str) -> set[int]:
+        """Staff who already have a message whose key starts so (e.g. who was alerted about one referral)."""
+        stmt = select(OutboxRow.staff_id).where(OutboxRow.key.startswith(prefix, autoescape=True))  # type: ignore[attr-defined]
+        return {sid for sid in (await self._s.execute(stmt)).scalars() if sid is not None}

@@ -53,6 +53,15 @@ class StaffRepository:
         )
         return [_staff(r) for r in (await self._s.execute(stmt.order_by(StaffRow.name, StaffRow.id))).scalars()]
 
+    async def counsellors_of(self, point_id: int) -> list[StaffMember]:
+        """Active counsellors of one counselling point, in a fixed order (who is "next" when one does not answer)."""
+        stmt = select(StaffRow).where(
+            StaffRow.point_id == point_id,
+            StaffRow.role == Role.COUNSELLOR.value,
+            StaffRow.active.is_(True),  # type: ignore[attr-defined]
+        )
+        return [_staff(r) for r in (await self._s.execute(stmt.order_by(StaffRow.id))).scalars()]
+
     async def set_duty(self, staff_id: int, on_duty: bool) -> None:
         row = await self._s.get(StaffRow, staff_id)
         if row is not None:
@@ -181,6 +190,15 @@ class ParticipantRepository:
         row.unit_id, row.cadre_id = unit_id, None
         row.updated_at = self._clock.now()
         await self._s.flush()
+
+    async def left_before(self, day: date) -> list[int]:
+        """People who left the list before that day: their term completed, or they moved out of the system."""
+        left_on = func.coalesce(ParticipantRow.completed_on, func.date(ParticipantRow.updated_at))
+        stmt = select(ParticipantRow.id).where(
+            ParticipantRow.status.in_([ParticipantStatus.COMPLETED.value, ParticipantStatus.TRANSFERRED.value]),  # type: ignore[attr-defined]
+            left_on < day,
+        )
+        return list((await self._s.execute(stmt.order_by(ParticipantRow.id))).scalars())
 
     async def followed(self, unit_id: int, cadre_id: int | None = None) -> list[Participant]:
         """Who is followed now (on the list, not completed or moved away): a commune's, or one cadre's in it."""

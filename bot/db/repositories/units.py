@@ -86,6 +86,14 @@ class CounsellingPointRepository:
         row = await self._s.get(CounsellingPointRow, point_id)
         return _point(row) if row else None
 
+    async def set_hours(self, point_id: int, hours: str) -> CounsellingPoint | None:
+        row = await self._s.get(CounsellingPointRow, point_id)
+        if row is None:
+            return None
+        row.hours = hours
+        await self._s.flush()
+        return _point(row)
+
     async def first_in(self, unit_id: int) -> int | None:
         """The counselling point a commune's referrals go to (the first one set up there)."""
         points = await self.in_unit(unit_id)

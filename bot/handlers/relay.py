@@ -1,0 +1,152 @@
+"""The person's side of a conversation with a counsellor through the bot.
+
+Asking to talk opens (or resumes) the conversation; what they then type goes to the counsellor, shown to them as
+"Tư vấn viên". A counsellor's reply reaches them through the outbox; with neutral wording (the default) the push only
+says there is a reply and the words are shown after a tap, so nothing personal sits on a lock screen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.escalations import Referral
+from bot.domain.entities import CounsellingPoint, Wording
+from bot.domain.opening import read as read_hours
+from bot.handlers.common import say
+from bot.handlers.context import Context, Replies
+from bot.handlers.home import HOME, participant_home
+from bot.services import relay as service
+
+FLOW = "relay"
+END, READ = "relay:end", "relay:read"
+
+
+def buttons(ctx: Context) -> tuple[Button, ...]:
+    return (Button(ctx.t._("End the conversation"), END), Button(ctx.t._("Back to menu"), HOME))
+
+
+def counsellor_label(ctx: Context) -> str:
+    return ctx.t._("Counsellor")
+
+
+def prompt(ctx: Context) -> OutboundMessage:
+    return OutboundMessage(ctx.t._("You are in a conversation with a counsellor: write here."), buttons(ctx))
+
+
+async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlines: list[str]) -> Replies:
+    """A new conversation: who will answer and when, in words that fit the hour."""
+    t = ctx.t
+    situation, opening = await service.ask_counsellors(
+        ctx.repos, referral_id, ctx.participant.id if ctx.participant else 0, point, ctx.clock.now(), ctx.tz
+    )
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral_id}
+    if situation == "now":
+        lines = [
+            t._("I have told the counsellor on duty. Write here what you would like to share; the reply will come in "
+                "this chat, from “{label}”.", label=counsellor_label(ctx)),
+        ]  # fmt: skip
+    elif situation == "no_one_on_duty":
+        lines = [
+            t._("No counsellor is on duty right now. Leave your message here; a counsellor will answer as soon as "
+                "one is on duty."),
+            "",
+            t._("If you need to talk to someone now:"),
+            *hotlines,
+        ]  # fmt: skip
+    else:
+        assert opening is not None
+        local = opening.astimezone(ctx.tz)
+        hours = read_hours(point.hours).describe(t)
+        lines = [
+            t._("The counselling point is closed now (open {hours}).", hours=hours),
+            t._("A counsellor will answer you from {time} on {date}. You can leave your message here now.",
+                time=f"{local:%H:%M}", date=t.date(local.date())),
+            "",
+            t._("If you need to talk to someone now:"),
+            *hotlines,
+        ]  # fmt: skip
+    if not await _explicit(ctx):
+        lines += ["", t._("To keep things private, replies are announced as “You have a new message” — tap to read.")]
+    return [OutboundMessage("\n".join(lines), buttons(ctx))]
+
+
+async def resume(ctx: Context, referral: Referral) -> Replies:
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral.id}
+    text = ctx.t._("Your conversation with a counsellor is still open. Write here; the counsellor will read it.")
+    return [OutboundMessage(text, buttons(ctx))]
+
+
+async def _explicit(ctx: Context) -> bool:
+    return ctx.participant is not None and ctx.participant.wording is Wording.EXPLICIT
+
+
+async def talking(ctx: Context) -> Referral | None:
+    """The person's open conversation, read from the database (never from the chat's state alone)."""
+    if ctx.participant is None:
+        return None
+    return await ctx.repos.referrals.conversation_of(ctx.participant.id)
+
+
+async def forward(ctx: Context, referral: Referral, text: str) -> Replies:
+    """What the person typed goes to the conversation; the chat stays quiet once a counsellor is in it."""
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral.id}
+    await service.from_participant(ctx.repos, referral, text, ctx.clock.now())
+    await ctx.audit("relay_sent", subject_type="participant", subject_id=referral.participant_id,
+                    detail={"referral": referral.id})  # fmt: skip
+    if referral.status == "accepted":
+        return [OutboundMessage(ctx.t._("✓ Sent."), buttons(ctx))]
+    text = ctx.t._("Kept for the counsellor: they will read it when they take your conversation.")
+    return [OutboundMessage(text, buttons(ctx))]
+
+
+async def read(ctx: Context) -> Replies:
+    """The latest messages of the person's conversation, theirs and the counsellor's."""
+    referral = await talking(ctx)
+    if referral is None:
+        ended = await _last_ended(ctx)
+        if ended is None:
+            return [say(ctx.t._("This conversation has ended.")), *participant_home(ctx.t)]
+        referral = ended
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral.id}
+    lines = []
+    for message in await ctx.repos.relay.of_referral(referral.id, limit=8):
+        who = ctx.t._("You") if message.sender == "participant" else counsellor_label(ctx)
+        lines.append(f"{who} ({message.sent_at.astimezone(ctx.tz):%H:%M}): {message.body}")
+    await ctx.audit("relay_read", subject_type="participant", subject_id=referral.participant_id,
+                    detail={"referral": referral.id})  # fmt: skip
+    if not referral.conversation:
+        return [OutboundMessage("\n".join([*lines, "", ctx.t._("This conversation has ended.")]),
+                                participant_home(ctx.t)[0].buttons)]  # fmt: skip
+    return [OutboundMessage("\n".join(lines) or ctx.t._("No messages yet."), buttons(ctx))]
+
+
+async def _last_ended(ctx: Context) -> Referral | None:
+    assert ctx.participant is not None
+    recent = await ctx.repos.referrals.of_participant(ctx.participant.id, limit=1)
+    return recent[0] if recent and recent[0].kind == "counselling" else None
+
+
+async def end(ctx: Context) -> Replies:
+    """The person ends it. A request nobody had taken yet is withdrawn; an urgent one stays with the counsellors
+    (someone should still reach out after a crisis), only the chat ends."""
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    referral = await talking(ctx)
+    if referral is None:
+        return [say(ctx.t._("This conversation has ended.")), *participant_home(ctx.t)]
+    now: datetime = ctx.clock.now()
+    await ctx.repos.referrals.end_conversation(referral.id, "participant", referral.participant_id)
+    if referral.status == "requested" and referral.urgency != "urgent":
+        await ctx.repos.referrals.withdraw(referral.id, referral.participant_id)
+    await service.ended(ctx.repos, referral, "participant", now)
+    await ctx.audit("relay_ended", subject_type="participant", subject_id=referral.participant_id,
+                    detail={"referral": referral.id})  # fmt: skip
+    text = ctx.t._("The conversation has ended. Whenever you need it, “Help / counselling” is in the menu.")
+    return [say(text), *participant_home(ctx.t)]
+
+
+async def forward_if_talking(ctx: Context) -> None:
+    """A crisis message typed into a conversation also reaches the counsellor in it: they are the one to answer."""
+    referral = await talking(ctx)
+    if referral is not None and ctx.msg.text and ctx.state.flow in (FLOW, "menu", ""):
+        await service.from_participant(ctx.repos, referral, ctx.msg.text, ctx.clock.now())

@@ -1,0 +1,82 @@
+"""How the messages of a conversation through the bot read when they are pushed.
+
+The outbox holds only a reference; the words are read (and decrypted) here, at sending time, and only if the message
+still belongs to the very conversation and recipient the row names: a purged, moved or mismatched message is skipped,
+never shown to someone else. To the person, the counsellor is "Tư vấn viên"; with neutral wording the push says only
+that there is a reply, and the words are one tap away.
+"""
+
+from __future__ import annotations
+
+from bot.core.i18n import Translator
+from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.outbox import Claimed
+from bot.db.store import Repositories
+from bot.domain.consent import Purpose
+from bot.domain.entities import Participant, StaffMember, Wording
+from bot.domain.planning import MessageKind
+from bot.handlers.counsellor import CHAT as COUNSELLOR_CHAT
+from bot.handlers.counsellor import OPEN as REFERRAL_OPEN
+from bot.handlers.relay import END as RELAY_END
+from bot.handlers.relay import READ as RELAY_READ
+
+Rendered = OutboundMessage | str  # a str is the reason to skip
+
+
+async def talking(repos: Repositories, item: Claimed) -> bool:
+    """Whether the referral a row names is a conversation still going on."""
+    referral = await repos.referrals.get(int(item.payload.get("referral_id", 0)))
+    return referral is not None and referral.participant_id == item.participant_id and referral.conversation
+
+
+async def to_participant(repos: Repositories, t: Translator, person: Participant, item: Claimed) -> Rendered:
+    referral = await repos.referrals.get(int(item.payload.get("referral_id", 0)))
+    if referral is None or referral.participant_id != person.id:
+        return "mismatch"
+    if item.kind is MessageKind.RELAY_ENDED:
+        return OutboundMessage(
+            t._("The counsellor has ended the conversation. Whenever you need it, “Help / counselling” is in the menu.")
+        )
+    message = await repos.relay.get(int(item.payload.get("relay_id", 0)))
+    if message is None:
+        return "purged"
+    if message.referral_id != referral.id or message.participant_id != person.id or message.sender != "counsellor":
+        return "mismatch"
+    if not referral.conversation:
+        return "ended"
+    buttons = (Button(t._("End the conversation"), RELAY_END),)
+    if person.wording is Wording.EXPLICIT:
+        return OutboundMessage(f"💬 {t._('Counsellor')}: {message.body}", buttons)
+    return OutboundMessage(t._("💬 You have a new message."), (Button(t._("Read it"), RELAY_READ), *buttons))
+
+
+async def to_staff(repos: Repositories, t: Translator, member: StaffMember, item: Claimed) -> Rendered:
+    referral = await repos.referrals.get(int(item.payload.get("referral_id", 0)))
+    if referral is None or referral.point_id is None or referral.point_id != member.point_id:
+        return "mismatch"
+    person = await repos.participants.get(referral.participant_id)
+    if person is None:
+        return "no_person"
+    consents = await repos.consents.current(person.id)
+    who = (
+        t._("{name} (#{id})", name=person.name, id=person.id)
+        if consents.get(Purpose.REFERRALS)
+        else t._("a person on the list (#{id})", id=person.id)
+    )
+    see = Button(t._("See the referral"), f"{REFERRAL_OPEN}{referral.id}")
+    if item.kind is MessageKind.RELAY_REQUEST:
+        if referral.status != "requested" or not referral.conversation:
+            return "taken"
+        return OutboundMessage("\n".join([t._("Needs your attention:"), t._("{who} would like to talk with a "
+                                          "counsellor in the chat.", who=who)]), (see,))  # fmt: skip
+    if referral.counsellor_id != member.id:
+        return "mismatch"
+    if item.kind is MessageKind.RELAY_ENDED:
+        return OutboundMessage(t._("{who} has ended the conversation. Please close the referral with its outcome.",
+                                   who=who), (see,))  # fmt: skip
+    message = await repos.relay.get(int(item.payload.get("relay_id", 0)))
+    if message is None:
+        return "purged"
+    if message.referral_id != referral.id or message.sender != "participant":
+        return "mismatch"
+    return OutboundMessage(f"💬 {who}: {message.body}", (Button(t._("Reply"), f"{COUNSELLOR_CHAT}{referral.id}"),))
