@@ -79,4 +79,5 @@ async def to_staff(repos: Repositories, t: Translator, member: StaffMember, item
         return "purged"
     if message.referral_id != referral.id or message.sender != "participant":
         return "mismatch"
-    return OutboundMessage(f"💬 {who}: {message.body}", (Button(t._("Reply"), f"{COUNSELLOR_CHAT}{referral.id}"),))
+    reply = Button(t._("Reply"), f"{COUNSELLOR_CHAT}{referral.id}")
+    return OutboundMessage("\n".join([t._("💬 New message:"), f"{who}: {message.body}"]), (reply,))

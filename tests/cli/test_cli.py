@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import cli
+from bot.domain.entities import RiskLevel, Role
+from bot.services import relay
 from tests.conftest import TEST_KEY
 from tests.e2e.helpers import telegram_text
 from tests.e2e.zalo_client import ZaloChats
@@ -350,3 +354,56 @@ def test_officer_bulk_commands_assign_escalations_reviews(env: dict[str, str]) -
         "missing": [{"participant_id": pid, "cadre_id": new["id"]} for pid in people],
     }
     assert "Assign or reassign a cadre" in call(env, "participant", "assign", "--help").stdout
+
+
+async def test_referral_figures_and_point_hours(app: Any, clock: Any, env: dict[str, str]) -> None:
+    """Two counselling requests answered after 4 and 10 minutes, one never taken, one for a job: the report counts
+    access and the median first reply; a point's hours are read, and refused when they cannot be."""
+
+    async def cli_json(*args: str) -> dict[str, Any]:  # the CLI runs its own event loop: in a thread
+        return await asyncio.to_thread(ok_json, env, *args)
+
+    async def cli_call(*args: str) -> Any:
+        return await asyncio.to_thread(call, env, *args)
+
+    async with app.store.transaction() as repos:
+        service = app.enrolment(repos)
+        await service.add_unit("QN", "Tỉnh Quảng Ninh", None)
+        await service.add_unit("HL", "Phường Hạ Long", "QN")
+        point = await service.add_point("HL", "Điểm tư vấn Hạ Long", "", "", "")
+        counsellor, _ = await service.add_staff("Dung", Role.COUNSELLOR, "HL", point.id, "vi")
+        person, _ = await service.add_participant(
+            name="An", unit_code="HL", start=date(2026, 1, 15), term_months=12, cadre_id=None,
+            risk=RiskLevel.LOW, language="vi",
+        )  # fmt: skip
+    for answer_after in (4, 10, None):
+        async with app.store.transaction() as repos:
+            rid = await repos.referrals.request(person.id, "counselling", source="help", point_id=point.id)
+        if answer_after is None:
+            continue
+        clock.advance(minutes=answer_after)
+        async with app.store.transaction() as repos:
+            await repos.referrals.accept(rid, counsellor.id)
+            referral = await repos.referrals.get(rid)
+            await relay.from_counsellor(repos, referral, counsellor.id, "Chào bạn", clock.now())
+    async with app.store.transaction() as repos:
+        await repos.referrals.request(person.id, "job", source="help", point_id=point.id)
+
+    day = clock.now().date().isoformat()
+    stats = await cli_json("referral", "stats", "--unit", "QN", "--from", day, "--to", day)
+    assert stats["requested"] == 4 and stats["by_kind"] == {"counselling": 3, "job": 1}
+    assert stats["accessed_counselling"] == 2 and stats["median_minutes_to_first_reply"] == 7.0
+    before = (clock.now() - timedelta(days=2)).date().isoformat()
+    assert (await cli_json("referral", "stats", "--unit", "HL", "--from", before, "--to", before))["requested"] == 0
+    human = await cli_call("referral", "stats", "--unit", "HL", "--from", day, "--to", day)
+    assert "2 reached a counsellor, median first reply 7.0 min" in human.stdout
+    bad_dates = await cli_call("referral", "stats", "--unit", "HL", "--from", "30/11", "--to", day, "--json")
+    assert bad_dates.exit_code == 1 and "YYYY-MM-DD" in bad_dates.stdout
+
+    changed = await cli_json("point", "hours", "--id", str(point.id), "--hours", "T2-T6 7:30-17:00; T7 8:00-11:00")
+    assert changed == {"id": point.id, "hours": "T2-T6 7:30-17:00; T7 8:00-11:00"}
+    refused = await cli_call("point", "hours", "--id", str(point.id), "--hours", "giờ hành chính", "--json")
+    assert refused.exit_code == 1 and "unknown day" in refused.stdout
+    refused = await cli_call("point", "add", "--unit", "HL", "--name", "X", "--hours", "T2 9:00-8:00", "--json")
+    assert refused.exit_code == 1 and "closes before it opens" in refused.stdout
+    assert (await cli_call("point", "hours", "--id", "999", "--hours", "", "--json")).exit_code == 1

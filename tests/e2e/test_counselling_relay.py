@@ -1,0 +1,251 @@
+"""Transcripts: a person talks with a counsellor through the bot — in Vietnamese, through Telegram and Zalo.
+
+The person sees only "Tư vấn viên"; the counsellor sees the person's name (they consented to referrals). Messages are
+stored encrypted and pushed through the outbox, also in the night (the person started the conversation); either side
+ends it. Outside the point's hours the person is told when someone will answer, and given the numbers to call now.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.db.models import AuditEventRow, OutboxRow, ReferralEventRow, ReferralRow, RelayMessageRow
+from bot.domain.entities import Wording
+from tests.e2e.conftest import Chat, Chats, Commune
+from tests.e2e.test_help_and_crisis import second_counsellor
+from tests.e2e.test_schedule import REVEALING, at_local, link_participant
+from tests.e2e.zalo_client import ZaloChat
+from tests.fakes.clock import FakeClock
+
+pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
+
+DUNG = "Phạm Thu Dung"  # the counsellor's own name never reaches the person
+
+
+@pytest.fixture
+async def chats(sim: Chats, commune: Commune) -> dict[str, Chat]:
+    people = {"an": sim.chat("an"), "cadre": sim.chat("binh"), "counsellor": sim.chat("dung")}
+    await link_participant(people["an"], commune.an_code)
+    await people["cadre"].say(commune.cadre_code)
+    await people["counsellor"].say(commune.counsellor_code)
+    return people
+
+
+async def on_duty(chat: Chat) -> None:
+    await chat.say("/menu")
+    await chat.press("Bắt đầu ca trực")
+
+
+async def typed_twice(chat: Chat, text: str) -> tuple[Any, Any]:
+    """The platform delivers the same text update twice (a replayed webhook)."""
+    if isinstance(chat, ZaloChat):
+        update = chat.update("message.text.received", text=text)
+    else:
+        update = {"update_id": chat.fake.next_update_id(), **chat._message(text=text)}  # type: ignore[attr-defined]
+    first = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
+    second = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
+    return first, second
+
+
+async def heard(first: Chat, second: Chat, work: Callable[[], Awaitable[object]]) -> tuple[Any, Any]:
+    """What two chats received during one piece of work (one tick sends to both)."""
+    inner: dict[str, Any] = {}
+
+    async def run() -> None:
+        inner["said"] = await second.during(work)
+
+    outer = await first.during(run)
+    return outer, inner["said"]
+
+
+async def relay_bodies(app: Application) -> list[str]:
+    async with app.store.transaction() as repos:
+        return list((await repos.session.execute(select(RelayMessageRow.body_enc))).scalars())
+
+
+async def test_a_conversation_both_sides_day_and_night(
+    app: Application, sim: Chats, chats: dict[str, Chat], clock: FakeClock
+) -> None:
+    an, dung = chats["an"], chats["counsellor"]
+    giao = await second_counsellor(app, sim)  # off duty
+    await on_duty(dung)
+    tick = app.scheduler.tick
+
+    await an.say("giúp")
+    opened = await an.press("Nói chuyện với tư vấn viên")
+    opened.says("Mình đã báo cho tư vấn viên đang trực", "từ “Tư vấn viên”", "Bạn có tin nhắn mới")
+    opened.offers("Kết thúc trò chuyện", "Về menu chính").never_says(*REVEALING)
+    (await an.say("Chào anh chị, dạo này em khó ngủ")).says("Mình đã giữ lời nhắn cho tư vấn viên")
+    (await dung.during(tick)).says("Nguyễn Văn An (#1) muốn trò chuyện với tư vấn viên").offers("Xem yêu cầu")
+    assert (await giao.during(tick)).text == ""  # off duty: not woken
+
+    await dung.press("Xem yêu cầu")
+    taken = await dung.press("Tôi nhận")
+    taken.says("họ thấy anh/chị là “Tư vấn viên”", "Nguyễn Văn An (#1) (23/11 09:00): Chào anh chị, dạo này em khó ngủ")
+    taken.offers("Chào hỏi", "Hỏi về an toàn", "Kết thúc trò chuyện")
+    (await an.during(tick)).says("Tư vấn viên đã vào cuộc trò chuyện").never_says(DUNG)
+
+    clock.advance(minutes=3)
+    (await dung.say("Chào bạn, mình nghe đây. Bạn khó ngủ bao lâu rồi?")).says("✓ Đã gửi.")
+    pushed = await an.during(tick)  # neutral wording: the push says only that there is a message
+    pushed.says("💬 Bạn có tin nhắn mới.").offers("Xem tin nhắn", "Kết thúc trò chuyện")
+    pushed.never_says("khó ngủ", DUNG, *REVEALING)
+    read = await an.press("Xem tin nhắn")
+    read.says("Bạn (09:00): Chào anh chị, dạo này em khó ngủ", "Tư vấn viên (09:03): Chào bạn, mình nghe đây.")
+    read.never_says(DUNG)
+    (await an.say("Khoảng hai tuần rồi ạ")).says("✓ Đã gửi.")
+    (await dung.during(tick)).says("💬 Tin nhắn mới:\nNguyễn Văn An (#1): Khoảng hai tuần rồi ạ").offers("Trả lời")
+    (await dung.press("Trả lời")).says("Khoảng hai tuần rồi ạ").offers("Đề nghị gọi điện")
+    (await dung.press("Đề nghị gọi điện")).says("✓ Đã gửi.")  # a ready reply, in the person's language
+    await an.during(tick)
+    (await an.press("Xem tin nhắn")).says("Tư vấn viên (09:03): Nếu bạn muốn, mình có thể gọi điện cho bạn.")
+
+    # At 22:30 the conversation goes on: the person started it, quiet hours do not hold it.
+    clock.set(at_local(date(2026, 11, 23), 22, 30))
+    (await an.say("Giờ này em vẫn chưa ngủ được")).says("✓ Đã gửi.")
+    (await dung.during(tick)).says("Giờ này em vẫn chưa ngủ được")
+    await dung.press("Trả lời")
+    await dung.say("Mình vẫn ở đây. Bạn thử hít thở chậm cùng mình nhé.")
+    (await an.during(tick)).says("Bạn có tin nhắn mới")
+
+    # The person ends it; the counsellor is told and closes the referral with its outcome.
+    (await an.press("Kết thúc trò chuyện")).says("Cuộc trò chuyện đã kết thúc", "Cần hỗ trợ / Tư vấn")
+    # Dung, still in the conversation, types on: refused by the record (it has ended), not by her chat's state.
+    (await dung.say("Bạn còn đó không?")).says("Cuộc trò chuyện này không mở cho anh/chị")
+    (await dung.during(tick)).says("Nguyễn Văn An (#1) đã kết thúc cuộc trò chuyện").offers("Xem yêu cầu")
+    (await dung.press("Xem yêu cầu")).says("Cuộc trò chuyện đã kết thúc.").offers("Đã tư vấn")
+    (await dung.press("Đã tư vấn")).says("Đã đóng: Đã tư vấn.")
+    (await an.say("alo")).never_says("✓ Đã gửi.")  # nothing is relayed any more
+
+    async with app.store.transaction() as repos:
+        referral = (await repos.session.execute(select(ReferralRow))).scalar_one()
+        events = sorted((await repos.session.execute(select(ReferralEventRow.status))).scalars())
+        relayed = (await repos.session.execute(select(OutboxRow.payload).where(OutboxRow.kind == "relay"))).scalars()
+        details = [str(r.detail) for r in (await repos.session.execute(select(AuditEventRow))).scalars()]
+    start = at_local(date(2026, 11, 23), 9, 0)
+    assert referral.first_reply_at is not None and referral.first_reply_at - start == timedelta(minutes=3)
+    assert referral.outcome == "advised" and referral.relay_ended_at is not None
+    assert events == ["accepted", "closed:advised", "first_reply", "relay_ended", "requested"]
+    bodies = await relay_bodies(app)
+    assert len(bodies) == 6
+    assert not any("ngủ" in body or "tuần" in body for body in bodies)  # encrypted at rest
+    assert all(set(payload) == {"relay_id", "referral_id"} for payload in relayed)  # the outbox holds references
+    assert not any("ngủ" in detail for detail in details)  # the audit says who and when, never what
+
+
+async def test_the_counsellor_ends_it_and_waiting_messages_are_kept(
+    app: Application, chats: dict[str, Chat], clock: FakeClock
+) -> None:
+    an, dung = chats["an"], chats["counsellor"]
+    await on_duty(dung)
+    await an.say("giúp")
+    await an.press("Nói chuyện với tư vấn viên")
+    for text in ("Em muốn hỏi về việc làm", "Và về giấy tờ nữa"):
+        (await an.say(text)).says("Mình đã giữ lời nhắn")
+    await an.say("/menu")  # leaving for the menu does not end the conversation: typed words still go there
+    (await an.say("Em đợi được ạ")).says("Mình đã giữ lời nhắn")
+    await dung.during(app.scheduler.tick)
+    await dung.press("Xem yêu cầu")
+    (await dung.press("Tôi nhận")).says("Em muốn hỏi về việc làm", "Và về giấy tờ nữa", "Em đợi được ạ")
+    await an.during(app.scheduler.tick)
+    (await dung.press("Chào hỏi")).says("✓ Đã gửi.")
+    (await dung.press("Kết thúc trò chuyện")).says("Cuộc trò chuyện đã kết thúc; người đó đã được báo")
+    ended = await an.during(app.scheduler.tick)  # the greeting was never read: the conversation is over
+    ended.says("Tư vấn viên đã kết thúc cuộc trò chuyện").never_says("Bạn có tin nhắn mới")
+    (await an.say("Cảm ơn ạ")).never_says("✓ Đã gửi.", "Mình đã giữ lời nhắn")
+    # Asking again opens a new conversation.
+    await an.say("giúp")
+    (await an.press("Nói chuyện với tư vấn viên")).says("Mình đã báo cho tư vấn viên đang trực")
+    async with app.store.transaction() as repos:
+        statuses = sorted((await repos.session.execute(select(ReferralRow.status))).scalars())
+    assert statuses == ["accepted", "requested"]
+
+
+async def test_outside_the_points_hours_and_with_nobody_on_duty(
+    app: Application, sim: Chats, chats: dict[str, Chat], clock: FakeClock
+) -> None:
+    an, dung = chats["an"], chats["counsellor"]
+    giao = await second_counsellor(app, sim)
+    await on_duty(dung)
+    clock.set(at_local(date(2026, 11, 28), 14, 0))  # Saturday afternoon: the point opens 8:00–11:00 on Saturdays
+    await an.say("giúp")
+    closed = await an.press("Nói chuyện với tư vấn viên")
+    closed.says(
+        "Điểm tư vấn đang ngoài giờ làm việc (giờ làm việc: T2–T6 07:30–11:30, 13:30–17:00; T7 08:00–11:00)",
+        "Tư vấn viên sẽ trả lời bạn từ 07:30 ngày 30/11/2026",
+        "096 306 1414 (+84 96 306 1414)",
+        "13:00–20:30",
+    ).never_says("113")
+    (await an.say("Em sẽ đợi")).says("Mình đã giữ lời nhắn")
+    assert (await dung.during(app.scheduler.tick)).text == ""  # on duty, but the point is closed: nobody is asked
+    clock.set(at_local(date(2026, 11, 30), 7, 31))
+    to_dung, to_giao = await heard(dung, giao, app.scheduler.tick)  # at opening time, the whole point
+    to_dung.says("Nguyễn Văn An (#1) muốn trò chuyện với tư vấn viên")
+    to_giao.says("Nguyễn Văn An (#1) muốn trò chuyện với tư vấn viên")
+    # Opening hours, nobody on duty: the person is told so, and every counsellor of the point hears of it.
+    await an.press("Kết thúc trò chuyện")
+    await dung.say("/menu")
+    await dung.press("Kết thúc ca trực")
+    clock.set(at_local(date(2026, 11, 30), 9, 0))
+    await an.say("giúp")
+    (await an.press("Nói chuyện với tư vấn viên")).says("Lúc này chưa có tư vấn viên trực", "096 306 1414")
+    (await giao.during(app.scheduler.tick)).says("muốn trò chuyện")
+    async with app.store.transaction() as repos:
+        outcomes = sorted(str(o) for o in (await repos.session.execute(select(ReferralRow.outcome))).scalars())
+    assert outcomes == ["None", "withdrawn"]  # the first, ended before anyone took it, is withdrawn
+
+
+async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
+    app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune, clock: FakeClock
+) -> None:
+    an, dung, cadre = chats["an"], chats["counsellor"], chats["cadre"]
+    bich = sim.chat("bich")
+    await link_participant(bich, commune.binh_code)
+    giao = await second_counsellor(app, sim)
+    await on_duty(dung)
+    await an.say("giúp")
+    await an.press("Nói chuyện với tư vấn viên")
+    await dung.during(app.scheduler.tick)
+    await dung.press("Xem yêu cầu")
+    await dung.press("Tôi nhận")
+
+    (await an.send_media("sticker")).says("Mình chỉ đọc được tin nhắn chữ", "Bạn đang trò chuyện với tư vấn viên")
+    (await an.say("a" * 10_000)).says("quá dài").never_says("✓ Đã gửi.")
+    first, second = await typed_twice(an, "Em gửi một lần thôi")
+    first.says("✓ Đã gửi.")
+    assert second.text == ""  # the replayed update is not relayed again
+    assert len(await relay_bodies(app)) == 1
+    (await dung.say("x" * 10_000)).says("quá dài")
+    assert len(await relay_bodies(app)) == 1
+
+    # Giao, of the same point, sees that it is taken, not what is said; typed text goes nowhere.
+    await giao.say("/menu")
+    await giao.press("Yêu cầu tư vấn")
+    (await giao.press("Nguyễn Văn An (#1) · tư vấn · đã có người nhận")).says("tư vấn viên khác").never_says(
+        "Em gửi một lần"
+    )
+    (await giao.say("Chào bạn")).never_says("✓ Đã gửi.")
+    # Bích, another participant, writes: nothing of An's conversation, and hers goes nowhere.
+    (await bich.say("Cho em hỏi")).never_says("✓ Đã gửi.", "Em gửi một lần")
+    # The cadre sees the status on the card, never the words.
+    await cadre.say("/menu")
+    await cadre.press("Người tôi phụ trách")
+    (await cadre.press("Nguyễn Văn An (#1)")).says("tư vấn — tư vấn viên đã nhận").never_says("Em gửi một lần")
+    if not isinstance(an, ZaloChat):  # forged buttons: someone else's conversation, a reply, a read
+        forged = ((giao, "ref:chat:1"), (giao, "ref:canned:hello"), (cadre, "ref:end:1"), (bich, "relay:read"))
+        for chat, action in forged:
+            (await chat.press_action(action)).says("Nút này đã hết hiệu lực").never_says("Em gửi một lần")
+        assert len(await relay_bodies(app)) == 1
+
+    # With explicit wording, the words themselves come in the push.
+    async with app.store.transaction() as repos:
+        await repos.participants.update(commune.an_id, wording=Wording.EXPLICIT)
+    await dung.say("Mình đọc được rồi, cảm ơn bạn.")
+    (await an.during(app.scheduler.tick)).says("💬 Tư vấn viên: Mình đọc được rồi, cảm ơn bạn.").never_says(DUNG)
