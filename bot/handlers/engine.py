@@ -21,7 +21,7 @@ from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
-from bot.handlers import checkin, common, enrollment, participant, relay, staff, support
+from bot.handlers import checkin, common, counsellor, enrollment, participant, relay, staff, support
 from bot.handlers.context import Context, Policies, Replies
 
 log = structlog.get_logger(__name__)
@@ -109,6 +109,8 @@ class ConversationEngine:
             ctx.msg = msg = replace(msg, action=self._resolve_ref(msg, ctx.state.offered), action_ref=None)
         if msg.menu_by_text and msg.text and ctx.identity is not None:
             choice = typed_choice(msg.text, ctx.state.offered_labels)
+            if choice is not None and not 1 <= choice <= len(ctx.state.offered) and _in_conversation(ctx):
+                choice = None  # "5" typed to a counsellor is an answer, not a wrong menu number
             if choice is not None and not 1 <= choice <= len(ctx.state.offered):
                 return [self._menu_again(ctx)]
             if choice is not None:
@@ -244,6 +246,11 @@ class ConversationEngine:
         if ctx.staff is not None:
             return await staff.prompt(ctx, menu)
         return []
+
+
+def _in_conversation(ctx: Context) -> bool:
+    """Writing to the other side of a conversation through the bot (a person, or a counsellor in the chat)."""
+    return ctx.state.flow == relay.FLOW or (ctx.state.flow == counsellor.FLOW and ctx.state.step == "chat")
 
 
 def _with_text(msg: InboundMessage, text: str) -> InboundMessage:

@@ -68,6 +68,8 @@ async def handle(ctx: Context) -> Replies:
     if ctx.state.flow == checkin.FLOW:
         ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}  # left the check-in; answers stay saved
     if action == relay.END:
+        return relay.confirm_end(ctx)
+    if action == relay.END_CONFIRMED:
         return await relay.end(ctx)
     if action == relay.READ:
         return await relay.read(ctx)

@@ -19,7 +19,7 @@ from bot.handlers.home import HOME, participant_home
 from bot.services import relay as service
 
 FLOW = "relay"
-END, READ = "relay:end", "relay:read"
+END, END_CONFIRMED, READ = "relay:end", "relay:end:yes", "relay:read"
 
 
 def buttons(ctx: Context) -> tuple[Button, ...]:
@@ -125,6 +125,14 @@ async def _last_ended(ctx: Context) -> Referral | None:
     assert ctx.participant is not None
     recent = await ctx.repos.referrals.of_participant(ctx.participant.id, limit=1)
     return recent[0] if recent and recent[0].kind == "counselling" else None
+
+
+def confirm_end(ctx: Context) -> Replies:
+    """Ending is asked twice: on Zalo a "1" typed as an answer would otherwise end the conversation."""
+    ctx.state.flow, ctx.state.step = FLOW, "end"
+    text = ctx.t._("End the conversation with the counsellor?")
+    buttons = (Button(ctx.t._("Yes, end it"), END_CONFIRMED), Button(ctx.t._("No, carry on"), READ))
+    return [OutboundMessage(text, buttons)]
 
 
 async def end(ctx: Context) -> Replies:

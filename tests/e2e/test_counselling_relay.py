@@ -116,7 +116,10 @@ async def test_a_conversation_both_sides_day_and_night(
     (await an.during(tick)).says("Bạn có tin nhắn mới")
 
     # The person ends it; the counsellor is told and closes the referral with its outcome.
-    (await an.press("Kết thúc trò chuyện")).says("Cuộc trò chuyện đã kết thúc", "Cần hỗ trợ / Tư vấn")
+    (await an.press("Kết thúc trò chuyện")).says("Bạn muốn kết thúc").offers(
+        "Có, kết thúc", "Không, tiếp tục trò chuyện"
+    )
+    (await an.press("Có, kết thúc")).says("Cuộc trò chuyện đã kết thúc", "Cần hỗ trợ / Tư vấn")
     # Dung, still in the conversation, types on: refused by the record (it has ended), not by her chat's state.
     (await dung.say("Bạn còn đó không?")).says("Cuộc trò chuyện này không mở cho anh/chị")
     (await dung.during(tick)).says("Nguyễn Văn An (#1) đã kết thúc cuộc trò chuyện").offers("Xem yêu cầu")
@@ -191,6 +194,7 @@ async def test_outside_the_points_hours_and_with_nobody_on_duty(
     to_giao.says("Nguyễn Văn An (#1) muốn trò chuyện với tư vấn viên")
     # Opening hours, nobody on duty: the person is told so, and every counsellor of the point hears of it.
     await an.press("Kết thúc trò chuyện")
+    await an.press("Có, kết thúc")
     await dung.say("/menu")
     await dung.press("Kết thúc ca trực")
     clock.set(at_local(date(2026, 11, 30), 9, 0))
@@ -224,6 +228,12 @@ async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
     assert len(await relay_bodies(app)) == 1
     (await dung.say("x" * 10_000)).says("quá dài")
     assert len(await relay_bodies(app)) == 1
+    # A number typed to the counsellor is an answer, not a menu choice; ending is asked twice, so a stray tap or "1"
+    # does not end it.
+    (await an.say("7")).says("✓ Đã gửi.")
+    (await an.press("Kết thúc trò chuyện")).says("Bạn muốn kết thúc cuộc trò chuyện với tư vấn viên?")
+    (await an.press("Không, tiếp tục trò chuyện")).says("Bạn (09:00): Em gửi một lần thôi", "Bạn (09:00): 7")
+    assert len(await relay_bodies(app)) == 2
 
     # Giao, of the same point, sees that it is taken, not what is said; typed text goes nowhere.
     await giao.say("/menu")
@@ -242,7 +252,7 @@ async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
         forged = ((giao, "ref:chat:1"), (giao, "ref:canned:hello"), (cadre, "ref:end:1"), (bich, "relay:read"))
         for chat, action in forged:
             (await chat.press_action(action)).says("Nút này đã hết hiệu lực").never_says("Em gửi một lần")
-        assert len(await relay_bodies(app)) == 1
+        assert len(await relay_bodies(app)) == 2
 
     # With explicit wording, the words themselves come in the push.
     async with app.store.transaction() as repos:
