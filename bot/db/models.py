@@ -279,7 +279,9 @@ class ReferralRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=16)
     note_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the counsellor's, private
-    relay_ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the conversation through the bot
+    # the conversation through the bot: started when the person asks to talk (or a counsellor takes a crisis referral)
+    relay_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    relay_ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RelayMessageRow(SQLModel, table=True):

@@ -22,7 +22,7 @@ from bot.services import relay as relay_service
 
 FLOW = "counsel"
 LIST, OPEN, ACCEPT, CLOSE, NOTE = "ref:list", "ref:open:", "ref:ok:", "ref:close:", "ref:note:"
-CHAT, END, CANNED = "ref:chat:", "ref:end:", "ref:canned:"
+CHAT, END, END_CONFIRMED, CANNED, SEND = "ref:chat:", "ref:end:", "ref:endok:", "ref:canned:", "ref:send:"
 DUTY_ON, DUTY_OFF, CANCEL = "ref:duty:on", "ref:duty:off", "ref:cancel"
 OUTCOMES: dict[str, str] = {
     "advised": N_("Advised"),
@@ -148,7 +148,9 @@ async def accept(ctx: Context, raw_id: str) -> Replies:
             )
         ]
     )
-    if referral.conversation:
+    if referral.kind == "counselling" and referral.relay_ended_at is None:
+        # A crisis referral becomes a conversation when a counsellor takes it: they can reach the person here.
+        await ctx.repos.referrals.start_conversation(referral.id, "staff", ctx.staff.id)
         return [say(t._("Taken. You can talk with the person here; they see you as “Counsellor”.")),
                 *await chat(ctx, raw_id)]  # fmt: skip
     return [
@@ -186,7 +188,7 @@ async def ask_note(ctx: Context, raw_id: str) -> Replies:
 
 
 def prompt(ctx: Context) -> OutboundMessage:
-    if ctx.state.step == "chat":
+    if ctx.state.step in ("chat", "confirm"):
         text = ctx.t._("You are in a conversation: what you type is sent to the person as “Counsellor”.")
         return OutboundMessage(text, chat_buttons(ctx, str(ctx.state.data.get("referral", ""))))
     text = ctx.t._("Type your private note (only counsellors of this point can read it).")
@@ -194,7 +196,7 @@ def prompt(ctx: Context) -> OutboundMessage:
 
 
 async def typed(ctx: Context) -> Replies:
-    if ctx.state.step == "chat" and ctx.msg.text:
+    if ctx.state.step in ("chat", "confirm") and ctx.msg.text:
         return await send(ctx, ctx.msg.text)
     if ctx.state.step != "note" or not ctx.msg.text:
         return await show_list(ctx)
@@ -221,42 +223,60 @@ async def set_duty(ctx: Context, on_duty: bool) -> Replies:
     return [say(text)]
 
 
+def in_chat(ctx: Context) -> bool:
+    """Writing to a person: what is typed goes to them."""
+    return ctx.state.flow == FLOW and ctx.state.step in ("chat", "confirm")
+
+
 def chat_buttons(ctx: Context, raw_id: str) -> tuple[Button, ...]:
-    canned = [Button(reply.label_in(ctx.t.language), f"{CANNED}{reply.key}") for reply in ctx.policies.canned]
+    """Ready replies name their conversation: a button under an older view still goes to the person it was for."""
+    canned = [Button(reply.label_in(ctx.t.language), f"{CANNED}{raw_id}:{reply.key}") for reply in ctx.policies.canned]
     return (
         *canned,
-        Button(ctx.t._("End the conversation"), f"{END}{raw_id}"),
         Button(ctx.t._("Back to referrals"), LIST),
+        Button(ctx.t._("End the conversation"), f"{END}{raw_id}"),  # last: a typed "1" is never the end
     )
 
 
-async def _mine(ctx: Context, raw_id: str) -> tuple[Referral, Participant] | None:
-    """The conversation, if this counsellor took it and it is still going on — read now, whatever the button says."""
+async def _mine(ctx: Context, raw_id: str) -> tuple[Referral, Participant] | str:
+    """The conversation, if this counsellor took it and it is still going on — read now, whatever the button says.
+    Otherwise what to tell them: it has ended (not a denial), or it is not theirs (a denial, audited)."""
     assert ctx.staff is not None
     found = await _in_scope(ctx, raw_id)
     if found is None:
-        return None
+        return ctx.t._("This conversation is not open for you.")
     referral, person = found
+    if referral.counsellor_id == ctx.staff.id and referral.relay_ended_at is not None:
+        return ctx.t._("This conversation has ended.")
     if referral.counsellor_id != ctx.staff.id or not referral.conversation:
         reason = "not this counsellor's open conversation"
         await ctx.audit("denied:relay", "denied", subject_type="participant", subject_id=person.id,
                         detail={"referral": referral.id, "reason": reason})  # fmt: skip
-        return None
+        return ctx.t._("This conversation is not open for you.")
     return referral, person
 
 
+async def _refused(ctx: Context, why: str) -> Replies:
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    return [say(why), *await show_list(ctx)]
+
+
 async def chat(ctx: Context, raw_id: str) -> Replies:
-    """Into the conversation: the latest messages, then what is typed goes to the person."""
+    """Into the conversation: the messages so far (the latest 30, with dates), then what is typed goes to the person."""
     t = ctx.t
     found = await _mine(ctx, raw_id)
-    if found is None:
-        return [say(t._("This conversation is not open for you.")), *await show_list(ctx)]
+    if isinstance(found, str):
+        return await _refused(ctx, found)
     referral, person = found
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "chat", {"referral": referral.id}
+    ctx.state.flow, ctx.state.step = FLOW, "chat"
+    ctx.state.data = {"referral": referral.id, "seen": ctx.clock.now().isoformat()}
     await ctx.audit("relay_opened", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
     name = await who(ctx, person)
     lines = [t._("Conversation with {who}:", who=name)]
-    messages = await ctx.repos.relay.of_referral(referral.id, limit=10)
+    messages = await ctx.repos.relay.of_referral(referral.id, limit=HISTORY + 1)
+    if len(messages) > HISTORY:
+        messages = messages[1:]
+        lines.append(t._("(earlier messages are not shown)"))
     for message in messages:
         speaker = name if message.sender == "participant" else t._("Counsellor")
         lines.append(f"{speaker} ({message.sent_at.astimezone(ctx.tz):%d/%m %H:%M}): {message.body}")
@@ -266,32 +286,80 @@ async def chat(ctx: Context, raw_id: str) -> Replies:
     return [OutboundMessage("\n".join(lines), chat_buttons(ctx, str(referral.id)))]
 
 
-async def send(ctx: Context, text: str) -> Replies:
+HISTORY = 30
+
+
+async def send(ctx: Context, text: str, raw_id: str | None = None, checked: bool = False) -> Replies:
+    """To the person of the conversation the counsellor is in. If someone else wrote to them since they last looked,
+    the message waits for a confirmation naming the recipient: a reply meant for one person never reaches another."""
     assert ctx.staff is not None
-    found = await _mine(ctx, str(ctx.state.data.get("referral", "")))
-    if found is None:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
-        return [say(ctx.t._("This conversation is not open for you.")), *await show_list(ctx)]
+    t = ctx.t
+    target = raw_id if raw_id is not None else str(ctx.state.data.get("referral", ""))
+    found = await _mine(ctx, target)
+    if isinstance(found, str):
+        return await _refused(ctx, found)
     referral, person = found
+    name = await who(ctx, person)
+    seen = str(ctx.state.data.get("seen", ""))
+    if not checked and raw_id is None:
+        others = await ctx.repos.relay.others_since(ctx.staff.id, referral.id, seen)
+        if others:
+            other_referral, other_id = others[0]
+            other = await ctx.repos.participants.get(other_id)
+            other_name = await who(ctx, other) if other else "—"
+            ctx.state.step = "confirm"
+            ctx.state.data = {**ctx.state.data, "pending": text}
+            question = t._("{other} has written to you meanwhile. Send this to {who}?", other=other_name, who=name)
+            buttons = (
+                Button(t._("Send to {who}", who=name), f"{SEND}{referral.id}"),
+                Button(t._("Reply to {who}", who=other_name), f"{CHAT}{other_referral}"),
+            )
+            return [OutboundMessage(question, buttons)]
     await relay_service.from_counsellor(ctx.repos, referral, ctx.staff.id, text, ctx.clock.now())
     await ctx.audit("relay_sent", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
-    return [OutboundMessage(ctx.t._("✓ Sent."), chat_buttons(ctx, str(referral.id)))]
+    ctx.state.flow, ctx.state.step = FLOW, "chat"
+    ctx.state.data = {"referral": referral.id, "seen": ctx.clock.now().isoformat()}
+    return [OutboundMessage(t._("✓ Sent to {who}.", who=name), chat_buttons(ctx, str(referral.id)))]
 
 
-async def canned(ctx: Context, key: str) -> Replies:
-    """A ready reply, in the person's language (not the counsellor's)."""
+async def confirmed(ctx: Context, raw_id: str) -> Replies:
+    """ "Send to …" after the warning: the words kept (sealed) in the state go to that conversation."""
+    pending = ctx.state.data.get("pending")
+    if ctx.state.step != "confirm" or not isinstance(pending, str) or str(ctx.state.data.get("referral")) != raw_id:
+        return await _refused(ctx, ctx.t._("This conversation is not open for you."))
+    return await send(ctx, pending, checked=True)
+
+
+async def canned(ctx: Context, raw: str) -> Replies:
+    """A ready reply, in the person's language (not the counsellor's), to the conversation its button was shown in."""
+    raw_id, _, key = raw.partition(":")
     reply = next((r for r in ctx.policies.canned if r.key == key), None)
-    found = await _mine(ctx, str(ctx.state.data.get("referral", ""))) if ctx.state.step == "chat" else None
-    if reply is None or found is None:
-        return [say(ctx.t._("This conversation is not open for you.")), *await show_list(ctx)]
-    return await send(ctx, reply.text_in(found[1].language))
+    found = await _mine(ctx, raw_id)
+    if isinstance(found, str) or reply is None:
+        return await _refused(
+            ctx, found if isinstance(found, str) else ctx.t._("This conversation is not open for you.")
+        )
+    return await send(ctx, reply.text_in(found[1].language), raw_id=raw_id)
+
+
+async def ask_end(ctx: Context, raw_id: str) -> Replies:
+    """Asked twice (on Zalo a typed number could otherwise end it); read against the record first."""
+    found = await _mine(ctx, raw_id)
+    if isinstance(found, str):
+        return await _refused(ctx, found)
+    text = ctx.t._("End the conversation? The person will be told.")
+    buttons = (
+        Button(ctx.t._("Yes, end it"), f"{END_CONFIRMED}{raw_id}"),
+        Button(ctx.t._("No, carry on"), f"{CHAT}{raw_id}"),
+    )
+    return [OutboundMessage(text, buttons)]
 
 
 async def end(ctx: Context, raw_id: str) -> Replies:
     found = await _mine(ctx, raw_id)
+    if isinstance(found, str):
+        return await _refused(ctx, found)
     ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
-    if found is None:
-        return [say(ctx.t._("This conversation is not open for you.")), *await show_list(ctx)]
     referral, person = found
     await ctx.repos.referrals.end_conversation(referral.id, "staff", referral.counsellor_id)
     await relay_service.ended(ctx.repos, referral, "counsellor", ctx.clock.now())

@@ -241,7 +241,7 @@ class ConversationEngine:
             if ctx.state.flow == checkin.FLOW:
                 return await checkin.prompt(ctx)
             if ctx.state.flow == relay.FLOW and not menu:
-                return [relay.prompt(ctx)]
+                return await relay.prompt(ctx)
             return participant.home(ctx)
         if ctx.staff is not None:
             return await staff.prompt(ctx, menu)
@@ -250,7 +250,7 @@ class ConversationEngine:
 
 def _in_conversation(ctx: Context) -> bool:
     """Writing to the other side of a conversation through the bot (a person, or a counsellor in the chat)."""
-    return ctx.state.flow == relay.FLOW or (ctx.state.flow == counsellor.FLOW and ctx.state.step == "chat")
+    return ctx.state.flow == relay.FLOW or counsellor.in_chat(ctx)
 
 
 def _with_text(msg: InboundMessage, text: str) -> InboundMessage:

@@ -53,6 +53,12 @@ async def handle(ctx: Context) -> Replies:
         return await checkin.my_schedule(ctx)
     if action == REFERRAL_REQUEST:
         return await checkin.request_referral(ctx)
+    if action is None and ctx.msg.text and ctx.state.flow != checkin.FLOW:
+        conversation = await relay.talking(ctx)
+        if conversation is not None:  # typed words, outside any other question: they are for the counsellor
+            return await relay.forward(ctx, conversation, ctx.msg.text)
+        if ctx.state.flow == relay.FLOW:  # the counsellor ended it meanwhile: say so, do not drop the words silently
+            return relay.over(ctx)
     if action == support.MENU or (action is None and support.asks_for_help(ctx.msg.text)):
         return await support.show(ctx)
     if action == support.TALK:
@@ -74,9 +80,6 @@ async def handle(ctx: Context) -> Replies:
     if action == relay.READ:
         return await relay.read(ctx)
     if action is None:
-        conversation = await relay.talking(ctx) if ctx.msg.text else None
-        if conversation is not None:  # typed words, outside any other question: they are for the counsellor
-            return await relay.forward(ctx, conversation, ctx.msg.text or "")
         return [not_understood(ctx.t), *home(ctx)]
     if ctx.state.flow == relay.FLOW:
         ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}  # the conversation stays open

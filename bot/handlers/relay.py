@@ -30,8 +30,17 @@ def counsellor_label(ctx: Context) -> str:
     return ctx.t._("Counsellor")
 
 
-def prompt(ctx: Context) -> OutboundMessage:
-    return OutboundMessage(ctx.t._("You are in a conversation with a counsellor: write here."), buttons(ctx))
+async def prompt(ctx: Context) -> Replies:
+    """Where the person is, read from the database: still in the conversation, or it has ended meanwhile."""
+    if await talking(ctx) is None:
+        return over(ctx)
+    return [OutboundMessage(ctx.t._("You are in a conversation with a counsellor: write here."), buttons(ctx))]
+
+
+def over(ctx: Context) -> Replies:
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    text = ctx.t._("This conversation has ended. Whenever you need it, “Help / counselling” is in the menu.")
+    return [say(text), *participant_home(ctx.t)]
 
 
 async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlines: list[str]) -> Replies:
@@ -110,9 +119,12 @@ async def read(ctx: Context) -> Replies:
         referral = ended
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral.id}
     lines = []
-    for message in await ctx.repos.relay.of_referral(referral.id, limit=8):
+    today = ctx.today()
+    for message in await ctx.repos.relay.of_referral(referral.id, limit=10):
         who = ctx.t._("You") if message.sender == "participant" else counsellor_label(ctx)
-        lines.append(f"{who} ({message.sent_at.astimezone(ctx.tz):%H:%M}): {message.body}")
+        local = message.sent_at.astimezone(ctx.tz)
+        when = f"{local:%H:%M}" if local.date() == today else f"{local:%d/%m %H:%M}"
+        lines.append(f"{who} ({when}): {message.body}")
     await ctx.audit("relay_read", subject_type="participant", subject_id=referral.participant_id,
                     detail={"referral": referral.id})  # fmt: skip
     if not referral.conversation:
@@ -151,10 +163,3 @@ async def end(ctx: Context) -> Replies:
                     detail={"referral": referral.id})  # fmt: skip
     text = ctx.t._("The conversation has ended. Whenever you need it, “Help / counselling” is in the menu.")
     return [say(text), *participant_home(ctx.t)]
-
-
-async def forward_if_talking(ctx: Context) -> None:
-    """A crisis message typed into a conversation also reaches the counsellor in it: they are the one to answer."""
-    referral = await talking(ctx)
-    if referral is not None and ctx.msg.text and ctx.state.flow in (FLOW, "menu", ""):
-        await service.from_participant(ctx.repos, referral, ctx.msg.text, ctx.clock.now())

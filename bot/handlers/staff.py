@@ -71,7 +71,9 @@ async def prompt(ctx: Context, menu: bool = False) -> Replies:
     """Where a staff member is: the open question of a flow, or the menu. Asking for the menu leaves a list or a
     card (nothing is half-written there); an open question is asked again."""
     flow = ctx.state.flow
-    if menu and (flow in (caseload.FLOW, inbox.FLOW) or (flow == counsellor.FLOW and ctx.state.step == "chat")):
+    if menu and (
+        flow in (caseload.FLOW, inbox.FLOW) or (flow == counsellor.FLOW and ctx.state.step in ("chat", "confirm"))
+    ):
         _end_flow(ctx)
         return home(ctx)
     if flow == absences.FLOW:
@@ -102,8 +104,10 @@ async def _referrals(ctx: Context, action: str) -> Replies:
         counsellor.CLOSE: counsellor.close,
         counsellor.NOTE: counsellor.ask_note,
         counsellor.CHAT: counsellor.chat,
-        counsellor.END: counsellor.end,
+        counsellor.END: counsellor.ask_end,
         counsellor.CANNED: counsellor.canned,
+        counsellor.SEND: counsellor.confirmed,
+        counsellor.END_CONFIRMED: counsellor.end,
     }
     for prefix, act in with_id.items():
         if action.startswith(prefix):

@@ -22,6 +22,7 @@ from bot.handlers.actions import HELP_MENU
 from bot.handlers.common import say
 from bot.handlers.context import Context, Replies
 from bot.handlers.home import HOME, participant_home
+from bot.services import relay as relay_service
 from bot.services.crisis import crisis_alert
 
 TALK, SUPPORT, KIND = "help:talk", "help:support", "help:kind:"
@@ -112,11 +113,16 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
                 "then ask again."
             )
         return [say(text), *participant_home(ctx.t)]
+    point = await _point(ctx, person.unit_id)
     if kind == "counselling":
         going_on = await relay.talking(ctx)
         if going_on is not None:
             return await relay.resume(ctx, going_on)
-    point = await _point(ctx, person.unit_id)
+        waiting = await ctx.repos.referrals.open_counselling_of(person.id)
+        if waiting is not None and point is not None and waiting.point_id == point.id:
+            # An urgent referral from a crisis message, nobody has taken it yet: the person now asks to talk in it.
+            await ctx.repos.referrals.start_conversation(waiting.id, "participant", person.id)
+            return await relay.opened(ctx, waiting.id, point, _hotline_lines(ctx, crisis_only=True))
     point_id = point.id if point else None
     referral_id = await ctx.repos.referrals.request(person.id, kind, source=source, point_id=point_id)
     await ctx.audit(
@@ -140,6 +146,7 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
         ]
     )
     if kind == "counselling" and point is not None:
+        await ctx.repos.referrals.start_conversation(referral_id, "participant", person.id)
         return await relay.opened(ctx, referral_id, point, _hotline_lines(ctx, crisis_only=True))
     if kind == "counselling":
         text = ctx.t._("Done. Someone will get in touch with you soon to arrange a talk with a counsellor.")
@@ -161,8 +168,9 @@ async def crisis(ctx: Context) -> Replies:
     if point_line:
         lines.append(point_line)
     if person is not None:
-        await crisis_alert(ctx.repos, person, ctx.clock.now())
-        await relay.forward_if_talking(ctx)
+        referral = await crisis_alert(ctx.repos, person, ctx.clock.now())
+        if referral is not None and ctx.msg.text:  # the words reach only the counsellor who takes it (vital interest)
+            await relay_service.from_participant(ctx.repos, referral, ctx.msg.text, ctx.clock.now())
         lines += ["", t._("I have let a counsellor and the person accompanying you know, so they can reach you soon.")]
     lines.append(t._("If I misunderstood, never mind — I would rather ask than miss it."))
     return [OutboundMessage("\n".join(lines))]

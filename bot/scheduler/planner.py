@@ -74,6 +74,7 @@ class Planner:
         self._page = page_size
         self._rng = rng or secrets.SystemRandom()
         self.review_policy = review_policy or ReviewPolicy()
+        self._purged_on: date | None = None
 
     async def run(self, now: datetime | None = None) -> PlanReport:
         now = now or self._clock.now()
@@ -96,7 +97,11 @@ class Planner:
             await self._digests(repos, now, report)
             await self._reviews(repos, now, report)
             await self._urgent_referrals(repos, now, report)
-            await self._purge(repos, now, report)
+        today = self._today(now).date()
+        if self._purged_on != today:  # once a day, in its own transaction: a failure here holds nothing else back
+            async with self._store.transaction() as repos:
+                await self._purge(repos, now, report)
+            self._purged_on = today
         log.debug("planned", **{k: v for k, v in vars(report).items() if v and k != "extra"})
         return report
 
@@ -322,16 +327,27 @@ class Planner:
                     repos, person.unit_id, f"referral:{referral.id}:sla", MessageKind.CRISIS_ALERT, now, waited, True
                 )
             report.extra["urgent_referrals_waiting"] = report.extra.get("urgent_referrals_waiting", 0) + 1
+        # Taken, but the counsellor has not answered a crisis within the same time: the officers, once per episode.
+        for referral, since in await repos.referrals.urgent_in_conversation():
+            if since > now - within or not await repos.relay.unanswered_since(referral.id, since.isoformat()):
+                continue
+            person = await repos.participants.get(referral.participant_id)
+            if person is None:
+                continue
+            minutes = int((now - since).total_seconds() // 60)
+            waited = {"participant_id": person.id, "referral_id": referral.id, "to": "unanswered",
+                      "since": since.isoformat(), "minutes": minutes}  # fmt: skip
+            key = f"referral:{referral.id}:unanswered:{since:%Y%m%d%H%M%S}"
+            await tell_officers(repos, person.unit_id, key, MessageKind.CRISIS_ALERT, now, waited, True)
 
     async def _purge(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
         """Conversations with counsellors go `retention` after the person left the list (term completed or moved
         out); every purge is audited with how much went, never what."""
         cutoff = (now - self.policy.retention).astimezone(self._tz).date()
-        gone = await repos.participants.left_before(cutoff)
-        removed = await repos.relay.purge(gone)
+        people, removed = await repos.relay.purge_left_before(cutoff)
         if removed:
             await repos.audit.record(
                 actor_type="scheduler", actor_id=None, action="relay_purged", outcome="ok",
-                subject_type=None, subject_id=None, detail={"people": len(gone), "messages": removed},
+                subject_type=None, subject_id=None, detail={"people": people, "messages": removed},
             )  # fmt: skip
             report.extra["relay_messages_purged"] = removed

@@ -12,6 +12,7 @@ from bot.core.i18n import Translator
 from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.outbox import Claimed
 from bot.db.store import Repositories
+from bot.domain.authz import Action, Actor, ActorKind, ParticipantScope, decide
 from bot.domain.consent import Purpose
 from bot.domain.entities import Participant, StaffMember, Wording
 from bot.domain.planning import MessageKind
@@ -42,9 +43,9 @@ async def to_participant(repos: Repositories, t: Translator, person: Participant
         return "purged"
     if message.referral_id != referral.id or message.participant_id != person.id or message.sender != "counsellor":
         return "mismatch"
-    if not referral.conversation:
-        return "ended"
-    buttons = (Button(t._("End the conversation"), RELAY_END),)
+    if referral.relay_ended_at is not None and message.sent_at > referral.relay_ended_at:
+        return "ended"  # never happens by the handlers; a last word before the end is still delivered
+    buttons = (Button(t._("End the conversation"), RELAY_END),) if referral.conversation else ()
     if person.wording is Wording.EXPLICIT:
         return OutboundMessage(f"💬 {t._('Counsellor')}: {message.body}", buttons)
     return OutboundMessage(t._("💬 You have a new message."), (Button(t._("Read it"), RELAY_READ), *buttons))
@@ -57,6 +58,11 @@ async def to_staff(repos: Repositories, t: Translator, member: StaffMember, item
     person = await repos.participants.get(referral.participant_id)
     if person is None:
         return "no_person"
+    unit = await repos.units.get(person.unit_id)
+    scope = ParticipantScope(person.id, person.unit_id, unit.parent_id if unit else None, person.cadre_id)
+    actor = Actor(ActorKind.STAFF, member.id, member.role, member.unit_id)
+    if not decide(actor, Action.HANDLE_REFERRAL, scope):  # moved to another commune since: not theirs any more
+        return "out_of_scope"
     consents = await repos.consents.current(person.id)
     who = (
         t._("{name} (#{id})", name=person.name, id=person.id)

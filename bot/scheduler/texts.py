@@ -262,8 +262,29 @@ class Renderer:
             return OutboundMessage("\n".join([t._("Needs your attention:"), asked]))
         if item.kind is MessageKind.CRISIS_ALERT:
             referral = await repos.referrals.get(int(item.payload.get("referral_id", 0)))
-            if referral is None or referral.status != "requested":
+            if referral is None or referral.status == "closed":
+                return Skip("closed")
+            unanswered = item.payload.get("to") == "unanswered"
+            if referral.status == "accepted" and not unanswered and referral.counsellor_id != member.id:
                 return Skip("taken")  # someone took it since: nobody else is woken
+            if unanswered:
+                if referral.status != "accepted" or not await repos.relay.unanswered_since(
+                    referral.id, str(item.payload.get("since", ""))
+                ):
+                    return Skip("answered")
+                return OutboundMessage(
+                    "\n".join(
+                        [
+                            t._("Urgent:"),
+                            t._(
+                                "{who} wrote about a crisis in a conversation with a counsellor, who has not answered "
+                                "for {minutes} minutes. Please make sure someone reaches them.",
+                                who=who,
+                                minutes=item.payload.get("minutes", 0),
+                            ),
+                        ]
+                    )
+                )
             if item.payload.get("to") == "officer":
                 return OutboundMessage(
                     "\n".join(

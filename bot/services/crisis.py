@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.db.repositories.escalations import Referral
 from bot.db.repositories.outbox import NewMessage
 from bot.db.store import Repositories
 from bot.domain.entities import Participant, Role
@@ -19,20 +20,22 @@ from bot.services.escalations import EscalationKind, raise_escalation
 from bot.services.relay import answerers
 
 
-async def crisis_alert(repos: Repositories, person: Participant, now: datetime) -> bool:
-    """Returns whether a new episode was raised (False: one is already open)."""
+async def crisis_alert(repos: Repositories, person: Participant, now: datetime) -> Referral | None:
+    """The urgent referral the message belongs to: a new episode's, or (while one is open) the open one's."""
     if await repos.escalations.has_open(person.id, EscalationKind.CRISIS):
         await _audit(repos, person, "crisis_message_again", {})
-        return False
-    conversation = await repos.referrals.conversation_of(person.id)
-    if conversation is not None:  # already asking for a counsellor: that request becomes urgent, not a second one
-        referral_id, point_id = conversation.id, conversation.point_id
-        await repos.referrals.make_urgent(referral_id)
+        return await repos.referrals.open_counselling_of(person.id)
+    # Already asking for a counsellor (or talking with one): that request becomes urgent, not a second one.
+    referral = await repos.referrals.open_counselling_of(person.id)
+    if referral is not None:
+        await repos.referrals.make_urgent(referral.id)
     else:
         point_id = await repos.points.first_in(person.unit_id)
         referral_id = await repos.referrals.request(
             person.id, "counselling", source="crisis", urgency="urgent", point_id=point_id
         )
+        referral = await repos.referrals.get(referral_id)
+    assert referral is not None
     episode = await repos.escalations.count_kind(person.id, EscalationKind.CRISIS)
     escalation = await raise_escalation(
         repos,
@@ -44,22 +47,24 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
         now=now,
         urgent=True,
     )
-    on_duty, everyone = await answerers(repos, point_id)
+    on_duty, everyone = await answerers(repos, referral.point_id)
     if not everyone:  # no counselling point (or nobody attached to it): the commune's counsellors
         everyone = await repos.staff.in_unit(person.unit_id, Role.COUNSELLOR)
-    # The next counsellor on duty; every ten minutes nobody takes it, the planner wakes the following one.
-    # Nobody on duty: all of them at once.
-    counsellors = on_duty[:1] or everyone
-    if conversation is not None and conversation.status == "accepted":
-        counsellors = []  # the counsellor in the conversation gets the words themselves, at once
+    if referral.status == "accepted" and referral.counsellor_id is not None:
+        # The counsellor who took the conversation is the one to answer; if they do not, the officers hear of it.
+        counsellors = [member for member in everyone if member.id == referral.counsellor_id]
+    else:
+        # The next counsellor on duty; every ten minutes nobody takes it, the planner wakes the following one.
+        # Nobody on duty: all of them at once.
+        counsellors = on_duty[:1] or everyone
     await repos.outbox.add(
         [
             NewMessage(
-                f"crisis:{referral_id}:counsellor:{member.id}",
+                f"crisis:{referral.id}:counsellor:{member.id}:{episode}",
                 MessageKind.CRISIS_ALERT,
                 now,
                 staff_id=member.id,
-                payload={"participant_id": person.id, "referral_id": referral_id},
+                payload={"participant_id": person.id, "referral_id": referral.id},
                 urgent=True,
             )
             for member in counsellors
@@ -69,9 +74,9 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
         repos,
         person,
         "crisis_alert_raised",
-        {"referral": referral_id, "escalation": escalation.id if escalation else None, "counsellors": len(counsellors)},
+        {"referral": referral.id, "escalation": escalation.id if escalation else None, "counsellors": len(counsellors)},
     )
-    return True
+    return referral
 
 
 async def _audit(repos: Repositories, person: Participant, action: str, detail: dict[str, object]) -> None:

@@ -219,6 +219,8 @@ async def decide_transfer(repos: Repositories, transfer_id: int, accept: bool, b
         await repos.participants.move(transfer.participant_id, transfer.to_unit_id)
         await repos.escalations.move_unit(transfer.participant_id, transfer.to_unit_id)
         await repos.fieldwork.void_reports(transfer.participant_id, transfer.from_unit_id)
+        # Requests for help go to the receiving commune's counselling point; a conversation with the old one ends.
+        await repos.referrals.hand_over(transfer.participant_id, await repos.points.first_in(transfer.to_unit_id))
     await _audit(repos, by, f"transfer_{status.value}", transfer.participant_id, {"transfer": transfer_id})
     return True
 

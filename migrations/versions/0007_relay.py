@@ -1,4 +1,5 @@
-"""The conversation between a person and a counsellor through the bot: its messages (encrypted), and when it ended;
+"""The conversation between a person and a counsellor through the bot: its messages (encrypted), when it started and
+ended (referrals made before have neither, so none becomes a conversation by this upgrade);
 referral history statuses up to 24 characters.
 
 Revision ID: 9f5a1b7d4e36
@@ -38,6 +39,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_relay_message_participant_id"), "relay_message", ["participant_id"], unique=False)
     op.create_index(op.f("ix_relay_message_referral_id"), "relay_message", ["referral_id"], unique=False)
     with op.batch_alter_table("referral") as batch:
+        batch.add_column(sa.Column("relay_started_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("relay_ended_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("referral_event") as batch:  # "closed:no_contact" did not fit in 16
         batch.alter_column("status", existing_type=sa.String(length=16), type_=sa.String(length=24))
@@ -48,6 +50,7 @@ def downgrade() -> None:
         batch.alter_column("status", existing_type=sa.String(length=24), type_=sa.String(length=16))
     with op.batch_alter_table("referral") as batch:
         batch.drop_column("relay_ended_at")
+        batch.drop_column("relay_started_at")
     op.drop_index(op.f("ix_relay_message_referral_id"), table_name="relay_message")
     op.drop_index(op.f("ix_relay_message_participant_id"), table_name="relay_message")
     op.drop_table("relay_message")

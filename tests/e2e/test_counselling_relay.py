@@ -93,7 +93,7 @@ async def test_a_conversation_both_sides_day_and_night(
     (await an.during(tick)).says("Tư vấn viên đã vào cuộc trò chuyện").never_says(DUNG)
 
     clock.advance(minutes=3)
-    (await dung.say("Chào bạn, mình nghe đây. Bạn khó ngủ bao lâu rồi?")).says("✓ Đã gửi.")
+    (await dung.say("Chào bạn, mình nghe đây. Bạn khó ngủ bao lâu rồi?")).says("✓ Đã gửi cho Nguyễn Văn An (#1).")
     pushed = await an.during(tick)  # neutral wording: the push says only that there is a message
     pushed.says("💬 Bạn có tin nhắn mới.").offers("Xem tin nhắn", "Kết thúc trò chuyện")
     pushed.never_says("khó ngủ", DUNG, *REVEALING)
@@ -103,7 +103,9 @@ async def test_a_conversation_both_sides_day_and_night(
     (await an.say("Khoảng hai tuần rồi ạ")).says("✓ Đã gửi.")
     (await dung.during(tick)).says("💬 Tin nhắn mới:\nNguyễn Văn An (#1): Khoảng hai tuần rồi ạ").offers("Trả lời")
     (await dung.press("Trả lời")).says("Khoảng hai tuần rồi ạ").offers("Đề nghị gọi điện")
-    (await dung.press("Đề nghị gọi điện")).says("✓ Đã gửi.")  # a ready reply, in the person's language
+    (await dung.press("Đề nghị gọi điện")).says(
+        "✓ Đã gửi cho Nguyễn Văn An (#1)."
+    )  # a ready reply, in the person's language
     await an.during(tick)
     (await an.press("Xem tin nhắn")).says("Tư vấn viên (09:03): Nếu bạn muốn, mình có thể gọi điện cho bạn.")
 
@@ -120,8 +122,8 @@ async def test_a_conversation_both_sides_day_and_night(
         "Có, kết thúc", "Không, tiếp tục trò chuyện"
     )
     (await an.press("Có, kết thúc")).says("Cuộc trò chuyện đã kết thúc", "Cần hỗ trợ / Tư vấn")
-    # Dung, still in the conversation, types on: refused by the record (it has ended), not by her chat's state.
-    (await dung.say("Bạn còn đó không?")).says("Cuộc trò chuyện này không mở cho anh/chị")
+    # Dung, still in the conversation, types on: the record says it has ended (her chat's state did not).
+    (await dung.say("Bạn còn đó không?")).says("Cuộc trò chuyện này đã kết thúc.")
     (await dung.during(tick)).says("Nguyễn Văn An (#1) đã kết thúc cuộc trò chuyện").offers("Xem yêu cầu")
     (await dung.press("Xem yêu cầu")).says("Cuộc trò chuyện đã kết thúc.").offers("Đã tư vấn")
     (await dung.press("Đã tư vấn")).says("Đã đóng: Đã tư vấn.")
@@ -135,7 +137,7 @@ async def test_a_conversation_both_sides_day_and_night(
     start = at_local(date(2026, 11, 23), 9, 0)
     assert referral.first_reply_at is not None and referral.first_reply_at - start == timedelta(minutes=3)
     assert referral.outcome == "advised" and referral.relay_ended_at is not None
-    assert events == ["accepted", "closed:advised", "first_reply", "relay_ended", "requested"]
+    assert events == ["accepted", "closed:advised", "first_reply", "relay_ended", "relay_started", "requested"]
     bodies = await relay_bodies(app)
     assert len(bodies) == 6
     assert not any("ngủ" in body or "tuần" in body for body in bodies)  # encrypted at rest
@@ -158,10 +160,12 @@ async def test_the_counsellor_ends_it_and_waiting_messages_are_kept(
     await dung.press("Xem yêu cầu")
     (await dung.press("Tôi nhận")).says("Em muốn hỏi về việc làm", "Và về giấy tờ nữa", "Em đợi được ạ")
     await an.during(app.scheduler.tick)
-    (await dung.press("Chào hỏi")).says("✓ Đã gửi.")
-    (await dung.press("Kết thúc trò chuyện")).says("Cuộc trò chuyện đã kết thúc; người đó đã được báo")
-    ended = await an.during(app.scheduler.tick)  # the greeting was never read: the conversation is over
-    ended.says("Tư vấn viên đã kết thúc cuộc trò chuyện").never_says("Bạn có tin nhắn mới")
+    (await dung.press("Chào hỏi")).says("✓ Đã gửi cho Nguyễn Văn An (#1).")
+    (await dung.press("Kết thúc trò chuyện")).says("Kết thúc cuộc trò chuyện? Người đó sẽ được báo.")
+    (await dung.press("Có, kết thúc")).says("Cuộc trò chuyện đã kết thúc; người đó đã được báo")
+    ended = await an.during(app.scheduler.tick)  # the last word before the end is delivered, then the end
+    ended.says("Bạn có tin nhắn mới", "Tư vấn viên đã kết thúc cuộc trò chuyện").offers("Xem tin nhắn")
+    (await an.press("Xem tin nhắn")).says("Chào bạn, mình là tư vấn viên", "Cuộc trò chuyện này đã kết thúc")
     (await an.say("Cảm ơn ạ")).never_says("✓ Đã gửi.", "Mình đã giữ lời nhắn")
     # Asking again opens a new conversation.
     await an.say("giúp")

@@ -162,7 +162,7 @@ async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
         events = (await repos.session.execute(select(ReferralEventRow.status))).scalars().all()
         sealed = (await repos.session.execute(select(ReferralRow.note_enc))).scalars().all()
     assert len(closed) == 1 and closed[0].outcome == "advised" and closed[0].urgency == "urgent"
-    assert sorted(events) == ["accepted", "closed:advised", "relay_ended", "requested", "requested"]
+    assert sorted(events) == ["accepted", "closed:advised", "relay_ended", "relay_started", "requested", "requested"]
     assert not any(note and "thứ Hai" in note for note in sealed)
     # The cadre sees the status on the person's card, not what was said.
     await cadre.say("/menu")

@@ -223,6 +223,7 @@ class Referral:
     closed_at: datetime | None
     outcome: str | None
     first_reply_at: datetime | None = None
+    relay_started_at: datetime | None = None
     relay_ended_at: datetime | None = None
 
     @property
@@ -231,15 +232,16 @@ class Referral:
 
     @property
     def conversation(self) -> bool:
-        """A talk with a counsellor through the bot that neither side has ended (waiting or going on)."""
-        return self.kind == "counselling" and self.open and self.relay_ended_at is None
+        """A talk with a counsellor through the bot, started and not ended by either side (waiting or going on)."""
+        return self.open and self.relay_started_at is not None and self.relay_ended_at is None
 
 
 def _referral(row: ReferralRow) -> Referral:
     assert row.id is not None
     return Referral(
         row.id, row.participant_id, row.kind, row.urgency, row.status, row.source, row.created_at, row.point_id,
-        row.counsellor_id, row.accepted_at, row.closed_at, row.outcome, row.first_reply_at, row.relay_ended_at,
+        row.counsellor_id, row.accepted_at, row.closed_at, row.outcome, row.first_reply_at, row.relay_started_at,
+        row.relay_ended_at,
     )  # fmt: skip
 
 
@@ -307,6 +309,33 @@ class ReferralRepository:
         )
         return [(_referral(row), _aware(at)) for row, at in (await self._s.execute(stmt)).all()]
 
+    async def urgent_in_conversation(self) -> list[tuple[Referral, datetime]]:
+        """Urgent referrals a counsellor has taken, conversation still open: (referral, since), since = when it became
+        urgent or was taken, whichever is later — from then on an answer is expected."""
+        became = (
+            select(ReferralEventRow.referral_id, func.max(ReferralEventRow.at).label("at"))
+            .where(ReferralEventRow.status == "urgent")
+            .group_by(ReferralEventRow.referral_id)
+            .subquery()
+        )
+        stmt = (
+            select(ReferralRow, became.c.at)
+            .outerjoin(became, became.c.referral_id == ReferralRow.id)
+            .where(
+                ReferralRow.urgency == "urgent",
+                ReferralRow.status == "accepted",
+                ReferralRow.relay_started_at.is_not(None),  # type: ignore[union-attr]
+                ReferralRow.relay_ended_at.is_(None),  # type: ignore[union-attr]
+            )
+            .order_by(ReferralRow.id)
+        )
+        found = []
+        for row, urgent_at in (await self._s.execute(stmt)).all():
+            referral = _referral(row)
+            start = _aware(urgent_at) if urgent_at is not None else referral.created_at
+            found.append((referral, max(start, referral.accepted_at or start)))
+        return found
+
     async def of_participant(self, participant_id: int, limit: int = 5) -> list[Referral]:
         stmt = (
             select(ReferralRow)
@@ -353,6 +382,23 @@ class ReferralRepository:
         if result.rowcount:  # type: ignore[attr-defined]
             await self._event(referral_id, "urgent", "participant", None)
 
+    async def hand_over(self, participant_id: int, point_id: int | None) -> None:
+        """The person moved: their open referrals wait again, at the new commune's point; what was said to the old
+        point's counsellor stays with that conversation, which ends."""
+        rows = (
+            await self._s.execute(
+                select(ReferralRow).where(ReferralRow.participant_id == participant_id, ReferralRow.status != "closed")
+            )
+        ).scalars()
+        now = self._clock.now()
+        for row in rows:
+            assert row.id is not None
+            if row.relay_started_at is not None and row.relay_ended_at is None:
+                row.relay_ended_at = now
+            row.point_id, row.status, row.counsellor_id = point_id, "requested", None
+            await self._event(row.id, "handed_over", "staff", None)
+        await self._s.flush()
+
     async def withdraw(self, referral_id: int, participant_id: int) -> bool:
         """The person no longer wants it and nobody had taken it: closed as "withdrawn" (counted apart in reports)."""
         result = await self._s.execute(
@@ -367,6 +413,13 @@ class ReferralRepository:
 
     async def conversation_of(self, participant_id: int) -> Referral | None:
         """The person's talk with a counsellor that is still going on or waiting, the newest."""
+        return await self._open_counselling(participant_id, started=True)
+
+    async def open_counselling_of(self, participant_id: int) -> Referral | None:
+        """The person's newest open counselling referral, talked in or not (a crisis referral nobody took yet)."""
+        return await self._open_counselling(participant_id, started=False)
+
+    async def _open_counselling(self, participant_id: int, started: bool) -> Referral | None:
         stmt = (
             select(ReferralRow)
             .where(
@@ -378,8 +431,20 @@ class ReferralRepository:
             .order_by(ReferralRow.created_at.desc(), ReferralRow.id.desc())  # type: ignore[attr-defined,union-attr]
             .limit(1)
         )
+        if started:
+            stmt = stmt.where(ReferralRow.relay_started_at.is_not(None))  # type: ignore[union-attr]
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         return _referral(row) if row else None
+
+    async def start_conversation(self, referral_id: int, actor_type: str, actor_id: int | None) -> None:
+        """From now on what the person types goes to this referral's counsellor (once; an ended one stays ended)."""
+        result = await self._s.execute(
+            update(ReferralRow)
+            .where(ReferralRow.id == referral_id, ReferralRow.relay_started_at.is_(None))  # type: ignore[union-attr]
+            .values(relay_started_at=self._clock.now())
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            await self._event(referral_id, "relay_started", actor_type, actor_id)
 
     async def end_conversation(self, referral_id: int, actor_type: str, actor_id: int | None) -> bool:
         """False when it had already ended (the other side ended it first)."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -193,12 +193,7 @@ class ParticipantRepository:
 
     async def left_before(self, day: date) -> list[int]:
         """People who left the list before that day: their term completed, or they moved out of the system."""
-        left_on = func.coalesce(ParticipantRow.completed_on, func.date(ParticipantRow.updated_at))
-        stmt = select(ParticipantRow.id).where(
-            ParticipantRow.status.in_([ParticipantStatus.COMPLETED.value, ParticipantStatus.TRANSFERRED.value]),  # type: ignore[attr-defined]
-            left_on < day,
-        )
-        return list((await self._s.execute(stmt.order_by(ParticipantRow.id))).scalars())
+        return list((await self._s.execute(left_before(day).order_by(ParticipantRow.id))).scalars())
 
     async def followed(self, unit_id: int, cadre_id: int | None = None) -> list[Participant]:
         """Who is followed now (on the list, not completed or moved away): a commune's, or one cadre's in it."""
@@ -220,3 +215,13 @@ class ParticipantRepository:
         if cadre_id is not None:
             stmt = stmt.where(ParticipantRow.cadre_id == cadre_id)
         return int((await self._s.execute(stmt)).scalar_one())
+
+
+def left_before(day: date) -> Select[tuple[int]]:
+    """Ids of the people who left the list before that day (term completed, or moved out of the system; the day a
+    move was recorded is taken in UTC, a day's difference at most)."""
+    left_on = func.coalesce(ParticipantRow.completed_on, func.date(ParticipantRow.updated_at))
+    return select(ParticipantRow.id).where(
+        ParticipantRow.status.in_([ParticipantStatus.COMPLETED.value, ParticipantStatus.TRANSFERRED.value]),  # type: ignore[attr-defined]
+        left_on < day,
+    )

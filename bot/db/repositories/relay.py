@@ -6,16 +6,16 @@ decrypt, so a bug or a tampered database cannot show one person's words in anoth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher
-from bot.db.models import RelayMessageRow
+from bot.db.models import ReferralRow, RelayMessageRow
+from bot.db.repositories.people import left_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +73,56 @@ class RelayRepository:
         rows = list((await self._s.execute(stmt)).scalars())
         return [self._message(r) for r in reversed(rows)]
 
-    async def purge(self, participant_ids: Sequence[int]) -> int:
-        """Gone with the person's records; outbox rows that still point at them are skipped when rendered."""
-        if not participant_ids:
-            return 0
-        result = await self._s.execute(
-            delete(RelayMessageRow).where(RelayMessageRow.participant_id.in_(list(participant_ids)))  # type: ignore[attr-defined]
+    async def others_since(self, counsellor_id: int, referral_id: int, since: str) -> list[tuple[int, int]]:
+        """(referral, person) of the other conversations this counsellor is in where the person wrote after `since`
+        (an ISO instant; empty: always), newest first."""
+        try:
+            after = datetime.fromisoformat(since)
+        except ValueError:
+            after = datetime.min.replace(tzinfo=UTC)
+        stmt = (
+            select(RelayMessageRow.referral_id, RelayMessageRow.participant_id)
+            .join(ReferralRow, ReferralRow.id == RelayMessageRow.referral_id)
+            .where(
+                ReferralRow.counsellor_id == counsellor_id,
+                ReferralRow.status == "accepted",
+                ReferralRow.relay_ended_at.is_(None),  # type: ignore[union-attr]
+                RelayMessageRow.referral_id != referral_id,
+                RelayMessageRow.sender == "participant",
+                RelayMessageRow.sent_at > after,
+            )
+            .order_by(RelayMessageRow.sent_at.desc(), RelayMessageRow.id.desc())  # type: ignore[attr-defined]
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        seen: dict[int, int] = {}
+        for rid, pid in (await self._s.execute(stmt)).all():
+            seen.setdefault(rid, pid)
+        return list(seen.items())
+
+    async def unanswered_since(self, referral_id: int, since: str) -> bool:
+        """No counsellor message in this conversation after `since` (an ISO instant)."""
+        try:
+            after = datetime.fromisoformat(since)
+        except ValueError:
+            return False
+        stmt = select(RelayMessageRow.id).where(
+            RelayMessageRow.referral_id == referral_id,
+            RelayMessageRow.sender == "counsellor",
+            RelayMessageRow.sent_at > after,
+        )
+        return (await self._s.execute(stmt.limit(1))).first() is None
+
+    async def purge_left_before(self, day: date) -> tuple[int, int]:
+        """Delete the conversations of people who left the list before that day (term completed, moved out):
+        (how many people had some, how many messages went). One statement whatever the numbers; outbox rows that
+        still point at them are skipped when rendered."""
+        gone = left_before(day)
+        people = select(func.count(func.distinct(RelayMessageRow.participant_id))).where(
+            RelayMessageRow.participant_id.in_(gone)  # type: ignore[attr-defined]
+        )
+        count = int((await self._s.execute(people)).scalar_one())
+        if not count:
+            return 0, 0
+        result = await self._s.execute(
+            delete(RelayMessageRow).where(RelayMessageRow.participant_id.in_(gone))  # type: ignore[attr-defined]
+        )
+        return count, int(result.rowcount or 0)  # type: ignore[attr-defined]
