@@ -30,6 +30,11 @@ async def talking(repos: Repositories, item: Claimed) -> bool:
     return referral is not None and referral.participant_id == item.participant_id and referral.conversation
 
 
+async def taken(repos: Repositories, item: Claimed) -> bool:
+    referral = await repos.referrals.get(int(item.payload.get("referral_id", 0)))
+    return referral is not None and referral.participant_id == item.participant_id and referral.status == "accepted"
+
+
 async def to_participant(repos: Repositories, t: Translator, person: Participant, item: Claimed) -> Rendered:
     referral = await repos.referrals.get(int(item.payload.get("referral_id", 0)))
     if referral is None or referral.participant_id != person.id:

@@ -122,6 +122,8 @@ class Renderer:
             elif item.kind in RELAY_KINDS:
                 rendered = await relay_texts.to_participant(repos, t, person, item)
                 result = Skip(rendered) if isinstance(rendered, str) else rendered
+            elif item.kind is MessageKind.REFERRAL_ACCEPTED and not await relay_texts.taken(repos, item):
+                result = Skip("not_taken")  # handed over to another point since
             elif item.kind is MessageKind.REFERRAL_ACCEPTED and await relay_texts.talking(repos, item):
                 result = OutboundMessage(
                     t._("A counsellor has joined your conversation and will answer you here."),

@@ -8,7 +8,6 @@ ends it. Outside the point's hours the person is told when someone will answer, 
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,10 +16,11 @@ from sqlalchemy import select
 
 from bot.app import Application
 from bot.db.models import AuditEventRow, OutboxRow, ReferralEventRow, ReferralRow, RelayMessageRow
-from bot.domain.entities import Wording
+from bot.domain.entities import RiskLevel, Wording
+from bot.services import fieldwork as records
 from tests.e2e.conftest import Chat, Chats, Commune
 from tests.e2e.test_help_and_crisis import second_counsellor
-from tests.e2e.test_schedule import REVEALING, at_local, link_participant
+from tests.e2e.test_schedule import REVEALING, at_local, link_participant, tick_all
 from tests.e2e.zalo_client import ZaloChat
 from tests.fakes.clock import FakeClock
 
@@ -52,17 +52,6 @@ async def typed_twice(chat: Chat, text: str) -> tuple[Any, Any]:
     first = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
     second = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
     return first, second
-
-
-async def heard(first: Chat, second: Chat, work: Callable[[], Awaitable[object]]) -> tuple[Any, Any]:
-    """What two chats received during one piece of work (one tick sends to both)."""
-    inner: dict[str, Any] = {}
-
-    async def run() -> None:
-        inner["said"] = await second.during(work)
-
-    outer = await first.during(run)
-    return outer, inner["said"]
 
 
 async def relay_bodies(app: Application) -> list[str]:
@@ -101,7 +90,8 @@ async def test_a_conversation_both_sides_day_and_night(
     read.says("Bạn (09:00): Chào anh chị, dạo này em khó ngủ", "Tư vấn viên (09:03): Chào bạn, mình nghe đây.")
     read.never_says(DUNG)
     (await an.say("Khoảng hai tuần rồi ạ")).says("✓ Đã gửi.")
-    (await dung.during(tick)).says("💬 Tin nhắn mới:\nNguyễn Văn An (#1): Khoảng hai tuần rồi ạ").offers("Trả lời")
+    (await an.say("giúp")).says("✓ Đã gửi.").never_says("Bạn có thể gọi")  # in a conversation: words, not the menu
+    (await dung.during(tick)).says("💬 Tin nhắn mới:\nNguyễn Văn An (#1): Khoảng hai tuần rồi ạ", "(#1): giúp")
     (await dung.press("Trả lời")).says("Khoảng hai tuần rồi ạ").offers("Đề nghị gọi điện")
     (await dung.press("Đề nghị gọi điện")).says(
         "✓ Đã gửi cho Nguyễn Văn An (#1)."
@@ -139,7 +129,7 @@ async def test_a_conversation_both_sides_day_and_night(
     assert referral.outcome == "advised" and referral.relay_ended_at is not None
     assert events == ["accepted", "closed:advised", "first_reply", "relay_ended", "relay_started", "requested"]
     bodies = await relay_bodies(app)
-    assert len(bodies) == 6
+    assert len(bodies) == 7
     assert not any("ngủ" in body or "tuần" in body for body in bodies)  # encrypted at rest
     assert all(set(payload) == {"relay_id", "referral_id"} for payload in relayed)  # the outbox holds references
     assert not any("ngủ" in detail for detail in details)  # the audit says who and when, never what
@@ -166,7 +156,7 @@ async def test_the_counsellor_ends_it_and_waiting_messages_are_kept(
     ended = await an.during(app.scheduler.tick)  # the last word before the end is delivered, then the end
     ended.says("Bạn có tin nhắn mới", "Tư vấn viên đã kết thúc cuộc trò chuyện").offers("Xem tin nhắn")
     (await an.press("Xem tin nhắn")).says("Chào bạn, mình là tư vấn viên", "Cuộc trò chuyện này đã kết thúc")
-    (await an.say("Cảm ơn ạ")).never_says("✓ Đã gửi.", "Mình đã giữ lời nhắn")
+    (await an.say("Cảm ơn ạ")).says("Cuộc trò chuyện này đã kết thúc").never_says("✓ Đã gửi.", "Mình đã giữ lời nhắn")
     # Asking again opens a new conversation.
     await an.say("giúp")
     (await an.press("Nói chuyện với tư vấn viên")).says("Mình đã báo cho tư vấn viên đang trực")
@@ -193,7 +183,7 @@ async def test_outside_the_points_hours_and_with_nobody_on_duty(
     (await an.say("Em sẽ đợi")).says("Mình đã giữ lời nhắn")
     assert (await dung.during(app.scheduler.tick)).text == ""  # on duty, but the point is closed: nobody is asked
     clock.set(at_local(date(2026, 11, 30), 7, 31))
-    to_dung, to_giao = await heard(dung, giao, app.scheduler.tick)  # at opening time, the whole point
+    to_dung, to_giao = await tick_all([dung, giao], app.scheduler.tick)  # at opening time, the whole point
     to_dung.says("Nguyễn Văn An (#1) muốn trò chuyện với tư vấn viên")
     to_giao.says("Nguyễn Văn An (#1) muốn trò chuyện với tư vấn viên")
     # Opening hours, nobody on duty: the person is told so, and every counsellor of the point hears of it.
@@ -263,3 +253,111 @@ async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
         await repos.participants.update(commune.an_id, wording=Wording.EXPLICIT)
     await dung.say("Mình đọc được rồi, cảm ơn bạn.")
     (await an.during(app.scheduler.tick)).says("💬 Tư vấn viên: Mình đọc được rồi, cảm ơn bạn.").never_says(DUNG)
+
+
+async def test_a_reply_reaches_the_person_it_is_meant_for(
+    app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune, clock: FakeClock
+) -> None:
+    """Dung talks with Bích and with An. An writes while Dung is answering Bích: her next words wait for a
+    confirmation that names the recipient; a ready reply under Bích's view goes to Bích."""
+    an, dung = chats["an"], chats["counsellor"]
+    bich = sim.chat("bich")
+    await link_participant(bich, commune.binh_code)
+    await on_duty(dung)
+    for person in (an, bich):
+        await person.say("giúp")
+        await person.press("Nói chuyện với tư vấn viên")
+    await dung.say("/menu")
+    await dung.press("Yêu cầu tư vấn")
+    await dung.press("Nguyễn Văn An (#1) · tư vấn · đang chờ")
+    await dung.press("Tôi nhận")
+    await dung.press("Về danh sách yêu cầu")
+    await dung.press("Đỗ Thị Bích (#2) · tư vấn · đang chờ")
+    await dung.press("Tôi nhận")
+    (await dung.say("Chào chị Bích")).says("✓ Đã gửi cho Đỗ Thị Bích (#2).")
+    clock.advance(minutes=1)
+    await an.say("Em là An, anh chị còn đó không?")
+    await dung.during(app.scheduler.tick)  # An's words arrive; Dung is still in Bích's conversation
+    asked = await dung.say("Chị cứ kể tiếp nhé")
+    asked.says("Trong lúc đó Nguyễn Văn An (#1) đã nhắn cho anh/chị. Gửi tin này cho Đỗ Thị Bích (#2)?")
+    asked.offers("Gửi cho Đỗ Thị Bích (#2)", "Trả lời Nguyễn Văn An (#1)")
+    (await dung.press("Gửi cho Đỗ Thị Bích (#2)")).says("✓ Đã gửi cho Đỗ Thị Bích (#2).")
+    (await dung.press("Cảm ơn đã chia sẻ")).says("✓ Đã gửi cho Đỗ Thị Bích (#2).")  # the view it was shown in
+    (await dung.say("Chị còn điều gì muốn chia sẻ không?")).says("✓ Đã gửi cho Đỗ Thị Bích (#2).")  # seen: no question
+    async with app.store.transaction() as repos:
+        to_an = await repos.relay.of_referral(1, sender="counsellor")
+        to_bich = [m.body for m in await repos.relay.of_referral(2, sender="counsellor")]
+    assert to_an == [] and to_bich[0] == "Chào chị Bích" and to_bich[1] == "Chị cứ kể tiếp nhé" and len(to_bich) == 4
+
+
+async def test_after_a_crisis_words_reach_a_counsellor_only_once_one_takes_it(
+    app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune, clock: FakeClock
+) -> None:
+    an, dung = chats["an"], chats["counsellor"]
+    officer = sim.chat("cuong")
+    await officer.say(commune.officer_code)
+    await on_duty(dung)
+    await an.say("em không muốn sống nữa")
+    # The person did not ask to talk: what they write next is not captured for anyone.
+    (await an.say("hôm nay em cãi nhau với mẹ")).says("chưa hiểu ý bạn").never_says("Mình đã giữ lời nhắn")
+    await dung.during(app.scheduler.tick)
+    await dung.press("Xem yêu cầu")
+    taken = await dung.press("Tôi nhận")  # taking a crisis referral opens the conversation, with the crisis words
+    taken.says("em không muốn sống nữa").never_says("cãi nhau")
+    (await an.during(app.scheduler.tick)).says("Tư vấn viên đã vào cuộc trò chuyện").offers("Kết thúc trò chuyện")
+    (await dung.say("Mình ở đây với bạn. Bạn có an toàn không?")).says("✓ Đã gửi cho Nguyễn Văn An (#1).")
+    await an.during(app.scheduler.tick)
+    # Later, in the middle of the monthly check-in, the crisis comes back: the counsellor who took the conversation
+    # gets the alert and the words; not answered within 10 minutes, the officers hear of it, once.
+    async with app.store.transaction() as repos:
+        (crisis,) = await repos.escalations.open_for(participant_ids=[commune.an_id])
+        await repos.escalations.acknowledge(crisis.id, 1)
+    clock.advance(hours=2)
+    await an.say("/menu")
+    await an.press("Điểm danh tháng này")
+    (await an.say("lại muốn chết rồi")).says("Cảm ơn bạn đã nói với mình").offers("Bình thường")  # the check-in waits
+    (await dung.during(app.scheduler.tick)).says("Khẩn:", "lại muốn chết rồi")
+    clock.advance(minutes=11)
+    (await officer.during(app.scheduler.tick)).says("Khẩn:", "chưa có câu trả lời")
+    assert (await officer.during(app.scheduler.tick)).text == ""
+    await dung.press("Trả lời")
+    (await dung.say("Mình gọi cho bạn ngay nhé.")).says("✓ Đã gửi")
+
+
+async def test_no_counselling_point_no_conversation_and_a_move_hands_it_over(
+    app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune, clock: FakeClock
+) -> None:
+    async with app.store.transaction() as repos:
+        service = app.enrolment(repos)
+        await service.add_unit("CG", "Phường Cầu Giấy", "HN")  # no counselling point yet
+        _, invite = await service.add_participant(
+            name="Lý Văn Cường", unit_code="CG", start=date(2026, 3, 1), term_months=12, cadre_id=None,
+            risk=RiskLevel.LOW, language="vi",
+        )  # fmt: skip
+    cuong = sim.chat("lvc")
+    await link_participant(cuong, invite.code)
+    await cuong.say("giúp")
+    (await cuong.press("Nói chuyện với tư vấn viên")).says("Sẽ có người liên hệ").never_says("Kết thúc trò chuyện")
+    (await cuong.say("em muốn nói chuyện")).says("chưa hiểu ý bạn").never_says("Mình đã giữ lời nhắn")  # not trapped
+
+    # An's conversation with Dung, then An moves to Cầu Giấy: the request waits there, the conversation ends.
+    an, dung = chats["an"], chats["counsellor"]
+    await on_duty(dung)
+    await an.say("giúp")
+    await an.press("Nói chuyện với tư vấn viên")
+    await dung.during(app.scheduler.tick)
+    await dung.press("Xem yêu cầu")
+    await dung.press("Tôi nhận")
+    (await an.say("Em sắp chuyển nhà ạ")).says("✓ Đã gửi.")  # queued for Dung when the move is accepted
+    async with app.store.transaction() as repos:
+        hd, cg = await repos.units.by_code("HD"), await repos.units.by_code("CG")
+        assert hd is not None and cg is not None
+        officer = (await repos.escalations.officers_of(hd.id))[0]
+        transfer = await records.start_transfer(repos, commune.an_id, cg.id, date(2026, 11, 20), officer, clock.now())
+        assert await records.decide_transfer(repos, transfer, True, officer)
+    (await an.say("địa chỉ mới của em là 5 Lê Lợi")).says("Cuộc trò chuyện này đã kết thúc").never_says("✓ Đã gửi")
+    assert (await dung.during(app.scheduler.tick)).text == ""  # nothing of An reaches Hà Đông's counsellor any more
+    (await dung.say("An ơi?")).says("Cuộc trò chuyện này không mở cho anh/chị").never_says("✓ Đã gửi")
+    async with app.store.transaction() as repos:
+        referral = (await repos.referrals.of_participant(commune.an_id))[0]
+    assert referral.point_id is None and referral.status == "requested" and referral.relay_ended_at is not None

@@ -118,7 +118,6 @@ async def test_urgency_counts_from_when_a_request_became_urgent(app: Application
     clock.advance(minutes=30)
     async with app.store.transaction() as repos:
         await repos.referrals.make_urgent(referral_id)
-        await repos.referrals.make_urgent(referral_id)  # once
         assert await repos.referrals.urgent_waiting(clock.now() - timedelta(minutes=10)) == []
     urgent_at = clock.now()
     clock.advance(minutes=11)

@@ -374,13 +374,9 @@ class ReferralRepository:
         return True
 
     async def make_urgent(self, referral_id: int) -> None:
-        result = await self._s.execute(
-            update(ReferralRow)
-            .where(ReferralRow.id == referral_id, ReferralRow.urgency != "urgent")
-            .values(urgency="urgent")
-        )
-        if result.rowcount:  # type: ignore[attr-defined]
-            await self._event(referral_id, "urgent", "participant", None)
+        """A crisis in this request: urgent from now (each new episode restarts the clock the planner reads)."""
+        await self._s.execute(update(ReferralRow).where(ReferralRow.id == referral_id).values(urgency="urgent"))
+        await self._event(referral_id, "urgent", "participant", None)
 
     async def hand_over(self, participant_id: int, point_id: int | None) -> None:
         """The person moved: their open referrals wait again, at the new commune's point; what was said to the old
