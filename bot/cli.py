@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
@@ -68,7 +68,15 @@ def _emit(as_json: bool, payload: dict[str, Any], human: str) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False) if as_json else human)
 
 
-def _fail(as_json: bool, message: str) -> None:
+def _period(as_json: bool, first: str, last: str) -> tuple[date, date]:
+    """--from and --to as dates, or the one-line error and exit 1."""
+    try:
+        return date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        _fail(as_json, "--from and --to must be dates as YYYY-MM-DD")
+
+
+def _fail(as_json: bool, message: str) -> NoReturn:
     if as_json:
         typer.echo(json.dumps({"error": message}, ensure_ascii=False))
     else:
@@ -254,11 +262,7 @@ def referral_stats(
     as_json: JsonFlag = False,
 ) -> None:
     """Referrals asked for in a period: by kind, how many reached a counsellor, median time to the first reply."""
-    try:
-        first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
-    except ValueError:
-        _fail(as_json, "--from and --to must be dates as YYYY-MM-DD")
-        return
+    first_day, last_day = _period(as_json, first, last)
 
     async def work(app: Application) -> dict[str, Any]:
         tz = ZoneInfo(app.settings.timezone)
@@ -506,11 +510,7 @@ def absence_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Record an absence; an unreported one moves the expected end of the term by its days."""
-    try:
-        first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
-    except ValueError:
-        _fail(as_json, "--from and --to must be dates as YYYY-MM-DD")
-        return
+    first_day, last_day = _period(as_json, first, last)
 
     async def work(app: Application) -> dict[str, Any]:
         async with app.store.transaction() as repos:

@@ -95,6 +95,11 @@ _RISK_REASONS = {
 }
 
 
+def _urgent(t: Translator, text: str) -> OutboundMessage:
+    """A neutral first line (what a lock screen shows), then the matter."""
+    return OutboundMessage("\n".join([t._("Urgent:"), text]))
+
+
 @dataclass(frozen=True, slots=True)
 class Skip:
     """Nothing to send after all (done already, stale, nothing to report); the row is closed as cancelled."""
@@ -274,32 +279,24 @@ class Renderer:
                     referral.id, str(item.payload.get("since", ""))
                 ):
                     return Skip("answered")
-                return OutboundMessage(
-                    "\n".join(
-                        [
-                            t._("Urgent:"),
-                            t._(
-                                "{who} wrote about a crisis in a conversation with a counsellor, who has not answered "
-                                "for {minutes} minutes. Please make sure someone reaches them.",
-                                who=who,
-                                minutes=item.payload.get("minutes", 0),
-                            ),
-                        ]
-                    )
+                return _urgent(
+                    t,
+                    t._(
+                        "{who} wrote about a crisis in a conversation with a counsellor, who has not answered for "
+                        "{minutes} minutes. Please make sure someone reaches them.",
+                        who=who,
+                        minutes=item.payload.get("minutes", 0),
+                    ),
                 )
             if item.payload.get("to") == "officer":
-                return OutboundMessage(
-                    "\n".join(
-                        [
-                            t._("Urgent:"),
-                            t._(
-                                "An urgent counselling referral for {who} has not been taken by any counsellor for "
-                                "{minutes} minutes. Please make sure someone reaches them.",
-                                who=who,
-                                minutes=item.payload.get("minutes", 0),
-                            ),
-                        ]
-                    )
+                return _urgent(
+                    t,
+                    t._(
+                        "An urgent counselling referral for {who} has not been taken by any counsellor for "
+                        "{minutes} minutes. Please make sure someone reaches them.",
+                        who=who,
+                        minutes=item.payload.get("minutes", 0),
+                    ),
                 )
             return await self._crisis_alert(repos, t, subject, referral.id)
         if item.kind is MessageKind.DEAD_LETTER:

@@ -191,3 +191,21 @@ async def commune(app: Application) -> Commune:
         binh_id=binh.id,
         binh_code=binh_invite.code,
     )
+
+
+@pytest.fixture
+async def chats(sim: Chats, commune: Commune) -> dict[str, Chat]:
+    """An (linked, consenting), her cadre Bình and the counsellor Dung, linked."""
+    people = {"an": sim.chat("an"), "cadre": sim.chat("binh"), "counsellor": sim.chat("dung")}
+    await link_participant(people["an"], commune.an_code)
+    await people["cadre"].say(commune.cadre_code)
+    await people["counsellor"].say(commune.counsellor_code)
+    return people
+
+
+async def link_participant(chat: Chat, code: str) -> None:
+    """Link with the invite code, consent to every purpose, choose Vietnamese."""
+    await chat.say(code)
+    for _ in range(3):
+        await chat.press("Tôi đồng ý")
+    (await chat.press("Tiếng Việt")).offers("Điểm danh tháng này", "Lịch hẹn của tôi")

@@ -29,13 +29,13 @@ pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-
 DUNG = "Phạm Thu Dung"  # the counsellor's own name never reaches the person
 
 
-@pytest.fixture
-async def chats(sim: Chats, commune: Commune) -> dict[str, Chat]:
-    people = {"an": sim.chat("an"), "cadre": sim.chat("binh"), "counsellor": sim.chat("dung")}
-    await link_participant(people["an"], commune.an_code)
-    await people["cadre"].say(commune.cadre_code)
-    await people["counsellor"].say(commune.counsellor_code)
-    return people
+async def talking(app: Application, person: Chat, counsellor: Chat) -> None:
+    """The person asks to talk; the counsellor (on duty) is told and takes the conversation."""
+    await person.say("giúp")
+    await person.press("Nói chuyện với tư vấn viên")
+    await counsellor.during(app.scheduler.tick)
+    await counsellor.press("Xem yêu cầu")
+    await counsellor.press("Tôi nhận")
 
 
 async def on_duty(chat: Chat) -> None:
@@ -208,11 +208,7 @@ async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
     await link_participant(bich, commune.binh_code)
     giao = await second_counsellor(app, sim)
     await on_duty(dung)
-    await an.say("giúp")
-    await an.press("Nói chuyện với tư vấn viên")
-    await dung.during(app.scheduler.tick)
-    await dung.press("Xem yêu cầu")
-    await dung.press("Tôi nhận")
+    await talking(app, an, dung)
 
     (await an.send_media("sticker")).says("Mình chỉ đọc được tin nhắn chữ", "Bạn đang trò chuyện với tư vấn viên")
     (await an.say("a" * 10_000)).says("quá dài").never_says("✓ Đã gửi.")
@@ -343,11 +339,7 @@ async def test_no_counselling_point_no_conversation_and_a_move_hands_it_over(
     # An's conversation with Dung, then An moves to Cầu Giấy: the request waits there, the conversation ends.
     an, dung = chats["an"], chats["counsellor"]
     await on_duty(dung)
-    await an.say("giúp")
-    await an.press("Nói chuyện với tư vấn viên")
-    await dung.during(app.scheduler.tick)
-    await dung.press("Xem yêu cầu")
-    await dung.press("Tôi nhận")
+    await talking(app, an, dung)
     (await an.say("Em sắp chuyển nhà ạ")).says("✓ Đã gửi.")  # queued for Dung when the move is accepted
     async with app.store.transaction() as repos:
         hd, cg = await repos.units.by_code("HD"), await repos.units.by_code("CG")

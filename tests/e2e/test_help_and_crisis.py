@@ -16,7 +16,7 @@ from bot.db.models import AuditEventRow, EscalationRow, ReferralEventRow, Referr
 from bot.domain.entities import Role
 from tests.e2e.conftest import Chat, Chats, Commune
 from tests.e2e.helpers import count_rows
-from tests.e2e.test_schedule import REVEALING, at_local, link_participant
+from tests.e2e.test_schedule import REVEALING, at_local
 from tests.e2e.zalo_client import ZaloChat
 from tests.fakes.clock import FakeClock
 
@@ -35,15 +35,6 @@ async def second_counsellor(app: Application, sim: Chats) -> Chat:
     giao = sim.chat("giao")
     await giao.say(invite.code)
     return giao
-
-
-@pytest.fixture
-async def chats(sim: Chats, commune: Commune) -> dict[str, Chat]:
-    people = {"an": sim.chat("an"), "cadre": sim.chat("binh"), "counsellor": sim.chat("dung")}
-    await link_participant(people["an"], commune.an_code)
-    await people["cadre"].say(commune.cadre_code)
-    await people["counsellor"].say(commune.counsellor_code)
-    return people
 
 
 async def test_hotlines_from_the_menu_by_typing_and_by_command(chats: dict[str, Chat]) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from bot.app import Application
 from bot.db.models import AuditEventRow, EscalationRow, ObligationRow, OutboxRow, ParticipantRow
 from bot.domain.entities import ParticipantStatus, RiskLevel, Role
-from tests.e2e.conftest import Chat, Chats, Commune
+from tests.e2e.conftest import Chat, Chats, Commune, link_participant
 from tests.e2e.helpers import count_rows
 from tests.e2e.simulator_client import Said
 from tests.fakes.clock import FakeClock
@@ -30,13 +30,6 @@ REVEALING = ("ma túy", "xét nghiệm", "cai nghiện", "nghiện")
 
 def at_local(day: date, hour: int = 8, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=HANOI).astimezone(UTC)
-
-
-async def link_participant(chat: Chat, code: str) -> None:
-    await chat.say(code)
-    for _ in range(3):
-        await chat.press("Tôi đồng ý")
-    (await chat.press("Tiếng Việt")).offers("Điểm danh tháng này", "Lịch hẹn của tôi")
 
 
 async def tick_all(chats: Sequence[Chat], work: Callable[[], Awaitable[object]]) -> list[Said]:
