@@ -12,11 +12,11 @@ def _fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def typed_choice(text: str, labels: list[str]) -> int | None:
+def typed_choice(text: str, labels: list[str], numbers: bool = True) -> int | None:
     """The 1-based option the text names: a number (in range or not), or an option's label; None if neither."""
     folded = unicodedata.normalize("NFKC", text)
     number = _NUMBER.match(folded)
-    if number:
+    if number and numbers:
         return int(number.group(1))
     wanted = _fold(text)
     for index, label in enumerate(labels, 1):

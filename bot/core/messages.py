@@ -54,6 +54,8 @@ class OutboundMessage:
     text: str
     buttons: tuple[Button, ...] = field(default=())
     language: str | None = None  # set by the engine, for adapters that add words of their own (numbered menus)
+    # Chosen by typing the label, never a number: in a conversation through the bot a typed "3" is an answer.
+    by_label: bool = False
 
     @property
     def actions(self) -> tuple[str, ...]:

@@ -91,6 +91,9 @@ async def _in_scope(ctx: Context, raw_id: str) -> tuple[Referral, Participant] |
 
 async def open_referral(ctx: Context, raw_id: str) -> Replies:
     t = ctx.t
+    # Looking at a card is not writing in a conversation: typed text after this goes nowhere until "Open the
+    # conversation" (a reply meant for this person must not go to the conversation that was open before).
+    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
     found = await _in_scope(ctx, raw_id)
     if found is None:
         return [say(t._("This is not in your scope.")), *await show_list(ctx)]
@@ -139,7 +142,7 @@ async def accept(ctx: Context, raw_id: str) -> Replies:
     await ctx.repos.outbox.add(
         [
             NewMessage(
-                f"referral_accepted:{referral.id}",
+                f"referral_accepted:{referral.id}:{ctx.staff.id}",  # taken again after a move: told again
                 MessageKind.REFERRAL_ACCEPTED,
                 ctx.clock.now(),
                 participant_id=person.id,
@@ -188,15 +191,15 @@ async def ask_note(ctx: Context, raw_id: str) -> Replies:
 
 
 def prompt(ctx: Context) -> OutboundMessage:
-    if ctx.state.step in ("chat", "confirm"):
+    if ctx.state.step in ("chat", "confirm", "ending"):
         text = ctx.t._("You are in a conversation: what you type is sent to the person as “Counsellor”.")
-        return OutboundMessage(text, chat_buttons(ctx, str(ctx.state.data.get("referral", ""))))
+        return OutboundMessage(text, chat_buttons(ctx, str(ctx.state.data.get("referral", ""))), by_label=True)
     text = ctx.t._("Type your private note (only counsellors of this point can read it).")
     return OutboundMessage(text, (Button(ctx.t._("Cancel"), CANCEL),))
 
 
 async def typed(ctx: Context) -> Replies:
-    if ctx.state.step in ("chat", "confirm") and ctx.msg.text:
+    if ctx.state.step in ("chat", "confirm", "ending") and ctx.msg.text:
         return await send(ctx, ctx.msg.text)
     if ctx.state.step != "note" or not ctx.msg.text:
         return await show_list(ctx)
@@ -225,7 +228,7 @@ async def set_duty(ctx: Context, on_duty: bool) -> Replies:
 
 def in_chat(ctx: Context) -> bool:
     """Writing to a person: what is typed goes to them."""
-    return ctx.state.flow == FLOW and ctx.state.step in ("chat", "confirm")
+    return ctx.state.flow == FLOW and ctx.state.step in ("chat", "confirm", "ending")
 
 
 def chat_buttons(ctx: Context, raw_id: str) -> tuple[Button, ...]:
@@ -283,7 +286,7 @@ async def chat(ctx: Context, raw_id: str) -> Replies:
     if not messages:
         lines.append(t._("No messages yet."))
     lines += ["", t._("Type your reply, or choose a ready reply:")]
-    return [OutboundMessage("\n".join(lines), chat_buttons(ctx, str(referral.id)))]
+    return [OutboundMessage("\n".join(lines), chat_buttons(ctx, str(referral.id)), by_label=True)]
 
 
 HISTORY = 30
@@ -319,7 +322,8 @@ async def send(ctx: Context, text: str, raw_id: str | None = None, checked: bool
     await ctx.audit("relay_sent", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
     ctx.state.flow, ctx.state.step = FLOW, "chat"
     ctx.state.data = {"referral": referral.id, "seen": ctx.clock.now().isoformat()}
-    return [OutboundMessage(t._("✓ Sent to {who}.", who=name), chat_buttons(ctx, str(referral.id)))]
+    sent = t._("✓ Sent to {who}.", who=name)
+    return [OutboundMessage(sent, chat_buttons(ctx, str(referral.id)), by_label=True)]
 
 
 async def confirmed(ctx: Context, raw_id: str) -> Replies:
@@ -347,6 +351,8 @@ async def ask_end(ctx: Context, raw_id: str) -> Replies:
     found = await _mine(ctx, raw_id)
     if isinstance(found, str):
         return await _refused(ctx, found)
+    ctx.state.flow, ctx.state.step = FLOW, "ending"  # a yes/no question: a typed number answers it
+    ctx.state.data = {**ctx.state.data, "referral": found[0].id}
     text = ctx.t._("End the conversation? The person will be told.")
     buttons = (
         Button(ctx.t._("Yes, end it"), f"{END_CONFIRMED}{raw_id}"),

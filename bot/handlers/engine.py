@@ -108,16 +108,17 @@ class ConversationEngine:
         if msg.action_ref is not None:
             ctx.msg = msg = replace(msg, action=self._resolve_ref(msg, ctx.state.offered), action_ref=None)
         if msg.menu_by_text and msg.text and ctx.identity is not None:
-            choice = typed_choice(msg.text, ctx.state.offered_labels)
-            if choice is not None and not 1 <= choice <= len(ctx.state.offered) and _in_conversation(ctx):
-                choice = None  # "5" typed to a counsellor is an answer, not a wrong menu number
+            # In a conversation with a counsellor a typed number is an answer; its choices are typed by name.
+            choice = typed_choice(msg.text, ctx.state.offered_labels, numbers=not _in_conversation(ctx))
             if choice is not None and not 1 <= choice <= len(ctx.state.offered):
                 return [self._menu_again(ctx)]
             if choice is not None:
                 ctx.msg = msg = replace(msg, action=ctx.state.offered[choice - 1], text=None)
         replies = await self._crisis(ctx) or await self._route(ctx)
         if ctx.identity is not None:
-            shown = [button for reply in replies for button in reply.buttons]
+            # Numbered choices first (the numbers a channel shows), then those chosen by name.
+            ordered = [r for r in replies if not r.by_label] + [r for r in replies if r.by_label]
+            shown = [button for reply in ordered for button in reply.buttons]
             if shown:
                 ctx.state.offered = [b.action for b in shown]
                 ctx.state.offered_labels = [b.label for b in shown]
@@ -242,6 +243,8 @@ class ConversationEngine:
                 return await checkin.prompt(ctx)
             if ctx.state.flow == relay.FLOW and not menu:
                 return await relay.prompt(ctx)
+            if ctx.state.flow == relay.FLOW:  # the menu asked for: its numbers are choices again (words still go on)
+                ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
             return participant.home(ctx)
         if ctx.staff is not None:
             return await staff.prompt(ctx, menu)
@@ -250,7 +253,8 @@ class ConversationEngine:
 
 def _in_conversation(ctx: Context) -> bool:
     """Writing to the other side of a conversation through the bot (a person, or a counsellor in the chat)."""
-    return ctx.state.flow == relay.FLOW or counsellor.in_chat(ctx)
+    in_relay = ctx.state.flow == relay.FLOW and ctx.state.step != "end"  # "end": a yes/no question, numbers answer it
+    return in_relay or (ctx.state.flow == counsellor.FLOW and ctx.state.step == "chat")
 
 
 def _with_text(msg: InboundMessage, text: str) -> InboundMessage:

@@ -34,7 +34,11 @@ async def prompt(ctx: Context) -> Replies:
     """Where the person is, read from the database: still in the conversation, or it has ended meanwhile."""
     if await talking(ctx) is None:
         return over(ctx)
-    return [OutboundMessage(ctx.t._("You are in a conversation with a counsellor: write here."), buttons(ctx))]
+    return [
+        OutboundMessage(
+            ctx.t._("You are in a conversation with a counsellor: write here."), buttons(ctx), by_label=True
+        )
+    ]
 
 
 def over(ctx: Context) -> Replies:
@@ -77,13 +81,13 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
         ]  # fmt: skip
     if not await _explicit(ctx):
         lines += ["", t._("To keep things private, replies are announced as “You have a new message” — tap to read.")]
-    return [OutboundMessage("\n".join(lines), buttons(ctx))]
+    return [OutboundMessage("\n".join(lines), buttons(ctx), by_label=True)]
 
 
 async def resume(ctx: Context, referral: Referral) -> Replies:
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral.id}
     text = ctx.t._("Your conversation with a counsellor is still open. Write here; the counsellor will read it.")
-    return [OutboundMessage(text, buttons(ctx))]
+    return [OutboundMessage(text, buttons(ctx), by_label=True)]
 
 
 async def _explicit(ctx: Context) -> bool:
@@ -104,9 +108,9 @@ async def forward(ctx: Context, referral: Referral, text: str) -> Replies:
     await ctx.audit("relay_sent", subject_type="participant", subject_id=referral.participant_id,
                     detail={"referral": referral.id})  # fmt: skip
     if referral.status == "accepted":
-        return [OutboundMessage(ctx.t._("✓ Sent."), buttons(ctx))]
+        return [OutboundMessage(ctx.t._("✓ Sent."), buttons(ctx), by_label=True)]
     text = ctx.t._("Kept for the counsellor: they will read it when they take your conversation.")
-    return [OutboundMessage(text, buttons(ctx))]
+    return [OutboundMessage(text, buttons(ctx), by_label=True)]
 
 
 async def read(ctx: Context) -> Replies:
@@ -130,7 +134,7 @@ async def read(ctx: Context) -> Replies:
     if not referral.conversation:
         return [OutboundMessage("\n".join([*lines, "", ctx.t._("This conversation has ended.")]),
                                 participant_home(ctx.t)[0].buttons)]  # fmt: skip
-    return [OutboundMessage("\n".join(lines) or ctx.t._("No messages yet."), buttons(ctx))]
+    return [OutboundMessage("\n".join(lines) or ctx.t._("No messages yet."), buttons(ctx), by_label=True)]
 
 
 async def _last_ended(ctx: Context) -> Referral | None:

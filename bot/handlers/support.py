@@ -119,7 +119,7 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
         if going_on is not None:
             return await relay.resume(ctx, going_on)
         waiting = await ctx.repos.referrals.open_counselling_of(person.id)
-        if waiting is not None and point is not None and waiting.point_id == point.id:
+        if waiting is not None and waiting.status == "requested" and point is not None and waiting.point_id == point.id:
             # An urgent referral from a crisis message, nobody has taken it yet: the person now asks to talk in it.
             await ctx.repos.referrals.start_conversation(waiting.id, "participant", person.id)
             return await relay.opened(ctx, waiting.id, point, _hotline_lines(ctx, crisis_only=True))

@@ -86,7 +86,9 @@ def bundle(jobs: list[_Job]) -> tuple[list[_Send], list[_Job]]:
             merged += [b for b in message.buttons if b.action not in {m.action for m in merged}]
         text = "\n\n".join(message.text for message in messages)
         assert group[0].chat is not None
-        sends.append(_Send(group[0].chat, tuple(group), OutboundMessage(text, tuple(merged), messages[0].language)))
+        by_label = all(m.by_label for m in messages if m.buttons)  # one numbered message numbers them all
+        merged_message = OutboundMessage(text, tuple(merged), messages[0].language, by_label=by_label and bool(merged))
+        sends.append(_Send(group[0].chat, tuple(group), merged_message))
     return sends, skipped
 
 
@@ -202,7 +204,7 @@ class Dispatcher:
             await repos.outbox.finish([job.item.id for job in send.jobs], OutboxStatus.SENT)
             if send.message.buttons:
                 # Its buttons are now valid choices in that chat (a press is not "stale").
-                await repos.conversations.offer(send.chat.identity_id, send.message.buttons)
+                await repos.conversations.offer(send.chat.identity_id, send.message.buttons, send.message.by_label)
 
     async def _record(
         self, sent_or_not: list[tuple[_Send, _Outcome]], skipped: list[_Job], now: datetime, report: DispatchReport

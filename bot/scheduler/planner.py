@@ -310,12 +310,13 @@ class Planner:
                 continue
             payload = {"participant_id": person.id, "referral_id": referral.id}
             on_duty, _ = await relay.answerers(repos, referral.point_id)
-            alerted = await repos.outbox.staff_keyed(f"crisis:{referral.id}:counsellor:")
+            prefix = relay.urgent_alert_prefix(referral.id, since)  # this episode's round of alerts
+            alerted = await repos.outbox.staff_keyed(prefix)
             due = 1 + int((now - since) / within)  # how many on-duty counsellors should know by now
             nxt = [m for m in on_duty if m.id not in alerted][: max(0, due - len(alerted & {m.id for m in on_duty}))]
             await repos.outbox.add(
                 [
-                    NewMessage(f"crisis:{referral.id}:counsellor:{member.id}", MessageKind.CRISIS_ALERT, now,
+                    NewMessage(f"{prefix}{member.id}", MessageKind.CRISIS_ALERT, now,
                                staff_id=member.id, payload={**payload, "next": True}, urgent=True)
                     for member in nxt
                 ]
@@ -323,9 +324,7 @@ class Planner:
             if due > max(len(on_duty), 1):  # every one on duty has had their turn (or there was nobody on duty)
                 minutes = int((now - since).total_seconds() // 60)
                 waited = {**payload, "to": "officer", "minutes": minutes}
-                await tell_officers(
-                    repos, person.unit_id, f"referral:{referral.id}:sla", MessageKind.CRISIS_ALERT, now, waited, True
-                )
+                await tell_officers(repos, person.unit_id, f"{prefix}sla", MessageKind.CRISIS_ALERT, now, waited, True)
             report.extra["urgent_referrals_waiting"] = report.extra.get("urgent_referrals_waiting", 0) + 1
         # Taken, but the counsellor has not answered a crisis within the same time: the officers, once per episode.
         for referral, since in await repos.referrals.urgent_in_conversation():

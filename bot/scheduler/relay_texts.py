@@ -52,8 +52,9 @@ async def to_participant(repos: Repositories, t: Translator, person: Participant
         return "ended"  # never happens by the handlers; a last word before the end is still delivered
     buttons = (Button(t._("End the conversation"), RELAY_END),) if referral.conversation else ()
     if person.wording is Wording.EXPLICIT:
-        return OutboundMessage(f"💬 {t._('Counsellor')}: {message.body}", buttons)
-    return OutboundMessage(t._("💬 You have a new message."), (Button(t._("Read it"), RELAY_READ), *buttons))
+        return OutboundMessage(f"💬 {t._('Counsellor')}: {message.body}", buttons, by_label=True)
+    read = Button(t._("Read it"), RELAY_READ)
+    return OutboundMessage(t._("💬 You have a new message."), (read, *buttons), by_label=True)
 
 
 async def to_staff(repos: Repositories, t: Translator, member: StaffMember, item: Claimed) -> Rendered:
@@ -91,4 +92,4 @@ async def to_staff(repos: Repositories, t: Translator, member: StaffMember, item
     if message.referral_id != referral.id or message.sender != "participant":
         return "mismatch"
     reply = Button(t._("Reply"), f"{COUNSELLOR_CHAT}{referral.id}")
-    return OutboundMessage("\n".join([t._("💬 New message:"), f"{who}: {message.body}"]), (reply,))
+    return OutboundMessage("\n".join([t._("💬 New message:"), f"{who}: {message.body}"]), (reply,), by_label=True)

@@ -133,6 +133,7 @@ class Renderer:
                 result = OutboundMessage(
                     t._("A counsellor has joined your conversation and will answer you here."),
                     (Button(t._("End the conversation"), relay_texts.RELAY_END),),
+                    by_label=True,
                 )
             elif item.kind is MessageKind.REFERRAL_ACCEPTED:
                 result = OutboundMessage(
@@ -153,7 +154,7 @@ class Renderer:
             return Skip("no_recipient")
         if isinstance(result, Skip):
             return result
-        return OutboundMessage(result.text, result.buttons, t.language)
+        return OutboundMessage(result.text, result.buttons, t.language, by_label=result.by_label)
 
     def _date(self, t: Translator, day: date) -> str:
         return t.date(day)

@@ -17,7 +17,7 @@ from bot.db.store import Repositories
 from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
 from bot.services.escalations import EscalationKind, raise_escalation
-from bot.services.relay import answerers
+from bot.services.relay import answerers, urgent_alert_prefix
 
 
 async def crisis_alert(repos: Repositories, person: Participant, now: datetime) -> Referral | None:
@@ -28,13 +28,15 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
     # Already asking for a counsellor (or talking with one): that request becomes urgent, not a second one.
     referral = await repos.referrals.open_counselling_of(person.id)
     if referral is not None:
-        await repos.referrals.make_urgent(referral.id)
+        since = await repos.referrals.make_urgent(referral.id)
     else:
         point_id = await repos.points.first_in(person.unit_id)
         referral_id = await repos.referrals.request(
             person.id, "counselling", source="crisis", urgency="urgent", point_id=point_id
         )
         referral = await repos.referrals.get(referral_id)
+        assert referral is not None
+        since = referral.created_at
     assert referral is not None
     episode = await repos.escalations.count_kind(person.id, EscalationKind.CRISIS)
     escalation = await raise_escalation(
@@ -52,7 +54,11 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
         everyone = await repos.staff.in_unit(person.unit_id, Role.COUNSELLOR)
     if referral.status == "accepted" and referral.counsellor_id is not None:
         # The counsellor who took the conversation is the one to answer; if they do not, the officers hear of it.
-        counsellors = [member for member in everyone if member.id == referral.counsellor_id]
+        # Off duty (or gone from the point): the next counsellor on duty is told too.
+        counsellors = [member for member in on_duty if member.id == referral.counsellor_id]
+        if not counsellors:
+            holder = [member for member in everyone if member.id == referral.counsellor_id]
+            counsellors = holder + [member for member in on_duty[:1] if member not in holder]
     else:
         # The next counsellor on duty; every ten minutes nobody takes it, the planner wakes the following one.
         # Nobody on duty: all of them at once.
@@ -60,7 +66,7 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
     await repos.outbox.add(
         [
             NewMessage(
-                f"crisis:{referral.id}:counsellor:{member.id}:{episode}",
+                f"{urgent_alert_prefix(referral.id, since)}{member.id}",
                 MessageKind.CRISIS_ALERT,
                 now,
                 staff_id=member.id,

@@ -7,7 +7,7 @@ answers ("Tư vấn viên"); the counsellor sees the person's name only with the
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from bot.db.repositories.escalations import Referral
 from bot.db.repositories.outbox import NewMessage
@@ -15,6 +15,12 @@ from bot.db.store import Repositories
 from bot.domain.entities import CounsellingPoint, StaffMember
 from bot.domain.opening import read as read_hours
 from bot.domain.planning import MessageKind
+
+
+def urgent_alert_prefix(referral_id: int, since: datetime) -> str:
+    """Keys of the alerts of one crisis episode on a referral (since = when it became urgent): a later episode on the
+    same referral starts its own round of alerts."""
+    return f"crisis:{referral_id}:{since.astimezone(UTC):%Y%m%d%H%M%S%f}:counsellor:"
 
 
 async def answerers(repos: Repositories, point_id: int | None) -> tuple[list[StaffMember], list[StaffMember]]:

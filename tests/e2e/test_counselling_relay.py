@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, OutboxRow, ReferralEventRow, ReferralRow, RelayMessageRow
+from bot.db.models import AuditEventRow, CheckinRow, OutboxRow, ReferralEventRow, ReferralRow, RelayMessageRow
 from bot.domain.entities import RiskLevel, Wording
 from bot.services import fieldwork as records
 from tests.e2e.conftest import Chat, Chats, Commune
@@ -218,12 +218,17 @@ async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
     assert len(await relay_bodies(app)) == 1
     (await dung.say("x" * 10_000)).says("quá dài")
     assert len(await relay_bodies(app)) == 1
-    # A number typed to the counsellor is an answer, not a menu choice; ending is asked twice, so a stray tap or "1"
-    # does not end it.
+    # A number typed in a conversation is an answer, not a menu choice (on Zalo the choices are typed by name);
+    # ending is asked twice, so a stray tap does not end it.
     (await an.say("7")).says("✓ Đã gửi.")
+    (await an.say("1")).says("✓ Đã gửi.").never_says("Bạn muốn kết thúc")
+    (await dung.say("3")).says("✓ Đã gửi cho Nguyễn Văn An (#1).")
     (await an.press("Kết thúc trò chuyện")).says("Bạn muốn kết thúc cuộc trò chuyện với tư vấn viên?")
     (await an.press("Không, tiếp tục trò chuyện")).says("Bạn (09:00): Em gửi một lần thôi", "Bạn (09:00): 7")
-    assert len(await relay_bodies(app)) == 2
+    (await an.say("2")).says("✓ Đã gửi.")  # answered the question: numbers are words again
+    async with app.store.transaction() as repos:
+        words = [m.body for m in await repos.relay.of_referral(1)]
+    assert words == ["Em gửi một lần thôi", "7", "1", "3", "2"]  # "3" went as "3", not as a ready reply
 
     # Giao, of the same point, sees that it is taken, not what is said; typed text goes nowhere.
     await giao.say("/menu")
@@ -242,7 +247,7 @@ async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
         forged = ((giao, "ref:chat:1"), (giao, "ref:canned:hello"), (cadre, "ref:end:1"), (bich, "relay:read"))
         for chat, action in forged:
             (await chat.press_action(action)).says("Nút này đã hết hiệu lực").never_says("Em gửi một lần")
-        assert len(await relay_bodies(app)) == 2
+        assert len(await relay_bodies(app)) == 5
 
     # With explicit wording, the words themselves come in the push.
     async with app.store.transaction() as repos:
@@ -280,6 +285,10 @@ async def test_a_reply_reaches_the_person_it_is_meant_for(
     (await dung.press("Gửi cho Đỗ Thị Bích (#2)")).says("✓ Đã gửi cho Đỗ Thị Bích (#2).")
     (await dung.press("Cảm ơn đã chia sẻ")).says("✓ Đã gửi cho Đỗ Thị Bích (#2).")  # the view it was shown in
     (await dung.say("Chị còn điều gì muốn chia sẻ không?")).says("✓ Đã gửi cho Đỗ Thị Bích (#2).")  # seen: no question
+    # Opening An's card leaves Bích's conversation: words typed there go to nobody until the conversation is opened.
+    await dung.press("Về danh sách yêu cầu")
+    (await dung.press("Nguyễn Văn An (#1) · tư vấn · đã có người nhận")).offers("Mở cuộc trò chuyện")
+    (await dung.say("An ơi, bạn ổn chứ?")).never_says("✓ Đã gửi")
     async with app.store.transaction() as repos:
         to_an = await repos.relay.of_referral(1, sender="counsellor")
         to_bich = [m.body for m in await repos.relay.of_referral(2, sender="counsellor")]
@@ -353,3 +362,23 @@ async def test_no_counselling_point_no_conversation_and_a_move_hands_it_over(
     async with app.store.transaction() as repos:
         referral = (await repos.referrals.of_participant(commune.an_id))[0]
     assert referral.point_id is None and referral.status == "requested" and referral.relay_ended_at is not None
+
+
+async def test_a_message_arriving_mid_check_in_does_not_shift_the_answers(
+    app: Application, chats: dict[str, Chat], commune: Commune
+) -> None:
+    """On Zalo a check-in answer is a number; a counsellor's message pushed in the middle must not renumber it."""
+    an, dung = chats["an"], chats["counsellor"]
+    await on_duty(dung)
+    await talking(app, an, dung)
+    await an.say("/menu")
+    await an.press("Điểm danh tháng này")  # on Zalo a typed number: after /menu numbers choose again
+    mood = an.buttons["Tốt"]  # what "Tốt" is on this channel before anything arrives (a number on Zalo)
+    await dung.say("Bạn cứ điểm danh xong rồi mình nói tiếp nhé.")
+    (await an.during(app.scheduler.tick)).says("Bạn có tin nhắn mới")
+    an.buttons["Tốt"] = mood  # the check-in's buttons are still on screen (on Zalo: the number it showed)
+    (await an.press("Tốt")).offers("Không")  # the next question: cravings
+    async with app.store.transaction() as repos:
+        started = (await repos.session.execute(select(CheckinRow.obligation_id))).scalar_one()
+        answers = await repos.checkins.for_obligation(started)
+    assert answers is not None and answers.answers["mood"] == "4"  # "Tốt", not the option two places away

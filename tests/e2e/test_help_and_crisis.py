@@ -16,7 +16,7 @@ from bot.db.models import AuditEventRow, EscalationRow, ReferralEventRow, Referr
 from bot.domain.entities import Role
 from tests.e2e.conftest import Chat, Chats, Commune
 from tests.e2e.helpers import count_rows
-from tests.e2e.test_schedule import REVEALING, at_local
+from tests.e2e.test_schedule import REVEALING, at_local, tick_all
 from tests.e2e.zalo_client import ZaloChat
 from tests.fakes.clock import FakeClock
 
@@ -192,3 +192,32 @@ async def test_an_urgent_referral_nobody_takes_goes_to_the_next_on_duty_then_to_
     (await giao.press("Tôi nhận")).says("Đã nhận")
     clock.set(start + timedelta(minutes=40))
     assert (await dung.during(app.scheduler.tick)).text == ""
+
+
+async def test_a_second_crisis_on_a_referral_nobody_took_starts_a_new_round(
+    app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune, clock: FakeClock
+) -> None:
+    an, dung = chats["an"], chats["counsellor"]
+    giao = await second_counsellor(app, sim)
+    for counsellor in (dung, giao):
+        await counsellor.say("/menu")
+        await counsellor.press("Bắt đầu ca trực")
+    start = at_local(date(2026, 11, 24), 10, 0)
+    clock.set(start)
+    await an.say("em muốn chết")
+    first = await tick_all([dung, giao], app.scheduler.tick)
+    first[0].says("Khẩn:")
+    assert first[1].text == ""
+    async with app.store.transaction() as repos:  # the cadre dealt with it; the referral is still not taken
+        (crisis,) = await repos.escalations.open_for(participant_ids=[commune.an_id])
+        await repos.escalations.acknowledge(crisis.id, commune.cadre_id)
+    clock.set(start + timedelta(hours=3))
+    await an.say("lại muốn chết")
+    again = await tick_all([dung, giao], app.scheduler.tick)
+    again[0].says("Khẩn:")  # a new episode: the first on duty again
+    assert again[1].text == ""
+    clock.set(start + timedelta(hours=3, minutes=11))
+    (await giao.during(app.scheduler.tick)).says("Khẩn:")  # then the next one, as for the first episode
+    async with app.store.transaction() as repos:
+        referrals = await repos.referrals.of_participant(commune.an_id)
+    assert len(referrals) == 1  # one request, urgent twice

@@ -77,6 +77,9 @@ class ZaloChat(PushedMessages):
             if call.method == "sendMessage" and call.status == 200 and call.params["chat_id"] == chat_id:
                 options = [_OPTION.match(line) for line in call.params["text"].split("\n")]
                 buttons = [{"label": m.group(2), "action": m.group(1)} for m in options if m]
+                # In a conversation, choices are typed by name ("▸ Kết thúc trò chuyện"): the label is what is sent.
+                named = [line[2:] for line in call.params["text"].split("\n") if line.startswith("▸ ")]
+                buttons += [{"label": label, "action": label} for label in named]
                 said.append(Reply(call.params["text"], buttons))
         offered = {b["label"]: b["action"] for reply in said for b in reply.buttons}
         if offered:

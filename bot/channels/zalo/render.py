@@ -1,4 +1,5 @@
-"""Core replies → Zalo texts: no buttons on Zalo, so choices become a numbered list to answer with a number."""
+"""Core replies → Zalo texts: no buttons on Zalo, so choices become a numbered list to answer with a number (or, in a
+conversation with a counsellor, where a number is an answer, a list of labels to type)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ def render(replies: Sequence[OutboundMessage], catalogs: Catalogs) -> list[str]:
     number = 0
     for reply in replies:
         body = reply.text
-        if reply.buttons:
+        if reply.buttons and reply.by_label:
+            t = catalogs.translator(reply.language)
+            lines = [f"▸ {button.label}" for button in reply.buttons]
+            body = f"{body}\n\n" + "\n".join(lines) + "\n" + t._("Type one of these to choose it.")
+        elif reply.buttons:
             t = catalogs.translator(reply.language)
             first = number + 1
             lines = []

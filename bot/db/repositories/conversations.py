@@ -75,19 +75,22 @@ class ConversationRepository:
         )
         return state
 
-    async def offer(self, identity_id: int, buttons: Sequence[Button]) -> None:
+    async def offer(self, identity_id: int, buttons: Sequence[Button], by_label: bool = False) -> None:
         """A message the bot pushed offers these choices too; the flow the chat was in is kept.
 
         The new choices go first (a typed "1" on a numbered-menu channel means the latest message's first option);
-        the earlier ones stay valid, since on a button channel the earlier message's buttons are still on screen."""
+        the earlier ones stay valid, since on a button channel the earlier message's buttons are still on screen.
+        Choices chosen by name (`by_label`) go last: the numbers of the question the person is answering keep their
+        meaning when a message of a conversation arrives in the middle of it."""
         stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id)
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         if row is None:
             row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
             self._s.add(row)
-        pairs = [(b.action, b.label) for b in buttons]
-        earlier = self._open_labels(list(row.offered_labels or []))
-        pairs += [(a, lb) for a, lb in zip(row.offered or [], earlier, strict=False) if a not in dict(pairs)]
+        new = [(b.action, b.label) for b in buttons]
+        earlier_labels = self._open_labels(list(row.offered_labels or []))
+        earlier = [(a, lb) for a, lb in zip(row.offered or [], earlier_labels, strict=False) if a not in dict(new)]
+        pairs = earlier[: _MAX_OFFERED - len(new)] + new if by_label else new + earlier
         row.offered = [a for a, _ in pairs[:_MAX_OFFERED]]
         self._seal(row, self._open_data(dict(row.data or {})), [lb for _, lb in pairs[:_MAX_OFFERED]])
         row.updated_at = self._clock.now()

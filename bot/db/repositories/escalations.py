@@ -272,13 +272,13 @@ class ReferralRepository:
         await self._event(row.id, "requested", "participant", participant_id)
         return row.id
 
-    async def _event(self, referral_id: int, status: str, actor_type: str, actor_id: int | None) -> None:
+    async def _event(self, referral_id: int, status: str, actor_type: str, actor_id: int | None) -> datetime:
+        at = self._clock.now()
         self._s.add(
-            ReferralEventRow(
-                referral_id=referral_id, status=status, actor_type=actor_type, actor_id=actor_id, at=self._clock.now()
-            )
+            ReferralEventRow(referral_id=referral_id, status=status, actor_type=actor_type, actor_id=actor_id, at=at)
         )
         await self._s.flush()
+        return at
 
     async def get(self, referral_id: int) -> Referral | None:
         row = await self._s.get(ReferralRow, referral_id)
@@ -373,10 +373,10 @@ class ReferralRepository:
         await self.end_conversation(referral_id, "staff", counsellor_id)
         return True
 
-    async def make_urgent(self, referral_id: int) -> None:
+    async def make_urgent(self, referral_id: int) -> datetime:
         """A crisis in this request: urgent from now (each new episode restarts the clock the planner reads)."""
         await self._s.execute(update(ReferralRow).where(ReferralRow.id == referral_id).values(urgency="urgent"))
-        await self._event(referral_id, "urgent", "participant", None)
+        return await self._event(referral_id, "urgent", "participant", None)
 
     async def hand_over(self, participant_id: int, point_id: int | None) -> None:
         """The person moved: their open referrals wait again, at the new commune's point; what was said to the old
@@ -393,6 +393,8 @@ class ReferralRepository:
                 row.relay_ended_at = now
             row.point_id, row.status, row.counsellor_id = point_id, "requested", None
             await self._event(row.id, "handed_over", "staff", None)
+            if row.urgency == "urgent":  # the new point's round of alerts starts now, not from the old crisis
+                await self._event(row.id, "urgent", "staff", None)
         await self._s.flush()
 
     async def withdraw(self, referral_id: int, participant_id: int) -> bool:
