@@ -8,8 +8,18 @@ import unicodedata
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.)]?\s*$")
 
 
+BY_NAME = "▸ "  # marks, in a chat's stored labels, a choice that is typed by name (a number there is an answer)
+
+
 def _fold(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """Case, accents and spacing do not matter: "ket thuc tro chuyen" names "Kết thúc trò chuyện"."""
+    decomposed = unicodedata.normalize("NFKD", text.removeprefix(BY_NAME).casefold().replace("đ", "d"))
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+def numbers_answer(labels: list[str]) -> bool:
+    """The latest choices shown are typed by name: a typed number is words for the other side of a conversation."""
+    return bool(labels) and labels[0].startswith(BY_NAME)
 
 
 def typed_choice(text: str, labels: list[str], numbers: bool = True) -> int | None:

@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from bot.core.clock import Clock
 from bot.core.i18n import Catalogs, normalize_language
-from bot.core.menus import typed_choice
+from bot.core.menus import BY_NAME, numbers_answer, typed_choice
 from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
-from bot.handlers import checkin, common, counsellor, enrollment, participant, relay, staff, support
+from bot.handlers import checkin, common, enrollment, participant, relay, staff, support
 from bot.handlers.context import Context, Policies, Replies
 
 log = structlog.get_logger(__name__)
@@ -109,7 +109,9 @@ class ConversationEngine:
             ctx.msg = msg = replace(msg, action=self._resolve_ref(msg, ctx.state.offered), action_ref=None)
         if msg.menu_by_text and msg.text and ctx.identity is not None:
             # In a conversation with a counsellor a typed number is an answer; its choices are typed by name.
-            choice = typed_choice(msg.text, ctx.state.offered_labels, numbers=not _in_conversation(ctx))
+            choice = typed_choice(
+                msg.text, ctx.state.offered_labels, numbers=not numbers_answer(ctx.state.offered_labels)
+            )
             if choice is not None and not 1 <= choice <= len(ctx.state.offered):
                 return [self._menu_again(ctx)]
             if choice is not None:
@@ -121,7 +123,9 @@ class ConversationEngine:
             shown = [button for reply in ordered for button in reply.buttons]
             if shown:
                 ctx.state.offered = [b.action for b in shown]
-                ctx.state.offered_labels = [b.label for b in shown]
+                ctx.state.offered_labels = [
+                    (BY_NAME if reply.by_label else "") + b.label for reply in ordered for b in reply.buttons
+                ]
             await repos.conversations.save(ctx.identity.id, ctx.state)
         return [replace(reply, language=ctx.t.language) for reply in replies]
 
@@ -138,7 +142,7 @@ class ConversationEngine:
     def _menu_again(ctx: Context) -> OutboundMessage:
         """A number that is not on the menu: say so kindly and show the same menu again (state unchanged)."""
         pairs = zip(ctx.state.offered_labels, ctx.state.offered, strict=False)
-        buttons = tuple(Button(label, action) for label, action in pairs)
+        buttons = tuple(Button(label.removeprefix(BY_NAME), action) for label, action in pairs)
         text = ctx.t._("There is no such option. Please reply with one of these numbers:")
         return OutboundMessage(text, buttons, ctx.t.language)
 
@@ -249,12 +253,6 @@ class ConversationEngine:
         if ctx.staff is not None:
             return await staff.prompt(ctx, menu)
         return []
-
-
-def _in_conversation(ctx: Context) -> bool:
-    """Writing to the other side of a conversation through the bot (a person, or a counsellor in the chat)."""
-    in_relay = ctx.state.flow == relay.FLOW and ctx.state.step != "end"  # "end": a yes/no question, numbers answer it
-    return in_relay or (ctx.state.flow == counsellor.FLOW and ctx.state.step == "chat")
 
 
 def _with_text(msg: InboundMessage, text: str) -> InboundMessage:

@@ -71,9 +71,7 @@ async def prompt(ctx: Context, menu: bool = False) -> Replies:
     """Where a staff member is: the open question of a flow, or the menu. Asking for the menu leaves a list or a
     card (nothing is half-written there); an open question is asked again."""
     flow = ctx.state.flow
-    if menu and (
-        flow in (caseload.FLOW, inbox.FLOW) or (flow == counsellor.FLOW and ctx.state.step in ("chat", "confirm"))
-    ):
+    if menu and (flow in (caseload.FLOW, inbox.FLOW) or counsellor.in_chat(ctx)):
         _end_flow(ctx)
         return home(ctx)
     if flow == absences.FLOW:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
+from bot.core.menus import BY_NAME
 from bot.core.messages import Button
 from bot.db.crypto import FieldCipher
 from bot.db.models import ConversationStateRow
@@ -87,7 +88,7 @@ class ConversationRepository:
         if row is None:
             row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
             self._s.add(row)
-        new = [(b.action, b.label) for b in buttons]
+        new = [(b.action, (BY_NAME if by_label else "") + b.label) for b in buttons]
         earlier_labels = self._open_labels(list(row.offered_labels or []))
         earlier = [(a, lb) for a, lb in zip(row.offered or [], earlier_labels, strict=False) if a not in dict(new)]
         pairs = earlier[: _MAX_OFFERED - len(new)] + new if by_label else new + earlier
