@@ -12,7 +12,6 @@ from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.escalations import Referral
 from bot.db.repositories.outbox import NewMessage
 from bot.domain.authz import Action
-from bot.domain.consent import Purpose
 from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
 from bot.handlers.common import say
@@ -45,9 +44,7 @@ def menu_buttons(ctx: Context) -> list[Button]:
 
 
 async def who(ctx: Context, person: Participant) -> str:
-    if (await ctx.repos.consents.current(person.id)).get(Purpose.REFERRALS):
-        return ctx.t._("{name} (#{id})", name=person.name, id=person.id)
-    return ctx.t._("a person on the list (#{id})", id=person.id)
+    return await relay_service.name_for_counsellor(ctx.repos, ctx.t, person)
 
 
 async def show_list(ctx: Context) -> Replies:

@@ -79,7 +79,7 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
             t._("If you need to talk to someone now:"),
             *hotlines,
         ]  # fmt: skip
-    if not await _explicit(ctx):
+    if not _explicit(ctx):
         lines += ["", t._("To keep things private, replies are announced as “You have a new message” — tap to read.")]
     return [OutboundMessage("\n".join(lines), buttons(ctx), by_label=True)]
 
@@ -90,7 +90,7 @@ async def resume(ctx: Context, referral: Referral) -> Replies:
     return [OutboundMessage(text, buttons(ctx), by_label=True)]
 
 
-async def _explicit(ctx: Context) -> bool:
+def _explicit(ctx: Context) -> bool:
     return ctx.participant is not None and ctx.participant.wording is Wording.EXPLICIT
 
 

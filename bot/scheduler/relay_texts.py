@@ -13,13 +13,13 @@ from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.outbox import Claimed
 from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, ActorKind, ParticipantScope, decide
-from bot.domain.consent import Purpose
 from bot.domain.entities import Participant, StaffMember, Wording
 from bot.domain.planning import MessageKind
 from bot.handlers.counsellor import CHAT as COUNSELLOR_CHAT
 from bot.handlers.counsellor import OPEN as REFERRAL_OPEN
 from bot.handlers.relay import END as RELAY_END
 from bot.handlers.relay import READ as RELAY_READ
+from bot.services.relay import name_for_counsellor
 
 Rendered = OutboundMessage | str  # a str is the reason to skip
 
@@ -69,12 +69,7 @@ async def to_staff(repos: Repositories, t: Translator, member: StaffMember, item
     actor = Actor(ActorKind.STAFF, member.id, member.role, member.unit_id)
     if not decide(actor, Action.HANDLE_REFERRAL, scope):  # moved to another commune since: not theirs any more
         return "out_of_scope"
-    consents = await repos.consents.current(person.id)
-    who = (
-        t._("{name} (#{id})", name=person.name, id=person.id)
-        if consents.get(Purpose.REFERRALS)
-        else t._("a person on the list (#{id})", id=person.id)
-    )
+    who = await name_for_counsellor(repos, t, person)
     see = Button(t._("See the referral"), f"{REFERRAL_OPEN}{referral.id}")
     if item.kind is MessageKind.RELAY_REQUEST:
         if referral.status != "requested" or not referral.conversation:

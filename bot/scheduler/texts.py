@@ -38,6 +38,7 @@ from bot.handlers.officer import TRANSFER as OFFICER_TRANSFER
 from bot.handlers.reviews import START as REVIEW_START
 from bot.handlers.support import SUPPORT_KINDS
 from bot.scheduler import relay_texts
+from bot.services.relay import name_for_counsellor
 
 RELAY_KINDS = (MessageKind.RELAY, MessageKind.RELAY_ENDED)
 
@@ -450,12 +451,7 @@ class Renderer:
         self, repos: Repositories, t: Translator, subject: Participant, referral_id: int
     ) -> OutboundMessage:
         """To the commune's counsellors: the name only if the person consented to referrals, else their code."""
-        consents = await repos.consents.current(subject.id)
-        who = (
-            t._("{name} (#{id})", name=subject.name, id=subject.id)
-            if consents.get(Purpose.REFERRALS)
-            else t._("a person on the list (#{id})", id=subject.id)
-        )
+        who = await name_for_counsellor(repos, t, subject)
         cadre = await repos.staff.get(subject.cadre_id) if subject.cadre_id else None
         lines = [
             t._("Urgent:"),

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
+from bot.core.i18n import Translator
 from bot.db.repositories.escalations import Referral
 from bot.db.repositories.outbox import NewMessage
 from bot.db.store import Repositories
-from bot.domain.entities import CounsellingPoint, StaffMember
+from bot.domain.consent import Purpose
+from bot.domain.entities import CounsellingPoint, Participant, StaffMember
 from bot.domain.opening import read as read_hours
 from bot.domain.planning import MessageKind
+
+
+async def name_for_counsellor(repos: Repositories, t: Translator, person: Participant) -> str:
+    """A counsellor sees a person's name only if they consented to referrals; otherwise their code."""
+    if (await repos.consents.current(person.id)).get(Purpose.REFERRALS):
+        return t._("{name} (#{id})", name=person.name, id=person.id)
+    return t._("a person on the list (#{id})", id=person.id)
 
 
 def urgent_alert_prefix(referral_id: int, since: datetime) -> str:

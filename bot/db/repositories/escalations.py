@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Subquery, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -294,12 +295,7 @@ class ReferralRepository:
     async def urgent_waiting(self, urgent_before: datetime) -> list[tuple[Referral, datetime]]:
         """Urgent referrals nobody has taken, urgent since before that instant: (referral, urgent since). A request
         that became urgent later (a crisis typed while waiting for a counsellor) counts from that moment."""
-        became = (
-            select(ReferralEventRow.referral_id, func.max(ReferralEventRow.at).label("at"))
-            .where(ReferralEventRow.status == "urgent")
-            .group_by(ReferralEventRow.referral_id)
-            .subquery()
-        )
+        became = _became_urgent()
         since = func.coalesce(became.c.at, ReferralRow.created_at)
         stmt = (
             select(ReferralRow, since)
@@ -312,12 +308,7 @@ class ReferralRepository:
     async def urgent_in_conversation(self) -> list[tuple[Referral, datetime]]:
         """Urgent referrals a counsellor has taken, conversation still open: (referral, since), since = when it became
         urgent or was taken, whichever is later — from then on an answer is expected."""
-        became = (
-            select(ReferralEventRow.referral_id, func.max(ReferralEventRow.at).label("at"))
-            .where(ReferralEventRow.status == "urgent")
-            .group_by(ReferralEventRow.referral_id)
-            .subquery()
-        )
+        became = _became_urgent()
         stmt = (
             select(ReferralRow, became.c.at)
             .outerjoin(became, became.c.referral_id == ReferralRow.id)
@@ -347,30 +338,39 @@ class ReferralRepository:
 
     async def accept(self, referral_id: int, counsellor_id: int) -> bool:
         """One counsellor takes it; False when someone else already did (the others see it taken)."""
-        result = await self._s.execute(
-            update(ReferralRow)
-            .where(ReferralRow.id == referral_id, ReferralRow.status == "requested")
-            .values(status="accepted", counsellor_id=counsellor_id, accepted_at=self._clock.now())
+        return await self._transition(
+            referral_id,
+            [ReferralRow.status == "requested"],
+            {"status": "accepted", "counsellor_id": counsellor_id, "accepted_at": self._clock.now()},
+            ("accepted", "staff", counsellor_id),
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            return False
-        await self._event(referral_id, "accepted", "staff", counsellor_id)
-        return True
 
     async def close(self, referral_id: int, counsellor_id: int, outcome: str) -> bool:
+        closed = await self._transition(
+            referral_id,
+            [ReferralRow.status == "accepted", ReferralRow.counsellor_id == counsellor_id],
+            {"status": "closed", "outcome": outcome, "closed_at": self._clock.now()},
+            (f"closed:{outcome}", "staff", counsellor_id),
+        )
+        if closed:
+            await self.end_conversation(referral_id, "staff", counsellor_id)
+        return closed
+
+    async def _transition(
+        self,
+        referral_id: int,
+        conditions: list[Any],
+        values: dict[str, Any],
+        event: tuple[str, str, int | None],
+    ) -> bool:
+        """One guarded change of a referral (an UPDATE … WHERE, so two people cannot both make it) and its history
+        entry; False when the guard did not hold (someone else was first)."""
         result = await self._s.execute(
-            update(ReferralRow)
-            .where(
-                ReferralRow.id == referral_id,
-                ReferralRow.status == "accepted",
-                ReferralRow.counsellor_id == counsellor_id,
-            )
-            .values(status="closed", outcome=outcome, closed_at=self._clock.now())
+            update(ReferralRow).where(ReferralRow.id == referral_id, *conditions).values(**values)
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             return False
-        await self._event(referral_id, f"closed:{outcome}", "staff", counsellor_id)
-        await self.end_conversation(referral_id, "staff", counsellor_id)
+        await self._event(referral_id, *event)
         return True
 
     async def make_urgent(self, referral_id: int) -> datetime:
@@ -399,15 +399,12 @@ class ReferralRepository:
 
     async def withdraw(self, referral_id: int, participant_id: int) -> bool:
         """The person no longer wants it and nobody had taken it: closed as "withdrawn" (counted apart in reports)."""
-        result = await self._s.execute(
-            update(ReferralRow)
-            .where(ReferralRow.id == referral_id, ReferralRow.status == "requested")
-            .values(status="closed", outcome="withdrawn", closed_at=self._clock.now())
+        return await self._transition(
+            referral_id,
+            [ReferralRow.status == "requested"],
+            {"status": "closed", "outcome": "withdrawn", "closed_at": self._clock.now()},
+            ("closed:withdrawn", "participant", participant_id),
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            return False
-        await self._event(referral_id, "closed:withdrawn", "participant", participant_id)
-        return True
 
     async def conversation_of(self, participant_id: int) -> Referral | None:
         """The person's talk with a counsellor that is still going on or waiting, the newest."""
@@ -436,35 +433,30 @@ class ReferralRepository:
 
     async def start_conversation(self, referral_id: int, actor_type: str, actor_id: int | None) -> None:
         """From now on what the person types goes to this referral's counsellor (once; an ended one stays ended)."""
-        result = await self._s.execute(
-            update(ReferralRow)
-            .where(ReferralRow.id == referral_id, ReferralRow.relay_started_at.is_(None))  # type: ignore[union-attr]
-            .values(relay_started_at=self._clock.now())
+        await self._transition(
+            referral_id,
+            [ReferralRow.relay_started_at.is_(None)],  # type: ignore[union-attr]
+            {"relay_started_at": self._clock.now()},
+            ("relay_started", actor_type, actor_id),
         )
-        if result.rowcount:  # type: ignore[attr-defined]
-            await self._event(referral_id, "relay_started", actor_type, actor_id)
 
     async def end_conversation(self, referral_id: int, actor_type: str, actor_id: int | None) -> bool:
         """False when it had already ended (the other side ended it first)."""
-        result = await self._s.execute(
-            update(ReferralRow)
-            .where(ReferralRow.id == referral_id, ReferralRow.relay_ended_at.is_(None))  # type: ignore[union-attr]
-            .values(relay_ended_at=self._clock.now())
+        return await self._transition(
+            referral_id,
+            [ReferralRow.relay_ended_at.is_(None)],  # type: ignore[union-attr]
+            {"relay_ended_at": self._clock.now()},
+            ("relay_ended", actor_type, actor_id),
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            return False
-        await self._event(referral_id, "relay_ended", actor_type, actor_id)
-        return True
 
     async def replied(self, referral_id: int, counsellor_id: int) -> None:
         """The first human reply is what reports measure (median time to first reply); later ones change nothing."""
-        result = await self._s.execute(
-            update(ReferralRow)
-            .where(ReferralRow.id == referral_id, ReferralRow.first_reply_at.is_(None))  # type: ignore[union-attr]
-            .values(first_reply_at=self._clock.now())
+        await self._transition(
+            referral_id,
+            [ReferralRow.first_reply_at.is_(None)],  # type: ignore[union-attr]
+            {"first_reply_at": self._clock.now()},
+            ("first_reply", "staff", counsellor_id),
         )
-        if result.rowcount:  # type: ignore[attr-defined]
-            await self._event(referral_id, "first_reply", "staff", counsellor_id)
 
     async def in_period(self, unit_ids: Sequence[int], since: datetime, until: datetime) -> list[Referral]:
         """Referrals of people of these communes asked for in [since, until): the counts of a report."""
@@ -496,3 +488,13 @@ def _aware(value: datetime | str) -> datetime:
     """A computed timestamp comes back naive (SQLite: even as text); stored instants are UTC."""
     when = datetime.fromisoformat(value) if isinstance(value, str) else value
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _became_urgent() -> Subquery:
+    """referral_id → the last time it became urgent (a crisis episode), from the status history."""
+    return (
+        select(ReferralEventRow.referral_id, func.max(ReferralEventRow.at).label("at"))
+        .where(ReferralEventRow.status == "urgent")
+        .group_by(ReferralEventRow.referral_id)
+        .subquery()
+    )
