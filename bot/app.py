@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.simulator.hub import CHANNEL as SIMULATOR
 from bot.channels.simulator.hub import SimulatorHub
-from bot.channels.telegram.channel import TelegramChannel, make_bot
-from bot.channels.telegram.sender import Sleep
-from bot.channels.zalo.channel import ZaloChannel
-from bot.channels.zalo.client import ZaloClient
 from bot.config import Secrets, Settings, resolve_secrets
 from bot.core.clock import Clock, SystemClock
 from bot.core.i18n import Catalogs, default_locales_dir
+from bot.core.liveness import Liveness
+from bot.core.messages import OutboundMessage
 from bot.core.ports import Messenger
 from bot.data import canned_replies_source, crisis_sources, hotlines_source
 from bot.db import migrate
@@ -39,6 +39,55 @@ from bot.scheduler.service import Scheduler
 from bot.scheduler.texts import Renderer
 from bot.services.enrolment import Enrolment, EnrolmentPolicies
 
+if TYPE_CHECKING:
+    from bot.channels.telegram.channel import TelegramChannel
+    from bot.channels.zalo.channel import ZaloChannel
+
+Sleep = Callable[[float], Awaitable[None]]
+TELEGRAM, ZALO = "telegram", "zalo"
+
+
+class LazyChannels:
+    """The platform channels, built on first use: their libraries (aiogram's ~300 pydantic models, httpx) are
+    imported only by a process that talks to that platform, so `aftercare --help`, `unit list` or an idle `tick`
+    start in a fraction of the time and `run` without a Telegram token never imports aiogram."""
+
+    def __init__(self, factories: dict[str, Callable[[], object]]) -> None:
+        self._factories = factories
+        self._built: dict[str, object] = {}
+
+    def configured(self, channel: str) -> bool:
+        return channel in self._factories
+
+    def get(self, channel: str) -> object | None:
+        if channel not in self._factories:
+            return None
+        if channel not in self._built:
+            self._built[channel] = self._factories[channel]()
+        return self._built[channel]
+
+    def built(self) -> list[object]:
+        return list(self._built.values())
+
+
+class LazyMessenger:
+    """A channel as the dispatcher sees it (`Messenger`), built the first time something is sent through it."""
+
+    def __init__(self, channel: str, channels: LazyChannels) -> None:
+        self.channel = channel
+        self._channels = channels
+
+    def _messenger(self) -> Messenger:
+        found = self._channels.get(self.channel)
+        assert found is not None
+        return found  # type: ignore[return-value]
+
+    async def send(self, external_id: str, message: OutboundMessage) -> None:
+        await self._messenger().send(external_id, message)
+
+    async def push(self, external_id: str, message: OutboundMessage) -> None:
+        await self._messenger().push(external_id, message)
+
 
 @dataclass
 class Application:
@@ -52,8 +101,17 @@ class Application:
     simulator: SimulatorHub
     scheduler: Scheduler
     policies: Policies = field(default_factory=Policies)
-    telegram: TelegramChannel | None = None
-    zalo: ZaloChannel | None = None
+    channels: LazyChannels = field(default_factory=lambda: LazyChannels({}))
+    liveness: Liveness | None = None  # pollers and scheduler jobs beat here; /healthz reports it
+
+    @property
+    def telegram(self) -> TelegramChannel | None:
+        """The Telegram channel (built, and aiogram imported, on first access); None without a token."""
+        return self.channels.get(TELEGRAM)  # type: ignore[return-value]
+
+    @property
+    def zalo(self) -> ZaloChannel | None:
+        return self.channels.get(ZALO)  # type: ignore[return-value]
 
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine)
@@ -76,10 +134,8 @@ class Application:
             return labels
 
     async def aclose(self) -> None:
-        if self.telegram is not None:
-            await self.telegram.close()
-        if self.zalo is not None:
-            await self.zalo.close()
+        for channel in self.channels.built():  # only what was built: closing must not import a platform's library
+            await channel.close()  # type: ignore[attr-defined]
         await self.engine.dispose()
 
 
@@ -103,23 +159,36 @@ def build_application(
         canned=parse_canned_replies(canned_replies_source(settings.canned_replies_file)),
     )
     conversation = ConversationEngine(store, catalogs, clock, ZoneInfo(settings.timezone), policies)
-    telegram = None
+    factories: dict[str, Callable[[], object]] = {}
     if settings.telegram_token is not None:
-        bot = make_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
-        telegram = TelegramChannel(bot, conversation, store, catalogs, sleep)
-    zalo = None
+        token = settings.telegram_token.get_secret_value()
+
+        def telegram() -> object:
+            from bot.channels.telegram.channel import TelegramChannel, make_bot
+
+            return TelegramChannel(make_bot(token, settings.telegram_api_url), conversation, store, catalogs, sleep)
+
+        factories[TELEGRAM] = telegram
     if settings.zalo_token is not None:
-        client = ZaloClient(settings.zalo_token.get_secret_value(), settings.zalo_api_url, sleep=sleep)
-        zalo = ZaloChannel(client, conversation, store, catalogs, sleep)
+        zalo_token = settings.zalo_token.get_secret_value()
+
+        def zalo() -> object:
+            from bot.channels.zalo.channel import ZaloChannel
+            from bot.channels.zalo.client import ZaloClient
+
+            client = ZaloClient(zalo_token, settings.zalo_api_url, sleep=sleep)
+            return ZaloChannel(client, conversation, store, catalogs, sleep)
+
+        factories[ZALO] = zalo
+    channels = LazyChannels(factories)
     messengers: dict[str, Messenger] = {}
     simulator = SimulatorHub(conversation, clock)
     if settings.simulator_on:
         messengers[SIMULATOR] = simulator
-    if telegram is not None:
-        messengers[telegram.channel] = telegram
-    if zalo is not None:
-        messengers[zalo.channel] = zalo
-    scheduler = build_scheduler(settings, store, catalogs, clock, messengers, sleep)
+    for name in factories:
+        messengers[name] = LazyMessenger(name, channels)
+    liveness = Liveness(clock)
+    scheduler = build_scheduler(settings, store, catalogs, clock, messengers, sleep, liveness)
     return Application(
         settings=settings,
         secrets=secrets,
@@ -130,9 +199,9 @@ def build_application(
         conversation=conversation,
         simulator=simulator,
         policies=policies,
-        telegram=telegram,
-        zalo=zalo,
+        channels=channels,
         scheduler=scheduler,
+        liveness=liveness,
     )
 
 
@@ -143,6 +212,7 @@ def build_scheduler(
     clock: Clock,
     messengers: dict[str, Messenger],
     sleep: Sleep,
+    liveness: Liveness | None = None,
 ) -> Scheduler:
     tz = ZoneInfo(settings.timezone)
     quiet = QuietHours(*settings.quiet)
@@ -157,4 +227,4 @@ def build_scheduler(
     )
     policy = DispatchPolicy(quiet=quiet, max_attempts=settings.outbox_max_attempts)
     dispatcher = Dispatcher(store, Renderer(catalogs, tz), messengers, limits, clock, tz, policy)
-    return Scheduler(planner, dispatcher, clock)
+    return Scheduler(planner, dispatcher, clock, liveness)
