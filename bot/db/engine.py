@@ -13,7 +13,9 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"echo": echo}
+    # hide_parameters: a failing statement's error (and any log line or traceback quoting it) never carries the
+    # bound values: ciphertexts, keyed hashes, search terms, free text.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if not is_sqlite(url):
         # No pre-ping (a round trip per transaction): a connection that died is a TransientFailure, and channels
         # redeliver those; recycling keeps connections younger than typical server/proxy idle limits.
