@@ -152,6 +152,24 @@ class AuditEventRow(SQLModel, table=True):
     subject_id: int | None = Field(default=None)
     outcome: str = Field(max_length=16)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Tamper evidence (bot/db/audit_mac.py): a keyed MAC of the entry written with it; a sequence number and a chain
+    # hash to the previous entry given later by the sealer (bot/services/audit_chain.py).
+    entry_mac: str | None = Field(default=None, max_length=64)
+    seq: int | None = Field(default=None, unique=True)
+    chain: str | None = Field(default=None, max_length=64)
+
+
+class AuditChainHeadRow(SQLModel, table=True):
+    """The one row naming the last sealed audit entry: sealers lock it (one chain, never a fork), and verification
+    compares the chain's end with it (entries cut off the end are noticed)."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0)
+    chain: str = Field(max_length=64)
+    # Entries written before the chain existed, sealed without a MAC of their own when the migration had no key.
+    legacy_upto: int = Field(default=0)
 
 
 class LinkFailureRow(SQLModel, table=True):

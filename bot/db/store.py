@@ -110,7 +110,7 @@ class Store:
             invites=InviteRepository(session, clock),
             consents=ConsentRepository(session, clock),
             conversations=ConversationRepository(session, clock, self.keyring.cipher),
-            audit=AuditRepository(session, clock),
+            audit=AuditRepository(session, clock, self.keyring.audit_key),
             chats=ChatGuardRepository(session, clock),
             inbound=InboundRepository(session, clock, self.keyring.cipher),
             obligations=ObligationRepository(session, clock),

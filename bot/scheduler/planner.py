@@ -30,7 +30,7 @@ from bot.domain.planning import (
     wanted_reminders,
 )
 from bot.domain.schedule import draw_random_test_days
-from bot.services import relay
+from bot.services import audit_chain, relay
 from bot.services.escalations import (
     EscalationKind,
     notify_officers,
@@ -102,6 +102,8 @@ class Planner:
             async with self._store.transaction() as repos:
                 await self._purge(repos, now, report)
             self._purged_on = today
+        async with self._store.transaction() as repos:  # chain the audit entries written since the last tick
+            report.extra["audit_sealed"] = await audit_chain.seal(repos)
         log.debug("planned", **{k: v for k, v in vars(report).items() if v and k != "extra"})
         return report
 

@@ -1,19 +1,25 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.models import AuditEventRow
+from bot.db import audit_mac
+from bot.db.dialect import insert_ignoring
+from bot.db.models import AuditChainHeadRow, AuditEventRow
 from bot.domain.entities import Identity
 
 
 class AuditRepository:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    """Writes entries with their MAC; the sealing and verification primitives for bot/services/audit_chain.py."""
+
+    def __init__(self, session: AsyncSession, clock: Clock, key: bytes) -> None:
         self._s = session
         self._clock = clock
+        self._key = key
 
     async def record(
         self,
@@ -26,18 +32,18 @@ class AuditRepository:
         subject_id: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        self._s.add(
-            AuditEventRow(
-                at=self._clock.now(),
-                actor_type=actor_type,
-                actor_id=actor_id,
-                action=action,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                outcome=outcome,
-                detail=detail or {},
-            )
+        row = AuditEventRow(
+            at=self._clock.now(),
+            actor_type=actor_type,
+            actor_id=actor_id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            outcome=outcome,
+            detail=detail or {},
         )
+        row.entry_mac = self.entry_mac(row)
+        self._s.add(row)
         await self._s.flush()
 
     async def reachability(
@@ -68,3 +74,69 @@ class AuditRepository:
     async def recent(self, limit: int = 100) -> list[AuditEventRow]:
         stmt = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)  # type: ignore[union-attr]
         return list((await self._s.execute(stmt)).scalars())
+
+    # --- tamper evidence ---------------------------------------------------------------------------------------
+
+    def entry_mac(self, row: AuditEventRow) -> str:
+        """The MAC the row's content should carry (compare with `row.entry_mac`)."""
+        content = audit_mac.canonical(
+            at=row.at,
+            actor_type=row.actor_type,
+            actor_id=row.actor_id,
+            action=row.action,
+            subject_type=row.subject_type,
+            subject_id=row.subject_id,
+            outcome=row.outcome,
+            detail=row.detail,
+        )
+        return audit_mac.entry_mac(self._key, content)
+
+    def link(self, previous: str, mac: str, seq: int, row_id: int) -> str:
+        return audit_mac.chain_link(self._key, previous, mac, seq, row_id)
+
+    async def lock_head(self) -> AuditChainHeadRow:
+        """The chain's head, locked until the transaction ends: a write first, so SQLite takes its one write lock
+        and PostgreSQL the row lock before anything is read (two sealers never extend the same head)."""
+        await self._s.execute(
+            insert_ignoring(self._s, AuditChainHeadRow, "id").values(id=1, seq=0, chain=audit_mac.GENESIS)
+        )
+        await self._s.execute(
+            update(AuditChainHeadRow).where(AuditChainHeadRow.id == 1).values(seq=AuditChainHeadRow.seq)
+        )
+        stmt = select(AuditChainHeadRow).where(AuditChainHeadRow.id == 1).with_for_update()
+        return (await self._s.execute(stmt.execution_options(populate_existing=True))).scalar_one()
+
+    async def head(self) -> AuditChainHeadRow | None:
+        stmt = select(AuditChainHeadRow).where(AuditChainHeadRow.id == 1).execution_options(populate_existing=True)
+        return (await self._s.execute(stmt)).scalar_one_or_none()
+
+    async def unsealed(self, after_id: int, limit: int) -> Sequence[AuditEventRow]:
+        stmt = (
+            select(AuditEventRow)
+            .where(AuditEventRow.seq.is_(None), AuditEventRow.id > after_id)  # type: ignore[union-attr,operator]
+            .order_by(AuditEventRow.id)  # type: ignore[arg-type]
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+        return list((await self._s.execute(stmt)).scalars())
+
+    async def sealed_page(self, after_seq: int, limit: int) -> Sequence[AuditEventRow]:
+        stmt = (
+            select(AuditEventRow)
+            .where(AuditEventRow.seq > after_seq)  # type: ignore[operator]
+            .order_by(AuditEventRow.seq)  # type: ignore[arg-type]
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+        return list((await self._s.execute(stmt)).scalars())
+
+    async def count(self) -> int:
+        return int((await self._s.execute(select(func.count()).select_from(AuditEventRow))).scalar_one())
+
+    async def flush(self) -> None:
+        await self._s.flush()
+
+    def forget(self, rows: Sequence[AuditEventRow]) -> None:
+        """Drop checked rows from the session so a long verification or a large backlog stays in bounded memory."""
+        for row in rows:
+            self._s.expunge(row)
