@@ -114,7 +114,7 @@ class Application:
         return self.channels.get(ZALO)  # type: ignore[return-value]
 
     async def migrate(self) -> None:
-        await migrate.upgrade(self.engine)
+        await migrate.upgrade(self.engine, key=self.secrets.encryption_key)  # 0008 re-seals stored values
 
     def enrolment(self, repos: Repositories) -> Enrolment:
         return Enrolment(repos, self.store.keyring, self.clock, EnrolmentPolicies(invites=self.policies.invites))

@@ -18,12 +18,14 @@ def alembic_config() -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    await _run(engine, lambda cfg: command.upgrade(cfg, revision))
+async def upgrade(engine: AsyncEngine, revision: str = "head", key: bytes | None = None) -> None:
+    """`key`: the master encryption key, for migrations that re-seal stored values (0008); without it such a
+    migration loads it from the settings, as a bare `alembic upgrade` does."""
+    await _run(engine, lambda cfg: command.upgrade(cfg, revision), key)
 
 
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    await _run(engine, lambda cfg: command.downgrade(cfg, revision))
+async def downgrade(engine: AsyncEngine, revision: str, key: bytes | None = None) -> None:
+    await _run(engine, lambda cfg: command.downgrade(cfg, revision), key)
 
 
 async def current(engine: AsyncEngine) -> str | None:
@@ -33,10 +35,12 @@ async def current(engine: AsyncEngine) -> str | None:
         return await connection.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
 
-async def _run(engine: AsyncEngine, step: object) -> None:
+async def _run(engine: AsyncEngine, step: object, key: bytes | None = None) -> None:
     def apply(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
+        if key is not None:
+            config.attributes["encryption_key"] = key
         step(config)  # type: ignore[operator]
 
     async with engine.begin() as connection:

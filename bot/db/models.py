@@ -1,4 +1,5 @@
-"""Tables. Chat platform ids live only in `channel_identity`; sensitive fields only as ciphertext (`*_enc`)."""
+"""Tables. Chat platform ids live only in `channel_identity`, hashed and sealed; sensitive fields only as ciphertext
+(`*_enc`) sealed for their table, column and row (bot/db/crypto.py)."""
 
 from __future__ import annotations
 
@@ -85,12 +86,16 @@ class ParticipantRow(SQLModel, table=True):
 
 
 class ChannelIdentityRow(SQLModel, table=True):
+    """A linked chat. The platform's account id is never in the clear: `chat_key` is its keyed hash (found by it),
+    `external_id_enc` the id sealed for this row and person (read to write to the chat); see bot/db/crypto.py."""
+
     __tablename__ = "channel_identity"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (UniqueConstraint("channel", "chat_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
-    external_id: str = Field(max_length=128)
+    chat_key: str = Field(max_length=64)
+    external_id_enc: str = Field(sa_column=Column(Text, nullable=False))
     participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
     staff_id: int | None = Field(default=None, foreign_key="staff_member.id", index=True)
     linked_at: datetime = _when()
@@ -206,6 +211,8 @@ class InboundUpdateRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=96, unique=True)
+    # Keyed hash of the chat the update came from: redelivered replies go back only to it; per-chat inbound limits.
+    chat_key: str | None = Field(default=None, max_length=64, index=True)
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
     replies_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
@@ -13,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
-from bot.db.crypto import FieldCipher, derive_key
+from bot.db.crypto import Keyring
 from bot.db.engine import make_session_factory
 from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.chats import ChatGuardRepository
@@ -57,29 +54,6 @@ class Repositories:
     planning: PlanningRepository
 
 
-class Keyring:
-    """Keys derived from the one master key: field encryption and keyed hashes (codes, chat keys)."""
-
-    def __init__(self, master_key: bytes) -> None:
-        self.cipher = FieldCipher(master_key)
-        self._code_key = derive_key(master_key, "aftercare/invite-code-hash/v1")
-        self._chat_key = derive_key(master_key, "aftercare/chat-key/v1")
-        self._button_key = derive_key(master_key, "aftercare/button-ref/v1")
-
-    @property
-    def code_key(self) -> bytes:
-        return self._code_key
-
-    def chat_key(self, channel: str, external_id: str) -> str:
-        return hmac.new(self._chat_key, f"{channel}:{external_id}".encode(), hashlib.sha256).hexdigest()
-
-    def button_ref(self, channel: str, external_id: str, action: str) -> str:
-        """Opaque, unforgeable stand-in for an action in one chat (16 characters, 96 bits): nothing to edit or
-        guess, and another chat's reference never matches."""
-        mac = hmac.new(self._button_key, f"{channel}:{external_id}:{action}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac[:12]).decode()
-
-
 class Store:
     def __init__(self, engine: AsyncEngine, keyring: Keyring, clock: Clock) -> None:
         self.engine = engine
@@ -106,7 +80,7 @@ class Store:
             points=CounsellingPointRepository(session, clock),
             staff=StaffRepository(session, clock),
             participants=ParticipantRepository(session, clock, self.keyring.cipher),
-            identities=IdentityRepository(session, clock),
+            identities=IdentityRepository(session, clock, self.keyring),
             invites=InviteRepository(session, clock),
             consents=ConsentRepository(session, clock),
             conversations=ConversationRepository(session, clock, self.keyring.cipher),
@@ -121,5 +95,5 @@ class Store:
             fieldwork=FieldworkRepository(session, clock, self.keyring.cipher),
             referrals=ReferralRepository(session, clock, self.keyring.cipher),
             relay=RelayRepository(session, clock, self.keyring.cipher),
-            planning=PlanningRepository(session),
+            planning=PlanningRepository(session, self.keyring),
         )

@@ -18,6 +18,7 @@ from bot.core.clock import Clock
 from bot.core.i18n import Catalogs, normalize_language
 from bot.core.menus import BY_NAME, numbers_answer, typed_choice
 from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
+from bot.db.crypto import SealBroken
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
@@ -81,9 +82,35 @@ class ConversationEngine:
         except _TRANSIENT as exc:
             log.warning("conversation_deferred", channel=msg.channel, error=type(exc).__name__)
             raise TransientFailure(type(exc).__name__) from exc
+        except SealBroken as exc:  # a stored value moved or altered in the database: refused, said so, audited
+            log.warning("sealed_value_rejected", channel=msg.channel, column=exc.column)
+            await self._audit_unreadable(msg, exc)
+            t = self._catalogs.translator(msg.language_hint)
+            return [
+                common.say(
+                    t._(
+                        "Part of this record cannot be read: it was changed outside the assistant, so it is not "
+                        "shown. Please tell your administrator."
+                    )
+                )
+            ]
         except Exception:
             log.exception("conversation_failed", channel=msg.channel)
             return [common.internal_error(self._catalogs.translator(msg.language_hint))]
+
+    async def _audit_unreadable(self, msg: InboundMessage, exc: SealBroken) -> None:
+        """In a transaction of its own (the message's was rolled back): which column and row, never a value."""
+        try:
+            async with self._store.transaction() as repos:
+                await repos.audit.record(
+                    actor_type="system",
+                    actor_id=None,
+                    action="sealed_value_rejected",
+                    outcome="denied",
+                    detail={"channel": msg.channel, "column": exc.column, "row": exc.row},
+                )
+        except Exception:
+            log.exception("audit_failed", action="sealed_value_rejected")
 
     async def confirm_delivered(self, *dedupe_keys: str) -> None:
         async with self._store.transaction() as repos:

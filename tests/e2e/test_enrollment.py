@@ -143,7 +143,7 @@ async def test_one_person_can_link_two_chats(sim: Simulator, commune: Commune, a
     (await sim.chat("an-zalo").say(fresh.code)).says("1/3")
     async with app.store.transaction() as repos:
         rows = (await repos.session.execute(select(ChannelIdentityRow))).scalars().all()
-        assert sorted(r.external_id for r in rows) == sorted(
+        assert sorted(repos.identities.external_id(r) for r in rows) == sorted(
             [sim.external_id("an-telegram"), sim.external_id("an-zalo")]
         )
         assert {r.participant_id for r in rows} == {commune.an_id}

@@ -16,11 +16,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from bot.app import Application, build_application
 from bot.config import Settings
 from bot.core.messages import OutboundMessage
+from bot.db.crypto import row_ref
 from bot.db.models import (
     AuditEventRow,
     ChannelIdentityRow,
@@ -144,15 +145,14 @@ class Recorder:
 
 async def _seed_due_messages(app: Application, count: int, channel: str, now: datetime) -> None:
     """`count` participants, each with one linked chat and one due message (their final message)."""
-    cipher = app.store.keyring.cipher
-    name = cipher.encrypt("Người thử", "participant.name")
+    keyring = app.store.keyring
     async with app.store.transaction() as repos:
         unit = await repos.units.by_code("HD")
         assert unit is not None
         people = [
             {
                 "unit_id": unit.id,
-                "name_enc": name,
+                "name_enc": "",
                 "term_start": date(2024, 1, 1),
                 "term_months": 24,
                 "expected_end": date(2026, 1, 1),
@@ -169,12 +169,19 @@ async def _seed_due_messages(app: Application, count: int, channel: str, now: da
         ]
         await repos.session.execute(insert(ParticipantRow), people)
         ids = (await repos.session.execute(select(ParticipantRow.id).order_by(ParticipantRow.id))).scalars().all()
+        seal = keyring.cipher.encrypt
+        names = [{"pid": pid, "name": seal("Người thử", "participant.name", row_ref(id=pid))} for pid in ids]
+        table = ParticipantRow.__table__  # type: ignore[attr-defined]
+        sealing = update(table).where(table.c.id == bindparam("pid")).values(name_enc=bindparam("name"))
+        await repos.session.execute(sealing, names)  # each name sealed for its person's row
+        chats = {pid: keyring.seal_chat(channel, str(1000 + pid), participant_id=pid, staff_id=None) for pid in ids}
         await repos.session.execute(
             insert(ChannelIdentityRow),
             [
                 {
                     "channel": channel,
-                    "external_id": str(1000 + pid),
+                    "chat_key": chats[pid][0],
+                    "external_id_enc": chats[pid][1],
                     "participant_id": pid,
                     "linked_at": now,
                     "unreachable": False,

@@ -85,7 +85,7 @@ async def test_words_reach_only_their_own_conversation(app: Application, clock: 
     rendered = await _render(app, clock)
     assert rendered["forged"] == "mismatch"
     assert rendered[f"relay:{an_words.id}"] == "💬 Bạn có tin nhắn mới."
-    assert rendered[f"relay:{bich_row.id}"] == "InvalidTag"  # never An's words in Bích's chat
+    assert rendered[f"relay:{bich_row.id}"] == "SealBroken"  # never An's words in Bích's chat
 
 
 async def test_conversations_are_purged_with_the_persons_retention(app: Application, clock: FakeClock) -> None:

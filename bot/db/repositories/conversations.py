@@ -5,13 +5,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.menus import BY_NAME
 from bot.core.messages import Button
-from bot.db.crypto import FieldCipher
+from bot.db.crypto import PREFIX, FieldCipher, SealBroken, row_ref
 from bot.db.models import ConversationStateRow
 
 
@@ -27,13 +28,17 @@ class ConversationState:
 
 
 _MAX_OFFERED = 24
-_SEALED = "v1:"
+log = structlog.get_logger(__name__)
 
 
 class ConversationRepository:
     """A flow's half-entered values (a test outcome, a search, a note) and the labels of the buttons shown (names)
     are sealed at rest: `data` as {"sealed": …}, `offered_labels` as one sealed element. The offered actions stay in
-    the clear: they hold only record ids and are what the engine checks every press against."""
+    the clear: they hold only record ids and are what the engine checks every press against.
+
+    Both are sealed for the chat's identity (the row's unique key): copied to another chat they do not open. Whatever
+    does not open, or is not sealed at all (written into the table by hand), is dropped with a warning: the chat
+    starts again from its menu rather than being stuck or acting on values it never entered."""
 
     _DATA = "conversation_state.data"
     _LABELS = "conversation_state.offered_labels"
@@ -45,22 +50,37 @@ class ConversationRepository:
         self._rows: dict[int, ConversationStateRow] = {}  # loaded in this transaction, saved without a re-read
         self._opened: dict[int, ConversationState] = {}  # what they said when loaded: unchanged means no write
 
-    def _open_data(self, stored: dict[str, Any]) -> dict[str, Any]:
-        if set(stored) == {"sealed"} and isinstance(stored["sealed"], str):
-            opened = json.loads(self._cipher.decrypt(stored["sealed"], self._DATA))
-            return dict(opened) if isinstance(opened, dict) else {}
-        return dict(stored)  # written before sealing, or empty
+    def _open_data(self, identity_id: int, stored: dict[str, Any]) -> dict[str, Any] | None:
+        """The flow's values; None when they do not open here (the caller starts the chat afresh)."""
+        if not stored:
+            return {}
+        try:
+            if set(stored) != {"sealed"} or not isinstance(stored["sealed"], str):
+                raise SealBroken(self._DATA, row_ref(identity=identity_id))
+            opened = json.loads(self._cipher.decrypt(stored["sealed"], self._DATA, row_ref(identity=identity_id)))
+        except SealBroken as exc:
+            log.warning("sealed_value_rejected", column=exc.column, identity_id=identity_id)
+            return None
+        return dict(opened) if isinstance(opened, dict) else {}
 
-    def _open_labels(self, stored: list[str]) -> list[str]:
-        if len(stored) == 1 and stored[0].startswith(_SEALED):
-            return [str(label) for label in json.loads(self._cipher.decrypt(stored[0], self._LABELS))]
-        return list(stored)
+    def _open_labels(self, identity_id: int, stored: list[str]) -> list[str] | None:
+        if not stored:
+            return []
+        try:
+            if len(stored) != 1 or not isinstance(stored[0], str) or not stored[0].startswith(PREFIX):
+                raise SealBroken(self._LABELS, row_ref(identity=identity_id))
+            opened = json.loads(self._cipher.decrypt(stored[0], self._LABELS, row_ref(identity=identity_id)))
+        except SealBroken as exc:
+            log.warning("sealed_value_rejected", column=exc.column, identity_id=identity_id)
+            return None
+        return [str(label) for label in opened]
 
     def _seal(self, row: ConversationStateRow, data: dict[str, Any], labels: list[str]) -> None:
-        sealed_data = self._cipher.encrypt(json.dumps(data, ensure_ascii=False), self._DATA) if data else None
+        ref = row_ref(identity=row.identity_id)
+        sealed_data = self._cipher.encrypt(json.dumps(data, ensure_ascii=False), self._DATA, ref) if data else None
         row.data = {"sealed": sealed_data} if sealed_data else {}
         row.offered_labels = (
-            [self._cipher.encrypt(json.dumps(labels, ensure_ascii=False), self._LABELS)] if labels else []
+            [self._cipher.encrypt(json.dumps(labels, ensure_ascii=False), self._LABELS, ref)] if labels else []
         )
 
     def adopt(self, identity_id: int, row: ConversationStateRow | None) -> ConversationState:
@@ -68,9 +88,12 @@ class ConversationRepository:
         if row is None:
             return ConversationState()
         self._rows[identity_id] = row
-        state = ConversationState(
-            row.flow, row.step, self._open_data(row.data), list(row.offered), self._open_labels(row.offered_labels)
-        )
+        data, labels = self._open_data(identity_id, row.data), self._open_labels(identity_id, row.offered_labels)
+        if data is None or labels is None:  # tampered: back to the menu, nothing offered (saved as such)
+            state = ConversationState()
+            self._opened[identity_id] = ConversationState(row.flow, row.step, {"unreadable": True})
+            return state
+        state = ConversationState(row.flow, row.step, data, list(row.offered), labels)
         self._opened[identity_id] = ConversationState(
             state.flow, state.step, dict(state.data), list(state.offered), list(state.offered_labels)
         )
@@ -89,11 +112,14 @@ class ConversationRepository:
             row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
             self._s.add(row)
         new = [(b.action, (BY_NAME if by_label else "") + b.label) for b in buttons]
-        earlier_labels = self._open_labels(list(row.offered_labels or []))
+        data = self._open_data(identity_id, dict(row.data or {}))
+        earlier_labels = self._open_labels(identity_id, list(row.offered_labels or []))
+        if data is None or earlier_labels is None:  # tampered: only the new choices, the flow starts afresh
+            row.flow, row.step, row.offered, data, earlier_labels = "menu", "", [], {}, []
         earlier = [(a, lb) for a, lb in zip(row.offered or [], earlier_labels, strict=False) if a not in dict(new)]
         pairs = earlier[: _MAX_OFFERED - len(new)] + new if by_label else new + earlier
         row.offered = [a for a, _ in pairs[:_MAX_OFFERED]]
-        self._seal(row, self._open_data(dict(row.data or {})), [lb for _, lb in pairs[:_MAX_OFFERED]])
+        self._seal(row, data, [lb for _, lb in pairs[:_MAX_OFFERED]])
         row.updated_at = self._clock.now()
         await self._s.flush()
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.messages import Button, OutboundMessage
-from bot.db.crypto import FieldCipher
+from bot.db.crypto import FieldCipher, SealBroken, row_ref
 from bot.db.dialect import insert_ignoring
 from bot.db.models import InboundUpdateRow
 
@@ -41,7 +41,7 @@ class InboundRepository:
         INSERT … ON CONFLICT DO NOTHING at the end of the handling transaction: a redelivery (or a concurrent
         duplicate, which PostgreSQL makes wait for the first) finds the key taken and its transaction is rolled back.
         """
-        sealed = self._cipher.encrypt(_dump(replies), _REPLIES) if replies else None
+        sealed = self._cipher.encrypt(_dump(replies), _REPLIES, row_ref(key=key)) if replies else None
         values = {"key": key, "received_at": self._clock.now(), "replies_enc": sealed}
         stmt = insert_ignoring(self._s, InboundUpdateRow).values(**values)
         result = await self._s.execute(stmt)
@@ -52,7 +52,10 @@ class InboundRepository:
         row = (await self._s.execute(select(InboundUpdateRow).where(InboundUpdateRow.key == key))).scalar_one_or_none()
         if row is None or row.replies_enc is None or row.replied_at is not None:
             return []
-        return _load(self._cipher.decrypt(row.replies_enc, _REPLIES))
+        try:
+            return _load(self._cipher.decrypt(row.replies_enc, _REPLIES, row_ref(key=row.key)))
+        except SealBroken:  # copied from another update's row or altered: nothing is resent
+            return []
 
     async def delivered(self, *keys: str) -> None:
         """Replies are out: forget their text (no message content is kept longer than needed)."""

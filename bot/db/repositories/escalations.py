@@ -11,7 +11,7 @@ from sqlalchemy import Subquery, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.crypto import FieldCipher
+from bot.db.crypto import FieldCipher, row_ref
 from bot.db.dialect import insert_ignoring
 from bot.db.models import ChannelIdentityRow, EscalationRow, ParticipantRow, ReferralEventRow, ReferralRow, StaffRow
 
@@ -96,7 +96,7 @@ class EscalationRepository:
             return False
         row.acknowledged_at, row.acknowledged_by = self._clock.now(), staff_id
         if note is not None:
-            row.note_enc = self._cipher.encrypt(note, self._NOTE)
+            row.note_enc = self._cipher.encrypt(note, self._NOTE, row_ref(id=row.id, participant=row.participant_id))
         await self._s.flush()
         return True
 
@@ -107,12 +107,14 @@ class EscalationRepository:
             return
         if row.acknowledged_at is None:
             row.acknowledged_at, row.acknowledged_by = self._clock.now(), staff_id
-        earlier = self._cipher.decrypt_optional(row.note_enc, self._NOTE)
-        row.note_enc = self._cipher.encrypt(f"{earlier}\n{note}" if earlier else note, self._NOTE)  # kept, not replaced
+        ref = row_ref(id=row.id, participant=row.participant_id)
+        earlier = self._cipher.decrypt_optional(row.note_enc, self._NOTE, ref)
+        row.note_enc = self._cipher.encrypt(f"{earlier}\n{note}" if earlier else note, self._NOTE, ref)  # kept
         await self._s.flush()
 
     def note_of(self, escalation: Escalation) -> str | None:
-        return self._cipher.decrypt_optional(escalation.note_enc, self._NOTE)
+        ref = row_ref(id=escalation.id, participant=escalation.participant_id)
+        return self._cipher.decrypt_optional(escalation.note_enc, self._NOTE, ref)
 
     async def open_for(
         self, participant_ids: Sequence[int] | None = None, unit_id: int | None = None
@@ -475,13 +477,17 @@ class ReferralRepository:
     async def add_note(self, referral_id: int, text: str) -> None:
         row = await self._s.get(ReferralRow, referral_id)
         if row is not None:
-            earlier = self._cipher.decrypt_optional(row.note_enc, self._NOTE)
-            row.note_enc = self._cipher.encrypt(f"{earlier}\n{text}" if earlier else text, self._NOTE)
+            ref = row_ref(id=row.id, participant=row.participant_id)
+            earlier = self._cipher.decrypt_optional(row.note_enc, self._NOTE, ref)
+            row.note_enc = self._cipher.encrypt(f"{earlier}\n{text}" if earlier else text, self._NOTE, ref)
             await self._s.flush()
 
     async def note_of(self, referral_id: int) -> str | None:
         row = await self._s.get(ReferralRow, referral_id)
-        return self._cipher.decrypt_optional(row.note_enc, self._NOTE) if row else None
+        if row is None:
+            return None
+        ref = row_ref(id=row.id, participant=row.participant_id)
+        return self._cipher.decrypt_optional(row.note_enc, self._NOTE, ref)
 
 
 def _aware(value: datetime | str) -> datetime:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.crypto import FieldCipher
+from bot.db.crypto import FieldCipher, row_ref
 from bot.db.dialect import upsert
 from bot.db.models import (
     CheckinRow,
@@ -115,11 +115,11 @@ class FieldworkRepository:
         self._clock = clock
         self._cipher = cipher
 
-    def _seal(self, value: dict[str, Any], column: str) -> str:
-        return self._cipher.encrypt(json.dumps(value, sort_keys=True, ensure_ascii=False), column)
+    def _seal(self, value: dict[str, Any], column: str, row: str) -> str:
+        return self._cipher.encrypt(json.dumps(value, sort_keys=True, ensure_ascii=False), column, row)
 
-    def _open(self, stored: str, column: str) -> dict[str, Any]:
-        opened = json.loads(self._cipher.decrypt(stored, column))
+    def _open(self, stored: str, column: str, row: str) -> dict[str, Any]:
+        opened = json.loads(self._cipher.decrypt(stored, column, row))
         assert isinstance(opened, dict)
         return opened
 
@@ -129,11 +129,14 @@ class FieldworkRepository:
         self, participant_id: int, checked_on: date, outcome: InPersonOutcome, reason: str | None, by: int
     ) -> None:
         """One per person and month: a second record the same month replaces the first (a correction)."""
+        month = f"{checked_on:%Y-%m}"  # with the person, the row's unique key: what the reason is sealed for
         values = {
             "participant_id": participant_id,
-            "month": f"{checked_on:%Y-%m}",
+            "month": month,
             "outcome": outcome.value,
-            "reason_enc": self._cipher.encrypt_optional(reason, self._REASON),
+            "reason_enc": self._cipher.encrypt_optional(
+                reason, self._REASON, row_ref(participant=participant_id, month=month)
+            ),
             "checked_on": checked_on,
             "recorded_by": by,
             "recorded_at": self._clock.now(),
@@ -157,7 +160,9 @@ class FieldworkRepository:
                 r.id or 0,
                 r.month,
                 InPersonOutcome(r.outcome),
-                self._cipher.decrypt_optional(r.reason_enc, self._REASON),
+                self._cipher.decrypt_optional(
+                    r.reason_enc, self._REASON, row_ref(participant=r.participant_id, month=r.month)
+                ),
                 r.checked_on,
             )
             for r in (await self._s.execute(stmt)).scalars()
@@ -175,24 +180,26 @@ class FieldworkRepository:
         taken_on: date,
         by: int,
     ) -> TestResult:
-        sealed = self._seal(
-            {"outcome": outcome.value, "substance": substance.value if substance else None, "place": place},
-            self._RESULT,
-        )
         row = TestResultRow(
             participant_id=participant_id,
             obligation_id=obligation_id,
-            result_enc=sealed,
+            result_enc="",  # sealed for the row once it has its id, below
             taken_on=taken_on,
             recorded_by=by,
             recorded_at=self._clock.now(),
         )
         self._s.add(row)
         await self._s.flush()
+        row.result_enc = self._seal(
+            {"outcome": outcome.value, "substance": substance.value if substance else None, "place": place},
+            self._RESULT,
+            row_ref(id=row.id, participant=participant_id),
+        )
+        await self._s.flush()
         return self._result(row)
 
     def _result(self, row: TestResultRow) -> TestResult:
-        opened = self._open(row.result_enc, self._RESULT)
+        opened = self._open(row.result_enc, self._RESULT, row_ref(id=row.id, participant=row.participant_id))
         substance = opened.get("substance")
         return TestResult(
             row.id or 0,
@@ -235,11 +242,14 @@ class FieldworkRepository:
         row = ObservationRow(
             participant_id=participant_id,
             staff_id=staff_id,
-            body_enc=self._seal({"category": category.value, "text": text}, self._OBSERVATION),
+            body_enc="",  # sealed for the row once it has its id, below
             risk_flag=risk_flag,
             recorded_at=self._clock.now(),
         )
         self._s.add(row)
+        await self._s.flush()
+        ref = row_ref(id=row.id, participant=participant_id)
+        row.body_enc = self._seal({"category": category.value, "text": text}, self._OBSERVATION, ref)
         await self._s.flush()
         return row.id or 0
 
@@ -252,7 +262,7 @@ class FieldworkRepository:
         )
         found = []
         for row in (await self._s.execute(stmt)).scalars():
-            opened = self._open(row.body_enc, self._OBSERVATION)
+            opened = self._open(row.body_enc, self._OBSERVATION, row_ref(id=row.id, participant=row.participant_id))
             found.append(
                 Observation(
                     row.id or 0,
@@ -270,7 +280,8 @@ class FieldworkRepository:
         self, participant_id: int, quarter: str, cadre_id: int, progress: ReviewProgress, comment: str
     ) -> None:
         """Writing it again the same quarter replaces it (the cadre corrected it)."""
-        sealed = self._seal({"progress": progress.value, "comment": comment}, self._REVIEW)
+        ref = row_ref(participant=participant_id, quarter=quarter)  # the row's unique key
+        sealed = self._seal({"progress": progress.value, "comment": comment}, self._REVIEW, ref)
         stmt = upsert(self._s, QuarterlyReviewRow).values(
             participant_id=participant_id,
             quarter=quarter,
@@ -300,7 +311,9 @@ class FieldworkRepository:
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         if row is None:
             return None
-        opened = self._open(row.assessment_enc, self._REVIEW)
+        opened = self._open(
+            row.assessment_enc, self._REVIEW, row_ref(participant=row.participant_id, quarter=row.quarter)
+        )
         return Review(row.quarter, ReviewProgress(opened["progress"]), str(opened["comment"]), row.cadre_id)
 
     # Field reports (absence or move seen in the community) -----------------------------------------------------
@@ -312,11 +325,13 @@ class FieldworkRepository:
             participant_id=participant_id,
             unit_id=unit_id,
             kind=kind.value,
-            details_enc=self._seal(details, self._REPORT),
+            details_enc="",  # sealed for the row once it has its id, below
             reported_by=by,
             reported_at=self._clock.now(),
         )
         self._s.add(row)
+        await self._s.flush()
+        row.details_enc = self._seal(details, self._REPORT, row_ref(id=row.id, participant=participant_id))
         await self._s.flush()
         return self._report(row)
 
@@ -326,7 +341,7 @@ class FieldworkRepository:
             row.participant_id,
             row.unit_id,
             ReportKind(row.kind),
-            self._open(row.details_enc, self._REPORT),
+            self._open(row.details_enc, self._REPORT, row_ref(id=row.id, participant=row.participant_id)),
             row.reported_by,
             ReportStatus(row.status),
         )

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
+from bot.db.crypto import Keyring, SealBroken
 from bot.db.models import ChannelIdentityRow, ConversationStateRow, ParticipantRow, StaffRow
 from bot.domain.entities import Identity
 
@@ -24,14 +25,25 @@ def _identity(row: ChannelIdentityRow) -> Identity:
 
 
 class IdentityRepository:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    """Chats are found by the keyed hash of (channel, platform id); the id itself is stored only sealed (crypto.py)."""
+
+    def __init__(self, session: AsyncSession, clock: Clock, keyring: Keyring) -> None:
         self._s = session
         self._clock = clock
+        self._keyring = keyring
+
+    def _is(self, channel: str, external_id: str) -> ColumnElement[bool]:
+        return and_(
+            ChannelIdentityRow.channel == channel,
+            ChannelIdentityRow.chat_key == self._keyring.chat_key(channel, external_id),
+        )
+
+    def external_id(self, row: ChannelIdentityRow) -> str:
+        """The platform id of a linked chat (`SealBroken` if the row was altered or re-pointed at someone else)."""
+        return self._keyring.open_chat(row.external_id_enc, row.chat_key, row.participant_id, row.staff_id)
 
     async def find(self, channel: str, external_id: str) -> Identity | None:
-        stmt = select(ChannelIdentityRow).where(
-            ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
-        )
+        stmt = select(ChannelIdentityRow).where(self._is(channel, external_id))
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         return _identity(row) if row else None
 
@@ -43,13 +55,15 @@ class IdentityRepository:
             .outerjoin(ParticipantRow, ParticipantRow.id == ChannelIdentityRow.participant_id)  # type: ignore[arg-type]
             .outerjoin(StaffRow, StaffRow.id == ChannelIdentityRow.staff_id)  # type: ignore[arg-type]
             .outerjoin(ConversationStateRow, ConversationStateRow.identity_id == ChannelIdentityRow.id)  # type: ignore[arg-type]
-            .where(ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id)
+            .where(self._is(channel, external_id))
             .with_for_update(of=ChannelIdentityRow)
         )
         found = (await self._s.execute(stmt)).one_or_none()
         if found is None:
             return None
         identity_row, participant_row, staff_row, state_row = found
+        if self.external_id(identity_row) != external_id:  # a row whose seal opens is this chat's; belt and braces
+            raise SealBroken("channel_identity.external_id", f"id={identity_row.id}")
         return LinkedChat(_identity(identity_row), participant_row, staff_row, state_row)
 
     async def link(
@@ -57,9 +71,12 @@ class IdentityRepository:
     ) -> Identity:
         if (participant_id is None) == (staff_id is None):
             raise ValueError("an identity links exactly one participant or one staff member")
+        keyring = self._keyring
+        chat_key, sealed = keyring.seal_chat(channel, external_id, participant_id=participant_id, staff_id=staff_id)
         row = ChannelIdentityRow(
             channel=channel,
-            external_id=external_id,
+            chat_key=chat_key,
+            external_id_enc=sealed,
             participant_id=participant_id,
             staff_id=staff_id,
             linked_at=self._clock.now(),
@@ -74,9 +91,7 @@ class IdentityRepository:
 
     async def mark_unreachable(self, channel: str, external_id: str, unreachable: bool = True) -> Identity | None:
         """The platform says this chat cannot be reached (blocked the bot); later issues escalate it."""
-        stmt = select(ChannelIdentityRow).where(
-            ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
-        )
+        stmt = select(ChannelIdentityRow).where(self._is(channel, external_id))
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         if row is None:
             return None
@@ -85,9 +100,7 @@ class IdentityRepository:
         return _identity(row)
 
     async def is_unreachable(self, channel: str, external_id: str) -> bool:
-        stmt = select(ChannelIdentityRow.unreachable).where(
-            ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
-        )
+        stmt = select(ChannelIdentityRow.unreachable).where(self._is(channel, external_id))
         return bool((await self._s.execute(stmt)).scalar_one_or_none())
 
     async def unlink_participant(self, participant_id: int) -> int:
@@ -99,6 +112,13 @@ class IdentityRepository:
         return len(ids)
 
     async def for_channel(self, channel: str) -> list[tuple[str, Identity]]:
-        """(external id, identity) pairs of one channel: the simulator lists its chats with this."""
+        """(external id, identity) pairs of one channel: the simulator lists its chats with this (rows whose seal does
+        not open are left out)."""
         stmt = select(ChannelIdentityRow).where(ChannelIdentityRow.channel == channel).order_by(ChannelIdentityRow.id)
-        return [(r.external_id, _identity(r)) for r in (await self._s.execute(stmt)).scalars()]
+        pairs = []
+        for row in (await self._s.execute(stmt)).scalars():
+            try:
+                pairs.append((self.external_id(row), _identity(row)))
+            except SealBroken:
+                continue
+        return pairs

@@ -13,7 +13,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.crypto import FieldCipher
+from bot.db.crypto import FieldCipher, row_ref
 from bot.db.dialect import insert_ignoring, upsert
 from bot.db.models import AbsenceRow, CheckinRow, ObligationRow, ParticipantRow
 from bot.domain.planning import (
@@ -273,7 +273,8 @@ class CheckinRepository:
 
     def _record(self, row: CheckinRow) -> Checkin:
         assert row.id is not None
-        answers = json.loads(self._cipher.decrypt(row.answers_enc, self._ANSWERS))
+        ref = row_ref(obligation=row.obligation_id, participant=row.participant_id)
+        answers = json.loads(self._cipher.decrypt(row.answers_enc, self._ANSWERS, ref))
         return Checkin(row.id, row.obligation_id, answers, row.risky, row.completed_at)
 
     async def for_obligation(self, obligation_id: int) -> Checkin | None:
@@ -286,7 +287,9 @@ class CheckinRepository:
     ) -> Checkin:
         stmt = select(CheckinRow).where(CheckinRow.obligation_id == obligation_id)
         row = (await self._s.execute(stmt)).scalar_one_or_none()
-        sealed = self._cipher.encrypt(json.dumps(answers, sort_keys=True), self._ANSWERS)
+        # sealed for the obligation (unique per row) and the person; a row found belongs to them (else: not opened)
+        ref = row_ref(obligation=obligation_id, participant=row.participant_id if row else participant_id)
+        sealed = self._cipher.encrypt(json.dumps(answers, sort_keys=True), self._ANSWERS, ref)
         if row is None:
             row = CheckinRow(
                 obligation_id=obligation_id,
@@ -328,13 +331,15 @@ class AbsenceRepository:
             starts_on=first,
             ends_on=last,
             reported=reported,
-            reason_enc=self._cipher.encrypt_optional(reason, self._REASON),
             recorded_by=by,
             recorded_at=self._clock.now(),
         )
         self._s.add(row)
         await self._s.flush()
         assert row.id is not None
+        if reason is not None:  # sealed for the row once it has its id
+            row.reason_enc = self._cipher.encrypt(reason, self._REASON, row_ref(id=row.id, participant=participant_id))
+            await self._s.flush()
         return Absence(row.id, participant_id, first, last, reported)
 
     async def of(self, participant_id: int) -> list[Absence]:

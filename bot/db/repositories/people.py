@@ -2,14 +2,23 @@ from __future__ import annotations
 
 from datetime import date
 
+import structlog
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.crypto import FieldCipher
+from bot.db.crypto import FieldCipher, SealBroken, row_ref
 from bot.db.models import ParticipantRow, StaffRow
 from bot.domain.entities import Participant, ParticipantStatus, RiskLevel, Role, StaffMember, Wording
 from bot.domain.terms import expected_end
+
+log = structlog.get_logger(__name__)
+
+
+def unreadable_name(participant_id: int) -> str:
+    """Shown instead of a name whose seal does not open (moved from another row, altered): a warning sign and the
+    record number, the same in every language, so lists and cards still work and staff can report it."""
+    return f"⚠ #{participant_id}"
 
 
 def _staff(row: StaffRow) -> StaffMember:
@@ -76,7 +85,8 @@ class StaffRepository:
 
 
 class ParticipantRepository:
-    """Names and national ID numbers are encrypted here, on the way in, and decrypted on the way out."""
+    """Names and national ID numbers are encrypted here, on the way in, and decrypted on the way out; both are sealed
+    for the person's row (a name copied into another person's row does not open: `unreadable_name` is shown)."""
 
     _NAME = "participant.name"
     _NATIONAL_ID = "participant.national_id"
@@ -91,11 +101,18 @@ class ParticipantRepository:
 
     def _record(self, row: ParticipantRow) -> Participant:
         assert row.id is not None
+        ref = row_ref(id=row.id)
+        try:
+            name = self._cipher.decrypt(row.name_enc, self._NAME, ref)
+            national_id = self._cipher.decrypt_optional(row.national_id_enc, self._NATIONAL_ID, ref)
+        except SealBroken as exc:
+            log.warning("sealed_value_rejected", column=exc.column, row_id=row.id)
+            name, national_id = unreadable_name(row.id), None
         return Participant(
             id=row.id,
             unit_id=row.unit_id,
-            name=self._cipher.decrypt(row.name_enc, self._NAME),
-            national_id=self._cipher.decrypt_optional(row.national_id_enc, self._NATIONAL_ID),
+            name=name,
+            national_id=national_id,
             term_start=row.term_start,
             term_months=row.term_months,
             expected_end=row.expected_end,
@@ -123,8 +140,7 @@ class ParticipantRepository:
         now = self._clock.now()
         row = ParticipantRow(
             unit_id=unit_id,
-            name_enc=self._cipher.encrypt(name, self._NAME),
-            national_id_enc=self._cipher.encrypt_optional(national_id, self._NATIONAL_ID),
+            name_enc="",  # sealed for the row once it has its id, below
             term_start=term_start,
             term_months=term_months,
             expected_end=expected_end(term_start, term_months),
@@ -137,6 +153,10 @@ class ParticipantRepository:
             updated_at=now,
         )
         self._s.add(row)
+        await self._s.flush()
+        ref = row_ref(id=row.id)
+        row.name_enc = self._cipher.encrypt(name, self._NAME, ref)
+        row.national_id_enc = self._cipher.encrypt_optional(national_id, self._NATIONAL_ID, ref)
         await self._s.flush()
         return self._record(row)
 

@@ -1,4 +1,5 @@
-"""Batch reads for the planner and dispatcher: plain columns, no decryption, a page of people at a time."""
+"""Batch reads for the planner and dispatcher: plain columns, a page of people at a time; nothing decrypted but the
+chats written to (the platform id is stored sealed)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import structlog
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.crypto import Keyring, SealBroken
 from bot.db.models import ChannelIdentityRow, ParticipantRow, StaffRow, UnitRow
 from bot.domain.entities import RiskLevel
 
 _CHUNK = 5000
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +43,9 @@ class Chat:
 
 
 class PlanningRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, keyring: Keyring) -> None:
         self._s = session
+        self._keyring = keyring
 
     async def active_page(self, after_id: int, limit: int) -> list[PlanFacts]:
         stmt = (
@@ -100,7 +105,8 @@ class PlanningRepository:
     async def chats(
         self, participant_ids: Sequence[int], staff_ids: Sequence[int]
     ) -> tuple[dict[int, Chat], dict[int, Chat]]:
-        """The chat to write to for each person (participants, staff); people with no reachable chat are absent."""
+        """The chat to write to for each person (participants, staff); people with no reachable chat are absent, and
+        so is a chat whose sealed id does not open (altered or re-pointed at another person: logged, never used)."""
         stmt = (
             select(ChannelIdentityRow)
             .where(
@@ -114,7 +120,14 @@ class PlanningRepository:
         by_staff: dict[int, Chat] = {}
         for row in (await self._s.execute(stmt)).scalars():
             assert row.id is not None
-            chat = Chat(row.id, row.channel, row.external_id)
+            try:
+                external_id = self._keyring.open_chat(
+                    row.external_id_enc, row.chat_key, row.participant_id, row.staff_id
+                )
+            except SealBroken as exc:
+                log.warning("sealed_value_rejected", column=exc.column, row_id=row.id)
+                continue
+            chat = Chat(row.id, row.channel, external_id)
             if row.participant_id is not None:
                 by_participant[row.participant_id] = chat  # the latest linked wins
             elif row.staff_id is not None:

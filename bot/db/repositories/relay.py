@@ -1,7 +1,7 @@
 """Messages of the conversations between people and counsellors through the bot.
 
-Each body is sealed with its referral's id as associated data: a row copied onto another conversation does not
-decrypt, so a bug or a tampered database cannot show one person's words in another's chat.
+Each body is sealed for its own row, conversation and person (bot/db/crypto.py): a body copied onto another message
+or conversation does not decrypt, so a bug or a tampered database cannot show one person's words in another's chat.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.crypto import FieldCipher
+from bot.db.crypto import FieldCipher, row_ref
 from bot.db.models import ReferralRow, RelayMessageRow
 from bot.db.repositories.people import left_before
 
@@ -35,9 +35,11 @@ class RelayRepository:
         self._clock = clock
         self._cipher = cipher
 
+    _BODY = "relay_message.body"
+
     @staticmethod
-    def _column(referral_id: int) -> str:
-        return f"relay.body:{referral_id}"
+    def _ref(row: RelayMessageRow) -> str:
+        return row_ref(id=row.id, referral=row.referral_id, participant=row.participant_id)
 
     async def add(
         self, referral_id: int, participant_id: int, sender: str, body: str, staff_id: int | None = None
@@ -47,17 +49,19 @@ class RelayRepository:
             participant_id=participant_id,
             sender=sender,
             staff_id=staff_id,
-            body_enc=self._cipher.encrypt(body, self._column(referral_id)),
+            body_enc="",  # sealed for the row once it has its id, below
             sent_at=self._clock.now(),
         )
         self._s.add(row)
         await self._s.flush()
         assert row.id is not None
+        row.body_enc = self._cipher.encrypt(body, self._BODY, self._ref(row))
+        await self._s.flush()
         return row.id
 
     def _message(self, row: RelayMessageRow) -> RelayMessage:
         assert row.id is not None
-        body = self._cipher.decrypt(row.body_enc, self._column(row.referral_id))
+        body = self._cipher.decrypt(row.body_enc, self._BODY, self._ref(row))
         return RelayMessage(row.id, row.referral_id, row.participant_id, row.sender, row.staff_id, body, row.sent_at)
 
     async def get(self, message_id: int) -> RelayMessage | None:
