@@ -38,6 +38,7 @@ from bot.scheduler.planner import Planner
 from bot.scheduler.service import Scheduler
 from bot.scheduler.texts import Renderer
 from bot.services.enrolment import Enrolment, EnrolmentPolicies
+from bot.services.operators import Operator
 
 if TYPE_CHECKING:
     from bot.channels.telegram.channel import TelegramChannel
@@ -116,8 +117,9 @@ class Application:
     async def migrate(self) -> None:
         await migrate.upgrade(self.engine, key=self.secrets.encryption_key)  # 0008 re-seals stored values
 
-    def enrolment(self, repos: Repositories) -> Enrolment:
-        return Enrolment(repos, self.store.keyring, self.clock, EnrolmentPolicies(invites=self.policies.invites))
+    def enrolment(self, repos: Repositories, operator: Operator | None = None) -> Enrolment:
+        policies = EnrolmentPolicies(invites=self.policies.invites)
+        return Enrolment(repos, self.store.keyring, self.clock, policies, operator)
 
     async def simulator_labels(self) -> dict[str, str]:
         """Simulator chats already linked, labelled by role and record number (no names)."""
@@ -157,6 +159,7 @@ def build_application(
         crisis=CrisisDetector(Lexicon.parse(crisis_sources(settings.crisis_phrases_dir))),
         hotlines=parse_hotlines(hotlines_source(settings.hotlines_file)),
         canned=parse_canned_replies(canned_replies_source(settings.canned_replies_file)),
+        inbound_per_minute=settings.inbound_per_minute,
     )
     conversation = ConversationEngine(store, catalogs, clock, ZoneInfo(settings.timezone), policies)
     factories: dict[str, Callable[[], object]] = {}

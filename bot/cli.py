@@ -1,4 +1,9 @@
-"""`aftercare`: the operator's command line. With --json every command prints exactly one JSON object."""
+"""`aftercare`: the operator's command line. With --json every command prints exactly one JSON object.
+
+Start-up is kept light on purpose (a cron `tick` runs every minute): this module imports only typer and small domain
+modules; the application, the database layer and the services are imported when a command runs, and a platform's
+library (aiogram, httpx) only when the command talks to that platform.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +12,31 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.app import Application, build_application
-from bot.channels.simulator.hub import CHANNEL as SIMULATOR
-from bot.config import ConfigError, Settings, new_encryption_key
 from bot.core.clock import Clock, FixedClock
-from bot.db import migrate
 from bot.domain.entities import RiskLevel, Role
-from bot.domain.referral_stats import summarise
-from bot.logging import configure_logging
-from bot.services.absences import AbsenceError, record_absence
-from bot.services.enrolment import EnrolmentError
-from bot.services.fieldwork import FieldworkError, assign_cadre
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.services.operators import Operator
 
 T = TypeVar("T")
+SIMULATOR = "simulator"  # bot.channels.simulator.hub.CHANNEL, without importing the hub
 
-cli = typer.Typer(help="Đồng Hành aftercare bot: serve it, migrate it, set up communes.", no_args_is_help=True)
+cli = typer.Typer(
+    help=(
+        "Đồng Hành aftercare bot: serve it, migrate it, set up communes. Every change is audited as done by an "
+        "operator: the OS account running the command and, with --as STAFF_ID, the staff member taking it."
+    ),
+    no_args_is_help=True,
+)
 db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
 unit_cli = typer.Typer(help="Provinces and communes.", no_args_is_help=True)
 point_cli = typer.Typer(help="Community counselling points.", no_args_is_help=True)
@@ -55,6 +63,10 @@ referral_cli = typer.Typer(
     help="Referrals to counselling points and support: figures for reports.", no_args_is_help=True
 )
 cli.add_typer(referral_cli, name="referral")
+chat_cli = typer.Typer()
+cli.add_typer(chat_cli, name="chat")
+audit_cli = typer.Typer(help="The audit log: check that nobody edited it.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -62,6 +74,37 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on
 class LanguageChoice(StrEnum):
     vi = "vi"
     en = "en"
+
+
+class ChannelChoice(StrEnum):
+    telegram = "telegram"
+    zalo = "zalo"
+    simulator = "simulator"
+
+
+@dataclass
+class _Invocation:
+    as_staff: int | None = None
+
+
+_invocation = _Invocation()
+
+
+@cli.callback()
+def _root(
+    as_staff: Annotated[
+        int | None,
+        typer.Option(
+            "--as",
+            help=(
+                "Staff id of the person taking responsibility for this command (must be an active staff member); "
+                "recorded in the audit log with the OS account. Without it, only the OS account is recorded."
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Options before the command apply to every command."""
+    _invocation.as_staff = as_staff
 
 
 def _emit(as_json: bool, payload: dict[str, Any], human: str) -> None:
@@ -84,8 +127,13 @@ def _fail(as_json: bool, message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _with_app(as_json: bool, work: Callable[[Application], Awaitable[T]], clock: Clock | None = None) -> T:
-    """Build the app, apply migrations, run one piece of work, close; operator errors become exit code 1."""
+def _with_app(as_json: bool, work: Callable[[Application, Operator], Awaitable[T]], clock: Clock | None = None) -> T:
+    """Build the app, apply migrations, resolve who runs the command (--as, OS account), run one piece of work, close;
+    operator errors (every ValueError and LookupError: unknown record, refused value, bad --as) become exit code 1."""
+    from bot.app import build_application
+    from bot.config import ConfigError, Settings
+    from bot.logging import configure_logging
+    from bot.services.operators import os_user, resolve
 
     async def main() -> T:
         settings = Settings()
@@ -93,39 +141,45 @@ def _with_app(as_json: bool, work: Callable[[Application], Awaitable[T]], clock:
         app = build_application(settings, clock=clock)
         try:
             await app.migrate()
-            return await work(app)
+            async with app.store.transaction() as repos:
+                operator = await resolve(repos, _invocation.as_staff, os_user())
+            return await work(app, operator)
         finally:
             await app.aclose()
 
     try:
         return asyncio.run(main())
-    except (EnrolmentError, ConfigError, AbsenceError, LookupError, ValueError) as exc:
+    except (ConfigError, LookupError, ValueError) as exc:
         _fail(as_json, str(exc))
-        raise AssertionError("unreachable") from exc
 
 
 @cli.command()
 def run() -> None:
     """Apply migrations, then serve the web app (health, simulator) until stopped."""
-    from bot.runner import serve
+    from bot.config import ConfigError, Settings
+    from bot.logging import configure_logging
+    from bot.runner import PortBusy, serve
 
     try:
         settings = Settings()
         configure_logging(json_logs=settings.json_logs)
         asyncio.run(serve(settings))
-    except ConfigError as exc:
+    except (ConfigError, PortBusy) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     except KeyboardInterrupt:
         pass
 
 
-@cli.command()
-def chat() -> None:
-    """The console simulator: talk to the bot in this terminal, no token needed."""
+@chat_cli.callback(invoke_without_command=True)
+def chat(ctx: typer.Context) -> None:
+    """Without a command: the console simulator (talk to the bot in this terminal, no token needed). `chat unlink`
+    takes a lost or handed-on phone's access away."""
+    if ctx.invoked_subcommand is not None:
+        return
     from bot.channels.simulator.console import run_console
 
-    async def work(app: Application) -> None:
+    async def work(app: Application, _op: Operator) -> None:
         await run_console(app.simulator)
 
     _with_app(False, work)
@@ -134,6 +188,8 @@ def chat() -> None:
 @cli.command()
 def keygen() -> None:
     """Print a new random AFTERCARE_ENCRYPTION_KEY (keep it safe: data cannot be read without it)."""
+    from bot.config import new_encryption_key
+
     typer.echo(new_encryption_key())
 
 
@@ -141,7 +197,9 @@ def keygen() -> None:
 def db_upgrade(as_json: JsonFlag = False) -> None:
     """Apply all migrations."""
 
-    async def work(app: Application) -> str | None:
+    async def work(app: Application, _op: Operator) -> str | None:
+        from bot.db import migrate
+
         return await migrate.current(app.engine)
 
     revision = _with_app(as_json, work)
@@ -157,9 +215,9 @@ def unit_add(
 ) -> None:
     """Add a province (no --parent) or a commune/ward (--parent PROVINCE_CODE)."""
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
-            unit = await app.enrolment(repos).add_unit(code, name, parent)
+            unit = await app.enrolment(repos, op).add_unit(code, name, parent)
             return {
                 "id": unit.id,
                 "code": unit.code,
@@ -182,12 +240,13 @@ def unit_set(
 ) -> None:
     """Set a commune's schedule: the check-in due day, and the place and hours announced for tests."""
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
             unit = await repos.units.by_code(code)
             if unit is None:
                 raise LookupError(f"no unit with code {code}")
             unit = await repos.units.configure(unit.id, due_day=due_day, test_place=test_place, test_hours=test_hours)
+            await op.record(repos, "unit_configured", subject_type="unit", subject_id=unit.id)
             return {
                 "code": unit.code,
                 "checkin_due_day": unit.checkin_due_day,
@@ -203,7 +262,7 @@ def unit_set(
 def unit_list(as_json: JsonFlag = False) -> None:
     """List provinces and communes."""
 
-    async def work(app: Application) -> list[dict[str, Any]]:
+    async def work(app: Application, op: Operator) -> list[dict[str, Any]]:
         async with app.store.transaction() as repos:
             return [
                 {"id": u.id, "code": u.code, "name": u.name, "level": u.level.value, "parent_id": u.parent_id}
@@ -228,9 +287,9 @@ def point_add(
 ) -> None:
     """Add a community counselling point (Điểm tư vấn, chăm sóc, hỗ trợ điều trị nghiện)."""
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
-            point = await app.enrolment(repos).add_point(unit, name, address, phone, hours)
+            point = await app.enrolment(repos, op).add_point(unit, name, address, phone, hours)
             return {"id": point.id, "unit_id": point.unit_id, "name": point.name}
 
     out = _with_app(as_json, work)
@@ -245,9 +304,9 @@ def point_hours(
 ) -> None:
     """Change a counselling point's opening hours (outside them, people are told when someone will answer)."""
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
-            changed = await app.enrolment(repos).set_point_hours(point, hours)
+            changed = await app.enrolment(repos, op).set_point_hours(point, hours)
             return {"id": changed.id, "hours": changed.hours}
 
     out = _with_app(as_json, work)
@@ -264,14 +323,16 @@ def referral_stats(
     """Referrals asked for in a period: by kind, how many reached a counsellor, median time to the first reply."""
     first_day, last_day = _period(as_json, first, last)
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.domain.referral_stats import summarise
+
         tz = ZoneInfo(app.settings.timezone)
         since = datetime.combine(first_day, time(0), tzinfo=tz)
         until = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=tz)
         async with app.store.transaction() as repos:
             found = await repos.units.by_code(unit)
             if found is None:
-                raise EnrolmentError(f"no unit {unit}")
+                raise LookupError(f"no unit {unit}")
             units = [found.id] + [u.id for u in await repos.units.all() if u.parent_id == found.id]
             stats = summarise(await repos.referrals.in_period(units, since, until))
         return {"unit": unit, "from": first, "to": last, **stats.as_dict()}
@@ -314,9 +375,9 @@ def staff_add(
 ) -> None:
     """Add a staff member and print their one-time invite code."""
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
-            member, invite = await app.enrolment(repos).add_staff(name, role, unit, point, language.value)
+            member, invite = await app.enrolment(repos, op).add_staff(name, role, unit, point, language.value)
             out = _invite_out(member.id, invite.code, invite.expires_at, role=member.role.value)
         return await _with_links(app, out)
 
@@ -324,16 +385,31 @@ def staff_add(
     _emit(as_json, out, _invite_human(out))
 
 
+RevokeChats = Annotated[
+    bool,
+    typer.Option(
+        "--revoke-chats",
+        help="Also unlink the chats linked now, in the same step (a lost or handed-on phone loses access at once).",
+    ),
+]
+
+
 @staff_cli.command("invite")
 def staff_invite(
-    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")], as_json: JsonFlag = False
+    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")],
+    revoke_chats: RevokeChats = False,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Issue a new invite code for a staff member; their previous unused code stops working."""
+    """Issue a new invite code for a staff member; their previous unused code stops working. Their linked chats keep
+    working unless --revoke-chats (the output says how many remain linked)."""
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
-            invite = await app.enrolment(repos).issue_staff_invite(staff_id)
-            out = _invite_out(staff_id, invite.code, invite.expires_at)
+            invite = await app.enrolment(repos, op).issue_staff_invite(staff_id, revoke_chats=revoke_chats)
+            out = _invite_out(
+                staff_id, invite.code, invite.expires_at, linked_chats=invite.linked_chats,
+                unlinked_chats=invite.unlinked_chats,
+            )  # fmt: skip
         return await _with_links(app, out)
 
     out = _with_app(as_json, work)
@@ -359,9 +435,9 @@ def participant_add(
         _fail(as_json, "--start must be a date as YYYY-MM-DD")
         return
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
-            person, invite = await app.enrolment(repos).add_participant(
+            person, invite = await app.enrolment(repos, op).add_participant(
                 name=name,
                 unit_code=unit,
                 start=start_date,
@@ -380,14 +456,20 @@ def participant_add(
 
 @participant_cli.command("invite")
 def participant_invite(
-    participant_id: Annotated[int, typer.Option("--id", help="Participant id.")], as_json: JsonFlag = False
+    participant_id: Annotated[int, typer.Option("--id", help="Participant id.")],
+    revoke_chats: RevokeChats = False,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Issue a new invite code for a participant; their previous unused code stops working."""
+    """Issue a new invite code for a participant; their previous unused code stops working. Their linked chats keep
+    working unless --revoke-chats (the output says how many remain linked)."""
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
-            invite = await app.enrolment(repos).issue_participant_invite(participant_id)
-            out = _invite_out(participant_id, invite.code, invite.expires_at)
+            invite = await app.enrolment(repos, op).issue_participant_invite(participant_id, revoke_chats=revoke_chats)
+            out = _invite_out(
+                participant_id, invite.code, invite.expires_at, linked_chats=invite.linked_chats,
+                unlinked_chats=invite.unlinked_chats,
+            )  # fmt: skip
         return await _with_links(app, out)
 
     out = _with_app(as_json, work)
@@ -398,19 +480,25 @@ def participant_invite(
 def participant_completions(
     unit: Annotated[str, typer.Option(help="Commune code.")], as_json: JsonFlag = False
 ) -> None:
-    """People whose term has ended: the list for completion certificates (Mẫu 54)."""
+    """People whose term has ended: the list for completion certificates (Mẫu 54). Prints names, so each listing is
+    audited (who, which commune, how many)."""
 
-    async def work(app: Application) -> list[dict[str, Any]]:
+    async def work(app: Application, op: Operator) -> list[dict[str, Any]]:
         async with app.store.transaction() as repos:
             found = await repos.units.by_code(unit)
             if found is None:
                 raise LookupError(f"no unit with code {unit}")
             people = await repos.participants.in_unit(found.id)
-            return [
+            listed = [
                 {"id": p.id, "name": p.name, "completed_on": p.completed_on.isoformat() if p.completed_on else None}
                 for p in people
                 if p.status.value == "completed"
             ]
+            # Names are printed: who listed which commune's, and how many (never the names themselves).
+            await op.record(
+                repos, "completions_listed", subject_type="unit", subject_id=found.id, detail={"count": len(listed)}
+            )
+            return listed
 
     people = _with_app(as_json, work)
     human = "\n".join(f"{p['id']}\t{p['completed_on']}\t{p['name']}" for p in people) or "nobody yet"
@@ -425,13 +513,15 @@ def participant_assign(
 ) -> None:
     """Assign or reassign a cadre: the new cadre is told and sees them at once, the old one loses access at once."""
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services.fieldwork import assign_cadre
+
         async with app.store.transaction() as repos:
             for participant_id in participants:
                 person = await repos.participants.get(participant_id)
                 if person is None:
-                    raise FieldworkError(f"no participant {participant_id}")
-                await assign_cadre(repos, person, cadre or None, None, app.clock.now())
+                    raise LookupError(f"no participant {participant_id}")
+                await assign_cadre(repos, person, cadre or None, None, app.clock.now(), op)
         return {"assigned": participants, "cadre_id": cadre or None}
 
     out = _with_app(as_json, work)
@@ -446,11 +536,11 @@ def escalation_list(
     """Open (unacknowledged) alerts of a commune, oldest first: whom, what kind, since when, whether the officer was
     told. No names or content: look the person up in the chat."""
 
-    async def work(app: Application) -> list[dict[str, Any]]:
+    async def work(app: Application, op: Operator) -> list[dict[str, Any]]:
         async with app.store.transaction() as repos:
             found = await repos.units.by_code(unit)
             if found is None:
-                raise EnrolmentError(f"no unit {unit}")
+                raise LookupError(f"no unit {unit}")
             return [
                 {
                     "id": e.id,
@@ -480,11 +570,11 @@ def review_status(
 ) -> None:
     """Who has a review for the quarter and who is still missing one, by cadre."""
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
             found = await repos.units.by_code(unit)
             if found is None:
-                raise EnrolmentError(f"no unit {unit}")
+                raise LookupError(f"no unit {unit}")
             people = await repos.participants.followed(found.id)
             done = await repos.fieldwork.reviewed(quarter, [p.id for p in people])
             missing = [{"participant_id": p.id, "cadre_id": p.cadre_id} for p in people if p.id not in done]
@@ -512,10 +602,12 @@ def absence_add(
     """Record an absence; an unreported one moves the expected end of the term by its days."""
     first_day, last_day = _period(as_json, first, last)
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services.absences import record_absence
+
         async with app.store.transaction() as repos:
             absence, end = await record_absence(
-                repos, participant, first_day, last_day, reported=reported, reason=reason, by_staff=None
+                repos, participant, first_day, last_day, reported=reported, reason=reason, by_staff=None, operator=op
             )
             return {"id": absence.id, "participant_id": participant, "expected_end": end.isoformat()}
 
@@ -544,7 +636,7 @@ def tick(
         when = when.astimezone(UTC)
         clock = FixedClock(when)
 
-    async def work(app: Application) -> dict[str, Any]:
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
         app.scheduler.dispatcher.without(SIMULATOR)  # its chats live in the `run` process, which sends to them
         report = await app.scheduler.tick(when if at is not None else None)
         return report.as_dict()
@@ -562,7 +654,7 @@ def tick(
 def outbox_status(as_json: JsonFlag = False) -> None:
     """How many scheduled messages are pending, sent, cancelled, undeliverable or given up."""
 
-    async def work(app: Application) -> dict[str, int]:
+    async def work(app: Application, op: Operator) -> dict[str, int]:
         async with app.store.transaction() as repos:
             return await repos.outbox.counts()
 
@@ -577,7 +669,7 @@ def outbox_dead(
 ) -> None:
     """Messages given up on or undeliverable (no content: kind, recipient record, attempts, last error)."""
 
-    async def work(app: Application) -> list[dict[str, Any]]:
+    async def work(app: Application, op: Operator) -> list[dict[str, Any]]:
         async with app.store.transaction() as repos:
             unit_id = None
             if unit is not None:
@@ -603,7 +695,110 @@ def _invite_human(out: dict[str, Any]) -> str:
     )
     if "telegram_link" in out:
         text += f"\nTelegram: {out['telegram_link']}"
+    if out.get("unlinked_chats"):
+        text += f"\n{out['unlinked_chats']} chat(s) unlinked: the old phone no longer has access."
+    if out.get("linked_chats"):
+        text += (
+            f"\n{out['linked_chats']} chat(s) still linked and working; if a phone was lost, run this again with "
+            "--revoke-chats or use `aftercare chat unlink`."
+        )
     return text
+
+
+@staff_cli.command("deactivate")
+def staff_deactivate(
+    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")], as_json: JsonFlag = False
+) -> None:
+    """Close a staff member's account at once: every chat unlinked (their next message or button press reaches
+    nothing), unused invite codes revoked, nothing queued for them sent. A cadre's people stay listed and the
+    commune's officers are told they need a new cadre; a counsellor's taken referrals wait again at their point."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services.access import deactivate_staff
+
+        async with app.store.transaction() as repos:
+            return (await deactivate_staff(repos, staff_id, op, app.clock.now())).as_dict()
+
+    out = _with_app(as_json, work)
+    human = (
+        f"staff {out['staff_id']} deactivated: {out['unlinked']} chat(s) unlinked, {out['cancelled']} queued "
+        f"message(s) cancelled, {len(out['people_without_cadre'])} person(s) need a new cadre, "
+        f"{len(out['referrals_released'])} referral(s) back at the counselling point"
+    )
+    _emit(as_json, out, human)
+
+
+@staff_cli.command("activate")
+def staff_activate(
+    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")], as_json: JsonFlag = False
+) -> None:
+    """Reopen a deactivated account. No chat comes back: issue a new invite (`aftercare staff invite --id`)."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services.access import activate_staff
+
+        async with app.store.transaction() as repos:
+            linked = await activate_staff(repos, staff_id, op)
+        return {"staff_id": staff_id, "active": True, "linked_chats": linked}
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, f"staff {out['staff_id']} active again; send them a new invite to link a chat")
+
+
+@chat_cli.command("unlink")
+def chat_unlink(
+    participant: Annotated[int | None, typer.Option("--participant", help="Participant id.")] = None,
+    staff: Annotated[int | None, typer.Option("--staff", help="Staff member id.")] = None,
+    channel: Annotated[
+        ChannelChoice | None, typer.Option(help="Only the chat on this channel (default: all of them).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Unlink a person's chats (all, or one channel's): the phone's next message is an unlinked chat's and its
+    conversation state is gone. A participant left without a chat gets no reminders until a new code links one."""
+    if (participant is None) == (staff is None):
+        _fail(as_json, "give exactly one of --participant and --staff")
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services.access import linked_chats, unlink_chats
+
+        async with app.store.transaction() as repos:
+            channels = await unlink_chats(
+                repos, op, participant_id=participant, staff_id=staff, channel=channel.value if channel else None
+            )
+            left = await linked_chats(repos, participant_id=participant, staff_id=staff)
+        who = {"participant_id": participant} if participant is not None else {"staff_id": staff}
+        return {"unlinked": len(channels), "channels": channels, **who, "linked_chats": left}
+
+    out = _with_app(as_json, work)
+    _emit(as_json, out, f"{out['unlinked']} chat(s) unlinked; {out['linked_chats']} still linked")
+
+
+@audit_cli.command("verify")
+def audit_verify(as_json: JsonFlag = False) -> None:
+    """Check the audit log's hash chain (sealing what is pending first); exit 1 when an entry was changed, removed
+    or reordered, naming the first bad entry."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services.audit_chain import verify_chain
+
+        async with app.store.transaction() as repos:
+            report = await verify_chain(repos)
+        return {
+            "ok": report.ok,
+            "entries": report.entries,
+            "sealed": report.sealed,
+            "first_bad_id": report.first_bad_id,
+            "reason": report.reason,
+        }
+
+    out = _with_app(as_json, work)
+    if out["ok"]:
+        _emit(as_json, out, f"audit log intact: {out['sealed']} of {out['entries']} entries chained")
+        return
+    bad = f" at entry {out['first_bad_id']}" if out["first_bad_id"] is not None else ""
+    _emit(as_json, out, f"audit log BROKEN{bad}: {out['reason']}")
+    raise typer.Exit(1)
 
 
 def main() -> None:

@@ -41,6 +41,9 @@ class Action(StrEnum):
     ACCEPT_TRANSFER = "accept_transfer"
     MANAGE_LIST = "manage_list"
     HANDLE_REFERRAL = "handle_referral"  # a counsellor: accept, note, close a referral of their commune's people
+    # Close or reopen a staff member's account and unlink their chats; asked with the staff member's unit as the
+    # scope (`unit_scope`). A participant's chats are unlinked under MANAGE_LIST.
+    MANAGE_STAFF = "manage_staff"
     # Role-level: lists the server filters by the actor's own scope (no single record to check).
     LIST_ASSIGNED = "list_assigned"
     LIST_COMMUNE = "list_commune"
@@ -68,6 +71,12 @@ class ParticipantScope:
     unit_id: int
     province_id: int | None
     cadre_id: int | None
+
+
+def unit_scope(unit_id: int, province_id: int | None) -> ParticipantScope:
+    """The scope of a record that belongs to a unit but is no participant (a staff member): reach by commune or
+    province only; no cadre is ever "assigned" to it."""
+    return ParticipantScope(0, unit_id, province_id, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +132,7 @@ STAFF_RULES: dict[Action, dict[Role, Reach]] = {
     Action.ASSIGN_CADRE: {Role.OFFICER: _C, Role.ADMIN: _P},
     Action.ACCEPT_TRANSFER: {Role.OFFICER: _C},
     Action.MANAGE_LIST: {Role.OFFICER: _C, Role.ADMIN: _P},
+    Action.MANAGE_STAFF: {Role.OFFICER: _C, Role.ADMIN: _P},
     Action.HANDLE_REFERRAL: {Role.COUNSELLOR: _C},
 }
 # Role-level actions: the list is then filtered by the actor's own scope in the query.

@@ -61,6 +61,7 @@ class MessageKind(StrEnum):
     RELAY_REQUEST = "relay_request"  # to a counsellor: someone asked to talk
     RELAY = "relay"  # one message of a conversation through the bot, by reference (to the person or the counsellor)
     RELAY_ENDED = "relay_ended"  # to the other side: the conversation is over
+    CADRE_NEEDED = "cadre_needed"  # to the officers: a cadre's account was closed, their people need a new cadre
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from bot.db.repositories.obligations import Absence
 from bot.db.store import Repositories
 from bot.domain.planning import unreported_absence_days
 from bot.domain.terms import expected_end
+from bot.services.operators import Operator
 
 
 class AbsenceError(ValueError):
@@ -23,6 +24,7 @@ async def record_absence(
     reported: bool,
     reason: str | None,
     by_staff: int | None,
+    operator: Operator | None = None,
 ) -> tuple[Absence, date]:
     """Record it and recompute the expected end from the start, the term and every unreported absence
     (recomputed, so recording the same absence twice cannot double-count its days)."""
@@ -35,6 +37,11 @@ async def record_absence(
     spans = [(a.starts_on, a.ends_on, a.reported) for a in await repos.absences.of(participant_id)]
     end = expected_end(person.term_start, person.term_months, unreported_absence_days(spans))
     await repos.participants.update(participant_id, expected_end=end)
+    detail = {"absence": absence.id, "reported": reported, "days": (last - first).days + 1}
+    if operator is not None:  # the command line: who ran it
+        await operator.record(repos, "absence_recorded", subject_type="participant", subject_id=participant_id,
+                              detail=detail)  # fmt: skip
+        return absence, end
     await repos.audit.record(
         actor_type="staff" if by_staff else "operator",
         actor_id=by_staff,
@@ -42,6 +49,6 @@ async def record_absence(
         outcome="ok",
         subject_type="participant",
         subject_id=participant_id,
-        detail={"absence": absence.id, "reported": reported, "days": (last - first).days + 1},
+        detail=detail,
     )
     return absence, end

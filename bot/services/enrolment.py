@@ -13,6 +13,8 @@ from bot.domain.invites import InvitePolicy, format_code, generate_code, hash_co
 from bot.domain.opening import OpeningHoursError
 from bot.domain.opening import parse as parse_hours
 from bot.domain.terms import TermPolicy
+from bot.services.access import unlink_chats
+from bot.services.operators import Operator
 
 
 class EnrolmentError(ValueError):
@@ -23,6 +25,8 @@ class EnrolmentError(ValueError):
 class IssuedInvite:
     code: str
     expires_at: datetime
+    linked_chats: int = 0  # chats of the person still linked (the old phone keeps working unless revoked)
+    unlinked_chats: int = 0  # unlinked with this invite (--revoke-chats: the lost-phone case)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +36,19 @@ class EnrolmentPolicies:
 
 
 class Enrolment:
-    def __init__(self, repos: Repositories, keyring: Keyring, clock: Clock, policies: EnrolmentPolicies) -> None:
+    def __init__(
+        self,
+        repos: Repositories,
+        keyring: Keyring,
+        clock: Clock,
+        policies: EnrolmentPolicies,
+        operator: Operator | None = None,
+    ) -> None:
         self._r = repos
         self._keys = keyring
         self._clock = clock
         self._policies = policies
+        self._operator = operator or Operator()
 
     async def add_unit(self, code: str, name: str, parent_code: str | None) -> Unit:
         code = code.strip().upper()
@@ -131,21 +143,35 @@ class Enrolment:
         await self._audit("participant_enrolled", "participant", participant.id)
         return participant, await self.issue_participant_invite(participant.id)
 
-    async def issue_participant_invite(self, participant_id: int) -> IssuedInvite:
+    async def issue_participant_invite(self, participant_id: int, *, revoke_chats: bool = False) -> IssuedInvite:
+        """A new code; the unused one stops working. `revoke_chats`: the linked chats are unlinked in the same
+        transaction (a lost phone), otherwise they keep working and their number is returned."""
         if await self._r.participants.get(participant_id) is None:
             raise EnrolmentError(f"no participant {participant_id}")
+        unlinked = 0
+        if revoke_chats:
+            chats = await unlink_chats(self._r, self._operator, participant_id=participant_id, reason="reinvite")
+            unlinked = len(chats)
         code, expires = self._new_code()
         await self._r.invites.issue(hash_code(self._keys.code_key, code), expires, participant_id=participant_id)
-        await self._audit("invite_issued", "participant", participant_id)
-        return IssuedInvite(format_code(code), expires)
+        await self._audit("invite_issued", "participant", participant_id, {"chats_unlinked": unlinked})
+        linked = await self._r.identities.count_of(participant_id=participant_id)
+        return IssuedInvite(format_code(code), expires, linked, unlinked)
 
-    async def issue_staff_invite(self, staff_id: int) -> IssuedInvite:
-        if await self._r.staff.get(staff_id) is None:
+    async def issue_staff_invite(self, staff_id: int, *, revoke_chats: bool = False) -> IssuedInvite:
+        member = await self._r.staff.get(staff_id)
+        if member is None:
             raise EnrolmentError(f"no staff member {staff_id}")
+        if not member.active:
+            raise EnrolmentError(f"staff member {staff_id} is not active (aftercare staff activate --id {staff_id})")
+        unlinked = 0
+        if revoke_chats:
+            unlinked = len(await unlink_chats(self._r, self._operator, staff_id=staff_id, reason="reinvite"))
         code, expires = self._new_code()
         await self._r.invites.issue(hash_code(self._keys.code_key, code), expires, staff_id=staff_id)
-        await self._audit("invite_issued", "staff", staff_id)
-        return IssuedInvite(format_code(code), expires)
+        await self._audit("invite_issued", "staff", staff_id, {"chats_unlinked": unlinked})
+        linked = await self._r.identities.count_of(staff_id=staff_id)
+        return IssuedInvite(format_code(code), expires, linked, unlinked)
 
     def _new_code(self) -> tuple[str, datetime]:
         return generate_code(), self._policies.invites.expires_at(self._clock.now())
@@ -161,14 +187,11 @@ class Enrolment:
         if language not in SUPPORTED_LANGUAGES:
             raise EnrolmentError(f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
 
-    async def _audit(self, action: str, subject_type: str, subject_id: int) -> None:
-        await self._r.audit.record(
-            actor_type="operator",
-            actor_id=None,
-            action=action,
-            outcome="ok",
-            subject_type=subject_type,
-            subject_id=subject_id,
+    async def _audit(
+        self, action: str, subject_type: str, subject_id: int, detail: dict[str, object] | None = None
+    ) -> None:
+        await self._operator.record(
+            self._r, action, subject_type=subject_type, subject_id=subject_id, detail=dict(detail or {})
         )
 
 

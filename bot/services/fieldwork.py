@@ -31,14 +31,25 @@ from bot.domain.fieldwork import (
 from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus, obligation_key
 from bot.services.absences import record_absence
 from bot.services.escalations import EscalationKind, raise_escalation, tell_officers
+from bot.services.operators import Operator
 
 
 class FieldworkError(ValueError):
     """The record cannot be made as asked (wrong obligation, a cadre from another commune, …)."""
 
 
-async def _audit(repos: Repositories, by: int | None, action: str, participant_id: int, detail: dict[str, Any]) -> None:
+async def _audit(
+    repos: Repositories,
+    by: int | None,
+    action: str,
+    participant_id: int,
+    detail: dict[str, Any],
+    operator: Operator | None = None,
+) -> None:
     """Who did what to whom, when: ids only, never what was written or found. No staff id: the CLI's operator."""
+    if operator is not None:
+        await operator.record(repos, action, subject_type="participant", subject_id=participant_id, detail=detail)
+        return
     await repos.audit.record(
         actor_type="staff" if by else "operator",
         actor_id=by,
@@ -226,7 +237,12 @@ async def decide_transfer(repos: Repositories, transfer_id: int, accept: bool, b
 
 
 async def assign_cadre(
-    repos: Repositories, person: Participant, cadre_id: int | None, by: int | None, now: datetime
+    repos: Repositories,
+    person: Participant,
+    cadre_id: int | None,
+    by: int | None,
+    now: datetime,
+    operator: Operator | None = None,
 ) -> None:
     """The new cadre sees the person at once and is told; the old one loses access at once (authorisation reads the
     record on every request)."""
@@ -235,7 +251,7 @@ async def assign_cadre(
         if cadre is None or cadre.role is not Role.CADRE or not cadre.active or cadre.unit_id != person.unit_id:
             raise FieldworkError("the cadre must be an active cadre of the person's commune")
     await repos.participants.assign(person.id, cadre_id)
-    await _audit(repos, by, "cadre_assigned", person.id, {"from": person.cadre_id, "to": cadre_id})
+    await _audit(repos, by, "cadre_assigned", person.id, {"from": person.cadre_id, "to": cadre_id}, operator)
     if cadre_id is not None and cadre_id != person.cadre_id:
         await repos.outbox.add(
             [

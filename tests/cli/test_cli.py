@@ -186,9 +186,19 @@ def bot_process(env: dict[str, str], cwd: Path, **settings: str) -> Iterator[Bot
     try:
         yield running
     finally:
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=20)
-        running.output = stdout + stderr
+        running.output = stop(process)
+
+
+def stop(process: subprocess.Popen[str], within: float = 20) -> str:
+    """Ctrl-C, then kill if it does not stop in time: a child process never outlives its test (a left-over server
+    would hold its port and the database for the next one). Returns its stdout and stderr."""
+    process.send_signal(signal.SIGINT)
+    try:
+        stdout, stderr = process.communicate(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+    return stdout + stderr
 
 
 def _until(condition: Callable[[], object], within: float = 30.0) -> None:

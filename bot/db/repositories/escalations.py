@@ -474,6 +474,20 @@ class ReferralRepository:
         )
         return [_referral(r) for r in (await self._s.execute(stmt)).scalars()]
 
+    async def release(self, counsellor_id: int) -> list[Referral]:
+        """The counsellor's account was closed: what they had taken waits again at its point, conversations included
+        (what the person writes meanwhile is kept for whoever takes it); an urgent one restarts its round of alerts."""
+        stmt = select(ReferralRow).where(ReferralRow.counsellor_id == counsellor_id, ReferralRow.status == "accepted")
+        rows = list((await self._s.execute(stmt.order_by(ReferralRow.id))).scalars())
+        for row in rows:
+            assert row.id is not None
+            row.status, row.counsellor_id = "requested", None
+            await self._event(row.id, "released", "operator", None)
+            if row.urgency == "urgent":
+                await self._event(row.id, "urgent", "operator", None)
+        await self._s.flush()
+        return [_referral(row) for row in rows]
+
     async def add_note(self, referral_id: int, text: str) -> None:
         row = await self._s.get(ReferralRow, referral_id)
         if row is not None:

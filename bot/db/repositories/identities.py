@@ -122,3 +122,32 @@ class IdentityRepository:
             except SealBroken:
                 continue
         return pairs
+
+    async def unlink_person(
+        self, *, participant_id: int | None = None, staff_id: int | None = None, channel: str | None = None
+    ) -> list[str]:
+        """Unlink one person's chats (all, or the one on `channel`) with their conversation state; the channels that
+        were unlinked. The next message from such a chat is an unlinked chat's."""
+        if (participant_id is None) == (staff_id is None):
+            raise ValueError("unlink the chats of exactly one participant or one staff member")
+        owner = (
+            ChannelIdentityRow.participant_id == participant_id
+            if participant_id is not None
+            else ChannelIdentityRow.staff_id == staff_id
+        )
+        stmt = select(ChannelIdentityRow.id, ChannelIdentityRow.channel).where(owner)
+        if channel is not None:
+            stmt = stmt.where(ChannelIdentityRow.channel == channel)
+        found = (await self._s.execute(stmt.order_by(ChannelIdentityRow.id))).all()
+        for identity_id, _ in found:
+            await self.unlink(identity_id)
+        return [name for _, name in found]
+
+    async def count_of(self, *, participant_id: int | None = None, staff_id: int | None = None) -> int:
+        """How many chats one person has linked."""
+        owner = (
+            ChannelIdentityRow.participant_id == participant_id
+            if participant_id is not None
+            else ChannelIdentityRow.staff_id == staff_id
+        )
+        return len(list((await self._s.execute(select(ChannelIdentityRow.id).where(owner))).scalars()))

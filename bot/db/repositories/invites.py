@@ -60,3 +60,17 @@ class InviteRepository:
         await self._s.flush()
         assert row.id is not None
         return InviteTarget(row.id, row.participant_id, row.staff_id)
+
+    async def revoke(self, *, participant_id: int | None = None, staff_id: int | None = None) -> int:
+        """Every unused code of one person stops working (their account was closed); how many there were."""
+        owner = (
+            InviteCodeRow.participant_id == participant_id
+            if participant_id is not None
+            else InviteCodeRow.staff_id == staff_id
+        )
+        result = await self._s.execute(
+            update(InviteCodeRow)
+            .where(owner, InviteCodeRow.used_at.is_(None), InviteCodeRow.revoked_at.is_(None))  # type: ignore[union-attr]
+            .values(revoked_at=self._clock.now())
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,120 @@
+"""Transcripts of taking access away, in Vietnamese, through Telegram (buttons) and Zalo (typed numbers): a cadre's
+account closed in the middle of recording a test result, and a participant's lost phone replaced by a new one.
+
+The operations are the services the CLI (`aftercare staff deactivate`, `participant invite --revoke-chats`, `chat
+unlink`) and later the console call; tests/cli/test_access.py runs the commands themselves.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.db.models import AuditEventRow, ChannelIdentityRow, ConversationStateRow, OutboxRow, TestResultRow
+from bot.db.repositories.outbox import NewMessage
+from bot.domain.planning import MessageKind
+from bot.services.access import activate_staff, deactivate_staff, unlink_chats
+from bot.services.operators import Operator
+from tests.e2e.conftest import Chat, Chats, Commune, link_participant
+from tests.e2e.helpers import count_rows
+from tests.e2e.test_cadre_workspace import AN, linked, open_card
+from tests.fakes.clock import FakeClock
+
+pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
+
+__all__ = ["linked"]  # the fixture, shared with the workspace transcripts
+
+OPERATOR = Operator(staff_id=None, os_user="ops")
+WELCOME = "hãy gửi mã mời"  # the unlinked chat's greeting
+STALE = "That button is no longer valid"  # until the catalogs are filled: "Nút này không còn hiệu lực"
+
+
+async def test_cadre_deactivated_mid_flow_reaches_nothing_and_officers_are_told(
+    app: Application, linked: dict[str, Chat], commune: Commune, clock: FakeClock
+) -> None:
+    cadre, officer = linked["cadre"], linked["officer"]
+    await open_card(cadre)
+    await cadre.press("Kết quả xét nghiệm")
+    await cadre.press("Xét nghiệm ngoài lịch")
+    (await cadre.press("Dương tính")).offers("Không rõ / bỏ qua")  # in the middle of recording a result
+    async with app.store.transaction() as repos:  # a digest still queued for them
+        await repos.outbox.add(
+            [NewMessage("digest:test", MessageKind.DIGEST, clock.now(), staff_id=commune.cadre_id, payload={})]
+        )
+        done = await deactivate_staff(repos, commune.cadre_id, OPERATOR, clock.now())
+    assert done.unlinked == 1 and done.cancelled >= 1 and done.people_without_cadre == [commune.an_id]
+
+    pressed = await cadre.press("Không rõ / bỏ qua")  # the next button press: an unlinked chat's
+    pressed.never_says(AN, "Nguyễn Văn An", "Kết quả", "xét nghiệm", "Ngày")
+    typed = await cadre.say("12/12/2026")  # the next text: the greeting of a chat nobody linked
+    typed.says(WELCOME).never_says(AN, "Nguyễn Văn An", "Trần Thị Bình")
+    (await cadre.say("/menu")).never_says("Người tôi phụ trách", AN)
+    assert await count_rows(app, TestResultRow) == 0
+    assert await count_rows(app, ChannelIdentityRow, staff_id=commune.cadre_id) == 0
+    assert await count_rows(app, ConversationStateRow) == 2  # An's and the officer's; the cadre's is gone
+
+    told = await officer.during(app.scheduler.tick)  # the officers hear that An needs a new cadre
+    told.says("Trần Thị Bình", "1").offers(AN)
+    assert (await cadre.during(app.scheduler.tick)).text == ""  # nothing queued for the closed account goes out
+    async with app.store.transaction() as repos:
+        digest = await repos.outbox.by_key("digest:test")
+        assert digest is not None and digest.status == "cancelled"
+        person = await repos.participants.get(commune.an_id)
+        assert person is not None and person.cadre_id == commune.cadre_id  # still listed; the officer reassigns
+        rows = await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "staff_deactivated"))
+        entry = rows.scalars().one()
+        assert entry.actor_type == "operator" and entry.detail["os_user"] == "ops"
+        assert entry.subject_id == commune.cadre_id and entry.detail["chats_unlinked"] == 1
+
+    # Reopened: no chat comes back, and the old code stays dead; a new invite links a phone again.
+    async with app.store.transaction() as repos:
+        assert await activate_staff(repos, commune.cadre_id, OPERATOR) == 0
+        invite = await app.enrolment(repos, OPERATOR).issue_staff_invite(commune.cadre_id)
+    (await cadre.say(commune.cadre_code)).never_says("Xin chào Trần Thị Bình")
+    (await cadre.say(invite.code)).says("Xin chào Trần Thị Bình").offers("Người tôi phụ trách")
+    assert (await officer.during(app.scheduler.tick)).text == ""  # reactivated: the notice is not repeated
+
+
+async def test_lost_phone_reinvite_revokes_the_old_chat_and_links_the_new_one(
+    app: Application, sim: Chats, commune: Commune
+) -> None:
+    old, new = sim.chat("an"), sim.chat("an-moi")
+    await link_participant(old, commune.an_code)
+    (await old.press("Thông tin của tôi")).says("Phường Hà Đông")
+
+    async with app.store.transaction() as repos:
+        kept = await app.enrolment(repos, OPERATOR).issue_participant_invite(commune.an_id)
+    assert (kept.linked_chats, kept.unlinked_chats) == (1, 0)  # without the flag the old phone keeps working
+    (await old.say("/menu")).offers("Thông tin của tôi")
+
+    async with app.store.transaction() as repos:
+        invite = await app.enrolment(repos, OPERATOR).issue_participant_invite(commune.an_id, revoke_chats=True)
+    assert (invite.linked_chats, invite.unlinked_chats) == (0, 1)
+
+    (await old.say("xin chào")).says(WELCOME).never_says("Nguyễn Văn An", "Phường Hà Đông", "Menu chính")
+    (await old.say(kept.code)).never_says("1/3")  # the code issued before the revoking one is dead too
+    await link_participant(new, invite.code)
+    (await new.press("Thông tin của tôi")).says("Phường Hà Đông", "Cán bộ đồng hành: Trần Thị Bình")
+    (await old.say("/menu")).never_says("Thông tin của tôi")
+    async with app.store.transaction() as repos:
+        chats = (await repos.session.execute(select(ChannelIdentityRow))).scalars().all()
+        assert [c.participant_id for c in chats] == [commune.an_id]  # only the new phone
+        actions = (await repos.session.execute(select(AuditEventRow.action))).scalars().all()
+        assert "chat_unlinked" in actions
+
+
+async def test_unlink_one_channel_or_all_and_the_state_goes_with_it(
+    app: Application, sim: Chats, commune: Commune
+) -> None:
+    an = sim.chat("an")
+    await link_participant(an, commune.an_code)
+    async with app.store.transaction() as repos:
+        assert await unlink_chats(repos, OPERATOR, participant_id=commune.an_id, channel="simulator") == []
+        unlinked = await unlink_chats(repos, OPERATOR, participant_id=commune.an_id, channel=sim.channel)
+        person = await repos.participants.get(commune.an_id)
+    assert unlinked == [sim.channel]
+    assert person is not None and person.status.value == "enrolled"  # no chat: no reminders until a new link
+    assert await count_rows(app, ConversationStateRow) == 0
+    (await an.say("xin chào")).says(WELCOME)
+    assert await count_rows(app, OutboxRow, participant_id=commune.an_id, status="pending") == 0
