@@ -3,8 +3,8 @@
 Seeding goes around the services on purpose: enrolling 100,000 people through `Enrolment` would take longer than
 what is measured. Rows are written with bulk Core inserts in chunks (so the seeding leaves little memory behind to
 blur the planner's figures), with explicit ids (so identities can point at participants without a round trip per
-row), and every name is one ciphertext made once with the application's own `FieldCipher`: the planner and the
-dispatcher never decrypt more than a name per message, so what the name says does not matter, only that it decrypts.
+row), and every name and chat id is sealed for its row with the application's own `Keyring` (a ciphertext opens only
+in its own row): the planner and the dispatcher never decrypt more than a name and a chat id per message.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sqlmodel import SQLModel
 
 from bot.app import Application
 from bot.config import Settings
+from bot.db.crypto import row_ref
 from bot.db.models import ChannelIdentityRow, ParticipantRow, StaffRow
 from bot.domain.entities import RiskLevel, Role
 from bot.domain.terms import add_months, expected_end
@@ -162,7 +163,15 @@ async def seed_population(
     chat, so digests are planned) and one officer (so escalations have somewhere to go)."""
     rng = random.Random(seed)
     unit_id = await ensure_commune(app)
-    name_enc = app.store.keyring.cipher.encrypt("Nguyễn Văn Thử", "participant.name")
+    keyring = app.store.keyring
+
+    def name_enc(participant_id: int) -> str:  # sealed for each person's row
+        return keyring.cipher.encrypt("Nguyễn Văn Thử", "participant.name", row_ref(id=participant_id))
+
+    def chat(external_id: str, participant_id: int | None = None, staff_id: int | None = None) -> dict[str, str]:
+        key, sealed = keyring.seal_chat("telegram", external_id, participant_id=participant_id, staff_id=staff_id)
+        return {"chat_key": key, "external_id_enc": sealed}
+
     async with app.engine.begin() as connection:
         staff_table: Table = StaffRow.__table__  # type: ignore[attr-defined]
         person_table: Table = ParticipantRow.__table__  # type: ignore[attr-defined]
@@ -188,8 +197,8 @@ async def seed_population(
             cadres = [row["id"] for row in staff[:-1]]
             for row in staff:
                 identities.append(
-                    {"id": next_identity, "channel": "telegram", "external_id": str(FIRST_STAFF_CHAT + row["id"]),
-                     "staff_id": row["id"], "linked_at": now, "unreachable": False}
+                    {"id": next_identity, "channel": "telegram", "staff_id": row["id"], "linked_at": now,
+                     "unreachable": False, **chat(str(FIRST_STAFF_CHAT + row["id"]), staff_id=row["id"])}
                 )  # fmt: skip
                 next_identity += 1
             await bulk_insert(connection, identity_table, identities)
@@ -204,14 +213,15 @@ async def seed_population(
                 # Put on the list in the week before the term started (obligations start from that day).
                 listed = datetime.combine(start - timedelta(days=rng.randrange(8)), clock_time(2), tzinfo=UTC)
                 people.append(
-                    {"id": pid, "unit_id": unit_id, "name_enc": name_enc, "term_start": start, "term_months": months,
-                     "expected_end": end, "risk_level": rng.choices(RISKS, RISK_WEIGHTS)[0].value, "status": status,
+                    {"id": pid, "unit_id": unit_id, "name_enc": name_enc(pid), "term_start": start,
+                     "term_months": months, "expected_end": end,
+                     "risk_level": rng.choices(RISKS, RISK_WEIGHTS)[0].value, "status": status,
                      "cadre_id": cadres[(pid - first) % len(cadres)] if cadres else None, "language": "vi",
                      "wording": "explicit" if rng.random() < 0.1 else "neutral",
                      "reminder_hour": rng.choice(REMINDER_HOURS), "created_at": min(listed, now), "updated_at": now}
                 )  # fmt: skip
                 links.append(
-                    {"id": next_identity, "channel": "telegram", "external_id": participant_chat(pid),
+                    {"id": next_identity, "channel": "telegram", **chat(participant_chat(pid), participant_id=pid),
                      "participant_id": pid, "linked_at": now, "unreachable": False}
                 )  # fmt: skip
                 next_identity += 1

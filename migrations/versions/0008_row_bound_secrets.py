@@ -224,6 +224,23 @@ def _conversation_states(convert: Callable[[Any, str, str], Any]) -> None:
         bind.execute(stmt, updates)
 
 
+class _ChatStatesSetAside:
+    """SQLite rebuilds `channel_identity` (copy, drop, rename) to change its unique constraint, and with foreign keys
+    on it cannot drop a table that rows point at: the chats' conversation states wait in a temporary table meanwhile
+    (ids are kept by the copy)."""
+
+    def __enter__(self) -> None:
+        self.sqlite = op.get_bind().dialect.name == "sqlite"
+        if self.sqlite:
+            op.execute("CREATE TEMP TABLE _states_0008 AS SELECT * FROM conversation_state")
+            op.execute("DELETE FROM conversation_state")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.sqlite and exc[0] is None:
+            op.execute("INSERT INTO conversation_state SELECT * FROM _states_0008")
+            op.execute("DROP TABLE _states_0008")
+
+
 def upgrade() -> None:
     lazy = _Lazy()
     with op.batch_alter_table("inbound_update") as batch:
@@ -279,7 +296,7 @@ def upgrade() -> None:
             .values(chat_key=sa.bindparam("new_key"), external_id_enc=sa.bindparam("sealed"))
         )
         bind.execute(stmt, updates)
-    with op.batch_alter_table("channel_identity") as batch:
+    with _ChatStatesSetAside(), op.batch_alter_table("channel_identity") as batch:
         batch.drop_constraint("uq_channel_identity_channel_external_id", type_="unique")
         batch.drop_column("external_id")
         batch.alter_column("chat_key", existing_type=sa.String(length=64), nullable=False)
@@ -311,7 +328,7 @@ def downgrade() -> None:
     if updates:
         stmt = identities.update().where(identities.c.id == sa.bindparam("row_id")).values(external_id=sa.bindparam("plain"))
         bind.execute(stmt, updates)
-    with op.batch_alter_table("channel_identity") as batch:
+    with _ChatStatesSetAside(), op.batch_alter_table("channel_identity") as batch:
         batch.drop_constraint("uq_channel_identity_channel_chat_key", type_="unique")
         batch.drop_column("external_id_enc")
         batch.drop_column("chat_key")

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from bot.db import migrate
+from bot.db.crypto import Keyring, derive_key
 from bot.db.engine import make_engine
+from bot.db.models import AbsenceRow, InboundUpdateRow
+from bot.db.store import Store
+from bot.db.types import UTCDateTime
+from tests.fakes.clock import FakeClock
+
+KEY = bytes(range(32))
 
 
 def _revisions() -> list[str]:
@@ -53,5 +69,222 @@ async def test_head_matches_the_models(database_url: str) -> None:
                 )
             )
         assert diff == []
+    finally:
+        await engine.dispose()
+
+
+# --- 0008: values sealed before (v1, bound to their column only) and clear chat ids, read at head -----------------
+
+BEFORE_0008 = "9f5a1b7d4e36"
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+TELEGRAM_ID, ZALO_ID = "5000123", "zu000777"
+
+
+def _v1(plain: str, column: str) -> str:
+    nonce = os.urandom(12)
+    sealed = AESGCM(derive_key(KEY, "aftercare/field-encryption/v1")).encrypt(nonce, plain.encode(), column.encode())
+    return "v1:" + base64.b64encode(nonce + sealed).decode()
+
+
+def _open_v1(stored: str, column: str) -> str:
+    raw = base64.b64decode(stored.removeprefix("v1:"))
+    return (
+        AESGCM(derive_key(KEY, "aftercare/field-encryption/v1")).decrypt(raw[:12], raw[12:], column.encode()).decode()
+    )
+
+
+async def _seed_at_0007(engine: AsyncEngine) -> None:
+    """One of everything sealed, written as the application did before 0008."""
+    t = lambda name: SQLModel.metadata.tables[name]  # noqa: E731  (tables unchanged by 0008 are the models')
+    identity = sa.table(
+        "channel_identity", sa.column("id"), sa.column("channel"), sa.column("external_id"),
+        sa.column("participant_id"), sa.column("staff_id"), sa.column("linked_at", UTCDateTime()),
+        sa.column("unreachable"),
+    )  # fmt: skip
+    inbound = sa.table(
+        "inbound_update", sa.column("key"), sa.column("received_at", UTCDateTime()), sa.column("replies_enc")
+    )
+    async with engine.begin() as c:
+        await c.execute(
+            insert(t("unit")), {"id": 1, "code": "HD", "name": "Hà Đông", "level": "ward", "created_at": NOW}
+        )
+        await c.execute(
+            insert(t("staff_member")),
+            {
+                "id": 1,
+                "name": "Bình",
+                "role": "cadre",
+                "unit_id": 1,
+                "language": "vi",
+                "active": True,
+                "created_at": NOW,
+            },
+        )
+        people = [
+            {"id": pid, "unit_id": 1, "name_enc": _v1(name, "participant.name"), "term_start": date(2026, 1, 1),
+             "national_id_enc": _v1(f"00109901234{pid}", "participant.national_id"), "term_months": 12,
+             "expected_end": date(2027, 1, 1), "risk_level": "high", "status": "active", "cadre_id": 1,
+             "language": "vi", "wording": "neutral", "created_at": NOW, "updated_at": NOW}
+            for pid, name in ((1, "Nguyễn Văn An"), (2, "Đỗ Thị Bích"))
+        ]  # fmt: skip
+        await c.execute(insert(t("participant")), people)
+        await c.execute(
+            insert(identity),
+            [
+                {"id": 1, "channel": "telegram", "external_id": TELEGRAM_ID, "participant_id": 1, "staff_id": None, "linked_at": NOW,
+                 "unreachable": False},
+                {"id": 2, "channel": "zalo", "external_id": ZALO_ID, "participant_id": None, "staff_id": 1, "linked_at": NOW,
+                 "unreachable": False},
+            ],
+        )  # fmt: skip
+        await c.execute(
+            insert(t("conversation_state")),
+            [
+                {"identity_id": 1, "flow": "checkin", "step": "q1", "offered": ["a"], "updated_at": NOW,
+                 "data": {"sealed": _v1(json.dumps({"q": "đã"}), "conversation_state.data")},
+                 "offered_labels": [_v1(json.dumps(["Có"]), "conversation_state.offered_labels")]},
+                {"identity_id": 2, "flow": "search", "step": "", "offered": ["b"], "updated_at": NOW,
+                 "data": {"query": "nva"}, "offered_labels": ["Về danh sách"]},  # written before sealing
+            ],
+        )  # fmt: skip
+        await c.execute(
+            insert(inbound),
+            {"key": "telegram:9", "received_at": NOW, "replies_enc": _v1("[]", "inbound_update.replies")},
+        )
+        await c.execute(
+            insert(t("obligation")),
+            {"id": 1, "key": "checkin:1:2026-11", "participant_id": 1, "kind": "checkin", "due_on": date(2026, 11, 10),
+             "status": "done", "created_at": NOW},
+        )  # fmt: skip
+        await c.execute(
+            insert(t("checkin_response")),
+            {"obligation_id": 1, "participant_id": 1, "answers_enc": _v1('{"mood": "ok"}', "checkin_response.answers"),
+             "risky": False, "started_at": NOW},
+        )  # fmt: skip
+        results = [
+            {"id": pid, "participant_id": pid, "taken_on": date(2026, 11, 2), "recorded_by": 1, "recorded_at": NOW,
+             "result_enc": _v1(json.dumps({"outcome": outcome, "place": "Trạm", "substance": None}, sort_keys=True),
+                               "test_result.result")}
+            for pid, outcome in ((1, "negative"), (2, "positive"))
+        ]  # fmt: skip
+        await c.execute(insert(t("test_result")), results)
+        await c.execute(
+            insert(t("observation")),
+            {"participant_id": 1, "staff_id": 1, "risk_flag": False, "recorded_at": NOW,
+             "body_enc": _v1(json.dumps({"category": "other", "text": "ổn"}), "observation.body")},
+        )  # fmt: skip
+        await c.execute(
+            insert(t("in_person_check")),
+            {"participant_id": 1, "month": "2026-11", "outcome": "absent", "checked_on": date(2026, 11, 3),
+             "recorded_by": 1, "recorded_at": NOW, "reason_enc": _v1("đi làm xa", "in_person_check.reason")},
+        )  # fmt: skip
+        await c.execute(
+            insert(t("quarterly_review")),
+            {"participant_id": 1, "quarter": "2026-Q4", "cadre_id": 1, "written_at": NOW,
+             "assessment_enc": _v1(json.dumps({"progress": "good", "comment": "tốt"}), "quarterly_review.assessment")},
+        )  # fmt: skip
+        await c.execute(
+            insert(t("field_report")),
+            {"participant_id": 1, "unit_id": 1, "kind": "absence", "reported_by": 1, "reported_at": NOW,
+             "status": "pending", "details_enc": _v1('{"days": 3}', "field_report.details")},
+        )  # fmt: skip
+        await c.execute(
+            insert(t("escalation")),
+            {"id": 1, "key": "e1", "participant_id": 1, "unit_id": 1, "kind": "missed", "raised_at": NOW,
+             "note_enc": _v1("đã gọi", "escalation.note")},
+        )  # fmt: skip
+        await c.execute(
+            insert(t("referral")),
+            {"id": 1, "participant_id": 1, "kind": "talk", "urgency": "normal", "status": "accepted",
+             "source": "menu", "created_at": NOW, "note_enc": _v1("riêng", "referral.note")},
+        )  # fmt: skip
+        await c.execute(
+            insert(t("relay_message")),
+            {"referral_id": 1, "participant_id": 1, "sender": "participant", "sent_at": NOW,
+             "body_enc": _v1("xin chào", "relay.body:1")},
+        )  # fmt: skip
+        await c.execute(
+            insert(t("absence")),
+            {"participant_id": 1, "starts_on": date(2026, 11, 1), "ends_on": date(2026, 11, 3), "reported": True,
+             "recorded_at": NOW, "reason_enc": _v1("về quê", "absence.reason")},
+        )  # fmt: skip
+
+
+async def _read_everything(engine: AsyncEngine) -> None:
+    store = Store(engine, Keyring(KEY), FakeClock(NOW))
+    async with store.transaction() as repos:
+        an, bich = await repos.participants.get(1), await repos.participants.get(2)
+        assert an is not None and bich is not None
+        assert (an.name, an.national_id, bich.name) == ("Nguyễn Văn An", "001099012341", "Đỗ Thị Bích")
+        assert await repos.identities.find("telegram", TELEGRAM_ID) is not None
+        assert await repos.identities.find("zalo", ZALO_ID) is not None
+        assert [p[0] for p in await repos.identities.for_channel("zalo")] == [ZALO_ID]
+        by_participant, by_staff = await repos.planning.chats([1], [1])
+        assert (by_participant[1].external_id, by_staff[1].external_id) == (TELEGRAM_ID, ZALO_ID)
+        linked = await repos.identities.find_for_message("telegram", TELEGRAM_ID)
+        assert linked is not None and repos.conversations.adopt(1, linked.state).data == {"q": "đã"}
+        staff_chat = await repos.identities.find_for_message("zalo", ZALO_ID)
+        assert staff_chat is not None
+        state = repos.conversations.adopt(2, staff_chat.state)
+        assert (state.data, state.offered_labels) == ({"query": "nva"}, ["Về danh sách"])
+        checkin = await repos.checkins.for_obligation(1)
+        assert checkin is not None and checkin.answers == {"mood": "ok"}
+        assert [r.outcome.value for r in await repos.fieldwork.test_results_of(1)] == ["negative"]
+        assert [r.outcome.value for r in await repos.fieldwork.test_results_of(2)] == ["positive"]
+        assert [o.text for o in await repos.fieldwork.observations_of(1)] == ["ổn"]
+        assert [c.reason for c in await repos.fieldwork.in_person_of(1)] == ["đi làm xa"]
+        review = await repos.fieldwork.review_of(1, "2026-Q4")
+        assert review is not None and review.comment == "tốt"
+        report = await repos.fieldwork.report(1)
+        assert report is not None and report.details == {"days": 3}
+        escalation = await repos.escalations.get(1)
+        assert escalation is not None and repos.escalations.note_of(escalation) == "đã gọi"
+        assert await repos.referrals.note_of(1) == "riêng"
+        message = await repos.relay.get(1)
+        assert message is not None and message.body == "xin chào"
+        replies = (await repos.session.execute(select(InboundUpdateRow))).scalar_one()
+        assert (
+            store.keyring.cipher.decrypt(replies.replies_enc or "", "inbound_update.replies", "key=telegram:9") == "[]"
+        )
+        absence = (await repos.session.execute(select(AbsenceRow))).scalar_one()
+        assert absence.reason_enc and absence.reason_enc.startswith("v2:")
+    async with engine.connect() as c:  # nothing left in the old format, no platform id in the clear
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await c.execute(select(table))).mappings():
+                text_of_row = " ".join(str(v) for v in row.values())
+                assert "v1:" not in text_of_row and TELEGRAM_ID not in text_of_row and ZALO_ID not in text_of_row
+
+
+async def test_values_written_before_0008_read_at_head_and_survive_a_downgrade(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        await migrate.upgrade(engine, BEFORE_0008)
+        await _seed_at_0007(engine)
+        await migrate.upgrade(engine, key=KEY)
+        await _read_everything(engine)
+        await migrate.downgrade(engine, BEFORE_0008, key=KEY)
+        async with engine.connect() as c:
+            ids = (await c.execute(sa.text("SELECT channel, external_id FROM channel_identity ORDER BY id"))).all()
+            name = (await c.execute(sa.text("SELECT name_enc FROM participant WHERE id = 2"))).scalar_one()
+            body = (await c.execute(sa.text("SELECT body_enc FROM relay_message"))).scalar_one()
+        assert [tuple(r) for r in ids] == [("telegram", TELEGRAM_ID), ("zalo", ZALO_ID)]
+        assert _open_v1(name, "participant.name") == "Đỗ Thị Bích" and _open_v1(body, "relay.body:1") == "xin chào"
+        await migrate.upgrade(engine, key=KEY)
+        await _read_everything(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_0008_with_the_wrong_key_stops_and_changes_nothing(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        await migrate.upgrade(engine, BEFORE_0008)
+        await _seed_at_0007(engine)
+        with pytest.raises(RuntimeError, match="does not open with this encryption key"):
+            await migrate.upgrade(engine, key=bytes(32))
+        assert await migrate.current(engine) == BEFORE_0008
+        async with engine.connect() as c:
+            name = (await c.execute(sa.text("SELECT name_enc FROM participant WHERE id = 1"))).scalar_one()
+        assert _open_v1(name, "participant.name") == "Nguyễn Văn An"
     finally:
         await engine.dispose()
