@@ -131,10 +131,10 @@ async def _seed_at_0007(engine: AsyncEngine) -> None:
         await c.execute(
             insert(identity),
             [
-                {"id": 1, "channel": "telegram", "external_id": TELEGRAM_ID, "participant_id": 1, "staff_id": None, "linked_at": NOW,
-                 "unreachable": False},
-                {"id": 2, "channel": "zalo", "external_id": ZALO_ID, "participant_id": None, "staff_id": 1, "linked_at": NOW,
-                 "unreachable": False},
+                {"id": 1, "channel": "telegram", "external_id": TELEGRAM_ID, "participant_id": 1, "staff_id": None,
+                 "linked_at": NOW, "unreachable": False},
+                {"id": 2, "channel": "zalo", "external_id": ZALO_ID, "participant_id": None, "staff_id": 1,
+                 "linked_at": NOW, "unreachable": False},
             ],
         )  # fmt: skip
         await c.execute(
