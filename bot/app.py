@@ -21,8 +21,8 @@ from bot.core.liveness import Liveness
 from bot.core.messages import OutboundMessage
 from bot.core.ports import Messenger
 from bot.data import canned_replies_source, crisis_sources, hotlines_source
-from bot.db import migrate
 from bot.db.engine import make_engine
+from bot.db.revision import at_head
 from bot.db.store import Keyring, Repositories, Store
 from bot.domain.canned import parse_canned_replies
 from bot.domain.crisis import CrisisDetector, Lexicon
@@ -115,6 +115,12 @@ class Application:
         return self.channels.get(ZALO)  # type: ignore[return-value]
 
     async def migrate(self) -> None:
+        """Apply migrations; when the database is already at the newest one, neither Alembic nor the migration
+        scripts are loaded (a third of a short command's start-up)."""
+        if await at_head(self.engine):
+            return
+        from bot.db import migrate
+
         await migrate.upgrade(self.engine, key=self.secrets.encryption_key)  # 0008 re-seals stored values
 
     def enrolment(self, repos: Repositories, operator: Operator | None = None) -> Enrolment:

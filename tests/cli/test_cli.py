@@ -219,7 +219,7 @@ def test_run_migrates_and_serves_the_simulator(env: dict[str, str], tmp_path: Pa
     with bot_process(env, tmp_path) as bot:
         _until(lambda: _healthy(bot.port))
         health = httpx.get(f"http://127.0.0.1:{bot.port}/healthz", timeout=5)
-        assert health.json() == {"status": "ok", "database": "ok"}
+        assert {k: health.json()[k] for k in ("status", "database")} == {"status": "ok", "database": "ok"}
         page = httpx.get(f"http://127.0.0.1:{bot.port}/simulator", timeout=5)
         assert page.status_code == 200 and "Đồng Hành" in page.text
     assert f"http://127.0.0.1:{bot.port}/simulator" in bot.output
