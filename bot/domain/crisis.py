@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
 from bot.domain.text import fold
 
@@ -27,8 +29,10 @@ class CrisisKind(StrEnum):
 _IGNORE, _SAME = "ignore", "same"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _REPEATS = re.compile(r"(.)\1+")
+_END = None  # the trie key under which a node lists the phrases ending there (no word is None)
 
 
+@lru_cache(maxsize=4096)  # people repeat their words; a long message costs a fold per distinct word
 def _bare(word: str) -> str:
     """Without diacritics, repeats shortened again ("cứu" → "cuu" → "cu", as "cuuu" typed plain becomes)."""
     return _REPEATS.sub(r"\1", fold(word))
@@ -100,24 +104,61 @@ class CrisisDetector:
         self._lexicon = Lexicon(
             tuple(map(read_as_typed, lexicon.phrases)), tuple(map(read_as_typed, lexicon.ignored)), same
         )
+        self._phrases = _Trie(self._lexicon.phrases)
+        self._ignored = _Trie(self._lexicon.ignored)
 
     def detect(self, text: str) -> CrisisMatch | None:
+        """The first listed phrase found outside every everyday look-alike, or None.
+
+        Linear in the text: each word position walks a trie of phrase words (as deep as the longest phrase), so the
+        work is words × (longest phrase), whatever the number of phrases; look-alikes are found the same way first.
+        """
         accented = _words(text)
         bare = [self._lexicon.same.get(w, w) for w in map(_bare, accented)]
-        set_aside = [False] * len(accented)
-        for phrase in self._lexicon.ignored:
-            for start in _occurrences(accented if phrase.accented else bare, phrase.words):
-                for i in range(start, start + len(phrase.words)):
-                    set_aside[i] = True
-        for phrase in self._lexicon.phrases:
-            for start in _occurrences(accented if phrase.accented else bare, phrase.words):
-                if not any(set_aside[start : start + len(phrase.words)]):
-                    return CrisisMatch(CrisisKind(phrase.kind), " ".join(phrase.words))
-        return None
+        aside = [0] * (len(accented) + 1)  # +1 where a look-alike starts, -1 after it ends
+        for start in range(len(accented)):
+            for index in self._ignored.starting_at(accented, bare, start):
+                aside[start] += 1
+                aside[start + len(self._lexicon.ignored[index].words)] -= 1
+        covered = [0] * (len(accented) + 1)  # covered[i]: how many of the first i words are set aside
+        depth = 0
+        for i, change in enumerate(aside[:-1]):
+            depth += change
+            covered[i + 1] = covered[i] + (depth > 0)
+        best: int | None = None
+        for start in range(len(accented)):
+            for index in self._phrases.starting_at(accented, bare, start):
+                end = start + len(self._lexicon.phrases[index].words)
+                if covered[end] == covered[start] and (best is None or index < best):
+                    best = index
+            if best == 0:
+                break
+        if best is None:
+            return None
+        phrase = self._lexicon.phrases[best]
+        return CrisisMatch(CrisisKind(phrase.kind), " ".join(phrase.words))
 
 
-def _occurrences(words: list[str], phrase: tuple[str, ...]) -> Iterable[int]:
-    size = len(phrase)
-    for start in range(len(words) - size + 1):
-        if tuple(words[start : start + size]) == phrase:
-            yield start
+class _Trie:
+    """Phrases by their words, one trie for those matched with diacritics and one for those matched without.
+
+    A node is a dict from a word to the next node; the key `_END` holds the indexes of the phrases ending there."""
+
+    def __init__(self, phrases: Iterable[_Phrase]) -> None:
+        self._accented: dict[str | None, Any] = {}
+        self._bare: dict[str | None, Any] = {}
+        for index, phrase in enumerate(phrases):
+            node = self._accented if phrase.accented else self._bare
+            for word in phrase.words:
+                node = node.setdefault(word, {})
+            node.setdefault(_END, []).append(index)
+
+    def starting_at(self, accented: list[str], bare: list[str], start: int) -> Iterator[int]:
+        """Indexes of the phrases whose words are those of the text from `start` on."""
+        for root, words in ((self._accented, accented), (self._bare, bare)):
+            node = root
+            for i in range(start, len(words)):
+                node = node.get(words[i])
+                if node is None:
+                    break
+                yield from node.get(_END, ())
