@@ -24,6 +24,16 @@ def too_long(t: Translator, limit: int) -> OutboundMessage:
     )
 
 
+def slow_down(t: Translator) -> OutboundMessage:
+    """Said once when a chat sends more than its per-minute limit; what follows within the minute is not read."""
+    return say(
+        t._(
+            "You are sending messages very quickly. Please wait a minute, then write again: "
+            "the messages sent in the meantime were not read."
+        )
+    )
+
+
 def stale_button(t: Translator) -> OutboundMessage:
     return say(t._("That button is no longer valid. Here are the current options."))
 

@@ -6,10 +6,11 @@ the flows themselves are in the sibling modules.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import unicodedata
-from dataclasses import replace
-from datetime import tzinfo
+from dataclasses import dataclass, replace
+from datetime import timedelta, tzinfo
 
 import structlog
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
@@ -44,12 +45,37 @@ class TransientFailure(RuntimeError):
 
 
 _CONTROL = {"Cc", "Cf", "Co", "Cs"}
+# Combining marks kept in a row: Unicode's stream-safe limit (UAX #15); Vietnamese needs two. NFC sorts a run of
+# marks by insertion, so a run of 20,000 alternating marks alone costs seconds: longer runs are cut first.
+_MARKS_IN_A_ROW = 30
+# Raw characters read per accepted character: decomposed Vietnamese takes up to three code points a letter.
+_RAW_PER_CHARACTER = 4
+# Inbound messages of one chat are counted over this window for the per-chat limit.
+_INBOUND_WINDOW = timedelta(minutes=1)
 
 
 def clean_text(text: str) -> str:
-    """NFC (Vietnamese arrives both composed and decomposed) and no control characters except newlines."""
-    composed = unicodedata.normalize("NFC", text)
-    return "".join(ch for ch in composed if ch == "\n" or unicodedata.category(ch) not in _CONTROL).strip()
+    """NFC (Vietnamese arrives both composed and decomposed) and no control characters except newlines.
+
+    Linear in the length: runs of more than `_MARKS_IN_A_ROW` combining marks are cut before normalising."""
+    kept: list[str] = []
+    marks = 0
+    for ch in text:
+        if ch != "\n" and unicodedata.category(ch) in _CONTROL:
+            continue
+        marks = marks + 1 if unicodedata.combining(ch) else 0
+        if marks <= _MARKS_IN_A_ROW:
+            kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept)).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """A message's text made ready before the handling transaction opens (the CPU-heavy part of a message)."""
+
+    text: str | None  # cleaned, at most `max_text_length` characters
+    too_long: bool = False  # longer than `max_text_length`: answered as too long (after a crisis reply)
+    crisis: bool = False  # its (bounded) start speaks of a crisis
 
 
 class ConversationEngine:
@@ -60,6 +86,10 @@ class ConversationEngine:
         self._tz = tz
         self._policies = policies
 
+    @property
+    def policies(self) -> Policies:
+        return self._policies
+
     async def handle(self, msg: InboundMessage) -> list[OutboundMessage]:
         """One message, one transaction. A bug rolls back and the person gets a polite apology; an unreachable
         database raises `TransientFailure` so a channel can leave the update to be redelivered.
@@ -67,18 +97,21 @@ class ConversationEngine:
         With a `dedupe_key`, a redelivered update is not handled again: the replies come back only if they were
         never confirmed delivered (see `confirm_delivered`).
         """
+        key = self.delivery_key(msg)
+        chat = self._store.keyring.chat_key(msg.channel, msg.external_user_id)
         try:
             if msg.chat_type is not ChatType.PRIVATE:
                 return await self._group(msg)
+            screened = self.screen(msg.text)  # before the write transaction: SQLite has one writer
             async with self._store.transaction() as repos:
-                replies = await self._private(msg, repos)
-                if msg.dedupe_key and not await repos.inbound.record(msg.dedupe_key, replies):
+                replies = await self._private(msg, repos, screened, chat if key else None)
+                if key and not await repos.inbound.record(key, chat, replies):
                     raise _Redelivery
                 return replies
         except _Redelivery:
-            assert msg.dedupe_key is not None
+            assert key is not None
             async with self._store.transaction() as repos:
-                return await repos.inbound.undelivered(msg.dedupe_key)
+                return await repos.inbound.undelivered(key, chat)
         except _TRANSIENT as exc:
             log.warning("conversation_deferred", channel=msg.channel, error=type(exc).__name__)
             raise TransientFailure(type(exc).__name__) from exc
@@ -112,9 +145,38 @@ class ConversationEngine:
         except Exception:
             log.exception("audit_failed", action="sealed_value_rejected")
 
-    async def confirm_delivered(self, *dedupe_keys: str) -> None:
+    def delivery_key(self, msg: InboundMessage) -> str | None:
+        """The key an update is recorded under: its platform key scoped to its channel and chat.
+
+        Platform keys are not unique across chats (a Zalo message id; Telegram's update_id restarts after a quiet
+        week): unscoped, a colliding update was taken for a redelivery and got another chat's stored replies. The
+        chat is a prefix of its keyed hash (96 bits); a platform key too long for the column is hashed."""
+        if not msg.dedupe_key:
+            return None
+        chat = self._store.keyring.chat_key(msg.channel, msg.external_user_id)[:24]
+        scoped = f"{chat}:{msg.dedupe_key}"
+        if len(scoped) > 96:
+            scoped = f"{chat}:#{hashlib.sha256(msg.dedupe_key.encode()).hexdigest()}"
+        return scoped
+
+    async def confirm_delivered(self, *delivery_keys: str) -> None:
+        """Replies of these updates (keys from `delivery_key`) are out."""
         async with self._store.transaction() as repos:
-            await repos.inbound.delivered(*dedupe_keys)
+            await repos.inbound.delivered(*delivery_keys)
+
+    def screen(self, text: str | None) -> Screened:
+        """Clean and look for a crisis in a bounded start of the text (`_RAW_PER_CHARACTER` × `max_text_length`
+        characters), so the work per message is bounded however long it is, and a crisis in an overlong message is
+        still answered (a phrase beyond that start is not seen: a limit README states)."""
+        if text is None:
+            return Screened(None)
+        longest = self._policies.max_text_length
+        bound = longest * _RAW_PER_CHARACTER
+        cleaned = clean_text(text[:bound])[:bound]  # NFC may lengthen a few characters: cut again
+        too_long = len(text) > bound or len(cleaned) > longest
+        detector = self._policies.crisis
+        crisis = bool(cleaned) and detector is not None and detector.detect(cleaned) is not None
+        return Screened(cleaned[:longest], too_long, crisis)
 
     async def _group(self, msg: InboundMessage) -> Replies:
         key = self._store.keyring.chat_key(msg.channel, msg.external_chat_id or msg.external_user_id)
@@ -128,13 +190,19 @@ class ConversationEngine:
         texts = [common.group_notice(self._catalogs.translator(lang)) for lang in ("vi", "en")]
         return [OutboundMessage("\n\n".join(texts))]
 
-    async def _private(self, msg: InboundMessage, repos: Repositories) -> Replies:
+    async def _private(self, msg: InboundMessage, repos: Repositories, screened: Screened, chat: str | None) -> Replies:
+        """`chat`: the chat's keyed hash when the update is recorded (and so counted for the per-chat limit)."""
         if msg.text is not None:
-            msg = _with_text(msg, clean_text(msg.text))
+            msg = replace(msg, text=screened.text)
         ctx = await self._context(msg, repos)
+        crisis = screened.crisis and ctx.staff is None  # staff are not screened: their notes quote what people said
+        if chat is not None and not crisis:  # a crisis is never held back
+            held = await self._over_limit(ctx, chat)
+            if held is not None:
+                return [replace(reply, language=ctx.t.language) for reply in held]
         if msg.action_ref is not None:
             ctx.msg = msg = replace(msg, action=self._resolve_ref(msg, ctx.state.offered), action_ref=None)
-        if msg.menu_by_text and msg.text and ctx.identity is not None:
+        if msg.menu_by_text and msg.text and not screened.too_long and ctx.identity is not None:
             # In a conversation with a counsellor a typed number is an answer; its choices are typed by name.
             choice = typed_choice(
                 msg.text, ctx.state.offered_labels, numbers=not numbers_answer(ctx.state.offered_labels)
@@ -143,7 +211,7 @@ class ConversationEngine:
                 return [self._menu_again(ctx)]
             if choice is not None:
                 ctx.msg = msg = replace(msg, action=ctx.state.offered[choice - 1], text=None)
-        replies = await self._crisis(ctx) or await self._route(ctx)
+        replies = await self._crisis(ctx, crisis, screened.too_long) or await self._route(ctx, screened.too_long)
         if ctx.identity is not None:
             # Numbered choices first (the numbers a channel shows), then those chosen by name.
             ordered = [r for r in replies if not r.by_label] + [r for r in replies if r.by_label]
@@ -156,14 +224,31 @@ class ConversationEngine:
             await repos.conversations.save(ctx.identity.id, ctx.state)
         return [replace(reply, language=ctx.t.language) for reply in replies]
 
-    async def _crisis(self, ctx: Context) -> Replies | None:
+    async def _crisis(self, ctx: Context, crisis: bool, too_long: bool) -> Replies | None:
         """Before any flow sees it, whatever state the chat is in: a message about suicide, self-harm, an overdose
-        or danger gets the safety reply at once, then the question the person was at (their state is untouched).
-        Staff are not screened: their notes quote what people said."""
-        text, detector = ctx.msg.text, self._policies.crisis
-        if not text or ctx.staff is not None or detector is None or detector.detect(text) is None:
+        or danger gets the safety reply at once (an overlong one then hears it was too long), then the question the
+        person was at (their state is untouched). `crisis` was decided by `screen` before the transaction."""
+        if not crisis or not ctx.msg.text:  # no text left: a typed number chose from the menu
             return None
-        return [*await support.crisis(ctx), *await self._prompt(ctx)]
+        replies = await support.crisis(ctx)
+        if too_long:
+            replies = [*replies, common.too_long(ctx.t, self._policies.max_text_length)]
+        return [*replies, *await self._prompt(ctx)]
+
+    async def _over_limit(self, ctx: Context, chat: str) -> Replies | None:
+        """More than `inbound_per_minute` updates from this chat in the last minute: the first one over hears once,
+        politely, to slow down (audited, counts only); the rest are recorded but not handled. None: within the limit.
+        Every update is counted, handled or not, so a flood stays held back until it stops."""
+        limit = self._policies.inbound_per_minute
+        if limit <= 0:
+            return None
+        recent = await ctx.repos.inbound.count_since(chat, self._clock.now() - _INBOUND_WINDOW)
+        if recent < limit:
+            return None
+        if recent > limit:
+            return []
+        await ctx.audit("inbound_limited", "denied", detail={"per_minute": limit})
+        return [common.slow_down(ctx.t)]
 
     @staticmethod
     def _menu_again(ctx: Context) -> OutboundMessage:
@@ -174,11 +259,14 @@ class ConversationEngine:
         return OutboundMessage(text, buttons, ctx.t.language)
 
     def _resolve_ref(self, msg: InboundMessage, offered: list[str]) -> str:
-        """The offered action this reference stands for in this chat, or one that is never offered (stale)."""
+        """The offered action this reference stands for in this chat, or one that is never offered (stale).
+
+        Ours are ASCII; `compare_digest` raises on other text, so anything else is stale without comparing."""
+        ref = msg.action_ref or ""
+        if not ref.isascii():
+            return STALE
         for action in offered:
-            if hmac.compare_digest(
-                self._store.keyring.button_ref(msg.channel, msg.external_user_id, action), msg.action_ref or ""
-            ):
+            if hmac.compare_digest(self._store.keyring.button_ref(msg.channel, msg.external_user_id, action), ref):
                 return action
         return STALE
 
@@ -215,14 +303,14 @@ class ConversationEngine:
                 ctx.use_language(ctx.staff.language)
         return ctx
 
-    async def _route(self, ctx: Context) -> Replies:
+    async def _route(self, ctx: Context, too_long: bool) -> Replies:
         msg, t = ctx.msg, ctx.t
         if msg.action is None:
             if msg.media is not None:
                 return [common.not_text(t), *await self._prompt(ctx)]
             if not msg.text:
                 return [common.empty(t), *await self._prompt(ctx)]
-            if len(msg.text) > self._policies.max_text_length:
+            if too_long:
                 return [common.too_long(t, self._policies.max_text_length), *await self._prompt(ctx)]
 
         if ctx.actor.kind is ActorKind.UNLINKED:
@@ -280,7 +368,3 @@ class ConversationEngine:
         if ctx.staff is not None:
             return await staff.prompt(ctx, menu)
         return []
-
-
-def _with_text(msg: InboundMessage, text: str) -> InboundMessage:
-    return replace(msg, text=text)

@@ -41,6 +41,12 @@ from bot.services.escalations import (
 
 log = structlog.get_logger(__name__)
 
+# Records of handled platform updates are kept this long, then pruned by the daily purge. Longer than any
+# redelivery: Telegram keeps an unconfirmed update for at most 24 hours, Zalo retries a webhook for minutes, and the
+# per-chat inbound limit looks back one minute. Shorter than Telegram's week of quiet after which update_id
+# numbering restarts at random, so a new update is not taken for an old one (the purge runs daily: ≤ 4 days kept).
+INBOUND_RETENTION = timedelta(days=3)
+
 
 @dataclass
 class PlanReport:
@@ -343,7 +349,8 @@ class Planner:
 
     async def _purge(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
         """Conversations with counsellors go `retention` after the person left the list (term completed or moved
-        out); every purge is audited with how much went, never what."""
+        out), records of handled updates after `INBOUND_RETENTION`; every purge is audited with how much went, never
+        what."""
         cutoff = (now - self.policy.retention).astimezone(self._tz).date()
         people, removed = await repos.relay.purge_left_before(cutoff)
         if removed:
@@ -352,3 +359,10 @@ class Planner:
                 subject_type=None, subject_id=None, detail={"people": people, "messages": removed},
             )  # fmt: skip
             report.extra["relay_messages_purged"] = removed
+        forgotten = await repos.inbound.forget_before(now - INBOUND_RETENTION)
+        if forgotten:
+            await repos.audit.record(
+                actor_type="scheduler", actor_id=None, action="inbound_updates_purged", outcome="ok",
+                subject_type=None, subject_id=None, detail={"updates": forgotten},
+            )  # fmt: skip
+            report.extra["inbound_updates_purged"] = forgotten

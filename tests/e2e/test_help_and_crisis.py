@@ -98,7 +98,7 @@ async def test_look_alikes_and_a_long_message(app: Application, sim: Chats, chat
     for everyday in ("mệt muốn chết", "chết cười với ông", "từ từ rồi tính", "đói muốn chết"):
         (await an.say(everyday)).never_says("115", "Cảm ơn bạn đã nói với mình")
     long = "Hôm nay em kể chuyện. " * 600 + "Em không muốn sống nữa."
-    (await an.say(long)).says(*SAFETY).never_says("quá dài")  # a crisis is never refused for its length
+    (await an.say(long)).says(*SAFETY, "quá dài")  # a crisis is never refused for its length (then: too long)
     # Staff are not screened: a cadre quoting someone is not in crisis.
     await cadre.say("/menu")
     (await cadre.say("An nói muốn chết")).never_says("115")

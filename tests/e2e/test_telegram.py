@@ -46,7 +46,8 @@ async def test_a_replayed_webhook_is_handled_once(
     await app.telegram.flush()
     async with app.store.transaction() as repos:
         rows = (await repos.session.execute(select(InboundUpdateRow))).scalars().all()
-    assert [(r.key, r.replies_enc) for r in rows] == [("telegram:901", None)]  # reply text not kept once delivered
+    assert [(r.key[-13:], r.replies_enc) for r in rows] == [(":telegram:901", None)]  # text not kept once delivered
+    assert rows[0].chat_key == app.store.keyring.chat_key("telegram", sim.external_id("an"))  # scoped to the chat
 
 
 async def test_replies_lost_to_an_outage_are_sent_on_redelivery(

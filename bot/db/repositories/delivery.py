@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -35,22 +35,24 @@ class InboundRepository:
         self._clock = clock
         self._cipher = cipher
 
-    async def record(self, key: str, replies: Sequence[OutboundMessage]) -> bool:
-        """Record an update as handled, with its replies until they are delivered; False if it was seen before.
+    async def record(self, key: str, chat_key: str, replies: Sequence[OutboundMessage]) -> bool:
+        """Record an update of a chat (its keyed hash) as handled, with its replies until they are delivered; False
+        if it was seen before.
 
         INSERT … ON CONFLICT DO NOTHING at the end of the handling transaction: a redelivery (or a concurrent
         duplicate, which PostgreSQL makes wait for the first) finds the key taken and its transaction is rolled back.
         """
         sealed = self._cipher.encrypt(_dump(replies), _REPLIES, row_ref(key=key)) if replies else None
-        values = {"key": key, "received_at": self._clock.now(), "replies_enc": sealed}
+        values = {"key": key, "chat_key": chat_key, "received_at": self._clock.now(), "replies_enc": sealed}
         stmt = insert_ignoring(self._s, InboundUpdateRow).values(**values)
         result = await self._s.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def undelivered(self, key: str) -> list[OutboundMessage]:
-        """Replies committed for an update but never confirmed as delivered (the process died in between)."""
+    async def undelivered(self, key: str, chat_key: str) -> list[OutboundMessage]:
+        """Replies committed for an update but never confirmed as delivered (the process died in between), only to
+        the chat the update came from: never another chat's replies, whatever the key."""
         row = (await self._s.execute(select(InboundUpdateRow).where(InboundUpdateRow.key == key))).scalar_one_or_none()
-        if row is None or row.replies_enc is None or row.replied_at is not None:
+        if row is None or row.chat_key != chat_key or row.replies_enc is None or row.replied_at is not None:
             return []
         try:
             return _load(self._cipher.decrypt(row.replies_enc, _REPLIES, row_ref(key=row.key)))
@@ -65,6 +67,12 @@ class InboundRepository:
             .values(replied_at=self._clock.now(), replies_enc=None)
         )
 
-    async def forget_before(self, days: int) -> None:
-        cutoff = self._clock.now() - timedelta(days=days)
-        await self._s.execute(delete(InboundUpdateRow).where(InboundUpdateRow.received_at < cutoff))
+    async def count_since(self, chat_key: str, since: datetime) -> int:
+        """Updates recorded for a chat since a moment (the per-chat inbound limit)."""
+        stmt = select(func.count()).where(InboundUpdateRow.chat_key == chat_key, InboundUpdateRow.received_at >= since)
+        return int((await self._s.execute(stmt)).scalar_one())
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        """Forget updates received before `cutoff` (they can no longer be redelivered); how many went."""
+        result = await self._s.execute(delete(InboundUpdateRow).where(InboundUpdateRow.received_at < cutoff))
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,129 @@
+"""Transcripts of hostile or unlucky input through the real webhooks: platform keys that collide across chats,
+forged button data of every shape, floods of messages, and messages far longer than the bot reads."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.db.models import AuditEventRow, InboundUpdateRow
+from tests.e2e.conftest import Chats, Commune
+from tests.e2e.helpers import count_rows, telegram_text
+from tests.e2e.telegram_client import TelegramChats
+from tests.e2e.test_help_and_crisis import SAFETY
+from tests.e2e.test_settings import linked_participant
+from tests.e2e.zalo_client import ZaloChats
+from tests.fakes.clock import FakeClock
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import Fault as TelegramFault
+from tests.fakes.zalo_api import FakeZalo
+from tests.fakes.zalo_api import Fault as ZaloFault
+
+STALE = "Nút này đã hết hiệu lực"
+SLOW_DOWN = "Bạn đang gửi tin nhắn quá nhanh"
+
+
+def _texts(calls: list, chat_id: object) -> list[str]:
+    return [c.params["text"] for c in calls if str(c.params["chat_id"]) == str(chat_id)]
+
+
+@pytest.mark.parametrize("channel_kind", ["zalo-webhook"])
+async def test_zalo_a_message_id_seen_in_another_chat_is_that_chats_own_message(
+    sim: ZaloChats, fake_zalo: FakeZalo, app: Application, commune: Commune
+) -> None:
+    """An's replies are kept unsent (Zalo is down); Bích's message arrives with the same message id."""
+    for _ in range(5):
+        fake_zalo.inject("sendMessage", ZaloFault(503, shape="html"))
+    an_update = sim.chat("an").update("message.text.received", text=commune.an_code)
+    an_update["message"]["message_id"] = "same-id"
+    assert await fake_zalo.deliver(an_update) == 503  # An's replies are stored, not delivered
+    bich_update = sim.chat("bich").update("message.text.received", text="xin chào")
+    bich_update["message"]["message_id"] = "same-id"
+    assert await fake_zalo.deliver(bich_update) == 200
+    bich = _texts(fake_zalo.sent(), sim.user_id("bich"))
+    assert bich and any("hãy gửi mã mời" in text for text in bich)  # her own message was read and answered
+    assert not any("1/3" in text for text in bich)  # never An's replies
+    assert await fake_zalo.deliver(an_update) == 200  # Zalo retries An's: An gets hers
+    assert any("1/3" in text for text in _texts(fake_zalo.sent(), sim.user_id("an")))
+    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
+async def test_telegram_update_ids_restarted_are_scoped_to_their_chat(
+    sim: TelegramChats, fake_telegram: FakeTelegram, app: Application, commune: Commune
+) -> None:
+    """After a quiet week Telegram numbers updates afresh: an update_id another chat used is a new update here."""
+    an = await linked_participant(sim, commune.an_code)  # type: ignore[arg-type]
+    stranger = sim.user_id("bich")
+    for _ in range(5):
+        fake_telegram.inject("sendMessage", TelegramFault(502, "Bad Gateway"))
+    assert await fake_telegram.deliver(telegram_text(sim.user_id("an"), "/menu", 7001)) == 503
+    assert await fake_telegram.deliver(telegram_text(stranger, "xin chào", 7001, name="Bich")) == 200
+    said = _texts(fake_telegram.sent(), stranger)
+    assert said and any("hãy gửi mã mời" in text for text in said)
+    assert not any("Menu chính" in text for text in said)  # An's menu stays An's
+    before = len(fake_telegram.sent())
+    assert await fake_telegram.deliver(telegram_text(sim.user_id("an"), "/menu", 7001)) == 200
+    assert any("Menu chính" in text for text in _texts(fake_telegram.sent()[before:], an.user_id))
+    # Both delivered: a third chat reusing the number is still read, not taken for a replay.
+    assert await fake_telegram.deliver(telegram_text(sim.user_id("cuong"), "xin chào", 7001, name="C")) == 200
+    assert any("hãy gửi mã mời" in text for text in _texts(fake_telegram.sent(), sim.user_id("cuong")))
+    async with app.store.transaction() as repos:
+        rows = (await repos.session.execute(select(InboundUpdateRow))).scalars().all()
+    sevens = [row for row in rows if row.key.endswith(":telegram:7001")]
+    assert len(sevens) == 3 and len({row.chat_key for row in sevens}) == 3
+    assert all(str(sim.user_id("an")) not in row.key for row in rows)  # no chat id in clear
+
+
+FORGED = {
+    "emoji": "😀🙏🏽👨‍👩‍👧",
+    "vietnamese": "Tôi đồng ý – đăng ký",
+    "control": "\x00\x01\x1b[2J\x7f",
+    "mixed": "menu:settings\u200b",
+    "long": "đ" * 5000,
+    "very long ascii": "x" * 100_000,
+}
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
+@pytest.mark.parametrize("data", list(FORGED.values()), ids=list(FORGED))
+async def test_forged_callback_data_of_any_text_is_a_stale_button(
+    sim: TelegramChats, fake_telegram: FakeTelegram, app: Application, commune: Commune, data: str
+) -> None:
+    an = await linked_participant(sim, commune.an_code)  # type: ignore[arg-type]
+    said = await an.press_action(data)  # type: ignore[attr-defined]
+    said.says(STALE).offers("Thông tin của tôi").never_says("có lỗi")
+    assert await count_rows(app, AuditEventRow, action="stale_button", outcome="denied") == 1
+    (await an.say("/menu")).says("Menu chính")  # the chat goes on
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"])
+async def test_a_flood_is_asked_once_to_slow_down_and_a_crisis_still_gets_through(
+    sim: Chats, app: Application, commune: Commune, clock: FakeClock
+) -> None:
+    an = await linked_participant(sim, commune.an_code)  # type: ignore[arg-type]
+    clock.advance(minutes=5)  # linking's own messages are out of the window
+    limit = app.conversation.policies.inbound_per_minute
+    for _ in range(limit):
+        (await an.say("👍")).says("mình chưa hiểu ý bạn")
+    (await an.say("👍")).says(SLOW_DOWN).never_says("mình chưa hiểu ý bạn")
+    for _ in range(3):
+        assert await an.say("👍") == []  # not read, not answered again
+    (await an.say("mình không muốn sống nữa")).says(*SAFETY)  # a crisis is never held back
+    assert await an.say("👍") == []
+    assert await count_rows(app, AuditEventRow, action="inbound_limited", outcome="denied") == 1
+    clock.advance(minutes=2)
+    (await an.say("👍")).says("mình chưa hiểu ý bạn")
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"])
+async def test_an_overlong_message_is_screened_on_its_start_only(
+    sim: Chats, app: Application, commune: Commune
+) -> None:
+    an = await linked_participant(sim, commune.an_code)  # type: ignore[arg-type]
+    longest = app.conversation.policies.max_text_length
+    (await an.say("mình muốn chết " + "a " * 50_000)).says(*SAFETY, "quá dài").offers("Thông tin của tôi")
+    (await an.say("a " * (longest // 2 + 10) + "mình muốn chết")).says(*SAFETY, "quá dài")
+    # Only a bounded start is read (four times the longest message): a phrase beyond it is not seen.
+    (await an.say("a " * (longest * 2 + 10) + "mình muốn chết")).says("quá dài").never_says(SAFETY[0])
