@@ -239,7 +239,10 @@ async def card(ctx: Context, raw_id: str) -> Replies:
         for referral in referrals:
             day = t.date(referral.created_at.astimezone(ctx.tz).date())
             kind = t._(REFERRAL_KINDS.get(referral.kind, REFERRAL_KINDS["counselling"]))
-            status = t._(REFERRAL_STATUS.get(referral.status, REFERRAL_STATUS["requested"]))
+            if referral.status == "requested" and referral.point_id is None:  # not "waiting" for what cannot come
+                status = t._("no counselling point in this commune: nobody can take it in the bot")
+            else:
+                status = t._(REFERRAL_STATUS.get(referral.status, REFERRAL_STATUS["requested"]))
             lines.append(f"• {day}: {kind} — {status}")
     alerts = [e for e in await ctx.repos.escalations.recent_of(person.id) if e.acknowledged_at is None]
     if alerts:

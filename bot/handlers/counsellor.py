@@ -154,7 +154,8 @@ async def accept(ctx: Context, raw_id: str) -> Replies:
         return [say(t._("Taken. You can talk with the person here; they see you as “Counsellor”.")),
                 *await chat(ctx, raw_id)]  # fmt: skip
     return [
-        say(t._("Taken. The person is told that a counsellor will be in touch.")),
+        say(t._("Taken. The person is told that a counsellor took it and that the point's details are in their "
+                "“Help” menu. The bot holds no phone number for them.")),
         *await open_referral(ctx, raw_id),
     ]
 

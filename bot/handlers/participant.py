@@ -64,7 +64,7 @@ async def handle(ctx: Context) -> Replies:
     if action == support.TALK:
         return await support.ask_for(ctx, "counselling", source="help")
     if action == support.SUPPORT:
-        return support.support_menu(ctx)
+        return await support.support_menu(ctx)
     if action is not None and action.startswith(support.KIND):
         return await support.ask_for(ctx, action.removeprefix(support.KIND), source="help")
     if action == REFERRAL_DECLINE:

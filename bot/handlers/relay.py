@@ -54,15 +54,26 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
         ctx.repos, referral_id, ctx.participant.id if ctx.participant else 0, point, ctx.clock.now(), ctx.tz
     )
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral_id}
-    if situation == "now":
+    _, everyone = await service.answerers(ctx.repos, point.id)
+    if not everyone:  # a point nobody is attached to: nobody was told, nobody will answer until someone is
+        situation = "nobody"
+    if situation == "nobody":
+        lines = [
+            t._("No counsellor of your counselling point is using the bot yet, so nobody has been told. You can "
+                "leave your message here; it will be read when a counsellor joins."),
+            "",
+            t._("If you need to talk to someone now:"),
+            *hotlines,
+        ]  # fmt: skip
+    elif situation == "now":
         lines = [
             t._("I have told the counsellor on duty. Write here what you would like to share; the reply will come in "
                 "this chat, from “{label}”.", label=counsellor_label(ctx)),
         ]  # fmt: skip
     elif situation == "no_one_on_duty":
         lines = [
-            t._("No counsellor is on duty right now. Leave your message here; a counsellor will answer as soon as "
-                "one is on duty."),
+            t._("No counsellor is on duty right now. The point's counsellors have been told; leave your message "
+                "here and one of them will answer when they can."),
             "",
             t._("If you need to talk to someone now:"),
             *hotlines,
@@ -73,8 +84,8 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
         hours = read_hours(point.hours).describe(t)
         lines = [
             t._("The counselling point is closed now (open {hours}).", hours=hours),
-            t._("A counsellor will answer you from {time} on {date}. You can leave your message here now.",
-                time=f"{local:%H:%M}", date=t.date(local.date())),
+            t._("The counsellors will be told when it opens, at {time} on {date}. You can leave your message here "
+                "now.", time=f"{local:%H:%M}", date=t.date(local.date())),
             "",
             t._("If you need to talk to someone now:"),
             *hotlines,

@@ -23,7 +23,8 @@ from bot.handlers.common import say
 from bot.handlers.context import Context, Replies
 from bot.handlers.home import HOME, participant_home
 from bot.services import relay as relay_service
-from bot.services.crisis import crisis_alert
+from bot.services.crisis import Alerted, crisis_alert
+from bot.services.escalations import reachable
 
 TALK, SUPPORT, KIND = "help:talk", "help:support", "help:kind:"
 MENU = HELP_MENU
@@ -87,10 +88,38 @@ async def show(ctx: Context) -> Replies:
     return [OutboundMessage("\n".join(lines), buttons)]
 
 
-def support_menu(ctx: Context) -> Replies:
-    buttons = [Button(ctx.t._(label), f"{KIND}{kind}") for kind, label in SUPPORT_KINDS.items()]
-    text = ctx.t._("What kind of support would you like? The counselling point and your cadre will be told.")
-    return [OutboundMessage(text, (*buttons, Button(ctx.t._("Back to menu"), HOME)))]
+CADRE, OFFICER = N_("the person accompanying you"), N_("the commune officer")
+
+
+async def _who_hears(ctx: Context, person: Participant) -> tuple[list[int], list[int], str | None]:
+    """Who a request is passed to, like an escalation: the cadre if the bot can reach them, else the commune's
+    officers. (staff to queue for, those of them the bot can reach, how the person is told who that is)."""
+    if person.cadre_id is not None and await reachable(ctx.repos, [person.cadre_id]):
+        return [person.cadre_id], [person.cadre_id], CADRE
+    officers = await ctx.repos.escalations.officers_of(person.unit_id)
+    reached = await reachable(ctx.repos, officers)
+    return officers, reached, OFFICER if reached else None
+
+
+async def support_menu(ctx: Context) -> Replies:
+    """Says who will see the request, as it stands now (the same rule `ask_for` follows)."""
+    t = ctx.t
+    buttons = [Button(t._(label), f"{KIND}{kind}") for kind, label in SUPPORT_KINDS.items()]
+    lines = [t._("What kind of support would you like?")]
+    if ctx.participant is not None:
+        point = await _point(ctx, ctx.participant.unit_id)
+        _, _, whom = await _who_hears(ctx, ctx.participant)
+        if point is not None and whom is not None:
+            lines.append(t._("Your request will go to the counselling point and to {whom}.", whom=t._(whom)))
+        elif point is not None:
+            lines.append(t._("Your request will go to the counselling point."))
+        elif whom is not None:
+            lines.append(t._("There is no counselling point in your commune yet; your request will go to {whom}.",
+                             whom=t._(whom)))  # fmt: skip
+        else:
+            lines.append(t._("There is no counselling point in your commune yet, and nobody can be told through the "
+                             "bot right now; your request will be recorded."))  # fmt: skip
+    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), HOME)))]
 
 
 async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
@@ -131,28 +160,41 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
         subject_id=person.id,
         detail={"referral": referral_id, "kind": kind},
     )
-    recipients = [person.cadre_id] if person.cadre_id else await ctx.repos.escalations.officers_of(person.unit_id)
+    recipients, _, whom = await _who_hears(ctx, person)
+    payload = {"participant_id": person.id, "referral_id": referral_id, "kind": kind, "point": point is not None}
     await ctx.repos.outbox.add(
         [
-            NewMessage(
-                f"referral:{referral_id}:staff:{staff_id}",
-                MessageKind.REFERRAL_NOTICE,
-                ctx.clock.now(),
-                staff_id=staff_id,
-                payload={"participant_id": person.id, "referral_id": referral_id, "kind": kind},
-            )
+            NewMessage(f"referral:{referral_id}:staff:{staff_id}", MessageKind.REFERRAL_NOTICE, ctx.clock.now(),
+                       staff_id=staff_id, payload=payload)
             for staff_id in recipients
-            if staff_id is not None
         ]
-    )
+    )  # fmt: skip
     if kind == "counselling" and point is not None:
         await ctx.repos.referrals.start_conversation(referral_id, "participant", person.id)
         return await relay.opened(ctx, referral_id, point, _hotline_lines(ctx, crisis_only=True))
-    if kind == "counselling":
-        text = ctx.t._("Done. Someone will get in touch with you soon to arrange a talk with a counsellor.")
-    else:
-        text = ctx.t._("Done. Your request was passed on; someone will get in touch with you about it soon.")
-    return [say(text), *participant_home(ctx.t)]
+    return [say(_passed_on(ctx, kind, point is not None, whom)), *participant_home(ctx.t)]
+
+
+def _passed_on(ctx: Context, kind: str, has_point: bool, whom: str | None) -> str:
+    """What was done with a request, and nothing promised that nobody has agreed to (no "soon", no call)."""
+    t = ctx.t
+    if kind == "counselling":  # no point (with one, the conversation opens instead)
+        lines = [t._("There is no counselling point in your commune yet, so I cannot connect you with a counsellor "
+                     "here.")]  # fmt: skip
+        if whom is not None:
+            lines.append(t._("I have passed your request to {whom}, who can help you find one.", whom=t._(whom)))
+        else:
+            lines.append(t._("I could not pass your request to anyone through the bot right now; it is recorded."))
+        return "\n".join([*lines, "", t._("If you need to talk to someone now:"), *_hotline_lines(ctx, True)])
+    if has_point and whom is not None:
+        return t._("Done. Your request went to the counselling point and to {whom}.", whom=t._(whom))
+    if has_point:
+        return t._("Done. Your request went to the counselling point.")
+    if whom is not None:
+        return t._("Done. There is no counselling point in your commune yet; your request went to {whom}.",
+                   whom=t._(whom))  # fmt: skip
+    return t._("Your request is recorded, but there is no counselling point in your commune yet and nobody could "
+               "be told through the bot. Please ask at the commune office.")  # fmt: skip
 
 
 async def crisis(ctx: Context) -> Replies:
@@ -168,9 +210,36 @@ async def crisis(ctx: Context) -> Replies:
     if point_line:
         lines.append(point_line)
     if person is not None:
-        referral = await crisis_alert(ctx.repos, person, ctx.clock.now())
-        if referral is not None and ctx.msg.text:  # the words reach only the counsellor who takes it (vital interest)
-            await relay_service.from_participant(ctx.repos, referral, ctx.msg.text, ctx.clock.now())
-        lines += ["", t._("I have let a counsellor and the person accompanying you know, so they can reach you soon.")]
+        outcome = await crisis_alert(ctx.repos, person, ctx.clock.now())
+        if outcome.referral is not None and ctx.msg.text:  # the words reach only the counsellor who takes it
+            await relay_service.from_participant(ctx.repos, outcome.referral, ctx.msg.text, ctx.clock.now())
+        told = _who_was_told(ctx, outcome.alerted)
+        if told:
+            lines += ["", *told]
     lines.append(t._("If I misunderstood, never mind — I would rather ask than miss it."))
     return [OutboundMessage("\n".join(lines))]
+
+
+def _who_was_told(ctx: Context, alerted: Alerted | None) -> list[str]:
+    """Exactly who the alerts went to (the episode's round, for a repeat message): nobody is named who was not."""
+    t = ctx.t
+    if alerted is None:
+        return []
+    if alerted.cadre and alerted.officers:
+        whom: str | None = t._("the person accompanying you and the commune officer")
+    elif alerted.cadre or alerted.officers:
+        whom = t._(CADRE if alerted.cadre else OFFICER)
+    else:
+        whom = None
+    if alerted.counsellors:
+        if whom is None:
+            return [t._("I have let a counsellor know, so they can reach you here soon.")]
+        return [t._("I have let a counsellor and {whom} know, so they can reach you soon.", whom=whom)]
+    lines = [
+        t._("There is no counselling point in your commune yet.")
+        if not alerted.has_point
+        else t._("No counsellor can be reached through the bot right now.")
+    ]
+    if whom is None:
+        return [*lines, t._("I could not let anyone know through the bot. Please call one of the numbers above.")]
+    return [*lines, t._("I have let {whom} know.", whom=whom)]

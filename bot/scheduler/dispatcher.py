@@ -34,6 +34,9 @@ class DispatchPolicy:
     batch: int = 100
     concurrency: int = 32
     lease: timedelta = timedelta(minutes=5)
+    # Crisis alerts and conversations: after a crash they go out again within seconds, not minutes. Longer than one
+    # send takes (a batch's urgent rows are few), so a slow send is not taken by a second dispatcher.
+    urgent_lease: timedelta = timedelta(seconds=30)
     max_attempts: int = 8
     first_backoff: timedelta = timedelta(seconds=30)
     max_backoff: timedelta = timedelta(hours=1)
@@ -132,7 +135,9 @@ class Dispatcher:
             quiet = self.policy.quiet.contains(at.astimezone(self._tz))
             report.held_for_quiet_hours = quiet
             async with self._store.transaction() as repos:
-                claimed = await repos.outbox.claim(at, self.policy.batch, self.policy.lease, urgent_only=quiet)
+                claimed = await repos.outbox.claim(
+                    at, self.policy.batch, self.policy.lease, urgent_only=quiet, urgent_lease=self.policy.urgent_lease
+                )
             if not claimed:
                 break
             batches += 1

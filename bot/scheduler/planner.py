@@ -331,7 +331,7 @@ class Planner:
             )  # fmt: skip
             if due > max(len(on_duty), 1):  # every one on duty has had their turn (or there was nobody on duty)
                 minutes = int((now - since).total_seconds() // 60)
-                waited = {**payload, "to": "officer", "minutes": minutes}
+                waited = {**payload, "to": "officer", "minutes": minutes, "since": since.isoformat()}
                 await tell_officers(repos, person.unit_id, f"{prefix}sla", MessageKind.CRISIS_ALERT, now, waited, True)
             report.extra["urgent_referrals_waiting"] = report.extra.get("urgent_referrals_waiting", 0) + 1
         # Taken, but the counsellor has not answered a crisis within the same time: the officers, once per episode.

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from bot.core.i18n import N_, Catalogs, Translator
 from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.escalations import Escalation
 from bot.db.repositories.obligations import Obligation
 from bot.db.repositories.outbox import Claimed
 from bot.db.store import Repositories
@@ -38,6 +39,8 @@ from bot.handlers.officer import TRANSFER as OFFICER_TRANSFER
 from bot.handlers.reviews import START as REVIEW_START
 from bot.handlers.support import SUPPORT_KINDS
 from bot.scheduler import relay_texts
+from bot.services.crisis import Alerted
+from bot.services.escalations import Told, Why
 from bot.services.relay import name_for_counsellor
 
 RELAY_KINDS = (MessageKind.RELAY, MessageKind.RELAY_ENDED)
@@ -139,8 +142,8 @@ class Renderer:
             elif item.kind is MessageKind.REFERRAL_ACCEPTED:
                 result = OutboundMessage(
                     t._(
-                        "A counsellor has taken your request and will be in touch soon. Meanwhile the numbers under "
-                        "“Help / counselling” are there for you."
+                        "A counsellor at your counselling point has taken your request. To reach the point, its "
+                        "details are under “Help / counselling”."
                     )
                 )
             else:
@@ -256,6 +259,9 @@ class Renderer:
             )
         if item.kind is MessageKind.REFERRAL_NOTICE:
             kind = str(item.payload.get("kind", "counselling"))
+            if item.payload.get("point") is False:  # decided when the request was made: nobody at a point sees it
+                return OutboundMessage("\n".join([t._("Needs your attention:"), self._no_point_request(t, who, kind)]),
+                                       (Button(t._("Open their card"), f"{CASE_OPEN}{subject.id}"),))  # fmt: skip
             if kind == "counselling":
                 asked = t._(
                     "{who} would like to talk to a counsellor. Please help them get in touch with the counselling "
@@ -291,16 +297,8 @@ class Renderer:
                     ),
                 )
             if item.payload.get("to") == "officer":
-                return _urgent(
-                    t,
-                    t._(
-                        "An urgent counselling referral for {who} has not been taken by any counsellor for "
-                        "{minutes} minutes. Please make sure someone reaches them.",
-                        who=who,
-                        minutes=item.payload.get("minutes", 0),
-                    ),
-                )
-            return await self._crisis_alert(repos, t, subject, referral.id)
+                return await self._officer_crisis_alert(repos, t, who, subject, item)
+            return await self._crisis_alert(repos, t, subject, referral.id, item)
         if item.kind is MessageKind.DEAD_LETTER:
             return OutboundMessage(
                 "\n".join(
@@ -350,13 +348,24 @@ class Renderer:
         elif escalation.kind == "risky_checkin":
             lines.append(await self._risky(repos, t, who, escalation.obligation_id, subject.id))
         elif escalation.kind == "crisis":
+            # The bot holds no phone number: what the reader can do is go and see them (or have someone do it).
+            at = escalation.raised_at.astimezone(self._tz)
             lines.append(
                 t._(
-                    "{who} wrote something that may mean they are in crisis. They were given the emergency and "
-                    "support numbers. Please get in touch with them now.",
+                    "{who} wrote something at {time} on {date} that may mean they are in crisis. They were given the "
+                    "emergency and support numbers.",
                     who=who,
+                    time=f"{at:%H:%M}",
+                    date=self._date(t, at.date()),
                 )
             )
+            if to_officer:
+                lines.append(t._("Please make sure someone checks on them in person now."))
+            else:
+                lines.append(
+                    t._("Please check on them in person now, or ask someone close to them to. If you cannot, tell "
+                        "the commune officer.")
+                )  # fmt: skip
         elif escalation.kind == "test_result":
             # The result itself is shown only in the chat, after a tap, never in a notification.
             lines.append(t._("Something about {who} needs your follow-up. Tap to see the details.", who=who))
@@ -368,18 +377,33 @@ class Renderer:
         else:
             lines.append(t._("{who} needs follow-up.", who=who))
         if to_officer:
-            if escalation.cadre_id is None:
-                lines.append(t._("No cadre is assigned to this person."))
-            else:
-                cadre = await repos.staff.get(escalation.cadre_id)
-                lines.append(
-                    t._(
-                        "The cadre ({cadre}) has not acknowledged this within 2 days.",
-                        cadre=cadre.name if cadre else "—",
-                    )
-                )
-        buttons = (Button(t._("I'm on it"), f"{ESCALATION_ACK}{escalation.id}"),)
+            lines += await self._why_officer(repos, t, escalation, item)
+        buttons = (
+            Button(t._("I'm on it"), f"{ESCALATION_ACK}{escalation.id}"),
+            Button(t._("Open their card"), f"{CASE_OPEN}{subject.id}"),
+        )
         return OutboundMessage("\n".join(lines), buttons)
+
+    async def _why_officer(
+        self, repos: Repositories, t: Translator, escalation: Escalation, item: Claimed
+    ) -> list[str]:
+        """Why it reached the officer, as decided when it was queued: no cadre, a cadre the bot cannot reach (sent at
+        once), or a cadre who was alerted at a stated time and has not acknowledged it."""
+        why = item.payload.get("why")
+        if why is None:  # queued before the reason was recorded
+            why = Why.NO_CADRE if escalation.cadre_id is None else Why.NOT_ACKNOWLEDGED
+        if why == Why.NO_CADRE or escalation.cadre_id is None:
+            return [t._("No cadre is assigned to this person, so this came straight to you.")]
+        cadre = await repos.staff.get(escalation.cadre_id)
+        name = cadre.name if cadre else "—"
+        if why == Why.CADRE_UNREACHABLE:
+            return [t._("Their cadre ({cadre}) cannot be reached through the bot, so this came straight to you.",
+                        cadre=name)]  # fmt: skip
+        at = escalation.raised_at.astimezone(self._tz)
+        return [
+            t._("Their cadre ({cadre}) was alerted at {time} on {date} and has not acknowledged it.",
+                cadre=name, time=f"{at:%H:%M}", date=self._date(t, at.date()))
+        ]  # fmt: skip
 
     async def _still_in_scope(
         self, repos: Repositories, member: StaffMember, unit_id: int, subject: Participant, to_officer: bool
@@ -448,20 +472,91 @@ class Renderer:
         return OutboundMessage("\n".join(lines))
 
     async def _crisis_alert(
-        self, repos: Repositories, t: Translator, subject: Participant, referral_id: int
+        self, repos: Repositories, t: Translator, subject: Participant, referral_id: int, item: Claimed
     ) -> OutboundMessage:
-        """To the commune's counsellors: the name only if the person consented to referrals, else their code."""
+        """To the commune's counsellors: the name only if the person consented to referrals, else their code; who
+        else was alerted as decided when the round's rows were queued (a later counsellor's row reads the round's)."""
         who = await name_for_counsellor(repos, t, subject)
-        cadre = await repos.staff.get(subject.cadre_id) if subject.cadre_id else None
+        raw = item.payload.get("alerted")
+        if raw is None:
+            raw = await repos.outbox.latest_payload(f"crisis:{referral_id}:", "alerted")
+        alerted = Alerted.from_payload(raw)
         lines = [
             t._("Urgent:"),
             t._(
                 "{who} may be in crisis and was given the emergency numbers. An urgent counselling referral is open.",
                 who=who,
             ),
-            t._("Their cadre, {cadre}, was alerted too.", cadre=cadre.name) if cadre else t._("They have no cadre."),
         ]
+        if alerted is not None:
+            lines += await self._others_alerted(repos, t, alerted.told)
         return OutboundMessage("\n".join(lines), (Button(t._("See the referral"), f"{REFERRAL_OPEN}{referral_id}"),))
+
+    async def _others_alerted(self, repos: Repositories, t: Translator, told: Told) -> list[str]:
+        """What a crisis alert says about the cadre and the officers: only what was done (nothing when unknown)."""
+        if told.cadre_id is not None:
+            cadre = await repos.staff.get(told.cadre_id)
+            return [t._("Their cadre, {cadre}, was alerted too.", cadre=cadre.name if cadre else "—")]
+        if told.why == Why.NO_CADRE and told.officers:
+            return [t._("They have no cadre; the commune officer was alerted instead.")]
+        if told.why == Why.CADRE_UNREACHABLE and told.officers:
+            return [t._("Their cadre cannot be reached through the bot; the commune officer was alerted instead.")]
+        if told.why in (Why.NO_CADRE, Why.CADRE_UNREACHABLE):
+            return [t._("Neither a cadre nor a commune officer could be alerted through the bot.")]
+        return []
+
+    async def _officer_crisis_alert(
+        self, repos: Repositories, t: Translator, who: str, subject: Participant, item: Claimed
+    ) -> OutboundMessage:
+        """To the officers: nobody took the urgent referral in time, or there was nobody who could (no point, no
+        counsellor) and they are told at once; the time of the crisis message, and what else was done."""
+        since = item.payload.get("since")
+        at = datetime.fromisoformat(since).astimezone(self._tz) if isinstance(since, str) else None
+        why = item.payload.get("why")
+        if at is None:  # queued before this was recorded
+            first = t._("{who} wrote a crisis message.", who=who)
+        else:
+            first = t._("{who} wrote a crisis message at {time} on {date}.", who=who, time=f"{at:%H:%M}",
+                        date=self._date(t, at.date()))  # fmt: skip
+        lines = [first, t._("They were given the emergency and support numbers.")]
+        if why == "no_point":
+            lines.append(t._("There is no counselling point in their commune, so no counsellor could be alerted."))
+        elif why == "no_counsellor":
+            lines.append(t._("No counsellor of their counselling point can be reached through the bot."))
+        else:
+            lines.append(
+                t._("No counsellor has taken the urgent referral in {minutes} minutes.",
+                    minutes=item.payload.get("minutes", 0))
+            )  # fmt: skip
+        raw = item.payload.get("alerted")
+        if raw is None:  # the planner's row after the wait: the round's record
+            raw = await repos.outbox.latest_payload(f"crisis:{item.payload.get('referral_id', 0)}:", "alerted")
+        alerted = Alerted.from_payload(raw)
+        if alerted is not None and alerted.told.cadre_id is not None:
+            lines += await self._others_alerted(repos, t, alerted.told)
+        elif alerted is not None and alerted.told.why == Why.NO_CADRE:
+            lines.append(t._("They have no cadre."))
+        elif alerted is not None and alerted.told.why == Why.CADRE_UNREACHABLE:
+            lines.append(t._("Their cadre cannot be reached through the bot."))
+        lines.append(t._("Please make sure someone checks on them in person now."))
+        return OutboundMessage(
+            "\n".join([t._("Urgent:"), *lines]), (Button(t._("Open their card"), f"{CASE_OPEN}{subject.id}"),)
+        )
+
+    @staticmethod
+    def _no_point_request(t: Translator, who: str, kind: str) -> str:
+        if kind == "counselling":
+            return t._(
+                "{who} would like to talk to a counsellor, but there is no counselling point in your commune yet, "
+                "so no counsellor has been told. Please help them find one; the hotlines are in their “Help” menu.",
+                who=who,
+            )
+        return t._(
+            "{who} asked for support: {what}. There is no counselling point in your commune yet, so nobody else has "
+            "been told: please take it up with them, or pass it on to someone who can help.",
+            who=who,
+            what=t._(SUPPORT_KINDS.get(kind, SUPPORT_KINDS["papers"])),
+        )
 
     async def _workspace(
         self, repos: Repositories, t: Translator, member: StaffMember, item: Claimed

@@ -9,22 +9,65 @@ protection law), and the person is told who was alerted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.db.repositories.escalations import Referral
 from bot.db.repositories.outbox import NewMessage
 from bot.db.store import Repositories
-from bot.domain.entities import Participant, Role
+from bot.domain.entities import Participant
 from bot.domain.planning import MessageKind
-from bot.services.escalations import EscalationKind, raise_escalation
+from bot.services.escalations import EscalationKind, Told, raise_and_tell, reachable, tell_officers
 from bot.services.relay import answerers, urgent_alert_prefix
 
 
-async def crisis_alert(repos: Repositories, person: Participant, now: datetime) -> Referral | None:
-    """The urgent referral the message belongs to: a new episode's, or (while one is open) the open one's."""
+@dataclass(frozen=True, slots=True)
+class Alerted:
+    """Who a crisis episode's alerts went to, decided when the rows were queued: what the person is told, and what
+    each alert says about the others (the same payload, by id)."""
+
+    counsellors: int  # counsellors of the person's point alerted
+    has_point: bool
+    told: Told  # the cadre, or the officers when the cadre could not be reached
+    officers_now: tuple[int, ...] = ()  # reachable officers alerted at once because no counsellor could be
+
+    def payload(self) -> dict[str, object]:
+        return {**self.told.payload(), "counsellors": self.counsellors, "point": self.has_point,
+                "officers_now": list(self.officers_now)}  # fmt: skip
+
+    @classmethod
+    def from_payload(cls, value: object) -> Alerted | None:
+        told = Told.from_payload(value)
+        if told is None or not isinstance(value, dict):
+            return None
+        now = tuple(o for o in value.get("officers_now") or [] if isinstance(o, int))
+        return cls(int(value.get("counsellors") or 0), bool(value.get("point")), told, now)
+
+    @property
+    def cadre(self) -> bool:
+        return self.told.cadre_id is not None
+
+    @property
+    def officers(self) -> bool:
+        return bool(self.told.officers or self.officers_now)
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisOutcome:
+    referral: Referral | None
+    alerted: Alerted | None  # None: nothing new was raised and the earlier round's record was not found
+
+
+async def crisis_alert(repos: Repositories, person: Participant, now: datetime) -> CrisisOutcome:
+    """The urgent referral the message belongs to (a new episode's, or while one is open the open one's) and who was
+    alerted (for a repeat: who was alerted in the episode's round)."""
     if await repos.escalations.has_open(person.id, EscalationKind.CRISIS):
         await _audit(repos, person, "crisis_message_again", {})
-        return await repos.referrals.open_counselling_of(person.id)
+        open_referral = await repos.referrals.open_counselling_of(person.id)
+        earlier = (
+            await repos.outbox.latest_payload(f"crisis:{open_referral.id}:", "alerted") if open_referral else None
+        )
+        return CrisisOutcome(open_referral, Alerted.from_payload(earlier))
     # Already asking for a counsellor (or talking with one): that request becomes urgent, not a second one.
     referral = await repos.referrals.open_counselling_of(person.id)
     if referral is not None:
@@ -39,7 +82,7 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
         since = referral.created_at
     assert referral is not None
     episode = await repos.escalations.count_kind(person.id, EscalationKind.CRISIS)
-    escalation = await raise_escalation(
+    escalation, told = await raise_and_tell(
         repos,
         key=f"{EscalationKind.CRISIS}:{person.id}:{episode}",
         kind=EscalationKind.CRISIS,
@@ -49,9 +92,9 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
         now=now,
         urgent=True,
     )
+    # Only a counsellor of the referral's point can take it: with no point (or nobody attached to it) nobody is told
+    # something they cannot act on; the officers are told at once instead (below).
     on_duty, everyone = await answerers(repos, referral.point_id)
-    if not everyone:  # no counselling point (or nobody attached to it): the commune's counsellors
-        everyone = await repos.staff.in_unit(person.unit_id, Role.COUNSELLOR)
     if referral.status == "accepted" and referral.counsellor_id is not None:
         # The counsellor who took the conversation is the one to answer; if they do not, the officers hear of it.
         # Off duty (or gone from the point): the next counsellor on duty is told too.
@@ -63,26 +106,31 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
         # The next counsellor on duty; every ten minutes nobody takes it, the planner wakes the following one.
         # Nobody on duty: all of them at once.
         counsellors = on_duty[:1] or everyone
+    reached = await reachable(repos, [member.id for member in counsellors])
+    prefix = urgent_alert_prefix(referral.id, since)
+    officers_now: list[int] = []
+    if not reached:  # nobody can take it: the officers now, under the key the planner would use after the wait
+        officers_now = await reachable(repos, await repos.escalations.officers_of(person.unit_id))
+    alerted = Alerted(len(reached), referral.point_id is not None, told, tuple(officers_now))
+    payload = {"participant_id": person.id, "referral_id": referral.id, "alerted": alerted.payload()}
     await repos.outbox.add(
         [
-            NewMessage(
-                f"{urgent_alert_prefix(referral.id, since)}{member.id}",
-                MessageKind.CRISIS_ALERT,
-                now,
-                staff_id=member.id,
-                payload={"participant_id": person.id, "referral_id": referral.id},
-                urgent=True,
-            )
+            NewMessage(f"{prefix}{member.id}", MessageKind.CRISIS_ALERT, now, staff_id=member.id, payload=payload,
+                       urgent=True)
             for member in counsellors
         ]
-    )
+    )  # fmt: skip
+    if not reached:
+        why = "no_point" if referral.point_id is None else "no_counsellor"
+        waited = {**payload, "to": "officer", "why": why, "since": since.isoformat()}
+        await tell_officers(repos, person.unit_id, f"{prefix}sla", MessageKind.CRISIS_ALERT, now, waited, True)
     await _audit(
         repos,
         person,
         "crisis_alert_raised",
         {"referral": referral.id, "escalation": escalation.id if escalation else None, "counsellors": len(counsellors)},
     )
-    return referral
+    return CrisisOutcome(referral, alerted)
 
 
 async def _audit(repos: Repositories, person: Participant, action: str, detail: dict[str, object]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.db.repositories.escalations import Escalation
@@ -30,6 +31,39 @@ async def result_of(repos: Repositories, escalation: Escalation) -> TestResult |
     return await repos.fieldwork.test_result(int(raw)) if raw.isdigit() else None
 
 
+class Why:
+    """Why an escalation reached the officers, decided when their message is queued and carried in its payload (the
+    text says what happened, not what usually happens)."""
+
+    NO_CADRE = "no_cadre"  # nobody is assigned: straight to the officers
+    CADRE_UNREACHABLE = "cadre_unreachable"  # the cadre is inactive or has no chat the bot can reach: straight to them
+    NOT_ACKNOWLEDGED = "not_acknowledged"  # the cadre was alerted and did not acknowledge in time
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """Who an escalation's first message actually went to: the cadre, or (when they could not be reached) the
+    officers with a chat the bot can reach. Kept in the payload of alerts that report it (by id, never by name)."""
+
+    cadre_id: int | None = None
+    officers: tuple[int, ...] = ()
+    why: str = Why.NO_CADRE
+
+    def payload(self) -> dict[str, object]:
+        return {"cadre": self.cadre_id, "officers": list(self.officers), "why": self.why}
+
+    @classmethod
+    def from_payload(cls, value: object) -> Told | None:
+        if not isinstance(value, dict):
+            return None
+        cadre, officers = value.get("cadre"), value.get("officers") or []
+        return cls(
+            cadre if isinstance(cadre, int) else None,
+            tuple(o for o in officers if isinstance(o, int)),
+            str(value.get("why", Why.NO_CADRE)),
+        )
+
+
 async def raise_escalation(
     repos: Repositories,
     *,
@@ -44,13 +78,33 @@ async def raise_escalation(
 ) -> Escalation | None:
     """Idempotent by `key`: raising the same problem twice records and sends it once. `urgent` messages go out
     in quiet hours too."""
+    escalation, _ = await raise_and_tell(
+        repos, key=key, kind=kind, participant_id=participant_id, unit_id=unit_id, cadre_id=cadre_id, now=now,
+        obligation_id=obligation_id, urgent=urgent,
+    )  # fmt: skip
+    return escalation
+
+
+async def raise_and_tell(
+    repos: Repositories,
+    *,
+    key: str,
+    kind: str,
+    participant_id: int,
+    unit_id: int,
+    cadre_id: int | None,
+    now: datetime,
+    obligation_id: int | None = None,
+    urgent: bool = False,
+) -> tuple[Escalation | None, Told]:
+    """`raise_escalation`, and who its message went to (nobody when it had been raised already)."""
     escalation = await repos.escalations.add(
         key, participant_id=participant_id, unit_id=unit_id, kind=kind, cadre_id=cadre_id, obligation_id=obligation_id
     )
     if escalation is None:
-        return None
+        return None, Told(why="")
     await repos.audit.by_scheduler("escalation_raised", participant_id, {"kind": kind, "escalation": escalation.id})
-    if cadre_id is not None and await _reachable_staff(repos, cadre_id):
+    if cadre_id is not None and await reachable(repos, [cadre_id]):
         await repos.outbox.add(
             [
                 NewMessage(
@@ -63,18 +117,24 @@ async def raise_escalation(
                 )
             ]
         )
-    else:
-        await notify_officers(repos, escalation, now, urgent=urgent)
-    return escalation
+        return escalation, Told(cadre_id=cadre_id, why="cadre")
+    why = Why.NO_CADRE if cadre_id is None else Why.CADRE_UNREACHABLE
+    officers = await notify_officers(repos, escalation, now, urgent=urgent, why=why)
+    return escalation, Told(officers=tuple(officers), why=why)
 
 
-async def _reachable_staff(repos: Repositories, staff_id: int) -> bool:
-    """A cadre who is active and has a chat we can reach; otherwise the officers hear of it at once."""
-    member = await repos.staff.get(staff_id)
-    if member is None or not member.active:
-        return False
-    _, chats = await repos.planning.chats([], [staff_id])
-    return staff_id in chats
+async def reachable(repos: Repositories, staff_ids: list[int]) -> list[int]:
+    """Those of these staff who are active and have a chat the bot can reach (not marked unreachable): the only
+    ones a message can be said to have gone to."""
+    if not staff_ids:
+        return []
+    _, chats = await repos.planning.chats([], staff_ids)
+    found = []
+    for staff_id in staff_ids:
+        member = await repos.staff.get(staff_id) if staff_id in chats else None
+        if member is not None and member.active:
+            found.append(staff_id)
+    return found
 
 
 async def tell_officers(
@@ -97,14 +157,20 @@ async def tell_officers(
     return officers
 
 
-async def notify_officers(repos: Repositories, escalation: Escalation, now: datetime, urgent: bool = False) -> None:
+async def notify_officers(
+    repos: Repositories, escalation: Escalation, now: datetime, urgent: bool = False, why: str | None = None
+) -> list[int]:
+    """The officers hear of an escalation; `why` (default: no cadre, else the cadre did not acknowledge it) goes in
+    the payload, so the text says what happened. Returns the officers a message can reach."""
+    if why is None:
+        why = Why.NO_CADRE if escalation.cadre_id is None else Why.NOT_ACKNOWLEDGED
     officers = await tell_officers(
         repos,
         escalation.unit_id,
         f"esc:{escalation.id}",
         MessageKind.ESCALATION,
         now,
-        {"escalation_id": escalation.id, "to": "officer"},
+        {"escalation_id": escalation.id, "to": "officer", "why": why},
         urgent,
     )
     await repos.escalations.mark_officer_notified(escalation.id)
@@ -115,6 +181,7 @@ async def notify_officers(repos: Repositories, escalation: Escalation, now: date
             {"escalation": escalation.id, "unit": escalation.unit_id},
             "failed",
         )
+    return await reachable(repos, officers)
 
 
 async def raise_unreachable(

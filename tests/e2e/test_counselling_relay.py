@@ -176,7 +176,7 @@ async def test_outside_the_points_hours_and_with_nobody_on_duty(
     closed = await an.press("Nói chuyện với tư vấn viên")
     closed.says(
         "Điểm tư vấn đang ngoài giờ làm việc (giờ làm việc: T2–T6 07:30–11:30, 13:30–17:00; T7 08:00–11:00)",
-        "Tư vấn viên sẽ trả lời bạn từ 07:30 ngày 30/11/2026",
+        "Các tư vấn viên sẽ được báo khi điểm mở cửa, lúc 07:30 ngày 30/11/2026.",  # not when one will answer
         "096 306 1414 (+84 96 306 1414)",
         "13:00–20:30",
     ).never_says("113")
@@ -193,7 +193,9 @@ async def test_outside_the_points_hours_and_with_nobody_on_duty(
     await dung.press("Kết thúc ca trực")
     clock.set(at_local(date(2026, 11, 30), 9, 0))
     await an.say("giúp")
-    (await an.press("Nói chuyện với tư vấn viên")).says("Lúc này chưa có tư vấn viên trực", "096 306 1414")
+    (await an.press("Nói chuyện với tư vấn viên")).says(
+        "Lúc này chưa có tư vấn viên trực. Các tư vấn viên của điểm đã được báo;", "096 306 1414"
+    )
     (await giao.during(app.scheduler.tick)).says("muốn trò chuyện")
     async with app.store.transaction() as repos:
         outcomes = sorted(str(o) for o in (await repos.session.execute(select(ReferralRow.outcome))).scalars())
@@ -342,7 +344,9 @@ async def test_no_counselling_point_no_conversation_and_a_move_hands_it_over(
     cuong = sim.chat("lvc")
     await link_participant(cuong, invite.code)
     await cuong.say("giúp")
-    (await cuong.press("Nói chuyện với tư vấn viên")).says("Sẽ có người liên hệ").never_says("Kết thúc trò chuyện")
+    (await cuong.press("Nói chuyện với tư vấn viên")).says(
+        "Xã/phường của bạn chưa có điểm tư vấn nên mình chưa thể kết nối bạn với tư vấn viên ở đây."
+    ).never_says("Kết thúc trò chuyện")
     (await cuong.say("em muốn nói chuyện")).says("chưa hiểu ý bạn").never_says("Mình đã giữ lời nhắn")  # not trapped
 
     # An's conversation with Dung, then An moves to Cầu Giấy: the request waits there, the conversation ends.

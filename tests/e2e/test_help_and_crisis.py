@@ -52,11 +52,15 @@ async def test_hotlines_from_the_menu_by_typing_and_by_command(chats: dict[str, 
 async def test_support_request_reaches_the_cadre(app: Application, chats: dict[str, Chat]) -> None:
     an, cadre = chats["an"], chats["cadre"]
     await an.say("giúp")
-    (await an.press("Yêu cầu hỗ trợ (học nghề, việc làm, …)")).offers("Học nghề", "Hỗ trợ sinh kế, vay vốn")
-    (await an.press("Học nghề")).says("Mình đã chuyển yêu cầu của bạn")
+    menu = await an.press("Yêu cầu hỗ trợ (học nghề, việc làm, …)")
+    menu.says("Bạn cần hỗ trợ gì?\nYêu cầu của bạn sẽ được chuyển đến điểm tư vấn và người đồng hành của bạn.")
+    menu.offers("Học nghề", "Hỗ trợ sinh kế, vay vốn")
+    sent = await an.press("Học nghề")
+    sent.says("Xong. Yêu cầu của bạn đã được chuyển đến điểm tư vấn và người đồng hành của bạn.")
     (await cadre.during(app.scheduler.tick)).says("Nguyễn Văn An (#1) cần hỗ trợ: Học nghề")
     await an.say("giúp")
-    (await an.press("Nói chuyện với tư vấn viên")).says("tư vấn viên sẽ trả lời").offers("Kết thúc trò chuyện")
+    talk = await an.press("Nói chuyện với tư vấn viên")
+    talk.says("Các tư vấn viên của điểm đã được báo").offers("Kết thúc trò chuyện")
     async with app.store.transaction() as repos:
         kinds = (await repos.session.execute(select(ReferralRow.kind, ReferralRow.source))).all()
     assert sorted(kinds) == [("counselling", "help"), ("training", "help")]
@@ -69,7 +73,8 @@ async def test_crisis_in_the_middle_of_a_check_in(app: Application, chats: dict[
     await an.press("Điểm danh tháng này")
     (await an.press("Tốt")).offers("Không")  # second question: cravings
     reply = await an.say("mệt mỏi quá, chỉ muốn chết")
-    reply.says(*SAFETY, "Điểm tư vấn Hà Đông", "Mình đã báo cho tư vấn viên và người đồng hành")
+    reply.says(*SAFETY, "Điểm tư vấn Hà Đông")
+    reply.says("\nMình đã báo cho tư vấn viên và người đồng hành của bạn để họ liên hệ với bạn sớm nhất.\n")
     reply.offers("Không")  # the check-in question is asked again: nothing is lost
     alerts: dict[str, object] = {}
 
@@ -77,10 +82,17 @@ async def test_crisis_in_the_middle_of_a_check_in(app: Application, chats: dict[
         alerts["counsellor"] = await counsellor.during(app.scheduler.tick)
 
     cadre_alert = await cadre.during(tick)
-    cadre_alert.says("Nguyễn Văn An (#1)", "khủng hoảng").offers("Tôi sẽ theo dõi việc này")
-    alerts["counsellor"].says("Khẩn:", "Nguyễn Văn An (#1)", "Trần Thị Bình")  # type: ignore[attr-defined]
-    # A second message: the reply again, no second alert.
-    (await an.say("k mun song nua")).says(*SAFETY)
+    cadre_alert.says(
+        "Lúc 22:30 ngày 10/12/2026, Nguyễn Văn An (#1) đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng.",
+        # The bot has no phone number for them: what the cadre can do.
+        "Anh/chị vui lòng đến gặp trực tiếp họ ngay, hoặc nhờ người thân của họ đến. Nếu không thể, hãy báo cán bộ "
+        "phụ trách xã/phường.",
+    ).offers("Tôi sẽ theo dõi việc này", "Mở hồ sơ")
+    alerts["counsellor"].says(  # type: ignore[attr-defined]
+        "Khẩn:\n", "Nguyễn Văn An (#1)", "\nCán bộ đồng hành (Trần Thị Bình) cũng đã được báo."
+    )
+    # A second message: the reply again (saying who was told then), no second alert.
+    (await an.say("k mun song nua")).says(*SAFETY, "Mình đã báo cho tư vấn viên và người đồng hành của bạn")
     assert (await cadre.during(app.scheduler.tick)).text == ""
     assert await count_rows(app, EscalationRow, kind="crisis") == 1
     assert await count_rows(app, ReferralRow, urgency="urgent", source="crisis") == 1
@@ -184,7 +196,13 @@ async def test_an_urgent_referral_nobody_takes_goes_to_the_next_on_duty_then_to_
     assert (await officer.during(app.scheduler.tick)).text == ""
     assert (await dung.during(app.scheduler.tick)).text == ""  # not woken twice
     clock.set(start + timedelta(minutes=21))
-    (await officer.during(app.scheduler.tick)).says("Khẩn:", "21 phút chưa có tư vấn viên nào nhận")
+    (await officer.during(app.scheduler.tick)).says(
+        "Khẩn:\nLúc 23:00 ngày 24/11/2026, Nguyễn Văn An (#1) đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng.\n"
+        "Họ đã được gửi các số cấp cứu và hỗ trợ.\n"
+        "Đã 21 phút chưa có tư vấn viên nào nhận yêu cầu tư vấn khẩn.\n"
+        "Cán bộ đồng hành (Trần Thị Bình) cũng đã được báo.\n"
+        "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay."
+    )
     assert (await officer.during(app.scheduler.tick)).text == ""  # once
 
     # Once someone takes it, nothing more goes out about it.

@@ -293,3 +293,29 @@ async def test_a_dispatcher_killed_mid_send_loses_nothing_and_resends_only_what_
     resent = sum(n - 1 for n in delivered.values())
     assert resent <= DispatchPolicy().concurrency  # only sends that were in flight at the kill
     assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 300
+
+
+async def test_an_urgent_row_left_by_a_dead_dispatcher_goes_out_after_seconds_a_normal_one_after_its_lease(
+    app: Application, clock: FakeClock
+) -> None:
+    """A crisis alert claimed by a dispatcher that then died must not wait out the 5-minute lease."""
+    await _commune(app)
+    now = clock.now()
+    await _seed_due_messages(app, 2, "test", now)
+    async with app.store.transaction() as repos:
+        await repos.session.execute(update(OutboxRow).where(OutboxRow.key == "completion:1").values(urgent=True))
+    policy = DispatchPolicy()
+    async with app.store.transaction() as repos:  # a dispatcher claims both, then dies before sending anything
+        died = await repos.outbox.claim(now, 10, policy.lease, urgent_lease=policy.urgent_lease)
+    assert sorted(c.key for c in died) == ["completion:1", "completion:2"]
+    recorder = Recorder()
+    dispatcher = _dispatcher(app, recorder, clock)
+    clock.set(now + policy.urgent_lease - timedelta(seconds=1))
+    assert (await dispatcher.run()).sent == 0  # still leased
+    clock.set(now + policy.urgent_lease + timedelta(seconds=1))
+    assert (await dispatcher.run()).sent == 1 and recorder.sent == ["1001"]  # the urgent one, within seconds
+    clock.set(now + policy.lease - timedelta(seconds=1))
+    assert (await dispatcher.run()).sent == 0  # the normal one keeps its full lease
+    clock.set(now + policy.lease + timedelta(seconds=1))
+    assert (await dispatcher.run()).sent == 1 and recorder.sent == ["1001", "1002"]
+    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 2

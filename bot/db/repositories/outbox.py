@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -154,14 +154,31 @@ class OutboxRepository:
             .values(status=OutboxStatus.CANCELLED, last_error=reason)
         )
 
-    async def claim(self, now: datetime, limit: int, lease: timedelta, urgent_only: bool = False) -> list[Claimed]:
+    async def claim(
+        self,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        urgent_only: bool = False,
+        urgent_lease: timedelta | None = None,
+    ) -> list[Claimed]:
         """Take up to `limit` due rows, oldest first, in one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE
         SKIP LOCKED) RETURNING` on PostgreSQL, so parallel dispatchers never take the same row; on SQLite the single
-        statement runs under the database's one writer lock. A lease that ran out (a dispatcher died) is reclaimed."""
+        statement runs under the database's one writer lock. A lease that ran out (a dispatcher died) is reclaimed.
+
+        Urgent rows (crisis alerts, conversations) take `urgent_lease` when given: after a crash they are sent again
+        within seconds, not after the normal lease."""
         due = or_(
             and_(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.next_attempt_at <= now),
             and_(OutboxRow.status == OutboxStatus.SENDING, OutboxRow.leased_until <= now),  # type: ignore[operator]
         )
+        until: Any = now + lease
+        if urgent_lease is not None and urgent_lease != lease:
+            column_type = OutboxRow.__table__.c.leased_until.type  # type: ignore[attr-defined]
+            until = case(
+                (OutboxRow.urgent.is_(True), literal(now + urgent_lease, column_type)),  # type: ignore[attr-defined]
+                else_=literal(now + lease, column_type),
+            )
         pick = select(OutboxRow.id).where(due)
         if urgent_only:
             pick = pick.where(OutboxRow.urgent.is_(True))  # type: ignore[attr-defined]
@@ -171,7 +188,7 @@ class OutboxRepository:
         stmt = (
             update(OutboxRow)
             .where(OutboxRow.id.in_(pick.scalar_subquery()), due)  # type: ignore[union-attr]
-            .values(status=OutboxStatus.SENDING, leased_until=now + lease, attempts=OutboxRow.attempts + 1)
+            .values(status=OutboxStatus.SENDING, leased_until=until, attempts=OutboxRow.attempts + 1)
             .returning(
                 OutboxRow.id,
                 OutboxRow.key,
@@ -255,3 +272,17 @@ class OutboxRepository:
         """Staff who already have a message whose key starts so (e.g. who was alerted about one referral)."""
         stmt = select(OutboxRow.staff_id).where(OutboxRow.key.startswith(prefix, autoescape=True))  # type: ignore[attr-defined]
         return {sid for sid in (await self._s.execute(stmt)).scalars() if sid is not None}
+
+    async def latest_payload(self, prefix: str, field: str) -> object | None:
+        """`field` of the newest payload among rows whose key starts so that has it: a decision recorded when rows
+        were queued (e.g. who a crisis round alerted), read back as it was, never recomputed."""
+        stmt = (
+            select(OutboxRow.payload)
+            .where(OutboxRow.key.startswith(prefix, autoescape=True))  # type: ignore[attr-defined]
+            .order_by(OutboxRow.id.desc())  # type: ignore[union-attr]
+            .limit(50)
+        )
+        for payload in (await self._s.execute(stmt)).scalars():
+            if isinstance(payload, dict) and field in payload:
+                return payload[field]
+        return None
