@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -111,6 +113,13 @@ class Secrets:
     encryption_key: bytes
     webhook_secret: str
 
+    def webhook_secret_for(self, channel: str) -> str:
+        """Each channel's own webhook secret, derived from the one setting: a secret handed to one platform never
+        opens another's webhook, and rotating the setting rotates them all. Hex: within Telegram's alphabet
+        (A-Z a-z 0-9 _ -, 1-256 characters) and Zalo's 8-256 characters, whatever the setting contains."""
+        message = f"aftercare webhook secret for {channel}".encode()
+        return hmac.new(self.webhook_secret.encode(), message, hashlib.sha256).hexdigest()
+
 
 def _is_placeholder(value: str) -> bool:
     lowered = value.strip().lower()
@@ -154,6 +163,11 @@ def resolve_secrets(settings: Settings) -> Secrets:
             )
         if hook_value is not None and (_is_placeholder(hook_value) or len(hook_value) < 16):
             raise ConfigError("AFTERCARE_WEBHOOK_SECRET is a placeholder or shorter than 16 characters.")
+        if settings.simulator_enabled:
+            raise ConfigError(
+                "AFTERCARE_SIMULATOR_ENABLED=true is refused in production: the simulator lets anyone who reaches "
+                "the web server talk to the bot as any person. Unset it (or set it to false)."
+            )
     if key_value is None:
         key_value = _stored_secret(settings.data_dir / "encryption.key", new_encryption_key())
     if hook_value is None:

@@ -4,45 +4,108 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 import uvicorn
 
 from bot.app import Application, build_application
-from bot.channels.telegram import webhook as telegram_webhook
-from bot.channels.telegram.polling import TelegramPoller
-from bot.channels.zalo import webhook as zalo_webhook
 from bot.config import Settings
+from bot.core.liveness import Liveness
 from bot.scheduler.jobs import build_jobs
+from bot.scheduler.service import DISPATCH, PLAN
 from bot.web.app import build_web
 
 log = structlog.get_logger(__name__)
 
 
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+# How long a poller may go without a poll that reached its platform: a few long polls (25 s Telegram, 30 s Zalo,
+# plus their request timeouts) and a backoff or two.
+TELEGRAM_SILENCE = timedelta(minutes=2)
+ZALO_SILENCE = timedelta(minutes=3)
+
+
+def liveness(app: Application) -> Liveness:
+    if app.liveness is None:
+        app.liveness = Liveness(app.clock)
+    return app.liveness
+
+
 async def start_channels(app: Application, stop: asyncio.Event) -> list[asyncio.Task[None]]:
-    """Webhooks when a public URL is set, long polling otherwise. Returns the background tasks to await."""
+    """Webhooks when a public URL is set, long polling otherwise. Returns the background tasks to await.
+
+    Each channel has its own webhook secret (derived from AFTERCARE_WEBHOOK_SECRET) and registers its liveness:
+    a webhook is alive while the web server answers, a poller while its task runs and its polls reach the platform."""
     tasks: list[asyncio.Task[None]] = []
-    if app.telegram is not None:
+    alive = liveness(app)
+    if app.telegram is not None:  # the platform modules are imported only when their channel is configured
+        from bot.channels.telegram import webhook as telegram_webhook
+        from bot.channels.telegram.polling import TelegramPoller
+
         await app.telegram.prepare()
         if app.settings.public_url:
-            await telegram_webhook.register(app.telegram, app.settings.public_url, app.secrets.webhook_secret)
+            secret = app.secrets.webhook_secret_for("telegram")
+            await telegram_webhook.register(app.telegram, app.settings.public_url, secret)
+            alive.passive("telegram")
             log.info("telegram_webhook_registered")
         else:
-            tasks.append(asyncio.create_task(TelegramPoller(app.telegram).run(stop)))
+            alive.expect("telegram", within=TELEGRAM_SILENCE)
+            poller = TelegramPoller(app.telegram, beat=lambda: alive.beat("telegram"))
+            tasks.append(asyncio.create_task(poller.run(stop)))
+            alive.watch("telegram", tasks[-1])
             log.info("telegram_polling")
     if app.zalo is not None:
+        from bot.channels.zalo import webhook as zalo_webhook
+
         await app.zalo.identify()
         if app.settings.public_url:
-            await zalo_webhook.register(app.zalo, app.settings.public_url, app.secrets.webhook_secret)
+            await zalo_webhook.register(app.zalo, app.settings.public_url, app.secrets.webhook_secret_for("zalo"))
+            alive.passive("zalo")
             log.info("zalo_webhook_registered")
         else:
-            tasks.append(asyncio.create_task(app.zalo.poll(stop)))
+            alive.expect("zalo", within=ZALO_SILENCE)
+            tasks.append(asyncio.create_task(app.zalo.poll(stop, beat=lambda: alive.beat("zalo"))))
+            alive.watch("zalo", tasks[-1])
             log.info("zalo_polling")
     return tasks
 
 
+def start_scheduler(app: Application) -> AsyncIOScheduler:
+    """The plan and dispatch jobs on their timers. Each must complete a run within a few of its intervals (at least
+    two minutes, as a dispatch run may wait on rate limits), or `/healthz` reports it dead."""
+    plan_every, dispatch_every = app.settings.plan_interval_seconds, app.settings.dispatch_interval_seconds
+    alive = liveness(app)
+    alive.expect(PLAN, within=timedelta(seconds=max(3 * plan_every, 120)), mode="timer")
+    alive.expect(DISPATCH, within=timedelta(seconds=max(3 * dispatch_every, 120)), mode="timer")
+    jobs = build_jobs(app.scheduler, plan_every, dispatch_every)
+    jobs.start()
+    return jobs
+
+
+class PortBusy(RuntimeError):
+    """The HTTP port cannot be bound (in use, or not allowed): said in one line, before anything claims to run."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the app is built: a busy port fails at once with `PortBusy`."""
+    try:
+        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        raise PortBusy(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
 async def serve(settings: Settings) -> None:
-    app = build_application(settings)
+    listener = listen(settings.http_host, settings.http_port)
+    try:
+        app = build_application(settings)
+    except BaseException:
+        listener.close()
+        raise
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     jobs = None
@@ -51,13 +114,7 @@ async def serve(settings: Settings) -> None:
         web = build_web(app)
         tasks = await start_channels(app, stop)
         if settings.scheduler_enabled:
-            jobs = build_jobs(
-                app.scheduler.planner,
-                app.scheduler.dispatcher,
-                settings.plan_interval_seconds,
-                settings.dispatch_interval_seconds,
-            )
-            jobs.start()
+            jobs = start_scheduler(app)
             log.info("scheduler_started")
         base = f"http://{settings.http_host}:{settings.http_port}"
         if settings.simulator_on:
@@ -67,8 +124,9 @@ async def serve(settings: Settings) -> None:
         config = uvicorn.Config(
             web, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
         )
-        await uvicorn.Server(config).serve()
+        await uvicorn.Server(config).serve(sockets=[listener])
     finally:
+        listener.close()
         if jobs is not None:
             jobs.shutdown(wait=False)
         stop.set()  # pollers finish the batch in hand, confirm it, then return

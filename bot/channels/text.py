@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 
 Measure = Callable[[str], int]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def utf16_len(text: str) -> int:
@@ -48,3 +50,11 @@ def _cut(line: str, limit: int, measure: Measure) -> int:
         end = index + 1
     space = line.rfind(" ", 0, end)
     return space if space > end // 2 else end
+
+
+def well_formed(value: str) -> str:
+    """Lone surrogates are valid in JSON ("\\ud800") but not Unicode: as U+FFFD the text can be encoded, stored and
+    sent. NFC as well, so what is matched and stored is composed Vietnamese."""
+    if _SURROGATE.search(value):
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return unicodedata.normalize("NFC", value)

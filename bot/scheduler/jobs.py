@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.scheduler.dispatcher import Dispatcher
-from bot.scheduler.planner import Planner
+from bot.scheduler.service import Scheduler
 
 
-def build_jobs(planner: Planner, dispatcher: Dispatcher, plan_every: float, dispatch_every: float) -> AsyncIOScheduler:
+def build_jobs(service: Scheduler, plan_every: float, dispatch_every: float) -> AsyncIOScheduler:
+    """The jobs run through `service`, whose runs beat the liveness `/healthz` reports."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 300, "next_run_time": datetime.now(UTC)}
-    scheduler.add_job(planner.run, "interval", seconds=plan_every, id="plan", **common)
-    scheduler.add_job(dispatcher.run, "interval", seconds=dispatch_every, id="dispatch", **common)
+    scheduler.add_job(service.plan, "interval", seconds=plan_every, id="plan", **common)
+    scheduler.add_job(service.dispatch, "interval", seconds=dispatch_every, id="dispatch", **common)
     return scheduler

@@ -7,8 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.clock import Clock
+from bot.core.liveness import Liveness
 from bot.scheduler.dispatcher import Dispatcher, DispatchReport
 from bot.scheduler.planner import Planner, PlanReport
+
+PLAN = "scheduler_plan"
+DISPATCH = "scheduler_dispatch"
 
 
 @dataclass
@@ -23,10 +27,25 @@ class TickReport:
 
 
 class Scheduler:
-    def __init__(self, planner: Planner, dispatcher: Dispatcher, clock: Clock) -> None:
+    def __init__(
+        self, planner: Planner, dispatcher: Dispatcher, clock: Clock, liveness: Liveness | None = None
+    ) -> None:
         self.planner = planner
         self.dispatcher = dispatcher
         self._clock = clock
+        self._liveness = liveness or Liveness(clock)
+
+    async def plan(self) -> PlanReport:
+        """The timer's *plan* job; each run that returns is a beat `/healthz` watches (`PLAN`)."""
+        report = await self.planner.run()
+        self._liveness.beat(PLAN)
+        return report
+
+    async def dispatch(self) -> DispatchReport:
+        """The timer's *dispatch* job; each run that returns is a beat `/healthz` watches (`DISPATCH`)."""
+        report = await self.dispatcher.run()
+        self._liveness.beat(DISPATCH)
+        return report
 
     async def tick(self, at: datetime | None = None) -> TickReport:
         """Everything due at `at` (default now): plan, then send; safe to run again or in parallel. Sending reads

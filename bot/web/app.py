@@ -11,8 +11,6 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.channels.simulator import web as simulator_web
-from bot.channels.telegram import webhook as telegram_webhook
-from bot.channels.zalo import webhook as zalo_webhook
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -20,12 +18,16 @@ if TYPE_CHECKING:
 
 def build_web(app: Application) -> Starlette:
     async def health(_request: Request) -> Response:
+        """The database, and each running channel and scheduler job: 503 naming what is down (see Liveness)."""
+        healthy, components = app.liveness.report() if app.liveness is not None else (True, {})
+        database = "ok"
         try:
             async with app.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception:
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            database, healthy = "down", False
+        body = {"status": "ok" if healthy else "unavailable", "database": database, "components": components}
+        return JSONResponse(body, status_code=200 if healthy else 503)
 
     async def root(_request: Request) -> Response:
         if app.settings.simulator_on:
@@ -34,9 +36,13 @@ def build_web(app: Application) -> Starlette:
 
     routes = [Route("/", root), Route("/healthz", health)]
     if app.settings.simulator_on:
-        routes += simulator_web.routes(app.simulator, app.simulator_labels)
-    if app.telegram is not None and app.settings.public_url:
-        routes += telegram_webhook.routes(app.telegram, app.secrets.webhook_secret)
+        routes += simulator_web.routes(app.simulator, app.simulator_labels, app.settings.http_host)
+    if app.telegram is not None and app.settings.public_url:  # platform modules imported only when configured
+        from bot.channels.telegram import webhook as telegram_webhook
+
+        routes += telegram_webhook.routes(app.telegram, app.secrets.webhook_secret_for("telegram"))
     if app.zalo is not None and app.settings.public_url:
-        routes += zalo_webhook.routes(app.zalo, app.secrets.webhook_secret)
+        from bot.channels.zalo import webhook as zalo_webhook
+
+        routes += zalo_webhook.routes(app.zalo, app.secrets.webhook_secret_for("zalo"))
     return Starlette(routes=routes)

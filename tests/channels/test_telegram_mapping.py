@@ -102,14 +102,37 @@ def test_update_mapping(name: str, raw: dict[str, Any], expected: dict[str, Any]
         assert getattr(msg, field) == value, field
 
 
+KEYBOARD = {"inline_keyboard": [[{"text": "Có", "callback_data": "t"}]]}
+
+
 def test_callback_carries_what_to_answer_and_clear() -> None:
+    pressed = message(text="m", reply_markup=KEYBOARD)
     raw = {
         "update_id": 5,
-        "callback_query": {"id": "cq9", "from": USER, "chat_instance": "x", "data": "t", "message": message(text="m")},
+        "callback_query": {"id": "cq9", "from": USER, "chat_instance": "x", "data": "t", "message": pressed},
     }
     result = to_inbound(Update.model_validate(raw))
     assert isinstance(result, Inbound)
     assert (result.callback_id, result.callback_message_id, result.chat_id) == ("cq9", 7, 42)
+
+
+@pytest.mark.parametrize(
+    "pressed",
+    [
+        message(text="m"),  # the keyboard is already gone (a stale or forged press)
+        message(text="m", reply_markup={"inline_keyboard": []}),
+        {"message_id": 7, "date": 0, "chat": PRIVATE},  # an inaccessible (old) message
+    ],
+)
+def test_a_press_on_a_message_without_keyboard_clears_nothing(pressed: dict[str, Any]) -> None:
+    """Editing a keyboard that is not there is refused by Telegram ("message is not modified")."""
+    raw = {
+        "update_id": 5,
+        "callback_query": {"id": "cq9", "from": USER, "chat_instance": "x", "data": "t", "message": pressed},
+    }
+    result = to_inbound(Update.model_validate(raw))
+    assert isinstance(result, Inbound)
+    assert (result.callback_id, result.callback_message_id) == ("cq9", None)
 
 
 @pytest.mark.parametrize(("status", "reachable"), [("kicked", False), ("member", True)])

@@ -113,14 +113,17 @@ class TelegramChat(PushedMessages):
         return await self.press_action(self.buttons[label], self.button_message.get(label))
 
     async def press_action(self, data: str, message_id: int | None = None) -> Said:
-        """A callback query with any data at all, as a forged or replayed press would arrive."""
+        """A callback query with any data at all, as a forged or replayed press would arrive. The pressed message is
+        shown as it is now, as Telegram does (without its keyboard once that was removed)."""
+        current = self.fake.message(self.user_id, message_id) if message_id is not None else None
         update = {
             "callback_query": {
                 "id": self.chats.callback_id(),
                 "from": self.user,
                 "chat_instance": "ci-1",
                 "data": data,
-                "message": {
+                "message": current
+                or {
                     "message_id": message_id or 1,
                     "date": 1_790_000_000,
                     "chat": {"id": self.user_id, "type": "private"},

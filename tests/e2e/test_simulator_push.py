@@ -46,18 +46,20 @@ async def test_linked_simulator_chats_are_listed_without_names(sim: Simulator, c
 async def test_simulator_api_refuses_malformed_requests(sim: Simulator) -> None:
     http = sim.http
     assert (await http.post("/simulator/api/chats", json={"id": "Bad Id!"})).status_code == 400
-    assert (await http.post("/simulator/api/chats", content=b"not json")).status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    assert (await http.post("/simulator/api/chats", content=b"not json", headers=json_type)).status_code == 400
     assert (await http.post("/simulator/api/chats/an/messages", json={"text": "a", "action": "b"})).status_code == 400
     assert (await http.post("/simulator/api/chats/an/messages", json={"text": 5})).status_code == 400
     assert (await http.post("/simulator/api/chats/an/messages", json={"media": "hologram"})).status_code == 400
-    assert (await http.post("/simulator/api/chats/an/messages", content=b"x" * 70000)).status_code == 400
+    too_long = b"x" * 70000
+    assert (await http.post("/simulator/api/chats/an/messages", content=too_long, headers=json_type)).status_code == 400
     assert (await http.post("/simulator/api/chats/UPPER/messages", json={"text": "a"})).status_code == 404
     assert (await http.get("/simulator/api/chats/an/messages", params={"after": "x"})).status_code == 400
     opened = await http.post("/simulator/api/chats", json={"id": "nguoi-moi", "label": "Người mới"})
     assert opened.status_code == 201
     page = await http.get("/simulator")
     assert page.status_code == 200 and "simulator" in page.text
-    assert (await http.get("/healthz")).json() == {"status": "ok", "database": "ok"}
+    assert (await http.get("/healthz")).json() == {"status": "ok", "database": "ok", "components": {}}
 
 
 async def test_production_serves_no_simulator(settings: Settings, clock: FakeClock) -> None:

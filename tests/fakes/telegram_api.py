@@ -74,6 +74,7 @@ class FakeTelegram:
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message id) → the bot's message now
         self._arrived = asyncio.Event()
         self._confirmations = asyncio.Condition()
         if self.spec is None and SPEC.exists():
@@ -112,6 +113,12 @@ class FakeTelegram:
             session.post(self.webhook_url, json=update, headers=headers) as r,
         ):
             return r.status
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """One of the bot's messages as it is now (keyboard removed once edited away): what Telegram puts in a
+        callback query's `message`. None for a message the bot never sent."""
+        stored = self._messages.get((int(chat_id), int(message_id)))
+        return json.loads(json.dumps(stored)) if stored is not None else None
 
     def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[Call]:
         return [
@@ -252,11 +259,27 @@ class FakeTelegram:
         return self._message(p["chat_id"], text, p.get("reply_markup"))
 
     async def _m_editMessageReplyMarkup(self, p: dict[str, Any]) -> Any:
-        if "reply_markup" in p:
-            _check_markup(_json_field(p, "reply_markup"))
+        markup = _json_field(p, "reply_markup") if "reply_markup" in p else None
+        if markup is not None:
+            _check_markup(markup)
         if not (("chat_id" in p and "message_id" in p) or "inline_message_id" in p):
             raise ApiError(400, "Bad Request: message identifier is not specified")
-        return True
+        if "inline_message_id" in p:
+            return True
+        message = self._messages.get((int(p["chat_id"]), int(p["message_id"])))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if (message.get("reply_markup") or None) == (markup if markup and markup.get("inline_keyboard") else None):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message",
+            )
+        if markup and markup.get("inline_keyboard"):
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        return dict(message)
 
     async def _m_editMessageText(self, p: dict[str, Any]) -> Any:
         if not 1 <= utf16_len(p.get("text", "")) <= 4096:
@@ -282,6 +305,7 @@ class FakeTelegram:
         }
         if markup:
             message["reply_markup"] = _json_field({"m": markup}, "m")
+        self._messages[(chat, message["message_id"])] = json.loads(json.dumps(message))
         return message
 
 

@@ -76,6 +76,11 @@ class FakeZalo:
         self._arrived.set()
         return str(update["message"]["message_id"])
 
+    def enqueue_raw(self, payload: Any) -> None:
+        """Any JSON value as the next update, however malformed (what a fuzz test or a broken platform sends)."""
+        self.updates.append(payload)
+        self._arrived.set()
+
     async def wait_handled(self, message_id: str, within: float = 10.0) -> None:
         """Until the bot polled again after receiving this update, which it does only after handling it."""
         async with self._changed:
@@ -165,8 +170,11 @@ class FakeZalo:
         if not self.updates:
             raise ApiError(408, "Request timeout")
         update = self.updates.pop(0)
+        message = update.get("message") if isinstance(update, dict) else None
+        message_id = message.get("message_id") if isinstance(message, dict) else None
         async with self._changed:
-            self._handed[str(update["message"]["message_id"])] = self.polls
+            if isinstance(message_id, str | int):
+                self._handed[str(message_id)] = self.polls
         return update
 
     async def _m_setWebhook(self, p: dict[str, Any]) -> dict[str, Any]:

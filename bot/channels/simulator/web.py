@@ -1,8 +1,15 @@
-"""HTTP face of the simulator: a chat page and a small JSON API it (and the transcript tests) speak."""
+"""HTTP face of the simulator: a chat page and a small JSON API it (and the transcript tests) speak.
+
+The simulator lets whoever reaches it talk as anyone, so it answers only a developer's own browser: the Host must be
+a loopback name or address (or the configured host), which defeats DNS rebinding; an Origin, when sent, must be the
+server's own, and POSTs must be `application/json`, which a cross-site form cannot send without a CORS preflight.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +25,14 @@ MAX_BODY = 64 * 1024
 PAGE = Path(__file__).with_name("static") / "index.html"
 
 
-def routes(hub: SimulatorHub, linked: Any) -> list[Route]:
-    """`linked()` returns {chat_id: label} for simulator chats already linked in the database."""
+Endpoint = Callable[[Request], Awaitable[Response]]
+WILDCARD_HOSTS = {"", "0.0.0.0", "::"}  # noqa: S104 - names that mean "every interface", never a Host header
+
+
+def routes(hub: SimulatorHub, linked: Any, configured_host: str = "127.0.0.1") -> list[Route]:
+    """`linked()` returns {chat_id: label} for simulator chats already linked in the database; `configured_host`
+    (AFTERCARE_HTTP_HOST) is accepted as a Host besides loopback names."""
+    guard = _guard(configured_host)
 
     async def page(_request: Request) -> Response:
         return HTMLResponse(PAGE.read_text(encoding="utf-8"))
@@ -75,12 +88,56 @@ def routes(hub: SimulatorHub, linked: Any) -> list[Route]:
         return JSONResponse({"messages": [e.as_json() for e in hub.history(chat_id, after)]})
 
     return [
-        Route("/simulator", page),
-        Route("/simulator/api/chats", list_chats, methods=["GET"]),
-        Route("/simulator/api/chats", open_chat, methods=["POST"]),
-        Route("/simulator/api/chats/{chat_id}/messages", post_message, methods=["POST"]),
-        Route("/simulator/api/chats/{chat_id}/messages", get_messages, methods=["GET"]),
+        Route("/simulator", guard(page)),
+        Route("/simulator/api/chats", guard(list_chats), methods=["GET"]),
+        Route("/simulator/api/chats", guard(open_chat), methods=["POST"]),
+        Route("/simulator/api/chats/{chat_id}/messages", guard(post_message), methods=["POST"]),
+        Route("/simulator/api/chats/{chat_id}/messages", guard(get_messages), methods=["GET"]),
     ]
+
+
+def _guard(configured_host: str) -> Callable[[Endpoint], Endpoint]:
+    own = configured_host.strip().lower().strip("[]")
+
+    def wrap(endpoint: Endpoint) -> Endpoint:
+        async def guarded(request: Request) -> Response:
+            host = request.headers.get("host", "")
+            name = _host_name(host)
+            if name is None or not (_is_loopback(name) or (name == own and own not in WILDCARD_HOSTS)):
+                return _error("the simulator answers only on this machine (open it at http://127.0.0.1)", 403)
+            origin = request.headers.get("origin")
+            if origin is not None and origin.lower() != f"{request.url.scheme}://{host}".lower():
+                return _error("cross-origin requests are refused", 403)
+            if request.method == "POST":
+                media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+                if media_type != "application/json":
+                    return _error("send Content-Type: application/json", 415)
+            return await endpoint(request)
+
+        return guarded
+
+    return wrap
+
+
+def _host_name(host: str) -> str | None:
+    """The name in a Host header ("127.0.0.1:8080", "[::1]:8080", "localhost"), lower case; None if unreadable."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        return host[1:end] if end > 0 else None
+    name, _, port = host.partition(":")
+    if port and not port.isdigit():
+        return None
+    return name or None
+
+
+def _is_loopback(name: str) -> bool:
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 async def _json(request: Request) -> dict[str, Any] | None:

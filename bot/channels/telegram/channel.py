@@ -83,12 +83,12 @@ class TelegramChannel:
         msg = mapped.msg
         if mapped.callback_id is not None:
             await self.sender.answer_callback(mapped.callback_id)
-            if mapped.callback_message_id is not None:
-                await self.sender.clear_keyboard(mapped.chat_id, mapped.callback_message_id)
+        if mapped.callback_message_id is not None:
+            await self.sender.clear_keyboard(mapped.chat_id, mapped.callback_message_id)
         replies = await self._engine.handle(msg)  # the engine resolves the button reference for this chat
         await self.deliver(mapped.chat_id, replies)
-        if (key := self._engine.delivery_key(msg)) is not None:
-            self._confirmations.add(key)
+        if msg.dedupe_key:
+            self._confirmations.add(msg.dedupe_key)
 
     async def process_batch(self, updates: Sequence[Update]) -> int | None:
         """Updates of one chat in order, different chats side by side; returns when all are handled.
@@ -98,7 +98,10 @@ class TelegramChannel:
         """
         by_chat: dict[int, list[Update]] = defaultdict(list)
         for update in updates:
-            mapped = to_inbound(update)
+            try:
+                mapped = to_inbound(update)
+            except Exception:  # mapping is total; should it ever fail, process() logs it for that update alone
+                mapped = None
             key = mapped.chat_id if isinstance(mapped, Inbound) else 0
             by_chat[key].append(update)
         retry: list[int] = []

@@ -1,4 +1,7 @@
-"""Telegram `Update` → core `InboundMessage`, or a deliberate ignore. Pure: no I/O, no rules."""
+"""Telegram `Update` → core `InboundMessage`, or a deliberate ignore. Pure: no I/O, no rules.
+
+aiogram's validation has already checked every field's type; what remains hostile is content: strings with lone
+surrogates (valid JSON, not Unicode) are made well-formed so they can be stored, compared and sent."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from dataclasses import dataclass
 
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
+from bot.channels.text import well_formed
 from bot.core.messages import ChatType, InboundMessage, MediaKind
 
 CHANNEL = "telegram"
@@ -21,7 +25,7 @@ class Inbound:
     msg: InboundMessage
     chat_id: int
     callback_id: str | None = None  # answered at once, whatever happens next
-    callback_message_id: int | None = None  # the message whose keyboard was pressed
+    callback_message_id: int | None = None  # the message whose keyboard was pressed, if it still has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +62,7 @@ def _message(update_id: int, message: Message) -> Inbound | None:
     if user is not None and user.is_bot:
         return None
     chat_type = _chat_type(message.chat)
-    text = message.text
+    text = well_formed(message.text) if message.text is not None else None
     media = _media(message) if text is None else None
     if text is None and media is None and chat_type is ChatType.PRIVATE:
         media = MediaKind.OTHER  # dice, polls, service messages: answered politely
@@ -71,7 +75,7 @@ def _message(update_id: int, message: Message) -> Inbound | None:
             media=media,
             message_id=str(message.message_id),
             external_chat_id=str(message.chat.id),
-            language_hint=user.language_code if user else None,
+            language_hint=_language(user),
             dedupe_key=f"{CHANNEL}:{update_id}",
         ),
         chat_id=message.chat.id,
@@ -87,16 +91,28 @@ def _callback(update_id: int, query: CallbackQuery) -> Inbound:
             channel=CHANNEL,
             external_user_id=str(query.from_user.id),
             chat_type=chat_type,
-            action_ref=query.data or "",
+            action_ref=well_formed(query.data or ""),
             message_id=str(message.message_id) if message is not None else None,
             external_chat_id=str(chat_id),
-            language_hint=query.from_user.language_code,
+            language_hint=_language(query.from_user),
             dedupe_key=f"{CHANNEL}:{update_id}",
         ),
         chat_id=chat_id,
-        callback_id=query.id,
-        callback_message_id=message.message_id if message is not None else None,
+        callback_id=query.id if query.id.isascii() and query.id.isprintable() else None,
+        callback_message_id=message.message_id if _has_keyboard(message) else None,
     )
+
+
+def _has_keyboard(message: object) -> bool:
+    """Telegram shows the pressed message as it is now: without a keyboard there is nothing to remove (editing it
+    would be refused as "message is not modified"); an inaccessible (old) message has no markup at all."""
+    markup = getattr(message, "reply_markup", None)
+    return markup is not None and any(markup.inline_keyboard)
+
+
+def _language(user: User | None) -> str | None:
+    code = user.language_code if user is not None else None
+    return code if code is not None and code.isascii() and code.isprintable() and len(code) <= 35 else None
 
 
 def _media(message: Message) -> MediaKind | None:

@@ -1,13 +1,20 @@
-"""Long polling that loses nothing: an update is confirmed (offset) only after it was handled."""
+"""Long polling that loses nothing: an update is confirmed (offset) only after it was handled.
+
+Nothing in an update can end the loop: a batch that does not validate is split into the updates that do (handled)
+and those that do not (logged by id, skipped), and any other failure is logged and waited out. Each poll that
+reached Telegram is a beat for `/healthz`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 import structlog
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import Update
+from pydantic import ValidationError
 
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.mapping import ALLOWED_UPDATES
@@ -17,10 +24,17 @@ log = structlog.get_logger(__name__)
 
 
 class TelegramPoller:
-    def __init__(self, channel: TelegramChannel, timeout: int = 25, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        channel: TelegramChannel,
+        timeout: int = 25,
+        sleep: Sleep = asyncio.sleep,
+        beat: Callable[[], None] = lambda: None,
+    ) -> None:
         self._channel = channel
         self._timeout = timeout
         self._sleep = sleep
+        self._beat = beat
         self.offset: int | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -37,15 +51,20 @@ class TelegramPoller:
                 await self._pause(updates, failures)
                 continue
             failures = 0
+            self._beat()
             if not updates:
                 continue
-            retry_from = await self._channel.process_batch(updates)
+            try:
+                retry_from = await self._channel.process_batch(updates)
+            except Exception:  # process_batch handles each update's errors; this is a last guard for the loop
+                log.exception("telegram_batch_failed")
+                retry_from = None
             if retry_from is not None:
                 self.offset = retry_from
                 failures += 1
                 await self._sleep(min(30.0, 0.5 * 2**failures))
-            else:
-                self.offset = updates[-1].update_id + 1
+            else:  # past this batch, and past any unreadable update skipped after it
+                self.offset = max(self.offset or 0, updates[-1].update_id + 1)
         await self._confirm()
 
     async def _fetch(self, stop: asyncio.Event) -> list[Update] | BaseException | None:
@@ -68,13 +87,35 @@ class TelegramPoller:
         stopper.cancel()
         try:
             return list(fetch.result())
-        except (TelegramRetryAfter, TelegramNetworkError, TelegramServerError) as exc:
+        except ClientDecodeError as exc:
+            return self._valid_part(exc.data, exc)
+        except Exception as exc:
             return exc
+
+    def _valid_part(self, data: Any, error: ClientDecodeError) -> list[Update] | BaseException:
+        """A batch with an update aiogram cannot read: the readable ones are handled, the others skipped by moving
+        the offset past them (Telegram would send them again forever). Unreadable as a whole: a failed poll."""
+        result = data.get("result") if isinstance(data, dict) and data.get("ok") is True else None
+        if not isinstance(result, list):
+            return error
+        updates: list[Update] = []
+        for raw in result:
+            try:
+                updates.append(Update.model_validate(raw, context={"bot": self._channel.bot}))
+            except (ValidationError, ValueError, RecursionError):
+                update_id = raw.get("update_id") if isinstance(raw, dict) else None
+                if not isinstance(update_id, int) or isinstance(update_id, bool):
+                    return error  # no id to skip it by: keep asking (Telegram itself always sends one)
+                log.warning("telegram_update_unreadable", update_id=update_id)
+                self.offset = max(self.offset or 0, update_id + 1)
+        return updates
 
     async def _pause(self, error: BaseException, failures: int) -> None:
         if isinstance(error, TelegramRetryAfter):
             await self._sleep(float(error.retry_after))
             return
+        if not isinstance(error, TelegramNetworkError | TelegramServerError):
+            log.error("telegram_poll_error", error=type(error).__name__)
         delay = min(30.0, 0.5 * 2**failures)
         log.warning("telegram_poll_failed", error=type(error).__name__, delay=delay)
         await self._sleep(delay)

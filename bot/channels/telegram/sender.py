@@ -25,6 +25,9 @@ Sleep = Callable[[float], Awaitable[None]]
 log = structlog.get_logger(__name__)
 
 
+NOT_MODIFIED = "message is not modified"
+
+
 class ChatUnreachable(Exception):
     """403: the person blocked the bot or deleted their account."""
 
@@ -55,7 +58,8 @@ class TelegramSender:
             except TelegramForbiddenError as exc:
                 raise ChatUnreachable(name) from exc
             except TelegramBadRequest as exc:
-                log.warning("telegram_bad_request", method=name, description=exc.message)
+                if NOT_MODIFIED not in exc.message.lower():  # already as asked: nothing went wrong
+                    log.warning("telegram_bad_request", method=name, description=exc.message)
                 return None
         raise DeliveryFailed(name)
 
@@ -84,11 +88,12 @@ class TelegramSender:
             log.warning("telegram_callback_unanswered")
 
     async def clear_keyboard(self, chat_id: int, message_id: int) -> None:
-        """A pressed keyboard is spent: remove it so old buttons do not linger in the chat."""
+        """A pressed keyboard is spent: remove it so old buttons do not linger in the chat. Best effort: the press
+        itself is handled whether or not the keyboard could be removed."""
         try:
             await self.call(
                 "editMessageReplyMarkup",
                 lambda: self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None),
             )
-        except DeliveryFailed:
+        except (ChatUnreachable, DeliveryFailed):
             log.warning("telegram_keyboard_not_cleared")

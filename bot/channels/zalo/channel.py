@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -26,7 +26,7 @@ from bot.core.i18n import Catalogs
 from bot.core.messages import OutboundMessage
 from bot.core.ports import DeliveryDeferred, DeliveryRefused
 from bot.db.store import Store
-from bot.handlers.engine import ConversationEngine, TransientFailure
+from bot.handlers.engine import ConversationEngine
 
 log = structlog.get_logger(__name__)
 
@@ -71,8 +71,8 @@ class ZaloChannel:
             return
         replies = await self._engine.handle(mapped.msg)
         await self.deliver(mapped.chat_id, replies)
-        if (key := self._engine.delivery_key(mapped.msg)) is not None:
-            self._confirmations.add(key)
+        if mapped.msg.dedupe_key:
+            self._confirmations.add(mapped.msg.dedupe_key)
 
     async def deliver(self, chat_id: str, replies: Sequence[OutboundMessage]) -> None:
         try:
@@ -107,9 +107,12 @@ class ZaloChannel:
                 await repos.audit.reachability(identity, CHANNEL, False)
         log.info("zalo_unreachable")
 
-    async def poll(self, stop: asyncio.Event, seconds: int = 30) -> None:
-        """Local use: fetch one update at a time until `stop`. Stopping interrupts only the wait."""
-        with contextlib.suppress(ZaloError):
+    async def poll(self, stop: asyncio.Event, seconds: int = 30, beat: Callable[[], None] = lambda: None) -> None:
+        """Local use: fetch one update at a time until `stop`. Stopping interrupts only the wait.
+
+        Nothing ends the loop but `stop`: an update that cannot be handled is logged (without content) and dropped,
+        a refused or failed poll is waited out. Each poll that reached Zalo is a beat for `/healthz`."""
+        with contextlib.suppress(Exception):
             await self.client.delete_webhook()
         failures = 0
         while not stop.is_set():
@@ -126,17 +129,19 @@ class ZaloChannel:
                 payload = fetch.result()
             except ZaloNoUpdates:
                 failures = 0
+                beat()
                 continue
-            except (ZaloRateLimited, ZaloServerError) as exc:
+            except Exception as exc:
                 failures += 1
                 delay = min(30.0, 0.5 * 2**failures)
-                log.warning("zalo_poll_failed", code=exc.code, delay=delay)
+                log.warning("zalo_poll_failed", code=getattr(exc, "code", None), error=type(exc).__name__, delay=delay)
                 await self._sleep(delay)
                 continue
             failures = 0
+            beat()
             try:
                 await self.process(payload)
-            except (TransientFailure, ZaloError):
+            except Exception:  # the database, a refused send, a bug: logged, and polling goes on for everyone
                 log.exception("zalo_update_failed")  # polling cannot ask Zalo to send it again
 
     async def flush(self) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.text import well_formed
 from bot.core.messages import ChatType, InboundMessage, MediaKind
 
 CHANNEL = "zalo"
@@ -33,33 +33,53 @@ def unwrap(payload: Any) -> dict[str, Any] | None:
 
 
 def to_inbound(payload: Any) -> Inbound | None:
+    """Total: any JSON value maps to a message or to None (ignored), never an exception. Every field is type-checked
+    because the payload is whatever reached the webhook or the poll, not a promise of the documented shape."""
     update = unwrap(payload)
     if update is None:
         return None
     event = update.get("event_name")
     message = update.get("message")
-    if not isinstance(message, dict) or (event != "message.text.received" and event not in _MEDIA):
+    if not isinstance(event, str) or not isinstance(message, dict):
         return None
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-    user_id, chat_id, message_id = sender.get("id"), chat.get("id"), message.get("message_id")
-    if not user_id or not chat_id or sender.get("is_bot"):
+    if event != "message.text.received" and event not in _MEDIA:
+        return None
+    sender, chat = message.get("from"), message.get("chat")
+    sender = sender if isinstance(sender, dict) else {}
+    chat = chat if isinstance(chat, dict) else {}
+    user_id, chat_id, message_id = _id(sender.get("id")), _id(chat.get("id")), _id(message.get("message_id"))
+    if user_id is None or chat_id is None or sender.get("is_bot") not in (None, False):
         return None
     text = message.get("text") if event == "message.text.received" else None
-    if text is not None and not isinstance(text, str):
+    if event == "message.text.received" and not isinstance(text, str):
         return None
-    private = str(chat.get("chat_type", "PRIVATE")).upper() == "PRIVATE"
+    chat_type = chat.get("chat_type", "PRIVATE")
+    if not isinstance(chat_type, str):
+        return None
+    private = chat_type.upper() == "PRIVATE"
     return Inbound(
         InboundMessage(
             channel=CHANNEL,
-            external_user_id=str(user_id),
+            external_user_id=user_id,
             chat_type=ChatType.PRIVATE if private else ChatType.GROUP,
-            text=unicodedata.normalize("NFC", text) if text is not None else None,
-            media=_MEDIA.get(str(event)),
-            message_id=str(message_id) if message_id else None,
-            external_chat_id=str(chat_id),
+            text=well_formed(text) if text is not None else None,
+            media=_MEDIA.get(event),
+            message_id=message_id,
+            external_chat_id=chat_id,
             menu_by_text=True,
             dedupe_key=f"{CHANNEL}:{message_id}" if message_id else None,
         ),
-        chat_id=str(chat_id),
+        chat_id=chat_id,
     )
+
+
+_MAX_ID = 128
+
+
+def _id(value: Any) -> str | None:
+    """Ids are strings (numbers are accepted as the platform has sent them): non-empty, printable, bounded."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value or len(value) > _MAX_ID or not value.isprintable():
+        return None
+    return value
