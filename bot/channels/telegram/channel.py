@@ -87,8 +87,8 @@ class TelegramChannel:
             await self.sender.clear_keyboard(mapped.chat_id, mapped.callback_message_id)
         replies = await self._engine.handle(msg)  # the engine resolves the button reference for this chat
         await self.deliver(mapped.chat_id, replies)
-        if msg.dedupe_key:
-            self._confirmations.add(msg.dedupe_key)
+        if (key := self._engine.delivery_key(msg)) is not None:
+            self._confirmations.add(key)
 
     async def process_batch(self, updates: Sequence[Update]) -> int | None:
         """Updates of one chat in order, different chats side by side; returns when all are handled.

@@ -71,8 +71,8 @@ class ZaloChannel:
             return
         replies = await self._engine.handle(mapped.msg)
         await self.deliver(mapped.chat_id, replies)
-        if mapped.msg.dedupe_key:
-            self._confirmations.add(mapped.msg.dedupe_key)
+        if (key := self._engine.delivery_key(mapped.msg)) is not None:
+            self._confirmations.add(key)
 
     async def deliver(self, chat_id: str, replies: Sequence[OutboundMessage]) -> None:
         try:
