@@ -584,6 +584,29 @@ class Renderer:
                 "\n".join([t._("For your list:"), t._("A record is being handed over to your commune.")]),
                 (Button(t._("See the hand-over notice"), f"{OFFICER_TRANSFER}{transfer.id}"),),
             )
+        if item.kind is MessageKind.CADRE_NEEDED:  # re-read now: reactivated or reassigned since, nothing to say
+            cadre = await repos.staff.get(int(payload.get("cadre_id", 0)))
+            if cadre is None or cadre.active:
+                return Skip("reactivated")
+            people = await repos.participants.followed(member.unit_id, cadre.id)
+            if not people:
+                return Skip("reassigned")
+            return OutboundMessage(
+                "\n".join(
+                    [
+                        t._("For your list:"),
+                        t.n_(
+                            "The account of {cadre} was closed. {n} person they accompanied needs a new cadre.",
+                            "The account of {cadre} was closed. {n} people they accompanied need a new cadre.",
+                            len(people),
+                            cadre=cadre.name,
+                        ),
+                    ]
+                ),
+                tuple(
+                    Button(t._("{name} (#{id})", name=p.name, id=p.id), f"{CASE_OPEN}{p.id}") for p in people[:8]
+                ),
+            )
         if item.kind is MessageKind.ASSIGNMENT:
             subject = await repos.participants.get(int(payload.get("participant_id", 0)))
             if subject is None or subject.cadre_id != member.id:

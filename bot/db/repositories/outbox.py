@@ -154,6 +154,16 @@ class OutboxRepository:
             .values(status=OutboxStatus.CANCELLED, last_error=reason)
         )
 
+    async def cancel_all_to_staff(self, staff_id: int, reason: str) -> int:
+        """A staff member's account was closed: nothing still pending for them goes out (digests, alerts,
+        conversation pushes); how many were cancelled."""
+        result = await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.staff_id == staff_id)
+            .values(status=OutboxStatus.CANCELLED, last_error=reason)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def claim(
         self,
         now: datetime,
