@@ -121,6 +121,25 @@ async def _people(ctx: Context) -> list[Participant]:
     return []
 
 
+async def audit_list(
+    ctx: Context, listed: str, results: int, *, page: int | None = None, query: str = "", point: bool = False
+) -> None:
+    """Opening a list or a search that names people is audited: who, which list, whose scope (the unit, or the
+    counselling point), which page, how many were found. A search records only what kind of thing was typed and its
+    length: the text may be part of someone's name."""
+    assert ctx.staff is not None
+    detail: dict[str, object] = {"list": listed, "results": results}
+    if page is not None:
+        detail["page"] = page
+    if query:
+        wanted = fold(query).lstrip("#").strip()
+        kind = "code" if wanted.isdigit() else "initials" if " " not in wanted and len(wanted) <= 4 else "text"
+        detail |= {"search": kind, "length": len(query)}
+    scope = ("point", ctx.staff.point_id) if point else ("unit", ctx.staff.unit_id)
+    await ctx.audit("list_searched" if query else "list_opened", subject_type=scope[0], subject_id=scope[1],
+                    detail=detail)  # fmt: skip
+
+
 def matches(person: Participant, query: str) -> bool:
     """A code ("#12", "12"), initials ("nva") or part of the name, typed with or without diacritics."""
     wanted = fold(query).lstrip("#").strip()
@@ -146,6 +165,9 @@ async def show_list(ctx: Context, page: int = 0) -> Replies:
     pages = max(1, -(-len(facts) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = facts[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    assert ctx.staff is not None
+    scope = "assigned" if ctx.staff.role is Role.CADRE else "commune"
+    await audit_list(ctx, f"caseload:{scope}", len(facts), page=page + 1, query=query)
     if query and not facts:
         text = t._("Nobody in your list matches “{query}”.", query=query[:40])
     elif not facts:

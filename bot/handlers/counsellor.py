@@ -14,6 +14,7 @@ from bot.db.repositories.outbox import NewMessage
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
+from bot.handlers import caseload
 from bot.handlers.common import say
 from bot.handlers.context import Context, Replies, record_id
 from bot.handlers.support import SUPPORT_KINDS
@@ -54,6 +55,7 @@ async def show_list(ctx: Context) -> Replies:
     if not await ctx.allowed(Action.LIST_REFERRALS) or ctx.staff.point_id is None:
         return [say(t._("You are not attached to a counselling point yet. Please ask your administrator."))]
     referrals = await ctx.repos.referrals.open_for_point(ctx.staff.point_id)
+    await caseload.audit_list(ctx, "referrals", len(referrals), point=True)
     if not referrals:
         return [OutboundMessage(t._("No open referrals right now."), (Button(t._("Back to menu"), "staff:home"),))]
     lines = [t.n_("{n} open referral:", "{n} open referrals:", len(referrals))]

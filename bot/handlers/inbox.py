@@ -38,6 +38,8 @@ async def show(ctx: Context) -> Replies:
     t = ctx.t
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "list", {}
     alerts = await _in_scope(ctx)
+    if ctx.staff is not None:
+        await caseload.audit_list(ctx, "alerts", len(alerts))
     if not alerts:
         return [
             OutboundMessage(

@@ -62,6 +62,7 @@ async def desk(ctx: Context) -> Replies:
     ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
     reports = await ctx.repos.fieldwork.pending_reports(ctx.staff.unit_id)
     transfers = await ctx.repos.fieldwork.pending_transfers_to(ctx.staff.unit_id)
+    await caseload.audit_list(ctx, "officer_desk", len(reports) + len(transfers))
     if not reports and not transfers:
         return [
             OutboundMessage(
