@@ -83,6 +83,15 @@ class StaffRepository:
             row.language = language
             await self._s.flush()
 
+    async def set_active(self, staff_id: int, active: bool) -> None:
+        """Deactivated: no access, no messages, no new link; the record stays (history, audit, their people)."""
+        row = await self._s.get(StaffRow, staff_id)
+        if row is not None:
+            row.active = active
+            if not active:
+                row.on_duty = False
+            await self._s.flush()
+
 
 class ParticipantRepository:
     """Names and national ID numbers are encrypted here, on the way in, and decrypted on the way out; both are sealed
