@@ -97,3 +97,32 @@ def test_every_setting_is_in_the_readme_table() -> None:
     table = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
     missing = [name for name in Settings.model_fields if f"AFTERCARE_{name.upper()}" not in table]
     assert not missing, missing
+
+
+def test_every_command_is_in_the_readme_table() -> None:
+    """The operator contract: each CLI command (with its group) has a row in the README's *Command line* table."""
+    from pathlib import Path
+
+    import typer
+
+    from bot.cli import cli
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    table = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `aftercare ")]
+
+    def commands(app: typer.Typer, prefix: str) -> list[str]:
+        found: list[str] = []
+        if app.registered_callback is not None and app.registered_callback.invoke_without_command and prefix:
+            found.append(prefix)  # a group that also runs on its own (`aftercare chat`)
+        for command in app.registered_commands:
+            found.append(f"{prefix} {command.name or command.callback.__name__}".strip())  # type: ignore[union-attr]
+        for group in app.registered_groups:
+            assert group.typer_instance is not None
+            found += commands(group.typer_instance, f"{prefix} {group.name}".strip())
+        return found
+
+    names = commands(cli, "")
+    assert len(names) > 20, names
+    missing = [name for name in names if not any(row.startswith(f"| `aftercare {name}") for row in rows)]
+    assert not missing, missing
