@@ -151,6 +151,15 @@ def new_encryption_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
+def existing_encryption_key(settings: Settings) -> bytes | None:
+    """The key as configured or kept in the data directory, never a new one: for work on data already written
+    (a migration re-sealing values), where a generated key could only fail to open it."""
+    if settings.encryption_key is not None:
+        return _decode_key(settings.encryption_key.get_secret_value())
+    stored = settings.data_dir / "encryption.key"
+    return _decode_key(stored.read_text()) if stored.exists() else None
+
+
 def resolve_secrets(settings: Settings) -> Secrets:
     """Production refuses missing or placeholder secrets; local runs generate them into the data directory."""
     key_value = settings.encryption_key.get_secret_value() if settings.encryption_key else None

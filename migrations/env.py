@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 import bot.db.models  # noqa: F401  (registers the tables on the metadata)
 from bot.config import Settings
 from bot.db.engine import make_engine
+from bot.db.migrate import in_one_transaction
 
 target_metadata = SQLModel.metadata
 
@@ -28,9 +29,10 @@ def _configure(connection: Connection) -> None:
 
 async def _run_from_settings() -> None:
     engine = make_engine(Settings().database_url)
-    async with engine.begin() as connection:
-        await connection.run_sync(_configure)
-    await engine.dispose()
+    try:
+        await in_one_transaction(engine, _configure)  # schema and data changes together, on SQLite too
+    finally:
+        await engine.dispose()
 
 
 def run() -> None:

@@ -1,12 +1,23 @@
 """Stored secrets bound to their row: every sealed value (format v1, bound to its column only) is re-sealed as v2,
 bound to its table, column and row (bot/db/crypto.py); chat platform ids are replaced by a keyed hash (`chat_key`,
-unique with the channel) and the id sealed for the row; inbound updates get the keyed hash of their chat.
+unique with the channel) and the id sealed for the row.
 
-The data step needs the master key: the application hands it over (`config.attributes["encryption_key"]`, see
-bot/db/migrate.py); a bare `alembic upgrade` loads it from the settings like the application does. It is asked for
-only when there is something to convert, so an empty database migrates without it. A value that does not open with
-the key stops the migration (wrong key, or a value altered before): nothing is half-converted, the transaction rolls
-back. Downgrade puts back v1 values and clear ids, so upgrade → downgrade → upgrade keeps every value.
+`inbound_update` gains a `chat_key` column for the updates received from now on. Rows already there keep it NULL:
+the clear chat id is not in that table, so their keyed hash cannot be computed. They are pruned within 3 days by the
+planner like any other; an update that was in flight during the upgrade and is redelivered afterwards is not
+recognised as seen (its old row has no chat), so it may be handled once more.
+
+The data step needs the master key. The application hands it over (`config.attributes["encryption_key"]`, see
+bot/db/migrate.py); a bare `alembic upgrade` takes AFTERCARE_ENCRYPTION_KEY or the key kept in the data directory,
+and never generates one: a new key could not open the data, so with rows to convert and no key it refuses. The key is
+asked for only when there is something to convert, so an empty database migrates without it.
+
+Order, so that a wrong key stops the migration before the schema changes: first the sealed values are re-sealed in
+place (opening each one is the check: a value that does not open stops everything with a message naming the key),
+then the columns are added and the chat ids hashed and sealed, then `channel_identity` is rebuilt without the clear
+id. bot/db/migrate.py runs the whole upgrade in one transaction, on SQLite too, so a failure at any step leaves the
+database as it was at 0007 and the upgrade can simply be run again. Tables are read in pages of ids, never whole.
+Downgrade puts back v1 values and clear ids, so upgrade → downgrade → upgrade keeps every value.
 
 The v1 and v2 primitives are copied here, frozen: this migration keeps working whatever crypto.py becomes.
 
@@ -20,7 +31,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -93,10 +104,16 @@ class _Lazy:
         if context.is_offline_mode():
             raise RuntimeError("0008 re-seals stored values: run it against the database, not as offline SQL")
         master = context.config.attributes.get("encryption_key")
-        if master is None:  # a bare `alembic upgrade`: the key from the settings, as the application loads it
-            from bot.config import Settings, resolve_secrets
+        if master is None:  # a bare `alembic upgrade`: the key as configured or kept, never a new one
+            from bot.config import Settings, existing_encryption_key
 
-            master = resolve_secrets(Settings()).encryption_key
+            master = existing_encryption_key(Settings())
+        if master is None:
+            raise RuntimeError(
+                "0008 must re-seal the stored data with the encryption key it was written with, and none is "
+                "configured: set AFTERCARE_ENCRYPTION_KEY (or run from the directory whose data/encryption.key holds "
+                "it, or set AFTERCARE_DATA_DIR). No key was generated and nothing was changed."
+            )
         return _Keys(master)
 
 
@@ -115,12 +132,19 @@ class _Sealed:
 def _owned(table: str, value: str, name: str) -> _Sealed:
     """A row inserted through the ORM: sealed for its id and its person."""
     return _Sealed(
-        table, value, ("participant_id",), lambda r: name, name, lambda r: _ref(id=r["id"], participant=r["participant_id"])
+        table,
+        value,
+        ("participant_id",),
+        lambda r: name,
+        name,
+        lambda r: _ref(id=r["id"], participant=r["participant_id"]),
     )
 
 
 _SEALED = (
-    _Sealed("participant", "name_enc", (), lambda r: "participant.name", "participant.name", lambda r: _ref(id=r["id"])),
+    _Sealed(
+        "participant", "name_enc", (), lambda r: "participant.name", "participant.name", lambda r: _ref(id=r["id"])
+    ),
     _Sealed(
         "participant",
         "national_id_enc",
@@ -180,48 +204,70 @@ _SEALED = (
 _DATA, _LABELS = "conversation_state.data", "conversation_state.offered_labels"
 
 
-def _convert_column(spec: _Sealed, convert: Callable[[str, _Sealed, Row], str]) -> None:
+PAGE = 1_000
+"""Rows read and written at a time: 100,000 participants or years of check-ins are never held whole."""
+
+
+def _pages(table: sa.TableClause, where: sa.ColumnElement[bool] | None = None) -> Iterator[Sequence[Row]]:
+    """The rows of `table` in pages by ascending id (each page read fully before the caller updates it)."""
     bind = op.get_bind()
-    table = sa.table(spec.table, sa.column("id"), sa.column(spec.value), *(sa.column(c) for c in spec.columns))
-    rows = bind.execute(sa.select(table).where(table.c[spec.value].is_not(None))).mappings().all()
-    updates = []
-    for row in rows:
-        try:
-            updates.append({"row_id": row["id"], "sealed": convert(row[spec.value], spec, row)})
-        except Exception as exc:
-            raise RuntimeError(
-                f"{spec.table}.{spec.value} of row {row['id']} does not open with this encryption key "
-                "(is AFTERCARE_ENCRYPTION_KEY the one the data was written with?)"
-            ) from exc
+    after: Any = None
+    while True:
+        query = sa.select(table).order_by(table.c.id).limit(PAGE)
+        if where is not None:
+            query = query.where(where)
+        if after is not None:
+            query = query.where(table.c.id > after)
+        rows = bind.execute(query).mappings().all()
+        if not rows:
+            return
+        yield rows
+        after = rows[-1]["id"]
+
+
+def _update(table: sa.TableClause, values: Mapping[str, sa.BindParameter[Any]], updates: list[dict[str, Any]]) -> None:
     if updates:
-        stmt = table.update().where(table.c.id == sa.bindparam("row_id")).values({spec.value: sa.bindparam("sealed")})
-        bind.execute(stmt, updates)
+        op.get_bind().execute(table.update().where(table.c.id == sa.bindparam("row_id")).values(values), updates)
+
+
+def _convert_column(spec: _Sealed, convert: Callable[[str, _Sealed, Row], str]) -> None:
+    table = sa.table(spec.table, sa.column("id"), sa.column(spec.value), *(sa.column(c) for c in spec.columns))
+    for rows in _pages(table, table.c[spec.value].is_not(None)):
+        updates = []
+        for row in rows:
+            try:
+                updates.append({"row_id": row["id"], "sealed": convert(row[spec.value], spec, row)})
+            except Exception as exc:
+                raise RuntimeError(
+                    f"{spec.table}.{spec.value} of row {row['id']} does not open with this encryption key "
+                    "(is AFTERCARE_ENCRYPTION_KEY the one the data was written with?); nothing was changed"
+                ) from exc
+        _update(table, {spec.value: sa.bindparam("sealed")}, updates)
 
 
 def _conversation_states(convert: Callable[[Any, str, str], Any]) -> None:
     """`data` ({"sealed": …} or, written before sealing, plain) and `offered_labels` ([sealed] or plain labels)."""
-    bind = op.get_bind()
     table = sa.table(
         "conversation_state", sa.column("id"), sa.column("identity_id"), sa.column("data", sa.JSON),
         sa.column("offered_labels", sa.JSON),
     )  # fmt: skip
-    updates = []
-    for row in bind.execute(sa.select(table)).mappings().all():
-        ref = _ref(identity=row["identity_id"])
-        try:
-            data, labels = convert(row["data"], _DATA, ref), convert(row["offered_labels"], _LABELS, ref)
-        except Exception as exc:
-            raise RuntimeError(
-                f"conversation_state of row {row['id']} does not open with this encryption key"
-            ) from exc
-        updates.append({"row_id": row["id"], "new_data": data, "new_labels": labels})
-    if updates:
-        stmt = (
-            table.update()
-            .where(table.c.id == sa.bindparam("row_id"))
-            .values(data=sa.bindparam("new_data", type_=sa.JSON), offered_labels=sa.bindparam("new_labels", type_=sa.JSON))
-        )
-        bind.execute(stmt, updates)
+    for rows in _pages(table):
+        updates = []
+        for row in rows:
+            ref = _ref(identity=row["identity_id"])
+            try:
+                data, labels = convert(row["data"], _DATA, ref), convert(row["offered_labels"], _LABELS, ref)
+            except Exception as exc:
+                raise RuntimeError(
+                    f"conversation_state of row {row['id']} does not open with this encryption key "
+                    "(is AFTERCARE_ENCRYPTION_KEY the one the data was written with?); nothing was changed"
+                ) from exc
+            updates.append({"row_id": row["id"], "new_data": data, "new_labels": labels})
+        values = {
+            "data": sa.bindparam("new_data", type_=sa.JSON),
+            "offered_labels": sa.bindparam("new_labels", type_=sa.JSON),
+        }
+        _update(table, values, updates)
 
 
 class _ChatStatesSetAside:
@@ -243,13 +289,9 @@ class _ChatStatesSetAside:
 
 def upgrade() -> None:
     lazy = _Lazy()
-    with op.batch_alter_table("inbound_update") as batch:
-        batch.add_column(sa.Column("chat_key", sa.String(length=64), nullable=True))
-        batch.create_index(batch.f("ix_inbound_update_chat_key"), ["chat_key"], unique=False)
-    with op.batch_alter_table("channel_identity") as batch:
-        batch.add_column(sa.Column("chat_key", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("external_id_enc", sa.Text(), nullable=True))
+    bind = op.get_bind()
 
+    # 1. Values re-sealed in place, before any schema change: a wrong key stops here, at the first value.
     def to_v2(stored: str, spec: _Sealed, row: Row) -> str:
         plain = lazy.keys.open_v1(stored, spec.v1(row))
         return lazy.keys.seal_v2(plain, spec.v2, spec.ref(row))
@@ -274,28 +316,35 @@ def upgrade() -> None:
 
     _conversation_states(state_to_v2)
 
-    bind = op.get_bind()
     identities = sa.table(
         "channel_identity", sa.column("id"), sa.column("channel"), sa.column("external_id"),
         sa.column("participant_id"), sa.column("staff_id"), sa.column("chat_key"), sa.column("external_id_enc"),
     )  # fmt: skip
-    updates = []
-    for row in bind.execute(sa.select(identities)).mappings().all():
-        key = lazy.keys.chat_key(row["channel"], row["external_id"])
-        owner = (
-            _ref(chat=key, participant=row["participant_id"])
-            if row["participant_id"] is not None
-            else _ref(chat=key, staff=row["staff_id"])
-        )
-        sealed = lazy.keys.seal_v2(row["external_id"], "channel_identity.external_id", owner)
-        updates.append({"row_id": row["id"], "new_key": key, "sealed": sealed})
-    if updates:
-        stmt = (
-            identities.update()
-            .where(identities.c.id == sa.bindparam("row_id"))
-            .values(chat_key=sa.bindparam("new_key"), external_id_enc=sa.bindparam("sealed"))
-        )
-        bind.execute(stmt, updates)
+    if bind.execute(sa.select(identities.c.id).limit(1)).first() is not None:
+        lazy.keys  # noqa: B018  (chats to hash: no key configured stops here too, before the schema changes)
+
+    # 2. The new columns, the chats' keyed hashes and sealed ids.
+    with op.batch_alter_table("inbound_update") as batch:
+        batch.add_column(sa.Column("chat_key", sa.String(length=64), nullable=True))
+        batch.create_index(batch.f("ix_inbound_update_chat_key"), ["chat_key"], unique=False)
+    with op.batch_alter_table("channel_identity") as batch:
+        batch.add_column(sa.Column("chat_key", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("external_id_enc", sa.Text(), nullable=True))
+
+    for rows in _pages(identities):
+        updates = []
+        for row in rows:
+            key = lazy.keys.chat_key(row["channel"], row["external_id"])
+            owner = (
+                _ref(chat=key, participant=row["participant_id"])
+                if row["participant_id"] is not None
+                else _ref(chat=key, staff=row["staff_id"])
+            )
+            sealed = lazy.keys.seal_v2(row["external_id"], "channel_identity.external_id", owner)
+            updates.append({"row_id": row["id"], "new_key": key, "sealed": sealed})
+        _update(identities, {"chat_key": sa.bindparam("new_key"), "external_id_enc": sa.bindparam("sealed")}, updates)
+
+    # 3. No clear id left.
     with _ChatStatesSetAside(), op.batch_alter_table("channel_identity") as batch:
         batch.drop_constraint("uq_channel_identity_channel_external_id", type_="unique")
         batch.drop_column("external_id")
@@ -306,39 +355,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     lazy = _Lazy()
-    with op.batch_alter_table("channel_identity") as batch:
-        batch.add_column(sa.Column("external_id", sa.String(length=128), nullable=True))
-    bind = op.get_bind()
-    identities = sa.table(
-        "channel_identity", sa.column("id"), sa.column("external_id"), sa.column("participant_id"),
-        sa.column("staff_id"), sa.column("chat_key"), sa.column("external_id_enc"),
-    )  # fmt: skip
-    updates = []
-    for row in bind.execute(sa.select(identities)).mappings().all():
-        owner = (
-            _ref(chat=row["chat_key"], participant=row["participant_id"])
-            if row["participant_id"] is not None
-            else _ref(chat=row["chat_key"], staff=row["staff_id"])
-        )
-        try:
-            plain = lazy.keys.open_v2(row["external_id_enc"], "channel_identity.external_id", owner)
-        except Exception as exc:
-            raise RuntimeError(f"channel_identity of row {row['id']} does not open with this encryption key") from exc
-        updates.append({"row_id": row["id"], "plain": plain})
-    if updates:
-        stmt = identities.update().where(identities.c.id == sa.bindparam("row_id")).values(external_id=sa.bindparam("plain"))
-        bind.execute(stmt, updates)
-    with _ChatStatesSetAside(), op.batch_alter_table("channel_identity") as batch:
-        batch.drop_constraint("uq_channel_identity_channel_chat_key", type_="unique")
-        batch.drop_column("external_id_enc")
-        batch.drop_column("chat_key")
-        batch.alter_column("external_id", existing_type=sa.String(length=128), nullable=False)
-        batch.create_unique_constraint("uq_channel_identity_channel_external_id", ["channel", "external_id"])
 
     def to_v1(stored: str, spec: _Sealed, row: Row) -> str:
         return lazy.keys.seal_v1(lazy.keys.open_v2(stored, spec.v2, spec.ref(row)), spec.v1(row))
 
-    for spec in _SEALED:
+    for spec in _SEALED:  # values first, as in upgrade: a wrong key stops before the schema changes
         _convert_column(spec, to_v1)
 
     def state_to_v1(value: Any, column: str, ref: str) -> Any:
@@ -349,6 +370,37 @@ def downgrade() -> None:
         return [lazy.keys.seal_v1(lazy.keys.open_v2(value[0], column, ref), column)]
 
     _conversation_states(state_to_v1)
+
+    identities = sa.table(
+        "channel_identity", sa.column("id"), sa.column("external_id"), sa.column("participant_id"),
+        sa.column("staff_id"), sa.column("chat_key"), sa.column("external_id_enc"),
+    )  # fmt: skip
+    if op.get_bind().execute(sa.select(identities.c.id).limit(1)).first() is not None:
+        lazy.keys  # noqa: B018  (chats to open: no key configured stops here, before the schema changes)
+    with op.batch_alter_table("channel_identity") as batch:
+        batch.add_column(sa.Column("external_id", sa.String(length=128), nullable=True))
+    for rows in _pages(identities):
+        updates = []
+        for row in rows:
+            owner = (
+                _ref(chat=row["chat_key"], participant=row["participant_id"])
+                if row["participant_id"] is not None
+                else _ref(chat=row["chat_key"], staff=row["staff_id"])
+            )
+            try:
+                plain = lazy.keys.open_v2(row["external_id_enc"], "channel_identity.external_id", owner)
+            except Exception as exc:
+                raise RuntimeError(
+                    f"channel_identity of row {row['id']} does not open with this encryption key"
+                ) from exc
+            updates.append({"row_id": row["id"], "plain": plain})
+        _update(identities, {"external_id": sa.bindparam("plain")}, updates)
+    with _ChatStatesSetAside(), op.batch_alter_table("channel_identity") as batch:
+        batch.drop_constraint("uq_channel_identity_channel_chat_key", type_="unique")
+        batch.drop_column("external_id_enc")
+        batch.drop_column("chat_key")
+        batch.alter_column("external_id", existing_type=sa.String(length=128), nullable=False)
+        batch.create_unique_constraint("uq_channel_identity_channel_external_id", ["channel", "external_id"])
 
     with op.batch_alter_table("inbound_update") as batch:
         batch.drop_index(batch.f("ix_inbound_update_chat_key"))

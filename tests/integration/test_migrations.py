@@ -6,6 +6,7 @@ import base64
 import json
 import os
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -275,16 +276,115 @@ async def test_values_written_before_0008_read_at_head_and_survive_a_downgrade(d
         await engine.dispose()
 
 
-async def test_0008_with_the_wrong_key_stops_and_changes_nothing(database_url: str) -> None:
+async def _schema(engine: AsyncEngine) -> dict[str, object]:
+    """The tables 0008 changes, as the database describes them: columns, indexes, unique constraints."""
+
+    def describe(c: sa.Connection) -> dict[str, object]:
+        found = inspect(c)
+        return {
+            table: (
+                sorted(column["name"] for column in found.get_columns(table)),
+                sorted(str(index["name"]) for index in found.get_indexes(table)),
+                sorted(str(unique["name"]) for unique in found.get_unique_constraints(table)),
+            )
+            for table in ("inbound_update", "channel_identity", "conversation_state")
+        }
+
+    async with engine.connect() as c:
+        return await c.run_sync(describe)
+
+
+MORE_PEOPLE = 2_345  # more than two of 0008's pages of 1,000
+
+
+async def _seed_more_people(engine: AsyncEngine) -> None:
+    participant = SQLModel.metadata.tables["participant"]
+    async with engine.begin() as c:
+        await c.execute(
+            insert(participant),
+            [
+                {"id": pid, "unit_id": 1, "name_enc": _v1(f"Người {pid}", "participant.name"), "cadre_id": 1,
+                 "term_start": date(2026, 1, 1), "term_months": 12, "expected_end": date(2027, 1, 1),
+                 "risk_level": "low", "status": "active", "language": "vi", "wording": "neutral", "created_at": NOW,
+                 "updated_at": NOW}
+                for pid in range(3, 3 + MORE_PEOPLE)
+            ],
+        )  # fmt: skip
+
+
+async def test_0008_with_the_wrong_key_leaves_0007_and_runs_again_with_the_right_key(database_url: str) -> None:
+    """A failed 0008 leaves the schema and every value exactly as at 0007 (on SQLite too, where a column added
+    outside a transaction would stay and the retry would fail on "duplicate column name"); the right key then
+    converts everything, page by page."""
     engine = make_engine(database_url)
     try:
         await migrate.upgrade(engine, BEFORE_0008)
         await _seed_at_0007(engine)
+        await _seed_more_people(engine)
+        at_0007 = await _schema(engine)
         with pytest.raises(RuntimeError, match="does not open with this encryption key"):
             await migrate.upgrade(engine, key=bytes(32))
         assert await migrate.current(engine) == BEFORE_0008
+        assert await _schema(engine) == at_0007
         async with engine.connect() as c:
             name = (await c.execute(sa.text("SELECT name_enc FROM participant WHERE id = 1"))).scalar_one()
-        assert _open_v1(name, "participant.name") == "Nguyễn Văn An"
+            ids = (await c.execute(sa.text("SELECT external_id FROM channel_identity ORDER BY id"))).scalars().all()
+        assert _open_v1(name, "participant.name") == "Nguyễn Văn An" and ids == [TELEGRAM_ID, ZALO_ID]
+        await migrate.upgrade(engine, key=KEY)
+        await _read_everything(engine)
+        store = Store(engine, Keyring(KEY), FakeClock(NOW))
+        async with store.transaction() as repos:
+            for pid in (3, 1002, 1003, 2_345, 2 + MORE_PEOPLE):
+                person = await repos.participants.get(pid)
+                assert person is not None and person.name == f"Người {pid}"
+    finally:
+        await engine.dispose()
+
+
+async def test_0008_without_a_key_refuses_and_creates_none(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare `alembic upgrade` with no key configured must not generate one (it could never open the data): it
+    refuses, says what to set, and leaves 0007; the key kept in the data directory is used when there is one."""
+    monkeypatch.chdir(tmp_path)  # no .env from the working directory
+    monkeypatch.delenv("AFTERCARE_ENCRYPTION_KEY", raising=False)
+    monkeypatch.setenv("AFTERCARE_ENVIRONMENT", "development")
+    monkeypatch.setenv("AFTERCARE_DATA_DIR", str(tmp_path / "data"))
+    engine = make_engine(database_url)
+    try:
+        await migrate.upgrade(engine, BEFORE_0008)
+        await _seed_at_0007(engine)
+        at_0007 = await _schema(engine)
+        with pytest.raises(RuntimeError, match="AFTERCARE_ENCRYPTION_KEY"):
+            await migrate.upgrade(engine)
+        assert not (tmp_path / "data" / "encryption.key").exists()
+        assert await migrate.current(engine) == BEFORE_0008 and await _schema(engine) == at_0007
+        (tmp_path / "data").mkdir()
+        (tmp_path / "data" / "encryption.key").write_text(base64.urlsafe_b64encode(KEY).decode() + "\n")
+        await migrate.upgrade(engine)
+        await _read_everything(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failed_migration_takes_its_ddl_back(database_url: str) -> None:
+    """Schema changes and data changes of one upgrade commit or roll back together, SQLite included (its driver
+    would otherwise commit DDL at once)."""
+    engine = make_engine(database_url)
+
+    def half_done(c: sa.Connection) -> None:
+        c.exec_driver_sql("CREATE TABLE half_done (x INTEGER)")
+        c.exec_driver_sql("INSERT INTO half_done (x) VALUES (1)")
+        raise RuntimeError("stopped")
+
+    try:
+        with pytest.raises(RuntimeError, match="stopped"):
+            await migrate.in_one_transaction(engine, half_done)
+        assert "half_done" not in await _tables(engine)
+        async with engine.begin() as c:  # the connection went back to the pool as the application expects it
+            await c.execute(sa.text("CREATE TABLE after_it (x INTEGER)"))
+            await c.execute(sa.text("INSERT INTO after_it (x) VALUES (1)"))
+        async with engine.connect() as c:
+            assert (await c.execute(sa.text("SELECT x FROM after_it"))).scalar_one() == 1
     finally:
         await engine.dispose()
