@@ -26,9 +26,20 @@ class Policies:
     invites: InvitePolicy = field(default_factory=InvitePolicy)
     max_text_length: int = 4000
     inbound_per_minute: int = 20  # updates one chat may send in a minute before it is asked to slow down; 0: no limit
+    staff_inbound_factor: int = 3  # a staff member's chat may send this many times `inbound_per_minute`
     crisis: CrisisDetector | None = None  # None only in tests that do not need it; the app always sets it
     hotlines: tuple[Hotline, ...] = ()
     canned: tuple[CannedReply, ...] = ()
+
+    def inbound_limit(self, *, staff: bool) -> int:
+        """Updates a chat may send in a minute (0: no limit).
+
+        An active staff member's chat gets `staff_inbound_factor` times the limit: a cadre entering results or
+        working through a list presses several buttons per record, and a held press is input lost; at 60 a minute
+        (one a second, sustained) no person working by hand is cut off. Presses are not counted at a discount
+        instead: a valid button can be pressed over and over, so presses flood as cheaply as text, and a chat not
+        linked to active staff (a stranger, a participant, a closed account) keeps the plain limit."""
+        return self.inbound_per_minute * self.staff_inbound_factor if staff else self.inbound_per_minute
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import timedelta, tzinfo
@@ -52,6 +53,9 @@ _MARKS_IN_A_ROW = 30
 _RAW_PER_CHARACTER = 4
 # Inbound messages of one chat are counted over this window for the per-chat limit.
 _INBOUND_WINDOW = timedelta(minutes=1)
+# Channels whose updates without a platform key are not recorded, so not counted: the simulator (a developer's tool,
+# refused in production). Any other keyless update (a Zalo message without a message id: forged, or odd) is counted.
+_UNCOUNTED_CHANNELS = frozenset({"simulator"})
 
 
 def clean_text(text: str) -> str:
@@ -95,17 +99,21 @@ class ConversationEngine:
         database raises `TransientFailure` so a channel can leave the update to be redelivered.
 
         With a `dedupe_key`, a redelivered update is not handled again: the replies come back only if they were
-        never confirmed delivered (see `confirm_delivered`).
+        never confirmed delivered (see `confirm_delivered`). Without one it is still recorded (`_unkeyed_key`), so
+        every update of a chat counts for its per-minute limit.
         """
         key = self.delivery_key(msg)
         chat = self._store.keyring.chat_key(msg.channel, msg.external_user_id)
+        recorded = key or self._unkeyed_key(msg, chat)
+        screened = Screened(None)
         try:
             if msg.chat_type is not ChatType.PRIVATE:
                 return await self._group(msg)
             screened = self.screen(msg.text)  # before the write transaction: SQLite has one writer
             async with self._store.transaction() as repos:
-                replies = await self._private(msg, repos, screened, chat if key else None)
-                if key and not await repos.inbound.record(key, chat, replies):
+                replies = await self._private(msg, repos, screened, chat if recorded else None)
+                # Replies of a keyless update are not kept: nothing can redeliver it or confirm them.
+                if recorded and not await repos.inbound.record(recorded, chat, replies if key else ()):
                     raise _Redelivery
                 return replies
         except _Redelivery:
@@ -116,34 +124,86 @@ class ConversationEngine:
             log.warning("conversation_deferred", channel=msg.channel, error=type(exc).__name__)
             raise TransientFailure(type(exc).__name__) from exc
         except SealBroken as exc:  # a stored value moved or altered in the database: refused, said so, audited
-            log.warning("sealed_value_rejected", channel=msg.channel, column=exc.column)
-            await self._audit_unreadable(msg, exc)
-            t = self._catalogs.translator(msg.language_hint)
-            return [
+            private = msg.chat_type is ChatType.PRIVATE
+            return await self._unreadable(
+                msg, exc, recorded if private else None, chat, redeliverable=key is not None, crisis=screened.crisis
+            )
+        except Exception:
+            log.exception("conversation_failed", channel=msg.channel)
+            return [common.internal_error(self._catalogs.translator(msg.language_hint))]
+
+    @staticmethod
+    def _unkeyed_key(msg: InboundMessage, chat: str) -> str | None:
+        """A key of its own for an update the platform gave none (a Zalo message without a message id), so it is
+        recorded and counted for the per-chat limit like any other: a forged-webhook flood without ids is held back
+        too. Random, so never taken for a redelivery. None for the simulator (`_UNCOUNTED_CHANNELS`)."""
+        if msg.channel in _UNCOUNTED_CHANNELS:
+            return None
+        return f"{chat[:24]}:~{secrets.token_hex(16)}"
+
+    async def _unreadable(
+        self,
+        msg: InboundMessage,
+        exc: SealBroken,
+        recorded: str | None,
+        chat: str,
+        *,
+        redeliverable: bool,
+        crisis: bool,
+    ) -> Replies:
+        """A sealed value would not open (`SealBroken`): the handling transaction was rolled back, so the update is
+        recorded here, in a transaction of its own, with the notice as its reply. A redelivery of it is then
+        deduplicated (the stored notice again until confirmed, no second audit), and every such update is counted
+        for the chat's limit: a tampered chat that keeps writing is held back like any flood. A crisis is never held
+        back and gets the safety reply with its hotlines (no alert: whose chat it is cannot be read).
+
+        Audited once per chat and unreadable place (column and row, never a value) per clock hour, not per message:
+        the database was changed by someone with write access, which one entry says as well as thousands."""
+        t = self._catalogs.translator(normalize_language(msg.language_hint))
+        notice = [
+            replace(
                 common.say(
                     t._(
                         "Part of this record cannot be read: it was changed outside the assistant, so it is not "
                         "shown. Please tell your administrator."
                     )
-                )
-            ]
-        except Exception:
-            log.exception("conversation_failed", channel=msg.channel)
-            return [common.internal_error(self._catalogs.translator(msg.language_hint))]
-
-    async def _audit_unreadable(self, msg: InboundMessage, exc: SealBroken) -> None:
-        """In a transaction of its own (the message's was rolled back): which column and row, never a value."""
+                ),
+                language=t.language,
+            )
+        ]
+        place = hashlib.sha256(f"{exc.column}\n{exc.row}".encode()).hexdigest()[:16]
+        mark = f"!sealed:{chat[:24]}:{place}:{self._clock.now():%Y%m%d%H}"
+        audited, replies = False, notice
         try:
             async with self._store.transaction() as repos:
-                await repos.audit.record(
-                    actor_type="system",
-                    actor_id=None,
-                    action="sealed_value_rejected",
-                    outcome="denied",
-                    detail={"channel": msg.channel, "column": exc.column, "row": exc.row},
-                )
+                if crisis:
+                    unlinked = await self._context(msg, repos, look_up=False)
+                    unlinked.use_language(t.language)
+                    said = await support.crisis(unlinked)
+                    replies = notice = [*(replace(r, language=t.language) for r in said), *notice]
+                if recorded is not None:
+                    limit = self._policies.inbound_limit(staff=False)  # whose chat it is could not be read
+                    recent = await repos.inbound.count_since(chat, self._clock.now() - _INBOUND_WINDOW)
+                    if not await repos.inbound.record(recorded, chat, notice if redeliverable else ()):
+                        return await repos.inbound.undelivered(recorded, chat)  # a redelivery: not audited again
+                    if 0 < limit <= recent and not crisis:
+                        replies = []  # a flood: counted, not answered (the notice was said)
+                if await repos.inbound.claim(mark):
+                    audited = True
+                    await repos.audit.record(
+                        actor_type="system",
+                        actor_id=None,
+                        action="sealed_value_rejected",
+                        outcome="denied",
+                        detail={"channel": msg.channel, "column": exc.column, "row": exc.row},
+                    )
+        except _TRANSIENT as failure:
+            log.warning("conversation_deferred", channel=msg.channel, error=type(failure).__name__)
+            raise TransientFailure(type(failure).__name__) from failure
         except Exception:
             log.exception("audit_failed", action="sealed_value_rejected")
+        log.warning("sealed_value_rejected", channel=msg.channel, column=exc.column, audited=audited)
+        return replies
 
     def delivery_key(self, msg: InboundMessage) -> str | None:
         """The key an update is recorded under: its platform key scoped to its channel and chat.
@@ -236,10 +296,12 @@ class ConversationEngine:
         return [*replies, *await self._prompt(ctx)]
 
     async def _over_limit(self, ctx: Context, chat: str) -> Replies | None:
-        """More than `inbound_per_minute` updates from this chat in the last minute: the first one over hears once,
-        politely, to slow down (audited, counts only); the rest are recorded but not handled. None: within the limit.
-        Every update is counted, handled or not, so a flood stays held back until it stops."""
-        limit = self._policies.inbound_per_minute
+        """More than the chat's limit of updates in the last minute: the first one over hears once, politely, to slow
+        down (audited, counts only); the rest are recorded but not handled. None: within the limit. Every update is
+        counted, handled or not, text or press, so a flood stays held back until it stops. An active staff member's
+        chat has a higher limit (`Policies.inbound_limit` says why)."""
+        staff = ctx.staff is not None and ctx.staff.active
+        limit = self._policies.inbound_limit(staff=staff)
         if limit <= 0:
             return None
         recent = await ctx.repos.inbound.count_since(chat, self._clock.now() - _INBOUND_WINDOW)
@@ -270,7 +332,8 @@ class ConversationEngine:
                 return action
         return STALE
 
-    async def _context(self, msg: InboundMessage, repos: Repositories) -> Context:
+    async def _context(self, msg: InboundMessage, repos: Repositories, look_up: bool = True) -> Context:
+        """The actor and their records (`look_up` False: an unlinked context, for a chat whose record is unreadable)."""
         ctx = Context(
             msg=msg,
             repos=repos,
@@ -282,7 +345,7 @@ class ConversationEngine:
             policies=self._policies,
             actor=Actor.unlinked(),
         )
-        found = await repos.identities.find_for_message(msg.channel, msg.external_user_id)
+        found = await repos.identities.find_for_message(msg.channel, msg.external_user_id) if look_up else None
         if found is None:
             return ctx
         ctx.identity = found.identity

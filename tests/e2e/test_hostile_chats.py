@@ -4,13 +4,15 @@ forged button data of every shape, floods of messages, and messages far longer t
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, InboundUpdateRow
+from bot.db.models import AuditEventRow, ChannelIdentityRow, InboundUpdateRow
 from tests.e2e.conftest import Chats, Commune
 from tests.e2e.helpers import count_rows, telegram_text
+from tests.e2e.simulator_client import Said
 from tests.e2e.telegram_client import TelegramChats
+from tests.e2e.test_cadre_workspace import AN
 from tests.e2e.test_help_and_crisis import SAFETY
 from tests.e2e.test_settings import linked_participant
 from tests.e2e.zalo_client import ZaloChats
@@ -21,7 +23,8 @@ from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import Fault as ZaloFault
 
 STALE = "Nút này đã hết hiệu lực"
-SLOW_DOWN = "Bạn đang gửi tin nhắn quá nhanh"
+SLOW_DOWN = "Bạn đang gửi tin nhắn hơi nhanh"
+UNREADABLE = "Vui lòng báo cho quản trị viên"
 
 
 def _texts(calls: list, chat_id: object) -> list[str]:
@@ -127,3 +130,111 @@ async def test_an_overlong_message_is_screened_on_its_start_only(
     (await an.say("a " * (longest // 2 + 10) + "mình muốn chết")).says(*SAFETY, "quá dài")
     # Only a bounded start is read (four times the longest message): a phrase beyond it is not seen.
     (await an.say("a " * (longest * 2 + 10) + "mình muốn chết")).says("quá dài").never_says(SAFETY[0])
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"])
+async def test_a_cadre_pressing_quickly_is_not_cut_off_and_a_cadre_flood_still_is(
+    sim: Chats, app: Application, commune: Commune, clock: FakeClock
+) -> None:
+    """Entering results takes several presses each: staff chats get three times the limit (Policies.inbound_limit)."""
+    cadre = sim.chat("binh")
+    (await cadre.say(commune.cadre_code)).says("Xin chào Trần Thị Bình")
+    clock.advance(minutes=5)
+    await cadre.say("/menu")
+    (await cadre.press("Người tôi phụ trách")).says(AN)
+    for _ in range(12):  # 25 presses and a /menu in one minute: more than a participant may send, all answered
+        (await cadre.press(AN)).says("Xét nghiệm và kết quả:").never_says(SLOW_DOWN)
+        (await cadre.press("Về danh sách")).says(AN).never_says(SLOW_DOWN)
+    limit = app.conversation.policies.inbound_limit(staff=True)
+    assert limit > 26
+    for _ in range(limit - 26):
+        (await cadre.say("/menu")).offers("Người tôi phụ trách")
+    (await cadre.say("/menu")).says(SLOW_DOWN).never_says("Người tôi phụ trách")
+    assert await cadre.say("/menu") == []
+    assert await count_rows(app, AuditEventRow, action="inbound_limited", outcome="denied") == 1
+
+
+@pytest.mark.parametrize("channel_kind", ["zalo-webhook"])
+async def test_zalo_messages_without_a_message_id_are_counted_too(
+    sim: ZaloChats, app: Application, commune: Commune
+) -> None:
+    """A forged-webhook flood leaves the id out: each such message is recorded under a key of its own and counted."""
+    stranger = sim.chat("lan")
+
+    def bare() -> dict:
+        raw = stranger.update("message.text.received", text="xin chào")
+        del raw["message"]["message_id"]
+        return raw
+
+    limit = app.conversation.policies.inbound_per_minute
+    for _ in range(limit):
+        (await stranger.send_update(bare())).says("hãy gửi mã mời")
+    (await stranger.send_update(bare())).says(SLOW_DOWN).never_says("hãy gửi mã mời")
+    for _ in range(3):
+        assert await stranger.send_update(bare()) == []
+    assert await count_rows(app, AuditEventRow, action="inbound_limited", outcome="denied") == 1
+    async with app.store.transaction() as repos:
+        rows = (await repos.session.execute(select(InboundUpdateRow))).scalars().all()
+    assert len(rows) == limit + 4 and len({row.key for row in rows}) == limit + 4
+    assert all(row.replies_enc is None for row in rows)  # nothing can redeliver them: no reply text is kept
+    # Another chat is not held back by it.
+    (await sim.chat("cuong").say("xin chào")).says("hãy gửi mã mời")
+
+
+def _replayable(sim: Chats, fake_telegram: FakeTelegram | None, text: str) -> dict:
+    """An update the test can deliver twice, as a platform retrying it would."""
+    if isinstance(sim, ZaloChats):
+        return sim.chat("an").update("message.text.received", text=text)
+    assert fake_telegram is not None
+    return telegram_text(sim.user_id("an"), text, fake_telegram.next_update_id())  # type: ignore[attr-defined]
+
+
+def _unreadable(said: Said) -> bool:
+    return UNREADABLE in said.text
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"])
+async def test_a_tampered_chat_is_deduplicated_limited_and_audited_once_an_hour(
+    sim: Chats,
+    app: Application,
+    commune: Commune,
+    clock: FakeClock,
+    fake_telegram: FakeTelegram | None,
+    fake_zalo: FakeZalo | None,
+) -> None:
+    """An's chat row is re-pointed at Bích in SQL: every message of An's fails to open it (SealBroken). It used to be
+    rolled back unrecorded: replays handled again, never counted, one audit entry per message without end."""
+    an = await linked_participant(sim, commune.an_code)  # type: ignore[arg-type]
+    clock.advance(minutes=5)
+    async with app.store.transaction() as repos:
+        await repos.session.execute(
+            update(ChannelIdentityRow)
+            .where(ChannelIdentityRow.participant_id == commune.an_id)
+            .values(participant_id=commune.binh_id)
+        )
+    said = await an.say("/menu")
+    assert _unreadable(said), said.text
+    said.never_says("Menu chính", "Đỗ Thị Bích")
+    deliver = fake_telegram.deliver if fake_telegram is not None else fake_zalo.deliver  # type: ignore[union-attr]
+    sent = fake_telegram.sent if fake_telegram is not None else fake_zalo.sent  # type: ignore[union-attr]
+    replay = _replayable(sim, fake_telegram, "xin chào")
+    before = len(sent())
+    assert await deliver(replay) == 200
+    assert await deliver(replay) == 200  # the platform delivers it again: deduplicated, not answered twice
+    assert len(_texts(sent()[before:], an.user_id)) == 1  # type: ignore[attr-defined]
+    assert await count_rows(app, AuditEventRow, action="sealed_value_rejected") == 1
+
+    # A flood of new messages is counted like any: answered up to the limit, then not read; one audit entry.
+    limit = app.conversation.policies.inbound_per_minute
+    answered = [_unreadable(await an.say("xin chào")) for _ in range(limit + 3)]
+    assert answered == [True] * (limit - 2) + [False] * 5  # two were sent before the flood
+    crisis = await an.say("mình không muốn sống nữa")  # never held back: the safety reply and its hotlines
+    crisis.says(*SAFETY)
+    assert _unreadable(crisis)
+    assert await count_rows(app, AuditEventRow, action="sealed_value_rejected") == 1
+    assert await count_rows(app, InboundUpdateRow, replies_enc=None) >= limit
+
+    clock.advance(hours=1)  # the next hour: audited again, once
+    for _ in range(3):
+        assert _unreadable(await an.say("xin chào"))
+    assert await count_rows(app, AuditEventRow, action="sealed_value_rejected", outcome="denied") == 2

@@ -11,12 +11,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import Application
 from bot.core.messages import InboundMessage
-from bot.db.models import AuditEventRow, InboundUpdateRow
+from bot.db.models import AuditEventRow, ChannelIdentityRow, InboundUpdateRow
 from bot.db.store import Repositories
+from bot.domain.entities import Role, UnitLevel
+from bot.handlers.context import Policies
 from bot.handlers.engine import clean_text
 from bot.scheduler.planner import INBOUND_RETENTION
 from tests.fakes.clock import FakeClock
@@ -149,3 +151,76 @@ def test_clean_text_cuts_runs_of_marks_and_keeps_vietnamese() -> None:
 
 def test_retention_outlasts_every_redelivery_window() -> None:
     assert timedelta(days=1) < INBOUND_RETENTION < timedelta(days=7)
+
+
+async def test_updates_without_a_key_are_recorded_and_counted_but_not_the_simulators(app: Application) -> None:
+    """A Zalo message without a message id used to go unrecorded: a flood of them was never limited."""
+    engine = app.conversation
+    limit = engine.policies.inbound_per_minute
+    bare = InboundMessage(channel="zalo", external_user_id="u-1", text="xin chào", menu_by_text=True)
+    for _ in range(limit):
+        assert await engine.handle(bare) != []
+    assert "hơi nhanh" in (await engine.handle(bare))[0].text
+    assert await engine.handle(bare) == []
+    rows = await _rows(app)
+    assert len(rows) == limit + 2 and all(row.replies_enc is None and ":~" in row.key for row in rows)
+    # The simulator (refused in production) is not counted: a developer can click as fast as they like.
+    tool = InboundMessage(channel="simulator", external_user_id="dev", text="xin chào")
+    for _ in range(limit + 2):
+        assert await engine.handle(tool) != []
+    assert len(await _rows(app)) == limit + 2
+
+
+def test_active_staff_chats_get_a_higher_limit() -> None:
+    policies = Policies(inbound_per_minute=20)
+    assert (policies.inbound_limit(staff=False), policies.inbound_limit(staff=True)) == (20, 60)
+    assert Policies(inbound_per_minute=0).inbound_limit(staff=True) == 0  # off stays off
+
+
+async def test_a_mark_is_claimed_once(app: Application) -> None:
+    async with app.store.transaction() as repos:
+        assert await repos.inbound.claim("!test:a")
+        assert not await repos.inbound.claim("!test:a")
+        assert await repos.inbound.claim("!test:b")
+        assert await repos.inbound.count_since("", app.clock.now() - timedelta(hours=1)) == 0
+
+
+async def _tampered(app: Application, user: str) -> None:
+    """A chat linked to one staff member, its row then re-pointed at another in SQL (its seal no longer opens)."""
+    async with app.store.transaction() as repos:
+        unit = await repos.units.add("HD", "Hòa Đức", UnitLevel.COMMUNE, None)
+        first = await repos.staff.add("Trần Thị Bình", Role.CADRE, unit.id, None, "vi")
+        second = await repos.staff.add("Lê Văn Cường", Role.CADRE, unit.id, None, "vi")
+        await repos.identities.link("zalo", user, staff_id=first.id)
+        await repos.session.execute(
+            update(ChannelIdentityRow).where(ChannelIdentityRow.staff_id == first.id).values(staff_id=second.id)
+        )
+
+
+async def test_an_unreadable_chat_records_its_update_once_and_audits_once_an_hour(
+    app: Application, clock: FakeClock
+) -> None:
+    engine = app.conversation
+    await _tampered(app, "u-1")
+    first = await engine.handle(_msg("u-1", "zalo:1"))
+    assert len(first) == 1 and "quản trị viên" in first[0].text
+    # Not confirmed delivered: a redelivery gets the stored notice again; confirmed, nothing. Never handled twice.
+    assert [r.text for r in await engine.handle(_msg("u-1", "zalo:1"))] == [first[0].text]
+    key = engine.delivery_key(_msg("u-1", "zalo:1"))
+    assert key is not None
+    await engine.confirm_delivered(key)
+    assert await engine.handle(_msg("u-1", "zalo:1")) == []
+    for n in range(2, 6):
+        assert await engine.handle(_msg("u-1", f"zalo:{n}")) != []
+    assert len([row for row in await _rows(app) if row.chat_key]) == 5
+    assert await _audited(app, "sealed_value_rejected") == 1
+    clock.advance(hours=1)
+    await engine.handle(_msg("u-1", "zalo:6"))
+    await engine.handle(_msg("u-1", "zalo:7"))
+    assert await _audited(app, "sealed_value_rejected") == 2
+
+
+async def _audited(app: Application, action: str) -> int:
+    async with app.store.transaction() as repos:
+        stmt = select(AuditEventRow).where(AuditEventRow.action == action)
+        return len((await repos.session.execute(stmt)).scalars().all())

@@ -72,6 +72,16 @@ class InboundRepository:
         stmt = select(func.count()).where(InboundUpdateRow.chat_key == chat_key, InboundUpdateRow.received_at >= since)
         return int((await self._s.execute(stmt)).scalar_one())
 
+    async def claim(self, mark: str) -> bool:
+        """Take a one-off mark (e.g. "this chat's unreadable record was audited this hour"); False if already taken.
+
+        Kept as a row of no chat under a key no update has (marks start with "!", update keys with a chat's hash):
+        counted for no chat's limit, never redelivered, and forgotten by the daily purge like any update. The unique
+        key makes it once only even when two workers race."""
+        values = {"key": mark, "chat_key": None, "received_at": self._clock.now(), "replies_enc": None}
+        result = await self._s.execute(insert_ignoring(self._s, InboundUpdateRow).values(**values))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def forget_before(self, cutoff: datetime) -> int:
         """Forget updates received before `cutoff` (they can no longer be redelivered); how many went."""
         result = await self._s.execute(delete(InboundUpdateRow).where(InboundUpdateRow.received_at < cutoff))
