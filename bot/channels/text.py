@@ -52,9 +52,17 @@ def _cut(line: str, limit: int, measure: Measure) -> int:
     return space if space > end // 2 else end
 
 
-def well_formed(value: str) -> str:
-    """Lone surrogates are valid in JSON ("\\ud800") but not Unicode: as U+FFFD the text can be encoded, stored and
-    sent. NFC as well, so what is matched and stored is composed Vietnamese."""
+# What a mapping keeps of a message's text: far more than the engine ever reads (4 × max_text_length, 16,000
+# characters), so a longer message is still answered "too long", while nothing after the mapping holds more.
+MAX_TEXT = 64 * 1024
+
+
+def well_formed(value: str, limit: int = MAX_TEXT) -> str:
+    """At most `limit` characters, lone surrogates (valid JSON "\\ud800", not Unicode) as U+FFFD, so the text can be
+    encoded, stored and sent. Linear in the length and nothing more: no normalisation here, since NFC of a long run
+    of combining marks is quadratic (100,000 alternating marks: seconds). The engine's `clean_text` composes (NFC) a
+    bounded start of the text after cutting such runs; whatever matches or stores text reads it from there."""
+    value = value[:limit]
     if _SURROGATE.search(value):
         value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return unicodedata.normalize("NFC", value)
+    return value

@@ -55,14 +55,19 @@ def parse_json(raw: bytes) -> Any:
         raise Malformed from exc
 
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string, or an unterminated one to the end of the body. Possessive and atomic throughout, with the closing
+# quote optional: every match succeeds where it starts and is never retried, so the scan is linear. (A closing quote
+# that was required made each quote of an unterminated `"\"\"…` scan the rest of the body again: quadratic, 45
+# minutes of CPU for 1 MiB in the event loop.) For a body json.loads accepts the matches are exactly its strings.
+_STRING = re.compile(rb'"(?>[^"\\]*+(?:\\.[^"\\]*+)*+)"?', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
 def _too_deep(raw: bytes, limit: int) -> bool:
-    """The deepest bracket nesting outside strings, at C speed (regex, translate, accumulate): no recursion."""
+    """The deepest bracket nesting outside strings, in linear time at C speed (one regex pass, translate, a running
+    sum): no recursion, no backtracking. Tens of milliseconds for the worst 1 MiB body."""
     brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
     if brackets.count(b"[") + brackets.count(b"{") <= limit:
         return False
-    return max(itertools.accumulate(_STEP[b] for b in brackets)) > limit
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets))) > limit

@@ -4,7 +4,10 @@ polling mode, stale presses, per-channel webhook secrets, and /healthz naming a 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import time
+import unicodedata
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,13 +16,16 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import Application, build_application
+from bot.channels.webhooks import MAX_BODY
 from bot.config import Settings
 from bot.runner import start_channels, start_scheduler
 from bot.web.app import build_web
-from tests.e2e.conftest import TELEGRAM_TOKEN, ZALO_TOKEN, Commune
+from tests.e2e.conftest import TELEGRAM_TOKEN, ZALO_TOKEN, Chats, Commune
 from tests.e2e.helpers import telegram_text
 from tests.e2e.simulator_client import Simulator, serve
 from tests.e2e.telegram_client import TelegramChats
+from tests.e2e.test_help_and_crisis import SAFETY
+from tests.e2e.test_settings import linked_participant
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegram, running
@@ -121,6 +127,90 @@ async def test_a_body_over_the_limit_is_refused_while_it_is_read(
     assert status_line.startswith(b"HTTP/1.1 413")
     assert chunks < 100  # answered after about 1 MiB of a 50 MiB body: the rest was never read
     assert await post(fake.webhook_url, b" " * (2 * 1024 * 1024), {header: "wrong"}) in (401, 403)
+
+
+# ---- linear work per body (issue 13 review) ---------------------------------------------------------------------
+
+CPU_BOUND = 0.5  # seconds of this process's CPU (server, fakes and client alike) for one request: generous
+MARKS = "\u0301\u0316"  # combining classes 230 and 220 alternating: NFC sorts such a run by insertion (quadratic)
+
+
+# name: (unit, head); each body is the head, then the unit repeated to just under a size
+ADVERSARIAL = {
+    "unterminated escapes": (b'\\"', b'"'),
+    "unterminated escapes in an update": (b'\\"', b'{"update_id": 7, "message": {"text": "'),
+    "quotes": (b'"', b""),
+    "open brackets and quotes": (b'["', b""),
+    "deep objects": (b'{"a":', b""),
+}
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"])
+@pytest.mark.parametrize("shape", ADVERSARIAL.values(), ids=list(ADVERSARIAL))
+async def test_adversarial_bodies_up_to_the_limit_are_answered_at_once(
+    sim: TelegramChats | ZaloChats,
+    fake_telegram: FakeTelegram | None,
+    fake_zalo: FakeZalo | None,
+    commune: Commune,
+    shape: tuple[bytes, bytes],
+) -> None:
+    """Before: the depth check's string regex retried from every quote of an unterminated string, quadratic in the
+    body: 64 KiB took 11 s of CPU, 1 MiB about 45 minutes, in the event loop (every webhook and /healthz stalled).
+    64 KiB first, so a quadratic scan fails the test instead of hanging it."""
+    fake: Any = fake_telegram or fake_zalo
+    header = TELEGRAM_HEADER if fake_telegram is not None else ZALO_HEADER
+    unit, head = shape
+    for size in (64 * 1024, MAX_BODY):
+        body = head + unit * ((size - len(head)) // len(unit))
+        start = time.process_time()
+        status = await post(fake.webhook_url, body, {header: fake.webhook_secret})
+        spent = time.process_time() - start
+        assert status == 200  # acknowledged as unreadable: retrying would not help
+        assert spent < CPU_BOUND, f"{spent:.2f} s of CPU for {len(body)} bytes"
+    assert fake.sent() == []
+    (await sim.chat("an").say(commune.an_code)).says("1/3")
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mình " + MARKS * 50_000,  # 100,000 alternating marks
+        # about 1 MiB on the wire (marks travel as \\u escapes, 6 bytes each): a run of marks, then plain words
+        "mình " + MARKS * 20_000 + " xin chao ban" * 60_000,
+    ],
+    ids=["100k alternating marks", "1 MiB text"],
+)
+async def test_hostile_text_is_answered_too_long_within_a_cpu_bound(
+    sim: Chats, commune: Commune, fake_telegram: FakeTelegram | None, text: str
+) -> None:
+    """Before: the mapping ran NFC over the whole text before the engine's length bound: 100,000 alternating marks
+    took seconds of CPU per message. Now the mapping only bounds it and replaces lone surrogates; the engine cleans
+    (marks in a row capped) and composes a bounded start, and answers "too long"."""
+    envelope = telegram_text(1, text, 1) if fake_telegram is not None else zalo_text("zu1", text, "m1")
+    assert len(json.dumps(envelope)) < MAX_BODY  # as the fakes send it: within the limit, so it is read
+    an = await linked_participant(sim, commune.an_code)  # type: ignore[arg-type]
+    start = time.process_time()
+    said = await an.say(text)  # asserts 200: never a 500
+    spent = time.process_time() - start
+    said.says("quá dài").offers("Thông tin của tôi")
+    assert spent < CPU_BOUND, f"{spent:.2f} s of CPU for one message"
+
+
+@pytest.mark.parametrize("channel_kind", ["zalo-webhook"])
+async def test_a_menu_choice_typed_decomposed_is_understood(sim: ZaloChats, commune: Commune) -> None:
+    """The mapping no longer composes (NFC): a choice typed in decomposed Vietnamese is still matched, on the
+    engine's cleaned text."""
+    an = sim.chat("an")
+    (await an.say(commune.an_code)).says("1/3")
+    (await an.say(unicodedata.normalize("NFD", "Tôi đồng ý"))).says("2/3")
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"])
+async def test_a_crisis_typed_decomposed_is_still_answered(sim: Chats, commune: Commune) -> None:
+    """Crisis matching reads the engine's cleaned (composed) text, not the mapping's."""
+    an = await linked_participant(sim, commune.an_code)  # type: ignore[arg-type]
+    (await an.say(unicodedata.normalize("NFD", "mình không muốn sống nữa"))).says(*SAFETY)
 
 
 # ---- polling survives any single bad update ----------------------------------------------------------------------

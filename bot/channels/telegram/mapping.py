@@ -1,7 +1,8 @@
 """Telegram `Update` → core `InboundMessage`, or a deliberate ignore. Pure: no I/O, no rules.
 
 aiogram's validation has already checked every field's type; what remains hostile is content: strings with lone
-surrogates (valid JSON, not Unicode) are made well-formed so they can be stored, compared and sent."""
+surrogates (valid JSON, not Unicode) are made well-formed so they can be stored, compared and sent, and bounded
+(`well_formed`: linear, no normalisation; the engine cleans and composes a bounded start)."""
 
 from __future__ import annotations
 

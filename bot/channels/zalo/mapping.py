@@ -1,4 +1,7 @@
-"""Zalo webhook/getUpdates payloads → core `InboundMessage`, or a deliberate ignore. Pure: no I/O, no rules."""
+"""Zalo webhook/getUpdates payloads → core `InboundMessage`, or a deliberate ignore. Pure: no I/O, no rules.
+
+Text is only made well-formed and bounded (`well_formed`: linear, no normalisation); the engine cleans and composes
+it, and matches typed menu choices on the cleaned text."""
 
 from __future__ import annotations
 
