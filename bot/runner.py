@@ -76,8 +76,9 @@ async def start_channels(app: Application, stop: asyncio.Event) -> list[asyncio.
 
 
 def start_scheduler(app: Application) -> AsyncIOScheduler:
-    """The plan and dispatch jobs on their timers. Each must complete a run within a few of its intervals (at least
-    two minutes, as a dispatch run may wait on rate limits), or `/healthz` reports it dead."""
+    """The plan and dispatch jobs on their timers. Between runs, each must complete one within a few of its intervals
+    (at least two minutes, as a dispatch run may wait on rate limits), or `/healthz` reports it dead ("silent"); a run
+    in progress is alive until it has taken `RUN_LIMIT` (then "stuck")."""
     plan_every, dispatch_every = app.settings.plan_interval_seconds, app.settings.dispatch_interval_seconds
     alive = liveness(app)
     alive.expect(PLAN, within=timedelta(seconds=max(3 * plan_every, 120)), mode="timer")

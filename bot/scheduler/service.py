@@ -36,16 +36,15 @@ class Scheduler:
         self._liveness = liveness or Liveness(clock)
 
     async def plan(self) -> PlanReport:
-        """The timer's *plan* job; each run that returns is a beat `/healthz` watches (`PLAN`)."""
-        report = await self.planner.run()
-        self._liveness.beat(PLAN)
-        return report
+        """The timer's *plan* job: `/healthz` (`PLAN`) sees it running from its start and a beat when it returns."""
+        with self._liveness.run(PLAN):
+            return await self.planner.run()
 
     async def dispatch(self) -> DispatchReport:
-        """The timer's *dispatch* job; each run that returns is a beat `/healthz` watches (`DISPATCH`)."""
-        report = await self.dispatcher.run()
-        self._liveness.beat(DISPATCH)
-        return report
+        """The timer's *dispatch* job: `/healthz` (`DISPATCH`) sees it running from its start and a beat when it
+        returns."""
+        with self._liveness.run(DISPATCH):
+            return await self.dispatcher.run()
 
     async def tick(self, at: datetime | None = None) -> TickReport:
         """Everything due at `at` (default now): plan, then send; safe to run again or in parallel. Sending reads
