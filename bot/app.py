@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.simulator.hub import CHANNEL as SIMULATOR
 from bot.channels.simulator.hub import SimulatorHub
 from bot.config import Secrets, Settings, resolve_secrets
+from bot.core.channel_names import SIMULATOR, TELEGRAM, ZALO
 from bot.core.clock import Clock, SystemClock
 from bot.core.i18n import Catalogs, default_locales_dir
 from bot.core.liveness import Liveness
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from bot.channels.zalo.channel import ZaloChannel
 
 Sleep = Callable[[float], Awaitable[None]]
-TELEGRAM, ZALO = "telegram", "zalo"
 
 
 class LazyChannels:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.core.channel_names import SIMULATOR, TELEGRAM, ZALO
 from bot.core.clock import Clock, FixedClock
 from bot.domain.entities import RiskLevel, Role
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from bot.services.operators import Operator
 
 T = TypeVar("T")
-SIMULATOR = "simulator"  # bot.channels.simulator.hub.CHANNEL, without importing the hub
 
 cli = typer.Typer(
     help=(
@@ -77,9 +77,9 @@ class LanguageChoice(StrEnum):
 
 
 class ChannelChoice(StrEnum):
-    telegram = "telegram"
-    zalo = "zalo"
-    simulator = "simulator"
+    telegram = TELEGRAM
+    zalo = ZALO
+    simulator = SIMULATOR
 
 
 @dataclass
@@ -760,13 +760,13 @@ def chat_unlink(
         _fail(as_json, "give exactly one of --participant and --staff")
 
     async def work(app: Application, op: Operator) -> dict[str, Any]:
-        from bot.services.access import linked_chats, unlink_chats
+        from bot.services.access import unlink_chats
 
         async with app.store.transaction() as repos:
             channels = await unlink_chats(
                 repos, op, participant_id=participant, staff_id=staff, channel=channel.value if channel else None
             )
-            left = await linked_chats(repos, participant_id=participant, staff_id=staff)
+            left = await repos.identities.count_of(participant_id=participant, staff_id=staff)
         who = {"participant_id": participant} if participant is not None else {"staff_id": staff}
         return {"unlinked": len(channels), "channels": channels, **who, "linked_chats": left}
 

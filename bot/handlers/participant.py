@@ -306,7 +306,7 @@ async def leave_chat(ctx: Context) -> Replies:
     assert ctx.participant is not None and ctx.identity is not None
     cadre = await ctx.repos.staff.get(ctx.participant.cadre_id) if ctx.participant.cadre_id else None
     unit = await ctx.repos.units.get(ctx.participant.unit_id)
-    chats = await ctx.repos.identities.unlink_participant(ctx.participant.id)
+    chats = len(await ctx.repos.identities.unlink_person(participant_id=ctx.participant.id))
     await ctx.repos.participants.update(ctx.participant.id, status=ParticipantStatus.ENROLLED)
     await ctx.audit(
         "chat_unlinked",

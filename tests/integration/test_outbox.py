@@ -101,7 +101,7 @@ async def test_a_changed_schedule_is_recomputed_not_patched(app: Application, cl
     assert all(due.astimezone(HANOI).hour == 19 for due in after.values())
     # Consent withdrawn (the chat is unlinked and the record goes back to "enrolled"): every pending reminder goes.
     async with app.store.transaction() as repos:
-        await repos.identities.unlink_participant(pid)
+        await repos.identities.unlink_person(participant_id=pid)
         await repos.participants.update(pid, status=ParticipantStatus.ENROLLED)
     await app.scheduler.planner.run(clock.now())
     assert await _count(app, OutboxRow, OutboxRow.status == "pending") == 0

@@ -11,11 +11,12 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot.core.channel_names import SIMULATOR
 from bot.core.clock import Clock
 from bot.core.messages import ChatType, InboundMessage, MediaKind, OutboundMessage
 from bot.core.ports import ConversationHandler
 
-CHANNEL = "simulator"
+CHANNEL = SIMULATOR
 CHAT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 

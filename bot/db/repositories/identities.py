@@ -103,14 +103,6 @@ class IdentityRepository:
         stmt = select(ChannelIdentityRow.unreachable).where(self._is(channel, external_id))
         return bool((await self._s.execute(stmt)).scalar_one_or_none())
 
-    async def unlink_participant(self, participant_id: int) -> int:
-        """Unlink every chat of one person (Telegram and Zalo alike); returns how many there were."""
-        stmt = select(ChannelIdentityRow.id).where(ChannelIdentityRow.participant_id == participant_id)
-        ids = list((await self._s.execute(stmt)).scalars())
-        for identity_id in ids:
-            await self.unlink(identity_id)
-        return len(ids)
-
     async def for_channel(self, channel: str) -> list[tuple[str, Identity]]:
         """(external id, identity) pairs of one channel: the simulator lists its chats with this (rows whose seal does
         not open are left out)."""
