@@ -722,7 +722,8 @@ def staff_deactivate(
     out = _with_app(as_json, work)
     human = (
         f"staff {out['staff_id']} deactivated: {out['unlinked']} chat(s) unlinked, {out['cancelled']} queued "
-        f"message(s) cancelled, {len(out['people_without_cadre'])} person(s) need a new cadre, "
+        f"message(s) cancelled, {out['alerts_to_officers']} waiting alert(s) sent to the commune's officers, "
+        f"{len(out['people_without_cadre'])} person(s) need a new cadre, "
         f"{len(out['referrals_released'])} referral(s) back at the counselling point"
     )
     _emit(as_json, out, human)

@@ -41,8 +41,8 @@ class Action(StrEnum):
     ACCEPT_TRANSFER = "accept_transfer"
     MANAGE_LIST = "manage_list"
     HANDLE_REFERRAL = "handle_referral"  # a counsellor: accept, note, close a referral of their commune's people
-    # Close or reopen a staff member's account and unlink their chats; asked with the staff member's unit as the
-    # scope (`unit_scope`). A participant's chats are unlinked under MANAGE_LIST.
+    # Close or reopen a staff member's account and unlink their chats; asked with the staff member as the record
+    # (`StaffScope`, ranked in STAFF_OVER_STAFF). A participant's chats are unlinked under MANAGE_LIST.
     MANAGE_STAFF = "manage_staff"
     # Role-level: lists the server filters by the actor's own scope (no single record to check).
     LIST_ASSIGNED = "list_assigned"
@@ -73,10 +73,15 @@ class ParticipantScope:
     cadre_id: int | None
 
 
-def unit_scope(unit_id: int, province_id: int | None) -> ParticipantScope:
-    """The scope of a record that belongs to a unit but is no participant (a staff member): reach by commune or
-    province only; no cadre is ever "assigned" to it."""
-    return ParticipantScope(0, unit_id, province_id, None)
+@dataclass(frozen=True, slots=True)
+class StaffScope:
+    """The facts about a staff member's account that decide who may close, reopen or unlink it: where they work and
+    their rank (an officer is not managed by a fellow officer, nobody closes their own account)."""
+
+    staff_id: int
+    role: Role
+    unit_id: int
+    province_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +137,15 @@ STAFF_RULES: dict[Action, dict[Role, Reach]] = {
     Action.ASSIGN_CADRE: {Role.OFFICER: _C, Role.ADMIN: _P},
     Action.ACCEPT_TRANSFER: {Role.OFFICER: _C},
     Action.MANAGE_LIST: {Role.OFFICER: _C, Role.ADMIN: _P},
-    Action.MANAGE_STAFF: {Role.OFFICER: _C, Role.ADMIN: _P},
     Action.HANDLE_REFERRAL: {Role.COUNSELLOR: _C},
+}
+# Staff acting on a staff member's account: how far, and which ranks below them. Nobody acts on their own account
+# (a closed account could not be reopened by its holder, and an officer cannot undo an admin's decision).
+STAFF_OVER_STAFF: dict[Action, dict[Role, tuple[Reach, frozenset[Role]]]] = {
+    Action.MANAGE_STAFF: {
+        Role.OFFICER: (_C, frozenset({Role.CADRE, Role.COUNSELLOR})),
+        Role.ADMIN: (_P, frozenset(Role)),
+    },
 }
 # Role-level actions: the list is then filtered by the actor's own scope in the query.
 ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
@@ -144,7 +156,7 @@ ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
 }
 
 
-def decide(actor: Actor, action: Action, target: ParticipantScope | None = None) -> Decision:
+def decide(actor: Actor, action: Action, target: ParticipantScope | StaffScope | None = None) -> Decision:
     if action is Action.LINK_CHAT:
         return _allow("anyone may present a code") if actor.kind is ActorKind.UNLINKED else _deny("already linked")
 
@@ -154,7 +166,7 @@ def decide(actor: Actor, action: Action, target: ParticipantScope | None = None)
     if action in _SELF_SERVICE:
         if actor.kind is not ActorKind.PARTICIPANT:
             return _deny("participants only")
-        if target is None or target.participant_id != actor.id:
+        if not isinstance(target, ParticipantScope) or target.participant_id != actor.id:
             return _deny("not own record")
         return _allow("own record")
 
@@ -165,6 +177,8 @@ def decide(actor: Actor, action: Action, target: ParticipantScope | None = None)
 
     if actor.kind is not ActorKind.STAFF or target is None:
         return _deny("staff only, on a record")
+    if isinstance(target, StaffScope):
+        return _staff_on_staff(actor, action, target)
     return _staff_on_participant(actor, action, target)
 
 
@@ -175,7 +189,24 @@ def _staff_on_participant(actor: Actor, action: Action, target: ParticipantScope
     if reach is Reach.ASSIGNED:
         in_reach = target.cadre_id is not None and target.cadre_id == actor.id and actor.unit_id == target.unit_id
         return _allow("assigned cadre") if in_reach else _deny("not assigned")
+    return _in_reach(actor, reach, target.unit_id, target.province_id)
+
+
+def _staff_on_staff(actor: Actor, action: Action, target: StaffScope) -> Decision:
+    rule = STAFF_OVER_STAFF.get(action, {}).get(actor.role) if actor.role else None
+    if rule is None:
+        return _deny("role may not")
+    if target.staff_id == actor.id:
+        return _deny("own account")
+    reach, ranks = rule
+    if target.role not in ranks:
+        return _deny("rank")
+    return _in_reach(actor, reach, target.unit_id, target.province_id)
+
+
+def _in_reach(actor: Actor, reach: Reach, unit_id: int, province_id: int | None) -> Decision:
+    """Commune or province reach over a record in `unit_id` (a commune of `province_id`, or the province itself)."""
     if reach is Reach.COMMUNE:
-        return _allow("commune") if actor.unit_id == target.unit_id else _deny("other commune")
-    same_province = actor.unit_id is not None and actor.unit_id in (target.province_id, target.unit_id)
+        return _allow("commune") if actor.unit_id == unit_id else _deny("other commune")
+    same_province = actor.unit_id is not None and actor.unit_id in (province_id, unit_id)
     return _allow("province") if same_province else _deny("other province")

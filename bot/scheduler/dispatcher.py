@@ -24,7 +24,7 @@ from bot.domain.planning import MessageKind
 from bot.domain.schedule import QuietHours
 from bot.scheduler.limits import RateLimits
 from bot.scheduler.texts import Renderer, Skip
-from bot.services.escalations import raise_unreachable
+from bot.services.escalations import cadre_cannot_act, raise_unreachable
 
 log = structlog.get_logger(__name__)
 
@@ -226,6 +226,8 @@ class Dispatcher:
                 if outcome.status == "cancelled":
                     await repos.outbox.finish([job.item.id], OutboxStatus.CANCELLED, outcome.reason)
                     report.cancelled += 1
+                    if _cadre_gone(job, outcome):  # closed or unlinked since it was queued: the officers, now
+                        await cadre_cannot_act(repos, int(job.item.payload.get("escalation_id", 0)), now)
                 elif outcome.status == "refund":
                     wait = timedelta(seconds=outcome.retry_after or 1)
                     await repos.outbox.retry_at(job.item.id, now + wait, outcome.reason or "", refund=True)
@@ -296,3 +298,14 @@ class Dispatcher:
 
 def _skip_reason(job: _Job) -> str:
     return job.message.reason if isinstance(job.message, Skip) else "no_chat"
+
+
+def _cadre_gone(job: _Job, outcome: _Outcome) -> bool:
+    """A cadre's escalation alert found no chat or no active account when it was to go out."""
+    item = job.item
+    return (
+        item.kind is MessageKind.ESCALATION
+        and item.staff_id is not None
+        and item.payload.get("to") != "officer"
+        and outcome.reason in ("no_chat", "no_staff")
+    )

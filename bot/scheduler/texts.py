@@ -399,6 +399,9 @@ class Renderer:
         if why == Why.CADRE_UNREACHABLE:
             return [t._("Their cadre ({cadre}) cannot be reached through the bot, so this came straight to you.",
                         cadre=name)]  # fmt: skip
+        if why == Why.CADRE_CLOSED:
+            return [t._("The account of their cadre ({cadre}) was closed before they acknowledged this, so it came "
+                        "to you.", cadre=name)]  # fmt: skip
         at = escalation.raised_at.astimezone(self._tz)
         return [
             t._("Their cadre ({cadre}) was alerted at {time} on {date} and has not acknowledged it.",

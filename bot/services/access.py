@@ -4,10 +4,14 @@ One place for the operations the CLI runs today and the console will offer: acce
 (every message reads its chat's identity and the person behind it afresh, so the next message or button press from an
 unlinked chat is an unlinked chat's, mid-flow included), nothing still queued for a closed account goes out, and
 whoever depended on that person is looked after: a cadre's people stay listed and the commune's officers are told
-they need a new cadre; what a counsellor had taken waits again at their counselling point.
+they need a new cadre, and what was waiting on the cadre (alerts not yet acknowledged, a crisis included) goes to
+them at once; what a counsellor had taken waits again at their counselling point.
 
-`by` is the staff member acting through a console, checked against the authorisation table; None is the server's
-operator (shell access to the server), whose actions are recorded (`Operator`) but not restricted.
+`by` is the staff member acting through a console, checked against the authorisation table (MANAGE_STAFF ranks who
+may close whose account; MANAGE_LIST a participant's chats); None is the server's operator (shell access to the
+server), whose actions are recorded (`Operator`) but not restricted. A refusal raises `Refused` after recording the
+denial in the caller's transaction, before anything was changed: the caller commits it (catch `Refused` inside the
+transaction block, re-raise or answer after it).
 """
 
 from __future__ import annotations
@@ -16,20 +20,24 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.channel_names import CHANNELS
 from bot.db.repositories.outbox import NewMessage
 from bot.db.store import Repositories
-from bot.domain.authz import Action, Actor, ParticipantScope, decide, unit_scope
+from bot.domain.authz import Action, Actor, ParticipantScope, StaffScope, decide
 from bot.domain.entities import ParticipantStatus, Role, StaffMember
 from bot.domain.planning import MessageKind
-from bot.services.escalations import tell_officers
+from bot.services.escalations import Why, cadre_cannot_act, tell_officers
 from bot.services.operators import Operator
 from bot.services.relay import answerers
-
-CHANNELS = ("telegram", "zalo", "simulator")
 
 
 class AccessError(ValueError):
     """The change cannot be made as asked (unknown record, not allowed); the message says why."""
+
+
+class Refused(AccessError):
+    """The acting staff member may not do this; the denial is recorded in the caller's transaction (nothing else
+    was changed), so the caller commits it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,7 @@ class Deactivated:
     unlinked: int  # chats unlinked now
     cancelled: int  # queued messages to them that will not go out
     invites_revoked: int
+    alerts_to_officers: int = 0  # alerts that were waiting on them, now with the commune's officers
     people_without_cadre: list[int] = field(default_factory=list)  # a cadre's people, now for the officers to reassign
     referrals_released: list[int] = field(default_factory=list)  # a counsellor's, waiting again at their point
 
@@ -50,37 +59,68 @@ def _stamp(now: datetime) -> str:
     return f"{now.astimezone(UTC):%Y%m%d%H%M%S%f}"
 
 
-async def _staff(repos: Repositories, staff_id: int, by: Actor | None) -> StaffMember:
+async def _refuse(
+    repos: Repositories, operator: Operator, action: Action, subject: tuple[str, int], reason: str
+) -> Refused:
+    """Audit a staff actor's refused attempt (never silent) and return the error to raise."""
+    await operator.record(
+        repos, f"denied:{action.value}", subject_type=subject[0], subject_id=subject[1], outcome="denied",
+        detail={"reason": reason},
+    )  # fmt: skip
+    return Refused("not allowed")
+
+
+async def _staff(repos: Repositories, staff_id: int, operator: Operator, by: Actor | None) -> StaffMember:
+    """The staff member to act on, if `by` (when given) may manage their account."""
     member = await repos.staff.get(staff_id)
     if member is None:
+        if by is not None:  # a guessed or stale id from a console is a denial like any other
+            raise await _refuse(repos, operator, Action.MANAGE_STAFF, ("staff", staff_id), "no such record")
         raise AccessError(f"no staff member {staff_id}")
     if by is not None:
         unit = await repos.units.get(member.unit_id)
-        if not decide(by, Action.MANAGE_STAFF, unit_scope(member.unit_id, unit.parent_id if unit else None)):
-            raise AccessError("not allowed")
+        scope = StaffScope(member.id, member.role, member.unit_id, unit.parent_id if unit else None)
+        decision = decide(by, Action.MANAGE_STAFF, scope)
+        if not decision:
+            raise await _refuse(repos, operator, Action.MANAGE_STAFF, ("staff", staff_id), decision.reason)
     return member
 
 
-async def _participant_scope(repos: Repositories, participant_id: int) -> ParticipantScope:
+async def _participant_scope(
+    repos: Repositories, participant_id: int, operator: Operator, by: Actor | None
+) -> ParticipantScope:
+    """The participant's scope, if `by` (when given) may manage their record (their chats among it)."""
     person = await repos.participants.get(participant_id)
     if person is None:
+        if by is not None:
+            raise await _refuse(repos, operator, Action.MANAGE_LIST, ("participant", participant_id), "no such record")
         raise AccessError(f"no participant {participant_id}")
     unit = await repos.units.get(person.unit_id)
-    return ParticipantScope(person.id, person.unit_id, unit.parent_id if unit else None, person.cadre_id)
+    scope = ParticipantScope(person.id, person.unit_id, unit.parent_id if unit else None, person.cadre_id)
+    if by is not None:
+        decision = decide(by, Action.MANAGE_LIST, scope)
+        if not decision:
+            raise await _refuse(repos, operator, Action.MANAGE_LIST, ("participant", participant_id), decision.reason)
+    return scope
 
 
 async def deactivate_staff(
     repos: Repositories, staff_id: int, operator: Operator, now: datetime, by: Actor | None = None
 ) -> Deactivated:
     """Close the account at once: inactive, every chat unlinked, unused invite codes revoked, nothing queued for them
-    sent; a cadre's people stay listed (the officers are told they need a new cadre), a counsellor's taken referrals
-    wait again at the point (its counsellors are told of each conversation). Running it again changes nothing more."""
-    member = await _staff(repos, staff_id, by)
+    sent; a cadre's people stay listed (the officers are told they need a new cadre) and every alert still waiting on
+    the cadre (queued, or sent and not acknowledged; a crisis included) goes to the commune's officers now, not after
+    the "not acknowledged" wait; a counsellor's taken referrals wait again at the point (its counsellors are told of
+    each conversation). Running it again changes nothing more."""
+    member = await _staff(repos, staff_id, operator, by)
     await repos.staff.set_active(staff_id, False)
     unlinked = await repos.identities.unlink_person(staff_id=staff_id)
     cancelled = await repos.outbox.cancel_all_to_staff(staff_id, "deactivated")
     revoked = await repos.invites.revoke(staff_id=staff_id)
-    result = Deactivated(staff_id, False, len(unlinked), cancelled, revoked)
+    handed_on = 0
+    for escalation_id in await repos.escalations.waiting_on_cadre(staff_id):
+        handed_on += await cadre_cannot_act(repos, escalation_id, now, Why.CADRE_CLOSED)
+    result = Deactivated(staff_id, False, len(unlinked), cancelled, revoked, handed_on)
     if member.role is Role.CADRE:
         people = [p.id for p in await repos.participants.followed(member.unit_id, staff_id)]
         if people and member.active:
@@ -111,6 +151,7 @@ async def deactivate_staff(
             "chats_unlinked": result.unlinked,
             "messages_cancelled": cancelled,
             "invites_revoked": revoked,
+            "alerts_to_officers": handed_on,
             "people_without_cadre": len(result.people_without_cadre),
             "referrals_released": len(result.referrals_released),
         },
@@ -121,7 +162,7 @@ async def deactivate_staff(
 async def activate_staff(repos: Repositories, staff_id: int, operator: Operator, by: Actor | None = None) -> int:
     """Undo a deactivation: the account is active again; no chat comes back (a new invite links one). Returns how
     many chats are linked (0 after a deactivation)."""
-    await _staff(repos, staff_id, by)
+    await _staff(repos, staff_id, operator, by)
     await repos.staff.set_active(staff_id, True)
     await operator.record(repos, "staff_activated", subject_type="staff", subject_id=staff_id)
     return await repos.identities.count_of(staff_id=staff_id)
@@ -144,9 +185,7 @@ async def unlink_chats(
     if channel is not None and channel not in CHANNELS:
         raise AccessError(f"channel must be one of {', '.join(CHANNELS)}")
     if participant_id is not None:
-        scope = await _participant_scope(repos, participant_id)
-        if by is not None and not decide(by, Action.MANAGE_LIST, scope):
-            raise AccessError("not allowed")
+        await _participant_scope(repos, participant_id, operator, by)
         unlinked = await repos.identities.unlink_person(participant_id=participant_id, channel=channel)
         person = await repos.participants.get(participant_id)
         left = await repos.identities.count_of(participant_id=participant_id)
@@ -155,7 +194,7 @@ async def unlink_chats(
         subject_type, subject_id = "participant", participant_id
     else:
         assert staff_id is not None
-        await _staff(repos, staff_id, by)
+        await _staff(repos, staff_id, operator, by)
         unlinked = await repos.identities.unlink_person(staff_id=staff_id, channel=channel)
         subject_type, subject_id = "staff", staff_id
     await operator.record(
@@ -166,7 +205,3 @@ async def unlink_chats(
         detail={"reason": reason, "chats": len(unlinked), "channels": sorted(set(unlinked))},
     )
     return unlinked
-
-
-async def linked_chats(repos: Repositories, *, participant_id: int | None = None, staff_id: int | None = None) -> int:
-    return await repos.identities.count_of(participant_id=participant_id, staff_id=staff_id)

@@ -38,6 +38,7 @@ class Why:
     NO_CADRE = "no_cadre"  # nobody is assigned: straight to the officers
     CADRE_UNREACHABLE = "cadre_unreachable"  # the cadre is inactive or has no chat the bot can reach: straight to them
     NOT_ACKNOWLEDGED = "not_acknowledged"  # the cadre was alerted and did not acknowledge in time
+    CADRE_CLOSED = "cadre_closed"  # the cadre's account was closed before they acknowledged it: to them at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,23 @@ async def notify_officers(
             "failed",
         )
     return await reachable(repos, officers)
+
+
+async def cadre_cannot_act(
+    repos: Repositories, escalation_id: int, now: datetime, why: str | None = None
+) -> bool:
+    """The cadre an escalation waits on can no longer act on it (their account was closed, or their alert found no
+    chat when it was to go out): the officers hear of it now instead of after the "not acknowledged" wait, unless it
+    was acknowledged or they have heard already. `why` defaults to what the cadre's account says. True when the
+    officers were told."""
+    escalation = await repos.escalations.get(escalation_id)
+    if escalation is None or escalation.acknowledged_at is not None or escalation.officer_notified_at is not None:
+        return False
+    if why is None:
+        cadre = await repos.staff.get(escalation.cadre_id) if escalation.cadre_id is not None else None
+        why = Why.CADRE_UNREACHABLE if cadre is not None and cadre.active else Why.CADRE_CLOSED
+    await notify_officers(repos, escalation, now, urgent=escalation.kind == EscalationKind.CRISIS, why=why)
+    return True
 
 
 async def raise_unreachable(

@@ -7,8 +7,10 @@ unlink`) and later the console call; tests/cli/test_access.py runs the commands 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import Application
 from bot.db.models import AuditEventRow, ChannelIdentityRow, ConversationStateRow, OutboxRow, TestResultRow
@@ -19,6 +21,7 @@ from bot.services.operators import Operator
 from tests.e2e.conftest import Chat, Chats, Commune, link_participant
 from tests.e2e.helpers import count_rows
 from tests.e2e.test_cadre_workspace import AN, linked, open_card
+from tests.e2e.test_schedule import at_local
 from tests.fakes.clock import FakeClock
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
@@ -118,3 +121,85 @@ async def test_unlink_one_channel_or_all_and_the_state_goes_with_it(
     assert await count_rows(app, ConversationStateRow) == 0
     (await an.say("xin chào")).says(WELCOME)
     assert await count_rows(app, OutboxRow, participant_id=commune.an_id, status="pending") == 0
+
+
+# ---- what was waiting on a cadre reaches the officers at once --------------------------------------------------
+CRISIS = "Lúc 22:30 ngày 10/12/2026, Nguyễn Văn An (#1) đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng."
+IN_PERSON_NOW = "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay."  # the officer's line
+# Why it came to the officer: English until the catalogs are filled, then the Vietnamese proposed with this change.
+CLOSED = (
+    "The account of their cadre (Trần Thị Bình) was closed before they acknowledged this, so it came to you.",
+    "Tài khoản của cán bộ đồng hành (Trần Thị Bình) đã bị khóa trước khi họ xác nhận, nên việc này được chuyển đến "
+    "anh/chị.",
+)
+
+
+async def _crisis_at_night(app: Application, chats: dict[str, Chat], sim: Chats, commune: Commune,
+                           clock: FakeClock) -> Chat:  # fmt: skip
+    """The officer linked; An writes crisis words at 22:30: the cadre's alert is queued (not sent yet)."""
+    officer = sim.chat("cuong")
+    await officer.say(commune.officer_code)
+    clock.set(at_local(date(2026, 12, 10), 22, 30))  # quiet hours: crisis alerts still go out at once
+    (await chats["an"].say("mệt mỏi quá, chỉ muốn chết")).says("người đồng hành của bạn")
+    assert await count_rows(app, OutboxRow, staff_id=commune.cadre_id, status="pending") == 1
+    return officer
+
+
+async def _officer_escalations(app: Application) -> list[str]:
+    """Why each officer's escalation message was queued (one per officer and escalation)."""
+    async with app.store.transaction() as repos:
+        rows = await repos.session.execute(select(OutboxRow).where(OutboxRow.key.like("esc:%:officer:%")))
+        return [row.payload["why"] for row in rows.scalars()]
+
+
+@pytest.mark.parametrize("claimed", [False, True], ids=["pending", "claimed"])
+async def test_a_crisis_alert_waiting_for_a_closed_cadre_reaches_the_officer_at_once(
+    app: Application, chats: dict[str, Chat], sim: Chats, commune: Commune, clock: FakeClock, claimed: bool
+) -> None:
+    """Before: the cadre's queued alert was cancelled with the account and the officer heard only after the hour the
+    cadre has to acknowledge a crisis. Claimed: a dispatcher had already taken the row when the account was closed;
+    when its lease runs out the row is skipped (no chat) and the officer is not told twice."""
+    officer = await _crisis_at_night(app, chats, sim, commune, clock)
+    if claimed:
+        async with app.store.transaction() as repos:
+            await repos.session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.staff_id == commune.cadre_id)
+                .values(status="sending", leased_until=clock.now().replace(second=30), attempts=1)
+            )
+    async with app.store.transaction() as repos:
+        done = await deactivate_staff(repos, commune.cadre_id, OPERATOR, clock.now())
+    assert done.alerts_to_officers == 1
+
+    told = await officer.during(app.scheduler.tick)  # the same minute, in quiet hours
+    told.says(CRISIS, IN_PERSON_NOW).offers("Tôi sẽ theo dõi việc này", "Mở hồ sơ")
+    assert any(form in told.text for form in CLOSED), told.text
+    told.says("Trần Thị Bình")  # and that An needs a new cadre
+    assert (await chats["cadre"].during(app.scheduler.tick)).text == ""
+    clock.advance(minutes=1)  # a claimed row's urgent lease has run out: it is taken again and skipped
+    assert (await officer.during(app.scheduler.tick)).text == ""
+    clock.advance(hours=1, minutes=1)  # past the cadre's hour to acknowledge: the officer is not told again
+    (await officer.during(app.scheduler.tick)).never_says(*CLOSED)  # (only that no counsellor took the referral)
+    assert await _officer_escalations(app) == ["cadre_closed"]
+    async with app.store.transaction() as repos:
+        cadre_row = await repos.outbox.by_key("esc:1:cadre")
+        assert cadre_row is not None and cadre_row.status == "cancelled"
+        assert cadre_row.last_error == ("no_chat" if claimed else "deactivated")
+        rows = await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "staff_deactivated"))
+        assert rows.scalars().one().detail["alerts_to_officers"] == 1
+
+
+async def test_an_alert_for_a_cadre_whose_chat_was_unlinked_since_goes_to_the_officer_when_it_was_to_go_out(
+    app: Application, chats: dict[str, Chat], sim: Chats, commune: Commune, clock: FakeClock
+) -> None:
+    """The cadre's phone was unlinked (the account stays open) between queueing and sending: the dispatcher finds no
+    chat for the cadre's alert and hands it to the officers at once, saying why."""
+    officer = await _crisis_at_night(app, chats, sim, commune, clock)
+    async with app.store.transaction() as repos:
+        assert await unlink_chats(repos, OPERATOR, staff_id=commune.cadre_id) == [sim.channel]
+    told = await officer.during(app.scheduler.tick)
+    told.says(CRISIS, IN_PERSON_NOW, "Trần Thị Bình").offers("Tôi sẽ theo dõi việc này")
+    assert await _officer_escalations(app) == ["cadre_unreachable"]  # "cannot be reached …, so it came to you"
+    clock.advance(hours=1, minutes=1)
+    await officer.during(app.scheduler.tick)
+    assert await _officer_escalations(app) == ["cadre_unreachable"]  # not told again after the hour

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.domain.authz import Action, Actor, ActorKind, ParticipantScope, decide
+from bot.domain.authz import Action, Actor, ActorKind, ParticipantScope, StaffScope, decide
 from bot.domain.entities import Role
 
 PROVINCE, COMMUNE, OTHER_COMMUNE, OTHER_PROVINCE = 1, 2, 3, 4
@@ -150,3 +150,58 @@ def test_reassigned_participant_is_out_of_the_old_cadres_scope() -> None:
 def test_decisions_explain_themselves() -> None:
     denied = decide(ACTORS["other_officer"], Action.VIEW_PARTICIPANT, OWN)
     assert not denied and denied.reason == "other commune"
+
+
+# ---- staff acting on staff accounts (close, reopen, unlink their chats) -------------------------------------------
+NEXT_DOOR_PROVINCE_COMMUNE = 5  # a commune of OTHER_PROVINCE
+STAFF_TARGETS: dict[str, StaffScope] = {
+    "cadre": StaffScope(100, Role.CADRE, COMMUNE, PROVINCE),
+    "counsellor": StaffScope(102, Role.COUNSELLOR, COMMUNE, PROVINCE),
+    "officer": StaffScope(103, Role.OFFICER, COMMUNE, PROVINCE),
+    "other_officer": StaffScope(104, Role.OFFICER, OTHER_COMMUNE, PROVINCE),
+    "admin": StaffScope(105, Role.ADMIN, PROVINCE, None),
+    "fellow_admin": StaffScope(108, Role.ADMIN, PROVINCE, None),
+    "cadre_next_door": StaffScope(110, Role.CADRE, OTHER_COMMUNE, PROVINCE),
+    "counsellor_next_door": StaffScope(111, Role.COUNSELLOR, OTHER_COMMUNE, PROVINCE),
+    "foreign_cadre": StaffScope(109, Role.CADRE, NEXT_DOOR_PROVINCE_COMMUNE, OTHER_PROVINCE),
+}
+# Written out by hand: an officer manages the cadres and counsellors of their own commune (never a fellow officer, an
+# admin or themselves); an admin any staff of their province but themselves; nobody else anyone.
+MANAGES: set[tuple[str, str]] = {
+    ("officer", "cadre"),
+    ("officer", "counsellor"),
+    ("other_officer", "cadre_next_door"),
+    ("other_officer", "counsellor_next_door"),
+    *(
+        ("admin", target)
+        for target in STAFF_TARGETS
+        if target not in ("admin", "foreign_cadre")  # not themselves, not another province
+    ),
+    ("other_admin", "foreign_cadre"),
+}
+
+
+@pytest.mark.parametrize(("actor_name", "target_name"), list(itertools.product(ACTORS, STAFF_TARGETS)))
+def test_manage_staff_matrix(actor_name: str, target_name: str) -> None:
+    decision = decide(ACTORS[actor_name], Action.MANAGE_STAFF, STAFF_TARGETS[target_name])
+    assert decision.allowed is ((actor_name, target_name) in MANAGES), decision.reason
+
+
+@pytest.mark.parametrize(("actor_name", "target_name"), list(itertools.product(ACTORS, STAFF_TARGETS)))
+@pytest.mark.parametrize("action", [a for a in RECORD_ACTIONS if a is not Action.MANAGE_STAFF])
+def test_no_other_action_applies_to_a_staff_account(actor_name: str, target_name: str, action: Action) -> None:
+    """A staff account is no participant record: none of the record work reaches it, whatever the actor."""
+    assert not decide(ACTORS[actor_name], action, STAFF_TARGETS[target_name])
+
+
+@pytest.mark.parametrize("actor_name", ["officer", "admin"])
+def test_nobody_manages_their_own_account(actor_name: str) -> None:
+    denied = decide(ACTORS[actor_name], Action.MANAGE_STAFF, STAFF_TARGETS[actor_name])
+    assert not denied and denied.reason == "own account"
+
+
+def test_a_staff_account_is_managed_by_rank() -> None:
+    denied = decide(ACTORS["officer"], Action.MANAGE_STAFF, STAFF_TARGETS["admin"])
+    assert not denied and denied.reason == "rank"  # an officer cannot close (or reopen) an admin's account
+    assert not decide(ACTORS["officer"], Action.MANAGE_STAFF, STAFF_TARGETS["other_officer"])
+    assert decide(ACTORS["admin"], Action.MANAGE_STAFF, STAFF_TARGETS["fellow_admin"])

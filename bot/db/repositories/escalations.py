@@ -182,6 +182,15 @@ class EscalationRepository:
             stmt = stmt.where(EscalationRow.kind == kind)
         return [_escalation(r) for r in (await self._s.execute(stmt)).scalars()]
 
+    async def waiting_on_cadre(self, cadre_id: int) -> list[int]:
+        """Open escalations sent to this cadre that the officers have not heard of (queued or unacknowledged)."""
+        stmt = select(EscalationRow.id).where(
+            EscalationRow.cadre_id == cadre_id,
+            EscalationRow.acknowledged_at.is_(None),  # type: ignore[union-attr]
+            EscalationRow.officer_notified_at.is_(None),  # type: ignore[union-attr]
+        )
+        return list((await self._s.execute(stmt.order_by(EscalationRow.id))).scalars())
+
     async def count_kind(self, participant_id: int, kind: str) -> int:
         stmt = select(func.count()).where(EscalationRow.participant_id == participant_id, EscalationRow.kind == kind)
         return int((await self._s.execute(stmt)).scalar_one())
