@@ -35,7 +35,8 @@ class DispatchPolicy:
     concurrency: int = 32
     lease: timedelta = timedelta(minutes=5)
     # Crisis alerts and conversations: after a crash they go out again within seconds, not minutes. Longer than one
-    # send takes (a batch's urgent rows are few), so a slow send is not taken by a second dispatcher.
+    # platform call takes; a row that waited (rate limits, a slow batch) has its lease renewed right before it is
+    # sent, so a second dispatcher never takes a row that is still being worked on.
     urgent_lease: timedelta = timedelta(seconds=30)
     max_attempts: int = 8
     first_backoff: timedelta = timedelta(seconds=30)
@@ -97,9 +98,10 @@ def bundle(jobs: list[_Job]) -> tuple[list[_Send], list[_Job]]:
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    status: str  # sent | cancelled | retry | refund | unreachable | dead
+    status: str  # sent | cancelled | retry | refund | unreachable | dead | lost
     reason: str | None = None
     retry_after: float | None = None
+    lost: frozenset[int] = frozenset()  # rows another dispatcher reclaimed meanwhile: theirs, left untouched
 
 
 class Dispatcher:
@@ -190,6 +192,10 @@ class Dispatcher:
             return _Outcome("refund", "channel_paused", (paused - now).total_seconds())
         try:
             async with self._limits.slot(chat.channel, chat.external_id):
+                lost = await self._keep_lease(send)  # after every wait, right before the platform is asked
+                if lost:
+                    held = len(lost) < len(send.jobs)  # the rest go out on their own next time, not merged
+                    return _Outcome("refund" if held else "lost", "lease_lost", 1.0 if held else None, lost)
                 await messenger.push(chat.external_id, send.message)
         except DeliveryDeferred as exc:
             if exc.retry_after:  # from the moment the platform said so, not from the batch's start
@@ -201,6 +207,24 @@ class Dispatcher:
             log.exception("outbox_send_failed", outbox_ids=[j.item.id for j in send.jobs], channel=chat.channel)
             return _Outcome("retry", type(exc).__name__[:64])
         return _Outcome("sent")
+
+    async def _keep_lease(self, send: _Send) -> frozenset[int]:
+        """Renew the leases of a send's rows when little of the shortest lease is left (a wait for the rate limit,
+        the chat's gap, the concurrency gate or a slow batch): a lease that ran out lets a second dispatcher claim
+        the row, and both would send it. Returns the rows that were reclaimed meanwhile (never to be sent here).
+        What this cannot cover: one platform call that itself outlasts the lease."""
+        now = self._clock.now()
+        soon = now + self.policy.urgent_lease
+        items = [job.item for job in send.jobs]
+        if all(item.leased_until is None or item.leased_until >= soon for item in items):
+            return frozenset()
+        until = now + (self.policy.urgent_lease if any(item.urgent for item in items) else self.policy.lease)
+        async with self._store.transaction() as repos:
+            kept = await repos.outbox.extend_lease(items, until)
+        lost = frozenset(item.id for item in items if item.id not in kept)
+        if lost:
+            log.warning("outbox_lease_lost", outbox_ids=sorted(lost))
+        return lost
 
     async def _mark_sent(self, send: _Send) -> None:
         """Closed the moment the platform accepted it: a crash after this point re-sends nothing; a crash during
@@ -214,7 +238,8 @@ class Dispatcher:
     async def _record(
         self, sent_or_not: list[tuple[_Send, _Outcome]], skipped: list[_Job], now: datetime, report: DispatchReport
     ) -> None:
-        results = [(job, outcome) for send, outcome in sent_or_not for job in send.jobs]
+        results = [(job, outcome) for send, outcome in sent_or_not for job in send.jobs
+                    if job.item.id not in outcome.lost]  # fmt: skip
         results += [(job, _Outcome("cancelled", _skip_reason(job))) for job in skipped]
         report.sent += sum(1 for _, outcome in results if outcome.status == "sent")
         if all(outcome.status == "sent" for _, outcome in results):

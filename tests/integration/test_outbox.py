@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -319,3 +320,63 @@ async def test_an_urgent_row_left_by_a_dead_dispatcher_goes_out_after_seconds_a_
     clock.set(now + policy.lease + timedelta(seconds=1))
     assert (await dispatcher.run()).sent == 1 and recorder.sent == ["1001", "1002"]
     assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 2
+
+
+class _Waiting(RateLimits):
+    """A send that waits (the rate limit, the chat's gap, a slow batch) past the urgent lease before it goes out:
+    the clock moves on by `seconds` and `meanwhile` runs (another dispatcher's turn)."""
+
+    def __init__(self, clock: FakeClock, seconds: float, meanwhile: Callable[[], Awaitable[object]]) -> None:
+        super().__init__({})
+        self._clock, self._seconds, self._meanwhile = clock, seconds, meanwhile
+
+    @asynccontextmanager
+    async def slot(self, channel: str, chat: str) -> AsyncIterator[None]:
+        self._clock.advance(seconds=self._seconds)
+        await self._meanwhile()
+        yield
+
+
+class _Slow(Recorder):
+    """A messenger during whose call another dispatcher runs."""
+
+    def __init__(self, meanwhile: Callable[[], Awaitable[object]]) -> None:
+        super().__init__()
+        self._meanwhile = meanwhile
+
+    async def push(self, external_id: str, message: OutboundMessage) -> None:
+        await self._meanwhile()
+        await super().push(external_id, message)
+
+
+@pytest.mark.parametrize("reclaimed_while", ["waiting", "sending"])
+async def test_an_urgent_row_that_waited_past_its_lease_is_sent_once(
+    app: Application, clock: FakeClock, reclaimed_while: str
+) -> None:
+    """Two dispatchers: the first claims an urgent row (30-second lease), then waits 40 s before sending. If the
+    second reclaimed it meanwhile, the first does not send it; if not, the first renews the lease right before
+    sending, so the second, running during that send, finds nothing to take."""
+    await _commune(app)
+    await _seed_due_messages(app, 1, "test", clock.now())
+    async with app.store.transaction() as repos:
+        await repos.session.execute(update(OutboxRow).values(urgent=True))
+    second = Recorder()
+    other = _dispatcher(app, second, clock)
+    first = Recorder() if reclaimed_while == "waiting" else _Slow(other.run)
+
+    async def idle() -> None:
+        return None
+
+    dispatcher = Dispatcher(
+        app.store,
+        Renderer(app.catalogs, HANOI),
+        {"test": first},
+        _Waiting(clock, 40, other.run if reclaimed_while == "waiting" else idle),
+        clock,
+        HANOI,
+        DispatchPolicy(batch=50),
+    )
+    report = await dispatcher.run(max_batches=1)
+    assert len(first.sent) + len(second.sent) == 1, (first.sent, second.sent)
+    assert report.sent == (1 if reclaimed_while == "sending" else 0)
+    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 1

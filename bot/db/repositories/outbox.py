@@ -48,8 +48,10 @@ class Claimed:
     participant_id: int | None
     staff_id: int | None
     payload: dict[str, Any]
-    attempts: int
+    attempts: int  # also the claim's token: every claim adds one, so a row someone else claimed since differs
     due_at: datetime
+    urgent: bool = False
+    leased_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,12 +210,33 @@ class OutboxRepository:
                 OutboxRow.payload,
                 OutboxRow.attempts,
                 OutboxRow.due_at,
+                OutboxRow.urgent,
+                OutboxRow.leased_until,
             )
             .execution_options(synchronize_session=False)
         )
         rows = (await self._s.execute(stmt)).all()
-        claimed = [Claimed(r[0], r[1], MessageKind(r[2]), r[3], r[4], dict(r[5] or {}), r[6], r[7]) for r in rows]
+        claimed = [
+            Claimed(r[0], r[1], MessageKind(r[2]), r[3], r[4], dict(r[5] or {}), r[6], r[7], bool(r[8]), r[9])
+            for r in rows
+        ]
         return sorted(claimed, key=lambda c: (c.due_at, c.id))
+
+    async def extend_lease(self, held: Sequence[Claimed], until: datetime) -> set[int]:
+        """Keep rows this dispatcher still holds leased until `until`: only those still `sending` under its own
+        claim (same attempt count; a row another dispatcher reclaimed since is left to it). Returns the ids kept;
+        a row missing from them must not be sent by the caller."""
+        if not held:
+            return set()
+        mine = or_(*(and_(OutboxRow.id == item.id, OutboxRow.attempts == item.attempts) for item in held))
+        stmt = (
+            update(OutboxRow)
+            .where(mine, OutboxRow.status == OutboxStatus.SENDING)
+            .values(leased_until=until)
+            .returning(OutboxRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set((await self._s.execute(stmt)).scalars())
 
     async def finish(self, ids: Sequence[int], status: str, error: str | None = None) -> None:
         """Close leased rows: sent, cancelled, undeliverable or dead."""
