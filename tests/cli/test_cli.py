@@ -4,15 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +22,7 @@ from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram, Fault, running_
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import Fault as ZaloFault
 from tests.fakes.zalo_api import running_in_thread as zalo_in_thread
+from tests.support.processes import bot_process, healthy, until
 
 TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
 
@@ -156,68 +148,9 @@ def test_help_texts_list_the_operator_contract() -> None:
         assert command in result.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class BotProcess:
-    port: int
-    process: subprocess.Popen[str]
-    output: str = ""  # stdout and stderr, once stopped
-
-
-@contextmanager
-def bot_process(env: dict[str, str], cwd: Path, **settings: str) -> Iterator[BotProcess]:
-    """A real `aftercare run` (`python -m bot run`); stopped with SIGINT like Ctrl-C, output kept for assertions."""
-    port = _free_port()
-    extra = {f"AFTERCARE_{name.upper()}": value for name, value in settings.items()}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        env={**os.environ, **env, "AFTERCARE_HTTP_PORT": str(port), **extra},
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    running = BotProcess(port, process)
-    try:
-        yield running
-    finally:
-        running.output = stop(process)
-
-
-def stop(process: subprocess.Popen[str], within: float = 20) -> str:
-    """Ctrl-C, then kill if it does not stop in time: a child process never outlives its test (a left-over server
-    would hold its port and the database for the next one). Returns its stdout and stderr."""
-    process.send_signal(signal.SIGINT)
-    try:
-        stdout, stderr = process.communicate(timeout=within)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-    return stdout + stderr
-
-
-def _until(condition: Callable[[], object], within: float = 30.0) -> None:
-    """Poll for a process to start or answer (not for a schedule)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline and not condition():
-        time.sleep(0.1)
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 def test_run_migrates_and_serves_the_simulator(env: dict[str, str], tmp_path: Path) -> None:
     with bot_process(env, tmp_path) as bot:
-        _until(lambda: _healthy(bot.port))
+        until(lambda: healthy(bot.port))
         health = httpx.get(f"http://127.0.0.1:{bot.port}/healthz", timeout=5)
         assert {k: health.json()[k] for k in ("status", "database")} == {"status": "ok", "database": "ok"}
         page = httpx.get(f"http://127.0.0.1:{bot.port}/simulator", timeout=5)
@@ -234,8 +167,8 @@ def test_run_runs_the_scheduler_jobs(env: dict[str, str], tmp_path: Path) -> Non
         env, "participant", "add", "--name", "An", "--unit", "HL", "--start", "2020-01-01", "--term-months", "12"
     )
     with bot_process(env, tmp_path) as bot:
-        _until(lambda: _healthy(bot.port))
-        _until(lambda: ok_json(env, "participant", "completions", "--unit", "HL")["completed"])
+        until(lambda: healthy(bot.port))
+        until(lambda: ok_json(env, "participant", "completions", "--unit", "HL")["completed"])
         completed = ok_json(env, "participant", "completions", "--unit", "HL")["completed"]
     assert [p["id"] for p in completed] == [person["id"]]
     assert "scheduler_started" in bot.output and bot.process.returncode == 0
@@ -273,7 +206,7 @@ def test_run_with_telegram_polls_answers_and_never_logs_the_token(env: dict[str,
         fake.inject("getUpdates", Fault(502, "Bad Gateway"))  # something to log about
         fake.updates.append(telegram_text(77, "xin chào", 1))
         with bot_process(env, tmp_path, telegram_token=TOKEN, telegram_api_url=fake.base_url) as bot:
-            _until(lambda: fake.sent(chat_id=77))
+            until(lambda: fake.sent(chat_id=77))
             replies = [c.params["text"] for c in fake.sent(chat_id=77)]
             assert replies and "hãy gửi mã mời" in replies[0]
     assert bot.process.returncode == 0, bot.output
@@ -290,7 +223,7 @@ def test_run_with_zalo_polls_answers_and_never_logs_the_token(env: dict[str, str
         user = ZaloChats(fake, webhook=False).chat("an")
         fake.updates.append(user.update("message.text.received", text="xin chào"))
         with bot_process(env, tmp_path, zalo_token=token, zalo_api_url=fake.base_url) as bot:
-            _until(lambda: fake.sent(user.user_id))
+            until(lambda: fake.sent(user.user_id))
             replies = [c.params["text"] for c in fake.sent(user.user_id)]
             assert replies and "hãy gửi mã mời" in replies[0]
     assert bot.process.returncode == 0, bot.output

@@ -12,13 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import signal
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 
@@ -31,7 +28,7 @@ from bot.db.models import AuditEventRow
 from bot.domain.entities import RiskLevel
 from bot.logging import configure_logging
 from bot.services.audit_chain import verify_chain
-from tests.cli.test_cli import _free_port, _healthy, _until, call, ok_json
+from tests.cli.test_cli import call, ok_json
 from tests.conftest import TEST_KEY
 from tests.e2e.conftest import Chats, Commune, link_participant
 from tests.e2e.test_cadre_workspace import replayed
@@ -42,6 +39,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import Fault as ZaloFault
 from tests.fakes.zalo_api import running_in_thread as zalo_in_thread
+from tests.support.processes import bot_process, healthy, until
 
 NAME = "Canary Nguyễn Văn Xyzzy"
 NATIONAL_ID = "079912345678"
@@ -206,31 +204,6 @@ def _garbage_request(port: int) -> None:
             sock.recv(1024)
 
 
-@contextmanager
-def _aftercare_run(env: dict[str, str], cwd: Path, output: dict[str, str], **settings: str) -> Iterator[int]:
-    """A real `aftercare run`; stopped like Ctrl-C (always, whatever the test did), stdout and stderr kept apart."""
-    port = _free_port()
-    extra = {f"AFTERCARE_{name.upper()}": value for name, value in settings.items()}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        env={**os.environ, **env, "AFTERCARE_HTTP_PORT": str(port), **extra},
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            output["stdout"], output["stderr"] = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output["stdout"], output["stderr"] = process.communicate()
-        output["returncode"] = str(process.returncode)
-
-
 def test_a_real_run_writes_only_json_and_no_canary(database_url: str, tmp_path: Path) -> None:
     env = {
         "AFTERCARE_DATABASE_URL": database_url,
@@ -252,17 +225,16 @@ def test_a_real_run_writes_only_json_and_no_canary(database_url: str, tmp_path: 
         fake.updates.append(user.update("message.text.received", text=person["invite_code"]))
         fake.updates.append(user.update("message.text.received", text=f"{CRISIS}, số {PHONE}, CCCD {NATIONAL_ID}"))
         settings = {"zalo_token": ZALO_TOKEN, "zalo_api_url": fake.base_url, "plan_interval_seconds": "5"}
-        output: dict[str, str] = {}
-        with _aftercare_run(env, tmp_path, output, **settings) as port:
-            _until(lambda: _healthy(port), within=60)
-            _until(lambda: len(fake.sent(user.user_id)) >= 2)
-            served = _healthy(port)
+        with bot_process(env, tmp_path, **settings) as bot:
+            until(lambda: healthy(bot.port), within=60)
+            until(lambda: len(fake.sent(user.user_id)) >= 2)
+            served = healthy(bot.port)
             if served:
-                _garbage_request(port)
-                httpx.get(f"http://127.0.0.1:{port}/healthz?token={NATIONAL_ID}", timeout=5)
-    assert served and fake.sent(user.user_id), output
-    stdout, stderr = output["stdout"], output["stderr"]
-    assert output["returncode"] == "0", stdout + stderr
+                _garbage_request(bot.port)
+                httpx.get(f"http://127.0.0.1:{bot.port}/healthz?token={NATIONAL_ID}", timeout=5)
+    stdout, stderr = bot.stdout, bot.stderr
+    assert served and fake.sent(user.user_id), bot.output
+    assert bot.process.returncode == 0, bot.output
     assert not leaks(stdout + stderr), leaks(stdout + stderr)
     assert ZALO_TOKEN.split(":")[1] not in stdout + stderr
     assert not non_json_lines(stderr), non_json_lines(stderr)[:3]
