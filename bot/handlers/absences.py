@@ -9,8 +9,7 @@ from datetime import date
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.entities import ParticipantStatus, Role
-from bot.handlers import caseload
-from bot.handlers.common import say
+from bot.handlers.common import audit_list, say
 from bot.handlers.context import Context, Replies
 from bot.services.absences import AbsenceError, record_absence
 
@@ -57,7 +56,7 @@ async def start(ctx: Context, page: int = 0) -> Replies:
     ]
     people.sort(key=lambda p: (p.name, p.id))
     shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    await caseload.audit_list(ctx, "absence_pick", len(people), page=page + 1)
+    await audit_list(ctx, "absence_pick", len(people), page=page + 1)
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "pick", {}
     buttons = [Button(ctx.t._("{name} (#{id})", name=p.name, id=p.id), f"{PICK}{p.id}") for p in shown]
     if (page + 1) * PAGE_SIZE < len(people):

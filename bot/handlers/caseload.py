@@ -25,7 +25,7 @@ from bot.domain.fieldwork import (
 )
 from bot.domain.planning import ObligationKind, ObligationStatus
 from bot.domain.text import fold
-from bot.handlers.common import say
+from bot.handlers.common import audit_list, say
 from bot.handlers.context import Context, Replies
 from bot.services.fieldwork import consented_to_share
 
@@ -119,25 +119,6 @@ async def _people(ctx: Context) -> list[Participant]:
     if ctx.staff.role is Role.OFFICER and await ctx.allowed(Action.LIST_COMMUNE):
         return await ctx.repos.participants.followed(ctx.staff.unit_id)
     return []
-
-
-async def audit_list(
-    ctx: Context, listed: str, results: int, *, page: int | None = None, query: str = "", point: bool = False
-) -> None:
-    """Opening a list or a search that names people is audited: who, which list, whose scope (the unit, or the
-    counselling point), which page, how many were found. A search records only what kind of thing was typed and its
-    length: the text may be part of someone's name."""
-    assert ctx.staff is not None
-    detail: dict[str, object] = {"list": listed, "results": results}
-    if page is not None:
-        detail["page"] = page
-    if query:
-        wanted = fold(query).lstrip("#").strip()
-        kind = "code" if wanted.isdigit() else "initials" if " " not in wanted and len(wanted) <= 4 else "text"
-        detail |= {"search": kind, "length": len(query)}
-    scope = ("point", ctx.staff.point_id) if point else ("unit", ctx.staff.unit_id)
-    await ctx.audit("list_searched" if query else "list_opened", subject_type=scope[0], subject_id=scope[1],
-                    detail=detail)  # fmt: skip
 
 
 def matches(person: Participant, query: str) -> bool:
@@ -262,7 +243,7 @@ async def card(ctx: Context, raw_id: str) -> Replies:
             day = t.date(referral.created_at.astimezone(ctx.tz).date())
             kind = t._(REFERRAL_KINDS.get(referral.kind, REFERRAL_KINDS["counselling"]))
             if referral.status == "requested" and referral.point_id is None:  # not "waiting" for what cannot come
-                status = t._("no counselling point in this commune: nobody can take it in the bot")
+                status = t._("no counselling point in this commune: nobody can take it through the assistant")
             else:
                 status = t._(REFERRAL_STATUS.get(referral.status, REFERRAL_STATUS["requested"]))
             lines.append(f"• {day}: {kind} — {status}")

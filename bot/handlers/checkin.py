@@ -41,7 +41,7 @@ from bot.handlers.actions import (
 from bot.handlers.common import say
 from bot.handlers.context import Context, Replies
 from bot.handlers.home import HOME, participant_home, where_line
-from bot.services.escalations import EscalationKind, raise_escalation
+from bot.services.escalations import EscalationKind, raise_and_tell
 
 FLOW = "checkin"
 LATER = "checkin:later"
@@ -257,7 +257,7 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
         return [say(thanks), *await _home(ctx)]
     shared = (await ctx.repos.consents.current(person.id)).get(Purpose.SHARE_WITH_CADRE, False)
     if shared or "call" in reasons:  # without consent to share answers, only a wish to be called is passed on
-        await raise_escalation(
+        await raise_and_tell(
             ctx.repos,
             key=f"{EscalationKind.RISKY_CHECKIN}:{obligation.id}",
             kind=EscalationKind.RISKY_CHECKIN,

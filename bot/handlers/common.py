@@ -1,9 +1,15 @@
-"""Replies shared by every flow: polite answers to input the bot cannot use."""
+"""Shared by every flow: polite answers to input the bot cannot use, and the audit of opening a list."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.core.i18n import Translator
 from bot.core.messages import OutboundMessage
+from bot.domain.text import fold
+
+if TYPE_CHECKING:
+    from bot.handlers.context import Context
 
 
 def say(text: str) -> OutboundMessage:
@@ -52,3 +58,22 @@ def group_notice(t: Translator) -> str:
 
 def internal_error(t: Translator) -> OutboundMessage:
     return say(t._("Sorry, something went wrong on our side. Please try again in a moment."))
+
+
+async def audit_list(
+    ctx: Context, listed: str, results: int, *, page: int | None = None, query: str = "", point: bool = False
+) -> None:
+    """Opening a list or a search that names people is audited: who, which list, whose scope (the unit, or the
+    counselling point), which page, how many were found. A search records only what kind of thing was typed and its
+    length: the text may be part of someone's name."""
+    assert ctx.staff is not None
+    detail: dict[str, object] = {"list": listed, "results": results}
+    if page is not None:
+        detail["page"] = page
+    if query:
+        wanted = fold(query).lstrip("#").strip()
+        kind = "code" if wanted.isdigit() else "initials" if " " not in wanted and len(wanted) <= 4 else "text"
+        detail |= {"search": kind, "length": len(query)}
+    scope = ("point", ctx.staff.point_id) if point else ("unit", ctx.staff.unit_id)
+    await ctx.audit("list_searched" if query else "list_opened", subject_type=scope[0], subject_id=scope[1],
+                    detail=detail)  # fmt: skip

@@ -14,8 +14,7 @@ from bot.db.repositories.outbox import NewMessage
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
-from bot.handlers import caseload
-from bot.handlers.common import say
+from bot.handlers.common import audit_list, say
 from bot.handlers.context import Context, Replies, record_id
 from bot.handlers.support import SUPPORT_KINDS
 from bot.services import relay as relay_service
@@ -55,7 +54,7 @@ async def show_list(ctx: Context) -> Replies:
     if not await ctx.allowed(Action.LIST_REFERRALS) or ctx.staff.point_id is None:
         return [say(t._("You are not attached to a counselling point yet. Please ask your administrator."))]
     referrals = await ctx.repos.referrals.open_for_point(ctx.staff.point_id)
-    await caseload.audit_list(ctx, "referrals", len(referrals), point=True)
+    await audit_list(ctx, "referrals", len(referrals), point=True)
     if not referrals:
         return [OutboundMessage(t._("No open referrals right now."), (Button(t._("Back to menu"), "staff:home"),))]
     lines = [t.n_("{n} open referral:", "{n} open referrals:", len(referrals))]
@@ -157,7 +156,7 @@ async def accept(ctx: Context, raw_id: str) -> Replies:
                 *await chat(ctx, raw_id)]  # fmt: skip
     return [
         say(t._("Taken. The person is told that a counsellor took it and that the point's details are in their "
-                "“Help” menu. The bot holds no phone number for them.")),
+                "“Help” menu. The assistant holds no phone number for them.")),
         *await open_referral(ctx, raw_id),
     ]
 

@@ -12,7 +12,7 @@ from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.handlers import caseload
 from bot.handlers.actions import ESCALATION_ACK, INBOX_OPEN
-from bot.handlers.common import say
+from bot.handlers.common import audit_list, say
 from bot.handlers.context import Context, Replies, record_id
 from bot.services.escalations import EscalationKind, result_of
 
@@ -39,7 +39,7 @@ async def show(ctx: Context) -> Replies:
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "list", {}
     alerts = await _in_scope(ctx)
     if ctx.staff is not None:
-        await caseload.audit_list(ctx, "alerts", len(alerts))
+        await audit_list(ctx, "alerts", len(alerts))
     if not alerts:
         return [
             OutboundMessage(

@@ -11,7 +11,7 @@ from bot.domain.authz import Action, ParticipantScope
 from bot.domain.entities import Participant, Role, Unit, UnitLevel
 from bot.domain.fieldwork import ReportKind
 from bot.handlers import caseload
-from bot.handlers.common import say
+from bot.handlers.common import audit_list, say
 from bot.handlers.context import Context, Replies, record_id
 from bot.services import fieldwork as records
 
@@ -62,7 +62,7 @@ async def desk(ctx: Context) -> Replies:
     ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
     reports = await ctx.repos.fieldwork.pending_reports(ctx.staff.unit_id)
     transfers = await ctx.repos.fieldwork.pending_transfers_to(ctx.staff.unit_id)
-    await caseload.audit_list(ctx, "officer_desk", len(reports) + len(transfers))
+    await audit_list(ctx, "officer_desk", len(reports) + len(transfers))
     if not reports and not transfers:
         return [
             OutboundMessage(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.i18n import Translator
 from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.escalations import Referral
 from bot.domain.entities import CounsellingPoint, Wording
@@ -24,6 +25,11 @@ END, END_CONFIRMED, READ = "relay:end", "relay:end:yes", "relay:read"
 
 def buttons(ctx: Context) -> tuple[Button, ...]:
     return (Button(ctx.t._("End the conversation"), END), Button(ctx.t._("Back to menu"), HOME))
+
+
+def talk_now(t: Translator, hotlines: list[str]) -> list[str]:
+    """The hotlines, after a blank line, wherever nobody can answer at once."""
+    return ["", t._("If you need to talk to someone now:"), *hotlines]
 
 
 def counsellor_label(ctx: Context) -> str:
@@ -59,11 +65,9 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
         situation = "nobody"
     if situation == "nobody":
         lines = [
-            t._("No counsellor of your counselling point is using the bot yet, so nobody has been told. You can "
+            t._("No counsellor of your counselling point is using the assistant yet, so nobody has been told. You can "
                 "leave your message here; it will be read when a counsellor joins."),
-            "",
-            t._("If you need to talk to someone now:"),
-            *hotlines,
+            *talk_now(t, hotlines),
         ]  # fmt: skip
     elif situation == "now":
         lines = [
@@ -74,9 +78,7 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
         lines = [
             t._("No counsellor is on duty right now. The point's counsellors have been told; leave your message "
                 "here and one of them will answer when they can."),
-            "",
-            t._("If you need to talk to someone now:"),
-            *hotlines,
+            *talk_now(t, hotlines),
         ]  # fmt: skip
     else:
         assert opening is not None
@@ -86,9 +88,7 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
             t._("The counselling point is closed now (open {hours}).", hours=hours),
             t._("The counsellors will be told when it opens, at {time} on {date}. You can leave your message here "
                 "now.", time=f"{local:%H:%M}", date=t.date(local.date())),
-            "",
-            t._("If you need to talk to someone now:"),
-            *hotlines,
+            *talk_now(t, hotlines),
         ]  # fmt: skip
     if not _explicit(ctx):
         lines += ["", t._("To keep things private, replies are announced as “You have a new message” — tap to read.")]

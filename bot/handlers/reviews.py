@@ -9,7 +9,7 @@ from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.domain.fieldwork import ReviewPolicy, ReviewProgress, ReviewWindow, review_window
 from bot.handlers import caseload
-from bot.handlers.common import say
+from bot.handlers.common import audit_list, say
 from bot.handlers.context import Context, Replies
 from bot.services.fieldwork import write_review
 
@@ -42,7 +42,7 @@ async def start(ctx: Context) -> Replies:
     people = await ctx.repos.participants.followed(ctx.staff.unit_id, ctx.staff.id)
     done = await ctx.repos.fieldwork.reviewed(window.quarter, [p.id for p in people])
     todo = [p for p in people if p.id not in done]
-    await caseload.audit_list(ctx, "reviews_to_write", len(todo))
+    await audit_list(ctx, "reviews_to_write", len(todo))
     if not todo:
         ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
         return [say(t._("All reviews for {quarter} are written. Thank you.", quarter=quarter_name(ctx, window)))]
@@ -64,7 +64,7 @@ async def officer_status(ctx: Context, window: ReviewWindow | None) -> Replies:
         return [say(t._("It is not review time. Quarterly reviews open a few days before the quarter ends."))]
     people = await ctx.repos.participants.followed(ctx.staff.unit_id)
     done = await ctx.repos.fieldwork.reviewed(window.quarter, [p.id for p in people])
-    await caseload.audit_list(ctx, "reviews_missing", len(people) - len(done))
+    await audit_list(ctx, "reviews_missing", len(people) - len(done))
     lines = [
         t._(
             "Reviews for {quarter}: {done} of {total} written (due {date}).",

@@ -118,7 +118,7 @@ async def support_menu(ctx: Context) -> Replies:
                              whom=t._(whom)))  # fmt: skip
         else:
             lines.append(t._("There is no counselling point in your commune yet, and nobody can be told through the "
-                             "bot right now; your request will be recorded."))  # fmt: skip
+                             "assistant right now; your request will be recorded."))  # fmt: skip
     return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), HOME)))]
 
 
@@ -184,8 +184,10 @@ def _passed_on(ctx: Context, kind: str, has_point: bool, whom: str | None) -> st
         if whom is not None:
             lines.append(t._("I have passed your request to {whom}, who can help you find one.", whom=t._(whom)))
         else:
-            lines.append(t._("I could not pass your request to anyone through the bot right now; it is recorded."))
-        return "\n".join([*lines, "", t._("If you need to talk to someone now:"), *_hotline_lines(ctx, True)])
+            lines.append(
+                t._("I could not pass your request to anyone through the assistant right now; it is recorded.")
+            )
+        return "\n".join([*lines, *relay.talk_now(t, _hotline_lines(ctx, True))])
     if has_point and whom is not None:
         return t._("Done. Your request went to the counselling point and to {whom}.", whom=t._(whom))
     if has_point:
@@ -194,7 +196,7 @@ def _passed_on(ctx: Context, kind: str, has_point: bool, whom: str | None) -> st
         return t._("Done. There is no counselling point in your commune yet; your request went to {whom}.",
                    whom=t._(whom))  # fmt: skip
     return t._("Your request is recorded, but there is no counselling point in your commune yet and nobody could "
-               "be told through the bot. Please ask at the commune office.")  # fmt: skip
+               "be told through the assistant. Please ask at the commune office.")  # fmt: skip
 
 
 async def crisis(ctx: Context) -> Replies:
@@ -238,8 +240,8 @@ def _who_was_told(ctx: Context, alerted: Alerted | None) -> list[str]:
     lines = [
         t._("There is no counselling point in your commune yet.")
         if not alerted.has_point
-        else t._("No counsellor can be reached through the bot right now.")
+        else t._("No counsellor can be reached through the assistant right now.")
     ]
     if whom is None:
-        return [*lines, t._("I could not let anyone know through the bot. Please call one of the numbers above.")]
+        return [*lines, t._("I could not let anyone know through the assistant. Please call one of the numbers above.")]
     return [*lines, t._("I have let {whom} know.", whom=whom)]

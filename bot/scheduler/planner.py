@@ -31,10 +31,11 @@ from bot.domain.planning import (
 )
 from bot.domain.schedule import draw_random_test_days
 from bot.services import audit_chain, relay
+from bot.services.crisis import OfficerWhy
 from bot.services.escalations import (
     EscalationKind,
     notify_officers,
-    raise_escalation,
+    raise_and_tell,
     raise_unreachable,
     tell_officers,
 )
@@ -230,7 +231,7 @@ class Planner:
             status, _, unit_id, cadre_id = people[pid]
             if status != ParticipantStatus.ACTIVE.value:
                 continue  # no chat to check in by: the cadre's in-person check closes it (listed in the digest)
-            raised = await raise_escalation(
+            raised, _ = await raise_and_tell(
                 repos,
                 key=f"{EscalationKind.MISSED_CHECKIN}:{obligation_id}",
                 kind=EscalationKind.MISSED_CHECKIN,
@@ -331,7 +332,8 @@ class Planner:
             )  # fmt: skip
             if due > max(len(on_duty), 1):  # every one on duty has had their turn (or there was nobody on duty)
                 minutes = int((now - since).total_seconds() // 60)
-                waited = {**payload, "to": "officer", "minutes": minutes, "since": since.isoformat()}
+                waited = {**payload, "to": "officer", "officer_why": OfficerWhy.NOT_TAKEN.value, "minutes": minutes,
+                          "since": since.isoformat()}  # fmt: skip
                 await tell_officers(repos, person.unit_id, f"{prefix}sla", MessageKind.CRISIS_ALERT, now, waited, True)
             report.extra["urgent_referrals_waiting"] = report.extra.get("urgent_referrals_waiting", 0) + 1
         # Taken, but the counsellor has not answered a crisis within the same time: the officers, once per episode.

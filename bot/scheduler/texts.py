@@ -39,7 +39,7 @@ from bot.handlers.officer import TRANSFER as OFFICER_TRANSFER
 from bot.handlers.reviews import START as REVIEW_START
 from bot.handlers.support import SUPPORT_KINDS
 from bot.scheduler import relay_texts
-from bot.services.crisis import Alerted
+from bot.services.crisis import Alerted, OfficerWhy
 from bot.services.escalations import Told, Why
 from bot.services.relay import name_for_counsellor
 
@@ -389,15 +389,15 @@ class Renderer:
     ) -> list[str]:
         """Why it reached the officer, as decided when it was queued: no cadre, a cadre the bot cannot reach (sent at
         once), or a cadre who was alerted at a stated time and has not acknowledged it."""
-        why = item.payload.get("why")
-        if why is None:  # queued before the reason was recorded
+        why = Why.parse(item.payload.get("why"))
+        if why is None:  # queued before the reason was recorded (or by a version that knew another)
             why = Why.NO_CADRE if escalation.cadre_id is None else Why.NOT_ACKNOWLEDGED
         if why == Why.NO_CADRE or escalation.cadre_id is None:
             return [t._("No cadre is assigned to this person, so this came straight to you.")]
         cadre = await repos.staff.get(escalation.cadre_id)
         name = cadre.name if cadre else "—"
         if why == Why.CADRE_UNREACHABLE:
-            return [t._("Their cadre ({cadre}) cannot be reached through the bot, so this came straight to you.",
+            return [t._("Their cadre ({cadre}) cannot be reached through the assistant, so this came straight to you.",
                         cadre=name)]  # fmt: skip
         if why == Why.CADRE_CLOSED:
             return [t._("The account of their cadre ({cadre}) was closed before they acknowledged this, so it came "
@@ -503,9 +503,11 @@ class Renderer:
         if told.why == Why.NO_CADRE and told.officers:
             return [t._("They have no cadre; the commune officer was alerted instead.")]
         if told.why == Why.CADRE_UNREACHABLE and told.officers:
-            return [t._("Their cadre cannot be reached through the bot; the commune officer was alerted instead.")]
+            return [
+                t._("Their cadre cannot be reached through the assistant; the commune officer was alerted instead.")
+            ]
         if told.why in (Why.NO_CADRE, Why.CADRE_UNREACHABLE):
-            return [t._("Neither a cadre nor a commune officer could be alerted through the bot.")]
+            return [t._("Neither a cadre nor a commune officer could be alerted through the assistant.")]
         return []
 
     async def _officer_crisis_alert(
@@ -515,18 +517,18 @@ class Renderer:
         counsellor) and they are told at once; the time of the crisis message, and what else was done."""
         since = item.payload.get("since")
         at = datetime.fromisoformat(since).astimezone(self._tz) if isinstance(since, str) else None
-        why = item.payload.get("why")
+        why = OfficerWhy.of(item.payload)
         if at is None:  # queued before this was recorded
             first = t._("{who} wrote a crisis message.", who=who)
         else:
             first = t._("{who} wrote a crisis message at {time} on {date}.", who=who, time=f"{at:%H:%M}",
                         date=self._date(t, at.date()))  # fmt: skip
         lines = [first, t._("They were given the emergency and support numbers.")]
-        if why == "no_point":
+        if why is OfficerWhy.NO_POINT:
             lines.append(t._("There is no counselling point in their commune, so no counsellor could be alerted."))
-        elif why == "no_counsellor":
-            lines.append(t._("No counsellor of their counselling point can be reached through the bot."))
-        else:
+        elif why is OfficerWhy.NO_COUNSELLOR:
+            lines.append(t._("No counsellor of their counselling point can be reached through the assistant."))
+        elif why is OfficerWhy.NOT_TAKEN:
             lines.append(
                 t._("No counsellor has taken the urgent referral in {minutes} minutes.",
                     minutes=item.payload.get("minutes", 0))
@@ -540,7 +542,7 @@ class Renderer:
         elif alerted is not None and alerted.told.why == Why.NO_CADRE:
             lines.append(t._("They have no cadre."))
         elif alerted is not None and alerted.told.why == Why.CADRE_UNREACHABLE:
-            lines.append(t._("Their cadre cannot be reached through the bot."))
+            lines.append(t._("Their cadre cannot be reached through the assistant."))
         lines.append(t._("Please make sure someone checks on them in person now."))
         return OutboundMessage(
             "\n".join([t._("Urgent:"), *lines]), (Button(t._("Open their card"), f"{CASE_OPEN}{subject.id}"),)

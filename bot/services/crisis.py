@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from bot.db.repositories.escalations import Referral
 from bot.db.repositories.outbox import NewMessage
@@ -19,6 +20,24 @@ from bot.domain.entities import Participant
 from bot.domain.planning import MessageKind
 from bot.services.escalations import EscalationKind, Told, raise_and_tell, reachable, tell_officers
 from bot.services.relay import answerers, urgent_alert_prefix
+
+
+class OfficerWhy(StrEnum):
+    """Why a crisis alert reached the officers (payload key "officer_why"; the cadre's side is `Told.why`)."""
+
+    NO_POINT = "no_point"  # no counselling point in the commune: no counsellor could be alerted, told at once
+    NO_COUNSELLOR = "no_counsellor"  # no counsellor of the point can be reached: told at once
+    NOT_TAKEN = "not_taken"  # counsellors were alerted and nobody took the urgent referral in time (the planner)
+
+    @classmethod
+    def of(cls, payload: dict[str, object]) -> OfficerWhy | None:
+        """Read leniently: rows queued before the key was split kept it under "why"; the planner's rows then carried
+        only "minutes". None when the reason is not known (the text then claims none)."""
+        raw = payload.get("officer_why", payload.get("why"))
+        try:
+            return cls(raw) if isinstance(raw, str) else (cls.NOT_TAKEN if "minutes" in payload else None)
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +140,8 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
         ]
     )  # fmt: skip
     if not reached:
-        why = "no_point" if referral.point_id is None else "no_counsellor"
-        waited = {**payload, "to": "officer", "why": why, "since": since.isoformat()}
+        why = OfficerWhy.NO_POINT if referral.point_id is None else OfficerWhy.NO_COUNSELLOR
+        waited = {**payload, "to": "officer", "officer_why": why.value, "since": since.isoformat()}
         await tell_officers(repos, person.unit_id, f"{prefix}sla", MessageKind.CRISIS_ALERT, now, waited, True)
     await _audit(
         repos,

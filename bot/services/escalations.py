@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from bot.db.repositories.escalations import Escalation
 from bot.db.repositories.fieldwork import TestResult
@@ -31,14 +32,24 @@ async def result_of(repos: Repositories, escalation: Escalation) -> TestResult |
     return await repos.fieldwork.test_result(int(raw)) if raw.isdigit() else None
 
 
-class Why:
-    """Why an escalation reached the officers, decided when their message is queued and carried in its payload (the
-    text says what happened, not what usually happens)."""
+class Why(StrEnum):
+    """Who an escalation's first message went to and, for the officers, why it reached them: decided when the message
+    is queued and carried in its payload (the text says what happened, not what usually happens)."""
 
+    CADRE = "cadre"  # the cadre was alerted (they can be reached)
+    NONE = ""  # nothing was sent (raised already), or a value this version does not know: nothing is claimed
     NO_CADRE = "no_cadre"  # nobody is assigned: straight to the officers
     CADRE_UNREACHABLE = "cadre_unreachable"  # the cadre is inactive or has no chat the bot can reach: straight to them
     NOT_ACKNOWLEDGED = "not_acknowledged"  # the cadre was alerted and did not acknowledge in time
     CADRE_CLOSED = "cadre_closed"  # the cadre's account was closed before they acknowledged it: to them at once
+
+    @classmethod
+    def parse(cls, value: object) -> Why | None:
+        """A payload's value, leniently (rows queued by another version): None when it is not one of these."""
+        try:
+            return cls(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +59,10 @@ class Told:
 
     cadre_id: int | None = None
     officers: tuple[int, ...] = ()
-    why: str = Why.NO_CADRE
+    why: Why = Why.NO_CADRE
 
     def payload(self) -> dict[str, object]:
-        return {"cadre": self.cadre_id, "officers": list(self.officers), "why": self.why}
+        return {"cadre": self.cadre_id, "officers": list(self.officers), "why": self.why.value}
 
     @classmethod
     def from_payload(cls, value: object) -> Told | None:
@@ -61,29 +72,8 @@ class Told:
         return cls(
             cadre if isinstance(cadre, int) else None,
             tuple(o for o in officers if isinstance(o, int)),
-            str(value.get("why", Why.NO_CADRE)),
+            Why.parse(value.get("why", Why.NO_CADRE)) or Why.NONE,
         )
-
-
-async def raise_escalation(
-    repos: Repositories,
-    *,
-    key: str,
-    kind: str,
-    participant_id: int,
-    unit_id: int,
-    cadre_id: int | None,
-    now: datetime,
-    obligation_id: int | None = None,
-    urgent: bool = False,
-) -> Escalation | None:
-    """Idempotent by `key`: raising the same problem twice records and sends it once. `urgent` messages go out
-    in quiet hours too."""
-    escalation, _ = await raise_and_tell(
-        repos, key=key, kind=kind, participant_id=participant_id, unit_id=unit_id, cadre_id=cadre_id, now=now,
-        obligation_id=obligation_id, urgent=urgent,
-    )  # fmt: skip
-    return escalation
 
 
 async def raise_and_tell(
@@ -98,12 +88,13 @@ async def raise_and_tell(
     obligation_id: int | None = None,
     urgent: bool = False,
 ) -> tuple[Escalation | None, Told]:
-    """`raise_escalation`, and who its message went to (nobody when it had been raised already)."""
+    """Idempotent by `key`: raising the same problem twice records and sends it once (the second time: None, told
+    nobody). `urgent` messages go out in quiet hours too. Returns the escalation and who its message went to."""
     escalation = await repos.escalations.add(
         key, participant_id=participant_id, unit_id=unit_id, kind=kind, cadre_id=cadre_id, obligation_id=obligation_id
     )
     if escalation is None:
-        return None, Told(why="")
+        return None, Told(why=Why.NONE)
     await repos.audit.by_scheduler("escalation_raised", participant_id, {"kind": kind, "escalation": escalation.id})
     if cadre_id is not None and await reachable(repos, [cadre_id]):
         await repos.outbox.add(
@@ -118,7 +109,7 @@ async def raise_and_tell(
                 )
             ]
         )
-        return escalation, Told(cadre_id=cadre_id, why="cadre")
+        return escalation, Told(cadre_id=cadre_id, why=Why.CADRE)
     why = Why.NO_CADRE if cadre_id is None else Why.CADRE_UNREACHABLE
     officers = await notify_officers(repos, escalation, now, urgent=urgent, why=why)
     return escalation, Told(officers=tuple(officers), why=why)
@@ -130,12 +121,8 @@ async def reachable(repos: Repositories, staff_ids: list[int]) -> list[int]:
     if not staff_ids:
         return []
     _, chats = await repos.planning.chats([], staff_ids)
-    found = []
-    for staff_id in staff_ids:
-        member = await repos.staff.get(staff_id) if staff_id in chats else None
-        if member is not None and member.active:
-            found.append(staff_id)
-    return found
+    active = await repos.staff.active_among([staff_id for staff_id in staff_ids if staff_id in chats])
+    return [staff_id for staff_id in staff_ids if staff_id in active]
 
 
 async def tell_officers(
@@ -159,7 +146,7 @@ async def tell_officers(
 
 
 async def notify_officers(
-    repos: Repositories, escalation: Escalation, now: datetime, urgent: bool = False, why: str | None = None
+    repos: Repositories, escalation: Escalation, now: datetime, urgent: bool = False, why: Why | None = None
 ) -> list[int]:
     """The officers hear of an escalation; `why` (default: no cadre, else the cadre did not acknowledge it) goes in
     the payload, so the text says what happened. Returns the officers a message can reach."""
@@ -171,7 +158,7 @@ async def notify_officers(
         f"esc:{escalation.id}",
         MessageKind.ESCALATION,
         now,
-        {"escalation_id": escalation.id, "to": "officer", "why": why},
+        {"escalation_id": escalation.id, "to": "officer", "why": why.value},
         urgent,
     )
     await repos.escalations.mark_officer_notified(escalation.id)
@@ -185,9 +172,7 @@ async def notify_officers(
     return await reachable(repos, officers)
 
 
-async def cadre_cannot_act(
-    repos: Repositories, escalation_id: int, now: datetime, why: str | None = None
-) -> bool:
+async def cadre_cannot_act(repos: Repositories, escalation_id: int, now: datetime, why: Why | None = None) -> bool:
     """The cadre an escalation waits on can no longer act on it (their account was closed, or their alert found no
     chat when it was to go out): the officers hear of it now instead of after the "not acknowledged" wait, unless it
     was acknowledged or they have heard already. `why` defaults to what the cadre's account says. True when the
@@ -210,7 +195,7 @@ async def raise_unreachable(
     if await repos.escalations.has_open(participant_id, EscalationKind.UNREACHABLE):
         return None
     episode = await repos.escalations.count_kind(participant_id, EscalationKind.UNREACHABLE)
-    return await raise_escalation(
+    escalation, _ = await raise_and_tell(
         repos,
         key=f"{EscalationKind.UNREACHABLE}:{participant_id}:{episode}",
         kind=EscalationKind.UNREACHABLE,
@@ -219,3 +204,4 @@ async def raise_unreachable(
         cadre_id=cadre_id,
         now=now,
     )
+    return escalation

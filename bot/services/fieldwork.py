@@ -30,7 +30,7 @@ from bot.domain.fieldwork import (
 )
 from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus, obligation_key
 from bot.services.absences import record_absence
-from bot.services.escalations import EscalationKind, raise_escalation, tell_officers
+from bot.services.escalations import EscalationKind, raise_and_tell, tell_officers
 from bot.services.operators import Operator
 
 
@@ -109,7 +109,7 @@ async def record_test_result(
     if result_escalates(outcome):
         # One alert and one offer per test (a second record of the same test, a correction, raises nothing new).
         about = f"obligation:{obligation_id}" if obligation_id is not None else str(result.id)
-        await raise_escalation(
+        await raise_and_tell(
             repos,
             key=f"{EscalationKind.TEST_RESULT}:{about}",
             kind=EscalationKind.TEST_RESULT,

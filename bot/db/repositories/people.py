@@ -54,6 +54,16 @@ class StaffRepository:
         row = await self._s.get(StaffRow, staff_id)
         return _staff(row) if row else None
 
+    async def active_among(self, staff_ids: list[int]) -> set[int]:
+        """Which of these staff are active: one query for a whole list of recipients."""
+        if not staff_ids:
+            return set()
+        stmt = select(StaffRow.id).where(
+            StaffRow.id.in_(staff_ids),  # type: ignore[union-attr]
+            StaffRow.active.is_(True),  # type: ignore[attr-defined]
+        )
+        return set((await self._s.execute(stmt)).scalars())
+
     async def in_unit(self, unit_id: int, role: Role) -> list[StaffMember]:
         stmt = select(StaffRow).where(
             StaffRow.unit_id == unit_id,
