@@ -10,11 +10,58 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
 """The chain hash "before" the first sealed entry."""
+
+REJECTED = "rejected"
+"""Put in the `chain` column of an unsealed entry the sealer refused (no valid MAC): never a hex link, so it can
+never pass for one, and the sealer's search for work skips the entry instead of re-reading it every tick."""
+
+
+def plain_detail(detail: dict[Any, Any] | None) -> dict[str, Any]:
+    """What `record` stores *and* MACs: plain JSON that both databases give back unchanged, so an entry's MAC holds
+    forever. Keys become strings (as `json.dumps` spells them), tuples and sets lists, non-finite floats, datetimes
+    and anything else not JSON their `str()`, lone surrogates U+FFFD; ordinary JSON passes through unchanged."""
+    return {_key(k): _plain(v) for k, v in (detail or {}).items()}
+
+
+def _text(value: str) -> str:
+    """A plain `str` (not a subclass) that encodes as UTF-8: a lone surrogate would fail the PostgreSQL driver."""
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+    return str.__str__(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return _text(key)
+    if isinstance(key, bool | float) or key is None:
+        return json.dumps(key)
+    if isinstance(key, int):
+        return str(int(key))
+    return _text(str(key))
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {_key(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((_plain(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    return _text(str(value))
 
 
 def canonical(
@@ -28,7 +75,13 @@ def canonical(
     outcome: str,
     detail: dict[str, Any] | None,
 ) -> bytes:
-    """One byte string per entry, stable across databases: UTC time to the microsecond, sorted ASCII JSON."""
+    """One byte string per entry, stable across databases: UTC time to the microsecond, sorted ASCII JSON.
+
+    Never raises on an odd `detail` (mixed or non-string keys, values that are not JSON): it is first put through
+    JSON once, which leaves what a database gives back (and what `plain_detail` makes) exactly as it is, so the
+    bytes for every entry already written, by this code or by migration 0009, are unchanged."""
+    if detail:
+        detail = json.loads(json.dumps(detail, default=str, skipkeys=True))
     fields = [
         "v1",
         at.astimezone(UTC).isoformat(timespec="microseconds"),

@@ -179,7 +179,7 @@ async def test_canaries_never_reach_logs_or_the_audit_table(
                 select(AuditEventRow).where(AuditEventRow.action.in_(["list_opened", "list_searched"]))  # type: ignore[attr-defined]
             )
         ).scalars().all()
-        chain = await verify_chain(repos)
+    chain = await verify_chain(app.store)
     opened = {(r.action, r.detail.get("list"), r.actor_type) for r in rows}
     assert {
         ("list_opened", "caseload:assigned", "staff"),

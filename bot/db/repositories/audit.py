@@ -40,7 +40,7 @@ class AuditRepository:
             subject_type=subject_type,
             subject_id=subject_id,
             outcome=outcome,
-            detail=detail or {},
+            detail=audit_mac.plain_detail(detail),  # stored exactly as MACed: never a TypeError, never a false alarm
         )
         row.entry_mac = self.entry_mac(row)
         self._s.add(row)
@@ -94,6 +94,29 @@ class AuditRepository:
     def link(self, previous: str, mac: str, seq: int, row_id: int) -> str:
         return audit_mac.chain_link(self._key, previous, mac, seq, row_id)
 
+    async def has_candidates(self) -> bool:
+        """Is anything waiting to be sealed? A read only, so a tick with nothing to seal takes no lock and writes
+        nothing; entries once refused carry `REJECTED` and are not looked at again."""
+        return (await self._s.execute(self._candidates().limit(1))).first() is not None
+
+    async def candidates(self, limit: int) -> Sequence[AuditEventRow]:
+        """The oldest entries waiting to be sealed (call under `lock_head`)."""
+        stmt = self._candidates().limit(limit).execution_options(populate_existing=True)
+        return list((await self._s.execute(stmt)).scalars())
+
+    @staticmethod
+    def _candidates() -> Any:
+        return (
+            select(AuditEventRow)
+            .where(AuditEventRow.seq.is_(None), AuditEventRow.chain.is_(None))  # type: ignore[union-attr]
+            .order_by(AuditEventRow.id)  # type: ignore[arg-type]
+        )
+
+    @staticmethod
+    def reject(row: AuditEventRow) -> None:
+        """Mark an entry the sealer refused: its content (what the MAC covers) is left exactly as it was found."""
+        row.chain = audit_mac.REJECTED
+
     async def lock_head(self) -> AuditChainHeadRow:
         """The chain's head, locked until the transaction ends: a write first, so SQLite takes its one write lock
         and PostgreSQL the row lock before anything is read (two sealers never extend the same head)."""
@@ -111,32 +134,36 @@ class AuditRepository:
         return (await self._s.execute(stmt)).scalar_one_or_none()
 
     async def unsealed(self, after_id: int, limit: int) -> Sequence[AuditEventRow]:
+        """Entries without a place in the chain (waiting, or refused), in id order; for verification."""
         stmt = (
             select(AuditEventRow)
             .where(AuditEventRow.seq.is_(None), AuditEventRow.id > after_id)  # type: ignore[union-attr,operator]
             .order_by(AuditEventRow.id)  # type: ignore[arg-type]
             .limit(limit)
-            .execution_options(populate_existing=True)
         )
         return list((await self._s.execute(stmt)).scalars())
 
-    async def sealed_page(self, after_seq: int, limit: int) -> Sequence[AuditEventRow]:
+    async def sealed_page(self, after_seq: int, upto_seq: int, limit: int) -> Sequence[AuditEventRow]:
         stmt = (
             select(AuditEventRow)
-            .where(AuditEventRow.seq > after_seq)  # type: ignore[operator]
+            .where(AuditEventRow.seq > after_seq, AuditEventRow.seq <= upto_seq)  # type: ignore[operator]
             .order_by(AuditEventRow.seq)  # type: ignore[arg-type]
             .limit(limit)
-            .execution_options(populate_existing=True)
         )
         return list((await self._s.execute(stmt)).scalars())
+
+    async def first_sealed_after(self, seq: int) -> int | None:
+        """The id of the lowest-numbered entry after `seq` in the chain, if any (one statement, one snapshot)."""
+        stmt = (
+            select(AuditEventRow.id)
+            .where(AuditEventRow.seq > seq)  # type: ignore[operator]
+            .order_by(AuditEventRow.seq)  # type: ignore[arg-type]
+            .limit(1)
+        )
+        return (await self._s.execute(stmt)).scalar_one_or_none()
 
     async def count(self) -> int:
         return int((await self._s.execute(select(func.count()).select_from(AuditEventRow))).scalar_one())
 
     async def flush(self) -> None:
         await self._s.flush()
-
-    def forget(self, rows: Sequence[AuditEventRow]) -> None:
-        """Drop checked rows from the session so a long verification or a large backlog stays in bounded memory."""
-        for row in rows:
-            self._s.expunge(row)
