@@ -165,7 +165,7 @@ class ConversationEngine:
                 common.say(
                     t._(
                         "Part of this record cannot be read: it was changed outside the assistant, so it is not "
-                        "shown. Please tell your administrator."
+                        "shown. Please let the commune office know."
                     )
                 ),
                 language=t.language,

@@ -62,7 +62,7 @@ async def test_an_officer_crisis_alert_queued_by_another_version(
     if legacy:
         await _rewrite(app, {"why": "no_point"}, drop="officer_why")
         told = await hai.during(app.scheduler.tick)
-        told.says(f"Họ đã được gửi các số cấp cứu và hỗ trợ.\n{no_point}\n{no_cadre}\nAnh/chị vui lòng")
+        told.says(f"Họ đã nhận được các số điện thoại cấp cứu và hỗ trợ.\n{no_point}\n{no_cadre}\nAnh/chị vui lòng")
     else:
         told_unknown = {"cadre": None, "officers": [], "why": "from_the_future"}
         await _rewrite(app, {"officer_why": "from_the_future"})
@@ -71,5 +71,7 @@ async def test_an_officer_crisis_alert_queued_by_another_version(
                 if "alerted" in row.payload:
                     row.payload = {**row.payload, "alerted": {**row.payload["alerted"], **told_unknown}}
         told = await hai.during(app.scheduler.tick)
-        told.says("Họ đã được gửi các số cấp cứu và hỗ trợ.\nAnh/chị vui lòng bảo đảm có người đến gặp trực tiếp")
+        told.says(
+            "Họ đã nhận được các số điện thoại cấp cứu và hỗ trợ.\nAnh/chị vui lòng bảo đảm có người đến gặp trực tiếp"
+        )
         told.never_says(no_point, no_cadre, "phút")

@@ -176,7 +176,7 @@ async def test_outside_the_points_hours_and_with_nobody_on_duty(
     closed = await an.press("Nói chuyện với tư vấn viên")
     closed.says(
         "Điểm tư vấn đang ngoài giờ làm việc (giờ làm việc: T2–T6 07:30–11:30, 13:30–17:00; T7 08:00–11:00)",
-        "Các tư vấn viên sẽ được báo khi điểm mở cửa, lúc 07:30 ngày 30/11/2026.",  # not when one will answer
+        "Các tư vấn viên sẽ được báo khi điểm tư vấn mở cửa, lúc 07:30 ngày 30/11/2026.",  # not when one will answer
         "096 306 1414 (+84 96 306 1414)",
         "13:00–20:30",
     ).never_says("113")

@@ -85,8 +85,8 @@ async def test_crisis_in_the_middle_of_a_check_in(app: Application, chats: dict[
     cadre_alert.says(
         "Lúc 22:30 ngày 10/12/2026, Nguyễn Văn An (#1) đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng.",
         # The bot has no phone number for them: what the cadre can do.
-        "Anh/chị vui lòng đến gặp trực tiếp họ ngay, hoặc nhờ người thân của họ đến. Nếu không thể, hãy báo cán bộ "
-        "phụ trách xã/phường.",
+        "Anh/chị vui lòng đến gặp trực tiếp họ ngay, hoặc nhờ người thân của họ đến xem tình hình. "
+        "Nếu không thể, hãy báo cán bộ phụ trách xã/phường.",
     ).offers("Tôi sẽ theo dõi việc này", "Mở hồ sơ")
     alerts["counsellor"].says(  # type: ignore[attr-defined]
         "Khẩn:\n", "Nguyễn Văn An (#1)", "\nCán bộ đồng hành (Trần Thị Bình) cũng đã được báo."
@@ -198,7 +198,7 @@ async def test_an_urgent_referral_nobody_takes_goes_to_the_next_on_duty_then_to_
     clock.set(start + timedelta(minutes=21))
     (await officer.during(app.scheduler.tick)).says(
         "Khẩn:\nLúc 23:00 ngày 24/11/2026, Nguyễn Văn An (#1) đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng.\n"
-        "Họ đã được gửi các số cấp cứu và hỗ trợ.\n"
+        "Họ đã nhận được các số điện thoại cấp cứu và hỗ trợ.\n"
         "Đã 21 phút chưa có tư vấn viên nào nhận yêu cầu tư vấn khẩn.\n"
         "Cán bộ đồng hành (Trần Thị Bình) cũng đã được báo.\n"
         "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay."

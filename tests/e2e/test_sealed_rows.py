@@ -24,7 +24,7 @@ pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-
 
 BICH = "Đỗ Thị Bích"
 # What a reader sees instead of a moved value (English until the catalogs carry it).
-UNREADABLE = ("Please tell your administrator", "báo cho quản trị viên")
+UNREADABLE = ("Please let the commune office know", "báo cho Ủy ban nhân dân xã/phường")
 
 
 async def _cadre(sim: Chats, commune: Commune) -> Chat:

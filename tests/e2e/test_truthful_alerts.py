@@ -58,13 +58,14 @@ async def test_a_cadre_the_bot_cannot_reach_is_not_said_to_be_alerted(
     to_dung, to_officer, to_cadre = await tick_all([dung, officer, cadre], app.scheduler.tick)
     to_dung.says(
         COUNSELLOR_ALERT
-        + "Không liên lạc được với cán bộ đồng hành qua bot; cán bộ phụ trách xã/phường đã được báo thay."
+        + "Không liên lạc được với cán bộ đồng hành qua trợ lý; cán bộ phụ trách xã/phường đã được báo thay."
     ).never_says("Trần Thị Bình")
     to_officer.says(
         "Cần anh/chị quan tâm:\n"
-        f"{CRISIS_AT_10} Họ đã được gửi các số cấp cứu và hỗ trợ.\n"
+        f"{CRISIS_AT_10} Họ đã nhận được các số điện thoại cấp cứu và hỗ trợ.\n"
         "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay.\n"
-        "Không liên lạc được với cán bộ đồng hành (Trần Thị Bình) qua bot nên việc này được chuyển thẳng đến anh/chị."
+        "Không liên lạc được với cán bộ đồng hành (Trần Thị Bình) qua trợ lý "
+        "nên việc này được chuyển thẳng đến anh/chị."
     ).offers("Tôi sẽ theo dõi việc này", "Mở hồ sơ").never_says("2 ngày")
     assert to_cadre.text == ""
     # The same again: the reply names the same people (the episode's record), nothing new is raised.
@@ -85,7 +86,7 @@ async def test_nobody_but_the_counsellor_could_be_alerted(
     reply.says("\nMình đã báo cho tư vấn viên để họ liên hệ với bạn ở đây sớm nhất.\n")
     (await dung.during(app.scheduler.tick)).says(
         "Đỗ Thị Bích (#2) có thể đang gặp khủng hoảng",
-        "\nKhông báo được cho cán bộ đồng hành hay cán bộ phụ trách xã/phường nào qua bot.",
+        "\nKhông báo được cho cán bộ đồng hành hay cán bộ phụ trách xã/phường nào qua trợ lý.",
     ).never_says("đã được báo thay")
 
 
@@ -105,7 +106,7 @@ async def test_the_officer_is_told_when_the_cadre_was_alerted_not_a_fixed_two_da
     clock.set(start + timedelta(minutes=61))  # the cadre did not acknowledge within the hour a crisis allows
     late = await officer.during(app.scheduler.tick)
     late.says(
-        f"{CRISIS_AT_10} Họ đã được gửi các số cấp cứu và hỗ trợ.\n"
+        f"{CRISIS_AT_10} Họ đã nhận được các số điện thoại cấp cứu và hỗ trợ.\n"
         "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay.\n"
         "Cán bộ đồng hành (Trần Thị Bình) đã được báo lúc 10:00 ngày 24/11/2026 nhưng chưa xác nhận."
     ).never_says("2 ngày")
@@ -144,7 +145,7 @@ async def test_a_commune_without_a_counselling_point(
     talk = await cuong.press("Nói chuyện với tư vấn viên")
     talk.says(
         "Xã/phường của bạn chưa có điểm tư vấn nên mình chưa thể kết nối bạn với tư vấn viên ở đây.\n"
-        "Mình đã chuyển yêu cầu của bạn đến cán bộ phụ trách xã/phường để giúp bạn tìm tư vấn viên.\n\n"
+        "Mình đã chuyển yêu cầu của bạn đến cán bộ phụ trách xã/phường để họ giúp bạn tìm tư vấn viên.\n\n"
         "Nếu bạn cần nói chuyện với ai đó ngay lúc này:\n☎ 115",
     ).never_says("Sẽ có người liên hệ", *REVEALING)
     notices = await hai.during(app.scheduler.tick)
@@ -165,7 +166,7 @@ async def test_a_commune_without_a_counselling_point(
     now.says(
         "Khẩn:\n"
         f"Lúc 23:00 ngày 24/11/2026, {who} đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng.\n"
-        "Họ đã được gửi các số cấp cứu và hỗ trợ.\n"
+        "Họ đã nhận được các số điện thoại cấp cứu và hỗ trợ.\n"
         "Xã/phường của họ chưa có điểm tư vấn nên không báo được cho tư vấn viên nào.\n"
         "Người này chưa có cán bộ đồng hành.\n"
         "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay.",
@@ -177,6 +178,6 @@ async def test_a_commune_without_a_counselling_point(
     # The card does not say "waiting for a counsellor" for what no counsellor can take.
     card = await open_card(hai, who, "Danh sách xã/phường")
     card.says(
-        "tư vấn — xã/phường chưa có điểm tư vấn: chưa ai nhận được qua bot",
-        "Học nghề — xã/phường chưa có điểm tư vấn: chưa ai nhận được qua bot",
+        "tư vấn — xã/phường chưa có điểm tư vấn nên chưa ai có thể nhận yêu cầu này qua trợ lý",
+        "Học nghề — xã/phường chưa có điểm tư vấn nên chưa ai có thể nhận yêu cầu này qua trợ lý",
     ).never_says("đang chờ tư vấn viên")
