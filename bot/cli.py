@@ -721,7 +721,7 @@ def staff_deactivate(
 
     out = _with_app(as_json, work)
     human = (
-        f"staff {out['staff_id']} deactivated: {out['unlinked']} chat(s) unlinked, {out['cancelled']} queued "
+        f"staff {out['staff_id']} deactivated: {out['unlinked_chats']} chat(s) unlinked, {out['cancelled']} queued "
         f"message(s) cancelled, {out['alerts_to_officers']} waiting alert(s) sent to the commune's officers, "
         f"{len(out['people_without_cadre'])} person(s) need a new cadre, "
         f"{len(out['referrals_released'])} referral(s) back at the counselling point"
@@ -769,10 +769,10 @@ def chat_unlink(
             )
             left = await repos.identities.count_of(participant_id=participant, staff_id=staff)
         who = {"participant_id": participant} if participant is not None else {"staff_id": staff}
-        return {"unlinked": len(channels), "channels": channels, **who, "linked_chats": left}
+        return {"unlinked_chats": len(channels), "channels": channels, **who, "linked_chats": left}
 
     out = _with_app(as_json, work)
-    _emit(as_json, out, f"{out['unlinked']} chat(s) unlinked; {out['linked_chats']} still linked")
+    _emit(as_json, out, f"{out['unlinked_chats']} chat(s) unlinked; {out['linked_chats']} still linked")
 
 
 @audit_cli.command("verify")

@@ -52,7 +52,10 @@ class Deactivated:
     referrals_released: list[int] = field(default_factory=list)  # a counsellor's, waiting again at their point
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The CLI's JSON: chats are `unlinked_chats` / `linked_chats` in every command's output."""
+        out = asdict(self)
+        out["unlinked_chats"] = out.pop("unlinked")
+        return out
 
 
 def _stamp(now: datetime) -> str:

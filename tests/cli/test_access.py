@@ -60,12 +60,12 @@ async def test_deactivate_unlink_reinvite_and_who_is_recorded(app: Any, env: dic
     assert "2 chat(s) still linked" in (await _cli(env, "staff", "invite", "--id", cadre)).stdout
 
     one = await _cli_json(env, "--as", officer, "chat", "unlink", "--staff", cadre, "--channel", "zalo")
-    assert one == {"unlinked": 1, "channels": ["zalo"], "staff_id": ids["cadre"], "linked_chats": 1}
+    assert one == {"unlinked_chats": 1, "channels": ["zalo"], "staff_id": ids["cadre"], "linked_chats": 1}
     both = await _cli(env, "chat", "unlink", "--staff", cadre, "--participant", "1", "--json")
     assert both.exit_code == 1 and "exactly one" in both.stdout
 
     done = await _cli_json(env, "--as", officer, "staff", "deactivate", "--id", cadre)
-    assert done["unlinked"] == 1 and done["active"] is False
+    assert done["unlinked_chats"] == 1 and done["active"] is False
     refused = await _cli(env, "--as", cadre, "unit", "list", "--json")  # a closed account cannot be named either
     assert refused.exit_code == 1 and "not active" in refused.stdout
     assert (await _cli(env, "staff", "invite", "--id", cadre, "--json")).exit_code == 1  # reopen first
