@@ -56,9 +56,6 @@ class LazyChannels:
         self._factories = factories
         self._built: dict[str, object] = {}
 
-    def configured(self, channel: str) -> bool:
-        return channel in self._factories
-
     def get(self, channel: str) -> object | None:
         if channel not in self._factories:
             return None

@@ -98,7 +98,9 @@ def _root(
             "--as",
             help=(
                 "Staff id of the person taking responsibility for this command (must be an active staff member); "
-                "recorded in the audit log with the OS account. Without it, only the OS account is recorded."
+                "recorded in the audit log with the OS account. It is a statement, not a proof: whoever can run the "
+                "command can name anyone; the OS account is what the machine vouches for. Without it, only the OS "
+                "account is recorded."
             ),
         ),
     ] = None,

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     canned_replies_file: Path | None = None
     retention_days: int = Field(default=365, ge=1, le=3650)
     crisis_phrases_dir: Path | None = None
-    inbound_per_minute: int = Field(default=20, ge=0, le=1000)  # per chat; 0 turns the limit off
+    inbound_per_minute: int = Field(default=30, ge=0, le=1000)  # per chat; 0 turns the limit off
 
     @field_validator(
         "telegram_token", "zalo_token", "public_url", "webhook_secret", "encryption_key", "log_format", mode="before"

@@ -25,7 +25,7 @@ class Policies:
     lockout: LockoutPolicy = field(default_factory=LockoutPolicy)
     invites: InvitePolicy = field(default_factory=InvitePolicy)
     max_text_length: int = 4000
-    inbound_per_minute: int = 20  # updates one chat may send in a minute before it is asked to slow down; 0: no limit
+    inbound_per_minute: int = 30  # updates one chat may send in a minute before it is asked to slow down; 0: no limit
     staff_inbound_factor: int = 3  # a staff member's chat may send this many times `inbound_per_minute`
     crisis: CrisisDetector | None = None  # None only in tests that do not need it; the app always sets it
     hotlines: tuple[Hotline, ...] = ()

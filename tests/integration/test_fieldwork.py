@@ -97,7 +97,9 @@ async def test_a_test_alerts_once_even_if_recorded_twice(app: Application, clock
             )
 
 
-async def test_conversation_state_is_sealed_and_old_plain_rows_still_read(app: Application) -> None:
+async def test_conversation_state_is_sealed_and_plain_rows_are_refused(app: Application) -> None:
+    """Migration 0008 seals what was stored in clear before; a plain row now was written by hand: refused, the chat
+    starts again from its menu with nothing offered."""
     person, cadre, _ = await _setup(app)
     async with app.store.transaction() as repos:
         identity = await repos.identities.link("telegram", "4711", participant_id=None, staff_id=cadre)
@@ -117,10 +119,10 @@ async def test_conversation_state_is_sealed_and_old_plain_rows_still_read(app: A
         assert opened.offered == ["inbox:open:9", "case:open:1"]
         assert opened.offered_labels == ["Xem chi tiết", "Nguyễn Văn An (#1)"]
         row = (await repos.session.execute(select(ConversationStateRow))).scalar_one()
-        row.data, row.offered_labels = {"step_value": 3}, ["Tiếng Việt"]  # as written before sealing
+        row.data, row.offered_labels = {"step_value": 3}, ["Tiếng Việt"]  # written in clear, by hand
         await repos.session.flush()
     async with app.store.transaction() as repos:
         found = await repos.identities.find_for_message("telegram", "4711")
         assert found is not None
-        legacy = repos.conversations.adopt(found.identity.id, found.state)
-        assert legacy.data == {"step_value": 3} and legacy.offered_labels == ["Tiếng Việt"]
+        refused = repos.conversations.adopt(found.identity.id, found.state)
+        assert (refused.flow, refused.data, refused.offered, refused.offered_labels) == ("menu", {}, [], [])

@@ -203,7 +203,7 @@ async def test_an_unreadable_chat_records_its_update_once_and_audits_once_an_hou
     engine = app.conversation
     await _tampered(app, "u-1")
     first = await engine.handle(_msg("u-1", "zalo:1"))
-    assert len(first) == 1 and "quản trị viên" in first[0].text
+    assert len(first) == 1 and "Ủy ban nhân dân xã/phường" in first[0].text
     # Not confirmed delivered: a redelivery gets the stored notice again; confirmed, nothing. Never handled twice.
     assert [r.text for r in await engine.handle(_msg("u-1", "zalo:1"))] == [first[0].text]
     key = engine.delivery_key(_msg("u-1", "zalo:1"))
