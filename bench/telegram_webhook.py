@@ -87,7 +87,7 @@ async def serve_ours(api_url: str, port: int, database_url: str, data_dir: str) 
             await app.conversation.handle(InboundMessage("telegram", user, action=action, external_chat_id=user))
     assert app.telegram is not None
     await app.telegram.prepare()
-    await webhook.register(app.telegram, settings.public_url or "", SECRET)
+    await webhook.register(app.telegram, settings.public_url or "", app.secrets.webhook_secret_for("telegram"))
     config = uvicorn.Config(build_web(app), host="127.0.0.1", port=port, log_config=None, access_log=False)
     await _serve_until_term(uvicorn.Server(config))
     await app.aclose()
@@ -167,14 +167,16 @@ async def _wait_healthy(port: int, process: subprocess.Popen[str], within: float
     raise RuntimeError("the bot did not become healthy")
 
 
-async def _load(port: int, updates: int, concurrency: int, first_id: int) -> tuple[list[float], float, int]:
+async def _load(
+    port: int, updates: int, concurrency: int, first_id: int, secret: str = SECRET
+) -> tuple[list[float], float, int]:
     """POST `updates` distinct updates (ids from `first_id`: a repeated id would be a deduplicated redelivery)."""
     ids = itertools.count(first_id)
     last = first_id + updates - 1
     latencies: list[float] = []
     failures = 0
     url = f"http://127.0.0.1:{port}/webhook/telegram"
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
 
     async def worker(http: aiohttp.ClientSession) -> None:
         nonlocal failures
@@ -225,9 +227,10 @@ async def measure(kind: str, database_url: str, updates: int, concurrency: int) 
             )
             try:
                 await _wait_healthy(port, process)
-                await _load(port, min(200, updates), concurrency, first_id=1)  # warm-up
+                secret = fake.webhook_secret or SECRET  # ours registers a secret derived for Telegram; echo uses SECRET
+                await _load(port, min(200, updates), concurrency, first_id=1, secret=secret)  # warm-up
                 sent_before = len(fake.sent())
-                latencies, wall, failures = await _load(port, updates, concurrency, first_id=1_000_001)
+                latencies, wall, failures = await _load(port, updates, concurrency, first_id=1_000_001, secret=secret)
                 delivered = len(fake.sent()) - sent_before
                 rss = _peak_rss_mb(process.pid)
             finally:

@@ -21,7 +21,7 @@ from bot.core.liveness import Liveness
 from bot.core.messages import OutboundMessage
 from bot.core.ports import Messenger
 from bot.data import canned_replies_source, crisis_sources, hotlines_source
-from bot.db.engine import make_engine
+from bot.db.engine import make_engine, make_probe_engine
 from bot.db.revision import at_head
 from bot.db.store import Keyring, Repositories, Store
 from bot.domain.canned import parse_canned_replies
@@ -100,6 +100,7 @@ class Application:
     policies: Policies = field(default_factory=Policies)
     channels: LazyChannels = field(default_factory=lambda: LazyChannels({}))
     liveness: Liveness | None = None  # pollers and scheduler jobs beat here; /healthz reports it
+    probe: AsyncEngine | None = None  # /healthz's pool-less engine on a server database (None: use `engine`)
 
     @property
     def telegram(self) -> TelegramChannel | None:
@@ -141,6 +142,8 @@ class Application:
         for channel in self.channels.built():  # only what was built: closing must not import a platform's library
             await channel.close()  # type: ignore[attr-defined]
         await self.engine.dispose()
+        if self.probe is not None:
+            await self.probe.dispose()
 
 
 def build_application(
@@ -207,6 +210,7 @@ def build_application(
         channels=channels,
         scheduler=scheduler,
         liveness=liveness,
+        probe=make_probe_engine(settings.database_url),
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 
 def is_sqlite(url: str) -> bool:
@@ -28,6 +29,16 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def make_probe_engine(url: str) -> AsyncEngine | None:
+    """A pool-less engine for /healthz on a server database: under a flood every pooled connection is busy, and that
+    is exactly when a health check must still answer quickly rather than queue (an uptime monitor would restart a
+    working process). None for SQLite, whose file needs no connection slot: use the main engine."""
+    if is_sqlite(url):
+        return None
+    kwargs: dict[str, Any] = {"hide_parameters": True, "poolclass": NullPool}
+    return create_async_engine(url, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

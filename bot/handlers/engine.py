@@ -6,6 +6,7 @@ the flows themselves are in the sibling modules.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -39,6 +40,10 @@ class _Redelivery(Exception):
 
 # What an unresolvable button reference becomes: no flow ever offers it, so it is refused as stale.
 STALE = "!stale"
+
+
+# Messages handled at once per process (about the database pool's size: more would only queue for a connection).
+_CONCURRENT = 8
 
 
 class TransientFailure(RuntimeError):
@@ -89,12 +94,20 @@ class ConversationEngine:
         self._clock = clock
         self._tz = tz
         self._policies = policies
+        self._slots = asyncio.Semaphore(_CONCURRENT)
 
     @property
     def policies(self) -> Policies:
         return self._policies
 
     async def handle(self, msg: InboundMessage) -> list[OutboundMessage]:
+        """At most `_CONCURRENT` messages are handled at once in a process: under a flood the others wait for a slot
+        (cheaply), so the event loop is not shared among hundreds of half-done messages and /healthz, the pollers
+        and the scheduler still get their turn."""
+        async with self._slots:
+            return await self._handle(msg)
+
+    async def _handle(self, msg: InboundMessage) -> list[OutboundMessage]:
         """One message, one transaction. A bug rolls back and the person gets a polite apology; an unreachable
         database raises `TransientFailure` so a channel can leave the update to be redelivered.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -21,8 +22,8 @@ def build_web(app: Application) -> Starlette:
         """The database, and each running channel and scheduler job: 503 naming what is down (see Liveness)."""
         healthy, components = app.liveness.report() if app.liveness is not None else (True, {})
         database = "ok"
-        try:
-            async with app.engine.connect() as connection:
+        try:  # its own connection on a server database: a pool busy with a flood does not make it queue
+            async with asyncio.timeout(5), (app.probe or app.engine).connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception:
             database, healthy = "down", False
