@@ -26,7 +26,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.telegram_webhook import FIRST_USER, PEOPLE, TOKEN, _free_port, _wait_healthy
+from bench.telegram_webhook import TOKEN, _free_port, _wait_healthy, text_update
 from tests.fakes.databases import postgres_base_url, postgres_database, sqlite_url
 from tests.fakes.telegram_api import FakeTelegram, running
 
@@ -60,17 +60,7 @@ async def _flood(port: int, secret: str, messages: int, concurrency: int, length
     async def sender(http: aiohttp.ClientSession) -> None:
         nonlocal failures
         while (n := next(ids)) < 5_000_000 + messages:
-            user = FIRST_USER + n % PEOPLE
-            update = {
-                "update_id": n,
-                "message": {
-                    "message_id": n,
-                    "date": 1_790_000_000,
-                    "chat": {"id": user, "type": "private"},
-                    "from": {"id": user, "is_bot": False, "first_name": "A"},
-                    "text": _text(length, n),
-                },
-            }
+            update = text_update(n, _text(length, n))
             start = time.perf_counter()
             async with http.post(url, json=update, headers=headers) as response:
                 await response.read()

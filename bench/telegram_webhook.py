@@ -137,6 +137,21 @@ def child_main(kind: str, api_url: str, port: int, database_url: str, data_dir: 
 # ---- Telegram's side (this process) -----------------------------------------------------------------------------
 
 
+def text_update(n: int, text: str) -> dict[str, object]:
+    """Update `n`: a private text message from one of the linked people (chosen by `n`)."""
+    user = FIRST_USER + n % PEOPLE
+    return {
+        "update_id": n,
+        "message": {
+            "message_id": n,
+            "date": 1_790_000_000,
+            "chat": {"id": user, "type": "private"},
+            "from": {"id": user, "is_bot": False, "first_name": "A"},
+            "text": text,
+        },
+    }
+
+
 def _peak_rss_mb(pid: int) -> float:
     """VmHWM: the most resident memory the process ever had."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -181,17 +196,7 @@ async def _load(
     async def worker(http: aiohttp.ClientSession) -> None:
         nonlocal failures
         while (n := next(ids)) <= last:
-            user = FIRST_USER + n % PEOPLE
-            update = {
-                "update_id": n,
-                "message": {
-                    "message_id": n,
-                    "date": 1_790_000_000,
-                    "chat": {"id": user, "type": "private"},
-                    "from": {"id": user, "is_bot": False, "first_name": "A"},
-                    "text": "/menu",
-                },
-            }
+            update = text_update(n, "/menu")
             start = time.perf_counter()
             async with http.post(url, json=update, headers=headers) as response:
                 await response.read()
