@@ -69,7 +69,10 @@ async def in_one_transaction(engine: AsyncEngine, work: Callable[[Connection], A
                 await connection.run_sync(work)
         finally:
             # After COMMIT or ROLLBACK: setting it while a transaction was open would commit that transaction.
-            await connection.run_sync(lambda c: _driver_transactions(c, previous))
+            try:
+                await connection.run_sync(lambda c: _driver_transactions(c, previous))
+            except Exception:  # a broken connection: never reused, and the error that broke it is the one raised
+                await connection.invalidate()
 
 
 def _driver_transactions(connection: Connection, level: str | None) -> str | None:

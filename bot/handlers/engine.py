@@ -17,6 +17,7 @@ from datetime import timedelta, tzinfo
 import structlog
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
+from bot.core.channel_names import SIMULATOR
 from bot.core.clock import Clock
 from bot.core.i18n import Catalogs, normalize_language
 from bot.core.menus import BY_NAME, numbers_answer, typed_choice
@@ -60,7 +61,7 @@ _RAW_PER_CHARACTER = 4
 _INBOUND_WINDOW = timedelta(minutes=1)
 # Channels whose updates without a platform key are not recorded, so not counted: the simulator (a developer's tool,
 # refused in production). Any other keyless update (a Zalo message without a message id: forged, or odd) is counted.
-_UNCOUNTED_CHANNELS = frozenset({"simulator"})
+_UNCOUNTED_CHANNELS = frozenset({SIMULATOR})
 
 
 def clean_text(text: str) -> str:

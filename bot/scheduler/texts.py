@@ -389,9 +389,12 @@ class Renderer:
     ) -> list[str]:
         """Why it reached the officer, as decided when it was queued: no cadre, a cadre the bot cannot reach (sent at
         once), or a cadre who was alerted at a stated time and has not acknowledged it."""
-        why = Why.parse(item.payload.get("why"))
-        if why is None:  # queued before the reason was recorded (or by a version that knew another)
-            why = Why.NO_CADRE if escalation.cadre_id is None else Why.NOT_ACKNOWLEDGED
+        if "why" not in item.payload:  # queued before reasons were recorded: only the "not acknowledged" path was
+            why: Why | None = Why.NO_CADRE if escalation.cadre_id is None else Why.NOT_ACKNOWLEDGED
+        else:
+            why = Why.parse(item.payload["why"])
+        if why not in (Why.NO_CADRE, Why.CADRE_UNREACHABLE, Why.CADRE_CLOSED, Why.NOT_ACKNOWLEDGED):
+            return []  # a value another version wrote, or none that explains it: claim nothing
         if why == Why.NO_CADRE or escalation.cadre_id is None:
             return [t._("No cadre is assigned to this person, so this came straight to you.")]
         cadre = await repos.staff.get(escalation.cadre_id)

@@ -75,3 +75,34 @@ async def test_an_officer_crisis_alert_queued_by_another_version(
             "Họ đã nhận được các số điện thoại cấp cứu và hỗ trợ.\nAnh/chị vui lòng bảo đảm có người đến gặp trực tiếp"
         )
         told.never_says(no_point, no_cadre, "phút")
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook"], indirect=True)
+async def test_an_officer_reason_another_version_wrote_claims_nothing(
+    app: Application, sim: Chats, commune: Commune, clock: FakeClock
+) -> None:
+    """The officer's "why it came to you" line: a value this version does not know gives no line at all, never
+    the "was alerted … and has not acknowledged it" of rows queued before reasons were recorded."""
+    from sqlalchemy import update
+
+    from bot.db.models import ChannelIdentityRow
+    from tests.e2e.test_schedule import link_participant, tick_all
+
+    an, cadre, officer = sim.chat("an"), sim.chat("binh"), sim.chat("cuong")
+    await link_participant(an, commune.an_code)
+    await officer.say(commune.officer_code)
+    await cadre.say(commune.cadre_code)
+    async with app.store.transaction() as repos:  # the platform refused a message to the cadre's chat earlier
+        stmt = update(ChannelIdentityRow).where(ChannelIdentityRow.staff_id == commune.cadre_id)
+        await repos.session.execute(stmt.values(unreachable=True))
+    clock.set(at_local(date(2026, 11, 24), 10, 0))
+    await an.say("em không muốn sống nữa")
+    async with app.store.transaction() as repos:
+        rows = (await repos.session.execute(select(OutboxRow))).scalars().all()
+        changed = [row for row in rows if "why" in row.payload]
+        assert changed
+        for row in changed:
+            row.payload = {**row.payload, "why": "from_the_future"}
+    [to_officer] = await tick_all([officer], app.scheduler.tick)
+    to_officer.says("Cần anh/chị quan tâm:", "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay.")
+    to_officer.never_says("Trần Thị Bình", "chưa xác nhận", "chuyển thẳng")
