@@ -118,7 +118,9 @@ async def serve(settings: Settings) -> None:
             jobs = start_scheduler(app)
             log.info("scheduler_started")
         base = f"http://{settings.http_host}:{settings.http_port}"
-        if settings.simulator_on:
+        if settings.json_logs:  # every line a log collector reads is JSON
+            log.info("running", url=base, simulator=f"{base}/simulator" if settings.simulator_on else None)
+        elif settings.simulator_on:
             print(f"Đồng Hành is running. Open the chat simulator at {base}/simulator", flush=True)
         else:
             print(f"Đồng Hành is running at {base} (simulator disabled).", flush=True)

@@ -238,6 +238,7 @@ def test_a_real_run_writes_only_json_and_no_canary(database_url: str, tmp_path: 
     assert not leaks(stdout + stderr), leaks(stdout + stderr)
     assert ZALO_TOKEN.split(":")[1] not in stdout + stderr
     assert not non_json_lines(stderr), non_json_lines(stderr)[:3]
+    assert not non_json_lines(stdout), non_json_lines(stdout)[:3]  # "running" too is a JSON line
     lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
     assert any(line.get("logger", "").startswith("uvicorn") for line in lines), stderr[-2000:]  # its own warning
     assert any(line.get("event") == "audit_sealed" for line in lines), stderr[-2000:]  # APScheduler ran the plan
