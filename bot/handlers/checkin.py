@@ -41,7 +41,7 @@ from bot.handlers.actions import (
 from bot.handlers.common import say
 from bot.handlers.context import Context, Replies
 from bot.handlers.home import HOME, participant_home, where_line
-from bot.services.escalations import EscalationKind, raise_and_tell
+from bot.services.escalations import EscalationKind, Told, Why, raise_and_tell
 
 FLOW = "checkin"
 LATER = "checkin:later"
@@ -256,8 +256,9 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
     if not reasons:
         return [say(thanks), *await _home(ctx)]
     shared = (await ctx.repos.consents.current(person.id)).get(Purpose.SHARE_WITH_CADRE, False)
+    told = Told(why=Why.NONE)
     if shared or "call" in reasons:  # without consent to share answers, only a wish to be called is passed on
-        await raise_and_tell(
+        _, told = await raise_and_tell(
             ctx.repos,
             key=f"{EscalationKind.RISKY_CHECKIN}:{obligation.id}",
             kind=EscalationKind.RISKY_CHECKIN,
@@ -267,10 +268,13 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
             now=ctx.clock.now(),
             obligation_id=obligation.id,
         )
-    offer = t._(
-        "Thank you for being honest with us. The person accompanying you will get in touch. "
-        "Would you also like to talk with a counsellor?"
-    )
+    # Only who was actually told is named: nobody without consent to share (and no wish to be called), nobody the
+    # bot cannot reach, nobody twice for the same check-in.
+    lines = [t._("Thank you for being honest with us.")]
+    if told.cadre_id is not None or told.officers:
+        lines.append(t._("I have let {whom} know.", whom=t._(support.CADRE if told.cadre_id else support.OFFICER)))
+    lines.append(t._("Would you also like to talk with a counsellor?"))
+    offer = " ".join(lines)
     return [
         say(thanks),
         OutboundMessage(

@@ -106,7 +106,7 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
             await person_chat.press("Điểm danh tháng này")
             if day == date(2027, 2, 10):
                 (await answer_checkin(person_chat, cravings="Nhiều, khó kiềm chế")).says(
-                    "Cảm ơn bạn đã chia sẻ thật lòng", "tư vấn viên"
+                    "Cảm ơn bạn đã chia sẻ thật lòng. Mình đã báo cho người đồng hành của bạn.", "tư vấn viên"
                 ).offers("Có, kết nối tôi với tư vấn viên")
                 (await person_chat.press("Có, kết nối tôi với tư vấn viên")).says("tư vấn viên sẽ trả lời")
             else:
@@ -366,6 +366,7 @@ async def test_without_consent_answers_stay_private_and_a_referral_needs_consent
     await chat.press("Điểm danh tháng này")
     said = await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")
     said.says("Cảm ơn bạn đã chia sẻ thật lòng").offers("Có, kết nối tôi với tư vấn viên")
+    said.never_says("đã báo", "người đồng hành")  # nobody was told: the text does not say anyone was
     (await chat.press("Có, kết nối tôi với tư vấn viên")).says("mình cần bạn đồng ý mục “Kết nối tư vấn”")
     assert (await tick_all([cadre], app.scheduler.tick))[0].text == ""  # nothing about the answers reaches the cadre
     async with app.store.transaction() as repos:
