@@ -64,6 +64,16 @@ _INBOUND_WINDOW = timedelta(minutes=1)
 _UNCOUNTED_CHANNELS = frozenset({SIMULATOR})
 
 
+def _scoped(dedupe_key: str | None, chat: str) -> str | None:
+    """`ConversationEngine.delivery_key` for a chat whose keyed hash is already at hand (one HMAC per message)."""
+    if not dedupe_key:
+        return None
+    scoped = f"{chat[:24]}:{dedupe_key}"
+    if len(scoped) > 96:
+        scoped = f"{chat[:24]}:#{hashlib.sha256(dedupe_key.encode()).hexdigest()}"
+    return scoped
+
+
 def clean_text(text: str) -> str:
     """NFC (Vietnamese arrives both composed and decomposed) and no control characters except newlines.
 
@@ -116,8 +126,8 @@ class ConversationEngine:
         never confirmed delivered (see `confirm_delivered`). Without one it is still recorded (`_unkeyed_key`), so
         every update of a chat counts for its per-minute limit.
         """
-        key = self.delivery_key(msg)
         chat = self._store.keyring.chat_key(msg.channel, msg.external_user_id)
+        key = _scoped(msg.dedupe_key, chat)
         recorded = key or self._unkeyed_key(msg, chat)
         screened = Screened(None)
         try:
@@ -227,11 +237,7 @@ class ConversationEngine:
         chat is a prefix of its keyed hash (96 bits); a platform key too long for the column is hashed."""
         if not msg.dedupe_key:
             return None
-        chat = self._store.keyring.chat_key(msg.channel, msg.external_user_id)[:24]
-        scoped = f"{chat}:{msg.dedupe_key}"
-        if len(scoped) > 96:
-            scoped = f"{chat}:#{hashlib.sha256(msg.dedupe_key.encode()).hexdigest()}"
-        return scoped
+        return _scoped(msg.dedupe_key, self._store.keyring.chat_key(msg.channel, msg.external_user_id))
 
     async def confirm_delivered(self, *delivery_keys: str) -> None:
         """Replies of these updates (keys from `delivery_key`) are out."""

@@ -214,7 +214,7 @@ class Dispatcher:
         the row, and both would send it. Returns the rows that were reclaimed meanwhile (never to be sent here).
         What this cannot cover: one platform call that itself outlasts the lease."""
         now = self._clock.now()
-        soon = now + self.policy.urgent_lease
+        soon = now + self.policy.urgent_lease / 2  # half of the shortest lease left: renew (not on every send)
         items = [job.item for job in send.jobs]
         if all(item.leased_until is None or item.leased_until >= soon for item in items):
             return frozenset()

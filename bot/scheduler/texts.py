@@ -390,7 +390,7 @@ class Renderer:
         """Why it reached the officer, as decided when it was queued: no cadre, a cadre the bot cannot reach (sent at
         once), or a cadre who was alerted at a stated time and has not acknowledged it."""
         if "why" not in item.payload:  # queued before reasons were recorded: only the "not acknowledged" path was
-            why: Why | None = Why.NO_CADRE if escalation.cadre_id is None else Why.NOT_ACKNOWLEDGED
+            why: Why | None = Why.not_acknowledged(escalation.cadre_id)
         else:
             why = Why.parse(item.payload["why"])
         if why not in (Why.NO_CADRE, Why.CADRE_UNREACHABLE, Why.CADRE_CLOSED, Why.NOT_ACKNOWLEDGED):

@@ -44,6 +44,12 @@ class Why(StrEnum):
     CADRE_CLOSED = "cadre_closed"  # the cadre's account was closed before they acknowledged it: to them at once
 
     @classmethod
+    def not_acknowledged(cls, cadre_id: int | None) -> Why:
+        """Why an alert reached the officers after the wait (and what rows queued before reasons were recorded
+        mean): nobody was assigned, or the cadre did not acknowledge it."""
+        return cls.NO_CADRE if cadre_id is None else cls.NOT_ACKNOWLEDGED
+
+    @classmethod
     def parse(cls, value: object) -> Why | None:
         """A payload's value, leniently (rows queued by another version): None when it is not one of these."""
         try:
@@ -151,7 +157,7 @@ async def notify_officers(
     """The officers hear of an escalation; `why` (default: no cadre, else the cadre did not acknowledge it) goes in
     the payload, so the text says what happened. Returns the officers a message can reach."""
     if why is None:
-        why = Why.NO_CADRE if escalation.cadre_id is None else Why.NOT_ACKNOWLEDGED
+        why = Why.not_acknowledged(escalation.cadre_id)
     officers = await tell_officers(
         repos,
         escalation.unit_id,

@@ -126,7 +126,9 @@ async def test_a_body_over_the_limit_is_refused_while_it_is_read(
     status_line, chunks = await stream_chunked(fake.webhook_url, headers)
     assert status_line.startswith(b"HTTP/1.1 413")
     assert chunks < 100  # answered after about 1 MiB of a 50 MiB body: the rest was never read
-    assert await post(fake.webhook_url, b" " * (2 * 1024 * 1024), {header: "wrong"}) in (401, 403)
+    assert await post(fake.webhook_url, b" " * (2 * 1024 * 1024), {header: "wrong"}) == (
+        401 if fake_telegram is not None else 403
+    )
 
 
 # ---- linear work per body (issue 13 review) ---------------------------------------------------------------------

@@ -30,7 +30,6 @@ __all__ = ["linked"]  # the fixture, shared with the workspace transcripts
 
 OPERATOR = Operator(staff_id=None, os_user="ops")
 WELCOME = "hãy gửi mã mời"  # the unlinked chat's greeting
-STALE = "That button is no longer valid"  # until the catalogs are filled: "Nút này không còn hiệu lực"
 
 
 async def test_cadre_deactivated_mid_flow_reaches_nothing_and_officers_are_told(
@@ -104,7 +103,7 @@ async def test_lost_phone_reinvite_revokes_the_old_chat_and_links_the_new_one(
         chats = (await repos.session.execute(select(ChannelIdentityRow))).scalars().all()
         assert [c.participant_id for c in chats] == [commune.an_id]  # only the new phone
         actions = (await repos.session.execute(select(AuditEventRow.action))).scalars().all()
-        assert "chat_unlinked" in actions
+        assert actions.count("chat_unlinked") == 1
 
 
 async def test_unlink_one_channel_or_all_and_the_state_goes_with_it(
@@ -128,9 +127,8 @@ CRISIS = "Lúc 22:30 ngày 10/12/2026, Nguyễn Văn An (#1) đã nhắn nội d
 IN_PERSON_NOW = "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay."  # the officer's line
 # Why it came to the officer: English until the catalogs are filled, then the Vietnamese proposed with this change.
 CLOSED = (
-    "The account of their cadre (Trần Thị Bình) was closed before they acknowledged this, so it came to you.",
     "Tài khoản của cán bộ đồng hành (Trần Thị Bình) đã bị khóa trước khi họ xác nhận, nên việc này được chuyển đến "
-    "anh/chị.",
+    "anh/chị."
 )
 
 
@@ -173,13 +171,13 @@ async def test_a_crisis_alert_waiting_for_a_closed_cadre_reaches_the_officer_at_
 
     told = await officer.during(app.scheduler.tick)  # the same minute, in quiet hours
     told.says(CRISIS, IN_PERSON_NOW).offers("Tôi sẽ theo dõi việc này", "Mở hồ sơ")
-    assert any(form in told.text for form in CLOSED), told.text
+    told.says(CLOSED)
     told.says("Trần Thị Bình")  # and that An needs a new cadre
     assert (await chats["cadre"].during(app.scheduler.tick)).text == ""
     clock.advance(minutes=1)  # a claimed row's urgent lease has run out: it is taken again and skipped
     assert (await officer.during(app.scheduler.tick)).text == ""
     clock.advance(hours=1, minutes=1)  # past the cadre's hour to acknowledge: the officer is not told again
-    (await officer.during(app.scheduler.tick)).never_says(*CLOSED)  # (only that no counsellor took the referral)
+    (await officer.during(app.scheduler.tick)).never_says(CLOSED)  # (only that no counsellor took the referral)
     assert await _officer_escalations(app) == ["cadre_closed"]
     async with app.store.transaction() as repos:
         cadre_row = await repos.outbox.by_key("esc:1:cadre")

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.crypto import Keyring, SealBroken
+from bot.db.crypto import IDENTITY_COLUMN, Keyring, SealBroken
 from bot.db.models import ChannelIdentityRow, ConversationStateRow, ParticipantRow, StaffRow
 from bot.domain.entities import Identity
 
@@ -63,7 +63,7 @@ class IdentityRepository:
             return None
         identity_row, participant_row, staff_row, state_row = found
         if self.external_id(identity_row) != external_id:  # a row whose seal opens is this chat's; belt and braces
-            raise SealBroken("channel_identity.external_id", f"id={identity_row.id}")
+            raise SealBroken(IDENTITY_COLUMN, f"id={identity_row.id}")
         return LinkedChat(_identity(identity_row), participant_row, staff_row, state_row)
 
     async def link(
@@ -120,14 +120,7 @@ class IdentityRepository:
     ) -> list[str]:
         """Unlink one person's chats (all, or the one on `channel`) with their conversation state; the channels that
         were unlinked. The next message from such a chat is an unlinked chat's."""
-        if (participant_id is None) == (staff_id is None):
-            raise ValueError("unlink the chats of exactly one participant or one staff member")
-        owner = (
-            ChannelIdentityRow.participant_id == participant_id
-            if participant_id is not None
-            else ChannelIdentityRow.staff_id == staff_id
-        )
-        stmt = select(ChannelIdentityRow.id, ChannelIdentityRow.channel).where(owner)
+        stmt = select(ChannelIdentityRow.id, ChannelIdentityRow.channel).where(_owner(participant_id, staff_id))
         if channel is not None:
             stmt = stmt.where(ChannelIdentityRow.channel == channel)
         found = (await self._s.execute(stmt.order_by(ChannelIdentityRow.id))).all()
@@ -137,9 +130,14 @@ class IdentityRepository:
 
     async def count_of(self, *, participant_id: int | None = None, staff_id: int | None = None) -> int:
         """How many chats one person has linked."""
-        owner = (
-            ChannelIdentityRow.participant_id == participant_id
-            if participant_id is not None
-            else ChannelIdentityRow.staff_id == staff_id
-        )
-        return len(list((await self._s.execute(select(ChannelIdentityRow.id).where(owner))).scalars()))
+        stmt = select(func.count()).select_from(ChannelIdentityRow).where(_owner(participant_id, staff_id))
+        return int((await self._s.execute(stmt)).scalar_one())
+
+
+def _owner(participant_id: int | None, staff_id: int | None) -> ColumnElement[bool]:
+    """The chats of exactly one participant or one staff member."""
+    if (participant_id is None) == (staff_id is None):
+        raise ValueError("name exactly one participant or one staff member")
+    if participant_id is not None:
+        return ChannelIdentityRow.participant_id == participant_id  # type: ignore[return-value]
+    return ChannelIdentityRow.staff_id == staff_id  # type: ignore[return-value]
