@@ -37,7 +37,7 @@ from bench.common import (
 from bot.app import build_application
 from bot.core.clock import FixedClock
 from bot.core.messages import InboundMessage, OutboundMessage
-from bot.handlers import caseload
+from bot.flows import caseload
 
 NOW = datetime(2026, 12, 12, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
 ROUNDS = 20

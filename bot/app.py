@@ -30,8 +30,8 @@ from bot.domain.hotlines import parse_hotlines
 from bot.domain.invites import InvitePolicy
 from bot.domain.planning import PlanPolicy
 from bot.domain.schedule import QuietHours, ReminderPolicy
-from bot.handlers.context import Policies
-from bot.handlers.engine import ConversationEngine
+from bot.flows.context import Policies
+from bot.flows.engine import ConversationEngine
 from bot.scheduler.dispatcher import Dispatcher, DispatchPolicy
 from bot.scheduler.limits import RateLimits
 from bot.scheduler.planner import Planner

@@ -6,7 +6,7 @@ import asyncio
 
 import structlog
 
-from bot.handlers.engine import ConversationEngine
+from bot.flows.engine import ConversationEngine
 
 log = structlog.get_logger(__name__)
 

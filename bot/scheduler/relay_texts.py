@@ -15,10 +15,10 @@ from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, ActorKind, ParticipantScope, decide
 from bot.domain.entities import Participant, StaffMember, Wording
 from bot.domain.planning import MessageKind
-from bot.handlers.counsellor import CHAT as COUNSELLOR_CHAT
-from bot.handlers.counsellor import OPEN as REFERRAL_OPEN
-from bot.handlers.relay import END as RELAY_END
-from bot.handlers.relay import READ as RELAY_READ
+from bot.flows.counsellor import CHAT as COUNSELLOR_CHAT
+from bot.flows.counsellor import OPEN as REFERRAL_OPEN
+from bot.flows.relay import END as RELAY_END
+from bot.flows.relay import READ as RELAY_READ
 from bot.services.relay import name_for_counsellor
 
 Rendered = OutboundMessage | str  # a str is the reason to skip

@@ -22,7 +22,7 @@ from bot.domain.consent import Purpose
 from bot.domain.entities import Participant, ParticipantStatus, Role, StaffMember, Wording
 from bot.domain.planning import OPEN_STATUSES, MessageKind, ObligationKind
 from bot.domain.schedule import Stage
-from bot.handlers.actions import (
+from bot.flows.actions import (
     CHECKIN_START,
     ESCALATION_ACK,
     INBOX_OPEN,
@@ -31,13 +31,13 @@ from bot.handlers.actions import (
     REFERRAL_REQUEST,
     TEST_ACK,
 )
-from bot.handlers.caseload import OPEN as CASE_OPEN
-from bot.handlers.counsellor import OPEN as REFERRAL_OPEN
-from bot.handlers.home import where_line
-from bot.handlers.officer import REPORT as OFFICER_REPORT
-from bot.handlers.officer import TRANSFER as OFFICER_TRANSFER
-from bot.handlers.reviews import START as REVIEW_START
-from bot.handlers.support import SUPPORT_KINDS
+from bot.flows.caseload import OPEN as CASE_OPEN
+from bot.flows.counsellor import OPEN as REFERRAL_OPEN
+from bot.flows.home import where_line
+from bot.flows.officer import REPORT as OFFICER_REPORT
+from bot.flows.officer import TRANSFER as OFFICER_TRANSFER
+from bot.flows.reviews import START as REVIEW_START
+from bot.flows.support import SUPPORT_KINDS
 from bot.scheduler import relay_texts
 from bot.services.crisis import Alerted, OfficerWhy
 from bot.services.escalations import Told, Why

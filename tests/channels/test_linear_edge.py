@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bot.channels.text import MAX_TEXT, well_formed
 from bot.channels.webhooks import MAX_BODY, MAX_DEPTH, Malformed, parse_json
-from bot.handlers.context import Policies
+from bot.flows.context import Policies
 
 CPU_BOUND = 0.5  # seconds; the linear scan takes tens of milliseconds for 1 MiB
 

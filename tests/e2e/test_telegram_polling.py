@@ -9,7 +9,7 @@ import pytest
 from bot.app import Application
 from bot.channels.telegram.polling import TelegramPoller
 from bot.db.models import AuditEventRow
-from bot.handlers.engine import ConversationEngine, TransientFailure
+from bot.flows.engine import ConversationEngine, TransientFailure
 from tests.conftest import RecordedSleeps
 from tests.e2e.conftest import Commune
 from tests.e2e.helpers import count_rows, telegram_text

@@ -18,8 +18,8 @@ from bot.core.messages import InboundMessage
 from bot.db.models import AuditEventRow, ChannelIdentityRow, InboundUpdateRow
 from bot.db.store import Repositories
 from bot.domain.entities import Role, UnitLevel
-from bot.handlers.context import Policies
-from bot.handlers.engine import clean_text
+from bot.flows.context import Policies
+from bot.flows.engine import clean_text
 from bot.scheduler.planner import INBOUND_RETENTION
 from tests.fakes.clock import FakeClock
 

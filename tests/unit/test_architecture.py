@@ -9,7 +9,7 @@ import pytest
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 FORBIDDEN = ("aiogram", "httpx", "starlette", "fastapi", "uvicorn", "bot.channels", "bot.web", "bot.cli", "bot.runner")
-CORE_PACKAGES = ("core", "domain", "handlers", "services")
+CORE_PACKAGES = ("core", "domain", "flows", "services")
 
 
 def _imports(path: Path) -> set[str]:

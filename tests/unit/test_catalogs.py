@@ -11,8 +11,8 @@ import polib
 import pytest
 
 from bot.core.i18n import Catalogs, normalize_language
-from bot.handlers.caseload import STAFF_VIEW_MSGIDS
-from bot.handlers.checkin import EXPLICIT_VIEW_MSGIDS
+from bot.flows.caseload import STAFF_VIEW_MSGIDS
+from bot.flows.checkin import EXPLICIT_VIEW_MSGIDS
 from bot.scheduler.texts import EXPLICIT_MSGIDS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings, resolve_secrets
-from bot.handlers.engine import clean_text
+from bot.flows.engine import clean_text
 from bot.logging import redact
 
 GOOD_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()

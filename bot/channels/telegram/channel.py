@@ -19,7 +19,7 @@ from bot.channels.telegram.sender import ChatUnreachable, DeliveryFailed, Sleep,
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES, Catalogs
 from bot.core.messages import OutboundMessage
 from bot.db.store import Store
-from bot.handlers.engine import ConversationEngine, TransientFailure
+from bot.flows.engine import ConversationEngine, TransientFailure
 
 log = structlog.get_logger(__name__)
 

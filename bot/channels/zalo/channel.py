@@ -26,7 +26,7 @@ from bot.core.i18n import Catalogs
 from bot.core.messages import OutboundMessage
 from bot.core.ports import DeliveryDeferred, DeliveryRefused
 from bot.db.store import Store
-from bot.handlers.engine import ConversationEngine
+from bot.flows.engine import ConversationEngine
 
 log = structlog.get_logger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.i18n import Translator
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.entities import Unit
-from bot.handlers.actions import CHECKIN_START, HELP_MENU, MY_SCHEDULE
+from bot.flows.actions import CHECKIN_START, HELP_MENU, MY_SCHEDULE
 
 HOME, INFO, SETTINGS = "menu:home", "menu:info", "menu:settings"
 

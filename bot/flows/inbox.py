@@ -10,10 +10,10 @@ from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.escalations import Escalation
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
-from bot.handlers import caseload
-from bot.handlers.actions import ESCALATION_ACK, INBOX_OPEN
-from bot.handlers.common import audit_list, say
-from bot.handlers.context import Context, Replies, record_id
+from bot.flows import caseload
+from bot.flows.actions import ESCALATION_ACK, INBOX_OPEN
+from bot.flows.common import audit_list, say
+from bot.flows.context import Context, Replies, record_id
 from bot.services.escalations import EscalationKind, result_of
 
 FLOW = "inbox"

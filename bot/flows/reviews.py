@@ -8,9 +8,9 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.domain.fieldwork import ReviewPolicy, ReviewProgress, ReviewWindow, review_window
-from bot.handlers import caseload
-from bot.handlers.common import audit_list, say
-from bot.handlers.context import Context, Replies
+from bot.flows import caseload
+from bot.flows.common import audit_list, say
+from bot.flows.context import Context, Replies
 from bot.services.fieldwork import write_review
 
 FLOW = "review"

@@ -59,7 +59,7 @@ async def test_participant_links_gives_consent_and_sees_their_term(
         assert {row.text_version for row in rows} == {CONSENT_TEXT_VERSION}
     actions = await _actions(app)
     assert actions.count("consent_recorded") == 3
-    assert "chat_linked" in actions and "enrollment_completed" in actions
+    assert "chat_linked" in actions and "enrolment_completed" in actions
     assert "participant_viewed" in actions
 
 

@@ -14,9 +14,9 @@ from bot.db.repositories.outbox import NewMessage
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
-from bot.handlers.common import audit_list, say
-from bot.handlers.context import Context, Replies, record_id
-from bot.handlers.support import SUPPORT_KINDS
+from bot.flows.common import audit_list, say
+from bot.flows.context import Context, Replies, record_id
+from bot.flows.support import SUPPORT_KINDS
 from bot.services import relay as relay_service
 
 FLOW = "counsel"

@@ -25,8 +25,8 @@ from bot.domain.fieldwork import (
 )
 from bot.domain.planning import ObligationKind, ObligationStatus
 from bot.domain.text import fold
-from bot.handlers.common import audit_list, say
-from bot.handlers.context import Context, Replies
+from bot.flows.common import audit_list, say
+from bot.flows.context import Context, Replies
 from bot.services.fieldwork import consented_to_share
 
 FLOW = "caseload"

@@ -10,9 +10,9 @@ from bot.domain.authz import Action, Actor, ActorKind
 from bot.domain.consent import Purpose
 from bot.domain.entities import ParticipantStatus
 from bot.domain.invites import hash_code, normalize_code
-from bot.handlers import participant, staff
-from bot.handlers.common import say
-from bot.handlers.context import Context, Replies
+from bot.flows import participant, staff
+from bot.flows.common import say
+from bot.flows.context import Context, Replies
 
 ONBOARDING = "onboarding"
 STEP_LANGUAGE = "language"
@@ -209,7 +209,7 @@ async def _choose_language(ctx: Context, action: str) -> Replies:
         ctx.participant.id, language=language, status=ParticipantStatus.ACTIVE
     )
     ctx.use_language(language)
-    await ctx.audit("enrollment_completed", subject_type="participant", subject_id=ctx.participant.id)
+    await ctx.audit("enrolment_completed", subject_type="participant", subject_id=ctx.participant.id)
     ctx.state.flow, ctx.state.step, ctx.state.data = participant.MENU, "", {}
     done = say(
         ctx.t._(

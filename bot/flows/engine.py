@@ -26,8 +26,8 @@ from bot.db.crypto import SealBroken
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
-from bot.handlers import checkin, common, enrollment, participant, relay, staff, support
-from bot.handlers.context import Context, Policies, Replies
+from bot.flows import checkin, common, enrolment, participant, relay, staff, support
+from bot.flows.context import Context, Policies, Replies
 
 log = structlog.get_logger(__name__)
 
@@ -402,7 +402,7 @@ class ConversationEngine:
                 return [common.stale_button(t), *await self._prompt(ctx)]
             if support.asks_for_help(msg.text):
                 return await support.show(ctx)
-            return await enrollment.handle_unlinked(ctx)
+            return await enrolment.handle_unlinked(ctx)
 
         if msg.action is not None and msg.action not in ctx.state.offered:
             await ctx.audit("stale_button", "denied", detail={"length": len(msg.action)})
@@ -412,8 +412,8 @@ class ConversationEngine:
             return await self._command(ctx, msg.text)
 
         if ctx.participant is not None:
-            if ctx.state.flow == enrollment.ONBOARDING:
-                return await enrollment.handle_onboarding(ctx)
+            if ctx.state.flow == enrolment.ONBOARDING:
+                return await enrolment.handle_onboarding(ctx)
             if ctx.participant.status is ParticipantStatus.ACTIVE:
                 return await participant.handle(ctx)
             return [common.say(t._("Your record is no longer followed in this assistant. Thank you."))]
@@ -439,8 +439,8 @@ class ConversationEngine:
         if ctx.actor.kind is ActorKind.UNLINKED:
             return []
         if ctx.participant is not None:
-            if ctx.state.flow == enrollment.ONBOARDING:
-                return enrollment.prompt(ctx)
+            if ctx.state.flow == enrolment.ONBOARDING:
+                return enrolment.prompt(ctx)
             if ctx.state.flow == checkin.FLOW:
                 return await checkin.prompt(ctx)
             if ctx.state.flow == relay.FLOW and not menu:

@@ -13,10 +13,10 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.entities import Participant
 from bot.domain.fieldwork import InPersonOutcome, ObservationCategory, ReportKind, SubstanceGroup, TestOutcome
-from bot.handlers import caseload
-from bot.handlers.absences import parse_range
-from bot.handlers.common import say
-from bot.handlers.context import Context, Replies
+from bot.flows import caseload
+from bot.flows.absences import parse_range
+from bot.flows.common import say
+from bot.flows.context import Context, Replies
 from bot.services import fieldwork as records
 
 IN_PERSON, TEST, OBSERVE, REPORT = "inperson", "testresult", "observe", "report"

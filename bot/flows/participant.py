@@ -7,17 +7,17 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.consent import CONSENT_TEXT_VERSION, PURPOSE_ORDER, REQUIRED_PURPOSES, Purpose
 from bot.domain.entities import ParticipantStatus, Wording
-from bot.handlers import checkin, relay, support
-from bot.handlers.actions import (
+from bot.flows import checkin, relay, support
+from bot.flows.actions import (
     CHECKIN_START,
     MY_SCHEDULE,
     REFERRAL_DECLINE,
     REFERRAL_REQUEST,
     TEST_ACK,
 )
-from bot.handlers.common import not_understood, say
-from bot.handlers.context import Context, Replies
-from bot.handlers.home import HOME, INFO, SETTINGS, participant_home
+from bot.flows.common import not_understood, say
+from bot.flows.context import Context, Replies
+from bot.flows.home import HOME, INFO, SETTINGS, participant_home
 
 MENU = "menu"
 

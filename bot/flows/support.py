@@ -17,11 +17,11 @@ from bot.domain.hotlines import tappable
 from bot.domain.opening import read as read_hours
 from bot.domain.planning import MessageKind
 from bot.domain.text import fold
-from bot.handlers import relay
-from bot.handlers.actions import HELP_MENU
-from bot.handlers.common import say
-from bot.handlers.context import Context, Replies
-from bot.handlers.home import HOME, participant_home
+from bot.flows import relay
+from bot.flows.actions import HELP_MENU
+from bot.flows.common import say
+from bot.flows.context import Context, Replies
+from bot.flows.home import HOME, participant_home
 from bot.services import relay as relay_service
 from bot.services.crisis import Alerted, crisis_alert
 from bot.services.escalations import reachable

@@ -9,7 +9,7 @@ from bot.core.messages import OutboundMessage
 from bot.domain.text import fold
 
 if TYPE_CHECKING:
-    from bot.handlers.context import Context
+    from bot.flows.context import Context
 
 
 def say(text: str) -> OutboundMessage:

@@ -7,10 +7,10 @@ from bot.core.i18n import N_, SUPPORTED_LANGUAGES
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.entities import Role
-from bot.handlers import absences, caseload, counsellor, fieldwork, inbox, officer, reviews
-from bot.handlers.actions import ESCALATION_ACK
-from bot.handlers.common import not_understood, say
-from bot.handlers.context import Context, Replies
+from bot.flows import absences, caseload, counsellor, fieldwork, inbox, officer, reviews
+from bot.flows.actions import ESCALATION_ACK
+from bot.flows.common import not_understood, say
+from bot.flows.context import Context, Replies
 
 HOME, ROLE, LANGUAGE = "staff:home", "staff:role", "staff:language"
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}

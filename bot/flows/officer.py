@@ -10,9 +10,9 @@ from bot.db.repositories.fieldwork import FieldReport, Transfer
 from bot.domain.authz import Action, ParticipantScope
 from bot.domain.entities import Participant, Role, Unit, UnitLevel
 from bot.domain.fieldwork import ReportKind
-from bot.handlers import caseload
-from bot.handlers.common import audit_list, say
-from bot.handlers.context import Context, Replies, record_id
+from bot.flows import caseload
+from bot.flows.common import audit_list, say
+from bot.flows.context import Context, Replies, record_id
 from bot.services import fieldwork as records
 
 ASSIGN_TO, UNASSIGN = "off:assign:", "off:unassign"

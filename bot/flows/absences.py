@@ -9,8 +9,8 @@ from datetime import date
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.entities import ParticipantStatus, Role
-from bot.handlers.common import audit_list, say
-from bot.handlers.context import Context, Replies
+from bot.flows.common import audit_list, say
+from bot.flows.context import Context, Replies
 from bot.services.absences import AbsenceError, record_absence
 
 FLOW = "absence"

@@ -14,9 +14,9 @@ from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.escalations import Referral
 from bot.domain.entities import CounsellingPoint, Wording
 from bot.domain.opening import read as read_hours
-from bot.handlers.common import say
-from bot.handlers.context import Context, Replies
-from bot.handlers.home import HOME, participant_home
+from bot.flows.common import say
+from bot.flows.context import Context, Replies
+from bot.flows.home import HOME, participant_home
 from bot.services import relay as service
 
 FLOW = "relay"

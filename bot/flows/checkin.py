@@ -31,16 +31,16 @@ from bot.domain.consent import Purpose
 from bot.domain.entities import Wording
 from bot.domain.planning import ObligationKind, ObligationStatus, WantedObligation, obligation_key
 from bot.domain.schedule import monthly_due_dates, periodic_test_dates
-from bot.handlers import support
-from bot.handlers.actions import (
+from bot.flows import support
+from bot.flows.actions import (
     CHECKIN_START,
     REFERRAL_DECLINE,
     REFERRAL_REQUEST,
     TEST_ACK,
 )
-from bot.handlers.common import say
-from bot.handlers.context import Context, Replies
-from bot.handlers.home import HOME, participant_home, where_line
+from bot.flows.common import say
+from bot.flows.context import Context, Replies
+from bot.flows.home import HOME, participant_home, where_line
 from bot.services.escalations import EscalationKind, Told, Why, raise_and_tell
 
 FLOW = "checkin"
