@@ -17,7 +17,7 @@ from bot.db.repositories.chats import ChatGuardRepository
 from bot.db.repositories.consents import ConsentRepository
 from bot.db.repositories.conversations import ConversationRepository
 from bot.db.repositories.delivery import InboundRepository
-from bot.db.repositories.escalations import EscalationRepository, ReferralRepository
+from bot.db.repositories.escalations import EscalationRepository
 from bot.db.repositories.fieldwork import FieldworkRepository
 from bot.db.repositories.identities import IdentityRepository
 from bot.db.repositories.invites import InviteRepository
@@ -25,6 +25,7 @@ from bot.db.repositories.obligations import AbsenceRepository, CheckinRepository
 from bot.db.repositories.outbox import OutboxRepository
 from bot.db.repositories.people import ParticipantRepository, StaffRepository
 from bot.db.repositories.planning import PlanningRepository
+from bot.db.repositories.referrals import ReferralRepository
 from bot.db.repositories.relay import RelayRepository
 from bot.db.repositories.units import CounsellingPointRepository, UnitRepository
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.core.i18n import N_
 from bot.core.messages import Button, OutboundMessage
-from bot.db.repositories.escalations import Referral
+from bot.db.repositories.referrals import Referral
 from bot.db.repositories.outbox import NewMessage
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role

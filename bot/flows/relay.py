@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.core.i18n import Translator
 from bot.core.messages import Button, OutboundMessage
-from bot.db.repositories.escalations import Referral
+from bot.db.repositories.referrals import Referral
 from bot.domain.entities import CounsellingPoint, Wording
 from bot.domain.opening import read as read_hours
 from bot.flows.common import say

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.db.repositories.escalations import Referral
 from bot.db.repositories.outbox import NewMessage
+from bot.db.repositories.referrals import Referral
 from bot.db.store import Repositories
 from bot.domain.entities import Participant
 from bot.domain.planning import MessageKind

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 
 from bot.core.i18n import Translator
-from bot.db.repositories.escalations import Referral
 from bot.db.repositories.outbox import NewMessage
+from bot.db.repositories.referrals import Referral
 from bot.db.store import Repositories
 from bot.domain.consent import Purpose
 from bot.domain.entities import CounsellingPoint, Participant, StaffMember

@@ -16,6 +16,7 @@ from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, row_ref
 from bot.db.models import ReferralRow, RelayMessageRow
 from bot.db.repositories.people import left_before
+from bot.domain.referrals import ReferralStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ class RelayRepository:
             .join(ReferralRow, ReferralRow.id == RelayMessageRow.referral_id)
             .where(
                 ReferralRow.counsellor_id == counsellor_id,
-                ReferralRow.status == "accepted",
+                ReferralRow.status == ReferralStatus.ACCEPTED.value,
                 ReferralRow.relay_ended_at.is_(None),  # type: ignore[union-attr]
                 RelayMessageRow.referral_id != referral_id,
                 RelayMessageRow.sender == "participant",
