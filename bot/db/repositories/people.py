@@ -248,6 +248,13 @@ class ParticipantRepository:
         stmt = select(ParticipantRow).where(ParticipantRow.unit_id == unit_id).order_by(ParticipantRow.id)
         return [self._record(r) for r in (await self._s.execute(stmt)).scalars()]
 
+    async def completed_in(self, unit_id: int) -> list[Participant]:
+        """A commune's people whose term has ended: the list for completion certificates (Mẫu 54)."""
+        stmt = select(ParticipantRow).where(
+            ParticipantRow.unit_id == unit_id, ParticipantRow.status == ParticipantStatus.COMPLETED.value
+        )
+        return [self._record(r) for r in (await self._s.execute(stmt.order_by(ParticipantRow.id))).scalars()]
+
     async def count(self, unit_id: int, cadre_id: int | None = None) -> int:
         """How many people a commune (or one cadre in it) follows, without decrypting anyone's name."""
         stmt = select(func.count()).select_from(ParticipantRow).where(ParticipantRow.unit_id == unit_id)
