@@ -1,0 +1,105 @@
+"""The root of the command line: its global `--as`, and the commands without a group (run, keygen, tick)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from bot.cli.common import JsonFlag, emit, fail, invocation, local_time, with_app
+from bot.core.channel_names import SIMULATOR
+from bot.core.clock import Clock, FixedClock
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.services.operators import Operator
+
+cli = typer.Typer(
+    help=(
+        "Đồng Hành aftercare bot: serve it, migrate it, set up communes. Every change is audited as done by an "
+        "operator: the OS account running the command and, with --as STAFF_ID, the staff member taking it."
+    ),
+    no_args_is_help=True,
+)
+
+
+@cli.callback()
+def _root(
+    as_staff: Annotated[
+        int | None,
+        typer.Option(
+            "--as",
+            help=(
+                "Staff id of the person taking responsibility for this command (must be an active staff member); "
+                "recorded in the audit log with the OS account. It is a statement, not a proof: whoever can run the "
+                "command can name anyone; the OS account is what the machine vouches for. Without it, only the OS "
+                "account is recorded."
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Options before the command apply to every command."""
+    invocation.as_staff = as_staff
+
+
+@cli.command()
+def run() -> None:
+    """Apply migrations, then serve the web app (health, simulator) until stopped."""
+    import asyncio
+
+    from bot.config import ConfigError, Settings
+    from bot.logging import configure_logging
+    from bot.runner import PortBusy, serve
+
+    try:
+        settings = Settings()
+        configure_logging(json_logs=settings.json_logs)
+        asyncio.run(serve(settings))
+    except (ConfigError, PortBusy) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+def keygen() -> None:
+    """Print a new random AFTERCARE_ENCRYPTION_KEY (keep it safe: data cannot be read without it)."""
+    from bot.config import new_encryption_key
+
+    typer.echo(new_encryption_key())
+
+
+@cli.command()
+def tick(
+    at: Annotated[
+        str | None, typer.Option(help="The instant to act as, ISO-8601 (default: now). Naive times are UTC.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Plan and dispatch everything due at that instant, once, then exit (for cron; no long-lived scheduler)."""
+    when = datetime.now(UTC)
+    clock: Clock | None = None  # the real clock, unless acting as another instant
+    if at is not None:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            fail(as_json, "--at must be an ISO-8601 instant, e.g. 2026-12-10T08:00:00+07:00")
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        when = when.astimezone(UTC)
+        clock = FixedClock(when)
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        app.scheduler.dispatcher.without(SIMULATOR)  # its chats live in the `run` process, which sends to them
+        report = await app.scheduler.tick(when if at is not None else None)
+        return report.as_dict()
+
+    out = with_app(as_json, work, clock=clock)
+    plan, sent = out["plan"], out["dispatch"]
+    human = (
+        f"{local_time(out['at'])}: planned {plan['reminders_added']} reminders, {plan['escalations']} escalations, "
+        f"{plan['digests']} digests; sent {sent['sent']}, retrying {sent['retried']}, given up {sent['dead']}"
+    )
+    emit(as_json, out, human)

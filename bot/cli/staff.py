@@ -1,0 +1,101 @@
+"""`aftercare staff`: cadres, counsellors, officers and admins: add, invite again, close and reopen accounts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from bot.cli.common import JsonFlag, LanguageChoice, emit, with_app
+from bot.cli.invites import RevokeChats, invite_human, invite_out, with_links
+from bot.domain.entities import Role
+
+if TYPE_CHECKING:
+    from bot.app import Application
+    from bot.services.operators import Operator
+
+staff_cli = typer.Typer(help="Cadres, counsellors, officers and admins.", no_args_is_help=True)
+
+
+@staff_cli.command("add")
+def staff_add(
+    name: Annotated[str, typer.Option(help="Display name shown to the people they work with.")],
+    role: Annotated[Role, typer.Option(help="cadre, counsellor, officer or admin.")],
+    unit: Annotated[str, typer.Option(help="Commune code (province code for an admin).")],
+    point: Annotated[int | None, typer.Option(help="Counselling point id (counsellors only).")] = None,
+    language: Annotated[LanguageChoice, typer.Option(help="Language of their chat.")] = LanguageChoice.vi,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a staff member and print their one-time invite code."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            member, invite = await app.enrolment(repos, op).add_staff(name, role, unit, point, language.value)
+            out = invite_out(member.id, invite.code, invite.expires_at, role=member.role.value)
+        return await with_links(app, out)
+
+    out = with_app(as_json, work)
+    emit(as_json, out, invite_human(out))
+
+
+@staff_cli.command("invite")
+def staff_invite(
+    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")],
+    revoke_chats: RevokeChats = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue a new invite code for a staff member; their previous unused code stops working. Their linked chats keep
+    working unless --revoke-chats (the output says how many remain linked)."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        async with app.store.transaction() as repos:
+            invite = await app.enrolment(repos, op).issue_staff_invite(staff_id, revoke_chats=revoke_chats)
+            out = invite_out(
+                staff_id, invite.code, invite.expires_at, linked_chats=invite.linked_chats,
+                unlinked_chats=invite.unlinked_chats,
+            )  # fmt: skip
+        return await with_links(app, out)
+
+    out = with_app(as_json, work)
+    emit(as_json, out, invite_human(out))
+
+
+@staff_cli.command("deactivate")
+def staff_deactivate(
+    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")], as_json: JsonFlag = False
+) -> None:
+    """Close a staff member's account at once: every chat unlinked (their next message or button press reaches
+    nothing), unused invite codes revoked, nothing queued for them sent. A cadre's people stay listed and the
+    commune's officers are told they need a new cadre; a counsellor's taken referrals wait again at their point."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services.access import deactivate_staff
+
+        async with app.store.transaction() as repos:
+            return (await deactivate_staff(repos, staff_id, op, app.clock.now())).as_dict()
+
+    out = with_app(as_json, work)
+    human = (
+        f"staff {out['staff_id']} deactivated: {out['unlinked_chats']} chat(s) unlinked, {out['cancelled']} queued "
+        f"message(s) cancelled, {out['alerts_to_officers']} waiting alert(s) sent to the commune's officers, "
+        f"{len(out['people_without_cadre'])} person(s) need a new cadre, "
+        f"{len(out['referrals_released'])} referral(s) back at the counselling point"
+    )
+    emit(as_json, out, human)
+
+
+@staff_cli.command("activate")
+def staff_activate(
+    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")], as_json: JsonFlag = False
+) -> None:
+    """Reopen a deactivated account. No chat comes back: issue a new invite (`aftercare staff invite --id`)."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services.access import activate_staff
+
+        async with app.store.transaction() as repos:
+            linked = await activate_staff(repos, staff_id, op)
+        return {"staff_id": staff_id, "active": True, "linked_chats": linked}
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"staff {out['staff_id']} active again; send them a new invite to link a chat")
