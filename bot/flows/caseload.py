@@ -24,6 +24,7 @@ from bot.domain.fieldwork import (
     urgency,
 )
 from bot.domain.planning import ObligationKind, ObligationStatus
+from bot.domain.referrals import ReferralStatus
 from bot.domain.text import fold
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
@@ -72,9 +73,9 @@ REFERRAL_KINDS: dict[str, str] = {
     "papers": N_("Legal papers (residence, ID, records)"),
 }
 REFERRAL_STATUS: dict[str, str] = {
-    "requested": N_("waiting for a counsellor"),
-    "accepted": N_("taken by a counsellor"),
-    "closed": N_("closed"),
+    ReferralStatus.REQUESTED: N_("waiting for a counsellor"),
+    ReferralStatus.ACCEPTED: N_("taken by a counsellor"),
+    ReferralStatus.CLOSED: N_("closed"),
 }
 ESCALATION_NAMES: dict[str, str] = {
     "missed_checkin": N_("missed check-in"),
@@ -245,7 +246,7 @@ async def card(ctx: Context, raw_id: str) -> Replies:
             if referral.status == "requested" and referral.point_id is None:  # not "waiting" for what cannot come
                 status = t._("no counselling point in this commune: nobody can take it through the assistant")
             else:
-                status = t._(REFERRAL_STATUS.get(referral.status, REFERRAL_STATUS["requested"]))
+                status = t._(REFERRAL_STATUS.get(referral.status, REFERRAL_STATUS[ReferralStatus.REQUESTED]))
             lines.append(f"• {day}: {kind} — {status}")
     alerts = [e for e in await ctx.repos.escalations.recent_of(person.id) if e.acknowledged_at is None]
     if alerts:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from bot.core.i18n import N_
 from bot.core.messages import Button, OutboundMessage
-from bot.db.repositories.referrals import Referral
 from bot.db.repositories.outbox import NewMessage
+from bot.db.repositories.referrals import Referral
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
+from bot.domain.referrals import ReferralStatus
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies, record_id
 from bot.flows.support import SUPPORT_KINDS
@@ -30,9 +31,9 @@ OUTCOMES: dict[str, str] = {
     "declined": N_("Declined help"),
 }
 STATUS_NAMES: dict[str, str] = {
-    "requested": N_("waiting"),
-    "accepted": N_("taken"),
-    "closed": N_("closed"),
+    ReferralStatus.REQUESTED: N_("waiting"),
+    ReferralStatus.ACCEPTED: N_("taken"),
+    ReferralStatus.CLOSED: N_("closed"),
 }
 KIND_NAMES: dict[str, str] = {"counselling": N_("counselling"), **SUPPORT_KINDS}
 
@@ -108,9 +109,9 @@ async def open_referral(ctx: Context, raw_id: str) -> Replies:
         lines.append(t._("Your note: {note}", note=note[:500]))
     assert ctx.staff is not None
     buttons: list[Button] = []
-    if referral.status == "requested":
+    if referral.status == ReferralStatus.REQUESTED:
         buttons.append(Button(t._("I'll take it"), f"{ACCEPT}{referral.id}"))
-    elif referral.status == "accepted" and referral.counsellor_id == ctx.staff.id:
+    elif referral.status == ReferralStatus.ACCEPTED and referral.counsellor_id == ctx.staff.id:
         if referral.conversation:
             lines.append(t._("The conversation in the chat is open."))
             buttons += [Button(t._("Open the conversation"), f"{CHAT}{referral.id}"),
@@ -119,7 +120,7 @@ async def open_referral(ctx: Context, raw_id: str) -> Replies:
             lines.append(t._("The conversation in the chat has ended. Close the referral with its outcome:"))
         buttons += [Button(t._(label), f"{CLOSE}{referral.id}:{key}") for key, label in OUTCOMES.items()]
         buttons.append(Button(t._("Private note"), f"{NOTE}{referral.id}"))
-    elif referral.status == "accepted":
+    elif referral.status == ReferralStatus.ACCEPTED:
         lines.append(t._("Another counsellor has taken this referral."))
     buttons.append(Button(t._("Back to referrals"), LIST))
     return [OutboundMessage("\n".join(lines), tuple(buttons))]

@@ -14,6 +14,7 @@ from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.referrals import Referral
 from bot.domain.entities import CounsellingPoint, Wording
 from bot.domain.opening import read as read_hours
+from bot.domain.referrals import ReferralStatus
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
 from bot.flows.home import HOME, participant_home
@@ -118,7 +119,7 @@ async def forward(ctx: Context, referral: Referral, text: str) -> Replies:
     await service.from_participant(ctx.repos, referral, text, ctx.clock.now())
     await ctx.audit("relay_sent", subject_type="participant", subject_id=referral.participant_id,
                     detail={"referral": referral.id})  # fmt: skip
-    if referral.status == "accepted":
+    if referral.status == ReferralStatus.ACCEPTED:
         return [OutboundMessage(ctx.t._("✓ Sent."), buttons(ctx), by_label=True)]
     text = ctx.t._("Kept for the counsellor: they will read it when they take your conversation.")
     return [OutboundMessage(text, buttons(ctx), by_label=True)]
@@ -171,7 +172,7 @@ async def end(ctx: Context) -> Replies:
         return [say(ctx.t._("This conversation has ended.")), *participant_home(ctx.t)]
     now: datetime = ctx.clock.now()
     await ctx.repos.referrals.end_conversation(referral.id, "participant", referral.participant_id)
-    if referral.status == "requested" and referral.urgency != "urgent":
+    if referral.status == ReferralStatus.REQUESTED and referral.urgency != "urgent":
         await ctx.repos.referrals.withdraw(referral.id, referral.participant_id)
     await service.ended(ctx.repos, referral, "participant", now)
     await ctx.audit("relay_ended", subject_type="participant", subject_id=referral.participant_id,

@@ -17,6 +17,7 @@ from bot.db.repositories.outbox import NewMessage
 from bot.db.repositories.planning import PlanFacts
 from bot.db.store import Repositories, Store
 from bot.domain.entities import ParticipantStatus
+from bot.domain.escalations import EscalationKind
 from bot.domain.fieldwork import ReviewPolicy, review_reminder_days, review_window
 from bot.domain.planning import (
     MessageKind,
@@ -33,7 +34,6 @@ from bot.domain.schedule import draw_random_test_days
 from bot.services import audit_chain, relay
 from bot.services.crisis import OfficerWhy
 from bot.services.escalations import (
-    EscalationKind,
     notify_officers,
     raise_and_tell,
     raise_unreachable,

@@ -17,8 +17,10 @@ from bot.db.repositories.outbox import NewMessage
 from bot.db.repositories.referrals import Referral
 from bot.db.store import Repositories
 from bot.domain.entities import Participant
+from bot.domain.escalations import EscalationKind
 from bot.domain.planning import MessageKind
-from bot.services.escalations import EscalationKind, Told, raise_and_tell, reachable, tell_officers
+from bot.domain.referrals import ReferralStatus
+from bot.services.escalations import Told, raise_and_tell, reachable, tell_officers
 from bot.services.relay import answerers, urgent_alert_prefix
 
 
@@ -114,7 +116,7 @@ async def crisis_alert(repos: Repositories, person: Participant, now: datetime) 
     # Only a counsellor of the referral's point can take it: with no point (or nobody attached to it) nobody is told
     # something they cannot act on; the officers are told at once instead (below).
     on_duty, everyone = await answerers(repos, referral.point_id)
-    if referral.status == "accepted" and referral.counsellor_id is not None:
+    if referral.status == ReferralStatus.ACCEPTED and referral.counsellor_id is not None:
         # The counsellor who took the conversation is the one to answer; if they do not, the officers hear of it.
         # Off duty (or gone from the point): the next counsellor on duty is told too.
         counsellors = [member for member in on_duty if member.id == referral.counsellor_id]

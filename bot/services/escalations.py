@@ -10,16 +10,8 @@ from bot.db.repositories.escalations import Escalation
 from bot.db.repositories.fieldwork import TestResult
 from bot.db.repositories.outbox import NewMessage
 from bot.db.store import Repositories
+from bot.domain.escalations import EscalationKind
 from bot.domain.planning import MessageKind
-
-
-class EscalationKind:
-    MISSED_CHECKIN = "missed_checkin"
-    UNREACHABLE = "unreachable"
-    RISKY_CHECKIN = "risky_checkin"
-    CRISIS = "crisis"  # a message about suicide, self-harm, overdose or danger: urgent, past quiet hours
-    TEST_RESULT = "test_result"  # positive, refused or missed test: one per test ("test_result:obligation:<id>"),
-    # or per result for a test outside the schedule ("test_result:<result id>")
 
 
 async def result_of(repos: Repositories, escalation: Escalation) -> TestResult | None:

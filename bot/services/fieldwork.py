@@ -15,6 +15,7 @@ from bot.db.repositories.outbox import NewMessage
 from bot.db.store import Repositories
 from bot.domain.consent import Purpose
 from bot.domain.entities import Participant, ParticipantStatus, Role
+from bot.domain.escalations import EscalationKind
 from bot.domain.fieldwork import (
     InPersonOutcome,
     ObservationCategory,
@@ -30,7 +31,7 @@ from bot.domain.fieldwork import (
 )
 from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus, obligation_key
 from bot.services.absences import record_absence
-from bot.services.escalations import EscalationKind, raise_and_tell, tell_officers
+from bot.services.escalations import raise_and_tell, tell_officers
 from bot.services.operators import Operator
 
 

@@ -17,6 +17,7 @@ from bot.domain.consent import Purpose
 from bot.domain.entities import CounsellingPoint, Participant, StaffMember
 from bot.domain.opening import read as read_hours
 from bot.domain.planning import MessageKind
+from bot.domain.referrals import ReferralStatus
 
 
 async def name_for_counsellor(repos: Repositories, t: Translator, person: Participant) -> str:
@@ -72,7 +73,7 @@ async def from_participant(repos: Repositories, referral: Referral, text: str, n
     """Kept for the counsellor; pushed to them only once one has taken the conversation (before, they read the
     waiting messages when they take it)."""
     message_id = await repos.relay.add(referral.id, referral.participant_id, "participant", text)
-    if referral.status == "accepted" and referral.counsellor_id is not None:
+    if referral.status == ReferralStatus.ACCEPTED and referral.counsellor_id is not None:
         await repos.outbox.add(
             [
                 NewMessage(f"relay:{message_id}", MessageKind.RELAY, now, staff_id=referral.counsellor_id,
