@@ -24,6 +24,7 @@ from bot.domain.planning import MessageKind
 from bot.domain.schedule import QuietHours
 from bot.scheduler.limits import RateLimits
 from bot.scheduler.texts import Renderer, Skip
+from bot.services import reachability
 from bot.services.escalations import cadre_cannot_act, raise_unreachable
 
 log = structlog.get_logger(__name__)
@@ -282,10 +283,8 @@ class Dispatcher:
     async def _unreachable(self, repos: Repositories, job: _Job, now: datetime) -> None:
         """Blocked or gone: mark the chat, close the row, and if the person has no other chat, escalate."""
         assert job.chat is not None
-        identity = await repos.identities.mark_unreachable(job.chat.channel, job.chat.external_id, True)
+        await reachability.mark(repos, job.chat.channel, job.chat.external_id, reachable=False, actor_type="scheduler")
         await repos.outbox.finish([job.item.id], OutboxStatus.UNDELIVERABLE, "unreachable")
-        if identity is not None:
-            await repos.audit.reachability(identity, job.chat.channel, False, actor_type="scheduler")
         if job.item.participant_id is None:
             return
         others, _ = await repos.planning.chats([job.item.participant_id], [])

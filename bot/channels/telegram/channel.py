@@ -20,6 +20,7 @@ from bot.core.i18n import N_, SUPPORTED_LANGUAGES, Catalogs
 from bot.core.messages import OutboundMessage
 from bot.db.store import Store
 from bot.flows.engine import ConversationEngine, TransientFailure
+from bot.services import reachability
 
 log = structlog.get_logger(__name__)
 
@@ -147,9 +148,7 @@ class TelegramChannel:
 
     async def _set_reachable(self, external_id: str, reachable: bool) -> None:
         async with self._store.transaction() as repos:
-            identity = await repos.identities.mark_unreachable(CHANNEL, external_id, not reachable)
-            if identity is not None:
-                await repos.audit.reachability(identity, CHANNEL, reachable)
+            await reachability.mark(repos, CHANNEL, external_id, reachable=reachable)
         log.info("telegram_reachability", reachable=reachable)
 
     async def flush(self) -> None:

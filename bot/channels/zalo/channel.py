@@ -27,6 +27,7 @@ from bot.core.messages import OutboundMessage
 from bot.core.ports import DeliveryDeferred, DeliveryRefused
 from bot.db.store import Store
 from bot.flows.engine import ConversationEngine
+from bot.services import reachability
 
 log = structlog.get_logger(__name__)
 
@@ -102,9 +103,7 @@ class ZaloChannel:
 
     async def _unreachable(self, external_id: str) -> None:
         async with self._store.transaction() as repos:
-            identity = await repos.identities.mark_unreachable(CHANNEL, external_id, True)
-            if identity is not None:
-                await repos.audit.reachability(identity, CHANNEL, False)
+            await reachability.mark(repos, CHANNEL, external_id, reachable=False)
         log.info("zalo_unreachable")
 
     async def poll(self, stop: asyncio.Event, seconds: int = 30, beat: Callable[[], None] = lambda: None) -> None:
