@@ -80,12 +80,13 @@ async def run(url: str, data_dir: Path, participants: int) -> None:
         officer_chat = str(FIRST_STAFF_CHAT + population.officer)
         handle = app.conversation.handle
         menu = {chat: InboundMessage("telegram", chat, text="/menu") for chat in (cadre_chat, officer_chat)}
-        listing = {chat: InboundMessage("telegram", chat, action=caseload.LIST) for chat in (cadre_chat, officer_chat)}
+        chats = (cadre_chat, officer_chat)
+        listing = {chat: InboundMessage("telegram", chat, action=caseload.Verbs.LIST) for chat in chats}
         print(f"{app.engine.dialect.name}: {participants} people, {len(population.cadres)} cadres")
         with rss_window() as memory:
             cadre_list = await _timed(handle, listing[cadre_chat], ROUNDS, menu[cadre_chat])
             officer_list = await _timed(handle, listing[officer_chat], ROUNDS, menu[officer_chat])
-            card = InboundMessage("telegram", cadre_chat, action=f"{caseload.OPEN}{population.first_participant}")
+            card = InboundMessage("telegram", cadre_chat, action=caseload.Verbs.OPEN(population.first_participant))
             cards = await _timed(handle, card, ROUNDS, listing[cadre_chat])
             search = await _timed(
                 handle, InboundMessage("telegram", cadre_chat, text="nvt"), ROUNDS, listing[cadre_chat]

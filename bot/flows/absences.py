@@ -9,19 +9,24 @@ from datetime import date
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.entities import ParticipantStatus, Role
+from bot.flows import staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services.absences import AbsenceError, record_absence
 
 FLOW = "absence"
-START, PAGE, PICK, REPORTED, UNREPORTED, CANCEL = (
-    "absence:start",
-    "absence:page:",
-    "absence:pick:",
-    "absence:reported",
-    "absence:unreported",
-    "absence:cancel",
-)
+
+
+class Verbs(Verb):
+    START = "absence:start"
+    PAGE = "absence:page"
+    PICK = "absence:pick"
+    REPORTED = "absence:reported"
+    UNREPORTED = "absence:unreported"
+    CANCEL = "absence:cancel"
+
+
 PAGE_SIZE = 8
 _DATE = r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
 _RANGE = re.compile(rf"^\s*{_DATE}\s*(?:-|–|đến|den|to)\s*{_DATE}\s*$", re.IGNORECASE)
@@ -40,7 +45,7 @@ def parse_range(text: str) -> tuple[date, date] | None:
 
 
 def _cancel(ctx: Context) -> Button:
-    return Button(ctx.t._("Cancel"), CANCEL)
+    return Button(ctx.t._("Cancel"), Verbs.CANCEL)
 
 
 async def start(ctx: Context, page: int = 0) -> Replies:
@@ -58,27 +63,27 @@ async def start(ctx: Context, page: int = 0) -> Replies:
     shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     await audit_list(ctx, "absence_pick", len(people), page=page + 1)
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "pick", {}
-    buttons = [Button(ctx.t._("{name} (#{id})", name=p.name, id=p.id), f"{PICK}{p.id}") for p in shown]
+    buttons = [Button(ctx.t._("{name} (#{id})", name=p.name, id=p.id), Verbs.PICK(p.id)) for p in shown]
     if (page + 1) * PAGE_SIZE < len(people):
-        buttons.append(Button(ctx.t._("More"), f"{PAGE}{page + 1}"))
+        buttons.append(Button(ctx.t._("More"), Verbs.PAGE(page + 1)))
     text = ctx.t._("Record an absence. Whose?") if people else ctx.t._("There is nobody on your list yet.")
     return [OutboundMessage(text, (*buttons, _cancel(ctx)))]
 
 
-async def handle(ctx: Context) -> Replies:
-    action, t = ctx.msg.action, ctx.t
-    if action == CANCEL:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+async def handle(ctx: Context, pressed: Pressed | None) -> Replies:
+    """An answer inside the flow (`pressed` None: typed words)."""
+    t, verb = ctx.t, pressed.verb if pressed else None
+    if verb is Verbs.CANCEL:
+        ctx.leave()
         return [say(t._("Cancelled. Nothing was recorded."))]
-    if action is not None and action.startswith(PAGE):
-        page = action.removeprefix(PAGE)
-        return await start(ctx, int(page) if page.isdigit() else 0)
-    if action is not None and action.startswith(PICK):
-        return await _picked(ctx, action.removeprefix(PICK))
-    if ctx.state.step == "dates" and action is None and ctx.msg.text:
+    if pressed is not None and verb is Verbs.PAGE:
+        return await start(ctx, int(pressed.arg) if pressed.arg.isdigit() else 0)
+    if pressed is not None and verb is Verbs.PICK:
+        return await _picked(ctx, pressed.arg)
+    if ctx.state.step == "dates" and pressed is None and ctx.msg.text:
         return await _dates(ctx, ctx.msg.text)
-    if ctx.state.step == "kind" and action in (REPORTED, UNREPORTED):
-        return await _record(ctx, reported=action == REPORTED)
+    if ctx.state.step == "kind" and verb in (Verbs.REPORTED, Verbs.UNREPORTED):
+        return await _record(ctx, reported=verb is Verbs.REPORTED)
     return [say(t._("Please answer with one of the options.")), *await prompt(ctx)]
 
 
@@ -107,8 +112,8 @@ def _ask_kind(ctx: Context) -> OutboundMessage:
     return OutboundMessage(
         ctx.t._("Was this absence reported in advance? Unreported days do not count toward the term."),
         (
-            Button(ctx.t._("Reported in advance"), REPORTED),
-            Button(ctx.t._("Not reported"), UNREPORTED),
+            Button(ctx.t._("Reported in advance"), Verbs.REPORTED),
+            Button(ctx.t._("Not reported"), Verbs.UNREPORTED),
             _cancel(ctx),
         ),
     )
@@ -133,7 +138,7 @@ async def _record(ctx: Context, *, reported: bool) -> Replies:
     assert ctx.staff is not None
     person = await ctx.permitted(Action.MANAGE_LIST, ctx.state.data.get("participant_id", ""))
     if person is None:  # checked again: the list may have changed
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        ctx.leave()
         return [say(ctx.t._("This is not in your scope."))]
     participant_id = person.id
     first, last = date.fromisoformat(ctx.state.data["first"]), date.fromisoformat(ctx.state.data["last"])
@@ -143,7 +148,7 @@ async def _record(ctx: Context, *, reported: bool) -> Replies:
         )
     except AbsenceError:
         return [say(ctx.t._("I could not read those dates.")), _ask_dates(ctx)]
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     days = (last - first).days + 1
     return [
         say(
@@ -155,3 +160,28 @@ async def _record(ctx: Context, *, reported: bool) -> Replies:
             )
         )
     ]
+
+
+class AbsenceFlow(Flow):
+    """An officer records a person's absence from their place of residence: whom, the dates, reported or not."""
+
+    name = FLOW
+    audience = Audience.STAFF
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        if pressed.verb is Verbs.START:
+            return await start(ctx)
+        if not self.holds(ctx.state):
+            return staff.home(ctx)
+        return await self._answer(ctx, pressed)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies:
+        return await self._answer(ctx, None)
+
+    async def _answer(self, ctx: Context, pressed: Pressed | None) -> Replies:
+        replies = await handle(ctx, pressed)
+        return replies if self.holds(ctx.state) else [*replies, *staff.home(ctx)]
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies:
+        return await prompt(ctx)

@@ -26,14 +26,29 @@ from bot.domain.fieldwork import (
 from bot.domain.planning import ObligationKind, ObligationStatus
 from bot.domain.referrals import ReferralStatus
 from bot.domain.text import fold
+from bot.flows import fieldwork, officer, staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services.fieldwork import consented_to_share
 
 FLOW = "caseload"
-LIST, PAGE, OPEN, CLEAR = "case:list", "case:page:", "case:open:", "case:clear"
-IN_PERSON, TEST, OBSERVE, REPORT, ASSIGN = "case:inperson:", "case:test:", "case:obs:", "case:report:", "case:assign:"
-HOME = "staff:home"
+
+
+class Verbs(Verb):
+    LIST = "case:list"
+    PAGE = "case:page"
+    OPEN = "case:open"
+    CLEAR = "case:clear"
+    IN_PERSON = "case:inperson"
+    TEST = "case:test"
+    OBSERVE = "case:obs"
+    REPORT = "case:report"
+    ASSIGN = "case:assign"  # choose the cadre who accompanies this person (an officer)
+    CADRE = "off:assign"  # this cadre
+    NOBODY = "off:unassign"
+
+
 PAGE_SIZE = 8
 
 OUTCOME_NAMES: dict[TestOutcome, str] = {
@@ -161,14 +176,14 @@ async def show_list(ctx: Context, page: int = 0) -> Replies:
         lines += [f"• {status_line(ctx, f)}" for f in shown]  # unnumbered: Zalo's menu below numbers the choices
         lines += ["", t._("Tap a name to open their card, or type initials or a code (for example #12) to search.")]
         text = "\n".join(lines)
-    buttons = [Button(label(f), f"{OPEN}{f.participant_id}") for f in shown]
+    buttons = [Button(label(f), Verbs.OPEN(f.participant_id)) for f in shown]
     if page > 0:
-        buttons.append(Button(t._("Previous page"), f"{PAGE}{page - 1}"))
+        buttons.append(Button(t._("Previous page"), Verbs.PAGE(page - 1)))
     if page + 1 < pages:
-        buttons.append(Button(t._("Next page"), f"{PAGE}{page + 1}"))
+        buttons.append(Button(t._("Next page"), Verbs.PAGE(page + 1)))
     if query:
-        buttons.append(Button(t._("Show everyone"), CLEAR))
-    buttons.append(Button(t._("Back to menu"), HOME))
+        buttons.append(Button(t._("Show everyone"), Verbs.CLEAR))
+    buttons.append(Button(t._("Back to menu"), staff.Verbs.HOME))
     return [OutboundMessage(text, tuple(buttons))]
 
 
@@ -260,14 +275,14 @@ async def card(ctx: Context, raw_id: str) -> Replies:
 def card_buttons(ctx: Context, person: Participant) -> tuple[Button, ...]:
     t = ctx.t
     buttons = [
-        Button(t._("In-person check"), f"{IN_PERSON}{person.id}"),
-        Button(t._("Test result"), f"{TEST}{person.id}"),
-        Button(t._("Add a note"), f"{OBSERVE}{person.id}"),
-        Button(t._("Report an absence or a move"), f"{REPORT}{person.id}"),
+        Button(t._("In-person check"), Verbs.IN_PERSON(person.id)),
+        Button(t._("Test result"), Verbs.TEST(person.id)),
+        Button(t._("Add a note"), Verbs.OBSERVE(person.id)),
+        Button(t._("Report an absence or a move"), Verbs.REPORT(person.id)),
     ]
     if ctx.staff is not None and ctx.staff.role is Role.OFFICER:
-        buttons.append(Button(t._("Assign a cadre"), f"{ASSIGN}{person.id}"))
-    buttons.append(Button(t._("Back to the list"), LIST))
+        buttons.append(Button(t._("Assign a cadre"), Verbs.ASSIGN(person.id)))
+    buttons.append(Button(t._("Back to the list"), Verbs.LIST))
     return tuple(buttons)
 
 
@@ -302,3 +317,59 @@ async def _checkin_lines(ctx: Context, person: Participant) -> list[str]:
     if not shared:
         lines.append(t._("(Answers are shown only if the person agreed to share them.)"))
     return lines or [t._("• none yet")]
+
+
+class CaseloadFlow(Flow):
+    """The cadre's people (the officer's: the commune's): the list, a search, a person's card and what can be
+    recorded from it (the recording itself is `fieldwork`)."""
+
+    name = FLOW
+    audience = Audience.STAFF
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        match pressed.verb:
+            case Verbs.LIST:
+                return await show_list(ctx)
+            case Verbs.CLEAR:
+                ctx.leave()
+                return await show_list(ctx)
+            case Verbs.PAGE:
+                return await show_list(ctx, int(pressed.arg) if pressed.arg.isdigit() else 0)
+            case Verbs.OPEN:
+                return await card(ctx, pressed.arg)
+            case Verbs.ASSIGN:
+                return await officer.choose_cadre(ctx, pressed.arg)
+            case Verbs.CADRE:
+                return await officer.assign(ctx, pressed.arg)
+            case Verbs.NOBODY:
+                return await officer.assign(ctx, "0")
+        flow, permission = _RECORDING[pressed.verb]
+        return await fieldwork.start(ctx, flow, permission, pressed.arg)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies | None:
+        if ctx.state.step == "list":
+            return await search(ctx, text)
+        if ctx.state.step != "card":
+            return None
+        # A note typed on an open card, without pressing "Add a note": keep it and ask only what is missing.
+        replies = await fieldwork.start(ctx, fieldwork.OBSERVE, Action.LOG_OBSERVATION, str(ctx.state.data.get("pid")))
+        if ctx.state.flow == fieldwork.OBSERVE:
+            return await fieldwork.handle(ctx)
+        return replies
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies | None:
+        if menu:  # a list or a card: nothing half-written
+            ctx.leave()
+            return None
+        if ctx.state.step == "card":
+            return await card(ctx, str(ctx.state.data.get("pid", "")))
+        return await show_list(ctx)
+
+
+_RECORDING = {
+    Verbs.IN_PERSON: ("inperson", Action.RECORD_IN_PERSON_CHECK),
+    Verbs.TEST: ("testresult", Action.RECORD_TEST_RESULT),
+    Verbs.OBSERVE: ("observe", Action.LOG_OBSERVATION),
+    Verbs.REPORT: ("report", Action.REPORT_ABSENCE_OR_MOVE),
+}

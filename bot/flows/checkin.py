@@ -31,34 +31,39 @@ from bot.domain.consent import Purpose
 from bot.domain.entities import Wording
 from bot.domain.planning import ObligationKind, ObligationStatus, WantedObligation, obligation_key
 from bot.domain.schedule import monthly_due_dates, periodic_test_dates
-from bot.flows import support
-from bot.flows.actions import (
-    CHECKIN_START,
-    REFERRAL_DECLINE,
-    REFERRAL_REQUEST,
-    TEST_ACK,
-)
+from bot.flows import home, participant, support
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
-from bot.flows.home import HOME, participant_home, where_line
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services.escalations import EscalationKind, Told, Why, raise_and_tell
 
 FLOW = "checkin"
-LATER = "checkin:later"
+
+
+class Verbs(Verb):
+    START = "checkin:start"
+    ANSWER = "checkin:a"  # obligation id, question, what (a, toggle, done, skip), value
+    LATER = "checkin:later"
+    SCHEDULE = "menu:schedule"
+    TEST_SEEN = "test:ack"  # an unannounced appointment today: "Got it"
+    REFERRAL = "referral:counselling"
+    NO_REFERRAL = "referral:decline"
+
+
 NONE = "none"  # "nothing needed", for the multiple-choice question
 
 
 def _action(obligation_id: int, key: str, verb: str, value: str = "") -> str:
     """Answers name the check-in and the question, so a button left over from another month or question
     can never answer this one."""
-    return f"checkin:{obligation_id}:{key}:{verb}:{value}"
+    return Verbs.ANSWER(obligation_id, key, verb, value)
 
 
-def _parse(action: str) -> tuple[int, str, str, str] | None:
-    parts = action.split(":")
-    if len(parts) != 5 or parts[0] != "checkin" or not parts[1].isdigit():
+def _parse(pressed: Pressed) -> tuple[int, str, str, str] | None:
+    parts = pressed.args
+    if pressed.verb is not Verbs.ANSWER or len(parts) != 4 or not parts[0].isdigit():
         return None
-    return int(parts[1]), parts[2], parts[3], parts[4]
+    return int(parts[0]), parts[1], parts[2], parts[3]
 
 
 EXPLICIT_TESTS_TITLE = N_("Scheduled drug tests:")  # shown only to someone who chose explicit wording
@@ -172,7 +177,7 @@ def _ask(ctx: Context, answers: dict[str, object]) -> Replies:
     return [
         OutboundMessage(
             f"{position}\n{t._(PROMPTS[key])}",
-            (*options, Button(t._("Skip"), _action(oid, key, "skip")), Button(t._("Continue later"), LATER)),
+            (*options, Button(t._("Skip"), _action(oid, key, "skip")), Button(t._("Continue later"), Verbs.LATER)),
         )
     ]
 
@@ -183,32 +188,31 @@ async def prompt(ctx: Context) -> Replies:
     saved = await ctx.repos.checkins.for_obligation(obligation_id)
     answers = dict(saved.answers) if saved else {}
     if next_question(answers) is None:
-        return participant_home(ctx.t)
+        return home.participant_home(ctx.t)
     return _ask(ctx, answers)
 
 
-async def handle(ctx: Context) -> Replies:
-    """Inside the check-in flow: answers, skips, multiple choice, pause."""
-    action = ctx.msg.action
+async def handle(ctx: Context, pressed: Pressed | None) -> Replies:
+    """Inside the check-in flow: answers, skips, multiple choice, pause (`pressed` None: typed words)."""
     obligation_id = int(ctx.state.data.get("obligation_id", 0))
     obligation = await ctx.repos.obligations.get(obligation_id)
     person = ctx.participant
     assert person is not None
     if obligation is None or obligation.participant_id != person.id or obligation.status is ObligationStatus.DONE:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        ctx.leave()
         return await start(ctx)
     saved = await ctx.repos.checkins.for_obligation(obligation.id)
     answers: dict[str, object] = dict(saved.answers) if saved else {}
     key = next_question(answers)
     if key is None:
         return await _finish(ctx, obligation, answers)
-    if action is None:
+    if pressed is None:
         return [say(ctx.t._("Please answer with one of the options.")), *_ask(ctx, answers)]
-    if action == LATER:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    if pressed.verb is Verbs.LATER:
+        ctx.leave()
         text = ctx.t._("Okay, your answers so far are saved. Tap “Check in this month” whenever you are ready.")
         return [say(text), *await _home(ctx)]
-    parsed = _parse(action)
+    parsed = _parse(pressed)
     if parsed is None or parsed[0] != obligation.id or parsed[1] != key:
         return _ask(ctx, answers)  # another month's or another question's button: ask this one again
     _, _, verb, value = parsed
@@ -247,7 +251,7 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
     await ctx.audit(
         "checkin_completed", subject_type="participant", subject_id=person.id, detail={"obligation": obligation.id}
     )
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     today = local_today(ctx.clock, ctx.tz)
     following = await next_checkin_day(ctx, today)
     thanks = t._("Thank you, your check-in for {month} is recorded.", month=today.strftime("%m/%Y"))
@@ -280,8 +284,8 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
         OutboundMessage(
             offer,
             (
-                Button(t._("Yes, connect me with a counsellor"), REFERRAL_REQUEST),
-                Button(t._("Not now"), REFERRAL_DECLINE),
+                Button(t._("Yes, connect me with a counsellor"), Verbs.REFERRAL),
+                Button(t._("Not now"), Verbs.NO_REFERRAL),
             ),
         ),
     ]
@@ -325,13 +329,13 @@ async def my_schedule(ctx: Context) -> Replies:
     buttons: list[Button] = []
     for today_test in await ctx.repos.obligations.of_participant(person.id, today, today, [ObligationKind.RANDOM_TEST]):
         if today_test.status is ObligationStatus.PENDING:
-            lines += ["", t._("Today: you have an appointment. {where}", where=where_line(t, unit))]
+            lines += ["", t._("Today: you have an appointment. {where}", where=home.where_line(t, unit))]
             if today_test.acknowledged_at is None:
-                buttons.append(Button(t._("Got it"), f"{TEST_ACK}{today_test.id}"))
+                buttons.append(Button(t._("Got it"), Verbs.TEST_SEEN(today_test.id)))
     lines += ["", t._("Expected end of your term: {date}", date=t.date(person.expected_end))]
     if this_month is None or this_month.status is not ObligationStatus.DONE:
-        buttons.append(Button(t._("Check in this month"), CHECKIN_START))
-    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), HOME)))]
+        buttons.append(Button(t._("Check in this month"), Verbs.START))
+    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), participant.Verbs.HOME)))]
 
 
 async def acknowledge_test(ctx: Context, raw_id: str) -> Replies:
@@ -355,8 +359,41 @@ async def acknowledge_test(ctx: Context, raw_id: str) -> Replies:
         "test_acknowledged", subject_type="participant", subject_id=person.id, detail={"obligation": obligation.id}
     )
     unit = await ctx.repos.units.get(person.unit_id)
-    return [say(ctx.t._("Thank you. {where}", where=where_line(ctx.t, unit))), *await _home(ctx)]
+    return [say(ctx.t._("Thank you. {where}", where=home.where_line(ctx.t, unit))), *await _home(ctx)]
 
 
 async def _home(ctx: Context) -> Replies:
-    return participant_home(ctx.t)
+    return home.participant_home(ctx.t)
+
+
+class CheckinFlow(Flow):
+    """The monthly check-in by chat, and the person's appointments (a test announced for today, "Got it")."""
+
+    name = FLOW
+    audience = Audience.PARTICIPANT
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        match pressed.verb:
+            case Verbs.START:
+                return await start(ctx)
+            case Verbs.SCHEDULE:
+                ctx.leave()
+                return await my_schedule(ctx)
+            case Verbs.TEST_SEEN:
+                return await acknowledge_test(ctx, pressed.arg)
+            case Verbs.REFERRAL:
+                return await request_referral(ctx)
+            case Verbs.NO_REFERRAL:
+                return [say(ctx.t._("Okay. If you change your mind, the main menu is always here.")), *await _home(ctx)]
+        if not self.holds(ctx.state):  # an answer to a check-in left since: the menu
+            return await _home(ctx)
+        return await handle(ctx, pressed)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies | None:
+        if support.asks_for_help(text):
+            return await support.show(ctx)
+        return await handle(ctx, None)
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies:
+        return await prompt(ctx)

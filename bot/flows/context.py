@@ -19,6 +19,8 @@ from bot.domain.hotlines import Hotline
 from bot.domain.invites import InvitePolicy
 from bot.domain.lockout import LockoutPolicy
 
+HOME = "menu"  # the state of a chat at its home menu, in no flow
+
 
 @dataclass(frozen=True, slots=True)
 class Policies:
@@ -57,6 +59,10 @@ class Context:
     participant: Participant | None = None
     staff: StaffMember | None = None
     state: ConversationState = field(default_factory=ConversationState)
+
+    def leave(self) -> None:
+        """Back to the home menu: the flow's half-entered values go, what it saved stays."""
+        self.state.flow, self.state.step, self.state.data = HOME, "", {}
 
     def use_language(self, language: str) -> None:
         self.t = self.catalogs.translator(language)

@@ -15,15 +15,31 @@ from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
 from bot.domain.referrals import ReferralStatus
+from bot.flows import staff, support
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies, record_id
-from bot.flows.support import SUPPORT_KINDS
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services import relay as relay_service
 
 FLOW = "counsel"
-LIST, OPEN, ACCEPT, CLOSE, NOTE = "ref:list", "ref:open:", "ref:ok:", "ref:close:", "ref:note:"
-CHAT, END, END_CONFIRMED, CANNED, SEND = "ref:chat:", "ref:end:", "ref:endok:", "ref:canned:", "ref:send:"
-DUTY_ON, DUTY_OFF, CANCEL = "ref:duty:on", "ref:duty:off", "ref:cancel"
+
+
+class Verbs(Verb):
+    LIST = "ref:list"
+    OPEN = "ref:open"
+    ACCEPT = "ref:ok"
+    CLOSE = "ref:close"
+    NOTE = "ref:note"
+    CHAT = "ref:chat"
+    END = "ref:end"
+    END_CONFIRMED = "ref:endok"
+    CANNED = "ref:canned"
+    SEND = "ref:send"
+    DUTY_ON = "ref:duty:on"
+    DUTY_OFF = "ref:duty:off"
+    CANCEL = "ref:cancel"
+
+
 OUTCOMES: dict[str, str] = {
     "advised": N_("Advised"),
     "referred": N_("Referred onward"),
@@ -35,13 +51,17 @@ STATUS_NAMES: dict[str, str] = {
     ReferralStatus.ACCEPTED: N_("taken"),
     ReferralStatus.CLOSED: N_("closed"),
 }
-KIND_NAMES: dict[str, str] = {"counselling": N_("counselling"), **SUPPORT_KINDS}
+KIND_NAMES: dict[str, str] = {"counselling": N_("counselling"), **support.SUPPORT_KINDS}
 
 
 def menu_buttons(ctx: Context) -> list[Button]:
     assert ctx.staff is not None
-    duty = Button(ctx.t._("End my duty"), DUTY_OFF) if ctx.staff.on_duty else Button(ctx.t._("Start my duty"), DUTY_ON)
-    return [Button(ctx.t._("Referrals"), LIST), duty]
+    duty = (
+        Button(ctx.t._("End my duty"), Verbs.DUTY_OFF)
+        if ctx.staff.on_duty
+        else Button(ctx.t._("Start my duty"), Verbs.DUTY_ON)
+    )
+    return [Button(ctx.t._("Referrals"), Verbs.LIST), duty]
 
 
 async def who(ctx: Context, person: Participant) -> str:
@@ -51,13 +71,13 @@ async def who(ctx: Context, person: Participant) -> str:
 async def show_list(ctx: Context) -> Replies:
     assert ctx.staff is not None
     t = ctx.t
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     if not await ctx.allowed(Action.LIST_REFERRALS) or ctx.staff.point_id is None:
         return [say(t._("You are not attached to a counselling point yet. Please ask your administrator."))]
     referrals = await ctx.repos.referrals.open_for_point(ctx.staff.point_id)
     await audit_list(ctx, "referrals", len(referrals), point=True)
     if not referrals:
-        return [OutboundMessage(t._("No open referrals right now."), (Button(t._("Back to menu"), "staff:home"),))]
+        return [OutboundMessage(t._("No open referrals right now."), (Button(t._("Back to menu"), staff.Verbs.HOME),))]
     lines = [t.n_("{n} open referral:", "{n} open referrals:", len(referrals))]
     buttons = []
     for referral in referrals[:10]:
@@ -65,8 +85,8 @@ async def show_list(ctx: Context) -> Replies:
         name = await who(ctx, person) if person else "—"
         label = _summary(ctx, referral, name)
         lines.append(f"• {label}")
-        buttons.append(Button(label, f"{OPEN}{referral.id}"))
-    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), "staff:home")))]
+        buttons.append(Button(label, Verbs.OPEN(referral.id)))
+    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), staff.Verbs.HOME)))]
 
 
 def _summary(ctx: Context, referral: Referral, name: str) -> str:
@@ -92,7 +112,7 @@ async def open_referral(ctx: Context, raw_id: str) -> Replies:
     t = ctx.t
     # Looking at a card is not writing in a conversation: typed text after this goes nowhere until "Open the
     # conversation" (a reply meant for this person must not go to the conversation that was open before).
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     found = await _in_scope(ctx, raw_id)
     if found is None:
         return [say(t._("This is not in your scope.")), *await show_list(ctx)]
@@ -110,19 +130,19 @@ async def open_referral(ctx: Context, raw_id: str) -> Replies:
     assert ctx.staff is not None
     buttons: list[Button] = []
     if referral.status == ReferralStatus.REQUESTED:
-        buttons.append(Button(t._("I'll take it"), f"{ACCEPT}{referral.id}"))
+        buttons.append(Button(t._("I'll take it"), Verbs.ACCEPT(referral.id)))
     elif referral.status == ReferralStatus.ACCEPTED and referral.counsellor_id == ctx.staff.id:
         if referral.conversation:
             lines.append(t._("The conversation in the chat is open."))
-            buttons += [Button(t._("Open the conversation"), f"{CHAT}{referral.id}"),
-                        Button(t._("End the conversation"), f"{END}{referral.id}")]  # fmt: skip
+            buttons += [Button(t._("Open the conversation"), Verbs.CHAT(referral.id)),
+                        Button(t._("End the conversation"), Verbs.END(referral.id))]  # fmt: skip
         elif referral.kind == "counselling" and referral.relay_ended_at is not None:
             lines.append(t._("The conversation in the chat has ended. Close the referral with its outcome:"))
-        buttons += [Button(t._(label), f"{CLOSE}{referral.id}:{key}") for key, label in OUTCOMES.items()]
-        buttons.append(Button(t._("Private note"), f"{NOTE}{referral.id}"))
+        buttons += [Button(t._(label), Verbs.CLOSE(referral.id, key)) for key, label in OUTCOMES.items()]
+        buttons.append(Button(t._("Private note"), Verbs.NOTE(referral.id)))
     elif referral.status == ReferralStatus.ACCEPTED:
         lines.append(t._("Another counsellor has taken this referral."))
-    buttons.append(Button(t._("Back to referrals"), LIST))
+    buttons.append(Button(t._("Back to referrals"), Verbs.LIST))
     return [OutboundMessage("\n".join(lines), tuple(buttons))]
 
 
@@ -156,8 +176,12 @@ async def accept(ctx: Context, raw_id: str) -> Replies:
         return [say(t._("Taken. You can talk with the person here; they see you as “Counsellor”.")),
                 *await chat(ctx, raw_id)]  # fmt: skip
     return [
-        say(t._("Taken. The person is told that a counsellor took it and that the point's details are in their "
-                "“Help” menu. The assistant holds no phone number for them.")),
+        say(
+            t._(
+                "Taken. The person is told that a counsellor took it and that the point's details are in their "
+                "“Help” menu. The assistant holds no phone number for them."
+            )
+        ),
         *await open_referral(ctx, raw_id),
     ]
 
@@ -195,7 +219,7 @@ def prompt(ctx: Context) -> OutboundMessage:
         text = ctx.t._("You are in a conversation: what you type is sent to the person as “Counsellor”.")
         return OutboundMessage(text, chat_buttons(ctx, str(ctx.state.data.get("referral", ""))), by_label=True)
     text = ctx.t._("Type your private note (only counsellors of this point can read it).")
-    return OutboundMessage(text, (Button(ctx.t._("Cancel"), CANCEL),))
+    return OutboundMessage(text, (Button(ctx.t._("Cancel"), Verbs.CANCEL),))
 
 
 async def typed(ctx: Context) -> Replies:
@@ -204,7 +228,7 @@ async def typed(ctx: Context) -> Replies:
     if ctx.state.step != "note" or not ctx.msg.text:
         return await show_list(ctx)
     found = await _in_scope(ctx, str(ctx.state.data.get("referral", "")))
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     if found is None:
         return [say(ctx.t._("This is not in your scope."))]
     referral, person = found
@@ -233,11 +257,11 @@ def in_chat(ctx: Context) -> bool:
 
 def chat_buttons(ctx: Context, raw_id: str) -> tuple[Button, ...]:
     """Ready replies name their conversation: a button under an older view still goes to the person it was for."""
-    canned = [Button(reply.label_in(ctx.t.language), f"{CANNED}{raw_id}:{reply.key}") for reply in ctx.policies.canned]
+    canned = [Button(reply.label_in(ctx.t.language), Verbs.CANNED(raw_id, reply.key)) for reply in ctx.policies.canned]
     return (
         *canned,
-        Button(ctx.t._("Back to referrals"), LIST),
-        Button(ctx.t._("End the conversation"), f"{END}{raw_id}"),  # last: a typed "1" is never the end
+        Button(ctx.t._("Back to referrals"), Verbs.LIST),
+        Button(ctx.t._("End the conversation"), Verbs.END(raw_id)),  # last: a typed "1" is never the end
     )
 
 
@@ -260,7 +284,7 @@ async def _mine(ctx: Context, raw_id: str) -> tuple[Referral, Participant] | str
 
 
 async def _refused(ctx: Context, why: str) -> Replies:
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     return [say(why), *await show_list(ctx)]
 
 
@@ -314,8 +338,8 @@ async def send(ctx: Context, text: str, raw_id: str | None = None, checked: bool
             ctx.state.data = {**ctx.state.data, "pending": text}
             question = t._("{other} has written to you meanwhile. Send this to {who}?", other=other_name, who=name)
             buttons = (
-                Button(t._("Send to {who}", who=name), f"{SEND}{referral.id}"),
-                Button(t._("Reply to {who}", who=other_name), f"{CHAT}{other_referral}"),
+                Button(t._("Send to {who}", who=name), Verbs.SEND(referral.id)),
+                Button(t._("Reply to {who}", who=other_name), Verbs.CHAT(other_referral)),
             )
             return [OutboundMessage(question, buttons)]
     await relay_service.from_counsellor(ctx.repos, referral, ctx.staff.id, text, ctx.clock.now())
@@ -355,8 +379,8 @@ async def ask_end(ctx: Context, raw_id: str) -> Replies:
     ctx.state.data = {**ctx.state.data, "referral": found[0].id}
     text = ctx.t._("End the conversation? The person will be told.")
     buttons = (
-        Button(ctx.t._("Yes, end it"), f"{END_CONFIRMED}{raw_id}"),
-        Button(ctx.t._("No, carry on"), f"{CHAT}{raw_id}"),
+        Button(ctx.t._("Yes, end it"), Verbs.END_CONFIRMED(raw_id)),
+        Button(ctx.t._("No, carry on"), Verbs.CHAT(raw_id)),
     )
     return [OutboundMessage(text, buttons)]
 
@@ -365,9 +389,51 @@ async def end(ctx: Context, raw_id: str) -> Replies:
     found = await _mine(ctx, raw_id)
     if isinstance(found, str):
         return await _refused(ctx, found)
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     referral, person = found
     await ctx.repos.referrals.end_conversation(referral.id, "staff", referral.counsellor_id)
     await relay_service.ended(ctx.repos, referral, "counsellor", ctx.clock.now())
     await ctx.audit("relay_ended", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
     return [say(ctx.t._("The conversation has ended; the person is told.")), *await open_referral(ctx, raw_id)]
+
+
+class CounsellorFlow(Flow):
+    """The counsellor's desk: the point's referrals, taking one, a conversation with the person through the bot,
+    closing with an outcome, being on duty for crisis alerts."""
+
+    name = FLOW
+    audience = Audience.STAFF
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        match pressed.verb:
+            case Verbs.DUTY_ON | Verbs.DUTY_OFF:
+                return [*await set_duty(ctx, pressed.verb is Verbs.DUTY_ON), *staff.home(ctx)]
+            case Verbs.OPEN:
+                return await open_referral(ctx, pressed.arg)
+            case Verbs.ACCEPT:
+                return await accept(ctx, pressed.arg)
+            case Verbs.CLOSE:
+                return await close(ctx, pressed.arg)
+            case Verbs.NOTE:
+                return await ask_note(ctx, pressed.arg)
+            case Verbs.CHAT:
+                return await chat(ctx, pressed.arg)
+            case Verbs.END:
+                return await ask_end(ctx, pressed.arg)
+            case Verbs.END_CONFIRMED:
+                return await end(ctx, pressed.arg)
+            case Verbs.CANNED:
+                return await canned(ctx, pressed.arg)
+            case Verbs.SEND:
+                return await confirmed(ctx, pressed.arg)
+        return await show_list(ctx)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies:
+        return await typed(ctx)
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies | None:
+        if menu and in_chat(ctx):
+            ctx.leave()
+            return None
+        return [prompt(ctx)]

@@ -26,8 +26,12 @@ from bot.db.crypto import SealBroken
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import ParticipantStatus
-from bot.flows import checkin, common, enrolment, participant, relay, staff, support
+from bot.flows import common, support
 from bot.flows.context import Context, Policies, Replies
+from bot.flows.enrolment import ONBOARDING
+from bot.flows.flow import Audience
+from bot.flows.registry import Registry, build_registry
+from bot.services import reachability
 
 log = structlog.get_logger(__name__)
 
@@ -99,8 +103,17 @@ class Screened:
 
 
 class ConversationEngine:
-    def __init__(self, store: Store, catalogs: Catalogs, clock: Clock, tz: tzinfo, policies: Policies) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalogs: Catalogs,
+        clock: Clock,
+        tz: tzinfo,
+        policies: Policies,
+        flows: Registry | None = None,
+    ) -> None:
         self._store = store
+        self._flows = flows or build_registry()
         self._catalogs = catalogs
         self._clock = clock
         self._tz = tz
@@ -370,10 +383,7 @@ class ConversationEngine:
             return ctx
         ctx.identity = found.identity
         if found.identity.unreachable:  # they wrote to us: whatever blocked delivery is over
-            await repos.identities.mark_unreachable(msg.channel, msg.external_user_id, False)
-            await repos.audit.reachability(found.identity, msg.channel, True)
-            if found.identity.participant_id is not None:
-                await repos.escalations.resolve(participant_id=found.identity.participant_id, kind="unreachable")
+            await reachability.mark(repos, msg.channel, msg.external_user_id, reachable=True)
         ctx.state = repos.conversations.adopt(found.identity.id, found.state)
         if found.participant is not None:
             ctx.participant = repos.participants.from_row(found.participant)
@@ -387,6 +397,10 @@ class ConversationEngine:
         return ctx
 
     async def _route(self, ctx: Context, too_long: bool) -> Replies:
+        """Where a message goes, in this fixed order (and nowhere else): input it cannot use; an unlinked chat
+        (its code, or help); a button not offered to this chat (stale or forged); a command; a closed record; the
+        flow holding the chat if it is exclusive (onboarding); the flow owning the pressed action; the words typed
+        to the flow the chat is in; the home menu. (Group chats and a crisis were answered before this.)"""
         msg, t = ctx.msg, ctx.t
         if msg.action is None:
             if msg.media is not None:
@@ -399,29 +413,55 @@ class ConversationEngine:
         if ctx.actor.kind is ActorKind.UNLINKED:
             if msg.action is not None:
                 await ctx.audit("stale_button", "denied")
-                return [common.stale_button(t), *await self._prompt(ctx)]
-            if support.asks_for_help(msg.text):
-                return await support.show(ctx)
-            return await enrolment.handle_unlinked(ctx)
+                return [common.stale_button(t)]
+            return await self._flows.linking.on_text(ctx, msg.text or "") or []
 
-        if msg.action is not None and msg.action not in ctx.state.offered:
+        routed = self._flows.decode(msg.action) if msg.action is not None else None
+        if msg.action is not None and (msg.action not in ctx.state.offered or routed is None):
             await ctx.audit("stale_button", "denied", detail={"length": len(msg.action)})
             return [common.stale_button(t), *await self._prompt(ctx)]
 
         if msg.text and msg.text.startswith("/"):
             return await self._command(ctx, msg.text)
 
+        closed = self._closed(ctx)
+        if closed is not None:
+            return [closed]
+
+        audience = self._audience(ctx)
+        current = self._flows.current(audience, ctx.state)
+        if routed is not None:
+            if current.exclusive:
+                return await current.on_action(ctx, routed.pressed)
+            if routed.flow.audience is not audience:  # never offered to this chat's kind of person
+                await ctx.audit("stale_button", "denied", detail={"length": len(msg.action or "")})
+                return [common.stale_button(t), *await self._prompt(ctx)]
+            if routed.flow is not current:
+                current.leave(ctx)
+            return await routed.flow.on_action(ctx, routed.pressed)
+        replies = await current.on_text(ctx, msg.text or "")
+        if replies is not None:
+            return replies
+        return [common.not_understood(t), *(await self._flows.home(audience).prompt(ctx, True) or [])]
+
+    @staticmethod
+    def _audience(ctx: Context) -> Audience:
+        return Audience.PARTICIPANT if ctx.participant is not None else Audience.STAFF
+
+    @staticmethod
+    def _closed(ctx: Context) -> OutboundMessage | None:
+        """A record no longer followed, or an account no longer active, is told so and nothing else."""
+        t = ctx.t
         if ctx.participant is not None:
-            if ctx.state.flow == enrolment.ONBOARDING:
-                return await enrolment.handle_onboarding(ctx)
-            if ctx.participant.status is ParticipantStatus.ACTIVE:
-                return await participant.handle(ctx)
-            return [common.say(t._("Your record is no longer followed in this assistant. Thank you."))]
-        if ctx.staff is not None:
-            if not ctx.staff.active:
-                return [common.say(t._("This account is no longer active. Please contact your administrator."))]
-            return await staff.handle(ctx)
-        return [common.internal_error(t)]
+            onboarding = ctx.state.flow == ONBOARDING
+            if not onboarding and ctx.participant.status is not ParticipantStatus.ACTIVE:
+                return common.say(t._("Your record is no longer followed in this assistant. Thank you."))
+            return None
+        if ctx.staff is not None and not ctx.staff.active:
+            return common.say(t._("This account is no longer active. Please contact your administrator."))
+        if ctx.staff is None:
+            return common.internal_error(t)
+        return None
 
     async def _command(self, ctx: Context, text: str) -> Replies:
         command, _, argument = text.partition(" ")
@@ -435,19 +475,11 @@ class ConversationEngine:
         return [common.unknown_command(ctx.t), *await self._prompt(ctx)]
 
     async def _prompt(self, ctx: Context, menu: bool = False) -> Replies:
-        """Where the person is: the question they were asked, or their menu (`menu`: they asked for it)."""
+        """Where the person is: the question of the flow they are in, or their menu (`menu`: they asked for it)."""
         if ctx.actor.kind is ActorKind.UNLINKED:
             return []
-        if ctx.participant is not None:
-            if ctx.state.flow == enrolment.ONBOARDING:
-                return enrolment.prompt(ctx)
-            if ctx.state.flow == checkin.FLOW:
-                return await checkin.prompt(ctx)
-            if ctx.state.flow == relay.FLOW and not menu:
-                return await relay.prompt(ctx)
-            if ctx.state.flow == relay.FLOW:  # the menu asked for: its numbers are choices again (words still go on)
-                ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
-            return participant.home(ctx)
-        if ctx.staff is not None:
-            return await staff.prompt(ctx, menu)
-        return []
+        audience = self._audience(ctx)
+        asked = await self._flows.current(audience, ctx.state).prompt(ctx, menu)
+        if asked is not None:
+            return asked
+        return await self._flows.home(audience).prompt(ctx, menu) or []

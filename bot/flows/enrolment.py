@@ -10,13 +10,21 @@ from bot.domain.authz import Action, Actor, ActorKind
 from bot.domain.consent import Purpose
 from bot.domain.entities import ParticipantStatus
 from bot.domain.invites import hash_code, normalize_code
-from bot.flows import participant, staff
+from bot.flows import participant, staff, support
 from bot.flows.common import say
-from bot.flows.context import Context, Replies
+from bot.flows.context import HOME, Context, Replies
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 
 ONBOARDING = "onboarding"
-STEP_LANGUAGE = "language"
-AGREE, DECLINE = "consent:yes", "consent:no"
+STEP_LANGUAGE = "language"  # the other steps are the consent purposes, in `_STEPS` order
+
+
+class Verbs(Verb):
+    AGREE = "consent:yes"
+    DECLINE = "consent:no"
+    LANGUAGE = "lang"
+
+
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 _STEPS: tuple[tuple[Purpose, str], ...] = (
@@ -165,32 +173,34 @@ def prompt(ctx: Context) -> Replies:
         return [
             OutboundMessage(
                 ctx.t._("Which language would you like me to use?"),
-                tuple(Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in SUPPORTED_LANGUAGES),
+                tuple(Button(LANGUAGE_NAMES[code], Verbs.LANGUAGE(code)) for code in SUPPORTED_LANGUAGES),
             )
         ]
     for purpose, question in _STEPS:
         if purpose.value == ctx.state.step:
             return [
                 OutboundMessage(
-                    ctx.t._(question), (Button(ctx.t._("I agree"), AGREE), Button(ctx.t._("I decline"), DECLINE))
+                    ctx.t._(question),
+                    (Button(ctx.t._("I agree"), Verbs.AGREE), Button(ctx.t._("I decline"), Verbs.DECLINE)),
                 )
             ]
     ctx.state.step = Purpose.REMINDERS.value
     return prompt(ctx)
 
 
-async def handle_onboarding(ctx: Context) -> Replies:
+async def handle_onboarding(ctx: Context, pressed: Pressed | None) -> Replies:
     assert ctx.participant is not None
-    action = ctx.msg.action
-    if action is None:
+    if pressed is None:
         return [say(ctx.t._("Please answer with one of the options.")), *prompt(ctx)]
     if ctx.state.step == STEP_LANGUAGE:
-        return await _choose_language(ctx, action)
+        return await _choose_language(ctx, pressed.arg if pressed.verb is Verbs.LANGUAGE else "")
+    if pressed.verb not in (Verbs.AGREE, Verbs.DECLINE):
+        return prompt(ctx)
     purpose = Purpose(ctx.state.step)
     scope = await ctx.own_scope()
     if not await ctx.allowed(Action.CHANGE_OWN_CONSENT, scope):
         return prompt(ctx)
-    granted = action == AGREE
+    granted = pressed.verb is Verbs.AGREE
     await participant.record_consent(ctx, purpose, granted)
     if purpose is Purpose.REMINDERS and not granted:
         return await participant.leave_chat(ctx)
@@ -200,9 +210,8 @@ async def handle_onboarding(ctx: Context) -> Replies:
     return prompt(ctx)
 
 
-async def _choose_language(ctx: Context, action: str) -> Replies:
+async def _choose_language(ctx: Context, language: str) -> Replies:
     assert ctx.participant is not None
-    language = action.removeprefix("lang:")
     if language not in SUPPORTED_LANGUAGES:
         return prompt(ctx)
     ctx.participant = await ctx.repos.participants.update(
@@ -210,7 +219,7 @@ async def _choose_language(ctx: Context, action: str) -> Replies:
     )
     ctx.use_language(language)
     await ctx.audit("enrolment_completed", subject_type="participant", subject_id=ctx.participant.id)
-    ctx.state.flow, ctx.state.step, ctx.state.data = participant.MENU, "", {}
+    ctx.state.flow, ctx.state.step, ctx.state.data = HOME, "", {}
     done = say(
         ctx.t._(
             "Thank you, you are all set. I will message you before your appointments. "
@@ -218,3 +227,33 @@ async def _choose_language(ctx: Context, action: str) -> Replies:
         )
     )
     return [done, *participant.home(ctx)]
+
+
+class LinkingFlow(Flow):
+    """An unlinked chat: a code links it; "help" shows the hotlines; anything else the welcome."""
+
+    name = "linking"
+    audience = Audience.PARTICIPANT  # nobody yet: its replies are for whoever holds the phone
+
+    async def on_text(self, ctx: Context, text: str) -> Replies:
+        if support.asks_for_help(text):
+            return await support.show(ctx)
+        return await handle_unlinked(ctx)
+
+
+class OnboardingFlow(Flow):
+    """Consent per purpose, then the language: it holds the chat until done (nothing else is offered before)."""
+
+    name = ONBOARDING
+    audience = Audience.PARTICIPANT
+    verbs = Verbs
+    exclusive = True
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        return await handle_onboarding(ctx, pressed)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies:
+        return await handle_onboarding(ctx, None)
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies:
+        return prompt(ctx)

@@ -10,24 +10,39 @@ import re
 from datetime import date, timedelta
 
 from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.conversations import ConversationState
 from bot.domain.authz import Action
 from bot.domain.entities import Participant
 from bot.domain.fieldwork import InPersonOutcome, ObservationCategory, ReportKind, SubstanceGroup, TestOutcome
-from bot.flows import caseload
-from bot.flows.absences import parse_range
+from bot.flows import absences, caseload, staff
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services import fieldwork as records
 
 IN_PERSON, TEST, OBSERVE, REPORT = "inperson", "testresult", "observe", "report"
 FLOWS = (IN_PERSON, TEST, OBSERVE, REPORT)
-PREFIX = "fw:"
-CANCEL = "fw:cancel"
+
+
+class Verbs(Verb):
+    CANCEL = "fw:cancel"
+    PRESENCE = "fw:ip"  # in person: present, absent, unreachable
+    CATEGORY = "fw:cat"  # of an observation
+    FLAG = "fw:flag"  # an observation flags a risk: yes, no
+    REPORT_KIND = "fw:rep"  # absence, move
+    WHICH = "fw:which"  # which scheduled test (an obligation id, or adhoc)
+    OUTCOME = "fw:out"
+    SUBSTANCE = "fw:sub"
+    DATE = "fw:date"  # days ago
+    PLACE = "fw:place"
+    SAVE = "fw:save"
+
+
 MAX_NOTE = 4000  # the engine refuses longer messages before they get here
 
 
 def _cancel(ctx: Context) -> Button:
-    return Button(ctx.t._("Cancel"), CANCEL)
+    return Button(ctx.t._("Cancel"), Verbs.CANCEL)
 
 
 def parse_day(text: str) -> date | None:
@@ -42,10 +57,6 @@ def parse_day(text: str) -> date | None:
         return None
 
 
-def _end(ctx: Context) -> None:
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
-
-
 async def _person(ctx: Context, action: Action) -> Participant | None:
     return await ctx.permitted(action, ctx.state.data.get("pid", ""))
 
@@ -53,7 +64,7 @@ async def _person(ctx: Context, action: Action) -> Participant | None:
 async def start(ctx: Context, flow: str, action: Action, raw_id: str) -> Replies:
     person = await ctx.permitted(action, raw_id)
     if person is None:
-        _end(ctx)
+        ctx.leave()
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
     ctx.state.flow, ctx.state.data = flow, {"pid": person.id}
     if flow == IN_PERSON:
@@ -80,12 +91,12 @@ async def prompt(ctx: Context) -> Replies:
     again only while the person is still in scope; a state that no longer makes sense ends the flow."""
     person = await _person(ctx, FLOW_ACTIONS.get(ctx.state.flow, Action.VIEW_PARTICIPANT))
     if person is None:
-        _end(ctx)
+        ctx.leave()
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
     try:
         return await _ask(ctx, caseload.label(person))
     except (KeyError, ValueError):
-        _end(ctx)
+        ctx.leave()
         return await caseload.show_list(ctx)
 
 
@@ -97,9 +108,9 @@ async def _ask(ctx: Context, who: str) -> Replies:
             OutboundMessage(
                 t._("In-person check for {who}, {month}:", who=who, month=month),
                 (
-                    Button(t._("Present"), "fw:ip:present"),
-                    Button(t._("Absent, with a reason"), "fw:ip:absent"),
-                    Button(t._("Could not be reached"), "fw:ip:unreachable"),
+                    Button(t._("Present"), Verbs.PRESENCE("present")),
+                    Button(t._("Absent, with a reason"), Verbs.PRESENCE("absent")),
+                    Button(t._("Could not be reached"), Verbs.PRESENCE("unreachable")),
                     _cancel(ctx),
                 ),
             )
@@ -109,7 +120,7 @@ async def _ask(ctx: Context, who: str) -> Replies:
     if flow == TEST:
         return await _test_prompt(ctx, who)
     if flow == OBSERVE and step == "category":
-        buttons = [Button(t._(name), f"fw:cat:{cat.value}") for cat, name in caseload.CATEGORY_NAMES.items()]
+        buttons = [Button(t._(name), Verbs.CATEGORY(cat.value)) for cat, name in caseload.CATEGORY_NAMES.items()]
         kept = t._("I kept the text you typed; choose its category to save it.") if "note" in ctx.state.data else ""
         text = "\n".join(filter(None, [t._("A note about {who}. Which topic?", who=who), kept]))
         return [OutboundMessage(text, (*buttons, _cancel(ctx)))]
@@ -120,8 +131,8 @@ async def _ask(ctx: Context, who: str) -> Replies:
             OutboundMessage(
                 t._("Is this a sign of risk that needs watching?"),
                 (
-                    Button(t._("Yes, flag a risk"), "fw:flag:yes"),
-                    Button(t._("No"), "fw:flag:no"),
+                    Button(t._("Yes, flag a risk"), Verbs.FLAG("yes")),
+                    Button(t._("No"), Verbs.FLAG("no")),
                     _cancel(ctx),
                 ),
             )
@@ -131,8 +142,8 @@ async def _ask(ctx: Context, who: str) -> Replies:
             OutboundMessage(
                 t._("What did you see about {who}? The officer will confirm it.", who=who),
                 (
-                    Button(t._("Away from home for a while"), "fw:rep:absence"),
-                    Button(t._("Moved to another place"), "fw:rep:move"),
+                    Button(t._("Away from home for a while"), Verbs.REPORT_KIND("absence")),
+                    Button(t._("Moved to another place"), Verbs.REPORT_KIND("move")),
                     _cancel(ctx),
                 ),
             )
@@ -144,7 +155,7 @@ async def _ask(ctx: Context, who: str) -> Replies:
         return [OutboundMessage(t._("Since when? Type the date, for example: 15/12/2026"), (_cancel(ctx),))]
     if flow == REPORT and step == "where":
         return [OutboundMessage(t._("Where to? Type the commune or the address you know."), (_cancel(ctx),))]
-    _end(ctx)
+    ctx.leave()
     return []
 
 
@@ -153,26 +164,26 @@ async def _test_prompt(ctx: Context, who: str) -> Replies:
     if step == "which":
         pid = int(ctx.state.data["pid"])
         due = await ctx.repos.obligations.tests_to_record(pid, today - timedelta(days=62), today)
-        buttons = [Button(t._("Test of {date}", date=t.date(o.due_on)), f"fw:which:{o.id}") for o in due]
-        buttons.append(Button(t._("A test outside the schedule"), "fw:which:adhoc"))
+        buttons = [Button(t._("Test of {date}", date=t.date(o.due_on)), Verbs.WHICH(o.id)) for o in due]
+        buttons.append(Button(t._("A test outside the schedule"), Verbs.WHICH("adhoc")))
         return [OutboundMessage(t._("Test result for {who}. Which test?", who=who), (*buttons, _cancel(ctx)))]
     if step == "outcome":
-        buttons = [Button(t._(name).capitalize(), f"fw:out:{o.value}") for o, name in caseload.OUTCOME_NAMES.items()]
+        buttons = [Button(t._(name).capitalize(), Verbs.OUTCOME(o.value)) for o, name in caseload.OUTCOME_NAMES.items()]
         return [OutboundMessage(t._("The result?"), (*buttons, _cancel(ctx)))]
     if step == "substance":
-        buttons = [Button(t._(n).capitalize(), f"fw:sub:{s.value}") for s, n in caseload.SUBSTANCE_NAMES.items()]
-        buttons.append(Button(t._("Not known / skip"), "fw:sub:none"))
+        buttons = [Button(t._(n).capitalize(), Verbs.SUBSTANCE(s.value)) for s, n in caseload.SUBSTANCE_NAMES.items()]
+        buttons.append(Button(t._("Not known / skip"), Verbs.SUBSTANCE("none")))
         return [OutboundMessage(t._("Substance group (optional):"), (*buttons, _cancel(ctx)))]
     if step == "date":
         buttons = (
-            Button(t._("Today ({date})", date=t.date(today)), "fw:date:0"),
-            Button(t._("Yesterday ({date})", date=t.date(today - timedelta(days=1))), "fw:date:1"),
+            Button(t._("Today ({date})", date=t.date(today)), Verbs.DATE("0")),
+            Button(t._("Yesterday ({date})", date=t.date(today - timedelta(days=1))), Verbs.DATE("1")),
             _cancel(ctx),
         )
         return [OutboundMessage(t._("Date of the test? Tap, or type it (for example 28/11/2026)."), buttons)]
     if step == "place":
         unit = await ctx.repos.units.get(ctx.staff.unit_id) if ctx.staff else None
-        buttons = [Button(unit.test_place, "fw:place:unit")] if unit and unit.test_place else []
+        buttons = [Button(unit.test_place, Verbs.PLACE("unit"))] if unit and unit.test_place else []
         text = t._("Where was it done? Tap, or type the place.")
         return [OutboundMessage(text, (*buttons, _cancel(ctx)))]
     if step != "confirm":
@@ -191,14 +202,14 @@ async def _test_prompt(ctx: Context, who: str) -> Replies:
     ]
     if outcome in (TestOutcome.POSITIVE, TestOutcome.REFUSED, TestOutcome.NO_SHOW):
         lines.append(t._("The commune officer will be informed at once."))
-    return [OutboundMessage("\n".join(lines), (Button(t._("Save the result"), "fw:save"), _cancel(ctx)))]
+    return [OutboundMessage("\n".join(lines), (Button(t._("Save the result"), Verbs.SAVE), _cancel(ctx)))]
 
 
 async def handle(ctx: Context) -> Replies:
     """Inside one of the flows: a button of this flow, or typed text where text is asked for."""
     t, action, data = ctx.t, ctx.msg.action, ctx.state.data
-    if action == CANCEL:
-        _end(ctx)
+    if action == Verbs.CANCEL:
+        ctx.leave()
         return [say(t._("Cancelled. Nothing was recorded.")), *await caseload.show_list(ctx)]
     flow, step = ctx.state.flow, ctx.state.step
     if action is None:
@@ -219,9 +230,9 @@ async def handle(ctx: Context) -> Replies:
         data["category"] = value
         ctx.state.step = "flag" if "note" in data else "text"
         return await prompt(ctx)
-    if flow == OBSERVE and step == "flag" and action in ("fw:flag:yes", "fw:flag:no"):
+    if flow == OBSERVE and step == "flag" and action in ("fw:flag:yes", Verbs.FLAG("no")):
         return await _save_observation(ctx, action == "fw:flag:yes")
-    if flow == REPORT and step == "kind" and action in ("fw:rep:absence", "fw:rep:move"):
+    if flow == REPORT and step == "kind" and action in ("fw:rep:absence", Verbs.REPORT_KIND("move")):
         ctx.state.step = "dates" if action == "fw:rep:absence" else "moved_on"
         data["kind"] = value
         return await prompt(ctx)
@@ -247,7 +258,7 @@ async def _test_step(ctx: Context, step: str, action: str, value: str) -> Replie
         data["substance"] = value if value in {s.value for s in SubstanceGroup} else None
         ctx.state.step = "date"
         return await prompt(ctx)
-    if step == "date" and action in ("fw:date:0", "fw:date:1"):
+    if step == "date" and action in ("fw:date:0", Verbs.DATE("1")):
         data["taken_on"] = (ctx.today() - timedelta(days=int(value))).isoformat()
         ctx.state.step = "place"
         return await prompt(ctx)
@@ -286,7 +297,7 @@ async def _typed(ctx: Context, text: str) -> Replies:
         ctx.state.step = "confirm"
         return await prompt(ctx)
     if flow == REPORT and step == "dates":
-        span = parse_range(text)
+        span = absences.parse_range(text)
         if span is None or span[1] < span[0] or (span[1] - span[0]).days > 366:
             return [say(t._("I could not read those dates.")), *await prompt(ctx)]
         return await _save_report(ctx, {"first": span[0].isoformat(), "last": span[1].isoformat()})
@@ -305,7 +316,7 @@ async def _typed(ctx: Context, text: str) -> Replies:
 async def _save_in_person(ctx: Context, outcome: InPersonOutcome, reason: str | None) -> Replies:
     assert ctx.staff is not None
     person = await _person(ctx, Action.RECORD_IN_PERSON_CHECK)
-    _end(ctx)
+    ctx.leave()
     if person is None:
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
     today = ctx.today()
@@ -327,7 +338,7 @@ async def _save_test(ctx: Context) -> Replies:
     assert ctx.staff is not None
     data = dict(ctx.state.data)
     person = await _person(ctx, Action.RECORD_TEST_RESULT)
-    _end(ctx)
+    ctx.leave()
     if person is None:
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
     outcome = TestOutcome(data["outcome"])
@@ -357,7 +368,7 @@ async def _save_observation(ctx: Context, flagged: bool) -> Replies:
     assert ctx.staff is not None
     data = dict(ctx.state.data)
     person = await _person(ctx, Action.LOG_OBSERVATION)
-    _end(ctx)
+    ctx.leave()
     if person is None:
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
     text = str(data["note"])
@@ -370,7 +381,7 @@ async def _save_report(ctx: Context, details: dict[str, str]) -> Replies:
     assert ctx.staff is not None
     kind = ReportKind(ctx.state.data.get("kind", ReportKind.ABSENCE.value))
     person = await _person(ctx, Action.REPORT_ABSENCE_OR_MOVE)
-    _end(ctx)
+    ctx.leave()
     if person is None:
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
     await records.report_absence_or_move(ctx.repos, person, kind, details, ctx.staff.id, ctx.clock.now())
@@ -378,3 +389,26 @@ async def _save_report(ctx: Context, details: dict[str, str]) -> Replies:
         say(ctx.t._("Thank you. The commune officer will confirm it; nothing changes until then.")),
         *await caseload.card(ctx, str(person.id)),
     ]
+
+
+class FieldworkFlow(Flow):
+    """A record being entered from a person's card: in person, a test result, an observation, an absence or move.
+    The four share their steps' machinery; the chat's state names which one it is."""
+
+    name = "fieldwork"
+    audience = Audience.STAFF
+    verbs = Verbs
+
+    def holds(self, state: ConversationState) -> bool:
+        return state.flow in FLOWS
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        if not self.holds(ctx.state):  # a button of a record finished or left since
+            return [say(ctx.t._("That button is no longer valid. Here are the current options.")), *staff.home(ctx)]
+        return await handle(ctx)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies:
+        return await handle(ctx)
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies | None:
+        return await prompt(ctx) or None

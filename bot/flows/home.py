@@ -5,21 +5,20 @@ from __future__ import annotations
 from bot.core.i18n import Translator
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.entities import Unit
-from bot.flows.actions import CHECKIN_START, HELP_MENU, MY_SCHEDULE
-
-HOME, INFO, SETTINGS = "menu:home", "menu:info", "menu:settings"
+from bot.flows import checkin, participant, support
 
 
 def participant_home(t: Translator) -> list[OutboundMessage]:
+    menu, appointments, helping = participant.Verbs, checkin.Verbs, support.Verbs
     return [
         OutboundMessage(
             t._("Main menu. What would you like to do?"),
             (
-                Button(t._("Check in this month"), CHECKIN_START),
-                Button(t._("My appointments"), MY_SCHEDULE),
-                Button(t._("Help / counselling"), HELP_MENU),
-                Button(t._("My information"), INFO),
-                Button(t._("Settings"), SETTINGS),
+                Button(t._("Check in this month"), appointments.START),
+                Button(t._("My appointments"), appointments.SCHEDULE),
+                Button(t._("Help / counselling"), helping.MENU),
+                Button(t._("My information"), menu.INFO),
+                Button(t._("Settings"), menu.SETTINGS),
             ),
         )
     ]

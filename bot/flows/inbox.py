@@ -10,16 +10,23 @@ from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.escalations import Escalation
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
-from bot.flows import caseload
-from bot.flows.actions import ESCALATION_ACK, INBOX_OPEN
+from bot.flows import caseload, staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies, record_id
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services.escalations import EscalationKind, result_of
 
 FLOW = "inbox"
-NOTE, LIST = "inbox:note:", "inbox:list"
-OPEN = INBOX_OPEN
-CANCEL = "inbox:cancel"
+
+
+class Verbs(Verb):
+    LIST = "inbox:list"
+    OPEN = "inbox:open"
+    NOTE = "inbox:note"
+    CANCEL = "inbox:cancel"
+    ACK = "esc:ack"
+
+
 LIMIT = 10
 
 
@@ -43,7 +50,7 @@ async def show(ctx: Context) -> Replies:
     if not alerts:
         return [
             OutboundMessage(
-                t._("Nothing needs your attention right now."), (Button(t._("Back to menu"), "staff:home"),)
+                t._("Nothing needs your attention right now."), (Button(t._("Back to menu"), staff.Verbs.HOME),)
             )
         ]
     names: dict[int, Participant | None] = {}
@@ -58,10 +65,10 @@ async def show(ctx: Context) -> Replies:
         if ctx.staff is not None and ctx.staff.role is Role.OFFICER:
             line += " — " + (t._("sent up to you") if alert.officer_notified_at else t._("with the cadre"))
         lines.append(line)
-        buttons.append(Button(f"{who}: {_kind(ctx, alert)}", f"{OPEN}{alert.id}"))
+        buttons.append(Button(f"{who}: {_kind(ctx, alert)}", Verbs.OPEN(alert.id)))
     if len(alerts) > LIMIT:
         lines.append(t._("…and {n} more; handle these first.", n=len(alerts) - LIMIT))
-    buttons.append(Button(t._("Back to menu"), "staff:home"))
+    buttons.append(Button(t._("Back to menu"), staff.Verbs.HOME))
     return [OutboundMessage("\n".join(lines), tuple(buttons))]
 
 
@@ -111,10 +118,10 @@ async def open_alert(ctx: Context, raw_id: str) -> Replies:
     if note:
         lines.append(t._("What was done: {note}", note=note[:300]))
     buttons = (
-        Button(t._("I'm on it"), f"{ESCALATION_ACK}{alert.id}"),
-        Button(t._("Note what was done"), f"{NOTE}{alert.id}"),
-        Button(t._("Open their card"), f"{caseload.OPEN}{person.id}"),
-        Button(t._("Back to the alerts"), LIST),
+        Button(t._("I'm on it"), Verbs.ACK(alert.id)),
+        Button(t._("Note what was done"), Verbs.NOTE(alert.id)),
+        Button(t._("Open their card"), caseload.Verbs.OPEN(person.id)),
+        Button(t._("Back to the alerts"), Verbs.LIST),
     )
     return [OutboundMessage("\n".join(lines), buttons)]
 
@@ -129,17 +136,19 @@ async def ask_note(ctx: Context, raw_id: str) -> Replies:
 
 def prompt(ctx: Context) -> OutboundMessage:
     text = ctx.t._("Type in a few words what was done (for example: visited the family, talked on the phone).")
-    return OutboundMessage(text, (Button(ctx.t._("Cancel"), CANCEL),))
+    return OutboundMessage(text, (Button(ctx.t._("Cancel"), Verbs.CANCEL),))
+
+
+async def cancel(ctx: Context) -> Replies:
+    return [say(ctx.t._("Cancelled. Nothing was recorded.")), *await show(ctx)]
 
 
 async def handle(ctx: Context) -> Replies:
     """Typed text while a note is asked for; anything else returns to the list."""
-    if ctx.msg.action == CANCEL:
-        return [say(ctx.t._("Cancelled. Nothing was recorded.")), *await show(ctx)]
-    if ctx.state.step == "note" and ctx.msg.action is None and ctx.msg.text:
+    if ctx.state.step == "note" and ctx.msg.text:
         found = await alert_in_scope(ctx, str(ctx.state.data.get("escalation", "")))
         if found is None:
-            ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+            ctx.leave()
             return [say(ctx.t._("This is not in your scope."))]
         assert ctx.staff is not None
         alert, person = found
@@ -149,3 +158,50 @@ async def handle(ctx: Context) -> Replies:
         )
         return [say(ctx.t._("Saved. The alert is closed and will not go further.")), *await show(ctx)]
     return await show(ctx)
+
+
+async def acknowledge(ctx: Context, raw_id: str) -> Replies:
+    """ "I'm on it": stops the escalation going on to the officer. Checked against the record, not the button."""
+    found = await alert_in_scope(ctx, raw_id)
+    if found is None:
+        return [say(ctx.t._("This is not in your scope.")), *staff.home(ctx)]
+    assert ctx.staff is not None
+    escalation, _ = found
+    if await ctx.repos.escalations.acknowledge(escalation.id, ctx.staff.id):
+        await ctx.audit(
+            "escalation_acknowledged",
+            subject_type="participant",
+            subject_id=escalation.participant_id,
+            detail={"escalation": escalation.id, "kind": escalation.kind},
+        )
+        return [say(ctx.t._("Thank you. Noted that you are following this up.")), *staff.home(ctx)]
+    return [say(ctx.t._("This was already acknowledged.")), *staff.home(ctx)]
+
+
+class InboxFlow(Flow):
+    """Alerts that need someone to act ("Cần xử lý"): the list, one alert, "I'm on it", a note that closes it."""
+
+    name = FLOW
+    audience = Audience.STAFF
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        match pressed.verb:
+            case Verbs.OPEN:
+                return await open_alert(ctx, pressed.arg)
+            case Verbs.NOTE:
+                return await ask_note(ctx, pressed.arg)
+            case Verbs.ACK:
+                return await acknowledge(ctx, pressed.arg)
+            case Verbs.CANCEL:
+                return await cancel(ctx)
+        return await show(ctx)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies | None:
+        return await handle(ctx) if ctx.state.step == "note" else None
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies | None:
+        if menu:  # a list: nothing half-written
+            ctx.leave()
+            return None
+        return [prompt(ctx)] if ctx.state.step == "note" else None

@@ -10,14 +10,22 @@ from bot.db.repositories.fieldwork import FieldReport, Transfer
 from bot.domain.authz import Action, ParticipantScope
 from bot.domain.entities import Participant, Role, Unit, UnitLevel
 from bot.domain.fieldwork import ReportKind
-from bot.flows import caseload
+from bot.flows import caseload, staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies, record_id
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services import fieldwork as records
 
-ASSIGN_TO, UNASSIGN = "off:assign:", "off:unassign"
-DESK, REPORT, CONFIRM, REJECT, MOVE_TO = "off:desk", "off:rep:", "off:ok:", "off:no:", "off:to:"
-TRANSFER, ACCEPT, DECLINE = "off:tr:", "off:tra:", "off:trd:"
+
+class Verbs(Verb):
+    DESK = "off:desk"
+    REPORT = "off:rep"
+    CONFIRM = "off:ok"
+    REJECT = "off:no"
+    MOVE_TO = "off:to"
+    TRANSFER = "off:tr"
+    ACCEPT = "off:tra"
+    DECLINE = "off:trd"
 
 
 async def choose_cadre(ctx: Context, raw_id: str) -> Replies:
@@ -27,11 +35,11 @@ async def choose_cadre(ctx: Context, raw_id: str) -> Replies:
     ctx.state.flow, ctx.state.step, ctx.state.data = caseload.FLOW, "assign", {"pid": person.id}
     cadres = await ctx.repos.staff.in_unit(person.unit_id, Role.CADRE)
     current = next((c.name for c in cadres if c.id == person.cadre_id), ctx.t._("nobody"))
-    buttons = [Button(c.name, f"{ASSIGN_TO}{c.id}") for c in cadres if c.id != person.cadre_id][:12]
+    buttons = [Button(c.name, caseload.Verbs.CADRE(c.id)) for c in cadres if c.id != person.cadre_id][:12]
     if person.cadre_id is not None:
-        buttons.append(Button(ctx.t._("Nobody for now"), UNASSIGN))
+        buttons.append(Button(ctx.t._("Nobody for now"), caseload.Verbs.NOBODY))
     text = ctx.t._("Who should accompany {who}? Now: {current}.", who=caseload.label(person), current=current)
-    return [OutboundMessage(text, (*buttons, Button(ctx.t._("Cancel"), caseload.LIST)))]
+    return [OutboundMessage(text, (*buttons, Button(ctx.t._("Cancel"), caseload.Verbs.LIST)))]
 
 
 async def assign(ctx: Context, raw_cadre: str) -> Replies:
@@ -59,33 +67,33 @@ async def desk(ctx: Context) -> Replies:
     t = ctx.t
     if not await ctx.allowed(Action.LIST_COMMUNE) or ctx.staff.role is not Role.OFFICER:
         return [say(t._("This is not in your scope."))]
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     reports = await ctx.repos.fieldwork.pending_reports(ctx.staff.unit_id)
     transfers = await ctx.repos.fieldwork.pending_transfers_to(ctx.staff.unit_id)
     await audit_list(ctx, "officer_desk", len(reports) + len(transfers))
     if not reports and not transfers:
         return [
             OutboundMessage(
-                t._("Nothing is waiting for your confirmation."), (Button(t._("Back to menu"), "staff:home"),)
+                t._("Nothing is waiting for your confirmation."), (Button(t._("Back to menu"), staff.Verbs.HOME),)
             )
         ]
     buttons = []
     for report in reports[:10]:
         person = await ctx.repos.participants.get(report.participant_id)
         kind = t._("absence") if report.kind is ReportKind.ABSENCE else t._("move")
-        buttons.append(Button(f"{caseload.label(person) if person else '—'}: {kind}", f"{REPORT}{report.id}"))
+        buttons.append(Button(f"{caseload.label(person) if person else '—'}: {kind}", Verbs.REPORT(report.id)))
     for transfer_id in transfers[:10]:
         transfer = await ctx.repos.fieldwork.transfer(transfer_id)
         person = await ctx.repos.participants.get(transfer.participant_id) if transfer else None
         buttons.append(
-            Button(t._("Moving in: {who}", who=caseload.label(person) if person else "—"), f"{TRANSFER}{transfer_id}")
+            Button(t._("Moving in: {who}", who=caseload.label(person) if person else "—"), Verbs.TRANSFER(transfer_id))
         )
     text = t._(
         "Waiting for you: {reports} report(s) to confirm, {moves} person(s) moving in.",
         reports=len(reports),
         moves=len(transfers),
     )
-    return [OutboundMessage(text, (*buttons, Button(t._("Back to menu"), "staff:home")))]
+    return [OutboundMessage(text, (*buttons, Button(t._("Back to menu"), staff.Verbs.HOME)))]
 
 
 async def _report(ctx: Context, raw_id: str) -> tuple[FieldReport, Participant] | None:
@@ -131,7 +139,7 @@ async def show_report(ctx: Context, raw_id: str) -> Replies:
         lines.append(
             t._("If you confirm, it is recorded as an unreported absence: those days do not count toward the term.")
         )
-        buttons = [Button(t._("Confirm"), f"{CONFIRM}{report.id}")]
+        buttons = [Button(t._("Confirm"), Verbs.CONFIRM(report.id))]
     else:
         lines.append(
             t._(
@@ -139,9 +147,9 @@ async def show_report(ctx: Context, raw_id: str) -> Replies:
                 "the record when its officer accepts."
             )
         )
-        buttons = [Button(u.name, f"{MOVE_TO}{report.id}:{u.id}") for u in await _other_communes(ctx)][:12]
-        buttons.append(Button(t._("Outside the province or not known"), f"{MOVE_TO}{report.id}:0"))
-    buttons += [Button(t._("Not correct"), f"{REJECT}{report.id}"), Button(t._("Back"), DESK)]
+        buttons = [Button(u.name, Verbs.MOVE_TO(report.id, u.id)) for u in await _other_communes(ctx)][:12]
+        buttons.append(Button(t._("Outside the province or not known"), f"{Verbs.MOVE_TO}{report.id}:0"))
+    buttons += [Button(t._("Not correct"), Verbs.REJECT(report.id)), Button(t._("Back"), Verbs.DESK)]
     return [OutboundMessage("\n".join(lines), tuple(buttons))]
 
 
@@ -254,9 +262,9 @@ async def show_transfer(ctx: Context, raw_id: str) -> Replies:
         "transfer_viewed", subject_type="participant", subject_id=person.id, detail={"transfer": transfer.id}
     )
     buttons = (
-        Button(ctx.t._("Accept the record"), f"{ACCEPT}{transfer.id}"),
-        Button(ctx.t._("Decline"), f"{DECLINE}{transfer.id}"),
-        Button(ctx.t._("Back"), DESK),
+        Button(ctx.t._("Accept the record"), Verbs.ACCEPT(transfer.id)),
+        Button(ctx.t._("Decline"), Verbs.DECLINE(transfer.id)),
+        Button(ctx.t._("Back"), Verbs.DESK),
     )
     return [OutboundMessage(await handover_notice(ctx, transfer, person), buttons)]
 
@@ -273,3 +281,29 @@ async def decide_transfer(ctx: Context, raw_id: str, accept: bool) -> Replies:
         text = ctx.t._("{who} is now on your list. Please assign a cadre.", who=caseload.label(person))
         return [say(text), *await caseload.card(ctx, str(person.id))]
     return [say(ctx.t._("Declined. The sending commune keeps the record.")), *await desk(ctx)]
+
+
+class OfficerFlow(Flow):
+    """The officer's desk: confirming what cadres reported (an absence, a move), transfers
+    between communes."""
+
+    name = "officer"
+    audience = Audience.STAFF
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        match pressed.verb:
+            case Verbs.REPORT:
+                return await show_report(ctx, pressed.arg)
+            case Verbs.CONFIRM:
+                return await confirm(ctx, pressed.arg)
+            case Verbs.MOVE_TO:
+                report, _, unit = pressed.arg.partition(":")
+                return await confirm(ctx, report, unit)
+            case Verbs.REJECT:
+                return await reject(ctx, pressed.arg)
+            case Verbs.TRANSFER:
+                return await show_transfer(ctx, pressed.arg)
+            case Verbs.ACCEPT | Verbs.DECLINE:
+                return await decide_transfer(ctx, pressed.arg, pressed.verb is Verbs.ACCEPT)
+        return await desk(ctx)

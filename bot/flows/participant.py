@@ -7,24 +7,30 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.consent import CONSENT_TEXT_VERSION, PURPOSE_ORDER, REQUIRED_PURPOSES, Purpose
 from bot.domain.entities import ParticipantStatus, Wording
-from bot.flows import checkin, relay, support
-from bot.flows.actions import (
-    CHECKIN_START,
-    MY_SCHEDULE,
-    REFERRAL_DECLINE,
-    REFERRAL_REQUEST,
-    TEST_ACK,
-)
-from bot.flows.common import not_understood, say
+from bot.flows import home as menus
+from bot.flows import relay, support
+from bot.flows.common import say
 from bot.flows.context import Context, Replies
-from bot.flows.home import HOME, INFO, SETTINGS, participant_home
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 
-MENU = "menu"
 
-SET_LANGUAGE, SET_CONSENT, SET_WORDING = "settings:language", "settings:consent", "settings:wording"
-SET_HOUR, HOUR = "settings:hour", "hour:"
+class Verbs(Verb):
+    HOME = "menu:home"
+    INFO = "menu:info"
+    SETTINGS = "menu:settings"
+    LANGUAGES = "settings:language"
+    LANGUAGE = "settings:lang"
+    WORDINGS = "settings:wording"
+    WORDING = "settings:word"
+    HOURS = "settings:hour"
+    HOUR = "settings:at"
+    CONSENTS = "settings:consent"
+    CONSENT = "settings:toggle"
+    WITHDRAW = "withdraw:confirm"
+    KEEP = "withdraw:cancel"
+
+
 REMINDER_HOURS = (7, 8, 9, 12, 17, 19, 20)
-WITHDRAW_CONFIRM, WITHDRAW_CANCEL = "withdraw:confirm", "withdraw:cancel"
 
 PURPOSE_LABELS: dict[Purpose, str] = {
     Purpose.REMINDERS: N_("Reminders and check-ins by chat"),
@@ -35,81 +41,11 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
 def home(ctx: Context) -> Replies:
-    return participant_home(ctx.t)
+    return menus.participant_home(ctx.t)
 
 
 def _back(ctx: Context) -> tuple[Button, ...]:
-    return (Button(ctx.t._("Back to menu"), HOME),)
-
-
-async def handle(ctx: Context) -> Replies:
-    action = ctx.msg.action
-    if action == CHECKIN_START:
-        return await checkin.start(ctx)
-    if action is not None and action.startswith(TEST_ACK):
-        return await checkin.acknowledge_test(ctx, action.removeprefix(TEST_ACK))
-    if action == MY_SCHEDULE:
-        ctx.state.flow, ctx.state.step = "menu", ""
-        return await checkin.my_schedule(ctx)
-    if action == REFERRAL_REQUEST:
-        return await checkin.request_referral(ctx)
-    if action is None and ctx.msg.text and ctx.state.flow != checkin.FLOW:
-        conversation = await relay.talking(ctx)
-        if conversation is not None:  # typed words, outside any other question: they are for the counsellor
-            return await relay.forward(ctx, conversation, ctx.msg.text)
-        if ctx.state.flow == relay.FLOW:  # the counsellor ended it meanwhile: say so, do not drop the words silently
-            return relay.over(ctx)
-    if action == support.MENU or (action is None and support.asks_for_help(ctx.msg.text)):
-        return await support.show(ctx)
-    if action == support.TALK:
-        return await support.ask_for(ctx, "counselling", source="help")
-    if action == support.SUPPORT:
-        return await support.support_menu(ctx)
-    if action is not None and action.startswith(support.KIND):
-        return await support.ask_for(ctx, action.removeprefix(support.KIND), source="help")
-    if action == REFERRAL_DECLINE:
-        return [say(ctx.t._("Okay. If you change your mind, the main menu is always here.")), *home(ctx)]
-    if ctx.state.flow == checkin.FLOW and (action is None or action.startswith("checkin:")):
-        return await checkin.handle(ctx)
-    if ctx.state.flow == checkin.FLOW:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}  # left the check-in; answers stay saved
-    if action == relay.END:
-        return relay.confirm_end(ctx)
-    if action == relay.END_CONFIRMED:
-        return await relay.end(ctx)
-    if action == relay.READ:
-        return await relay.read(ctx)
-    if action is None:
-        return [not_understood(ctx.t), *home(ctx)]
-    if ctx.state.flow == relay.FLOW:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}  # the conversation stays open
-    if action == HOME:
-        return home(ctx)
-    if action == INFO:
-        return await my_information(ctx)
-    if action == SETTINGS:
-        return settings(ctx)
-    if action == SET_LANGUAGE:
-        return _language_menu(ctx)
-    if action.startswith("lang:"):
-        return await _set_language(ctx, action.removeprefix("lang:"))
-    if action == SET_WORDING:
-        return _wording_menu(ctx)
-    if action == SET_HOUR:
-        return _hour_menu(ctx)
-    if action.startswith(HOUR):
-        return await _set_hour(ctx, action.removeprefix(HOUR))
-    if action.startswith("wording:"):
-        return await _set_wording(ctx, action.removeprefix("wording:"))
-    if action == SET_CONSENT:
-        return await consent_menu(ctx)
-    if action.startswith("consent:toggle:"):
-        return await _toggle_consent(ctx, action.removeprefix("consent:toggle:"))
-    if action == WITHDRAW_CONFIRM:
-        return await _withdraw_reminders(ctx)
-    if action == WITHDRAW_CANCEL:
-        return await consent_menu(ctx)
-    return home(ctx)
+    return (Button(ctx.t._("Back to menu"), Verbs.HOME),)
 
 
 async def my_information(ctx: Context) -> Replies:
@@ -140,10 +76,10 @@ def settings(ctx: Context) -> Replies:
         OutboundMessage(
             t._("Settings. What would you like to change?"),
             (
-                Button(t._("Language"), SET_LANGUAGE),
-                Button(t._("Consent"), SET_CONSENT),
-                Button(t._("Notification wording"), SET_WORDING),
-                Button(t._("Reminder time"), SET_HOUR),
+                Button(t._("Language"), Verbs.LANGUAGES),
+                Button(t._("Consent"), Verbs.CONSENTS),
+                Button(t._("Notification wording"), Verbs.WORDINGS),
+                Button(t._("Reminder time"), Verbs.HOURS),
                 *_back(ctx),
             ),
         )
@@ -151,7 +87,7 @@ def settings(ctx: Context) -> Replies:
 
 
 def _language_menu(ctx: Context) -> Replies:
-    buttons = tuple(Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in SUPPORTED_LANGUAGES)
+    buttons = tuple(Button(LANGUAGE_NAMES[code], Verbs.LANGUAGE(code)) for code in SUPPORTED_LANGUAGES)
     return [OutboundMessage(ctx.t._("Which language would you like me to use?"), (*buttons, *_back(ctx)))]
 
 
@@ -176,7 +112,7 @@ def _hour_menu(ctx: Context) -> Replies:
             t._("Currently: {hour}:00", hour=f"{ctx.participant.reminder_hour:02d}"),
         ]
     )
-    buttons = tuple(Button(f"{hour:02d}:00", f"{HOUR}{hour}") for hour in REMINDER_HOURS)
+    buttons = tuple(Button(f"{hour:02d}:00", Verbs.HOUR(hour)) for hour in REMINDER_HOURS)
     return [OutboundMessage(text, (*buttons, *_back(ctx)))]
 
 
@@ -209,8 +145,8 @@ def _wording_menu(ctx: Context) -> Replies:
         ]
     )
     buttons = (
-        Button(t._("Neutral wording"), "wording:neutral"),
-        Button(t._("Explicit wording"), "wording:explicit"),
+        Button(t._("Neutral wording"), Verbs.WORDING("neutral")),
+        Button(t._("Explicit wording"), Verbs.WORDING("explicit")),
         *_back(ctx),
     )
     return [OutboundMessage(text, buttons)]
@@ -246,7 +182,7 @@ async def consent_menu(ctx: Context) -> Replies:
     for purpose in PURPOSE_ORDER:
         state = t._("agreed") if current.get(purpose) else t._("not agreed")
         lines.append(f"• {t._(PURPOSE_LABELS[purpose])}: {state}")
-        buttons.append(Button(t._(PURPOSE_LABELS[purpose]), f"consent:toggle:{purpose.value}"))
+        buttons.append(Button(t._(PURPOSE_LABELS[purpose]), Verbs.CONSENT(purpose.value)))
     return [OutboundMessage("\n".join(lines), (*buttons, *_back(ctx)))]
 
 
@@ -267,8 +203,8 @@ async def _toggle_consent(ctx: Context, value: str) -> Replies:
                     "Do you want to withdraw?"
                 ),
                 (
-                    Button(ctx.t._("Yes, withdraw and unlink"), WITHDRAW_CONFIRM),
-                    Button(ctx.t._("No, keep it"), WITHDRAW_CANCEL),
+                    Button(ctx.t._("Yes, withdraw and unlink"), Verbs.WITHDRAW),
+                    Button(ctx.t._("No, keep it"), Verbs.KEEP),
                 ),
             )
         ]
@@ -333,3 +269,49 @@ async def leave_chat(ctx: Context) -> Replies:
             )
         )
     ]
+
+
+class HomeFlow(Flow):
+    """The participant's main menu and settings; typed words here are for a counsellor in a conversation, a call
+    for help, or not understood."""
+
+    name = "home"  # holds the chat when no other flow does (its state is `HOME`)
+    audience = Audience.PARTICIPANT
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        match pressed.verb:
+            case Verbs.INFO:
+                return await my_information(ctx)
+            case Verbs.SETTINGS:
+                return settings(ctx)
+            case Verbs.LANGUAGES:
+                return _language_menu(ctx)
+            case Verbs.LANGUAGE:
+                return await _set_language(ctx, pressed.arg)
+            case Verbs.WORDINGS:
+                return _wording_menu(ctx)
+            case Verbs.WORDING:
+                return await _set_wording(ctx, pressed.arg)
+            case Verbs.HOURS:
+                return _hour_menu(ctx)
+            case Verbs.HOUR:
+                return await _set_hour(ctx, pressed.arg)
+            case Verbs.CONSENTS | Verbs.KEEP:
+                return await consent_menu(ctx)
+            case Verbs.CONSENT:
+                return await _toggle_consent(ctx, pressed.arg)
+            case Verbs.WITHDRAW:
+                return await _withdraw_reminders(ctx)
+        return home(ctx)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies | None:
+        conversation = await relay.talking(ctx)
+        if conversation is not None:  # typed words, outside any other question: they are for the counsellor
+            return await relay.forward(ctx, conversation, text)
+        if support.asks_for_help(text):
+            return await support.show(ctx)
+        return None
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies:
+        return home(ctx)

@@ -15,17 +15,23 @@ from bot.db.repositories.referrals import Referral
 from bot.domain.entities import CounsellingPoint, Wording
 from bot.domain.opening import read as read_hours
 from bot.domain.referrals import ReferralStatus
+from bot.flows import home, participant
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
-from bot.flows.home import HOME, participant_home
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services import relay as service
 
 FLOW = "relay"
-END, END_CONFIRMED, READ = "relay:end", "relay:end:yes", "relay:read"
+
+
+class Verbs(Verb):
+    END = "relay:end"  # asks to confirm
+    END_CONFIRMED = "relay:end:yes"
+    READ = "relay:read"  # the counsellor's words, after a discreet push; or "carry on"
 
 
 def buttons(ctx: Context) -> tuple[Button, ...]:
-    return (Button(ctx.t._("End the conversation"), END), Button(ctx.t._("Back to menu"), HOME))
+    return (Button(ctx.t._("End the conversation"), Verbs.END), Button(ctx.t._("Back to menu"), participant.Verbs.HOME))
 
 
 def talk_now(t: Translator, hotlines: list[str]) -> list[str]:
@@ -49,9 +55,9 @@ async def prompt(ctx: Context) -> Replies:
 
 
 def over(ctx: Context) -> Replies:
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     text = ctx.t._("This conversation has ended. Whenever you need it, “Help / counselling” is in the menu.")
-    return [say(text), *participant_home(ctx.t)]
+    return [say(text), *home.participant_home(ctx.t)]
 
 
 async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlines: list[str]) -> Replies:
@@ -131,7 +137,7 @@ async def read(ctx: Context) -> Replies:
     if referral is None:
         ended = await _last_ended(ctx)
         if ended is None:
-            return [say(ctx.t._("This conversation has ended.")), *participant_home(ctx.t)]
+            return [say(ctx.t._("This conversation has ended.")), *home.participant_home(ctx.t)]
         referral = ended
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral.id}
     lines = []
@@ -145,7 +151,7 @@ async def read(ctx: Context) -> Replies:
                     detail={"referral": referral.id})  # fmt: skip
     if not referral.conversation:
         return [OutboundMessage("\n".join([*lines, "", ctx.t._("This conversation has ended.")]),
-                                participant_home(ctx.t)[0].buttons)]  # fmt: skip
+                                home.participant_home(ctx.t)[0].buttons)]  # fmt: skip
     return [OutboundMessage("\n".join(lines) or ctx.t._("No messages yet."), buttons(ctx), by_label=True)]
 
 
@@ -159,17 +165,17 @@ def confirm_end(ctx: Context) -> Replies:
     """Ending is asked twice: on Zalo a "1" typed as an answer would otherwise end the conversation."""
     ctx.state.flow, ctx.state.step = FLOW, "end"
     text = ctx.t._("End the conversation with the counsellor?")
-    buttons = (Button(ctx.t._("Yes, end it"), END_CONFIRMED), Button(ctx.t._("No, carry on"), READ))
+    buttons = (Button(ctx.t._("Yes, end it"), Verbs.END_CONFIRMED), Button(ctx.t._("No, carry on"), Verbs.READ))
     return [OutboundMessage(text, buttons)]
 
 
 async def end(ctx: Context) -> Replies:
     """The person ends it. A request nobody had taken yet is withdrawn; an urgent one stays with the counsellors
     (someone should still reach out after a crisis), only the chat ends."""
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     referral = await talking(ctx)
     if referral is None:
-        return [say(ctx.t._("This conversation has ended.")), *participant_home(ctx.t)]
+        return [say(ctx.t._("This conversation has ended.")), *home.participant_home(ctx.t)]
     now: datetime = ctx.clock.now()
     await ctx.repos.referrals.end_conversation(referral.id, "participant", referral.participant_id)
     if referral.status == ReferralStatus.REQUESTED and referral.urgency != "urgent":
@@ -178,4 +184,32 @@ async def end(ctx: Context) -> Replies:
     await ctx.audit("relay_ended", subject_type="participant", subject_id=referral.participant_id,
                     detail={"referral": referral.id})  # fmt: skip
     text = ctx.t._("The conversation has ended. Whenever you need it, “Help / counselling” is in the menu.")
-    return [say(text), *participant_home(ctx.t)]
+    return [say(text), *home.participant_home(ctx.t)]
+
+
+class RelayFlow(Flow):
+    """The person's side of a conversation with a counsellor: what they type goes to the counsellor."""
+
+    name = FLOW
+    audience = Audience.PARTICIPANT
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        match pressed.verb:
+            case Verbs.END:
+                return confirm_end(ctx)
+            case Verbs.END_CONFIRMED:
+                return await end(ctx)
+        return await read(ctx)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies:
+        conversation = await talking(ctx)
+        if conversation is None:  # the counsellor ended it meanwhile: say so, do not drop the words silently
+            return over(ctx)
+        return await forward(ctx, conversation, text)
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies | None:
+        if menu:  # the menu asked for: its numbers are choices again (words still go on to the counsellor)
+            ctx.leave()
+            return None
+        return await prompt(ctx)

@@ -8,13 +8,23 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.domain.fieldwork import ReviewPolicy, ReviewProgress, ReviewWindow, review_window
-from bot.flows import caseload
+from bot.flows import caseload, staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services.fieldwork import write_review
 
 FLOW = "review"
-START, WRITE, PROGRESS, SKIP_COMMENT, CANCEL = "rev:start", "rev:write:", "rev:p:", "rev:nocomment", "rev:cancel"
+
+
+class Verbs(Verb):
+    START = "rev:start"
+    WRITE = "rev:write"
+    PROGRESS = "rev:p"
+    SKIP_COMMENT = "rev:nocomment"
+    CANCEL = "rev:cancel"
+
+
 PROGRESS_NAMES: dict[ReviewProgress, str] = {
     ReviewProgress.GOOD: N_("Good progress"),
     ReviewProgress.FAIR: N_("Fair"),
@@ -44,14 +54,14 @@ async def start(ctx: Context) -> Replies:
     todo = [p for p in people if p.id not in done]
     await audit_list(ctx, "reviews_to_write", len(todo))
     if not todo:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        ctx.leave()
         return [say(t._("All reviews for {quarter} are written. Thank you.", quarter=quarter_name(ctx, window)))]
     lines = [
         t._("Review for {quarter}, due {date}.", quarter=quarter_name(ctx, window), date=t.date(window.due_on)),
         t.n_("{n} still to write.", "{n} still to write.", len(todo)),
     ]
-    buttons = [Button(caseload.label(p), f"{WRITE}{p.id}") for p in todo[:10]]
-    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), "staff:home")))]
+    buttons = [Button(caseload.label(p), Verbs.WRITE(p.id)) for p in todo[:10]]
+    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), staff.Verbs.HOME)))]
 
 
 async def officer_status(ctx: Context, window: ReviewWindow | None) -> Replies:
@@ -82,7 +92,7 @@ async def officer_status(ctx: Context, window: ReviewWindow | None) -> Replies:
         cadre = await ctx.repos.staff.get(cadre_id) if cadre_id else None
         owner = cadre.name if cadre else t._("no cadre assigned")
         lines.append(f"• {owner}: " + ", ".join(caseload.label(p) for p in waiting))
-    return [OutboundMessage("\n".join(lines), (Button(t._("Back to menu"), "staff:home"),))]
+    return [OutboundMessage("\n".join(lines), (Button(t._("Back to menu"), staff.Verbs.HOME),))]
 
 
 async def write(ctx: Context, raw_id: str) -> Replies:
@@ -98,33 +108,33 @@ async def prompt(ctx: Context) -> Replies:
     t = ctx.t
     person = await ctx.permitted(Action.WRITE_REVIEW, ctx.state.data.get("pid", ""))
     if person is None:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+        ctx.leave()
         return [say(t._("This is not in your scope."))]
     who = caseload.label(person)
-    cancel = Button(t._("Cancel"), CANCEL)
+    cancel = Button(t._("Cancel"), Verbs.CANCEL)
     if ctx.state.step == "progress":
-        buttons = [Button(t._(name), f"{PROGRESS}{p.value}") for p, name in PROGRESS_NAMES.items()]
+        buttons = [Button(t._(name), Verbs.PROGRESS(p.value)) for p, name in PROGRESS_NAMES.items()]
         return [OutboundMessage(t._("{who}: how has this quarter gone?", who=who), (*buttons, cancel))]
     return [
         OutboundMessage(
             t._("A short comment for {who} (type it), or save without one.", who=who),
-            (Button(t._("Save without a comment"), SKIP_COMMENT), cancel),
+            (Button(t._("Save without a comment"), Verbs.SKIP_COMMENT), cancel),
         )
     ]
 
 
-async def handle(ctx: Context) -> Replies:
-    t, action, step = ctx.t, ctx.msg.action, ctx.state.step
-    if action == CANCEL:
-        ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+async def handle(ctx: Context, pressed: Pressed | None) -> Replies:
+    """An answer inside the flow (`pressed` None: typed words)."""
+    t, step, verb = ctx.t, ctx.state.step, pressed.verb if pressed else None
+    if verb is Verbs.CANCEL:
+        ctx.leave()
         return [say(t._("Cancelled. Nothing was recorded."))]
-    if step == "progress" and action and action.startswith(PROGRESS):
-        value = action.removeprefix(PROGRESS)
-        if value in {p.value for p in ReviewProgress}:
-            ctx.state.data["progress"], ctx.state.step = value, "comment"
-            return await prompt(ctx)
-    if step == "comment" and (action == SKIP_COMMENT or (action is None and ctx.msg.text)):
-        return await _save(ctx, "" if action == SKIP_COMMENT else (ctx.msg.text or "")[:1000])
+    progress = {p.value for p in ReviewProgress}
+    if step == "progress" and pressed is not None and verb is Verbs.PROGRESS and pressed.arg in progress:
+        ctx.state.data["progress"], ctx.state.step = pressed.arg, "comment"
+        return await prompt(ctx)
+    if step == "comment" and (verb is Verbs.SKIP_COMMENT or (pressed is None and ctx.msg.text)):
+        return await _save(ctx, "" if verb is Verbs.SKIP_COMMENT else (ctx.msg.text or "")[:1000])
     return [say(t._("Please answer with one of the options.")), *await prompt(ctx)]
 
 
@@ -133,8 +143,32 @@ async def _save(ctx: Context, comment: str) -> Replies:
     window = _window(ctx)
     progress = ReviewProgress(ctx.state.data["progress"])
     person = await ctx.permitted(Action.WRITE_REVIEW, ctx.state.data.get("pid", ""))
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     if person is None or window is None:
         return [say(ctx.t._("This is not in your scope."))]
     await write_review(ctx.repos, person, window.quarter, progress, comment, ctx.staff.id)
     return [say(ctx.t._("Saved the review for {who}.", who=caseload.label(person))), *await start(ctx)]
+
+
+class ReviewFlow(Flow):
+    """The quarterly review (kiểm điểm cuối quý): the cadre's list of reviews to write, then one review."""
+
+    name = FLOW
+    audience = Audience.STAFF
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        match pressed.verb:
+            case Verbs.START:
+                return await start(ctx)
+            case Verbs.WRITE:
+                return await write(ctx, pressed.arg)
+        if not self.holds(ctx.state):
+            return staff.home(ctx)
+        return await handle(ctx, pressed)
+
+    async def on_text(self, ctx: Context, text: str) -> Replies:
+        return await handle(ctx, None)
+
+    async def prompt(self, ctx: Context, menu: bool) -> Replies:
+        return await prompt(ctx)

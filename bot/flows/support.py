@@ -17,17 +17,22 @@ from bot.domain.hotlines import tappable
 from bot.domain.opening import read as read_hours
 from bot.domain.planning import MessageKind
 from bot.domain.text import fold
-from bot.flows import relay
-from bot.flows.actions import HELP_MENU
+from bot.flows import home, participant, relay
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
-from bot.flows.home import HOME, participant_home
+from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.services import relay as relay_service
 from bot.services.crisis import Alerted, crisis_alert
 from bot.services.escalations import reachable
 
-TALK, SUPPORT, KIND = "help:talk", "help:support", "help:kind:"
-MENU = HELP_MENU
+
+class Verbs(Verb):
+    MENU = "help:menu"
+    TALK = "help:talk"  # to a counsellor
+    SUPPORT = "help:support"  # the kinds of support
+    KIND = "help:kind"  # one kind of support asked for
+
+
 WORDS = {"giup", "giup do", "giup toi", "ho tro", "can ho tro", "tro giup", "tu van", "help", "sos", "/help"}
 
 SUPPORT_KINDS: dict[str, str] = {
@@ -78,12 +83,12 @@ async def show(ctx: Context) -> Replies:
         lines += ["", point_line]
     if ctx.participant is None:
         return [OutboundMessage("\n".join(lines))]
-    ctx.state.flow, ctx.state.step, ctx.state.data = "menu", "", {}
+    ctx.leave()
     lines += ["", t._("Or I can arrange it for you:")]
     buttons = (
-        Button(t._("Talk to a counsellor"), TALK),
-        Button(t._("Ask for support (training, a job, …)"), SUPPORT),
-        Button(t._("Back to menu"), HOME),
+        Button(t._("Talk to a counsellor"), Verbs.TALK),
+        Button(t._("Ask for support (training, a job, …)"), Verbs.SUPPORT),
+        Button(t._("Back to menu"), participant.Verbs.HOME),
     )
     return [OutboundMessage("\n".join(lines), buttons)]
 
@@ -104,7 +109,7 @@ async def _who_hears(ctx: Context, person: Participant) -> tuple[list[int], list
 async def support_menu(ctx: Context) -> Replies:
     """Says who will see the request, as it stands now (the same rule `ask_for` follows)."""
     t = ctx.t
-    buttons = [Button(t._(label), f"{KIND}{kind}") for kind, label in SUPPORT_KINDS.items()]
+    buttons = [Button(t._(label), Verbs.KIND(kind)) for kind, label in SUPPORT_KINDS.items()]
     lines = [t._("What kind of support would you like?")]
     if ctx.participant is not None:
         point = await _point(ctx, ctx.participant.unit_id)
@@ -119,7 +124,7 @@ async def support_menu(ctx: Context) -> Replies:
         else:
             lines.append(t._("There is no counselling point in your commune yet, and nobody can be told through the "
                              "assistant right now; your request will be recorded."))  # fmt: skip
-    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), HOME)))]
+    return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), participant.Verbs.HOME)))]
 
 
 async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
@@ -127,9 +132,9 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
     person = ctx.participant
     assert person is not None
     if kind != "counselling" and kind not in SUPPORT_KINDS:
-        return participant_home(ctx.t)
+        return home.participant_home(ctx.t)
     if not await ctx.allowed(Action.REQUEST_REFERRAL, await ctx.own_scope()):
-        return participant_home(ctx.t)
+        return home.participant_home(ctx.t)
     if not (await ctx.repos.consents.current(person.id)).get(Purpose.REFERRALS):
         if kind == "counselling":
             text = ctx.t._(
@@ -141,7 +146,7 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
                 "To pass on your request I need your consent to referrals. You can give it in Settings → Consent, "
                 "then ask again."
             )
-        return [say(text), *participant_home(ctx.t)]
+        return [say(text), *home.participant_home(ctx.t)]
     point = await _point(ctx, person.unit_id)
     if kind == "counselling":
         going_on = await relay.talking(ctx)
@@ -172,7 +177,7 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
     if kind == "counselling" and point is not None:
         await ctx.repos.referrals.start_conversation(referral_id, "participant", person.id)
         return await relay.opened(ctx, referral_id, point, _hotline_lines(ctx, crisis_only=True))
-    return [say(_passed_on(ctx, kind, point is not None, whom)), *participant_home(ctx.t)]
+    return [say(_passed_on(ctx, kind, point is not None, whom)), *home.participant_home(ctx.t)]
 
 
 def _passed_on(ctx: Context, kind: str, has_point: bool, whom: str | None) -> str:
@@ -245,3 +250,22 @@ def _who_was_told(ctx: Context, alerted: Alerted | None) -> list[str]:
     if whom is None:
         return [*lines, t._("I could not let anyone know through the assistant. Please call one of the numbers above.")]
     return [*lines, t._("I have let {whom} know.", whom=whom)]
+
+
+class SupportFlow(Flow):
+    """Help and counselling: it holds no state (its answers are one step), so typed words never reach it; "giúp"
+    or "help" typed anywhere is routed here by the flow the chat is in."""
+
+    name = "help"
+    audience = Audience.PARTICIPANT
+    verbs = Verbs
+
+    async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        match pressed.verb:
+            case Verbs.TALK:
+                return await ask_for(ctx, "counselling", source="help")
+            case Verbs.SUPPORT:
+                return await support_menu(ctx)
+            case Verbs.KIND:
+                return await ask_for(ctx, pressed.arg, source="help")
+        return await show(ctx)

@@ -15,10 +15,7 @@ from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, ActorKind, ParticipantScope, decide
 from bot.domain.entities import Participant, StaffMember, Wording
 from bot.domain.planning import MessageKind
-from bot.flows.counsellor import CHAT as COUNSELLOR_CHAT
-from bot.flows.counsellor import OPEN as REFERRAL_OPEN
-from bot.flows.relay import END as RELAY_END
-from bot.flows.relay import READ as RELAY_READ
+from bot.flows import counsellor, relay
 from bot.services.relay import name_for_counsellor
 
 Rendered = OutboundMessage | str  # a str is the reason to skip
@@ -50,10 +47,10 @@ async def to_participant(repos: Repositories, t: Translator, person: Participant
         return "mismatch"
     if referral.relay_ended_at is not None and message.sent_at > referral.relay_ended_at:
         return "ended"  # never happens by the handlers; a last word before the end is still delivered
-    buttons = (Button(t._("End the conversation"), RELAY_END),) if referral.conversation else ()
+    buttons = (Button(t._("End the conversation"), relay.Verbs.END),) if referral.conversation else ()
     if person.wording is Wording.EXPLICIT:
         return OutboundMessage(f"💬 {t._('Counsellor')}: {message.body}", buttons, by_label=True)
-    read = Button(t._("Read it"), RELAY_READ)
+    read = Button(t._("Read it"), relay.Verbs.READ)
     return OutboundMessage(t._("💬 You have a new message."), (read, *buttons), by_label=True)
 
 
@@ -70,7 +67,7 @@ async def to_staff(repos: Repositories, t: Translator, member: StaffMember, item
     if not decide(actor, Action.HANDLE_REFERRAL, scope):  # moved to another commune since: not theirs any more
         return "out_of_scope"
     who = await name_for_counsellor(repos, t, person)
-    see = Button(t._("See the referral"), f"{REFERRAL_OPEN}{referral.id}")
+    see = Button(t._("See the referral"), counsellor.Verbs.OPEN(referral.id))
     if item.kind is MessageKind.RELAY_REQUEST:
         if referral.status != "requested" or not referral.conversation:
             return "taken"
@@ -86,5 +83,5 @@ async def to_staff(repos: Repositories, t: Translator, member: StaffMember, item
         return "purged"
     if message.referral_id != referral.id or message.sender != "participant":
         return "mismatch"
-    reply = Button(t._("Reply"), f"{COUNSELLOR_CHAT}{referral.id}")
+    reply = Button(t._("Reply"), counsellor.Verbs.CHAT(referral.id))
     return OutboundMessage("\n".join([t._("💬 New message:"), f"{who}: {message.body}"]), (reply,), by_label=True)

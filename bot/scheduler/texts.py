@@ -22,21 +22,8 @@ from bot.domain.consent import Purpose
 from bot.domain.entities import Participant, ParticipantStatus, Role, StaffMember, Wording
 from bot.domain.planning import OPEN_STATUSES, MessageKind, ObligationKind
 from bot.domain.schedule import Stage
-from bot.flows.actions import (
-    CHECKIN_START,
-    ESCALATION_ACK,
-    INBOX_OPEN,
-    MY_SCHEDULE,
-    REFERRAL_DECLINE,
-    REFERRAL_REQUEST,
-    TEST_ACK,
-)
-from bot.flows.caseload import OPEN as CASE_OPEN
-from bot.flows.counsellor import OPEN as REFERRAL_OPEN
+from bot.flows import caseload, checkin, counsellor, inbox, officer, relay, reviews
 from bot.flows.home import where_line
-from bot.flows.officer import REPORT as OFFICER_REPORT
-from bot.flows.officer import TRANSFER as OFFICER_TRANSFER
-from bot.flows.reviews import START as REVIEW_START
 from bot.flows.support import SUPPORT_KINDS
 from bot.scheduler import relay_texts
 from bot.services.crisis import Alerted, OfficerWhy
@@ -136,7 +123,7 @@ class Renderer:
             elif item.kind is MessageKind.REFERRAL_ACCEPTED and await relay_texts.talking(repos, item):
                 result = OutboundMessage(
                     t._("A counsellor has joined your conversation and will answer you here."),
-                    (Button(t._("End the conversation"), relay_texts.RELAY_END),),
+                    (Button(t._("End the conversation"), relay.Verbs.END),),
                     by_label=True,
                 )
             elif item.kind is MessageKind.REFERRAL_ACCEPTED:
@@ -188,10 +175,13 @@ class Renderer:
 
     def _reminder_buttons(self, t: Translator, obligation: Obligation) -> tuple[Button, ...]:
         if obligation.kind is ObligationKind.CHECKIN:
-            return (Button(t._("Check in this month"), CHECKIN_START), Button(t._("My appointments"), MY_SCHEDULE))
+            return (
+                Button(t._("Check in this month"), checkin.Verbs.START),
+                Button(t._("My appointments"), checkin.Verbs.SCHEDULE),
+            )
         if obligation.kind is ObligationKind.RANDOM_TEST:
-            return (Button(t._("Got it"), f"{TEST_ACK}{obligation.id}"),)
-        return (Button(t._("My appointments"), MY_SCHEDULE),)
+            return (Button(t._("Got it"), checkin.Verbs.TEST_SEEN(obligation.id)),)
+        return (Button(t._("My appointments"), checkin.Verbs.SCHEDULE),)
 
     def _completion(self, t: Translator, person: Participant) -> OutboundMessage:
         end = person.completed_on or person.expected_end
@@ -220,8 +210,8 @@ class Renderer:
             ]
         )
         buttons = (
-            Button(t._("Yes, connect me with a counsellor"), REFERRAL_REQUEST),
-            Button(t._("Not now"), REFERRAL_DECLINE),
+            Button(t._("Yes, connect me with a counsellor"), checkin.Verbs.REFERRAL),
+            Button(t._("Not now"), checkin.Verbs.NO_REFERRAL),
         )
         return OutboundMessage(text, buttons)
 
@@ -261,7 +251,7 @@ class Renderer:
             kind = str(item.payload.get("kind", "counselling"))
             if item.payload.get("point") is False:  # decided when the request was made: nobody at a point sees it
                 return OutboundMessage("\n".join([t._("Needs your attention:"), self._no_point_request(t, who, kind)]),
-                                       (Button(t._("Open their card"), f"{CASE_OPEN}{subject.id}"),))  # fmt: skip
+                                       (Button(t._("Open their card"), caseload.Verbs.OPEN(subject.id)),))  # fmt: skip
             if kind == "counselling":
                 asked = t._(
                     "{who} would like to talk to a counsellor. Please help them get in touch with the counselling "
@@ -370,8 +360,8 @@ class Renderer:
             # The result itself is shown only in the chat, after a tap, never in a notification.
             lines.append(t._("Something about {who} needs your follow-up. Tap to see the details.", who=who))
             buttons = (
-                Button(t._("See the details"), f"{INBOX_OPEN}{escalation.id}"),
-                Button(t._("I'm on it"), f"{ESCALATION_ACK}{escalation.id}"),
+                Button(t._("See the details"), inbox.Verbs.OPEN(escalation.id)),
+                Button(t._("I'm on it"), inbox.Verbs.ACK(escalation.id)),
             )
             return OutboundMessage("\n".join(lines), buttons)
         else:
@@ -379,8 +369,8 @@ class Renderer:
         if to_officer:
             lines += await self._why_officer(repos, t, escalation, item)
         buttons = (
-            Button(t._("I'm on it"), f"{ESCALATION_ACK}{escalation.id}"),
-            Button(t._("Open their card"), f"{CASE_OPEN}{subject.id}"),
+            Button(t._("I'm on it"), inbox.Verbs.ACK(escalation.id)),
+            Button(t._("Open their card"), caseload.Verbs.OPEN(subject.id)),
         )
         return OutboundMessage("\n".join(lines), buttons)
 
@@ -496,7 +486,7 @@ class Renderer:
         ]
         if alerted is not None:
             lines += await self._others_alerted(repos, t, alerted.told)
-        return OutboundMessage("\n".join(lines), (Button(t._("See the referral"), f"{REFERRAL_OPEN}{referral_id}"),))
+        return OutboundMessage("\n".join(lines), (Button(t._("See the referral"), counsellor.Verbs.OPEN(referral_id)),))
 
     async def _others_alerted(self, repos: Repositories, t: Translator, told: Told) -> list[str]:
         """What a crisis alert says about the cadre and the officers: only what was done (nothing when unknown)."""
@@ -548,7 +538,7 @@ class Renderer:
             lines.append(t._("Their cadre cannot be reached through the assistant."))
         lines.append(t._("Please make sure someone checks on them in person now."))
         return OutboundMessage(
-            "\n".join([t._("Urgent:"), *lines]), (Button(t._("Open their card"), f"{CASE_OPEN}{subject.id}"),)
+            "\n".join([t._("Urgent:"), *lines]), (Button(t._("Open their card"), caseload.Verbs.OPEN(subject.id)),)
         )
 
     @staticmethod
@@ -582,7 +572,7 @@ class Renderer:
                 return Skip("decided")
             return OutboundMessage(
                 "\n".join([t._("For your confirmation:"), t._("A cadre reported a change for someone on your list.")]),
-                (Button(t._("See and confirm"), f"{OFFICER_REPORT}{report.id}"),),
+                (Button(t._("See and confirm"), officer.Verbs.REPORT(report.id)),),
             )
         if item.kind is MessageKind.TRANSFER_NOTICE:
             transfer = await repos.fieldwork.transfer(int(payload.get("transfer_id", 0)))
@@ -590,7 +580,7 @@ class Renderer:
                 return Skip("decided")
             return OutboundMessage(
                 "\n".join([t._("For your list:"), t._("A record is being handed over to your commune.")]),
-                (Button(t._("See the hand-over notice"), f"{OFFICER_TRANSFER}{transfer.id}"),),
+                (Button(t._("See the hand-over notice"), officer.Verbs.TRANSFER(transfer.id)),),
             )
         if item.kind is MessageKind.CADRE_NEEDED:  # re-read now: reactivated or reassigned since, nothing to say
             cadre = await repos.staff.get(int(payload.get("cadre_id", 0)))
@@ -612,7 +602,7 @@ class Renderer:
                     ]
                 ),
                 tuple(
-                    Button(t._("{name} (#{id})", name=p.name, id=p.id), f"{CASE_OPEN}{p.id}") for p in people[:8]
+                    Button(t._("{name} (#{id})", name=p.name, id=p.id), caseload.Verbs.OPEN(p.id)) for p in people[:8]
                 ),
             )
         if item.kind is MessageKind.ASSIGNMENT:
@@ -626,7 +616,7 @@ class Renderer:
                         t._("You now accompany {who}.", who=t._("{name} (#{id})", name=subject.name, id=subject.id)),
                     ]
                 ),
-                (Button(t._("Open their card"), f"{CASE_OPEN}{subject.id}"),),
+                (Button(t._("Open their card"), caseload.Verbs.OPEN(subject.id)),),
             )
         return None
 
@@ -652,7 +642,7 @@ class Renderer:
                 ),
             ]
         )
-        return OutboundMessage(text, (Button(t._("Quarterly review"), REVIEW_START),))
+        return OutboundMessage(text, (Button(t._("Quarterly review"), reviews.Verbs.START),))
 
     async def _reviews_missing(
         self, repos: Repositories, t: Translator, member: StaffMember, payload: dict[str, object]
@@ -676,4 +666,4 @@ class Renderer:
                 ),
             ]
         )
-        return OutboundMessage(text, (Button(t._("Quarterly review"), REVIEW_START),))
+        return OutboundMessage(text, (Button(t._("Quarterly review"), reviews.Verbs.START),))
