@@ -1,4 +1,11 @@
-"""Gettext catalogs with an explicit language per call: no global locale, no request-local magic."""
+"""Gettext catalogs with an explicit language per call: no global locale, no request-local magic.
+
+Each translator is also made for one audience. Participants are addressed "bạn" and the bot calls itself "mình";
+staff are addressed "anh/chị". A prompt both see (a sticker, an empty message, an unknown command…) is one msgid in
+the code; its plain translation speaks to a participant, and its staff variant is the same msgid under msgctxt
+"staff" (listed in `bot.core.staff_words`). A staff translator looks the staff variant up first and falls back to
+the plain entry, so only the prompts that need a second wording have one.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import gettext
 import io
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -14,6 +22,13 @@ from babel.messages.pofile import read_po
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
 DOMAIN = "messages"
+
+
+class Audience(StrEnum):
+    """Who reads a text: its value is the msgctxt of that audience's variants (participants need none)."""
+
+    PARTICIPANT = "participant"
+    STAFF = "staff"
 
 
 def N_(message: str) -> str:
@@ -34,13 +49,14 @@ def normalize_language(code: str | None) -> str:
 class Translator:
     language: str
     _catalog: gettext.NullTranslations
+    audience: Audience = Audience.PARTICIPANT
 
     def _(self, message: str, **params: object) -> str:
-        text = self._catalog.gettext(message)
+        text = self._gettext(message)
         return text.format(**params) if params else text
 
     def n_(self, singular: str, plural: str, n: int, **params: object) -> str:
-        return self._catalog.ngettext(singular, plural, n).format(n=n, **params)
+        return self._ngettext(singular, plural, n).format(n=n, **params)
 
     def date(self, value: date) -> str:
         """Dates as people write them here: 12/12/2026 in Vietnamese, 12 Dec 2026 in English."""
@@ -48,19 +64,40 @@ class Translator:
             return value.strftime("%d/%m/%Y")
         return f"{value.day} {value.strftime('%b %Y')}"
 
+    def _gettext(self, message: str) -> str:
+        # gettext answers a missing entry with the msgid itself; a variant translated as its msgid (English) is the
+        # same text as the plain entry's, so falling back then changes nothing.
+        if self.audience is not Audience.PARTICIPANT:
+            variant = self._catalog.pgettext(self.audience.value, message)
+            if variant != message:
+                return variant
+        return self._catalog.gettext(message)
+
+    def _ngettext(self, singular: str, plural: str, n: int) -> str:
+        if self.audience is not Audience.PARTICIPANT:
+            variant = self._catalog.npgettext(self.audience.value, singular, plural, n)
+            if variant not in (singular, plural):
+                return variant
+        return self._catalog.ngettext(singular, plural, n)
+
 
 class Catalogs:
     """Loads each language once; prefers compiled .mo files, compiles a newer .po in memory."""
 
     def __init__(self, locales_dir: Path) -> None:
         self._dir = locales_dir
-        self._cache: dict[str, Translator] = {}
+        self._loaded: dict[str, gettext.NullTranslations] = {}
+        self._cache: dict[tuple[str, Audience], Translator] = {}
 
-    def translator(self, language: str | None) -> Translator:
-        lang = normalize_language(language)
-        if lang not in self._cache:
-            self._cache[lang] = Translator(lang, self._load(lang))
-        return self._cache[lang]
+    def translator(self, language: str | None, audience: Audience | str = Audience.PARTICIPANT) -> Translator:
+        """The translator for this language and reader: `Audience.STAFF` for a staff member's chat (anh/chị)."""
+        lang, reader = normalize_language(language), Audience(audience)
+        key = (lang, reader)
+        if key not in self._cache:
+            if lang not in self._loaded:
+                self._loaded[lang] = self._load(lang)
+            self._cache[key] = Translator(lang, self._loaded[lang], reader)
+        return self._cache[key]
 
     def _load(self, lang: str) -> gettext.NullTranslations:
         base = self._dir / lang / "LC_MESSAGES"
