@@ -105,4 +105,4 @@ async def test_an_officer_reason_another_version_wrote_claims_nothing(
             row.payload = {**row.payload, "why": "from_the_future"}
     [to_officer] = await tick_all([officer], app.scheduler.tick)
     to_officer.says("Cần anh/chị quan tâm:", "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay.")
-    to_officer.never_says("Trần Thị Bình", "chưa xác nhận", "chuyển thẳng")
+    to_officer.never_says("Trần Thị Bình", "chưa nhận xử lý", "chuyển thẳng")

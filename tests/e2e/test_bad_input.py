@@ -92,7 +92,7 @@ async def test_group_chat_is_told_once_and_nothing_is_stored(
 ) -> None:
     member = sim.chat("nhom")
     said = await member.say_in_group(commune.an_code)
-    said.says("chỉ hoạt động trong trò chuyện riêng", "only works in private chats")
+    said.says("chỉ hoạt động trong cuộc trò chuyện riêng", "only works in private chats")
     assert await member.say_in_group("xin chào mọi người") == []
     assert await _count(app, ChannelIdentityRow) == 0
     assert await _count(app, LinkFailureRow) == 0

@@ -48,7 +48,7 @@ async def add_staff(app: Application, name: str, role: Role, unit: str = "HD") -
     return member.id, invite.code
 
 
-async def open_card(cadre: Chat, who: str = AN, menu: str = "Người tôi phụ trách") -> Said:
+async def open_card(cadre: Chat, who: str = AN, menu: str = "Người tôi đồng hành") -> Said:
     await cadre.say("/menu")
     await cadre.press(menu)
     return await cadre.press(who)
@@ -88,7 +88,7 @@ async def linked(app: Application, sim: Chats, commune: Commune, clock: FakeCloc
     """An linked and consenting, the cadre and the officer linked (23/11); then 12/12/2026, 08:00, planned."""
     chats = {"an": sim.chat("an"), "cadre": sim.chat("binh"), "officer": sim.chat("cuong")}
     await link_participant(chats["an"], commune.an_code)
-    (await chats["cadre"].say(commune.cadre_code)).says("Xin chào Trần Thị Bình").offers("Người tôi phụ trách")
+    (await chats["cadre"].say(commune.cadre_code)).says("Xin chào Trần Thị Bình").offers("Người tôi đồng hành")
     (await chats["officer"].say(commune.officer_code)).offers("Danh sách xã/phường", "Chờ xác nhận")
     clock.set(at_local(date(2026, 12, 12)))
     for chat in chats.values():
@@ -101,8 +101,8 @@ async def test_list_card_search_and_in_person_check(
 ) -> None:
     cadre = linked["cadre"]
     await cadre.say("/menu")
-    listing = await cadre.press("Người tôi phụ trách")
-    listing.says("Những người anh/chị phụ trách:", AN, "1 việc quá hạn", "chưa điểm danh").never_says("Đỗ Thị Bích")
+    listing = await cadre.press("Người tôi đồng hành")
+    listing.says("Danh sách của anh/chị:", AN, "1 việc quá hạn", "chưa điểm danh").never_says("Đỗ Thị Bích")
     card = await cadre.press(AN)
     card.says(AN, "15/01/2026", "Xét nghiệm và kết quả:", "12/2026").offers(
         "Kiểm diện", "Kết quả xét nghiệm", "Ghi chú"
@@ -145,7 +145,7 @@ async def test_another_cadres_person_and_forged_buttons(
     cadre, officer = linked["cadre"], linked["officer"]
     # Bích (#2) has no cadre: this cadre cannot find her by any search...
     await cadre.say("/menu")
-    await cadre.press("Người tôi phụ trách")
+    await cadre.press("Người tôi đồng hành")
     (await cadre.say("Bích")).says("Không có ai").never_says("Đỗ Thị Bích")
     (await cadre.say("dtb")).never_says("Đỗ Thị Bích")
     # ...while the officer sees the whole commune.
@@ -165,7 +165,7 @@ async def test_a_counsellor_has_no_list(sim: Chats, commune: Commune) -> None:
     counsellor = sim.chat("dung")
     (await counsellor.say(commune.counsellor_code)).says("tư vấn viên")
     menu = await counsellor.say("/menu")
-    assert not {"Người tôi phụ trách", "Danh sách xã/phường", "Việc cần xử lý"} & {
+    assert not {"Người tôi đồng hành", "Danh sách xã/phường", "Việc cần xử lý"} & {
         label for reply in menu for label in reply.labels
     }
 
@@ -181,8 +181,8 @@ async def test_officer_reassigns_mid_conversation(app: Application, sim: Chats, 
     await cadre.press("Gia đình")
 
     card = await open_card(officer, AN, "Danh sách xã/phường")  # ...while the officer reassigns An
-    card.offers("Phân công cán bộ")
-    (await officer.press("Phân công cán bộ")).says("Hiện tại: Trần Thị Bình").offers("Phạm Văn Giang")
+    card.offers("Phân công cán bộ đồng hành")
+    (await officer.press("Phân công cán bộ đồng hành")).says("Hiện tại: Trần Thị Bình").offers("Phạm Văn Giang")
     (await officer.press("Phạm Văn Giang")).says("Xong: từ nay Phạm Văn Giang đồng hành với Nguyễn Văn An (#1)")
     (await giang.during(app.scheduler.tick)).says("Anh/chị được phân công đồng hành với Nguyễn Văn An (#1)")
     (await giang.press("Mở hồ sơ")).says(AN, "Xét nghiệm và kết quả:")
@@ -193,7 +193,7 @@ async def test_officer_reassigns_mid_conversation(app: Application, sim: Chats, 
     assert await count_rows(app, ObservationRow) == 0
     # Her list: An is gone at once.
     await cadre.say("/menu")
-    (await cadre.press("Người tôi phụ trách")).says("Anh/chị chưa được phân công ai").never_says(AN)
+    (await cadre.press("Người tôi đồng hành")).says("Anh/chị chưa được phân công ai").never_says(AN)
     assert await audited(app, "denied:log_observation") == 1
     assert await audited(app, "cadre_assigned", subject_id=1) == 1
 
@@ -234,8 +234,8 @@ async def test_positive_result_one_escalation_one_neutral_offer(
 
     await cadre.say("/menu")  # the result's alert is the officer's: the cadre can neither see nor close it
     (await cadre.press("Việc cần xử lý")).says("Hiện không có việc nào cần anh/chị xử lý")
-    (await officer.press("Xem chi tiết")).says("dương tính", "Chủ tịch UBND", "12/12/2026")
-    (await officer.press("Tôi sẽ theo dõi việc này")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
+    (await officer.press("Xem chi tiết")).says("dương tính", "Chủ tịch Ủy ban nhân dân", "12/12/2026")
+    (await officer.press("Tôi nhận xử lý")).says("Đã ghi nhận anh/chị nhận xử lý việc này")
     (await an.press("Có, kết nối tôi với tư vấn viên")).says("tư vấn viên sẽ trả lời")
     async with app.store.transaction() as repos:
         row = (await repos.session.execute(select(TestResultRow))).scalar_one()
@@ -277,7 +277,7 @@ async def test_observations_typed_in_a_button_flow_and_too_long(app: Application
     (await cadre.press("Ghi chú")).offers("Gia đình", "Dấu hiệu nguy cơ tái sử dụng")
     # Typed while the category buttons are open: kept, and only the category is asked.
     kept = await cadre.say("Gia đình đã đồng ý cho An đi học nghề sửa xe máy.")
-    kept.says("Mình đã giữ nội dung anh/chị vừa gõ").offers("Gia đình")
+    kept.says("Đã giữ lại nội dung anh/chị vừa gõ").offers("Gia đình")
     async with app.store.transaction() as repos:  # the half-written note and the names on buttons are sealed
         states = (await repos.session.execute(select(ConversationStateRow))).scalars().all()
     at_rest = " ".join(f"{s.data} {s.offered_labels}" for s in states)
@@ -293,12 +293,12 @@ async def test_observations_typed_in_a_button_flow_and_too_long(app: Application
     (await cadre.press("Có, đánh dấu nguy cơ")).says("Đã lưu ghi chú.")
 
     # Typed straight onto an open card: it becomes a note about that person.
-    (await cadre.say("Đã gặp mẹ của An, gia đình ổn định.")).says("Mình đã giữ nội dung")
+    (await cadre.say("Đã gặp mẹ của An, gia đình ổn định.")).says("Đã giữ lại nội dung")
     await cadre.press("Gia đình")
     (await cadre.press("Không")).says("Đã lưu ghi chú.")
 
     await cadre.say("/menu")
-    (await cadre.press("Người tôi phụ trách")).says("cần chú ý")  # the flagged note ranks An
+    (await cadre.press("Người tôi đồng hành")).says("cần chú ý")  # the flagged note ranks An
     async with app.store.transaction() as repos:
         bodies = (await repos.session.execute(select(ObservationRow.body_enc))).scalars().all()
         notes = await repos.fieldwork.observations_of(1, limit=5)
@@ -341,7 +341,7 @@ async def test_quarterly_review(app: Application, sim: Chats, linked: dict[str, 
     await cadre.press(AN)
     (await cadre.press("Tiến bộ tốt")).offers("Lưu, không nhận xét")
     saved = await cadre.say("Đi làm đều, gia đình hỗ trợ tốt.")
-    saved.says("Đã lưu nhận xét cho Nguyễn Văn An (#1)").offers("Đỗ Thị Bích (#2)").never_says(AN + "\n")
+    saved.says("Đã lưu đánh giá cho Nguyễn Văn An (#1)").offers("Đỗ Thị Bích (#2)").never_says(AN + "\n")
     await officer.say("/menu")
     (await officer.press("Kiểm điểm cuối quý")).says("1", "Trần Thị Bình: Đỗ Thị Bích (#2)").never_says(
         "Trần Thị Bình: Nguyễn Văn An"
@@ -398,7 +398,7 @@ async def test_absence_and_move_reported_confirmed_and_transferred(
     assert moved.cadre_id is None and moved.unit_id != 2
     # The sending commune's staff lose access at once.
     await cadre.say("/menu")
-    (await cadre.press("Người tôi phụ trách")).never_says(AN)
+    (await cadre.press("Người tôi đồng hành")).never_says(AN)
     await officer.say("/menu")
     (await officer.press("Danh sách xã/phường")).never_says(AN)
     assert await count_rows(app, OutboxRow, kind="transfer_notice") == 1
@@ -420,7 +420,7 @@ async def test_paging_and_picking_by_number_with_many_people(
             )  # fmt: skip
     cadre = linked["cadre"]
     await cadre.say("/menu")
-    first = await cadre.press("Người tôi phụ trách")
+    first = await cadre.press("Người tôi đồng hành")
     first.says("trang 1/2", "• Nguyễn Văn An (#1)").offers("Trang sau").never_says("Trang trước")
     assert AN in first.text.split("\n")[1]  # overdue: first on the list
     second = await cadre.press("Trang sau")

@@ -129,7 +129,7 @@ async def test_canaries_never_reach_logs_or_the_audit_table(
 
     # The cadre: list, a search by name, the card, a note and a test result.
     await cadre.say("/menu")
-    (await cadre.press("Người tôi phụ trách")).says(label)
+    (await cadre.press("Người tôi đồng hành")).says(label)
     (await cadre.say("xyzzy")).says(label)
     (await cadre.press(label)).says(label)
     await cadre.press("Ghi chú")

@@ -194,7 +194,7 @@ async def test_outside_the_points_hours_and_with_nobody_on_duty(
     clock.set(at_local(date(2026, 11, 30), 9, 0))
     await an.say("giúp")
     (await an.press("Nói chuyện với tư vấn viên")).says(
-        "Lúc này chưa có tư vấn viên trực. Các tư vấn viên của điểm đã được báo;", "096 306 1414"
+        "Lúc này chưa có tư vấn viên trực. Các tư vấn viên của điểm tư vấn đã được báo;", "096 306 1414"
     )
     (await giao.during(app.scheduler.tick)).says("muốn trò chuyện")
     async with app.store.transaction() as repos:
@@ -243,7 +243,7 @@ async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
     (await bich.say("Cho em hỏi")).never_says("✓ Đã gửi.", "Em gửi một lần")
     # The cadre sees the status on the card, never the words.
     await cadre.say("/menu")
-    await cadre.press("Người tôi phụ trách")
+    await cadre.press("Người tôi đồng hành")
     (await cadre.press("Nguyễn Văn An (#1)")).says("tư vấn — tư vấn viên đã nhận").never_says("Em gửi một lần")
     if not isinstance(an, ZaloChat):  # forged buttons: someone else's conversation, a reply, a read
         forged = ((giao, "ref:chat:1"), (giao, "ref:canned:hello"), (cadre, "ref:end:1"), (bich, "relay:read"))

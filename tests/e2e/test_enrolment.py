@@ -43,7 +43,7 @@ async def test_participant_links_gives_consent_and_sees_their_term(
         "Thời gian quản lý: 12 tháng",
         "Ngày bắt đầu: 15/01/2026",
         "Dự kiến kết thúc: 15/01/2027",
-        "Cán bộ đồng hành: Trần Thị Bình",
+        "Người đồng hành của bạn: Trần Thị Bình",
     )
     (await an.press("Về menu chính")).offers("Thông tin của tôi", "Cài đặt")
 
@@ -110,7 +110,7 @@ async def test_declining_chat_reminders_unlinks_and_points_to_the_cadre(
     an = sim.chat("an")
     await an.say(commune.an_code)
     said = await an.press("Tôi không đồng ý")
-    said.says("sẽ không nhắn tin cho bạn nữa", "hủy kết nối", "Trần Thị Bình", "xin cán bộ một mã mời mới")
+    said.says("sẽ không nhắn tin cho bạn nữa", "hủy kết nối", "Trần Thị Bình", "xin người đồng hành một mã mời mới")
     assert said[-1].buttons == []
 
     (await an.say("còn đó không?")).says("hãy gửi mã mời")

@@ -60,7 +60,7 @@ async def test_support_request_reaches_the_cadre(app: Application, chats: dict[s
     (await cadre.during(app.scheduler.tick)).says("Nguyễn Văn An (#1) cần hỗ trợ: Học nghề")
     await an.say("giúp")
     talk = await an.press("Nói chuyện với tư vấn viên")
-    talk.says("Các tư vấn viên của điểm đã được báo").offers("Kết thúc trò chuyện")
+    talk.says("Các tư vấn viên của điểm tư vấn đã được báo").offers("Kết thúc trò chuyện")
     async with app.store.transaction() as repos:
         kinds = (await repos.session.execute(select(ReferralRow.kind, ReferralRow.source))).all()
     assert sorted(kinds) == [("counselling", "help"), ("training", "help")]
@@ -87,7 +87,7 @@ async def test_crisis_in_the_middle_of_a_check_in(app: Application, chats: dict[
         # The bot has no phone number for them: what the cadre can do.
         "Anh/chị vui lòng đến gặp trực tiếp họ ngay, hoặc nhờ người thân của họ đến xem tình hình. "
         "Nếu không thể, hãy báo cán bộ phụ trách xã/phường.",
-    ).offers("Tôi sẽ theo dõi việc này", "Mở hồ sơ")
+    ).offers("Tôi nhận xử lý", "Mở hồ sơ")
     alerts["counsellor"].says(  # type: ignore[attr-defined]
         "Khẩn:\n", "Nguyễn Văn An (#1)", "\nCán bộ đồng hành (Trần Thị Bình) cũng đã được báo."
     )
@@ -99,7 +99,7 @@ async def test_crisis_in_the_middle_of_a_check_in(app: Application, chats: dict[
     # The check-in carries on where it was.
     await an.press("Không")
     (await an.press("Không")).offers("Đang đi làm")
-    (await cadre.press("Tôi sẽ theo dõi việc này")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
+    (await cadre.press("Tôi nhận xử lý")).says("Đã ghi nhận anh/chị nhận xử lý việc này")
     async with app.store.transaction() as repos:
         details = [r.detail for r in (await repos.session.execute(select(AuditEventRow))).scalars()]
     assert not any("muốn chết" in str(d) or "mun song" in str(d) for d in details)  # never the words
@@ -143,7 +143,7 @@ async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
 
     await dung.say("/menu")
     listing = await dung.press("Yêu cầu tư vấn")
-    listing.says("2 yêu cầu đang mở")
+    listing.says("2 yêu cầu tư vấn đang mở")
     urgent = "KHẨN · Nguyễn Văn An (#1) · tư vấn · đang chờ"
     assert listing.text.index(urgent) < listing.text.index("• Nguyễn Văn An (#1) · Học nghề · đang chờ")
     (await dung.press(urgent)).says("Gửi ngày").offers("Tôi nhận")
@@ -169,7 +169,7 @@ async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
     assert not any(note and "thứ Hai" in note for note in sealed)
     # The cadre sees the status on the person's card, not what was said.
     await cadre.say("/menu")
-    await cadre.press("Người tôi phụ trách")
+    await cadre.press("Người tôi đồng hành")
     (await cadre.press("Nguyễn Văn An (#1)")).says("Yêu cầu hỗ trợ:", "tư vấn — đã đóng", "Học nghề — đang chờ")
     if not isinstance(cadre, ZaloChat):  # a cadre forging a counsellor's button gets nothing
         (await cadre.press_action("ref:ok:1")).says("Nút này đã hết hiệu lực")

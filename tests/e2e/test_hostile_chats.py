@@ -24,7 +24,7 @@ from tests.fakes.zalo_api import Fault as ZaloFault
 
 STALE = "Nút này đã hết hiệu lực"
 SLOW_DOWN = "Bạn đang gửi tin nhắn hơi nhanh"
-UNREADABLE = "Bạn vui lòng báo cho Ủy ban nhân dân xã/phường"
+UNREADABLE = "Vui lòng báo cho Ủy ban nhân dân xã/phường"
 
 
 def _texts(calls: list, chat_id: object) -> list[str]:
@@ -141,7 +141,7 @@ async def test_a_cadre_pressing_quickly_is_not_cut_off_and_a_cadre_flood_still_i
     (await cadre.say(commune.cadre_code)).says("Xin chào Trần Thị Bình")
     clock.advance(minutes=5)
     await cadre.say("/menu")
-    (await cadre.press("Người tôi phụ trách")).says(AN)
+    (await cadre.press("Người tôi đồng hành")).says(AN)
     rounds = app.conversation.policies.inbound_limit(staff=False) // 2 + 3
     for _ in range(rounds):  # more presses in one minute than a participant may send: all answered
         (await cadre.press(AN)).says("Xét nghiệm và kết quả:").never_says(SLOW_DOWN)
@@ -150,8 +150,8 @@ async def test_a_cadre_pressing_quickly_is_not_cut_off_and_a_cadre_flood_still_i
     limit = app.conversation.policies.inbound_limit(staff=True)
     assert limit > sent > app.conversation.policies.inbound_limit(staff=False)
     for _ in range(limit - sent):
-        (await cadre.say("/menu")).offers("Người tôi phụ trách")
-    (await cadre.say("/menu")).says(SLOW_DOWN).never_says("Người tôi phụ trách")
+        (await cadre.say("/menu")).offers("Người tôi đồng hành")
+    (await cadre.say("/menu")).says(SLOW_DOWN).never_says("Người tôi đồng hành")
     assert await cadre.say("/menu") == []
     assert await count_rows(app, AuditEventRow, action="inbound_limited", outcome="denied") == 1
 

@@ -51,7 +51,7 @@ async def test_cadre_deactivated_mid_flow_reaches_nothing_and_officers_are_told(
     pressed.never_says(AN, "Nguyễn Văn An", "Kết quả", "xét nghiệm", "Ngày")
     typed = await cadre.say("12/12/2026")  # the next text: the greeting of a chat nobody linked
     typed.says(WELCOME).never_says(AN, "Nguyễn Văn An", "Trần Thị Bình")
-    (await cadre.say("/menu")).never_says("Người tôi phụ trách", AN)
+    (await cadre.say("/menu")).never_says("Người tôi đồng hành", AN)
     assert await count_rows(app, TestResultRow) == 0
     assert await count_rows(app, ChannelIdentityRow, staff_id=commune.cadre_id) == 0
     assert await count_rows(app, ConversationStateRow) == 2  # An's and the officer's; the cadre's is gone
@@ -74,7 +74,7 @@ async def test_cadre_deactivated_mid_flow_reaches_nothing_and_officers_are_told(
         assert await activate_staff(repos, commune.cadre_id, OPERATOR) == 0
         invite = await app.enrolment(repos, OPERATOR).issue_staff_invite(commune.cadre_id)
     (await cadre.say(commune.cadre_code)).never_says("Xin chào Trần Thị Bình")
-    (await cadre.say(invite.code)).says("Xin chào Trần Thị Bình").offers("Người tôi phụ trách")
+    (await cadre.say(invite.code)).says("Xin chào Trần Thị Bình").offers("Người tôi đồng hành")
     assert (await officer.during(app.scheduler.tick)).text == ""  # reactivated: the notice is not repeated
 
 
@@ -97,7 +97,7 @@ async def test_lost_phone_reinvite_revokes_the_old_chat_and_links_the_new_one(
     (await old.say("xin chào")).says(WELCOME).never_says("Nguyễn Văn An", "Phường Hà Đông", "Menu chính")
     (await old.say(kept.code)).never_says("1/3")  # the code issued before the revoking one is dead too
     await link_participant(new, invite.code)
-    (await new.press("Thông tin của tôi")).says("Phường Hà Đông", "Cán bộ đồng hành: Trần Thị Bình")
+    (await new.press("Thông tin của tôi")).says("Phường Hà Đông", "Người đồng hành của bạn: Trần Thị Bình")
     (await old.say("/menu")).never_says("Thông tin của tôi")
     async with app.store.transaction() as repos:
         chats = (await repos.session.execute(select(ChannelIdentityRow))).scalars().all()
@@ -127,7 +127,7 @@ CRISIS = "Lúc 22:30 ngày 10/12/2026, Nguyễn Văn An (#1) đã nhắn nội d
 IN_PERSON_NOW = "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay."  # the officer's line
 # Why it came to the officer: English until the catalogs are filled, then the Vietnamese proposed with this change.
 CLOSED = (
-    "Tài khoản của cán bộ đồng hành (Trần Thị Bình) đã bị khóa trước khi họ xác nhận, nên việc này được chuyển đến "
+    "Tài khoản của cán bộ đồng hành (Trần Thị Bình) đã đóng trước khi họ nhận xử lý, nên việc này được chuyển đến "
     "anh/chị."
 )
 
@@ -170,7 +170,7 @@ async def test_a_crisis_alert_waiting_for_a_closed_cadre_reaches_the_officer_at_
     assert done.alerts_to_officers == 1
 
     told = await officer.during(app.scheduler.tick)  # the same minute, in quiet hours
-    told.says(CRISIS, IN_PERSON_NOW).offers("Tôi sẽ theo dõi việc này", "Mở hồ sơ")
+    told.says(CRISIS, IN_PERSON_NOW).offers("Tôi nhận xử lý", "Mở hồ sơ")
     told.says(CLOSED)
     told.says("Trần Thị Bình")  # and that An needs a new cadre
     assert (await chats["cadre"].during(app.scheduler.tick)).text == ""
@@ -196,7 +196,7 @@ async def test_an_alert_for_a_cadre_whose_chat_was_unlinked_since_goes_to_the_of
     async with app.store.transaction() as repos:
         assert await unlink_chats(repos, OPERATOR, staff_id=commune.cadre_id) == [sim.channel]
     told = await officer.during(app.scheduler.tick)
-    told.says(CRISIS, IN_PERSON_NOW, "Trần Thị Bình").offers("Tôi sẽ theo dõi việc này")
+    told.says(CRISIS, IN_PERSON_NOW, "Trần Thị Bình").offers("Tôi nhận xử lý")
     assert await _officer_escalations(app) == ["cadre_unreachable"]  # "cannot be reached …, so it came to you"
     clock.advance(hours=1, minutes=1)
     await officer.during(app.scheduler.tick)

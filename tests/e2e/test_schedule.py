@@ -99,8 +99,8 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
         # The person's side of the transcript, by the calendar.
         if "Đã nhận" in [label for reply in mine for label in reply.labels]:
             (await person_chat.press("Đã nhận")).says("Cảm ơn bạn", "Trạm y tế phường Hà Đông")
-        if day == date(2027, 1, 15) and "Tôi sẽ theo dõi việc này" in [lb for r in said[2] for lb in r.labels]:
-            (await officer_chat.press("Tôi sẽ theo dõi việc này")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
+        if day == date(2027, 1, 15) and "Tôi nhận xử lý" in [lb for r in said[2] for lb in r.labels]:
+            (await officer_chat.press("Tôi nhận xử lý")).says("Đã ghi nhận anh/chị nhận xử lý việc này")
         if day.day == 10 and day not in (date(2027, 1, 10), date(2027, 3, 10)) and day <= date(2028, 12, 10):
             mine.says("là ngày hẹn của bạn")
             await person_chat.press("Điểm danh tháng này")
@@ -116,7 +116,7 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
             (await answer_checkin(person_chat)).says("đã ghi nhận điểm danh tháng 03/2027")
             (await person_chat.press("Điểm danh tháng này")).says("Bạn đã điểm danh tháng này rồi")
         if day == date(2027, 2, 11):
-            (await cadre_chat.press("Tôi sẽ theo dõi việc này")).says("Đã ghi nhận anh/chị đang theo dõi việc này")
+            (await cadre_chat.press("Tôi nhận xử lý")).says("Đã ghi nhận anh/chị nhận xử lý việc này")
         if day == date(2027, 6, 20):  # the officer records an unreported absence from the chat
             await officer_chat.say("/menu")
             (await officer_chat.press("Ghi nhận vắng mặt")).says("chọn người vắng mặt")
@@ -142,12 +142,12 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
     assert "Hôm qua, 10/01/2027, là ngày hẹn của bạn" in texts(0, date(2027, 1, 11))
     assert "Vũ Thị Hạnh" in texts(1, date(2027, 1, 13)) and "chưa điểm danh tháng này" in texts(1, date(2027, 1, 13))
     assert "Cần anh/chị quan tâm" in texts(1, date(2027, 1, 13))
-    assert "chưa điểm danh" in texts(2, date(2027, 1, 15)) and "chưa xác nhận" in texts(2, date(2027, 1, 15))
+    assert "chưa điểm danh" in texts(2, date(2027, 1, 15)) and "chưa nhận xử lý" in texts(2, date(2027, 1, 15))
     assert "Lỡ hẹn:" in texts(1, date(2027, 1, 13))
     # February 2027, risky answers: the cadre hears of it (answers shared by consent) and of the referral request.
     feb = texts(1, date(2027, 2, 11))
     assert "thèm dùng lại nhiều" in feb and "muốn nói chuyện với tư vấn viên" in feb
-    assert "chưa xác nhận" not in texts(2, date(2027, 2, 13))  # acknowledged in time: the officer is not told
+    assert "chưa nhận xử lý" not in texts(2, date(2027, 2, 13))  # acknowledged in time: the officer is not told
     # March 2027, checked in early: no check-in reminder on the day, only the visit's own reminder remains.
     assert "là ngày hẹn của bạn" not in texts(0, date(2027, 3, 10))
     assert "Hôm nay, 10/03/2027, bạn có lịch hẹn" in texts(0, date(2027, 3, 10))
@@ -271,14 +271,14 @@ async def test_forged_test_acknowledgement_and_escalation_by_the_wrong_cadre(
     await chat.press("Điểm danh tháng này")
     await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")
     (await tick_all([cadre], app.scheduler.tick))[0].says("Cần anh/chị quan tâm", "Vũ Thị Hạnh").offers(
-        "Tôi sẽ theo dõi việc này"
+        "Tôi nhận xử lý"
     )
     async with app.store.transaction() as repos:
         other, _ = await app.enrolment(repos).add_staff("Ngô Văn Khánh", Role.CADRE, "HD", None, "vi")
         await repos.session.execute(
             update(ParticipantRow).where(ParticipantRow.id == hanh.id).values(cadre_id=other.id)
         )
-    (await cadre.press("Tôi sẽ theo dõi việc này")).says("không thuộc phạm vi của anh/chị")
+    (await cadre.press("Tôi nhận xử lý")).says("không thuộc phạm vi của anh/chị")
     async with app.store.transaction() as repos:
         escalations = (await repos.session.execute(select(EscalationRow))).scalars().all()
     denied = await count_rows(app, AuditEventRow, action="denied:acknowledge_escalation")
@@ -360,7 +360,7 @@ async def test_without_consent_answers_stay_private_and_a_referral_needs_consent
     await cadre.say(commune.cadre_code)
     await chat.press("Cài đặt")
     await chat.press("Quyền đồng ý")
-    await chat.press("Chia sẻ câu trả lời điểm danh với cán bộ")
+    await chat.press("Chia sẻ câu trả lời điểm danh với người đồng hành")
     await chat.press("Kết nối tư vấn")
     await chat.say("/menu")
     await chat.press("Điểm danh tháng này")

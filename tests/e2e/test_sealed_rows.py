@@ -26,7 +26,7 @@ BICH = "Đỗ Thị Bích"
 # What a reader sees instead of a moved value.
 UNREADABLE = (
     "Một phần hồ sơ này không đọc được: dữ liệu đã bị thay đổi bên ngoài trợ lý nên không được hiển thị. "
-    "Bạn vui lòng báo cho Ủy ban nhân dân xã/phường."
+    "Vui lòng báo cho Ủy ban nhân dân xã/phường."
 )
 
 
@@ -84,7 +84,7 @@ async def test_test_results_swapped_between_two_people_are_refused(
     card.never_says("dương tính")
     # The rest of the cadre's workspace still works.
     await cadre.say("/menu")
-    (await cadre.press("Người tôi phụ trách")).says(AN)
+    (await cadre.press("Người tôi đồng hành")).says(AN)
 
 
 async def test_names_swapped_between_two_people_are_not_shown(
@@ -99,7 +99,7 @@ async def test_names_swapped_between_two_people_are_not_shown(
     assert an is not None and bich is not None
     assert (an.name, bich.name) == (f"⚠ #{commune.an_id}", f"⚠ #{commune.binh_id}")  # neither gets the other's name
     await cadre.say("/menu")
-    listing = await cadre.press("Người tôi phụ trách")
+    listing = await cadre.press("Người tôi đồng hành")
     listing.says(f"⚠ #{commune.an_id}").never_says(BICH, "Nguyễn Văn An")
     # The person's own chat keeps working; no name is put in their mouth.
     (await an_chat.say("/menu")).offers("Điểm danh tháng này").never_says(BICH)

@@ -54,13 +54,13 @@ async def test_consent_can_be_changed_and_history_is_kept(sim: Simulator, commun
     said = await an.press("Quyền đồng ý")
     said.says(
         "• Nhắc lịch và điểm danh qua tin nhắn: đã đồng ý",
-        "• Chia sẻ câu trả lời điểm danh với cán bộ: đã đồng ý",
+        "• Chia sẻ câu trả lời điểm danh với người đồng hành: đã đồng ý",
         "• Kết nối tư vấn: đã đồng ý",
     )
-    said = await an.press("Chia sẻ câu trả lời điểm danh với cán bộ")
-    said.says('Đã lưu: bạn rút lại đồng ý "Chia sẻ câu trả lời điểm danh với cán bộ"')
-    said.says("• Chia sẻ câu trả lời điểm danh với cán bộ: chưa đồng ý")
-    (await an.press("Chia sẻ câu trả lời điểm danh với cán bộ")).says("Đã lưu: bạn đồng ý")
+    said = await an.press("Chia sẻ câu trả lời điểm danh với người đồng hành")
+    said.says('Đã lưu: bạn rút lại đồng ý "Chia sẻ câu trả lời điểm danh với người đồng hành"')
+    said.says("• Chia sẻ câu trả lời điểm danh với người đồng hành: chưa đồng ý")
+    (await an.press("Chia sẻ câu trả lời điểm danh với người đồng hành")).says("Đã lưu: bạn đồng ý")
     async with app.store.transaction() as repos:
         assert (await repos.consents.current(commune.an_id))[Purpose.SHARE_WITH_CADRE] is True
         history = await repos.consents.history(commune.an_id)

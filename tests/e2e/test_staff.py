@@ -9,13 +9,13 @@ from tests.e2e.conftest import Commune
 async def test_cadre_links_and_sees_only_their_scope(sim: Simulator, commune: Commune) -> None:
     cadre = sim.chat("can-bo")
     said = await cadre.say(f"/start {commune.cadre_code}")
-    said.says("Xin chào Trần Thị Bình", "vai trò: cán bộ đoàn thể").offers("Vai trò và phạm vi", "Ngôn ngữ")
+    said.says("Xin chào Trần Thị Bình", "vai trò: cán bộ đồng hành").offers("Vai trò và phạm vi", "Ngôn ngữ")
     said.never_says("1/3")  # staff are not asked participant consent
     said = await cadre.press("Vai trò và phạm vi")
     said.says(
-        "Vai trò: cán bộ đoàn thể",
+        "Vai trò: cán bộ đồng hành",
         "Đơn vị: Phường Hà Đông",
-        "chỉ xem được những người được phân công cho mình",
+        "chỉ xem được những người được phân công cho anh/chị",
         "Số người trong phạm vi của anh/chị: 1",
     )
 

@@ -162,7 +162,7 @@ async def test_command_menu_is_set_in_each_language(sim: TelegramChats, fake_tel
         descriptions("vi")
         == descriptions("")
         == {
-            "start": "Bắt đầu, hoặc kết nối bằng mã mời của bạn",
+            "start": "Bắt đầu, hoặc kết nối bằng mã mời",
             "menu": "Mở menu chính",
         }
     )

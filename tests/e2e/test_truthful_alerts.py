@@ -28,7 +28,7 @@ AN = "Nguyễn Văn An (#1)"
 CRISIS_AT_10 = f"Lúc 10:00 ngày 24/11/2026, {AN} đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng."
 COUNSELLOR_ALERT = (
     "Khẩn:\n"
-    f"{AN} có thể đang gặp khủng hoảng và đã được gửi các số khẩn cấp. Một yêu cầu tư vấn khẩn đang chờ xử lý.\n"
+    f"{AN} có thể đang gặp khủng hoảng và đã được gửi các số điện thoại cấp cứu. Một yêu cầu tư vấn khẩn đang chờ xử lý.\n"
 )
 
 
@@ -66,7 +66,7 @@ async def test_a_cadre_the_bot_cannot_reach_is_not_said_to_be_alerted(
         "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay.\n"
         "Không liên lạc được với cán bộ đồng hành (Trần Thị Bình) qua trợ lý "
         "nên việc này được chuyển thẳng đến anh/chị."
-    ).offers("Tôi sẽ theo dõi việc này", "Mở hồ sơ").never_says("2 ngày")
+    ).offers("Tôi nhận xử lý", "Mở hồ sơ").never_says("2 ngày")
     assert to_cadre.text == ""
     # The same again: the reply names the same people (the episode's record), nothing new is raised.
     (await an.say("em muốn chết")).says("Mình đã báo cho tư vấn viên và cán bộ phụ trách xã/phường")
@@ -108,7 +108,7 @@ async def test_the_officer_is_told_when_the_cadre_was_alerted_not_a_fixed_two_da
     late.says(
         f"{CRISIS_AT_10} Họ đã nhận được các số điện thoại cấp cứu và hỗ trợ.\n"
         "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay.\n"
-        "Cán bộ đồng hành (Trần Thị Bình) đã được báo lúc 10:00 ngày 24/11/2026 nhưng chưa xác nhận."
+        "Cán bộ đồng hành (Trần Thị Bình) đã được báo lúc 10:00 ngày 24/11/2026 nhưng chưa nhận xử lý."
     ).never_says("2 ngày")
 
 
@@ -154,7 +154,7 @@ async def test_a_commune_without_a_counselling_point(
         "đổi với họ, hoặc chuyển cho người có thể giúp.",
         f"{who} muốn nói chuyện với tư vấn viên, nhưng xã/phường chưa có điểm tư vấn nên chưa tư vấn viên nào được "
         "báo.",
-    ).never_says("liên hệ với Điểm tư vấn", "kết nối với điểm tư vấn")
+    ).never_says("liên hệ với điểm tư vấn", "kết nối với điểm tư vấn")
 
     # A crisis in the night: nobody is said to be a counsellor who was told, and the officer hears of it at once.
     start = at_local(date(2026, 11, 24), 23, 0)
@@ -171,7 +171,7 @@ async def test_a_commune_without_a_counselling_point(
         "Người này chưa có cán bộ đồng hành.\n"
         "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay.",
         "Người này chưa được phân công cán bộ đồng hành nên việc này được chuyển thẳng đến anh/chị.",
-    ).offers("Mở hồ sơ", "Tôi sẽ theo dõi việc này")
+    ).offers("Mở hồ sơ", "Tôi nhận xử lý")
     for minutes in (11, 21, 61):  # told once: not again when the wait for a counsellor runs out
         clock.set(start + timedelta(minutes=minutes))
         assert (await hai.during(app.scheduler.tick)).text == ""
