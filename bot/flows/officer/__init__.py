@@ -148,7 +148,7 @@ async def show_report(ctx: Context, raw_id: str) -> Replies:
             )
         )
         buttons = [Button(u.name, Verbs.MOVE_TO(report.id, u.id)) for u in await _other_communes(ctx)][:12]
-        buttons.append(Button(t._("Outside the province or not known"), f"{Verbs.MOVE_TO}{report.id}:0"))
+        buttons.append(Button(t._("Outside the province or not known"), Verbs.MOVE_TO(report.id, 0)))
     buttons += [Button(t._("Not correct"), Verbs.REJECT(report.id)), Button(t._("Back"), Verbs.DESK)]
     return [OutboundMessage("\n".join(lines), tuple(buttons))]
 
