@@ -29,12 +29,20 @@ class Verb(StrEnum):
 
 
 class Step(StrEnum):
-    """A flow's states (like aiogram's StatesGroup, without a channel): the value is what the chat's row stores."""
+    """A flow's states (like aiogram's StatesGroup, without a channel): each flow declares `class Steps(Step)`. The
+    value is what the chat's row stores (conversation_state.step), so a value never changes: a chat may be in it."""
 
 
 class Audience(Enum):
     PARTICIPANT = "participant"
     STAFF = "staff"
+
+
+def as_number(raw: object) -> int | None:
+    """A record id or a count taken from a button or the conversation state; None for anything that is not a
+    plausible one (a forged or mangled payload never reaches a query)."""
+    text = str(raw)
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,17 @@ class Pressed:
     @property
     def args(self) -> tuple[str, ...]:
         return tuple(self.arg.split(":")) if self.arg else ()
+
+    @property
+    def number(self) -> int | None:
+        """The argument as a record id or a count (a page, a day); None when it is not one."""
+        return as_number(self.arg)
+
+    def split(self) -> tuple[int | None, str]:
+        """An argument naming a record and then what about it ("12:advised"): the record's id (None when it is not
+        one) and the rest."""
+        first, _, rest = self.arg.partition(":")
+        return as_number(first), rest
 
 
 class Flow:
