@@ -29,10 +29,16 @@ from bot.domain.text import fold
 from bot.flows import fieldwork, officer, staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
-from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 from bot.services.fieldwork import consented_to_share
 
 FLOW = "caseload"
+
+
+class Steps(Step):
+    LIST = "list"  # the list (or a search's results): typed words search it
+    CARD = "card"  # one person's card: typed words are a note about them
+    ASSIGN = "assign"  # an officer chooses the cadre who accompanies the person
 
 
 class Verbs(Verb):
@@ -152,7 +158,7 @@ async def show_list(ctx: Context, page: int = 0) -> Replies:
     t = ctx.t
     people = await _people(ctx)
     query = str(ctx.state.data.get("q", "")) if ctx.state.flow == FLOW else ""
-    ctx.state.flow, ctx.state.step = FLOW, "list"
+    ctx.state.flow, ctx.state.step = FLOW, Steps.LIST
     ctx.state.data = {"q": query} if query else {}
     if query:
         people = [p for p in people if matches(p, query)]
@@ -209,15 +215,17 @@ async def search(ctx: Context, text: str) -> Replies:
     return await show_list(ctx)
 
 
-async def card(ctx: Context, raw_id: str) -> Replies:
+async def card(ctx: Context, pid: object) -> Replies:
     """One person's card: term, recent check-ins (answers only with their consent), in-person checks, tests and
-    results, observations, open alerts. Every opening is audited (who, whom, when; never what was shown)."""
-    person = await ctx.permitted(Action.VIEW_PARTICIPANT, raw_id)
+    results, observations, open alerts. Every opening is audited (who, whom, when; never what was shown).
+
+    `pid`: from a button or the chat's state, checked (`Context.permitted`)."""
+    person = await ctx.permitted(Action.VIEW_PARTICIPANT, pid)
     if person is None:
         return [say(ctx.t._("This is not in your scope.")), *await show_list(ctx)]
     assert ctx.staff is not None
     await ctx.audit("participant_card_viewed", subject_type="participant", subject_id=person.id)
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "card", {"pid": person.id}
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.CARD, {"pid": person.id}
     t, today = ctx.t, ctx.today()
     lines = [
         label(person),
@@ -270,6 +278,11 @@ async def card(ctx: Context, raw_id: str) -> Replies:
             name = t._(ESCALATION_NAMES.get(alert.kind, N_("needs follow-up")))
             lines.append(f"• {t.date(alert.raised_at.astimezone(ctx.tz).date())}: {name}")
     return [OutboundMessage("\n".join(lines), card_buttons(ctx, person))]
+
+
+def enter_assign(ctx: Context, person: Participant) -> None:
+    """The officer is choosing the cadre for this person (the choice is `Verbs.CADRE` or `Verbs.NOBODY`)."""
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.ASSIGN, {"pid": person.id}
 
 
 def card_buttons(ctx: Context, person: Participant) -> tuple[Button, ...]:
@@ -335,41 +348,36 @@ class CaseloadFlow(Flow):
                 ctx.leave()
                 return await show_list(ctx)
             case Verbs.PAGE:
-                return await show_list(ctx, int(pressed.arg) if pressed.arg.isdigit() else 0)
+                return await show_list(ctx, pressed.number or 0)
             case Verbs.OPEN:
-                return await card(ctx, pressed.arg)
+                return await card(ctx, pressed.number)
             case Verbs.ASSIGN:
-                return await officer.choose_cadre(ctx, pressed.arg)
+                return await officer.choose_cadre(ctx, pressed.number)
             case Verbs.CADRE:
-                return await officer.assign(ctx, pressed.arg)
+                return await officer.assign(ctx, pressed.number)
             case Verbs.NOBODY:
-                return await officer.assign(ctx, "0")
-        flow, permission = _RECORDING[pressed.verb]
-        return await fieldwork.start(ctx, flow, permission, pressed.arg)
+                return await officer.assign(ctx, 0)
+            case Verbs.IN_PERSON:
+                return await fieldwork.start(ctx, fieldwork.Entry.IN_PERSON, pressed.number)
+            case Verbs.TEST:
+                return await fieldwork.start(ctx, fieldwork.Entry.TEST, pressed.number)
+            case Verbs.OBSERVE:
+                return await fieldwork.start(ctx, fieldwork.Entry.OBSERVE, pressed.number)
+            case Verbs.REPORT:
+                return await fieldwork.start(ctx, fieldwork.Entry.REPORT, pressed.number)
+        return await show_list(ctx)
 
     async def on_text(self, ctx: Context, text: str) -> Replies | None:
-        if ctx.state.step == "list":
+        if ctx.state.step == Steps.LIST:
             return await search(ctx, text)
-        if ctx.state.step != "card":
+        if ctx.state.step != Steps.CARD:
             return None
-        # A note typed on an open card, without pressing "Add a note": keep it and ask only what is missing.
-        replies = await fieldwork.start(ctx, fieldwork.OBSERVE, Action.LOG_OBSERVATION, str(ctx.state.data.get("pid")))
-        if ctx.state.flow == fieldwork.OBSERVE:
-            return await fieldwork.handle(ctx)
-        return replies
+        return await fieldwork.note_on_card(ctx, ctx.state.data.get("pid"), text)
 
     async def prompt(self, ctx: Context, menu: bool) -> Replies | None:
         if menu:  # a list or a card: nothing half-written
             ctx.leave()
             return None
-        if ctx.state.step == "card":
-            return await card(ctx, str(ctx.state.data.get("pid", "")))
+        if ctx.state.step == Steps.CARD:
+            return await card(ctx, ctx.state.data.get("pid", ""))
         return await show_list(ctx)
-
-
-_RECORDING = {
-    Verbs.IN_PERSON: ("inperson", Action.RECORD_IN_PERSON_CHECK),
-    Verbs.TEST: ("testresult", Action.RECORD_TEST_RESULT),
-    Verbs.OBSERVE: ("observe", Action.LOG_OBSERVATION),
-    Verbs.REPORT: ("report", Action.REPORT_ABSENCE_OR_MOVE),
-}

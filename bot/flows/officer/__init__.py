@@ -12,8 +12,8 @@ from bot.domain.entities import Participant, Role, Unit, UnitLevel
 from bot.domain.fieldwork import ReportKind
 from bot.flows import caseload, staff
 from bot.flows.common import audit_list, say
-from bot.flows.context import Context, Replies, record_id
-from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.context import Context, Replies
+from bot.flows.flow import Audience, Flow, Pressed, Verb, as_number
 from bot.services import fieldwork as records
 
 
@@ -28,11 +28,11 @@ class Verbs(Verb):
     DECLINE = "off:trd"
 
 
-async def choose_cadre(ctx: Context, raw_id: str) -> Replies:
-    person = await ctx.permitted(Action.ASSIGN_CADRE, raw_id)
+async def choose_cadre(ctx: Context, pid: int | None) -> Replies:
+    person = await ctx.permitted(Action.ASSIGN_CADRE, pid)
     if person is None:
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
-    ctx.state.flow, ctx.state.step, ctx.state.data = caseload.FLOW, "assign", {"pid": person.id}
+    caseload.enter_assign(ctx, person)
     cadres = await ctx.repos.staff.in_unit(person.unit_id, Role.CADRE)
     current = next((c.name for c in cadres if c.id == person.cadre_id), ctx.t._("nobody"))
     buttons = [Button(c.name, caseload.Verbs.CADRE(c.id)) for c in cadres if c.id != person.cadre_id][:12]
@@ -42,13 +42,14 @@ async def choose_cadre(ctx: Context, raw_id: str) -> Replies:
     return [OutboundMessage(text, (*buttons, Button(ctx.t._("Cancel"), caseload.Verbs.LIST)))]
 
 
-async def assign(ctx: Context, raw_cadre: str) -> Replies:
+async def assign(ctx: Context, cadre: int | None) -> Replies:
+    """The cadre chosen for the person whose card was open (`cadre` 0: nobody for now; None: not a cadre's id).
+    Every way out shows the card or the list again."""
     assert ctx.staff is not None
     person = await ctx.permitted(Action.ASSIGN_CADRE, ctx.state.data.get("pid", ""))
-    ctx.state.step = "card"
-    if person is None or not raw_cadre.isdigit():
+    if person is None or cadre is None:
         return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
-    cadre_id = int(raw_cadre) or None  # 0: nobody for now
+    cadre_id = cadre or None  # 0: nobody for now
     try:
         await records.assign_cadre(ctx.repos, person, cadre_id, ctx.staff.id, ctx.clock.now())
     except records.FieldworkError:
@@ -58,7 +59,7 @@ async def assign(ctx: Context, raw_cadre: str) -> Replies:
         text = ctx.t._("Done: nobody accompanies {who} for now.", who=caseload.label(person))
     else:
         text = ctx.t._("Done: {cadre} now accompanies {who}.", cadre=cadre.name, who=caseload.label(person))
-    return [say(text), *await caseload.card(ctx, str(person.id))]
+    return [say(text), *await caseload.card(ctx, person.id)]
 
 
 async def desk(ctx: Context) -> Replies:
@@ -96,8 +97,7 @@ async def desk(ctx: Context) -> Replies:
     return [OutboundMessage(text, (*buttons, Button(t._("Back to menu"), staff.Verbs.HOME)))]
 
 
-async def _report(ctx: Context, raw_id: str) -> tuple[FieldReport, Participant] | None:
-    report_id = record_id(raw_id)
+async def _report(ctx: Context, report_id: int | None) -> tuple[FieldReport, Participant] | None:
     report = await ctx.repos.fieldwork.report(report_id) if report_id is not None else None
     if report is None:
         await ctx.audit("denied:confirm_report", "denied", detail={"reason": "no such report"})
@@ -106,9 +106,9 @@ async def _report(ctx: Context, raw_id: str) -> tuple[FieldReport, Participant] 
     return (report, person) if person is not None else None
 
 
-async def show_report(ctx: Context, raw_id: str) -> Replies:
+async def show_report(ctx: Context, report_id: int | None) -> Replies:
     t = ctx.t
-    found = await _report(ctx, raw_id)
+    found = await _report(ctx, report_id)
     if found is None:
         return [say(t._("This is not in your scope.")), *await desk(ctx)]
     report, person = found
@@ -167,19 +167,20 @@ async def _other_communes(ctx: Context) -> list[Unit]:
     ]
 
 
-async def confirm(ctx: Context, raw: str, to_unit: str | None = None) -> Replies:
+async def confirm(ctx: Context, report_id: int | None, to_unit: int | None = None) -> Replies:
+    """A report confirmed; a move's with the receiving commune (`to_unit` 0: none of the province)."""
     assert ctx.staff is not None
     t = ctx.t
-    found = await _report(ctx, raw)
+    found = await _report(ctx, report_id)
     if found is None:
         return [say(t._("This is not in your scope.")), *await desk(ctx)]
     report, person = found
     unit_id = None
     if report.kind is ReportKind.MOVE:
         choices = {u.id for u in await _other_communes(ctx)} | {0}
-        if to_unit is None or not to_unit.isdigit() or int(to_unit) not in choices:
-            return [say(t._("Please choose the receiving commune.")), *await show_report(ctx, raw)]
-        unit_id = int(to_unit) or None
+        if to_unit is None or to_unit not in choices:
+            return [say(t._("Please choose the receiving commune.")), *await show_report(ctx, report_id)]
+        unit_id = to_unit or None
         if unit_id is not None and await ctx.repos.fieldwork.has_pending_transfer(person.id):
             return [
                 say(t._("A hand-over for this person is already waiting for a receiving commune.")),
@@ -203,9 +204,9 @@ async def confirm(ctx: Context, raw: str, to_unit: str | None = None) -> Replies
     return [say(text), *await desk(ctx)]
 
 
-async def reject(ctx: Context, raw: str) -> Replies:
+async def reject(ctx: Context, report_id: int | None) -> Replies:
     assert ctx.staff is not None
-    found = await _report(ctx, raw)
+    found = await _report(ctx, report_id)
     if found is None:
         return [say(ctx.t._("This is not in your scope.")), *await desk(ctx)]
     if not await records.reject_report(ctx.repos, found[0], ctx.staff.id):
@@ -213,8 +214,7 @@ async def reject(ctx: Context, raw: str) -> Replies:
     return [say(ctx.t._("Noted: the report was not correct. Nothing changes on the record.")), *await desk(ctx)]
 
 
-async def _transfer(ctx: Context, raw_id: str) -> tuple[Transfer, Participant] | None:
-    transfer_id = record_id(raw_id)
+async def _transfer(ctx: Context, transfer_id: int | None) -> tuple[Transfer, Participant] | None:
     transfer = await ctx.repos.fieldwork.transfer(transfer_id) if transfer_id is not None else None
     person = await ctx.repos.participants.get(transfer.participant_id) if transfer else None
     if transfer is None or person is None:
@@ -253,8 +253,8 @@ async def handover_notice(ctx: Context, transfer: Transfer, person: Participant)
     return "\n".join(lines)
 
 
-async def show_transfer(ctx: Context, raw_id: str) -> Replies:
-    found = await _transfer(ctx, raw_id)
+async def show_transfer(ctx: Context, transfer_id: int | None) -> Replies:
+    found = await _transfer(ctx, transfer_id)
     if found is None:
         return [say(ctx.t._("This is not in your scope.")), *await desk(ctx)]
     transfer, person = found
@@ -269,9 +269,9 @@ async def show_transfer(ctx: Context, raw_id: str) -> Replies:
     return [OutboundMessage(await handover_notice(ctx, transfer, person), buttons)]
 
 
-async def decide_transfer(ctx: Context, raw_id: str, accept: bool) -> Replies:
+async def decide_transfer(ctx: Context, transfer_id: int | None, accept: bool) -> Replies:
     assert ctx.staff is not None
-    found = await _transfer(ctx, raw_id)
+    found = await _transfer(ctx, transfer_id)
     if found is None:
         return [say(ctx.t._("This is not in your scope.")), *await desk(ctx)]
     transfer, person = found
@@ -279,7 +279,7 @@ async def decide_transfer(ctx: Context, raw_id: str, accept: bool) -> Replies:
         return [say(ctx.t._("Another officer has already decided this.")), *await desk(ctx)]
     if accept:
         text = ctx.t._("{who} is now on your list. Please assign a cadre.", who=caseload.label(person))
-        return [say(text), *await caseload.card(ctx, str(person.id))]
+        return [say(text), *await caseload.card(ctx, person.id)]
     return [say(ctx.t._("Declined. The sending commune keeps the record.")), *await desk(ctx)]
 
 
@@ -294,16 +294,16 @@ class OfficerFlow(Flow):
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:
             case Verbs.REPORT:
-                return await show_report(ctx, pressed.arg)
+                return await show_report(ctx, pressed.number)
             case Verbs.CONFIRM:
-                return await confirm(ctx, pressed.arg)
+                return await confirm(ctx, pressed.number)
             case Verbs.MOVE_TO:
-                report, _, unit = pressed.arg.partition(":")
-                return await confirm(ctx, report, unit)
+                report, unit = pressed.split()
+                return await confirm(ctx, report, as_number(unit))
             case Verbs.REJECT:
-                return await reject(ctx, pressed.arg)
+                return await reject(ctx, pressed.number)
             case Verbs.TRANSFER:
-                return await show_transfer(ctx, pressed.arg)
+                return await show_transfer(ctx, pressed.number)
             case Verbs.ACCEPT | Verbs.DECLINE:
-                return await decide_transfer(ctx, pressed.arg, pressed.verb is Verbs.ACCEPT)
+                return await decide_transfer(ctx, pressed.number, pressed.verb is Verbs.ACCEPT)
         return await desk(ctx)
