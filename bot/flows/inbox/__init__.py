@@ -12,11 +12,16 @@ from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.flows import caseload, staff
 from bot.flows.common import audit_list, say
-from bot.flows.context import Context, Replies, record_id
-from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.context import Context, Replies
+from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
 from bot.services.escalations import EscalationKind, result_of
 
 FLOW = "inbox"
+
+
+class Steps(Step):
+    LIST = "list"
+    NOTE = "note"  # what was done, typed
 
 
 class Verbs(Verb):
@@ -43,7 +48,7 @@ async def _in_scope(ctx: Context) -> list[Escalation]:
 
 async def show(ctx: Context) -> Replies:
     t = ctx.t
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "list", {}
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.LIST, {}
     alerts = await _in_scope(ctx)
     if ctx.staff is not None:
         await audit_list(ctx, "alerts", len(alerts))
@@ -76,8 +81,9 @@ def _kind(ctx: Context, alert: Escalation) -> str:
     return ctx.t._(caseload.ESCALATION_NAMES.get(alert.kind, "needs follow-up"))
 
 
-async def alert_in_scope(ctx: Context, raw_id: str) -> tuple[Escalation, Participant] | None:
-    alert_id = record_id(raw_id)
+async def alert_in_scope(ctx: Context, raw_id: object) -> tuple[Escalation, Participant] | None:
+    """The alert, if the actor may act on it now (`raw_id`: from a button or the chat's state, checked)."""
+    alert_id = as_number(raw_id)
     alert = await ctx.repos.escalations.get(alert_id) if alert_id is not None else None
     if alert is None:
         await ctx.audit("denied:acknowledge_escalation", "denied", detail={"reason": "no such escalation"})
@@ -89,9 +95,9 @@ async def alert_in_scope(ctx: Context, raw_id: str) -> tuple[Escalation, Partici
     return (alert, person) if person is not None else None
 
 
-async def open_alert(ctx: Context, raw_id: str) -> Replies:
+async def open_alert(ctx: Context, alert_id: int | None) -> Replies:
     t = ctx.t
-    found = await alert_in_scope(ctx, raw_id)
+    found = await alert_in_scope(ctx, alert_id)
     if found is None:
         return [say(t._("This is not in your scope.")), *await show(ctx)]
     alert, person = found
@@ -126,11 +132,11 @@ async def open_alert(ctx: Context, raw_id: str) -> Replies:
     return [OutboundMessage("\n".join(lines), buttons)]
 
 
-async def ask_note(ctx: Context, raw_id: str) -> Replies:
-    found = await alert_in_scope(ctx, raw_id)
+async def ask_note(ctx: Context, alert_id: int | None) -> Replies:
+    found = await alert_in_scope(ctx, alert_id)
     if found is None:
         return [say(ctx.t._("This is not in your scope.")), *await show(ctx)]
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "note", {"escalation": found[0].id}
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.NOTE, {"escalation": found[0].id}
     return [prompt(ctx)]
 
 
@@ -143,16 +149,16 @@ async def cancel(ctx: Context) -> Replies:
     return [say(ctx.t._("Cancelled. Nothing was recorded.")), *await show(ctx)]
 
 
-async def handle(ctx: Context) -> Replies:
+async def handle(ctx: Context, text: str) -> Replies:
     """Typed text while a note is asked for; anything else returns to the list."""
-    if ctx.state.step == "note" and ctx.msg.text:
-        found = await alert_in_scope(ctx, str(ctx.state.data.get("escalation", "")))
+    if ctx.state.step == Steps.NOTE and text:
+        found = await alert_in_scope(ctx, ctx.state.data.get("escalation", ""))
         if found is None:
             ctx.leave()
             return [say(ctx.t._("This is not in your scope."))]
         assert ctx.staff is not None
         alert, person = found
-        await ctx.repos.escalations.add_note(alert.id, ctx.staff.id, ctx.msg.text[:1000])
+        await ctx.repos.escalations.add_note(alert.id, ctx.staff.id, text[:1000])
         await ctx.audit(
             "escalation_noted", subject_type="participant", subject_id=person.id, detail={"escalation": alert.id}
         )
@@ -160,9 +166,9 @@ async def handle(ctx: Context) -> Replies:
     return await show(ctx)
 
 
-async def acknowledge(ctx: Context, raw_id: str) -> Replies:
+async def acknowledge(ctx: Context, alert_id: int | None) -> Replies:
     """ "I'm on it": stops the escalation going on to the officer. Checked against the record, not the button."""
-    found = await alert_in_scope(ctx, raw_id)
+    found = await alert_in_scope(ctx, alert_id)
     if found is None:
         return [say(ctx.t._("This is not in your scope.")), *staff.home(ctx)]
     assert ctx.staff is not None
@@ -188,20 +194,20 @@ class InboxFlow(Flow):
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:
             case Verbs.OPEN:
-                return await open_alert(ctx, pressed.arg)
+                return await open_alert(ctx, pressed.number)
             case Verbs.NOTE:
-                return await ask_note(ctx, pressed.arg)
+                return await ask_note(ctx, pressed.number)
             case Verbs.ACK:
-                return await acknowledge(ctx, pressed.arg)
+                return await acknowledge(ctx, pressed.number)
             case Verbs.CANCEL:
                 return await cancel(ctx)
         return await show(ctx)
 
     async def on_text(self, ctx: Context, text: str) -> Replies | None:
-        return await handle(ctx) if ctx.state.step == "note" else None
+        return await handle(ctx, text) if ctx.state.step == Steps.NOTE else None
 
     async def prompt(self, ctx: Context, menu: bool) -> Replies | None:
         if menu:  # a list: nothing half-written
             ctx.leave()
             return None
-        return [prompt(ctx)] if ctx.state.step == "note" else None
+        return [prompt(ctx)] if ctx.state.step == Steps.NOTE else None
