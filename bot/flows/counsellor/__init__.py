@@ -17,11 +17,21 @@ from bot.domain.planning import MessageKind
 from bot.domain.referrals import ReferralStatus
 from bot.flows import staff, support
 from bot.flows.common import audit_list, say
-from bot.flows.context import Context, Replies, record_id
-from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.context import Context, Replies
+from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
 from bot.services import relay as relay_service
 
 FLOW = "counsel"
+
+
+class Steps(Step):
+    NOTE = "note"  # a private note about a referral, typed
+    CHAT = "chat"  # in a conversation: what is typed goes to the person
+    CONFIRM = "confirm"  # someone else wrote meanwhile: send the words kept to this person?
+    ENDING = "ending"  # end the conversation? (a yes/no question)
+
+
+IN_CONVERSATION = frozenset({Steps.CHAT, Steps.CONFIRM, Steps.ENDING})
 
 
 class Verbs(Verb):
@@ -96,10 +106,9 @@ def _summary(ctx: Context, referral: Referral, name: str) -> str:
     return f"{urgent}{name} · {kind} · {t._(STATUS_NAMES.get(referral.status, STATUS_NAMES['requested']))}"
 
 
-async def _in_scope(ctx: Context, raw_id: str) -> tuple[Referral, Participant] | None:
+async def _in_scope(ctx: Context, referral_id: int | None) -> tuple[Referral, Participant] | None:
     """The referral, if it belongs to this counsellor's point and its person is in their commune — read now."""
     assert ctx.staff is not None
-    referral_id = record_id(raw_id)
     referral = await ctx.repos.referrals.get(referral_id) if referral_id is not None else None
     if referral is None or referral.point_id is None or referral.point_id != ctx.staff.point_id:
         await ctx.audit("denied:handle_referral", "denied", detail={"reason": "not this point's referral"})
@@ -108,12 +117,12 @@ async def _in_scope(ctx: Context, raw_id: str) -> tuple[Referral, Participant] |
     return (referral, person) if person is not None else None
 
 
-async def open_referral(ctx: Context, raw_id: str) -> Replies:
+async def open_referral(ctx: Context, referral_id: int | None) -> Replies:
     t = ctx.t
     # Looking at a card is not writing in a conversation: typed text after this goes nowhere until "Open the
     # conversation" (a reply meant for this person must not go to the conversation that was open before).
     ctx.leave()
-    found = await _in_scope(ctx, raw_id)
+    found = await _in_scope(ctx, referral_id)
     if found is None:
         return [say(t._("This is not in your scope.")), *await show_list(ctx)]
     referral, person = found
@@ -146,10 +155,10 @@ async def open_referral(ctx: Context, raw_id: str) -> Replies:
     return [OutboundMessage("\n".join(lines), tuple(buttons))]
 
 
-async def accept(ctx: Context, raw_id: str) -> Replies:
+async def accept(ctx: Context, referral_id: int | None) -> Replies:
     assert ctx.staff is not None
     t = ctx.t
-    found = await _in_scope(ctx, raw_id)
+    found = await _in_scope(ctx, referral_id)
     if found is None:
         return [say(t._("This is not in your scope.")), *await show_list(ctx)]
     referral, person = found
@@ -174,7 +183,7 @@ async def accept(ctx: Context, raw_id: str) -> Replies:
         # A crisis referral becomes a conversation when a counsellor takes it: they can reach the person here.
         await ctx.repos.referrals.start_conversation(referral.id, "staff", ctx.staff.id)
         return [say(t._("Taken. You can talk with the person here; they see you as “Counsellor”.")),
-                *await chat(ctx, raw_id)]  # fmt: skip
+                *await chat(ctx, referral.id)]  # fmt: skip
     return [
         say(
             t._(
@@ -182,14 +191,13 @@ async def accept(ctx: Context, raw_id: str) -> Replies:
                 "“Help” menu. The assistant holds no phone number for them."
             )
         ),
-        *await open_referral(ctx, raw_id),
+        *await open_referral(ctx, referral.id),
     ]
 
 
-async def close(ctx: Context, raw: str) -> Replies:
+async def close(ctx: Context, referral_id: int | None, outcome: str) -> Replies:
     assert ctx.staff is not None
-    raw_id, _, outcome = raw.partition(":")
-    found = await _in_scope(ctx, raw_id)
+    found = await _in_scope(ctx, referral_id)
     if found is None or outcome not in OUTCOMES:
         return [say(ctx.t._("This is not in your scope.")), *await show_list(ctx)]
     referral, person = found
@@ -206,37 +214,37 @@ async def close(ctx: Context, raw: str) -> Replies:
     return [say(ctx.t._("Closed: {outcome}.", outcome=ctx.t._(OUTCOMES[outcome]))), *await show_list(ctx)]
 
 
-async def ask_note(ctx: Context, raw_id: str) -> Replies:
-    found = await _in_scope(ctx, raw_id)
+async def ask_note(ctx: Context, referral_id: int | None) -> Replies:
+    found = await _in_scope(ctx, referral_id)
     if found is None:
         return [say(ctx.t._("This is not in your scope.")), *await show_list(ctx)]
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "note", {"referral": found[0].id}
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.NOTE, {"referral": found[0].id}
     return [prompt(ctx)]
 
 
 def prompt(ctx: Context) -> OutboundMessage:
-    if ctx.state.step in ("chat", "confirm", "ending"):
+    if ctx.state.step in IN_CONVERSATION:
         text = ctx.t._("You are in a conversation: what you type is sent to the person as “Counsellor”.")
-        return OutboundMessage(text, chat_buttons(ctx, str(ctx.state.data.get("referral", ""))), by_label=True)
+        return OutboundMessage(text, chat_buttons(ctx, ctx.state.data.get("referral", "")), by_label=True)
     text = ctx.t._("Type your private note (only counsellors of this point can read it).")
     return OutboundMessage(text, (Button(ctx.t._("Cancel"), Verbs.CANCEL),))
 
 
-async def typed(ctx: Context) -> Replies:
-    if ctx.state.step in ("chat", "confirm", "ending") and ctx.msg.text:
-        return await send(ctx, ctx.msg.text)
-    if ctx.state.step != "note" or not ctx.msg.text:
+async def typed(ctx: Context, text: str) -> Replies:
+    if ctx.state.step in IN_CONVERSATION and text:
+        return await send(ctx, text)
+    if ctx.state.step != Steps.NOTE or not text:
         return await show_list(ctx)
-    found = await _in_scope(ctx, str(ctx.state.data.get("referral", "")))
+    found = await _in_scope(ctx, as_number(ctx.state.data.get("referral", "")))
     ctx.leave()
     if found is None:
         return [say(ctx.t._("This is not in your scope."))]
     referral, person = found
-    await ctx.repos.referrals.add_note(referral.id, ctx.msg.text[:2000])
+    await ctx.repos.referrals.add_note(referral.id, text[:2000])
     await ctx.audit(
         "referral_noted", subject_type="participant", subject_id=person.id, detail={"referral": referral.id}
     )
-    return [say(ctx.t._("The note is saved.")), *await open_referral(ctx, str(referral.id))]
+    return [say(ctx.t._("The note is saved.")), *await open_referral(ctx, referral.id)]
 
 
 async def set_duty(ctx: Context, on_duty: bool) -> Replies:
@@ -252,24 +260,26 @@ async def set_duty(ctx: Context, on_duty: bool) -> Replies:
 
 def in_chat(ctx: Context) -> bool:
     """Writing to a person: what is typed goes to them."""
-    return ctx.state.flow == FLOW and ctx.state.step in ("chat", "confirm", "ending")
+    return ctx.state.flow == FLOW and ctx.state.step in IN_CONVERSATION
 
 
-def chat_buttons(ctx: Context, raw_id: str) -> tuple[Button, ...]:
+def chat_buttons(ctx: Context, referral_id: int) -> tuple[Button, ...]:
     """Ready replies name their conversation: a button under an older view still goes to the person it was for."""
-    canned = [Button(reply.label_in(ctx.t.language), Verbs.CANNED(raw_id, reply.key)) for reply in ctx.policies.canned]
+    canned = [
+        Button(reply.label_in(ctx.t.language), Verbs.CANNED(referral_id, reply.key)) for reply in ctx.policies.canned
+    ]
     return (
         *canned,
         Button(ctx.t._("Back to referrals"), Verbs.LIST),
-        Button(ctx.t._("End the conversation"), Verbs.END(raw_id)),  # last: a typed "1" is never the end
+        Button(ctx.t._("End the conversation"), Verbs.END(referral_id)),  # last: a typed "1" is never the end
     )
 
 
-async def _mine(ctx: Context, raw_id: str) -> tuple[Referral, Participant] | str:
+async def _mine(ctx: Context, referral_id: int | None) -> tuple[Referral, Participant] | str:
     """The conversation, if this counsellor took it and it is still going on — read now, whatever the button says.
     Otherwise what to tell them: it has ended (not a denial), or it is not theirs (a denial, audited)."""
     assert ctx.staff is not None
-    found = await _in_scope(ctx, raw_id)
+    found = await _in_scope(ctx, referral_id)
     if found is None:
         return ctx.t._("This conversation is not open for you.")
     referral, person = found
@@ -288,14 +298,14 @@ async def _refused(ctx: Context, why: str) -> Replies:
     return [say(why), *await show_list(ctx)]
 
 
-async def chat(ctx: Context, raw_id: str) -> Replies:
+async def chat(ctx: Context, referral_id: int | None) -> Replies:
     """Into the conversation: the messages so far (the latest 30, with dates), then what is typed goes to the person."""
     t = ctx.t
-    found = await _mine(ctx, raw_id)
+    found = await _mine(ctx, referral_id)
     if isinstance(found, str):
         return await _refused(ctx, found)
     referral, person = found
-    ctx.state.flow, ctx.state.step = FLOW, "chat"
+    ctx.state.flow, ctx.state.step = FLOW, Steps.CHAT
     ctx.state.data = {"referral": referral.id, "seen": ctx.clock.now().isoformat()}
     await ctx.audit("relay_opened", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
     name = await who(ctx, person)
@@ -310,31 +320,32 @@ async def chat(ctx: Context, raw_id: str) -> Replies:
     if not messages:
         lines.append(t._("No messages yet."))
     lines += ["", t._("Type your reply, or choose a ready reply:")]
-    return [OutboundMessage("\n".join(lines), chat_buttons(ctx, str(referral.id)), by_label=True)]
+    return [OutboundMessage("\n".join(lines), chat_buttons(ctx, referral.id), by_label=True)]
 
 
 HISTORY = 30
 
 
-async def send(ctx: Context, text: str, raw_id: str | None = None, checked: bool = False) -> Replies:
-    """To the person of the conversation the counsellor is in. If someone else wrote to them since they last looked,
-    the message waits for a confirmation naming the recipient: a reply meant for one person never reaches another."""
+async def send(ctx: Context, text: str, referral_id: int | None = None, checked: bool = False) -> Replies:
+    """To the person of the conversation the counsellor is in (`referral_id`: a ready reply's, sent as it is). If
+    someone else wrote to them since they last looked, the message waits for a confirmation naming the recipient: a
+    reply meant for one person never reaches another."""
     assert ctx.staff is not None
     t = ctx.t
-    target = raw_id if raw_id is not None else str(ctx.state.data.get("referral", ""))
+    target = referral_id if referral_id is not None else as_number(ctx.state.data.get("referral", ""))
     found = await _mine(ctx, target)
     if isinstance(found, str):
         return await _refused(ctx, found)
     referral, person = found
     name = await who(ctx, person)
     seen = str(ctx.state.data.get("seen", ""))
-    if not checked and raw_id is None:
+    if not checked and referral_id is None:
         others = await ctx.repos.relay.others_since(ctx.staff.id, referral.id, seen)
         if others:
             other_referral, other_id = others[0]
             other = await ctx.repos.participants.get(other_id)
             other_name = await who(ctx, other) if other else "—"
-            ctx.state.step = "confirm"
+            ctx.state.step = Steps.CONFIRM
             ctx.state.data = {**ctx.state.data, "pending": text}
             question = t._("{other} has written to you meanwhile. Send this to {who}?", other=other_name, who=name)
             buttons = (
@@ -344,49 +355,49 @@ async def send(ctx: Context, text: str, raw_id: str | None = None, checked: bool
             return [OutboundMessage(question, buttons)]
     await relay_service.from_counsellor(ctx.repos, referral, ctx.staff.id, text, ctx.clock.now())
     await ctx.audit("relay_sent", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
-    ctx.state.flow, ctx.state.step = FLOW, "chat"
+    ctx.state.flow, ctx.state.step = FLOW, Steps.CHAT
     ctx.state.data = {"referral": referral.id, "seen": ctx.clock.now().isoformat()}
     sent = t._("✓ Sent to {who}.", who=name)
-    return [OutboundMessage(sent, chat_buttons(ctx, str(referral.id)), by_label=True)]
+    return [OutboundMessage(sent, chat_buttons(ctx, referral.id), by_label=True)]
 
 
-async def confirmed(ctx: Context, raw_id: str) -> Replies:
+async def confirmed(ctx: Context, referral_id: int | None) -> Replies:
     """ "Send to …" after the warning: the words kept (sealed) in the state go to that conversation."""
     pending = ctx.state.data.get("pending")
-    if ctx.state.step != "confirm" or not isinstance(pending, str) or str(ctx.state.data.get("referral")) != raw_id:
+    same = referral_id is not None and as_number(ctx.state.data.get("referral")) == referral_id
+    if ctx.state.step != Steps.CONFIRM or not isinstance(pending, str) or not same:
         return await _refused(ctx, ctx.t._("This conversation is not open for you."))
     return await send(ctx, pending, checked=True)
 
 
-async def canned(ctx: Context, raw: str) -> Replies:
+async def canned(ctx: Context, referral_id: int | None, key: str) -> Replies:
     """A ready reply, in the person's language (not the counsellor's), to the conversation its button was shown in."""
-    raw_id, _, key = raw.partition(":")
     reply = next((r for r in ctx.policies.canned if r.key == key), None)
-    found = await _mine(ctx, raw_id)
+    found = await _mine(ctx, referral_id)
     if isinstance(found, str) or reply is None:
         return await _refused(
             ctx, found if isinstance(found, str) else ctx.t._("This conversation is not open for you.")
         )
-    return await send(ctx, reply.text_in(found[1].language), raw_id=raw_id)
+    return await send(ctx, reply.text_in(found[1].language), referral_id=found[0].id)
 
 
-async def ask_end(ctx: Context, raw_id: str) -> Replies:
+async def ask_end(ctx: Context, referral_id: int | None) -> Replies:
     """Asked twice (on Zalo a typed number could otherwise end it); read against the record first."""
-    found = await _mine(ctx, raw_id)
+    found = await _mine(ctx, referral_id)
     if isinstance(found, str):
         return await _refused(ctx, found)
-    ctx.state.flow, ctx.state.step = FLOW, "ending"  # a yes/no question: a typed number answers it
+    ctx.state.flow, ctx.state.step = FLOW, Steps.ENDING  # a yes/no question: a typed number answers it
     ctx.state.data = {**ctx.state.data, "referral": found[0].id}
     text = ctx.t._("End the conversation? The person will be told.")
     buttons = (
-        Button(ctx.t._("Yes, end it"), Verbs.END_CONFIRMED(raw_id)),
-        Button(ctx.t._("No, carry on"), Verbs.CHAT(raw_id)),
+        Button(ctx.t._("Yes, end it"), Verbs.END_CONFIRMED(found[0].id)),
+        Button(ctx.t._("No, carry on"), Verbs.CHAT(found[0].id)),
     )
     return [OutboundMessage(text, buttons)]
 
 
-async def end(ctx: Context, raw_id: str) -> Replies:
-    found = await _mine(ctx, raw_id)
+async def end(ctx: Context, referral_id: int | None) -> Replies:
+    found = await _mine(ctx, referral_id)
     if isinstance(found, str):
         return await _refused(ctx, found)
     ctx.leave()
@@ -394,7 +405,7 @@ async def end(ctx: Context, raw_id: str) -> Replies:
     await ctx.repos.referrals.end_conversation(referral.id, "staff", referral.counsellor_id)
     await relay_service.ended(ctx.repos, referral, "counsellor", ctx.clock.now())
     await ctx.audit("relay_ended", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
-    return [say(ctx.t._("The conversation has ended; the person is told.")), *await open_referral(ctx, raw_id)]
+    return [say(ctx.t._("The conversation has ended; the person is told.")), *await open_referral(ctx, referral.id)]
 
 
 class CounsellorFlow(Flow):
@@ -410,27 +421,27 @@ class CounsellorFlow(Flow):
             case Verbs.DUTY_ON | Verbs.DUTY_OFF:
                 return [*await set_duty(ctx, pressed.verb is Verbs.DUTY_ON), *staff.home(ctx)]
             case Verbs.OPEN:
-                return await open_referral(ctx, pressed.arg)
+                return await open_referral(ctx, pressed.number)
             case Verbs.ACCEPT:
-                return await accept(ctx, pressed.arg)
+                return await accept(ctx, pressed.number)
             case Verbs.CLOSE:
-                return await close(ctx, pressed.arg)
+                return await close(ctx, *pressed.split())
             case Verbs.NOTE:
-                return await ask_note(ctx, pressed.arg)
+                return await ask_note(ctx, pressed.number)
             case Verbs.CHAT:
-                return await chat(ctx, pressed.arg)
+                return await chat(ctx, pressed.number)
             case Verbs.END:
-                return await ask_end(ctx, pressed.arg)
+                return await ask_end(ctx, pressed.number)
             case Verbs.END_CONFIRMED:
-                return await end(ctx, pressed.arg)
+                return await end(ctx, pressed.number)
             case Verbs.CANNED:
-                return await canned(ctx, pressed.arg)
+                return await canned(ctx, *pressed.split())
             case Verbs.SEND:
-                return await confirmed(ctx, pressed.arg)
+                return await confirmed(ctx, pressed.number)
         return await show_list(ctx)
 
     async def on_text(self, ctx: Context, text: str) -> Replies:
-        return await typed(ctx)
+        return await typed(ctx, text)
 
     async def prompt(self, ctx: Context, menu: bool) -> Replies | None:
         if menu and in_chat(ctx):
