@@ -18,6 +18,7 @@ from bot.domain.entities import Identity, Participant, StaffMember
 from bot.domain.hotlines import Hotline
 from bot.domain.invites import InvitePolicy
 from bot.domain.lockout import LockoutPolicy
+from bot.flows.flow import as_number
 
 HOME = "menu"  # the state of a chat at its home menu, in no flow
 
@@ -107,7 +108,7 @@ class Context:
     async def permitted(self, action: Action, participant_id: object) -> Participant | None:
         """The participant, if this actor may do this to them now; None (denial audited) otherwise, including for an
         id that does not exist or is not a number (a forged or guessed payload)."""
-        pid = record_id(participant_id)
+        pid = as_number(participant_id)
         person = await self.repos.participants.get(pid) if pid is not None else None
         if person is None:
             await self.audit(f"denied:{action.value}", "denied", detail={"reason": "no such record"})
@@ -132,10 +133,3 @@ class Context:
 
 
 Replies = list[OutboundMessage]
-
-
-def record_id(raw: object) -> int | None:
-    """A record id taken from a button or the conversation state; None for anything that is not a plausible id (a
-    forged or mangled payload never reaches a query)."""
-    text = str(raw)
-    return int(text) if text.isdigit() and len(text) < 12 else None
