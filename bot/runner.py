@@ -61,6 +61,7 @@ async def start_channels(app: Application, stop: asyncio.Event) -> list[asyncio.
             log.info("telegram_polling")
     if app.zalo is not None:
         from bot.channels.zalo import webhook as zalo_webhook
+        from bot.channels.zalo.polling import ZaloPoller
 
         await app.zalo.identify()
         if app.settings.public_url:
@@ -69,7 +70,8 @@ async def start_channels(app: Application, stop: asyncio.Event) -> list[asyncio.
             log.info("zalo_webhook_registered")
         else:
             alive.expect("zalo", within=ZALO_SILENCE)
-            tasks.append(asyncio.create_task(app.zalo.poll(stop, beat=lambda: alive.beat("zalo"))))
+            zalo_poller = ZaloPoller(app.zalo, beat=lambda: alive.beat("zalo"))
+            tasks.append(asyncio.create_task(zalo_poller.run(stop)))
             alive.watch("zalo", tasks[-1])
             log.info("zalo_polling")
     return tasks

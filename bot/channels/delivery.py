@@ -6,7 +6,7 @@ import asyncio
 
 import structlog
 
-from bot.flows.engine import ConversationEngine
+from bot.core.ports import ConversationHandler
 
 log = structlog.get_logger(__name__)
 
@@ -19,8 +19,8 @@ class DeliveryConfirmations:
     transaction per update. Stored reply text is dropped when confirmed.
     """
 
-    def __init__(self, engine: ConversationEngine) -> None:
-        self._engine = engine
+    def __init__(self, conversation: ConversationHandler) -> None:
+        self._conversation = conversation
         self._pending: list[str] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -33,7 +33,7 @@ class DeliveryConfirmations:
         while self._pending:
             keys, self._pending = self._pending, []
             try:
-                await self._engine.confirm_delivered(*keys)
+                await self._conversation.confirm_delivered(*keys)
             except Exception:
                 log.warning("delivery_confirmation_failed", count=len(keys))
 

@@ -37,7 +37,23 @@ class Messenger(Protocol):
         ...
 
 
-class ConversationHandler(Protocol):
-    """The core as adapters see it: one inbound message in, the direct replies out. Never raises."""
+class TransientFailure(RuntimeError):
+    """The message could not be handled now (the database is unreachable); nothing was committed. A channel leaves
+    the update for its platform to deliver again (a webhook answers 503, a poller fetches it again)."""
 
-    async def handle(self, msg: InboundMessage) -> list[OutboundMessage]: ...
+
+class ConversationHandler(Protocol):
+    """The core as channels see it: one inbound message in, the direct replies out. Channels depend on this, never
+    on the engine that implements it (`bot.flows.engine.ConversationEngine`)."""
+
+    async def handle(self, msg: InboundMessage) -> list[OutboundMessage]:
+        """The replies to send, in order. Raises only `TransientFailure`: a bug is answered with an apology."""
+        ...
+
+    def delivery_key(self, msg: InboundMessage) -> str | None:
+        """The key this update's replies are kept under until `confirm_delivered` (None: the platform gave no key)."""
+        ...
+
+    async def confirm_delivered(self, *delivery_keys: str) -> None:
+        """The replies of these updates are out: a redelivery of one of them gets nothing."""
+        ...

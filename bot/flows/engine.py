@@ -22,6 +22,7 @@ from bot.core.clock import Clock
 from bot.core.i18n import Catalogs, normalize_language
 from bot.core.menus import BY_NAME, numbers_answer, typed_choice
 from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
+from bot.core.ports import TransientFailure
 from bot.db.crypto import SealBroken
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
@@ -49,10 +50,6 @@ STALE = "!stale"
 
 # Messages handled at once per process (about the database pool's size: more would only queue for a connection).
 _CONCURRENT = 8
-
-
-class TransientFailure(RuntimeError):
-    """The message could not be handled now; nothing was committed. Redeliver it later."""
 
 
 _CONTROL = {"Cc", "Cf", "Co", "Cs"}
@@ -103,6 +100,8 @@ class Screened:
 
 
 class ConversationEngine:
+    """The `ConversationHandler` the channels talk to (bot/core/ports.py)."""
+
     def __init__(
         self,
         store: Store,

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from bot.channels.simulator.hub import CHAT_ID, SimulatorHub
 from bot.core.messages import ChatType, MediaKind
-from bot.flows.engine import TransientFailure
+from bot.core.ports import TransientFailure
 
 MAX_BODY = 64 * 1024
 PAGE = Path(__file__).with_name("static") / "index.html"

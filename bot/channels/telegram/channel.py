@@ -14,12 +14,12 @@ from aiogram.types import BotCommand, Update
 
 from bot.channels.delivery import DeliveryConfirmations
 from bot.channels.telegram.mapping import CHANNEL, Inbound, Reachability, to_inbound
-from bot.channels.telegram.render import keyboard, split_text
+from bot.channels.telegram.render import Part, render
 from bot.channels.telegram.sender import ChatUnreachable, DeliveryFailed, Sleep, TelegramSender
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES, Catalogs
 from bot.core.messages import OutboundMessage
+from bot.core.ports import ConversationHandler, TransientFailure
 from bot.db.store import Store
-from bot.flows.engine import ConversationEngine, TransientFailure
 from bot.services import reachability
 
 log = structlog.get_logger(__name__)
@@ -36,18 +36,27 @@ def make_bot(token: str, api_url: str) -> Bot:
 
 
 class TelegramChannel:
+    """Updates in (`process`, from the webhook or `TelegramPoller`), replies out (`deliver`), and the `Messenger`
+    port for messages the bot starts (`send`, `push`). The same shape as `ZaloChannel`."""
+
     channel = CHANNEL
 
     def __init__(
-        self, bot: Bot, engine: ConversationEngine, store: Store, catalogs: Catalogs, sleep: Sleep = asyncio.sleep
+        self,
+        bot: Bot,
+        conversation: ConversationHandler,
+        store: Store,
+        catalogs: Catalogs,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.bot = bot
         self.sender = TelegramSender(bot, sleep)
-        self._engine = engine
+        self.sleep = sleep  # what retries and the poller's back-off wait with
+        self._conversation = conversation
         self._store = store
         self._catalogs = catalogs
         self.username: str | None = None
-        self._confirmations = DeliveryConfirmations(engine)
+        self._confirmations = DeliveryConfirmations(conversation)
 
     async def identify(self) -> str | None:
         """Check the token and learn the bot's username (for t.me deep links)."""
@@ -86,9 +95,9 @@ class TelegramChannel:
             await self.sender.answer_callback(mapped.callback_id)
         if mapped.callback_message_id is not None:
             await self.sender.clear_keyboard(mapped.chat_id, mapped.callback_message_id)
-        replies = await self._engine.handle(msg)  # the engine resolves the button reference for this chat
+        replies = await self._conversation.handle(msg)  # the core resolves the button reference for this chat
         await self.deliver(mapped.chat_id, replies)
-        if (key := self._engine.delivery_key(msg)) is not None:
+        if (key := self._conversation.delivery_key(msg)) is not None:
             self._confirmations.add(key)
 
     async def process_batch(self, updates: Sequence[Update]) -> int | None:
@@ -120,16 +129,15 @@ class TelegramChannel:
         await asyncio.gather(*(one_chat(chat_updates) for chat_updates in by_chat.values()))
         return min(retry) if retry else None
 
-    async def deliver(self, chat_id: int, replies: Sequence[OutboundMessage]) -> None:
-        """Send replies in order; each button carries an opaque reference valid only in this chat."""
+    def _render(self, external_id: str, replies: Sequence[OutboundMessage]) -> list[Part]:
         keyring = self._store.keyring
+        return render(replies, lambda action: keyring.button_ref(CHANNEL, external_id, action))
+
+    async def deliver(self, chat_id: int, replies: Sequence[OutboundMessage]) -> None:
+        """Render and send replies in order, with retries; a chat that blocked the bot is marked unreachable."""
         try:
-            for reply in replies:
-                parts = split_text(reply.text) or ["…"]
-                refs = [keyring.button_ref(CHANNEL, str(chat_id), action) for action in reply.actions]
-                markup = keyboard([b.label for b in reply.buttons], refs)
-                for index, part in enumerate(parts):
-                    await self.sender.send_text(chat_id, part, markup if index == len(parts) - 1 else None)
+            for part in self._render(str(chat_id), replies):
+                await self.sender.send_text(chat_id, part.text, part.markup)
         except ChatUnreachable:
             await self._set_reachable(str(chat_id), False)
 
@@ -140,11 +148,8 @@ class TelegramChannel:
     async def push(self, external_id: str, message: OutboundMessage) -> None:
         """Messenger port for the outbox: one attempt per part, errors raised for the dispatcher to judge."""
         chat_id = int(external_id)
-        refs = [self._store.keyring.button_ref(CHANNEL, external_id, action) for action in message.actions]
-        markup = keyboard([b.label for b in message.buttons], refs)
-        parts = split_text(message.text) or ["…"]
-        for index, part in enumerate(parts):
-            await self.sender.push_text(chat_id, part, markup if index == len(parts) - 1 else None)
+        for part in self._render(external_id, [message]):
+            await self.sender.push_text(chat_id, part.text, part.markup)
 
     async def _set_reachable(self, external_id: str, reachable: bool) -> None:
         async with self._store.transaction() as repos:

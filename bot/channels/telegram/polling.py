@@ -24,16 +24,18 @@ log = structlog.get_logger(__name__)
 
 
 class TelegramPoller:
+    """The same shape as `ZaloPoller`: `sleep` defaults to the channel's."""
+
     def __init__(
         self,
         channel: TelegramChannel,
         timeout: int = 25,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep | None = None,
         beat: Callable[[], None] = lambda: None,
     ) -> None:
         self._channel = channel
         self._timeout = timeout
-        self._sleep = sleep
+        self._sleep = sleep or channel.sleep
         self._beat = beat
         self.offset: int | None = None
 

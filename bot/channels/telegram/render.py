@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.channels import text
 from bot.channels.text import utf16_len
+from bot.core.messages import OutboundMessage
 
 MAX_TEXT = 4096  # Telegram counts UTF-16 code units
 
-__all__ = ["MAX_TEXT", "keyboard", "split_text", "utf16_len"]
+__all__ = ["MAX_TEXT", "Part", "keyboard", "render", "split_text", "utf16_len"]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One Telegram message: a piece of a reply's text, and the reply's keyboard under its last piece."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+def render(replies: Sequence[OutboundMessage], ref: Callable[[str], str]) -> list[Part]:
+    """Messages to send, in order. `ref(action)` is the opaque reference a button carries (valid only in this chat):
+    the action itself never reaches Telegram."""
+    parts: list[Part] = []
+    for reply in replies:
+        pieces = split_text(reply.text) or ["…"]
+        markup = keyboard([b.label for b in reply.buttons], [ref(action) for action in reply.actions])
+        parts += [Part(piece) for piece in pieces[:-1]]
+        parts.append(Part(pieces[-1], markup))
+    return parts
 
 
 def split_text(value: str, limit: int = MAX_TEXT) -> list[str]:

@@ -15,7 +15,7 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.mapping import ALLOWED_UPDATES
 from bot.channels.telegram.sender import DeliveryFailed
 from bot.channels.webhooks import Malformed, TooLarge, read_json, secret_matches
-from bot.flows.engine import TransientFailure
+from bot.core.ports import TransientFailure
 
 PATH = "/webhook/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret

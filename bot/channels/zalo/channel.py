@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -16,7 +15,6 @@ from bot.channels.zalo.client import (
     ZaloError,
     ZaloForbidden,
     ZaloNotFound,
-    ZaloNoUpdates,
     ZaloRateLimited,
     ZaloServerError,
 )
@@ -24,9 +22,8 @@ from bot.channels.zalo.mapping import CHANNEL, to_inbound
 from bot.channels.zalo.render import render
 from bot.core.i18n import Catalogs
 from bot.core.messages import OutboundMessage
-from bot.core.ports import DeliveryDeferred, DeliveryRefused
+from bot.core.ports import ConversationHandler, DeliveryDeferred, DeliveryRefused
 from bot.db.store import Store
-from bot.flows.engine import ConversationEngine
 from bot.services import reachability
 
 log = structlog.get_logger(__name__)
@@ -40,24 +37,27 @@ class ZaloTransport(Protocol):
 
 
 class ZaloChannel:
+    """Updates in (`process`, from the webhook or `ZaloPoller`), replies out (`deliver`), and the `Messenger` port
+    for messages the bot starts (`send`, `push`). The same shape as `TelegramChannel`."""
+
     channel = CHANNEL
 
     def __init__(
         self,
         client: ZaloClient,
-        engine: ConversationEngine,
+        conversation: ConversationHandler,
         store: Store,
         catalogs: Catalogs,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.client = client
         self.transport: ZaloTransport = client
-        self._engine = engine
+        self.sleep = sleep  # what the poller's back-off waits with (the client's retries have their own)
+        self._conversation = conversation
         self._store = store
         self._catalogs = catalogs
-        self._sleep = sleep
         self.bot_name: str | None = None
-        self._confirmations = DeliveryConfirmations(engine)
+        self._confirmations = DeliveryConfirmations(conversation)
 
     async def identify(self) -> str | None:
         me = await self.client.get_me()
@@ -70,12 +70,13 @@ class ZaloChannel:
         if mapped is None:
             log.info("zalo_update_ignored")
             return
-        replies = await self._engine.handle(mapped.msg)
+        replies = await self._conversation.handle(mapped.msg)
         await self.deliver(mapped.chat_id, replies)
-        if (key := self._engine.delivery_key(mapped.msg)) is not None:
+        if (key := self._conversation.delivery_key(mapped.msg)) is not None:
             self._confirmations.add(key)
 
     async def deliver(self, chat_id: str, replies: Sequence[OutboundMessage]) -> None:
+        """Render and send replies in order, with retries; a chat that blocked the bot is marked unreachable."""
         try:
             for text in render(replies, self._catalogs):
                 await self.transport.send_message(chat_id, text)
@@ -102,46 +103,10 @@ class ZaloChannel:
                 raise DeliveryRefused(type(exc).__name__, unreachable=False) from exc
 
     async def _unreachable(self, external_id: str) -> None:
+        """A send was refused for this chat: marked for the cadre to follow (a message from it marks it reachable)."""
         async with self._store.transaction() as repos:
             await reachability.mark(repos, CHANNEL, external_id, reachable=False)
         log.info("zalo_unreachable")
-
-    async def poll(self, stop: asyncio.Event, seconds: int = 30, beat: Callable[[], None] = lambda: None) -> None:
-        """Local use: fetch one update at a time until `stop`. Stopping interrupts only the wait.
-
-        Nothing ends the loop but `stop`: an update that cannot be handled is logged (without content) and dropped,
-        a refused or failed poll is waited out. Each poll that reached Zalo is a beat for `/healthz`."""
-        with contextlib.suppress(Exception):
-            await self.client.delete_webhook()
-        failures = 0
-        while not stop.is_set():
-            fetch = asyncio.ensure_future(self.client.get_updates(seconds))
-            stopper = asyncio.ensure_future(stop.wait())
-            done, _ = await asyncio.wait({fetch, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if fetch not in done:
-                fetch.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await fetch
-                return
-            stopper.cancel()
-            try:
-                payload = fetch.result()
-            except ZaloNoUpdates:
-                failures = 0
-                beat()
-                continue
-            except Exception as exc:
-                failures += 1
-                delay = min(30.0, 0.5 * 2**failures)
-                log.warning("zalo_poll_failed", code=getattr(exc, "code", None), error=type(exc).__name__, delay=delay)
-                await self._sleep(delay)
-                continue
-            failures = 0
-            beat()
-            try:
-                await self.process(payload)
-            except Exception:  # the database, a refused send, a bug: logged, and polling goes on for everyone
-                log.exception("zalo_update_failed")  # polling cannot ask Zalo to send it again
 
     async def flush(self) -> None:
         """Write pending delivery confirmations now (tests, shutdown)."""

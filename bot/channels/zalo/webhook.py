@@ -12,7 +12,7 @@ from starlette.routing import Route
 from bot.channels.webhooks import Malformed, TooLarge, read_json, secret_matches
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloError, ZaloServerError
-from bot.flows.engine import TransientFailure
+from bot.core.ports import TransientFailure
 
 PATH = "/webhook/zalo"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
