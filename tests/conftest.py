@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import base64
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,8 +11,8 @@ from bot.app import Application, build_application
 from bot.config import Settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import postgres_base_url, postgres_database, sqlite_url
-
-TEST_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+from tests.fakes.sleeps import RecordedSleeps
+from tests.support.config import TEST_KEY
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -43,14 +41,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         encryption_key=TEST_KEY,  # type: ignore[arg-type]
         environment="development",
     )
-
-
-class RecordedSleeps(list[float]):
-    """Stands in for asyncio.sleep in retries and rate-limit waits: records the delay, does not wait."""
-
-    async def __call__(self, delay: float) -> None:
-        self.append(delay)
-        await asyncio.sleep(0)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import json
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,8 @@ from structlog.testing import capture_logs
 
 from bot.app import Application, build_application
 from bot.config import Settings
-from bot.domain.entities import RiskLevel
 from bot.runner import start_channels
 from bot.web.app import build_web
-from tests.conftest import TEST_KEY
 from tests.e2e.simulator_client import bound_socket, serve
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import sqlite_url
@@ -39,9 +36,9 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_api import running as running_telegram
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import running as running_zalo
+from tests.support.config import TELEGRAM_TOKEN, TEST_KEY, ZALO_TOKEN
+from tests.support.factories import add_hanoi, add_person
 
-TELEGRAM_TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
-ZALO_TOKEN = "1234567890:zalo-test-token-for-the-fake-platform"
 TG_USER = 5_000_001
 ZALO_USER = "zu000001"
 EXAMPLES = 200
@@ -281,20 +278,8 @@ async def _link(bot: Bot) -> None:
     """The fuzzed sender is a linked participant half-way through onboarding, so updates reach deep flows."""
     async with bot.app.store.transaction() as repos:
         service = bot.app.enrolment(repos)
-        await service.add_unit("HN", "Thành phố Hà Nội", None)
-        await service.add_unit("HD", "Phường Hà Đông", "HN")
-        codes = []
-        for name in ("Nguyễn Văn An", "Đỗ Thị Bích"):
-            _, invite = await service.add_participant(
-                name=name,
-                unit_code="HD",
-                start=date(2026, 1, 15),
-                term_months=12,
-                cadre_id=None,
-                risk=RiskLevel.MEDIUM,
-                language="vi",
-            )
-            codes.append(invite.code)
+        await add_hanoi(service)
+        codes = [(await add_person(service, name))[1].code for name in ("Nguyễn Văn An", "Đỗ Thị Bích")]
     start = replaced(replaced(TG_MESSAGE, ("update_id",), next(bot.ids)), ("message", "text"), f"/start {codes[0]}")
     assert await bot.telegram_post(json.dumps(start).encode()) == 200
     keyboards = [c for c in bot.telegram.sent(chat_id=TG_USER) if "reply_markup" in c.params]

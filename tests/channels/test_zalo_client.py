@@ -15,7 +15,7 @@ from bot.channels.zalo.client import (
     ZaloServerError,
     ZaloUnauthorized,
 )
-from tests.conftest import RecordedSleeps
+from tests.fakes.sleeps import RecordedSleeps
 from tests.fakes.zalo_api import FakeZalo, Fault, running
 
 TOKEN = "999:zalo-client-test-token"

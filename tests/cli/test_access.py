@@ -16,10 +16,9 @@ from sqlalchemy import select, update
 from bot.db.models import AuditEventRow, ChannelIdentityRow
 from bot.domain.entities import Role
 from bot.services.operators import os_user
-from tests.cli.test_cli import call, env, ok_json
+from tests.support.cli import call, ok_json
 
 ROOT = Path(__file__).resolve().parents[2]
-__all__ = ["env"]  # the fixture, shared with test_cli.py
 
 
 async def _cli_json(env: dict[str, str], *args: str) -> dict[str, Any]:  # the CLI runs its own event loop

@@ -15,39 +15,16 @@ from typer.testing import CliRunner
 from bot.cli import cli
 from bot.domain.entities import RiskLevel, Role
 from bot.services import relay
-from tests.conftest import TEST_KEY
 from tests.e2e.helpers import telegram_text
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram, Fault, running_in_thread
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import Fault as ZaloFault
 from tests.fakes.zalo_api import running_in_thread as zalo_in_thread
+from tests.support.cli import call, ok_json
 from tests.support.processes import bot_process, healthy, until
 
 TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "AFTERCARE_DATABASE_URL": database_url,
-        "AFTERCARE_DATA_DIR": str(tmp_path / "data"),
-        "AFTERCARE_ENCRYPTION_KEY": TEST_KEY,
-        "AFTERCARE_ENVIRONMENT": "development",
-    }
-
-
-def call(env: dict[str, str], *args: str, input: str | None = None) -> Any:
-    result = CliRunner().invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
-    return result
-
-
-def ok_json(env: dict[str, str], *args: str) -> dict[str, Any]:
-    result = call(env, *args, "--json")
-    assert result.exit_code == 0, result.output
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, f"expected one JSON line, got: {result.stdout!r}"
-    return dict(json.loads(lines[0]))
 
 
 def test_setting_up_a_commune_from_the_cli(env: dict[str, str]) -> None:

@@ -4,47 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Protocol
 
 import httpx
 import pytest
 
 from bot.app import Application
 from bot.config import Settings
-from bot.domain.entities import RiskLevel, Role
 from bot.runner import start_channels
 from bot.web.app import build_web
-from tests.conftest import TEST_KEY
-from tests.e2e.simulator_client import Said, Simulator, bound_socket, serve
+from tests.e2e.simulator_client import Simulator, bound_socket, serve
 from tests.e2e.telegram_client import TelegramChats
 from tests.e2e.zalo_client import ZaloChats
+from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegram, running
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import running as running_zalo
+from tests.support.chats import Chat, Chats, at_local, link_participant
+from tests.support.config import TELEGRAM_TOKEN, TEST_KEY, ZALO_TOKEN
+from tests.support.factories import Commune, seed_commune
 
-TELEGRAM_TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
-ZALO_TOKEN = "1234567890:zalo-test-token-for-the-fake-platform"
 CHANNELS = ["simulator", "telegram-polling", "telegram-webhook", "zalo-polling", "zalo-webhook"]
-
-
-class Chat(Protocol):
-    async def say(self, text: str) -> Said: ...
-    async def press(self, label: str) -> Said: ...
-    async def press_action(self, action: str) -> Said: ...
-    async def send_media(self, kind: str) -> Said: ...
-    async def say_in_group(self, text: str) -> Said: ...
-    async def during(self, work: Callable[[], Awaitable[object]]) -> Said: ...
-
-
-class Chats(Protocol):
-    channel: str
-
-    def chat(self, name: str) -> Chat: ...
-    def external_id(self, name: str) -> str: ...
 
 
 @pytest.fixture(params=CHANNELS)
@@ -130,67 +112,9 @@ async def sim(
             await asyncio.gather(*tasks)
 
 
-@dataclass
-class Commune:
-    """A seeded commune: one province, one ward, a cadre, an officer, a counsellor and two participants."""
-
-    cadre_id: int
-    cadre_code: str
-    officer_code: str
-    counsellor_code: str
-    admin_code: str
-    an_id: int
-    an_code: str
-    binh_id: int
-    binh_code: str
-
-
 @pytest.fixture
 async def commune(app: Application) -> Commune:
-    async with app.store.transaction() as repos:
-        service = app.enrolment(repos)
-        await service.add_unit("HN", "Thành phố Hà Nội", None)
-        await service.add_unit("HD", "Phường Hà Đông", "HN")
-        point = await service.add_point(
-            "HD",
-            "Điểm tư vấn Hà Đông",
-            "12 Quang Trung",
-            "024 3382 0000",
-            "T2-T6 7:30-11:30,13:30-17:00; T7 8:00-11:00",
-        )
-        cadre, cadre_invite = await service.add_staff("Trần Thị Bình", Role.CADRE, "HD", None, "vi")
-        _officer, officer_invite = await service.add_staff("Lê Văn Cường", Role.OFFICER, "HD", None, "vi")
-        _counsellor, counsellor_invite = await service.add_staff("Phạm Thu Dung", Role.COUNSELLOR, "HD", point.id, "vi")
-        _admin, admin_invite = await service.add_staff("Hoàng Minh Em", Role.ADMIN, "HN", None, "vi")
-        an, an_invite = await service.add_participant(
-            name="Nguyễn Văn An",
-            unit_code="HD",
-            start=date(2026, 1, 15),
-            term_months=12,
-            cadre_id=cadre.id,
-            risk=RiskLevel.MEDIUM,
-            language="vi",
-        )
-        binh, binh_invite = await service.add_participant(
-            name="Đỗ Thị Bích",
-            unit_code="HD",
-            start=date(2025, 8, 31),
-            term_months=24,
-            cadre_id=None,
-            risk=RiskLevel.HIGH,
-            language="vi",
-        )
-    return Commune(
-        cadre_id=cadre.id,
-        cadre_code=cadre_invite.code,
-        officer_code=officer_invite.code,
-        counsellor_code=counsellor_invite.code,
-        admin_code=admin_invite.code,
-        an_id=an.id,
-        an_code=an_invite.code,
-        binh_id=binh.id,
-        binh_code=binh_invite.code,
-    )
+    return await seed_commune(app)
 
 
 @pytest.fixture
@@ -203,9 +127,14 @@ async def chats(sim: Chats, commune: Commune) -> dict[str, Chat]:
     return people
 
 
-async def link_participant(chat: Chat, code: str) -> None:
-    """Link with the invite code, consent to every purpose, choose Vietnamese."""
-    await chat.say(code)
-    for _ in range(3):
-        await chat.press("Tôi đồng ý")
-    (await chat.press("Tiếng Việt")).offers("Điểm danh tháng này", "Lịch hẹn của tôi")
+@pytest.fixture
+async def linked(app: Application, sim: Chats, commune: Commune, clock: FakeClock) -> dict[str, Chat]:
+    """An linked and consenting, the cadre and the officer linked (23/11); then 12/12/2026, 08:00, planned."""
+    chats = {"an": sim.chat("an"), "cadre": sim.chat("binh"), "officer": sim.chat("cuong")}
+    await link_participant(chats["an"], commune.an_code)
+    (await chats["cadre"].say(commune.cadre_code)).says("Xin chào Trần Thị Bình").offers("Người tôi đồng hành")
+    (await chats["officer"].say(commune.officer_code)).offers("Danh sách xã/phường", "Chờ xác nhận")
+    clock.set(at_local(date(2026, 12, 12)))
+    for chat in chats.values():
+        await chat.during(app.scheduler.tick)  # whatever was due by then is delivered and out of the way
+    return chats

@@ -5,18 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
-
-from bot.app import Application
-
-
-async def count_rows(app: Application, table: type, **where: object) -> int:
-    stmt = select(func.count()).select_from(table)
-    for column, value in where.items():
-        stmt = stmt.where(getattr(table, column) == value)
-    async with app.store.transaction() as repos:
-        return int((await repos.session.execute(stmt)).scalar_one())
-
 
 def telegram_text(user_id: int, text: str, update_id: int, name: str = "An") -> dict[str, Any]:
     """A raw Telegram update: a private text message."""

@@ -7,17 +7,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import Application
-from bot.db.models import OutboxRow
 from bot.domain.planning import MessageKind
 from bot.services.crisis import OfficerWhy
 from bot.services.escalations import Told, Why
-from tests.e2e.conftest import Chats, Commune
-from tests.e2e.test_schedule import at_local
-from tests.e2e.test_truthful_alerts import _commune_without_a_point
 from tests.fakes.clock import FakeClock
+from tests.support.at_rest import overwrite, rows
+from tests.support.chats import Chats, at_local, commune_without_a_point, link_participant, tick_all
+from tests.support.factories import Commune
 
 
 def test_reasons_are_read_leniently() -> None:
@@ -36,17 +34,11 @@ def test_reasons_are_read_leniently() -> None:
 
 async def _rewrite(app: Application, change: dict[str, object], drop: str | None = None) -> None:
     """The queued officer crisis rows as an earlier version (or a later one) would have written them."""
-    async with app.store.transaction() as repos:
-        rows = (
-            (await repos.session.execute(select(OutboxRow).where(OutboxRow.kind == MessageKind.CRISIS_ALERT.value)))
-            .scalars()
-            .all()
-        )
-        assert rows
-        for row in rows:
-            payload = {k: v for k, v in row.payload.items() if k != drop}
-            row.payload = {**payload, **change}
-        await repos.session.flush()
+    queued = await rows(app, "outbox", kind=MessageKind.CRISIS_ALERT.value)
+    assert queued
+    for row in queued:
+        payload = {k: v for k, v in row["payload"].items() if k != drop}
+        await overwrite(app, "outbox", {"payload": {**payload, **change}}, id=row["id"])
 
 
 @pytest.mark.parametrize("channel_kind", ["telegram-webhook"], indirect=True)
@@ -54,7 +46,7 @@ async def _rewrite(app: Application, change: dict[str, object], drop: str | None
 async def test_an_officer_crisis_alert_queued_by_another_version(
     app: Application, sim: Chats, commune: Commune, clock: FakeClock, legacy: bool
 ) -> None:
-    cuong, hai, _ = await _commune_without_a_point(app, sim)
+    cuong, hai, _ = await commune_without_a_point(app, sim)
     clock.set(at_local(date(2026, 11, 24), 23, 0))
     await cuong.say("em muốn chết")
     no_point = "Xã/phường của họ chưa có điểm tư vấn nên không báo được cho tư vấn viên nào."
@@ -66,10 +58,10 @@ async def test_an_officer_crisis_alert_queued_by_another_version(
     else:
         told_unknown = {"cadre": None, "officers": [], "why": "from_the_future"}
         await _rewrite(app, {"officer_why": "from_the_future"})
-        async with app.store.transaction() as repos:  # the round's record, as an unknown version wrote it
-            for row in (await repos.session.execute(select(OutboxRow))).scalars().all():
-                if "alerted" in row.payload:
-                    row.payload = {**row.payload, "alerted": {**row.payload["alerted"], **told_unknown}}
+        for row in await rows(app, "outbox"):  # the round's record, as an unknown version wrote it
+            if "alerted" in row["payload"]:
+                alerted = {**row["payload"]["alerted"], **told_unknown}
+                await overwrite(app, "outbox", {"payload": {**row["payload"], "alerted": alerted}}, id=row["id"])
         told = await hai.during(app.scheduler.tick)
         told.says(
             "Họ đã nhận được các số điện thoại cấp cứu và hỗ trợ.\nAnh/chị vui lòng bảo đảm có người đến gặp trực tiếp"
@@ -83,26 +75,18 @@ async def test_an_officer_reason_another_version_wrote_claims_nothing(
 ) -> None:
     """The officer's "why it came to you" line: a value this version does not know gives no line at all, never
     the "was alerted … and has not acknowledged it" of rows queued before reasons were recorded."""
-    from sqlalchemy import update
-
-    from bot.db.models import ChannelIdentityRow
-    from tests.e2e.test_schedule import link_participant, tick_all
-
     an, cadre, officer = sim.chat("an"), sim.chat("binh"), sim.chat("cuong")
     await link_participant(an, commune.an_code)
     await officer.say(commune.officer_code)
     await cadre.say(commune.cadre_code)
     async with app.store.transaction() as repos:  # the platform refused a message to the cadre's chat earlier
-        stmt = update(ChannelIdentityRow).where(ChannelIdentityRow.staff_id == commune.cadre_id)
-        await repos.session.execute(stmt.values(unreachable=True))
+        assert await repos.identities.mark_unreachable(sim.channel, sim.external_id("binh")) is not None
     clock.set(at_local(date(2026, 11, 24), 10, 0))
     await an.say("em không muốn sống nữa")
-    async with app.store.transaction() as repos:
-        rows = (await repos.session.execute(select(OutboxRow))).scalars().all()
-        changed = [row for row in rows if "why" in row.payload]
-        assert changed
-        for row in changed:
-            row.payload = {**row.payload, "why": "from_the_future"}
+    changed = [row for row in await rows(app, "outbox") if "why" in row["payload"]]
+    assert changed
+    for row in changed:
+        await overwrite(app, "outbox", {"payload": {**row["payload"], "why": "from_the_future"}}, id=row["id"])
     [to_officer] = await tick_all([officer], app.scheduler.tick)
     to_officer.says("Cần anh/chị quan tâm:", "Anh/chị vui lòng bảo đảm có người đến gặp trực tiếp họ ngay.")
     to_officer.never_says("Trần Thị Bình", "chưa nhận xử lý", "chuyển thẳng")

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from bot.app import Application
-from bot.db.models import (
-    AuditEventRow,
-    ChannelIdentityRow,
-    ConversationStateRow,
-    GroupNoticeRow,
-    LinkFailureRow,
-)
-from tests.e2e.conftest import Chats as Simulator
-from tests.e2e.conftest import Commune
-from tests.e2e.test_settings import linked_participant
+from tests.support.chats import Chats as Simulator
+from tests.support.chats import linked_participant
+from tests.support.factories import Commune
+from tests.support.records import audit_trail, audited, chat_state
 
 LONG = "Tôi muốn hỏi " + "rất " * 2500  # about 10,000 characters
-
-
-async def _count(app: Application, table: type) -> int:
-    async with app.store.transaction() as repos:
-        return int((await repos.session.execute(select(func.count()).select_from(table))).scalar_one())
 
 
 async def test_unlinked_chat_bad_inputs(sim: Simulator, app: Application) -> None:
@@ -36,8 +23,9 @@ async def test_unlinked_chat_bad_inputs(sim: Simulator, app: Application) -> Non
     (await stranger.say("/xoa_het")).says("hãy gửi mã mời")
     (await stranger.say("/start")).says("hãy gửi mã mời")
     # None of these counted as a wrong code, and nothing was linked.
-    assert await _count(app, LinkFailureRow) == 0
-    assert await _count(app, ChannelIdentityRow) == 0
+    async with app.store.transaction() as repos:
+        assert await repos.chats.failure_count() == 0
+        assert await repos.identities.for_channel(sim.channel) == []
 
 
 async def test_linked_participant_bad_inputs(sim: Simulator, commune: Commune, app: Application) -> None:
@@ -52,10 +40,10 @@ async def test_linked_participant_bad_inputs(sim: Simulator, commune: Commune, a
     # Bích's code was not spent by An's attempt above.
     (await sim.chat("binh").say(commune.binh_code)).says("1/3")
 
-    async with app.store.transaction() as repos:
-        details = [str(r.detail) for r in (await repos.session.execute(select(AuditEventRow))).scalars()]
-        states = [str(r.data) for r in (await repos.session.execute(select(ConversationStateRow))).scalars()]
-    assert not any("rất rất" in d for d in details + states), "message content must never be stored"
+    details = [str(entry.detail) for entry in await audit_trail(app)]
+    states = [await chat_state(app, sim.channel, sim.external_id(name)) for name in ("an", "binh")]
+    stored = details + [str(state.data) for state in states if state is not None]
+    assert None not in states and not any("rất rất" in text for text in stored), "message content is never stored"
 
 
 async def test_forged_and_stale_buttons_are_refused_and_audited(
@@ -73,8 +61,7 @@ async def test_forged_and_stale_buttons_are_refused_and_audited(
     (await an.press_action("x" * 5000)).says("Nút này đã hết hiệu lực")
     async with app.store.transaction() as repos:
         assert await repos.identities.find(sim.channel, sim.external_id("an")) is not None
-        rows = await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "stale_button"))
-        assert len(rows.scalars().all()) == 3
+    assert await audited(app, "stale_button") == 3
 
 
 async def test_staff_cannot_use_participant_actions(sim: Simulator, commune: Commune, app: Application) -> None:
@@ -93,10 +80,10 @@ async def test_group_chat_is_told_once_and_nothing_is_stored(
     member = sim.chat("nhom")
     said = await member.say_in_group(commune.an_code)
     said.says("chỉ hoạt động trong cuộc trò chuyện riêng", "only works in private chats")
-    assert await member.say_in_group("xin chào mọi người") == []
-    assert await _count(app, ChannelIdentityRow) == 0
-    assert await _count(app, LinkFailureRow) == 0
-    assert await _count(app, GroupNoticeRow) == 1
+    assert await member.say_in_group("xin chào mọi người") == []  # told once: the group is remembered
+    async with app.store.transaction() as repos:
+        assert await repos.identities.for_channel(sim.channel) == []
+        assert await repos.chats.failure_count() == 0
     # The code shown in the group was not redeemed.
     (await sim.chat("an").say(commune.an_code)).says("1/3")
 

@@ -8,92 +8,24 @@ a replayed webhook, 5,000 and 10,000 characters, a sticker, a note typed while b
 
 from __future__ import annotations
 
-import copy
 from datetime import date
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import Application
-from bot.db.models import (
-    AuditEventRow,
-    ConversationStateRow,
-    EscalationRow,
-    FieldReportRow,
-    InPersonCheckRow,
-    ObligationRow,
-    ObservationRow,
-    OutboxRow,
-    ParticipantRow,
-    QuarterlyReviewRow,
-    TestResultRow,
-)
 from bot.domain.entities import RiskLevel, Role
-from tests.e2e.conftest import Chat, Chats, Commune
-from tests.e2e.helpers import count_rows
+from bot.domain.escalations import EscalationKind
+from bot.domain.planning import ObligationKind
 from tests.e2e.simulator_client import Said
-from tests.e2e.test_schedule import REVEALING, at_local, link_participant
 from tests.e2e.zalo_client import ZaloChat
 from tests.fakes.clock import FakeClock
+from tests.support.at_rest import stored
+from tests.support.chats import Chat, Chats, at_local, open_card, replayed
+from tests.support.factories import Commune, add_person, add_staff, add_ward
+from tests.support.records import audit_trail, audited, chat_state
+from tests.support.texts import AN, REVEALING
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
-
-AN = "Nguyễn Văn An (#1)"
-
-
-async def add_staff(app: Application, name: str, role: Role, unit: str = "HD") -> tuple[int, str]:
-    async with app.store.transaction() as repos:
-        member, invite = await app.enrolment(repos).add_staff(name, role, unit, None, "vi")
-    return member.id, invite.code
-
-
-async def open_card(cadre: Chat, who: str = AN, menu: str = "Người tôi đồng hành") -> Said:
-    await cadre.say("/menu")
-    await cadre.press(menu)
-    return await cadre.press(who)
-
-
-async def audited(app: Application, action: str, **where: Any) -> int:
-    return await count_rows(app, AuditEventRow, action=action, **where)
-
-
-async def replayed(chat: Chat, label: str) -> tuple[Said, Said]:
-    """Press a button, and have the platform deliver that same update a second time (a replayed webhook)."""
-    if isinstance(chat, ZaloChat):
-        update = chat.update("message.text.received", text=chat.buttons[label])
-    else:
-        update = {
-            "update_id": chat.fake.next_update_id(),  # type: ignore[attr-defined]
-            "callback_query": {
-                "id": chat.chats.callback_id(),  # type: ignore[attr-defined]
-                "from": chat.user,  # type: ignore[attr-defined]
-                "chat_instance": "ci-1",
-                "data": chat.buttons[label],  # type: ignore[attr-defined]
-                "message": {
-                    "message_id": chat.button_message.get(label, 1),  # type: ignore[attr-defined]
-                    "date": 1_790_000_000,
-                    "chat": {"id": chat.user_id, "type": "private"},  # type: ignore[attr-defined]
-                    "text": "…",
-                },
-            },
-        }
-    first = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
-    second = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
-    return first, second
-
-
-@pytest.fixture
-async def linked(app: Application, sim: Chats, commune: Commune, clock: FakeClock) -> dict[str, Chat]:
-    """An linked and consenting, the cadre and the officer linked (23/11); then 12/12/2026, 08:00, planned."""
-    chats = {"an": sim.chat("an"), "cadre": sim.chat("binh"), "officer": sim.chat("cuong")}
-    await link_participant(chats["an"], commune.an_code)
-    (await chats["cadre"].say(commune.cadre_code)).says("Xin chào Trần Thị Bình").offers("Người tôi đồng hành")
-    (await chats["officer"].say(commune.officer_code)).offers("Danh sách xã/phường", "Chờ xác nhận")
-    clock.set(at_local(date(2026, 12, 12)))
-    for chat in chats.values():
-        await chat.during(app.scheduler.tick)  # whatever was due by then is delivered and out of the way
-    return chats
 
 
 async def test_list_card_search_and_in_person_check(
@@ -115,20 +47,20 @@ async def test_list_card_search_and_in_person_check(
     saved = await cadre.press("Có mặt")
     saved.says("Đã ghi nhận kiểm diện tháng 12/2026 của Nguyễn Văn An (#1): có mặt", "Điểm danh tháng này đã hoàn tất")
     async with app.store.transaction() as repos:
-        december = (
-            await repos.session.execute(select(ObligationRow).where(ObligationRow.key == "checkin:1:2026-12"))
-        ).scalar_one()
-        check = (await repos.session.execute(select(InPersonCheckRow))).scalar_one()
-    assert december.status == "done" and check.outcome == "present" and check.recorded_by == commune.cadre_id
-    assert await audited(app, "in_person_check_recorded", subject_id=1) == 1
+        december = await repos.obligations.by_key("checkin:1:2026-12")
+        [check] = await repos.fieldwork.in_person_of(1)
+    assert december is not None and december.status == "done" and check.outcome == "present"
+    [recorded] = await audit_trail(app, "in_person_check_recorded", subject_id=1)
+    assert recorded.actor_id == commune.cadre_id
 
     # Absent, with a reason typed in Vietnamese; the reason is stored encrypted.
     await cadre.press("Kiểm diện")
     await cadre.press("Vắng mặt, có lý do")
     (await cadre.say("Đi làm xa ở Bắc Ninh")).says("vắng mặt", "Đi làm xa ở Bắc Ninh")
     async with app.store.transaction() as repos:
-        check = (await repos.session.execute(select(InPersonCheckRow))).scalar_one()
-    assert check.outcome == "absent" and "Bắc Ninh" not in (check.reason_enc or "")
+        [check] = await repos.fieldwork.in_person_of(1)
+    assert check.outcome == "absent" and check.reason == "Đi làm xa ở Bắc Ninh"
+    assert not any("Bắc Ninh" in (sealed or "") for sealed in await stored(app, "in_person_check", "reason_enc"))
 
     # Search by initials (without diacritics), by code, and a search that finds nobody.
     await cadre.press("Về danh sách")
@@ -157,7 +89,8 @@ async def test_another_cadres_person_and_forged_buttons(
         for forged in ("case:open:2", "case:test:2", "fw:save", "off:tra:1", "inbox:open:1"):
             (await cadre.press_action(forged)).says("Nút này đã hết hiệu lực").never_says("Đỗ Thị Bích")
         assert await audited(app, "stale_button") >= 5
-    assert await count_rows(app, TestResultRow) == 0
+    async with app.store.transaction() as repos:
+        assert await repos.fieldwork.test_results_of(2) == [] and await repos.fieldwork.test_results_of(1) == []
     assert await audited(app, "participant_card_viewed", subject_id=2, actor_id=1) == 0
 
 
@@ -172,9 +105,9 @@ async def test_a_counsellor_has_no_list(sim: Chats, commune: Commune) -> None:
 
 async def test_officer_reassigns_mid_conversation(app: Application, sim: Chats, linked: dict[str, Chat]) -> None:
     cadre, officer = linked["cadre"], linked["officer"]
-    _, giang_code = await add_staff(app, "Phạm Văn Giang", Role.CADRE)
+    _, giang_invite = await add_staff(app, "Phạm Văn Giang", Role.CADRE)
     giang = sim.chat("giang")
-    await giang.say(giang_code)
+    await giang.say(giang_invite.code)
 
     (await open_card(cadre)).says(AN)
     await cadre.press("Ghi chú")  # the cadre starts a note...
@@ -190,7 +123,8 @@ async def test_officer_reassigns_mid_conversation(app: Application, sim: Chats, 
     # The old cadre finishes typing: nothing is written, and she is told it is out of her scope.
     typed = await cadre.say("Gia đình An rất ủng hộ việc đi làm lại.")
     typed.says("Việc này không thuộc phạm vi của anh/chị").never_says("Đã lưu ghi chú", "Gia đình An")
-    assert await count_rows(app, ObservationRow) == 0
+    async with app.store.transaction() as repos:
+        assert await repos.fieldwork.observations_of(1) == []
     # Her list: An is gone at once.
     await cadre.say("/menu")
     (await cadre.press("Người tôi đồng hành")).says("Anh/chị chưa được phân công ai").never_says(AN)
@@ -213,8 +147,9 @@ async def test_positive_result_one_escalation_one_neutral_offer(
     first, second = await replayed(cadre, "Lưu kết quả")
     first.says("Đã lưu kết quả.", "Đã báo cán bộ phụ trách xã/phường")
     assert second.text == ""  # the replayed update is not handled again
-    assert await count_rows(app, TestResultRow) == 1
-    assert await count_rows(app, EscalationRow, kind="test_result") == 1
+    async with app.store.transaction() as repos:
+        assert len(await repos.fieldwork.test_results_of(1)) == 1
+        assert await repos.escalations.count_kind(1, EscalationKind.TEST_RESULT) == 1
 
     pushed: dict[str, Said] = {}
 
@@ -238,9 +173,9 @@ async def test_positive_result_one_escalation_one_neutral_offer(
     (await officer.press("Tôi nhận xử lý")).says("Đã ghi nhận anh/chị nhận xử lý việc này")
     (await an.press("Có, kết nối tôi với tư vấn viên")).says("tư vấn viên sẽ trả lời")
     async with app.store.transaction() as repos:
-        row = (await repos.session.execute(select(TestResultRow))).scalar_one()
-        result = await repos.fieldwork.test_result(row.id or 0)
-    assert "positive" not in row.result_enc and "Hà Đông" not in row.result_enc  # sealed at rest
+        [result] = await repos.fieldwork.test_results_of(1)
+    [sealed] = await stored(app, "test_result", "result_enc", id=result.id)
+    assert "positive" not in sealed and "Hà Đông" not in sealed  # sealed at rest
     assert result is not None and result.outcome.value == "positive" and result.place == "Trạm y tế phường Hà Đông"
     assert await audited(app, "test_result_recorded", subject_id=1) == 1
 
@@ -260,27 +195,24 @@ async def test_negative_result_closes_a_due_test_quietly(
     await officer.press("Hôm qua (11/12/2026)")
     await officer.say("Trạm y tế")
     (await officer.press("Lưu kết quả")).says("Đã lưu kết quả.").never_says("Đã báo")
-    assert await count_rows(app, EscalationRow, kind="test_result") == 0
     async with app.store.transaction() as repos:
-        statuses = (
-            await repos.session.execute(
-                select(ObligationRow.status).where(ObligationRow.participant_id == 2, ObligationRow.kind == "test")
-            )
-        ).scalars()
-        assert "done" in list(statuses)
+        assert await repos.escalations.count_kind(2, EscalationKind.TEST_RESULT) == 0
+        tests = await repos.obligations.of_participant(2, date(2025, 1, 1), date(2028, 1, 1), [ObligationKind.TEST])
+    assert "done" in [test.status for test in tests]
     (await officer.say("/menu")).offers("Danh sách xã/phường")
 
 
-async def test_observations_typed_in_a_button_flow_and_too_long(app: Application, linked: dict[str, Chat]) -> None:
+async def test_observations_typed_in_a_button_flow_and_too_long(
+    app: Application, sim: Chats, linked: dict[str, Chat]
+) -> None:
     cadre = linked["cadre"]
     await open_card(cadre)
     (await cadre.press("Ghi chú")).offers("Gia đình", "Dấu hiệu nguy cơ tái sử dụng")
     # Typed while the category buttons are open: kept, and only the category is asked.
     kept = await cadre.say("Gia đình đã đồng ý cho An đi học nghề sửa xe máy.")
     kept.says("Đã giữ lại nội dung anh/chị vừa gõ").offers("Gia đình")
-    async with app.store.transaction() as repos:  # the half-written note and the names on buttons are sealed
-        states = (await repos.session.execute(select(ConversationStateRow))).scalars().all()
-    at_rest = " ".join(f"{s.data} {s.offered_labels}" for s in states)
+    states = [await chat_state(app, sim.channel, sim.external_id(name)) for name in ("an", "binh", "cuong")]
+    at_rest = " ".join(f"{s.data} {s.offered_labels}" for s in states if s is not None)  # as stored: sealed
     assert "học nghề" not in at_rest and "Nguyễn Văn An" not in at_rest and "Gia đình" not in at_rest
     await cadre.press("Gia đình")
     (await cadre.press("Không")).says("Đã lưu ghi chú.", "Gia đình đã đồng ý cho An đi học nghề")
@@ -299,8 +231,8 @@ async def test_observations_typed_in_a_button_flow_and_too_long(app: Application
 
     await cadre.say("/menu")
     (await cadre.press("Người tôi đồng hành")).says("cần chú ý")  # the flagged note ranks An
+    bodies = await stored(app, "observation", "body_enc")
     async with app.store.transaction() as repos:
-        bodies = (await repos.session.execute(select(ObservationRow.body_enc))).scalars().all()
         notes = await repos.fieldwork.observations_of(1, limit=5)
     assert len(bodies) == 3 and not any("học nghề" in body or "Ho kéo dài" in body for body in bodies)
     assert [n.category.value for n in notes] == ["family", "health", "family"]
@@ -323,8 +255,10 @@ async def test_alerts_inbox_note_stops_the_escalation(
     clock.set(at_local(date(2026, 12, 16)))  # past the officer's deadline: he hears nothing of it
     assert "chưa điểm danh" not in (await officer.during(app.scheduler.tick)).text
     async with app.store.transaction() as repos:
-        alert = (await repos.session.execute(select(EscalationRow))).scalar_one()
-    assert alert.acknowledged_at is not None and alert.note_enc and "ốm" not in alert.note_enc
+        [alert] = await repos.escalations.recent_of(1)
+        note = repos.escalations.note_of(alert)
+    assert alert.acknowledged_at is not None and note is not None and "An bị ốm" in note
+    assert alert.note_enc and "ốm" not in alert.note_enc  # the note as stored: sealed
     await officer.say("/menu")
     (await officer.press("Việc cần xử lý")).says("Hiện không có việc nào")
 
@@ -352,7 +286,7 @@ async def test_quarterly_review(app: Application, sim: Chats, linked: dict[str, 
     (await officer.during(app.scheduler.tick)).says("quá hạn", "1").offers("Kiểm điểm cuối quý")
     async with app.store.transaction() as repos:
         review = await repos.fieldwork.review_of(1, "2026-Q4")
-        sealed = (await repos.session.execute(select(QuarterlyReviewRow.assessment_enc))).scalar_one()
+    [sealed] = await stored(app, "quarterly_review", "assessment_enc")
     assert review is not None and review.progress.value == "good" and "gia đình" not in sealed
 
 
@@ -361,10 +295,10 @@ async def test_absence_and_move_reported_confirmed_and_transferred(
 ) -> None:
     cadre, officer = linked["cadre"], linked["officer"]
     async with app.store.transaction() as repos:
-        await app.enrolment(repos).add_unit("CG", "Phường Cầu Giấy", "HN")
-    _, other_code = await add_staff(app, "Đặng Văn Hùng", Role.OFFICER, "CG")
+        await add_ward(app.enrolment(repos), "CG", "Phường Cầu Giấy")
+    hung, other_invite = await add_staff(app, "Đặng Văn Hùng", Role.OFFICER, "CG")
     receiving = sim.chat("hung")
-    await receiving.say(other_code)
+    await receiving.say(other_invite.code)
 
     # An absence seen in the community: the officer confirms it, the term end moves by its days.
     await open_card(cadre)
@@ -372,7 +306,9 @@ async def test_absence_and_move_reported_confirmed_and_transferred(
     await cadre.press("Vắng mặt ở địa phương")
     (await cadre.say("05/12 - 01/12")).says("Chưa đọc được ngày")
     (await cadre.say("01/12/2026 - 05/12/2026")).says("Cán bộ phụ trách sẽ xác nhận")
-    assert await count_rows(app, FieldReportRow, status="pending") == 1
+    async with app.store.transaction() as repos:
+        ha_dong = await repos.units.by_code("HD")
+        assert ha_dong is not None and len(await repos.fieldwork.pending_reports(ha_dong.id)) == 1
     (await officer.during(app.scheduler.tick)).offers("Xem và xác nhận").never_says(AN)
     (await officer.press("Xem và xác nhận")).says("Trần Thị Bình", "01/12/2026", "05/12/2026")
     (await officer.press("Xác nhận")).says("Đã xác nhận. Dự kiến kết thúc thời gian quản lý của", "20/01/2027")
@@ -394,14 +330,15 @@ async def test_absence_and_move_reported_confirmed_and_transferred(
     (await receiving.press("Tiếp nhận hồ sơ")).says("đã có trong danh sách của anh/chị")
 
     async with app.store.transaction() as repos:
-        moved = (await repos.session.execute(select(ParticipantRow).where(ParticipantRow.id == 1))).scalar_one()
-    assert moved.cadre_id is None and moved.unit_id != 2
+        moved = await repos.participants.get(1)
+    assert moved is not None and moved.cadre_id is None and moved.unit_id != 2
     # The sending commune's staff lose access at once.
     await cadre.say("/menu")
     (await cadre.press("Người tôi đồng hành")).never_says(AN)
     await officer.say("/menu")
     (await officer.press("Danh sách xã/phường")).never_says(AN)
-    assert await count_rows(app, OutboxRow, kind="transfer_notice") == 1
+    async with app.store.transaction() as repos:
+        assert await repos.outbox.staff_keyed("transfer:") == {hung.id}  # the receiving officer, told once
 
 
 async def test_paging_and_picking_by_number_with_many_people(
@@ -414,10 +351,9 @@ async def test_paging_and_picking_by_number_with_many_people(
     ]  # fmt: skip
     async with app.store.transaction() as repos:
         for name in names:
-            await app.enrolment(repos).add_participant(
-                name=name, unit_code="HD", start=date(2026, 6, 1), term_months=12, cadre_id=commune.cadre_id,
-                risk=RiskLevel.LOW, language="vi",
-            )  # fmt: skip
+            await add_person(
+                app.enrolment(repos), name, start=date(2026, 6, 1), cadre_id=commune.cadre_id, risk=RiskLevel.LOW
+            )
     cadre = linked["cadre"]
     await cadre.say("/menu")
     first = await cadre.press("Người tôi đồng hành")

@@ -21,25 +21,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from bot.app import Application
-from bot.db.models import AuditEventRow
 from bot.domain.entities import RiskLevel
 from bot.logging import configure_logging
 from bot.services.audit_chain import verify_chain
-from tests.cli.test_cli import call, ok_json
-from tests.conftest import TEST_KEY
-from tests.e2e.conftest import Chats, Commune, link_participant
-from tests.e2e.test_cadre_workspace import replayed
-from tests.e2e.test_counselling_relay import on_duty, talking
-from tests.e2e.test_schedule import at_local
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.clock import FakeClock
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import Fault as ZaloFault
 from tests.fakes.zalo_api import running_in_thread as zalo_in_thread
+from tests.support.chats import Chats, at_local, link_participant, on_duty, replayed, talking
+from tests.support.cli import call, ok_json
+from tests.support.config import TEST_KEY
+from tests.support.factories import Commune, add_person
 from tests.support.processes import bot_process, healthy, until
+from tests.support.records import audit_trail
 
 NAME = "Canary Nguyễn Văn Xyzzy"
 NATIONAL_ID = "079912345678"
@@ -78,8 +75,7 @@ def json_logs() -> Iterator[None]:
 
 
 async def _audit_table(app: Application) -> str:
-    async with app.store.transaction() as repos:
-        rows = (await repos.session.execute(select(AuditEventRow))).scalars().all()
+    rows = await audit_trail(app)
     return "\n".join(f"{r.actor_type} {r.action} {r.outcome} {r.subject_type} {json.dumps(r.detail)}" for r in rows)
 
 
@@ -93,10 +89,9 @@ async def test_canaries_never_reach_logs_or_the_audit_table(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     async with app.store.transaction() as repos:
-        person, invite = await app.enrolment(repos).add_participant(
-            name=NAME, unit_code="HD", start=date(2026, 1, 15), term_months=12, cadre_id=commune.cadre_id,
-            risk=RiskLevel.HIGH, language="vi", national_id=NATIONAL_ID,
-        )  # fmt: skip
+        person, invite = await add_person(
+            app.enrolment(repos), NAME, cadre_id=commune.cadre_id, risk=RiskLevel.HIGH, national_id=NATIONAL_ID
+        )
     label = f"{NAME} (#{person.id})"
     canary, cadre, officer, counsellor = (sim.chat(n) for n in ("canary", "binh", "cuong", "dung"))
     await link_participant(canary, invite.code)  # linking and consent
@@ -173,12 +168,7 @@ async def test_canaries_never_reach_logs_or_the_audit_table(
     assert not leaks(audit) and "079912345679" not in audit, leaks(audit)
 
     # Lists and searches were audited: who, which list, scope, page, count; the search only by kind and length.
-    async with app.store.transaction() as repos:
-        rows = (
-            await repos.session.execute(
-                select(AuditEventRow).where(AuditEventRow.action.in_(["list_opened", "list_searched"]))  # type: ignore[attr-defined]
-            )
-        ).scalars().all()
+    rows = [entry for entry in await audit_trail(app) if entry.action in ("list_opened", "list_searched")]
     chain = await verify_chain(app.store)
     opened = {(r.action, r.detail.get("list"), r.actor_type) for r in rows}
     assert {

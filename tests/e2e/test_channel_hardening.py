@@ -20,17 +20,18 @@ from bot.channels.webhooks import MAX_BODY
 from bot.config import Settings
 from bot.runner import start_channels, start_scheduler
 from bot.web.app import build_web
-from tests.e2e.conftest import TELEGRAM_TOKEN, ZALO_TOKEN, Chats, Commune
 from tests.e2e.helpers import telegram_text
 from tests.e2e.simulator_client import Simulator, serve
 from tests.e2e.telegram_client import TelegramChats
-from tests.e2e.test_help_and_crisis import SAFETY
-from tests.e2e.test_settings import linked_participant
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegram, running
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import running as running_zalo
+from tests.support.chats import Chats, linked_participant
+from tests.support.config import TELEGRAM_TOKEN, ZALO_TOKEN
+from tests.support.factories import Commune
+from tests.support.texts import SAFETY
 
 TELEGRAM_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ZALO_HEADER = "X-Bot-Api-Secret-Token"

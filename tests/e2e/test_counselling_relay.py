@@ -7,60 +7,44 @@ ends it. Outside the point's hours the person is told when someone will answer, 
 
 from __future__ import annotations
 
-import copy
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, CheckinRow, OutboxRow, ReferralEventRow, ReferralRow, RelayMessageRow
 from bot.domain.entities import RiskLevel, Wording
 from bot.services import fieldwork as records
-from tests.e2e.conftest import Chat, Chats, Commune
-from tests.e2e.test_help_and_crisis import second_counsellor
-from tests.e2e.test_schedule import REVEALING, at_local, link_participant, tick_all
 from tests.e2e.zalo_client import ZaloChat
 from tests.fakes.clock import FakeClock
+from tests.support.at_rest import rows, stored
+from tests.support.chats import (
+    Chat,
+    Chats,
+    at_local,
+    link_participant,
+    on_duty,
+    second_counsellor,
+    talking,
+    tick_all,
+    typed_twice,
+)
+from tests.support.factories import Commune, add_person, add_ward
+from tests.support.records import audit_trail
+from tests.support.texts import REVEALING
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
 
 DUNG = "Phạm Thu Dung"  # the counsellor's own name never reaches the person
 
 
-async def talking(app: Application, person: Chat, counsellor: Chat) -> None:
-    """The person asks to talk; the counsellor (on duty) is told and takes the conversation."""
-    await person.say("giúp")
-    await person.press("Nói chuyện với tư vấn viên")
-    await counsellor.during(app.scheduler.tick)
-    await counsellor.press("Xem yêu cầu")
-    await counsellor.press("Tôi nhận")
-
-
-async def on_duty(chat: Chat) -> None:
-    await chat.say("/menu")
-    await chat.press("Bắt đầu ca trực")
-
-
-async def typed_twice(chat: Chat, text: str) -> tuple[Any, Any]:
-    """The platform delivers the same text update twice (a replayed webhook)."""
-    if isinstance(chat, ZaloChat):
-        update = chat.update("message.text.received", text=text)
-    else:
-        update = {"update_id": chat.fake.next_update_id(), **chat._message(text=text)}  # type: ignore[attr-defined]
-    first = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
-    second = await chat.send_update(copy.deepcopy(update))  # type: ignore[attr-defined]
-    return first, second
-
-
-async def relay_bodies(app: Application) -> list[str]:
+async def relayed(app: Application, referral_id: int = 1) -> list[str]:
+    """The words of a conversation, as the counsellor and the person read them."""
     async with app.store.transaction() as repos:
-        return list((await repos.session.execute(select(RelayMessageRow.body_enc))).scalars())
+        return [message.body for message in await repos.relay.of_referral(referral_id, limit=100)]
 
 
 async def test_a_conversation_both_sides_day_and_night(
-    app: Application, sim: Chats, chats: dict[str, Chat], clock: FakeClock
+    app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune, clock: FakeClock
 ) -> None:
     an, dung = chats["an"], chats["counsellor"]
     giao = await second_counsellor(app, sim)  # off duty
@@ -120,18 +104,17 @@ async def test_a_conversation_both_sides_day_and_night(
     (await an.say("alo")).never_says("✓ Đã gửi.")  # nothing is relayed any more
 
     async with app.store.transaction() as repos:
-        referral = (await repos.session.execute(select(ReferralRow))).scalar_one()
-        events = sorted((await repos.session.execute(select(ReferralEventRow.status))).scalars())
-        relayed = (await repos.session.execute(select(OutboxRow.payload).where(OutboxRow.kind == "relay"))).scalars()
-        details = [str(r.detail) for r in (await repos.session.execute(select(AuditEventRow))).scalars()]
+        [referral] = await repos.referrals.of_participant(commune.an_id)
     start = at_local(date(2026, 11, 23), 9, 0)
     assert referral.first_reply_at is not None and referral.first_reply_at - start == timedelta(minutes=3)
-    assert referral.outcome == "advised" and referral.relay_ended_at is not None
-    assert events == ["accepted", "closed:advised", "first_reply", "relay_ended", "relay_started", "requested"]
-    bodies = await relay_bodies(app)
-    assert len(bodies) == 7
-    assert not any("ngủ" in body or "tuần" in body for body in bodies)  # encrypted at rest
-    assert all(set(payload) == {"relay_id", "referral_id"} for payload in relayed)  # the outbox holds references
+    assert referral.status == "closed" and referral.outcome == "advised"
+    assert None not in (referral.accepted_at, referral.relay_started_at, referral.relay_ended_at, referral.closed_at)
+    assert len(await relayed(app)) == 7 and "Khoảng hai tuần rồi ạ" in await relayed(app)
+    bodies = await stored(app, "relay_message", "body_enc")
+    assert len(bodies) == 7 and not any("ngủ" in body or "tuần" in body for body in bodies)  # encrypted at rest
+    pushes = [row["payload"] for row in await rows(app, "outbox", kind="relay")]
+    assert pushes and all(set(payload) == {"relay_id", "referral_id"} for payload in pushes)  # references only
+    details = [str(entry.detail) for entry in await audit_trail(app)]
     assert not any("ngủ" in detail for detail in details)  # the audit says who and when, never what
 
 
@@ -161,7 +144,7 @@ async def test_the_counsellor_ends_it_and_waiting_messages_are_kept(
     await an.say("giúp")
     (await an.press("Nói chuyện với tư vấn viên")).says("Mình đã báo cho tư vấn viên đang trực")
     async with app.store.transaction() as repos:
-        statuses = sorted((await repos.session.execute(select(ReferralRow.status))).scalars())
+        statuses = sorted(r.status for r in await repos.referrals.of_participant(1))
     assert statuses == ["accepted", "requested"]
 
 
@@ -198,7 +181,7 @@ async def test_outside_the_points_hours_and_with_nobody_on_duty(
     )
     (await giao.during(app.scheduler.tick)).says("muốn trò chuyện")
     async with app.store.transaction() as repos:
-        outcomes = sorted(str(o) for o in (await repos.session.execute(select(ReferralRow.outcome))).scalars())
+        outcomes = sorted(str(r.outcome) for r in await repos.referrals.of_participant(1))
     assert outcomes == ["None", "withdrawn"]  # the first, ended before anyone took it, is withdrawn
 
 
@@ -217,9 +200,9 @@ async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
     first, second = await typed_twice(an, "Em gửi một lần thôi")
     first.says("✓ Đã gửi.")
     assert second.text == ""  # the replayed update is not relayed again
-    assert len(await relay_bodies(app)) == 1
+    assert len(await relayed(app)) == 1
     (await dung.say("x" * 10_000)).says("quá dài")
-    assert len(await relay_bodies(app)) == 1
+    assert len(await relayed(app)) == 1
     # A number typed in a conversation is an answer, not a menu choice (on Zalo the choices are typed by name);
     # ending is asked twice, so a stray tap does not end it.
     (await an.say("7")).says("✓ Đã gửi.")
@@ -249,7 +232,7 @@ async def test_bad_inputs_in_a_conversation_and_nobody_else_reads_it(
         forged = ((giao, "ref:chat:1"), (giao, "ref:canned:hello"), (cadre, "ref:end:1"), (bich, "relay:read"))
         for chat, action in forged:
             (await chat.press_action(action)).says("Nút này đã hết hiệu lực").never_says("Em gửi một lần")
-        assert len(await relay_bodies(app)) == 5
+        assert len(await relayed(app)) == 5
 
     # With explicit wording, the words themselves come in the push.
     async with app.store.transaction() as repos:
@@ -336,11 +319,8 @@ async def test_no_counselling_point_no_conversation_and_a_move_hands_it_over(
 ) -> None:
     async with app.store.transaction() as repos:
         service = app.enrolment(repos)
-        await service.add_unit("CG", "Phường Cầu Giấy", "HN")  # no counselling point yet
-        _, invite = await service.add_participant(
-            name="Lý Văn Cường", unit_code="CG", start=date(2026, 3, 1), term_months=12, cadre_id=None,
-            risk=RiskLevel.LOW, language="vi",
-        )  # fmt: skip
+        await add_ward(service, "CG", "Phường Cầu Giấy")  # no counselling point yet
+        _, invite = await add_person(service, "Lý Văn Cường", unit="CG", start=date(2026, 3, 1), risk=RiskLevel.LOW)
     cuong = sim.chat("lvc")
     await link_participant(cuong, invite.code)
     await cuong.say("giúp")
@@ -383,6 +363,7 @@ async def test_a_message_arriving_mid_check_in_does_not_shift_the_answers(
     an.buttons["Tốt"] = mood  # the check-in's buttons are still on screen (on Zalo: the number it showed)
     (await an.press("Tốt")).offers("Không")  # the next question: cravings
     async with app.store.transaction() as repos:
-        started = (await repos.session.execute(select(CheckinRow.obligation_id))).scalar_one()
-        answers = await repos.checkins.for_obligation(started)
+        started = await repos.obligations.by_key(f"checkin:{commune.an_id}:2026-11")
+        assert started is not None
+        answers = await repos.checkins.for_obligation(started.id)
     assert answers is not None and answers.answers["mood"] == "4"  # "Tốt", not the option two places away

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.app import Application
-from bot.db.models import AuditEventRow, ChannelIdentityRow, ConsentRow
 from bot.domain.consent import CONSENT_TEXT_VERSION, Purpose
 from bot.domain.entities import ParticipantStatus
-from tests.e2e.conftest import Chats as Simulator
-from tests.e2e.conftest import Commune
 from tests.fakes.clock import FakeClock
+from tests.support.chats import Chats as Simulator
+from tests.support.factories import Commune
+from tests.support.records import audit_trail
 
 
 async def _actions(app: Application) -> list[str]:
-    async with app.store.transaction() as repos:
-        rows = (await repos.session.execute(select(AuditEventRow).order_by(AuditEventRow.id))).scalars()
-        return [row.action for row in rows]
+    return [entry.action for entry in await audit_trail(app)]
 
 
 async def test_participant_links_gives_consent_and_sees_their_term(
@@ -55,8 +51,8 @@ async def test_participant_links_gives_consent_and_sees_their_term(
             Purpose.SHARE_WITH_CADRE: False,
             Purpose.REFERRALS: True,
         }
-        rows = (await repos.session.execute(select(ConsentRow))).scalars().all()
-        assert {row.text_version for row in rows} == {CONSENT_TEXT_VERSION}
+        history = await repos.consents.history(commune.an_id)
+        assert len(history) == 3 and {row.text_version for row in history} == {CONSENT_TEXT_VERSION}
     actions = await _actions(app)
     assert actions.count("consent_recorded") == 3
     assert "chat_linked" in actions and "enrolment_completed" in actions
@@ -142,8 +138,8 @@ async def test_one_person_can_link_two_chats(sim: Simulator, commune: Commune, a
         fresh = await app.enrolment(repos).issue_participant_invite(commune.an_id)
     (await sim.chat("an-zalo").say(fresh.code)).says("1/3")
     async with app.store.transaction() as repos:
-        rows = (await repos.session.execute(select(ChannelIdentityRow))).scalars().all()
-        assert sorted(repos.identities.external_id(r) for r in rows) == sorted(
-            [sim.external_id("an-telegram"), sim.external_id("an-zalo")]
-        )
-        assert {r.participant_id for r in rows} == {commune.an_id}
+        chats = await repos.identities.for_channel(sim.channel)
+    assert sorted(external for external, _ in chats) == sorted(
+        [sim.external_id("an-telegram"), sim.external_id("an-zalo")]
+    )
+    assert {identity.participant_id for _, identity in chats} == {commune.an_id}

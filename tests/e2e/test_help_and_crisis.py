@@ -9,32 +9,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, EscalationRow, ReferralEventRow, ReferralRow
-from bot.domain.entities import Role
-from tests.e2e.conftest import Chat, Chats, Commune
-from tests.e2e.helpers import count_rows
-from tests.e2e.test_schedule import REVEALING, at_local, tick_all
+from bot.domain.escalations import EscalationKind
 from tests.e2e.zalo_client import ZaloChat
 from tests.fakes.clock import FakeClock
+from tests.support.at_rest import stored
+from tests.support.chats import Chat, Chats, at_local, second_counsellor, tick_all
+from tests.support.factories import Commune
+from tests.support.records import audit_trail
+from tests.support.texts import REVEALING, SAFETY
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
-
-SAFETY = ("Cảm ơn bạn đã nói với mình", "115", "096 306 1414 (+84 96 306 1414)", "13:00–20:30")
-
-
-async def second_counsellor(app: Application, sim: Chats) -> Chat:
-    """Vũ Minh Giao, a second counsellor of Hà Đông's point, linked (off duty)."""
-    async with app.store.transaction() as repos:
-        unit = await repos.units.by_code("HD")
-        assert unit is not None
-        point = await repos.points.first_in(unit.id)
-        _, invite = await app.enrolment(repos).add_staff("Vũ Minh Giao", Role.COUNSELLOR, "HD", point, "vi")
-    giao = sim.chat("giao")
-    await giao.say(invite.code)
-    return giao
 
 
 async def test_hotlines_from_the_menu_by_typing_and_by_command(chats: dict[str, Chat]) -> None:
@@ -62,7 +48,7 @@ async def test_support_request_reaches_the_cadre(app: Application, chats: dict[s
     talk = await an.press("Nói chuyện với tư vấn viên")
     talk.says("Các tư vấn viên của điểm tư vấn đã được báo").offers("Kết thúc trò chuyện")
     async with app.store.transaction() as repos:
-        kinds = (await repos.session.execute(select(ReferralRow.kind, ReferralRow.source))).all()
+        kinds = [(r.kind, r.source) for r in await repos.referrals.of_participant(1)]
     assert sorted(kinds) == [("counselling", "help"), ("training", "help")]
 
 
@@ -94,14 +80,15 @@ async def test_crisis_in_the_middle_of_a_check_in(app: Application, chats: dict[
     # A second message: the reply again (saying who was told then), no second alert.
     (await an.say("k mun song nua")).says(*SAFETY, "Mình đã báo cho tư vấn viên và người đồng hành của bạn")
     assert (await cadre.during(app.scheduler.tick)).text == ""
-    assert await count_rows(app, EscalationRow, kind="crisis") == 1
-    assert await count_rows(app, ReferralRow, urgency="urgent", source="crisis") == 1
+    async with app.store.transaction() as repos:
+        assert await repos.escalations.count_kind(1, EscalationKind.CRISIS) == 1
+        referrals = await repos.referrals.of_participant(1)
+    assert [(r.urgency, r.source) for r in referrals] == [("urgent", "crisis")]
     # The check-in carries on where it was.
     await an.press("Không")
     (await an.press("Không")).offers("Đang đi làm")
     (await cadre.press("Tôi nhận xử lý")).says("Đã ghi nhận anh/chị nhận xử lý việc này")
-    async with app.store.transaction() as repos:
-        details = [r.detail for r in (await repos.session.execute(select(AuditEventRow))).scalars()]
+    details = [entry.detail for entry in await audit_trail(app)]
     assert not any("muốn chết" in str(d) or "mun song" in str(d) for d in details)  # never the words
 
 
@@ -118,7 +105,8 @@ async def test_look_alikes_and_a_long_message(app: Application, sim: Chats, chat
     stranger = sim.chat("khach")
     (await stranger.say("muon chet")).says(*SAFETY).never_says("Mình đã báo")
     (await stranger.say("giúp")).says("096 306 1414")
-    assert await count_rows(app, EscalationRow, kind="crisis") == 1
+    async with app.store.transaction() as repos:
+        assert await repos.escalations.count_kind(1, EscalationKind.CRISIS) == 1
 
 
 async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
@@ -161,12 +149,14 @@ async def test_counsellor_desk_urgent_first_taken_once_noted_and_closed(
     (await dung.press("Đã tư vấn")).says("Đã đóng: Đã tư vấn.")
     (await an.during(app.scheduler.tick)).says("Tư vấn viên đã kết thúc cuộc trò chuyện")
     async with app.store.transaction() as repos:
-        closed = [r for r in await repos.referrals.of_participant(1) if r.status == "closed"]
-        events = (await repos.session.execute(select(ReferralEventRow.status))).scalars().all()
-        sealed = (await repos.session.execute(select(ReferralRow.note_enc))).scalars().all()
-    assert len(closed) == 1 and closed[0].outcome == "advised" and closed[0].urgency == "urgent"
-    assert sorted(events) == ["accepted", "closed:advised", "relay_ended", "relay_started", "requested", "requested"]
-    assert not any(note and "thứ Hai" in note for note in sealed)
+        referrals = {r.kind: r for r in await repos.referrals.of_participant(1)}
+        note = await repos.referrals.note_of(referrals["counselling"].id)
+    talked, asked = referrals["counselling"], referrals["training"]
+    assert talked.status == "closed" and talked.outcome == "advised" and talked.urgency == "urgent"
+    assert None not in (talked.accepted_at, talked.relay_started_at, talked.relay_ended_at, talked.closed_at)
+    assert asked.status == "requested" and (asked.accepted_at, asked.relay_started_at) == (None, None)
+    assert note is not None and "hẹn gặp thứ Hai" in note
+    assert not any(sealed and "thứ Hai" in sealed for sealed in await stored(app, "referral", "note_enc"))
     # The cadre sees the status on the person's card, not what was said.
     await cadre.say("/menu")
     await cadre.press("Người tôi đồng hành")

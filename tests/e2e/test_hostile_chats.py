@@ -4,23 +4,22 @@ forged button data of every shape, floods of messages, and messages far longer t
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, ChannelIdentityRow, InboundUpdateRow
-from tests.e2e.conftest import Chats, Commune
-from tests.e2e.helpers import count_rows, telegram_text
+from tests.e2e.helpers import telegram_text
 from tests.e2e.simulator_client import Said
 from tests.e2e.telegram_client import TelegramChats
-from tests.e2e.test_cadre_workspace import AN
-from tests.e2e.test_help_and_crisis import SAFETY
-from tests.e2e.test_settings import linked_participant
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.telegram_api import Fault as TelegramFault
 from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import Fault as ZaloFault
+from tests.support.at_rest import overwrite, rows
+from tests.support.chats import Chats, linked_participant
+from tests.support.factories import Commune
+from tests.support.records import audited
+from tests.support.texts import AN, SAFETY
 
 STALE = "Nút này đã hết hiệu lực"
 SLOW_DOWN = "Bạn đang gửi tin nhắn hơi nhanh"
@@ -49,7 +48,7 @@ async def test_zalo_a_message_id_seen_in_another_chat_is_that_chats_own_message(
     assert not any("1/3" in text for text in bich)  # never An's replies
     assert await fake_zalo.deliver(an_update) == 200  # Zalo retries An's: An gets hers
     assert any("1/3" in text for text in _texts(fake_zalo.sent(), sim.user_id("an")))
-    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
+    assert await audited(app, "chat_linked") == 1
 
 
 @pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
@@ -72,11 +71,10 @@ async def test_telegram_update_ids_restarted_are_scoped_to_their_chat(
     # Both delivered: a third chat reusing the number is still read, not taken for a replay.
     assert await fake_telegram.deliver(telegram_text(sim.user_id("cuong"), "xin chào", 7001, name="C")) == 200
     assert any("hãy gửi mã mời" in text for text in _texts(fake_telegram.sent(), sim.user_id("cuong")))
-    async with app.store.transaction() as repos:
-        rows = (await repos.session.execute(select(InboundUpdateRow))).scalars().all()
-    sevens = [row for row in rows if row.key.endswith(":telegram:7001")]
-    assert len(sevens) == 3 and len({row.chat_key for row in sevens}) == 3
-    assert all(str(sim.user_id("an")) not in row.key for row in rows)  # no chat id in clear
+    kept = await rows(app, "inbound_update")
+    sevens = [row for row in kept if row["key"].endswith(":telegram:7001")]
+    assert len(sevens) == 3 and len({row["chat_key"] for row in sevens}) == 3
+    assert all(str(sim.user_id("an")) not in row["key"] for row in kept)  # no chat id in clear
 
 
 FORGED = {
@@ -97,7 +95,7 @@ async def test_forged_callback_data_of_any_text_is_a_stale_button(
     an = await linked_participant(sim, commune.an_code)  # type: ignore[arg-type]
     said = await an.press_action(data)  # type: ignore[attr-defined]
     said.says(STALE).offers("Thông tin của tôi").never_says("có lỗi")
-    assert await count_rows(app, AuditEventRow, action="stale_button", outcome="denied") == 1
+    assert await audited(app, "stale_button", outcome="denied") == 1
     (await an.say("/menu")).says("Menu chính")  # the chat goes on
 
 
@@ -115,7 +113,7 @@ async def test_a_flood_is_asked_once_to_slow_down_and_a_crisis_still_gets_throug
         assert await an.say("👍") == []  # not read, not answered again
     (await an.say("mình không muốn sống nữa")).says(*SAFETY)  # a crisis is never held back
     assert await an.say("👍") == []
-    assert await count_rows(app, AuditEventRow, action="inbound_limited", outcome="denied") == 1
+    assert await audited(app, "inbound_limited", outcome="denied") == 1
     clock.advance(minutes=2)
     (await an.say("👍")).says("mình chưa hiểu ý bạn")
 
@@ -153,7 +151,7 @@ async def test_a_cadre_pressing_quickly_is_not_cut_off_and_a_cadre_flood_still_i
         (await cadre.say("/menu")).offers("Người tôi đồng hành")
     (await cadre.say("/menu")).says(SLOW_DOWN).never_says("Người tôi đồng hành")
     assert await cadre.say("/menu") == []
-    assert await count_rows(app, AuditEventRow, action="inbound_limited", outcome="denied") == 1
+    assert await audited(app, "inbound_limited", outcome="denied") == 1
 
 
 @pytest.mark.parametrize("channel_kind", ["zalo-webhook"])
@@ -174,11 +172,10 @@ async def test_zalo_messages_without_a_message_id_are_counted_too(
     (await stranger.send_update(bare())).says(SLOW_DOWN).never_says("hãy gửi mã mời")
     for _ in range(3):
         assert await stranger.send_update(bare()) == []
-    assert await count_rows(app, AuditEventRow, action="inbound_limited", outcome="denied") == 1
-    async with app.store.transaction() as repos:
-        rows = (await repos.session.execute(select(InboundUpdateRow))).scalars().all()
-    assert len(rows) == limit + 4 and len({row.key for row in rows}) == limit + 4
-    assert all(row.replies_enc is None for row in rows)  # nothing can redeliver them: no reply text is kept
+    assert await audited(app, "inbound_limited", outcome="denied") == 1
+    kept = await rows(app, "inbound_update")
+    assert len(kept) == limit + 4 and len({row["key"] for row in kept}) == limit + 4
+    assert all(row["replies_enc"] is None for row in kept)  # nothing can redeliver them: no reply text is kept
     # Another chat is not held back by it.
     (await sim.chat("cuong").say("xin chào")).says("hãy gửi mã mời")
 
@@ -208,12 +205,7 @@ async def test_a_tampered_chat_is_deduplicated_limited_and_audited_once_an_hour(
     rolled back unrecorded: replays handled again, never counted, one audit entry per message without end."""
     an = await linked_participant(sim, commune.an_code)  # type: ignore[arg-type]
     clock.advance(minutes=5)
-    async with app.store.transaction() as repos:
-        await repos.session.execute(
-            update(ChannelIdentityRow)
-            .where(ChannelIdentityRow.participant_id == commune.an_id)
-            .values(participant_id=commune.binh_id)
-        )
+    await overwrite(app, "channel_identity", {"participant_id": commune.binh_id}, participant_id=commune.an_id)
     said = await an.say("/menu")
     assert _unreadable(said), said.text
     said.never_says("Menu chính", "Đỗ Thị Bích")
@@ -224,7 +216,7 @@ async def test_a_tampered_chat_is_deduplicated_limited_and_audited_once_an_hour(
     assert await deliver(replay) == 200
     assert await deliver(replay) == 200  # the platform delivers it again: deduplicated, not answered twice
     assert len(_texts(sent()[before:], an.user_id)) == 1  # type: ignore[attr-defined]
-    assert await count_rows(app, AuditEventRow, action="sealed_value_rejected") == 1
+    assert await audited(app, "sealed_value_rejected") == 1
 
     # A flood of new messages is counted like any: answered up to the limit, then not read; one audit entry.
     limit = app.conversation.policies.inbound_per_minute
@@ -233,10 +225,10 @@ async def test_a_tampered_chat_is_deduplicated_limited_and_audited_once_an_hour(
     crisis = await an.say("mình không muốn sống nữa")  # never held back: the safety reply and its hotlines
     crisis.says(*SAFETY)
     assert _unreadable(crisis)
-    assert await count_rows(app, AuditEventRow, action="sealed_value_rejected") == 1
-    assert await count_rows(app, InboundUpdateRow, replies_enc=None) >= limit
+    assert await audited(app, "sealed_value_rejected") == 1
+    assert len(await rows(app, "inbound_update", replies_enc=None)) >= limit
 
     clock.advance(hours=1)  # the next hour: audited again, once
     for _ in range(3):
         assert _unreadable(await an.say("xin chào"))
-    assert await count_rows(app, AuditEventRow, action="sealed_value_rejected", outcome="denied") == 2
+    assert await audited(app, "sealed_value_rejected", outcome="denied") == 2

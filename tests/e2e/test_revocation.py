@@ -10,30 +10,27 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select, update
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, ChannelIdentityRow, ConversationStateRow, OutboxRow, TestResultRow
 from bot.db.repositories.outbox import NewMessage
 from bot.domain.planning import MessageKind
 from bot.services.access import activate_staff, deactivate_staff, unlink_chats
 from bot.services.operators import Operator
-from tests.e2e.conftest import Chat, Chats, Commune, link_participant
-from tests.e2e.helpers import count_rows
-from tests.e2e.test_cadre_workspace import AN, linked, open_card
-from tests.e2e.test_schedule import at_local
 from tests.fakes.clock import FakeClock
+from tests.support.at_rest import overwrite
+from tests.support.chats import Chat, Chats, at_local, link_participant, open_card
+from tests.support.factories import Commune
+from tests.support.records import audit_trail, chat_state
+from tests.support.texts import AN
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
-
-__all__ = ["linked"]  # the fixture, shared with the workspace transcripts
 
 OPERATOR = Operator(staff_id=None, os_user="ops")
 WELCOME = "hãy gửi mã mời"  # the unlinked chat's greeting
 
 
 async def test_cadre_deactivated_mid_flow_reaches_nothing_and_officers_are_told(
-    app: Application, linked: dict[str, Chat], commune: Commune, clock: FakeClock
+    app: Application, sim: Chats, linked: dict[str, Chat], commune: Commune, clock: FakeClock
 ) -> None:
     cadre, officer = linked["cadre"], linked["officer"]
     await open_card(cadre)
@@ -52,9 +49,11 @@ async def test_cadre_deactivated_mid_flow_reaches_nothing_and_officers_are_told(
     typed = await cadre.say("12/12/2026")  # the next text: the greeting of a chat nobody linked
     typed.says(WELCOME).never_says(AN, "Nguyễn Văn An", "Trần Thị Bình")
     (await cadre.say("/menu")).never_says("Người tôi đồng hành", AN)
-    assert await count_rows(app, TestResultRow) == 0
-    assert await count_rows(app, ChannelIdentityRow, staff_id=commune.cadre_id) == 0
-    assert await count_rows(app, ConversationStateRow) == 2  # An's and the officer's; the cadre's is gone
+    async with app.store.transaction() as repos:
+        assert await repos.fieldwork.test_results_of(commune.an_id) == []
+        assert await repos.identities.count_of(staff_id=commune.cadre_id) == 0
+    for name, kept in (("an", True), ("cuong", True), ("binh", False)):  # the cadre's chat went with its state
+        assert (await chat_state(app, sim.channel, sim.external_id(name)) is not None) is kept, name
 
     told = await officer.during(app.scheduler.tick)  # the officers hear that An needs a new cadre
     told.says("Trần Thị Bình", "1").offers(AN)
@@ -64,10 +63,9 @@ async def test_cadre_deactivated_mid_flow_reaches_nothing_and_officers_are_told(
         assert digest is not None and digest.status == "cancelled"
         person = await repos.participants.get(commune.an_id)
         assert person is not None and person.cadre_id == commune.cadre_id  # still listed; the officer reassigns
-        rows = await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "staff_deactivated"))
-        entry = rows.scalars().one()
-        assert entry.actor_type == "operator" and entry.detail["os_user"] == "ops"
-        assert entry.subject_id == commune.cadre_id and entry.detail["chats_unlinked"] == 1
+    [entry] = await audit_trail(app, "staff_deactivated")
+    assert entry.actor_type == "operator" and entry.detail["os_user"] == "ops"
+    assert entry.subject_id == commune.cadre_id and entry.detail["chats_unlinked"] == 1
 
     # Reopened: no chat comes back, and the old code stays dead; a new invite links a phone again.
     async with app.store.transaction() as repos:
@@ -100,10 +98,9 @@ async def test_lost_phone_reinvite_revokes_the_old_chat_and_links_the_new_one(
     (await new.press("Thông tin của tôi")).says("Phường Hà Đông", "Người đồng hành của bạn: Trần Thị Bình")
     (await old.say("/menu")).never_says("Thông tin của tôi")
     async with app.store.transaction() as repos:
-        chats = (await repos.session.execute(select(ChannelIdentityRow))).scalars().all()
-        assert [c.participant_id for c in chats] == [commune.an_id]  # only the new phone
-        actions = (await repos.session.execute(select(AuditEventRow.action))).scalars().all()
-        assert actions.count("chat_unlinked") == 1
+        chats = await repos.identities.for_channel(sim.channel)
+    assert [(external, chat.participant_id) for external, chat in chats] == [(sim.external_id("an-moi"), commune.an_id)]
+    assert len(await audit_trail(app, "chat_unlinked")) == 1
 
 
 async def test_unlink_one_channel_or_all_and_the_state_goes_with_it(
@@ -117,9 +114,10 @@ async def test_unlink_one_channel_or_all_and_the_state_goes_with_it(
         person = await repos.participants.get(commune.an_id)
     assert unlinked == [sim.channel]
     assert person is not None and person.status.value == "enrolled"  # no chat: no reminders until a new link
-    assert await count_rows(app, ConversationStateRow) == 0
+    assert await chat_state(app, sim.channel, sim.external_id("an")) is None
     (await an.say("xin chào")).says(WELCOME)
-    assert await count_rows(app, OutboxRow, participant_id=commune.an_id, status="pending") == 0
+    async with app.store.transaction() as repos:
+        assert await repos.outbox.pending_reminders([commune.an_id]) == {}
 
 
 # ---- what was waiting on a cadre reaches the officers at once --------------------------------------------------
@@ -139,15 +137,21 @@ async def _crisis_at_night(app: Application, chats: dict[str, Chat], sim: Chats,
     await officer.say(commune.officer_code)
     clock.set(at_local(date(2026, 12, 10), 22, 30))  # quiet hours: crisis alerts still go out at once
     (await chats["an"].say("mệt mỏi quá, chỉ muốn chết")).says("người đồng hành của bạn")
-    assert await count_rows(app, OutboxRow, staff_id=commune.cadre_id, status="pending") == 1
+    async with app.store.transaction() as repos:
+        queued = await repos.outbox.by_key("esc:1:cadre")
+    assert queued is not None and queued.status == "pending" and queued.staff_id == commune.cadre_id
     return officer
 
 
-async def _officer_escalations(app: Application) -> list[str]:
-    """Why each officer's escalation message was queued (one per officer and escalation)."""
+async def _officer_escalations(app: Application, commune: Commune) -> list[str]:
+    """Why each officer's escalation message about An was queued (one per officer and escalation)."""
     async with app.store.transaction() as repos:
-        rows = await repos.session.execute(select(OutboxRow).where(OutboxRow.key.like("esc:%:officer:%")))
-        return [row.payload["why"] for row in rows.scalars()]
+        whys = []
+        for escalation in reversed(await repos.escalations.recent_of(commune.an_id, limit=100)):
+            for officer in await repos.escalations.officers_of(escalation.unit_id):
+                queued = await repos.outbox.by_key(f"esc:{escalation.id}:officer:{officer}")
+                whys += [queued.payload["why"]] if queued is not None else []
+        return whys
 
 
 @pytest.mark.parametrize("claimed", [False, True], ids=["pending", "claimed"])
@@ -159,12 +163,8 @@ async def test_a_crisis_alert_waiting_for_a_closed_cadre_reaches_the_officer_at_
     when its lease runs out the row is skipped (no chat) and the officer is not told twice."""
     officer = await _crisis_at_night(app, chats, sim, commune, clock)
     if claimed:
-        async with app.store.transaction() as repos:
-            await repos.session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.staff_id == commune.cadre_id)
-                .values(status="sending", leased_until=clock.now().replace(second=30), attempts=1)
-            )
+        claim = {"status": "sending", "leased_until": clock.now().replace(second=30), "attempts": 1}
+        await overwrite(app, "outbox", claim, staff_id=commune.cadre_id)
     async with app.store.transaction() as repos:
         done = await deactivate_staff(repos, commune.cadre_id, OPERATOR, clock.now())
     assert done.alerts_to_officers == 1
@@ -178,13 +178,13 @@ async def test_a_crisis_alert_waiting_for_a_closed_cadre_reaches_the_officer_at_
     assert (await officer.during(app.scheduler.tick)).text == ""
     clock.advance(hours=1, minutes=1)  # past the cadre's hour to acknowledge: the officer is not told again
     (await officer.during(app.scheduler.tick)).never_says(CLOSED)  # (only that no counsellor took the referral)
-    assert await _officer_escalations(app) == ["cadre_closed"]
+    assert await _officer_escalations(app, commune) == ["cadre_closed"]
     async with app.store.transaction() as repos:
         cadre_row = await repos.outbox.by_key("esc:1:cadre")
         assert cadre_row is not None and cadre_row.status == "cancelled"
         assert cadre_row.last_error == ("no_chat" if claimed else "deactivated")
-        rows = await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "staff_deactivated"))
-        assert rows.scalars().one().detail["alerts_to_officers"] == 1
+    [entry] = await audit_trail(app, "staff_deactivated")
+    assert entry.detail["alerts_to_officers"] == 1
 
 
 async def test_an_alert_for_a_cadre_whose_chat_was_unlinked_since_goes_to_the_officer_when_it_was_to_go_out(
@@ -197,7 +197,7 @@ async def test_an_alert_for_a_cadre_whose_chat_was_unlinked_since_goes_to_the_of
         assert await unlink_chats(repos, OPERATOR, staff_id=commune.cadre_id) == [sim.channel]
     told = await officer.during(app.scheduler.tick)
     told.says(CRISIS, IN_PERSON_NOW, "Trần Thị Bình").offers("Tôi nhận xử lý")
-    assert await _officer_escalations(app) == ["cadre_unreachable"]  # "cannot be reached …, so it came to you"
+    assert await _officer_escalations(app, commune) == ["cadre_unreachable"]  # "cannot be reached …, so it came to you"
     clock.advance(hours=1, minutes=1)
     await officer.during(app.scheduler.tick)
-    assert await _officer_escalations(app) == ["cadre_unreachable"]  # not told again after the hour
+    assert await _officer_escalations(app, commune) == ["cadre_unreachable"]  # not told again after the hour

@@ -8,76 +8,19 @@ unreported absence that moves the end of the term, and completion, after which n
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select, update
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, EscalationRow, ObligationRow, OutboxRow, ParticipantRow
 from bot.domain.entities import ParticipantStatus, RiskLevel, Role
-from tests.e2e.conftest import Chat, Chats, Commune, link_participant
-from tests.e2e.helpers import count_rows
 from tests.e2e.simulator_client import Said
 from tests.fakes.clock import FakeClock
-
-HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-REVEALING = ("ma túy", "xét nghiệm", "cai nghiện", "nghiện")
-
-
-def at_local(day: date, hour: int = 8, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=HANOI).astimezone(UTC)
-
-
-async def tick_all(chats: Sequence[Chat], work: Callable[[], Awaitable[object]]) -> list[Said]:
-    """Run one scheduler tick and collect what each chat received during it."""
-    results: dict[int, Said] = {}
-
-    async def nest(index: int) -> None:
-        if index == len(chats):
-            await work()
-            return
-        results[index] = await chats[index].during(lambda: nest(index + 1))
-
-    await nest(0)
-    return [results[i] for i in range(len(chats))]
-
-
-async def answer_checkin(chat: Chat, *, cravings: str = "Không", call: str = "Không, cảm ơn") -> Said:
-    await chat.press("Tốt")
-    await chat.press(cravings)
-    await chat.press("Không")
-    await chat.press("Đang đi làm")
-    await chat.press("Việc làm")
-    await chat.press("Xong")
-    return await chat.press(call)
-
-
-@dataclass
-class Person:
-    id: int
-    code: str
-
-
-async def enrol_hanh(app: Application, start: date, months: int = 24, risk: RiskLevel = RiskLevel.HIGH) -> Person:
-    async with app.store.transaction() as repos:
-        unit = await repos.units.by_code("HD")
-        assert unit is not None
-        await repos.units.configure(unit.id, due_day=10, test_place="Trạm y tế phường Hà Đông", test_hours="7:30–10:30")
-        cadre = (await repos.participants.get(1)).cadre_id  # type: ignore[union-attr]
-        person, invite = await app.enrolment(repos).add_participant(
-            name="Vũ Thị Hạnh",
-            unit_code="HD",
-            start=start,
-            term_months=months,
-            cadre_id=cadre,
-            risk=risk,
-            language="vi",
-        )
-    return Person(person.id, invite.code)
+from tests.support.chats import HANOI, Chats, answer_checkin, at_local, link_participant, tick_all
+from tests.support.factories import Commune, add_staff, enrol_hanh
+from tests.support.records import audited
+from tests.support.texts import REVEALING
 
 
 @pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
@@ -165,14 +108,9 @@ async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Comm
     assert max(duplicates.values()) == 1
 
     async with app.store.transaction() as repos:
-        rows = (
-            await repos.session.execute(
-                select(ObligationRow.kind, ObligationRow.due_on, ObligationRow.status).where(
-                    ObligationRow.participant_id == hanh.id
-                )
-            )
-        ).all()
+        obligations = await repos.obligations.of_participant(hanh.id, date(2026, 1, 1), date(2030, 1, 1))
         person = await repos.participants.get(hanh.id)
+    rows = [(o.kind, o.due_on, o.status) for o in obligations]
     assert person is not None and person.status is ParticipantStatus.COMPLETED
     per_month: dict[tuple[int, int], int] = defaultdict(int)
     for kind, due, status in rows:
@@ -273,15 +211,13 @@ async def test_forged_test_acknowledgement_and_escalation_by_the_wrong_cadre(
     (await tick_all([cadre], app.scheduler.tick))[0].says("Cần anh/chị quan tâm", "Vũ Thị Hạnh").offers(
         "Tôi nhận xử lý"
     )
-    async with app.store.transaction() as repos:
-        other, _ = await app.enrolment(repos).add_staff("Ngô Văn Khánh", Role.CADRE, "HD", None, "vi")
-        await repos.session.execute(
-            update(ParticipantRow).where(ParticipantRow.id == hanh.id).values(cadre_id=other.id)
-        )
+    other, _ = await add_staff(app, "Ngô Văn Khánh", Role.CADRE)
+    async with app.store.transaction() as repos:  # reassigned behind the cadre's back (no notice, no audit)
+        await repos.participants.assign(hanh.id, other.id)
     (await cadre.press("Tôi nhận xử lý")).says("không thuộc phạm vi của anh/chị")
     async with app.store.transaction() as repos:
-        escalations = (await repos.session.execute(select(EscalationRow))).scalars().all()
-    denied = await count_rows(app, AuditEventRow, action="denied:acknowledge_escalation")
+        escalations = await repos.escalations.recent_of(hanh.id)
+    denied = await audited(app, "denied:acknowledge_escalation")
     assert [e.acknowledged_at for e in escalations] == [None]
     assert denied == 1
 
@@ -305,11 +241,9 @@ async def test_reminder_hour_and_wording_are_the_participants_choice(
     clock.set(at_local(date(2026, 12, 7), 19))
     evening = await tick_all([chat], app.scheduler.tick)
     evening[0].says("điểm danh hằng tháng", "10/12/2026", "xét nghiệm ma túy")
-    async with app.store.transaction() as repos:
-        sent = (
-            await repos.session.execute(select(OutboxRow.sent_at).where(OutboxRow.participant_id == hanh.id))
-        ).scalars()
-        assert all(s is None or s.astimezone(HANOI).hour >= 7 for s in sent)
+    async with app.store.transaction() as repos:  # what is still to come is planned for 19:00 as well
+        planned = await repos.outbox.pending_reminders([hanh.id])
+    assert planned and {p.due_at.astimezone(HANOI).hour for p in planned.values()} == {19}
 
 
 async def test_an_officer_records_an_absence_and_the_term_moves(

@@ -9,16 +9,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select, update
-from sqlmodel import SQLModel
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, ParticipantRow, TestResultRow
 from bot.domain.fieldwork import SubstanceGroup, TestOutcome
-from tests.e2e.conftest import Chat, Chats, Commune
-from tests.e2e.helpers import count_rows
-from tests.e2e.test_cadre_workspace import AN, open_card
-from tests.e2e.test_schedule import link_participant
+from tests.support.at_rest import every_value, overwrite, swap
+from tests.support.chats import Chat, Chats, link_participant, open_card
+from tests.support.factories import Commune
+from tests.support.records import audit_trail
+from tests.support.texts import AN
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
 
@@ -36,17 +34,6 @@ async def _cadre(sim: Chats, commune: Commune) -> Chat:
     return cadre
 
 
-async def _swap(app: Application, table: type[SQLModel], column: str, first: int, second: int) -> None:
-    """Exchange one column's stored values between two rows, as `UPDATE … SET` by hand would."""
-    async with app.store.transaction() as repos:
-        col = getattr(table, column)
-        pk = table.id  # type: ignore[attr-defined]
-        a = (await repos.session.execute(select(col).where(pk == first))).scalar_one()
-        b = (await repos.session.execute(select(col).where(pk == second))).scalar_one()
-        await repos.session.execute(update(table).where(pk == first).values({column: b}))
-        await repos.session.execute(update(table).where(pk == second).values({column: a}))
-
-
 async def test_test_results_swapped_between_two_people_are_refused(
     app: Application, sim: Chats, commune: Commune
 ) -> None:
@@ -62,23 +49,17 @@ async def test_test_results_swapped_between_two_people_are_refused(
     (await open_card(cadre)).says(AN, "âm tính").never_says("dương tính")
 
     # Bích's positive result moved into An's row (and An's into Bích's): An's card does not show it as An's.
-    await _swap(app, TestResultRow, "result_enc", an.id, bich.id)
+    await swap(app, "test_result", "result_enc", an.id, bich.id)
     card = await open_card(cadre)
     card.says(UNREADABLE)
     card.never_says("dương tính", "âm tính", "Nguyễn Văn An")
-    async with app.store.transaction() as repos:
-        events = (
-            await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "sealed_value_rejected"))
-        ).scalars().all()
+    events = await audit_trail(app, "sealed_value_rejected")
     assert [(e.outcome, e.detail["column"]) for e in events] == [("denied", "test_result.result")]
     assert "Trạm" not in str(events[0].detail) and "positive" not in str(events[0].detail)  # where, never what
 
     # Re-pointing the row at An instead (its clear participant_id) does not work either.
-    await _swap(app, TestResultRow, "result_enc", an.id, bich.id)  # put back
-    async with app.store.transaction() as repos:
-        await repos.session.execute(
-            update(TestResultRow).where(TestResultRow.id == bich.id).values(participant_id=commune.an_id)
-        )
+    await swap(app, "test_result", "result_enc", an.id, bich.id)  # put back
+    await overwrite(app, "test_result", {"participant_id": commune.an_id}, id=bich.id)
     card = await open_card(cadre)
     card.says(UNREADABLE)
     card.never_says("dương tính")
@@ -93,7 +74,7 @@ async def test_names_swapped_between_two_people_are_not_shown(
     an_chat = sim.chat("an")
     await link_participant(an_chat, commune.an_code)
     cadre = await _cadre(sim, commune)
-    await _swap(app, ParticipantRow, "name_enc", commune.an_id, commune.binh_id)
+    await swap(app, "participant", "name_enc", commune.an_id, commune.binh_id)
     async with app.store.transaction() as repos:
         an, bich = await repos.participants.get(commune.an_id), await repos.participants.get(commune.binh_id)
     assert an is not None and bich is not None
@@ -115,12 +96,6 @@ async def test_no_platform_id_is_stored_in_the_clear(app: Application, sim: Chat
     ids = {sim.external_id("an"), sim.external_id("binh")}
     async with app.store.transaction() as repos:
         assert await repos.identities.find(sim.channel, sim.external_id("an")) is not None
-    found: list[str] = []
-    async with app.engine.connect() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await connection.execute(select(table))).mappings():
-                for column, value in row.items():
-                    if value is not None and any(i in str(value) for i in ids):
-                        found.append(f"{table.name}.{column}")
-    assert found == []
-    assert await count_rows(app, AuditEventRow) > 0  # the scan did read a filled database
+    stored = await every_value(app)
+    assert [f"{table}.{column}" for table, column, value in stored if any(i in str(value) for i in ids)] == []
+    assert any(table == "audit_event" for table, _, _ in stored)  # the scan did read a filled database

@@ -5,18 +5,9 @@ from __future__ import annotations
 from bot.app import Application
 from bot.domain.consent import Purpose
 from bot.domain.entities import ParticipantStatus, Wording
-from tests.e2e.conftest import Commune
-from tests.e2e.simulator_client import SimChat, Simulator
-
-
-async def linked_participant(sim: Simulator, code: str, chat_id: str = "an") -> SimChat:
-    """A chat linked with `code`, all three consents given, Vietnamese chosen."""
-    chat = sim.chat(chat_id)
-    await chat.say(code)
-    for _ in range(3):
-        await chat.press("Tôi đồng ý")
-    await chat.press("Tiếng Việt")
-    return chat
+from tests.support.chats import Chats as Simulator
+from tests.support.chats import linked_participant
+from tests.support.factories import Commune
 
 
 async def test_switch_language_to_english_and_back(sim: Simulator, commune: Commune) -> None:

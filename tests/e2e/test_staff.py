@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Chats as Simulator
-from tests.e2e.conftest import Commune
+from tests.support.chats import Chats as Simulator
+from tests.support.factories import Commune
 
 
 async def test_cadre_links_and_sees_only_their_scope(sim: Simulator, commune: Commune) -> None:

@@ -6,17 +6,17 @@ import json
 import unicodedata
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import Application
 from bot.core.messages import OutboundMessage
-from bot.db.models import AuditEventRow, InboundUpdateRow
-from tests.conftest import RecordedSleeps
-from tests.e2e.conftest import Commune
-from tests.e2e.helpers import count_rows, telegram_text
+from tests.e2e.helpers import telegram_text
 from tests.e2e.telegram_client import TelegramChats
-from tests.e2e.test_settings import linked_participant
+from tests.fakes.sleeps import RecordedSleeps
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram, Fault
+from tests.support.at_rest import rows
+from tests.support.chats import linked_participant
+from tests.support.factories import Commune
+from tests.support.records import audited, updates_of
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
 
@@ -28,7 +28,7 @@ async def test_webhook_refuses_a_wrong_or_missing_secret(
     assert await fake_telegram.deliver(dict(update), secret="wrong-secret") == 401
     assert await fake_telegram.deliver(dict(update), secret="") == 401
     assert fake_telegram.sent() == []
-    assert await count_rows(app, InboundUpdateRow) == 0
+    assert await updates_of(app, "telegram", sim.external_id("an")) == 0
     assert await fake_telegram.deliver(dict(update)) == 200
     assert "1/3" in fake_telegram.sent()[-1].params["text"]
 
@@ -41,13 +41,12 @@ async def test_a_replayed_webhook_is_handled_once(
     first = len(fake_telegram.sent())
     assert await fake_telegram.deliver(dict(update)) == 200
     assert len(fake_telegram.sent()) == first
-    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
+    assert await audited(app, "chat_linked") == 1
     assert app.telegram is not None
     await app.telegram.flush()
-    async with app.store.transaction() as repos:
-        rows = (await repos.session.execute(select(InboundUpdateRow))).scalars().all()
-    assert [(r.key[-13:], r.replies_enc) for r in rows] == [(":telegram:901", None)]  # text not kept once delivered
-    assert rows[0].chat_key == app.store.keyring.chat_key("telegram", sim.external_id("an"))  # scoped to the chat
+    kept = await rows(app, "inbound_update")
+    assert [(r["key"][-13:], r["replies_enc"]) for r in kept] == [(":telegram:901", None)]  # no text once delivered
+    assert kept[0]["chat_key"] == app.store.keyring.chat_key("telegram", sim.external_id("an"))  # scoped to the chat
 
 
 async def test_replies_lost_to_an_outage_are_sent_on_redelivery(
@@ -62,7 +61,7 @@ async def test_replies_lost_to_an_outage_are_sent_on_redelivery(
     assert await fake_telegram.deliver(dict(update)) == 200
     texts = [c.params["text"] for c in fake_telegram.sent()]
     assert any("Trợ lý này do tổ hỗ trợ" in t for t in texts) and any("1/3" in t for t in texts)
-    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1  # linked once, replies sent once
+    assert await audited(app, "chat_linked") == 1  # linked once, replies sent once
 
 
 async def test_rate_limit_waits_as_long_as_telegram_asks(
@@ -83,7 +82,7 @@ async def test_a_blocked_bot_marks_the_chat_unreachable(
     await an.press("Tôi đồng ý")
     async with app.store.transaction() as repos:
         assert await repos.identities.is_unreachable("telegram", sim.external_id("an"))
-    assert await count_rows(app, AuditEventRow, action="chat_reachability", outcome="unreachable") == 1
+    assert await audited(app, "chat_reachability", outcome="unreachable") == 1
 
 
 async def test_blocking_and_unblocking_updates_reachability(

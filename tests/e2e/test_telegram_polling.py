@@ -8,13 +8,13 @@ import pytest
 
 from bot.app import Application
 from bot.channels.telegram.polling import TelegramPoller
-from bot.db.models import AuditEventRow
 from bot.flows.engine import ConversationEngine, TransientFailure
-from tests.conftest import RecordedSleeps
-from tests.e2e.conftest import Commune
-from tests.e2e.helpers import count_rows, telegram_text
+from tests.e2e.helpers import telegram_text
 from tests.e2e.telegram_client import TelegramChats
+from tests.fakes.sleeps import RecordedSleeps
 from tests.fakes.telegram_api import FakeTelegram, Fault
+from tests.support.factories import Commune
+from tests.support.records import audited
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-polling"])
 
@@ -44,7 +44,7 @@ async def test_polling_stops_without_losing_or_repeating_updates(
 
     second = fake_telegram.enqueue(telegram_text(chats.user_id("binh"), commune.binh_code, 2))
     await poll_until_handled(app, fake_telegram, second)
-    assert await count_rows(app, AuditEventRow, action="chat_linked") == 2
+    assert await audited(app, "chat_linked") == 2
     assert len(fake_telegram.sent(chat_id=chats.user_id("an"))) == 2  # intro + first consent question, once
 
 
@@ -82,4 +82,4 @@ async def test_polling_refetches_an_update_the_database_could_not_take(
     update = fake_telegram.enqueue(telegram_text(chats.user_id("an"), commune.an_code, 1))
     await poll_until_handled(app, fake_telegram, update, sleeps)
     assert "1/3" in fake_telegram.sent(chat_id=chats.user_id("an"))[-1].params["text"]
-    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
+    assert await audited(app, "chat_linked") == 1

@@ -11,20 +11,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import update
 
 from bot.app import Application
-from bot.db.models import ChannelIdentityRow, StaffRow
-from bot.domain.entities import RiskLevel, Role
-from tests.e2e.conftest import Chat, Chats, Commune
-from tests.e2e.test_cadre_workspace import open_card
-from tests.e2e.test_counselling_relay import on_duty
-from tests.e2e.test_schedule import REVEALING, at_local, link_participant, tick_all
 from tests.fakes.clock import FakeClock
+from tests.support.chats import Chats, at_local, commune_without_a_point, link_participant, on_duty, open_card, tick_all
+from tests.support.factories import Commune
+from tests.support.texts import AN, REVEALING
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
 
-AN = "Nguyễn Văn An (#1)"
 CRISIS_AT_10 = f"Lúc 10:00 ngày 24/11/2026, {AN} đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng."
 COUNSELLOR_ALERT = (
     "Khẩn:\n"
@@ -45,12 +40,9 @@ async def test_a_cadre_the_bot_cannot_reach_is_not_said_to_be_alerted(
         await cadre.say(commune.cadre_code)
         async with app.store.transaction() as repos:
             if cadre_state == "unreachable":  # the platform refused a message to her chat earlier
-                stmt = update(ChannelIdentityRow).where(ChannelIdentityRow.staff_id == commune.cadre_id)
-                await repos.session.execute(stmt.values(unreachable=True))
-            else:
-                await repos.session.execute(
-                    update(StaffRow).where(StaffRow.id == commune.cadre_id).values(active=False)
-                )
+                assert await repos.identities.mark_unreachable(sim.channel, sim.external_id("binh")) is not None
+            else:  # the account closed by hand, chats and queue left as they were
+                await repos.staff.set_active(commune.cadre_id, False)
     clock.set(at_local(date(2026, 11, 24), 10, 0))
     reply = await an.say("em không muốn sống nữa")
     reply.says("\nMình đã báo cho tư vấn viên và cán bộ phụ trách xã/phường để họ liên hệ với bạn sớm nhất.\n")
@@ -112,26 +104,10 @@ async def test_the_officer_is_told_when_the_cadre_was_alerted_not_a_fixed_two_da
     ).never_says("2 ngày")
 
 
-async def _commune_without_a_point(app: Application, sim: Chats) -> tuple[Chat, Chat, int]:
-    """Cầu Giấy: no counselling point, an officer (linked), Lý Văn Cường (no cadre, linked)."""
-    async with app.store.transaction() as repos:
-        service = app.enrolment(repos)
-        await service.add_unit("CG", "Phường Cầu Giấy", "HN")
-        _, officer_invite = await service.add_staff("Đinh Văn Hải", Role.OFFICER, "CG", None, "vi")
-        person, invite = await service.add_participant(
-            name="Lý Văn Cường", unit_code="CG", start=date(2026, 3, 1), term_months=12, cadre_id=None,
-            risk=RiskLevel.LOW, language="vi",
-        )  # fmt: skip
-    cuong, hai = sim.chat("lvc"), sim.chat("hai")
-    await link_participant(cuong, invite.code)
-    await hai.say(officer_invite.code)
-    return cuong, hai, person.id
-
-
 async def test_a_commune_without_a_counselling_point(
     app: Application, sim: Chats, commune: Commune, clock: FakeClock
 ) -> None:
-    cuong, hai, pid = await _commune_without_a_point(app, sim)
+    cuong, hai, pid = await commune_without_a_point(app, sim)
     who = f"Lý Văn Cường (#{pid})"
     clock.set(at_local(date(2026, 11, 24), 10, 0))
     await cuong.say("giúp")

@@ -5,17 +5,16 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import Application
 from bot.core.messages import OutboundMessage
-from bot.db.models import AuditEventRow, InboundUpdateRow
-from tests.conftest import RecordedSleeps
-from tests.e2e.conftest import Commune
-from tests.e2e.helpers import count_rows
-from tests.e2e.test_settings import linked_participant
 from tests.e2e.zalo_client import ZaloChats
+from tests.fakes.sleeps import RecordedSleeps
 from tests.fakes.zalo_api import FakeZalo, Fault
+from tests.support.at_rest import rows
+from tests.support.chats import linked_participant
+from tests.support.factories import Commune
+from tests.support.records import audited, updates_of
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["zalo-webhook"])
 
@@ -26,7 +25,7 @@ async def test_webhook_refuses_a_wrong_or_missing_secret(
     update = sim.chat("an").update("message.text.received", text=commune.an_code)
     assert await fake_zalo.deliver(update, secret="not-the-secret") == 403
     assert await fake_zalo.deliver(update, secret="") == 403
-    assert fake_zalo.sent() == [] and await count_rows(app, InboundUpdateRow) == 0
+    assert fake_zalo.sent() == [] and await updates_of(app, "zalo", sim.external_id("an")) == 0
     assert await fake_zalo.deliver(update) == 200
     assert "1/3" in fake_zalo.sent()[-1].params["text"]
 
@@ -39,15 +38,14 @@ async def test_a_retried_webhook_is_handled_once(
     sent = len(fake_zalo.sent())
     assert await fake_zalo.deliver(update, wrapped=True) == 200  # the same message id, the other envelope
     assert len(fake_zalo.sent()) == sent
-    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
+    assert await audited(app, "chat_linked") == 1
     assert app.zalo is not None
     await app.zalo.flush()
-    async with app.store.transaction() as repos:
-        rows = (await repos.session.execute(select(InboundUpdateRow))).scalars().all()
-    assert [(r.key.split(":", 1)[1], r.replies_enc, r.replied_at is not None) for r in rows] == [
+    kept = await rows(app, "inbound_update")
+    assert [(r["key"].split(":", 1)[1], r["replies_enc"], r["replied_at"] is not None) for r in kept] == [
         (f"zalo:{update['message']['message_id']}", None, True)
     ]
-    assert rows[0].chat_key == app.store.keyring.chat_key("zalo", sim.external_id("an"))  # scoped to the chat
+    assert kept[0]["chat_key"] == app.store.keyring.chat_key("zalo", sim.external_id("an"))  # scoped to the chat
 
 
 async def test_the_wrapped_envelope_is_understood(sim: ZaloChats, commune: Commune) -> None:
@@ -114,7 +112,7 @@ async def test_an_outage_answers_503_and_the_retry_sends_the_kept_replies(
     assert fake_zalo.sent() == []
     assert await fake_zalo.deliver(update) == 200
     assert any("1/3" in c.params["text"] for c in fake_zalo.sent())
-    assert await count_rows(app, AuditEventRow, action="chat_linked") == 1
+    assert await audited(app, "chat_linked") == 1
 
 
 async def test_a_chat_that_cannot_be_reached_is_marked_for_the_cadre(
@@ -125,7 +123,7 @@ async def test_a_chat_that_cannot_be_reached_is_marked_for_the_cadre(
     await an.say("1")
     async with app.store.transaction() as repos:
         assert await repos.identities.is_unreachable("zalo", sim.external_id("an"))
-    assert await count_rows(app, AuditEventRow, action="chat_reachability", outcome="unreachable") == 1
+    assert await audited(app, "chat_reachability", outcome="unreachable") == 1
 
 
 async def test_long_messages_are_split_at_2000_characters_as_nfc(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import Commune
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.zalo_api import FakeZalo, Fault
+from tests.support.factories import Commune
 
 pytestmark = pytest.mark.parametrize("channel_kind", ["zalo-polling"])
 

@@ -15,6 +15,7 @@ from bot.domain.entities import Role, StaffMember
 from bot.services.access import Refused, activate_staff, deactivate_staff, unlink_chats
 from bot.services.operators import Operator
 from tests.fakes.clock import FakeClock
+from tests.support.factories import add_hanoi
 
 
 async def _seed(app: Application) -> dict[str, StaffMember]:
@@ -22,9 +23,7 @@ async def _seed(app: Application) -> dict[str, StaffMember]:
     province's admin."""
     async with app.store.transaction() as repos:
         service = app.enrolment(repos)
-        await service.add_unit("HN", "Thành phố Hà Nội", None)
-        await service.add_unit("HD", "Phường Hà Đông", "HN")
-        await service.add_unit("LB", "Phường Long Biên", "HN")
+        await add_hanoi(service, ("LB", "Phường Long Biên"))
         point = await service.add_point("HD", "Điểm tư vấn Hà Đông", "12 Quang Trung", "024 3382 0000", "T2 7:30-11:30")
         staff = {
             "cadre": (await service.add_staff("Bình", Role.CADRE, "HD", None, "vi"))[0],

@@ -6,33 +6,37 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from bot.app import Application
 from bot.core.messages import Button
 from bot.db.models import ConversationStateRow, EscalationRow, FieldReportRow, OutboxRow
 from bot.db.repositories.conversations import ConversationState
-from bot.domain.entities import Participant, ParticipantStatus, RiskLevel, Role
+from bot.domain.entities import Participant, ParticipantStatus, Role
 from bot.domain.fieldwork import ReportKind, SubstanceGroup, TestOutcome
 from bot.services import fieldwork as records
-from tests.e2e.helpers import count_rows
 from tests.fakes.clock import FakeClock
+from tests.support.factories import add_hanoi, add_person
+
+
+async def count_rows(app: Application, table: type, **where: object) -> int:
+    stmt = select(func.count()).select_from(table)
+    for column, value in where.items():
+        stmt = stmt.where(getattr(table, column) == value)
+    async with app.store.transaction() as repos:
+        return int((await repos.session.execute(stmt)).scalar_one())
 
 
 async def _setup(app: Application) -> tuple[Participant, int, dict[str, int]]:
     """Ha Dong and two other communes of Ha Noi, an officer in each, one person with a cadre in Ha Dong."""
     async with app.store.transaction() as repos:
         service = app.enrolment(repos)
-        await service.add_unit("HN", "Thành phố Hà Nội", None)
-        units = {code: (await service.add_unit(code, name, "HN")).id for code, name in
-                 [("HD", "Phường Hà Đông"), ("CG", "Phường Cầu Giấy"), ("TX", "Phường Thanh Xuân")]}  # fmt: skip
+        wards = await add_hanoi(service, ("CG", "Phường Cầu Giấy"), ("TX", "Phường Thanh Xuân"))
+        units = {unit.code: unit.id for unit in wards[1:]}
         officers = {code: (await service.add_staff(f"Công an {code}", Role.OFFICER, code, None, "vi"))[0].id
                     for code in units}  # fmt: skip
         cadre, _ = await service.add_staff("Trần Thị Bình", Role.CADRE, "HD", None, "vi")
-        person, _ = await service.add_participant(
-            name="Nguyễn Văn An", unit_code="HD", start=date(2026, 1, 15), term_months=12, cadre_id=cadre.id,
-            risk=RiskLevel.MEDIUM, language="vi",
-        )  # fmt: skip
+        person, _ = await add_person(service, "Nguyễn Văn An", cadre_id=cadre.id)
     return person, cadre.id, {**units, **{f"officer_{k}": v for k, v in officers.items()}}
 
 

@@ -34,9 +34,10 @@ from bot.domain.entities import ParticipantStatus, RiskLevel
 from bot.scheduler.dispatcher import Dispatcher, DispatchPolicy
 from bot.scheduler.limits import RateLimits
 from bot.scheduler.texts import Renderer
-from tests.conftest import TEST_KEY
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegram, Fault, running_in_thread
+from tests.support.config import TEST_KEY
+from tests.support.factories import add_hanoi, add_person
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
@@ -45,15 +46,12 @@ TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
 async def _commune(app: Application) -> None:
     async with app.store.transaction() as repos:
         service = app.enrolment(repos)
-        await service.add_unit("HN", "Thành phố Hà Nội", None)
-        await service.add_unit("HD", "Phường Hà Đông", "HN")
+        await add_hanoi(service)
 
 
 async def _active_person(app: Application, start: date, risk: RiskLevel = RiskLevel.HIGH, chat: str = "p1") -> int:
     async with app.store.transaction() as repos:
-        person, _ = await app.enrolment(repos).add_participant(
-            name="Vũ Thị Hạnh", unit_code="HD", start=start, term_months=24, cadre_id=None, risk=risk, language="vi"
-        )
+        person, _ = await add_person(app.enrolment(repos), "Vũ Thị Hạnh", start=start, months=24, risk=risk)
         await repos.identities.link("simulator", chat, participant_id=person.id)
         await repos.participants.update(person.id, status=ParticipantStatus.ACTIVE)
     return person.id

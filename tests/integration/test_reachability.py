@@ -11,17 +11,14 @@ from bot.domain.escalations import EscalationKind
 from bot.services import reachability
 from bot.services.escalations import raise_unreachable
 from tests.fakes.clock import FakeClock
+from tests.support.factories import add_hanoi, add_person
 
 
 async def _linked(app: Application) -> int:
     async with app.store.transaction() as repos:
         service = app.enrolment(repos)
-        await service.add_unit("HN", "Thành phố Hà Nội", None)
-        await service.add_unit("HD", "Phường Hà Đông", "HN")
-        person, _ = await service.add_participant(
-            name="Nguyễn Văn An", unit_code="HD", start=date(2025, 1, 15), term_months=12, cadre_id=None,
-            risk=RiskLevel.LOW, language="vi",
-        )  # fmt: skip
+        await add_hanoi(service)
+        person, _ = await add_person(service, "Nguyễn Văn An", start=date(2025, 1, 15), risk=RiskLevel.LOW)
         await repos.identities.link("telegram", "1001", participant_id=person.id)
     return person.id
 

@@ -17,6 +17,7 @@ from bot.domain.planning import MessageKind
 from bot.scheduler.texts import Renderer, Skip
 from bot.services import relay
 from tests.fakes.clock import FakeClock
+from tests.support.factories import add_hanoi, add_person
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -24,15 +25,13 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 async def _people(app: Application) -> tuple[Participant, Participant, int]:
     async with app.store.transaction() as repos:
         service = app.enrolment(repos)
-        await service.add_unit("HN", "Thành phố Hà Nội", None)
-        await service.add_unit("HD", "Phường Hà Đông", "HN")
+        await add_hanoi(service)
         point = await service.add_point("HD", "Điểm tư vấn Hà Đông", "", "", "")
         counsellor, _ = await service.add_staff("Phạm Thu Dung", Role.COUNSELLOR, "HD", point.id, "vi")
         people = [
-            (await service.add_participant(name=name, unit_code="HD", start=date(2025, 1, 15), term_months=12,
-                                           cadre_id=None, risk=RiskLevel.LOW, language="vi"))[0]
+            (await add_person(service, name, start=date(2025, 1, 15), risk=RiskLevel.LOW))[0]
             for name in ("Nguyễn Văn An", "Đỗ Thị Bích")
-        ]  # fmt: skip
+        ]
     return people[0], people[1], counsellor.id
 
 

@@ -13,27 +13,20 @@ from bot.domain.entities import RiskLevel, Role
 from bot.domain.invites import hash_code, normalize_code
 from bot.services.enrolment import EnrolmentError
 from tests.fakes.clock import FakeClock
+from tests.support.factories import add_hanoi, add_person
 
 
 async def _commune(app: Application) -> None:
     async with app.store.transaction() as repos:
         service = app.enrolment(repos)
-        await service.add_unit("HN", "Thành phố Hà Nội", None)
-        await service.add_unit("HD", "Phường Hà Đông", "HN")
+        await add_hanoi(service)
 
 
 async def test_names_and_national_ids_are_encrypted_at_rest(app: Application) -> None:
     await _commune(app)
     async with app.store.transaction() as repos:
-        person, _ = await app.enrolment(repos).add_participant(
-            name="Nguyễn Văn An",
-            unit_code="HD",
-            start=date(2026, 1, 15),
-            term_months=12,
-            cadre_id=None,
-            risk=RiskLevel.HIGH,
-            language="vi",
-            national_id="001099012345",
+        person, _ = await add_person(
+            app.enrolment(repos), "Nguyễn Văn An", risk=RiskLevel.HIGH, national_id="001099012345"
         )
     async with app.engine.connect() as connection:
         raw = (await connection.execute(text("SELECT * FROM participant"))).mappings().one()
@@ -78,15 +71,7 @@ async def test_redeem_is_single_use_and_respects_expiry(app: Application, clock:
 async def test_consent_history_and_silence(app: Application, clock: FakeClock) -> None:
     await _commune(app)
     async with app.store.transaction() as repos:
-        person, _ = await app.enrolment(repos).add_participant(
-            name="An",
-            unit_code="HD",
-            start=date(2026, 1, 1),
-            term_months=12,
-            cadre_id=None,
-            risk=RiskLevel.LOW,
-            language="vi",
-        )
+        person, _ = await add_person(app.enrolment(repos), "An", start=date(2026, 1, 1), risk=RiskLevel.LOW)
         assert await repos.consents.current(person.id) == {}  # silence is not consent
         await repos.consents.record(person.id, Purpose.REFERRALS, True, "v1")
         clock.advance(minutes=1)

@@ -11,7 +11,7 @@ import pytest
 from bot.data import canned_replies_source
 from bot.domain.canned import parse_canned_replies
 from bot.domain.referral_stats import summarise
-from tests.unit.test_catalogs import REVEALING
+from tests.support.texts import REVEALING_IN_CATALOGS as REVEALING
 
 
 def test_the_shipped_ready_replies_are_complete_and_discreet() -> None:
