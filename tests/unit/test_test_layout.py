@@ -13,6 +13,7 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 E2E = TESTS / "e2e"
+GOLDEN = TESTS / "golden"
 AT_REST = "tests.support.at_rest"
 
 # (file in tests/e2e, function) → why it reads or writes rows directly. Converting any of these to the repositories
@@ -148,3 +149,10 @@ def test_rows_are_read_directly_only_where_allow_listed() -> None:
     stale = sorted(f"{file}::{function}" for file, function in AT_REST_ALLOWED.keys() - used)
     assert stale == [], "no longer reads rows directly; take it off AT_REST_ALLOWED:\n" + "\n".join(stale)
 
+
+def test_every_golden_transcript_belongs_to_a_journey() -> None:
+    journeys = (E2E / "test_golden_transcripts.py").read_text(encoding="utf-8")
+    stored = sorted(path.stem for path in GOLDEN.glob("*.txt"))
+    assert stored, "no golden transcripts in tests/golden"
+    orphans = [name for name in stored if f'"{name}"' not in journeys]
+    assert orphans == [], f"golden transcripts no journey writes any more (delete them): {orphans}"
