@@ -11,10 +11,15 @@ from bot.domain.fieldwork import ReviewPolicy, ReviewProgress, ReviewWindow, rev
 from bot.flows import caseload, staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
-from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 from bot.services.fieldwork import write_review
 
 FLOW = "review"
+
+
+class Steps(Step):
+    PROGRESS = "progress"  # how the quarter went
+    COMMENT = "comment"  # typed, or none
 
 
 class Verbs(Verb):
@@ -95,12 +100,12 @@ async def officer_status(ctx: Context, window: ReviewWindow | None) -> Replies:
     return [OutboundMessage("\n".join(lines), (Button(t._("Back to menu"), staff.Verbs.HOME),))]
 
 
-async def write(ctx: Context, raw_id: str) -> Replies:
+async def write(ctx: Context, pid: int | None) -> Replies:
     window = _window(ctx)
-    person = await ctx.permitted(Action.WRITE_REVIEW, raw_id)
+    person = await ctx.permitted(Action.WRITE_REVIEW, pid)
     if person is None or window is None:
         return [say(ctx.t._("This is not in your scope.")), *await start(ctx)]
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "progress", {"pid": person.id}
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.PROGRESS, {"pid": person.id}
     return await prompt(ctx)
 
 
@@ -112,7 +117,7 @@ async def prompt(ctx: Context) -> Replies:
         return [say(t._("This is not in your scope."))]
     who = caseload.label(person)
     cancel = Button(t._("Cancel"), Verbs.CANCEL)
-    if ctx.state.step == "progress":
+    if ctx.state.step == Steps.PROGRESS:
         buttons = [Button(t._(name), Verbs.PROGRESS(p.value)) for p, name in PROGRESS_NAMES.items()]
         return [OutboundMessage(t._("{who}: how has this quarter gone?", who=who), (*buttons, cancel))]
     return [
@@ -123,18 +128,18 @@ async def prompt(ctx: Context) -> Replies:
     ]
 
 
-async def handle(ctx: Context, pressed: Pressed | None) -> Replies:
-    """An answer inside the flow (`pressed` None: typed words)."""
+async def handle(ctx: Context, pressed: Pressed | None, text: str = "") -> Replies:
+    """An answer inside the flow (`pressed` None: the words typed, `text`)."""
     t, step, verb = ctx.t, ctx.state.step, pressed.verb if pressed else None
     if verb is Verbs.CANCEL:
         ctx.leave()
         return [say(t._("Cancelled. Nothing was recorded."))]
     progress = {p.value for p in ReviewProgress}
-    if step == "progress" and pressed is not None and verb is Verbs.PROGRESS and pressed.arg in progress:
-        ctx.state.data["progress"], ctx.state.step = pressed.arg, "comment"
+    if step == Steps.PROGRESS and pressed is not None and verb is Verbs.PROGRESS and pressed.arg in progress:
+        ctx.state.data["progress"], ctx.state.step = pressed.arg, Steps.COMMENT
         return await prompt(ctx)
-    if step == "comment" and (verb is Verbs.SKIP_COMMENT or (pressed is None and ctx.msg.text)):
-        return await _save(ctx, "" if verb is Verbs.SKIP_COMMENT else (ctx.msg.text or "")[:1000])
+    if step == Steps.COMMENT and (verb is Verbs.SKIP_COMMENT or (pressed is None and text)):
+        return await _save(ctx, "" if verb is Verbs.SKIP_COMMENT else text[:1000])
     return [say(t._("Please answer with one of the options.")), *await prompt(ctx)]
 
 
@@ -162,13 +167,13 @@ class ReviewFlow(Flow):
             case Verbs.START:
                 return await start(ctx)
             case Verbs.WRITE:
-                return await write(ctx, pressed.arg)
+                return await write(ctx, pressed.number)
         if not self.holds(ctx.state):
             return staff.home(ctx)
         return await handle(ctx, pressed)
 
     async def on_text(self, ctx: Context, text: str) -> Replies:
-        return await handle(ctx, None)
+        return await handle(ctx, None, text)
 
     async def prompt(self, ctx: Context, menu: bool) -> Replies:
         return await prompt(ctx)
