@@ -12,10 +12,16 @@ from bot.domain.entities import ParticipantStatus, Role
 from bot.flows import staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
-from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 from bot.services.absences import AbsenceError, record_absence
 
 FLOW = "absence"
+
+
+class Steps(Step):
+    PICK = "pick"  # whose absence
+    DATES = "dates"  # typed
+    KIND = "kind"  # reported in advance or not
 
 
 class Verbs(Verb):
@@ -62,7 +68,7 @@ async def start(ctx: Context, page: int = 0) -> Replies:
     people.sort(key=lambda p: (p.name, p.id))
     shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     await audit_list(ctx, "absence_pick", len(people), page=page + 1)
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "pick", {}
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.PICK, {}
     buttons = [Button(ctx.t._("{name} (#{id})", name=p.name, id=p.id), Verbs.PICK(p.id)) for p in shown]
     if (page + 1) * PAGE_SIZE < len(people):
         buttons.append(Button(ctx.t._("More"), Verbs.PAGE(page + 1)))
@@ -70,36 +76,36 @@ async def start(ctx: Context, page: int = 0) -> Replies:
     return [OutboundMessage(text, (*buttons, _cancel(ctx)))]
 
 
-async def handle(ctx: Context, pressed: Pressed | None) -> Replies:
-    """An answer inside the flow (`pressed` None: typed words)."""
+async def handle(ctx: Context, pressed: Pressed | None, text: str = "") -> Replies:
+    """An answer inside the flow (`pressed` None: the words typed, `text`)."""
     t, verb = ctx.t, pressed.verb if pressed else None
     if verb is Verbs.CANCEL:
         ctx.leave()
         return [say(t._("Cancelled. Nothing was recorded."))]
     if pressed is not None and verb is Verbs.PAGE:
-        return await start(ctx, int(pressed.arg) if pressed.arg.isdigit() else 0)
+        return await start(ctx, pressed.number or 0)
     if pressed is not None and verb is Verbs.PICK:
-        return await _picked(ctx, pressed.arg)
-    if ctx.state.step == "dates" and pressed is None and ctx.msg.text:
-        return await _dates(ctx, ctx.msg.text)
-    if ctx.state.step == "kind" and verb in (Verbs.REPORTED, Verbs.UNREPORTED):
+        return await _picked(ctx, pressed.number)
+    if ctx.state.step == Steps.DATES and pressed is None and text:
+        return await _dates(ctx, text)
+    if ctx.state.step == Steps.KIND and verb in (Verbs.REPORTED, Verbs.UNREPORTED):
         return await _record(ctx, reported=verb is Verbs.REPORTED)
     return [say(t._("Please answer with one of the options.")), *await prompt(ctx)]
 
 
 async def prompt(ctx: Context) -> Replies:
-    if ctx.state.step == "dates":
+    if ctx.state.step == Steps.DATES:
         return [_ask_dates(ctx)]
-    if ctx.state.step == "kind":
+    if ctx.state.step == Steps.KIND:
         return [_ask_kind(ctx)]
     return await start(ctx)
 
 
-async def _picked(ctx: Context, raw_id: str) -> Replies:
-    person = await ctx.permitted(Action.MANAGE_LIST, raw_id)
+async def _picked(ctx: Context, pid: int | None) -> Replies:
+    person = await ctx.permitted(Action.MANAGE_LIST, pid)
     if person is None:
         return [say(ctx.t._("This is not in your scope.")), *await start(ctx)]
-    ctx.state.step, ctx.state.data = "dates", {"participant_id": person.id}
+    ctx.state.step, ctx.state.data = Steps.DATES, {"participant_id": person.id}
     return [_ask_dates(ctx)]
 
 
@@ -129,7 +135,7 @@ async def _dates(ctx: Context, text: str) -> Replies:
             say(ctx.t._("Those dates look wrong (more than a year away, or years from today). Please check them.")),
             _ask_dates(ctx),
         ]
-    ctx.state.step = "kind"
+    ctx.state.step = Steps.KIND
     ctx.state.data = {**ctx.state.data, "first": span[0].isoformat(), "last": span[1].isoformat()}
     return [_ask_kind(ctx)]
 
@@ -177,10 +183,10 @@ class AbsenceFlow(Flow):
         return await self._answer(ctx, pressed)
 
     async def on_text(self, ctx: Context, text: str) -> Replies:
-        return await self._answer(ctx, None)
+        return await self._answer(ctx, None, text)
 
-    async def _answer(self, ctx: Context, pressed: Pressed | None) -> Replies:
-        replies = await handle(ctx, pressed)
+    async def _answer(self, ctx: Context, pressed: Pressed | None, text: str = "") -> Replies:
+        replies = await handle(ctx, pressed, text)
         return replies if self.holds(ctx.state) else [*replies, *staff.home(ctx)]
 
     async def prompt(self, ctx: Context, menu: bool) -> Replies:
