@@ -34,10 +34,21 @@ from bot.domain.schedule import monthly_due_dates, periodic_test_dates
 from bot.flows import home, participant, support
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
-from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
 from bot.services.escalations import EscalationKind, Told, Why, raise_and_tell
 
 FLOW = "checkin"
+
+
+class Steps(Step):
+    """The question the person is on (its key in the domain's questions)."""
+
+    MOOD = MOOD
+    CRAVINGS = CRAVINGS
+    USE = USE
+    WORK = WORK
+    NEEDS = NEEDS
+    CALL = CALL
 
 
 class Verbs(Verb):
@@ -61,9 +72,10 @@ def _action(obligation_id: int, key: str, verb: str, value: str = "") -> str:
 
 def _parse(pressed: Pressed) -> tuple[int, str, str, str] | None:
     parts = pressed.args
-    if pressed.verb is not Verbs.ANSWER or len(parts) != 4 or not parts[0].isdigit():
+    obligation_id = as_number(parts[0]) if parts else None
+    if pressed.verb is not Verbs.ANSWER or len(parts) != 4 or obligation_id is None:
         return None
-    return int(parts[0]), parts[1], parts[2], parts[3]
+    return obligation_id, parts[1], parts[2], parts[3]
 
 
 EXPLICIT_TESTS_TITLE = N_("Scheduled drug tests:")  # shown only to someone who chose explicit wording
@@ -160,7 +172,7 @@ def _ask(ctx: Context, answers: dict[str, object]) -> Replies:
     t = ctx.t
     key = next_question(answers)
     assert key is not None
-    ctx.state.step = key
+    ctx.state.step = Steps(key)
     question = QUESTIONS[key]
     oid = int(ctx.state.data.get("obligation_id", 0))
     if question.many:
@@ -338,11 +350,11 @@ async def my_schedule(ctx: Context) -> Replies:
     return [OutboundMessage("\n".join(lines), (*buttons, Button(t._("Back to menu"), participant.Verbs.HOME)))]
 
 
-async def acknowledge_test(ctx: Context, raw_id: str) -> Replies:
+async def acknowledge_test(ctx: Context, obligation_id: int | None) -> Replies:
     """The participant saw today's announcement. The id in the payload is checked against their own records."""
     person = ctx.participant
     assert person is not None
-    obligation = await ctx.repos.obligations.get(int(raw_id)) if raw_id.isdigit() else None
+    obligation = await ctx.repos.obligations.get(obligation_id) if obligation_id is not None else None
     today = local_today(ctx.clock, ctx.tz)
     if (
         obligation is None
@@ -381,7 +393,7 @@ class CheckinFlow(Flow):
                 ctx.leave()
                 return await my_schedule(ctx)
             case Verbs.TEST_SEEN:
-                return await acknowledge_test(ctx, pressed.arg)
+                return await acknowledge_test(ctx, pressed.number)
             case Verbs.REFERRAL:
                 return await request_referral(ctx)
             case Verbs.NO_REFERRAL:
