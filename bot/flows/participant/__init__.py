@@ -116,20 +116,20 @@ def _hour_menu(ctx: Context) -> Replies:
     return [OutboundMessage(text, (*buttons, *_back(ctx)))]
 
 
-async def _set_hour(ctx: Context, value: str) -> Replies:
+async def _set_hour(ctx: Context, hour: int | None) -> Replies:
     assert ctx.participant is not None
-    if not value.isdigit() or int(value) not in REMINDER_HOURS:
+    if hour is None or hour not in REMINDER_HOURS:
         return home(ctx)
     if not await ctx.allowed(Action.CHANGE_OWN_SETTINGS, await ctx.own_scope()):
         return home(ctx)
-    ctx.participant = await ctx.repos.participants.update(ctx.participant.id, reminder_hour=int(value))
+    ctx.participant = await ctx.repos.participants.update(ctx.participant.id, reminder_hour=hour)
     await ctx.audit(
         "setting_changed",
         subject_type="participant",
         subject_id=ctx.participant.id,
-        detail={"setting": "reminder_hour", "value": int(value)},
+        detail={"setting": "reminder_hour", "value": hour},
     )
-    return [say(ctx.t._("Done. Reminders will come at about {hour}:00.", hour=f"{int(value):02d}")), *home(ctx)]
+    return [say(ctx.t._("Done. Reminders will come at about {hour}:00.", hour=f"{hour:02d}")), *home(ctx)]
 
 
 def _wording_menu(ctx: Context) -> Replies:
@@ -296,7 +296,7 @@ class HomeFlow(Flow):
             case Verbs.HOURS:
                 return _hour_menu(ctx)
             case Verbs.HOUR:
-                return await _set_hour(ctx, pressed.arg)
+                return await _set_hour(ctx, pressed.number)
             case Verbs.CONSENTS | Verbs.KEEP:
                 return await consent_menu(ctx)
             case Verbs.CONSENT:
