@@ -18,10 +18,15 @@ from bot.domain.referrals import ReferralStatus
 from bot.flows import home, participant
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
-from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 from bot.services import relay as service
 
 FLOW = "relay"
+
+
+class Steps(Step):
+    WRITING = ""  # in the conversation: what is typed goes to the counsellor
+    ENDING = "end"  # end the conversation? (asked twice)
 
 
 class Verbs(Verb):
@@ -32,6 +37,11 @@ class Verbs(Verb):
 
 def buttons(ctx: Context) -> tuple[Button, ...]:
     return (Button(ctx.t._("End the conversation"), Verbs.END), Button(ctx.t._("Back to menu"), participant.Verbs.HOME))
+
+
+def _into(ctx: Context, referral_id: int) -> None:
+    """The chat is in this conversation: what the person types goes to it."""
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.WRITING, {"referral": referral_id}
 
 
 def talk_now(t: Translator, hotlines: list[str]) -> list[str]:
@@ -66,7 +76,7 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
     situation, opening = await service.ask_counsellors(
         ctx.repos, referral_id, ctx.participant.id if ctx.participant else 0, point, ctx.clock.now(), ctx.tz
     )
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral_id}
+    _into(ctx, referral_id)
     _, everyone = await service.answerers(ctx.repos, point.id)
     if not everyone:  # a point nobody is attached to: nobody was told, nobody will answer until someone is
         situation = "nobody"
@@ -103,7 +113,7 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
 
 
 async def resume(ctx: Context, referral: Referral) -> Replies:
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral.id}
+    _into(ctx, referral.id)
     text = ctx.t._("Your conversation with a counsellor is still open. Write here; the counsellor will read it.")
     return [OutboundMessage(text, buttons(ctx), by_label=True)]
 
@@ -121,7 +131,7 @@ async def talking(ctx: Context) -> Referral | None:
 
 async def forward(ctx: Context, referral: Referral, text: str) -> Replies:
     """What the person typed goes to the conversation; the chat stays quiet once a counsellor is in it."""
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral.id}
+    _into(ctx, referral.id)
     await service.from_participant(ctx.repos, referral, text, ctx.clock.now())
     await ctx.audit("relay_sent", subject_type="participant", subject_id=referral.participant_id,
                     detail={"referral": referral.id})  # fmt: skip
@@ -139,7 +149,7 @@ async def read(ctx: Context) -> Replies:
         if ended is None:
             return [say(ctx.t._("This conversation has ended.")), *home.participant_home(ctx.t)]
         referral = ended
-    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, "", {"referral": referral.id}
+    _into(ctx, referral.id)
     lines = []
     today = ctx.today()
     for message in await ctx.repos.relay.of_referral(referral.id, limit=10):
@@ -163,7 +173,7 @@ async def _last_ended(ctx: Context) -> Referral | None:
 
 def confirm_end(ctx: Context) -> Replies:
     """Ending is asked twice: on Zalo a "1" typed as an answer would otherwise end the conversation."""
-    ctx.state.flow, ctx.state.step = FLOW, "end"
+    ctx.state.flow, ctx.state.step = FLOW, Steps.ENDING
     text = ctx.t._("End the conversation with the counsellor?")
     buttons = (Button(ctx.t._("Yes, end it"), Verbs.END_CONFIRMED), Button(ctx.t._("No, carry on"), Verbs.READ))
     return [OutboundMessage(text, buttons)]
