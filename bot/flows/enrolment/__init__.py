@@ -12,11 +12,20 @@ from bot.domain.entities import ParticipantStatus
 from bot.domain.invites import hash_code, normalize_code
 from bot.flows import participant, staff, support
 from bot.flows.common import say
-from bot.flows.context import HOME, Context, Replies
-from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.context import Context, Replies
+from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 
 ONBOARDING = "onboarding"
-STEP_LANGUAGE = "language"  # the other steps are the consent purposes, in `_STEPS` order
+_START = "/start"
+
+
+class Steps(Step):
+    """One consent question per purpose, in `_STEPS` order (the step is the purpose's word), then the language."""
+
+    REMINDERS = Purpose.REMINDERS.value
+    SHARE_WITH_CADRE = Purpose.SHARE_WITH_CADRE.value
+    REFERRALS = Purpose.REFERRALS.value
+    LANGUAGE = "language"
 
 
 class Verbs(Verb):
@@ -57,15 +66,15 @@ _STEPS: tuple[tuple[Purpose, str], ...] = (
 )
 
 
-async def handle_unlinked(ctx: Context) -> Replies:
-    text = (ctx.msg.text or "").strip()
+async def handle_unlinked(ctx: Context, text: str) -> Replies:
+    text = text.strip()
     chat_key = ctx.keyring.chat_key(ctx.msg.channel, ctx.msg.external_user_id)
     locked_until = await ctx.repos.chats.locked_until(chat_key)
     if locked_until is not None:
         return [_locked(ctx, locked_until)]
 
-    if text.lower().startswith("/start"):
-        argument = text[len("/start") :].strip()
+    if text[: len(_START)].lower() == _START:
+        argument = text[len(_START) :].strip()
         if not argument:
             return [_welcome(ctx)]
         code = normalize_code(argument)
@@ -140,7 +149,7 @@ async def _link_participant(ctx: Context, participant_id: int) -> Replies:
     ctx.use_language(ctx.participant.language)
     await ctx.repos.chats.clear_failures(ctx.keyring.chat_key(ctx.msg.channel, ctx.msg.external_user_id))
     await ctx.audit("chat_linked", subject_type="participant", subject_id=participant_id)
-    ctx.state.flow, ctx.state.step, ctx.state.data = ONBOARDING, Purpose.REMINDERS.value, {}
+    ctx.state.flow, ctx.state.step, ctx.state.data = ONBOARDING, Steps.REMINDERS, {}
     unit = await ctx.repos.units.get(ctx.participant.unit_id)
     intro = say(
         ctx.t._(
@@ -169,7 +178,7 @@ async def _link_staff(ctx: Context, staff_id: int) -> Replies:
 
 def prompt(ctx: Context) -> Replies:
     """The question for the current onboarding step, asked again whenever the answer was unusable."""
-    if ctx.state.step == STEP_LANGUAGE:
+    if ctx.state.step == Steps.LANGUAGE:
         return [
             OutboundMessage(
                 ctx.t._("Which language would you like me to use?"),
@@ -177,14 +186,14 @@ def prompt(ctx: Context) -> Replies:
             )
         ]
     for purpose, question in _STEPS:
-        if purpose.value == ctx.state.step:
+        if ctx.state.step == Steps(purpose):
             return [
                 OutboundMessage(
                     ctx.t._(question),
                     (Button(ctx.t._("I agree"), Verbs.AGREE), Button(ctx.t._("I decline"), Verbs.DECLINE)),
                 )
             ]
-    ctx.state.step = Purpose.REMINDERS.value
+    ctx.state.step = Steps.REMINDERS
     return prompt(ctx)
 
 
@@ -192,7 +201,7 @@ async def handle_onboarding(ctx: Context, pressed: Pressed | None) -> Replies:
     assert ctx.participant is not None
     if pressed is None:
         return [say(ctx.t._("Please answer with one of the options.")), *prompt(ctx)]
-    if ctx.state.step == STEP_LANGUAGE:
+    if ctx.state.step == Steps.LANGUAGE:
         return await _choose_language(ctx, pressed.arg if pressed.verb is Verbs.LANGUAGE else "")
     if pressed.verb not in (Verbs.AGREE, Verbs.DECLINE):
         return prompt(ctx)
@@ -204,9 +213,9 @@ async def handle_onboarding(ctx: Context, pressed: Pressed | None) -> Replies:
     await participant.record_consent(ctx, purpose, granted)
     if purpose is Purpose.REMINDERS and not granted:
         return await participant.leave_chat(ctx)
-    order = [p.value for p, _ in _STEPS]
-    position = order.index(purpose.value)
-    ctx.state.step = order[position + 1] if position + 1 < len(order) else STEP_LANGUAGE
+    order = [Steps(p) for p, _ in _STEPS]
+    position = order.index(Steps(purpose))
+    ctx.state.step = order[position + 1] if position + 1 < len(order) else Steps.LANGUAGE
     return prompt(ctx)
 
 
@@ -219,7 +228,7 @@ async def _choose_language(ctx: Context, language: str) -> Replies:
     )
     ctx.use_language(language)
     await ctx.audit("enrolment_completed", subject_type="participant", subject_id=ctx.participant.id)
-    ctx.state.flow, ctx.state.step, ctx.state.data = HOME, "", {}
+    ctx.leave()
     done = say(
         ctx.t._(
             "Thank you, you are all set. I will message you before your appointments. "
@@ -238,7 +247,7 @@ class LinkingFlow(Flow):
     async def on_text(self, ctx: Context, text: str) -> Replies:
         if support.asks_for_help(text):
             return await support.show(ctx)
-        return await handle_unlinked(ctx)
+        return await handle_unlinked(ctx, text)
 
 
 class OnboardingFlow(Flow):
