@@ -7,7 +7,7 @@ from datetime import date, tzinfo
 from typing import Any
 
 from bot.core.clock import Clock
-from bot.core.i18n import Catalogs, Translator
+from bot.core.i18n import Audience, Catalogs, Translator
 from bot.core.messages import InboundMessage, OutboundMessage
 from bot.db.repositories.conversations import ConversationState
 from bot.db.store import Keyring, Repositories
@@ -66,7 +66,8 @@ class Context:
         self.state.flow, self.state.step, self.state.data = HOME, "", {}
 
     def use_language(self, language: str) -> None:
-        self.t = self.catalogs.translator(language)
+        """Staff are addressed "anh/chị" (the catalog's "staff" variants), participants "bạn"."""
+        self.t = self.catalogs.translator(language, Audience.STAFF if self.staff is not None else Audience.PARTICIPANT)
 
     async def audit(
         self,

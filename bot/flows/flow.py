@@ -8,8 +8,10 @@ pressed action, or which flow the chat is in, and hands the message over.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
+
+from bot.core.i18n import Audience
 
 if TYPE_CHECKING:
     from bot.db.repositories.conversations import ConversationState
@@ -31,11 +33,6 @@ class Verb(StrEnum):
 class Step(StrEnum):
     """A flow's states (like aiogram's StatesGroup, without a channel): each flow declares `class Steps(Step)`. The
     value is what the chat's row stores (conversation_state.step), so a value never changes: a chat may be in it."""
-
-
-class Audience(Enum):
-    PARTICIPANT = "participant"
-    STAFF = "staff"
 
 
 def as_number(raw: object) -> int | None:
