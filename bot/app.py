@@ -46,6 +46,10 @@ if TYPE_CHECKING:
 
 Sleep = Callable[[float], Awaitable[None]]
 
+# Channels without buttons: their people choose by typing an option's number or words, which the engine reads as that
+# choice (Zalo lists the choices as text, bot/channels/zalo/render.py). On every other channel typed words are words.
+TYPED_CHOICES = frozenset({ZALO})
+
 
 class LazyChannels:
     """The platform channels, built on first use: their libraries (aiogram's ~300 pydantic models, httpx) are
@@ -166,7 +170,9 @@ def build_application(
         canned=parse_canned_replies(canned_replies_source(settings.canned_replies_file)),
         inbound_per_minute=settings.inbound_per_minute,
     )
-    conversation = ConversationEngine(store, catalogs, clock, ZoneInfo(settings.timezone), policies)
+    conversation = ConversationEngine(
+        store, catalogs, clock, ZoneInfo(settings.timezone), policies, typed_choices=TYPED_CHOICES
+    )
     factories: dict[str, Callable[[], object]] = {}
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()

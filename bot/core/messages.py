@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -33,6 +34,14 @@ class Button:
     action: str
 
 
+class TypedBy(StrEnum):
+    """How a message's choices are chosen on a channel without buttons (Zalo), where people type them. Read by the
+    engine (what typed words choose, bot/core/menus.py) and the Zalo renderer (how the choices are listed) only."""
+
+    NUMBER = "number"  # listed with numbers: "2" (or the option's words) chooses
+    NAME = "name"  # listed to be typed by name: a typed number is words (in a conversation through the bot, an answer)
+
+
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
     channel: str
@@ -45,7 +54,6 @@ class InboundMessage:
     external_chat_id: str | None = None
     language_hint: str | None = None
     action_ref: str | None = None  # an opaque button reference (Telegram callback data), resolved by the engine
-    menu_by_text: bool = False  # a channel without buttons: "2" or an option's words choose from the last menu
     dedupe_key: str | None = None  # e.g. "telegram:4711": a redelivery of the same update is handled once
 
 
@@ -54,9 +62,26 @@ class OutboundMessage:
     text: str
     buttons: tuple[Button, ...] = field(default=())
     language: str | None = None  # set by the engine, for adapters that add words of their own (numbered menus)
-    # Chosen by typing the label, never a number: in a conversation through the bot a typed "3" is an answer.
-    by_label: bool = False
+    # NAME in a conversation through the bot, where a typed "3" is an answer, not the third option.
+    typed_by: TypedBy = TypedBy.NUMBER
+    by_label: bool = False  # TRANSITIONAL: read as typed_by=NAME until every caller says typed_by
+
+    def __post_init__(self) -> None:
+        if self.by_label:
+            object.__setattr__(self, "typed_by", TypedBy.NAME)
 
     @property
     def actions(self) -> tuple[str, ...]:
         return tuple(button.action for button in self.buttons)
+
+
+def join(messages: Sequence[OutboundMessage]) -> OutboundMessage:
+    """Messages to one chat sent as one (one notification; on Zalo one list of choices): the texts in order, each
+    action once (its first button), typed by name only if every message with choices is (one message with
+    numbered choices has them all numbered). `messages` is not empty."""
+    buttons: list[Button] = []
+    for message in messages:
+        buttons += [b for b in message.buttons if b.action not in {m.action for m in buttons}]
+    named = bool(buttons) and all(m.typed_by is TypedBy.NAME for m in messages if m.buttons)
+    text = "\n\n".join(message.text for message in messages)
+    return OutboundMessage(text, tuple(buttons), messages[0].language, TypedBy.NAME if named else TypedBy.NUMBER)

@@ -11,16 +11,17 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import timedelta, tzinfo
 
 import structlog
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
+from bot.core import menus
 from bot.core.channel_names import SIMULATOR
 from bot.core.clock import Clock
 from bot.core.i18n import Catalogs, normalize_language
-from bot.core.menus import BY_NAME, numbers_answer, typed_choice
 from bot.core.messages import Button, ChatType, InboundMessage, OutboundMessage
 from bot.core.ports import TransientFailure
 from bot.db.crypto import SealBroken
@@ -110,9 +111,12 @@ class ConversationEngine:
         tz: tzinfo,
         policies: Policies,
         flows: Registry | None = None,
+        typed_choices: Collection[str] = frozenset(),
     ) -> None:
+        """`typed_choices`: the channels without buttons, whose people type a choice (its number or its words)."""
         self._store = store
         self._flows = flows or build_registry()
+        self._typed_choices = frozenset(typed_choices)
         self._catalogs = catalogs
         self._clock = clock
         self._tz = tz
@@ -294,25 +298,18 @@ class ConversationEngine:
                 return [replace(reply, language=ctx.t.language) for reply in held]
         if msg.action_ref is not None:
             ctx.msg = msg = replace(msg, action=self._resolve_ref(msg, ctx.state.offered), action_ref=None)
-        if msg.menu_by_text and msg.text and not screened.too_long and ctx.identity is not None:
+        if msg.channel in self._typed_choices and msg.text and not screened.too_long and ctx.identity is not None:
             # In a conversation with a counsellor a typed number is an answer; its choices are typed by name.
-            choice = typed_choice(
-                msg.text, ctx.state.offered_labels, numbers=not numbers_answer(ctx.state.offered_labels)
-            )
+            choice = menus.chosen(msg.text, ctx.state.choices)
             if choice is not None and not 1 <= choice <= len(ctx.state.offered):
                 return [self._menu_again(ctx)]
             if choice is not None:
                 ctx.msg = msg = replace(msg, action=ctx.state.offered[choice - 1], text=None)
         replies = await self._crisis(ctx, crisis, screened.too_long) or await self._route(ctx, screened.too_long)
         if ctx.identity is not None:
-            # Numbered choices first (the numbers a channel shows), then those chosen by name.
-            ordered = [r for r in replies if not r.by_label] + [r for r in replies if r.by_label]
-            shown = [button for reply in ordered for button in reply.buttons]
+            shown = menus.shown(replies)  # in the order a channel without buttons numbers them
             if shown:
-                ctx.state.offered = [b.action for b in shown]
-                ctx.state.offered_labels = [
-                    (BY_NAME if reply.by_label else "") + b.label for reply in ordered for b in reply.buttons
-                ]
+                ctx.state.offer(shown)
             await repos.conversations.save(ctx.identity.id, ctx.state)
         return [replace(reply, language=ctx.t.language) for reply in replies]
 
@@ -346,9 +343,9 @@ class ConversationEngine:
 
     @staticmethod
     def _menu_again(ctx: Context) -> OutboundMessage:
-        """A number that is not on the menu: say so kindly and show the same menu again (state unchanged)."""
-        pairs = zip(ctx.state.offered_labels, ctx.state.offered, strict=False)
-        buttons = tuple(Button(label.removeprefix(BY_NAME), action) for label, action in pairs)
+        """A number that is not on the menu: say so kindly and show the same menu again (state unchanged), every
+        choice numbered."""
+        buttons = tuple(Button(choice.label, choice.action) for choice in ctx.state.choices)
         text = ctx.t._("There is no such option. Please reply with one of these numbers:")
         return OutboundMessage(text, buttons, ctx.t.language)
 

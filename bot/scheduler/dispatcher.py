@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, tzinfo
 import structlog
 
 from bot.core.clock import Clock
-from bot.core.messages import Button, OutboundMessage
+from bot.core.messages import OutboundMessage, join
 from bot.core.ports import DeliveryDeferred, DeliveryRefused, Messenger
 from bot.db.repositories.outbox import Claimed, NewMessage, OutboxStatus
 from bot.db.repositories.planning import Chat
@@ -86,14 +86,8 @@ def bundle(jobs: list[_Job]) -> tuple[list[_Send], list[_Job]]:
     sends = []
     for group in by_chat.values():
         messages = [job.message for job in group if isinstance(job.message, OutboundMessage)]
-        merged: list[Button] = []
-        for message in messages:
-            merged += [b for b in message.buttons if b.action not in {m.action for m in merged}]
-        text = "\n\n".join(message.text for message in messages)
         assert group[0].chat is not None
-        by_label = all(m.by_label for m in messages if m.buttons)  # one numbered message numbers them all
-        merged_message = OutboundMessage(text, tuple(merged), messages[0].language, by_label=by_label and bool(merged))
-        sends.append(_Send(group[0].chat, tuple(group), merged_message))
+        sends.append(_Send(group[0].chat, tuple(group), join(messages)))
     return sends, skipped
 
 
@@ -234,7 +228,7 @@ class Dispatcher:
             await repos.outbox.finish([job.item.id for job in send.jobs], OutboxStatus.SENT)
             if send.message.buttons:
                 # Its buttons are now valid choices in that chat (a press is not "stale").
-                await repos.conversations.offer(send.chat.identity_id, send.message.buttons, send.message.by_label)
+                await repos.conversations.offer(send.chat.identity_id, send.message.buttons, send.message.typed_by)
 
     async def _record(
         self, sent_or_not: list[tuple[_Send, _Outcome]], skipped: list[_Job], now: datetime, report: DispatchReport

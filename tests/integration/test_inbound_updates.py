@@ -25,7 +25,7 @@ from tests.fakes.clock import FakeClock
 
 
 def _msg(user: str, key: str, text: str = "xin chào") -> InboundMessage:
-    return InboundMessage(channel="zalo", external_user_id=user, text=text, menu_by_text=True, dedupe_key=key)
+    return InboundMessage(channel="zalo", external_user_id=user, text=text, dedupe_key=key)
 
 
 async def _rows(app: Application) -> list[InboundUpdateRow]:
@@ -157,7 +157,7 @@ async def test_updates_without_a_key_are_recorded_and_counted_but_not_the_simula
     """A Zalo message without a message id used to go unrecorded: a flood of them was never limited."""
     engine = app.conversation
     limit = engine.policies.inbound_per_minute
-    bare = InboundMessage(channel="zalo", external_user_id="u-1", text="xin chào", menu_by_text=True)
+    bare = InboundMessage(channel="zalo", external_user_id="u-1", text="xin chào")
     for _ in range(limit):
         assert await engine.handle(bare) != []
     assert "hơi nhanh" in (await engine.handle(bare))[0].text

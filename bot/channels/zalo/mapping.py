@@ -69,7 +69,6 @@ def to_inbound(payload: Any) -> Inbound | None:
             media=_MEDIA.get(event),
             message_id=message_id,
             external_chat_id=chat_id,
-            menu_by_text=True,
             dedupe_key=f"{CHANNEL}:{message_id}" if message_id else None,
         ),
         chat_id=chat_id,

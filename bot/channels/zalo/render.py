@@ -7,18 +7,19 @@ from collections.abc import Sequence
 
 from bot.channels.text import split_text
 from bot.core.i18n import Catalogs
-from bot.core.messages import OutboundMessage
+from bot.core.messages import OutboundMessage, TypedBy
 
 MAX_TEXT = 2000
 
 
 def render(replies: Sequence[OutboundMessage], catalogs: Catalogs) -> list[str]:
-    """Texts to send, in order. Options are numbered across the replies, as the engine numbers its menu."""
+    """Texts to send, in order. Options are numbered across the replies, as the engine numbers its menu (those typed
+    by name take no number)."""
     texts: list[str] = []
     number = 0
     for reply in replies:
         body = reply.text
-        if reply.buttons and reply.by_label:
+        if reply.buttons and reply.typed_by is TypedBy.NAME:
             t = catalogs.translator(reply.language)
             lines = [f"▸ {button.label}" for button in reply.buttons]
             body = f"{body}\n\n" + "\n".join(lines) + "\n" + t._("Type one of these to choose it.")

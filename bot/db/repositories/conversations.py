@@ -9,9 +9,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import menus
 from bot.core.clock import Clock
-from bot.core.menus import BY_NAME
-from bot.core.messages import Button
+from bot.core.menus import Choice
+from bot.core.messages import Button, TypedBy
 from bot.db.crypto import PREFIX, FieldCipher, SealBroken, row_ref
 from bot.db.models import ConversationStateRow
 
@@ -25,16 +26,51 @@ class ConversationState:
     data: dict[str, Any] = field(default_factory=dict)
     offered: list[str] = field(default_factory=list)
     offered_labels: list[str] = field(default_factory=list)  # what the buttons said, for menus chosen by typing
+    offered_typed_by: list[TypedBy] = field(default_factory=list)  # how each is typed (missing: by number)
+
+    @property
+    def choices(self) -> list[Choice]:
+        """What the chat was offered last, in order, with labels and how each is typed."""
+        return [Choice(action, *labelled) for action, labelled in zip(self.offered, self.labelled(), strict=False)]
+
+    def labelled(self) -> list[tuple[str, TypedBy]]:
+        """Each label with how it is typed."""
+        typed = [*self.offered_typed_by, *[TypedBy.NUMBER] * (len(self.offered_labels) - len(self.offered_typed_by))]
+        return list(zip(self.offered_labels, typed, strict=False))
+
+    def offer(self, choices: Sequence[Choice]) -> None:
+        self.offered = [choice.action for choice in choices]
+        self.offered_labels = [choice.label for choice in choices]
+        self.offered_typed_by = [choice.typed_by for choice in choices]
 
 
 _MAX_OFFERED = 24
+# Before choices were stored with how they are typed, a label typed by name was stored with this mark before it.
+_OLD_BY_NAME = "▸ "
 log = structlog.get_logger(__name__)
+
+
+def _stored(labelled: Sequence[tuple[str, TypedBy]]) -> list[list[str]]:
+    """The labels as sealed: [label, "number" | "name"] pairs."""
+    return [[label, typed_by.value] for label, typed_by in labelled]
+
+
+def _read(entry: Any) -> tuple[str, TypedBy]:
+    """A stored label: a [label, "number" | "name"] pair; or, as earlier versions stored it (chats still hold it), the
+    label alone, with `_OLD_BY_NAME` before it when typed by name."""
+    if isinstance(entry, list) and len(entry) == 2 and entry[1] in {typed.value for typed in TypedBy}:
+        return str(entry[0]), TypedBy(entry[1])
+    label = str(entry)
+    if label.startswith(_OLD_BY_NAME):
+        return label.removeprefix(_OLD_BY_NAME), TypedBy.NAME
+    return label, TypedBy.NUMBER
 
 
 class ConversationRepository:
     """A flow's half-entered values (a test outcome, a search, a note) and the labels of the buttons shown (names)
-    are sealed at rest: `data` as {"sealed": …}, `offered_labels` as one sealed element. The offered actions stay in
-    the clear: they hold only record ids and are what the engine checks every press against.
+    are sealed at rest: `data` as {"sealed": …}, `offered_labels` as one sealed element (each label with how it is
+    typed, see `_read`). The offered actions stay in the clear: they hold only record ids and are what the engine
+    checks every press against.
 
     Both are sealed for the chat's identity (the row's unique key): copied to another chat they do not open. Whatever
     does not open, or is not sealed at all (written into the table by hand), is dropped with a warning: the chat
@@ -63,7 +99,8 @@ class ConversationRepository:
             return None
         return dict(opened) if isinstance(opened, dict) else {}
 
-    def _open_labels(self, identity_id: int, stored: list[str]) -> list[str] | None:
+    def _open_labels(self, identity_id: int, stored: list[str]) -> list[tuple[str, TypedBy]] | None:
+        """The labels and how each is typed; None when they do not open here (the caller starts the chat afresh)."""
         if not stored:
             return []
         try:
@@ -73,9 +110,9 @@ class ConversationRepository:
         except SealBroken as exc:
             log.warning("sealed_value_rejected", column=exc.column, identity_id=identity_id)
             return None
-        return [str(label) for label in opened]
+        return [_read(entry) for entry in opened]
 
-    def _seal(self, row: ConversationStateRow, data: dict[str, Any], labels: list[str]) -> None:
+    def _seal(self, row: ConversationStateRow, data: dict[str, Any], labels: list[list[str]]) -> None:
         ref = row_ref(identity=row.identity_id)
         sealed_data = self._cipher.encrypt(json.dumps(data, ensure_ascii=False), self._DATA, ref) if data else None
         row.data = {"sealed": sealed_data} if sealed_data else {}
@@ -93,33 +130,35 @@ class ConversationRepository:
             state = ConversationState()
             self._opened[identity_id] = ConversationState(row.flow, row.step, {"unreadable": True})
             return state
-        state = ConversationState(row.flow, row.step, data, list(row.offered), labels)
+        state = ConversationState(
+            row.flow, row.step, data, list(row.offered), [label for label, _ in labels], [typed for _, typed in labels]
+        )
         self._opened[identity_id] = ConversationState(
-            state.flow, state.step, dict(state.data), list(state.offered), list(state.offered_labels)
+            state.flow,
+            state.step,
+            dict(state.data),
+            list(state.offered),
+            list(state.offered_labels),
+            list(state.offered_typed_by),
         )
         return state
 
-    async def offer(self, identity_id: int, buttons: Sequence[Button], by_label: bool = False) -> None:
-        """A message the bot pushed offers these choices too; the flow the chat was in is kept.
-
-        The new choices go first (a typed "1" on a numbered-menu channel means the latest message's first option);
-        the earlier ones stay valid, since on a button channel the earlier message's buttons are still on screen.
-        Choices chosen by name (`by_label`) go last: the numbers of the question the person is answering keep their
-        meaning when a message of a conversation arrives in the middle of it."""
+    async def offer(self, identity_id: int, buttons: Sequence[Button], typed_by: TypedBy = TypedBy.NUMBER) -> None:
+        """A message the bot pushed offers these choices too; the flow the chat was in is kept. In what order the
+        chat's choices then are (which a typed number chooses) is `menus.pushed`'s rule."""
         stmt = select(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id)
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         if row is None:
             row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
             self._s.add(row)
-        new = [(b.action, (BY_NAME if by_label else "") + b.label) for b in buttons]
         data = self._open_data(identity_id, dict(row.data or {}))
-        earlier_labels = self._open_labels(identity_id, list(row.offered_labels or []))
-        if data is None or earlier_labels is None:  # tampered: only the new choices, the flow starts afresh
-            row.flow, row.step, row.offered, data, earlier_labels = "menu", "", [], {}, []
-        earlier = [(a, lb) for a, lb in zip(row.offered or [], earlier_labels, strict=False) if a not in dict(new)]
-        pairs = earlier[: _MAX_OFFERED - len(new)] + new if by_label else new + earlier
-        row.offered = [a for a, _ in pairs[:_MAX_OFFERED]]
-        self._seal(row, data, [lb for _, lb in pairs[:_MAX_OFFERED]])
+        labels = self._open_labels(identity_id, list(row.offered_labels or []))
+        if data is None or labels is None:  # tampered: only the new choices, the flow starts afresh
+            row.flow, row.step, row.offered, data, labels = "menu", "", [], {}, []
+        earlier = [Choice(action, *labelled) for action, labelled in zip(row.offered or [], labels, strict=False)]
+        choices = menus.pushed(earlier, buttons, typed_by, _MAX_OFFERED)
+        row.offered = [choice.action for choice in choices]
+        self._seal(row, data, _stored([(choice.label, choice.typed_by) for choice in choices]))
         row.updated_at = self._clock.now()
         await self._s.flush()
 
@@ -135,6 +174,6 @@ class ConversationRepository:
             row = ConversationStateRow(identity_id=identity_id, updated_at=self._clock.now())
             self._s.add(row)
         row.flow, row.step, row.offered = state.flow, state.step, list(state.offered)
-        self._seal(row, dict(state.data), list(state.offered_labels))
+        self._seal(row, dict(state.data), _stored(state.labelled()))
         row.updated_at = self._clock.now()
         await self._s.flush()
