@@ -43,7 +43,7 @@ async def test_list_card_search_and_in_person_check(
 
     await cadre.press("Kiểm diện")
     (await cadre.say("có mặt ạ")).says("nội dung vừa gõ chưa được lưu").offers("Có mặt")  # text where a tap is asked
-    (await cadre.send_media("sticker")).says("Trợ lý chỉ đọc được tin nhắn chữ. Anh/chị vui lòng gõ chữ").offers("Có mặt")
+    (await cadre.send_media("sticker")).says("Trợ lý chỉ đọc được tin nhắn chữ. Anh/chị").offers("Có mặt")
     saved = await cadre.press("Có mặt")
     saved.says("Đã ghi nhận kiểm diện tháng 12/2026 của Nguyễn Văn An (#1): có mặt", "Điểm danh tháng này đã hoàn tất")
     async with app.store.transaction() as repos:
