@@ -7,6 +7,7 @@ pressed action, or which flow the chat is in, and hands the message over.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
@@ -15,7 +16,9 @@ from bot.core.i18n import Audience
 
 if TYPE_CHECKING:
     from bot.db.repositories.conversations import ConversationState
+    from bot.domain.planning import MessageKind
     from bot.flows.context import Context, Replies
+    from bot.flows.pushing import PushRenderer
 
 
 class Verb(StrEnum):
@@ -75,6 +78,8 @@ class Flow:
     - `prompt`: where the person is, asked again (after a sticker, an empty message, a crisis reply, /menu).
       `menu`: the person asked for the menu — a flow with nothing half-written leaves.
     - `leave`: the chat goes back to its home menu (what the flow entered is kept, what was half-typed is not).
+    - `pushes`: the kinds of pushed messages (outbox rows) this flow words, each with its renderer (in the flow's
+      `pushed.py`); a kind has exactly one owner, usually the flow whose buttons the message carries.
     """
 
     name: ClassVar[str]
@@ -83,6 +88,7 @@ class Flow:
     # Holds the chat until it is done (onboarding: nothing else is offered before consent): every action and text goes
     # to it, whatever flow owns the action.
     exclusive: ClassVar[bool] = False
+    pushes: ClassVar[Mapping[MessageKind, PushRenderer]] = {}
 
     def holds(self, state: ConversationState) -> bool:
         return state.flow == self.name

@@ -1,12 +1,18 @@
-"""Every flow of the conversation, and the two questions the engine asks about them: which flow owns this action,
-and which flow is this chat in. A new feature is a new `Flow` listed in `build_registry`; nothing else routes."""
+"""Every flow of the conversation, and the questions asked about them: which flow owns this action, which flow is
+this chat in (the engine), and which renderer words this pushed message (the scheduler). A new feature is a new
+`Flow` listed in `build_registry`; nothing else routes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.flows.flow import Audience, Flow, Pressed
+
+if TYPE_CHECKING:
+    from bot.domain.planning import MessageKind
+    from bot.flows.pushing import PushRenderer
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +38,13 @@ class Registry:
         names = [flow.name for flow in self.flows]
         if len(set(names)) != len(names):
             raise ValueError("two flows share a name")
+        self._pushes: dict[MessageKind, tuple[Flow, PushRenderer]] = {}
+        for flow in (*self.flows, linking):
+            for kind, render in flow.pushes.items():
+                if kind in self._pushes:
+                    other = self._pushes[kind][0].name
+                    raise ValueError(f"pushed message {kind.value!r} is rendered by both {other} and {flow.name}")
+                self._pushes[kind] = (flow, render)
 
     def decode(self, action: str) -> Routed | None:
         """The flow and verb of an offered action: the longest verb the action starts with (at a ":"), the rest its
@@ -44,6 +57,16 @@ class Registry:
             head, colon, _ = head.rpartition(":")
             if not colon:
                 return None
+
+    def renderer(self, kind: MessageKind) -> PushRenderer | None:
+        """The one renderer of a pushed message's kind; None: no flow words it."""
+        owned = self._pushes.get(kind)
+        return owned[1] if owned else None
+
+    def pushed_by(self, kind: MessageKind) -> Flow | None:
+        """The flow that words a pushed message's kind."""
+        owned = self._pushes.get(kind)
+        return owned[0] if owned else None
 
     def home(self, audience: Audience) -> Flow:
         return self._homes[audience]
