@@ -27,6 +27,7 @@ from bot.domain.planning import ObligationKind, ObligationStatus
 from bot.domain.referrals import ReferralStatus
 from bot.domain.text import fold
 from bot.flows import fieldwork, officer, staff
+from bot.flows.caseload import pushed
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
@@ -339,6 +340,7 @@ class CaseloadFlow(Flow):
     name = FLOW
     audience = Audience.STAFF
     verbs = Verbs
+    pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:

@@ -32,6 +32,7 @@ from bot.domain.entities import Wording
 from bot.domain.planning import ObligationKind, ObligationStatus, WantedObligation, obligation_key
 from bot.domain.schedule import monthly_due_dates, periodic_test_dates
 from bot.flows import home, participant, support
+from bot.flows.checkin import pushed
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
@@ -384,6 +385,7 @@ class CheckinFlow(Flow):
     name = FLOW
     audience = Audience.PARTICIPANT
     verbs = Verbs
+    pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:

@@ -18,6 +18,7 @@ from bot.domain.referrals import ReferralStatus
 from bot.flows import staff, support
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
+from bot.flows.counsellor import pushed
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
 from bot.services import relay as relay_service
 
@@ -61,7 +62,7 @@ STATUS_NAMES: dict[str, str] = {
     ReferralStatus.ACCEPTED: N_("taken"),
     ReferralStatus.CLOSED: N_("closed"),
 }
-KIND_NAMES: dict[str, str] = {"counselling": N_("counselling"), **support.SUPPORT_KINDS}
+KIND_NAMES: dict[str, str] = {"counselling": N_("counselling")}  # and the help flow's SUPPORT_KINDS, at call time
 
 
 def menu_buttons(ctx: Context) -> list[Button]:
@@ -102,7 +103,7 @@ async def show_list(ctx: Context) -> Replies:
 def _summary(ctx: Context, referral: Referral, name: str) -> str:
     t = ctx.t
     urgent = t._("URGENT") + " · " if referral.urgency == "urgent" else ""
-    kind = t._(KIND_NAMES.get(referral.kind, KIND_NAMES["counselling"]))
+    kind = t._(KIND_NAMES.get(referral.kind) or support.SUPPORT_KINDS.get(referral.kind, KIND_NAMES["counselling"]))
     return f"{urgent}{name} · {kind} · {t._(STATUS_NAMES.get(referral.status, STATUS_NAMES['requested']))}"
 
 
@@ -415,6 +416,7 @@ class CounsellorFlow(Flow):
     name = FLOW
     audience = Audience.STAFF
     verbs = Verbs
+    pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:

@@ -14,6 +14,7 @@ from bot.flows import caseload, staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
+from bot.flows.inbox import pushed
 from bot.services.escalations import EscalationKind, result_of
 
 FLOW = "inbox"
@@ -190,6 +191,7 @@ class InboxFlow(Flow):
     name = FLOW
     audience = Audience.STAFF
     verbs = Verbs
+    pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:

@@ -14,6 +14,7 @@ from bot.flows import caseload, staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Verb, as_number
+from bot.flows.officer import pushed
 from bot.services import fieldwork as records
 
 
@@ -290,6 +291,7 @@ class OfficerFlow(Flow):
     name = "officer"
     audience = Audience.STAFF
     verbs = Verbs
+    pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:

@@ -12,6 +12,7 @@ from bot.flows import relay, support
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.participant import pushed
 
 
 class Verbs(Verb):
@@ -278,6 +279,7 @@ class HomeFlow(Flow):
     name = "home"  # holds the chat when no other flow does (its state is `HOME`)
     audience = Audience.PARTICIPANT
     verbs = Verbs
+    pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:

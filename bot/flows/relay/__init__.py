@@ -19,6 +19,7 @@ from bot.flows import home, participant
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
+from bot.flows.relay import pushed
 from bot.services import relay as service
 
 FLOW = "relay"
@@ -203,6 +204,7 @@ class RelayFlow(Flow):
     name = FLOW
     audience = Audience.PARTICIPANT
     verbs = Verbs
+    pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:

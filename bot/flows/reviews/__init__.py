@@ -12,6 +12,7 @@ from bot.flows import caseload, staff
 from bot.flows.common import audit_list, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
+from bot.flows.reviews import pushed
 from bot.services.fieldwork import write_review
 
 FLOW = "review"
@@ -161,6 +162,7 @@ class ReviewFlow(Flow):
     name = FLOW
     audience = Audience.STAFF
     verbs = Verbs
+    pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:

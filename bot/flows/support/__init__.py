@@ -21,6 +21,7 @@ from bot.flows import home, participant, relay
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.flows.support import pushed
 from bot.services import relay as relay_service
 from bot.services.crisis import Alerted, crisis_alert
 from bot.services.escalations import reachable
@@ -256,9 +257,10 @@ class SupportFlow(Flow):
     """Help and counselling: it holds no state (its answers are one step), so typed words never reach it; "giúp"
     or "help" typed anywhere is routed here by the flow the chat is in."""
 
-    name = "help"
+    name = "support"
     audience = Audience.PARTICIPANT
     verbs = Verbs
+    pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:
