@@ -32,6 +32,7 @@ from bot.domain.planning import PlanPolicy
 from bot.domain.schedule import QuietHours, ReminderPolicy
 from bot.flows.context import Policies
 from bot.flows.engine import ConversationEngine
+from bot.flows.registry import Registry, build_registry
 from bot.scheduler.dispatcher import Dispatcher, DispatchPolicy
 from bot.scheduler.limits import RateLimits
 from bot.scheduler.planner import Planner
@@ -170,8 +171,9 @@ def build_application(
         canned=parse_canned_replies(canned_replies_source(settings.canned_replies_file)),
         inbound_per_minute=settings.inbound_per_minute,
     )
+    flows = build_registry()  # one table of flows: what the engine routes and what the scheduler asks to word pushes
     conversation = ConversationEngine(
-        store, catalogs, clock, ZoneInfo(settings.timezone), policies, typed_choices=TYPED_CHOICES
+        store, catalogs, clock, ZoneInfo(settings.timezone), policies, flows, typed_choices=TYPED_CHOICES
     )
     factories: dict[str, Callable[[], object]] = {}
     if settings.telegram_token is not None:
@@ -202,7 +204,7 @@ def build_application(
     for name in factories:
         messengers[name] = LazyMessenger(name, channels)
     liveness = Liveness(clock)
-    scheduler = build_scheduler(settings, store, catalogs, clock, messengers, sleep, liveness)
+    scheduler = build_scheduler(settings, store, catalogs, clock, messengers, sleep, liveness, flows)
     return Application(
         settings=settings,
         secrets=secrets,
@@ -228,6 +230,7 @@ def build_scheduler(
     messengers: dict[str, Messenger],
     sleep: Sleep,
     liveness: Liveness | None = None,
+    flows: Registry | None = None,
 ) -> Scheduler:
     tz = ZoneInfo(settings.timezone)
     quiet = QuietHours(*settings.quiet)
@@ -241,5 +244,5 @@ def build_scheduler(
         {"telegram": settings.telegram_rate_limit, "zalo": settings.zalo_rate_limit}, per_chat_interval=1.0, sleep=sleep
     )
     policy = DispatchPolicy(quiet=quiet, max_attempts=settings.outbox_max_attempts)
-    dispatcher = Dispatcher(store, Renderer(catalogs, tz), messengers, limits, clock, tz, policy)
+    dispatcher = Dispatcher(store, Renderer(catalogs, tz, flows), messengers, limits, clock, tz, policy)
     return Scheduler(planner, dispatcher, clock, liveness)

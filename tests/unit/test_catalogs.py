@@ -13,7 +13,7 @@ import pytest
 from bot.core.i18n import Catalogs, normalize_language
 from bot.flows.caseload import STAFF_VIEW_MSGIDS
 from bot.flows.checkin import EXPLICIT_VIEW_MSGIDS
-from bot.scheduler.texts import EXPLICIT_MSGIDS
+from bot.flows.checkin.pushed import EXPLICIT_MSGIDS
 from tests.support.texts import REVEALING_IN_CATALOGS as REVEALING
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +83,7 @@ def test_vietnamese_has_diacritics() -> None:
 
 def test_no_revealing_words_in_the_default_texts() -> None:
     """Only the texts a participant gets after choosing explicit wording may name what an appointment is for."""
-    assert EXPLICIT_MSGIDS, "the explicit texts are listed in bot.scheduler.texts"
+    assert EXPLICIT_MSGIDS, "the explicit texts are listed in bot.flows.checkin.pushed"
     for lang in ("vi", "en"):
         for entry in _catalog(lang):
             if entry.msgid in EXPLICIT_MSGIDS | EXPLICIT_VIEW_MSGIDS | STAFF_VIEW_MSGIDS:
@@ -95,8 +95,11 @@ def test_no_revealing_words_in_the_default_texts() -> None:
 
 
 def test_staff_view_texts_are_never_pushed() -> None:
-    """The texts allowed to name tests for staff are replies to a tap; the scheduler's notifications use none."""
-    pushed_source = (Path(__file__).resolve().parents[2] / "bot" / "scheduler" / "texts.py").read_text("utf-8")
+    """The texts allowed to name tests for staff are replies to a tap; pushed notifications (every flow's
+    `pushed.py`) use none."""
+    pushed = sorted((ROOT / "bot" / "flows").glob("*/pushed.py"))
+    assert pushed
+    pushed_source = "\n".join(path.read_text("utf-8") for path in pushed)
     assert STAFF_VIEW_MSGIDS and not [m for m in STAFF_VIEW_MSGIDS if f'"{m}"' in pushed_source]
     assert "caseload.STAFF_VIEW" not in pushed_source and "OUTCOME_NAMES" not in pushed_source
 
