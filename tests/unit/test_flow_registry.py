@@ -20,7 +20,7 @@ TRANSCRIPTS: dict[str, tuple[str, ...]] = {
     "onboarding": ("test_enrolment.py::test_participant_links_gives_consent_and_sees_their_term",),
     "home": ("test_settings.py::test_consent_can_be_changed_and_history_is_kept",),
     "checkin": ("test_schedule.py::test_checkin_is_resumable_one_per_month_and_rejects_bad_input",),
-    "help": ("test_help_and_crisis.py::test_support_request_reaches_the_cadre",),
+    "support": ("test_help_and_crisis.py::test_support_request_reaches_the_cadre",),
     "relay": ("test_counselling_relay.py::test_a_conversation_both_sides_day_and_night",),
     "staff_home": ("test_staff.py::test_staff_can_switch_language",),
     "caseload": ("test_cadre_workspace.py::test_list_card_search_and_in_person_check",),
