@@ -31,7 +31,7 @@ OWNERS: dict[MessageKind, str] = {
     MessageKind.REFERRAL_ACCEPTED: "relay",
     MessageKind.RELAY_REQUEST: "counsel",
     MessageKind.CRISIS_ALERT: "counsel",
-    MessageKind.REFERRAL_NOTICE: "help",
+    MessageKind.REFERRAL_NOTICE: "support",
     MessageKind.ESCALATION: "inbox",
     MessageKind.DEAD_LETTER: "inbox",
     MessageKind.DIGEST: "caseload",
