@@ -69,7 +69,7 @@ async def _run(url: str, data_dir: Path, people: int, concurrency: int) -> tuple
         for batch in range(0, people, concurrency):
             await asyncio.gather(*(ask(i) for i in range(batch, min(people, batch + concurrency))))
         async with app.store.transaction() as repos:
-            referrals = [await repos.referrals.conversation_of(pid) for pid in range(1, people + 1)]
+            referrals = [await repos.referrals.relay_of(pid) for pid in range(1, people + 1)]
             for referral in referrals:
                 assert referral is not None
                 await repos.referrals.accept(referral.id, counsellor_id)

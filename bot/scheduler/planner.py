@@ -338,7 +338,7 @@ class Planner:
                 await tell_officers(repos, person.unit_id, f"{prefix}sla", MessageKind.CRISIS_ALERT, now, waited, True)
             report.extra["urgent_referrals_waiting"] = report.extra.get("urgent_referrals_waiting", 0) + 1
         # Taken, but the counsellor has not answered a crisis within the same time: the officers, once per episode.
-        for referral, since in await repos.referrals.urgent_in_conversation():
+        for referral, since in await repos.referrals.urgent_in_relay():
             if since > now - within or not await repos.relay.unanswered_since(referral.id, since.isoformat()):
                 continue
             person = await repos.participants.get(referral.participant_id)

@@ -135,7 +135,7 @@ async def deactivate_staff(
     if member.role is Role.COUNSELLOR:
         for referral in await repos.referrals.release(staff_id):
             result.referrals_released.append(referral.id)
-            if referral.conversation:  # someone is talking, or waiting to: the point's counsellors hear of it
+            if referral.relaying:  # someone is talking, or waiting to: the point's counsellors hear of it
                 on_duty, everyone = await answerers(repos, referral.point_id)
                 await repos.outbox.add(
                     [

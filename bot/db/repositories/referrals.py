@@ -40,7 +40,7 @@ class Referral:
         return self.status != ReferralStatus.CLOSED
 
     @property
-    def conversation(self) -> bool:
+    def relaying(self) -> bool:
         """A talk with a counsellor through the bot, started and not ended by either side (waiting or going on)."""
         return self.open and self.relay_started_at is not None and self.relay_ended_at is None
 
@@ -124,7 +124,7 @@ class ReferralRepository:
         )
         return [(_referral(row), _aware(at)) for row, at in (await self._s.execute(stmt)).all()]
 
-    async def urgent_in_conversation(self) -> list[tuple[Referral, datetime]]:
+    async def urgent_in_relay(self) -> list[tuple[Referral, datetime]]:
         """Urgent referrals a counsellor has taken, conversation still open: (referral, since), since = when it became
         urgent or was taken, whichever is later — from then on an answer is expected."""
         became = _became_urgent()
@@ -172,7 +172,7 @@ class ReferralRepository:
             (f"{ReferralEvent.CLOSED}:{outcome}", "staff", counsellor_id),
         )
         if closed:
-            await self.end_conversation(referral_id, "staff", counsellor_id)
+            await self.end_relay(referral_id, "staff", counsellor_id)
         return closed
 
     async def _transition(
@@ -227,7 +227,7 @@ class ReferralRepository:
             (f"{ReferralEvent.CLOSED}:withdrawn", "participant", participant_id),
         )
 
-    async def conversation_of(self, participant_id: int) -> Referral | None:
+    async def relay_of(self, participant_id: int) -> Referral | None:
         """The person's talk with a counsellor that is still going on or waiting, the newest."""
         return await self._open_counselling(participant_id, started=True)
 
@@ -252,7 +252,7 @@ class ReferralRepository:
         row = (await self._s.execute(stmt)).scalar_one_or_none()
         return _referral(row) if row else None
 
-    async def start_conversation(self, referral_id: int, actor_type: str, actor_id: int | None) -> None:
+    async def start_relay(self, referral_id: int, actor_type: str, actor_id: int | None) -> None:
         """From now on what the person types goes to this referral's counsellor (once; an ended one stays ended)."""
         await self._transition(
             referral_id,
@@ -261,7 +261,7 @@ class ReferralRepository:
             (ReferralEvent.RELAY_STARTED, actor_type, actor_id),
         )
 
-    async def end_conversation(self, referral_id: int, actor_type: str, actor_id: int | None) -> bool:
+    async def end_relay(self, referral_id: int, actor_type: str, actor_id: int | None) -> bool:
         """False when it had already ended (the other side ended it first)."""
         return await self._transition(
             referral_id,

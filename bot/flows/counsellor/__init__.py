@@ -8,7 +8,7 @@ the person's record: no check-ins, results or notes.
 from __future__ import annotations
 
 from bot.core.i18n import N_
-from bot.core.messages import Button, OutboundMessage
+from bot.core.messages import Button, OutboundMessage, TypedBy
 from bot.db.repositories.outbox import NewMessage
 from bot.db.repositories.referrals import Referral
 from bot.domain.authz import Action
@@ -142,7 +142,7 @@ async def open_referral(ctx: Context, referral_id: int | None) -> Replies:
     if referral.status == ReferralStatus.REQUESTED:
         buttons.append(Button(t._("I'll take it"), Verbs.ACCEPT(referral.id)))
     elif referral.status == ReferralStatus.ACCEPTED and referral.counsellor_id == ctx.staff.id:
-        if referral.conversation:
+        if referral.relaying:
             lines.append(t._("The conversation in the chat is open."))
             buttons += [Button(t._("Open the conversation"), Verbs.CHAT(referral.id)),
                         Button(t._("End the conversation"), Verbs.END(referral.id))]  # fmt: skip
@@ -182,7 +182,7 @@ async def accept(ctx: Context, referral_id: int | None) -> Replies:
     )
     if referral.kind == "counselling" and referral.relay_ended_at is None:
         # A crisis referral becomes a conversation when a counsellor takes it: they can reach the person here.
-        await ctx.repos.referrals.start_conversation(referral.id, "staff", ctx.staff.id)
+        await ctx.repos.referrals.start_relay(referral.id, "staff", ctx.staff.id)
         return [say(t._("Taken. You can talk with the person here; they see you as “Counsellor”.")),
                 *await chat(ctx, referral.id)]  # fmt: skip
     return [
@@ -204,7 +204,7 @@ async def close(ctx: Context, referral_id: int | None, outcome: str) -> Replies:
     referral, person = found
     if not await ctx.repos.referrals.close(referral.id, ctx.staff.id, outcome):
         return [say(ctx.t._("Only the counsellor who took it can close it.")), *await show_list(ctx)]
-    if referral.conversation:  # closing it ends the chat too, and the person hears so
+    if referral.relaying:  # closing it ends the chat too, and the person hears so
         await relay_service.ended(ctx.repos, referral, "counsellor", ctx.clock.now())
     await ctx.audit(
         "referral_closed",
@@ -226,7 +226,7 @@ async def ask_note(ctx: Context, referral_id: int | None) -> Replies:
 def prompt(ctx: Context) -> OutboundMessage:
     if ctx.state.step in IN_CONVERSATION:
         text = ctx.t._("You are in a conversation: what you type is sent to the person as “Counsellor”.")
-        return OutboundMessage(text, chat_buttons(ctx, ctx.state.data.get("referral", "")), by_label=True)
+        return OutboundMessage(text, chat_buttons(ctx, ctx.state.data.get("referral", "")), typed_by=TypedBy.NAME)
     text = ctx.t._("Type your private note (only counsellors of this point can read it).")
     return OutboundMessage(text, (Button(ctx.t._("Cancel"), Verbs.CANCEL),))
 
@@ -286,7 +286,7 @@ async def _mine(ctx: Context, referral_id: int | None) -> tuple[Referral, Partic
     referral, person = found
     if referral.counsellor_id == ctx.staff.id and referral.relay_ended_at is not None:
         return ctx.t._("This conversation has ended.")
-    if referral.counsellor_id != ctx.staff.id or not referral.conversation:
+    if referral.counsellor_id != ctx.staff.id or not referral.relaying:
         reason = "not this counsellor's open conversation"
         await ctx.audit("denied:relay", "denied", subject_type="participant", subject_id=person.id,
                         detail={"referral": referral.id, "reason": reason})  # fmt: skip
@@ -321,7 +321,7 @@ async def chat(ctx: Context, referral_id: int | None) -> Replies:
     if not messages:
         lines.append(t._("No messages yet."))
     lines += ["", t._("Type your reply, or choose a ready reply:")]
-    return [OutboundMessage("\n".join(lines), chat_buttons(ctx, referral.id), by_label=True)]
+    return [OutboundMessage("\n".join(lines), chat_buttons(ctx, referral.id), typed_by=TypedBy.NAME)]
 
 
 HISTORY = 30
@@ -359,7 +359,7 @@ async def send(ctx: Context, text: str, referral_id: int | None = None, checked:
     ctx.state.flow, ctx.state.step = FLOW, Steps.CHAT
     ctx.state.data = {"referral": referral.id, "seen": ctx.clock.now().isoformat()}
     sent = t._("✓ Sent to {who}.", who=name)
-    return [OutboundMessage(sent, chat_buttons(ctx, referral.id), by_label=True)]
+    return [OutboundMessage(sent, chat_buttons(ctx, referral.id), typed_by=TypedBy.NAME)]
 
 
 async def confirmed(ctx: Context, referral_id: int | None) -> Replies:
@@ -403,7 +403,7 @@ async def end(ctx: Context, referral_id: int | None) -> Replies:
         return await _refused(ctx, found)
     ctx.leave()
     referral, person = found
-    await ctx.repos.referrals.end_conversation(referral.id, "staff", referral.counsellor_id)
+    await ctx.repos.referrals.end_relay(referral.id, "staff", referral.counsellor_id)
     await relay_service.ended(ctx.repos, referral, "counsellor", ctx.clock.now())
     await ctx.audit("relay_ended", subject_type="participant", subject_id=person.id, detail={"referral": referral.id})
     return [say(ctx.t._("The conversation has ended; the person is told.")), *await open_referral(ctx, referral.id)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.core.messages import Button, OutboundMessage
+from bot.core.messages import Button, OutboundMessage, TypedBy
 from bot.db.repositories.referrals import Referral
 from bot.domain.authz import Action
 from bot.domain.entities import Participant
@@ -43,7 +43,7 @@ async def relay_request(push: Push) -> Rendered:
         return found
     referral, person = found
     t = push.t
-    if referral.status != "requested" or not referral.conversation:
+    if referral.status != "requested" or not referral.relaying:
         return Skip("taken")
     named = await name_for_counsellor(push.repos, t, person)
     see = Button(t._("See the referral"), counsellor.Verbs.OPEN(referral.id))
@@ -51,7 +51,7 @@ async def relay_request(push: Push) -> Rendered:
                                       "counsellor in the chat.", who=named)]), (see,))  # fmt: skip
 
 
-async def conversation(push: Push) -> Rendered:
+async def relay_message(push: Push) -> Rendered:
     """The counsellor's side of RELAY and RELAY_ENDED (the relay flow owns the kinds)."""
     found = await _theirs(push)
     if isinstance(found, Skip):
@@ -72,7 +72,9 @@ async def conversation(push: Push) -> Rendered:
     if message.referral_id != referral.id or message.sender != "participant":
         return Skip("mismatch")
     reply = Button(t._("Reply"), counsellor.Verbs.CHAT(referral.id))
-    return OutboundMessage("\n".join([t._("💬 New message:"), f"{named}: {message.body}"]), (reply,), by_label=True)
+    return OutboundMessage(
+        "\n".join([t._("💬 New message:"), f"{named}: {message.body}"]), (reply,), typed_by=TypedBy.NAME
+    )
 
 
 async def crisis_alert(push: Push) -> Rendered:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.i18n import Translator
-from bot.core.messages import Button, OutboundMessage
+from bot.core.messages import Button, OutboundMessage, TypedBy
 from bot.db.repositories.referrals import Referral
 from bot.domain.entities import CounsellingPoint, Wording
 from bot.domain.opening import read as read_hours
@@ -60,7 +60,7 @@ async def prompt(ctx: Context) -> Replies:
         return over(ctx)
     return [
         OutboundMessage(
-            ctx.t._("You are in a conversation with a counsellor: write here."), buttons(ctx), by_label=True
+            ctx.t._("You are in a conversation with a counsellor: write here."), buttons(ctx), typed_by=TypedBy.NAME
         )
     ]
 
@@ -110,13 +110,13 @@ async def opened(ctx: Context, referral_id: int, point: CounsellingPoint, hotlin
         ]  # fmt: skip
     if not _explicit(ctx):
         lines += ["", t._("To keep things private, replies are announced as “You have a new message” — tap to read.")]
-    return [OutboundMessage("\n".join(lines), buttons(ctx), by_label=True)]
+    return [OutboundMessage("\n".join(lines), buttons(ctx), typed_by=TypedBy.NAME)]
 
 
 async def resume(ctx: Context, referral: Referral) -> Replies:
     _into(ctx, referral.id)
     text = ctx.t._("Your conversation with a counsellor is still open. Write here; the counsellor will read it.")
-    return [OutboundMessage(text, buttons(ctx), by_label=True)]
+    return [OutboundMessage(text, buttons(ctx), typed_by=TypedBy.NAME)]
 
 
 def _explicit(ctx: Context) -> bool:
@@ -127,7 +127,7 @@ async def talking(ctx: Context) -> Referral | None:
     """The person's open conversation, read from the database (never from the chat's state alone)."""
     if ctx.participant is None:
         return None
-    return await ctx.repos.referrals.conversation_of(ctx.participant.id)
+    return await ctx.repos.referrals.relay_of(ctx.participant.id)
 
 
 async def forward(ctx: Context, referral: Referral, text: str) -> Replies:
@@ -137,9 +137,9 @@ async def forward(ctx: Context, referral: Referral, text: str) -> Replies:
     await ctx.audit("relay_sent", subject_type="participant", subject_id=referral.participant_id,
                     detail={"referral": referral.id})  # fmt: skip
     if referral.status == ReferralStatus.ACCEPTED:
-        return [OutboundMessage(ctx.t._("✓ Sent."), buttons(ctx), by_label=True)]
+        return [OutboundMessage(ctx.t._("✓ Sent."), buttons(ctx), typed_by=TypedBy.NAME)]
     text = ctx.t._("Kept for the counsellor: they will read it when they take your conversation.")
-    return [OutboundMessage(text, buttons(ctx), by_label=True)]
+    return [OutboundMessage(text, buttons(ctx), typed_by=TypedBy.NAME)]
 
 
 async def read(ctx: Context) -> Replies:
@@ -160,10 +160,10 @@ async def read(ctx: Context) -> Replies:
         lines.append(f"{who} ({when}): {message.body}")
     await ctx.audit("relay_read", subject_type="participant", subject_id=referral.participant_id,
                     detail={"referral": referral.id})  # fmt: skip
-    if not referral.conversation:
+    if not referral.relaying:
         return [OutboundMessage("\n".join([*lines, "", ctx.t._("This conversation has ended.")]),
                                 home.participant_home(ctx.t)[0].buttons)]  # fmt: skip
-    return [OutboundMessage("\n".join(lines) or ctx.t._("No messages yet."), buttons(ctx), by_label=True)]
+    return [OutboundMessage("\n".join(lines) or ctx.t._("No messages yet."), buttons(ctx), typed_by=TypedBy.NAME)]
 
 
 async def _last_ended(ctx: Context) -> Referral | None:
@@ -188,7 +188,7 @@ async def end(ctx: Context) -> Replies:
     if referral is None:
         return [say(ctx.t._("This conversation has ended.")), *home.participant_home(ctx.t)]
     now: datetime = ctx.clock.now()
-    await ctx.repos.referrals.end_conversation(referral.id, "participant", referral.participant_id)
+    await ctx.repos.referrals.end_relay(referral.id, "participant", referral.participant_id)
     if referral.status == ReferralStatus.REQUESTED and referral.urgency != "urgent":
         await ctx.repos.referrals.withdraw(referral.id, referral.participant_id)
     await service.ended(ctx.repos, referral, "participant", now)

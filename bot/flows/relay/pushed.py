@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.core.messages import Button, OutboundMessage
+from bot.core.messages import Button, OutboundMessage, TypedBy
 from bot.domain.entities import Wording
 from bot.domain.planning import MessageKind
 from bot.flows import counsellor, relay
 from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip
 
 
-async def conversation(push: Push) -> Rendered:
+async def relay_message(push: Push) -> Rendered:
     """A message of the conversation, or its end, to the person; to the counsellor, as their desk words it."""
     person, repos, t, item = push.participant, push.repos, push.t, push.item
     if person is None:
-        return await counsellor.pushed.conversation(push)
+        return await counsellor.pushed.relay_message(push)
     referral = await repos.referrals.get(int(item.payload.get("referral_id", 0)))
     if referral is None or referral.participant_id != person.id:
         return Skip("mismatch")
@@ -37,11 +37,11 @@ async def conversation(push: Push) -> Rendered:
         return Skip("mismatch")
     if referral.relay_ended_at is not None and message.sent_at > referral.relay_ended_at:
         return Skip("ended")  # never happens by the handlers; a last word before the end is still delivered
-    buttons = (Button(t._("End the conversation"), relay.Verbs.END),) if referral.conversation else ()
+    buttons = (Button(t._("End the conversation"), relay.Verbs.END),) if referral.relaying else ()
     if person.wording is Wording.EXPLICIT:
-        return OutboundMessage(f"💬 {t._('Counsellor')}: {message.body}", buttons, by_label=True)
+        return OutboundMessage(f"💬 {t._('Counsellor')}: {message.body}", buttons, typed_by=TypedBy.NAME)
     read = Button(t._("Read it"), relay.Verbs.READ)
-    return OutboundMessage(t._("💬 You have a new message."), (read, *buttons), by_label=True)
+    return OutboundMessage(t._("💬 You have a new message."), (read, *buttons), typed_by=TypedBy.NAME)
 
 
 async def referral_accepted(push: Push) -> Rendered:
@@ -52,11 +52,11 @@ async def referral_accepted(push: Push) -> Rendered:
     referral = await push.repos.referrals.get(int(push.payload.get("referral_id", 0)))
     if referral is None or referral.participant_id != person.id or referral.status != "accepted":
         return Skip("not_taken")  # handed over to another point since
-    if referral.conversation:
+    if referral.relaying:
         return OutboundMessage(
             t._("A counsellor has joined your conversation and will answer you here."),
             (Button(t._("End the conversation"), relay.Verbs.END),),
-            by_label=True,
+            typed_by=TypedBy.NAME,
         )
     return OutboundMessage(
         t._(
@@ -68,7 +68,7 @@ async def referral_accepted(push: Push) -> Rendered:
 
 # The kinds this flow words (its Flow's `pushes`).
 PUSHES: Mapping[MessageKind, PushRenderer] = {
-    MessageKind.RELAY: conversation,
-    MessageKind.RELAY_ENDED: conversation,
+    MessageKind.RELAY: relay_message,
+    MessageKind.RELAY_ENDED: relay_message,
     MessageKind.REFERRAL_ACCEPTED: referral_accepted,
 }

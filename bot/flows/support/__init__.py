@@ -156,7 +156,7 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
         waiting = await ctx.repos.referrals.open_counselling_of(person.id)
         if waiting is not None and waiting.status == "requested" and point is not None and waiting.point_id == point.id:
             # An urgent referral from a crisis message, nobody has taken it yet: the person now asks to talk in it.
-            await ctx.repos.referrals.start_conversation(waiting.id, "participant", person.id)
+            await ctx.repos.referrals.start_relay(waiting.id, "participant", person.id)
             return await relay.opened(ctx, waiting.id, point, _hotline_lines(ctx, crisis_only=True))
     point_id = point.id if point else None
     referral_id = await ctx.repos.referrals.request(person.id, kind, source=source, point_id=point_id)
@@ -176,7 +176,7 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
         ]
     )  # fmt: skip
     if kind == "counselling" and point is not None:
-        await ctx.repos.referrals.start_conversation(referral_id, "participant", person.id)
+        await ctx.repos.referrals.start_relay(referral_id, "participant", person.id)
         return await relay.opened(ctx, referral_id, point, _hotline_lines(ctx, crisis_only=True))
     return [say(_passed_on(ctx, kind, point is not None, whom)), *home.participant_home(ctx.t)]
 
