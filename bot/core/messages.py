@@ -64,11 +64,6 @@ class OutboundMessage:
     language: str | None = None  # set by the engine, for adapters that add words of their own (numbered menus)
     # NAME in a conversation through the bot, where a typed "3" is an answer, not the third option.
     typed_by: TypedBy = TypedBy.NUMBER
-    by_label: bool = False  # TRANSITIONAL: read as typed_by=NAME until every caller says typed_by
-
-    def __post_init__(self) -> None:
-        if self.by_label:
-            object.__setattr__(self, "typed_by", TypedBy.NAME)
 
     @property
     def actions(self) -> tuple[str, ...]:
