@@ -68,9 +68,7 @@ async def test_test_results_swapped_between_two_people_are_refused(
     (await cadre.press("Người tôi đồng hành")).says(AN)
 
 
-async def test_names_swapped_between_two_people_are_not_shown(
-    app: Application, sim: Chats, commune: Commune
-) -> None:
+async def test_names_swapped_between_two_people_are_not_shown(app: Application, sim: Chats, commune: Commune) -> None:
     an_chat = sim.chat("an")
     await link_participant(an_chat, commune.an_code)
     cadre = await _cadre(sim, commune)
