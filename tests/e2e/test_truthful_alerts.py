@@ -23,7 +23,8 @@ pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-
 CRISIS_AT_10 = f"Lúc 10:00 ngày 24/11/2026, {AN} đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng."
 COUNSELLOR_ALERT = (
     "Khẩn:\n"
-    f"{AN} có thể đang gặp khủng hoảng và đã được gửi các số điện thoại cấp cứu. Một yêu cầu tư vấn khẩn đang chờ xử lý.\n"
+    f"{AN} có thể đang gặp khủng hoảng và đã được gửi các số điện thoại cấp cứu. "
+    "Một yêu cầu tư vấn khẩn đang chờ xử lý.\n"
 )
 
 
