@@ -432,7 +432,7 @@ class ConversationEngine:
             if routed.flow.audience is not audience:  # never offered to this chat's kind of person
                 await ctx.audit("stale_button", "denied", detail={"length": len(msg.action or "")})
                 return [common.stale_button(t), *await self._prompt(ctx)]
-            if routed.flow is not current:
+            if routed.flow is not current and routed.pressed.verb not in routed.flow.stays:
                 current.leave(ctx)
             return await routed.flow.on_action(ctx, routed.pressed)
         replies = await current.on_text(ctx, msg.text or "")

@@ -88,6 +88,9 @@ class Flow:
     # Holds the chat until it is done (onboarding: nothing else is offered before consent): every action and text goes
     # to it, whatever flow owns the action.
     exclusive: ClassVar[bool] = False
+    # This flow's actions that a chat may press without leaving the flow it is in: answered where it stands (a
+    # pushed "I'm on it" in the middle of entering a record; the help menu in the middle of a check-in).
+    stays: ClassVar[frozenset[Verb]] = frozenset()
     pushes: ClassVar[Mapping[MessageKind, PushRenderer]] = {}
 
     def holds(self, state: ConversationState) -> bool:

@@ -73,7 +73,7 @@ Rendered = OutboundMessage | Skip
 PushRenderer = Callable[[Push], Awaitable[Rendered]]
 
 
-def who(t: Translator, person: Participant) -> str:
+def label(t: Translator, person: Participant) -> str:
     """How staff notifications name a person."""
     return t._("{name} (#{id})", name=person.name, id=person.id)
 

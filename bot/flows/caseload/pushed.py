@@ -14,7 +14,7 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.planning import MessageKind, ObligationKind
 from bot.flows import caseload
-from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, may, who
+from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, may
 
 _WHAT: dict[ObligationKind, str] = {
     ObligationKind.CHECKIN: N_("monthly check-in"),
@@ -77,7 +77,7 @@ async def assignment(push: Push) -> Rendered:
         "\n".join(
             [
                 t._("For your list:"),
-                t._("You now accompany {who}.", who=who(t, person)),
+                t._("You now accompany {who}.", who=label(t, person)),
             ]
         ),
         (Button(t._("Open their card"), caseload.Verbs.OPEN(person.id)),),
@@ -107,7 +107,7 @@ async def cadre_needed(push: Push) -> Rendered:
                 ),
             ]
         ),
-        tuple(Button(who(t, p), caseload.Verbs.OPEN(p.id)) for p in people[:8]),
+        tuple(Button(label(t, p), caseload.Verbs.OPEN(p.id)) for p in people[:8]),
     )
 
 

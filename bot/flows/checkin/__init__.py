@@ -54,7 +54,7 @@ class Steps(Step):
 
 class Verbs(Verb):
     START = "checkin:start"
-    ANSWER = "checkin:a"  # obligation id, question, what (a, toggle, done, skip), value
+    ANSWER = "checkin"  # obligation id, question, what (a, toggle, done, skip), value
     LATER = "checkin:later"
     SCHEDULE = "menu:schedule"
     TEST_SEEN = "test:ack"  # an unannounced appointment today: "Got it"
@@ -385,6 +385,7 @@ class CheckinFlow(Flow):
     name = FLOW
     audience = Audience.PARTICIPANT
     verbs = Verbs
+    stays = frozenset({Verbs.TEST_SEEN})  # a pushed "Got it" answered wherever the person is
     pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:

@@ -16,7 +16,7 @@ from bot.domain.authz import Action
 from bot.domain.entities import Participant
 from bot.domain.planning import MessageKind
 from bot.flows import counsellor, inbox
-from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, may, subject, who
+from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, may, subject
 from bot.services.crisis import Alerted
 from bot.services.relay import name_for_counsellor
 
@@ -87,7 +87,7 @@ async def crisis_alert(push: Push) -> Rendered:
     person = await subject(push)
     if isinstance(person, Skip):
         return person
-    named = who(t, person)
+    named = label(t, person)
     referral = await repos.referrals.get(int(item.payload.get("referral_id", 0)))
     if referral is None or referral.status == "closed":
         return Skip("closed")

@@ -259,6 +259,10 @@ class OnboardingFlow(Flow):
     exclusive = True
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        if not self.holds(ctx.state):  # a button left from onboarding, or an older version's language setting
+            if pressed.verb is Verbs.LANGUAGE:
+                return await participant.set_language(ctx, pressed.arg)
+            return participant.home(ctx)
         return await handle_onboarding(ctx, pressed)
 
     async def on_text(self, ctx: Context, text: str) -> Replies:

@@ -191,6 +191,7 @@ class InboxFlow(Flow):
     name = FLOW
     audience = Audience.STAFF
     verbs = Verbs
+    stays = frozenset({Verbs.ACK})  # pushed to a cadre who may be entering a record
     pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:

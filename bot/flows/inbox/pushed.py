@@ -21,7 +21,7 @@ from bot.domain.consent import Purpose
 from bot.domain.entities import Participant
 from bot.domain.planning import MessageKind
 from bot.flows import caseload, inbox
-from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, may, subject, who
+from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, may, subject
 from bot.services.crisis import Alerted, OfficerWhy
 from bot.services.escalations import Told, Why
 
@@ -54,7 +54,7 @@ async def escalation(push: Push) -> Rendered:
     # acknowledgement rule says whether it is still theirs (a cadre: only while assigned).
     if not await may(push, Action.ACKNOWLEDGE_ESCALATION, person.id, person.unit_id, person.cadre_id):
         return Skip("not_in_scope")  # reassigned or moved since it was queued: never to the old recipient
-    named = who(t, person)
+    named = label(t, person)
     lines = [t._("Needs your attention:")]
     if alert.kind == "missed_checkin":
         obligation = await repos.obligations.get(alert.obligation_id or 0)
@@ -167,7 +167,7 @@ async def dead_letter(push: Push) -> Rendered:
                 t._("For your attention:"),
                 t._(
                     "A message to {who} could not be delivered after {n} attempts. Please reach them another way.",
-                    who=who(t, person),
+                    who=label(t, person),
                     n=push.payload.get("attempts", 0),
                 ),
             ]

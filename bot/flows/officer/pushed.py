@@ -12,7 +12,7 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.planning import MessageKind
 from bot.flows import officer
-from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, may, subject, who
+from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, may, subject
 
 
 async def field_report(push: Push) -> Rendered:
@@ -65,7 +65,7 @@ async def completion_notice(push: Push) -> Rendered:
                 t._("For your list:"),
                 t._(
                     "{who} reached the end of their term on {date}. Please prepare the completion record (Mẫu 54).",
-                    who=who(t, person),
+                    who=label(t, person),
                     date=push.date(end),
                 ),
             ]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES
 from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.conversations import ConversationState
 from bot.domain.authz import Action
 from bot.domain.consent import CONSENT_TEXT_VERSION, PURPOSE_ORDER, REQUIRED_PURPOSES, Purpose
 from bot.domain.entities import ParticipantStatus, Wording
 from bot.flows import home as menus
 from bot.flows import relay, support
 from bot.flows.common import say
-from bot.flows.context import Context, Replies
+from bot.flows.context import HOME, Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.flows.participant import pushed
 
@@ -22,11 +23,11 @@ class Verbs(Verb):
     LANGUAGES = "settings:language"
     LANGUAGE = "settings:lang"
     WORDINGS = "settings:wording"
-    WORDING = "settings:word"
+    WORDING = "wording"
     HOURS = "settings:hour"
-    HOUR = "settings:at"
+    HOUR = "hour"
     CONSENTS = "settings:consent"
-    CONSENT = "settings:toggle"
+    CONSENT = "consent:toggle"
     WITHDRAW = "withdraw:confirm"
     KEEP = "withdraw:cancel"
 
@@ -92,7 +93,7 @@ def _language_menu(ctx: Context) -> Replies:
     return [OutboundMessage(ctx.t._("Which language would you like me to use?"), (*buttons, *_back(ctx)))]
 
 
-async def _set_language(ctx: Context, language: str) -> Replies:
+async def set_language(ctx: Context, language: str) -> Replies:
     assert ctx.participant is not None
     if language not in SUPPORTED_LANGUAGES or not await ctx.allowed(Action.CHANGE_OWN_SETTINGS, await ctx.own_scope()):
         return home(ctx)
@@ -276,9 +277,13 @@ class HomeFlow(Flow):
     """The participant's main menu and settings; typed words here are for a counsellor in a conversation, a call
     for help, or not understood."""
 
-    name = "home"  # holds the chat when no other flow does (its state is `HOME`)
+    name = "home"
     audience = Audience.PARTICIPANT
     verbs = Verbs
+
+    def holds(self, state: ConversationState) -> bool:
+        return state.flow == HOME
+
     pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
@@ -290,7 +295,7 @@ class HomeFlow(Flow):
             case Verbs.LANGUAGES:
                 return _language_menu(ctx)
             case Verbs.LANGUAGE:
-                return await _set_language(ctx, pressed.arg)
+                return await set_language(ctx, pressed.arg)
             case Verbs.WORDINGS:
                 return _wording_menu(ctx)
             case Verbs.WORDING:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES
 from bot.core.messages import Button, OutboundMessage
+from bot.db.repositories.conversations import ConversationState
 from bot.domain.authz import Action
 from bot.domain.entities import Role
 from bot.flows import absences, caseload, counsellor, inbox, officer, reviews
 from bot.flows.common import say
-from bot.flows.context import Context, Replies
+from bot.flows.context import HOME, Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Verb
 
 
@@ -109,9 +110,12 @@ async def _set_language(ctx: Context, language: str) -> Replies:
 class HomeFlow(Flow):
     """The staff menu (what it offers depends on the role), the member's role and scope, their language."""
 
-    name = "staff_home"  # holds the chat when no other flow does (its state is `HOME`)
+    name = "staff_home"
     audience = Audience.STAFF
     verbs = Verbs
+
+    def holds(self, state: ConversationState) -> bool:
+        return state.flow == HOME
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         match pressed.verb:

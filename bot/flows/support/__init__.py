@@ -260,6 +260,7 @@ class SupportFlow(Flow):
     name = "support"
     audience = Audience.PARTICIPANT
     verbs = Verbs
+    stays = frozenset({Verbs.SUPPORT, Verbs.KIND})  # asking for support keeps a check-in where it was
     pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:

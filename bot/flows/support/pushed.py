@@ -10,7 +10,7 @@ from bot.core.i18n import Translator
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.planning import MessageKind
 from bot.flows import caseload, support
-from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, subject, who
+from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, subject
 
 
 async def referral_notice(push: Push) -> Rendered:
@@ -20,7 +20,7 @@ async def referral_notice(push: Push) -> Rendered:
     if isinstance(person, Skip):
         return person
     t, payload = push.t, push.payload
-    named = who(t, person)
+    named = label(t, person)
     kind = str(payload.get("kind", "counselling"))
     if payload.get("point") is False:  # decided when the request was made: nobody at a point sees it
         return OutboundMessage("\n".join([t._("Needs your attention:"), _no_point_request(t, named, kind)]),
