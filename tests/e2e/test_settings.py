@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.app import Application
 from bot.domain.consent import Purpose
 from bot.domain.entities import ParticipantStatus, Wording
@@ -94,3 +96,23 @@ async def test_withdrawing_in_one_chat_unlinks_every_chat_of_that_person(
     async with app.store.transaction() as repos:
         person = await repos.participants.get(commune.an_id)
         assert person is not None and person.status is ParticipantStatus.ENROLLED
+
+
+@pytest.mark.parametrize("channel_kind", ["simulator"], indirect=True)  # sends an action as it is stored
+async def test_a_language_button_shown_by_the_previous_version_still_works(
+    sim: Simulator, commune: Commune, app: Application
+) -> None:
+    """Before the flows' reshaping the settings' language buttons were "lang:xx", like onboarding's: one still on
+    screen (and stored as offered) changes the language, and never restarts the consent questions."""
+    from bot.core.messages import Button
+
+    an = await linked_participant(sim, commune.an_code)
+    async with app.store.transaction() as repos:
+        found = await repos.identities.find_for_message(sim.channel, sim.external_id("an"))
+        assert found is not None
+        await repos.conversations.offer(found.identity.id, [Button("English", "lang:en")])
+    said = await an.press_action("lang:en")
+    said.says("I will write to you in English from now on").offers("My information").never_says("1/3")
+    async with app.store.transaction() as repos:
+        person = await repos.participants.get(commune.an_id)
+        assert person is not None and person.language == "en" and person.status is ParticipantStatus.ACTIVE
