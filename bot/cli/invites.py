@@ -3,15 +3,17 @@ both (`staff add`/`invite`, `participant add`/`invite`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import local_time
+from bot.cli.common import emit, local_time, with_app
 
 if TYPE_CHECKING:
     from bot.app import Application
+    from bot.services.operators import Operator
 
 RevokeChats = Annotated[
     bool,
@@ -24,6 +26,28 @@ RevokeChats = Annotated[
 
 def invite_out(person_id: int, code: str, expires: datetime, **extra: Any) -> dict[str, Any]:
     return {"id": person_id, "invite_code": code, "invite_expires_at": expires.isoformat(), **extra}
+
+
+def reissued(person_id: int, invite: Any) -> dict[str, Any]:
+    """A new code for someone already listed: it also says how many chats stay linked or were unlinked."""
+    return invite_out(
+        person_id,
+        invite.code,
+        invite.expires_at,
+        linked_chats=invite.linked_chats,
+        unlinked_chats=invite.unlinked_chats,
+    )
+
+
+def issue(as_json: bool, work: Callable[[Application, Operator], Awaitable[dict[str, Any]]]) -> None:
+    """Run the enrolment step that made the code, add the Telegram deep link, print the code (one shape for the four
+    commands that hand out a code)."""
+
+    async def linked(app: Application, op: Operator) -> dict[str, Any]:
+        return await with_links(app, await work(app, op))
+
+    out = with_app(as_json, linked)
+    emit(as_json, out, invite_human(out))
 
 
 async def with_links(app: Application, out: dict[str, Any]) -> dict[str, Any]:

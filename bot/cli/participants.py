@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.common import JsonFlag, LanguageChoice, emit, fail, find_unit, period, with_app
-from bot.cli.invites import RevokeChats, invite_human, invite_out, with_links
+from bot.cli.invites import RevokeChats, invite_out, issue, reissued
 from bot.domain.entities import RiskLevel
 
 if TYPE_CHECKING:
@@ -52,10 +52,9 @@ def participant_add(
                 national_id=national_id,
             )
             out = invite_out(person.id, invite.code, invite.expires_at, expected_end=person.expected_end.isoformat())
-        return await with_links(app, out)
+        return out
 
-    out = with_app(as_json, work)
-    emit(as_json, out, invite_human(out))
+    issue(as_json, work)
 
 
 @participant_cli.command("invite")
@@ -70,14 +69,10 @@ def participant_invite(
     async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
             invite = await app.enrolment(repos, op).issue_participant_invite(participant_id, revoke_chats=revoke_chats)
-            out = invite_out(
-                participant_id, invite.code, invite.expires_at, linked_chats=invite.linked_chats,
-                unlinked_chats=invite.unlinked_chats,
-            )  # fmt: skip
-        return await with_links(app, out)
+            out = reissued(participant_id, invite)
+        return out
 
-    out = with_app(as_json, work)
-    emit(as_json, out, invite_human(out))
+    issue(as_json, work)
 
 
 @participant_cli.command("completions")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.common import JsonFlag, LanguageChoice, emit, with_app
-from bot.cli.invites import RevokeChats, invite_human, invite_out, with_links
+from bot.cli.invites import RevokeChats, invite_out, issue, reissued
 from bot.domain.entities import Role
 
 if TYPE_CHECKING:
@@ -32,10 +32,9 @@ def staff_add(
         async with app.store.transaction() as repos:
             member, invite = await app.enrolment(repos, op).add_staff(name, role, unit, point, language.value)
             out = invite_out(member.id, invite.code, invite.expires_at, role=member.role.value)
-        return await with_links(app, out)
+        return out
 
-    out = with_app(as_json, work)
-    emit(as_json, out, invite_human(out))
+    issue(as_json, work)
 
 
 @staff_cli.command("invite")
@@ -50,14 +49,10 @@ def staff_invite(
     async def work(app: Application, op: Operator) -> dict[str, Any]:
         async with app.store.transaction() as repos:
             invite = await app.enrolment(repos, op).issue_staff_invite(staff_id, revoke_chats=revoke_chats)
-            out = invite_out(
-                staff_id, invite.code, invite.expires_at, linked_chats=invite.linked_chats,
-                unlinked_chats=invite.unlinked_chats,
-            )  # fmt: skip
-        return await with_links(app, out)
+            out = reissued(staff_id, invite)
+        return out
 
-    out = with_app(as_json, work)
-    emit(as_json, out, invite_human(out))
+    issue(as_json, work)
 
 
 @staff_cli.command("deactivate")

@@ -44,6 +44,11 @@ def stale_button(t: Translator) -> OutboundMessage:
     return say(t._("That button is no longer valid. Here are the current options."))
 
 
+def out_of_scope(t: Translator) -> OutboundMessage:
+    """A record this person may not see or change (reassigned, moved, another commune's, a forged id): one answer."""
+    return say(t._("This is not in your scope."))
+
+
 def unknown_command(t: Translator) -> OutboundMessage:
     return say(t._("I don't know that command. Here is what I can do."))
 

@@ -10,7 +10,7 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
 from bot.domain.entities import ParticipantStatus, Role
 from bot.flows import staff
-from bot.flows.common import audit_list, say
+from bot.flows.common import audit_list, out_of_scope, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 from bot.services.absences import AbsenceError, record_absence
@@ -59,7 +59,7 @@ async def start(ctx: Context, page: int = 0) -> Replies:
     assert ctx.staff is not None
     if ctx.staff.role not in (Role.OFFICER, Role.ADMIN):
         await ctx.audit("denied:manage_list", "denied", detail={"reason": "role may not"})
-        return [say(ctx.t._("This is not in your scope."))]
+        return [out_of_scope(ctx.t)]
     people = [
         p
         for p in await ctx.repos.participants.in_unit(ctx.staff.unit_id)
@@ -104,7 +104,7 @@ async def prompt(ctx: Context) -> Replies:
 async def _picked(ctx: Context, pid: int | None) -> Replies:
     person = await ctx.permitted(Action.MANAGE_LIST, pid)
     if person is None:
-        return [say(ctx.t._("This is not in your scope.")), *await start(ctx)]
+        return [out_of_scope(ctx.t), *await start(ctx)]
     ctx.state.step, ctx.state.data = Steps.DATES, {"participant_id": person.id}
     return [_ask_dates(ctx)]
 
@@ -145,7 +145,7 @@ async def _record(ctx: Context, *, reported: bool) -> Replies:
     person = await ctx.permitted(Action.MANAGE_LIST, ctx.state.data.get("participant_id", ""))
     if person is None:  # checked again: the list may have changed
         ctx.leave()
-        return [say(ctx.t._("This is not in your scope."))]
+        return [out_of_scope(ctx.t)]
     participant_id = person.id
     first, last = date.fromisoformat(ctx.state.data["first"]), date.fromisoformat(ctx.state.data["last"])
     try:

@@ -28,7 +28,7 @@ from bot.domain.referrals import ReferralStatus
 from bot.domain.text import fold
 from bot.flows import fieldwork, officer, staff
 from bot.flows.caseload import pushed
-from bot.flows.common import audit_list, say
+from bot.flows.common import audit_list, out_of_scope
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 from bot.services.fieldwork import consented_to_share
@@ -223,7 +223,7 @@ async def card(ctx: Context, pid: object) -> Replies:
     `pid`: from a button or the chat's state, checked (`Context.permitted`)."""
     person = await ctx.permitted(Action.VIEW_PARTICIPANT, pid)
     if person is None:
-        return [say(ctx.t._("This is not in your scope.")), *await show_list(ctx)]
+        return [out_of_scope(ctx.t), *await show_list(ctx)]
     assert ctx.staff is not None
     await ctx.audit("participant_card_viewed", subject_type="participant", subject_id=person.id)
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.CARD, {"pid": person.id}

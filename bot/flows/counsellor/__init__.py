@@ -16,7 +16,7 @@ from bot.domain.entities import Participant, Role
 from bot.domain.planning import MessageKind
 from bot.domain.referrals import ReferralStatus
 from bot.flows import staff, support
-from bot.flows.common import audit_list, say
+from bot.flows.common import audit_list, out_of_scope, say
 from bot.flows.context import Context, Replies
 from bot.flows.counsellor import pushed
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
@@ -125,7 +125,7 @@ async def open_referral(ctx: Context, referral_id: int | None) -> Replies:
     ctx.leave()
     found = await _in_scope(ctx, referral_id)
     if found is None:
-        return [say(t._("This is not in your scope.")), *await show_list(ctx)]
+        return [out_of_scope(t), *await show_list(ctx)]
     referral, person = found
     await ctx.audit(
         "referral_viewed", subject_type="participant", subject_id=person.id, detail={"referral": referral.id}
@@ -161,7 +161,7 @@ async def accept(ctx: Context, referral_id: int | None) -> Replies:
     t = ctx.t
     found = await _in_scope(ctx, referral_id)
     if found is None:
-        return [say(t._("This is not in your scope.")), *await show_list(ctx)]
+        return [out_of_scope(t), *await show_list(ctx)]
     referral, person = found
     if not await ctx.repos.referrals.accept(referral.id, ctx.staff.id):
         return [say(t._("Another counsellor has already taken this referral.")), *await show_list(ctx)]
@@ -200,7 +200,7 @@ async def close(ctx: Context, referral_id: int | None, outcome: str) -> Replies:
     assert ctx.staff is not None
     found = await _in_scope(ctx, referral_id)
     if found is None or outcome not in OUTCOMES:
-        return [say(ctx.t._("This is not in your scope.")), *await show_list(ctx)]
+        return [out_of_scope(ctx.t), *await show_list(ctx)]
     referral, person = found
     if not await ctx.repos.referrals.close(referral.id, ctx.staff.id, outcome):
         return [say(ctx.t._("Only the counsellor who took it can close it.")), *await show_list(ctx)]
@@ -218,7 +218,7 @@ async def close(ctx: Context, referral_id: int | None, outcome: str) -> Replies:
 async def ask_note(ctx: Context, referral_id: int | None) -> Replies:
     found = await _in_scope(ctx, referral_id)
     if found is None:
-        return [say(ctx.t._("This is not in your scope.")), *await show_list(ctx)]
+        return [out_of_scope(ctx.t), *await show_list(ctx)]
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.NOTE, {"referral": found[0].id}
     return [prompt(ctx)]
 
@@ -239,7 +239,7 @@ async def typed(ctx: Context, text: str) -> Replies:
     found = await _in_scope(ctx, as_number(ctx.state.data.get("referral", "")))
     ctx.leave()
     if found is None:
-        return [say(ctx.t._("This is not in your scope."))]
+        return [out_of_scope(ctx.t)]
     referral, person = found
     await ctx.repos.referrals.add_note(referral.id, text[:2000])
     await ctx.audit(
@@ -251,7 +251,7 @@ async def typed(ctx: Context, text: str) -> Replies:
 async def set_duty(ctx: Context, on_duty: bool) -> Replies:
     assert ctx.staff is not None
     if ctx.staff.role is not Role.COUNSELLOR:
-        return [say(ctx.t._("This is not in your scope."))]
+        return [out_of_scope(ctx.t)]
     await ctx.repos.staff.set_duty(ctx.staff.id, on_duty)
     await ctx.audit("duty_changed", subject_type="staff", subject_id=ctx.staff.id, detail={"on_duty": on_duty})
     ctx.staff = await ctx.repos.staff.get(ctx.staff.id)

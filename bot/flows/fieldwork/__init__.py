@@ -16,7 +16,7 @@ from bot.domain.authz import Action
 from bot.domain.entities import Participant
 from bot.domain.fieldwork import InPersonOutcome, ObservationCategory, ReportKind, SubstanceGroup, TestOutcome
 from bot.flows import absences, caseload, staff
-from bot.flows.common import say
+from bot.flows.common import out_of_scope, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
 from bot.services import fieldwork as records
@@ -90,7 +90,7 @@ async def start(ctx: Context, entry: Entry, pid: int | None) -> Replies:
     person = await ctx.permitted(FLOW_ACTIONS[entry], pid)
     if person is None:
         ctx.leave()
-        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+        return [out_of_scope(ctx.t), *await caseload.show_list(ctx)]
     ctx.state.flow, ctx.state.step, ctx.state.data = entry, FIRST_STEPS[entry], {"pid": person.id}
     return await prompt(ctx)
 
@@ -123,7 +123,7 @@ async def prompt(ctx: Context) -> Replies:
     person = await _person(ctx, FLOW_ACTIONS.get(ctx.state.flow, Action.VIEW_PARTICIPANT))
     if person is None:
         ctx.leave()
-        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+        return [out_of_scope(ctx.t), *await caseload.show_list(ctx)]
     try:
         return await _ask(ctx, caseload.label(person))
     except (KeyError, ValueError):
@@ -278,7 +278,7 @@ async def _test_step(ctx: Context, step: str, pressed: Pressed) -> Replies | Non
             obligation = await ctx.repos.obligations.get(number) if number is not None else None
             if obligation is None or obligation.participant_id != data.get("pid"):
                 await ctx.audit("denied:record_test_result", "denied", detail={"reason": "not this person's test"})
-                return [say(ctx.t._("This is not in your scope.")), *await prompt(ctx)]
+                return [out_of_scope(ctx.t), *await prompt(ctx)]
             data["obligation_id"] = obligation.id
         ctx.state.step = Steps.OUTCOME
         return await prompt(ctx)
@@ -351,7 +351,7 @@ async def _save_in_person(ctx: Context, outcome: InPersonOutcome, reason: str | 
     person = await _person(ctx, Action.RECORD_IN_PERSON_CHECK)
     ctx.leave()
     if person is None:
-        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+        return [out_of_scope(ctx.t), *await caseload.show_list(ctx)]
     today = ctx.today()
     closed = await records.record_in_person(ctx.repos, person, today, outcome, reason, ctx.staff.id)
     lines = [
@@ -373,7 +373,7 @@ async def _save_test(ctx: Context) -> Replies:
     person = await _person(ctx, Action.RECORD_TEST_RESULT)
     ctx.leave()
     if person is None:
-        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+        return [out_of_scope(ctx.t), *await caseload.show_list(ctx)]
     outcome = TestOutcome(data["outcome"])
     try:
         await records.record_test_result(
@@ -388,7 +388,7 @@ async def _save_test(ctx: Context) -> Replies:
             ctx.clock.now(),
         )
     except records.FieldworkError:
-        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+        return [out_of_scope(ctx.t), *await caseload.show_list(ctx)]
     lines = [ctx.t._("The result is saved.")]
     if outcome in (TestOutcome.POSITIVE, TestOutcome.REFUSED, TestOutcome.NO_SHOW):
         lines.append(ctx.t._("The commune officer has been informed, and the person will be offered support."))
@@ -403,7 +403,7 @@ async def _save_observation(ctx: Context, flagged: bool) -> Replies:
     person = await _person(ctx, Action.LOG_OBSERVATION)
     ctx.leave()
     if person is None:
-        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+        return [out_of_scope(ctx.t), *await caseload.show_list(ctx)]
     text = str(data["note"])
     category = ObservationCategory(data.get("category", ObservationCategory.OTHER.value))
     await records.log_observation(ctx.repos, person, category, text, flagged, ctx.staff.id)
@@ -416,7 +416,7 @@ async def _save_report(ctx: Context, details: dict[str, str]) -> Replies:
     person = await _person(ctx, Action.REPORT_ABSENCE_OR_MOVE)
     ctx.leave()
     if person is None:
-        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+        return [out_of_scope(ctx.t), *await caseload.show_list(ctx)]
     await records.report_absence_or_move(ctx.repos, person, kind, details, ctx.staff.id, ctx.clock.now())
     return [
         say(ctx.t._("Thank you. The commune officer will confirm it; nothing changes until then.")),

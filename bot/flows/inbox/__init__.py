@@ -11,7 +11,7 @@ from bot.db.repositories.escalations import Escalation
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.flows import caseload, staff
-from bot.flows.common import audit_list, say
+from bot.flows.common import audit_list, out_of_scope, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
 from bot.flows.inbox import pushed
@@ -100,7 +100,7 @@ async def open_alert(ctx: Context, alert_id: int | None) -> Replies:
     t = ctx.t
     found = await alert_in_scope(ctx, alert_id)
     if found is None:
-        return [say(t._("This is not in your scope.")), *await show(ctx)]
+        return [out_of_scope(t), *await show(ctx)]
     alert, person = found
     await ctx.audit(
         "escalation_viewed", subject_type="participant", subject_id=person.id, detail={"escalation": alert.id}
@@ -136,7 +136,7 @@ async def open_alert(ctx: Context, alert_id: int | None) -> Replies:
 async def ask_note(ctx: Context, alert_id: int | None) -> Replies:
     found = await alert_in_scope(ctx, alert_id)
     if found is None:
-        return [say(ctx.t._("This is not in your scope.")), *await show(ctx)]
+        return [out_of_scope(ctx.t), *await show(ctx)]
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.NOTE, {"escalation": found[0].id}
     return [prompt(ctx)]
 
@@ -156,7 +156,7 @@ async def handle(ctx: Context, text: str) -> Replies:
         found = await alert_in_scope(ctx, ctx.state.data.get("escalation", ""))
         if found is None:
             ctx.leave()
-            return [say(ctx.t._("This is not in your scope."))]
+            return [out_of_scope(ctx.t)]
         assert ctx.staff is not None
         alert, person = found
         await ctx.repos.escalations.add_note(alert.id, ctx.staff.id, text[:1000])
@@ -171,7 +171,7 @@ async def acknowledge(ctx: Context, alert_id: int | None) -> Replies:
     """ "I'm on it": stops the escalation going on to the officer. Checked against the record, not the button."""
     found = await alert_in_scope(ctx, alert_id)
     if found is None:
-        return [say(ctx.t._("This is not in your scope.")), *staff.home(ctx)]
+        return [out_of_scope(ctx.t), *staff.home(ctx)]
     assert ctx.staff is not None
     escalation, _ = found
     if await ctx.repos.escalations.acknowledge(escalation.id, ctx.staff.id):

@@ -11,7 +11,7 @@ from bot.domain.authz import Action, ParticipantScope
 from bot.domain.entities import Participant, Role, Unit, UnitLevel
 from bot.domain.fieldwork import ReportKind
 from bot.flows import caseload, staff
-from bot.flows.common import audit_list, say
+from bot.flows.common import audit_list, out_of_scope, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Verb, as_number
 from bot.flows.officer import pushed
@@ -32,7 +32,7 @@ class Verbs(Verb):
 async def choose_cadre(ctx: Context, pid: int | None) -> Replies:
     person = await ctx.permitted(Action.ASSIGN_CADRE, pid)
     if person is None:
-        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+        return [out_of_scope(ctx.t), *await caseload.show_list(ctx)]
     caseload.enter_assign(ctx, person)
     cadres = await ctx.repos.staff.in_unit(person.unit_id, Role.CADRE)
     current = next((c.name for c in cadres if c.id == person.cadre_id), ctx.t._("nobody"))
@@ -49,7 +49,7 @@ async def assign(ctx: Context, cadre: int | None) -> Replies:
     assert ctx.staff is not None
     person = await ctx.permitted(Action.ASSIGN_CADRE, ctx.state.data.get("pid", ""))
     if person is None or cadre is None:
-        return [say(ctx.t._("This is not in your scope.")), *await caseload.show_list(ctx)]
+        return [out_of_scope(ctx.t), *await caseload.show_list(ctx)]
     cadre_id = cadre or None  # 0: nobody for now
     try:
         await records.assign_cadre(ctx.repos, person, cadre_id, ctx.staff.id, ctx.clock.now())
@@ -68,7 +68,7 @@ async def desk(ctx: Context) -> Replies:
     assert ctx.staff is not None
     t = ctx.t
     if not await ctx.allowed(Action.LIST_COMMUNE) or ctx.staff.role is not Role.OFFICER:
-        return [say(t._("This is not in your scope."))]
+        return [out_of_scope(t)]
     ctx.leave()
     reports = await ctx.repos.fieldwork.pending_reports(ctx.staff.unit_id)
     transfers = await ctx.repos.fieldwork.pending_transfers_to(ctx.staff.unit_id)
@@ -111,7 +111,7 @@ async def show_report(ctx: Context, report_id: int | None) -> Replies:
     t = ctx.t
     found = await _report(ctx, report_id)
     if found is None:
-        return [say(t._("This is not in your scope.")), *await desk(ctx)]
+        return [out_of_scope(t), *await desk(ctx)]
     report, person = found
     await ctx.audit(
         "field_report_viewed", subject_type="participant", subject_id=person.id, detail={"report": report.id}
@@ -174,7 +174,7 @@ async def confirm(ctx: Context, report_id: int | None, to_unit: int | None = Non
     t = ctx.t
     found = await _report(ctx, report_id)
     if found is None:
-        return [say(t._("This is not in your scope.")), *await desk(ctx)]
+        return [out_of_scope(t), *await desk(ctx)]
     report, person = found
     unit_id = None
     if report.kind is ReportKind.MOVE:
@@ -209,7 +209,7 @@ async def reject(ctx: Context, report_id: int | None) -> Replies:
     assert ctx.staff is not None
     found = await _report(ctx, report_id)
     if found is None:
-        return [say(ctx.t._("This is not in your scope.")), *await desk(ctx)]
+        return [out_of_scope(ctx.t), *await desk(ctx)]
     if not await records.reject_report(ctx.repos, found[0], ctx.staff.id):
         return [say(ctx.t._("Another officer has already decided this.")), *await desk(ctx)]
     return [say(ctx.t._("Noted: the report was not correct. Nothing changes on the record.")), *await desk(ctx)]
@@ -257,7 +257,7 @@ async def handover_notice(ctx: Context, transfer: Transfer, person: Participant)
 async def show_transfer(ctx: Context, transfer_id: int | None) -> Replies:
     found = await _transfer(ctx, transfer_id)
     if found is None:
-        return [say(ctx.t._("This is not in your scope.")), *await desk(ctx)]
+        return [out_of_scope(ctx.t), *await desk(ctx)]
     transfer, person = found
     await ctx.audit(
         "transfer_viewed", subject_type="participant", subject_id=person.id, detail={"transfer": transfer.id}
@@ -274,7 +274,7 @@ async def decide_transfer(ctx: Context, transfer_id: int | None, accept: bool) -
     assert ctx.staff is not None
     found = await _transfer(ctx, transfer_id)
     if found is None:
-        return [say(ctx.t._("This is not in your scope.")), *await desk(ctx)]
+        return [out_of_scope(ctx.t), *await desk(ctx)]
     transfer, person = found
     if not await records.decide_transfer(ctx.repos, transfer.id, accept, ctx.staff.id):
         return [say(ctx.t._("Another officer has already decided this.")), *await desk(ctx)]

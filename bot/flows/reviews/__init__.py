@@ -9,7 +9,7 @@ from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
 from bot.domain.fieldwork import ReviewPolicy, ReviewProgress, ReviewWindow, review_window
 from bot.flows import caseload, staff
-from bot.flows.common import audit_list, say
+from bot.flows.common import audit_list, out_of_scope, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 from bot.flows.reviews import pushed
@@ -75,7 +75,7 @@ async def officer_status(ctx: Context, window: ReviewWindow | None) -> Replies:
     assert ctx.staff is not None
     t = ctx.t
     if not await ctx.allowed(Action.LIST_COMMUNE):
-        return [say(t._("This is not in your scope."))]
+        return [out_of_scope(t)]
     if window is None:
         return [say(t._("It is not review time. Quarterly reviews open a few days before the quarter ends."))]
     people = await ctx.repos.participants.followed(ctx.staff.unit_id)
@@ -105,7 +105,7 @@ async def write(ctx: Context, pid: int | None) -> Replies:
     window = _window(ctx)
     person = await ctx.permitted(Action.WRITE_REVIEW, pid)
     if person is None or window is None:
-        return [say(ctx.t._("This is not in your scope.")), *await start(ctx)]
+        return [out_of_scope(ctx.t), *await start(ctx)]
     ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.PROGRESS, {"pid": person.id}
     return await prompt(ctx)
 
@@ -115,7 +115,7 @@ async def prompt(ctx: Context) -> Replies:
     person = await ctx.permitted(Action.WRITE_REVIEW, ctx.state.data.get("pid", ""))
     if person is None:
         ctx.leave()
-        return [say(t._("This is not in your scope."))]
+        return [out_of_scope(t)]
     who = caseload.label(person)
     cancel = Button(t._("Cancel"), Verbs.CANCEL)
     if ctx.state.step == Steps.PROGRESS:
@@ -151,7 +151,7 @@ async def _save(ctx: Context, comment: str) -> Replies:
     person = await ctx.permitted(Action.WRITE_REVIEW, ctx.state.data.get("pid", ""))
     ctx.leave()
     if person is None or window is None:
-        return [say(ctx.t._("This is not in your scope."))]
+        return [out_of_scope(ctx.t)]
     await write_review(ctx.repos, person, window.quarter, progress, comment, ctx.staff.id)
     return [say(ctx.t._("Saved the review for {who}.", who=caseload.label(person))), *await start(ctx)]
 
