@@ -28,3 +28,11 @@ CANNED_REPLIES_FILE = Path(__file__).resolve().parent / "canned_replies.json"
 
 def canned_replies_source(path: Path | None = None) -> str:
     return (path or CANNED_REPLIES_FILE).read_text("utf-8")
+
+
+CRISIS_MODEL_FILE = CRISIS_DIR / "model.json"
+
+
+def crisis_model_source(path: Path | None = None) -> str:
+    """The learned stage's weights and thresholds (scripts/train_crisis_model.py writes them)."""
+    return (path or CRISIS_MODEL_FILE).read_text("utf-8")

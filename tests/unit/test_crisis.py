@@ -1,8 +1,8 @@
-"""The crisis phrase list against a table of Vietnamese and English messages (tests/fixtures/crisis_messages.tsv).
+"""The crisis net: its patterns (phrases, look-alikes, rules over word sets), its learned stage and the corpus both
+are checked against (tests/fixtures/crisis/, and the held-out set in tests/fixtures/crisis_heldout/).
 
-Every line is checked: crises are caught, everyday look-alikes are not, and the known limits (documented misses and
-false alarms) are pinned so that a change to the lists that fixes or breaks one is noticed. `bench/crisis.py` prints
-recall and precision over the same table.
+Figures over the whole corpus are the benchmark's (`.venv/bin/python -m bench.crisis`); here the floors that must
+never be crossed, and the behaviours a change must not lose.
 """
 
 from __future__ import annotations
@@ -11,36 +11,59 @@ from pathlib import Path
 
 import pytest
 
-from bot.data import crisis_sources
-from bot.domain.crisis import CrisisDetector, CrisisKind, Lexicon
+from bench.crisis_training import fit
+from bot.data import CRISIS_MODEL_FILE, crisis_model_source, crisis_sources
+from bot.domain.crisis import CrisisDetector, CrisisKind, Lexicon, Model, Verdict
+from bot.domain.crisis.corpus import FORMS, NO_KINDS, REQUIRED_FORMS, YES_KINDS, Label, problems, read
+from bot.domain.crisis.model import Thresholds
 
-TABLE = Path(__file__).resolve().parents[1] / "fixtures" / "crisis_messages.tsv"
-
-
-def load_table() -> list[tuple[str, str]]:
-    rows = []
-    for line in TABLE.read_text("utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            label, message = line.split("\t", 1)
-            rows.append((label, message))
-    return rows
-
-
-ROWS = load_table()
-DETECTOR = CrisisDetector(Lexicon.parse(crisis_sources()))
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+CORPUS = read((FIXTURES / "crisis").glob("*.tsv"))
+HELDOUT = read((FIXTURES / "crisis_heldout").glob("*.tsv"))
+LEXICON = Lexicon.parse(crisis_sources())
+PATTERNS = CrisisDetector(LEXICON)
+NET = CrisisDetector(LEXICON, Model.load(crisis_model_source()))
 
 
-def test_the_table_is_large_and_balanced() -> None:
-    labels = [label for label, _ in ROWS]
-    assert len(ROWS) >= 150
-    assert labels.count("crisis") >= 60 and labels.count("ok") >= 50
-    assert set(labels) == {"crisis", "ok", "miss", "false_alarm"}
+def test_the_corpus_is_large_labelled_and_written_every_way() -> None:
+    assert problems(CORPUS) == []
+    assert len(CORPUS) >= 1500
+    labels = [e.label for e in CORPUS]
+    assert labels.count(Label.NO) >= 0.8 * labels.count(Label.YES)  # as many look-alikes as crises, near enough
+    assert labels.count(Label.AMBIGUOUS) >= 100
+    groups = {(e.group, e.label, e.kind) for e in CORPUS}
+    for kind in YES_KINDS:
+        assert sum(1 for _, label, k in groups if label is Label.YES and k == kind) >= 15, kind
+    assert {k for _, label, k in groups if label is Label.NO} == set(NO_KINDS)
+    forms = {e.form for e in CORPUS}
+    assert forms == set(FORMS) and forms >= REQUIRED_FORMS
 
 
-@pytest.mark.parametrize(("label", "message"), ROWS, ids=[f"{i}-{label}" for i, (label, _) in enumerate(ROWS)])
-def test_decision(label: str, message: str) -> None:
-    fired = DETECTOR.detect(message) is not None
-    assert fired is (label in ("crisis", "false_alarm")), f"{label}: {message!r} → {DETECTOR.detect(message)}"
+def test_the_held_out_set_is_apart_from_the_corpus() -> None:
+    assert problems(HELDOUT) == []
+    assert len(HELDOUT) >= 300
+    seen = {" ".join(e.text.casefold().split()) for e in CORPUS}
+    assert not [e.text for e in HELDOUT if " ".join(e.text.casefold().split()) in seen]
+
+
+def test_the_shipped_model_is_the_one_the_corpus_trains() -> None:
+    """Change the corpus or the phrase files, then run scripts/train_crisis_model.py: this fails until then."""
+    assert fit(CORPUS, LEXICON).to_json() == CRISIS_MODEL_FILE.read_text("utf-8")
+
+
+def test_floors_on_the_held_out_set() -> None:
+    """Below the targets (those are the benchmark's), a floor no change may cross unnoticed."""
+    yes = [e for e in HELDOUT if e.label is Label.YES]
+    no = [e for e in HELDOUT if e.label is Label.NO]
+    answered = sum(NET.assess(e.text).concerning for e in yes) / len(yes)
+    alarms = sum(NET.assess(e.text).verdict is Verdict.CRISIS for e in no) / len(no)
+    assert answered >= 0.95 and alarms <= 0.06, (answered, alarms)
+
+
+def test_every_crisis_the_patterns_find_is_answered_as_one() -> None:
+    for example in CORPUS:
+        if PATTERNS.match(example.text) is not None:
+            assert NET.assess(example.text).verdict is Verdict.CRISIS, example.text
 
 
 @pytest.mark.parametrize(
@@ -50,28 +73,100 @@ def test_decision(label: str, message: str) -> None:
         ("rạch tay", CrisisKind.SELF_HARM),
         ("quá liều", CrisisKind.OVERDOSE),
         ("cứu tôi", CrisisKind.DANGER),
+        ("tôi vừa uống hết cả vỉ thuốc ngủ", CrisisKind.OVERDOSE),  # taking + quantity + substance
+        ("nuot 30 vien roi", CrisisKind.OVERDOSE),
+        ("took a whole bottle of sleeping pills", CrisisKind.OVERDOSE),
+        ("trộn rượu với thuốc an thần", CrisisKind.OVERDOSE),  # mixing
+        ("vừa chơi lại xong giờ tức ngực khó thở quá", CrisisKind.MEDICAL),  # the body after a use
+        ("chest hurts after using", CrisisKind.MEDICAL),
+        ("t định nhảy cầu tối nay", CrisisKind.SUICIDE),  # an intent with a means
     ],
 )
-def test_kinds(message: str, kind: CrisisKind) -> None:
-    found = DETECTOR.detect(message)
-    assert found is not None and found.kind is kind
+def test_kinds_and_rules(message: str, kind: CrisisKind) -> None:
+    found = PATTERNS.match(message)
+    assert found is not None and found.kind is kind, found
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "uống 2 viên hạ sốt rồi",  # a dose, not an overdose
+        "xem thi nhảy cầu trên tivi hay quá",  # diving, the sport
+        "hút hết cả gói thuốc lá",  # cigarettes
+        "chết cười với thằng này",
+        "từ từ thôi em",
+        "tim đập nhanh vì chạy bộ",  # the body without a use
+    ],
+)
+def test_look_alikes_raise_no_pattern(message: str) -> None:
+    assert PATTERNS.match(message) is None
 
 
 def test_accent_sensitive_phrases() -> None:
     """ "tự tử" (suicide) fires; "từ từ" (slowly) does not, though both are "tu tu" without diacritics."""
-    assert DETECTOR.detect("tôi vừa tự tử") is not None
-    assert DETECTOR.detect("từ từ thôi em") is None
-    assert DETECTOR.detect("muon tu tu") is not None
+    assert PATTERNS.match("tôi vừa tự tử") is not None
+    assert PATTERNS.match("từ từ thôi em") is None
+    assert PATTERNS.match("muon tu tu") is not None
 
 
-def test_the_counselling_team_can_extend_the_list(tmp_path: Path) -> None:
-    (tmp_path / "extra.tsv").write_text("suicide\tmuốn đi xa mãi\nsame\tmuonn\tmuon\n", "utf-8")
+def test_teen_code_is_read_as_the_words_it_stands_for() -> None:
+    assert PATTERNS.match("mik ko mun song nx") is not None
+    assert PATTERNS.match("hok mun song nua dau") is not None
+
+
+def _model(weights: dict[str, float]) -> Model:
+    return Model(weights, -3.0, 2, 4, 48, Thresholds(unsure=0.5, crisis=0.9))
+
+
+def test_three_outcomes_and_time_words_raise_urgency() -> None:
+    """The model's probability between its thresholds asks; above, a crisis; a time word makes the question one."""
+    pair = "\x01" + "met moi"  # a pair of words the toy model knows
+    net = CrisisDetector(LEXICON, _model({pair: 3.0}))
+    assert net.assess("dạo này mệt mỏi").verdict is Verdict.UNSURE
+    assert net.assess("tối nay mệt mỏi lắm").verdict is Verdict.CRISIS
+    assert net.assess("hôm nay trời đẹp").verdict is Verdict.NOTHING
+    assert net.assess("muốn chết").verdict is Verdict.CRISIS  # the patterns answer first
+    assert net.assess("").verdict is Verdict.NOTHING and net.assess("!!! ...").verdict is Verdict.NOTHING
+
+
+def test_a_crisis_deep_in_a_long_message_is_not_diluted() -> None:
+    """Read in windows: one sentence among many pages of chatter still scores as it would alone."""
+    alone = NET.assess("ước gì tối nay ngủ một giấc rồi không bao giờ thức dậy nữa")
+    filler = " ".join(f"hôm nay đi chợ mua rau muống số {i}" for i in range(300))
+    buried = NET.assess(f"{filler}. ước gì tối nay ngủ một giấc rồi không bao giờ thức dậy nữa. {filler}")
+    assert alone.concerning and buried.verdict is alone.verdict
+
+
+def test_the_counselling_team_can_extend_the_lists(tmp_path: Path) -> None:
+    (tmp_path / "extra.tsv").write_text(
+        "suicide\tmuốn đi xa mãi\nsame\tmuonn\tmuon\nset\tsubstance\tlá ngón\n", "utf-8"
+    )
     extended = CrisisDetector(Lexicon.parse(crisis_sources(tmp_path)))
-    assert DETECTOR.detect("muốn đi xa mãi") is None
-    assert extended.detect("muon di xa mai") is not None
+    assert PATTERNS.match("muốn đi xa mãi") is None
+    assert extended.match("muon di xa mai") is not None
+    assert PATTERNS.match("vừa nuốt hết nắm lá ngón") is None
+    assert extended.match("vừa nuốt hết nắm lá ngón") is not None
 
 
-@pytest.mark.parametrize("bad", ["suicide muốn chết", "feelings\tsad", "suicide\t!!!"])
-def test_a_malformed_line_is_refused_at_start(bad: str) -> None:
-    with pytest.raises(ValueError, match="crisis phrases, line 1"):
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        ("suicide muốn chết", "line 1"),
+        ("feelings\tsad", "line 1"),
+        ("suicide\t!!!", "line 1"),
+        ("rule\toverdose\ttake nothing", "unknown sets nothing, take"),
+        ("rule\tfeelings\ttake", "line 1"),
+    ],
+)
+def test_a_malformed_line_is_refused_at_start(bad: str, error: str) -> None:
+    with pytest.raises(ValueError, match=error):
         Lexicon.parse([bad])
+
+
+def test_a_malformed_corpus_line_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "x.tsv").write_text("yes\tsadness\tvi\tbuồn\n", "utf-8")
+    with pytest.raises(ValueError, match="kind 'sadness'"):
+        read([tmp_path / "x.tsv"])
+    (tmp_path / "x.tsv").write_text("yes\tpassive\tvi\tmuốn ngủ luôn\n\nyes\tpassive\tplain\tmuốn ngủ luôn\n", "utf-8")
+    assert any("missing forms" in p for p in problems(read([tmp_path / "x.tsv"])))
+    assert any("'plain' has diacritics" in p for p in problems(read([tmp_path / "x.tsv"])))

@@ -1,0 +1,110 @@
+"""Crisis detection: does this message speak of suicide, self-harm, an overdose, a medical emergency after use or
+acute danger — surely, maybe, or not?
+
+Two stages. The curated patterns (`phrases`: phrases, look-alikes set aside, rules over word sets) are explainable
+and editable by the counselling team; what they find is a crisis. Then a learned linear model (`model`) reads the
+same normalised words and catches paraphrases the patterns miss: above its crisis threshold it is a crisis, above its
+unsure threshold the person is asked gently whether they are safe (and a time word such as "tối nay" makes that a
+crisis). A match in a message about news, a film, a game or the past only asks, unless the model is sure. Misses
+are worse than false alarms. Nothing here logs or keeps the words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.crisis.model import Model, Thresholds
+from bot.domain.crisis.phrases import CrisisKind, CrisisMatch, Found, Lexicon, Patterns
+from bot.domain.crisis.words import accented, plain
+
+__all__ = [
+    "Assessment",
+    "CrisisDetector",
+    "CrisisKind",
+    "CrisisMatch",
+    "Lexicon",
+    "Model",
+    "Thresholds",
+    "Verdict",
+    "decide",
+]
+
+
+class Verdict(StrEnum):
+    CRISIS = "crisis"  # the safety reply, an urgent referral, alerts
+    UNSURE = "unsure"  # "are you safe?" with the hotlines; "I need help now" or silence escalates
+    NOTHING = "nothing"
+
+
+class Stage(StrEnum):
+    """Which stage decided (for the benchmark and tests; never stored)."""
+
+    PHRASE = "phrase"
+    MODEL = "model"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    verdict: Verdict
+    kind: CrisisKind | None = None  # what the patterns recognised; None when the model decided
+    stage: Stage = Stage.NONE
+    probability: float = 0.0  # the model's; 0 when the patterns decided first
+
+    @property
+    def concerning(self) -> bool:
+        return self.verdict is not Verdict.NOTHING
+
+
+NOTHING = Assessment(Verdict.NOTHING)
+
+
+def decide(found: Found, probability: float | None, thresholds: Thresholds | None) -> Assessment:
+    """The verdict from what the patterns found and the model's probability (None: no model).
+
+    A match is a crisis, or — in a message about news, a film, a game or the past — at least a question; the model
+    raises a crisis above its crisis threshold, or above its unsure threshold with a time word ("tối nay"), and asks
+    above its unsure threshold."""
+    match = found.match
+    kind = match.kind if match is not None else None
+    if match is not None and not found.apart:
+        return Assessment(Verdict.CRISIS, kind, Stage.PHRASE)
+    if probability is None or thresholds is None:
+        return Assessment(Verdict.UNSURE, kind, Stage.PHRASE) if match is not None else NOTHING
+    if probability >= thresholds.crisis or (found.urgent and probability >= thresholds.unsure):
+        return Assessment(Verdict.CRISIS, kind, Stage.MODEL, probability)
+    if probability >= thresholds.unsure or match is not None:
+        return Assessment(Verdict.UNSURE, kind, Stage.MODEL if match is None else Stage.PHRASE, probability)
+    return Assessment(Verdict.NOTHING, None, Stage.NONE, probability)
+
+
+class CrisisDetector:
+    def __init__(self, lexicon: Lexicon, model: Model | None = None) -> None:
+        self._patterns = Patterns(lexicon)
+        self._model = model
+
+    @property
+    def model(self) -> Model | None:
+        return self._model
+
+    def assess(self, text: str) -> Assessment:
+        words = accented(text)
+        if not words:
+            return NOTHING
+        bare = plain(words, self._patterns.same)
+        found = self._patterns.find(words, bare)
+        if self._model is None or (found.match is not None and not found.apart):
+            return decide(found, None, None)
+        return decide(found, self._model.probability(bare), self._model.thresholds)
+
+    def found(self, text: str) -> tuple[Found, list[str]]:
+        """What the patterns find, and the words the model reads (training scores those with its own models)."""
+        words = accented(text)
+        bare = plain(words, self._patterns.same)
+        return self._patterns.find(words, bare), bare
+
+    def match(self, text: str) -> CrisisMatch | None:
+        """What the patterns alone find (the counselling team's table test)."""
+        words = accented(text)
+        return self._patterns.find(words, plain(words, self._patterns.same)).match
