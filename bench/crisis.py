@@ -92,13 +92,13 @@ def _decide(detector: CrisisDetector, examples: Sequence[Example]) -> Decided:
 
 
 def _longest(length: int, seed: int) -> str:
-    """A message of distinct made-up words (nothing cached helps), ending with a crisis the net must still see."""
+    """A message of distinct made-up words: nothing cached helps, no pattern decides early, the model reads it all."""
     rng = random.Random(seed)
     letters = "abcdeghiklmnopqrstuvxyàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ"
     words: list[str] = []
     while sum(len(w) + 1 for w in words) < length - 40:
         words.append("".join(rng.choice(letters) for _ in range(rng.randint(2, 7))))
-    return (" ".join(words) + " tôi uống hết cả vỉ thuốc ngủ rồi")[:length]
+    return " ".join(words)[:length]
 
 
 def _per_call_ms(call: Callable[[], object], repeat: int) -> float:
@@ -123,7 +123,6 @@ def speed(detector: CrisisDetector, examples: list[Example]) -> None:
             fresh = CrisisDetector(LEXICON, Model.load(crisis_model_source()))  # nothing cached from earlier runs
             first = _per_call_ms(lambda fresh=fresh, text=text: fresh.assess(text), 1)
             worst = max(worst, first)
-            assert fresh.assess(text).verdict is Verdict.CRISIS
         target = f"(target ≤ {SPEED_MS} ms: {ok(worst <= SPEED_MS)})" if length == LONGEST else "(no target)"
         print(f"  {label} ({length} characters of distinct words): {worst:.2f} ms, worst of 5 {target}")
 

@@ -1,8 +1,8 @@
 """Training the crisis net's learned stage, and measuring the whole net (shared by scripts/train_crisis_model.py, the
 benchmark and the test that the shipped model is the one the corpus trains).
 
-The model is a logistic regression (scikit-learn, liblinear: deterministic) over the tf-idf (sublinear, L2-normalised)
-features of `bot.domain.crisis.model.features` — the function the bot scores with, so training and scoring cannot
+The model is a logistic regression (scikit-learn, liblinear: deterministic) over idf-weighted counts of the features
+of `bot.domain.crisis.model.features` — the function the bot scores with, so training and scoring cannot
 drift.
 Its two thresholds are chosen on out-of-fold probabilities (folds by group: a message and its other spellings are
 never on both sides), so they are not tuned on what they are then measured on:
@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy.sparse import diags
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
@@ -29,7 +30,7 @@ from bot.domain.crisis.model import Thresholds, features
 from bot.domain.crisis.phrases import Found
 from bot.domain.crisis.words import accented, plain
 
-NGRAMS = (3, 5)
+NGRAMS = (3, 4)
 WINDOW = 48
 C = 8.0
 MIN_DF = 2
@@ -47,7 +48,7 @@ def words_of(text: str, lexicon: Lexicon) -> list[str]:
 
 @dataclass
 class Fitted:
-    weights: dict[str, tuple[float, float]]  # feature → (coefficient × idf, idf)
+    weights: dict[str, tuple[float, float]]  # feature → (coefficient × idf, idf²)
     bias: float
     thresholds: Thresholds
     report: dict[str, object] = field(default_factory=dict)
@@ -76,14 +77,21 @@ def _analyzer(doc: str) -> list[str]:
 def _fit_linear(
     docs: Sequence[str], targets: Sequence[int], weights: Sequence[float]
 ) -> tuple[dict[str, tuple[float, float]], float]:
-    vectorizer = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True, norm="l2", min_df=MIN_DF)
-    matrix = vectorizer.fit_transform(docs)
+    """Counts times idf (scikit-learn's smoothed idf), each row divided by the square root of Σ count × idf² — what
+    `Model` computes word by word — then a logistic regression."""
+    vectorizer = CountVectorizer(analyzer=_analyzer, min_df=MIN_DF)
+    counts = vectorizer.fit_transform(docs).tocsr().astype(np.float64)
+    documents = np.asarray((counts > 0).sum(axis=0)).ravel()
+    idf = np.log((1 + counts.shape[0]) / (1 + documents)) + 1
+    norms = np.sqrt(counts @ (idf**2))
+    norms[norms == 0] = 1.0
+    matrix = diags(1 / norms) @ counts @ diags(idf)
     classifier = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=5000, random_state=0)
     classifier.fit(matrix, targets, sample_weight=np.asarray(weights))
-    vocabulary = vectorizer.vocabulary_
     coefficients = classifier.coef_[0]
-    idf = vectorizer.idf_
-    features = {gram: (float(coefficients[i] * idf[i]), float(idf[i])) for gram, i in vocabulary.items()}
+    features = {
+        gram: (float(coefficients[i] * idf[i]), float(idf[i] ** 2)) for gram, i in vectorizer.vocabulary_.items()
+    }
     return features, float(classifier.intercept_[0])
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +32,18 @@ def word_ngrams(word: str, low: int, high: int) -> Iterator[str]:
             yield padded[start : start + size]
 
 
+def _grams(word: str, low: int, high: int) -> list[str]:
+    """`word_ngrams` as one list (the bot's hot path: no generator)."""
+    padded = f" {word} "
+    length = len(padded)
+    if low >= length:
+        return [padded]
+    grams = [padded[i : i + size] for size in range(low, min(high, length - 1) + 1) for i in range(length - size + 1)]
+    if high >= length:
+        grams.append(padded)
+    return grams
+
+
 def features(words: Sequence[str], low: int, high: int) -> Iterator[str]:
     """Everything the model looks at in these words (training and scoring use this same function)."""
     for word in words:
@@ -49,18 +60,18 @@ class Thresholds:
 
 
 class Model:
-    """Scores like scikit-learn's TfidfVectorizer(sublinear_tf, norm="l2") then LogisticRegression: each feature of
-    the vocabulary counts 1 + ln(times seen), times its idf; the vector is L2-normalised; the score is the bias plus
-    its dot product with the coefficients."""
+    """Each occurrence of a feature of the vocabulary counts its idf; the vector is divided by the square root of the
+    sum of its occurrences' squared idf; the score is the bias plus its dot product with the coefficients (so a
+    window's score is a sum over its words and pairs: each word's part is computed once, windows add prefix sums)."""
 
     def __init__(self, weights: dict[str, tuple[float, float]], bias: float, low: int, high: int, window: int,
                  thresholds: Thresholds) -> None:  # fmt: skip
-        self._weights = weights  # feature → (coefficient × idf, idf)
+        self._weights = weights  # feature → (coefficient × idf, idf²)
         self._bias = bias
         self._low, self._high = low, high
         self.window = window
         self.thresholds = thresholds
-        self._of_word = lru_cache(maxsize=16384)(self._word_features)
+        self._of_word = lru_cache(maxsize=16384)(self._word_part)
 
     @classmethod
     def load(cls, source: str) -> Model:
@@ -74,35 +85,38 @@ class Model:
             Thresholds(float(data["thresholds"]["unsure"]), float(data["thresholds"]["crisis"])),
         )
 
-    def _word_features(self, word: str) -> tuple[str, ...]:
-        weights = self._weights
-        return tuple(f for f in (*word_ngrams(word, self._low, self._high), f"{WORD}{word}") if f in weights)
+    def _word_part(self, word: str) -> tuple[float, float]:
+        """(Σ coefficient × idf, Σ idf²) over the word's features."""
+        dot = square = 0.0
+        for known in map(self._weights.get, _grams(word, self._low, self._high)):
+            if known is not None:
+                dot += known[0]
+                square += known[1]
+        known = self._weights.get(f"{WORD}{word}")
+        if known is not None:
+            dot += known[0]
+            square += known[1]
+        return dot, square
 
     def probability(self, words: Sequence[str]) -> float:
         """The highest probability of a crisis over the windows of these (normalised) words; 0 for no words."""
         if not words:
             return 0.0
+        weights = self._weights
+        dots, squares = [0.0], [0.0]  # prefix sums: words, then the pair each word starts
+        pair_dots, pair_squares = [0.0], [0.0]
+        for i, word in enumerate(words):
+            dot, square = self._of_word(word)
+            dots.append(dots[-1] + dot)
+            squares.append(squares[-1] + square)
+            pair = weights.get(f"{PAIR}{word} {words[i + 1]}") if i + 1 < len(words) else None
+            pair_dots.append(pair_dots[-1] + (pair[0] if pair else 0.0))
+            pair_squares.append(pair_squares[-1] + (pair[1] if pair else 0.0))
         step = max(1, self.window // 2)
         best = -math.inf
         for start in range(0, max(1, len(words) - step), step):
-            best = max(best, self._score(words[start : start + self.window]))
+            end = min(len(words), start + self.window)
+            dot = dots[end] - dots[start] + pair_dots[end - 1] - pair_dots[start]
+            square = squares[end] - squares[start] + pair_squares[end - 1] - pair_squares[start]
+            best = max(best, self._bias + (dot / math.sqrt(square) if square > 0 else 0.0))
         return 1.0 / (1.0 + math.exp(-best))
-
-    def _score(self, words: Sequence[str]) -> float:
-        weights = self._weights
-        counts: Counter[str] = Counter()
-        for word in words:
-            counts.update(self._of_word(word))
-        for first, second in pairwise(words):
-            pair = f"{PAIR}{first} {second}"
-            if pair in weights:
-                counts[pair] += 1
-        if not counts:
-            return self._bias
-        dot = norm = 0.0
-        for feature, count in counts.items():
-            weighted, idf = weights[feature]
-            tf = 1.0 + math.log(count)
-            dot += weighted * tf
-            norm += (idf * tf) ** 2
-        return self._bias + dot / math.sqrt(norm)
