@@ -9,7 +9,8 @@ never on both sides), so they are not tuned on what they are then measured on:
 
 - `crisis`: the lowest probability at which the model adds at most `CRISIS_FPR` of the look-alikes to the alarms;
 - `unsure`: the lowest probability at which at most `ASK_RATE` of the look-alikes are asked or alarmed — or lower,
-  down to the one at which `UNSURE_RECALL` of the crises are answered, when they need it.
+  down to the one at which `UNSURE_RECALL` of the crises are answered, when they need it;
+- `doubt`: below it a pattern's match only asks; at most `DOUBT_RATE` of the crises the patterns match fall below.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ MIN_DF = 2
 FOLDS = 5
 CRISIS_FPR = 0.01  # alarms the model may add to the patterns'
 UNSURE_RECALL = 0.99
+DOUBT_RATE = 0.01  # of the crises a pattern matches, at most this share may be only asked because the model doubts
 ASK_RATE = 0.25  # look-alikes answered with a question or an alarm
 AMBIGUOUS_WEIGHT = 0.5  # an ambiguous message counts as half a crisis: it should land between the thresholds
 FLOOR = 0.2  # no threshold below this probability
@@ -63,7 +65,11 @@ class Fitted:
             "ngrams": list(NGRAMS),
             "window": WINDOW,
             "bias": round(self.bias, 6),
-            "thresholds": {"unsure": round(self.thresholds.unsure, 4), "crisis": round(self.thresholds.crisis, 4)},
+            "thresholds": {
+                "unsure": round(self.thresholds.unsure, 4),
+                "crisis": round(self.thresholds.crisis, 4),
+                "doubt": round(self.thresholds.doubt, 4),
+            },
             # every feature, zero or not: how many a message holds is the norm its score is divided by
             "weights": {k: [round(a, 5), round(b, 5)] for k, (a, b) in sorted(self.weights.items())},
         }
@@ -149,7 +155,11 @@ def choose(examples: Sequence[Example], found: Sequence[Found], probabilities: S
     below = [t for t in candidates if t <= crisis]
     in_budget = next((t for t in below if sum(_rates(examples, verdicts(t, crisis))[1:]) <= ASK_RATE), crisis)
     enough = max((t for t in below if _rates(examples, verdicts(t, crisis))[0] >= UNSURE_RECALL), default=FLOOR)
-    return Thresholds(max(FLOOR, min(in_budget, enough)), crisis)
+    unsure = max(FLOOR, min(in_budget, enough))
+    matched = sorted(p for f, p, e in zip(found, probabilities, examples, strict=True)
+                     if e.label is Label.YES and f.match is not None and not f.apart)  # fmt: skip
+    doubt = min(unsure, matched[int(DOUBT_RATE * len(matched))]) if matched else 0.0
+    return Thresholds(unsure, crisis, round(doubt, 4))
 
 
 def verdicts(detector: CrisisDetector, examples: Sequence[Example]) -> list[Verdict]:

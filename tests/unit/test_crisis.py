@@ -139,13 +139,13 @@ def test_a_crisis_deep_in_a_long_message_is_not_diluted() -> None:
 
 def test_the_counselling_team_can_extend_the_lists(tmp_path: Path) -> None:
     (tmp_path / "extra.tsv").write_text(
-        "suicide\tmuốn đi xa mãi\nsame\tmuonn\tmuon\nset\tsubstance\tlá ngón\n", "utf-8"
+        "suicide\tmuốn đi xa mãi\nsame\tmuonn\tmuon\nset\tsubstance\thạt mã tiền\n", "utf-8"
     )
     extended = CrisisDetector(Lexicon.parse(crisis_sources(tmp_path)))
     assert PATTERNS.match("muốn đi xa mãi") is None
     assert extended.match("muon di xa mai") is not None
-    assert PATTERNS.match("vừa nuốt hết nắm lá ngón") is None
-    assert extended.match("vừa nuốt hết nắm lá ngón") is not None
+    assert PATTERNS.match("vừa nuốt hết nắm hạt mã tiền") is None
+    assert extended.match("vừa nuốt hết nắm hạt mã tiền") is not None
 
 
 @pytest.mark.parametrize(

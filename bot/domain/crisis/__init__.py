@@ -63,13 +63,15 @@ NOTHING = Assessment(Verdict.NOTHING)
 def decide(found: Found, probability: float | None, thresholds: Thresholds | None) -> Assessment:
     """The verdict from what the patterns found and the model's probability (None: no model).
 
-    A match is a crisis, or — in a message about news, a film, a game or the past — at least a question; the model
-    raises a crisis above its crisis threshold, or above its unsure threshold with a time word ("tối nay"), and asks
-    above its unsure threshold."""
+    A match is a crisis — unless the model reads the message as everyday words (below its doubt threshold) or it is
+    about news, a film, a game or the past: then it is at least a question (and "I need help now", or no answer,
+    still makes it a crisis). The model raises a crisis above its crisis threshold, or above its unsure threshold with
+    a time word ("tối nay"), and asks above its unsure threshold."""
     match = found.match
     kind = match.kind if match is not None else None
-    if match is not None and not found.apart:
-        return Assessment(Verdict.CRISIS, kind, Stage.PHRASE)
+    doubted = probability is not None and thresholds is not None and probability < thresholds.doubt
+    if match is not None and not found.apart and not doubted:
+        return Assessment(Verdict.CRISIS, kind, Stage.PHRASE, probability or 0.0)
     if probability is None or thresholds is None:
         return Assessment(Verdict.UNSURE, kind, Stage.PHRASE) if match is not None else NOTHING
     if probability >= thresholds.crisis or (found.urgent and probability >= thresholds.unsure):
@@ -94,7 +96,7 @@ class CrisisDetector:
             return NOTHING
         bare = plain(words, self._patterns.same)
         found = self._patterns.find(words, bare)
-        if self._model is None or (found.match is not None and not found.apart):
+        if self._model is None:
             return decide(found, None, None)
         return decide(found, self._model.probability(bare), self._model.thresholds)
 

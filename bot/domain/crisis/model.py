@@ -57,6 +57,7 @@ def features(words: Sequence[str], low: int, high: int) -> Iterator[str]:
 class Thresholds:
     unsure: float  # from this probability on, the person is asked whether they are safe
     crisis: float  # from this one on, it is answered as a crisis
+    doubt: float = 0.0  # below this one, a pattern's match only asks (the model reads it as everyday words)
 
 
 class Model:
@@ -82,7 +83,11 @@ class Model:
             int(data["ngrams"][0]),
             int(data["ngrams"][1]),
             int(data["window"]),
-            Thresholds(float(data["thresholds"]["unsure"]), float(data["thresholds"]["crisis"])),
+            Thresholds(
+                float(data["thresholds"]["unsure"]),
+                float(data["thresholds"]["crisis"]),
+                float(data["thresholds"].get("doubt", 0.0)),
+            ),
         )
 
     def _word_part(self, word: str) -> tuple[float, float]:

@@ -194,11 +194,18 @@ class _Trie:
 
     def starting_at(self, accented: list[str], bare_words: list[str], start: int) -> Iterator[int]:
         """Indexes of the entries whose words are those of the text from `start` on."""
-        for root, words in ((self._accented, accented), (self._bare, bare_words)):
-            node = root
-            for i in range(start, len(words)):
-                word = words[i]
-                node = node.get(word) or (node.get(NUMBER) if word.isdigit() and int(word[:6]) >= _MANY else None)
-                if node is None:
-                    break
-                yield from node.get(_END, ())
+        yield from _walk(self._accented, accented, start)
+        yield from _walk(self._bare, bare_words, start)
+
+
+def _walk(node: dict[str | None, Any], words: list[str], start: int) -> Iterator[int]:
+    """A number of 5 or more follows both its own node and the `NUMBER` one (rare: a second walk from there)."""
+    for i in range(start, len(words)):
+        word = words[i]
+        if NUMBER in node and word.isdigit() and int(word[:6]) >= _MANY:
+            yield from node[NUMBER].get(_END, ())
+            yield from _walk(node[NUMBER], words, i + 1)
+        node = node.get(word)  # type: ignore[assignment]
+        if node is None:
+            return
+        yield from node.get(_END, ())

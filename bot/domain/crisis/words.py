@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Mapping
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_REPEATS = re.compile(r"(.)\1+")
+_REPEATS = re.compile(r"([^\W\d_])\1+")  # a letter repeated ("200 viên" keeps its zeros)
 
 
 def _without_marks() -> dict[int, str]:
@@ -24,13 +24,24 @@ def _without_marks() -> dict[int, str]:
 
 
 _BARE = _without_marks()
+# A vowel held after its own accented form ("điiii", "chếeet"): the accented letter stays. Not after ư, whose "ưu"
+# is a real ending ("cứu", "hưu").
+_HELD_AFTER = {
+    chr(code): base for code, base in _BARE.items() if len(base) == 1 and base in "aeiouy" and chr(code) not in "ưừứửữự"
+}
+_HELD = re.compile(f"([{''.join(_HELD_AFTER)}])([aeiouy])\\2*")
+
+
+def _unheld(found: re.Match[str]) -> str:
+    accented_letter, held = found.group(1), found.group(2)
+    return accented_letter if _HELD_AFTER[accented_letter] == held else found.group(0)
 
 
 def accented(text: str) -> list[str]:
     """Lower-case words with diacritics kept, punctuation dropped (apostrophes joined: "can't" → "cant"), each run of
     one repeated letter shortened to one ("chếttt" → "chết", and so "kill" → "kil" on both sides of a match)."""
     composed = unicodedata.normalize("NFC", text.casefold().replace("'", "").replace("’", ""))
-    return _WORD.findall(_REPEATS.sub(r"\1", composed))
+    return _WORD.findall(_HELD.sub(_unheld, _REPEATS.sub(r"\1", composed)))
 
 
 def plain(words: list[str], same: Mapping[str, str]) -> list[str]:
