@@ -337,6 +337,22 @@ class ReferralEventRow(SQLModel, table=True):
     at: datetime = _when()
 
 
+class SafetyCheckRow(SQLModel, table=True):
+    """The question "are you safe?", asked after a message the crisis check was unsure about, until the person
+    answers, a crisis message overtakes it or the wait runs out. Only when and how it ended: never the words that set
+    it off."""
+
+    __tablename__ = "safety_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    # the participant's id while the check is open, NULL once closed: one open check per person, kept by the database
+    open_for: int | None = Field(default=None, unique=True)
+    asked_at: datetime = _when()
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=8)  # ok | help | silent | crisis
+
+
 class OutboxRow(SQLModel, table=True):
     """A message the system sends on its own. The text is rendered at send time (language, wording and facts as
     they are then); the row holds only references, never content."""

@@ -27,6 +27,7 @@ from bot.db.repositories.people import ParticipantRepository, StaffRepository
 from bot.db.repositories.planning import PlanningRepository
 from bot.db.repositories.referrals import ReferralRepository
 from bot.db.repositories.relay import RelayRepository
+from bot.db.repositories.safety import SafetyCheckRepository
 from bot.db.repositories.units import CounsellingPointRepository, UnitRepository
 
 
@@ -51,6 +52,7 @@ class Repositories:
     escalations: EscalationRepository
     referrals: ReferralRepository
     relay: RelayRepository
+    safety: SafetyCheckRepository
     fieldwork: FieldworkRepository
     planning: PlanningRepository
 
@@ -96,5 +98,6 @@ class Store:
             fieldwork=FieldworkRepository(session, clock, self.keyring.cipher),
             referrals=ReferralRepository(session, clock, self.keyring.cipher),
             relay=RelayRepository(session, clock, self.keyring.cipher),
+            safety=SafetyCheckRepository(session, clock),
             planning=PlanningRepository(session, self.keyring),
         )
