@@ -237,6 +237,7 @@ def build_scheduler(
     plan_policy = PlanPolicy(
         reminders=ReminderPolicy(quiet=quiet),
         urgent_referral_within=timedelta(minutes=settings.urgent_referral_minutes),
+        safety_check_within=timedelta(minutes=settings.safety_check_minutes),
         retention=timedelta(days=settings.retention_days),
     )
     planner = Planner(store, clock, tz, plan_policy)

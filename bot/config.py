@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=5.0, ge=0.5)
     outbox_max_attempts: int = Field(default=8, ge=1, le=50)
     urgent_referral_minutes: int = Field(default=10, ge=1, le=240)
+    safety_check_minutes: int = Field(default=10, ge=1, le=240)
     hotlines_file: Path | None = None
     canned_replies_file: Path | None = None
     retention_days: int = Field(default=365, ge=1, le=3650)

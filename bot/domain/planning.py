@@ -62,6 +62,7 @@ class MessageKind(StrEnum):
     RELAY = "relay"  # one message of a conversation through the bot, by reference (to the person or the counsellor)
     RELAY_ENDED = "relay_ended"  # to the other side: the conversation is over
     CADRE_NEEDED = "cadre_needed"  # to the officers: a cadre's account was closed, their people need a new cadre
+    SAFETY_FOLLOW_UP = "safety_follow_up"  # to a participant who did not answer "are you safe?": who will reach out
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,8 @@ class PlanPolicy:
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
     # an urgent referral not taken by then goes to the next counsellor on duty; when none is left, to the officers
     urgent_referral_within: timedelta = timedelta(minutes=10)
+    # "are you safe?" (after a message the crisis check was unsure about) unanswered by then: escalated like a crisis
+    safety_check_within: timedelta = timedelta(minutes=10)
     # after a person's term ends (or they leave the list), how long their conversations with counsellors are kept
     retention: timedelta = timedelta(days=365)
 

@@ -27,8 +27,9 @@ from bot.core.ports import TransientFailure
 from bot.db.crypto import SealBroken
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
+from bot.domain.crisis import Verdict
 from bot.domain.entities import ParticipantStatus
-from bot.flows import common, support
+from bot.flows import common, safety, support
 from bot.flows.context import Context, Policies, Replies
 from bot.flows.enrolment import ONBOARDING
 from bot.flows.flow import Audience
@@ -97,7 +98,7 @@ class Screened:
 
     text: str | None  # cleaned, at most `max_text_length` characters
     too_long: bool = False  # longer than `max_text_length`: answered as too long (after a crisis reply)
-    crisis: bool = False  # its (bounded) start speaks of a crisis
+    verdict: Verdict = Verdict.NOTHING  # what its (bounded) start says: a crisis, maybe one (unsure), or nothing
 
 
 class ConversationEngine:
@@ -166,7 +167,7 @@ class ConversationEngine:
         except SealBroken as exc:  # a stored value moved or altered in the database: refused, said so, audited
             private = msg.chat_type is ChatType.PRIVATE
             return await self._unreadable(
-                msg, exc, recorded if private else None, chat, redeliverable=key is not None, crisis=screened.crisis
+                msg, exc, recorded if private else None, chat, redeliverable=key is not None, verdict=screened.verdict
             )
         except Exception:
             log.exception("conversation_failed", channel=msg.channel)
@@ -189,13 +190,14 @@ class ConversationEngine:
         chat: str,
         *,
         redeliverable: bool,
-        crisis: bool,
+        verdict: Verdict,
     ) -> Replies:
         """A sealed value would not open (`SealBroken`): the handling transaction was rolled back, so the update is
         recorded here, in a transaction of its own, with the notice as its reply. A redelivery of it is then
         deduplicated (the stored notice again until confirmed, no second audit), and every such update is counted
         for the chat's limit: a tampered chat that keeps writing is held back like any flood. A crisis is never held
-        back and gets the safety reply with its hotlines (no alert: whose chat it is cannot be read).
+        back and gets the safety reply with its hotlines (no alert: whose chat it is cannot be read); a message the
+        crisis check is unsure about gets the safety question with the hotlines, as an unlinked chat does.
 
         Audited once per chat and unreadable place (column and row, never a value) per clock hour, not per message:
         the database was changed by someone with write access, which one entry says as well as thousands."""
@@ -216,17 +218,17 @@ class ConversationEngine:
         audited, replies = False, notice
         try:
             async with self._store.transaction() as repos:
-                if crisis:
+                if verdict is not Verdict.NOTHING:
                     unlinked = await self._context(msg, repos, look_up=False)
                     unlinked.use_language(t.language)
-                    said = await support.crisis(unlinked)
+                    said = await support.crisis(unlinked) if verdict is Verdict.CRISIS else await safety.ask(unlinked)
                     replies = notice = [*(replace(r, language=t.language) for r in said), *notice]
                 if recorded is not None:
                     limit = self._policies.inbound_limit(staff=False)  # whose chat it is could not be read
                     recent = await repos.inbound.count_since(chat, self._clock.now() - _INBOUND_WINDOW)
                     if not await repos.inbound.record(recorded, chat, notice if redeliverable else ()):
                         return await repos.inbound.undelivered(recorded, chat)  # a redelivery: not audited again
-                    if 0 < limit <= recent and not crisis:
+                    if 0 < limit <= recent and verdict is Verdict.NOTHING:
                         replies = []  # a flood: counted, not answered (the notice was said)
                 if await repos.inbound.claim(mark):
                     audited = True
@@ -261,9 +263,9 @@ class ConversationEngine:
             await repos.inbound.delivered(*delivery_keys)
 
     def screen(self, text: str | None) -> Screened:
-        """Clean and look for a crisis in a bounded start of the text (`_RAW_PER_CHARACTER` × `max_text_length`
-        characters), so the work per message is bounded however long it is, and a crisis in an overlong message is
-        still answered (a phrase beyond that start is not seen: a limit README states)."""
+        """Clean and assess the risk of a crisis in a bounded start of the text (`_RAW_PER_CHARACTER` ×
+        `max_text_length` characters), so the work per message is bounded however long it is, and a crisis in an
+        overlong message is still answered (a phrase beyond that start is not seen: a limit README states)."""
         if text is None:
             return Screened(None)
         longest = self._policies.max_text_length
@@ -271,8 +273,8 @@ class ConversationEngine:
         cleaned = clean_text(text[:bound])[:bound]  # NFC may lengthen a few characters: cut again
         too_long = len(text) > bound or len(cleaned) > longest
         detector = self._policies.crisis
-        crisis = bool(cleaned) and detector is not None and detector.detect(cleaned) is not None
-        return Screened(cleaned[:longest], too_long, crisis)
+        verdict = detector.assess(cleaned).verdict if cleaned and detector is not None else Verdict.NOTHING
+        return Screened(cleaned[:longest], too_long, verdict)
 
     async def _group(self, msg: InboundMessage) -> Replies:
         key = self._store.keyring.chat_key(msg.channel, msg.external_chat_id or msg.external_user_id)
@@ -291,8 +293,9 @@ class ConversationEngine:
         if msg.text is not None:
             msg = replace(msg, text=screened.text)
         ctx = await self._context(msg, repos)
-        crisis = screened.crisis and ctx.staff is None  # staff are not screened: their notes quote what people said
-        if chat is not None and not crisis:  # a crisis is never held back
+        # Staff are not screened: their notes quote what people said.
+        verdict = screened.verdict if ctx.staff is None else Verdict.NOTHING
+        if chat is not None and verdict is Verdict.NOTHING:  # a crisis, or maybe one, is never held back
             held = await self._over_limit(ctx, chat)
             if held is not None:
                 return [replace(reply, language=ctx.t.language) for reply in held]
@@ -305,7 +308,7 @@ class ConversationEngine:
                 return [self._menu_again(ctx)]
             if choice is not None:
                 ctx.msg = msg = replace(msg, action=ctx.state.offered[choice - 1], text=None)
-        replies = await self._crisis(ctx, crisis, screened.too_long) or await self._route(ctx, screened.too_long)
+        replies = await self._crisis(ctx, verdict, screened.too_long) or await self._route(ctx, screened.too_long)
         if ctx.identity is not None:
             shown = menus.shown(replies)  # in the order a channel without buttons numbers them
             if shown:
@@ -313,16 +316,25 @@ class ConversationEngine:
             await repos.conversations.save(ctx.identity.id, ctx.state)
         return [replace(reply, language=ctx.t.language) for reply in replies]
 
-    async def _crisis(self, ctx: Context, crisis: bool, too_long: bool) -> Replies | None:
+    async def _crisis(self, ctx: Context, verdict: Verdict, too_long: bool) -> Replies | None:
         """Before any flow sees it, whatever state the chat is in: a message about suicide, self-harm, an overdose
         or danger gets the safety reply at once (an overlong one then hears it was too long), then the question the
-        person was at (their state is untouched). `crisis` was decided by `screen` before the transaction."""
-        if not crisis or not ctx.msg.text:  # no text left: a typed number chose from the menu
+        person was at (their state is untouched); an open safety check is overtaken by it. A message the crisis
+        check is unsure about gets the safety question instead (bot/flows/safety): the question the person was at
+        comes back with their answer; words that answer an open question are that answer, however they score.
+        `verdict` was decided by `screen` before the transaction."""
+        if verdict is Verdict.NOTHING or not ctx.msg.text:  # no text left: a typed number chose from the menu
             return None
-        replies = await support.crisis(ctx)
+        if verdict is Verdict.CRISIS:
+            await safety.overtaken(ctx)
+            replies, then = await support.crisis(ctx), await self._prompt(ctx)
+        elif await safety.answered(ctx, None) is not None:  # "tôi ổn", "cần giúp" to the open question: an answer
+            return None
+        else:
+            replies, then = await safety.ask(ctx), []
         if too_long:
             replies = [*replies, common.too_long(ctx.t, self._policies.max_text_length)]
-        return [*replies, *await self._prompt(ctx)]
+        return [*replies, *then]
 
     async def _over_limit(self, ctx: Context, chat: str) -> Replies | None:
         """More than the chat's limit of updates in the last minute: the first one over hears once, politely, to slow
@@ -394,9 +406,10 @@ class ConversationEngine:
 
     async def _route(self, ctx: Context, too_long: bool) -> Replies:
         """Where a message goes, in this fixed order (and nowhere else): input it cannot use; an unlinked chat
-        (its code, or help); a button not offered to this chat (stale or forged); a command; a closed record; the
-        flow holding the chat if it is exclusive (onboarding); the flow owning the pressed action; the words typed
-        to the flow the chat is in; the home menu. (Group chats and a crisis were answered before this.)"""
+        (its code, or help); a button not offered to this chat (stale or forged); a command; an answer to the safety
+        question (then the question the person was at); a closed record; the flow holding the chat if it is
+        exclusive (onboarding); the flow owning the pressed action; the words typed to the flow the chat is in; the
+        home menu. (Group chats, a crisis and the safety question were answered before this.)"""
         msg, t = ctx.msg, ctx.t
         if msg.action is None:
             if msg.media is not None:
@@ -419,6 +432,11 @@ class ConversationEngine:
 
         if msg.text and msg.text.startswith("/"):
             return await self._command(ctx, msg.text)
+
+        if ctx.participant is not None:  # whatever flow holds the chat, whatever became of the record
+            outcome = await safety.answered(ctx, routed.pressed if routed is not None else None)
+            if outcome is not None:
+                return [*await safety.answer(ctx, outcome), *await self._prompt(ctx)]
 
         closed = self._closed(ctx)
         if closed is not None:

@@ -94,6 +94,7 @@ def build_registry() -> Registry:
         participant,
         relay,
         reviews,
+        safety,
         staff,
         support,
     )
@@ -106,6 +107,7 @@ def build_registry() -> Registry:
         checkin.CheckinFlow(),
         support.SupportFlow(),
         relay.RelayFlow(),
+        safety.SafetyFlow(),
         staff_home,
         caseload.CaseloadFlow(),
         fieldwork.FieldworkFlow(),

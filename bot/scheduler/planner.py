@@ -15,6 +15,7 @@ import structlog
 from bot.core.clock import Clock
 from bot.db.repositories.outbox import NewMessage
 from bot.db.repositories.planning import PlanFacts
+from bot.db.repositories.safety import Outcome as SafetyOutcome
 from bot.db.store import Repositories, Store
 from bot.domain.entities import ParticipantStatus
 from bot.domain.escalations import EscalationKind
@@ -32,7 +33,7 @@ from bot.domain.planning import (
 )
 from bot.domain.schedule import draw_random_test_days
 from bot.services import audit_chain, relay
-from bot.services.crisis import OfficerWhy
+from bot.services.crisis import OfficerWhy, crisis_alert
 from bot.services.escalations import (
     notify_officers,
     raise_and_tell,
@@ -103,6 +104,7 @@ class Planner:
             await self._officer_escalations(repos, now, report)
             await self._digests(repos, now, report)
             await self._reviews(repos, now, report)
+            await self._safety_checks(repos, now, report)
             await self._urgent_referrals(repos, now, report)
         today = self._today(now).date()
         if self._purged_on != today:  # once a day, in its own transaction: a failure here holds nothing else back
@@ -308,6 +310,30 @@ class Planner:
             ]  # fmt: skip
         await repos.outbox.add(messages)
         report.extra["review_messages"] = report.extra.get("review_messages", 0) + len(messages)
+
+    async def _safety_checks(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
+        """The safety question ("are you safe?") unanswered for `safety_check_within`: closed (silent) and escalated
+        like a crisis message (the urgent referral and the alerts of `crisis_alert`, once per episode), and the person
+        is told, discreetly, who will reach out (bot/flows/safety/pushed.py, from the alerts' own record of who was
+        told). Closing is conditional, so two planners, or an answer arriving now, escalate it once."""
+        for check in await repos.safety.unanswered(now - self.policy.safety_check_within):
+            if not await repos.safety.close(check.id, SafetyOutcome.SILENT):
+                continue
+            await repos.audit.by_scheduler(
+                "safety_check_closed", check.participant_id, {"check": check.id, "outcome": SafetyOutcome.SILENT.value}
+            )
+            person = await repos.participants.get(check.participant_id)
+            if person is None:
+                continue
+            outcome = await crisis_alert(repos, person, now)
+            alerted = outcome.alerted.payload() if outcome.alerted is not None else None
+            await repos.outbox.add(
+                [
+                    NewMessage(f"safety:{check.id}", MessageKind.SAFETY_FOLLOW_UP, now, participant_id=person.id,
+                               payload={"check_id": check.id, "alerted": alerted}, urgent=True)
+                ]
+            )  # fmt: skip
+            report.extra["safety_checks_unanswered"] = report.extra.get("safety_checks_unanswered", 0) + 1
 
     async def _urgent_referrals(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
         """An urgent referral nobody has taken: every `urgent_referral_within` one more counsellor on duty at the

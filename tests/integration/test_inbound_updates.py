@@ -101,7 +101,7 @@ async def test_screening_runs_before_the_write_transaction(app: Application, mon
     assert detector is not None
     open_transactions = 0
     seen: list[int] = []
-    original_transaction, original_detect = store.transaction, detector.detect
+    original_transaction, original_assess = store.transaction, detector.assess
 
     @asynccontextmanager
     async def counted() -> AsyncIterator[Repositories]:
@@ -115,10 +115,10 @@ async def test_screening_runs_before_the_write_transaction(app: Application, mon
 
     def watched(text: str):  # type: ignore[no-untyped-def]
         seen.append(open_transactions)
-        return original_detect(text)
+        return original_assess(text)
 
     monkeypatch.setattr(store, "transaction", counted)
-    monkeypatch.setattr(detector, "detect", watched)
+    monkeypatch.setattr(detector, "assess", watched)
     replies = await engine.handle(_msg("u-1", "zalo:1", "mình muốn chết"))
     assert replies and seen == [0]
 

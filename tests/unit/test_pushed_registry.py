@@ -32,6 +32,7 @@ OWNERS: dict[MessageKind, str] = {
     MessageKind.RELAY_REQUEST: "counsel",
     MessageKind.CRISIS_ALERT: "counsel",
     MessageKind.REFERRAL_NOTICE: "support",
+    MessageKind.SAFETY_FOLLOW_UP: "safety",
     MessageKind.ESCALATION: "inbox",
     MessageKind.DEAD_LETTER: "inbox",
     MessageKind.DIGEST: "caseload",

@@ -7,7 +7,7 @@ engine asks the crisis detector before any flow sees the message.
 
 from __future__ import annotations
 
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Translator
 from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.outbox import NewMessage
 from bot.domain.authz import Action
@@ -205,27 +205,47 @@ def _passed_on(ctx: Context, kind: str, has_point: bool, whom: str | None) -> st
                "be told through the assistant. Please ask at the commune office.")  # fmt: skip
 
 
-async def crisis(ctx: Context) -> Replies:
-    """The immediate, kind reply, whatever the person was doing; the alerts, once per episode."""
+async def crisis(ctx: Context, *, asked: bool = False) -> Replies:
+    """The immediate, kind reply, whatever the person was doing; the alerts, once per episode.
+
+    `asked`: the person answered "I need help now" to the safety question (bot/flows/safety) — escalated exactly the
+    same, but what they typed is an answer, not words for the counsellor, and nothing was misunderstood."""
     t = ctx.t
     person: Participant | None = ctx.participant
     lines = [
         t._("Thank you for telling me. What you are going through matters, and you do not have to face it alone."),
-        t._("If you are in danger right now, call 115 (emergency). To talk to someone who will listen:"),
-        *_hotline_lines(ctx, crisis_only=True),
+        *hotline_lines(ctx),
     ]
     point_line = _point_line(ctx, await _point(ctx, person.unit_id if person else None))
     if point_line:
         lines.append(point_line)
     if person is not None:
         outcome = await crisis_alert(ctx.repos, person, ctx.clock.now())
-        if outcome.referral is not None and ctx.msg.text:  # the words reach only the counsellor who takes it
+        if outcome.referral is not None and ctx.msg.text and not asked:  # the words reach only the counsellor
             await relay_service.from_participant(ctx.repos, outcome.referral, ctx.msg.text, ctx.clock.now())
         told = _who_was_told(ctx, outcome.alerted)
         if told:
             lines += ["", *told]
-    lines.append(t._("If I misunderstood, never mind — I would rather ask than miss it."))
+    if not asked:
+        lines.append(t._("If I misunderstood, never mind — I would rather ask than miss it."))
     return [OutboundMessage("\n".join(lines))]
+
+
+def hotline_lines(ctx: Context) -> list[str]:
+    """115 first, then the crisis hotlines: what the crisis reply and the safety question both give."""
+    return [
+        ctx.t._("If you are in danger right now, call 115 (emergency). To talk to someone who will listen:"),
+        *_hotline_lines(ctx, crisis_only=True),
+    ]
+
+
+def whom_alerted(t: Translator, alerted: Alerted) -> str | None:
+    """The cadre and the officers an alert went to, as the person calls them; None: neither."""
+    if alerted.cadre and alerted.officers:
+        return t._("the person accompanying you and the commune officer")
+    if alerted.cadre or alerted.officers:
+        return t._(CADRE if alerted.cadre else OFFICER)
+    return None
 
 
 def _who_was_told(ctx: Context, alerted: Alerted | None) -> list[str]:
@@ -233,12 +253,7 @@ def _who_was_told(ctx: Context, alerted: Alerted | None) -> list[str]:
     t = ctx.t
     if alerted is None:
         return []
-    if alerted.cadre and alerted.officers:
-        whom: str | None = t._("the person accompanying you and the commune officer")
-    elif alerted.cadre or alerted.officers:
-        whom = t._(CADRE if alerted.cadre else OFFICER)
-    else:
-        whom = None
+    whom = whom_alerted(t, alerted)
     if alerted.counsellors:
         if whom is None:
             return [t._("I have let a counsellor know, so they can reach you here soon.")]
