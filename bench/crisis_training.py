@@ -8,8 +8,9 @@ Its two thresholds are chosen on out-of-fold probabilities (folds by group: a me
 never on both sides), so they are not tuned on what they are then measured on:
 
 - `crisis`: the lowest probability at which the model adds at most `CRISIS_FPR` of the look-alikes to the alarms;
-- `unsure`: the lowest probability at which at most `ASK_RATE` of the look-alikes are asked or alarmed — or lower,
-  down to the one at which `UNSURE_RECALL` of the crises are answered, when they need it;
+- `unsure`: the lowest probability at which at most `ASK_RATE` of the look-alikes are asked or alarmed (a question
+  asked of everyone is read by no one: the budget holds even where the crises would want a lower threshold — the
+  report and the benchmark show what that costs);
 - `doubt`: below it a pattern's match only asks; at most `DOUBT_RATE` of the crises the patterns match fall below.
 """
 
@@ -37,9 +38,8 @@ C = 8.0
 MIN_DF = 2
 FOLDS = 5
 CRISIS_FPR = 0.01  # alarms the model may add to the patterns'
-UNSURE_RECALL = 0.99
 DOUBT_RATE = 0.01  # of the crises a pattern matches, at most this share may be only asked because the model doubts
-ASK_RATE = 0.25  # look-alikes answered with a question or an alarm
+ASK_RATE = 0.2  # look-alikes answered with a question or an alarm
 AMBIGUOUS_WEIGHT = 0.5  # an ambiguous message counts as half a crisis: it should land between the thresholds
 FLOOR = 0.2  # no threshold below this probability
 
@@ -113,7 +113,7 @@ def fit(examples: Sequence[Example], lexicon: Lexicon) -> Fitted:
     read = [patterns.found(e.text) for e in examples]
     docs = [" ".join(words) for _, words in read]
     targets, weights = _targets(examples)
-    out_of_fold = [0.0] * len(examples)
+    out_of_fold: list[float | None] = [None] * len(examples)
     groups = [e.group for e in examples]
     for train, held in GroupKFold(n_splits=FOLDS).split(docs, targets, groups):
         fold_weights, fold_bias = _fit_linear([docs[i] for i in train], [targets[i] for i in train],
@@ -138,11 +138,10 @@ def _rates(examples: Sequence[Example], verdicts: Sequence[Verdict]) -> tuple[fl
     return answered, alarmed, sum(v is Verdict.UNSURE for v in no) / max(1, len(no))
 
 
-def choose(examples: Sequence[Example], found: Sequence[Found], probabilities: Sequence[float]) -> Thresholds:
+def choose(examples: Sequence[Example], found: Sequence[Found], probabilities: Sequence[float | None]) -> Thresholds:
     """The two thresholds (see the module's docstring), simulated with the bot's own decision on out-of-fold
     probabilities: the crisis threshold is the lowest adding at most `CRISIS_FPR` alarms; the unsure threshold the
-    lowest keeping questions to look-alikes within `ASK_RATE`, or lower still when the crises need it (misses are
-    worse than questions) — never below `FLOOR`."""
+    lowest keeping questions to look-alikes within `ASK_RATE` — never below `FLOOR`."""
     candidates = [round(FLOOR + i * 0.005, 3) for i in range(int((1 - FLOOR) / 0.005) + 1)]
 
     def verdicts(unsure: float, crisis: float) -> list[Verdict]:
@@ -154,10 +153,9 @@ def choose(examples: Sequence[Example], found: Sequence[Found], probabilities: S
     crisis = next((t for t in candidates if _rates(examples, verdicts(t, t))[1] <= allowed), 1.0)
     below = [t for t in candidates if t <= crisis]
     in_budget = next((t for t in below if sum(_rates(examples, verdicts(t, crisis))[1:]) <= ASK_RATE), crisis)
-    enough = max((t for t in below if _rates(examples, verdicts(t, crisis))[0] >= UNSURE_RECALL), default=FLOOR)
-    unsure = max(FLOOR, min(in_budget, enough))
+    unsure = max(FLOOR, in_budget)
     matched = sorted(p for f, p, e in zip(found, probabilities, examples, strict=True)
-                     if e.label is Label.YES and f.match is not None and not f.apart)  # fmt: skip
+                     if e.label is Label.YES and f.match is not None and not f.apart and p is not None)  # fmt: skip
     doubt = min(unsure, matched[int(DOUBT_RATE * len(matched))]) if matched else 0.0
     return Thresholds(unsure, crisis, round(doubt, 4))
 

@@ -26,7 +26,6 @@ from bench.crisis_training import (  # noqa: E402
     FOLDS,
     MIN_DF,
     NGRAMS,
-    UNSURE_RECALL,
     WINDOW,
     C,
     Fitted,
@@ -73,8 +72,8 @@ def report(examples: list[Example], fitted: Fitted) -> str:
         f"{AMBIGUOUS_WEIGHT} of a crisis); long messages are read in windows of {WINDOW} words",
         f"- Thresholds, chosen on {FOLDS}-fold out-of-fold probabilities (folds by group): crisis from {crisis} "
         f"(the model adds at most {CRISIS_FPR:.0%} of look-alikes to the alarms), unsure from {unsure} "
-        f"(at most {ASK_RATE:.0%} of look-alikes asked or alarmed, or lower until {UNSURE_RECALL:.0%} of crises "
-        f"are answered); a pattern's match only asks below {fitted.thresholds.doubt} (at most {DOUBT_RATE:.0%} of "
+        f"(at most {ASK_RATE:.0%} of look-alikes asked or alarmed); a pattern's match only asks below "
+        f"{fitted.thresholds.doubt} (at most {DOUBT_RATE:.0%} of "
         "the crises the patterns match)",
         "",
         "## Out of fold, by label and kind (patterns first, then the model with these thresholds)",

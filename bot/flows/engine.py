@@ -264,8 +264,9 @@ class ConversationEngine:
 
     def screen(self, text: str | None) -> Screened:
         """Clean and assess the risk of a crisis in a bounded start of the text (`_RAW_PER_CHARACTER` ×
-        `max_text_length` characters), so the work per message is bounded however long it is, and a crisis in an
-        overlong message is still answered (a phrase beyond that start is not seen: a limit README states)."""
+        `max_text_length` characters; the learned stage reads the first `max_text_length`), so the work per message is
+        bounded however long it is, and a crisis in an overlong message is still answered (a phrase beyond that start
+        is not seen: a limit README states)."""
         if text is None:
             return Screened(None)
         longest = self._policies.max_text_length
@@ -273,7 +274,7 @@ class ConversationEngine:
         cleaned = clean_text(text[:bound])[:bound]  # NFC may lengthen a few characters: cut again
         too_long = len(text) > bound or len(cleaned) > longest
         detector = self._policies.crisis
-        verdict = detector.assess(cleaned).verdict if cleaned and detector is not None else Verdict.NOTHING
+        verdict = detector.assess(cleaned, longest).verdict if cleaned and detector is not None else Verdict.NOTHING
         return Screened(cleaned[:longest], too_long, verdict)
 
     async def _group(self, msg: InboundMessage) -> Replies:

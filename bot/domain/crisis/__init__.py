@@ -81,6 +81,15 @@ def decide(found: Found, probability: float | None, thresholds: Thresholds | Non
     return Assessment(Verdict.NOTHING, None, Stage.NONE, probability)
 
 
+def _first(words: list[str], characters: int) -> list[str]:
+    total = 0
+    for count, word in enumerate(words):
+        total += len(word) + 1
+        if total > characters:
+            return words[:count]
+    return words
+
+
 class CrisisDetector:
     def __init__(self, lexicon: Lexicon, model: Model | None = None) -> None:
         self._patterns = Patterns(lexicon)
@@ -90,7 +99,9 @@ class CrisisDetector:
     def model(self) -> Model | None:
         return self._model
 
-    def assess(self, text: str) -> Assessment:
+    def assess(self, text: str, model_reads: int | None = None) -> Assessment:
+        """`model_reads`: the model reads the words of about this many first characters (the patterns read all): an
+        overlong message is screened further than the bot accepts, and the patterns are the cheaper stage."""
         words = accented(text)
         if not words:
             return NOTHING
@@ -98,7 +109,8 @@ class CrisisDetector:
         found = self._patterns.find(words, bare)
         if self._model is None:
             return decide(found, None, None)
-        return decide(found, self._model.probability(bare), self._model.thresholds)
+        read = bare if model_reads is None or len(text) <= model_reads else _first(bare, model_reads)
+        return decide(found, self._model.probability(read), self._model.thresholds)
 
     def found(self, text: str) -> tuple[Found, list[str]]:
         """What the patterns find, and the words the model reads (training scores those with its own models)."""

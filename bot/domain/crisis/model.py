@@ -18,6 +18,7 @@ from itertools import pairwise
 
 PAIR = "\x01"  # prefixes a pair of words, so it can never equal a character n-gram
 WORD = "\x02"  # prefixes a whole word
+MIN_WORDS = 3
 
 
 def word_ngrams(word: str, low: int, high: int) -> Iterator[str]:
@@ -103,10 +104,12 @@ class Model:
             square += known[1]
         return dot, square
 
-    def probability(self, words: Sequence[str]) -> float:
-        """The highest probability of a crisis over the windows of these (normalised) words; 0 for no words."""
-        if not words:
-            return 0.0
+    def probability(self, words: Sequence[str]) -> float | None:
+        """The highest probability of a crisis over the windows of these (normalised) words; None for fewer than
+        `MIN_WORDS`: one or two words ("không", "help", "tôi ổn") are answers and requests, and a model of sentences
+        reads them as noise — what they say of a crisis, the patterns say ("muốn chết", "kms")."""
+        if len(words) < MIN_WORDS:
+            return None
         weights = self._weights
         dots, squares = [0.0], [0.0]  # prefix sums: words, then the pair each word starts
         pair_dots, pair_squares = [0.0], [0.0]
