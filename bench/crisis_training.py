@@ -33,7 +33,7 @@ from bot.domain.crisis.phrases import Found
 from bot.domain.crisis.words import accented, plain
 
 NGRAMS = (3, 4)
-WINDOW = 48
+WINDOW = 32
 C = 8.0
 MIN_DF = 2
 FOLDS = 5

@@ -40,10 +40,10 @@ ALARMING = ("an toàn", "khủng hoảng", "115", "tự tử", "chết")
 class UnsureAboutWeariness(CrisisDetector):
     """The patterns as shipped; in place of the learned stage, unsure about `UNSURE` (however it is typed) only."""
 
-    def assess(self, text: str) -> Assessment:
+    def assess(self, text: str, model_reads: int | None = None) -> Assessment:
         if fold(text).strip(" .!?") == fold(UNSURE):
             return Assessment(Verdict.UNSURE)
-        return super().assess(text)
+        return super().assess(text, model_reads)
 
 
 @pytest.fixture(autouse=True)

@@ -46,7 +46,7 @@ async def test_an_unsure_message_is_never_held_back(app: Application, monkeypatc
     detector = engine.policies.crisis
     assert detector is not None
     monkeypatch.setattr(
-        detector, "assess", lambda text: Assessment(Verdict.UNSURE if "mọi thứ" in text else Verdict.NOTHING)
+        detector, "assess", lambda text, model_reads=None: Assessment(Verdict.UNSURE if "mọi thứ" in text else Verdict.NOTHING)
     )
     limit = engine.policies.inbound_per_minute
 

@@ -60,10 +60,16 @@ def test_floors_on_the_held_out_set() -> None:
     assert answered >= 0.95 and alarms <= 0.06, (answered, alarms)
 
 
-def test_every_crisis_the_patterns_find_is_answered_as_one() -> None:
+def test_every_crisis_the_patterns_find_is_answered() -> None:
+    """As a crisis, or — about news, a film or the past, or read by the model as everyday words — with the question."""
     for example in CORPUS:
         if PATTERNS.match(example.text) is not None:
-            assert NET.assess(example.text).verdict is Verdict.CRISIS, example.text
+            assert NET.assess(example.text).concerning, example.text
+
+
+@pytest.mark.parametrize("answer", ["không", "có", "help", "giúp", "tôi ổn", "xin chào", "1", "ok"])
+def test_an_answer_or_a_request_is_never_a_concern(answer: str) -> None:
+    assert NET.assess(answer).verdict is Verdict.NOTHING
 
 
 @pytest.mark.parametrize(
@@ -120,8 +126,8 @@ def _model(weights: dict[str, float]) -> Model:
 
 def test_three_outcomes_and_time_words_raise_urgency() -> None:
     """The model's probability between its thresholds asks; above, a crisis; a time word makes the question one."""
-    pair = "\x01" + "met moi"  # a pair of words the toy model knows
-    net = CrisisDetector(LEXICON, _model({pair: 3.0}))
+    pair = "\x01" + "met moi"  # a pair of words the toy model knows: (coefficient × idf, idf²)
+    net = CrisisDetector(LEXICON, _model({pair: (3.0, 1.0)}))
     assert net.assess("dạo này mệt mỏi").verdict is Verdict.UNSURE
     assert net.assess("tối nay mệt mỏi lắm").verdict is Verdict.CRISIS
     assert net.assess("hôm nay trời đẹp").verdict is Verdict.NOTHING

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from bot.domain.crisis.model import Model, Thresholds
 from bot.domain.crisis.phrases import CrisisKind, CrisisMatch, Found, Lexicon, Patterns
-from bot.domain.crisis.words import accented, plain
+from bot.domain.crisis.words import accented, plain, read
 
 __all__ = [
     "Assessment",
@@ -102,15 +102,16 @@ class CrisisDetector:
     def assess(self, text: str, model_reads: int | None = None) -> Assessment:
         """`model_reads`: the model reads the words of about this many first characters (the patterns read all): an
         overlong message is screened further than the bot accepts, and the patterns are the cheaper stage."""
-        words = accented(text)
+        words, sentences = read(text)
         if not words:
             return NOTHING
         bare = plain(words, self._patterns.same)
         found = self._patterns.find(words, bare)
         if self._model is None:
             return decide(found, None, None)
-        read = bare if model_reads is None or len(text) <= model_reads else _first(bare, model_reads)
-        return decide(found, self._model.probability(read), self._model.thresholds)
+        seen = bare if model_reads is None or len(text) <= model_reads else _first(bare, model_reads)
+        starts = [start for start in sentences if start < len(seen)]
+        return decide(found, self._model.probability(seen, starts), self._model.thresholds)
 
     def found(self, text: str) -> tuple[Found, list[str]]:
         """What the patterns find, and the words the model reads (training scores those with its own models)."""

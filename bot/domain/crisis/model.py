@@ -104,10 +104,13 @@ class Model:
             square += known[1]
         return dot, square
 
-    def probability(self, words: Sequence[str]) -> float | None:
-        """The highest probability of a crisis over the windows of these (normalised) words; None for fewer than
-        `MIN_WORDS`: one or two words ("không", "help", "tôi ổn") are answers and requests, and a model of sentences
-        reads them as noise — what they say of a crisis, the patterns say ("muốn chết", "kms")."""
+    def probability(self, words: Sequence[str], sentences: Sequence[int] = ()) -> float | None:
+        """The probability of a crisis in these (normalised) words: of the whole message when it is no longer than
+        `window` words (as trained), else the highest over windows of `window` words, each sentence and each two
+        sentences in a row (`sentences`: where each starts) — a crisis said in one sentence of a long message is not
+        diluted by the rest. None for fewer than `MIN_WORDS`: one or two words ("không", "help", "tôi ổn") are
+        answers and requests, which a model of sentences reads as noise; what they say of a crisis, the patterns
+        say ("muốn chết", "kms")."""
         if len(words) < MIN_WORDS:
             return None
         weights = self._weights
@@ -120,11 +123,27 @@ class Model:
             pair = weights.get(f"{PAIR}{word} {words[i + 1]}") if i + 1 < len(words) else None
             pair_dots.append(pair_dots[-1] + (pair[0] if pair else 0.0))
             pair_squares.append(pair_squares[-1] + (pair[1] if pair else 0.0))
-        step = max(1, self.window // 2)
-        best = -math.inf
-        for start in range(0, max(1, len(words) - step), step):
-            end = min(len(words), start + self.window)
-            dot = dots[end] - dots[start] + pair_dots[end - 1] - pair_dots[start]
-            square = squares[end] - squares[start] + pair_squares[end - 1] - pair_squares[start]
-            best = max(best, self._bias + (dot / math.sqrt(square) if square > 0 else 0.0))
+        best = max(
+            self._bias + (dot / math.sqrt(square) if square > 0 else 0.0)
+            for start, end in self._spans(len(words), sentences)
+            for dot, square in [(
+                dots[end] - dots[start] + pair_dots[end - 1] - pair_dots[start],
+                squares[end] - squares[start] + pair_squares[end - 1] - pair_squares[start],
+            )]
+        )  # fmt: skip
         return 1.0 / (1.0 + math.exp(-best))
+
+    def _spans(self, length: int, sentences: Sequence[int]) -> Iterator[tuple[int, int]]:
+        """[start, end) word ranges to score; linear in the length (each costs two prefix-sum differences)."""
+        window = self.window
+        if length <= window:
+            yield 0, length
+            return
+        step = max(1, window // 2)
+        for start in range(0, length - step, step):
+            yield start, min(length, start + window)
+        bounds = [*sentences, length] if sentences and sentences[0] == 0 else [0, *sentences, length]
+        for i in range(len(bounds) - 1):
+            for end in bounds[i + 1 : i + 3]:  # one sentence, then two in a row
+                if bounds[i] < end and end - bounds[i] <= window:
+                    yield bounds[i], end

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Mapping
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?;…\n]+")
 _REPEATS = re.compile(r"([^\W\d_])\1+")  # a letter repeated ("200 viên" keeps its zeros)
 
 
@@ -40,8 +41,21 @@ def _unheld(found: re.Match[str]) -> str:
 def accented(text: str) -> list[str]:
     """Lower-case words with diacritics kept, punctuation dropped (apostrophes joined: "can't" → "cant"), each run of
     one repeated letter shortened to one ("chếttt" → "chết", and so "kill" → "kil" on both sides of a match)."""
+    return read(text)[0]
+
+
+def read(text: str) -> tuple[list[str], list[int]]:
+    """`accented`, and where each sentence starts (the index of its first word; a sentence ends at . ! ? ; or a new
+    line): the learned stage reads a long message sentence by sentence."""
     composed = unicodedata.normalize("NFC", text.casefold().replace("'", "").replace("’", ""))
-    return _WORD.findall(_HELD.sub(_unheld, _REPEATS.sub(r"\1", composed)))
+    words: list[str] = []
+    starts: list[int] = []
+    for sentence in _SENTENCE_END.split(_HELD.sub(_unheld, _REPEATS.sub(r"\1", composed))):
+        found = _WORD.findall(sentence)
+        if found:
+            starts.append(len(words))
+            words += found
+    return words, starts
 
 
 def plain(words: list[str], same: Mapping[str, str]) -> list[str]:
