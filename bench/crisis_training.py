@@ -32,7 +32,7 @@ from bot.domain.crisis.model import Thresholds, features
 from bot.domain.crisis.phrases import Found
 from bot.domain.crisis.words import accented, plain
 
-NGRAMS = (3, 4)
+NGRAMS = (3, 3)
 WINDOW = 32
 C = 8.0
 MIN_DF = 2

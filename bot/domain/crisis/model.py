@@ -77,6 +77,12 @@ class Model:
 
     @classmethod
     def load(cls, source: str) -> Model:
+        """The same file gives the same model, read once per process (its word cache is shared too: scores do not
+        depend on who asked)."""
+        return _loaded(source)
+
+    @classmethod
+    def _load(cls, source: str) -> Model:
         data = json.loads(source)
         return cls(
             {str(k): (float(v[0]), float(v[1])) for k, v in data["weights"].items()},
@@ -147,3 +153,6 @@ class Model:
             for end in bounds[i + 1 : i + 3]:  # one sentence, then two in a row
                 if bounds[i] < end and end - bounds[i] <= window:
                     yield bounds[i], end
+
+
+_loaded = lru_cache(maxsize=2)(Model._load)

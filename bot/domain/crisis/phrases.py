@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from bot.domain.crisis.words import accented as accented_words
@@ -59,11 +60,17 @@ class Lexicon:
     entries: tuple[_Entry, ...] = ()
     rules: tuple[Rule, ...] = ()
     same: dict[str, str] = field(default_factory=dict)
+    trie: _Trie | None = None  # built once with the lexicon
 
     @classmethod
     def parse(cls, sources: Iterable[str]) -> Lexicon:
         """The contents of the data files: `kind<TAB>phrase`, `ignore<TAB>phrase`, `same<TAB>typed<TAB>word`,
-        `set<TAB>name<TAB>phrase`, `rule<TAB>kind<TAB>set set…`."""
+        `set<TAB>name<TAB>phrase`, `rule<TAB>kind<TAB>set set…`. The same texts give the same lexicon, parsed once
+        per process (thousands of lines: every application a test builds would otherwise parse them again)."""
+        return _parsed(tuple(sources))
+
+    @classmethod
+    def _parse(cls, sources: tuple[str, ...]) -> Lexicon:
         raw_entries: list[tuple[str, str, int, str]] = []
         rules: list[Rule] = []
         same: dict[str, str] = {}
@@ -98,7 +105,10 @@ class Lexicon:
             unknown = set(rule.sets) - defined
             if unknown:
                 raise ValueError(f"crisis phrases: rule for {rule.kind} uses unknown sets {', '.join(sorted(unknown))}")
-        return cls(tuple(entries), tuple(rules), same)
+        return cls(tuple(entries), tuple(rules), same, _Trie(entries))
+
+
+_parsed = lru_cache(maxsize=4)(Lexicon._parse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +129,7 @@ class Patterns:
         if not any(entry.tag in set(CrisisKind) for entry in lexicon.entries):
             raise ValueError("no crisis phrases loaded")
         self._lexicon = lexicon
-        self._trie = _Trie(lexicon.entries)
+        self._trie = lexicon.trie or _Trie(lexicon.entries)
 
     @property
     def same(self) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?;…\n]+")
@@ -25,17 +26,36 @@ def _without_marks() -> dict[int, str]:
 
 
 _BARE = _without_marks()
-# A vowel held after its own accented form ("điiii", "chếeet"): the accented letter stays. Not after ư, whose "ưu"
-# is a real ending ("cứu", "hưu").
-_HELD_AFTER = {
-    chr(code): base for code, base in _BARE.items() if len(base) == 1 and base in "aeiouy" and chr(code) not in "ưừứửữự"
-}
-_HELD = re.compile(f"([{''.join(_HELD_AFTER)}])([aeiouy])\\2*")
+# A vowel held ("chêếết", "quáaa", "điii"): a run of one vowel's forms is read as the most marked of them (a tone,
+# else a hat or a horn). Not "ưu", a real ending ("cứu", "hưu").
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
+def _vowel_forms() -> dict[str, str]:
+    forms = {vowel: vowel for vowel in "aeiouy"}
+    forms.update({chr(code): base for code, base in _BARE.items() if len(base) == 1 and base in "aeiouy"})
+    return {letter: base for letter, base in forms.items() if letter == letter.casefold()}
+
+
+_VOWEL_BASE = _vowel_forms()
+_HELD = re.compile(
+    "|".join(
+        f"[{''.join(k for k, v in _VOWEL_BASE.items() if v == base)}]{{2,}}"
+        for base in sorted(set(_VOWEL_BASE.values()))
+    )
+)
+
+
+def _marks(letter: str) -> int:
+    marks = unicodedata.normalize("NFD", letter)[1:]
+    return 2 if any(mark in _TONES for mark in marks) else (1 if marks else 0)
 
 
 def _unheld(found: re.Match[str]) -> str:
-    accented_letter, held = found.group(1), found.group(2)
-    return accented_letter if _HELD_AFTER[accented_letter] == held else found.group(0)
+    run = found.group(0)
+    if len(run) == 2 and run[0] in "ưừứửữự" and run[1] in "uùúủũụ":
+        return run
+    return max(run, key=_marks)
 
 
 def accented(text: str) -> list[str]:
@@ -67,5 +87,6 @@ def plain(words: list[str], same: Mapping[str, str]) -> list[str]:
     return [same.get(word, word) for word in folded] if same else folded
 
 
+@lru_cache(maxsize=8192)
 def bare(word: str) -> str:
     return plain([word], {})[0]
