@@ -25,7 +25,7 @@ from bot.db.engine import make_engine, make_probe_engine
 from bot.db.revision import at_head
 from bot.db.store import Keyring, Repositories, Store
 from bot.domain.canned import parse_canned_replies
-from bot.domain.crisis import CrisisDetector, Lexicon, Model
+from bot.domain.crisis import CrisisDetector, Deferred, Lexicon, Model
 from bot.domain.hotlines import parse_hotlines
 from bot.domain.invites import InvitePolicy
 from bot.domain.planning import PlanPolicy
@@ -166,8 +166,10 @@ def build_application(
     catalogs = Catalogs(locales_dir or default_locales_dir())
     policies = Policies(
         invites=InvitePolicy(ttl=timedelta(days=settings.invite_ttl_days)),
-        crisis=CrisisDetector(
-            Lexicon.parse(crisis_sources(settings.crisis_phrases_dir)), Model.load(crisis_model_source())
+        crisis=Deferred(
+            lambda: CrisisDetector(
+                Lexicon.parse(crisis_sources(settings.crisis_phrases_dir)), Model.load(crisis_model_source())
+            )
         ),
         hotlines=parse_hotlines(hotlines_source(settings.hotlines_file)),
         canned=parse_canned_replies(canned_replies_source(settings.canned_replies_file)),

@@ -106,6 +106,8 @@ async def serve(settings: Settings) -> None:
     listener = listen(settings.http_host, settings.http_port)
     try:
         app = build_application(settings)
+        if app.policies.crisis is not None:
+            app.policies.crisis.ready()  # a malformed crisis data file stops the bot here, not at a person's message
     except BaseException:
         listener.close()
         raise

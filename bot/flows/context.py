@@ -13,7 +13,7 @@ from bot.db.repositories.conversations import ConversationState
 from bot.db.store import Keyring, Repositories
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
 from bot.domain.canned import CannedReply
-from bot.domain.crisis import CrisisDetector
+from bot.domain.crisis import CrisisDetector, Deferred
 from bot.domain.entities import Identity, Participant, StaffMember
 from bot.domain.hotlines import Hotline
 from bot.domain.invites import InvitePolicy
@@ -30,7 +30,7 @@ class Policies:
     max_text_length: int = 4000
     inbound_per_minute: int = 30  # updates one chat may send in a minute before it is asked to slow down; 0: no limit
     staff_inbound_factor: int = 3  # a staff member's chat may send this many times `inbound_per_minute`
-    crisis: CrisisDetector | None = None  # None only in tests that do not need it; the app always sets it
+    crisis: CrisisDetector | Deferred | None = None  # None only in tests that do not need it; the app always sets it
     hotlines: tuple[Hotline, ...] = ()
     canned: tuple[CannedReply, ...] = ()
 

@@ -11,6 +11,7 @@ are worse than false alarms. Nothing here logs or keeps the words.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,6 +24,7 @@ __all__ = [
     "CrisisDetector",
     "CrisisKind",
     "CrisisMatch",
+    "Deferred",
     "Lexicon",
     "Model",
     "Thresholds",
@@ -81,6 +83,24 @@ def decide(found: Found, probability: float | None, thresholds: Thresholds | Non
     return Assessment(Verdict.NOTHING, None, Stage.NONE, probability)
 
 
+class Deferred:
+    """A detector built on first use: a command that never reads a message (`unit list`, a `tick`) does not parse
+    thousands of lines of patterns and a model. `run` builds it at start (`ready`), so a malformed data file stops
+    the bot before it answers anyone."""
+
+    def __init__(self, build: Callable[[], CrisisDetector]) -> None:
+        self._build = build
+        self._detector: CrisisDetector | None = None
+
+    def ready(self) -> CrisisDetector:
+        if self._detector is None:
+            self._detector = self._build()
+        return self._detector
+
+    def assess(self, text: str, model_reads: int | None = None) -> Assessment:
+        return self.ready().assess(text, model_reads)
+
+
 def _first(words: list[str], characters: int) -> list[str]:
     total = 0
     for count, word in enumerate(words):
@@ -102,22 +122,36 @@ class CrisisDetector:
     def assess(self, text: str, model_reads: int | None = None) -> Assessment:
         """`model_reads`: the model reads the words of about this many first characters (the patterns read all): an
         overlong message is screened further than the bot accepts, and the patterns are the cheaper stage."""
-        words, sentences = read(text)
-        if not words:
-            return NOTHING
-        bare = plain(words, self._patterns.same)
-        found = self._patterns.find(words, bare)
+        found, seen, starts = self._read(text, model_reads)
         if self._model is None:
             return decide(found, None, None)
-        seen = bare if model_reads is None or len(text) <= model_reads else _first(bare, model_reads)
-        starts = [start for start in sentences if start < len(seen)]
         return decide(found, self._model.probability(seen, starts), self._model.thresholds)
 
     def found(self, text: str) -> tuple[Found, list[str]]:
         """What the patterns find, and the words the model reads (training scores those with its own models)."""
-        words = accented(text)
+        found, seen, _ = self._read(text, None)
+        return found, seen
+
+    def _read(self, text: str, model_reads: int | None) -> tuple[Found, list[str], list[int]]:
+        """The patterns' findings, and the words the model reads — without the look-alikes the patterns set aside
+        ("đói muốn chết" is hunger to the model too), up to `model_reads` characters — with where sentences start."""
+        words, sentences = read(text)
         bare = plain(words, self._patterns.same)
-        return self._patterns.find(words, bare), bare
+        found = self._patterns.find(words, bare)
+        if model_reads is not None and len(text) > model_reads:
+            bare = _first(bare, model_reads)
+        kept: list[str] = []
+        starts: list[int] = []
+        sentence = iter(sentences)
+        next_start = next(sentence, None)
+        for index, (word, aside) in enumerate(zip(bare, found.aside, strict=False)):
+            while next_start is not None and next_start <= index:
+                if not starts or starts[-1] != len(kept):
+                    starts.append(len(kept))
+                next_start = next(sentence, None)
+            if not aside:
+                kept.append(word)
+        return found, kept, [start for start in starts if start < len(kept)]
 
     def match(self, text: str) -> CrisisMatch | None:
         """What the patterns alone find (the counselling team's table test)."""

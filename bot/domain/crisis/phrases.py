@@ -33,6 +33,7 @@ class CrisisKind(StrEnum):
     DANGER = "danger"
 
 
+_KINDS = frozenset(CrisisKind)
 WINDOW = 6  # words within which every set of a rule must be found
 URGENT = "urgent"  # the set of time words that raise urgency
 APART = "apart"  # the set of words saying the message reports something apart from the person now (news, a film)
@@ -85,9 +86,9 @@ class Lexicon:
                     same[bare(parts[1])] = bare(parts[2])
                 elif parts[0] == _SET and len(parts) == 3 and parts[1]:
                     raw_entries.append((f"{_SET}:{parts[1]}", parts[2], number, raw))
-                elif parts[0] == _RULE and len(parts) == 3 and parts[1] in set(CrisisKind) and parts[2].split():
+                elif parts[0] == _RULE and len(parts) == 3 and parts[1] in _KINDS and parts[2].split():
                     rules.append(Rule(CrisisKind(parts[1]), tuple(parts[2].split())))
-                elif len(parts) == 2 and (parts[0] == _IGNORE or parts[0] in set(CrisisKind)):
+                elif len(parts) == 2 and (parts[0] == _IGNORE or parts[0] in _KINDS):
                     raw_entries.append((parts[0], parts[1], number, raw))
                 else:
                     raise ValueError(f"{where}: expected kind<TAB>phrase, got {raw!r}")
@@ -122,11 +123,12 @@ class Found:
     match: CrisisMatch | None
     urgent: bool  # a time word raising urgency, outside any look-alike
     apart: bool = False  # a word saying it is about news, a film, a game or the past: the match alone only asks
+    aside: tuple[bool, ...] = ()  # per word: inside an everyday look-alike (the model does not read those either)
 
 
 class Patterns:
     def __init__(self, lexicon: Lexicon) -> None:
-        if not any(entry.tag in set(CrisisKind) for entry in lexicon.entries):
+        if not any(entry.tag in _KINDS for entry in lexicon.entries):
             raise ValueError("no crisis phrases loaded")
         self._lexicon = lexicon
         self._trie = lexicon.trie or _Trie(lexicon.entries)
@@ -155,6 +157,7 @@ class Patterns:
         for i, change in enumerate(aside[:-1]):
             depth += change
             covered[i + 1] = covered[i] + (depth > 0)
+        aside = tuple(covered[i + 1] > covered[i] for i in range(len(accented)))
         best: int | None = None
         where: dict[str, list[int]] = {}
         for start, index in hits:
@@ -167,11 +170,12 @@ class Patterns:
                 best = index
         if best is not None:
             phrase = entries[best]
-            return Found(CrisisMatch(CrisisKind(phrase.tag), " ".join(phrase.words)), URGENT in where, APART in where)
+            match = CrisisMatch(CrisisKind(phrase.tag), " ".join(phrase.words))
+            return Found(match, URGENT in where, APART in where, aside)
         for rule in self._lexicon.rules:
             if _together(rule.sets, where):
-                return Found(CrisisMatch(rule.kind, " + ".join(rule.sets)), URGENT in where, APART in where)
-        return Found(None, URGENT in where, APART in where)
+                return Found(CrisisMatch(rule.kind, " + ".join(rule.sets)), URGENT in where, APART in where, aside)
+        return Found(None, URGENT in where, APART in where, aside)
 
 
 def _together(sets: tuple[str, ...], where: dict[str, list[int]]) -> bool:
