@@ -4,10 +4,9 @@ benchmark and the test that the shipped model is the one the corpus trains).
 The model is a logistic regression (scikit-learn, liblinear: deterministic) over idf-weighted counts of the features
 of `bot.domain.crisis.model.features` — the function the bot scores with, so training and scoring cannot
 drift.
-Its two thresholds are chosen on out-of-fold probabilities (folds by group: a message and its other spellings are
+Its thresholds are chosen on out-of-fold probabilities (folds by group: a message and its other spellings are
 never on both sides), so they are not tuned on what they are then measured on:
 
-- `crisis`: the lowest probability at which the model adds at most `CRISIS_FPR` of the look-alikes to the alarms;
 - `unsure`: the lowest probability at which at most `ASK_RATE` of the look-alikes are asked or alarmed (a question
   asked of everyone is read by no one: the budget holds even where the crises would want a lower threshold — the
   report and the benchmark show what that costs);
@@ -37,7 +36,6 @@ WINDOW = 32
 C = 8.0
 MIN_DF = 2
 FOLDS = 5
-CRISIS_FPR = 0.01  # alarms the model may add to the patterns'
 DOUBT_RATE = 0.01  # of the crises a pattern matches, at most this share may be only asked because the model doubts
 ASK_RATE = 0.2  # look-alikes answered with a question or an alarm
 AMBIGUOUS_WEIGHT = 0.5  # an ambiguous message counts as half a crisis: it should land between the thresholds
@@ -67,7 +65,6 @@ class Fitted:
             "bias": round(self.bias, 6),
             "thresholds": {
                 "unsure": round(self.thresholds.unsure, 4),
-                "crisis": round(self.thresholds.crisis, 4),
                 "doubt": round(self.thresholds.doubt, 4),
             },
             # every feature, zero or not: how many a message holds is the norm its score is divided by
@@ -139,25 +136,20 @@ def _rates(examples: Sequence[Example], verdicts: Sequence[Verdict]) -> tuple[fl
 
 
 def choose(examples: Sequence[Example], found: Sequence[Found], probabilities: Sequence[float | None]) -> Thresholds:
-    """The two thresholds (see the module's docstring), simulated with the bot's own decision on out-of-fold
-    probabilities: the crisis threshold is the lowest adding at most `CRISIS_FPR` alarms; the unsure threshold the
-    lowest keeping questions to look-alikes within `ASK_RATE` — never below `FLOOR`."""
+    """The thresholds (see the module's docstring), simulated with the bot's own decision on out-of-fold
+    probabilities: unsure is the lowest keeping questions and alarms to look-alikes within `ASK_RATE`, never below
+    `FLOOR`."""
     candidates = [round(FLOOR + i * 0.005, 3) for i in range(int((1 - FLOOR) / 0.005) + 1)]
 
-    def verdicts(unsure: float, crisis: float) -> list[Verdict]:
-        limits = Thresholds(unsure, crisis)
+    def verdicts(unsure: float) -> list[Verdict]:
+        limits = Thresholds(unsure)
         return [decide(f, p, limits).verdict for f, p in zip(found, probabilities, strict=True)]
 
-    patterns_alone = _rates(examples, verdicts(1.0, 1.0))[1]
-    allowed = patterns_alone + CRISIS_FPR
-    crisis = next((t for t in candidates if _rates(examples, verdicts(t, t))[1] <= allowed), 1.0)
-    below = [t for t in candidates if t <= crisis]
-    in_budget = next((t for t in below if sum(_rates(examples, verdicts(t, crisis))[1:]) <= ASK_RATE), crisis)
-    unsure = max(FLOOR, in_budget)
+    unsure = next((t for t in candidates if sum(_rates(examples, verdicts(t))[1:]) <= ASK_RATE), 1.0)
     matched = sorted(p for f, p, e in zip(found, probabilities, examples, strict=True)
                      if e.label is Label.YES and f.match is not None and not f.apart and p is not None)  # fmt: skip
     doubt = min(unsure, matched[int(DOUBT_RATE * len(matched))]) if matched else 0.0
-    return Thresholds(unsure, crisis, round(doubt, 4))
+    return Thresholds(unsure, round(doubt, 4))
 
 
 def verdicts(detector: CrisisDetector, examples: Sequence[Example]) -> list[Verdict]:

@@ -21,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 from bench.crisis_training import (  # noqa: E402
     AMBIGUOUS_WEIGHT,
     ASK_RATE,
-    CRISIS_FPR,
     DOUBT_RATE,
     FOLDS,
     MIN_DF,
@@ -51,7 +50,7 @@ def report(examples: list[Example], fitted: Fitted) -> str:
     """What was trained on, how, and how it did out of fold (every figure from a model that had not seen the group)."""
     oof = fitted.report["out_of_fold"]
     assert isinstance(oof, list)
-    unsure, crisis = fitted.thresholds.unsure, fitted.thresholds.crisis
+    unsure = fitted.thresholds.unsure
     rows: Counter[tuple[str, str, str]] = Counter()
     for example, assessment in zip(examples, oof, strict=True):
         verdict = assessment.verdict.value
@@ -70,9 +69,9 @@ def report(examples: list[Example], fitted: Fitted) -> str:
         f"messages: {fitted.report['features']} features",
         f"- Model: logistic regression (liblinear, C = {C}, classes balanced; an ambiguous message weighs "
         f"{AMBIGUOUS_WEIGHT} of a crisis); long messages are read in windows of {WINDOW} words",
-        f"- Thresholds, chosen on {FOLDS}-fold out-of-fold probabilities (folds by group): crisis from {crisis} "
-        f"(the model adds at most {CRISIS_FPR:.0%} of look-alikes to the alarms), unsure from {unsure} "
-        f"(at most {ASK_RATE:.0%} of look-alikes asked or alarmed); a pattern's match only asks below "
+        f"- Thresholds, chosen on {FOLDS}-fold out-of-fold probabilities (folds by group): the model asks from "
+        f"{unsure} (at most {ASK_RATE:.0%} of look-alikes asked or alarmed; with a time word it is a crisis); a "
+        "pattern's match only asks below "
         f"{fitted.thresholds.doubt} (at most {DOUBT_RATE:.0%} of "
         "the crises the patterns match)",
         "",
@@ -107,7 +106,7 @@ def main() -> None:
     CRISIS_MODEL_FILE.write_text(written, "utf-8")
     REPORT.write_text(report(examples, fitted), "utf-8")
     print(f"wrote {CRISIS_MODEL_FILE.relative_to(ROOT)} ({len(written) // 1024} KiB) and {REPORT.relative_to(ROOT)}")
-    print(f"thresholds: unsure {fitted.thresholds.unsure}, crisis {fitted.thresholds.crisis}")
+    print(f"thresholds: unsure {fitted.thresholds.unsure}, doubt {fitted.thresholds.doubt}")
 
 
 if __name__ == "__main__":

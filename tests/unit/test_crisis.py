@@ -108,6 +108,22 @@ def test_look_alikes_raise_no_pattern(message: str) -> None:
     assert PATTERNS.match(message) is None
 
 
+def test_a_report_near_the_match_asks_and_the_person_s_own_words_further_on_do_not() -> None:
+    assert PATTERNS.assess("sáng nay đọc báo thấy vụ tự tử ở cầu").verdict is Verdict.UNSURE
+    assert (
+        PATTERNS.assess(
+            "đọc báo thấy người ta tự tử, tối về em ngồi một mình nghĩ mãi, em cũng muốn tự tử theo"
+        ).verdict
+        is Verdict.CRISIS
+    )
+
+
+def test_numbers_in_any_script_neither_crash_nor_pass_for_a_dose() -> None:
+    for text in ("uống ⁵⁰ viên thuốc ngủ", "nuốt ①⑤ viên", "uống ² viên", "uống 2 viên hạ sốt"):
+        PATTERNS.assess(text)  # no exception: a crisis reply must never fail on an odd character
+    assert PATTERNS.match("nuốt 50 viên thuốc ngủ") is not None
+
+
 def test_accent_sensitive_phrases() -> None:
     """ "tự tử" (suicide) fires; "từ từ" (slowly) does not, though both are "tu tu" without diacritics."""
     assert PATTERNS.match("tôi vừa tự tử") is not None
@@ -120,15 +136,18 @@ def test_teen_code_is_read_as_the_words_it_stands_for() -> None:
     assert PATTERNS.match("hok mun song nua dau") is not None
 
 
-def _model(weights: dict[str, float]) -> Model:
-    return Model(weights, -3.0, 2, 4, 48, Thresholds(unsure=0.5, crisis=0.9))
+def _model(weights: dict[str, tuple[float, float]]) -> Model:
+    return Model(weights, -3.0, 3, 3, 32, Thresholds(unsure=0.5))
 
 
 def test_three_outcomes_and_time_words_raise_urgency() -> None:
-    """The model's probability between its thresholds asks; above, a crisis; a time word makes the question one."""
+    """The model asks above its threshold, however sure it is (alarms come from patterns a counsellor can read); a
+    time word makes the question a crisis; the patterns answer first."""
     pair = "\x01" + "met moi"  # a pair of words the toy model knows: (coefficient × idf, idf²)
     net = CrisisDetector(LEXICON, _model({pair: (3.0, 1.0)}))
     assert net.assess("dạo này mệt mỏi").verdict is Verdict.UNSURE
+    sure = CrisisDetector(LEXICON, _model({pair: (30.0, 1.0)}))
+    assert sure.assess("dạo này mệt mỏi").verdict is Verdict.UNSURE
     assert net.assess("tối nay mệt mỏi lắm").verdict is Verdict.CRISIS
     assert net.assess("hôm nay trời đẹp").verdict is Verdict.NOTHING
     assert net.assess("muốn chết").verdict is Verdict.CRISIS  # the patterns answer first

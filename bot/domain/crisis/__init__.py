@@ -50,7 +50,7 @@ class Stage(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Assessment:
     verdict: Verdict
-    kind: CrisisKind | None = None  # what the patterns recognised; None when the model decided
+    kind: CrisisKind | None = None  # what the patterns recognised, if they matched
     stage: Stage = Stage.NONE
     probability: float = 0.0  # the model's; 0 when the patterns decided first
 
@@ -65,10 +65,11 @@ NOTHING = Assessment(Verdict.NOTHING)
 def decide(found: Found, probability: float | None, thresholds: Thresholds | None) -> Assessment:
     """The verdict from what the patterns found and the model's probability (None: no model).
 
-    A match is a crisis — unless the model reads the message as everyday words (below its doubt threshold) or it is
-    about news, a film, a game or the past: then it is at least a question (and "I need help now", or no answer,
-    still makes it a crisis). The model raises a crisis above its crisis threshold, or above its unsure threshold with
-    a time word ("tối nay"), and asks above its unsure threshold."""
+    The patterns decide crises and the model decides questions, so every alarm can be traced to a line a counsellor
+    can read. A match is a crisis — unless the model reads the message as everyday words (below its doubt threshold)
+    or a word near it says it is news, a film, a game or the past: then it is a question. Above its unsure threshold
+    the model asks, and with a time word ("tối nay", "ngay bây giờ") that is a crisis. "I need help now", or no
+    answer, turns a question into a crisis (bot/flows/safety)."""
     match = found.match
     kind = match.kind if match is not None else None
     doubted = probability is not None and thresholds is not None and probability < thresholds.doubt
@@ -76,10 +77,10 @@ def decide(found: Found, probability: float | None, thresholds: Thresholds | Non
         return Assessment(Verdict.CRISIS, kind, Stage.PHRASE, probability or 0.0)
     if probability is None or thresholds is None:
         return Assessment(Verdict.UNSURE, kind, Stage.PHRASE) if match is not None else NOTHING
-    if probability >= thresholds.crisis or (found.urgent and probability >= thresholds.unsure):
-        return Assessment(Verdict.CRISIS, kind, Stage.MODEL, probability)
-    if probability >= thresholds.unsure or match is not None:
-        return Assessment(Verdict.UNSURE, kind, Stage.MODEL if match is None else Stage.PHRASE, probability)
+    if probability >= thresholds.unsure:
+        return Assessment(Verdict.CRISIS if found.urgent else Verdict.UNSURE, kind, Stage.MODEL, probability)
+    if match is not None:
+        return Assessment(Verdict.UNSURE, kind, Stage.PHRASE, probability)
     return Assessment(Verdict.NOTHING, None, Stage.NONE, probability)
 
 

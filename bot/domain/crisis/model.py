@@ -3,8 +3,8 @@
 It catches the paraphrases a phrase list cannot hold ("ước gì ngủ luôn không dậy"). Trained by
 scripts/train_crisis_model.py from the labelled corpus and shipped as bot/data/crisis/model.json (with its training
 report); nothing is downloaded. Scoring is plain Python over dictionaries: each distinct word's features are computed
-once, a long message is read in overlapping windows of `window` words (a crisis said in one sentence of a long
-message is not diluted by the rest), and the highest probability counts — linear in the length.
+once, a long message is read in windows of `window` words and sentence by sentence (a crisis said in one sentence of
+a long message is not diluted by the rest), and the highest probability counts — linear in the length.
 """
 
 from __future__ import annotations
@@ -21,20 +21,9 @@ WORD = "\x02"  # prefixes a whole word
 MIN_WORDS = 3
 
 
-def word_ngrams(word: str, low: int, high: int) -> Iterator[str]:
+def word_ngrams(word: str, low: int, high: int) -> list[str]:
     """The word padded with a space on each side, cut into `low`..`high` characters; a word shorter than an n-gram
     counts once whole."""
-    padded = f" {word} "
-    for size in range(low, high + 1):
-        if size >= len(padded):
-            yield padded
-            return
-        for start in range(len(padded) - size + 1):
-            yield padded[start : start + size]
-
-
-def _grams(word: str, low: int, high: int) -> list[str]:
-    """`word_ngrams` as one list (the bot's hot path: no generator)."""
     padded = f" {word} "
     length = len(padded)
     if low >= length:
@@ -56,8 +45,7 @@ def features(words: Sequence[str], low: int, high: int) -> Iterator[str]:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    unsure: float  # from this probability on, the person is asked whether they are safe
-    crisis: float  # from this one on, it is answered as a crisis
+    unsure: float  # from this probability on, the person is asked whether they are safe (a crisis with a time word)
     doubt: float = 0.0  # below this one, a pattern's match only asks (the model reads it as everyday words)
 
 
@@ -92,7 +80,6 @@ class Model:
             int(data["window"]),
             Thresholds(
                 float(data["thresholds"]["unsure"]),
-                float(data["thresholds"]["crisis"]),
                 float(data["thresholds"].get("doubt", 0.0)),
             ),
         )
@@ -100,7 +87,7 @@ class Model:
     def _word_part(self, word: str) -> tuple[float, float]:
         """(Σ coefficient × idf, Σ idf²) over the word's features."""
         dot = square = 0.0
-        for known in map(self._weights.get, _grams(word, self._low, self._high)):
+        for known in map(self._weights.get, word_ngrams(word, self._low, self._high)):
             if known is not None:
                 dot += known[0]
                 square += known[1]
@@ -150,8 +137,8 @@ class Model:
             yield start, min(length, start + window)
         bounds = [*sentences, length] if sentences and sentences[0] == 0 else [0, *sentences, length]
         for i in range(len(bounds) - 1):
-            for end in bounds[i + 1 : i + 3]:  # one sentence, then two in a row
-                if bounds[i] < end and end - bounds[i] <= window:
+            for end in bounds[i + 1 : i + 3]:  # one sentence, then two in a row (not "Xong rồi." alone: too short)
+                if MIN_WORDS <= end - bounds[i] <= window:
                     yield bounds[i], end
 
 

@@ -35,6 +35,7 @@ class CrisisKind(StrEnum):
 
 _KINDS = frozenset(CrisisKind)
 WINDOW = 6  # words within which every set of a rule must be found
+APART_WITHIN = 10  # words around a match within which an `apart` word says it is about news, a film or the past
 URGENT = "urgent"  # the set of time words that raise urgency
 APART = "apart"  # the set of words saying the message reports something apart from the person now (news, a film)
 NUMBER = "<n>"  # in a set's phrase: a number written in digits, 5 or more ("20 viên"; "2 viên" is a dose)
@@ -122,7 +123,7 @@ class CrisisMatch:
 class Found:
     match: CrisisMatch | None
     urgent: bool  # a time word raising urgency, outside any look-alike
-    apart: bool = False  # a word saying it is about news, a film, a game or the past: the match alone only asks
+    apart: bool = False  # a word near the match saying it is news, a film, a game or the past: the match only asks
     aside: tuple[bool, ...] = ()  # per word: inside an everyday look-alike (the model does not read those either)
 
 
@@ -158,37 +159,48 @@ class Patterns:
             depth += change
             covered[i + 1] = covered[i] + (depth > 0)
         aside = tuple(covered[i + 1] > covered[i] for i in range(len(accented)))
-        best: int | None = None
         where: dict[str, list[int]] = {}
+        phrases: list[tuple[int, int]] = []  # (entry, where it starts)
         for start, index in hits:
             entry = entries[index]
             if entry.tag == _IGNORE or covered[start + len(entry.words)] != covered[start]:
                 continue
             if entry.tag.startswith(f"{_SET}:"):
                 where.setdefault(entry.tag[len(_SET) + 1 :], []).append(start)
-            elif best is None or index < best:
-                best = index
-        if best is not None:
-            phrase = entries[best]
-            match = CrisisMatch(CrisisKind(phrase.tag), " ".join(phrase.words))
-            return Found(match, URGENT in where, APART in where, aside)
+            else:
+                phrases.append((index, start))
+        urgent = URGENT in where
+        apart = where.get(APART, ())
+        if phrases:  # the first listed, preferring one not said of news, a film or the past
+            index, start = min(phrases, key=lambda found: (_near(apart, found[1]), found[0]))
+            match = CrisisMatch(CrisisKind(entries[index].tag), " ".join(entries[index].words))
+            return Found(match, urgent, _near(apart, start), aside)
         for rule in self._lexicon.rules:
-            if _together(rule.sets, where):
-                return Found(CrisisMatch(rule.kind, " + ".join(rule.sets)), URGENT in where, APART in where, aside)
-        return Found(None, URGENT in where, APART in where, aside)
+            at = _together(rule.sets, where)
+            if at is not None:
+                match = CrisisMatch(rule.kind, " + ".join(rule.sets))
+                return Found(match, urgent, _near(where.get(APART, ()), at), aside)
+        return Found(None, urgent, bool(apart), aside)
 
 
-def _together(sets: tuple[str, ...], where: dict[str, list[int]]) -> bool:
-    """A word of every set within `WINDOW` words of each other (one pass over their positions in order)."""
+def _near(apart: Iterable[int], at: int) -> bool:
+    """An `apart` word within `APART_WITHIN` words of the match: "đọc báo thấy người ta tự tử" reports news, but in "đọc
+    báo thấy người ta tự tử, em cũng muốn tự tử theo" the person's own words are further on."""
+    return any(abs(position - at) <= APART_WITHIN for position in apart)
+
+
+def _together(sets: tuple[str, ...], where: dict[str, list[int]]) -> int | None:
+    """Where a word of every set is found within `WINDOW` words of each other (the last of them), or None; one pass
+    over their positions in order."""
     if any(name not in where for name in sets):
-        return False
+        return None
     events = sorted((position, name) for name in set(sets) for position in where[name])
     last: dict[str, int] = {}
     for position, name in events:
         last[name] = position
         if len(last) == len(set(sets)) and position - min(last.values()) <= WINDOW:
-            return True
-    return False
+            return position
+    return None
 
 
 class _Trie:
@@ -216,7 +228,7 @@ def _walk(node: dict[str | None, Any], words: list[str], start: int) -> Iterator
     """A number of 5 or more follows both its own node and the `NUMBER` one (rare: a second walk from there)."""
     for i in range(start, len(words)):
         word = words[i]
-        if NUMBER in node and word.isdigit() and int(word[:6]) >= _MANY:
+        if NUMBER in node and word.isdecimal() and int(word[:6]) >= _MANY:
             yield from node[NUMBER].get(_END, ())
             yield from _walk(node[NUMBER], words, i + 1)
         node = node.get(word)  # type: ignore[assignment]
