@@ -301,7 +301,9 @@ class ConversationEngine:
             if held is not None:
                 return [replace(reply, language=ctx.t.language) for reply in held]
         if msg.action_ref is not None:
-            ctx.msg = msg = replace(msg, action=self._resolve_ref(msg, ctx.state.offered), action_ref=None)
+            # "I need help now" is read from the person's own chat even when no longer offered (safety.answered).
+            anyway = (safety.Verbs.HELP,) if ctx.participant is not None else ()
+            ctx.msg = msg = replace(msg, action=self._resolve_ref(msg, [*ctx.state.offered, *anyway]), action_ref=None)
         if msg.channel in self._typed_choices and msg.text and not screened.too_long and ctx.identity is not None:
             # In a conversation with a counsellor a typed number is an answer; its choices are typed by name.
             choice = menus.chosen(msg.text, ctx.state.choices)
@@ -322,14 +324,14 @@ class ConversationEngine:
         or danger gets the safety reply at once (an overlong one then hears it was too long), then the question the
         person was at (their state is untouched); an open safety check is overtaken by it. A message the crisis
         check is unsure about gets the safety question instead (bot/flows/safety): the question the person was at
-        comes back with their answer; words that answer an open question are that answer, however they score.
+        comes back with their answer; words that answer the question just asked are that answer, however they score.
         `verdict` was decided by `screen` before the transaction."""
         if verdict is Verdict.NOTHING or not ctx.msg.text:  # no text left: a typed number chose from the menu
             return None
         if verdict is Verdict.CRISIS:
             await safety.overtaken(ctx)
             replies, then = await support.crisis(ctx), await self._prompt(ctx)
-        elif await safety.answered(ctx, None) is not None:  # "tôi ổn", "cần giúp" to the open question: an answer
+        elif await safety.answered(ctx, None) is not None:  # "tôi ổn", "cần giúp" to the question just asked
             return None
         else:
             replies, then = await safety.ask(ctx), []
@@ -407,10 +409,11 @@ class ConversationEngine:
 
     async def _route(self, ctx: Context, too_long: bool) -> Replies:
         """Where a message goes, in this fixed order (and nowhere else): input it cannot use; an unlinked chat
-        (its code, or help); a button not offered to this chat (stale or forged); a command; an answer to the safety
-        question (then the question the person was at); a closed record; the flow holding the chat if it is
-        exclusive (onboarding); the flow owning the pressed action; the words typed to the flow the chat is in; the
-        home menu. (Group chats, a crisis and the safety question were answered before this.)"""
+        (its code, or help); a button not offered to this chat (stale or forged; a participant's "I need help now"
+        is never stale); a command; an answer to the safety question (then the question the person was at); a closed
+        record; the flow holding the chat if it is exclusive (onboarding); the flow owning the pressed action; the
+        words typed to the flow the chat is in; the home menu. (Group chats, a crisis and the safety question were
+        answered before this.)"""
         msg, t = ctx.msg, ctx.t
         if msg.action is None:
             if msg.media is not None:
@@ -427,7 +430,10 @@ class ConversationEngine:
             return await self._flows.linking.on_text(ctx, msg.text or "") or []
 
         routed = self._flows.decode(msg.action) if msg.action is not None else None
-        if msg.action is not None and (msg.action not in ctx.state.offered or routed is None):
+        # A request for help is never turned away: "I need help now" pressed in a participant's own chat is answered
+        # even once other choices have replaced it (after "I'm OK", or a flow's question shown since); "I'm OK" is not.
+        help_anyway = msg.action == safety.Verbs.HELP and ctx.participant is not None
+        if msg.action is not None and not help_anyway and (msg.action not in ctx.state.offered or routed is None):
             await ctx.audit("stale_button", "denied", detail={"length": len(msg.action)})
             return [common.stale_button(t), *await self._prompt(ctx)]
 

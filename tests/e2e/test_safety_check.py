@@ -32,7 +32,7 @@ QUESTION = ("Bạn có đang an toàn không?", "Mình hỏi vì mình quan tâm
 HOTLINES = ("115", "096 306 1414 (+84 96 306 1414)", "13:00–20:30")
 CRISIS_REPLY = SAFETY[0]  # "Cảm ơn bạn đã nói với mình": the crisis reply, not the question
 OK_REPLY = ("Cảm ơn bạn đã cho mình biết. Mình mừng là bạn ổn.",
-            "Bạn có thể gõ “giúp” bất cứ lúc nào để xem các số điện thoại có thể gọi.")  # fmt: skip
+            "Bạn có thể gõ “giúp” bất cứ lúc nào để xem các số điện thoại hỗ trợ.")  # fmt: skip
 # Words a pushed message must not show on a lock screen, besides REVEALING.
 ALARMING = ("an toàn", "khủng hoảng", "115", "tự tử", "chết")
 
@@ -102,10 +102,14 @@ async def test_typed_answers_close_the_question(app: Application, chats: dict[st
     (await an.say("ko sao!")).says(*OK_REPLY)
     await an.say(UNSURE)
     (await an.say("im fine")).says(*OK_REPLY)
-    assert [c.outcome for c in await _checks(app, commune.an_id)] == [Outcome.OK] * 3
+    await an.say(UNSURE)
+    (await an.say("Dạ em ổn ạ")).says(*OK_REPLY)  # politeness around the answer does not hide it
+    await an.say(UNSURE)
+    (await an.say("không sao đâu, cảm ơn bạn")).says(*OK_REPLY)
+    assert [c.outcome for c in await _checks(app, commune.an_id)] == [Outcome.OK] * 5
     # With no question open the same words are nothing special.
     (await an.say("tôi ổn")).says("Xin lỗi, mình chưa hiểu ý bạn").never_says(*OK_REPLY)
-    assert len(await _checks(app, commune.an_id)) == 3
+    assert len(await _checks(app, commune.an_id)) == 5
 
 
 async def test_unsure_then_i_need_help_now_alerts_like_a_crisis(
@@ -130,11 +134,13 @@ async def test_unsure_then_i_need_help_now_alerts_like_a_crisis(
         kept = await repos.relay.of_referral(referral.id)
     assert (referral.urgency, referral.source) == ("urgent", "crisis")
     assert kept == []  # the answer is not words for the counsellor, and the worrying message was never kept
-    # Typed, on a second occasion: the same escalation, no second alert in the open episode.
+    # Typed, on a second and a third occasion: the same escalation, no second alert in the open episode.
     await an.say(UNSURE)
     (await an.say("cần giúp")).says(*SAFETY, "Mình đã báo cho tư vấn viên và người đồng hành của bạn")
+    await an.say(UNSURE)
+    (await an.say("giúp em với")).says(*SAFETY, "Mình đã báo cho tư vấn viên và người đồng hành của bạn")
     assert (await cadre.during(app.scheduler.tick)).text == ""
-    assert [c.outcome for c in await _checks(app, commune.an_id)] == [Outcome.HELP, Outcome.HELP]
+    assert [c.outcome for c in await _checks(app, commune.an_id)] == [Outcome.HELP] * 3
     _no_words(await audit_trail(app))
 
 
@@ -152,7 +158,7 @@ async def test_an_unanswered_question_escalates_after_ten_minutes(
     clock.set(start + timedelta(minutes=10))
     told, alerted, paged = await tick_all([an, cadre, counsellor], app.scheduler.tick)
     told.says(
-        "Mình chưa nghe bạn trả lời, nên mình đã nhờ tư vấn viên và người đồng hành của bạn liên hệ với bạn.\n"
+        "Mình chưa thấy bạn trả lời, nên mình đã nhờ tư vấn viên và người đồng hành của bạn liên hệ với bạn.\n"
         "Bạn có thể nhắn cho mình ở đây bất cứ lúc nào."
     ).never_says(*REVEALING, *ALARMING)  # it may show on a lock screen
     alerted.says("Nguyễn Văn An (#1) đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng").offers("Tôi nhận xử lý")
@@ -220,25 +226,90 @@ async def test_in_a_conversation_with_a_counsellor_the_words_still_reach_them(
     assert [c.outcome for c in await _checks(app, commune.an_id)] == [Outcome.OK]
 
 
-async def test_a_safety_answer_never_asked_for_is_stale(
+async def test_i_am_ok_never_asked_for_is_stale_i_need_help_is_always_heard(
     app: Application, sim: Chats, chats: dict[str, Chat], commune: Commune
 ) -> None:
-    an = chats["an"]
+    an, cadre = chats["an"], chats["cadre"]
     if isinstance(an, ZaloChat):
         pytest.skip("Zalo has no button payloads: typed answers without a question are tested above")
     await an.say("/menu")
-    forged = app.store.keyring.button_ref(sim.channel, sim.external_id("an"), "safe:ok")  # this chat's own key
-    for pressed in (forged, "safe:ok", "safe:help"):
+    own_ok = app.store.keyring.button_ref(sim.channel, sim.external_id("an"), "safe:ok")  # this chat's own key
+    for pressed in (own_ok, "safe:ok", "safe:help"):  # the bare actions are no button of this chat
         (await an.press_action(pressed)).says(STALE).never_says(*OK_REPLY, CRISIS_REPLY)
     assert await _checks(app, commune.an_id) == []
-    # Asked and answered: the same button pressed again is stale too (what it answered is closed).
+    # Asked and answered: "I'm OK" pressed again is stale (what it answered is closed) …
     await an.say(UNSURE)
-    earlier = an.buttons["Tôi ổn"]  # type: ignore[attr-defined]
+    earlier_ok, earlier_help = an.buttons["Tôi ổn"], an.buttons["Tôi cần giúp ngay"]  # type: ignore[attr-defined]
     (await an.press("Tôi ổn")).says(*OK_REPLY)
-    (await an.press_action(earlier)).says(STALE).never_says(*OK_REPLY)
+    (await an.press_action(earlier_ok)).says(STALE).never_says(*OK_REPLY)
     assert [c.outcome for c in await _checks(app, commune.an_id)] == [Outcome.OK]
     async with app.store.transaction() as repos:
         assert await repos.escalations.count_kind(commune.an_id, EscalationKind.CRISIS) == 0
+    # … but "I need help now", pressed later, is a request for help: escalated like a crisis, never turned away.
+    helped = await an.press_action(earlier_help)
+    helped.says(*SAFETY, "Mình đã báo cho tư vấn viên và người đồng hành của bạn").offers("Điểm danh tháng này")
+    helped.never_says(STALE, "Nếu mình hiểu nhầm")  # they asked: nothing was misunderstood
+    (await cadre.during(app.scheduler.tick)).says("đang gặp khủng hoảng")
+    assert [c.outcome for c in await _checks(app, commune.an_id)] == [Outcome.OK]  # the answered check stays as it was
+    async with app.store.transaction() as repos:
+        assert await repos.escalations.count_kind(commune.an_id, EscalationKind.CRISIS) == 1
+    assert [e.detail["via"] for e in await audit_trail(app, "safety_help_without_check")] == ["button"]
+    assert len(await audit_trail(app, "stale_button")) == 4  # the help press is not among them
+
+
+async def test_question_then_other_choices_then_i_need_help_now_is_escalated(
+    app: Application, chats: dict[str, Chat], commune: Commune
+) -> None:
+    an, cadre, counsellor = chats["an"], chats["cadre"], chats["counsellor"]
+    await an.say("/menu")
+    (await an.say(UNSURE)).says(*QUESTION).offers("Tôi ổn", "Tôi cần giúp ngay")
+    earlier = dict(an.buttons)  # type: ignore[attr-defined]
+    (await an.say("/menu")).offers("Điểm danh tháng này").never_says(*QUESTION)  # other choices replace the answers
+    if isinstance(an, ZaloChat):  # no buttons: the answer's own words name it once its number means something else
+        helped = await an.say("Tôi cần giúp ngay")
+    else:
+        helped = await an.press_action(earlier["Tôi cần giúp ngay"])
+    helped.says(*SAFETY, "Mình đã báo cho tư vấn viên và người đồng hành của bạn").never_says(STALE)
+    pushed = await tick_all([cadre, counsellor], app.scheduler.tick)
+    pushed[0].says("Nguyễn Văn An (#1) đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng")
+    pushed[1].says("Khẩn:\n", "Nguyễn Văn An (#1)")
+    (check,) = await _checks(app, commune.an_id)
+    assert check.outcome is Outcome.HELP  # the open check is closed by the answer
+    assert [e.detail["outcome"] for e in await audit_trail(app, "safety_check_closed")] == ["help"]
+    async with app.store.transaction() as repos:
+        assert await repos.escalations.count_kind(commune.an_id, EscalationKind.CRISIS) == 1
+
+
+async def test_unsure_mid_check_in_then_the_check_in_answered_goes_to_the_check_in(
+    app: Application, chats: dict[str, Chat], clock: FakeClock, commune: Commune
+) -> None:
+    an, cadre = chats["an"], chats["cadre"]
+    start = at_local(date(2026, 12, 10), 10, 0)
+    clock.set(start)
+    await an.say("/menu")
+    await an.press("Điểm danh tháng này")
+    (await an.press("Tốt")).offers("Không")  # second question: cravings
+    (await an.say(UNSURE)).says(*QUESTION).offers("Tôi ổn", "Tôi cần giúp ngay")
+    # Neither answer: the check-in asks its own question again, and from then on words answer that question.
+    (await an.say("để mình nghĩ đã")).says("Bạn hãy chọn một trong các lựa chọn bên dưới nhé.").offers("Không")
+    no = await an.say("Không")  # "no" to the check-in's question, not "I am not safe"
+    no.never_says(CRISIS_REPLY, *OK_REPLY, *QUESTION)
+    if isinstance(an, ZaloChat):  # chosen by its name: the check-in's answer, on to its next question
+        no.says("Câu 3/6")
+    else:  # typed words are no choice there: the check-in asks for one
+        no.says("Bạn hãy chọn một trong các lựa chọn bên dưới nhé.", "Câu 2/6")
+        await an.press("Không")
+    for word in ("ok", "dạ"):  # nor is "yes" "I am safe"
+        (await an.say(word)).says("Bạn hãy chọn một trong các lựa chọn bên dưới nhé.").never_says(*OK_REPLY)
+    (await an.press("Không")).offers("Đang đi làm")  # the check-in carries on
+    (check,) = await _checks(app, commune.an_id)
+    assert check.open and check.outcome is None  # the safety question is still open
+    assert await audit_trail(app, "safety_check_closed") == []
+    async with app.store.transaction() as repos:
+        assert await repos.escalations.count_kind(commune.an_id, EscalationKind.CRISIS) == 0
+    clock.set(start + timedelta(minutes=10))  # and, unanswered, it is escalated at its deadline as always
+    (await cadre.during(app.scheduler.tick)).says("đã nhắn nội dung cho thấy có thể đang gặp khủng hoảng")
+    assert [c.outcome for c in await _checks(app, commune.an_id)] == [Outcome.SILENT]
 
 
 async def test_staff_are_not_asked(app: Application, chats: dict[str, Chat], commune: Commune) -> None:

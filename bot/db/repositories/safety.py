@@ -55,16 +55,23 @@ class SafetyCheckRepository:
         self._clock = clock
 
     async def ask(self, participant_id: int) -> tuple[SafetyCheck, bool]:
-        """The person's open check, opened now if they have none (True: opened now)."""
-        stmt = (
-            insert_ignoring(self._s, SafetyCheckRow, unique="open_for")
-            .values(participant_id=participant_id, open_for=participant_id, asked_at=self._clock.now())
-            .returning(SafetyCheckRow.id)
-        )
-        new_id = (await self._s.execute(stmt)).scalar_one_or_none()
-        found = await self.open_of(participant_id)
-        assert found is not None  # opened now, or already open (the insert did nothing)
-        return found, new_id is not None
+        """The person's open check, opened now if they have none (True: opened now).
+
+        The insert does nothing when one is open; if that one is closed before it is read (an answer or the planner's
+        timeout, in another transaction), the insert is tried once more, so the person is asked, never answered with
+        an error. (Closed again between that second insert and its read — a third transaction in the same instant —
+        is a `LookupError`, for the engine's apology.)"""
+        for _ in range(2):
+            stmt = (
+                insert_ignoring(self._s, SafetyCheckRow, unique="open_for")
+                .values(participant_id=participant_id, open_for=participant_id, asked_at=self._clock.now())
+                .returning(SafetyCheckRow.id)
+            )
+            new_id = (await self._s.execute(stmt)).scalar_one_or_none()
+            found = await self.open_of(participant_id)  # opened now, or already open (the insert did nothing)
+            if found is not None:
+                return found, new_id is not None
+        raise LookupError("the open safety check was closed twice while it was being asked")
 
     async def open_of(self, participant_id: int) -> SafetyCheck | None:
         stmt = select(SafetyCheckRow).where(SafetyCheckRow.open_for == participant_id)

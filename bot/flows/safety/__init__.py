@@ -8,11 +8,15 @@ record to keep). Staff are not screened.
 Design: the check is a database record (`safety_check`), not a step of the conversation. The chat's state is left
 exactly as it was, so nothing of the person's place has to be saved and restored: asked in the middle of a check-in,
 they answer and the engine asks the check-in's question again. The answers are this flow's `stays` actions (pressing
-one never leaves the flow the chat is in) and, only while a check is open, a few typed words ("tôi ổn", "ok",
-"cần giúp", "help"); the engine hands either to `answer` before the flow holding the chat (even an exclusive one, and
-a closed record) and then asks again where the person was. A state step would have had to hold the chat (every other
-input then goes to it), remember the step it displaced, and would not be visible to the planner, which must find
-unanswered checks without opening anyone's sealed conversation state.
+one never leaves the flow the chat is in) and a few typed words ("tôi ổn", "dạ em ổn ạ", "không sao đâu", "cần giúp",
+"ko ổn", "help"), read only while the question is the latest thing the chat was offered (its two answers, nothing
+else): once a flow has shown its own question again, "không" or "có" answer that question and go to that flow. The
+engine hands an answer to `answer` before the flow holding the chat (even an exclusive one, and a closed record) and
+then asks again where the person was. *Tôi cần giúp ngay* is never refused as a stale button in the person's own chat
+(pressed after *Tôi ổn*, or after other choices were shown), nor its words typed: a request for help is never turned
+away. A state step would have had to hold the chat (every other input then goes to it), remember the step it
+displaced, and would not be visible to the planner, which must find unanswered checks without opening anyone's sealed
+conversation state.
 
 - *Tôi ổn*: closed (ok), a warm reply; "giúp" still brings the numbers at any time.
 - *Tôi cần giúp ngay*: closed (help), escalated exactly like a crisis message (`support.crisis`: an urgent referral,
@@ -27,6 +31,8 @@ counsellor, like anything else they write there.
 """
 
 from __future__ import annotations
+
+import re
 
 from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.conversations import ConversationState
@@ -46,29 +52,81 @@ class Verbs(Verb):
 
 _PRESSED: dict[Verb, Outcome] = {Verbs.OK: Outcome.OK, Verbs.HELP: Outcome.HELP}
 
-# Typed answers, folded (no case, no diacritics, no apostrophes): read only while a check is open, as answers to
-# "are you safe?" — so a bare "không" (no) asks for help, and "có" (yes) is safe.
+# Typed answers to "are you safe?", read word by word once folded (no case, no diacritics, no apostrophes), and only
+# while that question is the latest thing the chat was offered (see `answered`): so a bare "không" (no) asks for help,
+# and "có" (yes) is safe. Politeness around an answer does not change it ("dạ em ổn ạ", "không sao đâu", "mình ổn mà",
+# "ổn, cảm ơn"), and whatever the person calls themselves they are the one answering ("em", "mình", "tôi", "tớ", "tui",
+# "mik", "t", "anh", "chị", "I"); "không", "ko", "k", "chưa", "not"… are one word. Anything else is no answer: the
+# question stays open and, unanswered, is escalated by the planner, so what reads as OK is a short, closed list and
+# words left unread err on the side of help.
+_LEADING = frozenset({"da", "vang", "u", "o", "uhm", "um", "uh"})  # dạ, vâng, ừ, ờ: a yes, or only politeness
+_YES = frozenset({"da", "vang", "u"})  # alone, a yes ("ờ", "ừm" alone say nothing)
+_TRAILING = frozenset({"a", "ma", "dau", "nhe", "nha", "roi", "lam", "voi", "luon", "please", "pls", "now"})
+_ME, _NOT = "<me>", "<not>"
+_PRONOUNS = frozenset({"em", "minh", "toi", "to", "tui", "mik", "mk", "t", "anh", "chi", "i", "im"})
+_NEGATIONS = frozenset({"khong", "ko", "k", "kh", "khg", "kg", "hong", "hok", "khum", "hem", "chua", "not"})
+# Thanks around an answer (read once the answer alone is no answer): "ổn, cảm ơn bạn", "cảm ơn, mình ổn".
+_THANKS = tuple(tuple(p.split()) for p in ("cam on ban nhieu", "cam on nhieu", "cam on ban", "cam on <me>", "cam on",
+                                            "thank you", "thank u", "thanks", "thx", "tks", "ty"))  # fmt: skip
 OK_WORDS = frozenset(
-    {"toi on", "on", "minh on", "em on", "van on", "toi van on", "on roi", "toi on ma", "khong sao", "k sao",
-     "ko sao", "hong sao", "toi khong sao", "minh khong sao", "em khong sao", "co", "co a", "vang", "da", "an toan",
-     "toi an toan", "ok", "oke", "okay", "oki", "fine", "yes", "safe", "im ok", "im okay", "im fine", "im safe",
-     "i am ok", "i am okay", "i am fine", "i am safe"}
+    tuple(phrase.split())
+    for phrase in ("on", "van on", "cung on", "on ca", "<not> sao", "<not> sao ca", "van <not> sao", "binh thuong",
+                   "an toan", "van an toan", "dang an toan", "co", "ok", "oke", "okie", "oki", "okay", "fine", "good",
+                   "yes", "yeah", "safe", "am ok", "am okay", "am fine", "am safe")
 )  # fmt: skip
 HELP_WORDS = frozenset(
-    {"can giup", "can giup ngay", "toi can giup", "toi can giup ngay", "giup", "giup do", "giup toi", "giup em",
-     "giup minh", "can ho tro", "cuu", "cuu toi", "cuu em", "khong", "ko", "khong an toan", "khong on", "toi khong on",
-     "minh khong on", "em khong on", "help", "help me", "i need help", "sos", "no", "not ok", "im not ok",
-     "not safe", "im not safe"}
+    tuple(phrase.split())
+    for phrase in ("<not>", "no", "<not> on", "<not> on chut nao", "<not> an toan", "dang <not> an toan", "can giup",
+                   "can giup ngay", "can giup do", "can tro giup", "can ho tro", "can ho tro ngay", "can nguoi giup",
+                   "giup", "giup do", "giup <me>", "giup do <me>", "giup <me> ngay", "cuu", "cuu <me>", "cuu <me> ngay",
+                   "help", "help me", "need help", "sos", "<not> ok", "<not> okay", "<not> fine", "<not> safe",
+                   "am <not> ok", "am <not> okay", "am <not> fine", "am <not> safe")
 )  # fmt: skip
+_BARE_NO = frozenset({(_NOT,), ("no",)})  # "không, cảm ơn" declines something: no answer either way
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _trimmed(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The answer in these words, politeness before and after it dropped, and who is speaking."""
+    start, end, yes = 0, len(words), False
+    while start < end and words[start] in _LEADING:
+        yes = yes or words[start] in _YES
+        start += 1
+    while start < end and words[end - 1] in _TRAILING:
+        end -= 1
+    while start < end and words[start] == _ME:  # "em ổn", "tôi cần giúp", "I am fine"
+        start += 1
+    return ("co",) if yes and start == end else words[start:end]
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """The folded words of a typed answer, a pronoun and a negation each one word, politeness dropped."""
+    folded = fold(text).replace("'", "").replace("’", "")
+    return _trimmed(tuple(_ME if w in _PRONOUNS else _NOT if w in _NEGATIONS else w for w in _WORD.findall(folded)))
+
+
+def _thanked(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words without thanks before or after them (and the politeness then around the answer)."""
+    for thanks in _THANKS:
+        if len(words) > len(thanks) and words[: len(thanks)] == thanks:
+            return _trimmed(words[len(thanks) :])
+        if len(words) > len(thanks) and words[-len(thanks) :] == thanks:
+            return _trimmed(words[: -len(thanks)])
+    return words
 
 
 def typed(text: str) -> Outcome | None:
-    """The answer these typed words give, if they give one."""
-    words = fold(text).replace("'", "").replace("’", "").strip(" .!?,…")
-    if words in OK_WORDS:
-        return Outcome.OK
+    """The answer these typed words give to "are you safe?", if they give one."""
+    words = _words(text)
     if words in HELP_WORDS:
         return Outcome.HELP
+    if words in OK_WORDS:
+        return Outcome.OK
+    words = _thanked(words)
+    if words in HELP_WORDS and words not in _BARE_NO:
+        return Outcome.HELP
+    if words in OK_WORDS:
+        return Outcome.OK
     return None
 
 
@@ -99,26 +157,43 @@ async def ask(ctx: Context) -> Replies:
     return replies
 
 
+def asked_last(state: ConversationState) -> bool:
+    """The safety question is the latest thing this chat was offered: its two answers, nothing else."""
+    return len(state.offered) == 2 and set(state.offered) == {Verbs.OK, Verbs.HELP}
+
+
 async def answered(ctx: Context, pressed: Pressed | None) -> Outcome | None:
-    """The answer this message gives to the safety question: a pressed answer (the engine checked it was offered),
-    or typed words while the person's check is open; None: it is no answer."""
+    """The answer this message gives to the safety question; None: it is no answer.
+
+    A pressed answer (the engine checked it was offered, or it is "I need help now", accepted from the person's chat
+    whenever pressed); typed words only while the question is the latest thing the chat was offered — once a flow has
+    asked its own question again, "không" or "có" answer that question, not this one. The help button's own words
+    ("Tôi cần giúp ngay", exactly) are a press of it, typed: on a channel without buttons that is how an earlier
+    question's button is pressed once other choices have taken its number."""
     if pressed is not None:
         return _PRESSED.get(pressed.verb)
-    text, person = ctx.msg.text, ctx.participant
-    outcome = typed(text) if text and person is not None else None
-    if outcome is None or person is None or await ctx.repos.safety.open_of(person.id) is None:
+    text = ctx.msg.text
+    if not text or ctx.participant is None:
         return None
-    return outcome
+    if asked_last(ctx.state):
+        return typed(text)
+    if _WORD.findall(fold(text)) == _WORD.findall(fold(ctx.t._("I need help now"))):  # those words, nothing else
+        return Outcome.HELP
+    return None
 
 
 async def answer(ctx: Context, outcome: Outcome) -> Replies:
     """Closes the person's open check with their answer. "I need help now" is escalated even with no check open
-    (answered already, or closed by the wait): a request for help is never turned away."""
+    (answered already, closed by the wait, or an earlier question's button pressed after other choices were shown):
+    a request for help is never turned away, and one with no check to close is audited on its own."""
     person = ctx.participant
     assert person is not None
     closed = await ctx.repos.safety.close_open(person.id, outcome)
     if closed is not None:
         await audit_closed(ctx, closed.id, outcome)
+    elif outcome is Outcome.HELP:
+        await ctx.audit("safety_help_without_check", subject_type="participant", subject_id=person.id,
+                        detail={"via": "button" if ctx.msg.action else "words"})  # fmt: skip
     if outcome is Outcome.HELP:
         return await support.crisis(ctx, asked=True)
     t = ctx.t
