@@ -33,7 +33,7 @@ from bot.domain.crisis.words import accented, plain
 
 NGRAMS = (3, 3)
 WINDOW = 32
-C = 8.0
+C = 256.0
 MIN_DF = 2
 FOLDS = 5
 DOUBT_RATE = 0.01  # of the crises a pattern matches, at most this share may be only asked because the model doubts
@@ -48,7 +48,7 @@ def words_of(text: str, lexicon: Lexicon) -> list[str]:
 
 @dataclass
 class Fitted:
-    weights: dict[str, tuple[float, float]]  # feature → (coefficient × idf, idf²)
+    weights: dict[str, tuple[float, float]]  # feature → (coefficient × idf, idf)
     bias: float
     thresholds: Thresholds
     report: dict[str, object] = field(default_factory=dict)
@@ -80,21 +80,19 @@ def _analyzer(doc: str) -> list[str]:
 def _fit_linear(
     docs: Sequence[str], targets: Sequence[int], weights: Sequence[float]
 ) -> tuple[dict[str, tuple[float, float]], float]:
-    """Counts times idf (scikit-learn's smoothed idf), each row divided by the square root of Σ count × idf² — what
-    `Model` computes word by word — then a logistic regression."""
+    """Counts times idf (scikit-learn's smoothed idf), each row divided by Σ count × idf (a message said twice
+    scores as once) — what `Model` computes word by word — then a logistic regression."""
     vectorizer = CountVectorizer(analyzer=_analyzer, min_df=MIN_DF)
     counts = vectorizer.fit_transform(docs).tocsr().astype(np.float64)
     documents = np.asarray((counts > 0).sum(axis=0)).ravel()
     idf = np.log((1 + counts.shape[0]) / (1 + documents)) + 1
-    norms = np.sqrt(counts @ (idf**2))
+    norms = counts @ idf
     norms[norms == 0] = 1.0
     matrix = diags(1 / norms) @ counts @ diags(idf)
     classifier = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=5000, random_state=0)
     classifier.fit(matrix, targets, sample_weight=np.asarray(weights))
     coefficients = classifier.coef_[0]
-    features = {
-        gram: (float(coefficients[i] * idf[i]), float(idf[i] ** 2)) for gram, i in vectorizer.vocabulary_.items()
-    }
+    features = {gram: (float(coefficients[i] * idf[i]), float(idf[i])) for gram, i in vectorizer.vocabulary_.items()}
     return features, float(classifier.intercept_[0])
 
 

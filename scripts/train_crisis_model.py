@@ -66,7 +66,7 @@ def report(examples: list[Example], fitted: Fitted) -> str:
         + ", ".join(f"{n} {label}" for label, n in Counter(e.label.value for e in examples).most_common()),
         f"- Features: character {'–'.join(map(str, sorted(set(NGRAMS))))}-grams of each normalised word, the words "
         "and pairs of words, "
-        f"counted times their idf, normalised by the square root of Σ count × idf², kept when in ≥ {MIN_DF} "
+        f"counted times their idf, divided by Σ count × idf, kept when in ≥ {MIN_DF} "
         f"messages: {fitted.report['features']} features",
         f"- Model: logistic regression (liblinear, C = {C}, classes balanced; an ambiguous message weighs "
         f"{AMBIGUOUS_WEIGHT} of a crisis); long messages are read in windows of {WINDOW} words",

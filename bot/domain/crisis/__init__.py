@@ -12,7 +12,7 @@ are worse than false alarms. Nothing here logs or keeps the words.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.domain.crisis.model import Model, Thresholds
@@ -126,7 +126,10 @@ class CrisisDetector:
         found, seen, starts = self._read(text, model_reads)
         if self._model is None:
             return decide(found, None, None)
-        return decide(found, self._model.probability(seen, starts), self._model.thresholds)
+        thresholds = self._model.thresholds
+        if len(seen) > self._model.window:  # the model's doubt is about a message as a whole, not one long page
+            thresholds = replace(thresholds, doubt=0.0)
+        return decide(found, self._model.probability(seen, starts), thresholds)
 
     def found(self, text: str) -> tuple[Found, list[str]]:
         """What the patterns find, and the words the model reads (training scores those with its own models)."""
@@ -135,7 +138,8 @@ class CrisisDetector:
 
     def _read(self, text: str, model_reads: int | None) -> tuple[Found, list[str], list[int]]:
         """The patterns' findings, and the words the model reads — without the look-alikes the patterns set aside
-        ("đói muốn chết" is hunger to the model too), up to `model_reads` characters — with where sentences start."""
+        ("đói muốn chết" is hunger to the model too) and a word said again at once, up to `model_reads` characters —
+        with where sentences start."""
         words, sentences = read(text)
         bare = plain(words, self._patterns.same)
         found = self._patterns.find(words, bare)
@@ -150,7 +154,7 @@ class CrisisDetector:
                 if not starts or starts[-1] != len(kept):
                     starts.append(len(kept))
                 next_start = next(sentence, None)
-            if not aside:
+            if not aside and (not kept or kept[-1] != word):  # "rất rất rất…" is read once
                 kept.append(word)
         return found, kept, [start for start in starts if start < len(kept)]
 

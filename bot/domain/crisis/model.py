@@ -50,13 +50,14 @@ class Thresholds:
 
 
 class Model:
-    """Each occurrence of a feature of the vocabulary counts its idf; the vector is divided by the square root of the
-    sum of its occurrences' squared idf; the score is the bias plus its dot product with the coefficients (so a
-    window's score is a sum over its words and pairs: each word's part is computed once, windows add prefix sums)."""
+    """Each occurrence of a feature of the vocabulary counts its idf; the vector is divided by its sum (a message said
+    twice, or one word said fifty times, weighs as once); the score is the bias plus its dot product with the
+    coefficients. So a window's score is a ratio of sums over its words and pairs: each word's part is computed once,
+    windows take differences of prefix sums."""
 
     def __init__(self, weights: dict[str, tuple[float, float]], bias: float, low: int, high: int, window: int,
                  thresholds: Thresholds) -> None:  # fmt: skip
-        self._weights = weights  # feature → (coefficient × idf, idf²)
+        self._weights = weights  # feature → (coefficient × idf, idf)
         self._bias = bias
         self._low, self._high = low, high
         self.window = window
@@ -85,7 +86,7 @@ class Model:
         )
 
     def _word_part(self, word: str) -> tuple[float, float]:
-        """(Σ coefficient × idf, Σ idf²) over the word's features."""
+        """(Σ coefficient × idf, Σ idf) over the word's features."""
         dot = square = 0.0
         for known in map(self._weights.get, word_ngrams(word, self._low, self._high)):
             if known is not None:
@@ -117,7 +118,7 @@ class Model:
             pair_dots.append(pair_dots[-1] + (pair[0] if pair else 0.0))
             pair_squares.append(pair_squares[-1] + (pair[1] if pair else 0.0))
         best = max(
-            self._bias + (dot / math.sqrt(square) if square > 0 else 0.0)
+            self._bias + (dot / square if square > 0 else 0.0)
             for start, end in self._spans(len(words), sentences)
             for dot, square in [(
                 dots[end] - dots[start] + pair_dots[end - 1] - pair_dots[start],
