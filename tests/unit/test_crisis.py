@@ -68,7 +68,25 @@ def test_every_crisis_the_patterns_find_is_answered() -> None:
             assert NET.assess(example.text).concerning, example.text
 
 
-@pytest.mark.parametrize("answer", ["không", "có", "help", "giúp", "tôi ổn", "xin chào", "1", "ok"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "không",
+        "có",
+        "help",
+        "giúp",
+        "tôi ổn",
+        "xin chào",
+        "1",
+        "ok",
+        "Em sẽ đợi",
+        "tối nay em bận",
+        "dạ em ổn ạ",
+        "em cảm ơn anh nhiều ạ",
+        "không sao đâu ạ",
+        "Tôi muốn hỏi " + "rất " * 2500,
+    ],
+)
 def test_an_answer_or_a_request_is_never_a_concern(answer: str) -> None:
     assert NET.assess(answer).verdict is Verdict.NOTHING
 
@@ -146,10 +164,11 @@ def test_three_outcomes_and_time_words_raise_urgency() -> None:
     time word makes the question a crisis; the patterns answer first."""
     pair = "\x01" + "met moi"  # a pair of words the toy model knows: (coefficient × idf, idf²)
     net = CrisisDetector(LEXICON, _model({pair: (3.0, 1.0)}))
-    assert net.assess("dạo này mệt mỏi").verdict is Verdict.UNSURE
+    assert net.assess("dạo này tôi mệt mỏi quá").verdict is Verdict.UNSURE
     sure = CrisisDetector(LEXICON, _model({pair: (30.0, 1.0)}))
-    assert sure.assess("dạo này mệt mỏi").verdict is Verdict.UNSURE
-    assert net.assess("tối nay mệt mỏi lắm").verdict is Verdict.CRISIS
+    assert sure.assess("dạo này tôi mệt mỏi quá").verdict is Verdict.UNSURE
+    assert net.assess("tối nay tôi mệt mỏi lắm").verdict is Verdict.CRISIS
+    assert net.assess("em mệt mỏi lắm").verdict is Verdict.NOTHING  # a few words are the patterns' alone
     assert net.assess("hôm nay trời đẹp").verdict is Verdict.NOTHING
     assert net.assess("muốn chết").verdict is Verdict.CRISIS  # the patterns answer first
     assert net.assess("").verdict is Verdict.NOTHING and net.assess("!!! ...").verdict is Verdict.NOTHING

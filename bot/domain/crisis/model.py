@@ -18,7 +18,7 @@ from itertools import pairwise
 
 PAIR = "\x01"  # prefixes a pair of words, so it can never equal a character n-gram
 WORD = "\x02"  # prefixes a whole word
-MIN_WORDS = 3
+MIN_WORDS = 5
 
 
 def word_ngrams(word: str, low: int, high: int) -> list[str]:
@@ -102,9 +102,9 @@ class Model:
         """The probability of a crisis in these (normalised) words: of the whole message when it is no longer than
         `window` words (as trained), else the highest over windows of `window` words, each sentence and each two
         sentences in a row (`sentences`: where each starts) — a crisis said in one sentence of a long message is not
-        diluted by the rest. None for fewer than `MIN_WORDS`: one or two words ("không", "help", "tôi ổn") are
-        answers and requests, which a model of sentences reads as noise; what they say of a crisis, the patterns
-        say ("muốn chết", "kms")."""
+        diluted by the rest. None for fewer than `MIN_WORDS`: a few words ("không", "tôi ổn", "em sẽ đợi", "tối nay
+        em bận") are answers and requests, which a model of sentences reads as noise; what they say of a crisis, the
+        patterns say ("muốn chết", "kms", "ngủ luôn khỏi dậy")."""
         if len(words) < MIN_WORDS:
             return None
         weights = self._weights
