@@ -29,7 +29,7 @@ from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.crisis import Verdict
 from bot.domain.entities import ParticipantStatus
-from bot.flows import common, safety, support
+from bot.flows import common, relay, safety, support
 from bot.flows.context import Context, Policies, Replies
 from bot.flows.enrolment import ONBOARDING
 from bot.flows.flow import Audience
@@ -331,7 +331,9 @@ class ConversationEngine:
         if verdict is Verdict.CRISIS:
             await safety.overtaken(ctx)
             replies, then = await support.crisis(ctx), await self._prompt(ctx)
-        elif await safety.answered(ctx, None) is not None:  # "tôi ổn", "cần giúp" to the question just asked
+        elif ctx.state.flow == relay.FLOW or await safety.answered(ctx, None) is not None:
+            # In a conversation with a counsellor, a person reads the words: no question. Words that answer the
+            # question just asked ("tôi ổn", "cần giúp") are that answer.
             return None
         else:
             replies, then = await safety.ask(ctx), []

@@ -26,8 +26,8 @@ conversation state.
 - A crisis message while it is open: closed (crisis); the crisis reply and alerts take over, as always.
 
 A second unsure message while one is open asks again, with the same record and the same deadline. What the person
-wrote is never stored with the check, logged or audited; in a conversation with a counsellor it still goes to the
-counsellor, like anything else they write there.
+wrote is never stored with the check, logged or audited. In a conversation with a counsellor nobody asks (the engine
+leaves the words to the conversation: a person reads them).
 """
 
 from __future__ import annotations
