@@ -29,7 +29,6 @@ from bot.domain.crisis import CrisisDetector, Lexicon, Model, Verdict, decide
 from bot.domain.crisis.corpus import Example, Label
 from bot.domain.crisis.model import Thresholds, features
 from bot.domain.crisis.phrases import Found
-from bot.domain.crisis.words import accented, plain
 
 NGRAMS = (3, 3)
 WINDOW = 32
@@ -40,10 +39,6 @@ DOUBT_RATE = 0.01  # of the crises a pattern matches, at most this share may be 
 ASK_RATE = 0.2  # look-alikes answered with a question or an alarm
 AMBIGUOUS_WEIGHT = 0.5  # an ambiguous message counts as half a crisis: it should land between the thresholds
 FLOOR = 0.2  # no threshold below this probability
-
-
-def words_of(text: str, lexicon: Lexicon) -> list[str]:
-    return plain(accented(text), lexicon.same)
 
 
 @dataclass
@@ -148,10 +143,6 @@ def choose(examples: Sequence[Example], found: Sequence[Found], probabilities: S
                      if e.label is Label.YES and f.match is not None and not f.apart and p is not None)  # fmt: skip
     doubt = min(unsure, matched[int(DOUBT_RATE * len(matched))]) if matched else 0.0
     return Thresholds(unsure, round(doubt, 4))
-
-
-def verdicts(detector: CrisisDetector, examples: Sequence[Example]) -> list[Verdict]:
-    return [detector.assess(e.text).verdict for e in examples]
 
 
 def split_by_group(examples: Sequence[Example], folds: int = FOLDS) -> list[tuple[list[int], list[int]]]:
