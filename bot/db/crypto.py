@@ -100,6 +100,8 @@ class Keyring:
         self._chat_key = derive_key(master_key, "aftercare/chat-key/v1")
         self._button_key = derive_key(master_key, "aftercare/button-ref/v1")
         self.audit_key = derive_key(master_key, "aftercare/audit-chain/v1")  # entry MACs and the audit hash chain
+        self.lookup_key = derive_key(master_key, "aftercare/lookup/v1")  # keyed hashes of national IDs (duplicates)
+        self.token_key = derive_key(master_key, "aftercare/console-token/v1")  # login links, sessions, CSRF tokens
 
     @property
     def code_key(self) -> bytes:
@@ -126,6 +128,12 @@ class Keyring:
 
 
 IDENTITY_COLUMN = "channel_identity.external_id"
+
+
+def national_id_key(key: bytes, national_id: str) -> str:
+    """The same number written with spaces or dots finds the same person; the number itself is not stored here."""
+    digits = "".join(ch for ch in national_id if ch.isalnum()).upper()
+    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
 
 
 def identity_ref(chat_key: str, participant_id: int | None, staff_id: int | None) -> str:

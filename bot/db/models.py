@@ -62,6 +62,9 @@ class StaffRow(SQLModel, table=True):
     active: bool = Field(default=True)
     on_duty: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})  # counsellors: taking referrals now
     created_at: datetime = _when()
+    # The console's second factor (admins): the TOTP secret, sealed, and the last time step accepted (never twice).
+    totp_secret_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    totp_last_step: int | None = Field(default=None)
 
 
 class ParticipantRow(SQLModel, table=True):
@@ -83,6 +86,15 @@ class ParticipantRow(SQLModel, table=True):
     completed_on: date | None = Field(default=None)
     created_at: datetime = _when()
     updated_at: datetime = _when()
+    # The commune's register (Mẫu 52). Address, phone and the decision's number are sealed like the name; the national
+    # ID also has a keyed hash so a duplicate is found without opening every row.
+    birth_year: int | None = Field(default=None)
+    sex: str | None = Field(default=None, max_length=8)
+    address_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    phone_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decision_no_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decision_date: date | None = Field(default=None)
+    national_id_key: str | None = Field(default=None, max_length=64, index=True)
 
 
 class ChannelIdentityRow(SQLModel, table=True):
@@ -475,3 +487,33 @@ class TransferRow(SQLModel, table=True):
     created_at: datetime = _when()
     decided_by: int | None = Field(default=None, foreign_key="staff_member.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginLinkRow(SQLModel, table=True):
+    """A one-time link into the console, sent through the bot or printed by the CLI: only its hash is kept."""
+
+    __tablename__ = "login_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff_member.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsoleSessionRow(SQLModel, table=True):
+    """A signed-in browser: a server-side row (the cookie holds a random token, the row its hash), so it can be ended
+    from anywhere — sign-out, a role or unit change, a deactivation."""
+
+    __tablename__ = "console_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_id: int = Field(foreign_key="staff_member.id", index=True)
+    created_at: datetime = _when()
+    last_seen_at: datetime = _when()
+    expires_at: datetime = _when()  # the absolute lifetime; the idle timeout counts from last_seen_at
+    second_factor_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_reason: str | None = Field(default=None, max_length=24)

@@ -82,7 +82,7 @@ class Store:
             units=UnitRepository(session, clock),
             points=CounsellingPointRepository(session, clock),
             staff=StaffRepository(session, clock),
-            participants=ParticipantRepository(session, clock, self.keyring.cipher),
+            participants=ParticipantRepository(session, clock, self.keyring.cipher, self.keyring.lookup_key),
             identities=IdentityRepository(session, clock, self.keyring),
             invites=InviteRepository(session, clock),
             consents=ConsentRepository(session, clock),

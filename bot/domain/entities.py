@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -23,6 +23,11 @@ class RiskLevel(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
 
 
 class ParticipantStatus(StrEnum):
@@ -89,6 +94,19 @@ class Participant:
     wording: Wording
     reminder_hour: int = 8
     completed_on: date | None = None
+    register: Register = field(default_factory=lambda: Register())
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    """What the commune's register (Mẫu 52) holds beyond the name and term; every field may be unknown."""
+
+    birth_year: int | None = None
+    sex: Sex | None = None
+    address: str | None = None
+    phone: str | None = None
+    decision_no: str | None = None
+    decision_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from bot.core.clock import Clock
 from bot.core.i18n import SUPPORTED_LANGUAGES
 from bot.db.store import Keyring, Repositories
-from bot.domain.entities import CounsellingPoint, Participant, RiskLevel, Role, StaffMember, Unit, UnitLevel
+from bot.domain.entities import CounsellingPoint, Participant, Register, RiskLevel, Role, StaffMember, Unit, UnitLevel
 from bot.domain.invites import InvitePolicy, format_code, generate_code, hash_code
 from bot.domain.opening import OpeningHoursError
 from bot.domain.opening import parse as parse_hours
@@ -115,6 +115,7 @@ class Enrolment:
         risk: RiskLevel,
         language: str,
         national_id: str | None = None,
+        register: Register | None = None,
     ) -> tuple[Participant, IssuedInvite]:
         unit = await self._unit(unit_code)
         if unit.level is not UnitLevel.COMMUNE:
@@ -139,6 +140,7 @@ class Enrolment:
             cadre_id=cadre_id,
             language=language,
             national_id=national_id.strip() if national_id else None,
+            register=register,
         )
         await self._audit("participant_enrolled", "participant", participant.id)
         return participant, await self.issue_participant_invite(participant.id)

@@ -7,9 +7,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.crypto import FieldCipher, SealBroken, row_ref
+from bot.db.crypto import FieldCipher, SealBroken, national_id_key, row_ref
 from bot.db.models import ParticipantRow, StaffRow
-from bot.domain.entities import Participant, ParticipantStatus, RiskLevel, Role, StaffMember, Wording
+from bot.domain.entities import Participant, ParticipantStatus, Register, RiskLevel, Role, Sex, StaffMember, Wording
 from bot.domain.terms import expected_end
 
 log = structlog.get_logger(__name__)
@@ -109,11 +109,23 @@ class ParticipantRepository:
 
     _NAME = "participant.name"
     _NATIONAL_ID = "participant.national_id"
+    _ADDRESS = "participant.address"
+    _PHONE = "participant.phone"
+    _DECISION_NO = "participant.decision_no"
 
-    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher, lookup_key: bytes = b"") -> None:
         self._s = session
         self._clock = clock
         self._cipher = cipher
+        self._lookup_key = lookup_key
+
+    def national_id_key(self, national_id: str) -> str:
+        return national_id_key(self._lookup_key, national_id)
+
+    async def with_national_id(self, national_id: str) -> list[int]:
+        """Everyone listed with this national ID number, anywhere (a duplicate across communes is a duplicate)."""
+        stmt = select(ParticipantRow.id).where(ParticipantRow.national_id_key == self.national_id_key(national_id))
+        return list((await self._s.execute(stmt)).scalars())
 
     def from_row(self, row: ParticipantRow) -> Participant:
         return self._record(row)
@@ -124,9 +136,17 @@ class ParticipantRepository:
         try:
             name = self._cipher.decrypt(row.name_enc, self._NAME, ref)
             national_id = self._cipher.decrypt_optional(row.national_id_enc, self._NATIONAL_ID, ref)
+            register = Register(
+                birth_year=row.birth_year,
+                sex=Sex(row.sex) if row.sex else None,
+                address=self._cipher.decrypt_optional(row.address_enc, self._ADDRESS, ref),
+                phone=self._cipher.decrypt_optional(row.phone_enc, self._PHONE, ref),
+                decision_no=self._cipher.decrypt_optional(row.decision_no_enc, self._DECISION_NO, ref),
+                decision_date=row.decision_date,
+            )
         except SealBroken as exc:
             log.warning("sealed_value_rejected", column=exc.column, row_id=row.id)
-            name, national_id = unreadable_name(row.id), None
+            name, national_id, register = unreadable_name(row.id), None, Register()
         return Participant(
             id=row.id,
             unit_id=row.unit_id,
@@ -142,7 +162,31 @@ class ParticipantRepository:
             wording=Wording(row.wording),
             reminder_hour=row.reminder_hour,
             completed_on=row.completed_on,
+            register=register,
         )
+
+    def _seal_register(self, row: ParticipantRow, register: Register, national_id: str | None) -> None:
+        ref = row_ref(id=row.id)
+        row.national_id_enc = self._cipher.encrypt_optional(national_id, self._NATIONAL_ID, ref)
+        row.national_id_key = self.national_id_key(national_id) if national_id else None
+        row.birth_year, row.decision_date = register.birth_year, register.decision_date
+        row.sex = register.sex.value if register.sex else None
+        row.address_enc = self._cipher.encrypt_optional(register.address, self._ADDRESS, ref)
+        row.phone_enc = self._cipher.encrypt_optional(register.phone, self._PHONE, ref)
+        row.decision_no_enc = self._cipher.encrypt_optional(register.decision_no, self._DECISION_NO, ref)
+
+    async def set_register(
+        self, participant_id: int, *, name: str, national_id: str | None, register: Register
+    ) -> Participant:
+        """Correct what the register says of a person (the console's and the CLI's edit)."""
+        row = await self._s.get(ParticipantRow, participant_id)
+        if row is None:
+            raise LookupError(participant_id)
+        row.name_enc = self._cipher.encrypt(name, self._NAME, row_ref(id=row.id))
+        self._seal_register(row, register, national_id)
+        row.updated_at = self._clock.now()
+        await self._s.flush()
+        return self._record(row)
 
     async def add(
         self,
@@ -155,6 +199,7 @@ class ParticipantRepository:
         cadre_id: int | None,
         language: str,
         national_id: str | None = None,
+        register: Register | None = None,
     ) -> Participant:
         now = self._clock.now()
         row = ParticipantRow(
@@ -175,7 +220,7 @@ class ParticipantRepository:
         await self._s.flush()
         ref = row_ref(id=row.id)
         row.name_enc = self._cipher.encrypt(name, self._NAME, ref)
-        row.national_id_enc = self._cipher.encrypt_optional(national_id, self._NATIONAL_ID, ref)
+        self._seal_register(row, register or Register(), national_id)
         await self._s.flush()
         return self._record(row)
 
