@@ -94,3 +94,34 @@ def staff_activate(
 
     out = with_app(as_json, work)
     emit(as_json, out, f"staff {out['staff_id']} active again; send them a new invite to link a chat")
+
+
+@staff_cli.command("list")
+def staff_list(
+    unit: Annotated[str | None, typer.Option(help="Unit code (a province code: its communes too).")] = None,
+    role: Annotated[Role | None, typer.Option(help="cadre, counsellor, officer or admin.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List staff accounts, closed ones too: id, name, role, unit, counselling point, active, linked chats."""
+
+    async def work(app: Application, op: Operator) -> list[dict[str, Any]]:
+        from bot.cli.common import find_unit
+
+        async with app.store.transaction() as repos:
+            codes = {u.id: u.code for u in await repos.units.all()}
+            unit_ids = await repos.units.with_communes((await find_unit(repos, unit)).id) if unit else None
+            listed = [
+                {"id": m.id, "name": m.name, "role": m.role.value, "unit": codes.get(m.unit_id), "point": m.point_id,
+                 "active": m.active, "linked_chats": await repos.identities.count_of(staff_id=m.id)}
+                for m in await repos.staff.listed(unit_ids, role)
+            ]  # fmt: skip
+            await op.record(repos, "staff_listed", detail={"count": len(listed)})
+            return listed
+
+    members = with_app(as_json, work)
+    human = "\n".join(
+        f"{m['id']}\t{m['role']}\t{m['unit']}\t{m['name']}" + ("" if m["active"] else "\t(closed)")
+        + f"\t{m['linked_chats']} chat(s)"
+        for m in members
+    )  # fmt: skip
+    emit(as_json, {"staff": members}, human or "no staff")

@@ -81,6 +81,61 @@ def unit_list(as_json: JsonFlag = False) -> None:
     emit(as_json, {"units": units}, "\n".join(f"{u['code']}\t{u['level']}\t{u['name']}" for u in units))
 
 
+@unit_cli.command("seed")
+def unit_seed(
+    province: Annotated[
+        str, typer.Option(help="Province code or name, e.g. 01, 'Hà Nội', 'ha noi' (diacritics and 'Tỉnh' optional).")
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be created; write nothing.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a province and all its communes, wards and special zones from the official list after the 2025 reform
+    (vietnam-provinces): official codes ("01", "00070"), official names ("Phường Hà Đông"). Units already there are
+    kept as they are; running it again adds nothing."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services.seeding import seed_province
+
+        async with app.store.transaction() as repos:
+            return (await seed_province(repos, op, province, dry_run=dry_run)).as_dict()
+
+    out = with_app(as_json, work)
+    verb = "would be added" if dry_run else "added"
+    also = f" (province {verb} too)" if out["province_created"] else ""
+    human = (
+        f"{out['province']} {out['name']}: {out['created']} commune(s) {verb}, {out['existing']} already there{also}"
+    )
+    emit(as_json, out, human)
+
+
+@point_cli.command("list")
+def point_list(
+    unit: Annotated[str | None, typer.Option(help="Commune code (a province code: its communes too).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List community counselling points: unit, address, phone, hours and how many active counsellors."""
+
+    async def work(app: Application, op: Operator) -> list[dict[str, Any]]:
+        async with app.store.transaction() as repos:
+            codes = {u.id: u.code for u in await repos.units.all()}
+            unit_ids = await repos.units.with_communes((await find_unit(repos, unit)).id) if unit else None
+            listed = []
+            for p in await repos.points.listed(unit_ids):
+                counsellors = len(await repos.staff.counsellors_of(p.id))
+                listed.append(
+                    {"id": p.id, "name": p.name, "unit": codes.get(p.unit_id), "address": p.address,
+                     "phone": p.phone, "hours": p.hours, "counsellors": counsellors}
+                )  # fmt: skip
+            return listed
+
+    points = with_app(as_json, work)
+    human = "\n".join(
+        f"{p['id']}\t{p['unit']}\t{p['name']}\t{p['hours'] or '(no fixed hours)'}\t{p['counsellors']} counsellor(s)"
+        for p in points
+    )
+    emit(as_json, {"points": points}, human or "no counselling points")
+
+
 @point_cli.command("add")
 def point_add(
     unit: Annotated[str, typer.Option(help="Code of the commune (or province) the point serves.")],

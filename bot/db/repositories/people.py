@@ -72,6 +72,17 @@ class StaffRepository:
         )
         return [_staff(r) for r in (await self._s.execute(stmt.order_by(StaffRow.name, StaffRow.id))).scalars()]
 
+    async def listed(self, unit_ids: list[int] | None = None, role: Role | None = None) -> list[StaffMember]:
+        """Staff accounts, closed ones too (the operator's and the admin's list), of these units and this role when
+        given, by unit, role, name."""
+        stmt = select(StaffRow)
+        if unit_ids is not None:
+            stmt = stmt.where(StaffRow.unit_id.in_(unit_ids))  # type: ignore[attr-defined]
+        if role is not None:
+            stmt = stmt.where(StaffRow.role == role.value)
+        order = (StaffRow.unit_id, StaffRow.role, StaffRow.name, StaffRow.id)
+        return [_staff(r) for r in (await self._s.execute(stmt.order_by(*order))).scalars()]
+
     async def counsellors_of(self, point_id: int) -> list[StaffMember]:
         """Active counsellors of one counselling point, in a fixed order (who is "next" when one does not answer)."""
         stmt = select(StaffRow).where(

@@ -104,6 +104,14 @@ class CounsellingPointRepository:
         points = await self.in_unit(unit_id)
         return points[0].id if points else None
 
+    async def listed(self, unit_ids: list[int] | None = None) -> list[CounsellingPoint]:
+        """Counselling points (of these units when given), by unit, then in the order they were set up."""
+        stmt = select(CounsellingPointRow)
+        if unit_ids is not None:
+            stmt = stmt.where(CounsellingPointRow.unit_id.in_(unit_ids))  # type: ignore[attr-defined]
+        order = (CounsellingPointRow.unit_id, CounsellingPointRow.id)
+        return [_point(r) for r in (await self._s.execute(stmt.order_by(*order))).scalars()]
+
     async def in_unit(self, unit_id: int) -> list[CounsellingPoint]:
         stmt = select(CounsellingPointRow).where(CounsellingPointRow.unit_id == unit_id)
         return [_point(r) for r in (await self._s.execute(stmt.order_by(CounsellingPointRow.id))).scalars()]
