@@ -33,6 +33,7 @@ from bot.domain.planning import (
 )
 from bot.domain.schedule import draw_random_test_days
 from bot.services import audit_chain, relay
+from bot.services.completion import finish_term
 from bot.services.crisis import OfficerWhy, crisis_alert
 from bot.services.escalations import (
     notify_officers,
@@ -209,10 +210,7 @@ class Planner:
         """A term that ended: the person is listed for completion (Mẫu 54), told once, and reminders stop."""
         today = self._today(now).date()
         for pid, unit_id, end in await repos.planning.term_ended(today):
-            await repos.participants.update(pid, status=ParticipantStatus.COMPLETED, completed_on=end)
-            await repos.obligations.cancel_open_after(pid, end)
-            await repos.outbox.cancel_all_reminders_of(pid, "term_ended")
-            await repos.outbox.add([NewMessage(f"completion:{pid}", MessageKind.COMPLETION, now, participant_id=pid)])
+            await finish_term(repos, pid, term_end=end, completed_on=end, now=now)
             notice = {"participant_id": pid, "end": end.isoformat()}
             await tell_officers(repos, unit_id, f"completion:{pid}", MessageKind.COMPLETION_NOTICE, now, notice)
             await repos.audit.by_scheduler("term_completed", pid, {"end": end.isoformat()})
