@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -149,3 +151,233 @@ def absence_add(
 
     out = with_app(as_json, work)
     emit(as_json, out, f"absence {out['id']} recorded; expected end of term now {out['expected_end']}")
+
+
+@participant_cli.command("complete")
+def participant_complete(
+    participant_id: Annotated[int, typer.Option("--id", help="Participant id.")],
+    on: Annotated[str | None, typer.Option(help="Day the term was completed, YYYY-MM-DD (default: today).")] = None,
+    certificate: Annotated[
+        Path | None, typer.Option(help="Also write the completion certificate (Mẫu 54) as a PDF to this file.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record that a person completed their term (on or after its expected end, which unreported absences move):
+    they leave the list and their reminders stop. The planner does this by itself the day after a term ends."""
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        fail(as_json, "--on must be a date as YYYY-MM-DD")
+    if certificate is not None:
+        _writable(as_json, certificate)
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
+        from bot.services import completion
+
+        zone = ZoneInfo(app.settings.timezone)
+        now = app.clock.now()
+        async with app.store.transaction() as repos:
+            done = await completion.complete(
+                repos, participant_id, day or now.astimezone(zone).date(), now=now, zone=zone, operator=op
+            )
+            content = await completion.certificate(repos, participant_id, operator=op) if certificate else None
+        out = done.as_dict()
+        if certificate and content:
+            certificate.write_bytes(await completion.certificate_pdf(content))
+            out["certificate"] = str(certificate)
+        return out
+
+    out = with_app(as_json, work)
+    human = f"id {out['id']}: term completed on {out['completed_on']}; reminders stopped"
+    emit(as_json, out, human + (f"; certificate written to {out['certificate']}" if "certificate" in out else ""))
+
+
+@participant_cli.command("certificate")
+def participant_certificate(
+    participant_id: Annotated[int, typer.Option("--id", help="Participant id (their term completed).")],
+    out_file: Annotated[Path, typer.Option("--out", help="The PDF file to write.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the completion certificate (Mẫu 54) of a completed term as a PDF, for the chairman to sign. It holds the
+    person's name and national ID, so each printing is audited."""
+    _writable(as_json, out_file)
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services import completion
+
+        async with app.store.transaction() as repos:
+            content = await completion.certificate(repos, participant_id, operator=op)
+        out_file.write_bytes(await completion.certificate_pdf(content))
+        return {"id": participant_id, "file": str(out_file)}
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"certificate of {out['id']} written to {out['file']}")
+
+
+@participant_cli.command("cards")
+def participant_cards(
+    out_file: Annotated[Path, typer.Option("--out", help="The PDF file to write.")],
+    participant_ids: Annotated[
+        list[int] | None, typer.Option("--id", help="Participant id; repeat for several.", show_default=False)
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Commune code: everyone on its list.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print invite cards (A4, eight a page): each person gets a NEW code (the unused old one stops working), with a
+    QR code of the Telegram link when Telegram is configured. Nothing on a card says what the programme is."""
+    if bool(participant_ids) == bool(unit):
+        fail(as_json, "name the people with --id, or a commune with --unit (not both)")
+    _writable(as_json, out_file)  # before any code is replaced: new codes nobody can print would be lost
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
+        from bot.services.invite_cards import print_cards
+
+        ids = list(participant_ids or [])
+        if unit:
+            async with app.store.transaction() as repos:
+                found = await find_unit(repos, unit)
+                ids = [p.id for p in await repos.participants.followed(found.id)]
+            if not ids:
+                raise LookupError(f"nobody is on the list of {found.code}")
+        printed = await print_cards(
+            app.store, app.enrolment, app.catalogs, ids,
+            operator=op, zone=ZoneInfo(app.settings.timezone), deep_link=await _deep_link(app),
+        )  # fmt: skip
+        out_file.write_bytes(printed.pdf)
+        return {"pages": printed.pages, "cards": printed.cards, "file": str(out_file)}
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"{out['cards']} card(s) on {out['pages']} page(s) written to {out['file']}")
+
+
+def _writable(as_json: bool, path: Path) -> None:
+    if not path.parent.is_dir() or path.is_dir():
+        fail(as_json, f"cannot write {path}: no such folder, or it is a folder")
+
+
+async def _deep_link(app: Application) -> Callable[[str], str | None] | None:
+    """The Telegram deep link builder when Telegram is configured (the bot's username is asked once); None without."""
+    telegram = app.telegram
+    if telegram is None:
+        return None
+    try:
+        await telegram.identify()
+    except Exception:  # an unreachable Bot API must not stop a print run: the cards carry the code to type
+        typer.echo("warning: could not reach Telegram; the cards have no QR code", err=True)
+    return telegram.deep_link
+
+
+@participant_cli.command("import")
+def participant_import(
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="The list: XLSX, or CSV in UTF-8 or Windows-1258; headers as in the template (Vietnamese) or English "
+            "(name, birth_year, start, …)."
+        ),
+    ],
+    unit: Annotated[str, typer.Option(help="Commune code.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row and write nothing.")] = False,
+    with_codes: Annotated[bool, typer.Option("--with-codes", help="Also print each person's invite code.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Put a commune's list on the system from its spreadsheet: everyone, each with an invite code, or no one. A row
+    with any problem: exit 1 with every row's problems (row numbers as the spreadsheet shows them), nothing written."""
+    import json
+    from pathlib import Path
+
+    from bot.services import register_import as ri
+
+    source = Path(file)
+    try:
+        if source.stat().st_size > ri.MAX_BYTES:
+            fail(as_json, f"{file} is larger than 10 MB")
+        data = source.read_bytes()
+    except OSError as exc:
+        fail(as_json, f"cannot read {file}: {exc.strerror}")
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
+        from bot.core.clock import local_today
+        from bot.core.i18n import Audience
+        from bot.domain.register_import import ImportFileError, summary
+
+        t = app.catalogs.translator("vi", Audience.STAFF)
+        today = local_today(app.clock, ZoneInfo(app.settings.timezone))
+        try:
+            sheet = ri.read_file(data, source.name)
+            async with app.store.transaction() as repos:
+                found = await find_unit(repos, unit.strip().upper())
+                if dry_run:
+                    checked = await ri.check(repos, found, sheet, today=today)
+                    if not checked.ok:
+                        raise ri.ImportRejected(checked)
+                    return {"imported": 0, "ids": [], "dry_run": True, "valid": len(checked.rows)}
+                done = await ri.commit(repos, app.enrolment(repos, op), found, sheet, today=today, operator=op)
+        except ImportFileError as exc:
+            return {"error": exc.problem.text(t), "rows": []}
+        except ri.ImportRejected as exc:
+            problems = exc.preview.problems
+            message = t._("Rows with problems: {count}. Nothing was imported.", count=len(problems))
+            return {"error": message, "rows": summary(problems, t)}
+        out: dict[str, Any] = {"imported": len(done.ids), "ids": done.ids}
+        if with_codes:
+            out["invite_codes"] = {str(pid): invite.code for pid, invite in done.invites.items()}
+        return out
+
+    out = with_app(as_json, work)
+    if "error" in out:
+        if as_json:
+            typer.echo(json.dumps(out, ensure_ascii=False))
+        else:
+            lines = [f"error: {out['error']}", *(f"row {r['row']}: {'; '.join(r['errors'])}" for r in out["rows"])]
+            typer.echo("\n".join(lines), err=True)
+        raise typer.Exit(1)
+    if dry_run:
+        human = f"{out['valid']} people can be imported (dry run: nothing written)"
+    else:
+        human = f"{out['imported']} people imported; ids {', '.join(map(str, out['ids']))}"
+    if with_codes and not dry_run:
+        human += "".join(f"\n{pid}\t{code}" for pid, code in out["invite_codes"].items())
+    emit(as_json, out, human)
+
+
+@participant_cli.command("import-template")
+def participant_import_template(
+    out_file: Annotated[str, typer.Option("--out", help="Where to write the template (.xlsx).")],
+    unit: Annotated[str | None, typer.Option(help="Commune code: its cadres are offered in a list.")] = None,
+    language: Annotated[LanguageChoice, typer.Option(help="Language of the headers and help.")] = LanguageChoice.vi,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the spreadsheet to fill in for `participant import`: the template's headers, drop-down lists, date and
+    year checks, and a sheet of instructions."""
+    from pathlib import Path
+
+    target = Path(out_file)
+    if not target.parent.is_dir() or target.is_dir():
+        fail(as_json, f"cannot write {out_file}: no such folder, or it is a folder")
+
+    async def work(app: Application, op: Operator) -> bytes:
+        from zoneinfo import ZoneInfo
+
+        from bot.core.clock import local_today
+        from bot.core.i18n import Audience
+        from bot.domain.entities import Role
+        from bot.services.register_import import template_xlsx
+
+        cadres: list[str] = []
+        if unit is not None:
+            async with app.store.transaction() as repos:
+                found = await find_unit(repos, unit.strip().upper())
+                cadres = [c.name for c in await repos.staff.in_unit(found.id, Role.CADRE)]
+        t = app.catalogs.translator(language.value, Audience.STAFF)
+        return template_xlsx(t, today=local_today(app.clock, ZoneInfo(app.settings.timezone)), cadres=cadres)
+
+    data = with_app(as_json, work)
+    target.write_bytes(data)
+    emit(as_json, {"file": str(target), "bytes": len(data)}, f"template written to {target}")
