@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
+from enum import StrEnum
 
 from bot.core.i18n import Catalogs
 from bot.db.store import Repositories, Store
@@ -34,8 +35,21 @@ DeepLink = Callable[[str], str | None]
 EnrolmentFor = Callable[[Repositories, Operator], Enrolment]
 
 
+class Why(StrEnum):
+    NOBODY = "nobody"
+    TOO_MANY = "too_many"
+    NOT_ON_LIST = "not_on_list"  # completed, or moved to another commune
+    UNKNOWN = "unknown"  # an id the operator typed that names no one
+
+
 class CardsError(ValueError):
-    """The request cannot be printed as asked (nobody chosen, too many, someone no longer on the list)."""
+    """The request cannot be printed as asked; `why` says which rule (a console words it), the message says it in
+    words for the CLI, `ids` are the people concerned."""
+
+    def __init__(self, why: Why, message: str, ids: Sequence[int] = ()) -> None:
+        super().__init__(message)
+        self.why = why
+        self.ids = tuple(ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +94,7 @@ async def _people(repos: Repositories, ids: list[int], operator: Operator, by: A
         )  # fmt: skip
         raise Refused("not allowed")
     if missing:
-        raise CardsError(f"no participant {', '.join(str(i) for i in missing)}")
+        raise CardsError(Why.UNKNOWN, f"no participant {', '.join(str(i) for i in missing)}", missing)
     return people
 
 
@@ -98,13 +112,14 @@ async def issue_cards(
     own language. Raises `Refused` (audited; commit it) or `CardsError` before anything changed."""
     ids = _unique(participant_ids)
     if not ids:
-        raise CardsError("choose at least one person")
+        raise CardsError(Why.NOBODY, "choose at least one person")
     if len(ids) > MAX_CARDS:
-        raise CardsError(f"at most {MAX_CARDS} cards at a time")
+        raise CardsError(Why.TOO_MANY, f"at most {MAX_CARDS} cards at a time")
     people = await _people(repos, ids, operator, by)
     gone = [p.id for p in people if p.status not in FOLLOWED]
     if gone:
-        raise CardsError(f"no longer on the list (completed or moved): {', '.join(str(i) for i in gone)}")
+        listed = ", ".join(str(i) for i in gone)
+        raise CardsError(Why.NOT_ON_LIST, f"no longer on the list (completed or moved): {listed}", gone)
     cards = []
     for person in people:
         invite = await enrolment.issue_participant_invite(person.id)
