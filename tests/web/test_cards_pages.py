@@ -18,10 +18,10 @@ from bot.domain.entities import ParticipantStatus
 from bot.domain.invites import hash_code, normalize_code
 from bot.services.absences import record_absence
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram, running
+from tests.support.console import BASE, SignIn
 from tests.support.factories import add_person
 from tests.support.pdfs import qr_codes, reader, text
 from tests.support.records import audit_trail
-from tests.web.conftest import BASE, SignIn
 
 TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
 HD_NAMES = ["Nguyễn Văn An", "Đỗ Thị Bích", "Trần Quốc Cường"]
