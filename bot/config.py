@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=1, le=3650)
     crisis_phrases_dir: Path | None = None
     inbound_per_minute: int = Field(default=30, ge=0, le=1000)  # per chat; 0 turns the limit off
+    console_idle_minutes: int = Field(default=30, ge=5, le=720)  # a console session ends after this long unused
+    console_session_hours: int = Field(default=12, ge=1, le=168)  # and after this long whatever happens
+    console_totp: bool | None = None  # admins confirm a TOTP code after the link; unset: in production only
 
     @field_validator(
         "telegram_token", "zalo_token", "public_url", "webhook_secret", "encryption_key", "log_format", mode="before"

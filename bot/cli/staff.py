@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import JsonFlag, LanguageChoice, emit, with_app
+from bot.cli.common import JsonFlag, LanguageChoice, emit, local_time, with_app
 from bot.cli.invites import RevokeChats, invite_out, issue, reissued
 from bot.domain.entities import Role
 
@@ -94,6 +94,28 @@ def staff_activate(
 
     out = with_app(as_json, work)
     emit(as_json, out, f"staff {out['staff_id']} active again; send them a new invite to link a chat")
+
+
+@staff_cli.command("login-link")
+def staff_login_link(
+    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")], as_json: JsonFlag = False
+) -> None:
+    """Print a one-time link into the staff console (valid 10 minutes, one use): for the first admin, whose chat is
+    not linked yet; everyone else asks the bot (/login). The link is AFTERCARE_PUBLIC_URL or http://HOST:PORT plus
+    /console/login/<token>; give it to that person only."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services import signin
+
+        settings = app.settings
+        base = signin.base_url(settings.public_url, settings.http_host, settings.http_port)
+        async with app.store.transaction() as repos:
+            link = await signin.issue_link(repos, app.store.keyring.token_key, app.clock, staff_id, base)
+            await op.record(repos, "login_link_issued", subject_type="staff", subject_id=staff_id)
+        return {"url": link.url, "expires_at": link.expires_at.isoformat()}
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"{out['url']}\n(valid until {local_time(out['expires_at'])}, one use)")
 
 
 @staff_cli.command("list")

@@ -15,10 +15,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+import pyotp
+from sqlalchemy import or_, select, update
 
 from bot.core.clock import Clock
-from bot.db.models import ConsoleSessionRow, LoginLinkRow
+from bot.db.crypto import FieldCipher, row_ref
+from bot.db.models import ConsoleSessionRow, LoginLinkRow, StaffRow
 from bot.db.store import Repositories
 from bot.domain.entities import Role, StaffMember
 
@@ -154,12 +156,12 @@ async def end_session(repos: Repositories, clock: Clock, session_id: int, reason
     )
 
 
-async def end_sessions(repos: Repositories, clock: Clock, staff_id: int, reason: str) -> int:
+async def end_sessions(repos: Repositories, now: datetime, staff_id: int, reason: str) -> int:
     """Every open session of a staff member ends now (role, unit or point changed; account closed)."""
     result = await repos.session.execute(
         update(ConsoleSessionRow)
         .where(ConsoleSessionRow.staff_id == staff_id, ConsoleSessionRow.ended_at.is_(None))  # type: ignore[union-attr]
-        .values(ended_at=clock.now(), ended_reason=reason)
+        .values(ended_at=now, ended_reason=reason)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -167,3 +169,62 @@ async def end_sessions(repos: Repositories, clock: Clock, staff_id: int, reason:
 def needs_second_factor(staff: StaffMember, production: bool) -> bool:
     """Admins reach the whole province: in production they confirm a TOTP code after the link."""
     return production and staff.role is Role.ADMIN
+
+
+# -- the admins' second factor (TOTP, RFC 6238: 30-second steps, 6 digits) ----------------------------------------
+
+TOTP_COLUMN = "staff_member.totp_secret"
+
+
+async def totp_secret(repos: Repositories, cipher: FieldCipher, staff_id: int, *, create: bool = False) -> str | None:
+    """The staff member's TOTP secret (sealed at rest); a new one when asked to create and none exists yet."""
+    row = await repos.session.get(StaffRow, staff_id)
+    if row is None:
+        return None
+    ref = row_ref(id=staff_id)
+    if row.totp_secret_enc is not None:
+        return cipher.decrypt(row.totp_secret_enc, TOTP_COLUMN, ref)
+    if not create:
+        return None
+    secret = pyotp.random_base32()
+    row.totp_secret_enc = cipher.encrypt(secret, TOTP_COLUMN, ref)
+    await repos.session.flush()
+    return secret
+
+
+async def accept_totp(
+    repos: Repositories, cipher: FieldCipher, clock: Clock, staff_id: int, session_id: int, code: str
+) -> bool:
+    """A code for the current step (or the one just before or after: phone clocks drift) that was never accepted
+    before: the step is recorded in the same UPDATE that checks it, so a code read over a shoulder is spent."""
+    code = "".join(ch for ch in code if ch.isdigit())
+    secret = await totp_secret(repos, cipher, staff_id)
+    if secret is None or len(code) != 6:
+        return False
+    totp = pyotp.TOTP(secret)
+    now = clock.now()
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            claimed = await repos.session.execute(
+                update(StaffRow)
+                .where(
+                    StaffRow.id == staff_id,
+                    or_(StaffRow.totp_last_step.is_(None), StaffRow.totp_last_step < step),  # type: ignore[union-attr,operator]
+                )
+                .values(totp_last_step=step)
+            )
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                return False
+            await repos.session.execute(
+                update(ConsoleSessionRow).where(ConsoleSessionRow.id == session_id).values(second_factor_at=now)
+            )
+            return True
+    return False
+
+
+async def session_for_second_factor(
+    repos: Repositories, key: bytes, clock: Clock, token: str | None, policy: SessionPolicy
+) -> Session | None:
+    """The live session waiting for its second factor (resume() refuses nothing for it; the page wrapper does)."""
+    return await resume(repos, key, clock, token, policy)

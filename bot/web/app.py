@@ -9,9 +9,10 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.channels.simulator import web as simulator_web
+from bot.web import console
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -35,7 +36,7 @@ def build_web(app: Application) -> Starlette:
             return RedirectResponse("/simulator")
         return JSONResponse({"service": "aftercare-bot"})
 
-    routes = [Route("/", root), Route("/healthz", health)]
+    routes: list[BaseRoute] = [Route("/", root), Route("/healthz", health), console.mount(app)]
     if app.settings.simulator_on:
         routes += simulator_web.routes(app.simulator, app.simulator_labels, app.settings.http_host)
     if app.telegram is not None and app.settings.public_url:  # platform modules imported only when configured

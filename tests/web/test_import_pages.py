@@ -201,6 +201,10 @@ async def test_files_that_cannot_be_imported(app: Application, hanoi: dict[str, 
     long_name = await officer.post("/console/import/preview", files=upload(workbook(long_row)))
     assert long_name.status_code == 422 and "Họ và tên quá dài (10000 ký tự; tối đa 120)." in long_name.text
     assert "A" * 41 not in long_name.text
+    script = [["<script>alert(1)</script>", 1990, "", "31/02/2026", 12, ""]]
+    shown = await officer.post("/console/import/preview", files=upload(workbook(script)))
+    assert shown.status_code == 422 and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown.text
+    assert "<script>alert" not in shown.text
     assert await listed(app) == []
 
 

@@ -1,0 +1,252 @@
+"""What every console page shares: the signed-in viewer, the page wrapper (session, role, CSRF, Origin), rendering.
+
+The console is an adapter like a chat channel: it resolves who is asking from its own session table, asks the one
+authorisation table (`bot.domain.authz`) and the services, and renders. It holds no rule of its own. A page handler
+is `async def handler(request, viewer) -> Response`, wrapped by `Console.page`, which refuses before the handler runs:
+no live session → the sign-in page; a role not listed → 403; a POST without this session's CSRF token or from
+another origin → 403 (audited).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import structlog
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.core.i18n import Audience, Translator
+from bot.domain.authz import Actor, ActorKind
+from bot.domain.entities import Role, StaffMember, UnitLevel
+from bot.services import signin
+
+if TYPE_CHECKING:
+    from bot.app import Application
+
+log = structlog.get_logger(__name__)
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+COOKIE = "console_session"
+FLASH = "console_flash"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+MAX_UPLOAD = 10 * 1024 * 1024  # an import file; anything larger is refused before it is read
+MAX_BODY = MAX_UPLOAD + 64 * 1024
+
+Handler = Callable[[Request, "Viewer"], Awaitable[Response]]
+
+
+@dataclass(slots=True)
+class Viewer:
+    """The staff member behind this request, as the session table and the staff table say now."""
+
+    staff: StaffMember
+    actor: Actor
+    session_id: int
+    csrf: str
+    t: Translator
+    request: Request
+    _form: FormData | None = field(default=None)
+
+    @property
+    def language(self) -> str:
+        return self.t.language
+
+    async def form(self) -> FormData:
+        """The POST's form, parsed and checked by the page wrapper before the handler ran."""
+        assert self._form is not None, "form() is for POST handlers"
+        return self._form
+
+
+class Console:
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        settings = app.settings
+        self.key = app.store.keyring.token_key
+        self.policy = signin.SessionPolicy(
+            idle=_minutes(settings.console_idle_minutes), lifetime=_minutes(settings.console_session_hours * 60)
+        )
+        self.base = signin.base_url(settings.public_url, settings.http_host, settings.http_port)
+        self.secure = self.base.startswith("https://")
+        self.zone = ZoneInfo(settings.timezone)
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["dmy"] = _dmy
+        self.env.filters["local"] = self.local_time
+
+    # -- who is asking ----------------------------------------------------------------------------------------------
+
+    def translator(self, language: str | None) -> Translator:
+        return self.app.catalogs.translator(language, Audience.STAFF)
+
+    async def viewer(self, request: Request) -> Viewer | None:
+        token = request.cookies.get(COOKIE)
+        async with self.app.store.transaction() as repos:
+            session = await signin.resume(repos, self.key, self.app.clock, token, self.policy)
+            if session is None:
+                return None
+            if signin.needs_second_factor(session.staff, self.second_factor) and not session.second_factor_done:
+                return None
+            unit = await repos.units.get(session.staff.unit_id)
+        province_id = None
+        if unit is not None:
+            province_id = unit.id if unit.level is UnitLevel.PROVINCE else unit.parent_id
+        staff = session.staff
+        actor = Actor(ActorKind.STAFF, staff.id, staff.role, staff.unit_id, province_id)
+        csrf = signin.csrf_token(self.key, session.token_hash)
+        return Viewer(staff, actor, session.id, csrf, self.translator(staff.language), request)
+
+    @property
+    def second_factor(self) -> bool:
+        settings = self.app.settings
+        return settings.console_totp if settings.console_totp is not None else settings.is_production
+
+    # -- the page wrapper -------------------------------------------------------------------------------------------
+
+    def page(
+        self, handler: Handler, *, roles: Collection[Role] | None = None, methods: tuple[str, ...] = ("GET",)
+    ) -> Callable[[Request], Awaitable[Response]]:
+        allowed = frozenset(roles) if roles is not None else frozenset(Role)
+
+        async def endpoint(request: Request) -> Response:
+            viewer = await self.viewer(request)
+            if viewer is None:
+                if request.method != "GET":
+                    return await self.refuse(request, None, "no_session", 403)
+                return RedirectResponse("/console/signin", status_code=303)
+            if viewer.staff.role not in allowed:
+                return await self.refuse(request, viewer, "role", 403)
+            if request.method == "POST":
+                refusal = await self._check_post(request, viewer)
+                if refusal is not None:
+                    return refusal
+            return await handler(request, viewer)
+
+        endpoint.__name__ = getattr(handler, "__name__", "page")
+        return endpoint
+
+    def same_origin(self, request: Request) -> bool:
+        """A browser's POST says where the form was: it must be this console (the public URL, or the host asked)."""
+        origin = request.headers.get("origin")
+        if origin is None:
+            site = request.headers.get("sec-fetch-site")
+            return site in (None, "same-origin", "none")
+        if origin == "null":
+            return False
+        own = {_origin(self.base), f"{request.url.scheme}://{request.url.netloc}"}
+        return origin.rstrip("/") in own
+
+    async def _check_post(self, request: Request, viewer: Viewer) -> Response | None:
+        if not self.same_origin(request):
+            return await self.refuse(request, viewer, "origin", 403)
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return await self.refuse(request, viewer, "too_large", 413)
+        try:
+            form = await request.form(max_files=1, max_fields=5000, max_part_size=MAX_UPLOAD)
+        except MultiPartException:
+            return await self.refuse(request, viewer, "bad_form", 400)
+        sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
+        if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), viewer.csrf.encode()):
+            await form.close()
+            return await self.refuse(request, viewer, "csrf", 403)
+        viewer._form = form
+        return None
+
+    async def refuse(self, request: Request, viewer: Viewer | None, reason: str, status: int) -> Response:
+        """Audited (who, which route, why — never the form), then a plain page in the viewer's language."""
+        async with self.app.store.transaction() as repos:
+            await repos.audit.record(
+                actor_type="staff" if viewer else "anonymous",
+                actor_id=viewer.staff.id if viewer else None,
+                action="console_refused",
+                outcome="denied",
+                detail={"reason": reason, "route": _route_name(request), "method": request.method},
+            )
+        t = viewer.t if viewer else self.translator(None)
+        messages = {
+            403: t._("This page or action is not open to you."),
+            413: t._("The file is too large (at most 10 MB)."),
+            400: t._("The form could not be read. Please try again."),
+        }
+        return self.render(request, viewer, "error.html", status=status, message=messages.get(status, messages[403]))
+
+    async def not_found(self, request: Request, viewer: Viewer | None) -> Response:
+        """The same answer for a record that does not exist and one out of the viewer's reach."""
+        t = viewer.t if viewer else self.translator(None)
+        return self.render(request, viewer, "error.html", status=404, message=t._("Nothing was found here."))
+
+    # -- rendering --------------------------------------------------------------------------------------------------
+
+    def render(
+        self, request: Request, viewer: Viewer | None, template: str, *, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        t = viewer.t if viewer else context.pop("t", None) or self.translator(None)
+        flash = unquote(request.cookies.get(FLASH, ""))[:300]
+        page = self.env.get_template(template).render(
+            _=t._,
+            n_=t.n_,
+            viewer=viewer,
+            lang=t.language,
+            csrf_field=lambda: _csrf_field(viewer),
+            csrf=viewer.csrf if viewer else "",
+            flash=flash,
+            path=request.url.path,
+            **context,
+        )
+        response = HTMLResponse(page, status_code=status)
+        if flash:
+            response.delete_cookie(FLASH, path="/console")
+        return response
+
+    def flash_redirect(self, url: str, message: str) -> Response:
+        response = RedirectResponse(url, status_code=303)
+        response.set_cookie(
+            FLASH, quote(message[:300]), max_age=60, path="/console", httponly=True, samesite="lax", secure=self.secure
+        )
+        return response
+
+    def local_time(self, moment: datetime | None) -> str:
+        return moment.astimezone(self.zone).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def _csrf_field(viewer: Viewer | None) -> Markup:
+    if viewer is None:
+        return Markup("")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(viewer.csrf))
+
+
+def _dmy(day: date | datetime | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _route_name(request: Request) -> str:
+    """The route's pattern, not the path: a login token or an id typed into a URL is never written to the audit."""
+    route = request.scope.get("route")
+    return getattr(route, "path", "?")
+
+
+def _minutes(n: int) -> timedelta:
+    return timedelta(minutes=n)

@@ -1,0 +1,189 @@
+"""Signing in to the console: a one-time link (confirm page, spent only by its POST), sessions that end, CSRF and
+Origin on every POST, the admins' TOTP step, security headers — over real HTTP against the real app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from bot.app import Application
+from bot.config import Settings
+from bot.db.models import AuditEventRow, ConsoleSessionRow
+from bot.services import signin
+from bot.services.access import deactivate_staff
+from bot.services.operators import Operator
+from tests.fakes.clock import FakeClock
+from tests.support.console import BASE, SignIn, login_link
+
+REFUSED = "Đường dẫn đăng nhập này không dùng được"
+
+
+async def audit_actions(app: Application, action: str) -> list[tuple[int | None, str]]:
+    async with app.store.transaction() as repos:
+        rows = (await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == action))).scalars()
+        return [(row.actor_id, row.outcome) for row in rows]
+
+
+async def test_a_link_opens_the_console_once_and_its_preview_spends_nothing(
+    app: Application, hanoi: dict[str, int], browsers: Callable[[], httpx.AsyncClient]
+) -> None:
+    officer = hanoi["officer"]
+    path = await login_link(app, officer)
+    previewer, person = browsers(), browsers()
+    for _ in range(2):  # a chat app's link preview fetches the page: nothing is spent
+        page = await previewer.get(path)
+        assert page.status_code == 200
+        assert "Đăng nhập" in page.text and "<form method=\"post\"" in page.text
+    spent = await person.post(path, headers={"origin": BASE})
+    assert spent.status_code == 303 and spent.headers["location"] == "/console/"
+    cookie = spent.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/console" in cookie and "secure" not in cookie
+    home = await person.get("/console/")
+    assert home.status_code == 200 and "Tổng quan" in home.text and "Phường Hà Đông" in home.text
+    again = await browsers().post(path, headers={"origin": BASE})  # used: the same polite page as any bad link
+    assert again.status_code == 400 and REFUSED in again.text
+    unknown = await browsers().post("/console/login/" + "x" * 43, headers={"origin": BASE})
+    assert unknown.status_code == 400 and REFUSED in unknown.text
+    assert (officer, "ok") in await audit_actions(app, "console_login")
+    assert (None, "refused") in await audit_actions(app, "console_login")
+
+
+async def test_an_expired_link_and_a_closed_account_get_the_same_refusal(
+    app: Application, hanoi: dict[str, int], clock: FakeClock, browsers: Callable[[], httpx.AsyncClient]
+) -> None:
+    old = await login_link(app, hanoi["officer"])
+    clock.advance(minutes=10, seconds=1)
+    late = await browsers().post(old, headers={"origin": BASE})
+    assert late.status_code == 400 and REFUSED in late.text
+    fresh = await login_link(app, hanoi["cadre"])
+    async with app.store.transaction() as repos:
+        await deactivate_staff(repos, hanoi["cadre"], Operator(), clock.now())
+    closed = await browsers().post(fresh, headers={"origin": BASE})
+    assert closed.status_code == 400 and REFUSED in closed.text
+    async with app.store.transaction() as repos:
+        with pytest.raises(signin.SigninError):
+            await signin.issue_link(repos, app.store.keyring.token_key, clock, hanoi["cadre"], BASE)
+
+
+async def test_a_link_posted_from_another_site_is_refused(app: Application, hanoi: dict[str, int], browsers) -> None:
+    path = await login_link(app, hanoi["officer"])
+    client = browsers()
+    forged = await client.post(path, headers={"origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert (await client.post(path, headers={"origin": BASE})).status_code == 303  # not spent by the refusal
+
+
+async def test_without_a_session_pages_ask_to_sign_in_and_posts_are_refused(
+    hanoi: dict[str, int], browsers: Callable[[], httpx.AsyncClient]
+) -> None:
+    client = browsers()
+    page = await client.get("/console/")
+    assert page.status_code == 303 and page.headers["location"] == "/console/signin"
+    signin_page = await client.get("/console/signin")
+    assert "/login" in signin_page.text and "Mở trang quản lý" in signin_page.text
+    assert (await client.post("/console/logout", headers={"origin": BASE})).status_code == 403
+    client.cookies.set("console_session", "guess", domain="127.0.0.1", path="/console")
+    assert (await client.get("/console/")).status_code == 303
+
+
+async def test_every_post_needs_this_sessions_csrf_token_and_origin(
+    app: Application, hanoi: dict[str, int], sign_in: SignIn
+) -> None:
+    officer = await sign_in(hanoi["officer"])
+    other = await sign_in(hanoi["cadre"])
+    assert (await officer.post("/console/logout", {"csrf": ""})).status_code == 403
+    assert (await officer.post("/console/logout", {"csrf": "0" * 43})).status_code == 403
+    assert (await officer.post("/console/logout", {"csrf": other.csrf})).status_code == 403  # another session's
+    cross = await officer.post("/console/logout", headers={"origin": "http://evil.example"})
+    assert cross.status_code == 403
+    assert "Trang hoặc thao tác này không dành cho anh/chị" in cross.text
+    assert (await officer.client.get("/console/")).status_code == 200  # still signed in after the refusals
+    refusals = [row[1] for row in await audit_actions(app, "console_refused")]
+    assert refusals.count("denied") == 4
+    by_header = await officer.client.post(
+        "/console/logout", headers={"origin": BASE, "x-csrf-token": officer.csrf}, data={}
+    )
+    assert by_header.status_code == 303
+    assert (await officer.client.get("/console/")).status_code == 303  # signed out: the session row ended
+    assert (await other.client.get("/console/")).status_code == 200  # another session of another person is intact
+
+
+async def test_sessions_end_when_idle_too_long_after_their_lifetime_and_on_deactivation(
+    app: Application, hanoi: dict[str, int], sign_in: SignIn, clock: FakeClock, settings: Settings
+) -> None:
+    officer = await sign_in(hanoi["officer"])
+    clock.advance(minutes=settings.console_idle_minutes - 1)
+    assert (await officer.client.get("/console/")).status_code == 200
+    clock.advance(minutes=settings.console_idle_minutes)
+    assert (await officer.client.get("/console/")).status_code == 303  # idle too long
+    officer = await sign_in(hanoi["officer"])
+    for _ in range(settings.console_session_hours * 3):  # busy all day: the absolute lifetime still ends it
+        clock.advance(minutes=20)
+        if (await officer.client.get("/console/")).status_code != 200:
+            break
+    assert (await officer.client.get("/console/")).status_code == 303
+    cadre = await sign_in(hanoi["cadre"])
+    async with app.store.transaction() as repos:
+        await deactivate_staff(repos, hanoi["cadre"], Operator(), clock.now())
+    assert (await cadre.client.get("/console/")).status_code == 303
+    async with app.store.transaction() as repos:
+        reasons = (await repos.session.execute(select(ConsoleSessionRow.ended_reason))).scalars().all()
+    assert "deactivated" in reasons and "expired" in reasons
+
+
+async def test_console_pages_carry_the_security_headers(hanoi: dict[str, int], sign_in: SignIn) -> None:
+    officer = await sign_in(hanoi["officer"])
+    page = await officer.client.get("/console/")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+    assert "<script>" not in page.text and " style=" not in page.text and " on" + "click=" not in page.text
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"console_totp": True})
+
+
+async def test_an_admin_confirms_a_totp_code_that_is_never_accepted_twice(
+    app: Application, hanoi: dict[str, int], browsers: Callable[[], httpx.AsyncClient], clock: FakeClock
+) -> None:
+    client = browsers()
+    spent = await client.post(await login_link(app, hanoi["admin"]), headers={"origin": BASE})
+    assert spent.headers["location"] == "/console/second-factor"
+    assert (await client.get("/console/")).status_code == 303  # not in before the code
+    setup = await client.get("/console/second-factor")
+    assert "Xác nhận" in setup.text and "data:image/svg+xml" in setup.text
+    csrf = setup.text.split('name="csrf" value="')[1].split('"')[0]
+    secret = setup.text.split("<code>")[1].split("</code>")[0]
+    wrong = await client.post("/console/second-factor", data={"csrf": csrf, "code": "000000"}, headers={"origin": BASE})
+    assert wrong.status_code == 400
+    code = pyotp.TOTP(secret).at(clock.now())
+    no_csrf = await client.post("/console/second-factor", data={"code": code}, headers={"origin": BASE})
+    assert no_csrf.status_code == 403
+    ok = await client.post("/console/second-factor", data={"csrf": csrf, "code": code}, headers={"origin": BASE})
+    assert ok.status_code == 303 and ok.headers["location"] == "/console/"
+    assert (await client.get("/console/")).status_code == 200
+    second = browsers()  # the same code, read over a shoulder, on another device within its 30 seconds
+    await second.post(await login_link(app, hanoi["admin"]), headers={"origin": BASE})
+    page = await second.get("/console/second-factor")
+    assert "<code>" not in page.text  # the secret is shown once, at setup
+    csrf2 = page.text.split('name="csrf" value="')[1].split('"')[0]
+    replay = await second.post("/console/second-factor", data={"csrf": csrf2, "code": code}, headers={"origin": BASE})
+    assert replay.status_code == 400
+    clock.advance(seconds=30)
+    fresh = pyotp.TOTP(secret).at(clock.now())
+    assert (await second.post(
+        "/console/second-factor", data={"csrf": csrf2, "code": fresh}, headers={"origin": BASE}
+    )).status_code == 303
+    officer = browsers()  # an officer (commune scope) is not asked
+    assert (await officer.post(await login_link(app, hanoi["officer"]), headers={"origin": BASE})).headers[
+        "location"
+    ] == "/console/"
+    assert timedelta(minutes=10) == signin.LINK_TTL
