@@ -137,7 +137,11 @@ class Console:
                 refusal = await self._check_post(request, viewer)
                 if refusal is not None:
                     return refusal
-            return await handler(request, viewer)
+            try:
+                return await handler(request, viewer)
+            finally:
+                if viewer._form is not None:  # an upload's spooled temporary file goes now, not at exit
+                    await viewer._form.close()
 
         endpoint.__name__ = getattr(handler, "__name__", "page")
         return endpoint
@@ -145,11 +149,11 @@ class Console:
     def same_origin(self, request: Request) -> bool:
         """A browser's POST says where the form was: it must be this console (the public URL, or the host asked)."""
         origin = request.headers.get("origin")
+        site = request.headers.get("sec-fetch-site")  # set by the browser itself; a page cannot forge it
         if origin is None:
-            site = request.headers.get("sec-fetch-site")
             return site in (None, "same-origin", "none")
-        if origin == "null":
-            return False
+        if origin == "null":  # what a browser sends from a page served with Referrer-Policy: no-referrer
+            return site == "same-origin"
         own = {_origin(self.base), f"{request.url.scheme}://{request.url.netloc}"}
         return origin.rstrip("/") in own
 
