@@ -44,6 +44,9 @@ class Action(StrEnum):
     # Close or reopen a staff member's account and unlink their chats; asked with the staff member as the record
     # (`StaffScope`, ranked in STAFF_OVER_STAFF). A participant's chats are unlinked under MANAGE_LIST.
     MANAGE_STAFF = "manage_staff"
+    # Set up the province's units: seed its communes, a commune's check-in due day and test place, counselling points
+    # and their hours; asked with the unit as the record (`UnitScope`, ranked in UNIT_RULES).
+    MANAGE_UNITS = "manage_units"
     # Role-level: lists the server filters by the actor's own scope (no single record to check).
     LIST_ASSIGNED = "list_assigned"
     LIST_COMMUNE = "list_commune"
@@ -80,6 +83,15 @@ class StaffScope:
 
     staff_id: int
     role: Role
+    unit_id: int
+    province_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitScope:
+    """The facts about a unit (a province, a commune, or the unit a counselling point serves) that decide who may set
+    it up: the unit itself and the province it belongs to (None for a province)."""
+
     unit_id: int
     province_id: int | None
 
@@ -147,6 +159,11 @@ STAFF_OVER_STAFF: dict[Action, dict[Role, tuple[Reach, frozenset[Role]]]] = {
         Role.ADMIN: (_P, frozenset(Role)),
     },
 }
+# Staff setting up a unit (`UnitScope`): how far. An admin sets up their own province and its communes; a commune's
+# officer keeps its list, not its setup.
+UNIT_RULES: dict[Action, dict[Role, Reach]] = {
+    Action.MANAGE_UNITS: {Role.ADMIN: _P},
+}
 # Role-level actions: the list is then filtered by the actor's own scope in the query.
 ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_OWN_ROLE: frozenset(Role),
@@ -156,7 +173,9 @@ ROLE_ACTIONS: dict[Action, frozenset[Role]] = {
 }
 
 
-def decide(actor: Actor, action: Action, target: ParticipantScope | StaffScope | None = None) -> Decision:
+def decide(
+    actor: Actor, action: Action, target: ParticipantScope | StaffScope | UnitScope | None = None
+) -> Decision:
     if action is Action.LINK_CHAT:
         return _allow("anyone may present a code") if actor.kind is ActorKind.UNLINKED else _deny("already linked")
 
@@ -179,6 +198,8 @@ def decide(actor: Actor, action: Action, target: ParticipantScope | StaffScope |
         return _deny("staff only, on a record")
     if isinstance(target, StaffScope):
         return _staff_on_staff(actor, action, target)
+    if isinstance(target, UnitScope):
+        return _staff_on_unit(actor, action, target)
     return _staff_on_participant(actor, action, target)
 
 
@@ -201,6 +222,13 @@ def _staff_on_staff(actor: Actor, action: Action, target: StaffScope) -> Decisio
     reach, ranks = rule
     if target.role not in ranks:
         return _deny("rank")
+    return _in_reach(actor, reach, target.unit_id, target.province_id)
+
+
+def _staff_on_unit(actor: Actor, action: Action, target: UnitScope) -> Decision:
+    reach = UNIT_RULES.get(action, {}).get(actor.role) if actor.role else None
+    if reach is None:
+        return _deny("role may not")
     return _in_reach(actor, reach, target.unit_id, target.province_id)
 
 

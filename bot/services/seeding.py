@@ -20,8 +20,8 @@ that holds an official code but is something else (a commune's code on a provinc
 province) stops the seeding before anything is written.
 
 `who` is the server's operator (the command line: recorded, not restricted) or a staff actor from the console: an
-admin of that province only, and only onto a province unit that exists (theirs). The authorisation table has no
-action for units yet; `_may_seed` states the rule until it does (Action.MANAGE_UNITS, asked with the province).
+admin of that province only (the authorisation table's Action.MANAGE_UNITS, asked with the province unit as stored),
+and only onto a province unit that exists (theirs): an admin creates no province.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from bot.db.store import Repositories
-from bot.domain.authz import Actor, ActorKind
-from bot.domain.entities import Role, Unit, UnitLevel
+from bot.domain.authz import Action, Actor, UnitScope, decide
+from bot.domain.entities import Unit, UnitLevel
 from bot.domain.text import fold
 from bot.services.access import Refused
 from bot.services.operators import Operator
@@ -265,13 +265,12 @@ def _starts_words(name: tuple[str, ...], typed: tuple[str, ...]) -> bool:
 
 
 def _may_seed(actor: Actor, province: Unit | None) -> str | None:
-    """Why a console user may not seed this province (None: they may): an admin, of this very province, which
-    exists. To move into bot/domain/authz.py as Action.MANAGE_UNITS ({ADMIN: PROVINCE}) asked with the province."""
-    if actor.kind is not ActorKind.STAFF or actor.role is not Role.ADMIN:
-        return "role may not"
-    if province is None or actor.unit_id != province.id:
-        return "other province"
-    return None
+    """Why a console user may not seed this province (None: they may): MANAGE_UNITS over the province unit as stored
+    (an admin of this very province); a province not set up yet is the operator's to create."""
+    if province is None:
+        return "no such province"
+    decision = decide(actor, Action.MANAGE_UNITS, UnitScope(province.id, province.parent_id))
+    return None if decision else decision.reason
 
 
 async def seed_province(repos: Repositories, who: Operator | Actor, query: str, *, dry_run: bool = False) -> SeedResult:

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.domain.authz import Action, Actor, ActorKind, ParticipantScope, StaffScope, decide
+from bot.domain.authz import Action, Actor, ActorKind, ParticipantScope, StaffScope, UnitScope, decide
 from bot.domain.entities import Role
 
 PROVINCE, COMMUNE, OTHER_COMMUNE, OTHER_PROVINCE = 1, 2, 3, 4
@@ -205,3 +205,47 @@ def test_a_staff_account_is_managed_by_rank() -> None:
     assert not denied and denied.reason == "rank"  # an officer cannot close (or reopen) an admin's account
     assert not decide(ACTORS["officer"], Action.MANAGE_STAFF, STAFF_TARGETS["other_officer"])
     assert decide(ACTORS["admin"], Action.MANAGE_STAFF, STAFF_TARGETS["fellow_admin"])
+
+
+# ---- staff setting up units (seed communes, a commune's due day and test place, counselling points) --------------
+UNIT_TARGETS: dict[str, UnitScope] = {
+    "province": UnitScope(PROVINCE, None),
+    "commune": UnitScope(COMMUNE, PROVINCE),
+    "other_commune": UnitScope(OTHER_COMMUNE, PROVINCE),
+    "other_province": UnitScope(OTHER_PROVINCE, None),
+    "commune_next_door": UnitScope(NEXT_DOOR_PROVINCE_COMMUNE, OTHER_PROVINCE),
+}
+# Written out by hand: an admin sets up their province and every commune of it; nobody else sets up any unit (a
+# commune's officer keeps its list, not its setup).
+SETS_UP: set[tuple[str, str]] = {
+    ("admin", "province"),
+    ("admin", "commune"),
+    ("admin", "other_commune"),
+    ("other_admin", "other_province"),
+    ("other_admin", "commune_next_door"),
+}
+
+
+@pytest.mark.parametrize(("actor_name", "target_name"), list(itertools.product(ACTORS, UNIT_TARGETS)))
+def test_manage_units_matrix(actor_name: str, target_name: str) -> None:
+    decision = decide(ACTORS[actor_name], Action.MANAGE_UNITS, UNIT_TARGETS[target_name])
+    assert decision.allowed is ((actor_name, target_name) in SETS_UP), decision.reason
+
+
+@pytest.mark.parametrize(("actor_name", "target_name"), list(itertools.product(ACTORS, UNIT_TARGETS)))
+@pytest.mark.parametrize("action", [a for a in RECORD_ACTIONS if a is not Action.MANAGE_UNITS])
+def test_no_other_action_applies_to_a_unit(actor_name: str, target_name: str, action: Action) -> None:
+    """A unit is neither a participant record nor an account: no other action reaches it, whatever the actor."""
+    assert not decide(ACTORS[actor_name], action, UNIT_TARGETS[target_name])
+
+
+def test_setting_up_units_needs_the_unit_and_says_why_not() -> None:
+    assert not decide(ACTORS["admin"], Action.MANAGE_UNITS, None)  # no unit: nothing to decide on
+    assert not decide(ACTORS["admin"], Action.MANAGE_UNITS, STAFF_TARGETS["cadre"])  # an account is no unit
+    assert not decide(ACTORS["admin"], Action.MANAGE_UNITS, OWN)  # nor is a person's record
+    denied = decide(ACTORS["other_admin"], Action.MANAGE_UNITS, UNIT_TARGETS["commune"])
+    assert not denied and denied.reason == "other province"
+    officer = decide(ACTORS["officer"], Action.MANAGE_UNITS, UNIT_TARGETS["commune"])
+    assert not officer and officer.reason == "role may not"  # even their own commune
+    forged = Actor(ActorKind.STAFF, 105, Role.ADMIN, None, PROVINCE)  # an admin with no unit resolved
+    assert not decide(forged, Action.MANAGE_UNITS, UNIT_TARGETS["province"])
