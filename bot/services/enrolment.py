@@ -49,6 +49,7 @@ class Enrolment:
         self._clock = clock
         self._policies = policies
         self._operator = operator or Operator()
+        self._units: dict[str, Unit] = {}  # an import enrols hundreds into one commune: look it up once
 
     async def add_unit(self, code: str, name: str, parent_code: str | None) -> Unit:
         code = code.strip().upper()
@@ -143,7 +144,17 @@ class Enrolment:
             register=register,
         )
         await self._audit("participant_enrolled", "participant", participant.id)
-        return participant, await self.issue_participant_invite(participant.id)
+        return participant, await self._first_invite(participant_id=participant.id)
+
+    async def _first_invite(self, *, participant_id: int | None = None, staff_id: int | None = None) -> IssuedInvite:
+        """A new record's first code: no earlier code to revoke, no chat linked yet (fewer statements per person,
+        which an import of a whole commune's list repeats hundreds of times)."""
+        code, expires = self._new_code()
+        code_hash = hash_code(self._keys.code_key, code)
+        await self._r.invites.issue(code_hash, expires, participant_id=participant_id, staff_id=staff_id, first=True)
+        subject = ("participant", participant_id) if participant_id is not None else ("staff", staff_id)
+        await self._audit("invite_issued", subject[0], subject[1] or 0, {"chats_unlinked": 0})
+        return IssuedInvite(format_code(code), expires, 0, 0)
 
     async def issue_participant_invite(self, participant_id: int, *, revoke_chats: bool = False) -> IssuedInvite:
         """A new code; the unused one stops working. `revoke_chats`: the linked chats are unlinked in the same
@@ -179,9 +190,13 @@ class Enrolment:
         return generate_code(), self._policies.invites.expires_at(self._clock.now())
 
     async def _unit(self, code: str) -> Unit:
-        unit = await self._r.units.by_code(code.strip().upper())
+        key = code.strip().upper()
+        if key in self._units:
+            return self._units[key]
+        unit = await self._r.units.by_code(key)
         if unit is None:
             raise EnrolmentError(f"no unit with code {code}")
+        self._units[key] = unit
         return unit
 
     @staticmethod

@@ -16,20 +16,28 @@ class InviteRepository:
         self._clock = clock
 
     async def issue(
-        self, code_hash: str, expires_at: datetime, *, participant_id: int | None = None, staff_id: int | None = None
+        self,
+        code_hash: str,
+        expires_at: datetime,
+        *,
+        participant_id: int | None = None,
+        staff_id: int | None = None,
+        first: bool = False,
     ) -> None:
-        """Store a new code for a person; any code they still had stops working."""
+        """Store a new code for a person; any code they still had stops working (`first`: a record just made has
+        none, so there is nothing to revoke)."""
         now = self._clock.now()
         owner = (
             InviteCodeRow.participant_id == participant_id
             if participant_id is not None
             else InviteCodeRow.staff_id == staff_id
         )
-        await self._s.execute(
-            update(InviteCodeRow)
-            .where(owner, InviteCodeRow.used_at.is_(None), InviteCodeRow.revoked_at.is_(None))  # type: ignore[union-attr]
-            .values(revoked_at=now)
-        )
+        if not first:
+            await self._s.execute(
+                update(InviteCodeRow)
+                .where(owner, InviteCodeRow.used_at.is_(None), InviteCodeRow.revoked_at.is_(None))  # type: ignore[union-attr]
+                .values(revoked_at=now)
+            )
         self._s.add(
             InviteCodeRow(
                 code_hash=code_hash,
