@@ -64,6 +64,9 @@ class OutboundMessage:
     language: str | None = None  # set by the engine, for adapters that add words of their own (numbered menus)
     # NAME in a conversation through the bot, where a typed "3" is an answer, not the third option.
     typed_by: TypedBy = TypedBy.NUMBER
+    # Sent without a link preview (a one-time sign-in link): the platform's previewer would fetch it and show the
+    # page; Telegram is told not to. Adapters without previews ignore it.
+    no_preview: bool = False
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -73,10 +76,12 @@ class OutboundMessage:
 def join(messages: Sequence[OutboundMessage]) -> OutboundMessage:
     """Messages to one chat sent as one (one notification; on Zalo one list of choices): the texts in order, each
     action once (its first button), typed by name only if every message with choices is (one message with
-    numbered choices has them all numbered). `messages` is not empty."""
+    numbered choices has them all numbered), without a link preview if any of them is. `messages` is not empty."""
     buttons: list[Button] = []
     for message in messages:
         buttons += [b for b in message.buttons if b.action not in {m.action for m in buttons}]
     named = bool(buttons) and all(m.typed_by is TypedBy.NAME for m in messages if m.buttons)
     text = "\n\n".join(message.text for message in messages)
-    return OutboundMessage(text, tuple(buttons), messages[0].language, TypedBy.NAME if named else TypedBy.NUMBER)
+    typed_by = TypedBy.NAME if named else TypedBy.NUMBER
+    no_preview = any(message.no_preview for message in messages)
+    return OutboundMessage(text, tuple(buttons), messages[0].language, typed_by, no_preview)

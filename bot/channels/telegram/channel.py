@@ -137,7 +137,7 @@ class TelegramChannel:
         """Render and send replies in order, with retries; a chat that blocked the bot is marked unreachable."""
         try:
             for part in self._render(str(chat_id), replies):
-                await self.sender.send_text(chat_id, part.text, part.markup)
+                await self.sender.send_text(chat_id, part.text, part.markup, part.no_preview)
         except ChatUnreachable:
             await self._set_reachable(str(chat_id), False)
 
@@ -149,7 +149,7 @@ class TelegramChannel:
         """Messenger port for the outbox: one attempt per part, errors raised for the dispatcher to judge."""
         chat_id = int(external_id)
         for part in self._render(external_id, [message]):
-            await self.sender.push_text(chat_id, part.text, part.markup)
+            await self.sender.push_text(chat_id, part.text, part.markup, part.no_preview)
 
     async def _set_reachable(self, external_id: str, reachable: bool) -> None:
         async with self._store.transaction() as repos:

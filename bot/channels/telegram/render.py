@@ -18,10 +18,12 @@ __all__ = ["MAX_TEXT", "Part", "keyboard", "render", "split_text", "utf16_len"]
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One Telegram message: a piece of a reply's text, and the reply's keyboard under its last piece."""
+    """One Telegram message: a piece of a reply's text, and the reply's keyboard under its last piece; `no_preview`:
+    Telegram is told to show no link preview (every piece of a reply that asks for none)."""
 
     text: str
     markup: InlineKeyboardMarkup | None = None
+    no_preview: bool = False
 
 
 def render(replies: Sequence[OutboundMessage], ref: Callable[[str], str]) -> list[Part]:
@@ -31,8 +33,8 @@ def render(replies: Sequence[OutboundMessage], ref: Callable[[str], str]) -> lis
     for reply in replies:
         pieces = split_text(reply.text) or ["…"]
         markup = keyboard([b.label for b in reply.buttons], [ref(action) for action in reply.actions])
-        parts += [Part(piece) for piece in pieces[:-1]]
-        parts.append(Part(pieces[-1], markup))
+        parts += [Part(piece, no_preview=reply.no_preview) for piece in pieces[:-1]]
+        parts.append(Part(pieces[-1], markup, reply.no_preview))
     return parts
 
 

@@ -16,7 +16,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.core.ports import DeliveryDeferred, DeliveryRefused
 
@@ -26,6 +26,8 @@ log = structlog.get_logger(__name__)
 
 
 NOT_MODIFIED = "message is not modified"
+# A message whose links must not be fetched by Telegram's previewer (a one-time sign-in link).
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class ChatUnreachable(Exception):
@@ -63,10 +65,12 @@ class TelegramSender:
                 return None
         raise DeliveryFailed(name)
 
-    async def push_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    async def push_text(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None, no_preview: bool = False
+    ) -> None:
         """One attempt for the outbox, which owns retries: Telegram's answer becomes the core's delivery errors."""
         try:
-            await self.bot.send_message(chat_id, text, reply_markup=markup)
+            await self.bot.send_message(chat_id, text, reply_markup=markup, link_preview_options=_preview(no_preview))
         except TelegramRetryAfter as exc:
             raise DeliveryDeferred("rate_limited", float(exc.retry_after)) from exc
         except (TelegramNetworkError, TelegramServerError) as exc:
@@ -77,8 +81,14 @@ class TelegramSender:
             unreachable = "chat not found" in exc.message.lower()
             raise DeliveryRefused("bad_request", unreachable=unreachable) from exc
 
-    async def send_text(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        await self.call("sendMessage", lambda: self.bot.send_message(chat_id, text, reply_markup=markup))
+    async def send_text(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None, no_preview: bool = False
+    ) -> None:
+        options = _preview(no_preview)
+        await self.call(
+            "sendMessage",
+            lambda: self.bot.send_message(chat_id, text, reply_markup=markup, link_preview_options=options),
+        )
 
     async def answer_callback(self, callback_id: str) -> None:
         """Always answered, so the button never keeps spinning; an old query's refusal is harmless."""
@@ -97,3 +107,8 @@ class TelegramSender:
             )
         except (ChatUnreachable, DeliveryFailed):
             log.warning("telegram_keyboard_not_cleared")
+
+
+def _preview(no_preview: bool) -> LinkPreviewOptions | None:
+    """None leaves Telegram's default (a preview for the first link), so other messages' calls are unchanged."""
+    return NO_PREVIEW if no_preview else None

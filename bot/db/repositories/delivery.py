@@ -19,12 +19,23 @@ _REPLIES = "inbound_update.replies"
 
 
 def _dump(replies: Sequence[OutboundMessage]) -> str:
-    return json.dumps([{"text": r.text, "buttons": [[b.label, b.action] for b in r.buttons]} for r in replies])
+    # "no_preview" only when set: a redelivered sign-in link goes out without a preview too.
+    return json.dumps(
+        [
+            {"text": r.text, "buttons": [[b.label, b.action] for b in r.buttons]}
+            | ({"no_preview": True} if r.no_preview else {})
+            for r in replies
+        ]
+    )
 
 
 def _load(raw: str) -> list[OutboundMessage]:
     return [
-        OutboundMessage(item["text"], tuple(Button(label, action) for label, action in item["buttons"]))
+        OutboundMessage(
+            item["text"],
+            tuple(Button(label, action) for label, action in item["buttons"]),
+            no_preview=bool(item.get("no_preview")),
+        )
         for item in json.loads(raw)
     ]
 
