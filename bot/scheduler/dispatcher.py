@@ -3,6 +3,9 @@
 At-least-once at the platform, exactly-once in the normal case: a row is claimed by one dispatcher (SKIP LOCKED),
 sent, and closed in a short transaction. Only a process that dies between sending and closing leaves a row whose
 lease runs out and which is sent again; nothing is ever lost.
+
+A staff member's notification that finds no chat the bot can reach (they have not linked one yet) is held, not
+cancelled: it goes out, oldest first, once they link a chat, unless it expired meanwhile (`held_until`).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 import structlog
 
@@ -43,6 +46,9 @@ class DispatchPolicy:
     first_backoff: timedelta = timedelta(seconds=30)
     max_backoff: timedelta = timedelta(hours=1)
     quiet: QuietHours = field(default_factory=QuietHours)
+    # How long a staff notification waits for its staff member to link a chat (a digest or a review request: only
+    # until its day ends, see `held_until`). Past it, the console and the chat's lists say the same, fresher.
+    hold_for: timedelta = timedelta(days=30)
 
     def backoff(self, attempts: int) -> timedelta:
         return min(self.max_backoff, self.first_backoff * 2 ** max(0, attempts - 1))
@@ -56,13 +62,42 @@ class DispatchReport:
     dead: int = 0
     undeliverable: int = 0
     held_for_quiet_hours: bool = False
+    held_for_a_chat: int = 0  # staff notifications kept until their staff member links a chat (not failures)
+    released: int = 0  # kept ones whose staff member has linked a chat since: queued again now
+
+
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    """Kept for its staff member until they link a chat, at most until `until`."""
+
+    until: datetime
+
+
+# Kinds sent again every day while they matter: one kept past its day would arrive stale, beside today's.
+_OF_THE_DAY = frozenset({MessageKind.DIGEST, MessageKind.REVIEW_REQUEST})
+
+
+def held_until(item: Claimed, tz: tzinfo, keep: timedelta) -> datetime:
+    """How long a staff notification is kept for a staff member without a chat. A morning digest or a review
+    request is worth reading only on its day (tomorrow brings a new one, and the chat's and the console's lists
+    show what is still open), so it is kept until midnight where the commune is. Anything else (an alert, an
+    assignment, a report to confirm, a request to talk) is kept `keep` after it was due: it is re-read when it goes
+    out, so one dealt with meanwhile (acknowledged, taken, reassigned) is not sent at all."""
+    if item.kind in _OF_THE_DAY:
+        raw = item.payload.get("day")
+        try:
+            day = date.fromisoformat(raw) if isinstance(raw, str) else item.due_at.astimezone(tz).date()
+        except ValueError:
+            day = item.due_at.astimezone(tz).date()
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return item.due_at + keep
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
     item: Claimed
     chat: Chat | None
-    message: OutboundMessage | Skip
+    message: OutboundMessage | Skip | _Hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +114,7 @@ def bundle(jobs: list[_Job]) -> tuple[list[_Send], list[_Job]]:
     by_chat: dict[int, list[_Job]] = {}
     skipped = []
     for job in jobs:
-        if isinstance(job.message, Skip) or job.chat is None:
+        if not isinstance(job.message, OutboundMessage) or job.chat is None:
             skipped.append(job)
         else:
             by_chat.setdefault(job.chat.identity_id, []).append(job)
@@ -93,7 +128,7 @@ def bundle(jobs: list[_Job]) -> tuple[list[_Send], list[_Job]]:
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    status: str  # sent | cancelled | retry | refund | unreachable | dead | lost
+    status: str  # sent | cancelled | held | retry | refund | unreachable | dead | lost
     reason: str | None = None
     retry_after: float | None = None
     lost: frozenset[int] = frozenset()  # rows another dispatcher reclaimed meanwhile: theirs, left untouched
@@ -127,6 +162,10 @@ class Dispatcher:
         report = DispatchReport()
         batches = 0
         fixed = now
+        async with self._store.transaction() as repos:  # kept for a staff member who has linked a chat since: due
+            expired, report.released = await repos.outbox.settle_held(fixed or self._clock.now())
+        if expired:
+            log.info("outbox_held_expired", count=expired)
         while max_batches is None or batches < max_batches:
             at = fixed or self._clock.now()
             quiet = self.policy.quiet.contains(at.astimezone(self._tz))
@@ -149,6 +188,8 @@ class Dispatcher:
             participants = [c.participant_id for c in claimed if c.participant_id is not None]
             staff = [c.staff_id for c in claimed if c.staff_id is not None]
             by_participant, by_staff = await repos.planning.chats(participants, staff)
+            # Active staff without a chat the bot can reach: their notifications wait for one (closed: cancelled).
+            waiting = await repos.staff.active_among(sorted({sid for sid in staff if sid not in by_staff}))
             jobs = []
             for item in claimed:
                 chat = (
@@ -156,9 +197,14 @@ class Dispatcher:
                     if item.participant_id is not None
                     else by_staff.get(item.staff_id or 0)
                 )
-                message: OutboundMessage | Skip
+                message: OutboundMessage | Skip | _Hold
                 try:
-                    message = await self._renderer.render(repos, item, now) if chat else Skip("no_chat")
+                    if chat is not None:
+                        message = await self._renderer.render(repos, item, now)
+                    elif item.participant_id is None and item.staff_id in waiting:
+                        message = _Hold(held_until(item, self._tz, self.policy.hold_for))
+                    else:
+                        message = Skip("no_chat")
                 except Exception:  # a bad row must not block the others
                     log.exception("outbox_render_failed", outbox_id=item.id, kind=item.kind.value)
                     message = Skip("render_failed")
@@ -235,7 +281,7 @@ class Dispatcher:
     ) -> None:
         results = [(job, outcome) for send, outcome in sent_or_not for job in send.jobs
                     if job.item.id not in outcome.lost]  # fmt: skip
-        results += [(job, _Outcome("cancelled", _skip_reason(job))) for job in skipped]
+        results += [(job, _left_out(job)) for job in skipped]
         report.sent += sum(1 for _, outcome in results if outcome.status == "sent")
         if all(outcome.status == "sent" for _, outcome in results):
             return
@@ -243,7 +289,10 @@ class Dispatcher:
             for job, outcome in results:
                 if outcome.status == "sent":
                     continue
-                if outcome.status == "cancelled":
+                if outcome.status == "held":
+                    assert isinstance(job.message, _Hold)
+                    await self._hold(repos, job, job.message.until, now, report)
+                elif outcome.status == "cancelled":
                     await repos.outbox.finish([job.item.id], OutboxStatus.CANCELLED, outcome.reason)
                     report.cancelled += 1
                     if _cadre_gone(job, outcome):  # closed or unlinked since it was queued: the officers, now
@@ -260,6 +309,21 @@ class Dispatcher:
                 else:
                     await self._dead(repos, job, outcome.reason or "refused", now)
                     report.dead += 1
+
+    async def _hold(
+        self, repos: Repositories, job: _Job, until: datetime, now: datetime, report: DispatchReport
+    ) -> None:
+        """No chat to reach an active staff member by: kept for when they link one, unless already past its time. A
+        cadre's escalation alert still goes to the officers now (someone must act today); the cadre reads it later
+        if it is still open then."""
+        if until <= now:
+            await repos.outbox.finish([job.item.id], OutboxStatus.CANCELLED, "expired")
+            report.cancelled += 1
+        else:
+            await repos.outbox.hold(job.item.id, until)
+            report.held_for_a_chat += 1
+        if _cadre_gone(job, _Outcome("held", "no_chat")):
+            await cadre_cannot_act(repos, int(job.item.payload.get("escalation_id", 0)), now)
 
     async def _retry(
         self, repos: Repositories, job: _Job, outcome: _Outcome, now: datetime, report: DispatchReport
@@ -314,8 +378,11 @@ class Dispatcher:
         )
 
 
-def _skip_reason(job: _Job) -> str:
-    return job.message.reason if isinstance(job.message, Skip) else "no_chat"
+def _left_out(job: _Job) -> _Outcome:
+    """What becomes of a job that is not sent: held for a chat, or cancelled with the renderer's reason."""
+    if isinstance(job.message, _Hold):
+        return _Outcome("held", "no_chat")
+    return _Outcome("cancelled", job.message.reason if isinstance(job.message, Skip) else "no_chat")
 
 
 def _cadre_gone(job: _Job, outcome: _Outcome) -> bool:

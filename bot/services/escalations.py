@@ -110,6 +110,11 @@ async def raise_and_tell(
         return escalation, Told(cadre_id=cadre_id, why=Why.CADRE)
     why = Why.NO_CADRE if cadre_id is None else Why.CADRE_UNREACHABLE
     officers = await notify_officers(repos, escalation, now, urgent=urgent, why=why)
+    if cadre_id is not None and await repos.staff.active_among([cadre_id]):
+        # Kept for the cadre until they link a chat (the dispatcher holds it): read then, if still open. Not "told".
+        message = NewMessage(f"esc:{escalation.id}:cadre", MessageKind.ESCALATION, now, staff_id=cadre_id,
+                             payload={"escalation_id": escalation.id}, urgent=urgent)  # fmt: skip
+        await repos.outbox.add([message])
     return escalation, Told(officers=tuple(officers), why=why)
 
 

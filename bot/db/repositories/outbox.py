@@ -13,7 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.dialect import insert_ignoring, is_postgres, upsert
-from bot.db.models import OutboxRow, ParticipantRow, StaffRow
+from bot.db.models import (
+    ChannelIdentityRow,
+    EscalationRow,
+    FieldReportRow,
+    OutboxRow,
+    ParticipantRow,
+    ReferralRow,
+    RelayMessageRow,
+    StaffRow,
+    TestResultRow,
+    TransferRow,
+)
 from bot.domain.planning import MessageKind
 
 
@@ -24,6 +35,20 @@ class OutboxStatus:
     CANCELLED = "cancelled"  # no longer wanted (done, rescheduled, consent withdrawn, term ended, nothing to say)
     UNDELIVERABLE = "undeliverable"  # the platform says this chat cannot be reached
     DEAD = "dead"  # gave up after every attempt; the officer is told
+    # To a staff member with no chat the bot can reach yet (never linked, or unlinked since): kept, not a failure,
+    # until they link one (`settle_held` puts it back in the queue) or it expires at `next_attempt_at`.
+    HELD = "held"
+
+
+# A staff notification is about the participant its payload names, directly or through the record it refers to.
+_SUBJECTS: dict[str, Any] = {
+    "escalation_id": EscalationRow,
+    "referral_id": ReferralRow,
+    "report_id": FieldReportRow,
+    "transfer_id": TransferRow,
+    "result_id": TestResultRow,
+    "relay_id": RelayMessageRow,
+}
 
 
 _REVIVABLE = ("inactive", "replanned")
@@ -52,6 +77,18 @@ class Claimed:
     due_at: datetime
     urgent: bool = False
     leased_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A notification kept for a staff member until they link a chat, as their console home lists it: what kind,
+    raised when, about which participant (None: about no one, e.g. a digest). No content."""
+
+    id: int
+    kind: MessageKind
+    created_at: datetime
+    participant_id: int | None
+    urgent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +194,12 @@ class OutboxRepository:
         )
 
     async def cancel_all_to_staff(self, staff_id: int, reason: str) -> int:
-        """A staff member's account was closed: nothing still pending for them goes out (digests, alerts,
+        """A staff member's account was closed: nothing still pending or held for them goes out (digests, alerts,
         conversation pushes); how many were cancelled."""
+        waiting = (OutboxStatus.PENDING, OutboxStatus.HELD)
         result = await self._s.execute(
             update(OutboxRow)
-            .where(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.staff_id == staff_id)
+            .where(OutboxRow.status.in_(waiting), OutboxRow.staff_id == staff_id)  # type: ignore[attr-defined]
             .values(status=OutboxStatus.CANCELLED, last_error=reason)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -269,6 +307,87 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )
 
+    async def hold(self, outbox_id: int, until: datetime) -> None:
+        """Keep a claimed staff notification until its staff member links a chat, at most until `until`: not a
+        failed attempt (the claim's count is given back), retried by nothing but `settle_held`."""
+        await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == outbox_id, OutboxRow.status == OutboxStatus.SENDING)
+            .values(
+                status=OutboxStatus.HELD,
+                next_attempt_at=until,
+                leased_until=None,
+                last_error="no_chat",
+                attempts=OutboxRow.attempts - 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def settle_held(self, now: datetime) -> tuple[int, int]:
+        """Held notifications past their time are cancelled ("expired"); those whose staff member now has a chat the
+        bot can reach go back in the queue, due now (sent oldest first, within quiet hours, like any other).
+        Returns (expired, released). One cheap read when nothing is held, so every dispatch can call it."""
+        held = select(OutboxRow.id).where(OutboxRow.status == OutboxStatus.HELD).limit(1)
+        if (await self._s.execute(held)).first() is None:
+            return 0, 0
+        expired = await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.HELD, OutboxRow.next_attempt_at <= now)
+            .values(status=OutboxStatus.CANCELLED, last_error="expired")
+            .execution_options(synchronize_session=False)
+        )
+        reachable = select(ChannelIdentityRow.staff_id).where(
+            ChannelIdentityRow.staff_id.is_not(None),  # type: ignore[union-attr]
+            ChannelIdentityRow.unreachable.is_(False),  # type: ignore[attr-defined]
+        )
+        released = await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.HELD, OutboxRow.staff_id.in_(reachable))  # type: ignore[union-attr]
+            .values(status=OutboxStatus.PENDING, next_attempt_at=now, last_error="held")
+            .execution_options(synchronize_session=False)
+        )
+        return int(expired.rowcount or 0), int(released.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def waiting_for_staff(self, staff_id: int, limit: int = 200) -> list[Waiting]:
+        """What is kept for this staff member until they link a chat, oldest first (their console home lists it
+        meanwhile): kind, when it was raised and about whom, never content. Expired ones are left out."""
+        stmt = (
+            select(
+                OutboxRow.id,
+                OutboxRow.kind,
+                OutboxRow.created_at,
+                OutboxRow.participant_id,
+                OutboxRow.payload,
+                OutboxRow.urgent,
+            )
+            .where(
+                OutboxRow.staff_id == staff_id,
+                OutboxRow.status == OutboxStatus.HELD,
+                OutboxRow.next_attempt_at > self._clock.now(),
+            )
+            .order_by(OutboxRow.due_at, OutboxRow.id)
+            .limit(limit)
+        )
+        rows = (await self._s.execute(stmt)).all()
+        refs: dict[str, set[int]] = {}
+        for row in rows:
+            key, ref = _subject_ref(row.payload)
+            if key is not None and ref is not None:
+                refs.setdefault(key, set()).add(ref)
+        found: dict[tuple[str, int], int] = {}
+        for key, ids in refs.items():
+            model = _SUBJECTS[key]
+            pairs = await self._s.execute(select(model.id, model.participant_id).where(model.id.in_(sorted(ids))))
+            found |= {(key, rid): pid for rid, pid in pairs.all()}
+        waiting = []
+        for row in rows:
+            about = row.participant_id
+            if about is None:
+                key, ref = _subject_ref(row.payload)
+                about = ref if key == "participant_id" else found.get((key or "", ref or 0))
+            waiting.append(Waiting(row.id, MessageKind(row.kind), row.created_at, about, bool(row.urgent)))
+        return waiting
+
     async def counts(self) -> dict[str, int]:
         stmt = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
         return dict(Counter({status: int(n) for status, n in (await self._s.execute(stmt)).all()}))
@@ -319,3 +438,14 @@ class OutboxRepository:
             if isinstance(payload, dict) and field in payload:
                 return payload[field]
         return None
+
+
+def _subject_ref(payload: object) -> tuple[str | None, int | None]:
+    """Which record a notification's payload names ("participant_id", or a key of `_SUBJECTS`) and its id."""
+    if not isinstance(payload, dict):
+        return None, None
+    for key in ("participant_id", *_SUBJECTS):
+        value = payload.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return key, value
+    return None, None
