@@ -38,6 +38,7 @@ from bot.scheduler.limits import RateLimits
 from bot.scheduler.planner import Planner
 from bot.scheduler.service import Scheduler
 from bot.scheduler.texts import Renderer
+from bot.services import signin
 from bot.services.enrolment import Enrolment, EnrolmentPolicies
 from bot.services.operators import Operator
 
@@ -174,6 +175,7 @@ def build_application(
         hotlines=parse_hotlines(hotlines_source(settings.hotlines_file)),
         canned=parse_canned_replies(canned_replies_source(settings.canned_replies_file)),
         inbound_per_minute=settings.inbound_per_minute,
+        console_url=signin.base_url(settings.public_url, settings.http_host, settings.http_port),
     )
     flows = build_registry()  # one table of flows: what the engine routes and what the scheduler asks to word pushes
     conversation = ConversationEngine(

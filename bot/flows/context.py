@@ -33,6 +33,9 @@ class Policies:
     crisis: CrisisDetector | Deferred | None = None  # None only in tests that do not need it; the app always sets it
     hotlines: tuple[Hotline, ...] = ()
     canned: tuple[CannedReply, ...] = ()
+    # Where the staff console is reached (AFTERCARE_PUBLIC_URL, else http://HOST:PORT): its sign-in links start so.
+    # None: no console here (a test's engine), so no link is offered.
+    console_url: str | None = None
 
     def inbound_limit(self, *, staff: bool) -> int:
         """Updates a chat may send in a minute (0: no limit).

@@ -29,7 +29,7 @@ from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.crisis import Verdict
 from bot.domain.entities import ParticipantStatus
-from bot.flows import common, relay, safety, support
+from bot.flows import common, relay, safety, staff, support
 from bot.flows.context import Context, Policies, Replies
 from bot.flows.enrolment import ONBOARDING
 from bot.flows.flow import Audience
@@ -495,6 +495,8 @@ class ConversationEngine:
             return await self._prompt(ctx, menu=True)
         if command == "/help" and ctx.participant is not None:
             return await support.show(ctx)
+        if command == "/login" and ctx.staff is not None:  # anyone else: an unknown command, nothing revealed
+            return await staff.console_link(ctx)
         return [common.unknown_command(ctx.t), *await self._prompt(ctx)]
 
     async def _prompt(self, ctx: Context, menu: bool = False) -> Replies:

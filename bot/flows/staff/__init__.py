@@ -1,5 +1,6 @@
 """Staff menus: a greeting for the role, the role's menu, and routing to the role's work (the cadre's people and
-records, the alerts inbox, the officer's desk, quarterly reviews)."""
+records, the alerts inbox, the officer's desk, quarterly reviews), and the one-time link that opens the staff
+console (*Mở trang quản lý*, or `/login`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.flows import absences, caseload, counsellor, inbox, officer, reviews
 from bot.flows.common import say
 from bot.flows.context import HOME, Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Verb
+from bot.services import signin
 
 
 class Verbs(Verb):
@@ -19,6 +21,7 @@ class Verbs(Verb):
     ROLE = "staff:role"
     LANGUAGES = "staff:language"
     LANGUAGE = "staff:lang"
+    CONSOLE = "staff:console"
 
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
@@ -72,7 +75,33 @@ def home(ctx: Context) -> Replies:
     if role is Role.COUNSELLOR:
         buttons += counsellor.menu_buttons(ctx)
     buttons += [Button(t._("My role and scope"), Verbs.ROLE), Button(t._("Language"), Verbs.LANGUAGES)]
+    # Last, so the numbers a Zalo user knows by heart keep their meaning.
+    buttons.append(Button(t._("Open the staff console"), Verbs.CONSOLE))
     return [OutboundMessage(t._("Staff menu. What would you like to do?"), tuple(buttons))]
+
+
+async def console_link(ctx: Context) -> Replies:
+    """A one-time link that opens the staff console (bot/services/signin.py): valid 10 minutes, spent by the page's
+    confirm button (a previewer's GET spends nothing), sent without a link preview. Only an active staff member's
+    own chat gets one, and only for their own account; issuing it is audited (never the link). A closed account
+    hears that it is closed, as for any other request."""
+    member, t = ctx.staff, ctx.t
+    assert member is not None
+    if not member.active:
+        await ctx.audit("login_link_refused", "denied", subject_type="staff", subject_id=member.id)
+        return [say(t._("This account is no longer active. Please contact your administrator."))]
+    if ctx.policies.console_url is None:
+        return [say(t._("The staff console is not available on this server.")), *home(ctx)]
+    link = await signin.issue_link(ctx.repos, ctx.keyring.token_key, ctx.clock, member.id, ctx.policies.console_url)
+    await ctx.audit("login_link_issued", subject_type="staff", subject_id=member.id)
+    minutes = int(signin.LINK_TTL.total_seconds() // 60)
+    text = t._(
+        "Here is your sign-in link to the staff console. It works once, within {minutes} minutes:\n{url}\n"
+        "Do not forward it to anyone.",
+        minutes=minutes,
+        url=link.url,
+    )
+    return [OutboundMessage(text, no_preview=True)]
 
 
 async def my_role(ctx: Context) -> Replies:
@@ -126,6 +155,8 @@ class HomeFlow(Flow):
                 return [OutboundMessage(ctx.t._("Which language would you like me to use?"), buttons)]
             case Verbs.LANGUAGE:
                 return await _set_language(ctx, pressed.arg)
+            case Verbs.CONSOLE:
+                return await console_link(ctx)
         return home(ctx)
 
     async def prompt(self, ctx: Context, menu: bool) -> Replies:
