@@ -7,15 +7,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.simulator.clock import TimeMachine
 from bot.channels.simulator.hub import SimulatorHub
 from bot.config import Secrets, Settings, resolve_secrets
 from bot.core.channel_names import SIMULATOR, TELEGRAM, ZALO
-from bot.core.clock import Clock, SystemClock
+from bot.core.clock import Clock, ShiftedClock, SystemClock
 from bot.core.i18n import Catalogs, default_locales_dir
 from bot.core.liveness import Liveness
 from bot.core.messages import OutboundMessage
@@ -106,6 +107,8 @@ class Application:
     policies: Policies = field(default_factory=Policies)
     channels: LazyChannels = field(default_factory=lambda: LazyChannels({}))
     liveness: Liveness | None = None  # pollers and scheduler jobs beat here; /healthz reports it
+    # The clock the simulator may move ahead (development with the simulator on; `clock` is it); None: real time.
+    rehearsal: ShiftedClock | None = None
     probe: AsyncEngine | None = None  # /healthz's pool-less engine on a server database (None: use `engine`)
 
     @property
@@ -159,8 +162,13 @@ def build_application(
     locales_dir: Path | None = None,
     sleep: Sleep = asyncio.sleep,
 ) -> Application:
-    """`sleep` is what retries and rate-limit waits call; tests pass one that records instead of waiting."""
-    clock = clock or SystemClock()
+    """`sleep` is what retries and rate-limit waits call; tests pass one that records instead of waiting.
+
+    In development with the simulator on, the application's clock is a `ShiftedClock` over the given (or real) one,
+    which the simulator's time control moves ahead; in production it is the real clock, untouched."""
+    real = clock or SystemClock()
+    rehearsal = ShiftedClock(real) if settings.simulator_on and not settings.is_production else None
+    clock = rehearsal or real
     secrets = resolve_secrets(settings)
     engine = make_engine(settings.database_url)
     store = Store(engine, Keyring(secrets.encryption_key), clock)
@@ -209,8 +217,14 @@ def build_application(
         messengers[SIMULATOR] = simulator
     for name in factories:
         messengers[name] = LazyMessenger(name, channels)
-    liveness = Liveness(clock)
+    liveness = Liveness(real)  # how long a poller or job has been silent is real time, whatever the simulated one
     scheduler = build_scheduler(settings, store, catalogs, clock, messengers, sleep, liveness, flows)
+    if rehearsal is not None:
+
+        async def tick() -> dict[str, Any]:
+            return (await scheduler.tick()).as_dict()
+
+        simulator.time_machine = TimeMachine(rehearsal, tick, ZoneInfo(settings.timezone))
     return Application(
         settings=settings,
         secrets=secrets,
@@ -225,6 +239,7 @@ def build_application(
         scheduler=scheduler,
         liveness=liveness,
         probe=make_probe_engine(settings.database_url),
+        rehearsal=rehearsal,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from bot.channels.simulator.clock import BadInstant
 from bot.channels.simulator.hub import Entry, SimulatorHub
 from bot.core.messages import ChatType, MediaKind
 
@@ -12,6 +13,8 @@ HELP = """Commands:
   :chat NAME        switch to (or open) the chat NAME, e.g. :chat can-bo
   :sticker :photo :voice   send that kind of media
   :group TEXT       send TEXT as if from a group chat
+  :time [WHEN]      show the simulated time, or jump ahead to WHEN (e.g. :time 2026-12-10 08:00, the commune's
+                    time) and see what the bot sends then: reminders, digests, alerts (development only)
   :quit             leave
   a number          press that button of the bot's last message
 Anything else is sent as a text message (send an invite code to link a chat)."""
@@ -35,6 +38,9 @@ async def run_console(
         if line == ":help":
             write(HELP)
             continue
+        if line.startswith(":time"):
+            last_buttons |= await _jump(hub, line.removeprefix(":time").strip(), write)
+            continue
         if line.startswith(":chat"):
             name = line.removeprefix(":chat").strip().lower()
             try:
@@ -56,6 +62,45 @@ async def run_console(
             write(_render(entry))
             if entry.buttons:
                 last_buttons[chat] = entry.buttons
+
+
+async def _jump(hub: SimulatorHub, when: str, write: Callable[[str], None]) -> dict[str, list[dict[str, str]]]:
+    """`:time`: the simulated time, or a jump to `when` and what every chat was sent there; returns the buttons
+    pushed to each chat (a number then presses one of them)."""
+    machine = hub.time_machine
+    if machine is None:
+        write("The clock can be moved only in development (AFTERCARE_ENVIRONMENT=development).")
+        return {}
+    if not when:
+        write(f"Simulated time: {machine.state()['shown']}")
+        return {}
+    seen = {chat: _last_seq(hub, chat) for chat in hub.chats()}
+    try:
+        state = await machine.jump(machine.parse(when))
+    except BadInstant as exc:
+        write(str(exc))
+        return {}
+    except Exception as exc:  # the clock moved; planning or sending there failed (a database that went away)
+        write(f"The clock moved, but planning or sending failed ({type(exc).__name__}); try :time again.")
+        return {}
+    write(f"Simulated time: {state['shown']}")
+    pushed: dict[str, list[dict[str, str]]] = {}
+    for chat in hub.chats():
+        entries = [entry for entry in hub.history(chat, seen.get(chat, 0)) if entry.pushed]
+        if entries:
+            write(f"[{chat}]")
+        for entry in entries:
+            write(_render(entry))
+            if entry.buttons:
+                pushed[chat] = entry.buttons
+    if not any(pushed.values()) and all(_last_seq(hub, chat) == seen.get(chat, 0) for chat in hub.chats()):
+        write("Nothing was sent to these chats.")
+    return pushed
+
+
+def _last_seq(hub: SimulatorHub, chat: str) -> int:
+    history = hub.history(chat)
+    return history[-1].seq if history else 0
 
 
 def _render(entry: Entry) -> str:

@@ -9,12 +9,15 @@ import itertools
 import re
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.channel_names import SIMULATOR
 from bot.core.clock import Clock
 from bot.core.messages import ChatType, InboundMessage, MediaKind, OutboundMessage
 from bot.core.ports import ConversationHandler
+
+if TYPE_CHECKING:
+    from bot.channels.simulator.clock import TimeMachine
 
 CHANNEL = SIMULATOR
 CHAT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -43,6 +46,8 @@ class SimulatorHub:
         self._labels: dict[str, str] = {}
         self._seq = itertools.count(1)
         self._history = history
+        # The time control (development only; set by the composition root, bot/app.py); None: the clock is real.
+        self.time_machine: TimeMachine | None = None
 
     def open(self, chat_id: str, label: str = "") -> str:
         if not CHAT_ID.match(chat_id):

@@ -13,19 +13,24 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.simulator.clock import BadInstant
 from bot.channels.simulator.hub import CHAT_ID, SimulatorHub
 from bot.core.messages import ChatType, MediaKind
 from bot.core.ports import TransientFailure
+
+log = structlog.get_logger(__name__)
 
 MAX_BODY = 64 * 1024
 PAGE = Path(__file__).with_name("static") / "index.html"
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+NO_TIME_CONTROL = "the clock can be moved only in development (AFTERCARE_ENVIRONMENT=development)"
 WILDCARD_HOSTS = {"", "0.0.0.0", "::"}  # noqa: S104 - names that mean "every interface", never a Host header
 
 
@@ -87,8 +92,34 @@ def routes(hub: SimulatorHub, linked: Any, configured_host: str = "127.0.0.1") -
             return _error("after must be a number")
         return JSONResponse({"messages": [e.as_json() for e in hub.history(chat_id, after)]})
 
+    async def get_clock(_request: Request) -> Response:
+        machine = hub.time_machine
+        if machine is None:
+            return _error(NO_TIME_CONTROL, 403)
+        return JSONResponse(machine.state())
+
+    async def set_clock(request: Request) -> Response:
+        """Jump to {"at": "2026-12-10 08:00"} (the commune's time) and run plan + dispatch there."""
+        machine = hub.time_machine
+        if machine is None:
+            return _error(NO_TIME_CONTROL, 403)
+        body = await _json(request)
+        if body is None or not isinstance(body.get("at"), str):
+            return _error('send {"at": "2026-12-10 08:00"}')
+        try:
+            return JSONResponse(await machine.jump(machine.parse(body["at"])))
+        except BadInstant as exc:
+            return _error(str(exc))
+        except TransientFailure:
+            return _error("the database is unavailable; try again", 503)
+        except Exception:  # the clock moved; planning or sending there failed (the log says why)
+            log.exception("simulator_tick_failed")
+            return _error("the clock moved, but planning or sending failed; see the log", 500)
+
     return [
         Route("/simulator", guard(page)),
+        Route("/simulator/api/clock", guard(get_clock), methods=["GET"]),
+        Route("/simulator/api/clock", guard(set_clock), methods=["POST"]),
         Route("/simulator/api/chats", guard(list_chats), methods=["GET"]),
         Route("/simulator/api/chats", guard(open_chat), methods=["POST"]),
         Route("/simulator/api/chats/{chat_id}/messages", guard(post_message), methods=["POST"]),
