@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from bot.core.i18n import N_
 from bot.core.messages import Button, OutboundMessage, TypedBy
-from bot.db.repositories.outbox import NewMessage
 from bot.db.repositories.referrals import Referral
 from bot.domain.authz import Action
 from bot.domain.entities import Participant, Role
-from bot.domain.planning import MessageKind
 from bot.domain.referrals import ReferralStatus
 from bot.flows import staff, support
 from bot.flows.common import audit_list, out_of_scope, say
 from bot.flows.context import Context, Replies
 from bot.flows.counsellor import pushed
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
+from bot.services import referrals as referral_service
 from bot.services import relay as relay_service
+from bot.services.referrals import NOTE_LIMIT, Took
 
 FLOW = "counsel"
 
@@ -163,26 +163,13 @@ async def accept(ctx: Context, referral_id: int | None) -> Replies:
     if found is None:
         return [out_of_scope(t), *await show_list(ctx)]
     referral, person = found
-    if not await ctx.repos.referrals.accept(referral.id, ctx.staff.id):
+    took = await referral_service.take(ctx.repos, referral, ctx.staff.id, ctx.clock.now())
+    if took is Took.ALREADY:
         return [say(t._("Another counsellor has already taken this referral.")), *await show_list(ctx)]
     await ctx.audit(
         "referral_accepted", subject_type="participant", subject_id=person.id, detail={"referral": referral.id}
     )
-    await ctx.repos.outbox.add(
-        [
-            NewMessage(
-                f"referral_accepted:{referral.id}:{ctx.staff.id}",  # taken again after a move: told again
-                MessageKind.REFERRAL_ACCEPTED,
-                ctx.clock.now(),
-                participant_id=person.id,
-                payload={"referral_id": referral.id},
-                urgent=referral.urgency == "urgent",
-            )
-        ]
-    )
-    if referral.kind == "counselling" and referral.relay_ended_at is None:
-        # A crisis referral becomes a conversation when a counsellor takes it: they can reach the person here.
-        await ctx.repos.referrals.start_relay(referral.id, "staff", ctx.staff.id)
+    if took is Took.CONVERSATION:  # a crisis referral too: the counsellor can reach the person here
         return [say(t._("Taken. You can talk with the person here; they see you as “Counsellor”.")),
                 *await chat(ctx, referral.id)]  # fmt: skip
     return [
@@ -202,10 +189,8 @@ async def close(ctx: Context, referral_id: int | None, outcome: str) -> Replies:
     if found is None or outcome not in OUTCOMES:
         return [out_of_scope(ctx.t), *await show_list(ctx)]
     referral, person = found
-    if not await ctx.repos.referrals.close(referral.id, ctx.staff.id, outcome):
+    if not await referral_service.close(ctx.repos, referral, ctx.staff.id, outcome, ctx.clock.now()):
         return [say(ctx.t._("Only the counsellor who took it can close it.")), *await show_list(ctx)]
-    if referral.relaying:  # closing it ends the chat too, and the person hears so
-        await relay_service.ended(ctx.repos, referral, "counsellor", ctx.clock.now())
     await ctx.audit(
         "referral_closed",
         subject_type="participant",
@@ -241,7 +226,7 @@ async def typed(ctx: Context, text: str) -> Replies:
     if found is None:
         return [out_of_scope(ctx.t)]
     referral, person = found
-    await ctx.repos.referrals.add_note(referral.id, text[:2000])
+    await ctx.repos.referrals.add_note(referral.id, text[:NOTE_LIMIT])
     await ctx.audit(
         "referral_noted", subject_type="participant", subject_id=person.id, detail={"referral": referral.id}
     )
