@@ -3,12 +3,20 @@ list filtered to those people; everyone sees what is waiting for them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from bot.core.i18n import N_
 from bot.db.repositories.overview import commune_today
-from bot.domain.entities import Role
+from bot.db.store import Repositories
+from bot.domain.authz import Action, ParticipantScope, decide
+from bot.domain.entities import Participant, Role
+from bot.domain.planning import ObligationKind, ObligationStatus
+from bot.web.console import desk
 from bot.web.console.kit import Console, Viewer
 
 
@@ -21,7 +29,12 @@ def routes(console: Console) -> list[BaseRoute]:
             if viewer.staff.role is Role.OFFICER:
                 numbers = await commune_today(repos.session, viewer.staff.unit_id, today)
             waiting = await _waiting(repos, viewer.staff.id)
-        return console.render(request, viewer, "home.html", unit=unit, numbers=numbers, today=today, waiting=waiting)
+            desk_numbers = await desk.waiting_here(repos, viewer)  # a counsellor: their point's requests
+            due = await _cadre_due(repos, viewer, today) if viewer.staff.role is Role.CADRE else None
+        return console.render(
+            request, viewer, "home.html", unit=unit, numbers=numbers, today=today, waiting=waiting,
+            desk=desk_numbers, due=due,
+        )  # fmt: skip
 
     return [Route("/", console.page(home), methods=["GET"])]
 
@@ -31,3 +44,52 @@ async def _waiting(repos: object, staff_id: int) -> list[object]:
     outbox = getattr(repos, "outbox", None)
     query = getattr(outbox, "waiting_for_staff", None)
     return list(await query(staff_id)) if query is not None else []
+
+
+# The cadre's morning digest in the chat names the same obligations (bot/flows/caseload/pushed.py).
+DUE_WHAT: dict[ObligationKind, str] = {
+    ObligationKind.CHECKIN: N_("monthly check-in"),
+    ObligationKind.TEST: N_("scheduled check"),
+    ObligationKind.RANDOM_TEST: N_("unannounced check"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    person_id: int
+    name: str
+    what: str  # a DUE_WHAT msgid
+    due_on: date
+    late: bool  # past its day, or missed
+
+
+async def _cadre_due(repos: Repositories, viewer: Viewer, today: date) -> list[Due]:
+    """A cadre's people with something open or missed from the last 31 days to the end of this month, late first:
+    the query of their morning digest in the chat (`for_cadre`), an unannounced check never shown before its day.
+    Each person is asked of the authorisation table as stored (VIEW_PARTICIPANT); the listing is audited."""
+    month_end = date(today.year + (today.month == 12), today.month % 12 + 1, 1) - timedelta(days=1)
+    found: list[Due] = []
+    people: dict[int, Participant | None] = {}
+    for obligation, pid in await repos.obligations.for_cadre(viewer.staff.id, today - timedelta(days=31), month_end):
+        if obligation.kind is ObligationKind.RANDOM_TEST and obligation.due_on > today:
+            continue
+        if pid not in people:
+            people[pid] = await _viewable(repos, viewer, pid)
+        person = people[pid]
+        if person is not None:
+            late = obligation.due_on < today or obligation.status is ObligationStatus.MISSED
+            found.append(Due(pid, person.name, DUE_WHAT[obligation.kind], obligation.due_on, late))
+    await repos.audit.record(
+        actor_type="staff", actor_id=viewer.staff.id, action="list_opened", outcome="ok", subject_type="unit",
+        subject_id=viewer.staff.unit_id, detail={"list": "due_this_month", "results": len(found), "channel": "console"},
+    )  # fmt: skip
+    return sorted(found, key=lambda d: (not d.late, d.due_on, d.person_id))
+
+
+async def _viewable(repos: Repositories, viewer: Viewer, participant_id: int) -> Participant | None:
+    person = await repos.participants.get(participant_id)
+    if person is None:
+        return None
+    unit = await repos.units.get(person.unit_id)
+    scope = ParticipantScope(person.id, person.unit_id, unit.parent_id if unit else None, person.cadre_id)
+    return person if decide(viewer.actor, Action.VIEW_PARTICIPANT, scope) else None
