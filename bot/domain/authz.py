@@ -41,6 +41,8 @@ class Action(StrEnum):
     ACCEPT_TRANSFER = "accept_transfer"
     MANAGE_LIST = "manage_list"
     HANDLE_REFERRAL = "handle_referral"  # a counsellor: accept, note, close a referral of their commune's people
+    # The assigned cadre: answer the person in their conversation through the bot ("Nhắn người đồng hành").
+    MESSAGE_PARTICIPANT = "message_participant"
     # Close or reopen a staff member's account and unlink their chats; asked with the staff member as the record
     # (`StaffScope`, ranked in STAFF_OVER_STAFF). A participant's chats are unlinked under MANAGE_LIST.
     MANAGE_STAFF = "manage_staff"
@@ -150,6 +152,7 @@ STAFF_RULES: dict[Action, dict[Role, Reach]] = {
     Action.ACCEPT_TRANSFER: {Role.OFFICER: _C},
     Action.MANAGE_LIST: {Role.OFFICER: _C, Role.ADMIN: _P},
     Action.HANDLE_REFERRAL: {Role.COUNSELLOR: _C},
+    Action.MESSAGE_PARTICIPANT: {Role.CADRE: _A},
 }
 # Staff acting on a staff member's account: how far, and which ranks below them. Nobody acts on their own account
 # (a closed account could not be reopened by its holder, and an officer cannot undo an admin's decision).

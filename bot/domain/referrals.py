@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# A referral row of this kind is not a request for help but a participant's conversation with their own cadre
+# ("Nhắn người đồng hành"), kept in the same rows as a conversation with a counsellor (bot/services/relay.py): taken
+# at once by the assigned cadre (counsellor_id holds them), no counselling point, never urgent, never counted in
+# reports, closed (outcome "ended") when either side, a reassignment, a move or a closed account ends it.
+CADRE_CONVERSATION = "cadre"
+
 
 class ReferralStatus(StrEnum):
     """Where a referral is: waiting at its point, taken by one counsellor, or closed with an outcome."""

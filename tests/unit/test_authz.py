@@ -48,6 +48,7 @@ ALLOWED: set[tuple[str, Action]] = {
     # the assigned cadre: the record work and the quarterly review, nothing of the officer's
     *(("cadre", action) for action in _RECORD_WORK),
     ("cadre", Action.WRITE_REVIEW),
+    ("cadre", Action.MESSAGE_PARTICIPANT),  # answer them in their conversation through the bot
     ("cadre", Action.LIST_ASSIGNED),
     ("other_cadre", Action.LIST_ASSIGNED),
     # the commune officer: the record work, confirmations, assignment, the list, transfers into the commune

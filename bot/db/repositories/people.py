@@ -269,6 +269,17 @@ class ParticipantRepository:
         await self._s.flush()
         return self._record(row)
 
+    async def set_phone(self, participant_id: int, phone: str | None) -> Participant:
+        """The person's own phone number, given or corrected in the chat (None: removed); sealed like the rest of the
+        register, touching nothing else of it (a register that would not open is never rewritten from a blank)."""
+        row = await self._s.get(ParticipantRow, participant_id)
+        if row is None:
+            raise LookupError(participant_id)
+        row.phone_enc = self._cipher.encrypt_optional(phone, self._PHONE, row_ref(id=row.id))
+        row.updated_at = self._clock.now()
+        await self._s.flush()
+        return self._record(row)
+
     async def assign(self, participant_id: int, cadre_id: int | None) -> None:
         row = await self._s.get(ParticipantRow, participant_id)
         if row is None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, row_ref
 from bot.db.models import ParticipantRow, ReferralEventRow, ReferralRow
-from bot.domain.referrals import ReferralEvent, ReferralStatus
+from bot.domain.referrals import CADRE_CONVERSATION, ReferralEvent, ReferralStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +147,10 @@ class ReferralRepository:
         return found
 
     async def of_participant(self, participant_id: int, limit: int = 5) -> list[Referral]:
+        """The person's requests for help, newest first (their conversations with their cadre are not among them)."""
         stmt = (
             select(ReferralRow)
-            .where(ReferralRow.participant_id == participant_id)
+            .where(ReferralRow.participant_id == participant_id, ReferralRow.kind != CADRE_CONVERSATION)
             .order_by(ReferralRow.created_at.desc(), ReferralRow.id.desc())  # type: ignore[attr-defined,union-attr]
             .limit(limit)
         )
@@ -203,7 +204,9 @@ class ReferralRepository:
         rows = (
             await self._s.execute(
                 select(ReferralRow).where(
-                    ReferralRow.participant_id == participant_id, ReferralRow.status != ReferralStatus.CLOSED.value
+                    ReferralRow.participant_id == participant_id,
+                    ReferralRow.status != ReferralStatus.CLOSED.value,
+                    ReferralRow.kind != CADRE_CONVERSATION,  # ended with the cadre (services/relay.cadre_changed)
                 )
             )
         ).scalars()
@@ -286,6 +289,7 @@ class ReferralRepository:
             .join(ParticipantRow, ParticipantRow.id == ReferralRow.participant_id)
             .where(
                 ParticipantRow.unit_id.in_(list(unit_ids)),  # type: ignore[attr-defined]
+                ReferralRow.kind != CADRE_CONVERSATION,  # a talk with one's cadre is not a referral
                 ReferralRow.created_at >= since,
                 ReferralRow.created_at < until,
             )
@@ -297,7 +301,9 @@ class ReferralRepository:
         """The counsellor's account was closed: what they had taken waits again at its point, conversations included
         (what the person writes meanwhile is kept for whoever takes it); an urgent one restarts its round of alerts."""
         stmt = select(ReferralRow).where(
-            ReferralRow.counsellor_id == counsellor_id, ReferralRow.status == ReferralStatus.ACCEPTED.value
+            ReferralRow.counsellor_id == counsellor_id,
+            ReferralRow.status == ReferralStatus.ACCEPTED.value,
+            ReferralRow.kind != CADRE_CONVERSATION,
         )
         rows = list((await self._s.execute(stmt.order_by(ReferralRow.id))).scalars())
         for row in rows:
