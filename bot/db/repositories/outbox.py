@@ -372,7 +372,7 @@ class OutboxRepository:
         refs: dict[str, set[int]] = {}
         for row in rows:
             key, ref = _subject_ref(row.payload)
-            if key is not None and ref is not None:
+            if key in _SUBJECTS and ref is not None:  # a record to look the person up in (not the person's own id)
                 refs.setdefault(key, set()).add(ref)
         found: dict[tuple[str, int], int] = {}
         for key, ids in refs.items():
