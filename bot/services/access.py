@@ -133,18 +133,7 @@ async def deactivate_staff(
             )  # fmt: skip
         result.people_without_cadre.extend(people)
     if member.role is Role.COUNSELLOR:
-        for referral in await repos.referrals.release(staff_id):
-            result.referrals_released.append(referral.id)
-            if referral.relaying:  # someone is talking, or waiting to: the point's counsellors hear of it
-                on_duty, everyone = await answerers(repos, referral.point_id)
-                await repos.outbox.add(
-                    [
-                        NewMessage(f"released:{referral.id}:{_stamp(now)}:staff:{m.id}", MessageKind.RELAY_REQUEST,
-                                   now, staff_id=m.id, urgent=referral.urgency == "urgent",
-                                   payload={"participant_id": referral.participant_id, "referral_id": referral.id})
-                        for m in on_duty or everyone
-                    ]
-                )  # fmt: skip
+        result.referrals_released.extend(await release_referrals(repos, staff_id, now))
     await operator.record(
         repos,
         "staff_deactivated",
@@ -160,6 +149,25 @@ async def deactivate_staff(
         },
     )
     return result
+
+
+async def release_referrals(repos: Repositories, staff_id: int, now: datetime) -> list[int]:
+    """What a counsellor had taken waits again at its point (their account closed, or they left that point); the
+    point's counsellors (on duty, else all) are told of each conversation someone is in. The referrals' ids."""
+    released = []
+    for referral in await repos.referrals.release(staff_id):
+        released.append(referral.id)
+        if referral.relaying:  # someone is talking, or waiting to: the point's counsellors hear of it
+            on_duty, everyone = await answerers(repos, referral.point_id)
+            await repos.outbox.add(
+                [
+                    NewMessage(f"released:{referral.id}:{_stamp(now)}:staff:{m.id}", MessageKind.RELAY_REQUEST,
+                               now, staff_id=m.id, urgent=referral.urgency == "urgent",
+                               payload={"participant_id": referral.participant_id, "referral_id": referral.id})
+                    for m in on_duty or everyone
+                ]
+            )  # fmt: skip
+    return released
 
 
 async def activate_staff(repos: Repositories, staff_id: int, operator: Operator, by: Actor | None = None) -> int:

@@ -1,5 +1,5 @@
 """What the cadre's list is pushed: the morning digest, a person newly assigned, and the officers' notice that a
-closed account left people without a cadre. Their buttons open a person's card.
+closed account (or a cadre's new role or commune) left people without a cadre. Their buttons open a person's card.
 
 Each is re-read when it goes out (nothing due, reassigned or reactivated since): nothing stale is sent.
 """
@@ -85,28 +85,38 @@ async def assignment(push: Push) -> Rendered:
 
 
 async def cadre_needed(push: Push) -> Rendered:
-    """To the officers: re-read now (reactivated or reassigned since: nothing to say)."""
+    """To the officers: re-read now (reactivated or reassigned since: nothing to say). With `people` in the payload
+    the cadre's role or commune changed (bot/services/staff_changes.py) and those people were left without one."""
     member, repos, t = push.member, push.repos, push.t
     if member is None:
         return WRONG_RECIPIENT
     cadre = await repos.staff.get(int(push.payload.get("cadre_id", 0)))
-    if cadre is None or cadre.active:
+    left = push.payload.get("people")
+    if isinstance(left, list):
+        wanted = {int(i) for i in left if isinstance(i, int)}
+        people = [p for p in await repos.participants.followed(member.unit_id) if p.id in wanted and p.cadre_id is None]
+    elif cadre is None or cadre.active:
         return Skip("reactivated")
-    people = await repos.participants.followed(member.unit_id, cadre.id)
-    if not people:
+    else:
+        people = await repos.participants.followed(member.unit_id, cadre.id)
+    if cadre is None or not people:
         return Skip("reassigned")
+    if isinstance(left, list):
+        text = t._(
+            "{cadre} no longer accompanies anyone in this commune/ward (their role or unit changed). People left "
+            "without a cadre: {n}.",
+            cadre=cadre.name,
+            n=len(people),
+        )
+    else:
+        text = t.n_(
+            "The account of {cadre} was closed. {n} person they accompanied needs a new cadre.",
+            "The account of {cadre} was closed. {n} people they accompanied need a new cadre.",
+            len(people),
+            cadre=cadre.name,
+        )
     return OutboundMessage(
-        "\n".join(
-            [
-                t._("For your list:"),
-                t.n_(
-                    "The account of {cadre} was closed. {n} person they accompanied needs a new cadre.",
-                    "The account of {cadre} was closed. {n} people they accompanied need a new cadre.",
-                    len(people),
-                    cadre=cadre.name,
-                ),
-            ]
-        ),
+        "\n".join([t._("For your list:"), text]),
         tuple(Button(label(t, p), caseload.Verbs.OPEN(p.id)) for p in people[:8]),
     )
 
