@@ -10,9 +10,18 @@ from bot.domain.planning import unreported_absence_days
 from bot.domain.terms import expected_end
 from bot.services.operators import Operator
 
+LONGEST = 366  # days: an absence longer than a year is a typo in the dates
+FARTHEST = 3 * 366  # days between today and an absence's first day: further is a typo in the year
+
 
 class AbsenceError(ValueError):
     """The absence cannot be recorded as given; the message says why."""
+
+
+def implausible(first: date, last: date, today: date) -> bool:
+    """Dates that look mistyped rather than lived: longer than a year away, or starting years from today. The chat
+    and the console ask the officer to check them before anything is recorded."""
+    return (last - first).days > LONGEST or abs((first - today).days) > FARTHEST
 
 
 async def record_absence(

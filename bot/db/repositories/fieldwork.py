@@ -405,6 +405,19 @@ class FieldworkRepository:
             TransferStatus(row.status),
         )
 
+    async def transfers_of(self, participant_id: int, limit: int = 50) -> list[Transfer]:
+        """A person's moves between communes, newest first (a person's record shows them, whatever their status)."""
+        stmt = (
+            select(TransferRow)
+            .where(TransferRow.participant_id == participant_id)
+            .order_by(TransferRow.moved_on.desc(), TransferRow.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(limit)
+        )
+        return [
+            Transfer(r.id or 0, r.participant_id, r.from_unit_id, r.to_unit_id, r.moved_on, TransferStatus(r.status))
+            for r in (await self._s.execute(stmt)).scalars()
+        ]
+
     async def pending_transfers_to(self, unit_id: int) -> list[int]:
         stmt = select(TransferRow.id).where(
             TransferRow.to_unit_id == unit_id, TransferRow.status == TransferStatus.PENDING.value

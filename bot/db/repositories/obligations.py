@@ -346,3 +346,17 @@ class AbsenceRepository:
         stmt = select(AbsenceRow).where(AbsenceRow.participant_id == participant_id).order_by(AbsenceRow.starts_on)
         rows = (await self._s.execute(stmt)).scalars()
         return [Absence(r.id or 0, r.participant_id, r.starts_on, r.ends_on, r.reported) for r in rows]
+
+    async def reasons_of(self, participant_id: int) -> dict[int, str]:
+        """The reasons given for a person's absences, by absence id (sealed at rest; only a record shows them)."""
+        stmt = select(AbsenceRow).where(
+            AbsenceRow.participant_id == participant_id,
+            AbsenceRow.reason_enc.is_not(None),  # type: ignore[union-attr]
+        )
+        rows = (await self._s.execute(stmt)).scalars()
+        return {
+            r.id or 0: self._cipher.decrypt(
+                r.reason_enc or "", self._REASON, row_ref(id=r.id, participant=participant_id)
+            )
+            for r in rows
+        }

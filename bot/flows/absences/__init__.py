@@ -13,7 +13,7 @@ from bot.flows import staff
 from bot.flows.common import audit_list, out_of_scope, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
-from bot.services.absences import AbsenceError, record_absence
+from bot.services.absences import AbsenceError, implausible, record_absence
 
 FLOW = "absence"
 
@@ -130,7 +130,7 @@ async def _dates(ctx: Context, text: str) -> Replies:
     if span is None or span[1] < span[0]:
         return [say(ctx.t._("I could not read those dates.")), _ask_dates(ctx)]
     today = ctx.clock.now().astimezone(ctx.tz).date()
-    if (span[1] - span[0]).days > 366 or abs((span[0] - today).days) > 3 * 366:
+    if implausible(span[0], span[1], today):
         return [
             say(ctx.t._("Those dates look wrong (more than a year away, or years from today). Please check them.")),
             _ask_dates(ctx),
