@@ -19,6 +19,7 @@ def participant_home(t: Translator) -> list[OutboundMessage]:
                 Button(t._("Help / counselling"), helping.MENU),
                 Button(t._("My information"), menu.INFO),
                 Button(t._("Settings"), menu.SETTINGS),
+                Button(t._("Message the person accompanying you"), menu.CADRE),  # last: Zalo's numbers stay
             ),
         )
     ]

@@ -98,6 +98,7 @@ def build_registry() -> Registry:
         staff,
         support,
     )
+    from bot.flows.relay import cadre as cadre_chat
 
     participant_home = participant.HomeFlow()
     staff_home = staff.HomeFlow()
@@ -116,6 +117,7 @@ def build_registry() -> Registry:
         reviews.ReviewFlow(),
         absences.AbsenceFlow(),
         counsellor.CounsellorFlow(),
+        cadre_chat.CadreChatFlow(),
     ]
     return Registry(
         flows,

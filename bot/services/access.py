@@ -28,7 +28,7 @@ from bot.domain.entities import ParticipantStatus, Role, StaffMember
 from bot.domain.planning import MessageKind
 from bot.services.escalations import Why, cadre_cannot_act, tell_officers
 from bot.services.operators import Operator
-from bot.services.relay import answerers
+from bot.services.relay import answerers, cadre_closed
 
 
 class AccessError(ValueError):
@@ -132,6 +132,7 @@ async def deactivate_staff(
                 {"cadre_id": staff_id},
             )  # fmt: skip
         result.people_without_cadre.extend(people)
+        await cadre_closed(repos, staff_id)  # their conversations with people end; each person is told
     if member.role is Role.COUNSELLOR:
         result.referrals_released.extend(await release_referrals(repos, staff_id, now))
     await operator.record(

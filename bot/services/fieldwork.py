@@ -33,6 +33,7 @@ from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus, o
 from bot.services.absences import record_absence
 from bot.services.escalations import raise_and_tell, tell_officers
 from bot.services.operators import Operator
+from bot.services.relay import cadre_changed
 
 
 class FieldworkError(ValueError):
@@ -231,6 +232,7 @@ async def decide_transfer(repos: Repositories, transfer_id: int, accept: bool, b
         await repos.participants.move(transfer.participant_id, transfer.to_unit_id)
         await repos.escalations.move_unit(transfer.participant_id, transfer.to_unit_id)
         await repos.fieldwork.void_reports(transfer.participant_id, transfer.from_unit_id)
+        await cadre_changed(repos, transfer.participant_id, None)  # no cadre there yet: the talk with one ends
         # Requests for help go to the receiving commune's counselling point; a conversation with the old one ends.
         await repos.referrals.hand_over(transfer.participant_id, await repos.points.first_in(transfer.to_unit_id))
     await _audit(repos, by, f"transfer_{status.value}", transfer.participant_id, {"transfer": transfer_id})
@@ -252,6 +254,7 @@ async def assign_cadre(
         if cadre is None or cadre.role is not Role.CADRE or not cadre.active or cadre.unit_id != person.unit_id:
             raise FieldworkError("the cadre must be an active cadre of the person's commune")
     await repos.participants.assign(person.id, cadre_id)
+    await cadre_changed(repos, person.id, cadre_id)  # a conversation with the old cadre ends; the person is told
     await _audit(repos, by, "cadre_assigned", person.id, {"from": person.cadre_id, "to": cadre_id}, operator)
     if cadre_id is not None and cadre_id != person.cadre_id:
         await repos.outbox.add(

@@ -187,6 +187,27 @@ async def test_officer_assigns_a_cadre_and_confirms_a_report_at_the_desk(
     script.check()
 
 
+@TELEGRAM
+async def test_a_person_writes_to_their_cadre(
+    app: Application, sim: Chats, commune: Commune, clock: FakeClock, chats: dict[str, object]
+) -> None:
+    script = transcript("cadre_relay", sim, commune, clock)
+    an = script.chat(chats["an"], "An")  # type: ignore[arg-type]
+    binh = script.chat(chats["cadre"], "Bình")  # type: ignore[arg-type]
+    await an.say("/menu")
+    await an.press("Nhắn người đồng hành")
+    await an.say("Chào chị, tuần này em đi làm ca đêm nên không lên phường được")
+    await script.tick(app.scheduler.tick, an, binh)
+    await binh.press("Trả lời")
+    await binh.say("Không sao em, tuần sau mình hẹn lại nhé.")
+    await script.tick(app.scheduler.tick, an, binh)
+    await an.press("Xem tin nhắn")
+    await an.press("Kết thúc trò chuyện")
+    await an.press("Có, kết thúc")
+    await script.tick(app.scheduler.tick, an, binh)
+    script.check()
+
+
 @ZALO
 async def test_zalo_numbered_menus_linking_settings_and_help(sim: Chats, commune: Commune, clock: FakeClock) -> None:
     script = transcript("zalo_numbered_menus", sim, commune, clock)

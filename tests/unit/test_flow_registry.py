@@ -30,6 +30,7 @@ TRANSCRIPTS: dict[str, tuple[str, ...]] = {
     "review": ("test_cadre_workspace.py::test_quarterly_review",),
     "absence": ("test_schedule.py::test_an_officer_records_an_absence_and_the_term_moves",),
     "counsel": ("test_help_and_crisis.py::test_counsellor_desk_urgent_first_taken_once_noted_and_closed",),
+    "cadre_chat": ("test_cadre_relay.py::test_a_person_writes_to_their_cadre_and_the_cadre_answers",),
     "safety": (
         "test_safety_check.py::test_unsure_in_the_middle_of_a_check_in_then_i_am_ok",
         "test_safety_check.py::test_unsure_then_i_need_help_now_alerts_like_a_crisis",

@@ -1,5 +1,6 @@
 """“Người tôi phụ trách”: a cadre's people (an officer's: the commune's), most urgent first, a page at a time, found by
-typing initials or a code; and one person's card.
+typing initials or a code; and one person's card, with the phone number to call them on when the record holds one,
+and — for their cadre — the conversation the person is having with them through the bot (bot/flows/relay/cadre.py).
 
 The list query is scoped by the server (the cadre's own assignments, the officer's own commune); opening a card asks
 authorisation again with the record as it is now, so a reassigned cadre or a forged id gets nothing.
@@ -23,6 +24,7 @@ from bot.domain.fieldwork import (
     initials,
     urgency,
 )
+from bot.domain.phone import shown
 from bot.domain.planning import ObligationKind, ObligationStatus
 from bot.domain.referrals import ReferralStatus
 from bot.domain.text import fold
@@ -31,6 +33,7 @@ from bot.flows.caseload import pushed
 from bot.flows.common import audit_list, out_of_scope
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
+from bot.flows.relay import cadre as cadre_chat
 from bot.services.fieldwork import consented_to_share
 
 FLOW = "caseload"
@@ -232,7 +235,13 @@ async def card(ctx: Context, pid: object) -> Replies:
         label(person),
         t._("Term: {start} – {end} (expected end)", start=t.date(person.term_start), end=t.date(person.expected_end)),
         t._("Chat linked: {answer}", answer=t._("yes") if person.status.value == "active" else t._("not yet")),
+        t._("Phone: {phone}", phone=shown(person.register.phone))
+        if person.register.phone
+        else t._("Phone: not recorded"),
     ]
+    talking = await cadre_chat.on_card(ctx, person)
+    if talking is not None:
+        lines.append(talking[0])
     lines += ["", t._("Recent check-ins:"), *await _checkin_lines(ctx, person)]
     in_person = await ctx.repos.fieldwork.in_person_of(person.id)
     if in_person:
@@ -278,7 +287,10 @@ async def card(ctx: Context, pid: object) -> Replies:
         for alert in alerts:
             name = t._(ESCALATION_NAMES.get(alert.kind, N_("needs follow-up")))
             lines.append(f"• {t.date(alert.raised_at.astimezone(ctx.tz).date())}: {name}")
-    return [OutboundMessage("\n".join(lines), card_buttons(ctx, person))]
+    buttons = card_buttons(ctx, person)
+    if talking is not None:  # the conversation first: it is what the cadre came for
+        buttons = (talking[1], *buttons)
+    return [OutboundMessage("\n".join(lines), buttons)]
 
 
 def enter_assign(ctx: Context, person: Participant) -> None:

@@ -4,7 +4,8 @@ person's card.
 
 Each escalation is re-checked when it goes out: acknowledged since, or no longer the recipient's (reassigned, moved),
 it is not sent. What the officers are told about who else was alerted is only what was done, as recorded when the
-alert was queued.
+alert was queued. An alert that asks the reader to get in touch gives the person's phone number when the record
+holds one (read now: a number the person corrected since is the one shown).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.domain.authz import Action
 from bot.domain.checkin import risk_reasons
 from bot.domain.consent import Purpose
 from bot.domain.entities import Participant
+from bot.domain.phone import shown
 from bot.domain.planning import MessageKind
 from bot.flows import caseload, inbox
 from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, may, subject
@@ -30,6 +32,12 @@ _RISK_REASONS = {
     "use": N_("says they used"),
     "call": N_("would like a call"),
 }
+
+
+def phone_line(push: Push, person: Participant) -> list[str]:
+    """The number to call the person on, when the record holds one (tappable on Telegram)."""
+    phone = person.register.phone
+    return [push.t._("Phone: {phone}", phone=shown(phone))] if phone else []
 
 
 def _urgent(push: Push, text: str) -> OutboundMessage:
@@ -68,12 +76,14 @@ async def escalation(push: Push) -> Rendered:
                 who=named,
             )
         )
+        lines += phone_line(push, person)
     elif alert.kind == "risky_checkin" and to_officer:
         lines.append(t._("{who} may need support after this month's check-in.", who=named))
     elif alert.kind == "risky_checkin":
         lines.append(await _risky(push, named, alert.obligation_id, person.id))
+        lines += phone_line(push, person)
     elif alert.kind == "crisis":
-        # The bot holds no phone number: what the reader can do is go and see them (or have someone do it).
+        # A call when the record holds their number; otherwise go and see them (or have someone do it).
         at = alert.raised_at.astimezone(push.tz)
         lines.append(
             t._(
@@ -84,8 +94,14 @@ async def escalation(push: Push) -> Rendered:
                 date=push.date(at.date()),
             )
         )
+        lines += phone_line(push, person)
         if to_officer:
             lines.append(t._("Please make sure someone checks on them in person now."))
+        elif person.register.phone:
+            lines.append(
+                t._("Please call them now, or check on them in person or ask someone close to them to. If you "
+                    "cannot reach them, tell the commune officer.")
+            )  # fmt: skip
         else:
             lines.append(
                 t._("Please check on them in person now, or ask someone close to them to. If you cannot, tell "
@@ -216,7 +232,7 @@ async def crisis_to_officer(push: Push, named: str, person: Participant) -> Outb
     else:
         first = t._("{who} wrote a crisis message at {time} on {date}.", who=named, time=f"{at:%H:%M}",
                     date=push.date(at.date()))  # fmt: skip
-    lines = [first, t._("They were given the emergency and support numbers.")]
+    lines = [first, t._("They were given the emergency and support numbers."), *phone_line(push, person)]
     if why is OfficerWhy.NO_POINT:
         lines.append(t._("There is no counselling point in their commune, so no counsellor could be alerted."))
     elif why is OfficerWhy.NO_COUNSELLOR:

@@ -1,4 +1,5 @@
-"""The participant's menu: their own term information and their settings (language, consent, wording)."""
+"""The participant's menu: their own term information and their settings (language, consent, wording), their phone
+number (given or corrected by typing it), and writing to the cadre who accompanies them (bot/flows/relay)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from bot.db.repositories.conversations import ConversationState
 from bot.domain.authz import Action
 from bot.domain.consent import CONSENT_TEXT_VERSION, PURPOSE_ORDER, REQUIRED_PURPOSES, Purpose
 from bot.domain.entities import ParticipantStatus, Wording
+from bot.domain.phone import mobile, shown
 from bot.flows import home as menus
 from bot.flows import relay, support
 from bot.flows.common import say
@@ -30,6 +32,12 @@ class Verbs(Verb):
     CONSENT = "consent:toggle"
     WITHDRAW = "withdraw:confirm"
     KEEP = "withdraw:cancel"
+    CADRE = "menu:cadre"  # write to the person accompanying me
+    PHONE = "settings:phone"  # give or correct my phone number (then typed)
+    PHONE_REMOVE = "phone:remove"
+
+
+PHONE_STEP = "phone"  # the home state's step while the person is asked to type their phone number
 
 
 REMINDER_HOURS = (7, 8, 9, 12, 17, 19, 20)
@@ -66,10 +74,60 @@ async def my_information(ctx: Context) -> Replies:
         t._("Start date: {date}", date=t.date(person.term_start)),
         t._("Expected end date: {date}", date=t.date(person.expected_end)),
         t._("Cadre accompanying you: {name}", name=cadre.name if cadre else t._("not assigned yet")),
+        t._("Phone: {phone}", phone=shown(person.register.phone))
+        if person.register.phone
+        else t._("Phone: not given yet"),
         "",
         t._("If anything here looks wrong, please tell your cadre."),
     ]
-    return [OutboundMessage("\n".join(lines), _back(ctx))]
+    phone = t._("Change my phone number") if person.register.phone else t._("Add my phone number")
+    return [OutboundMessage("\n".join(lines), (Button(phone, Verbs.PHONE), *_back(ctx)))]
+
+
+def _phone_question(ctx: Context, first: str | None = None) -> Replies:
+    """Asks for the number (the chat's next words are it), saying who will see it and why."""
+    person = ctx.participant
+    assert person is not None
+    t = ctx.t
+    ctx.state.flow, ctx.state.step, ctx.state.data = HOME, PHONE_STEP, {}
+    lines = [first] if first else []
+    if not first:
+        lines += [
+            t._("With your phone number, the person accompanying you can call you when needed. It is kept "
+                "securely: only they and your commune's officer can see it."),
+            t._("Your number now: {phone}", phone=shown(person.register.phone))
+            if person.register.phone
+            else t._("You have not given a number yet."),
+        ]  # fmt: skip
+    lines.append(t._("Type your mobile number (for example 0912 345 678)."))
+    remove = (Button(t._("Remove my phone number"), Verbs.PHONE_REMOVE),) if person.register.phone else ()
+    return [OutboundMessage("\n".join(lines), (*remove, *_back(ctx)))]
+
+
+async def _set_phone(ctx: Context, text: str | None) -> Replies:
+    """The typed number (None: remove it), checked; never written to the audit, which says only that it changed."""
+    person = ctx.participant
+    assert person is not None
+    t = ctx.t
+    if not await ctx.allowed(Action.CHANGE_OWN_SETTINGS, await ctx.own_scope()):
+        ctx.leave()
+        return home(ctx)
+    number = mobile(text) if text is not None else None
+    if text is not None and number is None:
+        return _phone_question(
+            ctx,
+            t._("That does not look like a mobile number. A Vietnamese mobile number has 10 digits and starts with 0 "
+                "(or +84 instead of the 0)."),
+        )  # fmt: skip
+    ctx.leave()
+    if text is None and not person.register.phone:
+        return home(ctx)
+    ctx.participant = await ctx.repos.participants.set_phone(person.id, number)
+    await ctx.audit("setting_changed", subject_type="participant", subject_id=person.id,
+                    detail={"setting": "phone", "removed": number is None})  # fmt: skip
+    if number is None:
+        return [say(t._("Done: your phone number is removed.")), *home(ctx)]
+    return [say(t._("Saved: the person accompanying you can call you on {phone}.", phone=shown(number))), *home(ctx)]
 
 
 def settings(ctx: Context) -> Replies:
@@ -287,7 +345,15 @@ class HomeFlow(Flow):
     pushes = pushed.PUSHES
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
+        if ctx.state.flow == HOME and ctx.state.step == PHONE_STEP:  # a press answers the phone question instead
+            ctx.leave()
         match pressed.verb:
+            case Verbs.CADRE:
+                return await relay.to_cadre(ctx)
+            case Verbs.PHONE:
+                return _phone_question(ctx)
+            case Verbs.PHONE_REMOVE:
+                return await _set_phone(ctx, None)
             case Verbs.INFO:
                 return await my_information(ctx)
             case Verbs.SETTINGS:
@@ -313,12 +379,20 @@ class HomeFlow(Flow):
         return home(ctx)
 
     async def on_text(self, ctx: Context, text: str) -> Replies | None:
-        conversation = await relay.talking(ctx)
-        if conversation is not None:  # typed words, outside any other question: they are for the counsellor
+        if ctx.state.step == PHONE_STEP:  # the phone question: "giúp" is still a call for help, not a number
+            if support.asks_for_help(text):
+                return await support.show(ctx)
+            return await _set_phone(ctx, text)
+        conversation = await relay.conversation(ctx)
+        if conversation is not None:  # typed words, outside any other question: they are for the conversation
             return await relay.forward(ctx, conversation, text)
         if support.asks_for_help(text):
             return await support.show(ctx)
         return None
 
     async def prompt(self, ctx: Context, menu: bool) -> Replies:
+        if ctx.state.flow == HOME and ctx.state.step == PHONE_STEP:
+            if not menu:
+                return _phone_question(ctx)
+            ctx.leave()
         return home(ctx)

@@ -223,6 +223,8 @@ async def crisis(ctx: Context, *, asked: bool = False) -> Replies:
         outcome = await crisis_alert(ctx.repos, person, ctx.clock.now())
         if outcome.referral is not None and ctx.msg.text and not asked:  # the words reach only the counsellor
             await relay_service.from_participant(ctx.repos, outcome.referral, ctx.msg.text, ctx.clock.now())
+        if ctx.msg.text and not asked:  # typed to their cadre: the cadre reads them too, in that conversation
+            await relay.crisis_words(ctx, ctx.msg.text)
         told = _who_was_told(ctx, outcome.alerted)
         if told:
             lines += ["", *told]
