@@ -13,7 +13,6 @@ from datetime import timedelta
 from bot.core.i18n import N_
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
-from bot.domain.checkin import CRAVINGS, MOOD, risk_reasons
 from bot.domain.entities import Participant, Role
 from bot.domain.fieldwork import (
     CaseloadFacts,
@@ -35,6 +34,7 @@ from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 from bot.flows.relay import cadre as cadre_chat
 from bot.services.fieldwork import consented_to_share
+from bot.services.record import checkin_details
 
 FLOW = "caseload"
 
@@ -325,11 +325,11 @@ async def _checkin_lines(ctx: Context, person: Participant) -> list[str]:
             line = t._("• {month}: done", month=month)
             answers = await ctx.repos.checkins.for_obligation(obligation.id)
             if shared and answers is not None:
-                mood = answers.answers.get(MOOD)
-                details = [t._("mood {mood}/5", mood=mood)] if isinstance(mood, str) and mood.isdigit() else []
-                if answers.answers.get(CRAVINGS) == "strong":
+                facts = checkin_details(answers.answers)  # what staff may read of the answers (shared with the record)
+                details = [t._("mood {mood}/5", mood=facts.mood)] if facts.mood is not None else []
+                if facts.strong_cravings:
                     details.append(t._("strong cravings"))
-                if "use" in risk_reasons(answers.answers):
+                if facts.used:
                     details.append(t._("says they used"))
                 if details:
                     line += f" ({', '.join(details)})"
