@@ -141,6 +141,14 @@ class ParticipantRepository:
     def from_row(self, row: ParticipantRow) -> Participant:
         return self._record(row)
 
+    def open_name(self, participant_id: int, name_enc: str) -> str:
+        """One name from its sealed column, without building the whole record (a list of 2,000 opens only names)."""
+        try:
+            return self._cipher.decrypt(name_enc, self._NAME, row_ref(id=participant_id))
+        except SealBroken as exc:
+            log.warning("sealed_value_rejected", column=exc.column, row_id=participant_id)
+            return unreadable_name(participant_id)
+
     def _record(self, row: ParticipantRow) -> Participant:
         assert row.id is not None
         ref = row_ref(id=row.id)
@@ -245,6 +253,7 @@ class ParticipantRepository:
         *,
         status: ParticipantStatus | None = None,
         language: str | None = None,
+        risk_level: RiskLevel | None = None,
         wording: Wording | None = None,
         reminder_hour: int | None = None,
         expected_end: date | None = None,
@@ -257,6 +266,8 @@ class ParticipantRepository:
             row.status = status.value
         if language is not None:
             row.language = language
+        if risk_level is not None:
+            row.risk_level = risk_level.value
         if wording is not None:
             row.wording = wording.value
         if reminder_hour is not None:
