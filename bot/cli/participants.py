@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -381,3 +382,112 @@ def participant_import_template(
     data = with_app(as_json, work)
     target.write_bytes(data)
     emit(as_json, {"file": str(target), "bytes": len(data)}, f"template written to {target}")
+
+
+class ListStatus(StrEnum):
+    followed = "followed"
+    enrolled = "enrolled"
+    active = "active"
+    completed = "completed"
+    transferred = "transferred"
+    all = "all"
+
+
+@participant_cli.command("list")
+def participant_list(
+    unit: Annotated[str, typer.Option(help="Commune code.")],
+    status: Annotated[
+        ListStatus, typer.Option(help="followed (on the list now: enrolled or active), or one status, or all.")
+    ] = ListStatus.followed,
+    cadre: Annotated[int | None, typer.Option(help="Only this cadre's people; 0: people without a cadre.")] = None,
+    q: Annotated[
+        str | None, typer.Option("--q", help="Search: a record number (#12), initials (nva) or part of the name.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The commune's people, in register order (by given name), as the console's list shows them. Prints names, so
+    each listing is audited (who, which commune, how many, the filters; a search only as its kind and length)."""
+
+    async def work(app: Application, op: Operator) -> list[dict[str, Any]]:
+        from zoneinfo import ZoneInfo
+
+        from bot.core.clock import local_today
+        from bot.services import people_list
+
+        params = {"status": status.value, "q": q or ""} | ({"cadre": str(cadre)} if cadre is not None else {})
+        filters = people_list.Filters.parse(params)
+        today = local_today(app.clock, ZoneInfo(app.settings.timezone))
+        async with app.store.transaction() as repos:
+            found = await find_unit(repos, unit.strip().upper())
+            shown = await people_list.listing(repos, people_list.Scope.commune(found), filters, today=today)
+            await people_list.record_view(repos, op, shown, "participants_listed")
+        return [
+            {"id": r.id, "name": r.name, "status": r.status.value, "cadre_id": r.cadre_id, "risk": r.risk.value,
+             "expected_end": r.expected_end.isoformat()}
+            for r in shown.rows
+        ]  # fmt: skip
+
+    people = with_app(as_json, work)
+    human = "\n".join(f"{p['id']}\t{p['status']}\t{p['expected_end']}\t{p['name']}" for p in people) or "nobody"
+    emit(as_json, {"participants": people}, human)
+
+
+@participant_cli.command("show")
+def participant_show(
+    participant_id: Annotated[int, typer.Option("--id", help="Participant id.")], as_json: JsonFlag = False
+) -> None:
+    """What the commune's register (Mẫu 52) says of a person, and their term. Prints their national ID and address,
+    so each showing is audited (who, whose record; never what it says)."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services import people_register
+
+        async with app.store.transaction() as repos:
+            person = await people_register.show(repos, participant_id, operator=op)
+            return people_register.as_dict(person, await repos.units.get(person.unit_id))
+
+    out = with_app(as_json, work)
+    emit(as_json, out, "\n".join(f"{key}: {'' if value is None else value}" for key, value in out.items()))
+
+
+@participant_cli.command("edit")
+def participant_edit(
+    participant_id: Annotated[int, typer.Option("--id", help="Participant id.")],
+    name: Annotated[str | None, typer.Option(help="Full name (stored encrypted).")] = None,
+    birth_year: Annotated[str | None, typer.Option(help="Year of birth, e.g. 1990.")] = None,
+    sex: Annotated[str | None, typer.Option(help="nam/nữ (male/female).")] = None,
+    national_id: Annotated[str | None, typer.Option(help="12 digits (9 for an old ID card); stored encrypted.")] = None,
+    address: Annotated[str | None, typer.Option(help="Place of residence / hamlet (stored encrypted).")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number (stored encrypted).")] = None,
+    decision_no: Annotated[str | None, typer.Option(help="Number of the management decision.")] = None,
+    decision_date: Annotated[str | None, typer.Option(help="Date of the decision, YYYY-MM-DD or dd/mm/yyyy.")] = None,
+    risk: Annotated[str | None, typer.Option(help="low, medium or high (thấp, trung bình, cao).")] = None,
+    language: Annotated[str | None, typer.Option(help="Language of their chat: vi or en.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Correct what the register says of a person. Each value is checked as the import checks a cell (an empty value
+    clears an optional field); a national ID already on a list is refused; everything is saved, or nothing. Audited
+    with the names of the fields changed."""
+    given = {
+        "name": name, "birth_year": birth_year, "sex": sex, "national_id": national_id, "address": address,
+        "phone": phone, "decision_no": decision_no, "decision_date": decision_date, "risk": risk, "language": language,
+    }  # fmt: skip
+    changes = {key: value for key, value in given.items() if value is not None}
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
+        from bot.core.clock import local_today
+        from bot.core.i18n import Audience
+        from bot.services import people_register
+
+        today = local_today(app.clock, ZoneInfo(app.settings.timezone))
+        try:
+            async with app.store.transaction() as repos:
+                person = await people_register.correct(repos, participant_id, changes, today=today, operator=op)
+                return people_register.as_dict(person, await repos.units.get(person.unit_id))
+        except people_register.RegisterError as exc:
+            raise ValueError(exc.text(app.catalogs.translator("vi", Audience.STAFF))) from None
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"participant {out['id']} updated")
