@@ -137,11 +137,12 @@ async def test_answers_are_shown_once_the_person_agreed_to_share_them(
     assert 'name="viewport" content="width=device-width' in page.text
     # A cadre records from the chat: no officer's forms here (and each would be refused anyway).
     assert f"/console/people/{people['an']}/cadre" not in page.text and "/absence" not in page.text
-    withdrawn = await cadre.client.get(f"/console/people/{people['an']}")
-    assert "tâm trạng 2/5" in withdrawn.text
+    # The person withdraws their consent in the chat: the next opening shows the answers no more.
     async with app.store.transaction() as repos:
         await repos.consents.record(people["an"], Purpose.SHARE_WITH_CADRE, False, "v1")
-    assert "tâm trạng 2/5" not in (await cadre.client.get(f"/console/people/{people['an']}")).text
+    withdrawn = await cadre.client.get(f"/console/people/{people['an']}")
+    assert "tâm trạng 2/5" not in withdrawn.text and "Câu trả lời chỉ hiển thị" in withdrawn.text
+    assert len(await audit_trail(app, "participant_viewed", actor_id=hanoi["cadre"], subject_id=people["an"])) == 2
 
 
 async def test_out_of_reach_and_unknown_are_the_same_404_and_a_counsellor_is_refused(
