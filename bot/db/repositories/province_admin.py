@@ -94,7 +94,7 @@ async def linked_chats(session: AsyncSession, staff_ids: Iterable[int]) -> dict[
 
 async def set_placement(session: AsyncSession, staff_id: int, role: Role, unit_id: int, point_id: int | None) -> None:
     """A staff member's role, unit and counselling point (bot/services/staff_changes.py decides and does the rest).
-    Off duty unless they stay a counsellor at the same point: a new point's duty is switched on there."""
+    Off duty unless they stay a counsellor at the same point: at a new point they start their duty themselves."""
     row = await session.get(StaffRow, staff_id)
     if row is None:
         raise LookupError(staff_id)

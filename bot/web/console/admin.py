@@ -437,7 +437,7 @@ def routes(console: Console) -> list[BaseRoute]:
             rows = await province_admin.province_audit(
                 repos.session, province.id, filters, before=before, limit=AUDIT_PAGE + 1
             )
-            used = sorted(k for k, v in vars_of(filters).items() if v is not None) + (["page"] if before else [])
+            used = sorted(k for k, v in _vars_of(filters).items() if v is not None) + (["page"] if before else [])
             await operator(viewer).record(
                 repos, "audit_viewed", subject_type="unit", subject_id=province.id,
                 detail={"entries": min(len(rows), AUDIT_PAGE), "filters": ",".join(used)},
@@ -624,7 +624,7 @@ def _start_of(day: date, console: Console) -> datetime:
     return datetime.combine(day, time(0), tzinfo=console.zone)
 
 
-def vars_of(filters: AuditFilter) -> dict[str, Any]:
+def _vars_of(filters: AuditFilter) -> dict[str, Any]:
     return {name: getattr(filters, name) for name in AuditFilter.__dataclass_fields__}
 
 
