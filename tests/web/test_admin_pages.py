@@ -329,7 +329,7 @@ async def test_the_access_log_filters_by_staff_record_action_and_date_and_names_
     assert "participant_card_viewed" in log.text and "staff_deactivated" in log.text and "staff_listed" in log.text
     assert f"Người trong danh sách #{person.id}" in log.text and "view=card" in log.text
     assert "Nguyễn Văn An" not in log.text and "os_user" not in log.text and "root" not in log.text
-    assert "Người vận hành máy chủ (dòng lệnh)" in log.text and "count=9" in log.text
+    assert "Người vận hành máy chủ (dòng lệnh)" in log.text and "count=9" in log.text and "Thành công" in log.text
     assert f'href="/console/admin/staff/{others["cadre"]}"' not in log.text  # Quảng Ninh's entries are its own
     assert f'href="/console/admin/staff/{hanoi["counsellor"]}"' in log.text
 

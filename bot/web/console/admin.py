@@ -46,6 +46,7 @@ ROLE_NAMES = {Role.CADRE: N_("Cadre"), Role.COUNSELLOR: N_("Counsellor"), Role.O
 RECORD_NAMES = {"participant": N_("Person on the list"), "staff": N_("Staff member"), "unit": N_("Unit"),
                 "point": N_("Counselling point")}  # fmt: skip
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+OUTCOMES = {"ok": N_("Succeeded"), "denied": N_("Refused"), "refused": N_("Refused")}  # others: as recorded
 STAFF_PAGE = 100
 AUDIT_PAGE = 50
 MAX_ID = 12  # digits of an id in a URL or a form; longer is no id of ours
@@ -689,6 +690,6 @@ def _entry(t: Translator, row: Any, staff: dict[int, StaffMember], console: Cons
         elif row.subject_id and row.subject_type == "participant":
             link = f"/console/people/{row.subject_id}"
     return Entry(
-        row.id, console.local_time(row.at), _who(t, row, staff), str(row.action), record, link, str(row.outcome),
-        safe_detail(row.detail),
+        row.id, console.local_time(row.at), _who(t, row, staff), str(row.action), record, link,
+        t._(OUTCOMES[row.outcome]) if row.outcome in OUTCOMES else str(row.outcome), safe_detail(row.detail),
     )
