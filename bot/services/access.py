@@ -29,6 +29,7 @@ from bot.domain.planning import MessageKind
 from bot.services.escalations import Why, cadre_cannot_act, tell_officers
 from bot.services.operators import Operator
 from bot.services.relay import answerers, cadre_closed
+from bot.services.signin import end_sessions
 
 
 class AccessError(ValueError):
@@ -117,6 +118,7 @@ async def deactivate_staff(
     each conversation). Running it again changes nothing more."""
     member = await _staff(repos, staff_id, operator, by)
     await repos.staff.set_active(staff_id, False)
+    await end_sessions(repos, now, staff_id, "deactivated")  # the console too: the next page asks them to sign in
     unlinked = await repos.identities.unlink_person(staff_id=staff_id)
     cancelled = await repos.outbox.cancel_all_to_staff(staff_id, "deactivated")
     revoked = await repos.invites.revoke(staff_id=staff_id)
