@@ -7,6 +7,8 @@ never be crossed, and the behaviours a change must not lose.
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import pytest
@@ -47,8 +49,27 @@ def test_the_held_out_set_is_apart_from_the_corpus() -> None:
 
 
 def test_the_shipped_model_is_the_one_the_corpus_trains() -> None:
-    """Change the corpus or the phrase files, then run scripts/train_crisis_model.py: this fails until then."""
-    assert fit(CORPUS, LEXICON).to_json() == CRISIS_MODEL_FILE.read_text("utf-8")
+    """Change the corpus or the phrase files, then run scripts/train_crisis_model.py: this fails until then. The
+    solver's last digits differ between CPUs (BLAS, lbfgs' stopping point), so: the same words and settings, each
+    weight within 0.1 (the largest drift seen across machines: 0.07), and the same verdict on every example."""
+    fitted = fit(CORPUS, LEXICON)
+    trained, shipped = json.loads(fitted.to_json()), json.loads(CRISIS_MODEL_FILE.read_text("utf-8"))
+    assert {k: v for k, v in trained.items() if k not in ("weights", "bias", "thresholds")} == {
+        k: v for k, v in shipped.items() if k not in ("weights", "bias", "thresholds")
+    }
+    assert trained["thresholds"].keys() == shipped["thresholds"].keys()
+    for name, value in shipped["thresholds"].items():
+        assert math.isclose(trained["thresholds"][name], value, abs_tol=0.01), name
+    assert trained["weights"].keys() == shipped["weights"].keys()  # the vocabulary: what the corpus says
+    drift = max(
+        abs(a - b)
+        for word, values in shipped["weights"].items()
+        for a, b in zip(trained["weights"][word], values, strict=True)
+    )
+    assert drift <= 0.1 and math.isclose(trained["bias"], shipped["bias"], abs_tol=0.1), drift
+    retrained = CrisisDetector(LEXICON, Model.load(fitted.to_json()))
+    changed = [e.text for e in CORPUS + HELDOUT if retrained.assess(e.text).verdict is not NET.assess(e.text).verdict]
+    assert changed == []
 
 
 def test_floors_on_the_held_out_set() -> None:
