@@ -17,7 +17,8 @@ outbox_cli = typer.Typer(help="Messages the scheduler sends: counts and the ones
 
 @outbox_cli.command("status")
 def outbox_status(as_json: JsonFlag = False) -> None:
-    """How many scheduled messages are pending, sent, cancelled, undeliverable or given up."""
+    """How many scheduled messages are pending, held (for staff without a linked chat), sent, cancelled,
+    undeliverable or given up."""
 
     async def work(app: Application, op: Operator) -> dict[str, int]:
         async with app.store.transaction() as repos:

@@ -435,7 +435,7 @@ def export_xlsx(shown: Listing, t: Translator) -> bytes:
     headers = [
         t._("Record no."), t._("Full name"), t._("Year of birth"), *([t._("Commune")] if several else []), t._("Cadre"),
         t._("Risk level"), t._("Status"), t._("This month's check-in"), t._("Check-in day"),
-        t._("Start of management"), t._("Expected end"), t._("Open alerts"), t._("Urgent support requests"),
+        t._("Start of management"), t._("Expected end"), t._("Open alerts"), t._("Urgent referrals"),
     ]  # fmt: skip
     for col, header in enumerate(headers):
         sheet.write_string(0, col, header, bold)

@@ -184,6 +184,7 @@ async def test_the_person_hears_it_in_the_chat_as_when_the_chat_does_it(
     (await an.during(app.scheduler.tick)).says("Tư vấn viên đã vào cuộc trò chuyện").never_says("Phạm Tư Vấn")
     home = await giao.client.get("/console/")  # no chat linked: "someone would like to talk" is kept for Giao
     assert home.status_code == 200 and "Đang chờ tại điểm tư vấn<strong>3</strong>" in home.text
+    assert "Có người muốn trò chuyện, 23/11/2026" in home.text and "khó ngủ" not in home.text  # the kind, not words
     card = await dung.client.get(f"/console/desk/{talk}")  # the chat shows its counsellor the words; so does this
     assert f"Nguyễn Văn An (#{desk.an})</strong> <small>(23/11/2026 " in card.text
     assert "Dạo này em khó ngủ" in card.text

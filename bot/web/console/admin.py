@@ -50,6 +50,9 @@ OUTCOMES = {"ok": N_("Succeeded"), "denied": N_("Refused"), "refused": N_("Refus
 STAFF_PAGE = 100
 AUDIT_PAGE = 50
 MAX_ID = 12  # digits of an id in a URL or a form; longer is no id of ours
+# The commune's test settings on the admin's pages, behind a sign-in and never in a notification: they may name
+# tests (the catalog check allows these; what participants see of them is worded as an appointment).
+STAFF_VIEW_MSGIDS = frozenset({"Where tests take place", "Test hours", "Tests"})
 LIMITS = {"name": 200, "address": 300, "phone": 40, "hours": 200, "test_place": 300, "test_hours": 100}
 # Audit details: numbers and yes/no under any key; text only under these keys, and only short codes (a reason, a
 # channel, a role), never free text; everything else (an OS account, anything a later version adds) is left out.

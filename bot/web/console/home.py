@@ -4,7 +4,7 @@ list filtered to those people; everyone sees what is waiting for them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,7 +15,7 @@ from bot.db.repositories.overview import commune_today
 from bot.db.store import Repositories
 from bot.domain.authz import Action, ParticipantScope, decide
 from bot.domain.entities import Participant, Role
-from bot.domain.planning import ObligationKind, ObligationStatus
+from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus
 from bot.web.console import desk
 from bot.web.console.kit import Console, Viewer
 
@@ -28,7 +28,7 @@ def routes(console: Console) -> list[BaseRoute]:
             unit = await repos.units.get(viewer.staff.unit_id)
             if viewer.staff.role is Role.OFFICER:
                 numbers = await commune_today(repos.session, viewer.staff.unit_id, today)
-            waiting = await _waiting(repos, viewer.staff.id)
+            waiting = await _waiting(repos, viewer.staff.id, console.zone)
             desk_numbers = await desk.waiting_here(repos, viewer)  # a counsellor: their point's requests
             due = await _cadre_due(repos, viewer, today) if viewer.staff.role is Role.CADRE else None
         return console.render(
@@ -39,11 +39,40 @@ def routes(console: Console) -> list[BaseRoute]:
     return [Route("/", console.page(home), methods=["GET"])]
 
 
-async def _waiting(repos: object, staff_id: int) -> list[object]:
+# What each kind of kept notification is, as the home page names it (never its content).
+WAITING_WHAT: dict[MessageKind, str] = {
+    MessageKind.DIGEST: N_("Morning summary"),
+    MessageKind.ESCALATION: N_("Alert about a person"),
+    MessageKind.COMPLETION_NOTICE: N_("Term ended: completion to record (Mẫu 54)"),
+    MessageKind.REFERRAL_NOTICE: N_("A person asked for counselling"),
+    MessageKind.DEAD_LETTER: N_("A message could not be delivered"),
+    MessageKind.REVIEW_REQUEST: N_("Quarterly reviews to write"),
+    MessageKind.REVIEWS_MISSING: N_("Quarterly reviews still missing"),
+    MessageKind.FIELD_REPORT: N_("A cadre's report to confirm"),
+    MessageKind.TRANSFER_NOTICE: N_("Hand-over notice (Mẫu 53)"),
+    MessageKind.ASSIGNMENT: N_("A person assigned to you"),
+    MessageKind.CRISIS_ALERT: N_("Someone needs help now"),
+    MessageKind.RELAY_REQUEST: N_("Someone would like to talk"),
+    MessageKind.RELAY: N_("A message in a conversation"),
+    MessageKind.RELAY_ENDED: N_("A conversation ended"),
+    MessageKind.CADRE_NEEDED: N_("People who need a new cadre"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    what: str  # a WAITING_WHAT msgid
+    at: datetime  # when it was raised, the commune's time
+    person_id: int | None
+    urgent: bool
+
+
+async def _waiting(repos: Repositories, staff_id: int, zone: tzinfo) -> list[Kept]:
     """Notifications raised before this staff member linked a chat: kept for them, shown here meanwhile."""
-    outbox = getattr(repos, "outbox", None)
-    query = getattr(outbox, "waiting_for_staff", None)
-    return list(await query(staff_id)) if query is not None else []
+    kept = await repos.outbox.waiting_for_staff(staff_id)
+    what = N_("A notification")  # a kind not named above
+    return [Kept(WAITING_WHAT.get(k.kind, what), k.created_at.astimezone(zone), k.participant_id, k.urgent)
+            for k in kept]  # fmt: skip
 
 
 # The cadre's morning digest in the chat names the same obligations (bot/flows/caseload/pushed.py).
