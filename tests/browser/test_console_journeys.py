@@ -39,3 +39,144 @@ async def test_the_first_admin_signs_in_with_the_link_the_cli_prints(
     await page.goto(link["url"])  # the same link again: spent
     await page.get_by_role("button", name="Đăng nhập").click()
     await page.get_by_role("heading", name="Đường dẫn đăng nhập này không dùng được").wait_for()
+
+
+def register_rows(count: int, cadre: str) -> list[list[object]]:
+    """A commune's list as an office keeps it: Vietnamese names, dd/mm/yyyy dates, the cadre by name."""
+    family = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"]
+    given = ["Văn An", "Thị Bích", "Minh Châu", "Quốc Dũng", "Thu Hà", "Đức Huy", "Ngọc Lan", "Văn Nam"]
+    rows: list[list[object]] = []
+    for i in range(count):
+        name = f"{family[i % 8]} {given[(i // 8) % 8]} {chr(65 + i % 26)}{i}"
+        rows.append([name, 1980 + i % 25, "Nam" if i % 3 else "Nữ", f"0012{i:08d}", f"Tổ {i % 12 + 1}, Hà Đông",
+                     f"{i + 1}/QĐ-UBND", "05/01/2026", "15/01/2026", 24 if i % 2 else 12, cadre, "Trung bình",
+                     f"09{i:08d}", "vi"])  # fmt: skip
+    return rows
+
+
+def workbook(rows: list[list[object]], path: Path) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Họ và tên", "Năm sinh", "Giới tính", "Số CCCD", "Nơi cư trú", "Số quyết định", "Ngày quyết định",
+                  "Ngày bắt đầu quản lý", "Thời hạn (tháng)", "Cán bộ đồng hành", "Mức nguy cơ", "Số điện thoại",
+                  "Ngôn ngữ"])  # fmt: skip
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+async def test_an_officer_signs_in_from_telegram_imports_the_list_prints_cards_and_a_person_links(
+    app: Application, site: str, page: Any, fake_telegram: Any, tmp_path: Path
+) -> None:
+    from tests.e2e.telegram_client import TelegramChats
+    from tests.support.factories import seed_commune
+    from tests.support.pdfs import page_texts, qr_codes
+
+    commune = await seed_commune(app)
+    chats = TelegramChats(fake_telegram, webhook=False)
+    officer = chats.chat("cuong")
+    await officer.say(commune.officer_code)
+    reply = await officer.say("/login")
+    reply.says("/console/login/")
+    url = next(word for word in reply.text.split() if "/console/login/" in word)
+    assert url.startswith(site)
+
+    await page.goto(url)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.get_by_role("heading", name="Tổng quan — Phường Hà Đông").wait_for()
+
+    # The commune's list: 200 rows, three of them wrong (an impossible date, an unknown cadre, a repeated ID).
+    rows = register_rows(200, "Trần Thị Bình")
+    rows[10][7] = "31/02/2026"
+    rows[50][9] = "Người Không Có"
+    rows[120][3] = rows[121][3]
+    await page.get_by_role("link", name="Nhập danh sách").click()
+    await page.get_by_label("Tệp (XLSX hoặc CSV, tối đa 10 MB)").set_input_files(workbook(rows, tmp_path / "ds.xlsx"))
+    await page.get_by_role("button", name="Kiểm tra tệp").click()
+    await page.get_by_role("heading", name="Các dòng có lỗi").wait_for()
+    problems = page.locator("section[aria-labelledby=problems] tbody tr")
+    assert await problems.count() == 3  # nothing else is wrong, and nothing is written yet
+    shown = [" ".join((await problems.nth(i).inner_text()).split()) for i in range(3)]
+    assert shown[0].startswith("12 ") and "31/02/2026 không có trong lịch" in shown[0]  # the header is row 1
+    assert shown[1].startswith("52 ") and "Người Không Có" in shown[1]
+    assert shown[2].startswith("123 ") and "Trùng số CCCD với dòng 122" in shown[2]
+    assert await page.get_by_role("button", name="Nhập 197 người").count() == 0  # a file with a problem imports no one
+
+    rows[10][7] = "28/02/2026"
+    rows[50][9] = "Trần Thị Bình"
+    rows[120][3] = "001299999999"
+    await page.get_by_label("Tệp (XLSX hoặc CSV, tối đa 10 MB)").set_input_files(workbook(rows, tmp_path / "ds2.xlsx"))
+    await page.get_by_role("button", name="Kiểm tra tệp").click()
+    await page.get_by_role("button", name="Nhập 200 người").click()
+    await page.get_by_role("heading", name="Đã nhập 200 người").wait_for()
+
+    # Their invite cards: every QR opens the bot with that person's new code.
+    await page.get_by_role("link", name="In thẻ mời").first.click()
+    async with page.expect_download() as download_info:
+        await page.get_by_role("button", name="In thẻ cho những người đã chọn (PDF)").click()
+    pdf = await asyncio.to_thread(Path(await (await download_info.value).path()).read_bytes)
+    pages = page_texts(pdf)
+    assert len(pages) == 25  # eight cards a page
+    links = qr_codes(pdf)
+    assert len(links) == 200 and all(link.startswith("https://t.me/") and "?start=" in link for link in links)
+
+    # A record, and a cadre assigned from it.
+    await page.get_by_role("navigation").get_by_role("link", name="Danh sách", exact=True).click()
+    await page.get_by_label("Tìm theo tên").fill("nguyen van an a0")
+    await page.get_by_role("button", name="Xem", exact=True).click()
+    await page.get_by_role("link", name="Nguyễn Văn An A0").click()
+    await page.get_by_role("heading", name="Nguyễn Văn An A0").wait_for()
+
+    # The first person on the first card links their Telegram with the printed code.
+    code = links[0].split("?start=")[1]
+    person = chats.chat("nguoi-dau-tien")
+    (await person.say(f"/start {code}")).says("Chào mừng bạn đến với Đồng Hành", "Phường Hà Đông")
+    async with app.store.transaction() as repos:
+        linked = await repos.identities.find("telegram", chats.external_id("nguoi-dau-tien"))
+        assert linked is not None and linked.participant_id is not None
+        first = await repos.participants.get(linked.participant_id)
+    assert first is not None and first.name in pages[0]  # the code on the first card is that card's person's
+    await page.goto(f"{site}/console/people/{first.id}")
+    await page.get_by_role("heading", name=first.name).wait_for()
+    chat_row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Trò chuyện"))
+    assert " ".join((await chat_row.inner_text()).split()) == "Trò chuyện Đã kết nối"
+
+
+async def test_a_cadre_reads_her_people_and_a_record_on_a_phone(
+    app: Application, site: str, phone: Any, fake_telegram: Any
+) -> None:
+    from tests.e2e.telegram_client import TelegramChats
+    from tests.support.factories import seed_commune
+
+    commune = await seed_commune(app)
+    chats = TelegramChats(fake_telegram, webhook=False)
+    binh = chats.chat("binh")
+    (await binh.say(commune.cadre_code)).offers("Mở trang quản lý")
+    reply = await binh.say("/login")
+    url = next(word for word in reply.text.split() if "/console/login/" in word)
+
+    await phone.goto(url)
+    await phone.get_by_role("button", name="Đăng nhập").click()
+    await phone.get_by_role("heading", name="Tổng quan").wait_for()
+    await phone.get_by_role("navigation").get_by_role("link", name="Người tôi đồng hành").click()
+    await phone.get_by_role("heading", name="Người tôi đồng hành").wait_for()
+    assert await phone.get_by_role("link", name="Đỗ Thị Bích").count() == 0  # not hers: not on her list
+    assert await _fits(phone)
+
+    await phone.get_by_role("link", name="Nguyễn Văn An").click()
+    await phone.get_by_role("heading", name="Nguyễn Văn An").wait_for()
+    assert await _fits(phone)  # one column: nothing to scroll sideways on a 375 px screen
+
+    response = await phone.goto(f"{site}/console/people/{commune.binh_id}")  # someone else's person, typed in
+    assert response is not None and response.status == 404
+    await phone.get_by_role("heading", name="Không tìm thấy nội dung này.").wait_for()
+    assert "Đỗ Thị Bích" not in await phone.content()
+
+
+async def _fits(page: Any) -> bool:
+    """The page is no wider than the screen (a table may scroll inside its own box)."""
+    return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
