@@ -5,6 +5,11 @@ Tokens are 32 random bytes; only their keyed hash is stored, so a copy of the da
 by one atomic UPDATE (`used_at IS NULL AND expires_at > now`): two tabs, or a link previewer racing the person, cannot
 both get in. A session row ends (`ended_at`) on sign-out, and all of a staff member's sessions end when their role,
 unit or point changes or their account is closed (`end_sessions`, called by those operations).
+
+An admin's session is half open until a TOTP code is accepted (`confirm_code`): five wrong codes end it (counted in
+the audit log, one entry per code, so no column is needed), and an accepted code gives the session a new token (the
+half-open one opens nothing any more). The secret is shown for setup until its first code is accepted, and the
+operator can clear it (`reset_second_factor`) for an admin who lost it.
 """
 
 from __future__ import annotations
@@ -16,16 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, row_ref
-from bot.db.models import ConsoleSessionRow, LoginLinkRow, StaffRow
+from bot.db.models import AuditEventRow, ConsoleSessionRow, LoginLinkRow, StaffRow
 from bot.db.store import Repositories
 from bot.domain.entities import Role, StaffMember
 
 LINK_TTL = timedelta(minutes=10)
 LOGIN_PATH = "/console/login/"
+MAX_CODE_FAILURES = 5  # wrong second-factor codes a session may send; the fifth ends it
+SESSION_SUBJECT = "console_session"  # the audit entries of one session's codes name it as their record
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,27 @@ class SessionPolicy:
 
 class SigninError(ValueError):
     """A link cannot be issued (unknown or closed account); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeOutcome:
+    """What one second-factor code did: accepted (`token` is the session's new token: the old one opens nothing
+    now), refused (`failures` so far), or refused for the last time or too late (`ended`: the session is over)."""
+
+    token: str | None = None
+    failures: int = 0
+    ended: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.token is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SecondFactorReset:
+    staff_id: int
+    had_secret: bool
+    ended_sessions: int
 
 
 def token_hash(key: bytes, token: str) -> str:
@@ -166,6 +194,16 @@ async def end_sessions(repos: Repositories, now: datetime, staff_id: int, reason
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def rotate_token(repos: Repositories, key: bytes, session_id: int) -> str:
+    """A new token for the same session row: the cookie changes when the session gains rights, so a token someone
+    planted or saw before that (session fixation) never reaches the console."""
+    token = secrets.token_urlsafe(32)
+    await repos.session.execute(
+        update(ConsoleSessionRow).where(ConsoleSessionRow.id == session_id).values(token_hash=token_hash(key, token))
+    )
+    return token
+
+
 def needs_second_factor(staff: StaffMember, production: bool) -> bool:
     """Admins reach the whole province: in production they confirm a TOTP code after the link."""
     return production and staff.role is Role.ADMIN
@@ -221,6 +259,76 @@ async def accept_totp(
             )
             return True
     return False
+
+
+async def confirm_code(
+    repos: Repositories, key: bytes, cipher: FieldCipher, clock: Clock, session: Session, code: str
+) -> CodeOutcome:
+    """One code for a session waiting for its second factor, audited. Accepted: the session is confirmed and gets a
+    new token. Wrong: counted; the MAX_CODE_FAILURES-th wrong code ends the session (the person asks the bot for a
+    new link), so six digits cannot be guessed through one stolen link. Attempts of one session take turns: the
+    first UPDATE holds its row until the transaction ends."""
+    now = clock.now()
+    held = await repos.session.execute(
+        update(ConsoleSessionRow)
+        .where(ConsoleSessionRow.id == session.id, ConsoleSessionRow.ended_at.is_(None))  # type: ignore[union-attr]
+        .values(last_seen_at=now)
+        .returning(ConsoleSessionRow.id)
+    )
+    if held.scalar_one_or_none() is None:  # ended by an attempt that went first
+        return CodeOutcome(ended=True)
+    staff_id = session.staff.id
+
+    async def audit(action: str, outcome: str, detail: dict[str, object] | None = None) -> None:
+        await repos.audit.record(
+            actor_type="staff", actor_id=staff_id, action=action, outcome=outcome,
+            subject_type=SESSION_SUBJECT, subject_id=session.id, detail=detail,
+        )  # fmt: skip
+
+    if await accept_totp(repos, cipher, clock, staff_id, session.id, code):
+        token = await rotate_token(repos, key, session.id)
+        await audit("console_second_factor", "ok")
+        return CodeOutcome(token=token)
+    failures = await code_failures(repos, session.id) + 1
+    await audit("console_second_factor", "refused", {"failures": failures})
+    if failures < MAX_CODE_FAILURES:
+        return CodeOutcome(failures=failures)
+    await end_session(repos, clock, session.id, "second_factor_failed")
+    await audit("console_session_ended", "denied", {"reason": "too_many_codes", "failures": failures})
+    return CodeOutcome(failures=failures, ended=True)
+
+
+async def code_failures(repos: Repositories, session_id: int) -> int:
+    """Wrong codes this session has sent, as the audit log has them."""
+    count = select(func.count()).where(
+        AuditEventRow.action == "console_second_factor",
+        AuditEventRow.outcome == "refused",
+        AuditEventRow.subject_type == SESSION_SUBJECT,
+        AuditEventRow.subject_id == session_id,
+    )
+    return int((await repos.session.execute(count)).scalar_one())
+
+
+async def setup_secret(repos: Repositories, cipher: FieldCipher, staff_id: int) -> str | None:
+    """The secret to show for setup (made now if there is none) until a code from it is accepted; None after that.
+    `totp_last_step` is null until a code is accepted, so an admin who missed the QR code sees it again."""
+    row = await repos.session.get(StaffRow, staff_id)
+    if row is None or (row.totp_secret_enc is not None and row.totp_last_step is not None):
+        return None
+    return await totp_secret(repos, cipher, staff_id, create=True)
+
+
+async def reset_second_factor(repos: Repositories, now: datetime, staff_id: int) -> SecondFactorReset:
+    """The operator clears a staff member's TOTP secret (a lost phone): their next sign-in sets up a new one. Their
+    open console sessions end too, since they were confirmed with the lost one. Unknown id: LookupError."""
+    row = await repos.session.get(StaffRow, staff_id)
+    if row is None:
+        raise LookupError(f"no staff member {staff_id}")
+    had_secret = row.totp_secret_enc is not None
+    row.totp_secret_enc, row.totp_last_step = None, None
+    await repos.session.flush()
+    ended = await end_sessions(repos, now, staff_id, "second_factor_reset")
+    return SecondFactorReset(staff_id, had_secret, ended)
 
 
 async def session_for_second_factor(

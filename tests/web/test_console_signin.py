@@ -4,19 +4,19 @@ Origin on every POST, the admins' TOTP step, security headers — over real HTTP
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import httpx
 import pyotp
 import pytest
 from sqlalchemy import select
 
-from bot.app import Application
+from bot.app import Application, build_application
 from bot.config import Settings
-from bot.db.models import AuditEventRow, ConsoleSessionRow
+from bot.db.models import AuditEventRow, ConsoleSessionRow, StaffRow
 from bot.services import signin
 from bot.services.access import deactivate_staff
 from bot.services.operators import Operator
+from bot.web.app import build_web
 from tests.fakes.clock import FakeClock
 from tests.support.console import BASE, SignIn, login_link
 
@@ -56,8 +56,10 @@ async def test_a_link_opens_the_console_once_and_its_preview_spends_nothing(
 async def test_an_expired_link_and_a_closed_account_get_the_same_refusal(
     app: Application, hanoi: dict[str, int], clock: FakeClock, browsers: Callable[[], httpx.AsyncClient]
 ) -> None:
-    old = await login_link(app, hanoi["officer"])
-    clock.advance(minutes=10, seconds=1)
+    old, just_in_time = await login_link(app, hanoi["officer"]), await login_link(app, hanoi["officer"])
+    clock.advance(minutes=9, seconds=59)  # a link works for 10 minutes ...
+    assert (await browsers().post(just_in_time, headers={"origin": BASE})).status_code == 303
+    clock.advance(seconds=2)  # ... and not a moment longer
     late = await browsers().post(old, headers={"origin": BASE})
     assert late.status_code == 400 and REFUSED in late.text
     fresh = await login_link(app, hanoi["cadre"])
@@ -186,4 +188,110 @@ async def test_an_admin_confirms_a_totp_code_that_is_never_accepted_twice(
     assert (await officer.post(await login_link(app, hanoi["officer"]), headers={"origin": BASE})).headers[
         "location"
     ] == "/console/"
-    assert timedelta(minutes=10) == signin.LINK_TTL
+
+
+async def _admin_waiting(app: Application, admin: int, client: httpx.AsyncClient) -> tuple[str, str]:
+    """Spend a link as the admin: the session waits for its code. The setup page's CSRF token and the secret shown."""
+    spent = await client.post(await login_link(app, admin), headers={"origin": BASE})
+    assert spent.headers["location"] == "/console/second-factor"
+    page = await client.get("/console/second-factor")
+    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+    secret = page.text.split("<code>")[1].split("</code>")[0] if "<code>" in page.text else ""
+    return csrf, secret
+
+
+async def _code(client: httpx.AsyncClient, csrf: str, code: str) -> httpx.Response:
+    return await client.post("/console/second-factor", data={"csrf": csrf, "code": code}, headers={"origin": BASE})
+
+
+async def test_five_wrong_codes_end_the_session_and_the_next_request_is_asked_to_sign_in(
+    app: Application, hanoi: dict[str, int], browsers: Callable[[], httpx.AsyncClient], clock: FakeClock
+) -> None:
+    client = browsers()
+    csrf, secret = await _admin_waiting(app, hanoi["admin"], client)
+    token = client.cookies["console_session"]
+    right = pyotp.TOTP(secret).at(clock.now())
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for tries in range(1, signin.MAX_CODE_FAILURES):
+        answer = await _code(client, csrf, wrong)
+        assert answer.status_code == 400 and f": {signin.MAX_CODE_FAILURES - tries}<" in answer.text
+        assert "data:image/svg+xml" in answer.text  # not confirmed yet: the QR code is still there
+    last = await _code(client, csrf, wrong)
+    assert last.status_code == 303 and last.headers["location"] == "/console/signin"
+    assert "console_session" not in client.cookies  # the browser is told to forget it
+    client.cookies.set("console_session", token, domain="127.0.0.1", path="/console")  # the old cookie, kept anyway
+    sixth = await _code(client, csrf, right)  # even the right code: the session is over
+    assert sixth.status_code == 303 and sixth.headers["location"] == "/console/signin"
+    assert (await client.get("/console/second-factor")).headers["location"] == "/console/signin"
+    assert (await client.get("/console/")).headers["location"] == "/console/signin"
+    async with app.store.transaction() as repos:
+        row = (await repos.session.execute(select(ConsoleSessionRow))).scalar_one()
+        staff = await repos.session.get(StaffRow, hanoi["admin"])
+    assert row.ended_reason == "second_factor_failed" and row.second_factor_at is None
+    assert staff is not None and staff.totp_last_step is None  # the sixth code was not even tried
+    assert await audit_actions(app, "console_second_factor") == [(hanoi["admin"], "refused")] * 5
+    assert await audit_actions(app, "console_session_ended") == [(hanoi["admin"], "denied")]
+    assert (None, "denied") in await audit_actions(app, "console_refused")  # the sixth: no session, audited
+    again = browsers()  # a new link from the bot starts a new count
+    csrf, _ = await _admin_waiting(app, hanoi["admin"], again)
+    assert (await _code(again, csrf, wrong)).status_code == 400
+    assert (await _code(again, csrf, right)).headers["location"] == "/console/"
+
+
+async def test_the_setup_qr_code_shows_on_every_visit_until_a_code_is_accepted(
+    app: Application, hanoi: dict[str, int], browsers: Callable[[], httpx.AsyncClient], clock: FakeClock
+) -> None:
+    first = browsers()
+    _, secret = await _admin_waiting(app, hanoi["admin"], first)
+    again = await first.get("/console/second-factor")  # missed it (closed the tab): shown again, the same key
+    assert "data:image/svg+xml" in again.text and f"<code>{secret}</code>" in again.text
+    later = browsers()  # or came back later with a new link: still the same key, not a new one
+    csrf, shown = await _admin_waiting(app, hanoi["admin"], later)
+    assert shown == secret
+    assert (await _code(later, csrf, pyotp.TOTP(secret).at(clock.now()))).headers["location"] == "/console/"
+    confirmed = browsers()
+    await _admin_waiting(app, hanoi["admin"], confirmed)
+    page = await confirmed.get("/console/second-factor")
+    assert page.status_code == 200 and "<code>" not in page.text and "data:image/svg+xml" not in page.text
+
+
+async def test_the_session_gets_a_new_token_when_the_second_factor_is_accepted(
+    app: Application, hanoi: dict[str, int], browsers: Callable[[], httpx.AsyncClient], clock: FakeClock
+) -> None:
+    client = browsers()
+    csrf, secret = await _admin_waiting(app, hanoi["admin"], client)
+    before = client.cookies["console_session"]
+    ok = await _code(client, csrf, pyotp.TOTP(secret).at(clock.now()))
+    assert ok.status_code == 303 and ok.headers["location"] == "/console/"
+    cookie = ok.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "path=/console" in cookie
+    after = client.cookies["console_session"]
+    assert after and after != before
+    assert (await client.get("/console/")).status_code == 200  # the new token opens the console
+    planted = browsers()  # whoever kept (or planted) the token from before the code is not let in
+    planted.cookies.set("console_session", before, domain="127.0.0.1", path="/console")
+    assert (await planted.get("/console/")).headers["location"] == "/console/signin"
+    assert (await planted.get("/console/second-factor")).headers["location"] == "/console/signin"
+    async with app.store.transaction() as repos:
+        [row] = (await repos.session.execute(select(ConsoleSessionRow))).scalars().all()
+    assert row.ended_at is None and row.second_factor_at is not None  # the same session row, a new token
+
+
+async def test_the_session_cookie_is_secure_when_the_public_url_is_https(
+    app: Application, hanoi: dict[str, int], settings: Settings, clock: FakeClock
+) -> None:
+    public = "https://console.example.vn"
+    served = build_application(settings.model_copy(update={"public_url": public}), clock=clock)
+    try:
+        transport = httpx.ASGITransport(app=build_web(served))
+        async with httpx.AsyncClient(transport=transport, base_url=public) as client:
+            async with served.store.transaction() as repos:
+                link = await signin.issue_link(repos, served.store.keyring.token_key, clock, hanoi["officer"], public)
+            assert link.url.startswith(f"{public}/console/login/")
+            spent = await client.post(link.url, headers={"origin": public})
+            assert spent.status_code == 303
+            cookie = spent.headers["set-cookie"].lower()
+            assert "; secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+            assert (await client.get("/console/")).status_code == 200  # sent back over https
+    finally:
+        await served.aclose()

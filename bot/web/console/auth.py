@@ -6,6 +6,8 @@ staff id when the link was good, never the token)."""
 
 from __future__ import annotations
 
+import hmac
+
 import segno
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -16,6 +18,18 @@ from bot.web.console.kit import COOKIE, Console, Viewer
 
 
 def routes(console: Console) -> list[BaseRoute]:
+    def set_session_cookie(response: Response, token: str) -> None:
+        """HttpOnly, SameSite=Lax, only under /console, Secure when the public URL is https."""
+        response.set_cookie(
+            COOKIE,
+            token,
+            max_age=int(console.policy.lifetime.total_seconds()),
+            path="/console",
+            httponly=True,
+            samesite="lax",
+            secure=console.secure,
+        )
+
     async def signin_page(request: Request) -> Response:
         return console.render(request, None, "auth/signin.html")
 
@@ -39,59 +53,63 @@ def routes(console: Console) -> list[BaseRoute]:
         staff, session_token = spent
         target = "/console/second-factor" if signin.needs_second_factor(staff, console.second_factor) else "/console/"
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(
-            COOKIE,
-            session_token,
-            max_age=int(console.policy.lifetime.total_seconds()),
-            path="/console",
-            httponly=True,
-            samesite="lax",
-            secure=console.secure,
-        )
+        set_session_cookie(response, session_token)
         return response
 
     async def second_factor(request: Request) -> Response:
-        """An admin's code after the link: the first time, the secret to put in an authenticator app (as a QR)."""
+        """An admin's code after the link. Until a code is accepted, the page shows the secret to put in an
+        authenticator app (as a QR code and as text); an accepted code gives the session a new cookie; the fifth
+        wrong one ends the session (audited), and the person asks the bot for a new link."""
         if request.method == "POST" and not console.same_origin(request):
             return await console.refuse(request, None, "origin", 403)
         form = await request.form(max_files=0, max_fields=5) if request.method == "POST" else None
         clock, cipher = console.app.clock, console.app.store.keyring.cipher
         wrong, setup, refused = False, None, False
+        outcome: signin.CodeOutcome | None = None
         async with console.app.store.transaction() as repos:
             session = await signin.session_for_second_factor(
                 repos, console.key, clock, request.cookies.get(COOKIE), console.policy
             )
-            if session is None:
-                return RedirectResponse("/console/signin", status_code=303)
-            if session.second_factor_done or not signin.needs_second_factor(session.staff, console.second_factor):
+            if session is not None and (
+                session.second_factor_done or not signin.needs_second_factor(session.staff, console.second_factor)
+            ):
                 return RedirectResponse("/console/", status_code=303)
-            t = console.translator(session.staff.language)
-            csrf = signin.csrf_token(console.key, session.token_hash)
-            known = await signin.totp_secret(repos, cipher, session.staff.id) is not None
-            if form is not None and form.get("csrf") != csrf:
-                refused = True
-            elif form is not None:
-                code = str(form.get("code", ""))[:20]
-                ok = await signin.accept_totp(repos, cipher, clock, session.staff.id, session.id, code)
-                await repos.audit.record(
-                    actor_type="staff",
-                    actor_id=session.staff.id,
-                    action="console_second_factor",
-                    outcome="ok" if ok else "refused",
-                )
-                if ok:
-                    return RedirectResponse("/console/", status_code=303)
-                wrong = True
-            if not known and not refused:
-                secret = await signin.totp_secret(repos, cipher, session.staff.id, create=True)
-                assert secret is not None
-                uri = f"otpauth://totp/{_label(session.staff.id)}?secret={secret}&issuer=Dong%20Hanh"
-                setup = {"secret": secret, "qr": segno.make(uri, error="m").svg_data_uri(scale=4)}
+            t = console.translator(session.staff.language if session else None)
+            if session is None:
+                if form is None:
+                    return RedirectResponse("/console/signin", status_code=303)
+                await repos.audit.record(  # a code sent for a session that ended (or never was): audited, not tried
+                    actor_type="anonymous", actor_id=None, action="console_refused", outcome="denied",
+                    detail={"reason": "no_session", "route": "/second-factor", "method": "POST"},
+                )  # fmt: skip
+                outcome = signin.CodeOutcome(ended=True)
+            else:
+                csrf = signin.csrf_token(console.key, session.token_hash)
+                if form is not None and not _same(form.get("csrf"), csrf):
+                    refused = True
+                elif form is not None:
+                    code = str(form.get("code", ""))[:20]
+                    outcome = await signin.confirm_code(repos, console.key, cipher, clock, session, code)
+                    wrong = not outcome.accepted and not outcome.ended
+                if not refused and (outcome is None or wrong):
+                    secret = await signin.setup_secret(repos, cipher, session.staff.id)
+                    if secret is not None:
+                        uri = f"otpauth://totp/{_label(session.staff.id)}?secret={secret}&issuer=Dong%20Hanh"
+                        setup = {"secret": secret, "qr": segno.make(uri, error="m").svg_data_uri(scale=4)}
         if refused:  # after the transaction: the refusal is audited in its own
             return await console.refuse(request, None, "csrf", 403)
+        if outcome is not None and outcome.token is not None:
+            response = RedirectResponse("/console/", status_code=303)
+            set_session_cookie(response, outcome.token)  # the half-open session's token opens nothing any more
+            return response
+        if outcome is not None and outcome.ended:
+            message = t._("Too many wrong codes. Please ask the bot for a new sign-in link.")
+            response = console.flash_redirect("/console/signin", message)
+            response.delete_cookie(COOKIE, path="/console")
+            return response
         return console.render(
             request, None, "auth/second_factor.html", t=t, csrf_value=csrf, wrong=wrong, setup=setup,
-            status=400 if wrong else 200,
+            left=signin.MAX_CODE_FAILURES - (outcome.failures if outcome else 0), status=400 if wrong else 200,
         )
 
     async def sign_out(request: Request, viewer: Viewer) -> Response:
@@ -111,6 +129,11 @@ def routes(console: Console) -> list[BaseRoute]:
         Route("/second-factor", second_factor, methods=["GET", "POST"]),
         Route("/logout", console.page(sign_out, methods=("POST",)), methods=["POST"]),
     ]
+
+
+def _same(sent: object, expected: str) -> bool:
+    """A form's CSRF token against the session's, in constant time."""
+    return isinstance(sent, str) and hmac.compare_digest(sent.encode(), expected.encode())
 
 
 def _label(staff_id: int) -> str:
