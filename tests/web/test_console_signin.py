@@ -3,7 +3,7 @@ Origin on every POST, the admins' TOTP step, security headers — over real HTTP
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pyotp
@@ -295,3 +295,65 @@ async def test_the_session_cookie_is_secure_when_the_public_url_is_https(
             assert (await client.get("/console/")).status_code == 200  # sent back over https
     finally:
         await served.aclose()
+
+
+TOO_MUCH = 11 * 1024 * 1024  # more than the console's 10 MB (and a little) limit
+
+
+async def _chunked(head: bytes, tail: bytes = b"") -> AsyncIterator[bytes]:
+    """A body without Content-Length (chunked): the head, 11 MB of filler, the tail."""
+    yield head
+    for _ in range(TOO_MUCH // (64 * 1024)):
+        yield b"a" * (64 * 1024)
+    yield tail
+
+
+async def test_a_chunked_body_over_the_limit_is_refused_and_nothing_is_written(
+    app: Application, hanoi: dict[str, int], sign_in: SignIn, browsers: Callable[[], httpx.AsyncClient]
+) -> None:
+    officer = await sign_in(hanoi["officer"])
+    boundary = "console-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{officer.csrf}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="list.xlsx"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    upload = await officer.client.post(
+        "/console/import/preview",
+        content=_chunked(head, f"\r\n--{boundary}--\r\n".encode()),
+        headers={"origin": BASE, "content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert "content-length" not in upload.request.headers  # really chunked: only the bytes received can tell
+    assert upload.status_code == 413 and "10 MB" in upload.text
+    logout = await officer.client.post(
+        "/console/logout",
+        content=_chunked(f"csrf={officer.csrf}&pad=".encode()),
+        headers={"origin": BASE, "content-type": "application/x-www-form-urlencoded"},
+    )
+    assert logout.status_code == 413 and "content-length" not in logout.request.headers
+    assert (await officer.client.get("/console/")).status_code == 200  # not signed out: the form was never read
+    stranger = browsers()
+    second_factor = await stranger.post(  # outside the page wrapper the form's fields are capped at 1 MB: 400
+        "/console/second-factor",
+        content=_chunked(b"csrf=x&code="),
+        headers={"origin": BASE, "content-type": "application/x-www-form-urlencoded"},
+    )
+    assert second_factor.status_code == 400
+
+    async def small() -> AsyncIterator[bytes]:
+        yield b"csrf=x&code=1"
+
+    announced = await stranger.post(  # more announced than allowed: BodyLimit's own short answer, before reading
+        "/console/second-factor",
+        content=small(),
+        headers={"origin": BASE, "content-type": "application/x-www-form-urlencoded", "content-length": "20000000"},
+    )
+    assert announced.status_code == 413 and announced.headers["x-frame-options"] == "DENY"
+    async with app.store.transaction() as repos:
+        refusals = (await repos.session.execute(select(AuditEventRow.detail).where(
+            AuditEventRow.action == "console_refused"
+        ))).scalars().all()  # fmt: skip
+    assert [(r["reason"], r["route"]) for r in refusals] == [
+        ("too_large", "/import/preview"), ("too_large", "/logout")
+    ]
+    assert await audit_actions(app, "import_previewed") == [] and await audit_actions(app, "console_logout") == []

@@ -22,6 +22,7 @@ import structlog
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -30,6 +31,8 @@ from bot.core.i18n import Audience, Translator
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import Role, StaffMember, UnitLevel
 from bot.services import signin
+from bot.web.console.headers import MAX_BODY, BodyTooLarge
+from bot.web.console.headers import MAX_UPLOAD as MAX_UPLOAD  # the import page's limit, named here too
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -43,8 +46,6 @@ COOKIE = "console_session"
 FLASH = "console_flash"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
-MAX_UPLOAD = 10 * 1024 * 1024  # an import file; anything larger is refused before it is read
-MAX_BODY = MAX_UPLOAD + 64 * 1024
 
 Handler = Callable[[Request, "Viewer"], Awaitable[Response]]
 
@@ -163,9 +164,12 @@ class Console:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             return await self.refuse(request, viewer, "too_large", 413)
-        try:
-            form = await request.form(max_files=1, max_fields=5000, max_part_size=MAX_UPLOAD)
-        except MultiPartException:
+        try:  # BodyLimit (headers.py) counts what arrives: a chunked body without a length stops at MAX_BODY too,
+            # and no field can outgrow the body, so anything too large is a 413 (MAX_UPLOAD bounds the file's read)
+            form = await request.form(max_files=1, max_fields=5000, max_part_size=MAX_BODY)
+        except BodyTooLarge:
+            return await self.refuse(request, viewer, "too_large", 413)
+        except (MultiPartException, HTTPException):  # Starlette turns a bad multipart form into HTTPException(400)
             return await self.refuse(request, viewer, "bad_form", 400)
         sent = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
         if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), viewer.csrf.encode()):
