@@ -1,4 +1,5 @@
-"""`aftercare staff`: cadres, counsellors, officers and admins: add, invite again, close and reopen accounts."""
+"""`aftercare staff`: cadres, counsellors, officers and admins: add, invite again, close and reopen accounts, a
+console link for the first admin, and an admin's authenticator key cleared."""
 
 from __future__ import annotations
 
@@ -116,6 +117,30 @@ def staff_login_link(
 
     out = with_app(as_json, work)
     emit(as_json, out, f"{out['url']}\n(valid until {local_time(out['expires_at'])}, one use)")
+
+
+@staff_cli.command("reset-second-factor")
+def staff_reset_second_factor(
+    staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")], as_json: JsonFlag = False
+) -> None:
+    """Clear an admin's authenticator key (a lost or replaced phone): their next console sign-in shows a new QR code
+    to scan, and their open console sessions end now. Audited."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services import signin
+
+        async with app.store.transaction() as repos:
+            reset = await signin.reset_second_factor(repos, app.clock.now(), staff_id)
+            detail = {"had_secret": reset.had_secret, "ended_sessions": reset.ended_sessions}
+            await op.record(repos, "second_factor_reset", subject_type="staff", subject_id=staff_id, detail=detail)
+        return {"staff_id": staff_id, **detail}
+
+    out = with_app(as_json, work)
+    human = (
+        f"staff {out['staff_id']}: authenticator key cleared; their next sign-in sets up a new one "
+        f"({out['ended_sessions']} console session(s) ended)"
+    )
+    emit(as_json, out, human)
 
 
 @staff_cli.command("list")
