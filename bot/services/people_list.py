@@ -32,6 +32,7 @@ from bot.db.repositories.roster import Entry, MonthCheckin
 from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
 from bot.domain.entities import Participant, ParticipantStatus, RiskLevel, Role, StaffMember, Unit, UnitLevel
+from bot.domain.ids import record_id
 from bot.domain.planning import ObligationStatus
 from bot.domain.text import fold
 from bot.services.access import Refused
@@ -92,7 +93,8 @@ CHECKIN_ON: dict[CheckinState, str] = {
 
 
 class AssignError(ValueError):
-    """The assignment cannot be made as asked (nobody chosen, too many, a cadre who cannot follow them)."""
+    """The assignment cannot be made as asked (nobody chosen, too many, someone no longer followed, a cadre who
+    cannot follow them)."""
 
     def __init__(self, why: str, message: str) -> None:
         super().__init__(message)
@@ -172,8 +174,8 @@ def default_status(alerts: bool, urgent: bool) -> str:
 
 
 def _number(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdigit() and len(text) <= 12 else None
+    """An id of the query string, or 0 (`?cadre=0`: people without a cadre); None for anything else."""
+    return 0 if text.strip() == "0" else record_id(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +492,9 @@ async def assign(
     """Assign (or with None, take away) the cadre of everyone in `ids`, as `participant assign` does for each: the
     new cadre is told and sees them at once, the old one loses access at once. Every person is asked ASSIGN_CADRE
     for `by` with their record as loaded before anything changes: one out of reach (or unknown) refuses the whole
-    request (`Refused`, audited; nothing changed). A cadre who cannot follow them all is an `AssignError`."""
+    request (`Refused`, audited; nothing changed). One no longer followed (completed, moved out: the record page
+    refuses them a cadre too) is an `AssignError` ("gone"; nothing changed), as is a cadre who cannot follow them
+    all."""
     chosen = list(dict.fromkeys(ids))
     if not chosen:
         raise AssignError("nobody", "choose at least one person")
@@ -513,6 +517,8 @@ async def assign(
             if not decision:
                 raise await _refuse_person(repos, operator, participant_id, decision.reason)
         people.append(person)
+    if any(p.status not in STATUSES["followed"] for p in people):
+        raise AssignError("gone", "only people on the list now (enrolled or active) can be given a cadre")
     if cadre_id is not None:
         cadre = await repos.staff.get(cadre_id)
         fits = cadre is not None and cadre.role is Role.CADRE and cadre.active

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, UnitScope, decide
 from bot.domain.entities import Unit, UnitLevel
+from bot.domain.ids import record_id
 from bot.domain.text import fold
 from bot.services.access import Refused
 from bot.services.operators import Operator
@@ -222,8 +223,11 @@ def match_province(query: str, provinces: Iterable[Unit] = ()) -> OfficialProvin
     if len(typed) > MAX_QUERY:
         raise SeedError("unknown", typed)
     official = official_provinces()
-    if typed.isdigit():
-        code = f"{int(typed):02d}"
+    if typed.isdigit():  # a code: ASCII digits of a number (not "²", not "٣")
+        number = record_id(typed)
+        if number is None:
+            raise SeedError("unknown", typed)
+        code = f"{number:02d}"
         for province in official:
             if province.code == code:
                 return province

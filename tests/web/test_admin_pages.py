@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import Application
@@ -21,6 +22,11 @@ from tests.support.factories import add_person
 HANOI_COMMUNES = 126  # the official list after the 2025 reform (vietnam-provinces)
 CODE = re.compile(r"<code>([A-Z0-9]{5}-[A-Z0-9]{5})</code>")
 NOT_YOURS = "Không tìm thấy nội dung này."
+# Crafted ids: Unicode digits ("²".isdigit() but int("²") fails; int("٣") is 3), an id of nobody, ids beyond
+# PostgreSQL's integer (11 digits, 2**31), and 0: the same 404 as a record out of reach (or the form's own 400),
+# never a server error.
+BAD_IDS = ["²", "٣", "9999999", "99999999999", "2147483648", "0"]
+BAD_DATE = "ngày/tháng/năm"
 
 
 async def unit_id(app: Application, code: str) -> int:
@@ -375,3 +381,58 @@ async def test_the_access_log_pages_back_through_older_entries(
     assert seen == list(range(119, -1, -1))  # every entry once, newest first
     async with app.store.transaction() as repos:
         assert (await repos.units.get(ha_dong)).level is UnitLevel.COMMUNE  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+async def test_a_crafted_id_is_the_same_404_as_a_record_out_of_reach(
+    app: Application, hanoi: dict[str, int], sign_in: SignIn, bad: str
+) -> None:
+    admin = await sign_in(hanoi["admin"])
+    ha_dong = await unit_id(app, "HD")
+    for url in (f"/console/admin/units/{bad}", f"/console/admin/staff/{bad}", "/console/admin/staff?unit=" + bad):
+        shown = await admin.client.get(url)
+        assert shown.status_code == 404 and NOT_YOURS in shown.text, (url, shown.text[:300])
+    for url, form in (
+        (f"/console/admin/units/{bad}", {"due_day": "5"}),
+        (f"/console/admin/points/{bad}/hours", {"hours": ""}),
+        ("/console/admin/points", {"unit": bad, "name": "Điểm lạ"}),
+        ("/console/admin/staff", {"name": "Vũ Văn Lạ", "role": "cadre", "unit": bad, "language": "vi"}),
+        (f"/console/admin/staff/{bad}/placement", {"role": "cadre", "unit": str(ha_dong), "point": ""}),
+        (f"/console/admin/staff/{hanoi['cadre']}/placement", {"role": "cadre", "unit": bad, "point": ""}),
+        (f"/console/admin/staff/{bad}/deactivate", {}),
+        (f"/console/admin/staff/{bad}/activate", {}),
+        (f"/console/admin/staff/{bad}/invite", {}),
+    ):
+        refused = await admin.post(url, form)
+        assert refused.status_code == 404 and NOT_YOURS in refused.text, (url, form, refused.text[:300])
+    point = await admin.post(
+        f"/console/admin/staff/{hanoi['cadre']}/placement", {"role": "cadre", "unit": str(ha_dong), "point": bad}
+    )  # a number is the service's to refuse (no such point for a cadre), in words; anything else is a forged form
+    assert point.status_code == (400 if bad == "9999999" else 404), point.text[:300]
+    due_day = await admin.post(f"/console/admin/units/{ha_dong}", {"due_day": bad})
+    assert due_day.status_code == 400 and "từ 1 đến 28" in due_day.text
+    seeded = await admin.post("/console/admin/units/seed", {"province": bad})  # a province's code: none is this
+    assert seeded.status_code == 400
+    for key in ("staff", "record", "before", "page"):
+        log = await admin.client.get("/console/admin/audit", params={key: bad})
+        assert log.status_code == 200 and "Nhật ký truy cập" in log.text, (key, log.text[:300])
+    listed = await admin.client.get("/console/admin/staff", params={"page": bad})
+    assert listed.status_code == 200
+    async with app.store.transaction() as repos:
+        cadre = await repos.staff.get(hanoi["cadre"])
+        points = await repos.points.listed([ha_dong])
+    assert cadre is not None and cadre.active and cadre.unit_id == ha_dong and cadre.point_id is None
+    assert [p.name for p in points] == ["Điểm tư vấn Hà Đông"]  # nothing added, nothing moved
+    assert await communes_of(app, "HN") == 2
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "31/12/9999", "0001-01-01", "01/01/0001", "1999-12-31", "2101-01-01"])
+async def test_an_access_log_date_out_of_this_century_is_unreadable_not_a_server_error(
+    app: Application, hanoi: dict[str, int], sign_in: SignIn, day: str
+) -> None:
+    admin = await sign_in(hanoi["admin"])
+    for params in ({"from": day}, {"to": day}, {"from": day, "to": day}):
+        log = await admin.client.get("/console/admin/audit", params=params)
+        assert log.status_code == 200 and BAD_DATE in log.text, (params, log.text[:300])
+    edges = await admin.client.get("/console/admin/audit", params={"from": "2000-01-01", "to": "31/12/2100"})
+    assert edges.status_code == 200 and BAD_DATE not in edges.text

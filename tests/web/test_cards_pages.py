@@ -25,6 +25,9 @@ from tests.support.records import audit_trail
 
 TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
 HD_NAMES = ["Nguyễn Văn An", "Đỗ Thị Bích", "Trần Quốc Cường"]
+# Crafted ids: Unicode digits ("²".isdigit() but int("²") fails; int("٣") is 3), an id of nobody, ids beyond
+# PostgreSQL's integer (11 digits, 2**31), and 0: the same 404 as a person out of reach, never a server error.
+BAD_IDS = ["²", "٣", "9999999", "99999999999", "2147483648", "0"]
 
 
 @pytest.fixture
@@ -153,6 +156,29 @@ async def test_other_communes_forged_ids_missing_csrf_and_other_roles_are_refuse
         assert (await browser.client.get("/console/cards")).status_code == 403
         assert (await browser.post("/console/cards.pdf", {"id": str(hd[1])})).status_code == 403
     assert await _owner(app, codes[hd[1]]) == hd[1]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+async def test_a_crafted_id_is_the_same_404_as_a_person_out_of_reach(
+    app: Application, hanoi: dict[str, int], people: dict[str, object], sign_in: SignIn, bad: str
+) -> None:
+    hd: list[int] = people["hd"]  # type: ignore[assignment]
+    officer = await sign_in(hanoi["officer"])
+    for query in ({"ids": bad}, {"ids": f"{hd[0]},{bad}"}, {"unit": bad}):
+        shown = await officer.client.get("/console/cards", params=query)
+        assert shown.status_code == 404, (query, shown.text[:300])
+    for form in ({"id": bad}, {"id": [str(hd[0]), bad]}, {"everyone": "1", "unit": bad}):
+        printed = await officer.post("/console/cards.pdf", form)
+        assert printed.status_code == 404, (form, printed.text[:300])
+    completed = await officer.post(f"/console/people/{bad}/complete", {"on": "2026-06-11"})
+    assert completed.status_code == 404, completed.text[:300]
+    certificate = await officer.client.get(f"/console/people/{bad}/certificate.pdf")
+    assert certificate.status_code == 404, certificate.text[:300]
+    admin = await sign_in(hanoi["admin"])  # an admin chooses among the province's communes: none is this
+    assert (await admin.post("/console/cards.pdf", {"everyone": "1", "unit": bad})).status_code == 404
+    codes: dict[int, str] = people["codes"]  # type: ignore[assignment]
+    assert await _owner(app, codes[hd[0]]) == hd[0]  # nothing was issued
+    assert not await audit_trail(app, "invite_cards_printed")
 
 
 async def test_what_cannot_be_printed_is_said_in_words(

@@ -31,6 +31,9 @@ from tests.support.records import audit_trail
 
 TAKEN_ELSEWHERE = "Yêu cầu này đã có tư vấn viên khác nhận."
 NOT_FOUND = "Không tìm thấy nội dung này."
+# Crafted ids: Unicode digits ("²".isdigit() but int("²") fails; int("٣") is 3), an id of nobody, ids beyond
+# PostgreSQL's integer (11 digits, 2**31), and 0: the same 404 as another point's referral, never a server error.
+BAD_IDS = ["²", "٣", "9999999", "99999999999", "2147483648", "0"]
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,20 @@ async def test_other_points_other_roles_forged_ids_and_missing_csrf(
         assert (await browser.post(f"/console/desk/{hd}/take")).status_code == 403, role
         assert (await browser.post("/console/desk/duty", {"on": "1"})).status_code == 403, role
     assert (await _referral(app, hd)).status == "requested"
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+async def test_a_crafted_referral_id_is_the_same_404_as_another_points(
+    app: Application, hanoi: dict[str, int], desk: Desk, sign_in: SignIn, bad: str
+) -> None:
+    dung = await sign_in(hanoi["counsellor"])
+    shown = await dung.client.get(f"/console/desk/{bad}")
+    assert shown.status_code == 404 and NOT_FOUND in shown.text, shown.text[:300]
+    for action, form in (("take", {}), ("note", {"note": "Ghi chú lạ"}), ("close", {"outcome": "advised"})):
+        refused = await dung.post(f"/console/desk/{bad}/{action}", form)
+        assert refused.status_code == 404 and NOT_FOUND in refused.text, (action, refused.text[:300])
+    assert all([(await _referral(app, r)).status == "requested" for r in desk.referrals.values()])
+    assert await audit_trail(app, "denied:handle_referral", actor_id=hanoi["counsellor"], outcome="denied")
 
 
 async def test_a_counsellors_home_counts_the_desk_and_a_cadres_lists_whats_due(

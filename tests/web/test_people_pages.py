@@ -28,6 +28,10 @@ TODAY = date(2026, 11, 23)  # the test clock's day in Hà Nội
 PEOPLE = re.compile(r'data-people="(\d+)"')
 ALERTS = re.compile(r'data-alerts="(\d+)"')
 TILE = re.compile(r'<a class="tile" href="/console/people([^"]*)">[^<]*<strong>(\d+)</strong>')
+# Crafted ids: Unicode digits ("²".isdigit() but int("²") fails; int("٣") is 3), an id of nobody, ids beyond
+# PostgreSQL's integer (11 digits, 2**31), and 0. Each is the page's answer for a bad id, never a server error.
+BAD_IDS = ["²", "٣", "9999999", "99999999999", "2147483648", "0"]
+NO_LONGER_LISTED = "Người này không còn trong danh sách (đã hoàn thành hoặc đã chuyển đi)."
 
 
 def count(page: httpx.Response) -> int:
@@ -271,6 +275,65 @@ async def test_assigning_many_tells_the_new_cadre_and_a_forged_id_changes_nothin
     assert across.status_code == 303
     async with app.store.transaction() as repos:
         assert (await repos.participants.get(people["hung"])).cadre_id == people["kh_cadre"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+async def test_a_crafted_id_in_the_list_or_the_assign_form_is_never_a_server_error(
+    app: Application, hanoi: dict[str, int], people: dict[str, int], sign_in: SignIn, bad: str
+) -> None:
+    officer = await sign_in(hanoi["officer"])
+    a_commune = bad in ("9999999", "0")  # a number a commune could have: none has it, so the same 404 as another's
+    for url in ("/console/people", "/console/people.xlsx"):
+        shown = await officer.client.get(url, params={"unit": bad})
+        assert shown.status_code == (404 if a_commune else 200), (url, shown.text[:300])
+    for key in ("cadre", "page"):
+        shown = await officer.client.get("/console/people", params={key: bad})
+        assert shown.status_code == 200, (key, shown.text[:300])
+        if bad not in ("9999999", "0"):  # no id: read as not given, the officer's whole list
+            assert count(shown) == 3, key
+    assert (await officer.client.get("/console/people.xlsx", params={"cadre": bad})).status_code == 200
+
+    async def cadres() -> list[int | None]:
+        async with app.store.transaction() as repos:
+            return [(await repos.participants.get(i)).cadre_id for i in (people["an"], people["bich"])]  # type: ignore[union-attr]
+
+    before = await cadres()
+    ticked = await officer.post("/console/people/assign", {"id": [str(people["an"]), bad], "cadre": str(people["hoa"])})
+    assert ticked.status_code == 404 and await cadres() == before
+    if bad != "0":  # "0" is the form's "nobody"
+        chosen = await officer.post("/console/people/assign", {"id": str(people["bich"]), "cadre": bad})
+        if bad == "9999999":  # a number: no cadre of the commune has it
+            assert chosen.status_code == 303 and "chỉ theo dõi người ở xã/phường của mình" in flash(chosen)
+        else:
+            assert chosen.status_code == 404
+        assert await cadres() == before
+
+
+async def test_assigning_many_refuses_someone_no_longer_on_the_list_as_the_record_page_does(
+    app: Application, hanoi: dict[str, int], people: dict[str, int], sign_in: SignIn
+) -> None:
+    an, dung, hoa = people["an"], people["dung"], people["hoa"]
+    officer = await sign_in(hanoi["officer"])
+    everyone = await officer.client.get("/console/people?status=all")
+    assert count(everyone) == 4 and "Phạm Văn Dũng" in everyone.text  # shown, with his box, under ?status=all
+
+    async def cadres() -> list[int | None]:
+        async with app.store.transaction() as repos:
+            return [(await repos.participants.get(i)).cadre_id for i in (an, dung)]  # type: ignore[union-attr]
+
+    before = await cadres()
+    for chosen in ([str(an), str(dung)], [str(dung)]):
+        for cadre in (str(hoa), "0"):
+            refused = await officer.post("/console/people/assign", {"id": chosen, "cadre": cadre, "back": "status=all"})
+            assert refused.status_code == 303 and refused.headers["location"] == "/console/people?status=all"
+            assert flash(refused) == NO_LONGER_LISTED
+            assert await cadres() == before  # nothing changed, An included
+    assert not await audit_trail(app, "cadre_assigned", actor_type="staff", actor_id=hanoi["officer"])
+    async with app.store.transaction() as repos:
+        told = (await repos.session.execute(select(OutboxRow).where(OutboxRow.staff_id == hoa))).scalars().all()
+    assert not [row for row in told if row.kind == MessageKind.ASSIGNMENT.value]
+    record = await officer.post(f"/console/people/{dung}/cadre", {"cadre": str(hoa)})  # the record page's own answer
+    assert flash(record) == NO_LONGER_LISTED and await cadres() == before
 
 
 async def test_the_export_is_the_list_as_shown_with_text_kept_as_text(

@@ -30,6 +30,9 @@ RELAYED = "Em đang rất buồn, anh chị giúp em với"
 NOTE = "Gia đình hỗ trợ tốt, đã đi làm phụ hồ"
 REVIEW = "Chấp hành tốt, tiến bộ rõ"
 REASON = "Đi làm ăn xa ở Bình Dương"
+# Crafted ids: Unicode digits ("²".isdigit() but int("²") fails; int("٣") is 3), an id of nobody, ids beyond
+# PostgreSQL's integer (11 digits, 2**31), and 0: the same 404 as a record out of reach, never a server error.
+BAD_IDS = ["²", "٣", "9999999", "99999999999", "2147483648", "0"]
 
 
 @pytest.fixture
@@ -223,6 +226,38 @@ async def test_the_officer_assigns_a_cadre_of_the_commune_only(
     assert (await _person(app, an)).cadre_id == people["other_cadre"]
     nobody = await officer.post(f"/console/people/{an}/cadre", {"cadre": "0"})
     assert "tạm thời chưa có cán bộ đồng hành" in _flash(nobody) and (await _person(app, an)).cadre_id is None
+
+
+@pytest.mark.parametrize("bad", BAD_IDS)
+async def test_a_crafted_id_is_the_same_404_as_a_record_out_of_reach(
+    app: Application, hanoi: dict[str, int], sign_in: SignIn, bad: str
+) -> None:
+    async with app.store.transaction() as repos:
+        an, _ = await add_person(app.enrolment(repos), "Nguyễn Văn An", cadre_id=hanoi["cadre"])
+    officer = await sign_in(hanoi["officer"])
+    for url in (f"/console/people/{bad}", f"/console/people/{bad}/register"):
+        shown = await officer.client.get(url)
+        assert shown.status_code == 404, (url, shown.text[:300])
+    for url, form in (
+        (f"/console/people/{bad}/cadre", {"cadre": str(hanoi["cadre"])}),
+        (f"/console/people/{bad}/absence", {"first": "2026-11-01", "last": "2026-11-05", "reported": "no"}),
+        (f"/console/people/{bad}/invite", {}),
+        (f"/console/people/{bad}/register", {"name": "Tên Khác"}),
+        (f"/console/people/{an.id}/reports/{bad}", {"decision": "confirm"}),
+        (f"/console/people/{an.id}/transfer/{bad}", {"decision": "accept"}),
+        (f"/console/people/{bad}/transfer/1", {"decision": "accept"}),
+    ):
+        refused = await officer.post(url, form)
+        assert refused.status_code == 404, (url, refused.text[:300])
+    if bad != "0":  # "0" is the form's "nobody for now"
+        chosen = await officer.post(f"/console/people/{an.id}/cadre", {"cadre": bad})
+        if bad == "9999999":  # a number: no cadre of the commune has it
+            assert chosen.status_code == 303 and "Không thể phân công" in _flash(chosen)
+        else:
+            assert chosen.status_code == 404, chosen.text[:300]
+    person = await _person(app, an.id)
+    assert person.cadre_id == hanoi["cadre"] and person.name == "Nguyễn Văn An" and await _absences(app, an.id) == 0
+    assert not await audit_trail(app, "invite_issued", actor_type="staff")
 
 
 async def test_an_absence_moves_the_end_and_bad_dates_or_a_page_long_reason_record_nothing(

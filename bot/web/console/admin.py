@@ -35,6 +35,7 @@ from bot.db.store import Repositories
 from bot.domain import opening
 from bot.domain.authz import Action, StaffScope, UnitScope, decide
 from bot.domain.entities import CounsellingPoint, Role, StaffMember, Unit, UnitLevel
+from bot.domain.ids import record_id
 from bot.services import access, seeding, staff_changes
 from bot.services.register_import import StaffOperator
 from bot.web.console.kit import Console, Viewer
@@ -49,7 +50,7 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 OUTCOMES = {"ok": N_("Succeeded"), "denied": N_("Refused"), "refused": N_("Refused")}  # others: as recorded
 STAFF_PAGE = 100
 AUDIT_PAGE = 50
-MAX_ID = 12  # digits of an id in a URL or a form; longer is no id of ours
+AUDIT_YEARS = (2000, 2100)  # the audit filter's dates: outside these years a date is unreadable (and no entry's)
 # The commune's test settings on the admin's pages, behind a sign-in and never in a notification: they may name
 # tests (the catalog check allows these; what participants see of them is worded as an appointment).
 STAFF_VIEW_MSGIDS = frozenset({"Where tests take place", "Test hours", "Tests"})
@@ -232,7 +233,7 @@ def routes(console: Console) -> list[BaseRoute]:
             if reach is None:
                 return await console.not_found(request, viewer)
             places = reach.places
-            chosen_unit = _int(query.get("unit"))
+            chosen_unit = record_id(query.get("unit"))
             if query.get("unit") and (chosen_unit is None or chosen_unit not in {u.id for u in places}):
                 return await console.not_found(request, viewer)
             role = _role(query.get("role"))
@@ -240,7 +241,7 @@ def routes(console: Console) -> list[BaseRoute]:
             members = await repos.staff.listed([chosen_unit] if chosen_unit else [u.id for u in places], role)
             if state:
                 members = [m for m in members if m.active is (state == "active")]
-            page = max(1, min(_int(query.get("page")) or 1, 10_000))
+            page = max(1, min(record_id(query.get("page")) or 1, 10_000))
             shown = members[(page - 1) * STAFF_PAGE : page * STAFF_PAGE]
             chats = await province_admin.linked_chats(repos.session, [m.id for m in shown])
             points = {p.id: p.name for p in reach.points}
@@ -424,14 +425,14 @@ def routes(console: Console) -> list[BaseRoute]:
             problems.append(viewer.t._("An action is a short code such as staff_added or denied:."))
             action = ""
         filters = AuditFilter(
-            actor_id=_int(query.get("staff")),
+            actor_id=record_id(query.get("staff")),
             subject_type=kind,
-            subject_id=_int(query.get("record")),
+            subject_id=record_id(query.get("record")),
             action=action[:48] or None,
             since=_start_of(since, console) if since else None,
             until=_start_of(until + timedelta(days=1), console) if until else None,
         )
-        before = _int(query.get("before"))
+        before = record_id(query.get("before"))
         async with store.transaction() as repos:
             province = await _province(repos, viewer)
             if province is None:
@@ -560,16 +561,12 @@ def _field(form: FormData, key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _int(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) <= MAX_ID else None
-
-
 def _form_id(form: FormData, key: str) -> int | None:
-    return _int(_field(form, key))
+    return record_id(_field(form, key))
 
 
 def _path_id(request: Request, name: str) -> int | None:
-    return _int(str(request.path_params.get(name, "")))
+    return record_id(request.path_params.get(name))
 
 
 def _role(value: object) -> Role | None:
@@ -604,24 +601,27 @@ def _hours(t: Translator, form: FormData) -> str:
 
 
 def _due_day(t: Translator, form: FormData) -> int:
-    raw = _field(form, "due_day")
-    if not raw.isdigit() or len(raw) > 2 or not 1 <= int(raw) <= 28:
+    day = record_id(_field(form, "due_day"))
+    if day is None or not 1 <= day <= 28:
         raise Problem(t._("The due day is a day of the month from 1 to 28, so every month has it."))
-    return int(raw)
+    return day
 
 
 def _date(value: str | None) -> date | None:
-    """`YYYY-MM-DD` (a date input) or `dd/mm/yyyy` (typed by hand)."""
+    """`YYYY-MM-DD` (a date input) or `dd/mm/yyyy` (typed by hand), in AUDIT_YEARS: a year outside them is unreadable
+    (9999-12-31 has no next day, 0001-01-01 no start in UTC, and no entry is from then)."""
     if not value or len(value) > 20:
         return None
     text = value.strip()
     try:
         if "/" in text:
             day, month, year = (int(part) for part in text.split("/"))
-            return date(year, month, day)
-        return date.fromisoformat(text)
+            found = date(year, month, day)
+        else:
+            found = date.fromisoformat(text)
     except ValueError:
         return None
+    return found if AUDIT_YEARS[0] <= found.year <= AUDIT_YEARS[1] else None
 
 
 def _start_of(day: date, console: Console) -> datetime:

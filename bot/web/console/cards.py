@@ -28,6 +28,7 @@ from bot.core.clock import local_today
 from bot.db.store import Repositories
 from bot.domain.authz import Action, ParticipantScope, decide
 from bot.domain.entities import Participant, Role, Unit, UnitLevel
+from bot.domain.ids import record_id
 from bot.services import completion
 from bot.services.access import Refused
 from bot.services.invite_cards import MAX_CARDS, CardsError, Why, print_cards
@@ -167,26 +168,23 @@ def _ids(text: str) -> list[int] | None:
     """`?ids=1,2,3` as ids in order, each once; None for anything else (a forged or mangled link)."""
     if len(text) > MAX_ID_TEXT:
         return None
-    parts = [part.strip() for part in text.split(",") if part.strip()]
-    if not all(part.isdigit() and len(part) <= 12 for part in parts):
+    ids = [record_id(part) for part in text.split(",") if part.strip()]
+    if any(i is None for i in ids):
         return None
-    return list(dict.fromkeys(int(part) for part in parts))
+    return list(dict.fromkeys(i for i in ids if i is not None))
 
 
 def _form_ids(values: list[object]) -> list[int] | None:
     """The ticked boxes' ids; None when any is not an id (a forged form, a file where an id should be). Repeats and
     too many are the service's to refuse, in words."""
-    ids = []
-    for value in values:
-        if not isinstance(value, str) or not value.strip().isdigit() or len(value.strip()) > 12:
-            return None
-        ids.append(int(value))
-    return ids
+    ids = [record_id(value) for value in values]
+    if any(i is None for i in ids):
+        return None
+    return [i for i in ids if i is not None]
 
 
 def _path_id(request: Request) -> int | None:
-    raw = str(request.path_params.get("participant_id", ""))
-    return int(raw) if raw.isdigit() and len(raw) <= 12 else None
+    return record_id(request.path_params.get("participant_id"))
 
 
 def _day(value: object, default: date) -> date | None:
@@ -222,7 +220,7 @@ async def _unit(repos: Repositories, viewer: Viewer, chosen: object) -> Unit | N
     database has it: its scope is any listed person's."""
     unit_id: int | None = viewer.staff.unit_id
     if isinstance(chosen, str) and chosen.strip():
-        unit_id = int(chosen) if chosen.strip().isdigit() and len(chosen.strip()) <= 12 else None
+        unit_id = record_id(chosen)
     unit = await repos.units.get(unit_id) if unit_id is not None else None
     if unit is None or unit.level is not UnitLevel.COMMUNE:
         return None

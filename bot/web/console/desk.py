@@ -26,6 +26,7 @@ from bot.db.repositories.relay import RelayMessage
 from bot.db.store import Repositories
 from bot.domain.authz import Action, ParticipantScope, decide
 from bot.domain.entities import CounsellingPoint, Participant, Role
+from bot.domain.ids import record_id
 from bot.domain.opening import read as read_hours
 from bot.domain.referrals import ReferralStatus
 from bot.flows.counsellor import HISTORY, KIND_NAMES, OUTCOMES, STATUS_NAMES
@@ -223,7 +224,7 @@ async def waiting_here(repos: Repositories, viewer: Viewer) -> tuple[int, int, i
 async def _in_scope(repos: Repositories, viewer: Viewer, raw_id: str) -> tuple[Referral, Participant] | None:
     """The referral, if it is the viewer's point's and its person in their reach — read now, whatever the URL says;
     a refusal is audited (the same "not found" as for an id that does not exist)."""
-    referral_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 12 else None
+    referral_id = record_id(raw_id)
     referral = await repos.referrals.get(referral_id) if referral_id is not None else None
     person = await repos.participants.get(referral.participant_id) if referral is not None else None
     if referral is None or person is None or referral.point_id is None or referral.point_id != viewer.staff.point_id:

@@ -32,6 +32,7 @@ from bot.db.crypto import SealBroken, row_ref
 from bot.db.store import Repositories
 from bot.domain.authz import Action, ParticipantScope, decide
 from bot.domain.entities import Role, Unit, UnitLevel
+from bot.domain.ids import record_id
 from bot.domain.register_import import ImportFileError
 from bot.services import register_import as imports
 from bot.web.console.kit import MAX_UPLOAD, Console, Viewer
@@ -171,9 +172,9 @@ async def _unit(repos: Repositories, viewer: Viewer, chosen: object) -> Unit | N
     with the commune as the database has it; a refusal is audited."""
     unit_id = viewer.staff.unit_id
     if isinstance(chosen, str) and chosen.strip():
-        if not chosen.strip().isdigit():
+        unit_id = record_id(chosen)
+        if unit_id is None:
             return None
-        unit_id = int(chosen.strip())
     unit = await repos.units.get(unit_id)
     if unit is None or unit.level is not UnitLevel.COMMUNE:
         return None

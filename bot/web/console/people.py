@@ -7,7 +7,7 @@ list as a spreadsheet, and putting one person on the commune's list.
   table follows the search box as one types (the `#results` part of the same page). Each showing is audited.
 - POST /console/people/assign: the ticked people get the chosen cadre (officer, admin): the service `participant
   assign` uses, every person asked of the authorisation table as loaded; one out of reach refuses the whole request
-  (404, nothing changed).
+  (404, nothing changed); one no longer followed (completed, moved out) too, in words, as the record page does.
 - GET /console/people.xlsx: the list as shown, every page (officer, admin); audited with the count and the filters.
 - GET/POST /console/people/new: the register's fields (Mẫu 52) for the commune's officer; problems next to their
   fields; once saved, the first invite code and a link to print the card.
@@ -28,6 +28,7 @@ from starlette.routing import BaseRoute, Route
 from bot.core.clock import local_today
 from bot.db.store import Repositories
 from bot.domain.entities import Role, Unit, UnitLevel
+from bot.domain.ids import record_id
 from bot.domain.register_import import FIELDS, LABELS
 from bot.services import people_list, people_register
 from bot.services.access import Refused
@@ -95,11 +96,12 @@ def routes(console: Console) -> list[BaseRoute]:
         back = "/console/people" + _back(form.get("back"))
         ids = _form_ids(form.getlist("id"))
         cadre = form.get("cadre")
-        if ids is None or not isinstance(cadre, str) or not (cadre.isdigit() and len(cadre) <= 12):
+        nobody = isinstance(cadre, str) and cadre.strip() == "0"  # take the cadre away
+        cadre_id = None if nobody else record_id(cadre)
+        if ids is None or (cadre_id is None and not nobody):
             if ids is not None and cadre == "":
                 return console.flash_redirect(back, viewer.t._("Please choose the cadre to assign."))
             return await console.not_found(request, viewer)
-        cadre_id = int(cadre) or None
         refused = False
         try:
             async with console.app.store.transaction() as repos:
@@ -176,7 +178,8 @@ def routes(console: Console) -> list[BaseRoute]:
 
 
 def _page_number(text: str) -> int:
-    return int(text) if text.isdigit() and len(text) <= 6 else 1
+    number = record_id(text) if len(text) <= 6 else None
+    return number or 1
 
 
 def _query(filters: Filters) -> str:
@@ -209,12 +212,10 @@ def _page_links(number: int, pages: int) -> list[int | None]:
 
 def _form_ids(values: list[object]) -> list[int] | None:
     """The ticked boxes' ids; None when any is not an id (a forged form). Too many is the service's to refuse."""
-    ids = []
-    for value in values:
-        if not isinstance(value, str) or not value.strip().isdigit() or len(value.strip()) > 12:
-            return None
-        ids.append(int(value))
-    return ids
+    ids = [record_id(value) for value in values]
+    if any(i is None for i in ids):
+        return None
+    return [i for i in ids if i is not None]
 
 
 def _cells(form: FormData) -> dict[str, str]:
@@ -238,4 +239,6 @@ def _assign_problem(viewer: Viewer, exc: people_list.AssignError) -> str:
         return t._("Please choose at least one person.")
     if exc.why == "too_many":
         return t._("At most {count} people can be assigned at a time.", count=people_list.MAX_ASSIGN)
+    if exc.why == "gone":
+        return t._("This person is no longer on the list (already completed or moved).")
     return t._("This cadre cannot follow everyone chosen: a cadre follows people of their own commune.")

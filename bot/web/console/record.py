@@ -30,6 +30,7 @@ from bot.db.store import Repositories
 from bot.domain.authz import Action, ParticipantScope, decide
 from bot.domain.entities import Participant, Role, StaffMember, Unit, UnitLevel
 from bot.domain.fieldwork import ReportKind, ReportStatus
+from bot.domain.ids import record_id
 from bot.flows.caseload import (
     CATEGORY_NAMES,
     ESCALATION_NAMES,
@@ -48,7 +49,6 @@ from bot.web.console.kit import Console, Viewer
 
 VIEWERS = {Role.OFFICER, Role.CADRE, Role.ADMIN}
 MANAGERS = {Role.OFFICER, Role.ADMIN}
-LARGEST_ID = 2**31 - 1  # an id beyond the database's integer is nobody's (PostgreSQL would refuse to compare it)
 REASON_LIMIT = 500  # an absence's reason: a sentence or two; a pasted page is refused, not stored
 
 STATUS_NAMES = {
@@ -202,7 +202,7 @@ def routes(console: Console) -> list[BaseRoute]:
 
     async def report(request: Request, viewer: Viewer) -> Response:
         form = await viewer.form()
-        report_id = _bounded(request.path_params["report_id"])
+        report_id = record_id(request.path_params["report_id"])
         decision = str(form.get("decision", ""))
         to_unit = _optional_id(form.get("to_unit"))
 
@@ -255,7 +255,7 @@ def routes(console: Console) -> list[BaseRoute]:
 
     async def transfer(request: Request, viewer: Viewer) -> Response:
         participant_id = _path_id(request)
-        transfer_id = _bounded(request.path_params["transfer_id"])
+        transfer_id = record_id(request.path_params["transfer_id"])
         decision = str((await viewer.form()).get("decision", ""))
         if participant_id is None or transfer_id is None or decision not in ("accept", "decline"):
             return await console.not_found(request, viewer)
@@ -399,22 +399,15 @@ def _iso(value: object) -> date | None:
 # ---- reading what the browser sent (never trusted beyond its shape) -------------------------------------------------
 
 
-def _bounded(value: object) -> int | None:
-    return value if isinstance(value, int) and 0 < value <= LARGEST_ID else None
-
-
 def _path_id(request: Request) -> int | None:
-    return _bounded(request.path_params.get("participant_id"))
+    return record_id(request.path_params.get("participant_id"))
 
 
 def _optional_id(value: object) -> int | None:
     """A chosen id; "" or "0" is 0 (nobody, none of the list); None for anything else (a forged form)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and value.strip() in ("", "0")):
         return 0
-    if not isinstance(value, str) or not value.strip().isdigit() or len(value.strip()) > 10:
-        return None
-    number = int(value)
-    return number if number <= LARGEST_ID else None
+    return record_id(value) if isinstance(value, str) else None
 
 
 def _day(value: object) -> date | None:
