@@ -21,7 +21,7 @@ from bot.runner import start_channels
 from bot.web.app import build_web
 from tests.fakes.telegram_api import FakeTelegram, running
 from tests.support.config import TELEGRAM_TOKEN, TEST_KEY
-from tests.support.console import bound_socket, serve
+from tests.support.server import bound_socket, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"

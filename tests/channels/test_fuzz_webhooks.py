@@ -29,7 +29,6 @@ from bot.app import Application, build_application
 from bot.config import Settings
 from bot.runner import start_channels
 from bot.web.app import build_web
-from tests.e2e.simulator_client import bound_socket, serve
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import sqlite_url
 from tests.fakes.telegram_api import FakeTelegram
@@ -38,6 +37,7 @@ from tests.fakes.zalo_api import FakeZalo
 from tests.fakes.zalo_api import running as running_zalo
 from tests.support.config import TELEGRAM_TOKEN, TEST_KEY, ZALO_TOKEN
 from tests.support.factories import add_hanoi, add_person
+from tests.support.server import bound_socket, serve
 
 TG_USER = 5_000_001
 ZALO_USER = "zu000001"

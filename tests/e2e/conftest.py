@@ -15,7 +15,7 @@ from bot.app import Application
 from bot.config import Settings
 from bot.runner import start_channels
 from bot.web.app import build_web
-from tests.e2e.simulator_client import Simulator, bound_socket, serve
+from tests.e2e.simulator_client import Simulator
 from tests.e2e.telegram_client import TelegramChats
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.clock import FakeClock
@@ -25,6 +25,7 @@ from tests.fakes.zalo_api import running as running_zalo
 from tests.support.chats import Chat, Chats, at_local, link_participant
 from tests.support.config import TELEGRAM_TOKEN, TEST_KEY, ZALO_TOKEN
 from tests.support.factories import Commune, seed_commune
+from tests.support.server import bound_socket, serve
 
 CHANNELS = ["simulator", "telegram-polling", "telegram-webhook", "zalo-polling", "zalo-webhook"]
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
-from starlette.applications import Starlette
 
 
 @dataclass
@@ -109,30 +104,3 @@ class Simulator:
 
     def external_id(self, name: str) -> str:
         return name
-
-
-def bound_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
-
-
-@asynccontextmanager
-async def serve(web: Starlette, sock: socket.socket | None = None) -> AsyncIterator[str]:
-    """Run the ASGI app on a real loopback socket; yield its base URL."""
-    sock = sock or bound_socket()
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web, log_config=None, access_log=False, lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        for _ in range(500):  # wait for the server to accept, not for any schedule
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
-        assert server.started, "simulator server did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()

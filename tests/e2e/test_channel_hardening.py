@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.runner import start_channels, start_scheduler
 from bot.web.app import build_web
 from tests.e2e.helpers import telegram_text
-from tests.e2e.simulator_client import Simulator, serve
+from tests.e2e.simulator_client import Simulator
 from tests.e2e.telegram_client import TelegramChats
 from tests.e2e.zalo_client import ZaloChats
 from tests.fakes.clock import FakeClock
@@ -31,6 +31,7 @@ from tests.fakes.zalo_api import running as running_zalo
 from tests.support.chats import Chats, linked_participant
 from tests.support.config import TELEGRAM_TOKEN, ZALO_TOKEN
 from tests.support.factories import Commune
+from tests.support.server import serve
 from tests.support.texts import SAFETY
 
 TELEGRAM_HEADER = "X-Telegram-Bot-Api-Secret-Token"

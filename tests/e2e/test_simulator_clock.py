@@ -23,11 +23,12 @@ from bot.config import Settings
 from bot.core.clock import ShiftedClock
 from bot.domain.planning import ObligationKind, ObligationStatus
 from bot.web.app import build_web
-from tests.e2e.simulator_client import Simulator, serve
+from tests.e2e.simulator_client import Simulator
 from tests.fakes.clock import FakeClock
 from tests.support.chats import HANOI, answer_checkin, link_participant
 from tests.support.config import TEST_KEY
 from tests.support.factories import Commune
+from tests.support.server import serve
 
 
 @pytest.fixture

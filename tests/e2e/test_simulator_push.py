@@ -9,9 +9,10 @@ from bot.app import Application, build_application
 from bot.config import Settings
 from bot.core.messages import Button, OutboundMessage
 from bot.web.app import build_web
-from tests.e2e.simulator_client import Simulator, serve
+from tests.e2e.simulator_client import Simulator
 from tests.fakes.clock import FakeClock
 from tests.support.factories import Commune
+from tests.support.server import serve
 
 
 @pytest.fixture

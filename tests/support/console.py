@@ -3,16 +3,11 @@ with its CSRF token, and a real one-time login link (issued by the service the b
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
-import uvicorn
-from starlette.types import ASGIApp
 
 from bot.app import Application
 from bot.services import signin
@@ -43,30 +38,3 @@ async def login_link(app: Application, staff_id: int) -> str:
     async with app.store.transaction() as repos:
         link = await signin.issue_link(repos, app.store.keyring.token_key, app.clock, staff_id, BASE)
     return link.url.removeprefix(BASE)
-
-
-def bound_socket() -> socket.socket:
-    """A loopback socket bound to a free port, handed to the server (no race for the port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
-
-
-@asynccontextmanager
-async def serve(web: ASGIApp, sock: socket.socket) -> AsyncIterator[str]:
-    """Run the ASGI app on a real loopback socket in this event loop; yield its base URL."""
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(web, log_config=None, access_log=False, lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        for _ in range(500):  # wait for the server to accept, not for any schedule
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
-        assert server.started, "console server did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
