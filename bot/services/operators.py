@@ -1,4 +1,4 @@
-"""Who is behind an operator command (the CLI today, the console later), so every audit entry it causes says who.
+"""Who is behind an operator command (the CLI, or a staff member in the console): every audit entry it causes says who.
 
 The command line runs with full power on the server; what it records is responsibility, not permission: the staff
 member who took the action (`aftercare --as STAFF_ID`, checked to exist and be active) and the OS account it ran
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.db.store import Repositories
 
@@ -24,6 +24,7 @@ class OperatorError(ValueError):
 class Operator:
     staff_id: int | None = None
     os_user: str | None = None
+    actor_type: ClassVar[str] = ACTOR_TYPE
 
     def detail(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """The audit detail: the OS account first, then what the action adds (ids and counts only)."""
@@ -41,7 +42,7 @@ class Operator:
         detail: dict[str, Any] | None = None,
     ) -> None:
         await repos.audit.record(
-            actor_type=ACTOR_TYPE,
+            actor_type=self.actor_type,
             actor_id=self.staff_id,
             action=action,
             outcome=outcome,
@@ -49,6 +50,14 @@ class Operator:
             subject_id=subject_id,
             detail=self.detail(detail),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StaffOperator(Operator):
+    """A staff member acting through the console: the same audit entries as an operator's, as "staff" (no OS
+    account: the console's sessions say who)."""
+
+    actor_type: ClassVar[str] = "staff"
 
 
 def os_user() -> str:

@@ -356,30 +356,6 @@ async def commit(
     return out
 
 
-class StaffOperator(Operator):
-    """A staff member acting through the console: the same audit entries as an operator's, as "staff"."""
-
-    async def record(
-        self,
-        repos: Repositories,
-        action: str,
-        *,
-        subject_type: str | None = None,
-        subject_id: int | None = None,
-        outcome: str = "ok",
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        await repos.audit.record(
-            actor_type="staff",
-            actor_id=self.staff_id,
-            action=action,
-            outcome=outcome,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            detail=dict(detail or {}),
-        )
-
-
 # ---- the template --------------------------------------------------------------------------------------------------
 
 _HELP: dict[str, str] = {

@@ -10,7 +10,7 @@ import pytest
 from bot.app import Application
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import Role
-from bot.services.register_import import StaffOperator
+from bot.services.operators import StaffOperator
 from bot.services.staff_changes import Placement, change_placement
 from tests.fakes.clock import FakeClock
 from tests.support.chats import Chat, Chats, on_duty, second_counsellor, talking

@@ -37,7 +37,7 @@ from bot.domain.authz import Action, StaffScope, UnitScope, decide
 from bot.domain.entities import CounsellingPoint, Role, StaffMember, Unit, UnitLevel
 from bot.domain.ids import record_id
 from bot.services import access, seeding, staff_changes
-from bot.services.register_import import StaffOperator
+from bot.services.operators import StaffOperator
 from bot.web.console.kit import Console, Viewer
 
 ADMINS = {Role.ADMIN}

@@ -32,7 +32,7 @@ from bot.domain.ids import record_id
 from bot.services import completion
 from bot.services.access import Refused
 from bot.services.invite_cards import MAX_CARDS, CardsError, Why, print_cards
-from bot.services.register_import import StaffOperator
+from bot.services.operators import StaffOperator
 from bot.web.console.kit import Console, Viewer
 
 PRINTERS = {Role.OFFICER, Role.ADMIN}

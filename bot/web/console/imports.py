@@ -35,6 +35,7 @@ from bot.domain.entities import Role, Unit, UnitLevel
 from bot.domain.ids import record_id
 from bot.domain.register_import import ImportFileError
 from bot.services import register_import as imports
+from bot.services.operators import StaffOperator
 from bot.web.console.kit import MAX_UPLOAD, Console, Viewer
 
 SEAL_COLUMN = "console.import_upload"
@@ -122,7 +123,7 @@ def routes(console: Console) -> list[BaseRoute]:
             )
         nonce, sheet = opened
         spent[nonce] = now + SEAL_LIFETIME
-        operator = imports.StaffOperator(viewer.staff.id)
+        operator = StaffOperator(viewer.staff.id)
         try:
             async with console.app.store.transaction() as repos:
                 enrolment = console.app.enrolment(repos, operator)

@@ -32,8 +32,8 @@ from bot.domain.ids import record_id
 from bot.domain.register_import import FIELDS, LABELS
 from bot.services import people_list, people_register
 from bot.services.access import Refused
+from bot.services.operators import StaffOperator
 from bot.services.people_list import Filters, Listing
-from bot.services.register_import import StaffOperator
 from bot.web.console.kit import Console, Viewer
 
 VIEWERS = {Role.CADRE, Role.OFFICER, Role.ADMIN}

@@ -44,7 +44,7 @@ from bot.flows.reviews import PROGRESS_NAMES
 from bot.services import fieldwork
 from bot.services import record as records
 from bot.services.absences import AbsenceError, implausible, record_absence
-from bot.services.register_import import StaffOperator
+from bot.services.operators import StaffOperator
 from bot.web.console.kit import Console, Viewer
 
 VIEWERS = {Role.OFFICER, Role.CADRE, Role.ADMIN}
