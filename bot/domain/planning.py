@@ -269,6 +269,12 @@ def wanted_reminders(
     return wanted
 
 
+def shown_before_due(kind: ObligationKind, due_on: date, today: date) -> bool:
+    """Whether staff lists may show this obligation today: an unannounced check never before its day (that is
+    what makes it unannounced), anything else also ahead of it."""
+    return kind is not ObligationKind.RANDOM_TEST or due_on <= today
+
+
 def digest_instant(day: date, tz: tzinfo, policy: PlanPolicy) -> datetime:
     local = datetime.combine(day, policy.digest_at, tzinfo=tz)
     return policy.reminders.quiet.next_allowed(local, tz).astimezone(UTC)

@@ -56,8 +56,10 @@ async def test_reset_clears_the_key_ends_the_sessions_and_is_audited(app: Any, e
         fresh = await signin.setup_secret(repos, app.store.keyring.cipher, admin)  # the next sign-in enrols again
         assert fresh is not None and fresh != old_secret
         [entry] = (
-            await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "second_factor_reset"))
-        ).scalars().all()
+            (await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "second_factor_reset")))
+            .scalars()
+            .all()
+        )
     assert (entry.actor_type, entry.subject_type, entry.subject_id) == ("operator", "staff", admin)
     assert entry.detail["os_user"] == os_user() and entry.detail["ended_sessions"] == 1
 

@@ -245,7 +245,10 @@ async def test_the_person_gives_their_phone_and_the_cadre_can_call(
     mine = await an.press("Thông tin của tôi")
     mine.says("Số điện thoại: chưa có").offers("Thêm số điện thoại của tôi", "Về menu chính")
     asked = await an.press("Thêm số điện thoại của tôi")
-    asked.says("chỉ người đồng hành và cán bộ phụ trách xã/phường của bạn xem được", "ví dụ 0912 345 678")
+    asked.says(
+        "chỉ người đồng hành, cán bộ phụ trách xã/phường của bạn và quản trị viên cấp tỉnh xem được",
+        "ví dụ 0912 345 678",
+    )
     for wrong in ("số em là abc", "024 3382 0000", "12345", "0912 345 67"):
         (await an.say(wrong)).says("Số này có vẻ chưa đúng", "10 chữ số")
     (await an.say("9" * 10_000)).says("quá dài")

@@ -197,8 +197,8 @@ async def test_the_admin_adds_an_officer_moves_a_cadre_and_closes_an_account(
         an = await repos.participants.get(person.id)
         reasons = (await repos.session.execute(select(ConsoleSessionRow.ended_reason))).scalars().all()
         notices = (
-            await repos.session.execute(select(OutboxRow).where(OutboxRow.kind == "cadre_needed"))
-        ).scalars().all()
+            (await repos.session.execute(select(OutboxRow).where(OutboxRow.kind == "cadre_needed"))).scalars().all()
+        )
     assert member is not None and (member.role, member.unit_id) == (Role.CADRE, kien_hung)
     assert an is not None and an.cadre_id is None  # An waits for a new cadre in Hà Đông
     assert "role_changed" in reasons

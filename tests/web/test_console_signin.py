@@ -38,7 +38,7 @@ async def test_a_link_opens_the_console_once_and_its_preview_spends_nothing(
     for _ in range(2):  # a chat app's link preview fetches the page: nothing is spent
         page = await previewer.get(path)
         assert page.status_code == 200
-        assert "Đăng nhập" in page.text and "<form method=\"post\"" in page.text
+        assert "Đăng nhập" in page.text and '<form method="post"' in page.text
     spent = await person.post(path, headers={"origin": BASE})
     assert spent.status_code == 303 and spent.headers["location"] == "/console/"
     cookie = spent.headers["set-cookie"].lower()
@@ -181,9 +181,9 @@ async def test_an_admin_confirms_a_totp_code_that_is_never_accepted_twice(
     assert replay.status_code == 400
     clock.advance(seconds=30)
     fresh = pyotp.TOTP(secret).at(clock.now())
-    assert (await second.post(
-        "/console/second-factor", data={"csrf": csrf2, "code": fresh}, headers={"origin": BASE}
-    )).status_code == 303
+    assert (
+        await second.post("/console/second-factor", data={"csrf": csrf2, "code": fresh}, headers={"origin": BASE})
+    ).status_code == 303
     officer = browsers()  # an officer (commune scope) is not asked
     assert (await officer.post(await login_link(app, hanoi["officer"]), headers={"origin": BASE})).headers[
         "location"
@@ -353,7 +353,5 @@ async def test_a_chunked_body_over_the_limit_is_refused_and_nothing_is_written(
         refusals = (await repos.session.execute(select(AuditEventRow.detail).where(
             AuditEventRow.action == "console_refused"
         ))).scalars().all()  # fmt: skip
-    assert [(r["reason"], r["route"]) for r in refusals] == [
-        ("too_large", "/import/preview"), ("too_large", "/logout")
-    ]
+    assert [(r["reason"], r["route"]) for r in refusals] == [("too_large", "/import/preview"), ("too_large", "/logout")]
     assert await audit_actions(app, "import_previewed") == [] and await audit_actions(app, "console_logout") == []

@@ -113,7 +113,7 @@ async def test_the_officer_reads_the_term_register_and_timeline_and_the_opening_
                   "10/10/2026", REVIEW, "Tiến bộ tốt", NOTE, REASON, "01/09/2026", "10/09/2026"):  # fmt: skip
         assert shown in text, shown
     assert text.index("20/11/2026") < text.index("12/11/2026") < text.index("10/10/2026") < text.index("01/09/2026")
-    assert "Yêu cầu hỗ trợ" in text and "tư vấn viên đã nhận" in text  # the request's status…
+    assert "Yêu cầu tư vấn/hỗ trợ" in text and "tư vấn viên đã nhận" in text  # the request's status…
     assert COUNSELLOR_NOTE not in text and RELAYED not in text  # …never the counsellor's note or the conversation
     assert "Cảnh báo" in text  # the positive result raised an alert to the officers
     # No consent to share the answers: the check-in is there, its answers are not.

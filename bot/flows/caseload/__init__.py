@@ -102,6 +102,15 @@ REFERRAL_STATUS: dict[str, str] = {
     ReferralStatus.ACCEPTED: N_("taken by a counsellor"),
     ReferralStatus.CLOSED: N_("closed"),
 }
+# What each obligation is, as a cadre's lists name it (the morning digest, the console's home page).
+DUE_WHAT: dict[ObligationKind, str] = {
+    ObligationKind.CHECKIN: N_("monthly check-in"),
+    ObligationKind.TEST: N_("scheduled check"),
+    ObligationKind.RANDOM_TEST: N_("unannounced check"),
+}
+
+
+OTHER_ALERT = N_("needs follow-up")  # an alert of a kind not named above (a newer version's)
 ESCALATION_NAMES: dict[str, str] = {
     "missed_checkin": N_("missed check-in"),
     "unreachable": N_("cannot be reached"),
@@ -285,7 +294,7 @@ async def card(ctx: Context, pid: object) -> Replies:
     if alerts:
         lines += ["", t._("Open alerts:")]
         for alert in alerts:
-            name = t._(ESCALATION_NAMES.get(alert.kind, N_("needs follow-up")))
+            name = t._(ESCALATION_NAMES.get(alert.kind, OTHER_ALERT))
             lines.append(f"• {t.date(alert.raised_at.astimezone(ctx.tz).date())}: {name}")
     buttons = card_buttons(ctx, person)
     if talking is not None:  # the conversation first: it is what the cadre came for

@@ -9,18 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from bot.core.i18n import N_
 from bot.core.messages import Button, OutboundMessage
 from bot.domain.authz import Action
-from bot.domain.planning import MessageKind, ObligationKind
+from bot.domain.planning import MessageKind, shown_before_due
 from bot.flows import caseload
 from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, may
-
-_WHAT: dict[ObligationKind, str] = {
-    ObligationKind.CHECKIN: N_("monthly check-in"),
-    ObligationKind.TEST: N_("scheduled check"),
-    ObligationKind.RANDOM_TEST: N_("unannounced check"),
-}
 
 
 async def digest(push: Push) -> Rendered:
@@ -34,7 +27,7 @@ async def digest(push: Push) -> Rendered:
     missed_lines: list[str] = []
     names: dict[int, str] = {}
     for obligation, pid in items:
-        if obligation.kind is ObligationKind.RANDOM_TEST and obligation.due_on > day:
+        if not shown_before_due(obligation.kind, obligation.due_on, day):
             continue
         if pid not in names:
             person = await repos.participants.get(pid)
@@ -43,7 +36,7 @@ async def digest(push: Push) -> Rendered:
             "• {name} (#{id}): {what}, {date}",
             name=names[pid],
             id=pid,
-            what=t._(_WHAT[obligation.kind]),
+            what=t._(caseload.DUE_WHAT[obligation.kind]),
             date=push.date(obligation.due_on),
         )
         if obligation.status.value == "missed":

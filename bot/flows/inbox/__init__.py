@@ -79,7 +79,7 @@ async def show(ctx: Context) -> Replies:
 
 
 def _kind(ctx: Context, alert: Escalation) -> str:
-    return ctx.t._(caseload.ESCALATION_NAMES.get(alert.kind, "needs follow-up"))
+    return ctx.t._(caseload.ESCALATION_NAMES.get(alert.kind, caseload.OTHER_ALERT))
 
 
 async def alert_in_scope(ctx: Context, raw_id: object) -> tuple[Escalation, Participant] | None:

@@ -94,7 +94,7 @@ def _phone_question(ctx: Context, first: str | None = None) -> Replies:
     if not first:
         lines += [
             t._("With your phone number, the person accompanying you can call you when needed. It is kept "
-                "securely: only they and your commune's officer can see it."),
+                "securely: only they, your commune's officer and the province's administrators can see it."),
             t._("Your number now: {phone}", phone=shown(person.register.phone))
             if person.register.phone
             else t._("You have not given a number yet."),

@@ -15,7 +15,8 @@ from bot.db.repositories.overview import commune_today
 from bot.db.store import Repositories
 from bot.domain.authz import Action, ParticipantScope, decide
 from bot.domain.entities import Participant, Role
-from bot.domain.planning import MessageKind, ObligationKind, ObligationStatus
+from bot.domain.planning import MessageKind, ObligationStatus, shown_before_due
+from bot.flows.caseload import DUE_WHAT
 from bot.web.console import desk
 from bot.web.console.kit import Console, Viewer
 
@@ -75,19 +76,11 @@ async def _waiting(repos: Repositories, staff_id: int, zone: tzinfo) -> list[Kep
             for k in kept]  # fmt: skip
 
 
-# The cadre's morning digest in the chat names the same obligations (bot/flows/caseload/pushed.py).
-DUE_WHAT: dict[ObligationKind, str] = {
-    ObligationKind.CHECKIN: N_("monthly check-in"),
-    ObligationKind.TEST: N_("scheduled check"),
-    ObligationKind.RANDOM_TEST: N_("unannounced check"),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Due:
     person_id: int
     name: str
-    what: str  # a DUE_WHAT msgid
+    what: str  # a DUE_WHAT msgid (the digest's words)
     due_on: date
     late: bool  # past its day, or missed
 
@@ -100,7 +93,7 @@ async def _cadre_due(repos: Repositories, viewer: Viewer, today: date) -> list[D
     found: list[Due] = []
     people: dict[int, Participant | None] = {}
     for obligation, pid in await repos.obligations.for_cadre(viewer.staff.id, today - timedelta(days=31), month_end):
-        if obligation.kind is ObligationKind.RANDOM_TEST and obligation.due_on > today:
+        if not shown_before_due(obligation.kind, obligation.due_on, today):
             continue
         if pid not in people:
             people[pid] = await _viewable(repos, viewer, pid)
