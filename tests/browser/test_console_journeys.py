@@ -21,9 +21,11 @@ async def cli(env: dict[str, str], *args: str) -> dict[str, Any]:
     return await asyncio.to_thread(ok_json, env, *args)  # the CLI runs its own event loop, as in a shell
 
 
-async def test_the_first_admin_signs_in_with_the_link_the_cli_prints(
-    app: Application, site: str, page: Any, settings: Settings, tmp_path: Path
+async def test_the_first_admin_signs_in_with_the_link_the_cli_prints_seeds_the_communes_and_adds_an_officer(
+    app: Application, site: str, page: Any, settings: Settings, tmp_path: Path, fake_telegram: Any
 ) -> None:
+    from tests.e2e.telegram_client import TelegramChats
+
     env = operator_env(settings, tmp_path)
     await cli(env, "unit", "add", "--code", "HN", "--name", "Thành phố Hà Nội")
     admin = await cli(env, "staff", "add", "--name", "Nguyễn Quản Trị", "--role", "admin", "--unit", "HN")
@@ -35,6 +37,25 @@ async def test_the_first_admin_signs_in_with_the_link_the_cli_prints(
     await page.get_by_role("button", name="Đăng nhập").click()
     await page.get_by_role("heading", name="Tổng quan").wait_for()
     assert await page.get_by_role("link", name="Nhật ký truy cập").is_visible()
+
+    # The province's communes from the official list: a dry run first, then confirmed.
+    await page.get_by_role("navigation").get_by_role("link", name="Đơn vị").click()
+    await page.get_by_label("Tỉnh/thành phố (tên hoặc mã)").fill("Hà Nội")
+    await page.get_by_role("button", name="Kiểm tra danh mục chính thức").click()
+    await page.get_by_role("button", name="Thêm 126 xã/phường").click()
+    await page.get_by_role("heading", name="Số xã/phường: 126").wait_for()
+    assert await page.get_by_role("cell", name="Phường Hà Đông", exact=True).count() == 1
+
+    # An officer for Hà Đông; the invite code shown once links her chat.
+    await page.get_by_role("navigation").get_by_role("link", name="Cán bộ").click()
+    await page.locator("#name").fill("Lê Văn Cường")
+    await page.locator("#role").select_option(label="Cán bộ phụ trách")
+    await page.locator("#unit").select_option(label="Phường Hà Đông")
+    await page.get_by_role("button", name="Thêm và hiện mã mời").click()
+    await page.get_by_role("heading", name="Đã thêm: Lê Văn Cường").wait_for()
+    code = (await page.locator("article code").inner_text()).strip()
+    officer = TelegramChats(fake_telegram, webhook=False).chat("cuong")
+    (await officer.say(code)).says("Lê Văn Cường").offers("Mở trang quản lý")
 
     await page.goto(link["url"])  # the same link again: spent
     await page.get_by_role("button", name="Đăng nhập").click()
@@ -91,6 +112,7 @@ async def test_an_officer_signs_in_from_telegram_imports_the_list_prints_cards_a
 
     # The commune's list: 200 rows, three of them wrong (an impossible date, an unknown cadre, a repeated ID).
     rows = register_rows(200, "Trần Thị Bình")
+    rows[0][9] = ""  # the first one has no cadre yet: assigned from the record below
     rows[10][7] = "31/02/2026"
     rows[50][9] = "Người Không Có"
     rows[120][3] = rows[121][3]
@@ -130,6 +152,13 @@ async def test_an_officer_signs_in_from_telegram_imports_the_list_prints_cards_a
     await page.get_by_role("button", name="Xem", exact=True).click()
     await page.get_by_role("link", name="Nguyễn Văn An A0").click()
     await page.get_by_role("heading", name="Nguyễn Văn An A0").wait_for()
+    await page.locator("#cadre").select_option(label="Trần Thị Bình")
+    await page.get_by_role("button", name="Phân công cán bộ đồng hành").click()
+    flash = page.get_by_role("status")
+    await flash.wait_for()
+    assert (await flash.inner_text()).startswith("Xong: từ nay Trần Thị Bình đồng hành với #")
+    cadre_row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Cán bộ đồng hành"))
+    assert " ".join((await cadre_row.inner_text()).split()) == "Cán bộ đồng hành Trần Thị Bình"
 
     # The first person on the first card links their Telegram with the printed code.
     code = links[0].split("?start=")[1]
