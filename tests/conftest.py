@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -10,20 +11,55 @@ import pytest
 from bot.app import Application, build_application
 from bot.config import Settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.databases import postgres_base_url, postgres_database, sqlite_url
+from tests.fakes.databases import (
+    database_name,
+    migrated,
+    postgres_base_url,
+    postgres_database,
+    sqlite_copy,
+    sqlite_url,
+)
 from tests.fakes.sleeps import RecordedSleeps
-from tests.support.config import TEST_KEY
+from tests.support.config import TEST_KEY, TEST_KEY_BYTES
+
+
+class Templates:
+    """One migrated database per backend for this worker, made when a test first needs it (tests.fakes.databases)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.made: dict[str, str] = {}
+        self.postgres: ExitStack = ExitStack()
+
+    def sqlite(self) -> str:
+        if "sqlite" not in self.made:
+            self.made["sqlite"] = migrated(sqlite_url(self.directory), TEST_KEY_BYTES)
+        return self.made["sqlite"]
+
+    def postgres_name(self, base: str) -> str:
+        if "postgres" not in self.made:
+            self.made["postgres"] = migrated(self.postgres.enter_context(postgres_database(base)), TEST_KEY_BYTES)
+        return database_name(self.made["postgres"])
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(tmp_path_factory.mktemp("template"))
+    with made.postgres:
+        yield made
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, templates: Templates) -> Iterator[str]:
+    """A database of this test's own, at the newest migration; empty under `@pytest.mark.empty_database`."""
+    empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
+        yield sqlite_url(tmp_path) if empty else sqlite_copy(templates.sqlite(), tmp_path)
         return
     base = postgres_base_url()
     if base is None:
         pytest.skip("AFTERCARE_TEST_POSTGRES_URL is not set")
-    with postgres_database(base) as url:
+    with postgres_database(base, None if empty else templates.postgres_name(base)) as url:
         yield url
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -246,6 +247,7 @@ async def _upgrade_with_entries_before_the_chain(database_url: str, master_key: 
         await engine.dispose()
 
 
+@pytest.mark.empty_database
 async def test_entries_written_before_the_chain_are_sealed_by_the_migration_given_the_key(
     database_url: str, settings: Settings, clock: FakeClock
 ) -> None:
@@ -258,6 +260,7 @@ async def test_entries_written_before_the_chain_are_sealed_by_the_migration_give
         await application.aclose()
 
 
+@pytest.mark.empty_database
 async def test_entries_written_before_the_chain_are_adopted_by_the_first_seal_without_the_key(
     database_url: str, settings: Settings, clock: FakeClock
 ) -> None:

@@ -28,6 +28,8 @@ from tests.fakes.clock import FakeClock
 
 KEY = bytes(range(32))
 
+pytestmark = pytest.mark.empty_database  # every test here starts before the first migration
+
 
 def _revisions() -> list[str]:
     script = ScriptDirectory.from_config(migrate.alembic_config())

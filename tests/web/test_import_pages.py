@@ -160,6 +160,9 @@ async def test_an_admin_chooses_one_of_the_provinces_communes(
     assert seal is not None
     elsewhere = await admin.post("/console/import/confirm", data={"unit": str(province.id), "seal": seal.group(1)})
     assert elsewhere.status_code == 404  # a province has no list of its own
+    for crafted in ("abc", "-1", "0", "9" * 30, "１２"):  # typed into the form by hand: a 404, never a 500
+        odd = await admin.post("/console/import/confirm", data={"unit": crafted, "seal": seal.group(1)})
+        assert odd.status_code == 404, crafted
     done = await admin.post("/console/import/confirm", data={"unit": str(ward.id), "seal": seal.group(1)})
     assert done.status_code == 200 and "Đã nhập 1 người" in done.text
     assert await listed(app, "KH") == ["Đỗ Văn Một"]
