@@ -37,6 +37,9 @@ class ParticipantStatus(StrEnum):
     TRANSFERRED = "transferred"
 
 
+FOLLOWED = (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE)  # on a commune's list now: followed by its staff
+
+
 class Wording(StrEnum):
     """How reminders read on a lock screen: neutral unless the participant asks otherwise."""
 

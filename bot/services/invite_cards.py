@@ -23,13 +23,12 @@ from bot.core.i18n import Catalogs
 from bot.db.store import Repositories, Store
 from bot.documents.cards import InviteCard, render_cards
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
-from bot.domain.entities import Participant, ParticipantStatus
+from bot.domain.entities import FOLLOWED, Participant
 from bot.services.access import Refused
 from bot.services.enrolment import Enrolment
 from bot.services.operators import Operator
 
 MAX_CARDS = 1000  # a commune lists 50–500 people; a larger request is a mistake, not a print run
-FOLLOWED = (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE)
 
 DeepLink = Callable[[str], str | None]
 EnrolmentFor = Callable[[Repositories, Operator], Enrolment]

@@ -25,7 +25,7 @@ from bot.core.i18n import N_, Translator
 from bot.db.repositories.people import unreadable_name
 from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
-from bot.domain.entities import Participant, ParticipantStatus, Role, Unit
+from bot.domain.entities import Participant, Role, Unit
 from bot.domain.register_import import FIELDS, Cadres, Person, Problem, Rules, check_row, normalise_national_id, say
 from bot.domain.terms import TermPolicy
 from bot.services import record, register_import
@@ -38,7 +38,6 @@ from bot.services.operators import Operator
 EDITABLE: tuple[str, ...] = (
     "name", "birth_year", "sex", "national_id", "address", "phone", "decision_no", "decision_date", "risk", "language",
 )  # fmt: skip
-FOLLOWED = (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE)
 
 
 class RegisterError(ValueError):
@@ -86,31 +85,14 @@ def field_problems(
     return out
 
 
-async def national_id_taken(repos: Repositories, number: str, *, besides: int | None = None) -> Participant | None:
-    """Someone else on a list now (any commune) with this national ID number."""
-    for participant_id in await repos.participants.with_national_id(number):
-        if participant_id == besides:
-            continue
-        other = await repos.participants.get(participant_id)
-        if other is not None and other.status in FOLLOWED:
-            return other
-    return None
-
-
-def _taken(other: Participant, unit_id: int) -> Problem:
-    if other.unit_id == unit_id:  # the officer sees them anyway; someone elsewhere is not named
-        return say(N_("Already on the list (#{id}): same national ID number."), id=other.id)
-    return say(N_("Another person on a list already has this national ID number."))
-
-
 async def _national_id(
     repos: Repositories, cells: Mapping[str, str], unit_id: int, besides: int | None
 ) -> Problem | None:
     text = cells.get("national_id", "").strip()
     if not text:
         return None
-    other = await national_id_taken(repos, normalise_national_id(text), besides=besides)
-    return _taken(other, unit_id) if other is not None else None
+    holder = await record.national_id_holder(repos, normalise_national_id(text), besides=besides)
+    return record.national_id_problem(holder, unit_id) if holder is not None else None
 
 
 async def check_new(

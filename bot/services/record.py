@@ -26,7 +26,7 @@ from bot.db.repositories.obligations import Absence, Obligation
 from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
 from bot.domain.checkin import CRAVINGS, MOOD, risk_reasons
-from bot.domain.entities import Participant, ParticipantStatus, StaffMember, Unit
+from bot.domain.entities import FOLLOWED, Participant, StaffMember, Unit
 from bot.domain.fieldwork import TransferStatus, quarter_label, quarter_last_day
 from bot.domain.planning import ObligationKind, ObligationStatus, unreported_absence_days
 from bot.domain.register_import import Cadres, Problem, Rules, check_row, say
@@ -35,7 +35,6 @@ from bot.services.completion import term_end
 from bot.services.fieldwork import consented_to_share
 from bot.services.operators import Operator
 
-FOLLOWED = (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE)
 MOST = 200  # entries of one kind on a record: more than a 24-month term holds (check-ins, checks, tests, notes)
 AHEAD = timedelta(days=31)  # the next check-in due is shown; an unannounced test never is before its day
 
@@ -375,9 +374,9 @@ async def edit_register(
     rules = Rules(today=today, cadres=Cadres.of([]), terms=TermPolicy(allowed_months=(person.term_months,)))
     checked, problems = check_row(0, row, rules)
     if checked is not None and checked.national_id:
-        others = [i for i in await repos.participants.with_national_id(checked.national_id) if i != person.id]
-        if others:
-            problems.append(await _same_id(repos, person, others))
+        holder = await national_id_holder(repos, checked.national_id, besides=person.id)
+        if holder is not None:
+            problems.append(national_id_problem(holder, person.unit_id))
     if checked is None or problems:
         raise RegisterRejected(problems)
     updated = await repos.participants.set_register(
@@ -390,12 +389,22 @@ async def edit_register(
     return updated
 
 
-async def _same_id(repos: Repositories, person: Participant, others: list[int]) -> Problem:
+async def national_id_holder(repos: Repositories, number: str, *, besides: int | None = None) -> Participant | None:
+    """Someone else on a list now (any commune) with this national ID number. A finished term does not count: the
+    same person may be listed again under a new decision."""
+    for participant_id in await repos.participants.with_national_id(number):
+        if participant_id == besides:
+            continue
+        other = await repos.participants.get(participant_id)
+        if other is not None and other.status in FOLLOWED:
+            return other
+    return None
+
+
+def national_id_problem(holder: Participant, unit_id: int) -> Problem:
     """Someone of the same commune is named by their number (the officer sees them anyway); someone elsewhere is not."""
-    for other_id in others:
-        other = await repos.participants.get(other_id)
-        if other is not None and other.unit_id == person.unit_id:
-            return say(N_("Already on the list (#{id}): same national ID number."), id=other_id)
+    if holder.unit_id == unit_id:
+        return say(N_("Already on the list (#{id}): same national ID number."), id=holder.id)
     return say(N_("Another person on a list already has this national ID number."))
 
 

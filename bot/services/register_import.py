@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.core.i18n import N_, Translator
 from bot.db.store import Repositories
-from bot.domain.entities import ParticipantStatus, Role, Unit, UnitLevel
+from bot.domain.entities import FOLLOWED, Role, Unit, UnitLevel
 from bot.domain.register_import import (
     CHOICES_EN,
     CHOICES_VI,
@@ -300,7 +300,7 @@ async def check(
             if pid in here:
                 continue
             person = await repos.participants.get(pid)
-            if person is not None and person.status in (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE):
+            if person is not None and person.status in FOLLOWED:
                 elsewhere.add(number)
     checked: Checked = check_list(sheet.rows, rules, listed, elsewhere, sheet.ignored_columns)
     return Preview(checked.people, checked.problems, sheet, checked.ignored_columns)

@@ -14,7 +14,7 @@ import pytest
 
 from bot.app import Application
 from bot.domain.consent import Purpose
-from bot.domain.entities import Participant, Role
+from bot.domain.entities import Participant, ParticipantStatus, Role
 from bot.domain.fieldwork import InPersonOutcome, ObservationCategory, ReportKind, ReviewProgress, SubstanceGroup
 from bot.domain.fieldwork import TestOutcome as Outcome
 from bot.domain.invites import hash_code, normalize_code
@@ -381,6 +381,14 @@ async def test_the_register_is_corrected_with_the_imports_rules_and_a_duplicate_
     duplicate = await officer.post(url, {**fields, "national_id": "001089099999"})  # Kiến Hưng's person
     assert duplicate.status_code == 400 and "Chưa lưu" in duplicate.text
     assert "#2" not in duplicate.text and "Lê Kiến Hưng" not in duplicate.text  # nothing of another commune
+    async with app.store.transaction() as repos:  # a finished term holds no number: as when someone is added
+        await repos.participants.update(
+            people["kh"], status=ParticipantStatus.COMPLETED, completed_on=date(2026, 11, 1)
+        )
+    again = await officer.post(url, {**fields, "national_id": "001089099999"})
+    assert again.status_code == 303 and (await _person(app, people["an"])).national_id == "001089099999"
+    saved_back = await officer.post(url, fields)
+    assert saved_back.status_code == 303
     bad = await officer.post(url, {**fields, "address": "a" * 10_000, "birth_year": "1850", "name": ""})
     assert bad.status_code == 400 and "Thiếu họ và tên" in bad.text and "Năm sinh" in bad.text
     assert "300" in bad.text  # the address's limit, said in words

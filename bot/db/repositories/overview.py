@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ChannelIdentityRow, EscalationRow, ObligationRow, ParticipantRow, ReferralRow
-from bot.domain.entities import ParticipantStatus
+from bot.domain.entities import FOLLOWED
 from bot.domain.planning import ObligationKind, ObligationStatus
 from bot.domain.referrals import ReferralStatus
 
-FOLLOWED = (ParticipantStatus.ENROLLED.value, ParticipantStatus.ACTIVE.value)
+FOLLOWED_VALUES = tuple(status.value for status in FOLLOWED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class CommuneToday:
 
 
 async def commune_today(session: AsyncSession, unit_id: int, today: date) -> CommuneToday:
-    listed = (ParticipantRow.unit_id == unit_id) & ParticipantRow.status.in_(FOLLOWED)  # type: ignore[attr-defined]
+    listed = (ParticipantRow.unit_id == unit_id) & ParticipantRow.status.in_(FOLLOWED_VALUES)  # type: ignore[attr-defined]
     month_start = today.replace(day=1)
     next_month = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
 

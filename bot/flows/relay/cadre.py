@@ -14,7 +14,7 @@ from __future__ import annotations
 from bot.core.messages import Button, OutboundMessage, TypedBy
 from bot.db.repositories.referrals import Referral
 from bot.domain.authz import Action
-from bot.domain.entities import Participant, ParticipantStatus
+from bot.domain.entities import FOLLOWED, Participant
 from bot.domain.planning import MessageKind
 from bot.domain.referrals import CADRE_CONVERSATION
 from bot.flows import caseload
@@ -26,7 +26,6 @@ from bot.services import relay as service
 
 FLOW = "cadre_chat"
 HISTORY = 30  # messages shown when the conversation is opened
-_FOLLOWED = (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE)
 
 
 class Steps(Step):
@@ -61,7 +60,7 @@ async def _mine(ctx: Context, referral_id: int | None) -> tuple[Referral, Partic
         await ctx.audit("denied:message_participant", "denied", subject_type="participant", subject_id=person.id,
                         detail={"referral": referral.id, "reason": "another cadre's conversation"})  # fmt: skip
         return _not_open(ctx)
-    if not referral.relaying or person.status not in _FOLLOWED:  # ended, or the person has left the list
+    if not referral.relaying or person.status not in FOLLOWED:  # ended, or the person has left the list
         return ctx.t._("This conversation has ended.")
     return referral, person
 

@@ -28,7 +28,7 @@ from bot.core.i18n import N_
 from bot.db.repositories.fieldwork import FieldReport
 from bot.db.store import Repositories
 from bot.domain.authz import Action, ParticipantScope, decide
-from bot.domain.entities import Participant, Role, StaffMember, Unit, UnitLevel
+from bot.domain.entities import FOLLOWED, Participant, Role, StaffMember, Unit, UnitLevel
 from bot.domain.fieldwork import ReportKind, ReportStatus
 from bot.domain.ids import record_id
 from bot.flows.caseload import (
@@ -152,7 +152,7 @@ def routes(console: Console) -> list[BaseRoute]:
             t = viewer.t
             if chosen is None:  # not an id: a forged form
                 return None
-            if person.status not in records.FOLLOWED:
+            if person.status not in FOLLOWED:
                 return t._("This person is no longer on the list (already completed or moved).")
             cadre_id = chosen or None  # 0: nobody for now
             try:
@@ -175,7 +175,7 @@ def routes(console: Console) -> list[BaseRoute]:
 
         async def work(repos: Repositories, person: Participant) -> str | None:
             t = viewer.t
-            if person.status not in records.FOLLOWED:
+            if person.status not in FOLLOWED:
                 return t._("This person is no longer on the list (already completed or moved).")
             if first is None or last is None or last < first:
                 return t._("Please give the first and the last day away as day/month/year.")
@@ -284,7 +284,7 @@ def routes(console: Console) -> list[BaseRoute]:
         async with console.app.store.transaction() as repos:
             operator = StaffOperator(viewer.staff.id)
             person = await records.permitted(repos, viewer.actor, Action.MANAGE_LIST, participant_id, operator)
-            if person is not None and person.status in records.FOLLOWED:
+            if person is not None and person.status in FOLLOWED:
                 issued = await console.app.enrolment(repos, operator).issue_participant_invite(person.id)
         if person is None:
             return await console.not_found(request, viewer)
