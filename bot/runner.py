@@ -125,7 +125,7 @@ async def serve(settings: Settings) -> None:
         if settings.json_logs:  # every line a log collector reads is JSON
             log.info("running", url=base, simulator=f"{base}/simulator" if settings.simulator_on else None)
         elif settings.simulator_on:
-            print(f"Đồng Hành is running. Chat simulator: {base}/simulator · staff console: {base}/console/", flush=True)
+            print(f"Đồng Hành is running. Chat simulator: {base}/simulator · console: {base}/console/", flush=True)
         else:
             print(f"Đồng Hành is running at {base} (simulator disabled).", flush=True)
         config = uvicorn.Config(

@@ -124,21 +124,26 @@ def staff_reset_second_factor(
     staff_id: Annotated[int, typer.Option("--id", help="Staff member id.")], as_json: JsonFlag = False
 ) -> None:
     """Clear an admin's authenticator key (a lost or replaced phone): their next console sign-in shows a new QR code
-    to scan, and their open console sessions end now. Audited."""
+    to scan; their open console sessions and unspent sign-in links end now. A lost phone holds their chat too:
+    also run `staff invite --id ID --revoke-chats`. Audited."""
 
     async def work(app: Application, op: Operator) -> dict[str, Any]:
         from bot.services import signin
 
         async with app.store.transaction() as repos:
             reset = await signin.reset_second_factor(repos, app.clock.now(), staff_id)
-            detail = {"had_secret": reset.had_secret, "ended_sessions": reset.ended_sessions}
+            detail = {
+                "had_secret": reset.had_secret,
+                "ended_sessions": reset.ended_sessions,
+                "revoked_links": reset.revoked_links,
+            }
             await op.record(repos, "second_factor_reset", subject_type="staff", subject_id=staff_id, detail=detail)
         return {"staff_id": staff_id, **detail}
 
     out = with_app(as_json, work)
     human = (
         f"staff {out['staff_id']}: authenticator key cleared; their next sign-in sets up a new one "
-        f"({out['ended_sessions']} console session(s) ended)"
+        f"({out['ended_sessions']} console session(s) ended, {out['revoked_links']} unspent link(s) revoked)"
     )
     emit(as_json, out, human)
 

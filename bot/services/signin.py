@@ -28,10 +28,16 @@ from bot.db.crypto import FieldCipher, row_ref
 from bot.db.models import AuditEventRow, ConsoleSessionRow, LoginLinkRow, StaffRow
 from bot.db.store import Repositories
 from bot.domain.entities import Role, StaffMember
+from bot.domain.ids import record_id
 
 LINK_TTL = timedelta(minutes=10)
 LOGIN_PATH = "/console/login/"
 MAX_CODE_FAILURES = 5  # wrong second-factor codes a session may send; the fifth ends it
+# Wrong codes one account may send in a day, whatever the links: someone holding the admin's chat can ask for link
+# after link, so the per-session count alone would let them guess on. Past it, codes are refused until the day has
+# passed or the operator resets the second factor.
+MAX_ACCOUNT_CODE_FAILURES = 20
+ACCOUNT_FAILURE_WINDOW = timedelta(hours=24)
 SESSION_SUBJECT = "console_session"  # the audit entries of one session's codes name it as their record
 
 
@@ -67,6 +73,7 @@ class CodeOutcome:
     token: str | None = None
     failures: int = 0
     ended: bool = False
+    locked: bool = False  # the account sent too many wrong codes today: no link helps until tomorrow or a reset
 
     @property
     def accepted(self) -> bool:
@@ -78,6 +85,7 @@ class SecondFactorReset:
     staff_id: int
     had_secret: bool
     ended_sessions: int
+    revoked_links: int
 
 
 def token_hash(key: bytes, token: str) -> str:
@@ -285,6 +293,10 @@ async def confirm_code(
             subject_type=SESSION_SUBJECT, subject_id=session.id, detail=detail,
         )  # fmt: skip
 
+    if await account_failures(repos, staff_id, now) >= MAX_ACCOUNT_CODE_FAILURES:  # not even tried
+        await end_session(repos, clock, session.id, "second_factor_locked")
+        await audit("console_session_ended", "denied", {"reason": "account_locked"})
+        return CodeOutcome(ended=True, locked=True)
     if await accept_totp(repos, cipher, clock, staff_id, session.id, code):
         token = await rotate_token(repos, key, session.id)
         await audit("console_second_factor", "ok")
@@ -296,6 +308,28 @@ async def confirm_code(
     await end_session(repos, clock, session.id, "second_factor_failed")
     await audit("console_session_ended", "denied", {"reason": "too_many_codes", "failures": failures})
     return CodeOutcome(failures=failures, ended=True)
+
+
+async def account_failures(repos: Repositories, staff_id: int, now: datetime) -> int:
+    """Wrong codes this account has sent in the last day, over all its sessions, counted from the operator's last
+    reset of its second factor if that came later."""
+    reset = select(func.max(AuditEventRow.at)).where(
+        AuditEventRow.action == "second_factor_reset",
+        AuditEventRow.subject_type == "staff",
+        AuditEventRow.subject_id == staff_id,
+    )
+    since = now - ACCOUNT_FAILURE_WINDOW
+    last_reset = (await repos.session.execute(reset)).scalar_one_or_none()
+    if last_reset is not None and last_reset > since:
+        since = last_reset
+    count = select(func.count()).where(
+        AuditEventRow.action == "console_second_factor",
+        AuditEventRow.outcome == "refused",
+        AuditEventRow.actor_type == "staff",
+        AuditEventRow.actor_id == staff_id,
+        AuditEventRow.at >= since,
+    )
+    return int((await repos.session.execute(count)).scalar_one())
 
 
 async def code_failures(repos: Repositories, session_id: int) -> int:
@@ -321,14 +355,19 @@ async def setup_secret(repos: Repositories, cipher: FieldCipher, staff_id: int) 
 async def reset_second_factor(repos: Repositories, now: datetime, staff_id: int) -> SecondFactorReset:
     """The operator clears a staff member's TOTP secret (a lost phone): their next sign-in sets up a new one. Their
     open console sessions end too, since they were confirmed with the lost one. Unknown id: LookupError."""
-    row = await repos.session.get(StaffRow, staff_id)
+    row = await repos.session.get(StaffRow, staff_id) if record_id(staff_id) is not None else None
     if row is None:
         raise LookupError(f"no staff member {staff_id}")
     had_secret = row.totp_secret_enc is not None
     row.totp_secret_enc, row.totp_last_step = None, None
     await repos.session.flush()
     ended = await end_sessions(repos, now, staff_id, "second_factor_reset")
-    return SecondFactorReset(staff_id, had_secret, ended)
+    revoked = await repos.session.execute(  # a link sent to the lost phone before the reset opens nothing
+        update(LoginLinkRow)
+        .where(LoginLinkRow.staff_id == staff_id, LoginLinkRow.used_at.is_(None))  # type: ignore[union-attr]
+        .values(used_at=now)
+    )
+    return SecondFactorReset(staff_id, had_secret, ended, int(revoked.rowcount or 0))  # type: ignore[attr-defined]
 
 
 async def session_for_second_factor(

@@ -44,9 +44,14 @@ async def _admin_signed_in(app: Any) -> tuple[int, str]:
 
 async def test_reset_clears_the_key_ends_the_sessions_and_is_audited(app: Any, env: dict[str, str]) -> None:
     admin, old_secret = await _admin_signed_in(app)
+    async with app.store.transaction() as repos:  # a link the bot sent to the lost phone a minute ago
+        unspent = await signin.issue_link(repos, app.store.keyring.token_key, app.clock, admin, "http://127.0.0.1:8080")
 
     out = await asyncio.to_thread(ok_json, env, "staff", "reset-second-factor", "--id", str(admin))
-    assert out == {"staff_id": admin, "had_secret": True, "ended_sessions": 1}
+    assert out == {"staff_id": admin, "had_secret": True, "ended_sessions": 1, "revoked_links": 1}
+    async with app.store.transaction() as repos:
+        token = unspent.url.rsplit("/", 1)[1]
+        assert await signin.spend_link(repos, app.store.keyring.token_key, app.clock, token, POLICY) is None
 
     async with app.store.transaction() as repos:
         row = await repos.session.get(StaffRow, admin)
@@ -66,12 +71,16 @@ async def test_reset_clears_the_key_ends_the_sessions_and_is_audited(app: Any, e
     human = await asyncio.to_thread(call, env, "staff", "reset-second-factor", "--id", str(admin))
     assert human.exit_code == 0
     assert f"staff {admin}: authenticator key cleared" in human.stdout and "0 console session(s) ended" in human.stdout
+    assert "0 unspent link(s) revoked" in human.stdout
 
 
 async def test_an_unknown_id_is_refused(app: Any, env: dict[str, str]) -> None:
     refused = await asyncio.to_thread(call, env, "staff", "reset-second-factor", "--id", "999", "--json")
     assert refused.exit_code == 1
     assert json.loads(refused.stdout) == {"error": "no staff member 999"}
+    beyond = await asyncio.to_thread(call, env, "staff", "reset-second-factor", "--id", "99999999999", "--json")
+    assert beyond.exit_code == 1  # past the database's integers: the same answer, not a traceback
+    assert json.loads(beyond.stdout) == {"error": "no staff member 99999999999"}
     async with app.store.transaction() as repos:
         audited = (await repos.session.execute(select(AuditEventRow.action))).scalars().all()
     assert "second_factor_reset" not in audited

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 POSTGRES_ENV = "AFTERCARE_TEST_POSTGRES_URL"
 
@@ -59,8 +58,9 @@ def sqlite_url(directory: Path) -> str:
 
 async def _migrate(url: str, key: bytes) -> None:
     from bot.db import migrate
+    from bot.db.engine import make_engine
 
-    engine = create_async_engine(url)
+    engine = make_engine(url)  # as the application connects (SQLite's pragmas too)
     try:
         await migrate.upgrade(engine, key=key)
     finally:
@@ -75,7 +75,9 @@ def migrated(url: str, key: bytes) -> str:
 
 def sqlite_copy(template_url: str, directory: Path) -> str:
     url = sqlite_url(directory)
-    shutil.copyfile(make_url(template_url).database or "", make_url(url).database or "")
+    source = Path(make_url(template_url).database or "")
+    assert not source.with_name(source.name + "-wal").exists(), "the template's engine was not disposed"
+    shutil.copyfile(source, make_url(url).database or "")
     return url
 
 

@@ -4,6 +4,7 @@ Origin on every POST, the admins' TOTP step, security headers — over real HTTP
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from urllib.parse import unquote
 
 import httpx
 import pyotp
@@ -200,6 +201,12 @@ async def _admin_waiting(app: Application, admin: int, client: httpx.AsyncClient
     return csrf, secret
 
 
+def _flash(response: httpx.Response) -> str:
+    """The one-time message the next page shows (a cookie set with the redirect)."""
+    [cookie] = [c for c in response.headers.get_list("set-cookie") if c.startswith("console_flash=")]
+    return unquote(cookie.split(";", 1)[0].split("=", 1)[1]).strip('"')
+
+
 async def _code(client: httpx.AsyncClient, csrf: str, code: str) -> httpx.Response:
     return await client.post("/console/second-factor", data={"csrf": csrf, "code": code}, headers={"origin": BASE})
 
@@ -218,10 +225,12 @@ async def test_five_wrong_codes_end_the_session_and_the_next_request_is_asked_to
         assert "data:image/svg+xml" in answer.text  # not confirmed yet: the QR code is still there
     last = await _code(client, csrf, wrong)
     assert last.status_code == 303 and last.headers["location"] == "/console/signin"
+    assert "nhập sai mã quá nhiều lần" in _flash(last) and "/login" in _flash(last)
     assert "console_session" not in client.cookies  # the browser is told to forget it
     client.cookies.set("console_session", token, domain="127.0.0.1", path="/console")  # the old cookie, kept anyway
     sixth = await _code(client, csrf, right)  # even the right code: the session is over
     assert sixth.status_code == 303 and sixth.headers["location"] == "/console/signin"
+    assert _flash(sixth).startswith("Phiên đăng nhập đã kết thúc")  # not blamed on wrong codes it never sent
     assert (await client.get("/console/second-factor")).headers["location"] == "/console/signin"
     assert (await client.get("/console/")).headers["location"] == "/console/signin"
     async with app.store.transaction() as repos:
@@ -355,3 +364,35 @@ async def test_a_chunked_body_over_the_limit_is_refused_and_nothing_is_written(
         ))).scalars().all()  # fmt: skip
     assert [(r["reason"], r["route"]) for r in refusals] == [("too_large", "/import/preview"), ("too_large", "/logout")]
     assert await audit_actions(app, "import_previewed") == [] and await audit_actions(app, "console_logout") == []
+
+
+async def test_twenty_wrong_codes_in_a_day_lock_the_account_whatever_the_links(
+    app: Application, hanoi: dict[str, int], browsers: Callable[[], httpx.AsyncClient], clock: FakeClock
+) -> None:
+    """Someone holding the admin's chat can ask for link after link: five guesses each, but twenty in a day in all."""
+    secret = ""
+    for _ in range(signin.MAX_ACCOUNT_CODE_FAILURES // signin.MAX_CODE_FAILURES):
+        client = browsers()
+        csrf, shown = await _admin_waiting(app, hanoi["admin"], client)
+        secret = secret or shown
+        wrong = f"{(int(pyotp.TOTP(secret).at(clock.now())) + 500_000) % 1_000_000:06d}"
+        for _ in range(signin.MAX_CODE_FAILURES):
+            answer = await _code(client, csrf, wrong)
+        assert answer.status_code == 303
+        clock.advance(minutes=10)
+    locked = browsers()
+    csrf, _ = await _admin_waiting(app, hanoi["admin"], locked)
+    refused = await _code(locked, csrf, pyotp.TOTP(secret).at(clock.now()))  # even the right code
+    assert refused.status_code == 303 and refused.headers["location"] == "/console/signin"
+    assert "quá nhiều lần trong hôm nay" in _flash(refused)
+    async with app.store.transaction() as repos:
+        staff = await repos.session.get(StaffRow, hanoi["admin"])
+        ended = (await repos.session.execute(select(ConsoleSessionRow.ended_reason))).scalars().all()
+    assert staff is not None and staff.totp_last_step is None  # not even tried
+    assert ended.count("second_factor_locked") == 1 and ended.count("second_factor_failed") == 4
+    assert await audit_actions(app, "console_second_factor") == [(hanoi["admin"], "refused")] * 20
+
+    clock.advance(hours=24)  # a day after the last wrong code: the account takes codes again
+    later = browsers()
+    csrf, _ = await _admin_waiting(app, hanoi["admin"], later)
+    assert (await _code(later, csrf, pyotp.TOTP(secret).at(clock.now()))).headers["location"] == "/console/"

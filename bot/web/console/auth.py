@@ -82,7 +82,7 @@ def routes(console: Console) -> list[BaseRoute]:
                     actor_type="anonymous", actor_id=None, action="console_refused", outcome="denied",
                     detail={"reason": "no_session", "route": "/second-factor", "method": "POST"},
                 )  # fmt: skip
-                outcome = signin.CodeOutcome(ended=True)
+                outcome = signin.CodeOutcome(ended=True, failures=-1)  # -1: over before this code, not by it
             else:
                 csrf = signin.csrf_token(console.key, session.token_hash)
                 if form is not None and not _same(form.get("csrf"), csrf):
@@ -103,7 +103,17 @@ def routes(console: Console) -> list[BaseRoute]:
             set_session_cookie(response, outcome.token)  # the half-open session's token opens nothing any more
             return response
         if outcome is not None and outcome.ended:
-            message = t._("Too many wrong codes. Please ask the bot for a new sign-in link.")
+            if outcome.locked:
+                message = t._(
+                    "Too many wrong codes for this account today. Please try again tomorrow, or ask the technical "
+                    "staff who run the system to reset your authenticator app."
+                )
+            elif outcome.failures < 0:
+                message = t._("Your sign-in has ended. Please send /login in your chat with Đồng Hành for a new link.")
+            else:
+                message = t._(
+                    "Too many wrong codes. Please send /login in your chat with Đồng Hành for a new sign-in link."
+                )
             response = console.flash_redirect("/console/signin", message)
             response.delete_cookie(COOKIE, path="/console")
             return response
