@@ -133,6 +133,9 @@ async def add(
             raise await _refuse(repos, operator, Action.MANAGE_LIST, ("unit", unit.id), decision.reason)
     checked = await check_new(repos, unit, cells, today=today, terms=terms)
     if checked.person is None:
+        if any(p.msgid == record.ELSEWHERE for p in checked.fields.get("national_id", ())):
+            # The officer now knows this number is on some list: who asked is kept (never the number).
+            await operator.record(repos, "national_id_elsewhere", subject_type="unit", subject_id=unit.id)
         return Added(checked)
     person = checked.person
     participant, invite = await enrolment.add_participant(

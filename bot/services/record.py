@@ -401,11 +401,15 @@ async def national_id_holder(repos: Repositories, number: str, *, besides: int |
     return None
 
 
+ELSEWHERE = N_("Another person on a list already has this national ID number.")
+
+
 def national_id_problem(holder: Participant, unit_id: int) -> Problem:
-    """Someone of the same commune is named by their number (the officer sees them anyway); someone elsewhere is not."""
+    """Someone of the same commune is named by their number (the officer sees them anyway); someone elsewhere is not
+    (but the officer learns the number is on a list: the caller audits that, see people_register.add)."""
     if holder.unit_id == unit_id:
         return say(N_("Already on the list (#{id}): same national ID number."), id=holder.id)
-    return say(N_("Another person on a list already has this national ID number."))
+    return say(ELSEWHERE)
 
 
 def _fields_changed(before: Participant, after: Participant) -> list[str]:

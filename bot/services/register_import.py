@@ -254,6 +254,7 @@ class Preview:
     problems: tuple[RowProblems, ...]
     sheet: Sheet
     ignored_columns: tuple[str, ...] = ()
+    elsewhere: int = 0  # national ID numbers of the file found on another commune's list (audited: who looked)
 
     @property
     def ok(self) -> bool:
@@ -303,7 +304,7 @@ async def check(
             if person is not None and person.status in FOLLOWED:
                 elsewhere.add(number)
     checked: Checked = check_list(sheet.rows, rules, listed, elsewhere, sheet.ignored_columns)
-    return Preview(checked.people, checked.problems, sheet, checked.ignored_columns)
+    return Preview(checked.people, checked.problems, sheet, checked.ignored_columns, len(elsewhere))
 
 
 async def preview(

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 import openpyxl
 from sqlalchemy import select
 
 from bot.app import Application
 from bot.db.models import AuditEventRow
+from bot.domain.entities import ParticipantStatus
 from tests.fakes.clock import FakeClock
 from tests.support.console import SignIn
+from tests.support.factories import add_person
 
 HEADERS = ["Họ và tên", "Năm sinh", "Số CCCD", "Ngày bắt đầu quản lý", "Thời hạn (tháng)", "Cán bộ đồng hành"]
 SEAL = re.compile(r'name="seal" value="([^"]+)"')
@@ -79,8 +82,18 @@ async def test_an_officer_previews_fixes_and_imports_the_list(
     assert "“Nguyễn Không Có”" in bad.text and "Trùng số CCCD với dòng 2." in bad.text
     assert 'name="seal"' not in bad.text  # nothing to confirm
     assert await listed(app) == []
+    assert await audited(app, "import_previewed") == [(hanoi["officer"], {"rows": 12, "problems": 3, "elsewhere": 0})]
 
+    async with app.store.transaction() as repos:  # someone on Kiến Hưng's list with row 12's new number
+        await add_person(app.enrolment(repos), "Lê Kiến Hưng", unit="KH", national_id="001089099999")
     rows[3][3], rows[7][5], rows[10][2] = "15/01/2026", "Trần Thị Bình", "001089099999"
+    theirs = await officer.post("/console/import/preview", files=upload(workbook(rows)))
+    assert theirs.status_code == 422 and "Lê Kiến Hưng" not in theirs.text
+    assert (hanoi["officer"], {"rows": 12, "problems": 1, "elsewhere": 1}) in await audited(app, "import_previewed")
+    async with app.store.transaction() as repos:
+        [hung] = await repos.participants.with_national_id("001089099999")
+        await repos.participants.update(hung, status=ParticipantStatus.COMPLETED, completed_on=date(2026, 11, 1))
+
     good = await officer.post("/console/import/preview", files=upload(workbook(rows)))
     assert good.status_code == 200, good.text
     assert "Nhập 12 người" in good.text and "Người Thử 11" in good.text

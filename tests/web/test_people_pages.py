@@ -59,7 +59,7 @@ async def people(app: Application, hanoi: dict[str, int]) -> dict[str, int]:
         cuong, _ = await add_person(service, "Trần Quốc Cường", cadre_id=cadre, risk=RiskLevel.LOW)
         dung, _ = await add_person(service, "Phạm Văn Dũng", start=date(2020, 1, 1))
         await repos.participants.update(dung.id, status=ParticipantStatus.COMPLETED, completed_on=date(2021, 1, 1))
-        hung, _ = await add_person(service, "Lê Kiến Hưng", unit="KH")
+        hung, _ = await add_person(service, "Lê Kiến Hưng", unit="KH", national_id="001090077777")
         hoa = (await service.add_staff("Vũ Thị Hoa", Role.CADRE, "HD", None, "vi"))[0].id
         kh_cadre = (await service.add_staff("Ngô Kiến Cán", Role.CADRE, "KH", None, "vi"))[0].id
     return {"an": an.id, "bich": bich.id, "cuong": cuong.id, "dung": dung.id, "hung": hung.id, "hoa": hoa,
@@ -405,6 +405,13 @@ async def test_adding_a_person_shows_every_problem_by_its_field_then_the_code(
         "/console/people/new", good | {"national_id": "001090099999", "name": "Lê Kiến Hưng"}
     )
     assert elsewhere.status_code == 200  # another commune's person of that name is not this commune's duplicate
+    their_number = await officer.post("/console/people/new", good | {"national_id": "001090077777"})
+    assert (
+        their_number.status_code == 422 and "Số CCCD này đã có trong danh sách của một người khác" in their_number.text
+    )
+    assert f"#{people['hung']}" not in their_number.text and "Kiến Hưng" not in their_number.text
+    [asked] = await audit_trail(app, "national_id_elsewhere", actor_id=hanoi["officer"])  # who learnt it is kept
+    assert (asked.actor_type, asked.subject_type) == ("staff", "unit") and "001090077777" not in str(asked.detail)
 
     saved = await officer.post("/console/people/new", good)
     assert saved.status_code == 200, saved.text

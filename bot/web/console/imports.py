@@ -95,7 +95,10 @@ def routes(console: Console) -> list[BaseRoute]:
             return again(exc.problem.text(viewer.t))
         async with console.app.store.transaction() as repos:
             checked = await imports.check(repos, unit, sheet, today=today())
-            await _audit(repos, viewer, "import_previewed", unit, rows=checked.total, problems=len(checked.problems))
+            await _audit(
+                repos, viewer, "import_previewed", unit,
+                rows=checked.total, problems=len(checked.problems), elsewhere=checked.elsewhere,
+            )  # fmt: skip
             names = await _cadre_names(repos, unit)
         seal = _seal(console, viewer, unit, checked.sheet) if checked.ok else ""
         return console.render(
