@@ -9,6 +9,7 @@ the plain entry, so only the prompts that need a second wording have one.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 from dataclasses import dataclass
@@ -106,13 +107,20 @@ class Catalogs:
             with mo.open("rb") as handle:
                 return gettext.GNUTranslations(handle)
         if po.exists():
-            with po.open("rb") as handle:
-                catalog = read_po(handle, locale=lang)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            return gettext.GNUTranslations(buffer)
+            stat = po.stat()
+            return gettext.GNUTranslations(io.BytesIO(_compiled(po, lang, stat.st_mtime_ns, stat.st_size)))
         return gettext.NullTranslations()
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(po: Path, lang: str, _mtime_ns: int, _size: int) -> bytes:
+    """A .po file compiled in memory, once per process for each version of the file (reading a catalog of a thousand
+    entries takes a tenth of a second; every Application, and every test, builds its own Catalogs)."""
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
 
 
 def default_locales_dir() -> Path:
