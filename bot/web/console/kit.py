@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import structlog
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -72,6 +72,15 @@ class Viewer:
         return self._form
 
 
+def compiled_templates() -> BytecodeCache | None:
+    """The pages compiled once for this machine (Jinja's cache in the temp directory, checked against each template's
+    source), not again by every Application a process builds; None where no temp directory can be written."""
+    try:
+        return FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 class Console:
     def __init__(self, app: Application) -> None:
         self.app = app
@@ -88,6 +97,7 @@ class Console:
             autoescape=select_autoescape(default=True, default_for_string=True),
             trim_blocks=True,
             lstrip_blocks=True,
+            bytecode_cache=compiled_templates(),
         )
         self.env.filters["dmy"] = _dmy
         self.env.filters["local"] = self.local_time
