@@ -63,6 +63,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, templates: Temp
         yield url
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (a stable sort: the rest keep their order), so no worker starts one as the others end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

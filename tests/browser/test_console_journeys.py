@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.app import Application
 from bot.config import Settings
 from tests.support.cli import cli_env, ok_json
@@ -90,6 +92,7 @@ def workbook(rows: list[list[object]], path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 async def test_an_officer_signs_in_from_telegram_imports_the_list_prints_cards_and_a_person_links(
     app: Application, site: str, page: Any, fake_telegram: Any, tmp_path: Path
 ) -> None:

@@ -89,6 +89,8 @@ json_values = st.recursive(
     max_leaves=8,
 )
 
+pytestmark = pytest.mark.slow  # hundreds of generated bodies per test: started first
+
 
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     """Every field of a template, nested ones and containers included."""

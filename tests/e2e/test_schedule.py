@@ -23,6 +23,7 @@ from tests.support.records import audited
 from tests.support.texts import REVEALING
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
 async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Commune, clock: FakeClock) -> None:
     hanh = await enrol_hanh(app, date(2026, 12, 1))

@@ -207,6 +207,7 @@ def _dispatcher(app: Application, messenger: Recorder, clock: FakeClock) -> Disp
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_four_parallel_dispatchers_send_ten_thousand_messages_exactly_once(
     app: Application, settings: Settings, clock: FakeClock
@@ -257,6 +258,7 @@ def _aftercare(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.slow
 async def test_a_dispatcher_killed_mid_send_loses_nothing_and_resends_only_what_was_in_flight(
     app: Application, settings: Settings, clock: FakeClock, tmp_path: Path
 ) -> None:
