@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, select_autoescape
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -72,11 +73,21 @@ class Viewer:
         return self._form
 
 
+class _TemplateCache(FileSystemBytecodeCache):
+    """A cache that cannot be written (a full disk, a read-only directory) costs a compile, never a page."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:
+            log.warning("template_cache_not_written", error=type(exc).__name__)
+
+
 def compiled_templates() -> BytecodeCache | None:
     """The pages compiled once for this machine (Jinja's cache in the temp directory, checked against each template's
-    source), not again by every Application a process builds; None where no temp directory can be written."""
+    source), not again by every Application a process builds; None where no temp directory can be made."""
     try:
-        return FileSystemBytecodeCache()
+        return _TemplateCache()
     except (OSError, RuntimeError):
         return None
 
