@@ -139,3 +139,39 @@ async def linked(app: Application, sim: Chats, commune: Commune, clock: FakeCloc
     for chat in chats.values():
         await chat.during(app.scheduler.tick)  # whatever was due by then is delivered and out of the way
     return chats
+
+
+# On PostgreSQL a transcript runs through one channel: the database sees the same statements whichever channel
+# carried the words (the channels' own rows — updates, identities — are tested on both databases in tests/channels
+# and tests/integration), and every channel on every database doubled the suite's longest part.
+POSTGRES_CHANNEL_ORDER = ("telegram-webhook", "zalo-webhook", "simulator", "telegram-polling", "zalo-polling")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def group(item: pytest.Item) -> tuple[object, ...]:
+        values = getattr(getattr(item, "callspec", None), "params", {})
+        rest = sorted((k, repr(v)) for k, v in values.items() if k not in ("database_url", "channel_kind"))
+        return (item.path, getattr(item, "originalname", item.name), tuple(rest))
+
+    def param(item: pytest.Item, name: str) -> object:
+        params = getattr(item, "callspec", None)
+        return params.params.get(name) if params else None
+
+    channels: dict[tuple[object, ...], set[object]] = {}
+    for item in items:
+        if item.path.parent.name == "e2e" and param(item, "database_url") == "postgres":
+            channels.setdefault(group(item), set()).add(param(item, "channel_kind"))
+    chosen = {
+        key: next((c for c in POSTGRES_CHANNEL_ORDER if c in found), None) for key, found in channels.items()
+    }
+    kept, dropped = [], []
+    for item in items:
+        key = group(item)
+        on_postgres = item.path.parent.name == "e2e" and param(item, "database_url") == "postgres"
+        if on_postgres and chosen.get(key) is not None and param(item, "channel_kind") != chosen[key]:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
