@@ -377,6 +377,10 @@ async def edit_register(
         holder = await national_id_holder(repos, checked.national_id, besides=person.id)
         if holder is not None:
             problems.append(national_id_problem(holder, person.unit_id))
+            if holder.unit_id != person.unit_id:  # who learnt the number is on another list (never the number)
+                await operator.record(
+                    repos, "national_id_elsewhere", subject_type="participant", subject_id=person.id
+                )
     if checked is None or problems:
         raise RegisterRejected(problems)
     updated = await repos.participants.set_register(

@@ -283,9 +283,11 @@ async def confirm_code(
         .values(last_seen_at=now)
         .returning(ConsoleSessionRow.id)
     )
-    if held.scalar_one_or_none() is None:  # ended by an attempt that went first
-        return CodeOutcome(ended=True)
+    if held.scalar_one_or_none() is None:  # ended by an attempt that went first (or signed out): not by this code
+        return CodeOutcome(ended=True, failures=-1)
     staff_id = session.staff.id
+    # Attempts of one account take turns too, whatever their sessions: the day's count below is then exact.
+    await repos.session.execute(update(StaffRow).where(StaffRow.id == staff_id).values(id=StaffRow.id))
 
     async def audit(action: str, outcome: str, detail: dict[str, object] | None = None) -> None:
         await repos.audit.record(
@@ -364,7 +366,11 @@ async def reset_second_factor(repos: Repositories, now: datetime, staff_id: int)
     ended = await end_sessions(repos, now, staff_id, "second_factor_reset")
     revoked = await repos.session.execute(  # a link sent to the lost phone before the reset opens nothing
         update(LoginLinkRow)
-        .where(LoginLinkRow.staff_id == staff_id, LoginLinkRow.used_at.is_(None))  # type: ignore[union-attr]
+        .where(
+            LoginLinkRow.staff_id == staff_id,
+            LoginLinkRow.used_at.is_(None),  # type: ignore[union-attr]
+            LoginLinkRow.expires_at > now,
+        )
         .values(used_at=now)
     )
     return SecondFactorReset(staff_id, had_secret, ended, int(revoked.rowcount or 0))  # type: ignore[attr-defined]

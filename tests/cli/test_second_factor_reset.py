@@ -11,6 +11,7 @@ from typing import Any
 import pyotp
 from sqlalchemy import select
 
+from bot.core.clock import SystemClock
 from bot.db.models import AuditEventRow, ConsoleSessionRow, StaffRow
 from bot.domain.entities import Role
 from bot.services import signin
@@ -44,8 +45,8 @@ async def _admin_signed_in(app: Any) -> tuple[int, str]:
 
 async def test_reset_clears_the_key_ends_the_sessions_and_is_audited(app: Any, env: dict[str, str]) -> None:
     admin, old_secret = await _admin_signed_in(app)
-    async with app.store.transaction() as repos:  # a link the bot sent to the lost phone a minute ago
-        unspent = await signin.issue_link(repos, app.store.keyring.token_key, app.clock, admin, "http://127.0.0.1:8080")
+    async with app.store.transaction() as repos:  # a link the bot sent to the lost phone just now (the CLI's clock)
+        unspent = await signin.issue_link(repos, app.store.keyring.token_key, SystemClock(), admin, "http://127.0.0.1")
 
     out = await asyncio.to_thread(ok_json, env, "staff", "reset-second-factor", "--id", str(admin))
     assert out == {"staff_id": admin, "had_secret": True, "ended_sessions": 1, "revoked_links": 1}

@@ -151,7 +151,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     def group(item: pytest.Item) -> tuple[object, ...]:
         values = getattr(getattr(item, "callspec", None), "params", {})
         rest = sorted((k, repr(v)) for k, v in values.items() if k not in ("database_url", "channel_kind"))
-        return (item.path, getattr(item, "originalname", item.name), tuple(rest))
+        return (item.nodeid.split("[", 1)[0], tuple(rest))
 
     def param(item: pytest.Item, name: str) -> object:
         params = getattr(item, "callspec", None)

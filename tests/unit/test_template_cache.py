@@ -17,7 +17,7 @@ def test_a_second_environment_reads_what_the_first_compiled(tmp_path: Path, monk
     templates = {"page.html": "Xin chào {{ name }}"}
     first = Environment(loader=DictLoader(templates), autoescape=True, bytecode_cache=compiled_templates())
     assert first.get_template("page.html").render(name="Bình") == "Xin chào Bình"
-    assert list(tmp_path.rglob("__jinja2_*.cache")), "compiled once, kept for the next Application"
+    assert list(tmp_path.rglob("__console_*.cache")), "compiled once, kept for the next Application"
     second = Environment(loader=DictLoader(templates), autoescape=True, bytecode_cache=compiled_templates())
     second.compile = None  # type: ignore[method-assign]  # reading the cache must not compile again
     assert second.get_template("page.html").render(name="An") == "Xin chào An"

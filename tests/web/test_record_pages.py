@@ -381,6 +381,9 @@ async def test_the_register_is_corrected_with_the_imports_rules_and_a_duplicate_
     duplicate = await officer.post(url, {**fields, "national_id": "001089099999"})  # Kiến Hưng's person
     assert duplicate.status_code == 400 and "Chưa lưu" in duplicate.text
     assert "#2" not in duplicate.text and "Lê Kiến Hưng" not in duplicate.text  # nothing of another commune
+    [asked] = await audit_trail(app, "national_id_elsewhere", actor_id=hanoi["officer"])  # who learnt it is kept
+    assert (asked.subject_type, asked.subject_id) == ("participant", people["an"])
+    assert "001089099999" not in str(asked.detail)
     async with app.store.transaction() as repos:  # a finished term holds no number: as when someone is added
         await repos.participants.update(
             people["kh"], status=ParticipantStatus.COMPLETED, completed_on=date(2026, 11, 1)

@@ -106,7 +106,7 @@ def routes(console: Console) -> list[BaseRoute]:
             if outcome.locked:
                 message = t._(
                     "Too many wrong codes for this account today. Please try again tomorrow, or ask the technical "
-                    "staff who run the system to reset your authenticator app."
+                    "staff who run the system to unlink your chats and reset your authenticator app."
                 )
             elif outcome.failures < 0:
                 message = t._("Your sign-in has ended. Please send /login in your chat with Đồng Hành for a new link.")

@@ -9,6 +9,7 @@ another origin → 403 (audited).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+import jinja2
 import structlog
 from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, select_autoescape
 from jinja2.bccache import Bucket
@@ -86,8 +88,11 @@ class _TemplateCache(FileSystemBytecodeCache):
 def compiled_templates() -> BytecodeCache | None:
     """The pages compiled once for this machine (Jinja's cache in the temp directory, checked against each template's
     source), not again by every Application a process builds; None where no temp directory can be made."""
+    # The compiled code also depends on Jinja's version and on this module (the Environment's options, its filters):
+    # their fingerprint is in the files' names, so an upgrade never runs pages compiled under other settings.
+    fingerprint = hashlib.sha256(jinja2.__version__.encode() + Path(__file__).read_bytes()).hexdigest()[:16]
     try:
-        return _TemplateCache()
+        return _TemplateCache(pattern=f"__console_{fingerprint}_%s.cache")
     except (OSError, RuntimeError):
         return None
 
