@@ -74,6 +74,7 @@ class CodeOutcome:
     failures: int = 0
     ended: bool = False
     locked: bool = False  # the account sent too many wrong codes today: no link helps until tomorrow or a reset
+    over_before: bool = False  # the session had ended before this code came (idle, signed out, a parallel attempt)
 
     @property
     def accepted(self) -> bool:
@@ -284,7 +285,7 @@ async def confirm_code(
         .returning(ConsoleSessionRow.id)
     )
     if held.scalar_one_or_none() is None:  # ended by an attempt that went first (or signed out): not by this code
-        return CodeOutcome(ended=True, failures=-1)
+        return CodeOutcome(ended=True, over_before=True)
     staff_id = session.staff.id
     # Attempts of one account take turns too, whatever their sessions: the day's count below is then exact.
     await repos.session.execute(update(StaffRow).where(StaffRow.id == staff_id).values(id=StaffRow.id))

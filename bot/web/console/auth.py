@@ -82,7 +82,7 @@ def routes(console: Console) -> list[BaseRoute]:
                     actor_type="anonymous", actor_id=None, action="console_refused", outcome="denied",
                     detail={"reason": "no_session", "route": "/second-factor", "method": "POST"},
                 )  # fmt: skip
-                outcome = signin.CodeOutcome(ended=True, failures=-1)  # -1: over before this code, not by it
+                outcome = signin.CodeOutcome(ended=True, over_before=True)
             else:
                 csrf = signin.csrf_token(console.key, session.token_hash)
                 if form is not None and not _same(form.get("csrf"), csrf):
@@ -108,7 +108,7 @@ def routes(console: Console) -> list[BaseRoute]:
                     "Too many wrong codes for this account today. Please try again tomorrow, or ask the technical "
                     "staff who run the system to unlink your chats and reset your authenticator app."
                 )
-            elif outcome.failures < 0:
+            elif outcome.over_before:
                 message = t._("Your sign-in has ended. Please send /login in your chat with Đồng Hành for a new link.")
             else:
                 message = t._(
