@@ -517,3 +517,33 @@ class ConsoleSessionRow(SQLModel, table=True):
     second_factor_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_reason: str | None = Field(default=None, max_length=24)
+
+
+class IndicatorTargetRow(SQLModel, table=True):
+    """A province's own target for one of the plans' indicators (bot/domain/reports/indicators.py); absent, the
+    plans' default holds. `target` NULL means the province set none."""
+
+    __tablename__ = "indicator_target"
+    __table_args__ = (UniqueConstraint("unit_id", "indicator"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    indicator: str = Field(max_length=32)
+    target: float | None = Field(default=None)
+    set_by: int | None = Field(default=None, foreign_key="staff_member.id")
+    set_at: datetime = _when()
+
+
+class HandoverCountRow(SQLModel, table=True):
+    """How many people the rehabilitation facilities handed over to a commune for management, as its officer knows
+    at the end of a month: the denominator of the 'managed' indicator (the list cannot know who never reached it)."""
+
+    __tablename__ = "handover_count"
+    __table_args__ = (UniqueConstraint("unit_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    month: str = Field(max_length=7)  # "2026-11"
+    people: int
+    set_by: int | None = Field(default=None, foreign_key="staff_member.id")
+    set_at: datetime = _when()

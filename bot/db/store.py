@@ -27,6 +27,7 @@ from bot.db.repositories.people import ParticipantRepository, StaffRepository
 from bot.db.repositories.planning import PlanningRepository
 from bot.db.repositories.referrals import ReferralRepository
 from bot.db.repositories.relay import RelayRepository
+from bot.db.repositories.reports import ReportRepository
 from bot.db.repositories.safety import SafetyCheckRepository
 from bot.db.repositories.units import CounsellingPointRepository, UnitRepository
 
@@ -55,6 +56,7 @@ class Repositories:
     safety: SafetyCheckRepository
     fieldwork: FieldworkRepository
     planning: PlanningRepository
+    reports: ReportRepository
 
 
 class Store:
@@ -100,4 +102,5 @@ class Store:
             relay=RelayRepository(session, clock, self.keyring.cipher),
             safety=SafetyCheckRepository(session, clock),
             planning=PlanningRepository(session, self.keyring),
+            reports=ReportRepository(session, clock, self.keyring.cipher),
         )

@@ -49,6 +49,13 @@ class Action(StrEnum):
     # Set up the province's units: seed its communes, a commune's check-in due day and test place, counselling points
     # and their hours; asked with the unit as the record (`UnitScope`, ranked in UNIT_RULES).
     MANAGE_UNITS = "manage_units"
+    # Reports (bot/services/reports.py), asked with the unit reported on: a commune's figures for its officer, a
+    # province's (communes as rows, no names) for its admin; named lists (the register, the due list) only for the
+    # commune's own officer; the province's targets for its admin; the number handed over for the commune's officer.
+    VIEW_REPORT = "view_report"
+    VIEW_NAMED_LIST = "view_named_list"
+    SET_TARGETS = "set_targets"
+    ENTER_HANDED_OVER = "enter_handed_over"
     # Role-level: lists the server filters by the actor's own scope (no single record to check).
     LIST_ASSIGNED = "list_assigned"
     LIST_COMMUNE = "list_commune"
@@ -166,6 +173,10 @@ STAFF_OVER_STAFF: dict[Action, dict[Role, tuple[Reach, frozenset[Role]]]] = {
 # officer keeps its list, not its setup.
 UNIT_RULES: dict[Action, dict[Role, Reach]] = {
     Action.MANAGE_UNITS: {Role.ADMIN: _P},
+    Action.VIEW_REPORT: {Role.OFFICER: _C, Role.ADMIN: _P},
+    Action.VIEW_NAMED_LIST: {Role.OFFICER: _C},
+    Action.SET_TARGETS: {Role.ADMIN: _P},
+    Action.ENTER_HANDED_OVER: {Role.OFFICER: _C},
 }
 # Role-level actions: the list is then filtered by the actor's own scope in the query.
 ROLE_ACTIONS: dict[Action, frozenset[Role]] = {

@@ -1,0 +1,370 @@
+"""What a report is computed from, gathered in a few set queries for a set of communes and a period: clear columns
+only, except test results and review ratings, opened here one by one (they are sealed at rest). No names leave.
+
+A person belongs to the gathering when they are on one of the communes' lists now or an accepted move took them
+into or out of one: their days in each commune are then told apart by `Person.unit_on`."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.db.crypto import FieldCipher, row_ref
+from bot.db.dialect import upsert
+from bot.db.models import (
+    AbsenceRow,
+    ChannelIdentityRow,
+    CheckinRow,
+    CounsellingPointRow,
+    EscalationRow,
+    HandoverCountRow,
+    IndicatorTargetRow,
+    InPersonCheckRow,
+    ObligationRow,
+    ObservationRow,
+    ParticipantRow,
+    QuarterlyReviewRow,
+    ReferralEventRow,
+    ReferralRow,
+    StaffRow,
+    TestResultRow,
+    TransferRow,
+)
+from bot.domain.entities import Role
+from bot.domain.escalations import EscalationKind
+from bot.domain.fieldwork import TransferStatus
+from bot.domain.planning import ObligationKind, ObligationStatus
+from bot.domain.referrals import CADRE_CONVERSATION, ReferralEvent, ReferralStatus
+from bot.domain.reports.facts import (
+    Absence,
+    Chats,
+    Crisis,
+    Duty,
+    Facts,
+    InPerson,
+    Move,
+    Person,
+    Request,
+    Result,
+    Review,
+)
+from bot.domain.reports.period import Period
+
+_RESULT = "test_result.result"
+_REVIEW = "quarterly_review.assessment"
+_ANSWERS = (ReferralEvent.ACCEPTED.value, ReferralEvent.FIRST_REPLY.value)
+
+
+def _scope(units: Sequence[int]) -> Select[tuple[int]]:
+    """Ids of the people on these lists now or moved into or out of them (accepted moves)."""
+    moved = select(TransferRow.participant_id).where(
+        TransferRow.status == TransferStatus.ACCEPTED.value,
+        or_(TransferRow.from_unit_id.in_(units), TransferRow.to_unit_id.in_(units)),  # type: ignore[attr-defined]
+    )
+    return select(ParticipantRow.id).where(
+        or_(ParticipantRow.unit_id.in_(units), ParticipantRow.id.in_(moved))  # type: ignore[attr-defined]
+    )
+
+
+class ReportRepository:
+    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher) -> None:
+        self._s = session
+        self._clock = clock
+        self._cipher = cipher
+
+    async def facts(self, units: Sequence[int], period: Period, tz: tzinfo) -> Facts:
+        """Everything the figures of `period` rest on for these communes."""
+        units = list(units)
+        scope = _scope(units)
+        since = datetime.combine(period.first, time(0), tzinfo=tz).astimezone(UTC)
+        until = datetime.combine(period.last + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+        facts = Facts()
+        moves = await self._moves(scope)
+        facts.moves = [m for ms in moves.values() for m in ms]
+        facts.people = await self._people(scope, period.last, moves)
+        facts.absences = await self._absences(scope, period)
+        facts.duties = await self._duties(scope, period)
+        facts.in_person = await self._in_person(scope, period)
+        facts.results = await self._results(scope, period)
+        facts.requests = await self._requests(scope, until, tz)
+        facts.crises = await self._crises(scope, since, until, tz)
+        facts.reviews = await self._reviews(scope, [quarter for quarter, _ in period.quarter_ends()])
+        facts.chats = await self._chats(scope)
+        return facts
+
+    async def _moves(self, scope: Select[tuple[int]]) -> dict[int, list[Move]]:
+        stmt = (
+            select(TransferRow.participant_id, TransferRow.from_unit_id, TransferRow.to_unit_id, TransferRow.moved_on)
+            .where(
+                TransferRow.status == TransferStatus.ACCEPTED.value,
+                TransferRow.participant_id.in_(scope),  # type: ignore[attr-defined]
+            )
+            .order_by(TransferRow.moved_on, TransferRow.id)
+        )
+        out: defaultdict[int, list[Move]] = defaultdict(list)
+        for person_id, from_unit, to_unit, moved_on in await self._s.execute(stmt):
+            out[person_id].append(Move(person_id, from_unit, to_unit, moved_on))
+        return out
+
+    async def _people(self, scope: Select[tuple[int]], last: date, moves: dict[int, list[Move]]) -> dict[int, Person]:
+        stmt = select(
+            ParticipantRow.id,
+            ParticipantRow.unit_id,
+            ParticipantRow.term_start,
+            ParticipantRow.expected_end,
+            ParticipantRow.completed_on,
+        ).where(ParticipantRow.id.in_(scope), ParticipantRow.term_start <= last)  # type: ignore[attr-defined]
+        people = {}
+        for person_id, unit_id, start, end, completed in await self._s.execute(stmt):
+            moved = moves.get(person_id)
+            homes = (
+                ((date.min, moved[0].from_unit), *((m.moved_on, m.to_unit) for m in moved))
+                if moved
+                else ((date.min, unit_id),)
+            )
+            people[person_id] = Person(person_id, start, end, completed, homes)
+        return people
+
+    async def _absences(self, scope: Select[tuple[int]], period: Period) -> list[Absence]:
+        stmt = select(AbsenceRow.participant_id, AbsenceRow.starts_on, AbsenceRow.ends_on, AbsenceRow.reported).where(
+            AbsenceRow.participant_id.in_(scope),  # type: ignore[attr-defined]
+            AbsenceRow.starts_on <= period.last,
+            AbsenceRow.ends_on >= period.first,
+        )
+        return [Absence(*row) for row in await self._s.execute(stmt.order_by(AbsenceRow.id))]
+
+    async def _duties(self, scope: Select[tuple[int]], period: Period) -> list[Duty]:
+        stmt = (
+            select(
+                ObligationRow.participant_id,
+                ObligationRow.kind,
+                ObligationRow.due_on,
+                ObligationRow.status,
+                CheckinRow.completed_at,
+            )
+            .outerjoin(CheckinRow, CheckinRow.obligation_id == ObligationRow.id)
+            .where(
+                ObligationRow.participant_id.in_(scope),  # type: ignore[attr-defined]
+                ObligationRow.due_on >= period.first,
+                ObligationRow.due_on <= period.last,
+                ObligationRow.status != ObligationStatus.CANCELLED.value,
+            )
+        )
+        return [
+            Duty(person_id, kind, due_on, status, completed_at is not None)
+            for person_id, kind, due_on, status, completed_at in await self._s.execute(stmt)
+        ]
+
+    async def _in_person(self, scope: Select[tuple[int]], period: Period) -> list[InPerson]:
+        stmt = select(
+            InPersonCheckRow.participant_id, InPersonCheckRow.month, InPersonCheckRow.checked_on,
+            InPersonCheckRow.outcome,
+        ).where(
+            InPersonCheckRow.participant_id.in_(scope),  # type: ignore[attr-defined]
+            InPersonCheckRow.checked_on >= period.first,
+            InPersonCheckRow.checked_on <= period.last,
+        )  # fmt: skip
+        return [InPerson(*row) for row in await self._s.execute(stmt)]
+
+    async def _results(self, scope: Select[tuple[int]], period: Period) -> list[Result]:
+        """Results of samples taken in the period, opened one by one (only the outcome is kept)."""
+        stmt = (
+            select(
+                TestResultRow.id,
+                TestResultRow.participant_id,
+                TestResultRow.taken_on,
+                TestResultRow.result_enc,
+                ObligationRow.kind,
+            )
+            .outerjoin(ObligationRow, ObligationRow.id == TestResultRow.obligation_id)
+            .where(
+                TestResultRow.participant_id.in_(scope),  # type: ignore[attr-defined]
+                TestResultRow.taken_on >= period.first,
+                TestResultRow.taken_on <= period.last,
+            )
+            .order_by(TestResultRow.id)
+        )
+        out = []
+        decrypt = self._cipher.decrypt
+        for result_id, person_id, taken_on, sealed, kind in await self._s.execute(stmt):
+            opened = json.loads(decrypt(sealed, _RESULT, row_ref(id=result_id, participant=person_id)))
+            out.append(Result(person_id, taken_on, str(opened["outcome"]), kind == ObligationKind.RANDOM_TEST.value))
+        return out
+
+    async def _requests(self, scope: Select[tuple[int]], until: datetime, tz: tzinfo) -> list[Request]:
+        """Every request for help asked before the period's end (earlier ones count for 'accessed services')."""
+        stmt = (
+            select(
+                ReferralRow.participant_id,
+                ReferralRow.kind,
+                ReferralRow.created_at,
+                ReferralRow.accepted_at,
+                ReferralRow.status,
+                ReferralRow.outcome,
+            )
+            .where(
+                ReferralRow.participant_id.in_(scope),  # type: ignore[attr-defined]
+                ReferralRow.kind != CADRE_CONVERSATION,
+                ReferralRow.created_at < until,
+            )
+            .order_by(ReferralRow.id)
+        )
+        return [
+            Request(
+                person_id,
+                kind,
+                created.astimezone(tz).date(),
+                accepted.astimezone(tz).date() if accepted is not None else None,
+                outcome if status == ReferralStatus.CLOSED.value else None,
+            )
+            for person_id, kind, created, accepted, status, outcome in await self._s.execute(stmt)
+        ]
+
+    async def _crises(self, scope: Select[tuple[int]], since: datetime, until: datetime, tz: tzinfo) -> list[Crisis]:
+        """Crisis episodes begun in the period, with the minutes to the first human answer: a counsellor taking or
+        answering one of the person's referrals, or someone acknowledging the alert, whichever came first."""
+        stmt = (
+            select(EscalationRow.participant_id, EscalationRow.raised_at, EscalationRow.acknowledged_at)
+            .where(
+                EscalationRow.participant_id.in_(scope),  # type: ignore[attr-defined]
+                EscalationRow.kind == EscalationKind.CRISIS.value,
+                EscalationRow.raised_at >= since,
+                EscalationRow.raised_at < until,
+            )
+            .order_by(EscalationRow.raised_at)
+        )
+        episodes = list(await self._s.execute(stmt))
+        if not episodes:
+            return []
+        answers: defaultdict[int, list[datetime]] = defaultdict(list)
+        events = (
+            select(ReferralRow.participant_id, ReferralEventRow.at)
+            .join(ReferralRow, ReferralRow.id == ReferralEventRow.referral_id)
+            .where(
+                ReferralRow.participant_id.in_({person_id for person_id, _, _ in episodes}),  # type: ignore[attr-defined]
+                ReferralEventRow.status.in_(_ANSWERS),  # type: ignore[attr-defined]
+                ReferralEventRow.actor_type == "staff",
+                ReferralEventRow.at >= since,
+            )
+        )
+        for person_id, at in await self._s.execute(events):
+            answers[person_id].append(at)
+        out = []
+        for person_id, raised, acknowledged in episodes:
+            after = [at for at in answers.get(person_id, ()) if at >= raised]
+            if acknowledged is not None and acknowledged >= raised:
+                after.append(acknowledged)
+            minutes = round((min(after) - raised).total_seconds() / 60, 1) if after else None
+            out.append(Crisis(person_id, raised.astimezone(tz).date(), minutes))
+        return out
+
+    async def _reviews(self, scope: Select[tuple[int]], quarters: list[str]) -> list[Review]:
+        if not quarters:
+            return []
+        stmt = select(
+            QuarterlyReviewRow.participant_id, QuarterlyReviewRow.quarter, QuarterlyReviewRow.assessment_enc
+        ).where(
+            QuarterlyReviewRow.participant_id.in_(scope),  # type: ignore[attr-defined]
+            QuarterlyReviewRow.quarter.in_(quarters),  # type: ignore[attr-defined]
+        )
+        decrypt = self._cipher.decrypt
+        return [
+            Review(person_id, quarter, str(json.loads(decrypt(sealed, _REVIEW, row_ref(participant=person_id,
+                                                                                       quarter=quarter)))["progress"]))
+            for person_id, quarter, sealed in await self._s.execute(stmt)
+        ]  # fmt: skip
+
+    async def _chats(self, scope: Select[tuple[int]]) -> dict[int, Chats]:
+        unreachable = func.sum(case((ChannelIdentityRow.unreachable.is_(True), 1), else_=0))  # type: ignore[attr-defined]
+        stmt = (
+            select(ChannelIdentityRow.participant_id, func.count(), unreachable)
+            .where(ChannelIdentityRow.participant_id.in_(scope))  # type: ignore[union-attr]
+            .group_by(ChannelIdentityRow.participant_id)
+        )
+        return {person_id: Chats(int(n), int(u or 0)) for person_id, n, u in await self._s.execute(stmt)}
+
+    # A province's table: staff, points and the last record entered, per commune -------------------------------
+
+    async def cadres(self, units: Sequence[int]) -> dict[int, int]:
+        stmt = (
+            select(StaffRow.unit_id, func.count())
+            .where(StaffRow.unit_id.in_(list(units)), StaffRow.role == Role.CADRE.value, StaffRow.active.is_(True))  # type: ignore[attr-defined]
+            .group_by(StaffRow.unit_id)
+        )
+        return {unit: int(n) for unit, n in await self._s.execute(stmt)}
+
+    async def points(self, units: Sequence[int]) -> dict[int, int]:
+        stmt = (
+            select(CounsellingPointRow.unit_id, func.count())
+            .where(CounsellingPointRow.unit_id.in_(list(units)))  # type: ignore[attr-defined]
+            .group_by(CounsellingPointRow.unit_id)
+        )
+        return {unit: int(n) for unit, n in await self._s.execute(stmt)}
+
+    async def last_entries(self, units: Sequence[int], tz: tzinfo) -> dict[int, date]:
+        """The day each commune's staff last entered something about its people (a person listed, an in-person
+        check, a result, a note, a review, an absence): a commune that stopped recording shows up."""
+        units = list(units)
+        latest: dict[int, datetime] = {}
+        sources = (
+            (ParticipantRow.created_at, None),
+            (InPersonCheckRow.recorded_at, InPersonCheckRow.participant_id),
+            (TestResultRow.recorded_at, TestResultRow.participant_id),
+            (ObservationRow.recorded_at, ObservationRow.participant_id),
+            (QuarterlyReviewRow.written_at, QuarterlyReviewRow.participant_id),
+            (AbsenceRow.recorded_at, AbsenceRow.participant_id),
+        )
+        for column, person in sources:
+            stmt = select(ParticipantRow.unit_id, func.max(column)).where(
+                ParticipantRow.unit_id.in_(units)  # type: ignore[attr-defined]
+            )
+            if person is not None:
+                stmt = stmt.join_from(ParticipantRow, column.class_, and_(person == ParticipantRow.id))  # type: ignore[attr-defined]
+            for unit, at in await self._s.execute(stmt.group_by(ParticipantRow.unit_id)):
+                if at is not None:
+                    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+                    latest[unit] = max(latest.get(unit, at), at)
+        return {unit: at.astimezone(tz).date() for unit, at in latest.items()}
+
+    # Targets and the numbers officers enter ------------------------------------------------------------------
+
+    async def targets(self, unit_id: int) -> dict[str, float | None]:
+        stmt = select(IndicatorTargetRow.indicator, IndicatorTargetRow.target).where(
+            IndicatorTargetRow.unit_id == unit_id
+        )
+        return {name: target for name, target in await self._s.execute(stmt)}
+
+    async def set_target(self, unit_id: int, indicator: str, target: float | None, by: int | None) -> None:
+        stmt = upsert(self._s, IndicatorTargetRow).values(
+            unit_id=unit_id, indicator=indicator, target=target, set_by=by, set_at=self._clock.now()
+        )
+        await self._s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["unit_id", "indicator"],
+                set_={k: stmt.excluded[k] for k in ("target", "set_by", "set_at")},
+            )
+        )
+
+    async def handed_over(self, units: Sequence[int], month: str) -> dict[int, int]:
+        stmt = select(HandoverCountRow.unit_id, HandoverCountRow.people).where(
+            HandoverCountRow.unit_id.in_(list(units)),  # type: ignore[attr-defined]
+            HandoverCountRow.month == month,
+        )
+        return {unit: int(people) for unit, people in await self._s.execute(stmt)}
+
+    async def set_handed_over(self, unit_id: int, month: str, people: int, by: int | None) -> None:
+        stmt = upsert(self._s, HandoverCountRow).values(
+            unit_id=unit_id, month=month, people=people, set_by=by, set_at=self._clock.now()
+        )
+        await self._s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["unit_id", "month"],
+                set_={k: stmt.excluded[k] for k in ("people", "set_by", "set_at")},
+            )
+        )

@@ -1,0 +1,178 @@
+"""A report on a commune or a province for a period: the figures (bot/domain/reports), the indicators against the
+province's targets, for a province one row per commune, and on request a 12-month trend. Shared by the console, the
+CLI and the documents (XLSX, PDF), so every view shows the same numbers.
+
+`by` is the staff member asking from the console, checked against the one authorisation table (VIEW_REPORT, the
+unit as the database has it); None is the server's operator (the CLI). A refusal is audited and raises `Refused`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from bot.db.store import Repositories
+from bot.domain.authz import Action, Actor, UnitScope, decide
+from bot.domain.entities import Unit, UnitLevel
+from bot.domain.reports.figures import Tally, tally
+from bot.domain.reports.indicators import DEFAULT_TARGETS, NAMES, Indicator, indicators
+from bot.domain.reports.period import Period, trailing_months
+from bot.services.access import Refused
+from bot.services.operators import Operator
+
+TREND_MONTHS = 12
+TREND_SERIES = ("under_management_end", "checkins_done", "checkins_due", "tests_done", "tests_positive",
+                "referrals_requested", "crisis_episodes")  # fmt: skip
+
+
+class ReportError(ValueError):
+    """The report cannot be made as asked (an unknown unit, a target out of range); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommuneLine:
+    """A province's row for one commune: no names, only counts."""
+
+    unit: Unit
+    counts: dict[str, int | float | None]
+    indicators: dict[str, Indicator]
+    cadres: int
+    points: int
+    last_entry: date | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit.code,
+            "name": self.unit.name,
+            "counts": self.counts,
+            "indicators": {name: i.as_dict() for name, i in self.indicators.items()},
+            "cadres": self.cadres,
+            "points": self.points,
+            "last_entry": self.last_entry.isoformat() if self.last_entry else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    month: str
+    counts: dict[str, int | float | None]
+    indicators: dict[str, Indicator]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    unit: Unit
+    period: Period
+    counts: dict[str, int | float | None]
+    indicators: dict[str, Indicator]
+    made_at: datetime
+    communes: list[CommuneLine] = field(default_factory=list)  # a province's rows
+    trend: list[TrendPoint] = field(default_factory=list)
+    parent: Unit | None = None  # the province of a commune
+
+    @property
+    def province(self) -> bool:
+        return self.unit.level is UnitLevel.PROVINCE
+
+    def as_dict(self) -> dict[str, Any]:
+        """The CLI's JSON: {"unit", "period": {"from", "to"}, "counts", "indicators", "communes" (a province)}."""
+        out: dict[str, Any] = {
+            "unit": self.unit.code,
+            "name": self.unit.name,
+            "level": self.unit.level.value,
+            "period": self.period.as_dict(),
+            "counts": self.counts,
+            "indicators": {name: i.as_dict() for name, i in self.indicators.items()},
+            "made_at": self.made_at.isoformat(),
+        }
+        if self.province:
+            out["communes"] = [line.as_dict() for line in self.communes]
+        if self.trend:
+            out["trend"] = [
+                {"month": p.month, "counts": p.counts, "indicators": {n: i.as_dict() for n, i in p.indicators.items()}}
+                for p in self.trend
+            ]
+        return out
+
+
+async def unit_in_reach(
+    repos: Repositories, code: str, by: Actor | None, operator: Operator, action: Action = Action.VIEW_REPORT
+) -> Unit:
+    """The unit a report is asked for, if `by` (when given) may see it; unknown and refused look the same from a
+    console (a guessed code learns nothing) and both are audited."""
+    unit = await repos.units.by_code(code)
+    if by is not None:
+        decision = decide(by, action, UnitScope(unit.id, unit.parent_id)) if unit is not None else None
+        if unit is None or not decision:
+            await operator.record(
+                repos, f"denied:{action.value}", subject_type="unit", subject_id=unit.id if unit else None,
+                outcome="denied", detail={"reason": decision.reason if decision else "no such unit"},
+            )  # fmt: skip
+            raise Refused("not allowed")
+    if unit is None:
+        raise ReportError(f"no unit with code {code}")
+    return unit
+
+
+async def targets_of(repos: Repositories, unit: Unit) -> dict[str, float | None]:
+    """The province's targets (a commune's are its province's), the plans' defaults where none was set."""
+    province = unit.id if unit.level is UnitLevel.PROVINCE else unit.parent_id
+    chosen = await repos.reports.targets(province) if province is not None else {}
+    return {name: chosen.get(name, DEFAULT_TARGETS[name]) for name in NAMES}
+
+
+async def build(
+    repos: Repositories, unit: Unit, period: Period, tz: tzinfo, now: datetime, *, trend: bool = False
+) -> Report:
+    """The report on `unit` for `period` (a province: its communes summed, one row each)."""
+    communes = (await repos.units.with_communes(unit.id))[1:] if unit.level is UnitLevel.PROVINCE else [unit.id]
+    targets = await targets_of(repos, unit)
+    tallies = tally(await repos.reports.facts(communes, period, tz), period, set(communes))
+    last_month = period.last.strftime("%Y-%m")
+    handed = await repos.reports.handed_over(communes, last_month)
+    total = _sum(tallies.get(c) for c in communes)
+    known = all(c in handed for c in communes) if communes else False
+    report_indicators = indicators(total, targets, sum(handed.values()) if known else None)
+    lines: list[CommuneLine] = []
+    if unit.level is UnitLevel.PROVINCE:
+        cadres, points = await repos.reports.cadres(communes), await repos.reports.points(communes)
+        last_entries = await repos.reports.last_entries(communes, tz)
+        for commune in [await repos.units.get(c) for c in communes]:
+            assert commune is not None
+            own = tallies.get(commune.id, Tally())
+            lines.append(
+                CommuneLine(
+                    commune,
+                    own.figures(),
+                    indicators(own, targets, handed.get(commune.id)),
+                    cadres.get(commune.id, 0),
+                    points.get(commune.id, 0),
+                    last_entries.get(commune.id),
+                )
+            )
+    points_trend = await _trend(repos, communes, period, tz, targets) if trend else []
+    parent = await repos.units.get(unit.parent_id) if unit.parent_id is not None else None
+    return Report(unit, period, total.figures(), report_indicators, now, lines, points_trend, parent)
+
+
+def _sum(parts: Any) -> Tally:
+    total = Tally()
+    for part in parts:
+        if part is not None:
+            total.add(part)
+    return total
+
+
+async def _trend(
+    repos: Repositories, communes: list[int], period: Period, tz: tzinfo, targets: dict[str, float | None]
+) -> list[TrendPoint]:
+    """The 12 months ending with the period's last: gathered once over the whole span, tallied month by month."""
+    months = trailing_months(period, TREND_MONTHS)
+    span = Period(months[0].first, months[-1].last, f"{months[0].label}..{months[-1].label}")
+    facts = await repos.reports.facts(communes, span, tz)
+    wanted = set(communes)
+    out = []
+    for month in months:
+        total = _sum(tally(facts, month, wanted).values())
+        out.append(TrendPoint(month.label, total.figures(), indicators(total, targets, None)))
+    return out
