@@ -16,6 +16,8 @@ from bot.cli.root import cli
 
 __all__ = ["cli", "main"]
 
+cli.command("report")(reports.report)
+
 for _name, _group in (
     ("db", database.db_cli),
     ("unit", units.unit_cli),
@@ -27,6 +29,8 @@ for _name, _group in (
     ("escalation", reports.escalation_cli),
     ("review", reports.review_cli),
     ("referral", reports.referral_cli),
+    ("target", reports.target_cli),
+    ("handover", reports.handover_cli),
     ("chat", chats.chat_cli),
     ("audit", audit.audit_cli),
 ):

@@ -4,11 +4,12 @@ referral figures for reports (`referral stats`). Nothing here changes a record."
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import JsonFlag, emit, find_unit, local_time, period, with_app
+from bot.cli.common import JsonFlag, emit, fail, find_unit, local_time, period, with_app
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -108,3 +109,144 @@ def review_status(
         f"\n  missing: #{m['participant_id']} (cadre {m['cadre_id'] or 'none'})" for m in out["missing"]
     )
     emit(as_json, out, human)
+
+
+def _period_or_fail(as_json: bool, text: str) -> Any:
+    from bot.domain.reports.period import PeriodError, parse_period
+
+    try:
+        return parse_period(text)
+    except PeriodError as error:
+        fail(as_json, str(error))
+
+
+def report(
+    unit: Annotated[str, typer.Option(help="Commune code, or a province code (one row per commune, no names).")],
+    period_text: Annotated[
+        str,
+        typer.Option(
+            "--period",
+            help="YYYY-MM (a month), YYYY-QN (a quarter), YYYY (a year) or YYYY-MM-DD..YYYY-MM-DD; local days.",
+        ),
+    ],
+    output: Annotated[
+        str, typer.Option("--format", help="json (printed), xlsx or pdf (written to --out).")
+    ] = "json",
+    out: Annotated[Path | None, typer.Option("--out", help="The file an xlsx or pdf report is written to.")] = None,
+    language: Annotated[str, typer.Option(help="Language of an xlsx or pdf report: vi or en.")] = "vi",
+    as_json: JsonFlag = False,
+) -> None:
+    """A commune's or a province's report for a period: the figures and the plans' indicators.
+
+    With --json (or --format json) one object: unit, period (from, to), counts, indicators (numerator, denominator,
+    value, target) and, for a province, communes (one row each, no names). Xlsx and pdf print every definition."""
+    if output not in ("json", "xlsx", "pdf"):
+        fail(as_json, "--format must be json, xlsx or pdf")
+    if output != "json" and out is None:
+        fail(as_json, f"--format {output} writes a file: give --out FILE")
+    chosen = _period_or_fail(as_json, period_text)
+    as_json = as_json or output == "json"
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
+        from bot.services import reports
+
+        tz = ZoneInfo(app.settings.timezone)
+        async with app.store.transaction() as repos:
+            found = await reports.unit_in_reach(repos, unit, None, op)
+            made = await reports.build(repos, found, chosen, tz, app.clock.now(), trend=output == "pdf")
+            await op.record(
+                repos, "report_made", subject_type="unit", subject_id=found.id,
+                detail={"period": chosen.label, "format": output},
+            )  # fmt: skip
+        if output == "json":
+            return made.as_dict()
+        from bot.documents.report import report_pdf, report_xlsx
+
+        t = app.catalogs.translator(language, "staff")
+        content = report_xlsx(made, t) if output == "xlsx" else report_pdf(made, t)
+        assert out is not None
+        out.write_bytes(content)
+        return {"unit": made.unit.code, "period": made.period.as_dict(), "format": output, "out": str(out),
+                "bytes": len(content)}  # fmt: skip
+
+    result = with_app(as_json, work)
+    if output == "json":
+        emit(True, result, "")
+        return
+    emit(as_json, result, f"{result['unit']} {chosen.label}: {output} written to {result['out']}")
+
+
+target_cli = typer.Typer(
+    help="A province's own targets for the plans' indicators (defaults: the plans').", no_args_is_help=True
+)
+
+
+@target_cli.command("set")
+def target_set(
+    unit: Annotated[str, typer.Option(help="Province code.")],
+    indicator: Annotated[str, typer.Option(help="Indicator name, e.g. accessed_services.")],
+    value: Annotated[
+        str, typer.Option(help="Target in percent (0-100), or 'none' for no target.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Set one indicator's target for a province (its communes' reports use it)."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services import reports
+
+        async with app.store.transaction() as repos:
+            found = await reports.unit_in_reach(repos, unit, None, op)
+            chosen = await reports.set_target(repos, found, indicator, value, None, op)
+        return {"unit": found.code, "indicator": indicator, "target": chosen}
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"{out['unit']}: {out['indicator']} target {out['target']}")
+
+
+@target_cli.command("list")
+def target_list(
+    unit: Annotated[str, typer.Option(help="Province or commune code.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """The targets a unit's reports use (the province's own, else the plans' defaults)."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services import reports
+
+        async with app.store.transaction() as repos:
+            found = await reports.unit_in_reach(repos, unit, None, op)
+            return {"unit": found.code, "targets": await reports.targets_of(repos, found)}
+
+    out = with_app(as_json, work)
+    emit(as_json, out, "\n".join(f"{name}\t{value}" for name, value in out["targets"].items()))
+
+
+handover_cli = typer.Typer(
+    help="People the rehabilitation facilities handed over to a commune: the 'managed' indicator's denominator.",
+    no_args_is_help=True,
+)
+
+
+@handover_cli.command("set")
+def handover_set(
+    unit: Annotated[str, typer.Option(help="Commune code.")],
+    month: Annotated[str, typer.Option(help="YYYY-MM: the month whose end the number describes.")],
+    people: Annotated[int, typer.Option(help="How many people were handed over to the commune (0-100000).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Record how many people the commune should have under management at a month's end (from the facilities'
+    hand-over notices)."""
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from bot.services import reports
+
+        async with app.store.transaction() as repos:
+            found = await reports.unit_in_reach(repos, unit, None, op)
+            await reports.set_handed_over(repos, found, month, people, None, op)
+        return {"unit": found.code, "month": month, "people": people}
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"{out['unit']} {out['month']}: {out['people']} handed over")

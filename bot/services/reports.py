@@ -176,3 +176,62 @@ async def _trend(
         total = _sum(tally(facts, month, wanted).values())
         out.append(TrendPoint(month.label, total.figures(), indicators(total, targets, None)))
     return out
+
+
+def parse_target(text: str) -> float | None:
+    """A target as typed: "80", "80 %", "80,5" → 0.8 / 0.805; "", "none" → no target. ReportError otherwise."""
+    value = text.strip().rstrip("%").strip().replace(",", ".")
+    if value.lower() in ("", "none", "-"):
+        return None
+    try:
+        percent = float(value)
+    except ValueError:
+        raise ReportError(f"a target is a percentage from 0 to 100, not {text[:20]!r}") from None
+    if not 0 <= percent <= 100:
+        raise ReportError("a target is a percentage from 0 to 100")
+    return round(percent / 100, 4)
+
+
+async def set_target(
+    repos: Repositories, unit: Unit, indicator: str, text: str, by: Actor | None, operator: Operator
+) -> float | None:
+    """A province's own target for one indicator (its communes' reports use it); audited."""
+    if unit.level is not UnitLevel.PROVINCE:
+        raise ReportError("targets are set for a province")
+    if indicator not in NAMES:
+        raise ReportError(f"no indicator {indicator[:40]!r}; one of: {', '.join(NAMES)}")
+    if by is not None and not decide(by, Action.SET_TARGETS, UnitScope(unit.id, unit.parent_id)):
+        await operator.record(repos, "denied:set_targets", subject_type="unit", subject_id=unit.id, outcome="denied")
+        raise Refused("not allowed")
+    target = parse_target(text)
+    await repos.reports.set_target(unit.id, indicator, target, operator.staff_id)
+    await operator.record(
+        repos, "target_set", subject_type="unit", subject_id=unit.id, detail={"indicator": indicator, "target": target}
+    )
+    return target
+
+
+MOST_HANDED_OVER = 100_000
+
+
+async def set_handed_over(
+    repos: Repositories, unit: Unit, month: str, people: int, by: Actor | None, operator: Operator
+) -> None:
+    """How many people were handed over to a commune, as known at a month's end; audited."""
+    if unit.level is not UnitLevel.COMMUNE:
+        raise ReportError("the number handed over is entered for a commune")
+    try:
+        datetime.strptime(month, "%Y-%m")
+    except ValueError:
+        raise ReportError("the month is written YYYY-MM") from None
+    if not 0 <= people <= MOST_HANDED_OVER:
+        raise ReportError(f"the number handed over is between 0 and {MOST_HANDED_OVER}")
+    if by is not None and not decide(by, Action.ENTER_HANDED_OVER, UnitScope(unit.id, unit.parent_id)):
+        await operator.record(
+            repos, "denied:enter_handed_over", subject_type="unit", subject_id=unit.id, outcome="denied"
+        )
+        raise Refused("not allowed")
+    await repos.reports.set_handed_over(unit.id, month, people, operator.staff_id)
+    await operator.record(
+        repos, "handed_over_set", subject_type="unit", subject_id=unit.id, detail={"month": month, "people": people}
+    )

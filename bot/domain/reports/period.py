@@ -82,8 +82,8 @@ def parse_period(text: str) -> Period:
     except ValueError as error:
         if isinstance(error, PeriodError):
             raise
-        raise PeriodError(f"no such date in {value!r}") from error
-    raise PeriodError(f"{value!r} is not a period: write YYYY-MM, YYYY-QN, YYYY or YYYY-MM-DD..YYYY-MM-DD")
+        raise PeriodError(f"no such date in {value[:40]!r}") from error
+    raise PeriodError(f"{value[:40]!r} is not a period: write YYYY-MM, YYYY-QN, YYYY or YYYY-MM-DD..YYYY-MM-DD")
 
 
 def trailing_months(last: Period, count: int = 12) -> list[Period]:

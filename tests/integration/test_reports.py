@@ -1,0 +1,119 @@
+"""The report's figures against the commune of tests/support/reports.py, whose every figure is computed by hand, on
+SQLite and PostgreSQL; the province's figures are the sum of its communes'; who may see which report."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.app import Application
+from bot.domain.authz import Actor, ActorKind
+from bot.domain.entities import Role
+from bot.domain.reports.figures import COUNT_KEYS
+from bot.domain.reports.period import parse_period
+from bot.services import reports
+from bot.services.access import Refused
+from bot.services.operators import Operator
+from tests.fakes.clock import FakeClock
+from tests.support.records import audit_trail
+from tests.support.reports import CG_NOVEMBER, HANOI, HD_INDICATORS, HD_NOVEMBER, NOVEMBER, build_communes
+
+
+async def test_a_commune_month_and_its_province_match_the_figures_computed_by_hand(
+    app: Application, clock: FakeClock
+) -> None:
+    ids = await build_communes(app, clock)
+    async with app.store.transaction() as repos:
+        hd = await reports.build(repos, await repos.units.get(ids["HD"]), NOVEMBER, HANOI, clock.now())  # type: ignore[arg-type]
+        cg = await reports.build(repos, await repos.units.get(ids["CG"]), NOVEMBER, HANOI, clock.now())  # type: ignore[arg-type]
+        hn = await reports.build(repos, await repos.units.get(ids["HN"]), NOVEMBER, HANOI, clock.now())  # type: ignore[arg-type]
+    assert hd.counts == HD_NOVEMBER
+    assert cg.counts == CG_NOVEMBER
+    got = {name: (i.numerator, i.denominator, i.value, i.target) for name, i in hd.indicators.items()}
+    assert got == HD_INDICATORS
+    # The province: one row per commune (Thanh Xuân has nobody), every count the sum of its communes'.
+    assert [line.unit.code for line in hn.communes] == ["CG", "HD", "TX"]
+    by_code = {line.unit.code: line for line in hn.communes}
+    assert by_code["HD"].counts == HD_NOVEMBER and by_code["CG"].counts == CG_NOVEMBER
+    for key in COUNT_KEYS:
+        if key != "crisis_median_minutes":
+            assert hn.counts[key] == sum(line.counts[key] or 0 for line in hn.communes), key  # type: ignore[operator]
+    assert hn.counts["moved_out"] == hn.counts["moved_in"] == 1  # a move inside the province: out of one, into one
+    assert by_code["HD"].cadres == 1 and by_code["CG"].cadres == 0 and by_code["TX"].last_entry is None
+    assert by_code["HD"].last_entry == date(2026, 12, 2)
+    assert hn.indicators["relapse"].numerator == 1 and hn.indicators["relapse"].denominator == 2
+    assert hn.indicators["managed"].denominator is None  # Cầu Giấy and Thanh Xuân entered no number
+    body = hn.as_dict()
+    assert set(body) >= {"unit", "period", "counts", "indicators", "communes"}
+    assert body["period"] == {"from": "2026-11-01", "to": "2026-11-30", "label": "2026-11"}
+    assert "Nguyễn" not in str(body) and "Bình" not in str(body)  # a province's report carries no names
+    # December sees the other crisis and nobody's answer to it.
+    async with app.store.transaction() as repos:
+        december = await reports.build(repos, await repos.units.get(ids["HD"]), parse_period("2026-12"), HANOI,  # type: ignore[arg-type]
+                                       clock.now())  # fmt: skip
+    assert december.counts["crisis_episodes"] == 1 and december.counts["crisis_answered"] == 0
+
+
+async def test_the_quarter_counts_reviews_and_the_trend_gives_each_month_its_own(
+    app: Application, clock: FakeClock
+) -> None:
+    ids = await build_communes(app, clock)
+    async with app.store.transaction() as repos:
+        hd = await repos.units.get(ids["HD"])
+        assert hd is not None
+        q3 = await reports.build(repos, hd, parse_period("2026-Q3"), HANOI, clock.now())
+        year = await reports.build(repos, hd, parse_period("2026-11"), HANOI, clock.now(), trend=True)
+    # On 30/09 Hà Đông had An, Cường, Dũng, Em, Giang, Hà (Bình starts in November): An good, Hà concerning.
+    reviews = {key: q3.counts[key] for key in q3.counts if key.startswith("reviews_")}
+    assert reviews == {"reviews_due": 6, "reviews_written": 2, "reviews_good": 1, "reviews_fair": 0,
+                       "reviews_concerning": 1, "reviews_missing": 4}  # fmt: skip
+    assert q3.indicators["reviews"].value == 0.3333
+    months = [point.month for point in year.trend]
+    assert months[0] == "2025-12" and months[-1] == "2026-11" and len(months) == 12
+    assert year.trend[-1].counts == HD_NOVEMBER
+    assert year.trend[-2].counts["checkins_done"] == 1 and year.trend[-2].counts["checkins_due"] == 1  # October
+
+
+async def test_who_may_see_which_report(app: Application, clock: FakeClock) -> None:
+    ids = await build_communes(app, clock)
+
+    def staff(role: Role, who: str, unit: str) -> Actor:
+        return Actor(ActorKind.STAFF, ids[who], role, ids[unit])
+
+    allowed = [(staff(Role.OFFICER, "officer", "HD"), "HD"), (staff(Role.ADMIN, "admin", "HN"), "HN"),
+               (staff(Role.ADMIN, "admin", "HN"), "CG")]  # fmt: skip
+    refused = [(staff(Role.OFFICER, "cg_officer", "CG"), "HD"), (staff(Role.OFFICER, "officer", "HD"), "HN"),
+               (staff(Role.CADRE, "cadre", "HD"), "HD"), (staff(Role.COUNSELLOR, "counsellor", "HD"), "HD"),
+               (staff(Role.OFFICER, "officer", "HD"), "NOPE")]  # fmt: skip
+    for actor, code in allowed:
+        async with app.store.transaction() as repos:
+            assert (await reports.unit_in_reach(repos, code, actor, Operator())).code == code
+    for actor, code in refused:
+        with pytest.raises(Refused):
+            async with app.store.transaction() as repos:
+                await reports.unit_in_reach(repos, code, actor, Operator())
+    # Refusals are audited even though the transaction that raised was rolled back? No: the caller commits them.
+    async with app.store.transaction() as repos:
+        with pytest.raises(Refused):
+            await reports.unit_in_reach(repos, "HD", staff(Role.CADRE, "cadre", "HD"), Operator(staff_id=ids["cadre"]))
+    assert [e.outcome for e in await audit_trail(app, "denied:view_report")] == ["denied"]
+    # Targets: an admin sets the province's; an officer may not; a commune's report then uses it.
+    async with app.store.transaction() as repos:
+        province = await repos.units.get(ids["HN"])
+        assert province is not None
+        assert await reports.set_target(repos, province, "accessed_services", "85 %",
+                                        staff(Role.ADMIN, "admin", "HN"), Operator()) == 0.85  # fmt: skip
+        with pytest.raises(reports.ReportError):
+            await reports.set_target(repos, province, "accessed_services", "120", None, Operator())
+        with pytest.raises(reports.ReportError):
+            await reports.set_target(repos, province, "nonsense", "10", None, Operator())
+        with pytest.raises(Refused):
+            await reports.set_target(repos, province, "job_support", "60", staff(Role.OFFICER, "officer", "HD"),
+                                     Operator())  # fmt: skip
+    async with app.store.transaction() as repos:
+        hd = await repos.units.get(ids["HD"])
+        assert hd is not None
+        assert (await reports.targets_of(repos, hd))["accessed_services"] == 0.85
+        made = await reports.build(repos, hd, NOVEMBER, HANOI, clock.now())
+    assert made.indicators["accessed_services"].target == 0.85 and made.indicators["accessed_services"].met is False
