@@ -14,6 +14,7 @@ from typing import Any
 from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, UnitScope, decide
 from bot.domain.entities import Unit, UnitLevel
+from bot.domain.reports.facts import by_month
 from bot.domain.reports.figures import Tally, tally
 from bot.domain.reports.indicators import DEFAULT_TARGETS, NAMES, Indicator, indicators
 from bot.domain.reports.period import Period, trailing_months
@@ -172,8 +173,8 @@ async def _trend(
     facts = await repos.reports.facts(communes, span, tz)
     wanted = set(communes)
     out = []
-    for month in months:
-        total = _sum(tally(facts, month, wanted).values())
+    for month, share in zip(months, by_month(facts, [(m.first, m.last) for m in months]), strict=True):
+        total = _sum(tally(share, month, wanted).values())
         out.append(TrendPoint(month.label, total.figures(), indicators(total, targets, None)))
     return out
 
