@@ -6,7 +6,9 @@ consent. A risky answer never blocks or scolds: it leads to an offer of support.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 MOOD, CRAVINGS, USE, WORK, NEEDS, CALL = "mood", "cravings", "use", "work", "needs", "call"
 QUESTION_ORDER: tuple[str, ...] = (MOOD, CRAVINGS, USE, WORK, NEEDS, CALL)
@@ -25,7 +27,7 @@ QUESTIONS: dict[str, Question] = {
     CRAVINGS: Question(CRAVINGS, ("none", "little", "strong")),
     USE: Question(USE, ("no", "yes", "private")),
     WORK: Question(WORK, ("working", "studying", "looking", "not_working")),
-    NEEDS: Question(NEEDS, ("training", "job", "health", "papers"), many=True),
+    NEEDS: Question(NEEDS, ("training", "job", "livelihood", "health", "papers"), many=True),
     CALL: Question(CALL, ("yes", "no")),
 }
 
@@ -53,3 +55,37 @@ def risk_reasons(answers: dict[str, object]) -> set[str]:
     if answers.get(CALL) == "yes":
         reasons.add("call")
     return reasons
+
+
+# A need stated in the check-in becomes a support request of this kind (the kinds of bot/flows/support's menu).
+NEED_KINDS: Mapping[str, str] = {
+    "training": "training",
+    "job": "job",
+    "livelihood": "livelihood",
+    "health": "health",
+    "papers": "papers",
+}
+# What became of the stated needs, kept with the answers (not a question: `next_question` never asks it).
+NEEDS_FATE = "needs_fate"
+
+
+class NeedsFate(StrEnum):
+    CONSENTED = "consented"  # passed on at once, under the standing consent to referrals
+    ASKED = "asked"  # no standing consent: the person was asked whether to pass them on, no answer yet
+    PASSED_ON = "passed_on"  # "yes" to that question: a one-time permission for these requests
+    KEPT = "kept"  # "no": nothing was passed on
+
+
+def stated_needs(answers: Mapping[str, object]) -> tuple[str, ...]:
+    """The request kinds the person chose in the needs question, in the question's order (none when skipped)."""
+    chosen = answers.get(NEEDS)
+    if not isinstance(chosen, list):
+        return ()
+    return tuple(NEED_KINDS[value] for value in QUESTIONS[NEEDS].options if value in chosen)
+
+
+def needs_to_request(stated: Collection[str], open_kinds: Collection[str]) -> tuple[list[str], list[str]]:
+    """(kinds to request now, kinds already waiting in an open request of the person): never a second open request of
+    one kind, so a need stated every month while it is being followed up stays one request."""
+    new = [kind for kind in stated if kind not in open_kinds]
+    return new, [kind for kind in stated if kind in open_kinds]

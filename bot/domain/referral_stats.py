@@ -14,6 +14,7 @@ from typing import Protocol
 class ReferralFacts(Protocol):
     kind: str
     urgency: str
+    source: str
     created_at: datetime
     accepted_at: datetime | None
     first_reply_at: datetime | None
@@ -25,6 +26,9 @@ class ReferralStats:
     requested: int = 0
     urgent: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    # where they were asked: "help" (the menu), "checkin" (the offer after a risky check-in), "checkin_needs" (needs
+    # stated in a monthly check-in), "crisis", … — each followed to its outcome like any other
+    by_source: dict[str, int] = field(default_factory=dict)
     accessed_counselling: int = 0  # counselling referrals a counsellor took
     replied: int = 0  # of those, how many got a first human reply in the chat
     median_minutes_to_first_reply: float | None = None
@@ -48,6 +52,7 @@ def summarise(referrals: Iterable[ReferralFacts]) -> ReferralStats:
         requested=len(items),
         urgent=sum(1 for r in items if r.urgency == "urgent"),
         by_kind=dict(sorted(Counter(r.kind for r in items).items())),
+        by_source=dict(sorted(Counter(r.source for r in items).items())),
         accessed_counselling=len(counselling),
         replied=len(replies),
         median_minutes_to_first_reply=median(replies) if replies else None,

@@ -25,7 +25,7 @@ from bot.db.repositories.fieldwork import FieldReport, Transfer
 from bot.db.repositories.obligations import Absence, Obligation
 from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
-from bot.domain.checkin import CRAVINGS, MOOD, risk_reasons
+from bot.domain.checkin import CRAVINGS, MOOD, risk_reasons, stated_needs
 from bot.domain.entities import FOLLOWED, Participant, StaffMember, Unit
 from bot.domain.fieldwork import TransferStatus, quarter_label, quarter_last_day
 from bot.domain.planning import ObligationKind, ObligationStatus, unreported_absence_days
@@ -59,15 +59,17 @@ class Kind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class CheckinDetails:
     """What a check-in's answers tell staff, when the person agreed to share them: the mood (1–5), strong cravings,
-    and whether they said they used."""
+    whether they said they used, and the support they said they need (request kinds; what became of each is the
+    record's requests)."""
 
     mood: int | None = None
     strong_cravings: bool = False
     used: bool = False
+    needs: tuple[str, ...] = ()
 
     @property
     def any(self) -> bool:
-        return self.mood is not None or self.strong_cravings or self.used
+        return self.mood is not None or self.strong_cravings or self.used or bool(self.needs)
 
 
 def checkin_details(answers: Mapping[str, object]) -> CheckinDetails:
@@ -77,6 +79,7 @@ def checkin_details(answers: Mapping[str, object]) -> CheckinDetails:
         mood=int(mood) if isinstance(mood, str) and mood.isdigit() else None,
         strong_cravings=answers.get(CRAVINGS) == "strong",
         used="use" in risk_reasons(dict(answers)),
+        needs=stated_needs(answers),
     )
 
 

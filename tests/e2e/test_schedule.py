@@ -14,12 +14,13 @@ from datetime import date, timedelta
 import pytest
 
 from bot.app import Application
+from bot.domain.consent import Purpose
 from bot.domain.entities import ParticipantStatus, RiskLevel, Role
 from tests.e2e.simulator_client import Said
 from tests.fakes.clock import FakeClock
-from tests.support.chats import HANOI, Chats, answer_checkin, at_local, link_participant, tick_all
+from tests.support.chats import HANOI, Chats, answer_checkin, at_local, link_participant, open_card, tick_all
 from tests.support.factories import Commune, add_staff, enrol_hanh
-from tests.support.records import audited
+from tests.support.records import audit_trail, audited
 from tests.support.texts import REVEALING
 
 
@@ -173,7 +174,11 @@ async def test_checkin_is_resumable_one_per_month_and_rejects_bad_input(
     (await chat.press("Giấy tờ")).offers("✓ Học nghề", "✓ Giấy tờ")
     (await chat.press("✓ Học nghề")).offers("Học nghề", "✓ Giấy tờ")
     await chat.press("Xong")
-    (await chat.press("Không, cảm ơn")).says("đã ghi nhận điểm danh tháng 11/2026", "Lần điểm danh tới: 10/12/2026")
+    # With the consent to referrals, a stated need becomes a request of its kind at once.
+    (await chat.press("Không, cảm ơn")).says(
+        "đã ghi nhận điểm danh tháng 11/2026", "Lần điểm danh tới: 10/12/2026",
+        "Mình đã chuyển nhu cầu hỗ trợ của bạn (Giấy tờ pháp lý (cư trú, căn cước, lý lịch)) đến điểm tư vấn.",
+    ).offers("Điểm danh tháng này")  # fmt: skip
     (await chat.press("Điểm danh tháng này")).says("Bạn đã điểm danh tháng này rồi", "10/12/2026")
     async with app.store.transaction() as repos:
         obligation = await repos.obligations.by_key(f"checkin:{hanh.id}:2026-11")
@@ -186,8 +191,25 @@ async def test_checkin_is_resumable_one_per_month_and_rejects_bad_input(
         "work": "looking",
         "needs": ["papers"],
         "call": "no",
+        "needs_fate": "consented",
     }
     assert not saved.risky
+    # Next month the same need, still open, is not asked for twice; a new one is.
+    clock.set(at_local(date(2026, 12, 10)))
+    await chat.press("Điểm danh tháng này")
+    for answer in ("Tốt", "Không", "Không", "Đang tìm việc", "Giấy tờ", "Hỗ trợ sinh kế, vay vốn", "Xong"):
+        await chat.press(answer)
+    (await chat.press("Không, cảm ơn")).says(
+        "Mình đã chuyển nhu cầu hỗ trợ của bạn (Hỗ trợ sinh kế, vay vốn) đến điểm tư vấn.",
+        "Yêu cầu hỗ trợ trước đây của bạn (Giấy tờ pháp lý (cư trú, căn cước, lý lịch)) vẫn đang được xử lý",
+    )
+    async with app.store.transaction() as repos:
+        requests = await repos.referrals.of_participant(hanh.id)
+    assert sorted((r.kind, r.source, r.status) for r in requests) == [
+        ("livelihood", "checkin_needs", "requested"),
+        ("papers", "checkin_needs", "requested"),
+    ]
+    assert await audited(app, "checkin_needs_passed_on") == 2
 
 
 async def test_forged_test_acknowledgement_and_escalation_by_the_wrong_cadre(
@@ -300,9 +322,41 @@ async def test_without_consent_answers_stay_private_and_a_referral_needs_consent
     await chat.say("/menu")
     await chat.press("Điểm danh tháng này")
     said = await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")
-    said.says("Cảm ơn bạn đã chia sẻ thật lòng").offers("Có, kết nối tôi với tư vấn viên")
+    # One question at a time: first whether to pass the stated need on (no standing consent), then the counsellor.
+    said.says("Cảm ơn bạn đã chia sẻ thật lòng", "Bạn cho biết bạn cần hỗ trợ: Tìm việc làm.")
+    said.offers("Có, hãy chuyển giúp tôi", "Không, cảm ơn").never_says("tư vấn viên không?")
     said.never_says("đã báo", "người đồng hành")  # nobody was told: the text does not say anyone was
+    async with app.store.transaction() as repos:
+        november = await repos.obligations.by_key(f"checkin:{hanh.id}:2026-11")
+    assert november is not None
+    (await chat.press_action(f"checkin:needs:{november.id + 1}:yes")).says("Nút này đã hết hiệu lực")  # forged
+    (await chat.press("Không, cảm ơn")).says("mình chưa chuyển gì đi cả").offers("Có, kết nối tôi với tư vấn viên")
     (await chat.press("Có, kết nối tôi với tư vấn viên")).says("mình cần bạn đồng ý mục “Kết nối tư vấn”")
+    (await chat.press_action(f"checkin:needs:{november.id}:yes")).says("Nút này đã hết hiệu lực")  # no longer asked
     assert (await tick_all([cadre], app.scheduler.tick))[0].text == ""  # nothing about the answers reaches the cadre
     async with app.store.transaction() as repos:
         assert await repos.escalations.count_kind(hanh.id, "risky_checkin") == 0
+        assert await repos.referrals.of_participant(hanh.id) == []  # "no": nothing passed on
+    # Next month "yes": a permission for these requests only (audited), the consent itself unchanged.
+    clock.set(at_local(date(2026, 12, 10)))
+    await chat.say("/menu")
+    await chat.press("Điểm danh tháng này")
+    (await answer_checkin(chat)).offers("Có, hãy chuyển giúp tôi").never_says("tư vấn viên không?")
+    yes = chat.buttons["Có, hãy chuyển giúp tôi"]  # type: ignore[attr-defined]
+    (await chat.press("Có, hãy chuyển giúp tôi")).says(
+        "Mình đã chuyển nhu cầu hỗ trợ của bạn (Tìm việc làm) đến điểm tư vấn và người đồng hành của bạn."
+    ).offers("Điểm danh tháng này")
+    chat.buttons["Có, hãy chuyển giúp tôi"] = yes  # type: ignore[attr-defined]  # pressed again, still on screen
+    (await chat.press("Có, hãy chuyển giúp tôi")).never_says("Mình đã chuyển")
+    (await tick_all([cadre], app.scheduler.tick))[0].says(
+        "Trong lần điểm danh hằng tháng, Vũ Thị Hạnh", "cho biết cần hỗ trợ: Tìm việc làm"
+    ).never_says("thèm", "dùng lại")
+    async with app.store.transaction() as repos:
+        requests = await repos.referrals.of_participant(hanh.id)
+        consents = await repos.consents.current(hanh.id)
+    assert [(r.kind, r.source) for r in requests] == [("job", "checkin_needs")]
+    assert not consents.get(Purpose.REFERRALS)
+    (passed,) = await audit_trail(app, "checkin_needs_passed_on")
+    assert passed.detail["permission"] == "once" and passed.detail["referrals"] == [requests[0].id]
+    card = await open_card(cadre, f"Vũ Thị Hạnh (#{hanh.id})")
+    card.says("Tìm việc làm (nêu khi điểm danh) — đang chờ tư vấn viên")

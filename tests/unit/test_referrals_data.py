@@ -10,7 +10,9 @@ import pytest
 
 from bot.data import canned_replies_source
 from bot.domain.canned import parse_canned_replies
+from bot.domain.checkin import NEED_KINDS, QUESTIONS, needs_to_request, stated_needs
 from bot.domain.referral_stats import summarise
+from bot.flows.support import SUPPORT_KINDS
 from tests.support.texts import REVEALING_IN_CATALOGS as REVEALING
 
 
@@ -49,6 +51,7 @@ class _Referral:
     accepted_at: datetime | None = None
     first_reply_at: datetime | None = None
     outcome: str | None = None
+    source: str = "help"
 
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -66,11 +69,12 @@ def test_figures_count_access_and_the_median_time_to_a_first_human_reply() -> No
             _Referral("counselling", "normal", T0, minutes(5), minutes(9)),
             _Referral("counselling", "normal", T0, minutes(7)),  # taken, not answered in the chat yet
             _Referral("counselling", "normal", T0, outcome="withdrawn"),  # never taken
-            _Referral("training", "normal", T0, minutes(60)),  # not counselling
+            _Referral("training", "normal", T0, minutes(60), source="checkin_needs"),  # not counselling
         ]
     )
     assert stats.requested == 6 and stats.urgent == 1
     assert stats.by_kind == {"counselling": 5, "training": 1}
+    assert stats.by_source == {"checkin_needs": 1, "help": 5}
     assert stats.accessed_counselling == 4 and stats.replied == 3
     assert stats.median_minutes_to_first_reply == 9.0
     assert stats.median_minutes_to_accept == 6.0
@@ -81,3 +85,12 @@ def test_no_referrals_no_median() -> None:
     stats = summarise([])
     assert stats.requested == 0 and stats.median_minutes_to_first_reply is None
     assert set(stats.as_dict()) >= {"accessed_counselling", "median_minutes_to_first_reply"}
+
+
+def test_needs_stated_in_a_check_in_become_requests_of_their_kind_never_twice() -> None:
+    answers: dict[str, object] = {"needs": ["papers", "livelihood", "training", "forged"], "call": "no"}
+    assert stated_needs(answers) == ("training", "livelihood", "papers")  # the question's order, nothing else
+    assert stated_needs({"needs": "skipped"}) == () and stated_needs({"needs": []}) == () and stated_needs({}) == ()
+    assert set(NEED_KINDS.values()) <= set(SUPPORT_KINDS) and set(NEED_KINDS) == set(QUESTIONS["needs"].options)
+    assert needs_to_request(("training", "job"), {"job", "counselling"}) == (["training"], ["job"])
+    assert needs_to_request(("job",), set()) == (["job"], [])

@@ -156,6 +156,13 @@ class ReferralRepository:
         )
         return [_referral(r) for r in (await self._s.execute(stmt)).scalars()]
 
+    async def open_kinds_of(self, participant_id: int) -> set[str]:
+        """The kinds of the person's requests not yet closed (a request of one of them is not made twice)."""
+        stmt = select(ReferralRow.kind).where(
+            ReferralRow.participant_id == participant_id, ReferralRow.status != ReferralStatus.CLOSED.value
+        )
+        return set((await self._s.execute(stmt)).scalars())
+
     async def accept(self, referral_id: int, counsellor_id: int) -> bool:
         """One counsellor takes it; False when someone else already did (the others see it taken)."""
         return await self._transition(

@@ -35,6 +35,7 @@ from bot.flows.flow import Audience, Flow, Pressed, Step, Verb
 from bot.flows.relay import cadre as cadre_chat
 from bot.services.fieldwork import consented_to_share
 from bot.services.record import checkin_details
+from bot.services.support_requests import CHECKIN_NEEDS
 
 FLOW = "caseload"
 
@@ -279,7 +280,7 @@ async def card(ctx: Context, pid: object) -> Replies:
             day = t.date(note.recorded_at.astimezone(ctx.tz).date())
             text = note.text if len(note.text) <= 200 else note.text[:200] + "…"
             lines.append(f"• {day} · {t._(CATEGORY_NAMES[note.category])}{flag}: {text}")
-    referrals = await ctx.repos.referrals.of_participant(person.id, limit=3)
+    referrals = await ctx.repos.referrals.of_participant(person.id, limit=5)
     if referrals:
         lines += ["", t._("Requests for help:")]
         for referral in referrals:
@@ -289,6 +290,8 @@ async def card(ctx: Context, pid: object) -> Replies:
                 status = t._("no counselling point in this commune: nobody can take it through the assistant")
             else:
                 status = t._(REFERRAL_STATUS.get(referral.status, REFERRAL_STATUS[ReferralStatus.REQUESTED]))
+            if referral.source == CHECKIN_NEEDS:
+                kind = t._("{kind} (asked in the check-in)", kind=kind)
             lines.append(f"• {day}: {kind} — {status}")
     alerts = [e for e in await ctx.repos.escalations.recent_of(person.id) if e.acknowledged_at is None]
     if alerts:
@@ -340,6 +343,9 @@ async def _checkin_lines(ctx: Context, person: Participant) -> list[str]:
                     details.append(t._("strong cravings"))
                 if facts.used:
                     details.append(t._("says they used"))
+                if facts.needs:
+                    what = ", ".join(t._(REFERRAL_KINDS[kind]) for kind in facts.needs)
+                    details.append(t._("needs: {what}", what=what))
                 if details:
                     line += f" ({', '.join(details)})"
         elif obligation.status is ObligationStatus.MISSED:

@@ -31,8 +31,8 @@ from bot.domain.consent import Purpose
 from bot.domain.entities import Wording
 from bot.domain.planning import ObligationKind, ObligationStatus, WantedObligation, obligation_key
 from bot.domain.schedule import monthly_due_dates, periodic_test_dates
-from bot.flows import home, participant, support
-from bot.flows.checkin import pushed
+from bot.flows import common, home, participant, support
+from bot.flows.checkin import needs, pushed
 from bot.flows.common import say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
@@ -50,6 +50,7 @@ class Steps(Step):
     WORK = WORK
     NEEDS = NEEDS
     CALL = CALL
+    NEEDS_ASKED = "needs_asked"  # the check-in is done; whether to pass its needs on waits for an answer
 
 
 class Verbs(Verb):
@@ -58,6 +59,7 @@ class Verbs(Verb):
     LATER = "checkin:later"
     SCHEDULE = "menu:schedule"
     TEST_SEEN = "test:ack"  # an unannounced appointment today: "Got it"
+    NEEDS = "checkin:needs"  # obligation id, yes or no: pass the needs stated in it on
     REFERRAL = "referral:counselling"
     NO_REFERRAL = "referral:decline"
 
@@ -108,6 +110,7 @@ LABELS: dict[tuple[str, str], str] = {
     (WORK, "not_working"): N_("Not working now"),
     (NEEDS, "training"): N_("Vocational training"),
     (NEEDS, "job"): N_("A job"),
+    (NEEDS, "livelihood"): N_("Livelihood support or a loan"),
     (NEEDS, "health"): N_("Health"),
     (NEEDS, "papers"): N_("Papers and documents"),
     (CALL, "yes"): N_("Yes, please call me"),
@@ -195,9 +198,15 @@ def _ask(ctx: Context, answers: dict[str, object]) -> Replies:
     ]
 
 
-async def prompt(ctx: Context) -> Replies:
+async def prompt(ctx: Context, menu: bool = False) -> Replies:
     """The question the person is on (after a sticker, an empty or a too-long message)."""
     obligation_id = int(ctx.state.data.get("obligation_id", 0))
+    if ctx.state.step == Steps.NEEDS_ASKED:
+        again = None if menu else await needs.asked_again(ctx, obligation_id, Verbs.NEEDS)
+        if again is None:  # answered, or the person asked for the menu: the question is left
+            ctx.leave()
+            return await _home(ctx)
+        return [again]
     saved = await ctx.repos.checkins.for_obligation(obligation_id)
     answers = dict(saved.answers) if saved else {}
     if next_question(answers) is None:
@@ -257,6 +266,8 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
     assert person is not None
     t = ctx.t
     reasons = risk_reasons(answers)
+    # The needs first: whether they are passed on is kept with the answers (`needs.at_finish` sets it).
+    of_needs, question = await needs.at_finish(ctx, obligation.id, answers, Verbs.NEEDS)
     await ctx.repos.checkins.save(obligation.id, person.id, answers, complete=True, risky=bool(reasons))
     await ctx.repos.obligations.set_done(obligation.id)
     # Checked in late: the "not checked in" alert is over (it is not sent on to the officer).
@@ -270,6 +281,10 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
     thanks = t._("Thank you, your check-in for {month} is recorded.", month=today.strftime("%m/%Y"))
     if following is not None:
         thanks += "\n" + t._("Next check-in: {date}.", date=t.date(following))
+    thanks = "\n".join([thanks, *of_needs])
+    if not reasons and question:
+        _wait_for_answer(ctx, obligation.id)
+        return [say(thanks), question]
     if not reasons:
         return [say(thanks), *await _home(ctx)]
     shared = (await ctx.repos.consents.current(person.id)).get(Purpose.SHARE_WITH_CADRE, False)
@@ -290,18 +305,39 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
     lines = [t._("Thank you for being honest with us.")]
     if told.cadre_id is not None or told.officers:
         lines.append(t._("I have let {whom} know.", whom=t._(support.CADRE if told.cadre_id else support.OFFICER)))
+    if question:  # one question at a time: passing the needs on first, the counsellor offered after its answer
+        _wait_for_answer(ctx, obligation.id)
+        return [say(thanks), say(" ".join(lines)), question]
     lines.append(t._("Would you also like to talk with a counsellor?"))
-    offer = " ".join(lines)
-    return [
-        say(thanks),
-        OutboundMessage(
-            offer,
-            (
-                Button(t._("Yes, connect me with a counsellor"), Verbs.REFERRAL),
-                Button(t._("Not now"), Verbs.NO_REFERRAL),
-            ),
+    return [say(thanks), _counselling_offer(ctx, " ".join(lines))]
+
+
+def _wait_for_answer(ctx: Context, obligation_id: int) -> None:
+    """The chat holds the needs question until it is answered or the person goes elsewhere (asked again meanwhile)."""
+    ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.NEEDS_ASKED, {"obligation_id": obligation_id}
+
+
+def _counselling_offer(ctx: Context, text: str) -> OutboundMessage:
+    t = ctx.t
+    return OutboundMessage(
+        text,
+        (
+            Button(t._("Yes, connect me with a counsellor"), Verbs.REFERRAL),
+            Button(t._("Not now"), Verbs.NO_REFERRAL),
         ),
-    ]
+    )
+
+
+async def answer_needs(ctx: Context, pressed: Pressed) -> Replies:
+    """Yes or no to passing the stated needs on; then, after a risky check-in, the counsellor offered (it waited)."""
+    obligation_id, choice = pressed.split()
+    ctx.leave()
+    replies, decided = await needs.answered(ctx, obligation_id, choice)
+    if not replies:
+        return [common.stale_button(ctx.t), *await _home(ctx)]
+    if decided is not None and decided.risky:
+        return [*replies, _counselling_offer(ctx, ctx.t._("Would you also like to talk with a counsellor?"))]
+    return [*replies, *await _home(ctx)]
 
 
 async def request_referral(ctx: Context) -> Replies:
@@ -397,6 +433,8 @@ class CheckinFlow(Flow):
                 return await my_schedule(ctx)
             case Verbs.TEST_SEEN:
                 return await acknowledge_test(ctx, pressed.number)
+            case Verbs.NEEDS:
+                return await answer_needs(ctx, pressed)
             case Verbs.REFERRAL:
                 return await request_referral(ctx)
             case Verbs.NO_REFERRAL:
@@ -408,7 +446,9 @@ class CheckinFlow(Flow):
     async def on_text(self, ctx: Context, text: str) -> Replies | None:
         if support.asks_for_help(text):
             return await support.show(ctx)
+        if ctx.state.step == Steps.NEEDS_ASKED:
+            return [say(ctx.t._("Please answer with one of the options.")), *await prompt(ctx)]
         return await handle(ctx, None)
 
     async def prompt(self, ctx: Context, menu: bool) -> Replies:
-        return await prompt(ctx)
+        return await prompt(ctx, menu)

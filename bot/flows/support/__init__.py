@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from bot.core.i18n import N_, Translator
 from bot.core.messages import Button, OutboundMessage
-from bot.db.repositories.outbox import NewMessage
 from bot.domain.authz import Action
 from bot.domain.consent import Purpose
 from bot.domain.entities import CounsellingPoint, Participant
 from bot.domain.hotlines import tappable
 from bot.domain.opening import read as read_hours
-from bot.domain.planning import MessageKind
 from bot.domain.text import fold
 from bot.flows import home, participant, relay
 from bot.flows.common import say
@@ -23,8 +21,8 @@ from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Verb
 from bot.flows.support import pushed
 from bot.services import relay as relay_service
+from bot.services import support_requests as requests
 from bot.services.crisis import Alerted, crisis_alert
-from bot.services.escalations import reachable
 
 
 class Verbs(Verb):
@@ -50,10 +48,7 @@ def asks_for_help(text: str | None) -> bool:
 
 
 async def _point(ctx: Context, unit_id: int | None) -> CounsellingPoint | None:
-    if unit_id is None:
-        return None
-    points = await ctx.repos.points.in_unit(unit_id)
-    return points[0] if points else None
+    return await requests.point_of(ctx.repos, unit_id)
 
 
 def _point_line(ctx: Context, point: CounsellingPoint | None) -> str | None:
@@ -97,14 +92,17 @@ async def show(ctx: Context) -> Replies:
 CADRE, OFFICER = N_("the person accompanying you"), N_("the commune officer")
 
 
-async def _who_hears(ctx: Context, person: Participant) -> tuple[list[int], list[int], str | None]:
-    """Who a request is passed to, like an escalation: the cadre if the bot can reach them, else the commune's
-    officers. (staff to queue for, those of them the bot can reach, how the person is told who that is)."""
-    if person.cadre_id is not None and await reachable(ctx.repos, [person.cadre_id]):
-        return [person.cadre_id], [person.cadre_id], CADRE
-    officers = await ctx.repos.escalations.officers_of(person.unit_id)
-    reached = await reachable(ctx.repos, officers)
-    return officers, reached, OFFICER if reached else None
+WHOM: dict[requests.Heard, str | None] = {
+    requests.Heard.CADRE: CADRE,
+    requests.Heard.OFFICERS: OFFICER,
+    requests.Heard.NOBODY: None,
+}
+
+
+async def _who_hears(ctx: Context, person: Participant) -> tuple[requests.Hearers, str | None]:
+    """Who a request is passed to (`requests.who_hears`), and how the person is told who that is."""
+    hearers = await requests.who_hears(ctx.repos, person)
+    return hearers, WHOM[hearers.heard]
 
 
 async def support_menu(ctx: Context) -> Replies:
@@ -114,7 +112,7 @@ async def support_menu(ctx: Context) -> Replies:
     lines = [t._("What kind of support would you like?")]
     if ctx.participant is not None:
         point = await _point(ctx, ctx.participant.unit_id)
-        _, _, whom = await _who_hears(ctx, ctx.participant)
+        _, whom = await _who_hears(ctx, ctx.participant)
         if point is not None and whom is not None:
             lines.append(t._("Your request will go to the counselling point and to {whom}.", whom=t._(whom)))
         elif point is not None:
@@ -158,23 +156,16 @@ async def ask_for(ctx: Context, kind: str, source: str) -> Replies:
             # An urgent referral from a crisis message, nobody has taken it yet: the person now asks to talk in it.
             await ctx.repos.referrals.start_relay(waiting.id, "participant", person.id)
             return await relay.opened(ctx, waiting.id, point, _hotline_lines(ctx, crisis_only=True))
-    point_id = point.id if point else None
-    referral_id = await ctx.repos.referrals.request(person.id, kind, source=source, point_id=point_id)
+    hearers, whom = await _who_hears(ctx, person)
+    referral_id = await requests.record_request(
+        ctx.repos, person, kind, source=source, now=ctx.clock.now(), point=point, hearers=hearers
+    )
     await ctx.audit(
         "referral_requested",
         subject_type="participant",
         subject_id=person.id,
         detail={"referral": referral_id, "kind": kind},
     )
-    recipients, _, whom = await _who_hears(ctx, person)
-    payload = {"participant_id": person.id, "referral_id": referral_id, "kind": kind, "point": point is not None}
-    await ctx.repos.outbox.add(
-        [
-            NewMessage(f"referral:{referral_id}:staff:{staff_id}", MessageKind.REFERRAL_NOTICE, ctx.clock.now(),
-                       staff_id=staff_id, payload=payload)
-            for staff_id in recipients
-        ]
-    )  # fmt: skip
     if kind == "counselling" and point is not None:
         await ctx.repos.referrals.start_relay(referral_id, "participant", person.id)
         return await relay.opened(ctx, referral_id, point, _hotline_lines(ctx, crisis_only=True))

@@ -11,6 +11,7 @@ from bot.core.messages import Button, OutboundMessage
 from bot.domain.planning import MessageKind
 from bot.flows import caseload, support
 from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, subject
+from bot.services.support_requests import CHECKIN_NEEDS
 
 
 async def referral_notice(push: Push) -> Rendered:
@@ -29,6 +30,13 @@ async def referral_notice(push: Push) -> Rendered:
         asked = t._(
             "{who} would like to talk to a counsellor. Please help them get in touch with the counselling point.",
             who=named,
+        )
+    elif payload.get("source") == CHECKIN_NEEDS:
+        asked = t._(
+            "{who} said in their monthly check-in that they need support: {what}. Please help them get in touch "
+            "with the counselling point.",
+            who=named,
+            what=t._(support.SUPPORT_KINDS.get(kind, support.SUPPORT_KINDS["papers"])),
         )
     else:
         asked = t._(
