@@ -175,12 +175,13 @@ async def timed(app: Application, code: str, label: str, *, trend: bool = False,
     return statistics.median(times)
 
 
-async def run(url: str, data_dir: Path, communes: int, people: int) -> None:
+async def run(url: str, data_dir: Path, communes: int, people: int, *, seeded: bool = False) -> None:
     app = build_application(settings_for(url, data_dir), clock=FixedClock(NOW))
     try:
         await app.migrate()
         started = time.perf_counter()
-        await seed(app, communes, people)
+        if not seeded:
+            await seed(app, communes, people)
         print(f"{app.engine.dialect.name}: a province of {communes * people:,} people "
               f"({communes} communes), seeded in {time.perf_counter() - started:.0f} s; median of 3 runs")  # fmt: skip
         with rss_window() as window:
@@ -205,16 +206,20 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1000, help="people per commune")
     parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1:5432/bench_reports")
     parser.add_argument("--sqlite", action="store_true", help="also on SQLite (slow to seed)")
+    parser.add_argument("--reuse", action="store_true", help="measure the PostgreSQL database a --keep run left")
+    parser.add_argument("--keep", action="store_true", help="leave the PostgreSQL database for --reuse")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.sqlite:
             asyncio.run(run(f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp) / "sqlite", args.communes, args.people))
         if args.postgres:
-            asyncio.run(recreate_postgres(args.postgres))
+            if not args.reuse:
+                asyncio.run(recreate_postgres(args.postgres))
             try:
-                asyncio.run(run(args.postgres, Path(tmp) / "pg", args.communes, args.people))
+                asyncio.run(run(args.postgres, Path(tmp) / "pg", args.communes, args.people, seeded=args.reuse))
             finally:
-                asyncio.run(drop_postgres(args.postgres))
+                if not args.keep:
+                    asyncio.run(drop_postgres(args.postgres))
 
 
 if __name__ == "__main__":

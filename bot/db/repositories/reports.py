@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -62,14 +62,18 @@ _ANSWERS = (ReferralEvent.ACCEPTED.value, ReferralEvent.FIRST_REPLY.value)
 
 
 def _scope(units: Sequence[int]) -> Select[tuple[int]]:
-    """Ids of the people on these lists now or moved into or out of them (accepted moves)."""
-    moved = select(TransferRow.participant_id).where(
+    """Ids of the people on these lists now or moved into or out of them (accepted moves): a UNION, so each side uses
+    its index (participant.unit_id; transfer's units) where an OR would read the whole participant table."""
+    moved_out = select(TransferRow.participant_id).where(
         TransferRow.status == TransferStatus.ACCEPTED.value,
-        or_(TransferRow.from_unit_id.in_(units), TransferRow.to_unit_id.in_(units)),  # type: ignore[attr-defined]
+        TransferRow.from_unit_id.in_(units),  # type: ignore[attr-defined]
     )
-    return select(ParticipantRow.id).where(
-        or_(ParticipantRow.unit_id.in_(units), ParticipantRow.id.in_(moved))  # type: ignore[attr-defined]
+    moved_in = select(TransferRow.participant_id).where(
+        TransferRow.status == TransferStatus.ACCEPTED.value,
+        TransferRow.to_unit_id.in_(units),  # type: ignore[attr-defined]
     )
+    listed = select(ParticipantRow.id).where(ParticipantRow.unit_id.in_(units))  # type: ignore[attr-defined]
+    return select(union(listed, moved_out, moved_in).subquery().c[0])
 
 
 class ReportRepository:
