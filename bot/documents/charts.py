@@ -18,7 +18,7 @@ _MARGIN = {"left": 48, "right": 16, "top": 34, "bottom": 30}
 
 
 def month_label(month: str) -> str:
-    """"2026-01" → "01/26" (the axis has room for five characters); anything else is shown as given."""
+    """The axis label of "2026-01": "01/26" (the axis has room for five characters); anything else is shown as given."""
     year, _, number = month.partition("-")
     if len(year) == 4 and year.isdigit() and len(number) == 2 and number.isdigit():
         return f"{number}/{year[2:]}"
@@ -114,9 +114,8 @@ def trend_chart(
         parts.append(f'<text x="{left - 4}" y="{ty + 3}" text-anchor="end" fill="#000">{escape(text)}</text>')
     parts.append(f'<line x1="{left}" y1="{lower}" x2="{right}" y2="{lower}" stroke="#000" stroke-width="1" />')
     for index, (month, _) in enumerate(points):
-        parts.append(
-            f'<text x="{x(index)}" y="{lower + 14}" text-anchor="middle" fill="#000">{escape(month_label(month))}</text>'
-        )
+        tick = escape(month_label(month))
+        parts.append(f'<text x="{x(index)}" y="{lower + 14}" text-anchor="middle" fill="#000">{tick}</text>')
     for run in segments(values):
         coords = " ".join(f"{x(i)},{y(values[i])}" for i in run)  # type: ignore[arg-type]
         if len(run) > 1:
@@ -125,7 +124,7 @@ def trend_chart(
         if value is None:
             continue
         cx, cy = x(index), y(value)
-        parts.append(f'<circle class="point" cx="{cx}" cy="{cy}" r="2.5" fill="#fff" stroke="#000" stroke-width="1.2" />')
+        parts.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="#fff" stroke="#000" stroke-width="1.2" />')
         text = escape(format_value(value, percent=percent, decimal=decimal))
         parts.append(f'<text x="{cx}" y="{cy - 6}" text-anchor="middle" font-size="8" fill="#000">{text}</text>')
     parts.append("</svg>")

@@ -49,7 +49,7 @@ _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 
 
 def province_place(name: str) -> str:
-    """"Cao Bằng" from "Tỉnh Cao Bằng", "Hà Nội" from "Thành phố Hà Nội": the place a province's document is dated."""
+    """The place a province's document is dated at: "Cao Bằng" for "Tỉnh Cao Bằng", "Hà Nội" for "Thành phố Hà Nội"."""
     for prefix in _PROVINCE_PREFIXES:
         if name.lower().startswith(prefix.lower()):
             return name[len(prefix) :].strip()
