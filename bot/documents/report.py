@@ -307,12 +307,10 @@ def _definitions_sheet(b: _Book, t: Translator) -> None:
 
 
 def heading(report: Report) -> tuple[str | None, str]:
-    """The issuing body in the heading, upper case: for a commune whose province is known, the province's committee
-    above the commune's ("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI" / "ỦY BAN NHÂN DÂN PHƯỜNG HÀ ĐÔNG"); otherwise the
-    committee above the unit's name, as the certificate has it (None, "TỈNH CAO BẰNG" under "ỦY BAN NHÂN DÂN")."""
-    if not report.province and report.parent is not None:
-        return f"ỦY BAN NHÂN DÂN {report.parent.name.upper()}", f"ỦY BAN NHÂN DÂN {report.unit.name.upper()}"
-    return None, report.unit.name.upper()
+    """The names in the heading, upper case, each under "ỦY BAN NHÂN DÂN": for a commune whose province is known the
+    province first, then the commune ("THÀNH PHỐ HÀ NỘI", "PHƯỜNG HÀ ĐÔNG"); otherwise the unit alone (None, …)."""
+    upper = report.parent.name.upper() if not report.province and report.parent is not None else None
+    return upper, report.unit.name.upper()
 
 
 def _sections(report: Report, t: Translator) -> list[dict[str, Any]]:
