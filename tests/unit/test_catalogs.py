@@ -11,6 +11,7 @@ import polib
 import pytest
 
 from bot.core.i18n import Catalogs, normalize_language
+from bot.documents.report import STAFF_VIEW_MSGIDS as REPORT_MSGIDS
 from bot.flows.caseload import STAFF_VIEW_MSGIDS
 from bot.flows.checkin import EXPLICIT_VIEW_MSGIDS
 from bot.flows.checkin.pushed import EXPLICIT_MSGIDS
@@ -87,7 +88,10 @@ def test_no_revealing_words_in_the_default_texts() -> None:
     assert EXPLICIT_MSGIDS, "the explicit texts are listed in bot.flows.checkin.pushed"
     for lang in ("vi", "en"):
         for entry in _catalog(lang):
-            if entry.msgid in EXPLICIT_MSGIDS | EXPLICIT_VIEW_MSGIDS | STAFF_VIEW_MSGIDS | ADMIN_VIEW_MSGIDS:
+            if (
+                entry.msgid
+                in EXPLICIT_MSGIDS | EXPLICIT_VIEW_MSGIDS | STAFF_VIEW_MSGIDS | ADMIN_VIEW_MSGIDS | REPORT_MSGIDS
+            ):
                 continue
             texts = [entry.msgstr, *entry.msgstr_plural.values()]
             for text in texts:
@@ -102,6 +106,8 @@ def test_staff_view_texts_are_never_pushed() -> None:
     assert pushed
     pushed_source = "\n".join(path.read_text("utf-8") for path in pushed)
     assert STAFF_VIEW_MSGIDS and not [m for m in STAFF_VIEW_MSGIDS if f'"{m}"' in pushed_source]
+    assert REPORT_MSGIDS and not [m for m in REPORT_MSGIDS if f'"{m}"' in pushed_source]
+    assert "bot.domain.reports" not in pushed_source and "bot.documents" not in pushed_source
     assert "caseload.STAFF_VIEW" not in pushed_source and "OUTCOME_NAMES" not in pushed_source
 
 
