@@ -165,7 +165,7 @@ def report(
         from bot.documents.report import report_pdf, report_xlsx
 
         t = app.catalogs.translator(language, "staff")
-        content = report_xlsx(made, t) if output == "xlsx" else report_pdf(made, t)
+        content = report_xlsx(made, t, zone=tz) if output == "xlsx" else report_pdf(made, t, zone=tz)
         assert out is not None
         out.write_bytes(content)
         return {"unit": made.unit.code, "period": made.period.as_dict(), "format": output, "out": str(out),

@@ -4,10 +4,16 @@ computed by hand (tests/support/reports.py), and the refusals as one JSON object
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+
+import openpyxl
 
 from bot.app import Application
+from bot.core.i18n import Catalogs, default_locales_dir
+from bot.domain.reports.figures import LABELS
 from tests.fakes.clock import FakeClock
 from tests.support.cli import call, ok_json
+from tests.support.pdfs import text
 from tests.support.records import audit_trail
 from tests.support.reports import HD_INDICATORS, HD_NOVEMBER, build_communes
 
@@ -51,3 +57,34 @@ async def test_the_report_as_json_and_its_bad_inputs(app: Application, clock: Fa
         result = await asyncio.to_thread(call, env, *args, "--json")
         assert result.exit_code == 1, args
         assert message in result.stdout[:300], (args, result.stdout[:300])
+
+
+async def test_the_province_as_xlsx_and_pdf_says_what_the_json_says(
+    app: Application, clock: FakeClock, env: dict[str, str], tmp_path: Path
+) -> None:
+    await build_communes(app, clock)
+    wanted = await asyncio.to_thread(ok_json, env, "report", "--unit", "HN", "--period", "2026-11")
+    book_path, pdf_path = tmp_path / "bao-cao.xlsx", tmp_path / "bao-cao.pdf"
+    for output, path in (("xlsx", book_path), ("pdf", pdf_path)):
+        done = await asyncio.to_thread(ok_json, env, "report", "--unit", "HN", "--period", "2026-11",
+                                       "--format", output, "--out", str(path))  # fmt: skip
+        assert done["out"] == str(path) and done["bytes"] == path.stat().st_size > 1000
+    book = openpyxl.load_workbook(book_path)
+    sheets = {sheet.title: sheet for sheet in book.worksheets}
+    figures = {row[0]: row[3] for row in sheets["Số liệu"].iter_rows(min_row=2, values_only=True)}
+    assert figures == wanted["counts"]
+    shown = {row[0]: row[2:6] for row in sheets["Chỉ tiêu"].iter_rows(min_row=2, values_only=True)}
+    for name, indicator in wanted["indicators"].items():
+        assert shown[name] == (indicator["numerator"], indicator["denominator"], indicator["value"],
+                               indicator["target"]), name  # fmt: skip
+    assert any("Định nghĩa" in title for title in sheets)
+    printed = "".join(text(pdf_path.read_bytes()).split())  # table cells wrap: compare without white space
+    for words in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "THÀNH PHỐ HÀ NỘI",
+                  "Phường Hà Đông", "Phường Cầu Giấy", "01/11/2026", "30/11/2026"):  # fmt: skip
+        assert "".join(words.split()) in printed, words
+    t = Catalogs(default_locales_dir()).translator("vi", "staff")
+    for key, value in wanted["counts"].items():  # each figure's row: its label, then its value
+        shown_value = "" if value is None else str(value).replace(".0", "").replace(".", ",")
+        assert "".join(t._(LABELS[key]).split()) + shown_value in printed, key
+    for name in ("Nguyễn Văn An", "Phan Thị Hà", "Lê Văn Cường"):  # people and staff: never on a province's paper
+        assert "".join(name.split()) not in printed
