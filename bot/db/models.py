@@ -547,3 +547,18 @@ class HandoverCountRow(SQLModel, table=True):
     people: int
     set_by: int | None = Field(default=None, foreign_key="staff_member.id")
     set_at: datetime = _when()
+
+
+class ReportMonthRow(SQLModel, table=True):
+    """A settled month's figures for one commune (bot/domain/reports/figures.py `Tally.dump`: counts only, no ids),
+    kept so a 12-month trend does not gather a year of records on every report. Written once a month is settled
+    (`bot/services/reports.py` SETTLED_AFTER_DAYS); the month's own report is always computed afresh."""
+
+    __tablename__ = "report_month"
+    __table_args__ = (UniqueConstraint("unit_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    month: str = Field(max_length=7)
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    made_at: datetime = _when()

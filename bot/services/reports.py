@@ -22,8 +22,9 @@ from bot.services.access import Refused
 from bot.services.operators import Operator
 
 TREND_MONTHS = 12
-TREND_SERIES = ("under_management_end", "checkins_done", "checkins_due", "tests_done", "tests_positive",
-                "referrals_requested", "crisis_episodes")  # fmt: skip
+# A month is settled a month after its last day: records about it entered later still change its own report, not the
+# trend's point kept for it (bot/db/models.py ReportMonthRow).
+SETTLED_AFTER_DAYS = 31
 
 
 class ReportError(ValueError):
@@ -125,10 +126,30 @@ async def targets_of(repos: Repositories, unit: Unit) -> dict[str, float | None]
 async def build(
     repos: Repositories, unit: Unit, period: Period, tz: tzinfo, now: datetime, *, trend: bool = False
 ) -> Report:
-    """The report on `unit` for `period` (a province: its communes summed, one row each)."""
-    communes = (await repos.units.with_communes(unit.id))[1:] if unit.level is UnitLevel.PROVINCE else [unit.id]
+    """The report on `unit` for `period` (a province: its communes summed, one row each); with `trend`, the 12
+    months ending with the period's last (settled months kept, the others tallied from the same gathering)."""
+    units = await repos.units.communes_of(unit.id) if unit.level is UnitLevel.PROVINCE else [unit]
+    communes = [u.id for u in units]
+    wanted = set(communes)
     targets = await targets_of(repos, unit)
-    tallies = tally(await repos.reports.facts(communes, period, tz), period, set(communes))
+    months, kept, missing = [], {}, []
+    if trend:
+        months = trailing_months(period, TREND_MONTHS)
+        kept = await repos.reports.settled_months(communes, [m.label for m in months])
+        missing = [m for m in months if not all((c, m.label) in kept for c in communes)]
+    first = min([period.first, *(m.first for m in missing)])
+    facts = await repos.reports.facts(communes, Period(first, period.last, period.label), tz)
+    tallies = tally(facts, period, wanted)
+    if trend:
+        today = now.astimezone(tz).date()
+        settled: dict[tuple[int, str], Tally] = {}
+        for month, share in zip(missing, by_month(facts, [(m.first, m.last) for m in missing]), strict=True):
+            counted = tally(share, month, wanted)
+            for commune in communes:
+                kept[(commune, month.label)] = counted.get(commune, Tally())
+                if (today - month.last).days > SETTLED_AFTER_DAYS:
+                    settled[(commune, month.label)] = kept[(commune, month.label)]
+        await repos.reports.keep_months(settled)
     last_month = period.last.strftime("%Y-%m")
     handed = await repos.reports.handed_over(communes, last_month)
     total = _sum(tallies.get(c) for c in communes)
@@ -138,8 +159,7 @@ async def build(
     if unit.level is UnitLevel.PROVINCE:
         cadres, points = await repos.reports.cadres(communes), await repos.reports.points(communes)
         last_entries = await repos.reports.last_entries(communes, tz)
-        for commune in [await repos.units.get(c) for c in communes]:
-            assert commune is not None
+        for commune in units:
             own = tallies.get(commune.id, Tally())
             lines.append(
                 CommuneLine(
@@ -151,7 +171,10 @@ async def build(
                     last_entries.get(commune.id),
                 )
             )
-    points_trend = await _trend(repos, communes, period, tz, targets) if trend else []
+    points_trend = []
+    for month in months:
+        summed = _sum(kept[(c, month.label)] for c in communes)
+        points_trend.append(TrendPoint(month.label, summed.figures(), indicators(summed, targets, None)))
     parent = await repos.units.get(unit.parent_id) if unit.parent_id is not None else None
     return Report(unit, period, total.figures(), report_indicators, now, lines, points_trend, parent)
 
@@ -162,21 +185,6 @@ def _sum(parts: Any) -> Tally:
         if part is not None:
             total.add(part)
     return total
-
-
-async def _trend(
-    repos: Repositories, communes: list[int], period: Period, tz: tzinfo, targets: dict[str, float | None]
-) -> list[TrendPoint]:
-    """The 12 months ending with the period's last: gathered once over the whole span, tallied month by month."""
-    months = trailing_months(period, TREND_MONTHS)
-    span = Period(months[0].first, months[-1].last, f"{months[0].label}..{months[-1].label}")
-    facts = await repos.reports.facts(communes, span, tz)
-    wanted = set(communes)
-    out = []
-    for month, share in zip(months, by_month(facts, [(m.first, m.last) for m in months]), strict=True):
-        total = _sum(tally(share, month, wanted).values())
-        out.append(TrendPoint(month.label, total.figures(), indicators(total, targets, None)))
-    return out
 
 
 def parse_target(text: str) -> float | None:

@@ -1,5 +1,6 @@
-"""Reports: a province's own targets for the plans' indicators, and the number of people the rehabilitation
-facilities handed over to a commune (the 'managed' indicator's denominator). Two new tables; nothing existing changes.
+"""Reports: a province's own targets for the plans' indicators, the number of people the rehabilitation facilities
+handed over to a commune (the 'managed' indicator's denominator), and settled months' figures per commune (a trend's
+points, counts only). Three new tables; nothing existing changes.
 
 Revision ID: e12a7b8c9d94
 Revises: d11f5a6b7c83
@@ -44,8 +45,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_indicator_target")),
         sa.UniqueConstraint("unit_id", "indicator", name=op.f("uq_indicator_target_unit_id_indicator")),
     )
+    op.create_table(
+        "report_month",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("figures", sa.JSON(), nullable=False),
+        sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f("fk_report_month_unit_id_unit")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_month")),
+        sa.UniqueConstraint("unit_id", "month", name=op.f("uq_report_month_unit_id_month")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("report_month")
     op.drop_table("indicator_target")
     op.drop_table("handover_count")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import Application
+from bot.db.models import ObligationRow, ReportMonthRow
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import Role
 from bot.domain.reports.figures import COUNT_KEYS
@@ -73,6 +75,20 @@ async def test_the_quarter_counts_reviews_and_the_trend_gives_each_month_its_own
     assert months[0] == "2025-12" and months[-1] == "2026-11" and len(months) == 12
     assert year.trend[-1].counts == HD_NOVEMBER
     assert year.trend[-2].counts["checkins_done"] == 1 and year.trend[-2].counts["checkins_due"] == 1  # October
+    # Settled months (over a month past their end on 02/12) are kept, counts only; November is not settled yet.
+    async with app.store.transaction() as repos:
+        kept = select(ReportMonthRow.month).where(ReportMonthRow.unit_id == hd.id)
+        assert sorted((await repos.session.execute(kept)).scalars()) == months[:-1]
+        stored = (await repos.session.execute(select(ReportMonthRow.figures))).scalars().first()
+        assert "Nguyễn" not in str(stored) and "participant" not in str(stored)
+        # A check-in of October recorded late: October's own report sees it, the trend keeps its settled point.
+        repos.session.add(ObligationRow(key="late", participant_id=ids["ha"], kind="checkin", due_on=date(2026, 10, 10),
+                                        status="done", created_at=clock.now()))  # fmt: skip
+    async with app.store.transaction() as repos:
+        october = await reports.build(repos, hd, parse_period("2026-10"), HANOI, clock.now())
+        again = await reports.build(repos, hd, parse_period("2026-11"), HANOI, clock.now(), trend=True)
+    assert october.counts["checkins_due"] == 2 and again.trend[-2].counts["checkins_due"] == 1
+    assert again.trend[-1].counts == HD_NOVEMBER
 
 
 async def test_who_may_see_which_report(app: Application, clock: FakeClock) -> None:

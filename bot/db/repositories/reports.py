@@ -10,8 +10,9 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select, union
+from sqlalchemy import Select, and_, case, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -32,6 +33,7 @@ from bot.db.models import (
     QuarterlyReviewRow,
     ReferralEventRow,
     ReferralRow,
+    ReportMonthRow,
     StaffRow,
     TestResultRow,
     TransferRow,
@@ -54,6 +56,7 @@ from bot.domain.reports.facts import (
     Result,
     Review,
 )
+from bot.domain.reports.figures import Tally
 from bot.domain.reports.period import Period
 
 _RESULT = "test_result.result"
@@ -82,6 +85,11 @@ class ReportRepository:
         self._clock = clock
         self._cipher = cipher
 
+    async def _rows(self, stmt: Any) -> Any:
+        """Plain rows through the session's connection: the ORM's result machinery costs more than the query here
+        (a province's month is ~200,000 rows)."""
+        return await (await self._s.connection()).execute(stmt)
+
     async def facts(self, units: Sequence[int], period: Period, tz: tzinfo) -> Facts:
         """Everything the figures of `period` rest on for these communes."""
         units = list(units)
@@ -91,7 +99,7 @@ class ReportRepository:
         facts = Facts()
         moves = await self._moves(scope)
         facts.moves = [m for ms in moves.values() for m in ms]
-        facts.people = await self._people(scope, period.last, moves)
+        facts.people = await self._people(scope, period.first, period.last, moves)
         facts.absences = await self._absences(scope, period)
         facts.duties = await self._duties(scope, period)
         facts.in_person = await self._in_person(scope, period)
@@ -112,20 +120,27 @@ class ReportRepository:
             .order_by(TransferRow.moved_on, TransferRow.id)
         )
         out: defaultdict[int, list[Move]] = defaultdict(list)
-        for person_id, from_unit, to_unit, moved_on in await self._s.execute(stmt):
+        for person_id, from_unit, to_unit, moved_on in await self._rows(stmt):
             out[person_id].append(Move(person_id, from_unit, to_unit, moved_on))
         return out
 
-    async def _people(self, scope: Select[tuple[int]], last: date, moves: dict[int, list[Move]]) -> dict[int, Person]:
+    async def _people(
+        self, scope: Select[tuple[int]], first: date, last: date, moves: dict[int, list[Move]]
+    ) -> dict[int, Person]:
         stmt = select(
             ParticipantRow.id,
             ParticipantRow.unit_id,
             ParticipantRow.term_start,
             ParticipantRow.expected_end,
             ParticipantRow.completed_on,
-        ).where(ParticipantRow.id.in_(scope), ParticipantRow.term_start <= last)  # type: ignore[attr-defined]
+        ).where(
+            ParticipantRow.id.in_(scope),  # type: ignore[attr-defined]
+            ParticipantRow.term_start <= last,
+            # completed before the span: nothing in it is about their management (a province keeps years of them)
+            or_(ParticipantRow.completed_on.is_(None), ParticipantRow.completed_on >= first - timedelta(days=1)),  # type: ignore[union-attr]
+        )
         people = {}
-        for person_id, unit_id, start, end, completed in await self._s.execute(stmt):
+        for person_id, unit_id, start, end, completed in await self._rows(stmt):
             moved = moves.get(person_id)
             homes = (
                 ((date.min, moved[0].from_unit), *((m.moved_on, m.to_unit) for m in moved))
@@ -141,7 +156,7 @@ class ReportRepository:
             AbsenceRow.starts_on <= period.last,
             AbsenceRow.ends_on >= period.first,
         )
-        return [Absence(*row) for row in await self._s.execute(stmt.order_by(AbsenceRow.id))]
+        return [Absence(*row) for row in await self._rows(stmt.order_by(AbsenceRow.id))]
 
     async def _duties(self, scope: Select[tuple[int]], period: Period) -> list[Duty]:
         stmt = (
@@ -162,7 +177,7 @@ class ReportRepository:
         )
         return [
             Duty(person_id, kind, due_on, status, completed_at is not None)
-            for person_id, kind, due_on, status, completed_at in await self._s.execute(stmt)
+            for person_id, kind, due_on, status, completed_at in await self._rows(stmt)
         ]
 
     async def _in_person(self, scope: Select[tuple[int]], period: Period) -> list[InPerson]:
@@ -174,7 +189,7 @@ class ReportRepository:
             InPersonCheckRow.checked_on >= period.first,
             InPersonCheckRow.checked_on <= period.last,
         )  # fmt: skip
-        return [InPerson(*row) for row in await self._s.execute(stmt)]
+        return [InPerson(*row) for row in await self._rows(stmt)]
 
     async def _results(self, scope: Select[tuple[int]], period: Period) -> list[Result]:
         """Results of samples taken in the period, opened one by one (only the outcome is kept)."""
@@ -196,7 +211,7 @@ class ReportRepository:
         )
         out = []
         decrypt = self._cipher.decrypt
-        for result_id, person_id, taken_on, sealed, kind in await self._s.execute(stmt):
+        for result_id, person_id, taken_on, sealed, kind in await self._rows(stmt):
             opened = json.loads(decrypt(sealed, _RESULT, row_ref(id=result_id, participant=person_id)))
             out.append(Result(person_id, taken_on, str(opened["outcome"]), kind == ObligationKind.RANDOM_TEST.value))
         return out
@@ -227,7 +242,7 @@ class ReportRepository:
                 accepted.astimezone(tz).date() if accepted is not None else None,
                 outcome if status == ReferralStatus.CLOSED.value else None,
             )
-            for person_id, kind, created, accepted, status, outcome in await self._s.execute(stmt)
+            for person_id, kind, created, accepted, status, outcome in await self._rows(stmt)
         ]
 
     async def _crises(self, scope: Select[tuple[int]], since: datetime, until: datetime, tz: tzinfo) -> list[Crisis]:
@@ -243,7 +258,7 @@ class ReportRepository:
             )
             .order_by(EscalationRow.raised_at)
         )
-        episodes = list(await self._s.execute(stmt))
+        episodes = list(await self._rows(stmt))
         if not episodes:
             return []
         answers: defaultdict[int, list[datetime]] = defaultdict(list)
@@ -257,7 +272,7 @@ class ReportRepository:
                 ReferralEventRow.at >= since,
             )
         )
-        for person_id, at in await self._s.execute(events):
+        for person_id, at in await self._rows(events):
             answers[person_id].append(at)
         out = []
         for person_id, raised, acknowledged in episodes:
@@ -281,7 +296,7 @@ class ReportRepository:
         return [
             Review(person_id, quarter, str(json.loads(decrypt(sealed, _REVIEW, row_ref(participant=person_id,
                                                                                        quarter=quarter)))["progress"]))
-            for person_id, quarter, sealed in await self._s.execute(stmt)
+            for person_id, quarter, sealed in await self._rows(stmt)
         ]  # fmt: skip
 
     async def _chats(self, scope: Select[tuple[int]]) -> dict[int, Chats]:
@@ -291,7 +306,7 @@ class ReportRepository:
             .where(ChannelIdentityRow.participant_id.in_(scope))  # type: ignore[union-attr]
             .group_by(ChannelIdentityRow.participant_id)
         )
-        return {person_id: Chats(int(n), int(u or 0)) for person_id, n, u in await self._s.execute(stmt)}
+        return {person_id: Chats(int(n), int(u or 0)) for person_id, n, u in await self._rows(stmt)}
 
     # A province's table: staff, points and the last record entered, per commune -------------------------------
 
@@ -301,7 +316,7 @@ class ReportRepository:
             .where(StaffRow.unit_id.in_(list(units)), StaffRow.role == Role.CADRE.value, StaffRow.active.is_(True))  # type: ignore[attr-defined]
             .group_by(StaffRow.unit_id)
         )
-        return {unit: int(n) for unit, n in await self._s.execute(stmt)}
+        return {unit: int(n) for unit, n in await self._rows(stmt)}
 
     async def points(self, units: Sequence[int]) -> dict[int, int]:
         stmt = (
@@ -309,7 +324,7 @@ class ReportRepository:
             .where(CounsellingPointRow.unit_id.in_(list(units)))  # type: ignore[attr-defined]
             .group_by(CounsellingPointRow.unit_id)
         )
-        return {unit: int(n) for unit, n in await self._s.execute(stmt)}
+        return {unit: int(n) for unit, n in await self._rows(stmt)}
 
     async def last_entries(self, units: Sequence[int], tz: tzinfo) -> dict[int, date]:
         """The day each commune's staff last entered something about its people (a person listed, an in-person
@@ -330,11 +345,30 @@ class ReportRepository:
             )
             if person is not None:
                 stmt = stmt.join_from(ParticipantRow, column.class_, and_(person == ParticipantRow.id))  # type: ignore[attr-defined]
-            for unit, at in await self._s.execute(stmt.group_by(ParticipantRow.unit_id)):
+            for unit, at in await self._rows(stmt.group_by(ParticipantRow.unit_id)):
                 if at is not None:
                     at = at if at.tzinfo else at.replace(tzinfo=UTC)
                     latest[unit] = max(latest.get(unit, at), at)
         return {unit: at.astimezone(tz).date() for unit, at in latest.items()}
+
+    # Settled months (a trend's points) -------------------------------------------------------------------------
+
+    async def settled_months(self, units: Sequence[int], months: Sequence[str]) -> dict[tuple[int, str], Tally]:
+        stmt = select(ReportMonthRow.unit_id, ReportMonthRow.month, ReportMonthRow.figures).where(
+            ReportMonthRow.unit_id.in_(list(units)),  # type: ignore[attr-defined]
+            ReportMonthRow.month.in_(list(months)),  # type: ignore[attr-defined]
+        )
+        return {(unit, month): Tally.load(figures) for unit, month, figures in await self._rows(stmt)}
+
+    async def keep_months(self, months: dict[tuple[int, str], Tally]) -> None:
+        """Store settled months; one already stored (a report made at the same moment) stays as it is."""
+        if not months:
+            return
+        now = self._clock.now()
+        rows = [{"unit_id": unit, "month": month, "figures": t.dump(), "made_at": now}
+                for (unit, month), t in months.items()]  # fmt: skip
+        stmt = upsert(self._s, ReportMonthRow).values(rows)
+        await self._s.execute(stmt.on_conflict_do_nothing(index_elements=["unit_id", "month"]))
 
     # Targets and the numbers officers enter ------------------------------------------------------------------
 
@@ -342,7 +376,7 @@ class ReportRepository:
         stmt = select(IndicatorTargetRow.indicator, IndicatorTargetRow.target).where(
             IndicatorTargetRow.unit_id == unit_id
         )
-        return {name: target for name, target in await self._s.execute(stmt)}
+        return {name: target for name, target in await self._rows(stmt)}
 
     async def set_target(self, unit_id: int, indicator: str, target: float | None, by: int | None) -> None:
         stmt = upsert(self._s, IndicatorTargetRow).values(
@@ -360,7 +394,7 @@ class ReportRepository:
             HandoverCountRow.unit_id.in_(list(units)),  # type: ignore[attr-defined]
             HandoverCountRow.month == month,
         )
-        return {unit: int(people) for unit, people in await self._s.execute(stmt)}
+        return {unit: int(people) for unit, people in await self._rows(stmt)}
 
     async def set_handed_over(self, unit_id: int, month: str, people: int, by: int | None) -> None:
         stmt = upsert(self._s, HandoverCountRow).values(

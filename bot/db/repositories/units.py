@@ -68,6 +68,11 @@ class UnitRepository:
         rows = (await self._s.execute(select(UnitRow).order_by(UnitRow.code))).scalars()
         return [_unit(r) for r in rows]
 
+    async def communes_of(self, province_id: int) -> list[Unit]:
+        """A province's communes, by code (a province's report has a row for each)."""
+        stmt = select(UnitRow).where(UnitRow.parent_id == province_id).order_by(UnitRow.code)
+        return [_unit(r) for r in (await self._s.execute(stmt)).scalars()]
+
     async def with_communes(self, unit_id: int) -> list[int]:
         """Ids of a unit and of the communes under it (a province's report counts its communes; a commune's, itself)."""
         stmt = select(UnitRow.id).where(UnitRow.parent_id == unit_id).order_by(UnitRow.code)

@@ -192,6 +192,21 @@ class Tally:
     def distinct(self, key: str) -> int:
         return len(self.people.get(key, ())) + self.counts.get(f"_people_{key}", 0)
 
+    def dump(self) -> dict[str, object]:
+        """What a settled month's trend point keeps (counts, the number of distinct people behind each indicator,
+        the crisis answer times): no ids, no names."""
+        counts = {key: n for key, n in self.counts.items() if n}
+        counts.update({f"_people_{key}": counts.get(f"_people_{key}", 0) + len(ids) for key, ids in self.people.items()
+                       if ids})  # fmt: skip
+        return {"counts": counts, "minutes": list(self.answer_minutes)}
+
+    @classmethod
+    def load(cls, stored: dict[str, object]) -> Tally:
+        counts, minutes = stored.get("counts"), stored.get("minutes")
+        assert isinstance(counts, dict) and isinstance(minutes, list)
+        return cls(counts=Counter({str(k): int(v) for k, v in counts.items()}),
+                   answer_minutes=[float(m) for m in minutes])  # fmt: skip
+
     def figures(self) -> dict[str, int | float | None]:
         """The report's counts, every key present, in the order of SECTIONS."""
         out: dict[str, int | float | None] = {key: self.counts.get(key, 0) for key in COUNT_KEYS}
