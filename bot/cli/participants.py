@@ -217,6 +217,32 @@ def participant_certificate(
     emit(as_json, out, f"certificate of {out['id']} written to {out['file']}")
 
 
+@participant_cli.command("handover-notice")
+def participant_handover_notice(
+    transfer_id: Annotated[int, typer.Option("--transfer", help="Transfer id (a move between communes).")],
+    out_file: Annotated[Path, typer.Option("--out", help="The PDF file to write.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the hand-over notice (Mẫu 53) of a move to another commune as a PDF, for the sending commune's
+    chairman to sign. It holds the person's name and national ID, so each printing is audited."""
+    _writable(as_json, out_file)
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
+        from bot.services import handover_notice
+
+        async with app.store.transaction() as repos:
+            content = await handover_notice.notice(
+                repos, transfer_id, zone=ZoneInfo(app.settings.timezone), operator=op
+            )
+        out_file.write_bytes(await handover_notice.notice_pdf(content))
+        return {"transfer": transfer_id, "file": str(out_file)}
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"hand-over notice of transfer {out['transfer']} written to {out['file']}")
+
+
 @participant_cli.command("cards")
 def participant_cards(
     out_file: Annotated[Path, typer.Option("--out", help="The PDF file to write.")],

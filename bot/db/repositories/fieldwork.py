@@ -101,6 +101,7 @@ class Transfer:
     to_unit_id: int
     moved_on: date
     status: TransferStatus
+    created_at: datetime | None = None  # when the sending commune started it: the hand-over notice's date
 
 
 class FieldworkRepository:
@@ -403,6 +404,7 @@ class FieldworkRepository:
             row.to_unit_id,
             row.moved_on,
             TransferStatus(row.status),
+            row.created_at,
         )
 
     async def transfers_of(self, participant_id: int, limit: int = 50) -> list[Transfer]:
@@ -413,10 +415,12 @@ class FieldworkRepository:
             .order_by(TransferRow.moved_on.desc(), TransferRow.id.desc())  # type: ignore[attr-defined,union-attr]
             .limit(limit)
         )
+        rows = (await self._s.execute(stmt)).scalars()
         return [
-            Transfer(r.id or 0, r.participant_id, r.from_unit_id, r.to_unit_id, r.moved_on, TransferStatus(r.status))
-            for r in (await self._s.execute(stmt)).scalars()
-        ]
+            Transfer(r.id or 0, r.participant_id, r.from_unit_id, r.to_unit_id, r.moved_on, TransferStatus(r.status),
+                     r.created_at)
+            for r in rows
+        ]  # fmt: skip
 
     async def pending_transfers_to(self, unit_id: int) -> list[int]:
         stmt = select(TransferRow.id).where(

@@ -10,6 +10,8 @@ viewer's reach, or no such person, is the same 404.
 - POST /console/people/{id}/complete: the officer records the completion (on or after the end of the term, which
   unreported absences move); the record then offers the certificate.
 - GET /console/people/{id}/certificate.pdf: Mẫu 54 for a completed term (name, national ID: each printing audited).
+- GET /console/transfers/{id}/handover.pdf: Mẫu 53, the hand-over notice of a move, for the officer of the sending or
+  the receiving commune (each printing audited).
 
 A person's record can include "cards/record_actions.html" (context: `person`, `today`) for the completion form and
 the certificate link.
@@ -29,7 +31,7 @@ from bot.db.store import Repositories
 from bot.domain.authz import Action, ParticipantScope, decide
 from bot.domain.entities import Participant, Role, Unit, UnitLevel
 from bot.domain.ids import record_id
-from bot.services import completion
+from bot.services import completion, handover_notice
 from bot.services.access import Refused
 from bot.services.invite_cards import MAX_CARDS, CardsError, Why, print_cards
 from bot.services.operators import StaffOperator
@@ -149,7 +151,27 @@ def routes(console: Console) -> list[BaseRoute]:
         name = f"giay-chung-nhan-{participant_id}.pdf"
         return Response(pdf, media_type=PDF, headers={"content-disposition": f'attachment; filename="{name}"'})
 
+    async def handover(request: Request, viewer: Viewer) -> Response:
+        """The hand-over notice (Mẫu 53) of a move: the sending or the receiving commune's officer (asked in the
+        service with the records as stored); anything else is the same 404 as an unknown transfer."""
+        transfer_id = _path_id(request, "transfer_id")
+        if transfer_id is None:
+            return await console.not_found(request, viewer)
+        async with console.app.store.transaction() as repos:
+            try:
+                content = await handover_notice.notice(
+                    repos, transfer_id, zone=console.zone, operator=StaffOperator(viewer.staff.id), by=viewer.actor
+                )
+            except Refused:
+                content = None  # committed: the refusal stays on record
+        if content is None:
+            return await console.not_found(request, viewer)
+        pdf = await handover_notice.notice_pdf(content)
+        name = f"thong-bao-ban-giao-{transfer_id}.pdf"
+        return Response(pdf, media_type=PDF, headers={"content-disposition": f'attachment; filename="{name}"'})
+
     return [
+        Route("/transfers/{transfer_id}/handover.pdf", console.page(handover, roles={Role.OFFICER}), methods=["GET"]),
         Route("/cards", console.page(choose, roles=PRINTERS), methods=["GET"]),
         Route("/cards.pdf", console.page(download, roles=PRINTERS, methods=("POST",)), methods=["POST"]),
         Route(
@@ -183,8 +205,8 @@ def _form_ids(values: list[object]) -> list[int] | None:
     return [i for i in ids if i is not None]
 
 
-def _path_id(request: Request) -> int | None:
-    return record_id(request.path_params.get("participant_id"))
+def _path_id(request: Request, name: str = "participant_id") -> int | None:
+    return record_id(request.path_params.get(name))
 
 
 def _day(value: object, default: date) -> date | None:
