@@ -105,7 +105,6 @@ def routes(console: Console) -> list[BaseRoute]:
                 may_hand = unit.level is UnitLevel.COMMUNE and bool(
                     decide(viewer.actor, Action.ENTER_HANDED_OVER, scope)
                 )
-                named = unit.level is UnitLevel.COMMUNE and bool(decide(viewer.actor, Action.VIEW_NAMED_LIST, scope))
                 targets = await reports.targets_of(repos, unit) if may_target else {}
                 month = (period.last if period else _last_full_month(today()).last).strftime("%Y-%m")
                 handed = (await repos.reports.handed_over([unit.id], month)).get(unit.id) if may_hand else None
@@ -117,7 +116,7 @@ def routes(console: Console) -> list[BaseRoute]:
             request, viewer, "reports/report.html", status=400 if problem else 200, unit=unit, report=report,
             problem=problem, period=shown, period_text=period_text(t, shown), options=period_options(t, today()),
             typed=_typed(params), choices=choices, query=query, may_target=may_target, targets=targets,
-            may_hand=may_hand, handed=handed, month=month, named=named, fig=figures, plan=plan,
+            may_hand=may_hand, handed=handed, month=month, fig=figures, plan=plan,
             number=lambda v: number(t, v), pct=lambda v: percent(t, v), quiet=_quiet(today()),
             line_counts=LINE_COUNTS, line_indicators=LINE_INDICATORS,
             charts=_charts(t, report) if report is not None else [], today=today(),
