@@ -42,13 +42,6 @@ COMMUNE_INDICATORS = ("managed", "accessed_services", "checkins", "relapse")
 # The trend charts of a province's PDF: (what, key, a percentage).
 TREND_CHARTS = (("count", "under_management_end", False), ("indicator", "checkins", True),
                 ("indicator", "relapse", True))  # fmt: skip
-# The words of a report (its sections, figures, indicators and their definitions) are read by staff only: the
-# console's report page, the XLSX and the PDF. They may name tests; no pushed message uses them (tests/unit/
-# test_catalogs.py holds both to that).
-STAFF_VIEW_MSGIDS: frozenset[str] = frozenset(
-    {*figures.SECTION_NAMES.values(), *figures.LABELS.values(), *figures.DEFINITIONS.values(),
-     *indicators.LABELS.values(), *indicators.DEFINITIONS.values()}
-)  # fmt: skip
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 
 

@@ -1,5 +1,5 @@
 """Journeys through the console in Chromium, in Vietnamese, the way the people who use it go: the first admin, an
-officer preparing the commune's list, a cadre on a phone."""
+officer preparing the commune's list (and reading its report), a cadre on a phone."""
 
 from __future__ import annotations
 
@@ -176,6 +176,15 @@ async def test_an_officer_signs_in_from_telegram_imports_the_list_prints_cards_a
     await page.get_by_role("heading", name=first.name).wait_for()
     chat_row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Trò chuyện"))
     assert " ".join((await chat_row.inner_text()).split()) == "Trò chuyện Đã kết nối"
+
+    # The commune's report for January, when the list began: a month picked from the list, without script.
+    await page.get_by_role("navigation").get_by_role("link", name="Báo cáo", exact=True).click()
+    await page.get_by_role("heading", name="Báo cáo — Phường Hà Đông").wait_for()
+    await page.get_by_label("Kỳ báo cáo").select_option(label="Tháng 01/2026")
+    await page.get_by_role("button", name="Xem báo cáo").click()
+    await page.get_by_role("heading", name="Tháng 01/2026").wait_for()
+    assert await page.locator("tr[data-figure=enrolled] td").inner_text() == "200"  # 199 imported (one from 28/02), An
+    assert await page.get_by_role("button", name="Tải XLSX").is_visible()
 
 
 async def test_a_cadre_reads_her_people_and_a_record_on_a_phone(

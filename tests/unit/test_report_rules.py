@@ -34,7 +34,8 @@ def test_periods_as_written(text: str, first: date, last: date) -> None:
     ("text", "message"),
     [("2026-13", "no such date"), ("2026-Q5", "is not a period"), ("11/2026", "is not a period"),
      ("2026-11-09..2026-11-03", "ends before"), ("2020-01-01..2026-01-01", "three years"), ("", "is not a period"),
-     ("2026-02-30..2026-03-01", "no such date")],
+     ("2026-02-30..2026-03-01", "no such date"), ("0001-01", "between 2000 and 2099"),
+     ("9999-Q4", "between 2000 and 2099")],
 )  # fmt: skip
 def test_periods_refused(text: str, message: str) -> None:
     with pytest.raises(PeriodError, match=message):

@@ -15,6 +15,7 @@ _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(?:\.\.|/)\s*(\d{4}-\d{2}-\d{2})$")
 LONGEST_DAYS = 3 * 366  # a range longer than three years is a typo
+YEARS = range(2000, 2100)  # a period outside them is a typo (and a trend before it would leave the calendar)
 
 
 class PeriodError(ValueError):
@@ -61,7 +62,13 @@ def month_period(year: int, month: int) -> Period:
 
 def parse_period(text: str) -> Period:
     """"2026-11" | "2026-Q4" | "2026" | "2026-11-01..2026-11-15" → the period; PeriodError otherwise."""
-    value = text.strip()
+    period = _parse(text.strip())
+    if period.first.year not in YEARS or period.last.year not in YEARS:
+        raise PeriodError(f"a period lies between {YEARS[0]} and {YEARS[-1]}")
+    return period
+
+
+def _parse(value: str) -> Period:
     try:
         if match := _MONTH.match(value):
             return month_period(int(match[1]), int(match[2]))

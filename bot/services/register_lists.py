@@ -1,0 +1,171 @@
+"""The commune's named lists, for its own officer only (VIEW_NAMED_LIST): the register as kept (Mẫu 52) and the due
+list (terms ending in the next 30 days, moves not yet accepted, unreported absences in progress or recent), on
+screen and as XLSX. Reports carry no names; these lists do, so every showing and every file is audited with its
+counts, never a name.
+
+The unit is asked of the authorisation table as stored (`reports.unit_in_reach` with VIEW_NAMED_LIST): another
+commune, a province or an unknown code is `Refused`, audited."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.core.i18n import N_, Translator
+from bot.db.repositories import registers
+from bot.db.repositories.registers import OpenAbsence, PendingMove
+from bot.db.store import Repositories
+from bot.domain.authz import Action, Actor
+from bot.domain.entities import Participant, Role, Unit, UnitLevel
+from bot.domain.text import fold
+from bot.services.access import Refused
+from bot.services.operators import Operator
+from bot.services.people_list import STATUS_LABELS, sort_key
+from bot.services.reports import unit_in_reach
+
+ENDING_DAYS = 30  # a term ending within this many days is on the due list
+ABSENCE_DAYS = 30  # an unreported absence that ended this recently is still on it
+SEX_LABELS = {"male": N_("Male"), "female": N_("Female")}
+
+
+async def commune_in_reach(repos: Repositories, code: str, by: Actor, operator: Operator) -> Unit:
+    """The commune whose named lists are asked for, if `by` is its own officer; anything else is `Refused`."""
+    unit = await unit_in_reach(repos, code, by, operator, Action.VIEW_NAMED_LIST)
+    if unit.level is not UnitLevel.COMMUNE:  # the table answers for communes only; a province's list has no names
+        await operator.record(
+            repos, f"denied:{Action.VIEW_NAMED_LIST.value}", subject_type="unit", subject_id=unit.id,
+            outcome="denied", detail={"reason": "not a commune"},
+        )  # fmt: skip
+        raise Refused("not allowed")
+    return unit
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One person as the register shows them, with their cadre's name."""
+
+    person: Participant
+    cadre: str
+
+
+@dataclass(frozen=True, slots=True)
+class DueLists:
+    ending: tuple[Entry, ...]  # terms ending from today to ENDING_DAYS ahead (or already past, not completed)
+    moves_out: tuple[PendingMove, ...]
+    moves_in: tuple[PendingMove, ...]
+    absences: tuple[OpenAbsence, ...]
+    units: dict[int, str]  # the other communes' names, by id
+
+    @property
+    def count(self) -> int:
+        return len(self.ending) + len(self.moves_out) + len(self.moves_in) + len(self.absences)
+
+
+async def register(repos: Repositories, unit: Unit) -> list[Entry]:
+    """The commune's list as kept, in register order (given name first)."""
+    people = await registers.followed(repos.session, repos.participants, unit.id)
+    cadres = {c.id: c.name for c in await repos.staff.listed([unit.id], Role.CADRE)}
+    people.sort(key=lambda p: sort_key(fold(p.name), p.id))
+    return [Entry(p, cadres.get(p.cadre_id, "") if p.cadre_id else "") for p in people]
+
+
+async def due(repos: Repositories, unit: Unit, today: date) -> DueLists:
+    """What the officer must see to soon: terms ending, moves waiting for an answer, unreported absences."""
+    horizon = today + timedelta(days=ENDING_DAYS)
+    listed = await register(repos, unit)
+    ending = sorted((e for e in listed if e.person.expected_end <= horizon), key=lambda e: e.person.expected_end)
+    moves = await registers.pending_moves(repos.session, repos.participants, unit.id)
+    absences = await registers.unreported_absences(
+        repos.session, repos.participants, unit.id, today - timedelta(days=ABSENCE_DAYS)
+    )
+    others = {m.to_unit_id for m in moves} | {m.from_unit_id for m in moves}
+    names = {}
+    for other in others:
+        found = await repos.units.get(other)
+        names[other] = found.name if found else ""
+    return DueLists(
+        tuple(ending), tuple(m for m in moves if m.from_unit_id == unit.id),
+        tuple(m for m in moves if m.to_unit_id == unit.id), tuple(absences), names,
+    )  # fmt: skip
+
+
+async def record_view(repos: Repositories, operator: Operator, unit: Unit, action: str, **counts: Any) -> None:
+    """Names were shown (or written to a file): who, which commune, which list, how many; never a name."""
+    await operator.record(repos, action, subject_type="unit", subject_id=unit.id, detail=counts)
+
+
+# ---- files -------------------------------------------------------------------------------------------------------
+
+
+def register_xlsx(entries: Sequence[Entry], unit: Unit, t: Translator) -> bytes:
+    """The register (Mẫu 52) as an XLSX workbook, every text written as text (nothing in the file is a formula)."""
+    headers = [
+        t._("No."), t._("Full name"), t._("Year of birth"), t._("Sex"), t._("National ID number"), t._("Address"),
+        t._("Decision number"), t._("Decision date"), t._("Start of management"), t._("Expected end"), t._("Cadre"),
+        t._("Status"),
+    ]  # fmt: skip
+    rows = [register_cells(i, e, t) for i, e in enumerate(entries, start=1)]
+    return _workbook([(t._("Register"), t._("Register of {commune}", commune=unit.name), headers, rows)])
+
+
+def register_cells(number: int, entry: Entry, t: Translator) -> list[object]:
+    """One register row, as the screen and the file show it."""
+    p, reg = entry.person, entry.person.register
+    return [
+        number, p.name, reg.birth_year, t._(SEX_LABELS[reg.sex.value]) if reg.sex else "", p.national_id or "",
+        reg.address or "", reg.decision_no or "", reg.decision_date, p.term_start, p.expected_end, entry.cadre,
+        t._(STATUS_LABELS[p.status.value]),
+    ]  # fmt: skip
+
+
+def due_xlsx(lists: DueLists, unit: Unit, t: Translator) -> bytes:
+    """The due list as one workbook, a sheet per part."""
+    name = t._("Full name")
+    sheets = [
+        (t._("Terms ending"), t._("Terms ending in the next {days} days", days=ENDING_DAYS),
+         [t._("Record no."), name, t._("Year of birth"), t._("Expected end"), t._("Cadre")],
+         [[e.person.id, e.person.name, e.person.register.birth_year, e.person.expected_end, e.cadre]
+          for e in lists.ending]),
+        (t._("Moving out"), t._("Moves out of the commune not yet accepted"),
+         [t._("Record no."), name, t._("To"), t._("Move date")],
+         [[m.person.id, m.person.name, lists.units.get(m.to_unit_id, ""), m.moved_on] for m in lists.moves_out]),
+        (t._("Moving in"), t._("Moves into the commune to accept"),
+         [t._("Record no."), name, t._("From"), t._("Move date")],
+         [[m.person.id, m.person.name, lists.units.get(m.from_unit_id, ""), m.moved_on] for m in lists.moves_in]),
+        (t._("Absences"), t._("Unreported absences in progress or recent"),
+         [t._("Record no."), name, t._("From"), t._("To")],
+         [[a.person.id, a.person.name, a.starts_on, a.ends_on] for a in lists.absences]),
+    ]  # fmt: skip
+    return _workbook([(sheet, f"{title} — {unit.name}", headers, rows) for sheet, title, headers, rows in sheets])
+
+
+def _workbook(sheets: Sequence[tuple[str, str, list[str], list[list[object]]]]) -> bytes:
+    import xlsxwriter
+
+    out = io.BytesIO()
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    book = xlsxwriter.Workbook(out, options)
+    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    day = book.add_format({"num_format": "dd/mm/yyyy"})
+    for name, title, headers, rows in sheets:
+        sheet = book.add_worksheet(name[:31])
+        sheet.write_string(0, 0, title, bold)
+        for col, header in enumerate(headers):
+            sheet.write_string(1, col, header, bold)
+            sheet.set_column(col, col, 28 if col in (1, 5) else 14)
+        for r, cells in enumerate(rows, start=2):
+            for col, value in enumerate(cells):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, date):
+                    sheet.write_datetime(r, col, datetime(value.year, value.month, value.day), day)
+                elif isinstance(value, int):
+                    sheet.write_number(r, col, value)
+                else:
+                    sheet.write_string(r, col, str(value))
+        sheet.freeze_panes(2, 0)
+    book.close()
+    return out.getvalue()
