@@ -88,3 +88,22 @@ async def test_the_province_as_xlsx_and_pdf_says_what_the_json_says(
         assert "".join(t._(LABELS[key]).split()) + shown_value in printed, key
     for name in ("Nguyễn Văn An", "Phan Thị Hà", "Lê Văn Cường"):  # people and staff: never on a province's paper
         assert "".join(name.split()) not in printed
+
+
+async def test_the_hand_over_notice_from_the_command_line(
+    app: Application, clock: FakeClock, env: dict[str, str], tmp_path: Path
+) -> None:
+    ids = await build_communes(app, clock)
+    async with app.store.transaction() as repos:
+        transfer = (await repos.fieldwork.transfers_of(ids["dung"]))[0].id
+    out = tmp_path / "mau-53.pdf"
+    done = await asyncio.to_thread(ok_json, env, "participant", "handover-notice", "--transfer", str(transfer),
+                                   "--out", str(out))  # fmt: skip
+    assert done == {"transfer": transfer, "file": str(out)}
+    printed = " ".join(text(out.read_bytes()).split())
+    for words in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "ĐẶNG VĂN DŨNG", "PHƯỜNG HÀ ĐÔNG", "Cầu Giấy", "15/11/2026"):
+        assert words in printed, words
+    assert [e.subject_id for e in await audit_trail(app, "handover_notice_printed")] == [ids["dung"]]
+    missing = await asyncio.to_thread(call, env, "participant", "handover-notice", "--transfer", "999",
+                                      "--out", str(tmp_path / "x.pdf"), "--json")  # fmt: skip
+    assert missing.exit_code == 1 and "no transfer 999" in missing.stdout

@@ -233,8 +233,28 @@ def test_manage_units_matrix(actor_name: str, target_name: str) -> None:
     assert decision.allowed is ((actor_name, target_name) in SETS_UP), decision.reason
 
 
+# Reports, by hand: a commune's officer sees their commune's figures, enters its number handed over and reads its named
+# lists (register, due list); an admin sees their province's figures (and its communes') and sets its targets — a
+# target is set on the province itself, checked by the service. Cadres and counsellors see no report.
+REPORTS_ON_UNITS: dict[Action, set[tuple[str, str]]] = {
+    Action.VIEW_REPORT: {("officer", "commune"), ("other_officer", "other_commune"), *SETS_UP},
+    Action.VIEW_NAMED_LIST: {("officer", "commune"), ("other_officer", "other_commune")},
+    Action.ENTER_HANDED_OVER: {("officer", "commune"), ("other_officer", "other_commune")},
+    Action.SET_TARGETS: SETS_UP,
+}
+
+
 @pytest.mark.parametrize(("actor_name", "target_name"), list(itertools.product(ACTORS, UNIT_TARGETS)))
-@pytest.mark.parametrize("action", [a for a in RECORD_ACTIONS if a is not Action.MANAGE_UNITS])
+@pytest.mark.parametrize("action", list(REPORTS_ON_UNITS))
+def test_report_actions_matrix(actor_name: str, target_name: str, action: Action) -> None:
+    decision = decide(ACTORS[actor_name], action, UNIT_TARGETS[target_name])
+    assert decision.allowed is ((actor_name, target_name) in REPORTS_ON_UNITS[action]), decision.reason
+
+
+@pytest.mark.parametrize(("actor_name", "target_name"), list(itertools.product(ACTORS, UNIT_TARGETS)))
+@pytest.mark.parametrize(
+    "action", [a for a in RECORD_ACTIONS if a is not Action.MANAGE_UNITS and a not in REPORTS_ON_UNITS]
+)
 def test_no_other_action_applies_to_a_unit(actor_name: str, target_name: str, action: Action) -> None:
     """A unit is neither a participant record nor an account: no other action reaches it, whatever the actor."""
     assert not decide(ACTORS[actor_name], action, UNIT_TARGETS[target_name])

@@ -17,6 +17,7 @@ from bot.app import Application
 from bot.domain.entities import Register, Sex
 from tests.support.console import SignIn
 from tests.support.factories import add_person, add_ward
+from tests.support.pdfs import text
 from tests.support.records import audit_trail
 
 NAMES = ("Nguyễn Văn An", "Đỗ Thị Bích", "Trần Minh Châu", "Lê Kiến Hưng")
@@ -258,3 +259,31 @@ async def test_the_report_downloads_as_xlsx_and_pdf_and_each_is_audited(
     assert [e.detail for e in entries] == [{"unit": "HD", "period": "2026-10", "format": "xlsx"},
                                            {"unit": "HD", "period": "2026-Q4", "format": "pdf"}]  # fmt: skip
     assert no_names(entries)
+
+
+async def test_the_hand_over_notice_prints_for_either_commune_s_officer_only(
+    app: Application, hanoi: dict[str, int], commune: dict[str, int], sign_in: SignIn
+) -> None:
+    """Châu moves from Hà Đông to Kiến Hưng (not yet accepted): the due list links the notice (Mẫu 53); both
+    communes' officers print it, audited; the admin, a cadre and an unknown or forged id get nothing."""
+    async with app.store.transaction() as repos:
+        transfer = (await repos.fieldwork.transfers_of(commune["chau"]))[0].id
+    url = f"/console/transfers/{transfer}/handover.pdf"
+    for who in ("officer", "other_officer"):
+        browser = await sign_in(hanoi[who])
+        if who == "officer":
+            assert url in (await browser.client.get("/console/reports/due")).text
+            assert url in (await browser.client.get(f"/console/people/{commune['chau']}")).text
+        got = await browser.client.get(url)
+        assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+        printed = " ".join(text(got.content).split())
+        assert "TRẦN MINH CHÂU" in printed and "PHƯỜNG HÀ ĐÔNG" in printed and "Kiến Hưng" in printed
+    assert [e.subject_id for e in await audit_trail(app, "handover_notice_printed")] == [commune["chau"]] * 2
+    admin = await sign_in(hanoi["admin"])
+    assert (await admin.client.get(url)).status_code == 403  # an officer's paper
+    officer = await sign_in(hanoi["officer"])
+    for forged in (f"/console/transfers/{transfer + 999}/handover.pdf", "/console/transfers/x/handover.pdf",
+                   "/console/transfers/99999999999999999999/handover.pdf"):  # fmt: skip
+        assert (await officer.client.get(forged)).status_code == 404, forged
+    denied = await audit_trail(app, "denied:accept_transfer")
+    assert [e.detail["reason"] for e in denied] == ["no such record"] and no_names(denied)

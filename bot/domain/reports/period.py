@@ -13,6 +13,7 @@ from bot.domain.terms import add_months
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 _YEAR = re.compile(r"^(\d{4})$")
+_YEARS_WRITTEN = re.compile(r"(?:^|\.\.|/)\s*(\d{4})")  # the year each date of the period starts with
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(?:\.\.|/)\s*(\d{4}-\d{2}-\d{2})$")
 LONGEST_DAYS = 3 * 366  # a range longer than three years is a typo
 YEARS = range(2000, 2100)  # a period outside them is a typo (and a trend before it would leave the calendar)
@@ -62,10 +63,10 @@ def month_period(year: int, month: int) -> Period:
 
 def parse_period(text: str) -> Period:
     """"2026-11" | "2026-Q4" | "2026" | "2026-11-01..2026-11-15" → the period; PeriodError otherwise."""
-    period = _parse(text.strip())
-    if period.first.year not in YEARS or period.last.year not in YEARS:
+    value = text.strip()
+    if any(int(year) not in YEARS for year in _YEARS_WRITTEN.findall(value)):
         raise PeriodError(f"a period lies between {YEARS[0]} and {YEARS[-1]}")
-    return period
+    return _parse(value)
 
 
 def _parse(value: str) -> Period:
