@@ -16,11 +16,24 @@ COPY locales locales
 RUN /opt/venv/bin/pip install --no-deps -e . \
  && /opt/venv/bin/pybabel compile -d locales -D messages
 
+# The console's stylesheet and htmx, from the npm registry at the versions package-lock.json pins (no CDN).
+FROM node:20-bookworm-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+ && mkdir vendor && cp node_modules/@picocss/pico/css/pico.min.css node_modules/htmx.org/dist/htmx.min.js vendor/
+
 FROM python:3.11-slim-bookworm AS runtime
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin aftercare \
+# WeasyPrint draws the PDFs (reports, certificates, notices, invite cards) with Pango; Noto Serif and Sans carry
+# every Vietnamese diacritic (the documents' font stacks name them first).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin aftercare \
  && mkdir /data && chown aftercare /data
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
+COPY --from=assets /assets/vendor /app/bot/web/console/static/vendor
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
