@@ -1,7 +1,7 @@
-"""The commune's named lists, for its own officer only (VIEW_NAMED_LIST): the register as kept (Mẫu 52) and the due
-list (terms ending in the next 30 days, moves not yet accepted, unreported absences in progress or recent), on
-screen and as XLSX. Reports carry no names; these lists do, so every showing and every file is audited with its
-counts, never a name.
+"""The commune's named lists, for its own officer only (VIEW_NAMED_LIST): the register as kept (Mẫu 52), the due
+list (terms ending in the next 30 days, moves not yet accepted, unreported absences in progress or recent) and the
+quarterly review per person (good / fair / concerning, or missing), on screen and as XLSX. Reports carry no names;
+these lists do, so every showing and every file is audited with its counts, never a name.
 
 The unit is asked of the authorisation table as stored (`reports.unit_in_reach` with VIEW_NAMED_LIST): another
 commune, a province or an unknown code is `Refused`, audited."""
@@ -9,9 +9,10 @@ commune, a province or an unknown code is `Refused`, audited."""
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.core.i18n import N_, Translator
@@ -20,6 +21,8 @@ from bot.db.repositories.registers import OpenAbsence, PendingMove
 from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor
 from bot.domain.entities import Participant, Role, Unit, UnitLevel
+from bot.domain.reports.period import Period, PeriodError, parse_period
+from bot.domain.terms import add_months
 from bot.domain.text import fold
 from bot.services.access import Refused
 from bot.services.operators import Operator
@@ -29,6 +32,7 @@ from bot.services.reports import unit_in_reach
 ENDING_DAYS = 30  # a term ending within this many days is on the due list
 ABSENCE_DAYS = 30  # an unreported absence that ended this recently is still on it
 SEX_LABELS = {"male": N_("Male"), "female": N_("Female")}
+PROGRESS = {"good": N_("Good progress"), "fair": N_("Fair progress"), "concerning": N_("Concerning")}
 
 
 async def commune_in_reach(repos: Repositories, code: str, by: Actor, operator: Operator) -> Unit:
@@ -92,6 +96,61 @@ async def due(repos: Repositories, unit: Unit, today: date) -> DueLists:
     )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewEntry:
+    """A person due a quarterly review, and how their cadre rated the quarter (None: not written)."""
+
+    person: Participant
+    cadre: str
+    progress: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewList:
+    quarter: str
+    last_day: date
+    entries: tuple[ReviewEntry, ...]
+
+    def counts(self) -> dict[str, int]:
+        """The same numbers as the report's reviews_* figures for this quarter."""
+        rated = Counter(e.progress for e in self.entries)
+        return {"due": len(self.entries), "written": len(self.entries) - rated[None], "missing": rated[None],
+                **{progress: rated[progress] for progress in PROGRESS}}  # fmt: skip
+
+
+async def reviews(repos: Repositories, unit: Unit, quarter: Period, tz: tzinfo) -> ReviewList:
+    """The quarterly review (kiểm điểm cuối quý) per person: everyone under management in the commune on the quarter's
+    last day (the report's rule: a move or a completion before it takes them off), and the rating or its absence."""
+    label, last = quarter.quarter_ends()[-1]
+    facts = await repos.reports.facts([unit.id], quarter, tz)
+    due = [p.id for p in facts.people.values() if p.managed_on(last) and p.unit_on(last) == unit.id]
+    rated = {r.participant_id: r.progress for r in facts.reviews if r.quarter == label}
+    cadres = {c.id: c.name for c in await repos.staff.listed([unit.id], Role.CADRE)}
+    found = await registers.people(repos.session, repos.participants, due)
+    found.sort(key=lambda p: sort_key(fold(p.name), p.id))
+    entries = tuple(
+        ReviewEntry(p, cadres.get(p.cadre_id, "") if p.cadre_id else "", rated.get(p.id)) for p in found
+    )
+    return ReviewList(label, last, entries)
+
+
+def quarter_of(text: str | None, today: date) -> Period:
+    """The quarter asked ("2026-Q3"), or the last one that has ended; PeriodError for anything else."""
+    if not text:
+        ended = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1) - timedelta(days=1)
+        text = f"{ended.year}-Q{(ended.month - 1) // 3 + 1}"
+    period = parse_period(text)
+    if not period.label.count("-Q"):
+        raise PeriodError(f"{text[:20]!r} is not a quarter: write YYYY-QN")
+    return period
+
+
+def recent_quarters(today: date, count: int = 8) -> list[str]:
+    """The quarters an officer picks from: the last one ended first, then the ones before it."""
+    last = quarter_of(None, today).first
+    return [f"{day.year}-Q{(day.month - 1) // 3 + 1}" for day in (add_months(last, -3 * n) for n in range(count))]
+
+
 async def record_view(repos: Repositories, operator: Operator, unit: Unit, action: str, **counts: Any) -> None:
     """Names were shown (or written to a file): who, which commune, which list, how many; never a name."""
     await operator.record(repos, action, subject_type="unit", subject_id=unit.id, detail=counts)
@@ -119,6 +178,21 @@ def register_cells(number: int, entry: Entry, t: Translator) -> list[object]:
         reg.address or "", reg.decision_no or "", reg.decision_date, p.term_start, p.expected_end, entry.cadre,
         t._(STATUS_LABELS[p.status.value]),
     ]  # fmt: skip
+
+
+def reviews_xlsx(found: ReviewList, unit: Unit, t: Translator) -> bytes:
+    """The quarter's reviews, one row per person due one."""
+    headers = [t._("Record no."), t._("Full name"), t._("Year of birth"), t._("Cadre"), t._("Assessment")]
+    rows: list[list[object]] = [
+        [e.person.id, e.person.name, e.person.register.birth_year, e.cadre, review_text(e.progress, t)]
+        for e in found.entries
+    ]
+    title = t._("Quarterly reviews {quarter}", quarter=found.quarter)
+    return _workbook([(t._("Quarterly reviews"), f"{title} — {unit.name}", headers, rows)])
+
+
+def review_text(progress: str | None, t: Translator) -> str:
+    return t._(PROGRESS[progress]) if progress in PROGRESS else t._("Not written")
 
 
 def due_xlsx(lists: DueLists, unit: Unit, t: Translator) -> bytes:

@@ -15,10 +15,12 @@ import pytest
 
 from bot.app import Application
 from bot.domain.entities import Register, Sex
+from tests.fakes.clock import FakeClock
 from tests.support.console import SignIn
 from tests.support.factories import add_person, add_ward
 from tests.support.pdfs import text
 from tests.support.records import audit_trail
+from tests.support.reports import build_communes
 
 NAMES = ("Nguyễn Văn An", "Đỗ Thị Bích", "Trần Minh Châu", "Lê Kiến Hưng")
 POLITE = "Không đọc được khoảng thời gian này."
@@ -287,3 +289,30 @@ async def test_the_hand_over_notice_prints_for_either_commune_s_officer_only(
         assert (await officer.client.get(forged)).status_code == 404, forged
     denied = await audit_trail(app, "denied:accept_transfer")
     assert [e.detail["reason"] for e in denied] == ["no such record"] and no_names(denied)
+
+
+async def test_the_quarterly_review_per_person(app: Application, clock: FakeClock, sign_in: SignIn) -> None:
+    """The golden commune's third quarter: six people were under management in Hà Đông on 30/09 (Dũng moved away
+    only in November, Bình came in November); An's review says good, Hà's concerning, four are missing — the same
+    numbers as the report's reviews_* figures for 2026-Q3."""
+    ids = await build_communes(app, clock)
+    officer = await sign_in(ids["officer"])
+    page = await officer.client.get("/console/reports/reviews")  # the last quarter ended: 2026-Q3
+    assert page.status_code == 200, page.text
+    assert 'data-reviews="6"' in page.text and "Ngô Văn Em" in page.text and "Đặng Văn Dũng" in page.text
+    assert "Lý Thị Bình" not in page.text
+    progress = re.findall(r'data-progress="(\w+)"', page.text)
+    assert sorted(progress) == ["concerning", "good", "missing", "missing", "missing", "missing"]
+    exported = await officer.client.get("/console/reports/reviews.xlsx?quarter=2026-Q3")
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    rows = list(book.worksheets[0].iter_rows(min_row=3, values_only=True))
+    assert {(row[1], row[4]) for row in rows} >= {("Nguyễn Văn An", "Tiến bộ tốt"), ("Phan Thị Hà", "Đáng lo ngại")}
+    assert len(rows) == 6
+    entries = await audit_trail(app, "reviews_exported") + await audit_trail(app, "reviews_listed")
+    assert [e.detail["missing"] for e in entries] == [4, 4] and no_names(entries)
+    for bad in ("2026-13", "2026-11", "x" * 10_000):
+        assert (await officer.client.get(f"/console/reports/reviews?quarter={bad}")).status_code == 400
+    other = await sign_in(ids["cg_officer"])
+    assert (await other.client.get("/console/reports/reviews?unit=HD")).status_code == 404
+    cadre = await sign_in(ids["cadre"])
+    assert (await cadre.client.get("/console/reports/reviews")).status_code == 403

@@ -5,6 +5,7 @@ moves not yet accepted, unreported absences). Whole records are opened here thro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -89,3 +90,11 @@ async def unreported_absences(
     return [
         OpenAbsence(participants.from_row(row), first, last) for first, last, row in (await session.execute(stmt)).all()
     ]
+
+
+async def people(session: AsyncSession, participants: ParticipantRepository, ids: Sequence[int]) -> list[Participant]:
+    """These people's whole records, opened (a named list of people chosen by the report's rules)."""
+    if not ids:
+        return []
+    stmt = select(ParticipantRow).where(ParticipantRow.id.in_(list(ids)))  # type: ignore[attr-defined]
+    return [participants.from_row(row) for row in (await session.execute(stmt.order_by(ParticipantRow.id))).scalars()]

@@ -3,6 +3,8 @@
 - GET /console/reports/register (.xlsx): the register as kept (Mẫu 52).
 - GET /console/reports/due (.xlsx): terms ending in the next 30 days, moves not yet accepted (out of and into the
   commune), unreported absences in progress or recent.
+- GET /console/reports/reviews (.xlsx) `?quarter=YYYY-QN` (default: the last quarter ended): the quarterly review per
+  person due one (good / fair / concerning, or not written).
 
 `?unit=CODE` may name the commune; another's, a province's or an unknown code is the same 404, audited. Every
 showing and every file is audited with its counts, never a name (`bot.services.register_lists`)."""
@@ -20,9 +22,11 @@ from starlette.routing import BaseRoute, Route
 from bot.core.clock import local_today
 from bot.db.store import Repositories
 from bot.domain.entities import Role, Unit
+from bot.domain.reports.period import Period, PeriodError
 from bot.services import register_lists
 from bot.services.access import Refused
 from bot.services.operators import StaffOperator
+from bot.services.register_lists import ReviewList
 from bot.web.console.kit import Console, Viewer
 from bot.web.console.reports import asked_code
 
@@ -102,7 +106,47 @@ def routes(console: Console) -> list[BaseRoute]:
         unit, lists = shown
         return _file(register_lists.due_xlsx(lists, unit, viewer.t), f"sap-den-han-{unit.code}-{today():%Y%m%d}.xlsx")
 
+    def quarter(request: Request, viewer: Viewer) -> Period | None:
+        try:
+            return register_lists.quarter_of(request.query_params.get("quarter"), today())
+        except PeriodError:
+            return None
+
+    def review_counts(found: register_lists.ReviewList) -> dict[str, int]:
+        return {"quarter": found.quarter, **found.counts()}  # type: ignore[dict-item]
+
+    async def reviews_shown(request: Request, viewer: Viewer, action: str) -> tuple[Unit, ReviewList] | None:
+        chosen = quarter(request, viewer)
+        if chosen is None:
+            return None
+
+        async def load(repos: Repositories, unit: Unit) -> register_lists.ReviewList:
+            return await register_lists.reviews(repos, unit, chosen, console.zone)
+
+        return await opened(request, viewer, action, load, review_counts)
+
+    async def reviews_page(request: Request, viewer: Viewer) -> Response:
+        if quarter(request, viewer) is None:
+            message = viewer.t._("Please choose a quarter as YYYY-QN, for example 2026-Q3.")
+            return console.render(request, viewer, "error.html", status=400, message=message)
+        shown = await reviews_shown(request, viewer, "reviews_listed")
+        if shown is None:
+            return await console.not_found(request, viewer)
+        unit, found = shown
+        rows = [(e, register_lists.review_text(e.progress, viewer.t)) for e in found.entries]
+        return console.render(request, viewer, "reports/reviews.html", unit=unit, found=found, rows=rows,
+                              counts=found.counts(), choices=register_lists.recent_quarters(today()))  # fmt: skip
+
+    async def reviews_file(request: Request, viewer: Viewer) -> Response:
+        shown = await reviews_shown(request, viewer, "reviews_exported")
+        if shown is None:
+            return await console.not_found(request, viewer)
+        unit, found = shown
+        return _file(register_lists.reviews_xlsx(found, unit, viewer.t), f"kiem-diem-{unit.code}-{found.quarter}.xlsx")
+
     return [
+        Route("/reports/reviews", console.page(reviews_page, roles=OFFICERS), methods=["GET"]),
+        Route("/reports/reviews.xlsx", console.page(reviews_file, roles=OFFICERS), methods=["GET"]),
         Route("/reports/register", console.page(register_page, roles=OFFICERS), methods=["GET"]),
         Route("/reports/register.xlsx", console.page(register_file, roles=OFFICERS), methods=["GET"]),
         Route("/reports/due", console.page(due_page, roles=OFFICERS), methods=["GET"]),
