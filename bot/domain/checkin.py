@@ -67,6 +67,7 @@ NEED_KINDS: Mapping[str, str] = {
 }
 # What became of the stated needs, kept with the answers (not a question: `next_question` never asks it).
 NEEDS_FATE = "needs_fate"
+NEEDS_OFFERED = "needs_offered"  # the kinds the person was asked to pass on (a "yes" covers these only)
 
 
 class NeedsFate(StrEnum):

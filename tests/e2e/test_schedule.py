@@ -177,7 +177,7 @@ async def test_checkin_is_resumable_one_per_month_and_rejects_bad_input(
     # With the consent to referrals, a stated need becomes a request of its kind at once.
     (await chat.press("Không, cảm ơn")).says(
         "đã ghi nhận điểm danh tháng 11/2026", "Lần điểm danh tới: 10/12/2026",
-        "Mình đã chuyển nhu cầu hỗ trợ của bạn (Giấy tờ pháp lý (cư trú, căn cước, lý lịch)) đến điểm tư vấn.",
+        "Mình đã chuyển nhu cầu hỗ trợ của bạn (Giấy tờ) đến điểm tư vấn.",
     ).offers("Điểm danh tháng này")  # fmt: skip
     (await chat.press("Điểm danh tháng này")).says("Bạn đã điểm danh tháng này rồi", "10/12/2026")
     async with app.store.transaction() as repos:
@@ -201,7 +201,7 @@ async def test_checkin_is_resumable_one_per_month_and_rejects_bad_input(
         await chat.press(answer)
     (await chat.press("Không, cảm ơn")).says(
         "Mình đã chuyển nhu cầu hỗ trợ của bạn (Hỗ trợ sinh kế, vay vốn) đến điểm tư vấn.",
-        "Yêu cầu hỗ trợ trước đây của bạn (Giấy tờ pháp lý (cư trú, căn cước, lý lịch)) vẫn đang được xử lý",
+        "Yêu cầu hỗ trợ trước đây của bạn (Giấy tờ) vẫn đang được xử lý",
     )
     async with app.store.transaction() as repos:
         requests = await repos.referrals.of_participant(hanh.id)
@@ -322,17 +322,23 @@ async def test_without_consent_answers_stay_private_and_a_referral_needs_consent
     await chat.say("/menu")
     await chat.press("Điểm danh tháng này")
     said = await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")
-    # One question at a time: first whether to pass the stated need on (no standing consent), then the counsellor.
-    said.says("Cảm ơn bạn đã chia sẻ thật lòng", "Bạn cho biết bạn cần hỗ trợ: Tìm việc làm.")
-    said.offers("Có, hãy chuyển giúp tôi", "Không, cảm ơn").never_says("tư vấn viên không?")
-    said.never_says("đã báo", "người đồng hành")  # nobody was told: the text does not say anyone was
+    # One question at a time, safety first: the counsellor offered at once, whether to pass the stated need on
+    # (no standing consent) asked after its answer.
+    said.says("Cảm ơn bạn đã chia sẻ thật lòng", "tư vấn viên không?").offers("Có, kết nối tôi với tư vấn viên")
+    said.never_says("đã báo", "người đồng hành", "Bạn cho biết bạn cần hỗ trợ")  # nobody told: not claimed
+    again = await chat.say("ừm")  # the offer again
+    again.says("Bạn hãy chọn một trong các lựa chọn", "tư vấn viên").offers("Để lúc khác")
+    (await chat.press("Để lúc khác")).says("Bạn cho biết bạn cần hỗ trợ: Việc làm.").offers(
+        "Có, hãy chuyển giúp tôi", "Không, cảm ơn"
+    )
     async with app.store.transaction() as repos:
         november = await repos.obligations.by_key(f"checkin:{hanh.id}:2026-11")
     assert november is not None
     (await chat.press_action(f"checkin:needs:{november.id + 1}:yes")).says("Nút này đã hết hiệu lực")  # forged
-    (await chat.press("Không, cảm ơn")).says("mình chưa chuyển gì đi cả").offers("Có, kết nối tôi với tư vấn viên")
-    (await chat.press("Có, kết nối tôi với tư vấn viên")).says("mình cần bạn đồng ý mục “Kết nối tư vấn”")
+    (await chat.press("Không, cảm ơn")).says("mình chưa chuyển gì đi cả").offers("Điểm danh tháng này")
     (await chat.press_action(f"checkin:needs:{november.id}:yes")).says("Nút này đã hết hiệu lực")  # no longer asked
+    await chat.say("giúp")
+    (await chat.press("Nói chuyện với tư vấn viên")).says("mình cần bạn đồng ý mục “Kết nối tư vấn”")
     assert (await tick_all([cadre], app.scheduler.tick))[0].text == ""  # nothing about the answers reaches the cadre
     async with app.store.transaction() as repos:
         assert await repos.escalations.count_kind(hanh.id, "risky_checkin") == 0
@@ -344,7 +350,7 @@ async def test_without_consent_answers_stay_private_and_a_referral_needs_consent
     (await answer_checkin(chat)).offers("Có, hãy chuyển giúp tôi").never_says("tư vấn viên không?")
     yes = chat.buttons["Có, hãy chuyển giúp tôi"]  # type: ignore[attr-defined]
     (await chat.press("Có, hãy chuyển giúp tôi")).says(
-        "Mình đã chuyển nhu cầu hỗ trợ của bạn (Tìm việc làm) đến điểm tư vấn và người đồng hành của bạn."
+        "Mình đã chuyển nhu cầu hỗ trợ của bạn (Việc làm) đến điểm tư vấn và người đồng hành của bạn."
     ).offers("Điểm danh tháng này")
     chat.buttons["Có, hãy chuyển giúp tôi"] = yes  # type: ignore[attr-defined]  # pressed again, still on screen
     (await chat.press("Có, hãy chuyển giúp tôi")).never_says("Mình đã chuyển")

@@ -51,6 +51,7 @@ class Steps(Step):
     NEEDS = NEEDS
     CALL = CALL
     NEEDS_ASKED = "needs_asked"  # the check-in is done; whether to pass its needs on waits for an answer
+    OFFERED = "counsellor_offered"  # a risky check-in's counsellor offer, answered before its needs are asked about
 
 
 class Verbs(Verb):
@@ -108,11 +109,7 @@ LABELS: dict[tuple[str, str], str] = {
     (WORK, "studying"): N_("Studying or in training"),
     (WORK, "looking"): N_("Looking for work"),
     (WORK, "not_working"): N_("Not working now"),
-    (NEEDS, "training"): N_("Vocational training"),
-    (NEEDS, "job"): N_("A job"),
-    (NEEDS, "livelihood"): N_("Livelihood support or a loan"),
-    (NEEDS, "health"): N_("Health"),
-    (NEEDS, "papers"): N_("Papers and documents"),
+    **{(NEEDS, value): label for value, label in needs.OPTION_LABELS.items()},
     (CALL, "yes"): N_("Yes, please call me"),
     (CALL, "no"): N_("No, thank you"),
 }
@@ -201,6 +198,11 @@ def _ask(ctx: Context, answers: dict[str, object]) -> Replies:
 async def prompt(ctx: Context, menu: bool = False) -> Replies:
     """The question the person is on (after a sticker, an empty or a too-long message)."""
     obligation_id = int(ctx.state.data.get("obligation_id", 0))
+    if ctx.state.step == Steps.OFFERED:
+        if menu:  # the person went to the menu: the offer (and the needs question after it) is left
+            ctx.leave()
+            return await _home(ctx)
+        return [_counselling_offer(ctx, ctx.t._("Would you like to talk with a counsellor?"))]
     if ctx.state.step == Steps.NEEDS_ASKED:
         again = None if menu else await needs.asked_again(ctx, obligation_id, Verbs.NEEDS)
         if again is None:  # answered, or the person asked for the menu: the question is left
@@ -305,10 +307,9 @@ async def _finish(ctx: Context, obligation: Obligation, answers: dict[str, objec
     lines = [t._("Thank you for being honest with us.")]
     if told.cadre_id is not None or told.officers:
         lines.append(t._("I have let {whom} know.", whom=t._(support.CADRE if told.cadre_id else support.OFFICER)))
-    if question:  # one question at a time: passing the needs on first, the counsellor offered after its answer
-        _wait_for_answer(ctx, obligation.id)
-        return [say(thanks), say(" ".join(lines)), question]
     lines.append(t._("Would you also like to talk with a counsellor?"))
+    if question:  # one question at a time, safety first: the counsellor offered now, passing the needs on after it
+        ctx.state.flow, ctx.state.step, ctx.state.data = FLOW, Steps.OFFERED, {"obligation_id": obligation.id}
     return [say(thanks), _counselling_offer(ctx, " ".join(lines))]
 
 
@@ -329,15 +330,25 @@ def _counselling_offer(ctx: Context, text: str) -> OutboundMessage:
 
 
 async def answer_needs(ctx: Context, pressed: Pressed) -> Replies:
-    """Yes or no to passing the stated needs on; then, after a risky check-in, the counsellor offered (it waited)."""
+    """Yes or no to passing the stated needs on (after a risky check-in, the counsellor was offered first)."""
     obligation_id, choice = pressed.split()
     ctx.leave()
-    replies, decided = await needs.answered(ctx, obligation_id, choice)
+    replies, _ = await needs.answered(ctx, obligation_id, choice)
     if not replies:
         return [common.stale_button(ctx.t), *await _home(ctx)]
-    if decided is not None and decided.risky:
-        return [*replies, _counselling_offer(ctx, ctx.t._("Would you also like to talk with a counsellor?"))]
     return [*replies, *await _home(ctx)]
+
+
+async def decline_counsellor(ctx: Context) -> Replies:
+    """"Not now" to the counsellor; the stated needs' question follows if it waited for this answer."""
+    waiting = int(ctx.state.data.get("obligation_id", 0)) if ctx.state.step == Steps.OFFERED else 0
+    ctx.leave()
+    okay = say(ctx.t._("Okay. If you change your mind, the main menu is always here."))
+    question = await needs.asked_again(ctx, waiting, Verbs.NEEDS) if waiting else None
+    if question is None:
+        return [okay, *await _home(ctx)]
+    _wait_for_answer(ctx, waiting)
+    return [okay, question]
 
 
 async def request_referral(ctx: Context) -> Replies:
@@ -436,9 +447,11 @@ class CheckinFlow(Flow):
             case Verbs.NEEDS:
                 return await answer_needs(ctx, pressed)
             case Verbs.REFERRAL:
+                # a conversation with a counsellor may open: the needs' question is left (they can say it there)
+                ctx.leave()
                 return await request_referral(ctx)
             case Verbs.NO_REFERRAL:
-                return [say(ctx.t._("Okay. If you change your mind, the main menu is always here.")), *await _home(ctx)]
+                return await decline_counsellor(ctx)
         if not self.holds(ctx.state):  # an answer to a check-in left since: the menu
             return await _home(ctx)
         return await handle(ctx, pressed)
@@ -446,7 +459,7 @@ class CheckinFlow(Flow):
     async def on_text(self, ctx: Context, text: str) -> Replies | None:
         if support.asks_for_help(text):
             return await support.show(ctx)
-        if ctx.state.step == Steps.NEEDS_ASKED:
+        if ctx.state.step in (Steps.NEEDS_ASKED, Steps.OFFERED):
             return [say(ctx.t._("Please answer with one of the options.")), *await prompt(ctx)]
         return await handle(ctx, None)
 

@@ -13,7 +13,7 @@ from bot.core.i18n import N_, Translator
 from bot.core.messages import Button, OutboundMessage
 from bot.db.repositories.obligations import Checkin
 from bot.domain.authz import Action
-from bot.domain.checkin import NEEDS_FATE, NeedsFate, needs_to_request, stated_needs
+from bot.domain.checkin import NEED_KINDS, NEEDS_FATE, NEEDS_OFFERED, NeedsFate, needs_to_request, stated_needs
 from bot.domain.consent import Purpose
 from bot.flows import support
 from bot.flows.common import say
@@ -22,10 +22,20 @@ from bot.flows.flow import Verb
 from bot.services import support_requests as requests
 
 YES, NO = "yes", "no"
+# The needs question's options, in the person's own neutral words: what they are told back about their needs uses
+# these too (a chat preview on a lock screen shows "Health", never what the help menu spells out).
+OPTION_LABELS: dict[str, str] = {
+    "training": N_("Vocational training"),
+    "job": N_("A job"),
+    "livelihood": N_("Livelihood support or a loan"),
+    "health": N_("Health"),
+    "papers": N_("Papers and documents"),
+}
+_KIND_LABELS = {NEED_KINDS[value]: label for value, label in OPTION_LABELS.items()}
 
 
 def kinds_text(t: Translator, kinds: list[str] | tuple[str, ...]) -> str:
-    return ", ".join(t._(support.SUPPORT_KINDS[kind]) for kind in kinds)
+    return ", ".join(t._(_KIND_LABELS.get(kind) or support.SUPPORT_KINDS[kind]) for kind in kinds)
 
 
 async def at_finish(
@@ -45,7 +55,7 @@ async def at_finish(
     lines = [_already(ctx.t, already)] if already else []
     if not new:
         return lines, None
-    answers[NEEDS_FATE] = NeedsFate.ASKED.value
+    answers[NEEDS_FATE], answers[NEEDS_OFFERED] = NeedsFate.ASKED.value, new
     return lines, _question(ctx.t, obligation_id, new, verb)
 
 
@@ -59,8 +69,15 @@ async def asked_again(ctx: Context, obligation_id: int, verb: Verb) -> OutboundM
     saved = await ctx.repos.checkins.for_obligation(obligation_id)
     if saved is None or saved.answers.get(NEEDS_FATE) != NeedsFate.ASKED:
         return None
-    new, _ = needs_to_request(stated_needs(saved.answers), await ctx.repos.referrals.open_kinds_of(person.id))
+    new, _ = needs_to_request(offered(saved.answers), await ctx.repos.referrals.open_kinds_of(person.id))
     return _question(ctx.t, obligation_id, new, verb) if new else None
+
+
+def offered(answers: dict[str, object]) -> tuple[str, ...]:
+    """The kinds the question asked about (a "yes" covers these and no other), as stored when it was asked."""
+    kinds = answers.get(NEEDS_OFFERED)
+    stated = stated_needs(answers)
+    return tuple(k for k in stated if k in kinds) if isinstance(kinds, list) else stated
 
 
 def _question(t: Translator, obligation_id: int, kinds: list[str], verb: Verb) -> OutboundMessage:
@@ -101,7 +118,7 @@ async def answered(ctx: Context, obligation_id: int | None, choice: str) -> tupl
     answers = dict(saved.answers)
     if choice == YES:
         answers[NEEDS_FATE] = NeedsFate.PASSED_ON.value
-        text = await _pass_on(ctx, obligation.id, stated_needs(answers), permission="once")
+        text = await _pass_on(ctx, obligation.id, offered(answers), permission="once")
     else:
         answers[NEEDS_FATE] = NeedsFate.KEPT.value
         await ctx.audit(
