@@ -134,6 +134,13 @@ def report(
     ] = "json",
     out: Annotated[Path | None, typer.Option("--out", help="The file an xlsx or pdf report is written to.")] = None,
     language: Annotated[str, typer.Option(help="Language of an xlsx or pdf report: vi or en.")] = "vi",
+    recount: Annotated[
+        bool,
+        typer.Option(
+            "--recount",
+            help="Count the trend's settled months again from the records (after corrections to old months).",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """A commune's or a province's report for a period: the figures and the plans' indicators.
@@ -144,6 +151,8 @@ def report(
         fail(as_json, "--format must be json, xlsx or pdf")
     if output != "json" and out is None:
         fail(as_json, f"--format {output} writes a file: give --out FILE")
+    if out is not None and (not out.parent.is_dir() or out.is_dir()):
+        fail(as_json, f"cannot write {out}: no such folder, or it is a folder")
     chosen = _period_or_fail(as_json, period_text)
     as_json = as_json or output == "json"
 
@@ -155,7 +164,9 @@ def report(
         tz = ZoneInfo(app.settings.timezone)
         async with app.store.transaction() as repos:
             found = await reports.unit_in_reach(repos, unit, None, op)
-            made = await reports.build(repos, found, chosen, tz, app.clock.now(), trend=output == "pdf")
+            made = await reports.build(
+                repos, found, chosen, tz, app.clock.now(), trend=output != "json", recount=recount
+            )
             await op.record(
                 repos, "report_made", subject_type="unit", subject_id=found.id,
                 detail={"period": chosen.label, "format": output},

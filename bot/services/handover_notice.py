@@ -1,7 +1,8 @@
 """The hand-over notice (Mẫu 53) of a move between communes, as a PDF: what the sending commune's chairman signs and
 the receiving commune files. It names the person and prints their national ID, so who may print it is asked here
-(the sending commune's officer, who keeps the record until the move is accepted, or the receiving commune's, who
-decides on it: MANAGE_LIST or ACCEPT_TRANSFER, each with the record as stored now) and every printing is audited.
+(whoever keeps the record now — the sending commune's officer until the move is accepted, the receiving commune's
+after — or the receiving commune's officer while it decides: MANAGE_LIST or ACCEPT_TRANSFER on a pending move, each
+with the records as stored now; a declined move has no notice) and every printing is audited.
 
 `by` is the staff member in the console; None is the server's operator (the CLI). A refusal, an unknown transfer
 included, is audited and raises `Refused` (the caller commits it) for a console; the CLI gets a LookupError."""
@@ -14,6 +15,7 @@ from datetime import tzinfo
 from bot.db.store import Repositories
 from bot.documents.handover import HandoverNotice, render_handover
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
+from bot.domain.fieldwork import TransferStatus
 from bot.domain.planning import unreported_absence_days
 from bot.services.access import Refused
 from bot.services.operators import Operator
@@ -30,12 +32,19 @@ async def notice(
         await _refuse(repos, operator, transfer_id, "no such record")
         raise Refused("not allowed")
     sending, receiving = await repos.units.get(transfer.from_unit_id), await repos.units.get(transfer.to_unit_id)
+    if transfer.status is TransferStatus.DECLINED:  # nothing was handed over: no notice, for anyone
+        if by is None:
+            raise LookupError(f"transfer {transfer_id} was declined: there is no hand-over to notify")
+        await _refuse(repos, operator, transfer_id, "declined")
+        raise Refused("not allowed")
     if by is not None:
         here = await repos.units.get(person.unit_id)
         current = ParticipantScope(person.id, person.unit_id, here.parent_id if here else None, person.cadre_id)
         arriving = ParticipantScope(person.id, transfer.to_unit_id, receiving.parent_id if receiving else None, None)
-        decision = decide(by, Action.MANAGE_LIST, current)
-        if not decision and not decide(by, Action.ACCEPT_TRANSFER, arriving):
+        decision = decide(by, Action.MANAGE_LIST, current)  # whoever keeps the record now
+        # the receiving commune while it decides (once accepted, the record is theirs: MANAGE_LIST above)
+        deciding = transfer.status is TransferStatus.PENDING and decide(by, Action.ACCEPT_TRANSFER, arriving)
+        if not decision and not deciding:
             await _refuse(repos, operator, transfer_id, decision.reason)
             raise Refused("not allowed")
     province = await repos.units.get(sending.parent_id) if sending and sending.parent_id else None

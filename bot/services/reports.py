@@ -17,7 +17,7 @@ from bot.domain.entities import Unit, UnitLevel
 from bot.domain.reports.facts import by_month
 from bot.domain.reports.figures import Tally, tally
 from bot.domain.reports.indicators import DEFAULT_TARGETS, NAMES, Indicator, indicators
-from bot.domain.reports.period import Period, trailing_months
+from bot.domain.reports.period import Period, PeriodError, parse_period, trailing_months
 from bot.services.access import Refused
 from bot.services.operators import Operator
 
@@ -124,21 +124,34 @@ async def targets_of(repos: Repositories, unit: Unit) -> dict[str, float | None]
 
 
 async def build(
-    repos: Repositories, unit: Unit, period: Period, tz: tzinfo, now: datetime, *, trend: bool = False
+    repos: Repositories,
+    unit: Unit,
+    period: Period,
+    tz: tzinfo,
+    now: datetime,
+    *,
+    trend: bool = False,
+    recount: bool = False,
 ) -> Report:
     """The report on `unit` for `period` (a province: its communes summed, one row each); with `trend`, the 12
-    months ending with the period's last (settled months kept, the others tallied from the same gathering)."""
+    months ending with the period's last (settled months kept, the others tallied from the same gathering;
+    `recount` forgets the kept ones first, after records about old months were corrected)."""
     units = await repos.units.communes_of(unit.id) if unit.level is UnitLevel.PROVINCE else [unit]
     communes = [u.id for u in units]
     wanted = set(communes)
     targets = await targets_of(repos, unit)
     months, kept, missing = [], {}, []
     if trend:
+        if recount:
+            await repos.reports.forget_months(communes)
         months = trailing_months(period, TREND_MONTHS)
         kept = await repos.reports.settled_months(communes, [m.label for m in months])
         missing = [m for m in months if not all((c, m.label) in kept for c in communes)]
+    # A trend month is tallied whole: the gathering reaches the end of the period's last month (a range ending
+    # mid-month must not keep a half month as that month's figures).
     first = min([period.first, *(m.first for m in missing)])
-    facts = await repos.reports.facts(communes, Period(first, period.last, period.label), tz)
+    last = max([period.last, *(m.last for m in missing)])
+    facts = await repos.reports.facts(communes, Period(first, last, period.label), tz)
     tallies = tally(facts, period, wanted)
     if trend:
         today = now.astimezone(tz).date()
@@ -230,9 +243,11 @@ async def set_handed_over(
     if unit.level is not UnitLevel.COMMUNE:
         raise ReportError("the number handed over is entered for a commune")
     try:
-        datetime.strptime(month, "%Y-%m")
-    except ValueError:
-        raise ReportError("the month is written YYYY-MM") from None
+        written = parse_period(month)
+    except PeriodError:
+        written = None
+    if written is None or written.label != month or len(month) != 7:
+        raise ReportError("the month is written YYYY-MM, between 2000 and 2099")
     if not 0 <= people <= MOST_HANDED_OVER:
         raise ReportError(f"the number handed over is between 0 and {MOST_HANDED_OVER}")
     if by is not None and not decide(by, Action.ENTER_HANDED_OVER, UnitScope(unit.id, unit.parent_id)):

@@ -52,6 +52,10 @@ async def test_the_report_as_json_and_its_bad_inputs(app: Application, clock: Fa
         (("target", "set", "--unit", "HN", "--indicator", "job_support", "--value", "600"), "from 0 to 100"),
         (("handover", "set", "--unit", "HN", "--month", "2026-11", "--people", "4"), "for a commune"),
         (("handover", "set", "--unit", "HD", "--month", "11/2026", "--people", "4"), "YYYY-MM"),
+        (("handover", "set", "--unit", "HD", "--month", "2026-1", "--people", "4"), "YYYY-MM"),
+        (("handover", "set", "--unit", "HD", "--month", "1999-01", "--people", "4"), "YYYY-MM"),
+        (("report", "--unit", "HD", "--period", "2026-11", "--format", "pdf", "--out", "/no/such/dir/x.pdf"),
+         "cannot write"),
         (("handover", "set", "--unit", "HD", "--month", "2026-11", "--people", "-1"), "between 0 and"),
     ]:
         result = await asyncio.to_thread(call, env, *args, "--json")

@@ -89,6 +89,19 @@ async def test_the_quarter_counts_reviews_and_the_trend_gives_each_month_its_own
         again = await reports.build(repos, hd, parse_period("2026-11"), HANOI, clock.now(), trend=True)
     assert october.counts["checkins_due"] == 2 and again.trend[-2].counts["checkins_due"] == 1
     assert again.trend[-1].counts == HD_NOVEMBER
+    # A range ending mid-month tallies its trend's months whole: September kept from 1–15/09 would be a half month.
+    async with app.store.transaction() as repos:
+        await repos.reports.forget_months([hd.id])
+        half = await reports.build(repos, hd, parse_period("2026-09-01..2026-09-15"), HANOI, clock.now(), trend=True)
+        september = await reports.build(repos, hd, parse_period("2026-09"), HANOI, clock.now())
+        kept = await reports.build(repos, hd, parse_period("2026-11"), HANOI, clock.now(), trend=True)
+    assert half.trend[-1].counts == september.counts == kept.trend[-3].counts
+    assert september.counts["reviews_due"] == 6  # the quarter ends on 30/09, after the range: it is September's
+    # --recount (corrections to old months) forgets the kept months: October counts the late check-in now.
+    async with app.store.transaction() as repos:
+        recounted = await reports.build(repos, hd, parse_period("2026-11"), HANOI, clock.now(), trend=True,
+                                        recount=True)  # fmt: skip
+    assert recounted.trend[-2].counts["checkins_due"] == 2
 
 
 async def test_who_may_see_which_report(app: Application, clock: FakeClock) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.domain.reports.facts import Duty, Facts, Person, by_month
+from bot.domain.reports.facts import Duty, Facts, Person, Request, by_month
 from bot.domain.reports.figures import COUNT_KEYS, DEFINITIONS, LABELS, SECTIONS, tally
 from bot.domain.reports.indicators import DEFINITIONS as INDICATOR_DEFINITIONS
 from bot.domain.reports.indicators import NAMES, Indicator
@@ -84,3 +84,18 @@ def test_every_figure_and_indicator_has_a_label_and_a_definition() -> None:
     assert set(INDICATOR_DEFINITIONS) == set(NAMES)
     assert Indicator("relapse", 1, 10, 0.05).met is False and Indicator("relapse", 0, 10, 0.05).met is True
     assert Indicator("checkins", 3, 0, 1.0).value is None and Indicator("checkins", 3, 0, 1.0).met is None
+
+
+def test_help_got_is_the_latest_request_of_the_period_and_met_is_exact() -> None:
+    """An asked for a job in October and was advised; in November he asks again, still open: November's job support
+    is 0 of 1 (an earlier request's help does not answer this one)."""
+    person = {1: Person(1, date(2026, 1, 1), date(2027, 1, 1), None, ((date.min, 5),))}
+    requests = [Request(1, "job", date(2026, 10, 3), date(2026, 10, 4), "advised"),
+                Request(1, "job", date(2026, 11, 3), None, None)]  # fmt: skip
+    facts = Facts(people=person, requests=requests)
+    november, october = (tally(facts, parse_period(p), {5})[5] for p in ("2026-11", "2026-10"))
+    assert (november.distinct("got_job"), november.distinct("asked_job")) == (0, 1)
+    assert (october.distinct("got_job"), october.distinct("asked_job")) == (1, 1)
+    nearly = Indicator("checkins", 19_999, 20_000, 1.0)
+    assert nearly.value == 1.0 and nearly.met is False  # shown as 100.0 %, not met
+    assert Indicator("accessed_services", 8, 10, 0.8).met is True

@@ -15,6 +15,7 @@ import pytest
 
 from bot.app import Application
 from bot.domain.entities import Register, Sex
+from bot.services import fieldwork as records
 from tests.fakes.clock import FakeClock
 from tests.support.console import SignIn
 from tests.support.factories import add_person, add_ward
@@ -289,6 +290,10 @@ async def test_the_hand_over_notice_prints_for_either_commune_s_officer_only(
         assert (await officer.client.get(forged)).status_code == 404, forged
     denied = await audit_trail(app, "denied:accept_transfer")
     assert [e.detail["reason"] for e in denied] == ["no such record"] and no_names(denied)
+    async with app.store.transaction() as repos:  # Kiến Hưng declines: nothing was handed over, no notice for anyone
+        assert await records.decide_transfer(repos, transfer, False, hanoi["other_officer"])
+    for who in ("officer", "other_officer"):
+        assert (await (await sign_in(hanoi[who])).client.get(url)).status_code == 404, who
 
 
 async def test_the_quarterly_review_per_person(app: Application, clock: FakeClock, sign_in: SignIn) -> None:

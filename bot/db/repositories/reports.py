@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, union
+from sqlalchemy import Select, and_, case, delete, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -90,8 +90,9 @@ class ReportRepository:
         (a province's month is ~200,000 rows)."""
         return await (await self._s.connection()).execute(stmt)
 
-    async def facts(self, units: Sequence[int], period: Period, tz: tzinfo) -> Facts:
-        """Everything the figures of `period` rest on for these communes."""
+    async def facts(self, units: Sequence[int], period: Period, tz: tzinfo, *, results: bool = True) -> Facts:
+        """Everything the figures of `period` rest on for these communes (`results=False`: no test result opened,
+        for a list that needs only who was under management)."""
         units = list(units)
         scope = _scope(units)
         since = datetime.combine(period.first, time(0), tzinfo=tz).astimezone(UTC)
@@ -103,7 +104,7 @@ class ReportRepository:
         facts.absences = await self._absences(scope, period)
         facts.duties = await self._duties(scope, period)
         facts.in_person = await self._in_person(scope, period)
-        facts.results = await self._results(scope, period)
+        facts.results = await self._results(scope, period) if results else []
         facts.requests = await self._requests(scope, until, tz)
         facts.crises = await self._crises(scope, since, until, tz)
         facts.reviews = await self._reviews(scope, [quarter for quarter, _ in period.quarter_ends()])
@@ -268,6 +269,7 @@ class ReportRepository:
             .where(
                 ReferralRow.participant_id.in_({person_id for person_id, _, _ in episodes}),  # type: ignore[attr-defined]
                 ReferralEventRow.status.in_(_ANSWERS),  # type: ignore[attr-defined]
+                ReferralRow.urgency == "urgent",  # the crisis's referral (made urgent), not a job request's answer
                 ReferralEventRow.actor_type == "staff",
                 ReferralEventRow.at >= since,
             )
@@ -406,3 +408,10 @@ class ReportRepository:
                 set_={k: stmt.excluded[k] for k in ("people", "set_by", "set_at")},
             )
         )
+
+    async def forget_months(self, units: Sequence[int]) -> int:
+        """Drop these communes' kept months: the next trend counts them again from the records (`report --recount`)."""
+        found = await self._s.execute(
+            delete(ReportMonthRow).where(ReportMonthRow.unit_id.in_(list(units)))  # type: ignore[attr-defined]
+        )
+        return int(found.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,12 +1,11 @@
 """Every figure of a report with its one definition, and the rules that attribute a record to a commune.
 
-A record counts for the commune whose list the person was on that day (`Person.unit_on`): a move in the middle of a
-month puts what came before it in the old commune and what came after in the new one, and a province's figures are
-the sum of its communes' (a move inside the province is out of one commune and into another). Days are local days.
-Requests for help are counted once per person and kind in a period (asking twice is one request).
+A record counts for the commune the person lived in that day (`Person.unit_on`: an accepted move counts from its
+date), so a move in the middle of a month puts what came before it in the old commune and what came after in the new
+one. A province's counts are the sum of its communes'; the people behind its indicators are the union of theirs. Days
+are local days. Requests for help are counted once per person and kind in a period (asking twice is one request).
 
-`DEFINITIONS` is printed with every report (screen, XLSX, PDF, and the CLI's `--help`-visible JSON keys): change a
-rule here and its sentence here, together."""
+`DEFINITIONS` is printed with every report (screen, XLSX, PDF): change a rule here and its sentence here, together."""
 
 from __future__ import annotations
 
@@ -183,10 +182,12 @@ class Tally:
     answer_minutes: list[float] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
+        """A province sums its communes' counts; the people behind its indicators are the union of its communes'
+        (someone tested in two communes after a move is one person tested). Kept months have only their numbers:
+        those add up (a trend point may count such a person twice)."""
         self.counts.update(other.counts)
         for key, ids in other.people.items():
-            # a province sums its communes: the same person in two communes (a move) counts in each
-            self.counts[f"_people_{key}"] += len(ids)
+            self.people[key] |= ids
         self.answer_minutes.extend(other.answer_minutes)
 
     def distinct(self, key: str) -> int:
@@ -312,14 +313,11 @@ def _result(t: Tally, person_id: int, outcome: str, unannounced: bool) -> None:
 
 
 def _requests(facts: Facts, first: date, last: date, units: set[int], out: dict[int, Tally]) -> None:
-    """Requests once per person and kind (the latest of the period tells how it stands); help got or not for the
-    support indicators; a taken request of any kind, up to the period's end, for 'accessed services'."""
-    helped: set[tuple[int, str]] = set()
+    """Requests once per person and kind (the latest of the period tells how it stands, and whether help was got for
+    the support indicators); a taken request of any kind, up to the period's end, for 'accessed services'."""
     accessed: set[int] = set()
     asked: list[Request] = []
     for request in facts.requests:
-        if request.outcome in HELPED:
-            helped.add((request.participant_id, request.kind))
         if request.accepted_on is not None and request.accepted_on <= last:
             accessed.add(request.participant_id)
         if first <= request.asked_on <= last and request.participant_id in facts.people:
@@ -342,7 +340,7 @@ def _requests(facts: Facts, first: date, last: date, units: set[int], out: dict[
         if ending is not None:
             t.counts[f"referrals_{ending}"] += 1
         t.people[f"asked_{kind}"].add(person_id)
-        if (person_id, kind) in helped:
+        if outcome in HELPED:  # the latest request of the period ended with help (an earlier one does not count)
             t.people[f"got_{kind}"].add(person_id)
     for unit in units:
         if unit in out:

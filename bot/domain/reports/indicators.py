@@ -74,9 +74,12 @@ class Indicator:
 
     @property
     def met(self) -> bool | None:
-        if self.value is None or self.target is None:
+        """At least the target (at most, where lower is better), on the exact fraction: 19,999 of 20,000 shows as
+        100.0 % and has not met a 100 % target."""
+        if not self.denominator or self.target is None:
             return None
-        return self.value <= self.target if self.name in LOWER_IS_BETTER else self.value >= self.target
+        goal = self.target * self.denominator
+        return self.numerator <= goal + 1e-9 if self.name in LOWER_IS_BETTER else self.numerator >= goal - 1e-9
 
     def as_dict(self) -> dict[str, Any]:
         return {"numerator": self.numerator, "denominator": self.denominator, "value": self.value,

@@ -59,7 +59,7 @@ LIMITS = {"name": 200, "address": 300, "phone": 40, "hours": 200, "test_place": 
 # channel, a role), never free text; everything else (an OS account, anything a later version adds) is left out.
 TEXT_KEYS = {"reason", "kind", "purpose", "channel", "channels", "view", "setting", "via", "route", "method",
              "province", "from_role", "to_role", "fields", "filters", "why", "check", "outcome", "unit", "period",
-             "format", "indicator", "month"}  # fmt: skip
+             "format", "indicator", "month", "permission", "quarter"}  # fmt: skip
 _CODE = re.compile(r"^[A-Za-z0-9_:./{}\- ]{1,60}$")
 _KEY = re.compile(r"^[a-z_]{1,32}$")
 

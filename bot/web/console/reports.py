@@ -13,6 +13,7 @@ here."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import re
@@ -139,9 +140,10 @@ def routes(console: Console) -> list[BaseRoute]:
         name = f"bao-cao-{unit.code}-{period.label.replace('..', '_')}.{kind}"
         headers = {"content-disposition": f'attachment; filename="{name}"'}
         if kind == "xlsx":
-            return Response(report_xlsx(report, t), media_type=XLSX, headers=headers)
-        return Response(report_pdf(report, t, signer=viewer.staff.name), media_type="application/pdf",
-                        headers=headers)  # fmt: skip
+            return Response(report_xlsx(report, t, zone=console.zone), media_type=XLSX, headers=headers)
+        # drawn in a worker thread (a second or two for a province): the event loop keeps serving
+        pdf = await asyncio.to_thread(report_pdf, report, t, signer=viewer.staff.name, zone=console.zone)
+        return Response(pdf, media_type="application/pdf", headers=headers)
 
     async def xlsx(request: Request, viewer: Viewer) -> Response:
         return await download(request, viewer, "xlsx")
@@ -239,7 +241,7 @@ async def _choices(repos: Any, viewer: Viewer, own: Unit | None) -> list[Choice]
     """What an admin may open: the province, then each of its communes (an officer has their commune only)."""
     if own is None or own.level is not UnitLevel.PROVINCE:
         return []
-    communes = [u for u in await repos.units.all() if u.level is UnitLevel.COMMUNE and u.parent_id == own.id]
+    communes = await repos.units.communes_of(own.id)
     return [Choice(own.code, own.name, True), *(Choice(u.code, u.name, False) for u in communes)]
 
 
@@ -406,7 +408,8 @@ def _charts(t: Translator, report: Report) -> list[Markup]:
             points = [(p.month, p.indicators[key].value) for p in report.trend]
         else:
             points = [(p.month, _float(p.counts.get(key))) for p in report.trend]
-        out.append(trend_chart(points, title=t._(title), percent=in_percent))
+        decimal = "," if t.language == "vi" else "."
+        out.append(trend_chart(points, title=t._(title), percent=in_percent, decimal=decimal))
     return out
 
 
