@@ -127,7 +127,8 @@ async def build_communes(app: Application, clock: FakeClock) -> dict[str, int]:
     await referral(ha.id, "job", local(date(2026, 11, 8), 10), accept=local(date(2026, 11, 9), 9))
     # Giang: a crisis at 23:30 on 30/11 local (16:30 UTC), taken 12 minutes later: November's.
     crisis_at = local(date(2026, 11, 30), 23, 30)
-    await referral(giang.id, "counselling", crisis_at, accept=crisis_at + timedelta(minutes=12), urgency="urgent")
+    taken = await referral(giang.id, "counselling", crisis_at, accept=crisis_at + timedelta(minutes=12),
+                           urgency="urgent")  # fmt: skip
     # … and another at 00:30 on 01/12 local (17:30 UTC on 30/11): December's.
     december = local(date(2026, 12, 1), 0, 30)
     async with app.store.transaction() as repos:
@@ -135,7 +136,7 @@ async def build_communes(app: Application, clock: FakeClock) -> dict[str, int]:
             repos.session.add(EscalationRow(key=f"crisis:{giang.id}:{number}", participant_id=giang.id,
                                             unit_id=ids["HD"], kind="crisis", raised_at=at))  # fmt: skip
         # Someone outside the staff (the person's own withdrawal) is not a human answer.
-        repos.session.add(ReferralEventRow(referral_id=1, status="accepted", actor_type="participant",
+        repos.session.add(ReferralEventRow(referral_id=taken, status="accepted", actor_type="participant",
                                            at=december + timedelta(minutes=1)))  # fmt: skip
     clock.set(local(date(2026, 12, 2), 9))
     return ids
