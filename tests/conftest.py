@@ -12,6 +12,7 @@ from bot.app import Application, build_application
 from bot.config import Settings
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import (
+    PostgresCopies,
     database_name,
     migrated,
     postgres_base_url,
@@ -30,6 +31,7 @@ class Templates:
         self.directory = directory
         self.made: dict[str, str] = {}
         self.postgres: ExitStack = ExitStack()
+        self.copies: PostgresCopies | None = None
 
     def sqlite(self) -> str:
         if "sqlite" not in self.made:
@@ -41,12 +43,22 @@ class Templates:
             self.made["postgres"] = migrated(self.postgres.enter_context(postgres_database(base)), TEST_KEY_BYTES)
         return database_name(self.made["postgres"])
 
+    def postgres_copies(self, base: str) -> PostgresCopies:
+        """Made once per worker; closed (its spare copies dropped, its drops waited for) before the template goes."""
+        if self.copies is None:
+            self.copies = PostgresCopies(base)
+        return self.copies
+
 
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     made = Templates(tmp_path_factory.mktemp("template"))
     with made.postgres:
-        yield made
+        try:
+            yield made
+        finally:
+            if made.copies is not None:
+                made.copies.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -59,7 +71,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, templates: Temp
     base = postgres_base_url()
     if base is None:
         pytest.skip("AFTERCARE_TEST_POSTGRES_URL is not set")
-    with postgres_database(base, None if empty else templates.postgres_name(base)) as url:
+    copies = templates.postgres_copies(base)
+    with copies.database(None if empty else templates.postgres_name(base)) as url:
         yield url
 
 
