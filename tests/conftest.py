@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,16 +22,21 @@ from tests.fakes.databases import (
 )
 from tests.fakes.sleeps import RecordedSleeps
 from tests.support.config import TEST_KEY, TEST_KEY_BYTES
+from tests.support.factories import SeededCommune, seed_commune_once
 
 
 class Templates:
-    """One migrated database per backend for this worker, made when a test first needs it (tests.fakes.databases)."""
+    """One migrated database per backend for this worker, made when a test first needs it (tests.fakes.databases);
+    and one per backend where `seed_commune` also ran, for the tests that ask for the `commune` fixture (most of the
+    transcripts: seeding it through the services for each of them cost a tenth of their time)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.made: dict[str, str] = {}
         self.postgres: ExitStack = ExitStack()
         self.copies: PostgresCopies | None = None
+        self.seeded: dict[str, SeededCommune] = {}  # a seeded template's name → what seeding it returned
+        self.handed: dict[str, SeededCommune] = {}  # a test's database URL → the seeded template it is a copy of
 
     def sqlite(self) -> str:
         if "sqlite" not in self.made:
@@ -42,6 +47,26 @@ class Templates:
         if "postgres" not in self.made:
             self.made["postgres"] = migrated(self.postgres.enter_context(postgres_database(base)), TEST_KEY_BYTES)
         return database_name(self.made["postgres"])
+
+    def sqlite_commune(self) -> str:
+        if "sqlite-commune" not in self.made:
+            directory = self.directory / "commune"
+            directory.mkdir()
+            url = sqlite_copy(self.sqlite(), directory)
+            self.seeded[database_name(url)] = seed_commune_once(url, directory / "data")
+            self.made["sqlite-commune"] = url
+        return self.made["sqlite-commune"]
+
+    def postgres_commune_name(self, base: str) -> str:
+        if "postgres-commune" not in self.made:
+            url = self.postgres.enter_context(postgres_database(base, self.postgres_name(base)))
+            self.seeded[database_name(url)] = seed_commune_once(url, self.directory / "commune-postgres")
+            self.made["postgres-commune"] = url
+        return database_name(self.made["postgres-commune"])
+
+    def commune_of(self, database_url: str) -> SeededCommune | None:
+        """The commune a test's database was copied with; None when it was not (then the test seeds it)."""
+        return self.handed.get(database_url)
 
     def postgres_copies(self, base: str) -> PostgresCopies:
         """Made once per worker; closed (its spare copies dropped, its drops waited for) before the template goes."""
@@ -63,17 +88,37 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, templates: Templates) -> Iterator[str]:
-    """A database of this test's own, at the newest migration; empty under `@pytest.mark.empty_database`."""
+    """A database of this test's own, at the newest migration; empty under `@pytest.mark.empty_database`. A test that
+    asks for the `commune` fixture (tests/e2e/conftest.py) gets a copy of the template where it was seeded."""
     empty = request.node.get_closest_marker("empty_database") is not None
+    seeded = not empty and "commune" in request.fixturenames
     if request.param == "sqlite":
-        yield sqlite_url(tmp_path) if empty else sqlite_copy(templates.sqlite(), tmp_path)
+        if empty:
+            yield sqlite_url(tmp_path)
+            return
+        template = templates.sqlite_commune() if seeded else templates.sqlite()
+        url = sqlite_copy(template, tmp_path)
+        with handing(templates, url, templates.seeded.get(database_name(template))):
+            yield url
         return
     base = postgres_base_url()
     if base is None:
         pytest.skip("AFTERCARE_TEST_POSTGRES_URL is not set")
+    name = None if empty else templates.postgres_commune_name(base) if seeded else templates.postgres_name(base)
     copies = templates.postgres_copies(base)
-    with copies.database(None if empty else templates.postgres_name(base)) as url:
+    with copies.database(name) as url, handing(templates, url, templates.seeded.get(name or "")):
         yield url
+
+
+@contextmanager
+def handing(templates: Templates, url: str, seeded: SeededCommune | None) -> Iterator[None]:
+    """While the test runs, `templates.commune_of(url)` says what the seeded template it was copied from holds."""
+    if seeded is not None:
+        templates.handed[url] = seeded
+    try:
+        yield
+    finally:
+        templates.handed.pop(url, None)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -26,6 +27,9 @@ from tests.support.chats import Chat, Chats, at_local, link_participant
 from tests.support.config import TELEGRAM_TOKEN, TEST_KEY, ZALO_TOKEN
 from tests.support.factories import Commune, seed_commune
 from tests.support.server import bound_socket, serve
+
+if TYPE_CHECKING:
+    from tests.conftest import Templates
 
 CHANNELS = ["simulator", "telegram-polling", "telegram-webhook", "zalo-polling", "zalo-webhook"]
 
@@ -114,8 +118,11 @@ async def sim(
 
 
 @pytest.fixture
-async def commune(app: Application) -> Commune:
-    return await seed_commune(app)
+async def commune(app: Application, templates: Templates) -> Commune:
+    """`seed_commune`'s commune. The test's database is a copy of a template where the worker ran it once (through
+    the same services, at the same fake time: tests/conftest.py); a database made otherwise is seeded here."""
+    seeded = templates.commune_of(app.settings.database_url)
+    return seeded.for_test(app) if seeded is not None else await seed_commune(app)
 
 
 @pytest.fixture
