@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from bot.app import Application
@@ -26,7 +25,7 @@ from tests.fakes.zalo_api import running as running_zalo
 from tests.support.chats import Chat, Chats, at_local, link_participant
 from tests.support.config import TELEGRAM_TOKEN, TEST_KEY, ZALO_TOKEN
 from tests.support.factories import Commune, seed_commune
-from tests.support.server import bound_socket, serve
+from tests.support.server import bound_socket, http_client, serve
 
 if TYPE_CHECKING:
     from tests.conftest import Templates
@@ -100,7 +99,7 @@ async def sim(
     web_socket: socket.socket,
 ) -> AsyncIterator[Chats]:
     """People talking to the bot through the channel under test (the web server runs in every mode)."""
-    async with serve(build_web(app), web_socket) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with serve(build_web(app), web_socket) as base, http_client(base, timeout=10) as http:
         if fake_telegram is None and fake_zalo is None:
             yield Simulator(http)
             return
