@@ -28,7 +28,7 @@ from tests.support.factories import Commune, seed_commune
 from tests.support.server import bound_socket, http_client, serve
 
 if TYPE_CHECKING:
-    from tests.conftest import Templates
+    from tests.support.templates import Templates
 
 CHANNELS = ["simulator", "telegram-polling", "telegram-webhook", "zalo-polling", "zalo-webhook"]
 
