@@ -29,10 +29,11 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, templates: Templates) -> Iterator[str]:
-    """A database of this test's own, at the newest migration; empty under `@pytest.mark.empty_database`. A test that
-    asks for the `commune` fixture (tests/e2e/conftest.py) gets a copy of the template where it was seeded."""
+    """A database of this test's own, at the newest migration; empty under `@pytest.mark.empty_database`. A test using
+    the transcripts' `commune` fixture (tests/e2e/conftest.py, through `commune_template`) gets a copy of the template
+    where it was seeded."""
     empty = request.node.get_closest_marker("empty_database") is not None
-    seeded = not empty and "commune" in request.fixturenames
+    seeded = not empty and "commune_template" in request.fixturenames
     if request.param == "sqlite":
         if empty:
             yield sqlite_url(tmp_path)

@@ -117,7 +117,13 @@ async def sim(
 
 
 @pytest.fixture
-async def commune(app: Application, templates: Templates) -> Commune:
+def commune_template() -> None:
+    """Its name among a test's fixtures makes `database_url` (tests/conftest.py) copy the worker's template where
+    `seed_commune` already ran; only `commune` below asks for it (a `commune` of another directory seeds its own)."""
+
+
+@pytest.fixture
+async def commune(app: Application, templates: Templates, commune_template: None) -> Commune:
     """`seed_commune`'s commune. The test's database is a copy of a template where the worker ran it once (through
     the same services, at the same fake time: tests/conftest.py); a database made otherwise is seeded here."""
     seeded = templates.commune_of(app.settings.database_url)
