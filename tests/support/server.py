@@ -64,6 +64,8 @@ class _Server(uvicorn.Server):
         except TimeoutError:
             for task in self.server_state.tasks:
                 task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
+        if not self.force_exit:
+            await self.lifespan.shutdown()  # as uvicorn does (a no-op with lifespan="off", as `serve` runs it)
 
 
 @asynccontextmanager
