@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -11,55 +10,45 @@ import pytest
 from bot.app import Application, build_application
 from bot.config import Settings
 from tests.fakes.clock import FakeClock
-from tests.fakes.databases import (
-    database_name,
-    migrated,
-    postgres_base_url,
-    postgres_database,
-    sqlite_copy,
-    sqlite_url,
-)
+from tests.fakes.databases import database_name, postgres_base_url, sqlite_copy, sqlite_url
 from tests.fakes.sleeps import RecordedSleeps
-from tests.support.config import TEST_KEY, TEST_KEY_BYTES
-
-
-class Templates:
-    """One migrated database per backend for this worker, made when a test first needs it (tests.fakes.databases)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.made: dict[str, str] = {}
-        self.postgres: ExitStack = ExitStack()
-
-    def sqlite(self) -> str:
-        if "sqlite" not in self.made:
-            self.made["sqlite"] = migrated(sqlite_url(self.directory), TEST_KEY_BYTES)
-        return self.made["sqlite"]
-
-    def postgres_name(self, base: str) -> str:
-        if "postgres" not in self.made:
-            self.made["postgres"] = migrated(self.postgres.enter_context(postgres_database(base)), TEST_KEY_BYTES)
-        return database_name(self.made["postgres"])
+from tests.support.config import TEST_KEY
+from tests.support.templates import Templates, handing
 
 
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     made = Templates(tmp_path_factory.mktemp("template"))
     with made.postgres:
-        yield made
+        try:
+            yield made
+        finally:
+            if made.copies is not None:
+                made.copies.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, templates: Templates) -> Iterator[str]:
-    """A database of this test's own, at the newest migration; empty under `@pytest.mark.empty_database`."""
+    """A database of this test's own, at the newest migration; empty under `@pytest.mark.empty_database`. A test using
+    the transcripts' `commune` fixture (tests/e2e/conftest.py, through `commune_template`) gets a copy of the template
+    where it was seeded."""
     empty = request.node.get_closest_marker("empty_database") is not None
+    seeded = not empty and "commune_template" in request.fixturenames
     if request.param == "sqlite":
-        yield sqlite_url(tmp_path) if empty else sqlite_copy(templates.sqlite(), tmp_path)
+        if empty:
+            yield sqlite_url(tmp_path)
+            return
+        template = templates.sqlite_commune() if seeded else templates.sqlite()
+        url = sqlite_copy(template, tmp_path)
+        with handing(templates, url, templates.seeded.get(database_name(template))):
+            yield url
         return
     base = postgres_base_url()
     if base is None:
         pytest.skip("AFTERCARE_TEST_POSTGRES_URL is not set")
-    with postgres_database(base, None if empty else templates.postgres_name(base)) as url:
+    name = None if empty else templates.postgres_commune_name(base) if seeded else templates.postgres_name(base)
+    copies = templates.postgres_copies(base)
+    with copies.database(name) as url, handing(templates, url, templates.seeded.get(name or "")):
         yield url
 
 

@@ -7,8 +7,8 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from bot.app import Application
@@ -25,7 +25,10 @@ from tests.fakes.zalo_api import running as running_zalo
 from tests.support.chats import Chat, Chats, at_local, link_participant
 from tests.support.config import TELEGRAM_TOKEN, TEST_KEY, ZALO_TOKEN
 from tests.support.factories import Commune, seed_commune
-from tests.support.server import bound_socket, serve
+from tests.support.server import bound_socket, http_client, serve
+
+if TYPE_CHECKING:
+    from tests.support.templates import Templates
 
 CHANNELS = ["simulator", "telegram-polling", "telegram-webhook", "zalo-polling", "zalo-webhook"]
 
@@ -96,7 +99,7 @@ async def sim(
     web_socket: socket.socket,
 ) -> AsyncIterator[Chats]:
     """People talking to the bot through the channel under test (the web server runs in every mode)."""
-    async with serve(build_web(app), web_socket) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with serve(build_web(app), web_socket) as base, http_client(base, timeout=10) as http:
         if fake_telegram is None and fake_zalo is None:
             yield Simulator(http)
             return
@@ -114,8 +117,17 @@ async def sim(
 
 
 @pytest.fixture
-async def commune(app: Application) -> Commune:
-    return await seed_commune(app)
+def commune_template() -> None:
+    """Its name among a test's fixtures makes `database_url` (tests/conftest.py) copy the worker's template where
+    `seed_commune` already ran; only `commune` below asks for it (a `commune` of another directory seeds its own)."""
+
+
+@pytest.fixture
+async def commune(app: Application, templates: Templates, commune_template: None) -> Commune:
+    """`seed_commune`'s commune. The test's database is a copy of a template where the worker ran it once (through
+    the same services, at the same fake time: tests/conftest.py); a database made otherwise is seeded here."""
+    seeded = templates.commune_of(app.settings.database_url)
+    return seeded.for_test(app) if seeded is not None else await seed_commune(app)
 
 
 @pytest.fixture

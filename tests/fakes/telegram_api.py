@@ -8,6 +8,7 @@ official machine-readable spec when `../shared/vendor/telegram-bot-api-spec/api.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import time
@@ -25,6 +26,12 @@ from tests.fakes.serving import in_thread, serve_app
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "vendor" / "telegram-bot-api-spec" / "api.json"
 BOT_ID = 7000001
 BOT_USERNAME = "dong_hanh_test_bot"
+
+
+@functools.cache
+def official_spec() -> dict[str, Any] | None:
+    """The spec, parsed once per process (0.9 MB of JSON; only read, never changed)."""
+    return json.loads(SPEC.read_text(encoding="utf-8")) if SPEC.exists() else None
 
 
 def utf16_len(text: str) -> int:
@@ -77,8 +84,8 @@ class FakeTelegram:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message id) → the bot's message now
         self._arrived = asyncio.Event()
         self._confirmations = asyncio.Condition()
-        if self.spec is None and SPEC.exists():
-            self.spec = json.loads(SPEC.read_text(encoding="utf-8"))
+        if self.spec is None:
+            self.spec = official_spec()
 
     # ---- what tests do -------------------------------------------------------------------------------------------
 

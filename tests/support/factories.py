@@ -4,12 +4,18 @@ call, so a test builds what an operator would; the defaults are the commune most
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
 
-from bot.app import Application
+from bot.app import Application, build_application
+from bot.config import Settings
 from bot.domain.entities import CounsellingPoint, Participant, RiskLevel, Role, StaffMember, Unit
+from bot.domain.invites import InvitePolicy
 from bot.services.enrolment import Enrolment, IssuedInvite
+from tests.fakes.clock import FakeClock
+from tests.support.config import TEST_KEY
 
 PROVINCE = ("HN", "Thành phố Hà Nội")
 WARD = ("HD", "Phường Hà Đông")
@@ -111,6 +117,44 @@ async def seed_commune(app: Application) -> Commune:
         binh_id=binh.id,
         binh_code=binh_invite.code,
     )
+
+
+@dataclass(frozen=True)
+class SeededCommune:
+    """What `seed_commune` returned in a template database, and the moment and invite policy it ran under: a copy of
+    that database holds the same rows as seeding it again would only for a test whose clock and policy are the same."""
+
+    commune: Commune
+    at: datetime
+    invites: InvitePolicy
+
+    def for_test(self, app: Application) -> Commune:
+        assert app.clock.now() == self.at and app.policies.invites == self.invites, (
+            "this test's database was copied from the seeded commune template, made at another time or invite policy"
+        )
+        return replace(self.commune)  # the test's own copy
+
+
+def seed_commune_once(database_url: str, data_dir: Path) -> SeededCommune:
+    """`seed_commune` through the services, in an application of its own at the tests' starting time (FakeClock's),
+    on a template database: each worker does it once and the transcripts get copies (tests/conftest.py)."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        data_dir=data_dir,
+        encryption_key=TEST_KEY,  # type: ignore[arg-type]
+        environment="development",
+    )
+
+    async def seed() -> SeededCommune:
+        app = build_application(settings, clock=FakeClock())
+        try:
+            at = app.clock.now()
+            return SeededCommune(await seed_commune(app), at, app.policies.invites)
+        finally:
+            await app.aclose()  # a template must have no connection left when it is copied
+
+    return asyncio.run(seed())
 
 
 @dataclass
