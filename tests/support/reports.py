@@ -1,8 +1,9 @@
 """A commune whose every figure of November 2026 is computed by hand (golden tables), shared by the report's tests
 (service, CLI, console, documents): people listed before and during the period, a move in the middle of the month
 (out of Hà Đông, into Cầu Giấy), an unreported absence that pushes a term past the period, a completion on the last
-day, a crisis at 23:30 local time on the last day (November's) and one at 00:30 on the first (December's, though UTC
-still says November), a person with no linked chat, a refused test, a request for training asked twice."""
+day, a check-in by chat and a crisis at 23:30 local time on the last day (November's), a crisis at 00:30 on the first
+(December's, though UTC still says November), a person with no linked chat, a refused test, a request for training
+asked twice."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ async def build_communes(app: Application, clock: FakeClock) -> dict[str, int]:
             duty(an.id, "test", date(2026, 11, 15), "done"),
             duty(dung.id, "checkin", date(2026, 11, 10), "missed"),  # in Hà Đông: he moved on the 15th
             duty(dung.id, "random_test", date(2026, 11, 20), "done"),  # in Cầu Giấy: refused
-            duty(giang.id, "checkin", date(2026, 11, 10), "pending"),
+            duty(giang.id, "checkin", date(2026, 11, 10), "done"),  # by chat at 23:30 on 30/11, below
             duty(giang.id, "checkin", date(2026, 11, 5), "cancelled"),  # cancelled: never counted
             duty(ha.id, "test", date(2026, 11, 15), "done"),
             duty(an.id, "checkin", date(2026, 10, 10), "done"),  # October: not November's
@@ -70,6 +71,10 @@ async def build_communes(app: Application, clock: FakeClock) -> dict[str, int]:
         repos.session.add_all(rows)
         await repos.session.flush()
         await repos.checkins.save(rows[0].id or 0, an.id, {"mood": "4"}, complete=True, risky=False)
+        # Giang checks in late, at 23:30 on the month's last day (16:30 UTC): November's.
+        clock.set(local(date(2026, 11, 30), 23, 30))
+        await repos.checkins.save(rows[4].id or 0, giang.id, {"mood": "3"}, complete=True, risky=False)
+        clock.set(local(date(2026, 12, 2), 9))
         await repos.fieldwork.record_in_person(an.id, date(2026, 11, 12), InPersonOutcome.PRESENT, None, cadre.id)
         await repos.fieldwork.record_in_person(giang.id, date(2026, 11, 12), InPersonOutcome.ABSENT, "ốm", cadre.id)
         await repos.fieldwork.add_test_result(
@@ -148,9 +153,11 @@ async def build_communes(app: Application, clock: FakeClock) -> dict[str, int]:
 HD_NOVEMBER = {
     "under_management_start": 6, "under_management_end": 4, "enrolled": 1, "completed": 1, "moved_out": 1,
     "moved_in": 0, "due_for_completion": 1, "absences_reported": 0, "absences_unreported": 1,
-    "checkins_due": 3, "checkins_done": 1, "checkins_self_reported": 1, "in_person_done": 1, "checkins_missed": 1,
+    "checkins_due": 3, "checkins_done": 2, "checkins_self_reported": 2, "in_person_done": 1, "checkins_missed": 1,
     "tests_due": 2, "tests_due_periodic": 2, "tests_due_unannounced": 0, "tests_done": 2, "tests_done_periodic": 2,
-    "tests_done_unannounced": 0, "tests_positive": 1, "tests_refused": 0, "tests_no_show": 0,
+    "tests_done_unannounced": 0, "tests_positive": 1, "tests_positive_periodic": 1, "tests_positive_unannounced": 0,
+    "tests_refused": 0, "tests_refused_periodic": 0, "tests_refused_unannounced": 0, "tests_no_show": 0,
+    "tests_no_show_periodic": 0, "tests_no_show_unannounced": 0,
     "referrals_requested": 3, "referrals_counselling": 1, "referrals_training": 1, "referrals_job": 1,
     "referrals_livelihood": 0, "referrals_health": 0, "referrals_papers": 0, "referrals_accepted": 3,
     "referrals_open": 2, "referrals_advised": 1, "referrals_referred": 0, "referrals_no_contact": 0,
@@ -162,6 +169,7 @@ HD_NOVEMBER = {
 # Cầu Giấy: Dũng from 15/11 (moved in, under management at the end, an unannounced test refused).
 CG_NOVEMBER = {key: 0 for key in COUNT_KEYS} | {
     "moved_in": 1, "under_management_end": 1, "tests_due": 1, "tests_due_unannounced": 1, "tests_refused": 1,
+    "tests_refused_unannounced": 1,
     "no_chat": 1, "crisis_median_minutes": None,
 }  # fmt: skip
 HD_INDICATORS = {
@@ -171,6 +179,6 @@ HD_INDICATORS = {
     "job_support": (0, 1, 0.0, 0.5),
     "livelihood_support": (0, 0, None, None),
     "relapse": (1, 2, 0.5, None),
-    "checkins": (1, 3, 0.3333, 1.0),
+    "checkins": (2, 3, 0.6667, 1.0),
     "reviews": (0, 0, None, 1.0),
 }

@@ -29,7 +29,9 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "moved_in", "due_for_completion", "absences_reported", "absences_unreported")),
     ("checkins", ("checkins_due", "checkins_done", "checkins_self_reported", "in_person_done", "checkins_missed")),
     ("tests", ("tests_due", "tests_due_periodic", "tests_due_unannounced", "tests_done", "tests_done_periodic",
-               "tests_done_unannounced", "tests_positive", "tests_refused", "tests_no_show")),
+               "tests_done_unannounced", "tests_positive", "tests_positive_periodic", "tests_positive_unannounced",
+               "tests_refused", "tests_refused_periodic", "tests_refused_unannounced", "tests_no_show",
+               "tests_no_show_periodic", "tests_no_show_unannounced")),
     ("referrals", ("referrals_requested", *(f"referrals_{kind}" for kind in KINDS), "referrals_accepted",
                    *(f"referrals_{ending}" for ending in ENDINGS))),
     ("safety", ("crisis_episodes", "crisis_answered", "crisis_median_minutes", "unreachable", "no_chat")),
@@ -87,8 +89,14 @@ LABELS: dict[str, str] = {
     "tests_done_periodic": N_("Periodic tests done"),
     "tests_done_unannounced": N_("Unannounced tests done"),
     "tests_positive": N_("Positive results"),
+    "tests_positive_periodic": N_("Positive results, periodic tests"),
+    "tests_positive_unannounced": N_("Positive results, unannounced tests"),
     "tests_refused": N_("Tests refused"),
+    "tests_refused_periodic": N_("Periodic tests refused"),
+    "tests_refused_unannounced": N_("Unannounced tests refused"),
     "tests_no_show": N_("Did not come to a test"),
+    "tests_no_show_periodic": N_("Did not come to a periodic test"),
+    "tests_no_show_unannounced": N_("Did not come to an unannounced test"),
     "referrals_requested": N_("Requests for support"),
     **{f"referrals_{kind}": words for kind, words in _KIND_WORDS.items()},
     "referrals_accepted": N_("Requests taken by a counselling point"),
@@ -139,6 +147,13 @@ DEFINITIONS: dict[str, str] = {
     "tests_positive": N_("Positive results for a sample taken in the period."),
     "tests_refused": N_("Refusals recorded for a test in the period."),
     "tests_no_show": N_("People recorded as not coming to a test in the period."),
+    **{
+        f"tests_{outcome}_{apart}": N_(
+            "The same, for the tests that answered a periodic test (or none scheduled), or an unannounced one."
+        )
+        for outcome in ("positive", "refused", "no_show")
+        for apart in ("periodic", "unannounced")
+    },
     "referrals_requested": N_(
         "Requests for support made in the period, once per person and kind (asking twice is one request); a "
         "conversation with one's own cadre is not a request."
@@ -299,17 +314,16 @@ def _duty(t: Tally, kind: str, status: str, self_reported: bool) -> None:
 
 
 def _result(t: Tally, person_id: int, outcome: str, unannounced: bool) -> None:
+    apart = "unannounced" if unannounced else "periodic"
     if outcome in TESTED:
         t.counts["tests_done"] += 1
-        t.counts["tests_done_unannounced" if unannounced else "tests_done_periodic"] += 1
+        t.counts[f"tests_done_{apart}"] += 1
         t.people["tested"].add(person_id)
         if outcome == "positive":
-            t.counts["tests_positive"] += 1
             t.people["positive"].add(person_id)
-    elif outcome == "refused":
-        t.counts["tests_refused"] += 1
-    elif outcome == "no_show":
-        t.counts["tests_no_show"] += 1
+    if outcome in ("positive", "refused", "no_show"):
+        t.counts[f"tests_{outcome}"] += 1
+        t.counts[f"tests_{outcome}_{apart}"] += 1
 
 
 def _requests(facts: Facts, first: date, last: date, units: set[int], out: dict[int, Tally]) -> None:
