@@ -355,7 +355,7 @@ async def test_without_consent_answers_stay_private_and_a_referral_needs_consent
     chat.buttons["Có, hãy chuyển giúp tôi"] = yes  # type: ignore[attr-defined]  # pressed again, still on screen
     (await chat.press("Có, hãy chuyển giúp tôi")).never_says("Mình đã chuyển")
     (await tick_all([cadre], app.scheduler.tick))[0].says(
-        "Trong lần điểm danh hằng tháng, Vũ Thị Hạnh", "cho biết cần hỗ trợ: Tìm việc làm"
+        "Trong lần điểm danh hằng tháng, Vũ Thị Hạnh", "cho biết cần hỗ trợ: Việc làm"
     ).never_says("thèm", "dùng lại")
     async with app.store.transaction() as repos:
         requests = await repos.referrals.of_participant(hanh.id)

@@ -24,13 +24,7 @@ from bot.services import support_requests as requests
 YES, NO = "yes", "no"
 # The needs question's options, in the person's own neutral words: what they are told back about their needs uses
 # these too (a chat preview on a lock screen shows "Health", never what the help menu spells out).
-OPTION_LABELS: dict[str, str] = {
-    "training": N_("Vocational training"),
-    "job": N_("A job"),
-    "livelihood": N_("Livelihood support or a loan"),
-    "health": N_("Health"),
-    "papers": N_("Papers and documents"),
-}
+OPTION_LABELS: dict[str, str] = support.NEUTRAL_KINDS
 _KIND_LABELS = {NEED_KINDS[value]: label for value, label in OPTION_LABELS.items()}
 
 

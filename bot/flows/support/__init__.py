@@ -41,6 +41,15 @@ SUPPORT_KINDS: dict[str, str] = {
     "health": N_("Health care or methadone"),
     "papers": N_("Legal papers (residence, ID, records)"),
 }
+# The same kinds in a person's own neutral words (the check-in's needs options): what a message that may show on a
+# lock screen says — the person's or the cadre's ("Health", never what the help menu spells out to choose from).
+NEUTRAL_KINDS: dict[str, str] = {
+    "training": N_("Vocational training"),
+    "job": N_("A job"),
+    "livelihood": N_("Livelihood support or a loan"),
+    "health": N_("Health"),
+    "papers": N_("Papers and documents"),
+}
 
 
 def asks_for_help(text: str | None) -> bool:

@@ -36,13 +36,13 @@ async def referral_notice(push: Push) -> Rendered:
             "{who} said in their monthly check-in that they need support: {what}. Please help them get in touch "
             "with the counselling point.",
             who=named,
-            what=t._(support.SUPPORT_KINDS.get(kind, support.SUPPORT_KINDS["papers"])),
+            what=t._(support.NEUTRAL_KINDS.get(kind, support.NEUTRAL_KINDS["papers"])),
         )
     else:
         asked = t._(
             "{who} asked for support: {what}. Please help them get in touch with the counselling point.",
             who=named,
-            what=t._(support.SUPPORT_KINDS.get(kind, support.SUPPORT_KINDS["papers"])),
+            what=t._(support.NEUTRAL_KINDS.get(kind, support.NEUTRAL_KINDS["papers"])),
         )
     return OutboundMessage("\n".join([t._("Needs your attention:"), asked]))
 
@@ -58,7 +58,7 @@ def _no_point_request(t: Translator, named: str, kind: str) -> str:
         "{who} asked for support: {what}. There is no counselling point in your commune yet, so nobody else has "
         "been told: please take it up with them, or pass it on to someone who can help.",
         who=named,
-        what=t._(support.SUPPORT_KINDS.get(kind, support.SUPPORT_KINDS["papers"])),
+        what=t._(support.NEUTRAL_KINDS.get(kind, support.NEUTRAL_KINDS["papers"])),
     )
 
 
