@@ -550,9 +550,10 @@ class HandoverCountRow(SQLModel, table=True):
 
 
 class ReportMonthRow(SQLModel, table=True):
-    """A settled month's figures for one commune (bot/domain/reports/figures.py `Tally.dump`: counts only, no ids),
-    kept so a 12-month trend does not gather a year of records on every report. Written once a month is settled
-    (`bot/services/reports.py` SETTLED_AFTER_DAYS); the month's own report is always computed afresh."""
+    """A settled month's figures for one commune or province (bot/domain/reports/figures.py `Tally.dump`: counts, a
+    province's people counted once across its communes; no ids), kept so a 12-month trend does not gather a year of
+    records on every report. Written once a month is settled (`bot/services/reports.py` SETTLED_AFTER_DAYS); the
+    month's own report is always computed afresh."""
 
     __tablename__ = "report_month"
     __table_args__ = (UniqueConstraint("unit_id", "month"),)

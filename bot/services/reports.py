@@ -7,6 +7,7 @@ unit as the database has it); None is the server's operator (the CLI). A refusal
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -140,28 +141,30 @@ async def build(
     communes = [u.id for u in units]
     wanted = set(communes)
     targets = await targets_of(repos, unit)
-    months, kept, missing = [], {}, []
-    if trend:
-        if recount:
-            await repos.reports.forget_months(communes)
-        months = trailing_months(period, TREND_MONTHS)
-        kept = await repos.reports.settled_months(communes, [m.label for m in months])
-        missing = [m for m in months if not all((c, m.label) in kept for c in communes)]
+    if recount:
+        await repos.reports.forget_months([unit.id, *communes])
+    # The trend's points are the report unit's own kept months: a province's are kept as the province's (its people
+    # counted once across communes), not re-added from its communes'.
+    months = trailing_months(period, TREND_MONTHS) if trend else []
+    kept = await repos.reports.settled_months([unit.id], [m.label for m in months]) if months else {}
+    missing = [m for m in months if (unit.id, m.label) not in kept]
     # A trend month is tallied whole: the gathering reaches the end of the period's last month (a range ending
     # mid-month must not keep a half month as that month's figures).
     first = min([period.first, *(m.first for m in missing)])
     last = max([period.last, *(m.last for m in missing)])
     facts = await repos.reports.facts(communes, Period(first, last, period.label), tz)
     tallies = tally(facts, period, wanted)
-    if trend:
+    if missing:
         today = now.astimezone(tz).date()
         settled: dict[tuple[int, str], Tally] = {}
         for month, share in zip(missing, by_month(facts, [(m.first, m.last) for m in missing]), strict=True):
             counted = tally(share, month, wanted)
-            for commune in communes:
-                kept[(commune, month.label)] = counted.get(commune, Tally())
-                if (today - month.last).days > SETTLED_AFTER_DAYS:
-                    settled[(commune, month.label)] = kept[(commune, month.label)]
+            whole = _sum(counted.get(c) for c in communes)
+            kept[(unit.id, month.label)] = whole
+            if (today - month.last).days > SETTLED_AFTER_DAYS:
+                settled[(unit.id, month.label)] = whole
+                if unit.level is UnitLevel.PROVINCE:  # its communes' own, for their reports' trends
+                    settled.update({(c, month.label): counted.get(c, Tally()) for c in communes})
         await repos.reports.keep_months(settled)
     last_month = period.last.strftime("%Y-%m")
     handed = await repos.reports.handed_over(communes, last_month)
@@ -186,8 +189,8 @@ async def build(
             )
     points_trend = []
     for month in months:
-        summed = _sum(kept[(c, month.label)] for c in communes)
-        points_trend.append(TrendPoint(month.label, summed.figures(), indicators(summed, targets, None)))
+        point = kept[(unit.id, month.label)]
+        points_trend.append(TrendPoint(month.label, point.figures(), indicators(point, targets, None)))
     parent = await repos.units.get(unit.parent_id) if unit.parent_id is not None else None
     return Report(unit, period, total.figures(), report_indicators, now, lines, points_trend, parent)
 
@@ -234,6 +237,7 @@ async def set_target(
 
 
 MOST_HANDED_OVER = 100_000
+_MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 async def set_handed_over(
@@ -243,10 +247,10 @@ async def set_handed_over(
     if unit.level is not UnitLevel.COMMUNE:
         raise ReportError("the number handed over is entered for a commune")
     try:
-        written = parse_period(month)
+        written = parse_period(month) if _MONTH.fullmatch(month) else None
     except PeriodError:
         written = None
-    if written is None or written.label != month or len(month) != 7:
+    if written is None:
         raise ReportError("the month is written YYYY-MM, between 2000 and 2099")
     if not 0 <= people <= MOST_HANDED_OVER:
         raise ReportError(f"the number handed over is between 0 and {MOST_HANDED_OVER}")

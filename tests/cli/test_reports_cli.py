@@ -54,6 +54,7 @@ async def test_the_report_as_json_and_its_bad_inputs(app: Application, clock: Fa
         (("handover", "set", "--unit", "HD", "--month", "11/2026", "--people", "4"), "YYYY-MM"),
         (("handover", "set", "--unit", "HD", "--month", "2026-1", "--people", "4"), "YYYY-MM"),
         (("handover", "set", "--unit", "HD", "--month", "1999-01", "--people", "4"), "YYYY-MM"),
+        (("handover", "set", "--unit", "HD", "--month", "2026-q1", "--people", "4"), "YYYY-MM"),
         (("report", "--unit", "HD", "--period", "2026-11", "--format", "pdf", "--out", "/no/such/dir/x.pdf"),
          "cannot write"),
         (("handover", "set", "--unit", "HD", "--month", "2026-11", "--people", "-1"), "between 0 and"),

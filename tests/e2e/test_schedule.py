@@ -328,17 +328,16 @@ async def test_without_consent_answers_stay_private_and_a_referral_needs_consent
     said.never_says("đã báo", "người đồng hành", "Bạn cho biết bạn cần hỗ trợ")  # nobody told: not claimed
     again = await chat.say("ừm")  # the offer again
     again.says("Bạn hãy chọn một trong các lựa chọn", "tư vấn viên").offers("Để lúc khác")
-    (await chat.press("Để lúc khác")).says("Bạn cho biết bạn cần hỗ trợ: Việc làm.").offers(
-        "Có, hãy chuyển giúp tôi", "Không, cảm ơn"
-    )
+    # "Yes" to the counsellor: refused without consent to referrals, and the needs question still follows.
+    (await chat.press("Có, kết nối tôi với tư vấn viên")).says(
+        "mình cần bạn đồng ý mục “Kết nối tư vấn”", "Bạn cho biết bạn cần hỗ trợ: Việc làm."
+    ).offers("Có, hãy chuyển giúp tôi", "Không, cảm ơn")
     async with app.store.transaction() as repos:
         november = await repos.obligations.by_key(f"checkin:{hanh.id}:2026-11")
     assert november is not None
     (await chat.press_action(f"checkin:needs:{november.id + 1}:yes")).says("Nút này đã hết hiệu lực")  # forged
     (await chat.press("Không, cảm ơn")).says("mình chưa chuyển gì đi cả").offers("Điểm danh tháng này")
     (await chat.press_action(f"checkin:needs:{november.id}:yes")).says("Nút này đã hết hiệu lực")  # no longer asked
-    await chat.say("giúp")
-    (await chat.press("Nói chuyện với tư vấn viên")).says("mình cần bạn đồng ý mục “Kết nối tư vấn”")
     assert (await tick_all([cadre], app.scheduler.tick))[0].text == ""  # nothing about the answers reaches the cadre
     async with app.store.transaction() as repos:
         assert await repos.escalations.count_kind(hanh.id, "risky_checkin") == 0
@@ -347,7 +346,9 @@ async def test_without_consent_answers_stay_private_and_a_referral_needs_consent
     clock.set(at_local(date(2026, 12, 10)))
     await chat.say("/menu")
     await chat.press("Điểm danh tháng này")
-    (await answer_checkin(chat)).offers("Có, hãy chuyển giúp tôi").never_says("tư vấn viên không?")
+    # A risky one again: "not now" to the counsellor, then the needs question.
+    (await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")).offers("Để lúc khác")
+    (await chat.press("Để lúc khác")).offers("Có, hãy chuyển giúp tôi")
     yes = chat.buttons["Có, hãy chuyển giúp tôi"]  # type: ignore[attr-defined]
     (await chat.press("Có, hãy chuyển giúp tôi")).says(
         "Mình đã chuyển nhu cầu hỗ trợ của bạn (Việc làm) đến điểm tư vấn và người đồng hành của bạn."

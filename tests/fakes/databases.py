@@ -117,14 +117,22 @@ class PostgresCopies:
 
     def close(self) -> None:
         """Drop the spare copies, wait for every drop, and stop the thread."""
+        errors: list[BaseException] = []
         try:
-            for made in self._spare.values():
-                name = made.result()
-                self._drops.append(self._submit(self._drop(name)))
+            for made in self._spare.values():  # every spare, even after one failed: none left behind
+                try:
+                    self._drops.append(self._submit(self._drop(made.result())))
+                except Exception as error:  # collected, the first raised below
+                    errors.append(error)
             self._spare.clear()
-            for future in self._drops:
-                future.result()
+            for future in self._drops:  # every drop waited for before the loop stops
+                try:
+                    future.result()
+                except Exception as error:  # collected, the first raised below
+                    errors.append(error)
             self._drops.clear()
+            if errors:
+                raise errors[0]
         finally:
             if self._connection is not None:
                 self._submit(self._connection.close()).result()

@@ -102,6 +102,21 @@ async def test_the_quarter_counts_reviews_and_the_trend_gives_each_month_its_own
         recounted = await reports.build(repos, hd, parse_period("2026-11"), HANOI, clock.now(), trend=True,
                                         recount=True)  # fmt: skip
     assert recounted.trend[-2].counts["checkins_due"] == 2
+    # A province's trend keeps its own months (people counted once across communes): a settled month's point is
+    # that month's province report, figures and indicators alike; --recount without a trend forgets them too.
+    async with app.store.transaction() as repos:
+        province = await repos.units.get(ids["HN"])
+        assert province is not None
+        first = await reports.build(repos, province, parse_period("2026-11"), HANOI, clock.now(), trend=True)
+        again = await reports.build(repos, province, parse_period("2026-11"), HANOI, clock.now(), trend=True)
+        october = await reports.build(repos, province, parse_period("2026-10"), HANOI, clock.now())
+        await reports.build(repos, province, parse_period("2026-11"), HANOI, clock.now(), recount=True)
+        left = (await repos.session.execute(select(ReportMonthRow.month))).scalars().all()
+    assert again.trend[-2].counts == first.trend[-2].counts == october.counts
+    assert {n: i.as_dict() for n, i in again.trend[-2].indicators.items() if n != "managed"} == {
+        n: i.as_dict() for n, i in october.indicators.items() if n != "managed"
+    }
+    assert left == []
 
 
 async def test_who_may_see_which_report(app: Application, clock: FakeClock) -> None:

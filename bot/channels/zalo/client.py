@@ -23,7 +23,8 @@ log = structlog.get_logger(__name__)
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """What httpx would build for each client (the CA bundle read and parsed: 10-50 ms of CPU), built once per process
-    and shared by every client, as an SSLContext may be."""
+    and shared by every client, as an SSLContext may be. HTTP/1.1 clients only: httpcore sets the context's ALPN
+    protocols per connection, so a client with http2=True must build its own."""
     return httpx.create_ssl_context()
 
 

@@ -34,7 +34,7 @@ from bot.domain.schedule import monthly_due_dates, periodic_test_dates
 from bot.flows import common, home, participant, support
 from bot.flows.checkin import needs, pushed
 from bot.flows.common import say
-from bot.flows.context import Context, Replies
+from bot.flows.context import HOME, Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
 from bot.services.escalations import EscalationKind, Told, Why, raise_and_tell
 
@@ -339,6 +339,20 @@ async def answer_needs(ctx: Context, pressed: Pressed) -> Replies:
     return [*replies, *await _home(ctx)]
 
 
+async def accept_counsellor(ctx: Context) -> Replies:
+    """"Yes" to the counsellor: the request (or the conversation) first; the stated needs' question follows unless a
+    conversation opened (the counsellor hears them there) — after a refusal for want of consent too."""
+    waiting = int(ctx.state.data.get("obligation_id", 0)) if ctx.state.step == Steps.OFFERED else 0
+    ctx.leave()
+    replies = await request_referral(ctx)
+    question = await needs.asked_again(ctx, waiting, Verbs.NEEDS) if waiting and ctx.state.flow == HOME else None
+    if question is None:
+        return replies
+    _wait_for_answer(ctx, waiting)
+    menu = {message.text for message in home.participant_home(ctx.t)}
+    return [*(reply for reply in replies if reply.text not in menu), question]
+
+
 async def decline_counsellor(ctx: Context) -> Replies:
     """"Not now" to the counsellor; the stated needs' question follows if it waited for this answer."""
     waiting = int(ctx.state.data.get("obligation_id", 0)) if ctx.state.step == Steps.OFFERED else 0
@@ -447,9 +461,7 @@ class CheckinFlow(Flow):
             case Verbs.NEEDS:
                 return await answer_needs(ctx, pressed)
             case Verbs.REFERRAL:
-                # a conversation with a counsellor may open: the needs' question is left (they can say it there)
-                ctx.leave()
-                return await request_referral(ctx)
+                return await accept_counsellor(ctx)
             case Verbs.NO_REFERRAL:
                 return await decline_counsellor(ctx)
         if not self.holds(ctx.state):  # an answer to a check-in left since: the menu
