@@ -210,7 +210,8 @@ def target_set(
 
         async with app.store.transaction() as repos:
             found = await reports.unit_in_reach(repos, unit, None, op)
-            chosen = await reports.set_target(repos, found, indicator, value, None, op)
+            chosen = reports.parse_target(value)
+            await reports.set_targets(repos, found, {indicator: chosen}, None, op)
         return {"unit": found.code, "indicator": indicator, "target": chosen}
 
     out = with_app(as_json, work)

@@ -24,7 +24,6 @@ from bot.domain.entities import Participant, Role, Unit, UnitLevel
 from bot.domain.reports.period import Period, PeriodError, parse_period
 from bot.domain.terms import add_months
 from bot.domain.text import fold
-from bot.services.access import Refused
 from bot.services.operators import Operator
 from bot.services.people_list import STATUS_LABELS, sort_key
 from bot.services.reports import unit_in_reach
@@ -36,15 +35,9 @@ PROGRESS = {"good": N_("Good progress"), "fair": N_("Fair progress"), "concernin
 
 
 async def commune_in_reach(repos: Repositories, code: str, by: Actor, operator: Operator) -> Unit:
-    """The commune whose named lists are asked for, if `by` is its own officer; anything else is `Refused`."""
-    unit = await unit_in_reach(repos, code, by, operator, Action.VIEW_NAMED_LIST)
-    if unit.level is not UnitLevel.COMMUNE:  # the table answers for communes only; a province's list has no names
-        await operator.record(
-            repos, f"denied:{Action.VIEW_NAMED_LIST.value}", subject_type="unit", subject_id=unit.id,
-            outcome="denied", detail={"reason": "not a commune"},
-        )  # fmt: skip
-        raise Refused("not allowed")
-    return unit
+    """The commune whose named lists are asked for, if `by` is its own officer; anything else (a province's list has
+    no names) is `Refused`, audited."""
+    return await unit_in_reach(repos, code, by, operator, Action.VIEW_NAMED_LIST, UnitLevel.COMMUNE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ unit as the database has it); None is the server's operator (the CLI). A refusal
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -99,17 +100,26 @@ class Report:
 
 
 async def unit_in_reach(
-    repos: Repositories, code: str, by: Actor | None, operator: Operator, action: Action = Action.VIEW_REPORT
+    repos: Repositories,
+    code: str,
+    by: Actor | None,
+    operator: Operator,
+    action: Action = Action.VIEW_REPORT,
+    level: UnitLevel | None = None,
 ) -> Unit:
-    """The unit a report is asked for, if `by` (when given) may see it; unknown and refused look the same from a
-    console (a guessed code learns nothing) and both are audited."""
+    """The unit a report or a form is about, if `by` (when given) may do `action` on it and it is of `level` (when
+    given); unknown, refused and the wrong level look the same from a console (a guessed code learns nothing) and all
+    are audited."""
     unit = await repos.units.by_code(code)
     if by is not None:
         decision = decide(by, action, UnitScope(unit.id, unit.parent_id)) if unit is not None else None
-        if unit is None or not decision:
+        reason = "no such unit" if decision is None else decision.reason if not decision else None
+        if unit is not None and reason is None and level is not None and unit.level is not level:
+            reason = f"not a {level.value}"
+        if reason is not None:
             await operator.record(
                 repos, f"denied:{action.value}", subject_type="unit", subject_id=unit.id if unit else None,
-                outcome="denied", detail={"reason": decision.reason if decision else "no such unit"},
+                outcome="denied", detail={"reason": reason},
             )  # fmt: skip
             raise Refused("not allowed")
     if unit is None:
@@ -203,41 +213,58 @@ def _sum(parts: Any) -> Tally:
     return total
 
 
+MOST_HANDED_OVER = 100_000
+_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
 def parse_target(text: str) -> float | None:
     """A target as typed: "80", "80 %", "80,5" → 0.8 / 0.805; "", "none" → no target. ReportError otherwise."""
     value = text.strip().rstrip("%").strip().replace(",", ".")
     if value.lower() in ("", "none", "-"):
         return None
     try:
-        percent = float(value)
+        percent = float(value) if len(value) <= 8 else math.nan
     except ValueError:
-        raise ReportError(f"a target is a percentage from 0 to 100, not {text[:20]!r}") from None
-    if not 0 <= percent <= 100:
-        raise ReportError("a target is a percentage from 0 to 100")
+        percent = math.nan
+    if not 0 <= percent <= 100:  # NaN and infinities too
+        raise ReportError(f"a target is a percentage from 0 to 100, not {text[:20]!r}")
     return round(percent / 100, 4)
 
 
-async def set_target(
-    repos: Repositories, unit: Unit, indicator: str, text: str, by: Actor | None, operator: Operator
-) -> float | None:
-    """A province's own target for one indicator (its communes' reports use it); audited."""
+def parse_month(text: str) -> str:
+    """A month as YYYY-MM between 2000 and 2099 (the number handed over is known at a month's end)."""
+    try:
+        if _MONTH.fullmatch(text):
+            return parse_period(text).label
+    except PeriodError:
+        pass
+    raise ReportError("the month is written YYYY-MM, between 2000 and 2099")
+
+
+async def set_targets(
+    repos: Repositories, unit: Unit, wanted: dict[str, float | None], by: Actor | None, operator: Operator
+) -> list[str]:
+    """A province's own targets (its communes' reports use them), as fractions (None: no target); only those that
+    change are written, each audited. The indicators changed."""
     if unit.level is not UnitLevel.PROVINCE:
         raise ReportError("targets are set for a province")
-    if indicator not in NAMES:
-        raise ReportError(f"no indicator {indicator[:40]!r}; one of: {', '.join(NAMES)}")
+    unknown = [name for name in wanted if name not in NAMES]
+    if unknown:
+        raise ReportError(f"no indicator {unknown[0][:40]!r}; one of: {', '.join(NAMES)}")
+    if any(target is not None and not 0 <= target <= 1 for target in wanted.values()):
+        raise ReportError("a target is a percentage from 0 to 100")
     if by is not None and not decide(by, Action.SET_TARGETS, UnitScope(unit.id, unit.parent_id)):
         await operator.record(repos, "denied:set_targets", subject_type="unit", subject_id=unit.id, outcome="denied")
         raise Refused("not allowed")
-    target = parse_target(text)
-    await repos.reports.set_target(unit.id, indicator, target, operator.staff_id)
-    await operator.record(
-        repos, "target_set", subject_type="unit", subject_id=unit.id, detail={"indicator": indicator, "target": target}
-    )
-    return target
-
-
-MOST_HANDED_OVER = 100_000
-_MONTH = re.compile(r"\d{4}-\d{2}")
+    now = await targets_of(repos, unit)
+    changed = [name for name, target in wanted.items() if target != now[name]]
+    for name in changed:
+        await repos.reports.set_target(unit.id, name, wanted[name], operator.staff_id)
+        await operator.record(
+            repos, "target_set", subject_type="unit", subject_id=unit.id,
+            detail={"indicator": name, "target": wanted[name]},
+        )  # fmt: skip
+    return changed
 
 
 async def set_handed_over(
@@ -246,12 +273,7 @@ async def set_handed_over(
     """How many people were handed over to a commune, as known at a month's end; audited."""
     if unit.level is not UnitLevel.COMMUNE:
         raise ReportError("the number handed over is entered for a commune")
-    try:
-        written = parse_period(month) if _MONTH.fullmatch(month) else None
-    except PeriodError:
-        written = None
-    if written is None:
-        raise ReportError("the month is written YYYY-MM, between 2000 and 2099")
+    month = parse_month(month)
     if not 0 <= people <= MOST_HANDED_OVER:
         raise ReportError(f"the number handed over is between 0 and {MOST_HANDED_OVER}")
     if by is not None and not decide(by, Action.ENTER_HANDED_OVER, UnitScope(unit.id, unit.parent_id)):

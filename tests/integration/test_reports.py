@@ -146,15 +146,22 @@ async def test_who_may_see_which_report(app: Application, clock: FakeClock) -> N
     async with app.store.transaction() as repos:
         province = await repos.units.get(ids["HN"])
         assert province is not None
-        assert await reports.set_target(repos, province, "accessed_services", "85 %",
-                                        staff(Role.ADMIN, "admin", "HN"), Operator()) == 0.85  # fmt: skip
+        admin, officer = staff(Role.ADMIN, "admin", "HN"), staff(Role.OFFICER, "officer", "HD")
+        assert reports.parse_target("85 %") == 0.85 and reports.parse_target("") is None
+        for typed in ("120", "-1", "nan", "1e400", "tám mươi"):
+            with pytest.raises(reports.ReportError):
+                reports.parse_target(typed)
+        wanted = {"accessed_services": 0.85, "checkins": 1.0}  # the checkins default: nothing to change
+        assert await reports.set_targets(repos, province, wanted, admin, Operator()) == ["accessed_services"]
         with pytest.raises(reports.ReportError):
-            await reports.set_target(repos, province, "accessed_services", "120", None, Operator())
+            await reports.set_targets(repos, province, {"nonsense": 0.1}, None, Operator())
         with pytest.raises(reports.ReportError):
-            await reports.set_target(repos, province, "nonsense", "10", None, Operator())
+            await reports.set_targets(repos, province, {"job_support": 6.0}, None, Operator())
         with pytest.raises(Refused):
-            await reports.set_target(repos, province, "job_support", "60", staff(Role.OFFICER, "officer", "HD"),
-                                     Operator())  # fmt: skip
+            await reports.set_targets(repos, province, {"job_support": 0.6}, officer, Operator())
+    assert [e.detail for e in await audit_trail(app, "target_set")] == [
+        {"indicator": "accessed_services", "target": 0.85}
+    ]
     async with app.store.transaction() as repos:
         hd = await repos.units.get(ids["HD"])
         assert hd is not None

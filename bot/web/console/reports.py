@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -46,8 +45,6 @@ READERS = {Role.OFFICER, Role.ADMIN}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_TEXT = 40  # a unit code or a period is short; anything longer is not one
 QUIET_DAYS = 30  # a commune that entered nothing for longer is flagged on the province's table
-MAX_HANDED_OVER = 100_000
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
 # The province's table: a few counts and indicators per commune (the files carry every figure).
 LINE_COUNTS = ("under_management_end", "checkins_due", "checkins_done", "tests_done", "tests_positive",
                "referrals_requested")  # fmt: skip
@@ -158,7 +155,9 @@ def routes(console: Console) -> list[BaseRoute]:
         code = _text(form.get("unit"))
         async with store.transaction() as repos:
             try:
-                unit = await _unit_for(repos, code, viewer, operator, Action.SET_TARGETS, UnitLevel.PROVINCE)
+                unit = await reports.unit_in_reach(
+                    repos, code, viewer.actor, operator, Action.SET_TARGETS, UnitLevel.PROVINCE
+                )
             except Refused:
                 unit = None
             else:
@@ -167,12 +166,7 @@ def routes(console: Console) -> list[BaseRoute]:
                     wanted = read_targets(t, form)
                 except Problem as exc:
                     return console.flash_redirect(back, str(exc))
-                now = await reports.targets_of(repos, unit)
-                changed = {name: value for name, value in wanted.items() if value != now[name]}
-                for name, value in changed.items():
-                    await repos.reports.set_target(unit.id, name, value, viewer.staff.id)
-                    await operator.record(repos, "target_set", subject_type="unit", subject_id=unit.id,
-                                          detail={"indicator": name, "target": value})  # fmt: skip
+                changed = await reports.set_targets(repos, unit, wanted, viewer.actor, operator)
         if unit is None:
             return await console.not_found(request, viewer)
         if not changed:
@@ -186,7 +180,9 @@ def routes(console: Console) -> list[BaseRoute]:
         code = _text(form.get("unit"))
         async with store.transaction() as repos:
             try:
-                unit = await _unit_for(repos, code, viewer, operator, Action.ENTER_HANDED_OVER, UnitLevel.COMMUNE)
+                unit = await reports.unit_in_reach(
+                    repos, code, viewer.actor, operator, Action.ENTER_HANDED_OVER, UnitLevel.COMMUNE
+                )
             except Refused:
                 unit = None
             else:
@@ -195,9 +191,7 @@ def routes(console: Console) -> list[BaseRoute]:
                     month, people = read_handed_over(t, form)
                 except Problem as exc:
                     return console.flash_redirect(back, str(exc))
-                await repos.reports.set_handed_over(unit.id, month, people, viewer.staff.id)
-                await operator.record(repos, "handed_over_set", subject_type="unit", subject_id=unit.id,
-                                      detail={"month": month, "people": people})  # fmt: skip
+                await reports.set_handed_over(repos, unit, month, people, viewer.actor, operator)
         if unit is None:
             return await console.not_found(request, viewer)
         return console.flash_redirect(
@@ -216,18 +210,6 @@ def routes(console: Console) -> list[BaseRoute]:
 
 
 # ---- the unit -------------------------------------------------------------------------------------------------------
-
-
-async def _unit_for(
-    repos: Any, code: str, viewer: Viewer, operator: StaffOperator, action: Action, level: UnitLevel
-) -> Unit:
-    """The unit a form names, if the viewer may do `action` on it as stored and it is of `level`; else `Refused`."""
-    unit = await reports.unit_in_reach(repos, code, viewer.actor, operator, action)
-    if unit.level is not level:
-        await operator.record(repos, f"denied:{action.value}", subject_type="unit", subject_id=unit.id,
-                              outcome="denied", detail={"reason": "level"})  # fmt: skip
-        raise Refused("not allowed")
-    return unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,39 +318,29 @@ def month_text(t: Translator, month: str) -> str:
 
 
 def read_targets(t: Translator, form: FormData) -> dict[str, float | None]:
-    """Each indicator's target in percent (0–100; empty: no target), as a fraction."""
+    """Each indicator's target in percent (0–100; empty: no target), as a fraction, read as the CLI reads it."""
     out: dict[str, float | None] = {}
     for name in plan.NAMES:
         raw = form.get(f"target_{name}")
-        text = raw.strip().rstrip("%").strip().replace(",", ".") if isinstance(raw, str) else ""
-        if not text:
-            out[name] = None
-            continue
         try:
-            value = float(text) if len(text) <= 8 else math.nan
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or not 0 <= value <= 100:
+            out[name] = reports.parse_target(raw if isinstance(raw, str) else "")
+        except reports.ReportError:
             raise Problem(t._("“{indicator}”: a target is a percentage from 0 to 100, or empty for none.",
-                              indicator=t._(plan.LABELS[name])))  # fmt: skip
-        out[name] = round(value / 100, 4)
+                              indicator=t._(plan.LABELS[name]))) from None  # fmt: skip
     return out
 
 
 def read_handed_over(t: Translator, form: FormData) -> tuple[str, int]:
-    """A month (YYYY-MM) and a whole number of people from 0 to 100,000."""
+    """A month (YYYY-MM) and a whole number of people from 0 to 100,000, read as the CLI reads them."""
     month, people = form.get("month"), form.get("people")
-    month = month.strip() if isinstance(month, str) else ""
-    people = people.strip() if isinstance(people, str) else ""
     try:
-        if not _MONTH.fullmatch(month):
-            raise PeriodError(month)
-        (parse_period(month))
-    except PeriodError:
+        month = reports.parse_month(month.strip() if isinstance(month, str) else "")
+    except reports.ReportError:
         raise Problem(t._("Please choose the month.")) from None
-    if not (people.isascii() and people.isdigit() and len(people) <= 6 and int(people) <= MAX_HANDED_OVER):
+    people = people.strip() if isinstance(people, str) else ""
+    if not (people.isascii() and people.isdigit() and len(people) <= 6 and int(people) <= reports.MOST_HANDED_OVER):
         raise Problem(t._("The number of people handed over is a whole number from 0 to {most}.",
-                          most=f"{MAX_HANDED_OVER:,}".replace(",", ".")))  # fmt: skip
+                          most=f"{reports.MOST_HANDED_OVER:,}".replace(",", ".")))  # fmt: skip
     return month, int(people)
 
 
