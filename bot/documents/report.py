@@ -25,6 +25,7 @@ from bot.core.i18n import Translator
 from bot.documents import render
 from bot.documents.certificate import place
 from bot.documents.charts import trend_chart
+from bot.documents.workbook import OPTIONS, write_cell
 from bot.domain.reports import figures, indicators
 
 if TYPE_CHECKING:
@@ -88,10 +89,6 @@ def local_time(moment: datetime, zone: tzinfo | None) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-def _as_datetime(day: date) -> datetime:
-    return day if isinstance(day, datetime) else datetime(day.year, day.month, day.day)
-
-
 def _month_day(month: str) -> date:
     return date(int(month[:4]), int(month[5:7]), 1)
 
@@ -124,20 +121,7 @@ class _Book:
         return self.book.add_worksheet(name)
 
     def write(self, sheet: Any, row: int, col: int, value: object, fmt: Any = None) -> None:
-        """One cell by its type: None stays empty, a bool is a boolean, a number a number, a date a date, any text
-        text (never a formula, whatever it starts with)."""
-        if value is None:
-            return
-        if isinstance(value, bool):
-            sheet.write_boolean(row, col, value, fmt)
-        elif isinstance(value, int | float):
-            sheet.write_number(row, col, value, fmt)
-        elif isinstance(value, datetime):
-            sheet.write_datetime(row, col, value, fmt or self.moment)
-        elif isinstance(value, date):
-            sheet.write_datetime(row, col, _as_datetime(value), fmt or self.day)
-        else:
-            sheet.write_string(row, col, str(value), fmt)
+        write_cell(sheet, row, col, value, day=self.day, moment=self.moment, fmt=fmt)
 
     def headers(self, sheet: Any, row: int, headers: Sequence[str], fmt: Any = None) -> None:
         for col, header in enumerate(headers):
@@ -150,8 +134,7 @@ def report_xlsx(report: Report, t: Translator, *, zone: tzinfo | None = None) ->
     import xlsxwriter
 
     out = io.BytesIO()
-    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
-    book = xlsxwriter.Workbook(out, options)
+    book = xlsxwriter.Workbook(out, OPTIONS)
     b = _Book(
         book=book,
         bold=book.add_format({"bold": True, "text_wrap": True, "valign": "top"}),

@@ -30,6 +30,7 @@ from bot.core.i18n import N_, Translator
 from bot.db.repositories import roster
 from bot.db.repositories.roster import Entry, MonthCheckin
 from bot.db.store import Repositories
+from bot.documents.workbook import OPTIONS, write_cell
 from bot.domain.authz import Action, Actor, ParticipantScope, decide
 from bot.domain.entities import Participant, ParticipantStatus, RiskLevel, Role, StaffMember, Unit, UnitLevel
 from bot.domain.ids import record_id
@@ -427,8 +428,7 @@ def export_xlsx(shown: Listing, t: Translator) -> bytes:
     import xlsxwriter
 
     out = io.BytesIO()
-    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
-    book = xlsxwriter.Workbook(out, options)
+    book = xlsxwriter.Workbook(out, OPTIONS)
     sheet = book.add_worksheet(t._("The list")[:31])
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     day = book.add_format({"num_format": "dd/mm/yyyy"})
@@ -449,14 +449,7 @@ def export_xlsx(shown: Listing, t: Translator) -> bytes:
             row.urgent,
         ]  # fmt: skip
         for col, value in enumerate(cells):
-            if value is None:
-                continue
-            if isinstance(value, date):
-                sheet.write_datetime(r, col, datetime(value.year, value.month, value.day), day)
-            elif isinstance(value, int):
-                sheet.write_number(r, col, value)
-            else:
-                sheet.write_string(r, col, str(value))
+            write_cell(sheet, r, col, value, day=day)
     widths = [7, 28, 9, *([20] if several else []), 22, 12, 16, 18, 12, 14, 14, 10, 12]
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)

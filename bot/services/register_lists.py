@@ -12,13 +12,14 @@ import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from bot.core.i18n import N_, Translator
 from bot.db.repositories import registers
 from bot.db.repositories.registers import OpenAbsence, PendingMove
 from bot.db.store import Repositories
+from bot.documents.workbook import OPTIONS, write_cell
 from bot.domain.authz import Action, Actor
 from bot.domain.entities import Participant, Role, Unit, UnitLevel
 from bot.domain.reports.period import Period, PeriodError, parse_period
@@ -213,8 +214,7 @@ def _workbook(sheets: Sequence[tuple[str, str, list[str], list[list[object]]]]) 
     import xlsxwriter
 
     out = io.BytesIO()
-    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
-    book = xlsxwriter.Workbook(out, options)
+    book = xlsxwriter.Workbook(out, OPTIONS)
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     day = book.add_format({"num_format": "dd/mm/yyyy"})
     for name, title, headers, rows in sheets:
@@ -225,14 +225,7 @@ def _workbook(sheets: Sequence[tuple[str, str, list[str], list[list[object]]]]) 
             sheet.set_column(col, col, 28 if col in (1, 5) else 14)
         for r, cells in enumerate(rows, start=2):
             for col, value in enumerate(cells):
-                if value is None or value == "":
-                    continue
-                if isinstance(value, date):
-                    sheet.write_datetime(r, col, datetime(value.year, value.month, value.day), day)
-                elif isinstance(value, int):
-                    sheet.write_number(r, col, value)
-                else:
-                    sheet.write_string(r, col, str(value))
+                write_cell(sheet, r, col, value, day=day)
         sheet.freeze_panes(2, 0)
     book.close()
     return out.getvalue()
