@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -64,6 +65,13 @@ def fail(as_json: bool, message: str) -> NoReturn:
     else:
         typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
+
+
+def writable(as_json: bool, path: Path) -> None:
+    """A file the command will write: its folder exists and it is not a folder; else the one-line error and exit 1,
+    before any work is done."""
+    if not path.parent.is_dir() or path.is_dir():
+        fail(as_json, f"cannot write {path}: no such folder, or it is a folder")
 
 
 def period(as_json: bool, first: str, last: str) -> tuple[date, date]:

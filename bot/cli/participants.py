@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import JsonFlag, LanguageChoice, emit, fail, find_unit, period, with_app
+from bot.cli.common import JsonFlag, LanguageChoice, emit, fail, find_unit, period, with_app, writable
 from bot.cli.invites import RevokeChats, invite_out, issue, reissued
 from bot.domain.entities import RiskLevel
 
@@ -170,7 +170,7 @@ def participant_complete(
     except ValueError:
         fail(as_json, "--on must be a date as YYYY-MM-DD")
     if certificate is not None:
-        _writable(as_json, certificate)
+        writable(as_json, certificate)
 
     async def work(app: Application, op: Operator) -> dict[str, Any]:
         from zoneinfo import ZoneInfo
@@ -203,7 +203,7 @@ def participant_certificate(
 ) -> None:
     """Write the completion certificate (Mẫu 54) of a completed term as a PDF, for the chairman to sign. It holds the
     person's name and national ID, so each printing is audited."""
-    _writable(as_json, out_file)
+    writable(as_json, out_file)
 
     async def work(app: Application, op: Operator) -> dict[str, Any]:
         from bot.services import completion
@@ -225,7 +225,7 @@ def participant_handover_notice(
 ) -> None:
     """Write the hand-over notice (Mẫu 53) of a move to another commune as a PDF, for the sending commune's
     chairman to sign. It holds the person's name and national ID, so each printing is audited."""
-    _writable(as_json, out_file)
+    writable(as_json, out_file)
 
     async def work(app: Application, op: Operator) -> dict[str, Any]:
         from zoneinfo import ZoneInfo
@@ -256,7 +256,7 @@ def participant_cards(
     QR code of the Telegram link when Telegram is configured. Nothing on a card says what the programme is."""
     if bool(participant_ids) == bool(unit):
         fail(as_json, "name the people with --id, or a commune with --unit (not both)")
-    _writable(as_json, out_file)  # before any code is replaced: new codes nobody can print would be lost
+    writable(as_json, out_file)  # before any code is replaced: new codes nobody can print would be lost
 
     async def work(app: Application, op: Operator) -> dict[str, Any]:
         from zoneinfo import ZoneInfo
@@ -279,11 +279,6 @@ def participant_cards(
 
     out = with_app(as_json, work)
     emit(as_json, out, f"{out['cards']} card(s) on {out['pages']} page(s) written to {out['file']}")
-
-
-def _writable(as_json: bool, path: Path) -> None:
-    if not path.parent.is_dir() or path.is_dir():
-        fail(as_json, f"cannot write {path}: no such folder, or it is a folder")
 
 
 async def _deep_link(app: Application) -> Callable[[str], str | None] | None:
@@ -383,11 +378,8 @@ def participant_import_template(
 ) -> None:
     """Write the spreadsheet to fill in for `participant import`: the template's headers, drop-down lists, date and
     year checks, and a sheet of instructions."""
-    from pathlib import Path
-
     target = Path(out_file)
-    if not target.parent.is_dir() or target.is_dir():
-        fail(as_json, f"cannot write {out_file}: no such folder, or it is a folder")
+    writable(as_json, target)
 
     async def work(app: Application, op: Operator) -> bytes:
         from zoneinfo import ZoneInfo

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import JsonFlag, emit, fail, find_unit, local_time, period, with_app
+from bot.cli.common import JsonFlag, emit, fail, find_unit, local_time, period, with_app, writable
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -151,8 +151,8 @@ def report(
         fail(as_json, "--format must be json, xlsx or pdf")
     if output != "json" and out is None:
         fail(as_json, f"--format {output} writes a file: give --out FILE")
-    if out is not None and (not out.parent.is_dir() or out.is_dir()):
-        fail(as_json, f"cannot write {out}: no such folder, or it is a folder")
+    if out is not None:
+        writable(as_json, out)
     chosen = _period_or_fail(as_json, period_text)
     as_json = as_json or output == "json"
 

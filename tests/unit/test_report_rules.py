@@ -71,6 +71,7 @@ def test_a_span_split_into_months_tallies_like_each_month_alone() -> None:
     months = trailing_months(parse_period("2026-12"), 12)
     shares = by_month(facts, [(m.first, m.last) for m in months])
     for month, share in zip(months, shares, strict=True):
+        assert [duty.due_on.month for duty in share.duties] == [month.first.month]  # its own month's share only
         assert tally(share, month, {5, 6}).keys() == tally(facts, month, {5, 6}).keys()
         for unit, counted in tally(facts, month, {5, 6}).items():
             assert tally(share, month, {5, 6})[unit].counts == counted.counts
