@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from statistics import median
 
 from bot.core.i18n import N_
-from bot.domain.reports.facts import Facts, Person, Request
+from bot.domain.reports.facts import Chats, Facts, Person, Request
 from bot.domain.reports.period import Period
 
 KINDS = ("counselling", "training", "job", "livelihood", "health", "papers")  # referral kinds, as stored
@@ -245,13 +245,7 @@ def tally(facts: Facts, period: Period, units: set[int]) -> dict[int, Tally]:
         return out[unit] if unit in units else None
 
     for person in people.values():
-        _people(person, before, first, last, units, out)
-        if (unit := person.unit_on(last)) in units and person.managed_on(last):
-            chats = facts.chats.get(person.id)
-            if chats is None or chats.linked == 0:
-                out[unit].counts["no_chat"] += 1
-            elif chats.unreachable >= chats.linked:
-                out[unit].counts["unreachable"] += 1
+        _people(person, before, first, last, units, out, facts.chats.get(person.id))
     for move in facts.moves:
         if first <= move.moved_on <= last:
             if move.from_unit in units:
@@ -283,7 +277,9 @@ def tally(facts: Facts, period: Period, units: set[int]) -> dict[int, Tally]:
     return dict(out)
 
 
-def _people(person: Person, before: date, first: date, last: date, units: set[int], out: dict[int, Tally]) -> None:
+def _people(
+    person: Person, before: date, first: date, last: date, units: set[int], out: dict[int, Tally], chats: Chats | None
+) -> None:
     if person.managed_on(before) and (unit := person.unit_on(before)) in units:
         out[unit].counts["under_management_start"] += 1
     end_unit = person.unit_on(last)
@@ -292,6 +288,10 @@ def _people(person: Person, before: date, first: date, last: date, units: set[in
         if person.managed_on(last):
             end.counts["under_management_end"] += 1
             end.people["managed_end"].add(person.id)
+            if chats is None or chats.linked == 0:
+                end.counts["no_chat"] += 1
+            elif chats.unreachable >= chats.linked:
+                end.counts["unreachable"] += 1
         elif person.due_for_completion_on(last):
             end.counts["due_for_completion"] += 1
     if first <= person.term_start <= last and (unit := person.unit_on(person.term_start)) in units:
