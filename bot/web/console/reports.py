@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.core.clock import local_today
 from bot.core.i18n import N_, Translator
+from bot.documents.report import number_text
 from bot.domain.authz import Action, UnitScope, decide
 from bot.domain.entities import Role, Unit, UnitLevel
 from bot.domain.reports import figures
@@ -107,7 +108,7 @@ def routes(console: Console) -> list[BaseRoute]:
             problem=problem, period=shown, period_text=period_text(t, shown), options=period_options(t, today()),
             typed=_typed(params), choices=choices, query=query, may_target=may_target, targets=targets,
             may_hand=may_hand, handed=handed, month=month, fig=figures, plan=plan,
-            number=lambda v: number(t, v), pct=lambda v: percent(t, v), quiet=_quiet(today()),
+            number=lambda v: number_text(v, t), pct=lambda v: percent(t, v), quiet=_quiet(today()),
             line_counts=LINE_COUNTS, line_indicators=LINE_INDICATORS,
             charts=_charts(t, report) if report is not None else [], today=today(),
         )  # fmt: skip
@@ -345,15 +346,6 @@ def read_handed_over(t: Translator, form: FormData) -> tuple[str, int]:
 
 
 # ---- showing numbers ------------------------------------------------------------------------------------------------
-
-
-def number(t: Translator, value: int | float | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float) and not value.is_integer():
-        text = f"{value:.1f}"
-        return text.replace(".", ",") if t.language == "vi" else text
-    return f"{int(value):,}".replace(",", "." if t.language == "vi" else ",")
 
 
 def percent(t: Translator, fraction: float | None) -> str:
