@@ -253,9 +253,17 @@ async def test_the_report_downloads_as_xlsx_and_pdf_and_each_is_audited(
     officer = await sign_in(hanoi["officer"])
     xlsx = await officer.client.get("/console/reports/report.xlsx", params={"unit": "HD", "period": "2026-10"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
-    assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).worksheets
+    sheets = {sheet.title: sheet for sheet in openpyxl.load_workbook(io.BytesIO(xlsx.content)).worksheets}
+    about = {row[0]: row[2] for row in sheets["Báo cáo"].iter_rows(min_row=2, values_only=True)}
+    assert (about["unit"], about["label"]) == ("HD", "2026-10")  # the unit and the period asked, not another
+    figures = {row[0]: row[3] for row in sheets["Số liệu"].iter_rows(min_row=2, values_only=True)}
+    page = await officer.client.get("/console/reports", params={"unit": "HD", "period": "2026-10"})
+    assert figures["under_management_end"] == 3 == int(figure(page, "under_management_end"))
     pdf = await officer.client.get("/console/reports/report.pdf", params={"period": "2026-Q4"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    printed = " ".join(text(pdf.content).split())
+    for words in ("PHƯỜNG HÀ ĐÔNG", "Từ ngày 01/10/2026 đến ngày 31/12/2026", "Lê Văn Phụ Trách"):
+        assert words in printed, words  # the officer's commune, the quarter asked, the signer's name
     assert (await officer.client.get("/console/reports/report.pdf", params={"unit": "KH"})).status_code == 404
     assert (await officer.client.get("/console/reports/report.xlsx", params={"period": "2026-13"})).status_code == 400
     entries = await audit_trail(app, "report_exported", actor_id=hanoi["officer"])
