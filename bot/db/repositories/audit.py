@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -70,6 +71,48 @@ class AuditRepository:
             subject_id=participant_id,
             detail=detail,
         )
+
+    async def search(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        staff_id: int | None = None,
+        participant_id: int | None = None,
+        action: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[AuditEventRow]:
+        """Entries newest first, at most `limit`, with ids below `before` (the next page: one indexed range per
+        page, never the whole log in memory). `staff_id` is the actor (a staff member in the console, or the
+        operator's --as); `action` exactly, or every action starting with it when it ends with ":" ("denied:");
+        `until` is exclusive."""
+        stmt = select(AuditEventRow)
+        if since is not None:
+            stmt = stmt.where(AuditEventRow.at >= since)  # type: ignore[operator]
+        if until is not None:
+            stmt = stmt.where(AuditEventRow.at < until)  # type: ignore[operator]
+        if staff_id is not None:
+            stmt = stmt.where(
+                AuditEventRow.actor_type.in_(("staff", "operator")),  # type: ignore[attr-defined]
+                AuditEventRow.actor_id == staff_id,
+            )
+        if participant_id is not None:
+            stmt = stmt.where(AuditEventRow.subject_type == "participant", AuditEventRow.subject_id == participant_id)
+        if action:
+            if action.endswith(":"):
+                stmt = stmt.where(AuditEventRow.action.startswith(action, autoescape=True))  # type: ignore[attr-defined]
+            else:
+                stmt = stmt.where(AuditEventRow.action == action)
+        if before is not None:
+            stmt = stmt.where(AuditEventRow.id < before)  # type: ignore[operator]
+        stmt = stmt.order_by(AuditEventRow.id.desc()).limit(limit)  # type: ignore[union-attr]
+        return list((await self._s.execute(stmt)).scalars())
+
+    async def actions(self) -> list[str]:
+        """Every action the log holds, sorted (to tell a mistyped action from one that never happened)."""
+        stmt = select(AuditEventRow.action).distinct()
+        return sorted(str(a) for a in (await self._s.execute(stmt)).scalars())
 
     async def recent(self, limit: int = 100) -> list[AuditEventRow]:
         stmt = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)  # type: ignore[union-attr]
