@@ -23,6 +23,7 @@ from sqlmodel import SQLModel
 from bot.db import models as _models  # noqa: F401  (registers every table on SQLModel.metadata)
 from bot.db.sealed import SEALED
 from bot.domain.authz import ROLE_ACTIONS, STAFF_OVER_STAFF, STAFF_RULES, UNIT_RULES, Action, Reach
+from bot.domain.consent import PURPOSE_ORDER
 
 WHERE_TO_ADD = "bot/db/inventory.py (INVENTORY)"
 REGENERATE = "PYTHONPATH=$PWD .venv/bin/python -m bot privacy inventory --out docs/data-inventory.md"
@@ -53,8 +54,8 @@ LEGAL_TASK = (
     f"control; Decree 116/2021/NĐ-CP), processing for a legal duty under Law 91/2025/QH15 — {TO_CONFIRM}"
 )
 CONSENT = (
-    "the person's consent, asked per purpose in the chat and withdrawable (table `consent`); the list itself rests on "
-    f"the commune's legal task — {TO_CONFIRM}"
+    "the person's consent, asked per purpose in the chat and withdrawable (table `consent`; purposes: "
+    f"{', '.join(p.value for p in PURPOSE_ORDER)}); the list itself rests on the commune's legal task — {TO_CONFIRM}"
 )
 STAFF_DUTY = (
     f"the staff member's public duty for the controller (their assignment to the aftercare work) — {TO_CONFIRM}"
@@ -174,7 +175,7 @@ INVENTORY: dict[str, Table] = {
         "what the person agreed to, per purpose, and when; append-only history",
         "the controller's duty to show consent was given (Law 91/2025/QH15) — " + TO_CONFIRM,
         PERSON_KEPT,
-        (THE_PERSON, Action.VIEW_PARTICIPANT, OPERATOR),
+        (THE_PERSON, "the bot (what may be shared or sent)", OPERATOR),
         linked="id participant_id purpose granted text_version recorded_at",
     ),
     "obligation": Table(
@@ -192,7 +193,11 @@ INVENTORY: dict[str, Table] = {
         "the person's monthly self-report",
         LEGAL_TASK,
         PERSON_KEPT,
-        (Action.VIEW_PARTICIPANT, THE_PERSON, OPERATOR),
+        (
+            THE_PERSON,
+            "the assigned cadre: the reasons for a risk alert, only with the person's consent `share_with_cadre`",
+            OPERATOR,
+        ),
         sensitive="answers_enc risky",
         linked="id obligation_id participant_id started_at completed_at",
     ),
@@ -313,7 +318,8 @@ INVENTORY: dict[str, Table] = {
         Whose.PARTICIPANT,
         "messages the system sends on its own (reminders, alerts, digests): references only, the text is rendered "
         "at send time",
-        LEGAL_TASK,
+        "the person's consent to reminders (`reminders`) for their messages; the commune's legal task for staff "
+        f"alerts — {TO_CONFIRM}",
         PERSON_KEPT + "; a staff member's rows with their account",
         (OPERATOR + " (`outbox dead`: kinds and record ids, no content)",),
         linked="id key kind participant_id staff_id payload urgent due_at next_attempt_at status attempts "
