@@ -373,9 +373,10 @@ class ConversationEngine:
         ref = msg.action_ref or ""
         if not ref.isascii():
             return STALE
-        for action in offered:
-            if hmac.compare_digest(self._store.keyring.button_ref(msg.channel, msg.external_user_id, action), ref):
-                return action
+        for action in offered:  # under every configured key: a button offered before a key rotation still works
+            for made in self._store.keyring.button_refs(msg.channel, msg.external_user_id, action):
+                if hmac.compare_digest(made, ref):
+                    return action
         return STALE
 
     async def _context(self, msg: InboundMessage, repos: Repositories, look_up: bool = True) -> Context:

@@ -83,7 +83,7 @@ async def handle_unlinked(ctx: Context, text: str) -> Replies:
         if code is None:
             return [_welcome(ctx)]
 
-    target = await ctx.repos.invites.redeem(hash_code(ctx.keyring.code_key, code)) if code else None
+    target = await ctx.repos.invites.redeem([hash_code(key, code) for key in ctx.keyring.code_keys]) if code else None
     if target is not None and target.participant_id is not None:
         person = await ctx.repos.participants.get(target.participant_id)
         if person is not None and person.status in (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE):
