@@ -10,8 +10,8 @@ from sqlmodel import SQLModel
 
 from bot.app import Application
 from bot.db.crypto import SEALED_PREFIXES
-from bot.db.sealed import SEALED, page
-from tests.support.exercised import exercise
+from bot.db.sealed import SEALED
+from tests.support.exercised import exercise, opened_values
 
 
 def _looks_sealed(value: Any) -> bool:
@@ -22,23 +22,6 @@ def _looks_sealed(value: Any) -> bool:
     if isinstance(value, list):
         return any(_looks_sealed(v) for v in value)
     return False
-
-
-async def opened_values(app: Application) -> dict[str, int]:
-    """Every value SEALED finds, opened where it is (raises `SealBroken` otherwise); how many per column."""
-    counts: dict[str, int] = {}
-    for spec in SEALED:
-        after = 0
-        while True:
-            async with app.store.transaction() as repos:
-                found = await page(repos.session, spec, after_id=after, limit=7)
-            for _, sealed, ref in found.values:
-                app.store.keyring.cipher.decrypt(sealed, spec.sealed_for, ref)
-                counts[spec.name] = counts.get(spec.name, 0) + 1
-            if found.last_id is None:
-                break
-            after = found.last_id
-    return counts
 
 
 async def test_every_sealed_value_is_in_a_listed_column_and_opens(app: Application) -> None:
@@ -54,7 +37,7 @@ async def test_every_sealed_value_is_in_a_listed_column_and_opens(app: Applicati
                     if _looks_sealed(value) and (table.name, column) not in listed and table.name != "encryption_key"
                 ]
     assert stray == []
-    counts = await opened_values(app)
+    counts = await opened_values(app.store)
     for column in (
         "participant.name_enc",
         "participant.national_id_enc",

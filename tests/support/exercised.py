@@ -12,6 +12,8 @@ from datetime import date
 from bot.app import Application
 from bot.core.channel_names import TELEGRAM
 from bot.core.messages import InboundMessage, OutboundMessage
+from bot.db.sealed import SEALED, page
+from bot.db.store import Store
 from bot.domain.entities import RiskLevel
 from bot.domain.escalations import EscalationKind
 from bot.domain.fieldwork import ObservationCategory, SubstanceGroup, TestOutcome
@@ -102,3 +104,20 @@ async def exercise(app: Application) -> Exercised:
         assert escalation is not None
         await repos.escalations.add_note(escalation.id, commune.cadre_id, "đã gọi điện")
     return Exercised(commune, an, cadre, commune.binh_code, khoa.id)
+
+
+async def opened_values(store: Store) -> dict[str, int]:
+    """Every value SEALED finds, opened where it is (raises `SealBroken` otherwise); how many per column."""
+    counts: dict[str, int] = {}
+    for spec in SEALED:
+        after = 0
+        while True:
+            async with store.transaction() as repos:
+                found = await page(repos.session, spec, after_id=after, limit=7)
+            for _, sealed, ref in found.values:
+                store.keyring.cipher.decrypt(sealed, spec.sealed_for, ref)
+                counts[spec.name] = counts.get(spec.name, 0) + 1
+            if found.last_id is None:
+                break
+            after = found.last_id
+    return counts
