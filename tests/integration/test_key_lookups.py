@@ -16,7 +16,7 @@ from bot.core.channel_names import TELEGRAM
 from bot.core.messages import InboundMessage
 from bot.db.crypto import key_id
 from bot.domain.entities import Role
-from bot.services import keys, signin
+from bot.services import audit_chain, audit_rekey, keys, signin
 from tests.fakes.clock import FakeClock
 from tests.support.config import TEST_KEY
 from tests.support.exercised import exercise, opened_values
@@ -104,5 +104,29 @@ async def test_the_scheduler_carries_a_started_rotation_on(app: Application, clo
         status = await keys.status(second.store, clock)
         assert status.done and {kid for counts in status.columns.values() for kid in counts} == {key_id(NEW_KEY_BYTES)}
         assert await opened_values(second.store)
+    finally:
+        await second.aclose()
+
+
+async def test_the_audit_log_verifies_half_re_keyed_and_when_done(app: Application, clock: FakeClock) -> None:
+    await exercise(app)
+    await audit_chain.seal(app.store)
+    second = build_application(_new_key_writing(app), clock=clock)
+    try:
+        await second.migrate()
+        while (await keys.rotate(second.store, batch=10, max_batches=1)).audit_entries == 0:
+            pass  # the sealed columns first, one batch a call
+        async with second.store.transaction() as repos:
+            half = await audit_rekey.boundary(repos)
+            head = await repos.audit.head()
+        assert half is not None and head is not None and 0 < half.position < head.seq  # stopped half-way
+        assert (await audit_chain.verify_chain(second.store)).ok
+        for writer in (app, second):  # entries written meanwhile under either key, sealed over the old head
+            async with writer.store.transaction() as repos:
+                await repos.audit.by_scheduler("key_rotation_test", 1, {})
+        assert await audit_chain.seal(second.store) == 2
+        assert (await audit_chain.verify_chain(second.store)).ok
+        assert (await keys.rotate(second.store)).done
+        assert (await audit_chain.verify_chain(second.store)).ok
     finally:
         await second.aclose()
