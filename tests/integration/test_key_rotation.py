@@ -211,3 +211,34 @@ def test_a_wrong_key_is_refused_at_start_up_with_a_clear_message(app: Applicatio
     lines = [line for line in bot.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "AFTERCARE_ENCRYPTION_KEY" in lines[0] and WRONG_KEY not in bot.output
     assert "Traceback" not in bot.output
+
+
+async def _forget_keys(app: Application) -> None:
+    """The database as the version before key ids left it: data, and no key remembered."""
+    from sqlalchemy import delete
+
+    from bot.db.models import EncryptionKeyRow
+
+    await exercise(app)
+    async with app.store.transaction() as repos:
+        await repos.session.execute(delete(EncryptionKeyRow))
+
+
+def test_a_wrong_key_on_the_first_start_after_the_upgrade_is_refused(database_url: str, tmp_path: Path) -> None:
+    """No key remembered yet (written by the previous version): the first stored value must open with the key."""
+
+    async def prepare() -> None:
+        app = build_application(_settings(database_url, tmp_path / "data", TEST_KEY))
+        try:
+            await app.migrate()
+            await _forget_keys(app)
+        finally:
+            await app.aclose()
+
+    asyncio.run(prepare())
+    wrong = cli_env(database_url, tmp_path / "data") | {"AFTERCARE_ENCRYPTION_KEY": WRONG_KEY}
+    result = call(wrong, "keys", "status", "--json")
+    assert result.exit_code == 1 and "does not open the data" in json.loads(result.stdout)["error"]
+    assert ok_json(cli_env(database_url, tmp_path / "data"), "keys", "status")["writing_key"] == OLD_ID
+    result = call(wrong, "keys", "status", "--json")  # now remembered: refused by its key id
+    assert result.exit_code == 1 and OLD_ID in json.loads(result.stdout)["error"]
