@@ -130,3 +130,30 @@ async def test_the_audit_log_verifies_half_re_keyed_and_when_done(app: Applicati
         assert (await audit_chain.verify_chain(second.store)).ok
     finally:
         await second.aclose()
+
+
+async def test_a_tampered_value_is_left_as_it_is_and_keeps_the_old_key_from_retiring(
+    app: Application, clock: FakeClock
+) -> None:
+    from sqlalchemy import select, update
+
+    from bot.db.models import ParticipantRow
+
+    await exercise(app)
+    async with app.store.transaction() as repos:  # someone with write access copies one person's name onto another
+        first, second_row, *_ = (
+            await repos.session.execute(select(ParticipantRow).order_by(ParticipantRow.id))
+        ).scalars()
+        await repos.session.execute(
+            update(ParticipantRow).where(ParticipantRow.id == second_row.id).values(name_enc=first.name_enc)
+        )
+    rotated = build_application(_new_key_writing(app), clock=clock)
+    try:
+        await rotated.migrate()
+        report = await keys.rotate(rotated.store)
+        assert report.unreadable == 1 and report.done
+        status = await keys.status(rotated.store, clock)
+        assert status.remaining == 1 and status.columns["participant.name_enc"][key_id(bytes(range(32)))] == 1
+        assert status.in_use(key_id(bytes(range(32))))
+    finally:
+        await rotated.aclose()
