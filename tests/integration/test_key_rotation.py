@@ -36,15 +36,16 @@ WRONG_KEY = base64.urlsafe_b64encode(bytes(range(64, 96))).decode()
 OLD_ID, NEW_ID = key_id(TEST_KEY_BYTES), key_id(NEW_KEY_BYTES)
 TALK = "Nói chuyện với tư vấn viên"
 
-# The real CLI in a child process, paused (for ever) once three batches have committed, so the test kills it at a
-# known point of its work; everything else is the command as an operator runs it.
+# The real CLI in a child process, paused (for ever) once three batches have committed ("columns") or once the first
+# batch of audit entries has ("audit"), so the test kills it at a known point of its work; everything else is the
+# command as an operator runs it.
 PAUSED_ROTATE = """
 import pathlib, sys, time
 import bot.services.keys as keys
 real = keys.rotate
 async def paused(store, **options):
     def after(report):
-        if report.batches >= 3:
+        if report.audit_entries if sys.argv[2] == "audit" else report.batches >= 3:
             pathlib.Path(sys.argv[1]).write_text(str(report.batches))
             time.sleep(600)
     return await real(store, after_batch=after, **options)
@@ -79,10 +80,10 @@ async def _prepared(settings: Settings) -> tuple[dict[str, int], str, str]:
         await app.aclose()
 
 
-def _rotate_until_paused(env: dict[str, str], tmp_path: Path) -> None:
-    marker = tmp_path / "paused"
+def _rotate_until_paused(env: dict[str, str], tmp_path: Path, where: str) -> None:
+    marker = tmp_path / f"paused-{where}"
     child = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_ROTATE, str(marker)],
+        [sys.executable, "-c", PAUSED_ROTATE, str(marker), where],
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -157,12 +158,17 @@ def test_a_rotation_killed_in_the_middle_finishes_and_everything_reads_with_the_
         "AFTERCARE_PREVIOUS_ENCRYPTION_KEYS": TEST_KEY,
     }
 
-    _rotate_until_paused(env, tmp_path)
+    _rotate_until_paused(env, tmp_path, "columns")
     half = ok_json(env, "keys", "status")
     assert half["remaining"] > 0 and half["done"] is False
     under = {kid for counts in half["columns"].values() for kid in counts}
     assert NEW_ID in under and under & {OLD_ID, "v2"}, under  # some values moved, some not yet
     assert under <= {NEW_ID, OLD_ID, "v2"}
+
+    _rotate_until_paused(env, tmp_path, "audit")  # resumed, then killed again half-way through the audit log
+    half = ok_json(env, "keys", "status")
+    assert {kid for counts in half["columns"].values() for kid in counts} == {NEW_ID}
+    assert 0 < half["audit_remaining"] == half["remaining"] and half["done"] is False
 
     rotated = ok_json(env, "keys", "rotate", "--batch", "2")
     assert rotated["done"] is True and rotated["remaining"] == 0
