@@ -19,7 +19,7 @@ from bot.domain.entities import Role
 from bot.services import audit_chain, audit_rekey, keys, signin
 from tests.fakes.clock import FakeClock
 from tests.support.config import TEST_KEY
-from tests.support.exercised import exercise, opened_values
+from tests.support.exercised import EngineChat, exercise, opened_values
 from tests.support.factories import add_person
 from tests.support.records import updates_of
 
@@ -157,3 +157,22 @@ async def test_a_tampered_value_is_left_as_it_is_and_keeps_the_old_key_from_reti
         assert status.in_use(key_id(bytes(range(32))))
     finally:
         await rotated.aclose()
+
+
+async def test_a_chat_locked_out_before_the_rotation_stays_locked(app: Application, clock: FakeClock) -> None:
+    commune = (await exercise(app)).commune
+    guesser = EngineChat(app, "7666")
+    for _ in range(20):  # wrong codes until the chat is locked out
+        await guesser.say("ABCD-EFGH")
+        async with app.store.transaction() as repos:
+            if await repos.chats.locked_until(app.store.keyring.chat_key(TELEGRAM, "7666")) is not None:
+                break
+    else:
+        raise AssertionError("never locked out")
+    second = build_application(_new_key_writing(app), clock=clock)
+    try:
+        await second.migrate()
+        replies = await EngineChat(second, "7666").say(commune.binh_code)  # even the right code waits for the lock
+        assert "Tôi đồng ý" not in [b.label for r in replies for b in r.buttons]
+    finally:
+        await second.aclose()
