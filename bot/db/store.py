@@ -84,12 +84,14 @@ class Store:
             units=UnitRepository(session, clock),
             points=CounsellingPointRepository(session, clock),
             staff=StaffRepository(session, clock),
-            participants=ParticipantRepository(session, clock, self.keyring.cipher, self.keyring.lookup_key),
+            participants=ParticipantRepository(
+                session, clock, self.keyring.cipher, self.keyring.lookup_key, self.keyring.lookup_keys[1:]
+            ),
             identities=IdentityRepository(session, clock, self.keyring),
             invites=InviteRepository(session, clock),
             consents=ConsentRepository(session, clock),
             conversations=ConversationRepository(session, clock, self.keyring.cipher),
-            audit=AuditRepository(session, clock, self.keyring.audit_key),
+            audit=AuditRepository(session, clock, self.keyring.audit_key, self.keyring.audit_keys[1:]),
             chats=ChatGuardRepository(session, clock),
             inbound=InboundRepository(session, clock, self.keyring.cipher),
             obligations=ObligationRepository(session, clock),

@@ -17,10 +17,11 @@ from bot.domain.entities import Identity
 class AuditRepository:
     """Writes entries with their MAC; the sealing and verification primitives for bot/services/audit_chain.py."""
 
-    def __init__(self, session: AsyncSession, clock: Clock, key: bytes) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock, key: bytes, previous: Sequence[bytes] = ()) -> None:
         self._s = session
         self._clock = clock
         self._key = key
+        self._previous = tuple(previous)  # a key rotation under way: entries MACed or linked under these still hold
 
     async def record(
         self,
@@ -120,8 +121,8 @@ class AuditRepository:
 
     # --- tamper evidence ---------------------------------------------------------------------------------------
 
-    def entry_mac(self, row: AuditEventRow) -> str:
-        """The MAC the row's content should carry (compare with `row.entry_mac`)."""
+    def entry_mac(self, row: AuditEventRow, key: bytes | None = None) -> str:
+        """The MAC the row's content should carry under the writing key (or `key`); compare with `row.entry_mac`."""
         content = audit_mac.canonical(
             at=row.at,
             actor_type=row.actor_type,
@@ -132,10 +133,23 @@ class AuditRepository:
             outcome=row.outcome,
             detail=row.detail,
         )
-        return audit_mac.entry_mac(self._key, content)
+        return audit_mac.entry_mac(key or self._key, content)
 
     def link(self, previous: str, mac: str, seq: int, row_id: int) -> str:
         return audit_mac.chain_link(self._key, previous, mac, seq, row_id)
+
+    def valid_mac(self, row: AuditEventRow) -> bool:
+        """The row's MAC holds under the writing key or a key a rotation still accepts."""
+        return any(audit_mac.same(row.entry_mac, self.entry_mac(row, key)) for key in (self._key, *self._previous))
+
+    def valid_link(self, previous: str, row: AuditEventRow) -> bool:
+        """The row's chain hash links it to `previous` under the writing key or a key a rotation still accepts."""
+        if row.entry_mac is None or row.seq is None or row.id is None:
+            return False
+        return any(
+            audit_mac.same(row.chain, audit_mac.chain_link(key, previous, row.entry_mac, row.seq, row.id))
+            for key in (self._key, *self._previous)
+        )
 
     async def has_candidates(self) -> bool:
         """Is anything waiting to be sealed? A read only, so a tick with nothing to seal takes no lock and writes
