@@ -461,6 +461,23 @@ INVENTORY: dict[str, Table] = {
         (OPERATOR,),
         none="id seq chain legacy_upto",
     ),
+    "encryption_key": Table(
+        Whose.NOBODY,
+        "each master key that has written here, by its public key id, with a canary sealed under it (a wrong key "
+        "is refused at start-up)",
+        SECURITY,
+        "always (a retired key keeps its row, marked retired)",
+        (OPERATOR,),
+        none="key_id canary added_at retired_at",
+    ),
+    "key_rotation": Table(
+        Whose.NOBODY,
+        "how far a key rotation has gone (each sealed column's cursor, the audit chain re-made under the new key)",
+        SECURITY,
+        "until the next rotation",
+        (OPERATOR,),
+        none="part key_id position old_link new_link",
+    ),
     "indicator_target": Table(
         Whose.NOBODY,
         "a province's targets for the plans' indicators",
