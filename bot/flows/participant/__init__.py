@@ -81,7 +81,10 @@ async def my_information(ctx: Context) -> Replies:
         t._("If anything here looks wrong, please tell your cadre."),
     ]
     phone = t._("Change my phone number") if person.register.phone else t._("Add my phone number")
-    return [OutboundMessage("\n".join(lines), (Button(phone, Verbs.PHONE), *_back(ctx)))]
+    from bot.flows.mydata import Verbs as MyData  # here: mydata builds on this module
+
+    buttons = (Button(phone, Verbs.PHONE), Button(t._("My data"), MyData.MENU), *_back(ctx))
+    return [OutboundMessage("\n".join(lines), buttons)]
 
 
 def _phone_question(ctx: Context, first: str | None = None) -> Replies:
