@@ -82,19 +82,19 @@ class Decided:
     person: Participant
 
 
-class Refused(Exception):
-    """Out of reach, unknown, already decided or a reason not on the list: nothing changed (refusals audited)."""
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Out of reach or unknown ("out_of_reach", audited), already decided ("decided"), or a reason not on the list
+    ("reason"): nothing changed. Returned, not raised, so the refusal's audit entry is committed with the rest."""
 
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
+    why: str
 
 
 async def reachable(
     repos: Repositories, request_id: int, *, by: Actor, operator: Operator
-) -> tuple[DataRequest, Participant]:
+) -> tuple[DataRequest, Participant] | None:
     """The request and its person, if `by` may decide it now (DECIDE_DATA_REQUEST, asked with the person's record as
-    the database has it: another commune's officer is refused, the refusal audited). Raises Refused."""
+    the database has it: another commune's officer is refused, the refusal audited); None otherwise."""
     request = await repos.data_requests.get(request_id)
     person = await repos.participants.get(request.participant_id) if request is not None else None
     reason = "no such request"
@@ -108,7 +108,7 @@ async def reachable(
         subject_type="participant" if person is not None else None, subject_id=person.id if person else None,
         detail={"reason": reason, "request": request_id},
     )  # fmt: skip
-    raise Refused("out_of_reach")
+    return None
 
 
 async def decide_request(
@@ -120,20 +120,23 @@ async def decide_request(
     by: Actor,
     operator: Operator,
     now: datetime,
-) -> Decided:
+) -> Decided | Refused:
     """Approve (a copy: queued for the person's chat; a correction: marked done, after the officer corrected the
-    record) or decline with a reason from the short list. The person is told. Raises Refused."""
-    request, person = await reachable(repos, request_id, by=by, operator=operator)
+    record) or decline with a reason from the short list. The person is told."""
+    found = await reachable(repos, request_id, by=by, operator=operator)
+    if found is None:
+        return Refused("out_of_reach")
+    request, person = found
     if request.status is not RequestStatus.PENDING:
-        raise Refused("decided")
+        return Refused("decided")
     if not approve and reason not in REASONS_FOR[request.kind]:
-        raise Refused("reason")
+        return Refused("reason")
     if approve:
         status = RequestStatus.APPROVED if request.kind is RequestKind.COPY else RequestStatus.DONE
     else:
         status = RequestStatus.DECLINED
     if not await repos.data_requests.decide(request.id, status, by.id, None if approve else reason):
-        raise Refused("decided")
+        return Refused("decided")
     await operator.record(
         repos, "data_request_decided", subject_type="participant", subject_id=person.id,
         detail={"request": request.id, "kind": request.kind.value, "status": status.value,

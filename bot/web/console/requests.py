@@ -75,16 +75,15 @@ def routes(console: Console) -> list[BaseRoute]:
         if request_id is None:
             return await console.not_found(request, viewer)
         operator = StaffOperator(viewer.staff.id)
-        try:
-            async with store.transaction() as repos:
-                decided = await data_requests.decide_request(
-                    repos, request_id, approve=approve, reason=reason if isinstance(reason, str) else None,
-                    by=viewer.actor, operator=operator, now=console.app.clock.now(),
-                )  # fmt: skip
-        except data_requests.Refused as refused:
-            if refused.why == "out_of_reach":
+        async with store.transaction() as repos:
+            decided = await data_requests.decide_request(
+                repos, request_id, approve=approve, reason=reason if isinstance(reason, str) else None,
+                by=viewer.actor, operator=operator, now=console.app.clock.now(),
+            )  # fmt: skip
+        if isinstance(decided, data_requests.Refused):
+            if decided.why == "out_of_reach":
                 return await console.not_found(request, viewer)
-            if refused.why == "reason":
+            if decided.why == "reason":
                 return console.flash_redirect("/console/requests", t._("Please choose a reason from the list."))
             return console.flash_redirect("/console/requests", t._("This request was already decided."))
         if not approve:
