@@ -5,7 +5,6 @@ the officers and tells the province's admins once when a request is past its dea
 
 from __future__ import annotations
 
-
 import pytest
 
 from bot.app import Application
