@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bot.app import Application
-from bot.db.models import DataRequestRow
+from bot.db.repositories.data_requests import DataRequest
 from bot.domain.consent import Purpose
 from bot.web.app import build_web
 from tests.e2e.telegram_client import TelegramChats
@@ -53,6 +53,11 @@ async def signed_in(app: Application, client: httpx.AsyncClient, staff_id: int) 
     return Browser(client, found.group(1))
 
 
+async def requests_of(app: Application, participant_id: int) -> list[DataRequest]:
+    async with app.store.transaction() as repos:
+        return await repos.data_requests.of_participant(participant_id)
+
+
 async def my_data(an: Chat) -> None:
     await an.say("/menu")
     await an.press("Thông tin của tôi")
@@ -74,7 +79,7 @@ async def test_a_copy_of_my_data_approved_in_the_console_arrives_in_the_chat(
     kept = await an.press("Những gì được lưu về tôi")
     kept.says(
         "Những gì được lưu về bạn, và ai được xem:",
-        "Kiểm diện trực tiếp, kết quả xét nghiệm",
+        "Kiểm diện trực tiếp, kết quả các lần kiểm tra",
         "Lưu bao lâu: trong thời gian bạn có tên trong danh sách, và 365 ngày sau khi ra khỏi danh sách",
         "Sự đồng ý của bạn hiện nay:",
         "Nhắc lịch và điểm danh qua tin nhắn: đồng ý ngày 23/11/2026",
@@ -91,7 +96,7 @@ async def test_a_copy_of_my_data_approved_in_the_console_arrives_in_the_chat(
     browser = await signed_in(app, console, await officer_id(app))
     page = await console.get("/console/requests")
     assert page.status_code == 200 and "Nguyễn Văn An" in page.text and "Hạn xử lý: 15/12/2026" in page.text
-    request_id = (await rows(app, "data_request"))[0]["id"]
+    request_id = (await requests_of(app, commune.an_id))[0].id
     approved = await browser.post(f"/console/requests/{request_id}/approve")
     assert approved.status_code == 303
     assert (await browser.post(f"/console/requests/{request_id}/approve")).status_code == 303  # decided once
@@ -130,11 +135,11 @@ async def test_a_copy_of_my_data_approved_in_the_console_arrives_in_the_chat(
     assert [c["channel"] for c in data["chats"]] == [channel_kind.split("-")[0]]
     exports = await audit_trail(app, "personal_data_exported", subject_id=commune.an_id)
     assert [e.detail["via"] for e in exports] == (["chat"] if fake_telegram else ["link"])
-    async with app.store.transaction() as repos:
-        row = await repos.session.get(DataRequestRow, request_id)
-        assert row is not None and row.status == "approved" and row.delivered_at is not None
+    (done,) = await requests_of(app, commune.an_id)
+    assert done.status.value == "approved" and done.delivered_at is not None
     if fake_telegram is None:  # only the link's hash is kept
-        assert link is not None and row.link_hash and link.group(1)[-43:] not in row.link_hash
+        (row,) = await rows(app, "data_request")
+        assert link is not None and row["link_hash"] and link.group(1)[-43:] not in row["link_hash"]
 
 
 async def test_a_correction_goes_to_the_officer_and_a_decline_is_explained(
@@ -149,12 +154,12 @@ async def test_a_correction_goes_to_the_officer_and_a_decline_is_explained(
     )
     (await officer.during(app.scheduler.tick)).says("đề nghị sửa thông tin của mình")
     sealed = (await rows(app, "data_request"))[0]
-    assert "Quang Trung" not in str(sealed["text_enc"])  # sealed at rest
+    assert sealed["text_enc"] and "Quang Trung" not in str(sealed["text_enc"])  # sealed at rest
     browser = await signed_in(app, console, await officer_id(app))
     page = await console.get("/console/requests")
     assert "số 5 ngõ 12 Quang Trung" in page.text
     refused = await browser.post(f"/console/requests/{sealed['id']}/decline", {"reason": "duplicate"})  # not for this
-    assert refused.status_code == 303 and (await rows(app, "data_request"))[0]["status"] == "pending"
+    assert refused.status_code == 303 and (await requests_of(app, commune.an_id))[0].status.value == "pending"
     declined = await browser.post(f"/console/requests/{sealed['id']}/decline", {"reason": "no_change"})
     assert declined.status_code == 303
     told = await an.during(app.scheduler.tick)
@@ -176,17 +181,19 @@ async def test_withdrawing_a_consent_shows_its_effects_first(app: Application, l
     kept.says("Chia sẻ câu trả lời điểm danh với người đồng hành: đã rút lại ngày 12/12/2026")
 
 
-async def test_a_10000_character_correction_is_refused(app: Application, linked: dict[str, Chat]) -> None:
+async def test_a_10000_character_correction_is_refused(
+    app: Application, linked: dict[str, Chat], commune: Commune
+) -> None:
     an = linked["an"]
     await my_data(an)
     await an.press("Đề nghị sửa thông tin")
     (await an.say("a" * 10_000)).says("quá dài")  # longer than any message: refused before the flow
     (await an.say("   ")).says("tối đa 1000 ký tự")  # nothing typed: asked again
-    assert await rows(app, "data_request") == []
+    assert await requests_of(app, commune.an_id) == []
 
 
 async def test_forged_buttons_and_other_chats_get_nothing(
-    app: Application, sim: Chats, linked: dict[str, Chat], channel_kind: str
+    app: Application, sim: Chats, linked: dict[str, Chat], channel_kind: str, commune: Commune
 ) -> None:
     if channel_kind.startswith("zalo"):
         pytest.skip("Zalo has no button payloads: there is nothing to forge")
@@ -197,6 +204,6 @@ async def test_forged_buttons_and_other_chats_get_nothing(
     await my_data(an)
     (await an.press_action("mydata:effects:nonsense")).says(STALE)
     (await an.press_action("mydata:confirm:reminders")).says(STALE)  # offered only after its effects were shown
-    assert await rows(app, "data_request") == []
+    assert await requests_of(app, commune.an_id) == []
     async with app.store.transaction() as repos:
         assert (await repos.consents.current(1)).get(Purpose.REMINDERS) is True
