@@ -232,18 +232,26 @@ def _purpose(raw: str) -> Purpose | None:
     return Purpose(raw) if raw in {p.value for p in Purpose} else None
 
 
-async def effects(ctx: Context, raw: str) -> Replies:
+SETTINGS = "s"  # a withdrawal started from Settings → Consent goes back there
+
+
+async def effects(ctx: Context, raw: str, origin: str = "") -> Replies:
+    """What withdrawing this consent stops and what is still kept, then the choice (from My data, or from Settings →
+    Consent when `origin` is SETTINGS: "No" goes back there)."""
     purpose = _purpose(raw)
     if purpose is None or not await _own(ctx, Action.CHANGE_OWN_CONSENT):
         return participant.home(ctx)
     t = ctx.t
     text = "\n\n".join([t._(EFFECTS[purpose]), t._("Do you want to withdraw it?")])
     yes = t._("Yes, withdraw and unlink") if purpose in REQUIRED_PURPOSES else t._("Yes, withdraw it")
-    return [OutboundMessage(text, (Button(yes, Verbs.CONFIRM(purpose.value)), Button(t._("No, keep it"), Verbs.MENU)))]
+    back = participant.Verbs.CONSENTS if origin == SETTINGS else Verbs.MENU
+    confirm_action = Verbs.CONFIRM(purpose.value, SETTINGS) if origin == SETTINGS else Verbs.CONFIRM(purpose.value)
+    return [OutboundMessage(text, (Button(yes, confirm_action), Button(t._("No, keep it"), back)))]
 
 
 async def confirm(ctx: Context, raw: str) -> Replies:
-    purpose = _purpose(raw)
+    name, _, origin = raw.partition(":")
+    purpose = _purpose(name)
     if purpose is None or not await _own(ctx, Action.CHANGE_OWN_CONSENT):
         return participant.home(ctx)
     assert ctx.participant is not None
@@ -254,7 +262,8 @@ async def confirm(ctx: Context, raw: str) -> Replies:
     if purpose in REQUIRED_PURPOSES:
         return await participant.leave_chat(ctx)
     label = ctx.t._(participant.PURPOSE_LABELS[purpose])
-    return [say(ctx.t._('Saved: you withdrew "{item}".', item=label)), *await menu(ctx)]
+    then = await participant.consent_menu(ctx) if origin == SETTINGS else await menu(ctx)
+    return [say(ctx.t._('Saved: you withdrew "{item}".', item=label)), *then]
 
 
 class MyDataFlow(Flow):

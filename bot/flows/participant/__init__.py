@@ -257,6 +257,10 @@ async def _toggle_consent(ctx: Context, value: str) -> Replies:
         return home(ctx)
     purpose = Purpose(value)
     current = await ctx.repos.consents.current(ctx.participant.id)
+    if purpose not in REQUIRED_PURPOSES and current.get(purpose):  # its effects first, then the choice
+        from bot.flows import mydata  # here: mydata builds on this module
+
+        return await mydata.effects(ctx, purpose.value, mydata.SETTINGS)
     if purpose in REQUIRED_PURPOSES and current.get(purpose):
         return [
             OutboundMessage(
