@@ -17,6 +17,7 @@ from bot.app import Application
 from bot.db.repositories.data_requests import DataRequest
 from bot.domain.consent import Purpose
 from bot.web.app import build_web
+from tests.e2e.simulator_client import Simulator
 from tests.e2e.telegram_client import TelegramChats
 from tests.fakes.telegram_api import FakeTelegram, UploadedFile
 from tests.support.at_rest import rows
@@ -27,7 +28,7 @@ from tests.support.pdfs import text as pdf_text
 from tests.support.records import audit_trail, audited
 from tests.support.texts import REVEALING, STALE
 
-pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"])
+BOTH = pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"])
 
 LINK = re.compile(r"(http://[^\s]+/copy/[A-Za-z0-9_-]{43})")
 
@@ -66,6 +67,7 @@ async def my_data(an: Chat) -> None:
     )
 
 
+@BOTH
 async def test_a_copy_of_my_data_approved_in_the_console_arrives_in_the_chat(
     app: Application, sim: Chats, linked: dict[str, Chat], commune: Commune, console: httpx.AsyncClient,
     fake_telegram: FakeTelegram | None, channel_kind: str,
@@ -142,6 +144,7 @@ async def test_a_copy_of_my_data_approved_in_the_console_arrives_in_the_chat(
         assert link is not None and row["link_hash"] and link.group(1)[-43:] not in row["link_hash"]
 
 
+@BOTH
 async def test_a_correction_goes_to_the_officer_and_a_decline_is_explained(
     app: Application, linked: dict[str, Chat], commune: Commune, console: httpx.AsyncClient
 ) -> None:
@@ -169,6 +172,7 @@ async def test_a_correction_goes_to_the_officer_and_a_decline_is_explained(
     assert "Không có yêu cầu nào đang chờ." in history.text and "Từ chối" in history.text
 
 
+@BOTH
 async def test_withdrawing_a_consent_shows_its_effects_first(app: Application, linked: dict[str, Chat]) -> None:
     an = linked["an"]
     await my_data(an)
@@ -181,6 +185,7 @@ async def test_withdrawing_a_consent_shows_its_effects_first(app: Application, l
     kept.says("Chia sẻ câu trả lời điểm danh với người đồng hành: đã rút lại ngày 12/12/2026")
 
 
+@BOTH
 async def test_a_10000_character_correction_is_refused(
     app: Application, linked: dict[str, Chat], commune: Commune
 ) -> None:
@@ -192,6 +197,7 @@ async def test_a_10000_character_correction_is_refused(
     assert await requests_of(app, commune.an_id) == []
 
 
+@BOTH
 async def test_forged_buttons_and_other_chats_get_nothing(
     app: Application, sim: Chats, linked: dict[str, Chat], channel_kind: str, commune: Commune
 ) -> None:
@@ -207,3 +213,41 @@ async def test_forged_buttons_and_other_chats_get_nothing(
     assert await requests_of(app, commune.an_id) == []
     async with app.store.transaction() as repos:
         assert (await repos.consents.current(1)).get(Purpose.REMINDERS) is True
+
+
+@pytest.mark.parametrize("channel_kind", ["simulator"])
+async def test_the_simulator_gets_a_one_time_link(
+    app: Application, sim: Chats, linked: dict[str, Chat], commune: Commune, console: httpx.AsyncClient
+) -> None:
+    an = linked["an"]
+    await my_data(an)
+    await an.press("Nhận bản sao dữ liệu")
+    await an.press("Có, gửi đi")
+    browser = await signed_in(app, console, await officer_id(app))
+    request_id = (await requests_of(app, commune.an_id))[0].id
+    assert (await browser.post(f"/console/requests/{request_id}/approve")).status_code == 303
+    delivered = await an.during(app.scheduler.tick)
+    link = re.search(r"http://127\.0\.0\.1:8080(/copy/[A-Za-z0-9_-]{43})", delivered.text)  # the local web app
+    assert link is not None, delivered.text
+    assert isinstance(sim, Simulator)
+    got = await sim.http.post(link.group(1))  # the same web app, on this test's port
+    assert got.status_code == 200 and zipfile.ZipFile(io.BytesIO(got.content)).testzip() is None
+    assert (await sim.http.post(link.group(1))).status_code == 410
+    assert (await sim.http.post("/copy/" + "A" * 43)).status_code == 410  # a guessed token
+    assert (await sim.http.post("/copy/short")).status_code == 410
+
+
+@pytest.mark.parametrize("channel_kind", ["zalo-polling"])
+async def test_zalo_without_a_public_url_is_told_to_ask_the_officer(
+    app: Application, linked: dict[str, Chat], commune: Commune, console: httpx.AsyncClient
+) -> None:
+    an = linked["an"]
+    await my_data(an)
+    await an.press("Nhận bản sao dữ liệu")
+    await an.press("Có, gửi đi")
+    browser = await signed_in(app, console, await officer_id(app))
+    request_id = (await requests_of(app, commune.an_id))[0].id
+    assert (await browser.post(f"/console/requests/{request_id}/approve")).status_code == 303
+    told = await an.during(app.scheduler.tick)
+    told.says("Bản sao dữ liệu của bạn đã sẵn sàng.", "Mình chưa thể gửi liên kết tải về ở đây").never_says("/copy/")
+    assert await audited(app, "data_copy_link_issued") == 0
