@@ -12,6 +12,7 @@ a staff chat has no such menu. Everything is audited (the service), never a corr
 
 from __future__ import annotations
 
+from bot.core.channel_names import TAKES_FILES
 from bot.core.i18n import N_
 from bot.core.messages import Button, OutboundMessage, TypedBy
 from bot.domain.authz import Action
@@ -138,7 +139,7 @@ async def kept(ctx: Context) -> Replies:
 
 
 def _how_delivered(ctx: Context) -> str:
-    if ctx.msg.channel == "telegram":
+    if ctx.msg.channel in TAKES_FILES:
         return ctx.t._("Once approved, the copy comes in this chat: a PDF you can read and a JSON file.")
     return ctx.t._("Once approved, a one-time link to download the copy (a PDF you can read and a JSON file) comes "
                    "in this chat.")  # fmt: skip

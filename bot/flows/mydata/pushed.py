@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import structlog
 
-from bot.core.channel_names import TAKES_FILES
+from bot.core.channel_names import SIMULATOR, TAKES_FILES
 from bot.core.messages import Document, OutboundMessage
 from bot.db.repositories.data_requests import DataRequest
 from bot.domain.authz import Action
@@ -104,7 +104,7 @@ async def copy(push: Push) -> Rendered:
         text = "\n".join([ready, t._("Here it is: a PDF to read and a JSON file. Please keep them somewhere safe.")])
         return OutboundMessage(text, documents=documents)
     links = push.links
-    if links is None or (push.channel != "simulator" and not links.public):
+    if links is None or (push.channel != SIMULATOR and not links.public):  # a phone cannot open a local address
         log.warning("data_copy_link_unavailable", request=request.id, channel=push.channel)
         text = "\n".join([ready, t._("I cannot send a download link here yet. Please ask your commune's officer for "
                                      "it in person.")])  # fmt: skip
