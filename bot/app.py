@@ -33,6 +33,7 @@ from bot.domain.planning import PlanPolicy
 from bot.domain.schedule import QuietHours, ReminderPolicy
 from bot.flows.context import Policies
 from bot.flows.engine import ConversationEngine
+from bot.flows.pushing import Links
 from bot.flows.registry import Registry, build_registry
 from bot.scheduler.dispatcher import Dispatcher, DispatchPolicy
 from bot.scheduler.limits import RateLimits
@@ -190,6 +191,8 @@ def build_application(
         canned=parse_canned_replies(canned_replies_source(settings.canned_replies_file)),
         inbound_per_minute=settings.inbound_per_minute,
         console_url=signin.base_url(settings.public_url, settings.http_host, settings.http_port),
+        data_request_days=settings.data_request_days,
+        retention_days=settings.retention_days,
     )
     flows = build_registry()  # one table of flows: what the engine routes and what the scheduler asks to word pushes
     conversation = ConversationEngine(
@@ -272,5 +275,10 @@ def build_scheduler(
         {"telegram": settings.telegram_rate_limit, "zalo": settings.zalo_rate_limit}, per_chat_interval=1.0, sleep=sleep
     )
     policy = DispatchPolicy(quiet=quiet, max_attempts=settings.outbox_max_attempts)
-    dispatcher = Dispatcher(store, Renderer(catalogs, tz, flows), messengers, limits, clock, tz, policy)
+    links = Links(
+        signin.base_url(settings.public_url, settings.http_host, settings.http_port),
+        public=bool(settings.public_url),
+        valid_for_hours=settings.data_link_hours,
+    )
+    dispatcher = Dispatcher(store, Renderer(catalogs, tz, flows, links), messengers, limits, clock, tz, policy)
     return Scheduler(planner, dispatcher, clock, liveness)

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     hotlines_file: Path | None = None
     canned_replies_file: Path | None = None
     retention_days: int = Field(default=365, ge=1, le=3650)
+    # A person's request for a copy of their data: the commune's officer decides within this many days (to be checked
+    # against Decree 356/2025), and a Zalo/simulator download link stays valid this many hours, for one download.
+    data_request_days: int = Field(default=3, ge=1, le=30)
+    data_link_hours: int = Field(default=72, ge=1, le=720)
     crisis_phrases_dir: Path | None = None
     inbound_per_minute: int = Field(default=30, ge=0, le=1000)  # per chat; 0 turns the limit off
     console_idle_minutes: int = Field(default=30, ge=5, le=720)  # a console session ends after this long unused

@@ -217,6 +217,52 @@ def participant_certificate(
     emit(as_json, out, f"certificate of {out['id']} written to {out['file']}")
 
 
+class ExportFormat(StrEnum):
+    JSON = "json"
+    PDF = "pdf"
+
+
+@participant_cli.command("export")
+def participant_export(
+    participant_id: Annotated[int, typer.Option("--id", help="Participant id.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="json (default) or pdf (readable).")] = (
+        ExportFormat.JSON
+    ),
+    as_json: JsonFlag = False,
+) -> None:
+    """Export everything kept about one person (their data request, Law 91/2025), as JSON or a readable PDF, made
+    now from the database. Every export is audited; with --as, the staff member must be the person's commune officer."""
+    writable(as_json, out_file)
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
+        from bot.services import personal_export
+
+        zone = ZoneInfo(app.settings.timezone)
+        async with app.store.transaction() as repos:
+            if not await personal_export.may_export(repos, participant_id, op):
+                data = None
+            else:
+                data = await personal_export.gather(repos, participant_id, app.clock.now(), zone)
+                await personal_export.record_export(
+                    repos, participant_id, actor_type=op.actor_type, actor_id=op.staff_id, via="cli",
+                    formats=[fmt.value], extra=op.detail(),
+                )  # fmt: skip
+        if data is None:
+            raise ValueError(f"participant {participant_id}: not in the reach of staff member {op.staff_id}")
+        if fmt is ExportFormat.PDF:
+            content = (await personal_export.files(data, zone)).pdf
+        else:
+            content = personal_export.to_json(data)
+        out_file.write_bytes(content)
+        return {"id": participant_id, "format": fmt.value, "file": str(out_file), "bytes": len(content)}
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"data of {out['id']} ({out['format']}) written to {out['file']}")
+
+
 @participant_cli.command("handover-notice")
 def participant_handover_notice(
     transfer_id: Annotated[int, typer.Option("--transfer", help="Transfer id (a move between communes).")],

@@ -7,3 +7,5 @@ TELEGRAM = "telegram"
 ZALO = "zalo"
 SIMULATOR = "simulator"
 CHANNELS = (TELEGRAM, ZALO, SIMULATOR)
+# Channels whose Bot API takes files (a person's copy of their data is sent as documents; elsewhere as a link).
+TAKES_FILES = frozenset({TELEGRAM})

@@ -58,6 +58,16 @@ class InboundMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent after a message's text, on a channel that takes files (Telegram). Made when it is sent, never
+    stored; `repr` leaves the content out so a log line never holds it."""
+
+    filename: str
+    content: bytes = field(repr=False)
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     text: str
     buttons: tuple[Button, ...] = field(default=())
@@ -67,6 +77,8 @@ class OutboundMessage:
     # Sent without a link preview (a one-time sign-in link): the platform's previewer would fetch it and show the
     # page; Telegram is told not to. Adapters without previews ignore it.
     no_preview: bool = False
+    # Files sent after the text (a person's approved copy of their data); only on channels that take files.
+    documents: tuple[Document, ...] = ()
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -84,4 +96,5 @@ def join(messages: Sequence[OutboundMessage]) -> OutboundMessage:
     text = "\n\n".join(message.text for message in messages)
     typed_by = TypedBy.NAME if named else TypedBy.NUMBER
     no_preview = any(message.no_preview for message in messages)
-    return OutboundMessage(text, tuple(buttons), messages[0].language, typed_by, no_preview)
+    documents = tuple(document for message in messages for document in message.documents)
+    return OutboundMessage(text, tuple(buttons), messages[0].language, typed_by, no_preview, documents)

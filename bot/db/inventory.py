@@ -178,6 +178,17 @@ INVENTORY: dict[str, Table] = {
         (THE_PERSON, "the bot (what may be shared or sent)", OPERATOR),
         linked="id participant_id purpose granted text_version recorded_at",
     ),
+    "data_request": Table(
+        Whose.PARTICIPANT,
+        "a person's request for a copy of their data or a correction, its decision and the copy's one-time link",
+        "the person's rights to access and correct their data (Law 91/2025/QH15, Decree 356/2025) — " + TO_CONFIRM,
+        PERSON_KEPT,
+        (THE_PERSON, Action.DECIDE_DATA_REQUEST, OPERATOR),
+        sensitive="text_enc",
+        linked=_IDS + " kind status requested_at due_at decided_at decided_by reason overdue_at delivered_at",
+        none="link_hash link_until link_used_at",
+        notes={"link_hash": "a hash of the one-time download link's random token (the token itself is not kept)"},
+    ),
     "obligation": Table(
         Whose.PARTICIPANT,
         "the monthly check-ins and the periodic and random drug tests a person is due to do",

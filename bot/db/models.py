@@ -588,3 +588,27 @@ class ReportMonthRow(SQLModel, table=True):
     month: str = Field(max_length=7)
     figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     made_at: datetime = _when()
+
+
+class DataRequestRow(SQLModel, table=True):
+    """A person's request about their own data (Law 91/2025): a copy (delivered in the chat once the commune's officer
+    approves it) or a correction (what is wrong, in their words, sealed). Who decided, when, and why not (a reason
+    from a short list); for a copy sent as a link (Zalo, the simulator), only the hash of its one-time token."""
+
+    __tablename__ = "data_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    kind: str = Field(max_length=16)  # copy | correction
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | approved | done | declined
+    text_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # a correction's words
+    requested_at: datetime = _when()
+    due_at: datetime = _when()
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: int | None = Field(default=None, foreign_key="staff_member.id")
+    reason: str | None = Field(default=None, max_length=32)  # why declined: a code of the short list
+    overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the officers/admins were told once
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    link_hash: str | None = Field(default=None, max_length=64, unique=True)
+    link_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    link_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

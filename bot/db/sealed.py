@@ -136,6 +136,7 @@ SEALED: tuple[SealedColumn, ...] = (
         lambda r: row_ref(participant=r["participant_id"], quarter=r["quarter"]),
     ),
     _owned("field_report", "details_enc", "field_report.details"),
+    _owned("data_request", "text_enc", "data_request.text"),
 )
 
 

@@ -16,6 +16,7 @@ from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.chats import ChatGuardRepository
 from bot.db.repositories.consents import ConsentRepository
 from bot.db.repositories.conversations import ConversationRepository
+from bot.db.repositories.data_requests import DataRequestRepository
 from bot.db.repositories.delivery import InboundRepository
 from bot.db.repositories.escalations import EscalationRepository
 from bot.db.repositories.fieldwork import FieldworkRepository
@@ -57,6 +58,7 @@ class Repositories:
     fieldwork: FieldworkRepository
     planning: PlanningRepository
     reports: ReportRepository
+    data_requests: DataRequestRepository
 
 
 class Store:
@@ -105,4 +107,5 @@ class Store:
             safety=SafetyCheckRepository(session, clock),
             planning=PlanningRepository(session, self.keyring),
             reports=ReportRepository(session, clock, self.keyring.cipher),
+            data_requests=DataRequestRepository(session, clock, self.keyring.cipher),
         )

@@ -60,6 +60,13 @@ class Action(StrEnum):
     LIST_ASSIGNED = "list_assigned"
     LIST_COMMUNE = "list_commune"
     LIST_REFERRALS = "list_referrals"
+    # A person's own data (Law 91/2025): what is kept about them, and asking for a copy or a correction.
+    VIEW_OWN_DATA = "view_own_data"
+    REQUEST_OWN_DATA = "request_own_data"
+    # The commune's officer: approve or decline a person's request for a copy or a correction, and export a person's
+    # data (the copy itself, or `aftercare participant export`).
+    DECIDE_DATA_REQUEST = "decide_data_request"
+    EXPORT_PERSONAL_DATA = "export_personal_data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +136,8 @@ _SELF_SERVICE = {
     Action.CHECK_IN_SELF,
     Action.ACKNOWLEDGE_OWN_TEST,
     Action.REQUEST_REFERRAL,
+    Action.VIEW_OWN_DATA,
+    Action.REQUEST_OWN_DATA,
 }
 
 
@@ -160,6 +169,8 @@ STAFF_RULES: dict[Action, dict[Role, Reach]] = {
     Action.MANAGE_LIST: {Role.OFFICER: _C, Role.ADMIN: _P},
     Action.HANDLE_REFERRAL: {Role.COUNSELLOR: _C},
     Action.MESSAGE_PARTICIPANT: {Role.CADRE: _A},
+    Action.DECIDE_DATA_REQUEST: {Role.OFFICER: _C},
+    Action.EXPORT_PERSONAL_DATA: {Role.OFFICER: _C},
 }
 # Staff acting on a staff member's account: how far, and which ranks below them. Nobody acts on their own account
 # (a closed account could not be reopened by its holder, and an officer cannot undo an admin's decision).

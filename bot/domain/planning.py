@@ -63,6 +63,10 @@ class MessageKind(StrEnum):
     RELAY_ENDED = "relay_ended"  # to the other side: the conversation is over
     CADRE_NEEDED = "cadre_needed"  # to the officers: a cadre's account was closed, their people need a new cadre
     SAFETY_FOLLOW_UP = "safety_follow_up"  # to a participant who did not answer "are you safe?": who will reach out
+    DATA_REQUEST = "data_request"  # to the officers: a person asked for a copy of their data or a correction
+    DATA_REQUEST_OVERDUE = "data_request_overdue"  # to the officers and the province's admins: not decided in time
+    DATA_COPY = "data_copy"  # to a participant: their approved copy (a PDF and the JSON, or a one-time link)
+    DATA_REQUEST_DECIDED = "data_request_decided"  # to a participant: declined (why), or the correction made
 
 
 @dataclass(frozen=True, slots=True)

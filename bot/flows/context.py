@@ -36,6 +36,10 @@ class Policies:
     # Where the staff console is reached (AFTERCARE_PUBLIC_URL, else http://HOST:PORT): its sign-in links start so.
     # None: no console here (a test's engine), so no link is offered.
     console_url: str | None = None
+    # A person's own data: how long the officer has to decide a request (AFTERCARE_DATA_REQUEST_DAYS), and how long
+    # records are kept after a person leaves the list (AFTERCARE_RETENTION_DAYS) — both said to the person.
+    data_request_days: int = 3
+    retention_days: int = 365
 
     def inbound_limit(self, *, staff: bool) -> int:
         """Updates a chat may send in a minute (0: no limit).

@@ -38,6 +38,16 @@ WRONG_RECIPIENT = Skip("unknown_kind")
 
 
 @dataclass(frozen=True, slots=True)
+class Links:
+    """Where a one-time download link points (a person's copy of their data on a channel without files): the web
+    app's base URL, and whether it is public (AFTERCARE_PUBLIC_URL) — a Zalo user cannot open a local address."""
+
+    base: str
+    public: bool
+    valid_for_hours: int = 72
+
+
+@dataclass(frozen=True, slots=True)
 class Push:
     """One claimed outbox row, its recipient (loaded now: an active staff member or a participant) and what rendering
     it may read."""
@@ -48,6 +58,8 @@ class Push:
     now: datetime
     tz: tzinfo
     recipient: Participant | StaffMember
+    channel: str | None = None  # the chat it goes to (a copy of a person's data: files on Telegram, a link elsewhere)
+    links: Links | None = None
 
     @property
     def kind(self) -> MessageKind:

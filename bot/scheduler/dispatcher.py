@@ -200,7 +200,7 @@ class Dispatcher:
                 message: OutboundMessage | Skip | _Hold
                 try:
                     if chat is not None:
-                        message = await self._renderer.render(repos, item, now)
+                        message = await self._renderer.render(repos, item, now, chat.channel)
                     elif item.participant_id is None and item.staff_id in waiting:
                         message = _Hold(held_until(item, self._tz, self.policy.hold_for))
                     else:

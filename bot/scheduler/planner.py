@@ -32,7 +32,7 @@ from bot.domain.planning import (
     wanted_reminders,
 )
 from bot.domain.schedule import draw_random_test_days
-from bot.services import audit_chain, keys, relay
+from bot.services import audit_chain, data_requests, keys, relay
 from bot.services.audit_rekey import AuditRekeyRefused
 from bot.services.completion import finish_term
 from bot.services.crisis import OfficerWhy, crisis_alert
@@ -108,6 +108,9 @@ class Planner:
             await self._reviews(repos, now, report)
             await self._safety_checks(repos, now, report)
             await self._urgent_referrals(repos, now, report)
+            # a person's request about their data not decided in time: the officers and the province's admins, once
+            if overdue := await data_requests.plan_overdue(repos, now):
+                report.extra["data_requests_overdue"] = overdue
         today = self._today(now).date()
         if self._purged_on != today:  # once a day, in its own transaction: a failure here holds nothing else back
             async with self._store.transaction() as repos:

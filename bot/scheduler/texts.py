@@ -13,20 +13,26 @@ from bot.core.messages import OutboundMessage
 from bot.db.repositories.outbox import Claimed
 from bot.db.store import Repositories
 from bot.domain.entities import Participant, StaffMember
-from bot.flows.pushing import Push, Skip
+from bot.flows.pushing import Links, Push, Skip
 from bot.flows.registry import Registry, build_registry
 
 __all__ = ["Renderer", "Skip"]
 
 
 class Renderer:
-    def __init__(self, catalogs: Catalogs, tz: tzinfo, flows: Registry | None = None) -> None:
-        """`flows`: the composition root's registry (one is built when none is given)."""
+    def __init__(
+        self, catalogs: Catalogs, tz: tzinfo, flows: Registry | None = None, links: Links | None = None
+    ) -> None:
+        """`flows`: the composition root's registry (one is built when none is given); `links`: where one-time
+        download links point (None: nowhere, a renderer says so)."""
         self._catalogs = catalogs
         self._tz = tz
         self._flows = flows or build_registry()
+        self._links = links
 
-    async def render(self, repos: Repositories, item: Claimed, now: datetime) -> OutboundMessage | Skip:
+    async def render(
+        self, repos: Repositories, item: Claimed, now: datetime, channel: str | None = None
+    ) -> OutboundMessage | Skip:
         recipient = await _recipient(repos, item)
         if isinstance(recipient, Skip):
             return recipient
@@ -35,7 +41,7 @@ class Renderer:
             return Skip("unknown_kind")
         audience = Audience.STAFF if isinstance(recipient, StaffMember) else Audience.PARTICIPANT
         t = self._catalogs.translator(recipient.language, audience=audience)
-        result = await render(Push(repos, t, item, now, self._tz, recipient))
+        result = await render(Push(repos, t, item, now, self._tz, recipient, channel, self._links))
         return result if isinstance(result, Skip) else replace(result, language=t.language)
 
 

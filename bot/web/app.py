@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.simulator import web as simulator_web
-from bot.web import console
+from bot.web import console, downloads
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -36,7 +36,7 @@ def build_web(app: Application) -> Starlette:
             return RedirectResponse("/simulator")
         return JSONResponse({"service": "aftercare-bot"})
 
-    routes: list[BaseRoute] = [Route("/", root), Route("/healthz", health), console.mount(app)]
+    routes: list[BaseRoute] = [Route("/", root), Route("/healthz", health), console.mount(app), *downloads.routes(app)]
     if app.settings.simulator_on:
         routes += simulator_web.routes(app.simulator, app.simulator_labels, app.settings.http_host)
     if app.telegram is not None and app.settings.public_url:  # platform modules imported only when configured

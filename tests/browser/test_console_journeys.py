@@ -221,3 +221,36 @@ async def test_a_cadre_reads_her_people_and_a_record_on_a_phone(
 async def _fits(page: Any) -> bool:
     """The page is no wider than the screen (a table may scroll inside its own box)."""
     return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+async def test_an_officer_approves_a_persons_request_for_a_copy_of_their_data(
+    app: Application, site: str, page: Any, fake_telegram: Any
+) -> None:
+    from tests.e2e.telegram_client import TelegramChats
+    from tests.support.chats import link_participant
+    from tests.support.factories import seed_commune
+
+    commune = await seed_commune(app)
+    chats = TelegramChats(fake_telegram, webhook=False)
+    an, cuong = chats.chat("an"), chats.chat("cuong")
+    await link_participant(an, commune.an_code)
+    await an.press("Thông tin của tôi")
+    await an.press("Dữ liệu của tôi")
+    await an.press("Nhận bản sao dữ liệu")
+    (await an.press("Có, gửi đi")).says("Đã gửi")
+    await cuong.say(commune.officer_code)
+    url = next(word for word in (await cuong.say("/login")).text.split() if "/console/login/" in word)
+
+    await page.goto(url)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.get_by_role("heading", name="Tổng quan").wait_for()
+    await page.get_by_role("navigation").get_by_role("link", name="Yêu cầu về dữ liệu").click()
+    await page.get_by_role("heading", name="Yêu cầu về dữ liệu").wait_for()
+    request = page.locator("article.data-request", has_text="Nguyễn Văn An")
+    await request.get_by_role("button", name="Duyệt và gửi bản sao").click()
+    await page.get_by_text("Đã duyệt. Bản sao đang được gửi").wait_for()
+    await page.get_by_text("Không có yêu cầu nào đang chờ.").wait_for()
+
+    (await an.during(app.scheduler.tick)).says("Bản sao dữ liệu của bạn đã sẵn sàng.")
+    names = sorted(c.params["document"].filename for c in fake_telegram.sent("sendDocument"))
+    assert [name.rsplit(".", 1)[1] for name in names] == ["json", "pdf"]

@@ -7,14 +7,18 @@ same text. The assertions of each flow live in its own transcript tests; here th
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
+import httpx
 import pytest
 
 from bot.app import Application
 from bot.domain.entities import RiskLevel
+from bot.web.app import build_web
 from tests.fakes.clock import FakeClock
 from tests.support.chats import Chats, at_local
+from tests.support.console import BASE, CSRF, login_link
 from tests.support.factories import Commune, enrol_hanh
 from tests.support.golden import RecordedChat, Transcript
 
@@ -225,3 +229,71 @@ async def test_zalo_numbered_menus_linking_settings_and_help(sim: Chats, commune
     await an.send_media("sticker")
     await an.say("giúp")
     script.check()
+
+
+async def _officer_decides(app: Application, approve: bool, reason: str = "") -> None:
+    """The commune's officer decides the oldest pending request in the console (signed in by a one-time link)."""
+    async with app.store.transaction() as repos:
+        unit = await repos.units.by_code("HD")
+        assert unit is not None
+        officer = (await repos.escalations.officers_of(unit.id))[0]
+        pending = await repos.data_requests.of_unit(unit.id, pending=True)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_web(app)), base_url=BASE) as client:
+        assert (await client.post(await login_link(app, officer), headers={"origin": BASE})).status_code == 303
+        found = CSRF.search((await client.get("/console/requests")).text)
+        assert found is not None
+        action = "approve" if approve else "decline"
+        form = {"csrf": found.group(1), "reason": reason}
+        done = await client.post(f"/console/requests/{pending[0].id}/{action}", data=form, headers={"origin": BASE})
+        assert done.status_code == 303
+
+
+async def _my_data_journey(app: Application, sim: Chats, commune: Commune, clock: FakeClock, name: str) -> None:
+    script = transcript(name, sim, commune, clock)
+    if app.settings.public_url:
+        script.hide(app.settings.public_url, "{PUBLIC_URL}")
+    an, officer = script.chat(sim.chat("an"), "An"), script.chat(sim.chat("cuong"), "Cường")
+    await consent_to_all(an, commune.an_code)
+    await officer.say(commune.officer_code)
+    clock.set(at_local(date(2026, 12, 12)))
+    await script.tick(app.scheduler.tick, an, officer)
+    await an.say("/menu")
+    await an.press("Thông tin của tôi")
+    await an.press("Dữ liệu của tôi")
+    await an.press("Những gì được lưu về tôi")
+    await an.press("Dữ liệu của tôi")
+    await an.press("Nhận bản sao dữ liệu")
+    await an.press("Có, gửi đi")
+    await script.tick(app.scheduler.tick, an, officer)
+    script.note("Cường duyệt yêu cầu trong trang quản lý (/console/requests)")
+    await _officer_decides(app, approve=True)
+    said = await script.tick(app.scheduler.tick, an, officer)
+    link = re.search(r"/copy/([A-Za-z0-9_-]{43})", said[0].text)
+    if link is not None:
+        script.hide(link.group(1), "{TOKEN}")
+    await an.say("/menu")
+    await an.press("Thông tin của tôi")
+    await an.press("Dữ liệu của tôi")
+    await an.press("Đề nghị sửa thông tin")
+    await an.say("Địa chỉ của tôi là số 5 ngõ 12 Quang Trung, không phải số 15.")
+    await script.tick(app.scheduler.tick, an, officer)
+    script.note("Cường từ chối: thông tin đã đúng")
+    await _officer_decides(app, approve=False, reason="no_change")
+    await script.tick(app.scheduler.tick, an, officer)
+    await an.say("/menu")
+    await an.press("Thông tin của tôi")
+    await an.press("Dữ liệu của tôi")
+    await an.press("Rút lại đồng ý")
+    await an.press("Kết nối tư vấn")
+    await an.press("Có, rút lại")
+    script.check()
+
+
+@TELEGRAM
+async def test_my_data_on_telegram(app: Application, sim: Chats, commune: Commune, clock: FakeClock) -> None:
+    await _my_data_journey(app, sim, commune, clock, "my_data_telegram")
+
+
+@ZALO
+async def test_my_data_on_zalo(app: Application, sim: Chats, commune: Commune, clock: FakeClock) -> None:
+    await _my_data_journey(app, sim, commune, clock, "my_data_zalo")

@@ -318,7 +318,9 @@ async def test_without_consent_answers_stay_private_and_a_referral_needs_consent
     await chat.press("Cài đặt")
     await chat.press("Quyền đồng ý")
     await chat.press("Chia sẻ câu trả lời điểm danh với người đồng hành")
+    await chat.press("Có, rút lại")  # after its effects are shown
     await chat.press("Kết nối tư vấn")
+    await chat.press("Có, rút lại")
     await chat.say("/menu")
     await chat.press("Điểm danh tháng này")
     said = await answer_checkin(chat, cravings="Nhiều, khó kiềm chế")

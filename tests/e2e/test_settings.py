@@ -50,7 +50,11 @@ async def test_consent_can_be_changed_and_history_is_kept(sim: Simulator, commun
         "• Chia sẻ câu trả lời điểm danh với người đồng hành: đã đồng ý",
         "• Kết nối tư vấn: đã đồng ý",
     )
-    said = await an.press("Chia sẻ câu trả lời điểm danh với người đồng hành")
+    said = await an.press("Chia sẻ câu trả lời điểm danh với người đồng hành")  # its effects first
+    said.says("người đồng hành sẽ không xem được câu trả lời điểm danh").offers("Có, rút lại", "Không, giữ nguyên")
+    (await an.press("Không, giữ nguyên")).says("• Chia sẻ câu trả lời điểm danh với người đồng hành: đã đồng ý")
+    await an.press("Chia sẻ câu trả lời điểm danh với người đồng hành")
+    said = await an.press("Có, rút lại")
     said.says('Đã lưu: bạn rút lại đồng ý "Chia sẻ câu trả lời điểm danh với người đồng hành"')
     said.says("• Chia sẻ câu trả lời điểm danh với người đồng hành: chưa đồng ý")
     (await an.press("Chia sẻ câu trả lời điểm danh với người đồng hành")).says("Đã lưu: bạn đồng ý")

@@ -47,6 +47,15 @@ class Call:
     result: Any = None
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file the bot uploaded with a multipart call (sendDocument's `document`)."""
+
+    filename: str
+    content: bytes = field(repr=False)
+    content_type: str = ""
+
+
 @dataclass
 class Fault:
     """One injected failure for the next call of `method`."""
@@ -139,7 +148,7 @@ class FakeTelegram:
     # ---- the server ----------------------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        application = web.Application(client_max_size=2**20)
+        application = web.Application(client_max_size=20 * 2**20)  # sendDocument: files up to 20 MB here
         application.router.add_post("/bot{token}/{method}", self._handle)
         application.router.add_get("/bot{token}/{method}", self._handle)
         return application
@@ -265,6 +274,22 @@ class FakeTelegram:
             _check_markup(_json_field(p, "reply_markup"))
         return self._message(p["chat_id"], text, p.get("reply_markup"))
 
+    async def _m_sendDocument(self, p: dict[str, Any]) -> dict[str, Any]:
+        document = p.get("document")
+        if not isinstance(document, UploadedFile) or not document.content:
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        if len(document.content) > 50 * 2**20:
+            raise ApiError(400, "Bad Request: file is too big")
+        message = self._message(p["chat_id"], "", p.get("reply_markup"))
+        message.pop("text", None)
+        message["document"] = {
+            "file_name": document.filename,
+            "file_id": f"doc{message['message_id']}",
+            "file_unique_id": f"u{message['message_id']}",
+            "file_size": len(document.content),
+        }
+        return message
+
     async def _m_editMessageReplyMarkup(self, p: dict[str, Any]) -> Any:
         markup = _json_field(p, "reply_markup") if "reply_markup" in p else None
         if markup is not None:
@@ -357,6 +382,12 @@ async def _params(request: web.Request) -> dict[str, Any]:
         return {k: v for k, v in body.items()}
     form = await request.post()
     params: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    for k, v in form.items():  # a multipart upload (sendDocument): recorded as an UploadedFile
+        if isinstance(v, web.FileField):
+            params[k] = UploadedFile(v.filename, v.file.read(), v.content_type)
+    for k, v in list(params.items()):  # "attach://<name>": the file uploaded under that name (what aiogram sends)
+        if isinstance(v, str) and v.startswith("attach://") and isinstance(params.get(v[9:]), UploadedFile):
+            params[k] = params.pop(v[9:])
     params.update({k: v for k, v in request.query.items()})
     return params
 

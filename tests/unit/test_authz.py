@@ -44,6 +44,8 @@ ALLOWED: set[tuple[str, Action]] = {
     ("participant", Action.CHECK_IN_SELF),
     ("participant", Action.ACKNOWLEDGE_OWN_TEST),
     ("participant", Action.REQUEST_REFERRAL),
+    ("participant", Action.VIEW_OWN_DATA),
+    ("participant", Action.REQUEST_OWN_DATA),
     *((staff, Action.VIEW_OWN_ROLE) for staff in ACTORS if ACTORS[staff].kind is ActorKind.STAFF),
     # the assigned cadre: the record work and the quarterly review, nothing of the officer's
     *(("cadre", action) for action in _RECORD_WORK),
@@ -59,6 +61,9 @@ ALLOWED: set[tuple[str, Action]] = {
     ("officer", Action.ACCEPT_TRANSFER),
     ("officer", Action.MANAGE_LIST),
     ("officer", Action.LIST_COMMUNE),
+    # a person's own data: only the commune's officer decides their requests and exports their data
+    ("officer", Action.DECIDE_DATA_REQUEST),
+    ("officer", Action.EXPORT_PERSONAL_DATA),
     ("other_officer", Action.LIST_COMMUNE),
     # the province admin: sees, acknowledges, manages the list and assignments; records nothing in the field
     ("admin", Action.VIEW_PARTICIPANT),
@@ -130,6 +135,8 @@ def test_cadre_of_another_commune_with_the_same_id_is_refused(action: Action) ->
         Action.CHECK_IN_SELF,
         Action.ACKNOWLEDGE_OWN_TEST,
         Action.REQUEST_REFERRAL,
+        Action.VIEW_OWN_DATA,
+        Action.REQUEST_OWN_DATA,
     ],
 )
 def test_self_service_needs_a_record(action: Action) -> None:

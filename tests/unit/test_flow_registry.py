@@ -21,6 +21,11 @@ TRANSCRIPTS: dict[str, tuple[str, ...]] = {
     "home": ("test_settings.py::test_consent_can_be_changed_and_history_is_kept",),
     "checkin": ("test_schedule.py::test_checkin_is_resumable_one_per_month_and_rejects_bad_input",),
     "support": ("test_help_and_crisis.py::test_support_request_reaches_the_cadre",),
+    "mydata": (
+        "test_my_data.py::test_a_copy_of_my_data_approved_in_the_console_arrives_in_the_chat",
+        "test_my_data.py::test_a_correction_goes_to_the_officer_and_a_decline_is_explained",
+        "test_my_data.py::test_withdrawing_a_consent_shows_its_effects_first",
+    ),
     "relay": ("test_counselling_relay.py::test_a_conversation_both_sides_day_and_night",),
     "staff_home": ("test_staff.py::test_staff_can_switch_language",),
     "caseload": ("test_cadre_workspace.py::test_list_card_search_and_in_person_check",),

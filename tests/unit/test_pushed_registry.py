@@ -43,6 +43,10 @@ OWNERS: dict[MessageKind, str] = {
     MessageKind.COMPLETION_NOTICE: "officer",
     MessageKind.REVIEW_REQUEST: "review",
     MessageKind.REVIEWS_MISSING: "review",
+    MessageKind.DATA_REQUEST: "mydata",
+    MessageKind.DATA_REQUEST_OVERDUE: "mydata",
+    MessageKind.DATA_COPY: "mydata",
+    MessageKind.DATA_REQUEST_DECIDED: "mydata",
 }
 
 

@@ -185,6 +185,8 @@ class TelegramChannel:
         chat_id = int(external_id)
         for part in self._render(external_id, [message]):
             await self.sender.push_text(chat_id, part.text, part.markup, part.no_preview)
+        for document in message.documents:  # after the text that says what they are
+            await self.sender.push_document(chat_id, document.filename, document.content)
 
     async def _set_reachable(self, external_id: str, reachable: bool) -> None:
         async with self._store.transaction() as repos:

@@ -16,7 +16,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.core.ports import DeliveryDeferred, DeliveryRefused
 
@@ -71,6 +71,20 @@ class TelegramSender:
         """One attempt for the outbox, which owns retries: Telegram's answer becomes the core's delivery errors."""
         try:
             await self.bot.send_message(chat_id, text, reply_markup=markup, link_preview_options=_preview(no_preview))
+        except TelegramRetryAfter as exc:
+            raise DeliveryDeferred("rate_limited", float(exc.retry_after)) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise DeliveryDeferred(type(exc).__name__) from exc
+        except TelegramForbiddenError as exc:
+            raise DeliveryRefused("forbidden", unreachable=True) from exc
+        except TelegramBadRequest as exc:
+            unreachable = "chat not found" in exc.message.lower()
+            raise DeliveryRefused("bad_request", unreachable=unreachable) from exc
+
+    async def push_document(self, chat_id: int, filename: str, content: bytes) -> None:
+        """One file for the outbox (sendDocument, multipart), errors as the core's delivery errors like `push_text`."""
+        try:
+            await self.bot.send_document(chat_id, BufferedInputFile(content, filename=filename))
         except TelegramRetryAfter as exc:
             raise DeliveryDeferred("rate_limited", float(exc.retry_after)) from exc
         except (TelegramNetworkError, TelegramServerError) as exc:

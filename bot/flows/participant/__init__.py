@@ -81,7 +81,10 @@ async def my_information(ctx: Context) -> Replies:
         t._("If anything here looks wrong, please tell your cadre."),
     ]
     phone = t._("Change my phone number") if person.register.phone else t._("Add my phone number")
-    return [OutboundMessage("\n".join(lines), (Button(phone, Verbs.PHONE), *_back(ctx)))]
+    from bot.flows.mydata import Verbs as MyData  # here: mydata builds on this module
+
+    buttons = (Button(phone, Verbs.PHONE), Button(t._("My data"), MyData.MENU), *_back(ctx))
+    return [OutboundMessage("\n".join(lines), buttons)]
 
 
 def _phone_question(ctx: Context, first: str | None = None) -> Replies:
@@ -254,6 +257,10 @@ async def _toggle_consent(ctx: Context, value: str) -> Replies:
         return home(ctx)
     purpose = Purpose(value)
     current = await ctx.repos.consents.current(ctx.participant.id)
+    if purpose not in REQUIRED_PURPOSES and current.get(purpose):  # its effects first, then the choice
+        from bot.flows import mydata  # here: mydata builds on this module
+
+        return await mydata.effects(ctx, purpose.value, mydata.SETTINGS)
     if purpose in REQUIRED_PURPOSES and current.get(purpose):
         return [
             OutboundMessage(

@@ -1,0 +1,159 @@
+"""What a person's data requests push: to the officers, a new request and one past its deadline (the province's
+admins hear of that too); to the person, their approved copy and the answer to a declined request or a correction.
+
+Lock screens: the person's messages say only "your copy is ready" or "about your request" — nothing of what the
+record is about; staff notices start with a neutral line. The copy is made now, from the database as it is, and never
+stored: on a channel that takes files (Telegram) a PDF and the JSON follow the text; elsewhere a one-time link (its
+token's hash kept, valid `Links.valid_for_hours`, one download) served by the web app at /copy/<token>.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+import structlog
+
+from bot.core.channel_names import SIMULATOR, TAKES_FILES
+from bot.core.messages import Document, OutboundMessage
+from bot.db.repositories.data_requests import DataRequest
+from bot.domain.authz import Action
+from bot.domain.data_requests import RequestKind, RequestStatus, link_hash, new_link_token
+from bot.domain.planning import MessageKind
+from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, may, subject
+from bot.services import data_requests, personal_export
+
+log = structlog.get_logger(__name__)
+
+
+async def _request_of(push: Push) -> DataRequest | None:
+    raw = push.payload.get("request_id")
+    return await push.repos.data_requests.get(int(raw)) if isinstance(raw, int) else None
+
+
+def _what(push: Push, kind: RequestKind) -> str:
+    t = push.t
+    return t._("a copy of their data") if kind is RequestKind.COPY else t._("a correction of their record")
+
+
+async def new_request(push: Push) -> Rendered:
+    """To an officer: a request to decide in the console, by its deadline."""
+    request = await _request_of(push)
+    if push.member is None:
+        return WRONG_RECIPIENT
+    if request is None or request.status is not RequestStatus.PENDING:
+        return Skip("decided")
+    person = await subject(push)
+    if isinstance(person, Skip):
+        return person
+    if not await may(push, Action.DECIDE_DATA_REQUEST, person.id, person.unit_id, person.cadre_id):
+        return Skip("out_of_scope")
+    t = push.t
+    text = "\n".join([
+        t._("A new request is waiting for you in the console."),
+        t._("{person} asked for {what}. Please decide by {date} (console: Requests).", person=label(t, person),
+            what=_what(push, request.kind), date=push.date(request.due_at.astimezone(push.tz).date())),
+    ])  # fmt: skip
+    return OutboundMessage(text)
+
+
+async def overdue(push: Push) -> Rendered:
+    """To the officers and the province's admins, once: a request past its deadline without a decision."""
+    request = await _request_of(push)
+    if push.member is None:
+        return WRONG_RECIPIENT
+    if request is None or request.status is not RequestStatus.PENDING:
+        return Skip("decided")
+    person = await subject(push)
+    if isinstance(person, Skip):
+        return person
+    if not await may(push, Action.VIEW_PARTICIPANT, person.id, person.unit_id, person.cadre_id):
+        return Skip("out_of_scope")
+    t = push.t
+    text = "\n".join([
+        t._("A request is past its deadline."),
+        t._("{person} asked on {asked} for {what}; it was due by {due} and is not decided yet. The commune's officer "
+            "decides it in the console (Requests).", person=label(t, person), what=_what(push, request.kind),
+            asked=push.date(request.requested_at.astimezone(push.tz).date()),
+            due=push.date(request.due_at.astimezone(push.tz).date())),
+    ])  # fmt: skip
+    return OutboundMessage(text)
+
+
+async def copy(push: Push) -> Rendered:
+    """To the person: their approved copy, made now (files on Telegram, a one-time link elsewhere)."""
+    person, t = push.participant, push.t
+    if person is None:
+        return WRONG_RECIPIENT
+    request = await _request_of(push)
+    if request is None or request.participant_id != person.id or request.status is not RequestStatus.APPROVED:
+        return Skip("stale")
+    ready = t._("Your copy of your data is ready.")
+    data = await personal_export.gather(push.repos, person.id, push.now, push.tz)
+    if push.channel in TAKES_FILES:
+        made = await personal_export.files(data, push.tz)
+        documents = (
+            Document(personal_export.file_name(person.id, push.now, "pdf"), made.pdf, "application/pdf"),
+            Document(personal_export.file_name(person.id, push.now, "json"), made.json, "application/json"),
+        )
+        await personal_export.record_export(
+            push.repos, person.id, actor_type="scheduler", actor_id=None, via="chat", formats=["pdf", "json"],
+            extra={"request": request.id, "channel": push.channel},
+        )  # fmt: skip
+        await push.repos.data_requests.delivered(request.id)
+        text = "\n".join([ready, t._("Here it is: a PDF to read and a JSON file. Please keep them somewhere safe.")])
+        return OutboundMessage(text, documents=documents)
+    links = push.links
+    if links is None or (push.channel != SIMULATOR and not links.public):  # a phone cannot open a local address
+        log.warning("data_copy_link_unavailable", request=request.id, channel=push.channel)
+        text = "\n".join([ready, t._("I cannot send a download link here yet. Please ask your commune's officer for "
+                                     "it in person.")])  # fmt: skip
+        return OutboundMessage(text)
+    token = new_link_token()
+    until = push.now + timedelta(hours=links.valid_for_hours)
+    await push.repos.data_requests.set_link(request.id, link_hash(token), until)
+    await push.repos.audit.record(
+        actor_type="scheduler", actor_id=None, action="data_copy_link_issued", outcome="ok",
+        subject_type="participant", subject_id=person.id, detail={"request": request.id, "channel": push.channel},
+    )  # fmt: skip
+    await push.repos.data_requests.delivered(request.id)
+    text = "\n".join([
+        ready,
+        t.n_("Download it here (the link works once, for {n} hour): {url}",
+             "Download it here (the link works once, for {n} hours): {url}", links.valid_for_hours,
+             url=f"{links.base.rstrip('/')}/copy/{token}"),
+    ])  # fmt: skip
+    return OutboundMessage(text, no_preview=True)
+
+
+async def decided(push: Push) -> Rendered:
+    """To the person: a declined request (the reason, kindly), or their correction made."""
+    person, t = push.participant, push.t
+    if person is None:
+        return WRONG_RECIPIENT
+    request = await _request_of(push)
+    if request is None or request.participant_id != person.id:
+        return Skip("stale")
+    if request.status is RequestStatus.DONE:
+        return OutboundMessage(t._("About your request: your record was corrected as you asked. Thank you for "
+                                   "telling us."))  # fmt: skip
+    if request.status is not RequestStatus.DECLINED:
+        return Skip("stale")
+    reason = data_requests.reason_text(request.reason)
+    first = (
+        t._("About your request for a copy of your data: it could not be sent this time.")
+        if request.kind is RequestKind.COPY
+        else t._("About your request for a correction: your record was not changed.")
+    )
+    lines = [first, t._(reason)] if reason else [first]
+    lines.append(t._("You can ask again at any time from My data."))
+    return OutboundMessage("\n".join(lines))
+
+
+# The kinds this flow words (its Flow's `pushes`).
+PUSHES: Mapping[MessageKind, PushRenderer] = {
+    MessageKind.DATA_REQUEST: new_request,
+    MessageKind.DATA_REQUEST_OVERDUE: overdue,
+    MessageKind.DATA_COPY: copy,
+    MessageKind.DATA_REQUEST_DECIDED: decided,
+}
