@@ -408,6 +408,7 @@ class ListStatus(StrEnum):
     active = "active"
     completed = "completed"
     transferred = "transferred"
+    removed = "removed"
     all = "all"
 
 
