@@ -28,6 +28,7 @@ from bot.db.repositories.planning import PlanningRepository
 from bot.db.repositories.referrals import ReferralRepository
 from bot.db.repositories.relay import RelayRepository
 from bot.db.repositories.reports import ReportRepository
+from bot.db.repositories.retention import RetentionRepository
 from bot.db.repositories.safety import SafetyCheckRepository
 from bot.db.repositories.units import CounsellingPointRepository, UnitRepository
 
@@ -57,6 +58,7 @@ class Repositories:
     fieldwork: FieldworkRepository
     planning: PlanningRepository
     reports: ReportRepository
+    retention: RetentionRepository
 
 
 class Store:
@@ -79,6 +81,8 @@ class Store:
 
     def _bundle(self, session: AsyncSession) -> Repositories:
         clock = self._clock
+        audit = AuditRepository(session, clock, self.keyring.audit_key)
+        reports = ReportRepository(session, clock, self.keyring.cipher)
         return Repositories(
             session=session,
             units=UnitRepository(session, clock),
@@ -89,7 +93,7 @@ class Store:
             invites=InviteRepository(session, clock),
             consents=ConsentRepository(session, clock),
             conversations=ConversationRepository(session, clock, self.keyring.cipher),
-            audit=AuditRepository(session, clock, self.keyring.audit_key),
+            audit=audit,
             chats=ChatGuardRepository(session, clock),
             inbound=InboundRepository(session, clock, self.keyring.cipher),
             obligations=ObligationRepository(session, clock),
@@ -102,5 +106,6 @@ class Store:
             relay=RelayRepository(session, clock, self.keyring.cipher),
             safety=SafetyCheckRepository(session, clock),
             planning=PlanningRepository(session, self.keyring),
-            reports=ReportRepository(session, clock, self.keyring.cipher),
+            reports=reports,
+            retention=RetentionRepository(session, clock, audit, reports),
         )

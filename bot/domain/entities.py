@@ -99,6 +99,7 @@ class Participant:
     reminder_hour: int = 8
     completed_on: date | None = None
     register: Register = field(default_factory=lambda: Register())
+    left_on: date | None = None  # left the list (completed, moved out of the province, removed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ async def _seal_batch(repos: Repositories, batch: int) -> tuple[int, bool]:
     rejected: list[int] = []
     for row in rows:
         assert row.id is not None
-        mac = audit.entry_mac(row)
+        mac = audit.checked_mac(row)
         if row.entry_mac is None and row.id <= head.legacy_upto:
             row.entry_mac = mac  # written before the chain existed; adopted as it stands now
         elif not audit_mac.same(row.entry_mac, mac):
@@ -118,7 +118,7 @@ async def verify_chain(store: Store, *, batch: int = _BATCH) -> ChainReport:
                 assert row.id is not None and row.seq is not None
                 if row.seq != sealed + 1:
                     return await report(row.id, _MISSING.format(seq=sealed + 1))
-                mac = audit.entry_mac(row)
+                mac = audit.checked_mac(row)
                 if not audit_mac.same(row.entry_mac, mac):
                     return await report(row.id, _CHANGED)
                 link = audit.link(previous, mac, row.seq, row.id)
@@ -152,4 +152,4 @@ async def verify_chain(store: Store, *, batch: int = _BATCH) -> ChainReport:
 def _refused(audit: AuditRepository, row: AuditEventRow) -> bool:
     """Refused by the sealer, or (not yet looked at) carrying no valid MAC: an entry written after the seal above
     with a valid MAC is simply waiting for the next one."""
-    return row.chain == audit_mac.REJECTED or not audit_mac.same(row.entry_mac, audit.entry_mac(row))
+    return row.chain == audit_mac.REJECTED or not audit_mac.same(row.entry_mac, audit.checked_mac(row))

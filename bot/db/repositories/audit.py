@@ -79,7 +79,33 @@ class AuditRepository:
 
     def entry_mac(self, row: AuditEventRow) -> str:
         """The MAC the row's content should carry (compare with `row.entry_mac`)."""
-        content = audit_mac.canonical(
+        return audit_mac.entry_mac(self._key, self._content(row))
+
+    def checked_mac(self, row: AuditEventRow) -> str:
+        """The MAC the chain binds for this row as it stands: its own stored entry MAC when a valid redaction MAC
+        vouches for its present content (the retention purge made its subject anonymous), else the MAC of its
+        content. Any other change, to a redacted entry too, still shows."""
+        if row.redaction_mac is not None and row.entry_mac is not None:
+            vouched = audit_mac.redaction_mac(self._key, row.entry_mac, self._content(row))
+            if audit_mac.same(row.redaction_mac, vouched):
+                return row.entry_mac
+        return self.entry_mac(row)
+
+    def redact(self, row: AuditEventRow, **changes: Any) -> None:
+        """Rewrite an entry's subject, actor or detail (the purge's anonymous id for a person), keeping it provable:
+        an entry that was valid gets a redaction MAC over its new content; one that was not stays invalid."""
+        valid = row.entry_mac is not None and audit_mac.same(row.entry_mac, self.checked_mac(row))
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.redaction_mac = (
+            audit_mac.redaction_mac(self._key, row.entry_mac, self._content(row))
+            if valid and row.entry_mac is not None
+            else None
+        )
+
+    @staticmethod
+    def _content(row: AuditEventRow) -> bytes:
+        return audit_mac.canonical(
             at=row.at,
             actor_type=row.actor_type,
             actor_id=row.actor_id,
@@ -89,7 +115,6 @@ class AuditRepository:
             outcome=row.outcome,
             detail=row.detail,
         )
-        return audit_mac.entry_mac(self._key, content)
 
     def link(self, previous: str, mac: str, seq: int, row_id: int) -> str:
         return audit_mac.chain_link(self._key, previous, mac, seq, row_id)
