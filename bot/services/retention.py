@@ -22,8 +22,12 @@ from sqlalchemy import select
 from bot.db.models import AuditEventRow
 from bot.db.repositories.retention import FORMER_STAFF_NAME
 from bot.db.store import Repositories, Store
+from bot.domain.authz import Action, Actor
+from bot.domain.entities import Unit, UnitLevel
+from bot.services.operators import Operator
+from bot.services.reports import unit_in_reach
 
-__all__ = ["FORMER_STAFF_NAME", "Purged", "due", "purge", "ran_today"]
+__all__ = ["FORMER_STAFF_NAME", "Purged", "Upcoming", "due", "purge", "ran_today", "upcoming"]
 
 BATCH = 50  # people per transaction: a few hundred rows each, a short lock
 RUN = "retention_run"
@@ -125,3 +129,36 @@ async def ran_today(repos: Repositories, now: datetime, tz: tzinfo) -> bool:
     start = datetime.combine(local.date(), time(0), tzinfo=tz)
     stmt = select(AuditEventRow.id).where(AuditEventRow.action == RUN, AuditEventRow.at >= start).limit(1)
     return (await repos.session.execute(stmt)).first() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """Someone whose records go within `UPCOMING_DAYS` (or are due and wait for the next daily run)."""
+
+    participant_id: int
+    name: str
+    commune: str
+    status: str  # completed | transferred | removed
+    left_on: date
+    purge_on: date
+
+
+async def upcoming(
+    repos: Repositories, code: str, today: date, days: int, by: Actor, operator: Operator
+) -> tuple[Unit, list[Upcoming]]:
+    """Who of a commune (a province: of its communes) will be purged in the next `UPCOMING_DAYS`, for its officer
+    or the province's admin (VIEW_RETENTION; anyone else, an unknown code alike, is `Refused`, audited). Showing
+    the names is audited with the count only."""
+    unit = await unit_in_reach(repos, code, by, operator, Action.VIEW_RETENTION)
+    communes = await repos.units.communes_of(unit.id) if unit.level is UnitLevel.PROVINCE else [unit]
+    names = {c.id: c.name for c in communes}
+    last = today + timedelta(days=UPCOMING_DAYS) - timedelta(days=days)
+    found = []
+    for row in await repos.retention.leaving(list(names), date.min, last):
+        person = await repos.participants.get(row.participant_id)
+        name = person.name if person is not None else ""
+        found.append(Upcoming(row.participant_id, name, names.get(row.unit_id, ""), row.status, row.left_on,
+                              purge_day(row.left_on, days)))  # fmt: skip
+    await operator.record(repos, "retention_listed", subject_type="unit", subject_id=unit.id,
+                          detail={"count": len(found)})  # fmt: skip
+    return unit, found
