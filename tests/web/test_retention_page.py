@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 from bot.app import Application
 from bot.core.clock import local_today
 from bot.domain.entities import ParticipantStatus
+from bot.services import retention
+from bot.services.access import deactivate_staff
+from bot.services.operators import Operator
 from tests.support.console import SignIn
 from tests.support.factories import add_person
 from tests.support.records import audit_trail
@@ -41,6 +44,7 @@ async def test_who_goes_in_the_next_30_days_for_the_commune_s_officer_only(
     for elsewhere in ("Trần Văn Chưa", "Lê Văn Ở", "Phạm Văn Bên"):  # later, still listed, another commune
         assert elsewhere not in page.text
     assert 'data-count="1"' in page.text
+    assert "Hồ sơ sắp bị xoá" in page.text and "Đưa ra khỏi danh sách" in page.text  # Vietnamese by default
 
     other = await sign_in(hanoi["other_officer"])
     refused = await other.client.get("/console/retention", params={"unit": "HD"})
@@ -59,3 +63,19 @@ async def test_who_goes_in_the_next_30_days_for_the_commune_s_officer_only(
     assert [e.detail for e in shown] == [{"count": 1}, {"count": 1}, {"count": 2}]
     assert "Sắp" not in str([e.detail for e in shown])
     assert await audit_trail(app, "denied:view_retention")
+
+
+async def test_a_purged_staff_member_is_shown_as_a_former_one(
+    app: Application, hanoi: dict[str, int], sign_in: SignIn
+) -> None:
+    now = app.clock.now()
+    async with app.store.transaction() as repos:
+        await deactivate_staff(repos, hanoi["cadre"], Operator(os_user="test"), now)
+    later = now + timedelta(days=DAYS + 1)
+    done = await retention.purge(app.store, now=later, tz=ZoneInfo(app.settings.timezone), days=DAYS,
+                                 actor_type="test")  # fmt: skip
+    assert done.staff == [hanoi["cadre"]]
+    officer = await sign_in(hanoi["officer"])
+    staff = await officer.client.get("/console/admin/staff")
+    assert staff.status_code == 200
+    assert "Cán bộ đã nghỉ" in staff.text and "Trần Thị Bình" not in staff.text
