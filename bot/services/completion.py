@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 
 from bot.db.repositories.outbox import NewMessage
@@ -70,8 +70,12 @@ async def finish_term(
     """What completing changes, whoever completes the term: the person leaves the list (completed on that day),
     nothing is owed after the term's end, no reminder goes out any more, and they are told once (the same message
     key as the planner's, so the planner and an officer can never both tell them)."""
+    # Retention counts from the day the person left, but never from before the completion was recorded: a term found
+    # ended long ago (an imported list, a planner that did not run) is not purged before anyone saw it. Reports go by
+    # `completed_on`, so this later day changes no figure.
+    left_on = max(completed_on, now.astimezone(UTC).date())
     await repos.participants.update(
-        participant_id, status=ParticipantStatus.COMPLETED, completed_on=completed_on, left_on=completed_on
+        participant_id, status=ParticipantStatus.COMPLETED, completed_on=completed_on, left_on=left_on
     )
     await stop_reminders(repos, participant_id, term_end, "term_ended")
     await repos.outbox.add(

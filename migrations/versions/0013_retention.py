@@ -90,11 +90,12 @@ def downgrade() -> None:
     op.drop_table("anonymous_fact")
     op.drop_index(op.f("ix_anonymous_person_unit_id"), table_name="anonymous_person")
     op.drop_table("anonymous_person")
-    with op.batch_alter_table("audit_event") as batch:
-        batch.drop_column("redaction_mac")
-    with op.batch_alter_table("staff_member") as batch:
-        batch.drop_column("purged_at")
-        batch.drop_column("deactivated_at")
-    with op.batch_alter_table("participant") as batch:
-        batch.drop_index(batch.f("ix_participant_left_on"))
-        batch.drop_column("left_on")
+    # Plain DROP COLUMN (SQLite >= 3.35 has it): a batch's table copy would drop tables other rows point at.
+    op.drop_index(op.f("ix_participant_left_on"), table_name="participant")
+    for table, column in (
+        ("audit_event", "redaction_mac"),
+        ("staff_member", "purged_at"),
+        ("staff_member", "deactivated_at"),
+        ("participant", "left_on"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

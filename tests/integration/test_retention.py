@@ -269,10 +269,10 @@ async def test_staff_who_left_lose_their_personal_data_after_the_same_time(app: 
 
 async def test_a_dry_run_writes_nothing(app: Application, clock: FakeClock) -> None:
     ids = await build_communes(app, clock)
-    clock.set(local(date(2027, 12, 1), 9))
+    clock.set(local(date(2027, 12, 2), 9))
     before = await every_value(app)
     due = await retention.due(app.store, now=clock.now(), tz=HANOI, days=DAYS)
-    assert due.participants == [ids["cuong"]]  # completed 30/11/2026
+    assert due.participants == [ids["cuong"]]  # completed 30/11/2026, recorded on 02/12/2026
     assert await every_value(app) == before
 
 
@@ -280,15 +280,16 @@ async def test_the_scheduler_purges_once_a_day(app: Application, clock: FakeCloc
     ids = await build_communes(app, clock)
     planner = app.scheduler.planner
     assert planner.policy.retention == timedelta(days=DAYS)
-    clock.set(local(date(2027, 11, 29), 9))
-    # The tick completes Em's term (ended 13/11/2026, never recorded) and Em is a year gone: purged at once.
-    assert (await planner.run()).extra.get("participants_purged") == 1
+    clock.set(local(date(2027, 12, 1), 9))
+    # The tick completes the terms that ended unrecorded (Em's on 13/11/2026): kept a year from today, not purged.
+    assert "participants_purged" not in (await planner.run()).extra
     assert len(await _audit(app, retention.RUN)) == 1
     async with app.store.transaction() as repos:
-        assert await repos.participants.get(ids["em"]) is None
-        assert await repos.participants.get(ids["cuong"]) is not None  # completed 30/11/2026: due tomorrow
+        em = await repos.participants.get(ids["em"])
+        assert em is not None and em.completed_on == date(2026, 11, 13) and em.left_on == date(2027, 12, 1)
+        assert await repos.participants.get(ids["cuong"]) is not None  # completion recorded 02/12/2026: tomorrow
     # Tomorrow: Cường is due. A second process (a fresh planner, as `aftercare tick` from cron) sees it done today.
-    clock.set(local(date(2027, 11, 30), 0, 5))
+    clock.set(local(date(2027, 12, 2), 0, 5))
     assert (await planner.run()).extra.get("participants_purged") == 1
     clock.advance(hours=3)
     assert "participants_purged" not in (await planner.run()).extra
@@ -314,7 +315,7 @@ async def test_two_purges_at_once_never_take_the_same_person(app: Application, c
             update(ParticipantRow).where(ParticipantRow.id.in_(extra))  # type: ignore[union-attr]
             .values(status="completed", completed_on=date(2026, 1, 1), left_on=date(2026, 1, 1))
         )  # fmt: skip
-    clock.set(local(date(2027, 12, 1), 9))
+    clock.set(local(date(2027, 12, 2), 9))
     runs = await asyncio.gather(
         *(retention.purge(app.store, now=clock.now(), tz=HANOI, days=DAYS, actor_type="test", batch=3)
           for _ in range(2))
