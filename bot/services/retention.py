@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 
 from bot.db.models import AuditEventRow
@@ -28,6 +29,8 @@ from bot.services.operators import Operator
 from bot.services.reports import unit_in_reach
 
 __all__ = ["FORMER_STAFF_NAME", "Purged", "Upcoming", "due", "purge", "ran_today", "upcoming"]
+
+log = structlog.get_logger(__name__)
 
 BATCH = 50  # people per transaction: a few hundred rows each, a short lock
 RUN = "retention_run"
@@ -86,17 +89,26 @@ async def purge(
             actor_type=actor_type, actor_id=actor_id, action=action, outcome="ok", detail=(detail or {}) | extra
         )
 
+    skipped: list[int] = []  # people whose records would not open (a tampered row): kept, retried next run
     while max_batches is None or batches < max_batches:
-        async with store.transaction() as repos:
-            people = await repos.retention.due(cutoff(today, days), batch, claim=True)
-            if not people:
-                break
-            anonymous = await repos.retention.keep_anonymous(people, tz)
-            redacted = await repos.retention.redact_audit(anonymous)
-            rows = await repos.retention.erase(people)
-            ids = sorted(anonymous.values())
-            await audit(repos, "retention_purged", {"count": len(ids), "anonymous": ids, "rows": rows,
-                                                    "audit_redacted": redacted})  # fmt: skip
+        people: list[int] = []
+        try:
+            async with store.transaction() as repos:
+                people = await repos.retention.due(cutoff(today, days), batch, claim=True, skip=skipped)
+                if not people:
+                    break
+                ids = await _purge_people(repos, people, tz, audit)
+        except Exception:
+            if not people:  # nothing was claimed: the database itself failed
+                raise
+            if len(people) == 1:  # this one person's records fail: left for a person to look at, the rest go on
+                skipped.extend(people)
+                log.warning("retention_purge_failed", exc_info=True)
+                async with store.transaction() as repos:
+                    await audit(repos, "retention_failed", {"count": 1})
+                continue
+            batch = 1  # a batch failed: go one person at a time to find whom
+            continue
         batches += 1
         out.participants.extend(people)
         out.anonymous.extend(ids)
@@ -121,6 +133,17 @@ async def purge(
         async with store.transaction() as repos:
             await audit(repos, RUN, {"purged": len(out.participants), "staff": len(out.staff)})
     return out
+
+
+async def _purge_people(repos: Repositories, people: list[int], tz: tzinfo, audit: Any) -> list[int]:
+    """One batch: anonymous rows kept, audit entries rewritten, every other row deleted; the anonymous ids."""
+    anonymous = await repos.retention.keep_anonymous(people, tz)
+    redacted = await repos.retention.redact_audit(anonymous)
+    rows = await repos.retention.erase(people)
+    ids = sorted(anonymous.values())
+    await audit(repos, "retention_purged", {"count": len(ids), "anonymous": ids, "rows": rows,
+                                            "audit_redacted": redacted})  # fmt: skip
+    return ids
 
 
 async def ran_today(repos: Repositories, now: datetime, tz: tzinfo) -> bool:

@@ -22,6 +22,7 @@ from bot.db.models import (
     OutboxRow,
     ParticipantRow,
     StaffRow,
+    TestResultRow,
 )
 from bot.db.sealed import SEALED, page
 from bot.domain.consent import Purpose
@@ -326,3 +327,20 @@ async def test_two_purges_at_once_never_take_the_same_person(app: Application, c
     async with app.store.transaction() as repos:
         people = (await repos.session.execute(select(func.count()).select_from(AnonymousPersonRow))).scalar_one()
     assert people == len(taken) == len(set(runs[0].anonymous + runs[1].anonymous))
+
+
+async def test_a_person_whose_records_do_not_open_is_kept_and_the_others_go(app: Application, clock: FakeClock) -> None:
+    ids = await build_communes(app, clock)
+    async with app.store.transaction() as repos:
+        await leaving.leave(repos, ids["an"], leaving.Reason.MOVED_OUT, date(2026, 12, 1), now=clock.now(),
+                            zone=HANOI, operator=OP)  # fmt: skip
+        await repos.session.execute(
+            update(TestResultRow).where(TestResultRow.participant_id == ids["an"]).values(result_enc="tampered")
+        )
+    clock.set(local(date(2027, 12, 2), 9))
+    done = await _purge(app)
+    assert done.participants == [ids["cuong"]] and done.done  # An's result will not open: An is kept, Cường goes
+    async with app.store.transaction() as repos:
+        assert await repos.participants.get(ids["an"]) is not None
+        assert await repos.participants.get(ids["cuong"]) is None
+    assert [e.detail for e in await _audit(app, "retention_failed")] == [{"count": 1}]

@@ -99,10 +99,12 @@ class RetentionRepository:
 
     # --- people --------------------------------------------------------------------------------------------------
 
-    async def due(self, cutoff: date, limit: int, *, claim: bool) -> list[int]:
-        """Up to `limit` people who left the list before `cutoff`, lowest ids first; `claim`: lock them for this
-        transaction, skipping those another purge holds (PostgreSQL; SQLite has one writer anyway)."""
+    async def due(self, cutoff: date, limit: int, *, claim: bool, skip: Sequence[int] = ()) -> list[int]:
+        """Up to `limit` people who left the list before `cutoff`, lowest ids first, but for `skip`; `claim`: lock
+        them for this transaction, skipping those another purge holds (PostgreSQL; SQLite has one writer anyway)."""
         stmt = left_before(cutoff).order_by(ParticipantRow.id).limit(limit)
+        if skip:
+            stmt = stmt.where(ParticipantRow.id.not_in(list(skip)))  # type: ignore[union-attr]
         if claim:
             stmt = stmt.with_for_update(skip_locked=True)
         return list((await self._s.execute(stmt)).scalars())
