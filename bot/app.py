@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.simulator.clock import TimeMachine
 from bot.channels.simulator.hub import SimulatorHub
-from bot.config import Secrets, Settings, resolve_secrets
+from bot.config import ConfigError, Secrets, Settings, resolve_secrets
 from bot.core.channel_names import SIMULATOR, TELEGRAM, ZALO
 from bot.core.clock import Clock, ShiftedClock, SystemClock
 from bot.core.i18n import Catalogs, default_locales_dir
@@ -121,13 +121,19 @@ class Application:
         return self.channels.get(ZALO)  # type: ignore[return-value]
 
     async def migrate(self) -> None:
-        """Apply migrations; when the database is already at the newest one, neither Alembic nor the migration
-        scripts are loaded (a third of a short command's start-up)."""
-        if await at_head(self.engine):
-            return
-        from bot.db import migrate
+        """Apply migrations, then check that the configured keys fit the data (`ConfigError` naming the setting
+        when not: refused at start-up, never a crash later); when the database is already at the newest one,
+        neither Alembic nor the migration scripts are loaded (a third of a short command's start-up)."""
+        if not await at_head(self.engine):
+            from bot.db import migrate
 
-        await migrate.upgrade(self.engine, key=self.secrets.encryption_key)  # 0008 re-seals stored values
+            await migrate.upgrade(self.engine, key=self.secrets.encryption_key)  # 0008 re-seals stored values
+        from bot.services.keys import KeyMismatch, check_keys
+
+        try:
+            await check_keys(self.store, self.clock)
+        except KeyMismatch as exc:
+            raise ConfigError(str(exc)) from exc
 
     def enrolment(self, repos: Repositories, operator: Operator | None = None) -> Enrolment:
         policies = EnrolmentPolicies(invites=self.policies.invites)
@@ -171,7 +177,7 @@ def build_application(
     clock = rehearsal or real
     secrets = resolve_secrets(settings)
     engine = make_engine(settings.database_url)
-    store = Store(engine, Keyring(secrets.encryption_key), clock)
+    store = Store(engine, Keyring(secrets.encryption_key, secrets.previous_keys), clock)
     catalogs = Catalogs(locales_dir or default_locales_dir())
     policies = Policies(
         invites=InvitePolicy(ttl=timedelta(days=settings.invite_ttl_days)),

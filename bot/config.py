@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     timezone: str = "Asia/Ho_Chi_Minh"
     encryption_key: SecretStr | None = None
+    previous_encryption_keys: SecretStr | None = None  # comma-separated; during a key rotation they only read
     data_dir: Path = Path("./data")
     simulator_enabled: bool | None = None
     invite_ttl_days: int = Field(default=14, ge=1, le=90)
@@ -61,7 +62,14 @@ class Settings(BaseSettings):
     console_totp: bool | None = None  # admins confirm a TOTP code after the link; unset: in production only
 
     @field_validator(
-        "telegram_token", "zalo_token", "public_url", "webhook_secret", "encryption_key", "log_format", mode="before"
+        "telegram_token",
+        "zalo_token",
+        "public_url",
+        "webhook_secret",
+        "encryption_key",
+        "previous_encryption_keys",
+        "log_format",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -116,6 +124,7 @@ def parse_quiet_hours(value: str) -> tuple[time, time]:
 class Secrets:
     encryption_key: bytes
     webhook_secret: str
+    previous_keys: tuple[bytes, ...] = ()  # still read during a key rotation, never written with
 
     def webhook_secret_for(self, channel: str) -> str:
         """Each channel's own webhook secret, derived from the one setting: a secret handed to one platform never
@@ -130,14 +139,59 @@ def _is_placeholder(value: str) -> bool:
     return lowered in PLACEHOLDERS or lowered.startswith(("your-", "<", "${"))
 
 
-def _decode_key(value: str) -> bytes:
+def _decode_key(value: str, setting: str = "AFTERCARE_ENCRYPTION_KEY") -> bytes:
     try:
         key = base64.urlsafe_b64decode(value.strip().encode())
     except ValueError as exc:
-        raise ConfigError("AFTERCARE_ENCRYPTION_KEY must be base64 of 32 random bytes") from exc
+        raise ConfigError(f"{setting} must be base64 of 32 random bytes") from exc
     if len(key) != 32:
-        raise ConfigError("AFTERCARE_ENCRYPTION_KEY must be base64 of 32 random bytes (see `aftercare keygen`)")
+        raise ConfigError(f"{setting} must be base64 of 32 random bytes (see `aftercare keygen`)")
     return key
+
+
+PREVIOUS_KEYS_FILE = "encryption.previous"  # local runs: the keys `keys rotate --new` moved aside, one a line
+
+
+def previous_keys(settings: Settings) -> tuple[bytes, ...]:
+    """The keys that only read (a rotation under way): the setting, or for local runs without it, the file that
+    `aftercare keys rotate --new` keeps in the data directory."""
+    setting = "AFTERCARE_PREVIOUS_ENCRYPTION_KEYS"
+    if settings.previous_encryption_keys is not None:
+        text = settings.previous_encryption_keys.get_secret_value().replace(",", "\n")
+    elif settings.encryption_key is None and (settings.data_dir / PREVIOUS_KEYS_FILE).exists():
+        text, setting = (settings.data_dir / PREVIOUS_KEYS_FILE).read_text(), PREVIOUS_KEYS_FILE
+    else:
+        return ()
+    return tuple(_decode_key(part, setting) for part in text.split("\n") if part.strip())
+
+
+def rotate_local_key(settings: Settings) -> str:
+    """Local runs only: a new key into the data directory, the old one appended to the previous keys' file (mode
+    0600). Returns the new key's text. Production sets both settings in its environment instead."""
+    if settings.encryption_key is not None or settings.previous_encryption_keys is not None:
+        raise ConfigError(
+            "the keys come from the environment (AFTERCARE_ENCRYPTION_KEY): set the new key there and move the old "
+            "one to AFTERCARE_PREVIOUS_ENCRYPTION_KEYS; --new only rotates the key kept in the data directory"
+        )
+    current = settings.data_dir / "encryption.key"
+    if not current.exists():
+        raise ConfigError(f"no key in {current} to rotate")
+    old = current.read_text().strip()
+    _decode_key(old)
+    fresh = new_encryption_key()
+    previous = settings.data_dir / PREVIOUS_KEYS_FILE
+    kept = previous.read_text() if previous.exists() else ""
+    _write_private(previous, kept + old + "\n")
+    _write_private(current, fresh + "\n")
+    return fresh
+
+
+def _write_private(path: Path, text: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    temporary.replace(path)
 
 
 def _stored_secret(path: Path, make: str) -> str:
@@ -185,7 +239,7 @@ def resolve_secrets(settings: Settings) -> Secrets:
         key_value = _stored_secret(settings.data_dir / "encryption.key", new_encryption_key())
     if hook_value is None:
         hook_value = _stored_secret(settings.data_dir / "webhook.secret", secrets.token_urlsafe(32))
-    return Secrets(_decode_key(key_value), hook_value)
+    return Secrets(_decode_key(key_value), hook_value, previous_keys(settings))
 
 
 def load_settings(**overrides: object) -> Settings:

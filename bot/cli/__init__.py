@@ -1,8 +1,8 @@
 """`aftercare`: the operator's command line. With --json every command prints exactly one JSON object.
 
-One module per command group (`units`, `staff`, `participants`, `chats`, `outbox`, `reports`, `database`, `audit`;
-the root and its ungrouped commands in `root`), on the helpers of `common`. The groups are attached here, in the
-order `--help` lists them.
+One module per command group (`units`, `staff`, `participants`, `chats`, `outbox`, `reports`, `database`, `audit`,
+`privacy`, `keys`; the root and its ungrouped commands in `root`), on the helpers of `common`. The groups are
+attached here, in the order `--help` lists them.
 
 Start-up is kept light on purpose (a cron `tick` runs every minute): these modules import only typer and small domain
 modules; the application, the database layer and the services are imported when a command runs, and a platform's
@@ -11,7 +11,7 @@ library (aiogram, httpx) only when the command talks to that platform.
 
 from __future__ import annotations
 
-from bot.cli import audit, chats, database, outbox, participants, reports, retention, staff, units
+from bot.cli import audit, chats, database, keys, outbox, participants, privacy, reports, retention, staff, units
 from bot.cli.root import cli
 
 __all__ = ["cli", "main"]
@@ -34,6 +34,8 @@ for _name, _group in (
     ("handover", reports.handover_cli),
     ("chat", chats.chat_cli),
     ("audit", audit.audit_cli),
+    ("privacy", privacy.privacy_cli),
+    ("keys", keys.keys_cli),
 ):
     cli.add_typer(_group, name=_name)
 

@@ -184,6 +184,31 @@ class AuditEventRow(SQLModel, table=True):
     redaction_mac: str | None = Field(default=None, max_length=64)
 
 
+class EncryptionKeyRow(SQLModel, table=True):
+    """Each master key that has written here, by its public key id, with a canary sealed under it: at start-up the
+    configured keys are checked against this list, so a wrong key is refused at once (bot/services/keys.py)."""
+
+    __tablename__ = "encryption_key"
+
+    key_id: str = Field(primary_key=True, max_length=16)
+    canary: str = Field(sa_type=Text)
+    added_at: datetime = _when()
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class KeyRotationRow(SQLModel, table=True):
+    """Where a key rotation's ordered part stands (the audit chain re-made under the new key): the last entry done
+    and the old and new links at that point, updated in the same transaction as each batch, so a crash resumes."""
+
+    __tablename__ = "key_rotation"
+
+    part: str = Field(primary_key=True, max_length=64)
+    key_id: str = Field(max_length=16)
+    position: int = Field(default=0)
+    old_link: str = Field(max_length=64)
+    new_link: str = Field(max_length=64)
+
+
 class AuditChainHeadRow(SQLModel, table=True):
     """The one row naming the last sealed audit entry: sealers lock it (one chain, never a fork), and verification
     compares the chain's end with it (entries cut off the end are noticed)."""

@@ -81,14 +81,16 @@ class Store:
 
     def _bundle(self, session: AsyncSession) -> Repositories:
         clock = self._clock
-        audit = AuditRepository(session, clock, self.keyring.audit_key)
+        audit = AuditRepository(session, clock, self.keyring.audit_key, self.keyring.audit_keys[1:])
         reports = ReportRepository(session, clock, self.keyring.cipher)
         return Repositories(
             session=session,
             units=UnitRepository(session, clock),
             points=CounsellingPointRepository(session, clock),
             staff=StaffRepository(session, clock),
-            participants=ParticipantRepository(session, clock, self.keyring.cipher, self.keyring.lookup_key),
+            participants=ParticipantRepository(
+                session, clock, self.keyring.cipher, self.keyring.lookup_key, self.keyring.lookup_keys[1:]
+            ),
             identities=IdentityRepository(session, clock, self.keyring),
             invites=InviteRepository(session, clock),
             consents=ConsentRepository(session, clock),

@@ -85,6 +85,8 @@ class PlanPolicy:
     safety_check_within: timedelta = timedelta(minutes=10)
     # after a person's term ends (or they leave the list), how long their conversations with counsellors are kept
     retention: timedelta = timedelta(days=365)
+    # a key rotation under way goes on by at most this many batches (of 200 rows) per plan tick
+    rotation_batches: int = 5
 
 
 def obligation_key(kind: ObligationKind, participant_id: int, due: date) -> str:

@@ -147,6 +147,8 @@ class ConversationEngine:
         key = _scoped(msg.dedupe_key, chat)
         recorded = key or self._unkeyed_key(msg, chat)
         screened = Screened(None)
+        if key is not None and (earlier := await self._recorded_under_an_older_key(msg)) is not None:
+            return earlier
         try:
             if msg.chat_type is not ChatType.PRIVATE:
                 return await self._group(msg)
@@ -246,6 +248,19 @@ class ConversationEngine:
             log.exception("audit_failed", action="sealed_value_rejected")
         log.warning("sealed_value_rejected", channel=msg.channel, column=exc.column, audited=audited)
         return replies
+
+    async def _recorded_under_an_older_key(self, msg: InboundMessage) -> list[OutboundMessage] | None:
+        """During a key rotation, an update first handled under the old key (the platform redelivers it after the
+        restart) is a redelivery too: its undelivered replies, or None when it was never seen."""
+        older = self._store.keyring.chat_keys(msg.channel, msg.external_user_id)[1:]
+        if not older or msg.chat_type is not ChatType.PRIVATE:
+            return None
+        async with self._store.transaction() as repos:
+            for chat in older:
+                key = _scoped(msg.dedupe_key, chat)
+                if key is not None and await repos.inbound.recorded(key):
+                    return await repos.inbound.undelivered(key, chat)
+        return None
 
     def delivery_key(self, msg: InboundMessage) -> str | None:
         """The key an update is recorded under: its platform key scoped to its channel and chat.
@@ -373,9 +388,10 @@ class ConversationEngine:
         ref = msg.action_ref or ""
         if not ref.isascii():
             return STALE
-        for action in offered:
-            if hmac.compare_digest(self._store.keyring.button_ref(msg.channel, msg.external_user_id, action), ref):
-                return action
+        for action in offered:  # under every configured key: a button offered before a key rotation still works
+            for made in self._store.keyring.button_refs(msg.channel, msg.external_user_id, action):
+                if hmac.compare_digest(made, ref):
+                    return action
         return STALE
 
     async def _context(self, msg: InboundMessage, repos: Repositories, look_up: bool = True) -> Context:

@@ -32,7 +32,8 @@ from bot.domain.planning import (
     wanted_reminders,
 )
 from bot.domain.schedule import draw_random_test_days
-from bot.services import audit_chain, relay, retention
+from bot.services import audit_chain, keys, relay, retention
+from bot.services.audit_rekey import AuditRekeyRefused
 from bot.services.completion import finish_term
 from bot.services.crisis import OfficerWhy, crisis_alert
 from bot.services.escalations import (
@@ -115,8 +116,20 @@ class Planner:
         # chain the audit entries written since the last tick: short transactions of its own, none when nothing waits;
         # a large backlog is worked off over several ticks so this one still returns (and beats) promptly
         report.extra["audit_sealed"] = await audit_chain.seal(self._store, max_batches=20)
+        await self._rotate_keys(report)
         log.debug("planned", **{k: v for k, v in vars(report).items() if v and k != "extra"})
         return report
+
+    async def _rotate_keys(self, report: PlanReport) -> None:
+        """A key rotation under way (an older key still live) goes on a bounded amount per tick, so operators can
+        just restart with the new key; `aftercare keys rotate` does the rest at once."""
+        try:
+            done = await keys.continue_rotation(self._store, max_batches=self.policy.rotation_batches)
+        except AuditRekeyRefused as exc:
+            log.warning("key_rotation_stopped", reason=str(exc))
+            return
+        if done is not None and (done.resealed or done.audit_entries):
+            report.extra["keys_resealed"] = sum(done.resealed.values()) + done.audit_entries
 
     def _today(self, now: datetime) -> datetime:
         return now.astimezone(self._tz)

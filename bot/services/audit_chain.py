@@ -24,6 +24,7 @@ from bot.db import audit_mac
 from bot.db.models import AuditEventRow
 from bot.db.repositories.audit import AuditRepository
 from bot.db.store import Repositories, Store
+from bot.services import audit_rekey
 
 log = structlog.get_logger(__name__)
 
@@ -71,13 +72,14 @@ async def _seal_batch(repos: Repositories, batch: int) -> tuple[int, bool]:
     rejected: list[int] = []
     for row in rows:
         assert row.id is not None
-        mac = audit.checked_mac(row)
+        mac = audit.entry_mac(row)
         if row.entry_mac is None and row.id <= head.legacy_upto:
             row.entry_mac = mac  # written before the chain existed; adopted as it stands now
-        elif not audit_mac.same(row.entry_mac, mac):
+        elif not audit.valid_mac(row):
             audit.reject(row)
             rejected.append(row.id)
             continue
+        row.entry_mac = mac  # valid under a key a rotation still accepts: sealed under the writing key
         seq += 1
         chain = audit.link(chain, mac, seq, row.id)
         row.seq, row.chain = seq, chain
@@ -100,6 +102,7 @@ async def verify_chain(store: Store, *, batch: int = _BATCH) -> ChainReport:
     async with store.transaction() as repos:
         audit = repos.audit
         head = await audit.head()
+        boundary = await audit_rekey.boundary(repos)
     target, target_chain = (head.seq, head.chain) if head is not None else (0, audit_mac.GENESIS)
     previous, sealed = audit_mac.GENESIS, 0
 
@@ -118,13 +121,12 @@ async def verify_chain(store: Store, *, batch: int = _BATCH) -> ChainReport:
                 assert row.id is not None and row.seq is not None
                 if row.seq != sealed + 1:
                     return await report(row.id, _MISSING.format(seq=sealed + 1))
-                mac = audit.checked_mac(row)
-                if not audit_mac.same(row.entry_mac, mac):
+                if not audit.valid_mac(row):
                     return await report(row.id, _CHANGED)
-                link = audit.link(previous, mac, row.seq, row.id)
-                if not audit_mac.same(row.chain, link):
+                if not audit.valid_link(previous, row):
                     return await report(row.id, _BROKEN)
-                previous, sealed = link, sealed + 1
+                assert row.chain is not None
+                previous, sealed = audit_rekey.previous_link(boundary, row.seq, row.chain), sealed + 1
         if sealed < target or not audit_mac.same(target_chain, previous):
             return await report(None, _END)
         async with store.transaction() as repos:
@@ -152,4 +154,4 @@ async def verify_chain(store: Store, *, batch: int = _BATCH) -> ChainReport:
 def _refused(audit: AuditRepository, row: AuditEventRow) -> bool:
     """Refused by the sealer, or (not yet looked at) carrying no valid MAC: an entry written after the seal above
     with a valid MAC is simply waiting for the next one."""
-    return row.chain == audit_mac.REJECTED or not audit_mac.same(row.entry_mac, audit.checked_mac(row))
+    return row.chain == audit_mac.REJECTED or not audit.valid_mac(row)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,6 +94,12 @@ def token_hash(key: bytes, token: str) -> str:
     return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
 
 
+def token_hashes(key: bytes, token: str, previous: Sequence[bytes] = ()) -> list[str]:
+    """The token's hash under the writing key and every key a rotation still accepts: a link or session made before
+    the rotation keeps working until it expires."""
+    return [token_hash(k, token) for k in (key, *previous)]
+
+
 def csrf_token(key: bytes, session_hash: str) -> str:
     """Bound to the session: a token from another session (or none) is refused; nothing extra is stored."""
     return hmac.new(key, f"csrf:{session_hash}".encode(), hashlib.sha256).hexdigest()[:43]
@@ -120,7 +127,12 @@ async def issue_link(repos: Repositories, key: bytes, clock: Clock, staff_id: in
 
 
 async def spend_link(
-    repos: Repositories, key: bytes, clock: Clock, token: str, policy: SessionPolicy
+    repos: Repositories,
+    key: bytes,
+    clock: Clock,
+    token: str,
+    policy: SessionPolicy,
+    previous: Sequence[bytes] = (),
 ) -> tuple[StaffMember, str] | None:
     """The link's staff member and a new session token, or None for a used, expired, unknown or closed one (the
     caller says the same polite thing for all of them)."""
@@ -130,7 +142,7 @@ async def spend_link(
     spent = await repos.session.execute(
         update(LoginLinkRow)
         .where(
-            LoginLinkRow.token_hash == token_hash(key, token),
+            LoginLinkRow.token_hash.in_(token_hashes(key, token, previous)),  # type: ignore[attr-defined]
             LoginLinkRow.used_at.is_(None),  # type: ignore[union-attr]
             LoginLinkRow.expires_at > now,
         )
@@ -158,15 +170,21 @@ async def spend_link(
 
 
 async def resume(
-    repos: Repositories, key: bytes, clock: Clock, token: str | None, policy: SessionPolicy
+    repos: Repositories,
+    key: bytes,
+    clock: Clock,
+    token: str | None,
+    policy: SessionPolicy,
+    previous: Sequence[bytes] = (),
 ) -> Session | None:
     """The live session behind a cookie, touched; None when it ended, idled out, outlived its lifetime, or its
     staff member was closed since."""
     if not token or len(token) > 128:
         return None
     now = clock.now()
-    lookup = select(ConsoleSessionRow).where(ConsoleSessionRow.token_hash == token_hash(key, token))
-    row = (await repos.session.execute(lookup)).scalar_one_or_none()
+    hashes = token_hashes(key, token, previous)
+    lookup = select(ConsoleSessionRow).where(ConsoleSessionRow.token_hash.in_(hashes))  # type: ignore[attr-defined]
+    row = (await repos.session.execute(lookup)).scalars().first()
     if row is None or row.ended_at is not None:
         return None
     if now >= row.expires_at or now - row.last_seen_at >= policy.idle:

@@ -394,7 +394,7 @@ async def test_a_failed_migration_takes_its_ddl_back(database_url: str) -> None:
 
 # --- 0013: the day people left the list and staff were deactivated, backfilled; nothing lost down and up ----------
 
-BEFORE_0013 = "e12a7b8c9d94"
+BEFORE_0013 = "f15d4e5f6a73"  # the keys migration (0013); retention is 0014
 
 
 async def _seed_at_0012(engine: AsyncEngine) -> None:

@@ -32,7 +32,7 @@ async def test_names_and_national_ids_are_encrypted_at_rest(app: Application) ->
         raw = (await connection.execute(text("SELECT * FROM participant"))).mappings().one()
     dumped = " ".join(str(value) for value in raw.values())
     assert "Nguyễn" not in dumped and "Nguyen" not in dumped and "001099012345" not in dumped
-    assert str(raw["name_enc"]).startswith("v2:")
+    assert str(raw["name_enc"]).startswith("v3:")
     async with app.store.transaction() as repos:
         loaded = await repos.participants.get(person.id)
     assert loaded is not None and loaded.name == "Nguyễn Văn An" and loaded.national_id == "001099012345"

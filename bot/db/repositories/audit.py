@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -16,10 +17,11 @@ from bot.domain.entities import Identity
 class AuditRepository:
     """Writes entries with their MAC; the sealing and verification primitives for bot/services/audit_chain.py."""
 
-    def __init__(self, session: AsyncSession, clock: Clock, key: bytes) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock, key: bytes, previous: Sequence[bytes] = ()) -> None:
         self._s = session
         self._clock = clock
         self._key = key
+        self._previous = tuple(previous)  # a key rotation under way: entries MACed or linked under these still hold
 
     async def record(
         self,
@@ -71,37 +73,57 @@ class AuditRepository:
             detail=detail,
         )
 
+    async def search(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        staff_id: int | None = None,
+        participant_id: int | None = None,
+        action: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[AuditEventRow]:
+        """Entries newest first, at most `limit`, with ids below `before` (the next page: one indexed range per
+        page, never the whole log in memory). `staff_id` is the actor (a staff member in the console, or the
+        operator's --as); `action` exactly, or every action starting with it when it ends with ":" ("denied:");
+        `until` is exclusive."""
+        stmt = select(AuditEventRow)
+        if since is not None:
+            stmt = stmt.where(AuditEventRow.at >= since)  # type: ignore[operator]
+        if until is not None:
+            stmt = stmt.where(AuditEventRow.at < until)  # type: ignore[operator]
+        if staff_id is not None:
+            stmt = stmt.where(
+                AuditEventRow.actor_type.in_(("staff", "operator")),  # type: ignore[attr-defined]
+                AuditEventRow.actor_id == staff_id,
+            )
+        if participant_id is not None:
+            stmt = stmt.where(AuditEventRow.subject_type == "participant", AuditEventRow.subject_id == participant_id)
+        if action:
+            if action.endswith(":"):
+                stmt = stmt.where(AuditEventRow.action.startswith(action, autoescape=True))  # type: ignore[attr-defined]
+            else:
+                stmt = stmt.where(AuditEventRow.action == action)
+        if before is not None:
+            stmt = stmt.where(AuditEventRow.id < before)  # type: ignore[operator]
+        stmt = stmt.order_by(AuditEventRow.id.desc()).limit(limit)  # type: ignore[union-attr]
+        return list((await self._s.execute(stmt)).scalars())
+
+    async def actions(self) -> list[str]:
+        """Every action the log holds, sorted (to tell a mistyped action from one that never happened)."""
+        stmt = select(AuditEventRow.action).distinct()
+        return sorted(str(a) for a in (await self._s.execute(stmt)).scalars())
+
     async def recent(self, limit: int = 100) -> list[AuditEventRow]:
         stmt = select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(limit)  # type: ignore[union-attr]
         return list((await self._s.execute(stmt)).scalars())
 
     # --- tamper evidence ---------------------------------------------------------------------------------------
 
-    def entry_mac(self, row: AuditEventRow) -> str:
-        """The MAC the row's content should carry (compare with `row.entry_mac`)."""
-        return audit_mac.entry_mac(self._key, self._content(row))
-
-    def checked_mac(self, row: AuditEventRow) -> str:
-        """The MAC the chain binds for this row as it stands: its own stored entry MAC when a valid redaction MAC
-        vouches for its present content (the retention purge made its subject anonymous), else the MAC of its
-        content. Any other change, to a redacted entry too, still shows."""
-        if row.redaction_mac is not None and row.entry_mac is not None:
-            vouched = audit_mac.redaction_mac(self._key, row.entry_mac, self._content(row))
-            if audit_mac.same(row.redaction_mac, vouched):
-                return row.entry_mac
-        return self.entry_mac(row)
-
-    def redact(self, row: AuditEventRow, **changes: Any) -> None:
-        """Rewrite an entry's subject, actor or detail (the purge's anonymous id for a person), keeping it provable:
-        an entry that was valid gets a redaction MAC over its new content; one that was not stays invalid."""
-        valid = row.entry_mac is not None and audit_mac.same(row.entry_mac, self.checked_mac(row))
-        for name, value in changes.items():
-            setattr(row, name, value)
-        row.redaction_mac = (
-            audit_mac.redaction_mac(self._key, row.entry_mac, self._content(row))
-            if valid and row.entry_mac is not None
-            else None
-        )
+    def entry_mac(self, row: AuditEventRow, key: bytes | None = None) -> str:
+        """The MAC the row's content should carry under the writing key (or `key`); compare with `row.entry_mac`."""
+        return audit_mac.entry_mac(key or self._key, self._content(row))
 
     @staticmethod
     def _content(row: AuditEventRow) -> bytes:
@@ -116,8 +138,47 @@ class AuditRepository:
             detail=row.detail,
         )
 
+    def redacted(self, row: AuditEventRow) -> bool:
+        """The retention purge rewrote this entry (its subject made anonymous) and a redaction MAC, over its stored
+        entry MAC and its present content, vouches for it under a key in use. Any other change still shows."""
+        if row.redaction_mac is None or row.entry_mac is None:
+            return False
+        content = self._content(row)
+        return any(
+            audit_mac.same(row.redaction_mac, audit_mac.redaction_mac(key, row.entry_mac, content))
+            for key in (self._key, *self._previous)
+        )
+
+    def redact(self, row: AuditEventRow, **changes: Any) -> None:
+        """Rewrite an entry's subject, actor or detail (the purge's anonymous id for a person), keeping it provable:
+        an entry that was valid gets a redaction MAC over its new content; one that was not stays invalid."""
+        valid = self.valid_mac(row)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.redaction_mac = (
+            audit_mac.redaction_mac(self._key, row.entry_mac, self._content(row))
+            if valid and row.entry_mac is not None
+            else None
+        )
+
     def link(self, previous: str, mac: str, seq: int, row_id: int) -> str:
         return audit_mac.chain_link(self._key, previous, mac, seq, row_id)
+
+    def valid_mac(self, row: AuditEventRow) -> bool:
+        """The row's MAC holds under the writing key or a key a rotation still accepts (or a redaction vouches for
+        it: `redacted`)."""
+        if any(audit_mac.same(row.entry_mac, self.entry_mac(row, key)) for key in (self._key, *self._previous)):
+            return True
+        return self.redacted(row)
+
+    def valid_link(self, previous: str, row: AuditEventRow) -> bool:
+        """The row's chain hash links it to `previous` under the writing key or a key a rotation still accepts."""
+        if row.entry_mac is None or row.seq is None or row.id is None:
+            return False
+        return any(
+            audit_mac.same(row.chain, audit_mac.chain_link(key, previous, row.entry_mac, row.seq, row.id))
+            for key in (self._key, *self._previous)
+        )
 
     async def has_candidates(self) -> bool:
         """Is anything waiting to be sealed? A read only, so a tick with nothing to seal takes no lock and writes

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -16,18 +17,24 @@ class ChatGuardRepository:
         self._s = session
         self._clock = clock
 
-    async def locked_until(self, chat_key: str) -> datetime | None:
-        row = await self._s.get(ChatLockoutRow, chat_key)
-        if row is None or row.until <= self._clock.now():
+    async def locked_until(self, chat_key: str | Sequence[str]) -> datetime | None:
+        """Several keys: the chat's hash under each configured key (a lock from before a key rotation holds)."""
+        stmt = select(func.max(ChatLockoutRow.until)).where(ChatLockoutRow.chat_key.in_(_keys(chat_key)))  # type: ignore[attr-defined]
+        until = (await self._s.execute(stmt)).scalar_one_or_none()
+        if until is None or until <= self._clock.now():
             return None
-        return row.until
+        return until
 
     async def add_failure(self, chat_key: str) -> None:
         self._s.add(LinkFailureRow(chat_key=chat_key, at=self._clock.now()))
         await self._s.flush()
 
-    async def failures_since(self, chat_key: str, since: datetime) -> list[datetime]:
-        stmt = select(LinkFailureRow.at).where(LinkFailureRow.chat_key == chat_key, LinkFailureRow.at > since)
+    async def failures_since(self, chat_key: str | Sequence[str], since: datetime) -> list[datetime]:
+        """Several keys: failures counted before a key rotation still count."""
+        stmt = select(LinkFailureRow.at).where(
+            LinkFailureRow.chat_key.in_(_keys(chat_key)),  # type: ignore[attr-defined]
+            LinkFailureRow.at > since,
+        )
         return list((await self._s.execute(stmt)).scalars())
 
     async def lock(self, chat_key: str, until: datetime) -> None:
@@ -39,8 +46,9 @@ class ChatGuardRepository:
         await self._s.execute(delete(LinkFailureRow).where(LinkFailureRow.chat_key == chat_key))
         await self._s.flush()
 
-    async def clear_failures(self, chat_key: str) -> None:
-        await self._s.execute(delete(LinkFailureRow).where(LinkFailureRow.chat_key == chat_key))
+    async def clear_failures(self, chat_key: str | Sequence[str]) -> None:
+        keys = _keys(chat_key)
+        await self._s.execute(delete(LinkFailureRow).where(LinkFailureRow.chat_key.in_(keys)))  # type: ignore[attr-defined]
 
     async def note_group(self, chat_key: str) -> bool:
         """True the first time a group is seen (so it is told once), False afterwards."""
@@ -52,3 +60,7 @@ class ChatGuardRepository:
 
     async def failure_count(self) -> int:
         return int((await self._s.execute(select(func.count()).select_from(LinkFailureRow))).scalar_one())
+
+
+def _keys(chat_key: str | Sequence[str]) -> list[str]:
+    return [chat_key] if isinstance(chat_key, str) else list(chat_key)

@@ -13,7 +13,7 @@ from bot.core import menus
 from bot.core.clock import Clock
 from bot.core.menus import Choice
 from bot.core.messages import Button, TypedBy
-from bot.db.crypto import PREFIX, FieldCipher, SealBroken, row_ref
+from bot.db.crypto import SEALED_PREFIXES, FieldCipher, SealBroken, row_ref
 from bot.db.models import ConversationStateRow
 
 
@@ -104,7 +104,7 @@ class ConversationRepository:
         if not stored:
             return []
         try:
-            if len(stored) != 1 or not isinstance(stored[0], str) or not stored[0].startswith(PREFIX):
+            if len(stored) != 1 or not isinstance(stored[0], str) or not stored[0].startswith(SEALED_PREFIXES):
                 raise SealBroken(self._LABELS, row_ref(identity=identity_id))
             opened = json.loads(self._cipher.decrypt(stored[0], self._LABELS, row_ref(identity=identity_id)))
         except SealBroken as exc:

@@ -59,6 +59,11 @@ class InboundRepository:
         result = await self._s.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def recorded(self, key: str) -> bool:
+        """An update with this key was handled (the dedupe check under an older key, during a key rotation)."""
+        stmt = select(InboundUpdateRow.key).where(InboundUpdateRow.key == key)
+        return (await self._s.execute(stmt)).first() is not None
+
     async def undelivered(self, key: str, chat_key: str) -> list[OutboundMessage]:
         """Replies committed for an update but never confirmed as delivered (the process died in between), only to
         the chat the update came from: never another chat's replies, whatever the key."""

@@ -35,7 +35,7 @@ class IdentityRepository:
     def _is(self, channel: str, external_id: str) -> ColumnElement[bool]:
         return and_(
             ChannelIdentityRow.channel == channel,
-            ChannelIdentityRow.chat_key == self._keyring.chat_key(channel, external_id),
+            ChannelIdentityRow.chat_key.in_(self._keyring.chat_keys(channel, external_id)),  # type: ignore[attr-defined]
         )
 
     def external_id(self, row: ChannelIdentityRow) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -49,19 +50,21 @@ class InviteRepository:
         )
         await self._s.flush()
 
-    async def redeem(self, code_hash: str) -> InviteTarget | None:
-        """Mark a live code used and return whom it links; None for unknown, used, revoked or expired alike."""
+    async def redeem(self, code_hash: str | Sequence[str]) -> InviteTarget | None:
+        """Mark a live code used and return whom it links; None for unknown, used, revoked or expired alike.
+        Several hashes: the code under each configured key (a code issued before a key rotation still works)."""
+        hashes = [code_hash] if isinstance(code_hash, str) else list(code_hash)
         now = self._clock.now()
         stmt = (
             select(InviteCodeRow)
             .where(
-                InviteCodeRow.code_hash == code_hash,
+                InviteCodeRow.code_hash.in_(hashes),  # type: ignore[attr-defined]
                 InviteCodeRow.used_at.is_(None),  # type: ignore[union-attr]
                 InviteCodeRow.revoked_at.is_(None),  # type: ignore[union-attr]
             )
             .with_for_update()
         )
-        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        row = (await self._s.execute(stmt)).scalars().first()
         if row is None or row.expires_at <= now:
             return None
         row.used_at = now

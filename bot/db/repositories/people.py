@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import structlog
@@ -126,18 +127,27 @@ class ParticipantRepository:
     _PHONE = "participant.phone"
     _DECISION_NO = "participant.decision_no"
 
-    def __init__(self, session: AsyncSession, clock: Clock, cipher: FieldCipher, lookup_key: bytes = b"") -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        cipher: FieldCipher,
+        lookup_key: bytes = b"",
+        previous_lookup_keys: Sequence[bytes] = (),
+    ) -> None:
         self._s = session
         self._clock = clock
         self._cipher = cipher
         self._lookup_key = lookup_key
+        self._previous_lookup_keys = tuple(previous_lookup_keys)  # a rotation under way: still found under these
 
     def national_id_key(self, national_id: str) -> str:
         return national_id_key(self._lookup_key, national_id)
 
     async def with_national_id(self, national_id: str) -> list[int]:
         """Everyone listed with this national ID number, anywhere (a duplicate across communes is a duplicate)."""
-        stmt = select(ParticipantRow.id).where(ParticipantRow.national_id_key == self.national_id_key(national_id))
+        keys = [national_id_key(k, national_id) for k in (self._lookup_key, *self._previous_lookup_keys)]
+        stmt = select(ParticipantRow.id).where(ParticipantRow.national_id_key.in_(keys))  # type: ignore[union-attr]
         return list((await self._s.execute(stmt)).scalars())
 
     def from_row(self, row: ParticipantRow) -> Participant:

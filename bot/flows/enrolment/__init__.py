@@ -69,7 +69,7 @@ _STEPS: tuple[tuple[Purpose, str], ...] = (
 async def handle_unlinked(ctx: Context, text: str) -> Replies:
     text = text.strip()
     chat_key = ctx.keyring.chat_key(ctx.msg.channel, ctx.msg.external_user_id)
-    locked_until = await ctx.repos.chats.locked_until(chat_key)
+    locked_until = await ctx.repos.chats.locked_until(ctx.keyring.chat_keys(ctx.msg.channel, ctx.msg.external_user_id))
     if locked_until is not None:
         return [_locked(ctx, locked_until)]
 
@@ -83,7 +83,7 @@ async def handle_unlinked(ctx: Context, text: str) -> Replies:
         if code is None:
             return [_welcome(ctx)]
 
-    target = await ctx.repos.invites.redeem(hash_code(ctx.keyring.code_key, code)) if code else None
+    target = await ctx.repos.invites.redeem([hash_code(key, code) for key in ctx.keyring.code_keys]) if code else None
     if target is not None and target.participant_id is not None:
         person = await ctx.repos.participants.get(target.participant_id)
         if person is not None and person.status in (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE):
@@ -119,7 +119,8 @@ async def _wrong_code(ctx: Context, chat_key: str) -> Replies:
     policy = ctx.policies.lockout
     await ctx.repos.chats.add_failure(chat_key)
     now = ctx.clock.now()
-    failures = await ctx.repos.chats.failures_since(chat_key, policy.window_start(now))
+    every_key = ctx.keyring.chat_keys(ctx.msg.channel, ctx.msg.external_user_id)  # during a key rotation too
+    failures = await ctx.repos.chats.failures_since(every_key, policy.window_start(now))
     until = policy.lock_until(failures, now)
     await ctx.audit("link_failed", "denied")
     if until is not None:
@@ -147,7 +148,7 @@ async def _link_participant(ctx: Context, participant_id: int) -> Replies:
     assert ctx.participant is not None
     ctx.actor = Actor(ActorKind.PARTICIPANT, participant_id, unit_id=ctx.participant.unit_id)
     ctx.use_language(ctx.participant.language)
-    await ctx.repos.chats.clear_failures(ctx.keyring.chat_key(ctx.msg.channel, ctx.msg.external_user_id))
+    await ctx.repos.chats.clear_failures(ctx.keyring.chat_keys(ctx.msg.channel, ctx.msg.external_user_id))
     await ctx.audit("chat_linked", subject_type="participant", subject_id=participant_id)
     ctx.state.flow, ctx.state.step, ctx.state.data = ONBOARDING, Steps.REMINDERS, {}
     unit = await ctx.repos.units.get(ctx.participant.unit_id)
@@ -171,7 +172,7 @@ async def _link_staff(ctx: Context, staff_id: int) -> Replies:
     assert ctx.staff is not None
     ctx.actor = Actor(ActorKind.STAFF, staff_id, role=ctx.staff.role, unit_id=ctx.staff.unit_id)
     ctx.use_language(ctx.staff.language)
-    await ctx.repos.chats.clear_failures(ctx.keyring.chat_key(ctx.msg.channel, ctx.msg.external_user_id))
+    await ctx.repos.chats.clear_failures(ctx.keyring.chat_keys(ctx.msg.channel, ctx.msg.external_user_id))
     await ctx.audit("chat_linked", subject_type="staff", subject_id=staff_id)
     return await staff.greeting(ctx)
 

@@ -41,7 +41,9 @@ def routes(console: Console) -> list[BaseRoute]:
             return await console.refuse(request, None, "origin", 403)
         token = request.path_params["token"]
         async with console.app.store.transaction() as repos:
-            spent = await signin.spend_link(repos, console.key, console.app.clock, token, console.policy)
+            spent = await signin.spend_link(
+                repos, console.key, console.app.clock, token, console.policy, console.previous_keys
+            )
             await repos.audit.record(
                 actor_type="staff" if spent else "anonymous",
                 actor_id=spent[0].id if spent else None,

@@ -118,6 +118,7 @@ class Console:
         self.app = app
         settings = app.settings
         self.key = app.store.keyring.token_key
+        self.previous_keys = app.store.keyring.token_keys[1:]  # a key rotation under way: older sessions still open
         self.policy = signin.SessionPolicy(
             idle=_minutes(settings.console_idle_minutes), lifetime=_minutes(settings.console_session_hours * 60)
         )
@@ -143,7 +144,7 @@ class Console:
     async def viewer(self, request: Request) -> Viewer | None:
         token = request.cookies.get(COOKIE)
         async with self.app.store.transaction() as repos:
-            session = await signin.resume(repos, self.key, self.app.clock, token, self.policy)
+            session = await signin.resume(repos, self.key, self.app.clock, token, self.policy, self.previous_keys)
             if session is None:
                 return None
             if signin.needs_second_factor(session.staff, self.second_factor) and not session.second_factor_done:

@@ -3,7 +3,7 @@ people moved out, the day their row last changed), when staff were deactivated a
 redaction MAC, and the anonymous rows the reports keep of purged people (`anonymous_person`, `anonymous_fact`).
 
 Revision ID: f13b2c3d4e51
-Revises: e12a7b8c9d94
+Revises: f15d4e5f6a73
 Create Date: 2026-12-03 10:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f13b2c3d4e51"
-down_revision: str | None = "e12a7b8c9d94"
+down_revision: str | None = "f15d4e5f6a73"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
