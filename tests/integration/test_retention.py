@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.app import Application
+from bot.db.crypto import Keyring
 from bot.db.models import (
     AnonymousFactRow,
     AnonymousPersonRow,
@@ -25,16 +26,18 @@ from bot.db.models import (
     TestResultRow,
 )
 from bot.db.sealed import SEALED, page
+from bot.db.store import Store
 from bot.domain.consent import Purpose
 from bot.domain.entities import ParticipantStatus, Register
 from bot.domain.fieldwork import ObservationCategory, ReportKind
 from bot.domain.reports.period import parse_period
-from bot.services import leaving, reports, retention
+from bot.services import keys, leaving, reports, retention
 from bot.services.access import deactivate_staff
 from bot.services.audit_chain import verify_chain
 from bot.services.operators import Operator
 from tests.fakes.clock import FakeClock
 from tests.support.at_rest import every_value
+from tests.support.config import TEST_KEY_BYTES
 from tests.support.factories import add_person
 from tests.support.reports import HANOI, build_communes, local
 
@@ -344,3 +347,21 @@ async def test_a_person_whose_records_do_not_open_is_kept_and_the_others_go(app:
         assert await repos.participants.get(ids["an"]) is not None
         assert await repos.participants.get(ids["cuong"]) is None
     assert [e.detail for e in await _audit(app, "retention_failed")] == [{"count": 1}]
+
+
+async def test_entries_made_anonymous_verify_through_a_key_rotation(app: Application, clock: FakeClock) -> None:
+    """Redacted under the old key; the new key writes, the old still reads: the chain verifies, is re-made under
+    the new key, and verifies again under the new key alone."""
+    ids = await build_communes(app, clock)
+    async with app.store.transaction() as repos:
+        await OP.record(repos, "record_viewed", subject_type="participant", subject_id=ids["cuong"])
+    clock.set(local(date(2027, 12, 2), 9))
+    assert (await _purge(app)).participants == [ids["cuong"]]
+    assert (await verify_chain(app.store)).ok
+    new_key = bytes(range(32, 64))
+    rotating = Store(app.store.engine, Keyring(new_key, [TEST_KEY_BYTES]), clock)
+    assert (await verify_chain(rotating)).ok  # the redaction MAC holds under the key a rotation still accepts
+    assert (await keys.rotate(rotating)).done
+    alone = Store(app.store.engine, Keyring(new_key), clock)
+    report = await verify_chain(alone)
+    assert report.ok, report.reason
