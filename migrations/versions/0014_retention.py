@@ -80,7 +80,9 @@ def upgrade() -> None:
         .where(participant.c.status == "transferred")
         .values(left_on=sa.func.date(participant.c.updated_at))
     )
-    staff = sa.table("staff_member", sa.column("active", sa.Boolean), sa.column("deactivated_at", sa.DateTime(timezone=True)))
+    staff = sa.table(
+        "staff_member", sa.column("active", sa.Boolean), sa.column("deactivated_at", sa.DateTime(timezone=True))
+    )
     op.execute(staff.update().where(staff.c.active == sa.false()).values(deactivated_at=datetime.now(UTC)))
 
 
