@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import String, Table, cast, delete, func, or_, select, update
+from sqlalchemy import String, Table, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -216,8 +216,10 @@ class RetentionRepository:
         """Audit entries about these people (subject, actor, ids in the detail) name their anonymous id instead;
         rows locked in id order (two purges, or a purge and the sealer, never lose each other's change)."""
         ids = list(anonymous)
-        mentions = or_(
-            *(cast(AuditEventRow.detail, String).like(f'%"{key}"%') for key in _DETAIL_PEOPLE)  # type: ignore[arg-type]
+        text = cast(AuditEventRow.detail, String)  # type: ignore[arg-type]
+        # a prefilter (a key that holds people, and one of the ids' digits somewhere); the exact check is below
+        mentions = and_(
+            or_(*(text.like(f'%"{key}"%') for key in _DETAIL_PEOPLE)), or_(*(text.like(f"%{pid}%") for pid in ids))
         )
         stmt = (
             select(AuditEventRow)
