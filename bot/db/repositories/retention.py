@@ -14,7 +14,7 @@ from sqlalchemy import String, Table, and_, cast, delete, func, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.i18n import N_
+from bot.core.i18n import FORMER_STAFF
 from bot.db.models import (
     AbsenceRow,
     AnonymousFactRow,
@@ -53,8 +53,8 @@ from bot.domain.reports.facts import Facts
 from bot.domain.terms import add_months
 
 ANONYMOUS = "anonymous"  # the audit subject (or actor) type of a purged person
-# stored in place of a purged staff member's name; the console shows it translated ("Cán bộ đã nghỉ")
-FORMER_STAFF_NAME = N_("Former staff member")
+# stored in place of a purged staff member's name; texts and the console show it translated ("Cán bộ đã nghỉ")
+FORMER_STAFF_NAME = FORMER_STAFF
 # audit detail keys that hold a person's id, or a list of them
 _DETAIL_PEOPLE = ("participant", "participant_id", "participants")
 # every table with a participant_id: the purge deletes their rows (children before parents)
