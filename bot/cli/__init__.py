@@ -11,12 +11,13 @@ library (aiogram, httpx) only when the command talks to that platform.
 
 from __future__ import annotations
 
-from bot.cli import audit, chats, database, keys, outbox, participants, privacy, reports, staff, units
+from bot.cli import audit, chats, database, keys, outbox, participants, privacy, reports, retention, staff, units
 from bot.cli.root import cli
 
 __all__ = ["cli", "main"]
 
 cli.command("report")(reports.report)
+cli.command("purge")(retention.purge)
 
 for _name, _group in (
     ("db", database.db_cli),

@@ -195,6 +195,41 @@ def participant_complete(
     emit(as_json, out, human + (f"; certificate written to {out['certificate']}" if "certificate" in out else ""))
 
 
+class LeaveReason(StrEnum):
+    moved_out = "moved_out"
+    removed = "removed"
+
+
+@participant_cli.command("leave")
+def participant_leave(
+    participant_id: Annotated[int, typer.Option("--id", help="Participant id (on the list now).")],
+    reason: Annotated[LeaveReason, typer.Option(help="moved_out: moved out of the province; removed: taken off.")],
+    on: Annotated[str, typer.Option(help="Day they left the list, YYYY-MM-DD.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Record that a person left the list without completing: reminders stop, reports stop counting them from that
+    day, and their records are purged AFTERCARE_RETENTION_DAYS later."""
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        fail(as_json, "--on must be a date as YYYY-MM-DD")
+
+    async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from zoneinfo import ZoneInfo
+
+        from bot.services import leaving
+
+        zone = ZoneInfo(app.settings.timezone)
+        async with app.store.transaction() as repos:
+            left = await leaving.leave(
+                repos, participant_id, leaving.Reason(reason.value), day, now=app.clock.now(), zone=zone, operator=op
+            )
+        return left.as_dict()
+
+    out = with_app(as_json, work)
+    emit(as_json, out, f"id {out['id']}: left the list on {out['left_on']} ({out['reason']}); reminders stopped")
+
+
 @participant_cli.command("certificate")
 def participant_certificate(
     participant_id: Annotated[int, typer.Option("--id", help="Participant id (their term completed).")],
@@ -454,6 +489,7 @@ class ListStatus(StrEnum):
     active = "active"
     completed = "completed"
     transferred = "transferred"
+    removed = "removed"
     all = "all"
 
 

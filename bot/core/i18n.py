@@ -37,6 +37,10 @@ def N_(message: str) -> str:
     return message
 
 
+# A purged staff member's stored name (bot/services/retention.py): whatever text names them shows it translated.
+FORMER_STAFF = N_("Former staff member")
+
+
 def normalize_language(code: str | None) -> str:
     """Map a platform language hint (e.g. 'en-US') to a supported language, Vietnamese by default."""
     if code:
@@ -54,10 +58,16 @@ class Translator:
 
     def _(self, message: str, **params: object) -> str:
         text = self._gettext(message)
-        return text.format(**params) if params else text
+        return text.format(**self._named(params)) if params else text
 
     def n_(self, singular: str, plural: str, n: int, **params: object) -> str:
-        return self._ngettext(singular, plural, n).format(n=n, **params)
+        return self._ngettext(singular, plural, n).format(n=n, **self._named(params))
+
+    def _named(self, params: dict[str, object]) -> dict[str, object]:
+        """A purged staff member's placeholder name, put into a text, in this text's language."""
+        if FORMER_STAFF not in params.values():
+            return params
+        return {k: self._gettext(FORMER_STAFF) if v == FORMER_STAFF else v for k, v in params.items()}
 
     def date(self, value: date) -> str:
         """Dates as people write them here: 12/12/2026 in Vietnamese, 12 Dec 2026 in English."""

@@ -100,6 +100,12 @@ def entry_mac(key: bytes, content: bytes) -> str:
     return hmac.new(key, b"entry|" + content, hashlib.sha256).hexdigest()
 
 
+def redaction_mac(key: bytes, mac: str, content: bytes) -> str:
+    """Vouches for an entry the retention purge rewrote (its subject made anonymous): binds the original entry MAC,
+    which the chain still holds, to the content as it now stands. Only the key's holder can make one."""
+    return hmac.new(key, b"redacted|" + mac.encode("ascii") + b"|" + content, hashlib.sha256).hexdigest()
+
+
 def chain_link(key: bytes, previous: str, mac: str, seq: int, row_id: int) -> str:
     """The chain hash of entry `seq`: binds it to the previous link, its own content and its row id."""
     return hmac.new(key, f"chain|{previous}|{mac}|{seq}|{row_id}".encode("ascii"), hashlib.sha256).hexdigest()

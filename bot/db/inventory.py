@@ -160,7 +160,9 @@ INVENTORY: dict[str, Table] = {
         LEGAL_TASK,
         PERSON_KEPT,
         (Action.VIEW_PARTICIPANT, Action.VIEW_NAMED_LIST, THE_PERSON, OPERATOR),
-        sensitive="term_start term_months expected_end status completed_on risk_level decision_no_enc decision_date",
+        sensitive=(
+            "term_start term_months expected_end status completed_on left_on risk_level decision_no_enc decision_date"
+        ),
         personal="name_enc national_id_enc national_id_key address_enc phone_enc birth_year sex",
         linked="id unit_id cadre_id language wording reminder_hour created_at updated_at",
         hashed="national_id_key",
@@ -415,7 +417,7 @@ INVENTORY: dict[str, Table] = {
         STAFF_KEPT,
         (Action.MANAGE_STAFF, OPERATOR),
         personal="name totp_secret_enc",
-        linked="id role unit_id point_id language active on_duty created_at totp_last_step",
+        linked="id role unit_id point_id language active on_duty created_at totp_last_step deactivated_at purged_at",
         notes={"totp_secret_enc": "an admin's second factor"},
     ),
     "login_link": Table(
@@ -444,8 +446,31 @@ INVENTORY: dict[str, Table] = {
         "kept for accountability (no automatic deletion); a purged person's entries keep action and time, the "
         "subject becomes the anonymous id (issue 18); how long — " + TO_CONFIRM,
         ("admin (their province's share, console audit page)", OPERATOR + " (`audit list`, `audit verify`)"),
-        linked="id at actor_type actor_id action subject_type subject_id outcome detail entry_mac seq chain",
+        linked=(
+            "id at actor_type actor_id action subject_type subject_id outcome detail entry_mac seq chain redaction_mac"
+        ),
         notes={"detail": "ids, counts, reasons and the operator's OS account; never names or content"},
+    ),
+    # --- what the reports keep of purged people (bot/services/retention.py) -------------------------------------
+    "anonymous_person": Table(
+        Whose.NOBODY,
+        "a purged person as the reports need them: a random negative id unrelated to the old one, the commune, the "
+        "term's dates, the day they left, how many chats",
+        LEGAL_TASK,
+        "as long as reports on past periods are kept (no automatic deletion) — " + TO_CONFIRM,
+        (Action.VIEW_REPORT,),
+        none="id unit_id term_start expected_end completed_on left_on chats_linked chats_unreachable last_entry_at "
+        "purged_on",
+        notes={"id": "nameless; a small commune's few rows can still point at someone"},
+    ),
+    "anonymous_fact": Table(
+        Whose.NOBODY,
+        "a purged person's nameless facts for the reports: moves, absences, duties, in-person checks, test outcomes, "
+        "requests, crises, review ratings (kind, day, category)",
+        LEGAL_TASK,
+        "as long as reports on past periods are kept (no automatic deletion) — " + TO_CONFIRM,
+        (Action.VIEW_REPORT,),
+        none="id person_id kind day until category label flag minutes from_unit to_unit",
     ),
     # --- configuration and aggregates -------------------------------------------------------------------------------
     "unit": Table(

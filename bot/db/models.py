@@ -65,6 +65,9 @@ class StaffRow(SQLModel, table=True):
     # The console's second factor (admins): the TOTP secret, sealed, and the last time step accepted (never twice).
     totp_secret_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     totp_last_step: int | None = Field(default=None)
+    # Retention (bot/services/retention.py): when the member was deactivated, and when their personal data went.
+    deactivated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ParticipantRow(SQLModel, table=True):
@@ -84,6 +87,8 @@ class ParticipantRow(SQLModel, table=True):
     wording: str = Field(default="neutral", max_length=16)
     reminder_hour: int = Field(default=8, sa_column_kwargs={"server_default": "8"})
     completed_on: date | None = Field(default=None)
+    # The day the person left the list (completed, moved out of the province, removed): retention counts from it.
+    left_on: date | None = Field(default=None, index=True)
     created_at: datetime = _when()
     updated_at: datetime = _when()
     # The commune's register (Mẫu 52). Address, phone and the decision's number are sealed like the name; the national
@@ -174,6 +179,9 @@ class AuditEventRow(SQLModel, table=True):
     entry_mac: str | None = Field(default=None, max_length=64)
     seq: int | None = Field(default=None, unique=True)
     chain: str | None = Field(default=None, max_length=64)
+    # Set when the retention purge rewrote the subject to an anonymous id: a keyed MAC over the original entry MAC and
+    # the content as it now stands (bot/db/audit_mac.py `redaction_mac`); the chain still binds `entry_mac`.
+    redaction_mac: str | None = Field(default=None, max_length=64)
 
 
 class EncryptionKeyRow(SQLModel, table=True):
@@ -612,3 +620,41 @@ class DataRequestRow(SQLModel, table=True):
     link_hash: str | None = Field(default=None, max_length=64, unique=True)
     link_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     link_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AnonymousPersonRow(SQLModel, table=True):
+    """What the reports keep of a purged person (bot/services/retention.py): a random negative id that no live id
+    can take and nothing links to the old one, the term's dates, the commune at purge time and the chat counts."""
+
+    __tablename__ = "anonymous_person"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    term_start: date
+    expected_end: date
+    completed_on: date | None = Field(default=None)
+    left_on: date | None = Field(default=None)
+    chats_linked: int = Field(default=0)
+    chats_unreachable: int = Field(default=0)
+    last_entry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a province's 'last entry' column
+    purged_on: date
+
+
+class AnonymousFactRow(SQLModel, table=True):
+    """One nameless fact of a purged person, mirroring bot/domain/reports/facts.py: `kind` is move, absence, duty,
+    in_person, result, request, crisis or review; the other columns as that kind needs them (local days)."""
+
+    __tablename__ = "anonymous_fact"
+    __table_args__ = (Index("ix_anonymous_fact_kind_day", "kind", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="anonymous_person.id", index=True)
+    kind: str = Field(max_length=12)
+    day: date  # moved, started, due, checked, taken, asked, raised on; a review: its quarter's last day
+    until: date | None = Field(default=None)  # an absence's last day; a request's acceptance
+    category: str | None = Field(default=None, max_length=24)  # duty kind, outcome, request kind, progress
+    label: str | None = Field(default=None, max_length=16)  # duty status, request outcome, month, quarter
+    flag: bool = Field(default=False)  # absence reported, check-in self-reported, test unannounced
+    minutes: float | None = Field(default=None)  # a crisis: minutes to the first human answer
+    from_unit: int | None = Field(default=None)  # a move
+    to_unit: int | None = Field(default=None)

@@ -29,6 +29,7 @@ from bot.db.repositories.planning import PlanningRepository
 from bot.db.repositories.referrals import ReferralRepository
 from bot.db.repositories.relay import RelayRepository
 from bot.db.repositories.reports import ReportRepository
+from bot.db.repositories.retention import RetentionRepository
 from bot.db.repositories.safety import SafetyCheckRepository
 from bot.db.repositories.units import CounsellingPointRepository, UnitRepository
 
@@ -59,6 +60,7 @@ class Repositories:
     planning: PlanningRepository
     reports: ReportRepository
     data_requests: DataRequestRepository
+    retention: RetentionRepository
 
 
 class Store:
@@ -81,6 +83,8 @@ class Store:
 
     def _bundle(self, session: AsyncSession) -> Repositories:
         clock = self._clock
+        audit = AuditRepository(session, clock, self.keyring.audit_key, self.keyring.audit_keys[1:])
+        reports = ReportRepository(session, clock, self.keyring.cipher)
         return Repositories(
             session=session,
             units=UnitRepository(session, clock),
@@ -93,7 +97,7 @@ class Store:
             invites=InviteRepository(session, clock),
             consents=ConsentRepository(session, clock),
             conversations=ConversationRepository(session, clock, self.keyring.cipher),
-            audit=AuditRepository(session, clock, self.keyring.audit_key, self.keyring.audit_keys[1:]),
+            audit=audit,
             chats=ChatGuardRepository(session, clock),
             inbound=InboundRepository(session, clock, self.keyring.cipher),
             obligations=ObligationRepository(session, clock),
@@ -106,6 +110,7 @@ class Store:
             relay=RelayRepository(session, clock, self.keyring.cipher),
             safety=SafetyCheckRepository(session, clock),
             planning=PlanningRepository(session, self.keyring),
-            reports=ReportRepository(session, clock, self.keyring.cipher),
+            reports=reports,
             data_requests=DataRequestRepository(session, clock, self.keyring.cipher),
+            retention=RetentionRepository(session, clock, audit, reports),
         )

@@ -56,6 +56,8 @@ class Action(StrEnum):
     VIEW_NAMED_LIST = "view_named_list"
     SET_TARGETS = "set_targets"
     ENTER_HANDED_OVER = "enter_handed_over"
+    # Retention (bot/services/retention.py): who of a commune will be purged soon, with names; asked with the unit.
+    VIEW_RETENTION = "view_retention"
     # Role-level: lists the server filters by the actor's own scope (no single record to check).
     LIST_ASSIGNED = "list_assigned"
     LIST_COMMUNE = "list_commune"
@@ -188,6 +190,7 @@ UNIT_RULES: dict[Action, dict[Role, Reach]] = {
     Action.VIEW_NAMED_LIST: {Role.OFFICER: _C},
     Action.SET_TARGETS: {Role.ADMIN: _P},
     Action.ENTER_HANDED_OVER: {Role.OFFICER: _C},
+    Action.VIEW_RETENTION: {Role.OFFICER: _C, Role.ADMIN: _P},
 }
 # Role-level actions: the list is then filtered by the actor's own scope in the query.
 ROLE_ACTIONS: dict[Action, frozenset[Role]] = {

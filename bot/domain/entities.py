@@ -34,7 +34,8 @@ class ParticipantStatus(StrEnum):
     ENROLLED = "enrolled"  # on the list, chat not linked or consent not complete
     ACTIVE = "active"  # linked and consented to chat reminders
     COMPLETED = "completed"
-    TRANSFERRED = "transferred"
+    TRANSFERRED = "transferred"  # moved out of the province
+    REMOVED = "removed"  # taken off the list (a decision ended, recorded in error)
 
 
 FOLLOWED = (ParticipantStatus.ENROLLED, ParticipantStatus.ACTIVE)  # on a commune's list now: followed by its staff
@@ -98,6 +99,7 @@ class Participant:
     reminder_hour: int = 8
     completed_on: date | None = None
     register: Register = field(default_factory=lambda: Register())
+    left_on: date | None = None  # left the list (completed, moved out of the province, removed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from bot.domain.planning import (
     wanted_reminders,
 )
 from bot.domain.schedule import draw_random_test_days
-from bot.services import audit_chain, data_requests, keys, relay
+from bot.services import audit_chain, data_requests, keys, relay, retention
 from bot.services.audit_rekey import AuditRekeyRefused
 from bot.services.completion import finish_term
 from bot.services.crisis import OfficerWhy, crisis_alert
@@ -50,6 +50,7 @@ log = structlog.get_logger(__name__)
 # per-chat inbound limit looks back one minute. Shorter than Telegram's week of quiet after which update_id
 # numbering restarts at random, so a new update is not taken for an old one (the purge runs daily: ≤ 4 days kept).
 INBOUND_RETENTION = timedelta(days=3)
+_PURGE_BATCHES = 20  # retention batches per tick (bot/services/retention.py BATCH people each)
 
 
 @dataclass
@@ -112,9 +113,8 @@ class Planner:
             if overdue := await data_requests.plan_overdue(repos, now):
                 report.extra["data_requests_overdue"] = overdue
         today = self._today(now).date()
-        if self._purged_on != today:  # once a day, in its own transaction: a failure here holds nothing else back
-            async with self._store.transaction() as repos:
-                await self._purge(repos, now, report)
+        # once a day, in its own transactions: a failure here holds nothing else back
+        if self._purged_on != today and await self._purge(now, report):
             self._purged_on = today
         # chain the audit entries written since the last tick: short transactions of its own, none when nothing waits;
         # a large backlog is worked off over several ticks so this one still returns (and beats) promptly
@@ -390,22 +390,27 @@ class Planner:
             key = f"referral:{referral.id}:unanswered:{since:%Y%m%d%H%M%S}"
             await tell_officers(repos, person.unit_id, key, MessageKind.CRISIS_ALERT, now, waited, True)
 
-    async def _purge(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
-        """Conversations with counsellors go `retention` after the person left the list (term completed or moved
-        out), records of handled updates after `INBOUND_RETENTION`; every purge is audited with how much went, never
-        what."""
-        cutoff = (now - self.policy.retention).astimezone(self._tz).date()
-        people, removed = await repos.relay.purge_left_before(cutoff)
-        if removed:
-            await repos.audit.record(
-                actor_type="scheduler", actor_id=None, action="relay_purged", outcome="ok",
-                subject_type=None, subject_id=None, detail={"people": people, "messages": removed},
-            )  # fmt: skip
-            report.extra["relay_messages_purged"] = removed
-        forgotten = await repos.inbound.forget_before(now - INBOUND_RETENTION)
-        if forgotten:
-            await repos.audit.record(
-                actor_type="scheduler", actor_id=None, action="inbound_updates_purged", outcome="ok",
-                subject_type=None, subject_id=None, detail={"updates": forgotten},
-            )  # fmt: skip
-            report.extra["inbound_updates_purged"] = forgotten
+    async def _purge(self, now: datetime, report: PlanReport) -> bool:
+        """Once a day: every record of people who left the list `retention` ago (bot/services/retention.py, in
+        bounded batches, at most `_PURGE_BATCHES` per tick: a backlog goes on at the next tick), and records of
+        handled updates after `INBOUND_RETENTION`; every purge audited with how much went, never what. True when
+        today's purge is finished (by this process or another)."""
+        async with self._store.transaction() as repos:
+            if await retention.ran_today(repos, now, self._tz):
+                return True
+            forgotten = await repos.inbound.forget_before(now - INBOUND_RETENTION)
+            if forgotten:
+                await repos.audit.record(
+                    actor_type="scheduler", actor_id=None, action="inbound_updates_purged", outcome="ok",
+                    subject_type=None, subject_id=None, detail={"updates": forgotten},
+                )  # fmt: skip
+                report.extra["inbound_updates_purged"] = forgotten
+        purged = await retention.purge(
+            self._store, now=now, tz=self._tz, days=self.policy.retention.days, actor_type="scheduler",
+            max_batches=_PURGE_BATCHES,
+        )  # fmt: skip
+        if purged.participants:
+            report.extra["participants_purged"] = len(purged.participants)
+        if purged.staff:
+            report.extra["staff_purged"] = len(purged.staff)
+        return purged.done

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 
 from bot.db.repositories.outbox import NewMessage
@@ -70,12 +70,23 @@ async def finish_term(
     """What completing changes, whoever completes the term: the person leaves the list (completed on that day),
     nothing is owed after the term's end, no reminder goes out any more, and they are told once (the same message
     key as the planner's, so the planner and an officer can never both tell them)."""
-    await repos.participants.update(participant_id, status=ParticipantStatus.COMPLETED, completed_on=completed_on)
-    await repos.obligations.cancel_open_after(participant_id, term_end)
-    await repos.outbox.cancel_all_reminders_of(participant_id, "term_ended")
+    # Retention counts from the day the person left, but never from before the completion was recorded: a term found
+    # ended long ago (an imported list, a planner that did not run) is not purged before anyone saw it. Reports go by
+    # `completed_on`, so this later day changes no figure.
+    left_on = max(completed_on, now.astimezone(UTC).date())
+    await repos.participants.update(
+        participant_id, status=ParticipantStatus.COMPLETED, completed_on=completed_on, left_on=left_on
+    )
+    await stop_reminders(repos, participant_id, term_end, "term_ended")
     await repos.outbox.add(
         [NewMessage(f"completion:{participant_id}", MessageKind.COMPLETION, now, participant_id=participant_id)]
     )
+
+
+async def stop_reminders(repos: Repositories, participant_id: int, after: date, reason: str) -> None:
+    """Nothing is owed after `after` and no reminder goes out any more (completion, leaving the list)."""
+    await repos.obligations.cancel_open_after(participant_id, after)
+    await repos.outbox.cancel_all_reminders_of(participant_id, reason)
 
 
 async def _managed(repos: Repositories, participant_id: int, operator: Operator, by: Actor | None) -> Participant:

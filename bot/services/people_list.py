@@ -50,6 +50,7 @@ STATUSES: dict[str, tuple[ParticipantStatus, ...]] = {
     "active": (ParticipantStatus.ACTIVE,),
     "completed": (ParticipantStatus.COMPLETED,),
     "transferred": (ParticipantStatus.TRANSFERRED,),
+    "removed": (ParticipantStatus.REMOVED,),
     "all": tuple(ParticipantStatus),
 }
 STATUS_LABELS: dict[str, str] = {
@@ -58,6 +59,7 @@ STATUS_LABELS: dict[str, str] = {
     "active": N_("Linked"),
     "completed": N_("Term completed"),
     "transferred": N_("Moved to another commune"),
+    "removed": N_("Taken off the list"),
     "all": N_("Everyone, past included"),
 }
 RISK_LABELS: dict[RiskLevel, str] = {

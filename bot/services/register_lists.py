@@ -116,7 +116,7 @@ async def reviews(repos: Repositories, unit: Unit, quarter: Period, tz: tzinfo) 
     """The quarterly review (kiểm điểm cuối quý) per person: everyone under management in the commune on the quarter's
     last day (the report's rule: a move or a completion before it takes them off), and the rating or its absence."""
     label, last = quarter.quarter_ends()[-1]
-    facts = await repos.reports.facts([unit.id], quarter, tz, results=False)
+    facts = await repos.reports.facts([unit.id], quarter, tz, results=False, anonymous=False)  # names: on record
     due = [p.id for p in facts.people.values() if p.managed_on(last) and p.unit_on(last) == unit.id]
     rated = {r.participant_id: r.progress for r in facts.reviews if r.quarter == label}
     cadres = {c.id: c.name for c in await repos.staff.listed([unit.id], Role.CADRE)}

@@ -390,3 +390,81 @@ async def test_a_failed_migration_takes_its_ddl_back(database_url: str) -> None:
             assert (await c.execute(sa.text("SELECT x FROM after_it"))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+# --- 0015: the day people left the list and staff were deactivated, backfilled; nothing lost down and up ----------
+
+BEFORE_RETENTION = "f14c3d4e5f62"  # the data requests migration (0014); retention is 0015
+
+
+async def _seed_at_0012(engine: AsyncEngine) -> None:
+    when = lambda name: sa.column(name, UTCDateTime())  # noqa: E731
+    unit = sa.table(
+        "unit", sa.column("id"), sa.column("code"), sa.column("name"), sa.column("level"), when("created_at")
+    )
+    staff = sa.table("staff_member", sa.column("id"), sa.column("name"), sa.column("role"), sa.column("unit_id"),
+                     sa.column("language"), sa.column("active"), when("created_at"))  # fmt: skip
+    person = sa.table(
+        "participant", sa.column("id"), sa.column("unit_id"), sa.column("name_enc"), sa.column("term_start"),
+        sa.column("term_months"), sa.column("expected_end"), sa.column("status"), sa.column("completed_on"),
+        sa.column("risk_level"), sa.column("language"), sa.column("wording"), when("created_at"), when("updated_at"),
+    )  # fmt: skip
+    audit = sa.table(
+        "audit_event", sa.column("id"), when("at"), sa.column("actor_type"), sa.column("action"),
+        sa.column("subject_type"), sa.column("subject_id"), sa.column("outcome"), sa.column("detail", sa.JSON),
+    )  # fmt: skip
+    moved = datetime(2026, 6, 2, 10, tzinfo=UTC)
+    async with engine.begin() as c:
+        await c.execute(insert(unit), {"id": 1, "code": "HD", "name": "Hà Đông", "level": "ward", "created_at": NOW})
+        await c.execute(insert(staff), [
+            {"id": 1, "name": "Bình", "role": "cadre", "unit_id": 1, "language": "vi", "active": True,
+             "created_at": NOW},
+            {"id": 2, "name": "Cường", "role": "cadre", "unit_id": 1, "language": "vi", "active": False,
+             "created_at": NOW},
+        ])  # fmt: skip
+        common = {"unit_id": 1, "name_enc": "x", "term_start": date(2025, 1, 1), "term_months": 12,
+                  "expected_end": date(2026, 1, 1), "risk_level": "low", "language": "vi", "wording": "neutral",
+                  "created_at": NOW}  # fmt: skip
+        await c.execute(insert(person), [
+            common | {"id": 1, "status": "completed", "completed_on": date(2026, 1, 2), "updated_at": NOW},
+            common | {"id": 2, "status": "transferred", "completed_on": None, "updated_at": moved},
+            common | {"id": 3, "status": "active", "completed_on": None, "updated_at": NOW},
+        ])  # fmt: skip
+        await c.execute(insert(audit), {"id": 1, "at": NOW, "actor_type": "operator", "action": "x",
+                                        "subject_type": "participant", "subject_id": 1, "outcome": "ok",
+                                        "detail": {"a": 1}})  # fmt: skip
+
+
+async def _left(engine: AsyncEngine) -> dict[str, object]:
+    async with engine.connect() as c:
+        people = (await c.execute(sa.text("SELECT id, left_on FROM participant ORDER BY id"))).all()
+        staff = (await c.execute(sa.text("SELECT id, deactivated_at FROM staff_member ORDER BY id"))).all()
+        audit = (await c.execute(sa.text("SELECT subject_id, redaction_mac FROM audit_event"))).all()
+    return {
+        "people": [(pid, str(left)[:10] if left is not None else None) for pid, left in people],
+        "staff": [(sid, at is not None) for sid, at in staff],
+        "audit": [tuple(row) for row in audit],
+    }
+
+
+async def test_0013_backfills_who_left_and_keeps_everything_down_and_up(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        await migrate.upgrade(engine, BEFORE_RETENTION)
+        await _seed_at_0012(engine)
+        await migrate.upgrade(engine, key=KEY)
+        expected = {
+            "people": [(1, "2026-01-02"), (2, "2026-06-02"), (3, None)],  # completed, moved out, still listed
+            "staff": [(1, False), (2, True)],  # only the inactive one gets a deactivation time
+            "audit": [(1, None)],
+        }
+        assert await _left(engine) == expected
+        await migrate.downgrade(engine, BEFORE_RETENTION, key=KEY)
+        async with engine.connect() as c:
+            counts = [(await c.execute(sa.text(f"SELECT count(*) FROM {t}"))).scalar_one()  # noqa: S608
+                      for t in ("participant", "staff_member", "audit_event")]  # fmt: skip
+        assert counts == [3, 2, 1]
+        await migrate.upgrade(engine, key=KEY)
+        assert await _left(engine) == expected
+    finally:
+        await engine.dispose()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import Application
-from bot.db.models import AuditEventRow, RelayMessageRow
+from bot.db.models import AuditEventRow, OutboxRow, RelayMessageRow
 from bot.db.repositories.outbox import NewMessage
 from bot.domain.entities import Participant, ParticipantStatus, RiskLevel, Role
 from bot.domain.planning import MessageKind
@@ -88,26 +88,30 @@ async def test_words_reach_only_their_own_conversation(app: Application, clock: 
 
 
 async def test_conversations_are_purged_with_the_persons_retention(app: Application, clock: FakeClock) -> None:
+    """The retention purge (bot/services/retention.py) takes a person's conversations with everything else of theirs,
+    the queued pushes about them included; someone who left a month ago keeps theirs."""
     an, bich, dung = await _people(app)
     await _talking(app, an, dung, clock)
     await _talking(app, bich, dung, clock)
     today = clock.now().astimezone(TZ).date()
     async with app.store.transaction() as repos:
-        await repos.participants.update(an.id, status=ParticipantStatus.COMPLETED, completed_on=today - timedelta(400))
-        await repos.participants.update(bich.id, status=ParticipantStatus.COMPLETED, completed_on=today - timedelta(30))
+        await repos.participants.update(an.id, status=ParticipantStatus.COMPLETED, completed_on=today - timedelta(400),
+                                        left_on=today - timedelta(400))  # fmt: skip
+        await repos.participants.update(bich.id, status=ParticipantStatus.COMPLETED,
+                                        completed_on=today - timedelta(30), left_on=today - timedelta(30))  # fmt: skip
     report = await app.scheduler.planner.run()
-    assert report.extra["relay_messages_purged"] == 2
+    assert report.extra["participants_purged"] == 1
     async with app.store.transaction() as repos:
         left = (await repos.session.execute(select(RelayMessageRow.participant_id))).scalars().all()
-        purges = await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "relay_purged"))
+        purges = await repos.session.execute(select(AuditEventRow).where(AuditEventRow.action == "retention_purged"))
         (purge,) = purges.scalars().all()
+        queued = await repos.session.execute(select(OutboxRow.payload, OutboxRow.participant_id))
     assert sorted(left) == [bich.id, bich.id]  # Bích left a month ago: kept for now
-    assert purge.detail == {"people": 1, "messages": 2}
-    rendered = await _render(app, clock)
-    assert [reason for key, reason in rendered.items() if "relay" in key].count("purged") == 2  # An's queued pushes
-    assert (await app.scheduler.planner.run()).extra.get("relay_messages_purged") is None  # nothing left to purge
+    assert purge.detail["count"] == 1
+    assert all(an.id not in (payload.get("participant_id"), person) for payload, person in queued)
+    assert (await app.scheduler.planner.run()).extra.get("participants_purged") is None  # done for today
     clock.advance(days=340)
-    assert (await app.scheduler.planner.run()).extra["relay_messages_purged"] == 2
+    assert (await app.scheduler.planner.run()).extra["participants_purged"] == 1
 
 
 async def test_urgency_counts_from_when_a_request_became_urgent(app: Application, clock: FakeClock) -> None:
@@ -130,6 +134,6 @@ async def test_who_has_left_the_list(app: Application, clock: FakeClock, status:
     an, _, _ = await _people(app)
     today = clock.now().astimezone(TZ).date()
     async with app.store.transaction() as repos:
-        await repos.participants.update(an.id, status=status)
+        await repos.participants.update(an.id, status=status, left_on=today)
         assert await repos.participants.left_before(today) == []  # left today
         assert await repos.participants.left_before(today + timedelta(days=1)) == [an.id]

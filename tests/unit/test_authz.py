@@ -248,6 +248,8 @@ REPORTS_ON_UNITS: dict[Action, set[tuple[str, str]]] = {
     Action.VIEW_NAMED_LIST: {("officer", "commune"), ("other_officer", "other_commune")},
     Action.ENTER_HANDED_OVER: {("officer", "commune"), ("other_officer", "other_commune")},
     Action.SET_TARGETS: SETS_UP,
+    # who will be purged soon: the commune's officer, the province's admin
+    Action.VIEW_RETENTION: {("officer", "commune"), ("other_officer", "other_commune"), *SETS_UP},
 }
 
 

@@ -62,6 +62,10 @@ def test_a_person_on_a_day_and_in_which_commune() -> None:
     assert late.managed_on(date(2026, 11, 13)) and not late.managed_on(date(2026, 11, 14))
     assert late.due_for_completion_on(date(2026, 11, 14)) and not late.due_for_completion_on(date(2026, 11, 13))
     assert not Person(4, date(2026, 12, 1), date(2027, 12, 1), None, ((date.min, 5),)).managed_on(date(2026, 11, 30))
+    # Left the list (moved out of the province, removed) on the 10th: managed up to the 9th, never due to complete.
+    gone = Person(5, date(2025, 11, 1), date(2026, 11, 13), None, ((date.min, 5),), date(2026, 11, 10))
+    assert gone.managed_on(date(2026, 11, 9)) and not gone.managed_on(date(2026, 11, 10))
+    assert not gone.due_for_completion_on(date(2026, 11, 14))
 
 
 def test_a_span_split_into_months_tallies_like_each_month_alone() -> None:

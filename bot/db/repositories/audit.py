@@ -123,7 +123,11 @@ class AuditRepository:
 
     def entry_mac(self, row: AuditEventRow, key: bytes | None = None) -> str:
         """The MAC the row's content should carry under the writing key (or `key`); compare with `row.entry_mac`."""
-        content = audit_mac.canonical(
+        return audit_mac.entry_mac(key or self._key, self._content(row))
+
+    @staticmethod
+    def _content(row: AuditEventRow) -> bytes:
+        return audit_mac.canonical(
             at=row.at,
             actor_type=row.actor_type,
             actor_id=row.actor_id,
@@ -133,14 +137,39 @@ class AuditRepository:
             outcome=row.outcome,
             detail=row.detail,
         )
-        return audit_mac.entry_mac(key or self._key, content)
+
+    def redacted(self, row: AuditEventRow) -> bool:
+        """The retention purge rewrote this entry (its subject made anonymous) and a redaction MAC, over its stored
+        entry MAC and its present content, vouches for it under a key in use. Any other change still shows."""
+        if row.redaction_mac is None or row.entry_mac is None:
+            return False
+        content = self._content(row)
+        return any(
+            audit_mac.same(row.redaction_mac, audit_mac.redaction_mac(key, row.entry_mac, content))
+            for key in (self._key, *self._previous)
+        )
+
+    def redact(self, row: AuditEventRow, **changes: Any) -> None:
+        """Rewrite an entry's subject, actor or detail (the purge's anonymous id for a person), keeping it provable:
+        an entry that was valid gets a redaction MAC over its new content; one that was not stays invalid."""
+        valid = self.valid_mac(row)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.redaction_mac = (
+            audit_mac.redaction_mac(self._key, row.entry_mac, self._content(row))
+            if valid and row.entry_mac is not None
+            else None
+        )
 
     def link(self, previous: str, mac: str, seq: int, row_id: int) -> str:
         return audit_mac.chain_link(self._key, previous, mac, seq, row_id)
 
     def valid_mac(self, row: AuditEventRow) -> bool:
-        """The row's MAC holds under the writing key or a key a rotation still accepts."""
-        return any(audit_mac.same(row.entry_mac, self.entry_mac(row, key)) for key in (self._key, *self._previous))
+        """The row's MAC holds under the writing key or a key a rotation still accepts (or a redaction vouches for
+        it: `redacted`)."""
+        if any(audit_mac.same(row.entry_mac, self.entry_mac(row, key)) for key in (self._key, *self._previous)):
+            return True
+        return self.redacted(row)
 
     def valid_link(self, previous: str, row: AuditEventRow) -> bool:
         """The row's chain hash links it to `previous` under the writing key or a key a rotation still accepts."""

@@ -109,6 +109,8 @@ class StaffRepository:
         """Deactivated: no access, no messages, no new link; the record stays (history, audit, their people)."""
         row = await self._s.get(StaffRow, staff_id)
         if row is not None:
+            if row.active != active:  # retention counts from the first deactivation, not a repeated one
+                row.deactivated_at = None if active else self._clock.now()
             row.active = active
             if not active:
                 row.on_duty = False
@@ -192,6 +194,7 @@ class ParticipantRepository:
             reminder_hour=row.reminder_hour,
             completed_on=row.completed_on,
             register=register,
+            left_on=row.left_on,
         )
 
     def _seal_register(self, row: ParticipantRow, register: Register, national_id: str | None) -> None:
@@ -268,6 +271,7 @@ class ParticipantRepository:
         reminder_hour: int | None = None,
         expected_end: date | None = None,
         completed_on: date | None = None,
+        left_on: date | None = None,
     ) -> Participant:
         row = await self._s.get(ParticipantRow, participant_id)
         if row is None:
@@ -286,6 +290,8 @@ class ParticipantRepository:
             row.expected_end = expected_end
         if completed_on is not None:
             row.completed_on = completed_on
+        if left_on is not None:
+            row.left_on = left_on
         row.updated_at = self._clock.now()
         await self._s.flush()
         return self._record(row)
@@ -352,10 +358,11 @@ class ParticipantRepository:
 
 
 def left_before(day: date) -> Select[tuple[int]]:
-    """Ids of the people who left the list before that day (term completed, or moved out of the system; the day a
-    move was recorded is taken in UTC, a day's difference at most)."""
-    left_on = func.coalesce(ParticipantRow.completed_on, func.date(ParticipantRow.updated_at))
+    """Ids of the people who left the list before that day (term completed, moved out of the province, removed)."""
     return select(ParticipantRow.id).where(
-        ParticipantRow.status.in_([ParticipantStatus.COMPLETED.value, ParticipantStatus.TRANSFERRED.value]),  # type: ignore[attr-defined]
-        left_on < day,
+        ParticipantRow.status.in_(LEFT),  # type: ignore[attr-defined]
+        ParticipantRow.left_on < day,  # type: ignore[operator]
     )
+
+
+LEFT = [ParticipantStatus.COMPLETED.value, ParticipantStatus.TRANSFERRED.value, ParticipantStatus.REMOVED.value]

@@ -8,16 +8,15 @@ or conversation does not decrypt, so a bug or a tampered database cannot show on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, row_ref
 from bot.db.models import ReferralEventRow, ReferralRow, RelayMessageRow
-from bot.db.repositories.people import left_before
 from bot.domain.referrals import CADRE_CONVERSATION, ReferralEvent, ReferralStatus
 
 # How a conversation with a cadre is closed, whoever ended it (the referral's outcome; counted nowhere).
@@ -206,19 +205,3 @@ class RelayRepository:
                                          actor_id=actor_id, at=now))  # fmt: skip
         await self._s.flush()
         return True
-
-    async def purge_left_before(self, day: date) -> tuple[int, int]:
-        """Delete the conversations of people who left the list before that day (term completed, moved out):
-        (how many people had some, how many messages went). One statement whatever the numbers; outbox rows that
-        still point at them are skipped when rendered."""
-        gone = left_before(day)
-        people = select(func.count(func.distinct(RelayMessageRow.participant_id))).where(
-            RelayMessageRow.participant_id.in_(gone)  # type: ignore[attr-defined]
-        )
-        count = int((await self._s.execute(people)).scalar_one())
-        if not count:
-            return 0, 0
-        result = await self._s.execute(
-            delete(RelayMessageRow).where(RelayMessageRow.participant_id.in_(gone))  # type: ignore[attr-defined]
-        )
-        return count, int(result.rowcount or 0)  # type: ignore[attr-defined]

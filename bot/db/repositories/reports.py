@@ -20,6 +20,8 @@ from bot.db.crypto import FieldCipher, row_ref
 from bot.db.dialect import upsert
 from bot.db.models import (
     AbsenceRow,
+    AnonymousFactRow,
+    AnonymousPersonRow,
     ChannelIdentityRow,
     CheckinRow,
     CounsellingPointRow,
@@ -90,9 +92,12 @@ class ReportRepository:
         (a province's month is ~200,000 rows)."""
         return await (await self._s.connection()).execute(stmt)
 
-    async def facts(self, units: Sequence[int], period: Period, tz: tzinfo, *, results: bool = True) -> Facts:
+    async def facts(
+        self, units: Sequence[int], period: Period, tz: tzinfo, *, results: bool = True, anonymous: bool = True
+    ) -> Facts:
         """Everything the figures of `period` rest on for these communes (`results=False`: no test result opened,
-        for a list that needs only who was under management)."""
+        for a list that needs only who was under management; `anonymous=False`: only people still on record, for a
+        list of names), purged people's anonymous rows included (bot/services/retention.py)."""
         units = list(units)
         scope = _scope(units)
         since = datetime.combine(period.first, time(0), tzinfo=tz).astimezone(UTC)
@@ -109,7 +114,84 @@ class ReportRepository:
         facts.crises = await self._crises(scope, since, until, tz)
         facts.reviews = await self._reviews(scope, [quarter for quarter, _ in period.quarter_ends()])
         facts.chats = await self._chats(scope)
+        if anonymous:
+            await self._anonymous(facts, units, period, results=results)
         return facts
+
+    async def facts_of(self, people: Sequence[int], tz: tzinfo) -> Facts:
+        """Everything any report could take from these people, all their time on the list (what the purge keeps as
+        anonymous rows): the same queries as `facts`, over every day."""
+        scope = select(ParticipantRow.id).where(ParticipantRow.id.in_(list(people)))  # type: ignore[attr-defined]
+        always = Period(date.min + timedelta(days=1), date.max - timedelta(days=1), "always")
+        since = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+        until = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+        facts = Facts()
+        moves = await self._moves(scope)
+        facts.moves = [m for ms in moves.values() for m in ms]
+        facts.people = await self._people(scope, always.first, always.last, moves)
+        facts.absences = await self._absences(scope, always)
+        facts.duties = await self._duties(scope, always)
+        facts.in_person = await self._in_person(scope, always)
+        facts.results = await self._results(scope, always)
+        facts.requests = await self._requests(scope, until, tz)
+        facts.crises = await self._crises(scope, since, until, tz)
+        quarters = select(QuarterlyReviewRow.quarter).where(QuarterlyReviewRow.participant_id.in_(scope))  # type: ignore[attr-defined]
+        facts.reviews = await self._reviews(scope, sorted({q for (q,) in await self._rows(quarters)}))
+        facts.chats = await self._chats(scope)
+        return facts
+
+    async def _anonymous(self, facts: Facts, units: list[int], period: Period, *, results: bool) -> None:
+        """Purged people's anonymous rows, added to the live ones: the same scope (listed in these communes at the
+        purge, or moved into or out of one) and the same bounds as each live query."""
+        moved = select(AnonymousFactRow.person_id).where(
+            AnonymousFactRow.kind == "move",
+            or_(AnonymousFactRow.from_unit.in_(units), AnonymousFactRow.to_unit.in_(units)),  # type: ignore[union-attr]
+        )
+        listed = select(AnonymousPersonRow.id).where(AnonymousPersonRow.unit_id.in_(units))  # type: ignore[attr-defined]
+        scope = select(union(listed, moved).subquery().c[0])
+        first, last = period.first, period.last
+        in_scope = AnonymousPersonRow.id.in_(scope)  # type: ignore[attr-defined]
+        found = list((await self._s.execute(select(AnonymousPersonRow).where(in_scope))).scalars())
+        if not found:
+            return
+        facts_of = select(AnonymousFactRow).where(AnonymousFactRow.person_id.in_(scope))  # type: ignore[attr-defined]
+        rows = list((await self._s.execute(facts_of.order_by(AnonymousFactRow.id))).scalars())  # type: ignore[arg-type]
+        moves: defaultdict[int, list[Move]] = defaultdict(list)
+        quarters = {quarter for quarter, _ in period.quarter_ends()}
+        for f in rows:
+            pid, day = f.person_id, f.day
+            if f.kind == "move":
+                move = Move(pid, f.from_unit or 0, f.to_unit or 0, day)
+                moves[pid].append(move)
+                facts.moves.append(move)
+            elif f.kind == "absence" and f.until is not None and day <= last and f.until >= first:
+                facts.absences.append(Absence(pid, day, f.until, f.flag))
+            elif f.kind == "duty" and first <= day <= last:
+                facts.duties.append(Duty(pid, f.category or "", day, f.label or "", f.flag))
+            elif f.kind == "in_person" and first <= day <= last:
+                facts.in_person.append(InPerson(pid, f.label or "", day, f.category or ""))
+            elif f.kind == "result" and results and first <= day <= last:
+                facts.results.append(Result(pid, day, f.category or "", f.flag))
+            elif f.kind == "request" and day <= last:
+                facts.requests.append(Request(pid, f.category or "", day, f.until, f.label))
+            elif f.kind == "crisis" and first <= day <= last:
+                facts.crises.append(Crisis(pid, day, f.minutes))
+            elif f.kind == "review" and f.label in quarters:
+                facts.reviews.append(Review(pid, f.label or "", f.category or ""))
+        for row in found:
+            if row.chats_linked:
+                facts.chats[row.id] = Chats(row.chats_linked, row.chats_unreachable)
+            if row.term_start > last or (row.completed_on is not None and row.completed_on < first - timedelta(days=1)):
+                continue  # as `_people`: not yet listed, or completed before the span
+            own = moves.get(row.id)
+            homes = (
+                ((date.min, own[0].from_unit), *((m.moved_on, m.to_unit) for m in own))
+                if own
+                else ((date.min, row.unit_id),)
+            )
+            facts.people[row.id] = Person(
+                row.id, row.term_start, row.expected_end, row.completed_on, homes, row.left_on
+            )
 
     async def _moves(self, scope: Select[tuple[int]]) -> dict[int, list[Move]]:
         stmt = (
@@ -134,6 +216,7 @@ class ReportRepository:
             ParticipantRow.term_start,
             ParticipantRow.expected_end,
             ParticipantRow.completed_on,
+            ParticipantRow.left_on,
         ).where(
             ParticipantRow.id.in_(scope),  # type: ignore[attr-defined]
             ParticipantRow.term_start <= last,
@@ -141,14 +224,14 @@ class ReportRepository:
             or_(ParticipantRow.completed_on.is_(None), ParticipantRow.completed_on >= first - timedelta(days=1)),  # type: ignore[union-attr]
         )
         people = {}
-        for person_id, unit_id, start, end, completed in await self._rows(stmt):
+        for person_id, unit_id, start, end, completed, left in await self._rows(stmt):
             moved = moves.get(person_id)
             homes = (
                 ((date.min, moved[0].from_unit), *((m.moved_on, m.to_unit) for m in moved))
                 if moved
                 else ((date.min, unit_id),)
             )
-            people[person_id] = Person(person_id, start, end, completed, homes)
+            people[person_id] = Person(person_id, start, end, completed, homes, left)
         return people
 
     async def _absences(self, scope: Select[tuple[int]], period: Period) -> list[Absence]:
@@ -351,6 +434,13 @@ class ReportRepository:
                 if at is not None:
                     at = at if at.tzinfo else at.replace(tzinfo=UTC)
                     latest[unit] = max(latest.get(unit, at), at)
+        kept = select(AnonymousPersonRow.unit_id, func.max(AnonymousPersonRow.last_entry_at)).where(
+            AnonymousPersonRow.unit_id.in_(units)  # type: ignore[attr-defined]
+        )
+        for unit, at in await self._rows(kept.group_by(AnonymousPersonRow.unit_id)):
+            if at is not None:  # purged people's entries still happened (bot/services/retention.py)
+                at = at if at.tzinfo else at.replace(tzinfo=UTC)
+                latest[unit] = max(latest.get(unit, at), at)
         return {unit: at.astimezone(tz).date() for unit, at in latest.items()}
 
     # Settled months (a trend's points) -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ class Person:
     expected_end: date  # the term's last day, moved by unreported absences
     completed_on: date | None
     homes: tuple[tuple[date, int], ...]
+    left_on: date | None = None  # left the list (completed, moved out of the province, removed)
 
     def unit_on(self, day: date) -> int:
         """The commune whose list the person is on at the end of `day` (a move counts from its day)."""
@@ -29,16 +30,19 @@ class Person:
         return self.homes[max(index, 0)][1]
 
     def managed_on(self, day: date) -> bool:
-        """Under management at the end of `day`: started on or before it, not completed by it, not past the
-        expected end (unreported absences added)."""
-        if self.term_start > day or day > self.expected_end:
+        """Under management at the end of `day`: started on or before it, not completed or gone from the list by it,
+        not past the expected end (unreported absences added)."""
+        if self.term_start > day or day > self.expected_end or (self.left_on is not None and self.left_on <= day):
             return False
         return self.completed_on is None or self.completed_on > day
 
     def due_for_completion_on(self, day: date) -> bool:
         """Past the expected end on `day` with no completion recorded: counted apart, never as under management."""
-        return self.term_start <= day and self.expected_end < day and (
-            self.completed_on is None or self.completed_on > day
+        return (
+            self.term_start <= day
+            and self.expected_end < day
+            and (self.completed_on is None or self.completed_on > day)
+            and (self.left_on is None or self.left_on > day)
         )
 
 

@@ -7,7 +7,20 @@ from typing import TYPE_CHECKING
 from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 
-from bot.web.console import admin, auth, cards, desk, home, imports, people, record, registers, reports, requests
+from bot.web.console import (
+    admin,
+    auth,
+    cards,
+    desk,
+    home,
+    imports,
+    people,
+    record,
+    registers,
+    reports,
+    requests,
+    retention,
+)
 from bot.web.console.headers import SecurityHeaders
 from bot.web.console.kit import STATIC, Console
 
@@ -15,7 +28,7 @@ if TYPE_CHECKING:
     from bot.app import Application
 
 # One line per page group; each module's routes() returns its routes relative to /console.
-PAGES = [auth, home, people, imports, cards, desk, record, admin, reports, registers, requests]
+PAGES = [auth, home, people, imports, cards, desk, record, admin, reports, registers, requests, retention]
 
 
 def mount(app: Application) -> Mount:

@@ -21,7 +21,14 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import structlog
-from jinja2 import BytecodeCache, Environment, FileSystemBytecodeCache, FileSystemLoader, select_autoescape
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    pass_context,
+    select_autoescape,
+)
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 from starlette.datastructures import FormData
@@ -31,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.core.i18n import Audience, Translator
+from bot.db.repositories.retention import FORMER_STAFF_NAME
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.entities import Role, StaffMember, UnitLevel
 from bot.services import signin
@@ -97,6 +105,14 @@ def compiled_templates() -> BytecodeCache | None:
         return None
 
 
+@pass_context
+def _former_staff(context: Any, value: Any) -> Any:
+    """A purged staff member's placeholder name (bot/services/retention.py), in the viewer's language wherever a
+    name is printed."""
+    translate = context.get("_") if isinstance(value, str) and value == FORMER_STAFF_NAME else None
+    return translate(value) if callable(translate) else value
+
+
 class Console:
     def __init__(self, app: Application) -> None:
         self.app = app
@@ -115,6 +131,7 @@ class Console:
             trim_blocks=True,
             lstrip_blocks=True,
             bytecode_cache=compiled_templates(),
+            finalize=_former_staff,
         )
         self.env.filters["dmy"] = _dmy
         self.env.filters["local"] = self.local_time

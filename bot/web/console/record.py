@@ -56,6 +56,7 @@ STATUS_NAMES = {
     "active": N_("On the list, chat linked"),
     "completed": N_("Term completed"),
     "transferred": N_("Moved to another commune"),
+    "removed": N_("Taken off the list"),
 }
 RISK_NAMES = {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")}
 SEX_NAMES = {"male": N_("Male"), "female": N_("Female")}
