@@ -28,7 +28,7 @@ from bot.db.crypto import SealBroken
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Actor, ActorKind
 from bot.domain.crisis import Verdict
-from bot.domain.entities import ParticipantStatus
+from bot.domain.entities import FOLLOWED, ParticipantStatus
 from bot.flows import common, relay, safety, staff, support
 from bot.flows.context import Context, Policies, Replies
 from bot.flows.enrolment import ONBOARDING
@@ -492,8 +492,8 @@ class ConversationEngine:
         """A record no longer followed, or an account no longer active, is told so and nothing else."""
         t = ctx.t
         if ctx.participant is not None:
-            onboarding = ctx.state.flow == ONBOARDING
-            if not onboarding and ctx.participant.status is not ParticipantStatus.ACTIVE:
+            status, onboarding = ctx.participant.status, ctx.state.flow == ONBOARDING
+            if status not in FOLLOWED or (not onboarding and status is not ParticipantStatus.ACTIVE):
                 return common.say(t._("Your record is no longer followed in this assistant. Thank you."))
             return None
         if ctx.staff is not None and not ctx.staff.active:

@@ -58,7 +58,7 @@ STATUS_LABELS: dict[str, str] = {
     "enrolled": N_("Not linked yet"),
     "active": N_("Linked"),
     "completed": N_("Term completed"),
-    "transferred": N_("Moved to another commune"),
+    "transferred": N_("Moved out of the province"),
     "removed": N_("Taken off the list"),
     "all": N_("Everyone, past included"),
 }

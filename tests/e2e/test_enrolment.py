@@ -143,3 +143,20 @@ async def test_one_person_can_link_two_chats(sim: Simulator, commune: Commune, a
         [sim.external_id("an-telegram"), sim.external_id("an-zalo")]
     )
     assert {identity.participant_id for _, identity in chats} == {commune.an_id}
+
+
+async def test_a_person_taken_off_the_list_during_onboarding_stays_off_it(
+    sim: Simulator, commune: Commune, app: Application, clock: FakeClock
+) -> None:
+    """Removed from the list while still answering the consent questions: the next answer is told the record is no
+    longer followed, and finishing onboarding can never put them back on the list (or out of the purge's reach)."""
+    an = sim.chat("an")
+    (await an.say(commune.an_code)).says("1/3. Nhắc lịch và điểm danh hằng tháng")
+    async with app.store.transaction() as repos:
+        await repos.participants.update(commune.an_id, status=ParticipantStatus.REMOVED, left_on=clock.now().date())
+    said = await an.press("Tôi đồng ý")
+    said.says("Hồ sơ của bạn không còn được theo dõi trên trợ lý này").never_says("2/3.")
+    async with app.store.transaction() as repos:
+        await repos.participants.update(commune.an_id, status=ParticipantStatus.ACTIVE)  # as onboarding's last step
+        person = await repos.participants.get(commune.an_id)
+        assert person is not None and person.status is ParticipantStatus.REMOVED

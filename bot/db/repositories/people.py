@@ -10,7 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, SealBroken, national_id_key, row_ref
 from bot.db.models import ParticipantRow, StaffRow
-from bot.domain.entities import Participant, ParticipantStatus, Register, RiskLevel, Role, Sex, StaffMember, Wording
+from bot.domain.entities import (
+    FOLLOWED,
+    Participant,
+    ParticipantStatus,
+    Register,
+    RiskLevel,
+    Role,
+    Sex,
+    StaffMember,
+    Wording,
+)
 from bot.domain.terms import expected_end
 
 log = structlog.get_logger(__name__)
@@ -276,8 +286,8 @@ class ParticipantRepository:
         row = await self._s.get(ParticipantRow, participant_id)
         if row is None:
             raise LookupError(participant_id)
-        if status is not None:
-            row.status = status.value
+        if status is not None and not (row.status in LEFT and status in FOLLOWED):
+            row.status = status.value  # a person who left the list is never put back on it by a chat (onboarding, …)
         if language is not None:
             row.language = language
         if risk_level is not None:

@@ -55,7 +55,7 @@ STATUS_NAMES = {
     "enrolled": N_("On the list, chat not linked yet"),
     "active": N_("On the list, chat linked"),
     "completed": N_("Term completed"),
-    "transferred": N_("Moved to another commune"),
+    "transferred": N_("Moved out of the province"),
     "removed": N_("Taken off the list"),
 }
 RISK_NAMES = {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")}
