@@ -93,7 +93,9 @@ class Store:
             invites=InviteRepository(session, clock),
             consents=ConsentRepository(session, clock),
             conversations=ConversationRepository(session, clock, self.keyring.cipher),
-            audit=AuditRepository(session, clock, self.keyring.audit_key, self.keyring.audit_keys[1:]),
+            audit=AuditRepository(
+                session, clock, self.keyring.audit_key, self.keyring.audit_keys[1:], self.keyring.key_id
+            ),
             chats=ChatGuardRepository(session, clock),
             inbound=InboundRepository(session, clock, self.keyring.cipher),
             obligations=ObligationRepository(session, clock),
