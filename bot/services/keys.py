@@ -359,7 +359,7 @@ async def retire(store: Store, clock: Clock, key_id: str, operator: Operator) ->
 
 
 def rotation_started(known: list[KnownKey], writing: str) -> bool:
-    """An older key is still live: there is rotating to do (the scheduler's cue)."""
+    """An older key is still live: there may be rotating to do (the scheduler also needs `mark_started`)."""
     return any(k.retired_at is None and k.key_id != writing for k in known)
 
 
