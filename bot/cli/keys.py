@@ -33,6 +33,12 @@ def _human(out: dict[str, Any]) -> str:
     for invite in out["invites_to_reissue"]:
         who = f"participant {invite['participant_id']}" if invite["participant_id"] else f"staff {invite['staff_id']}"
         lines.append(f"  reissue the invite code of {who}")
+    writing = next((k for k in out["keys"] if k["key_id"] == out["writing_key"]), None)
+    if writing is not None and any(not k["retired"] and k is not writing for k in out["keys"]):
+        lines.append(
+            f"  note: codes a worker still on an old key issued after {writing['added_at']} are not listed "
+            "(README, Keys)"
+        )
     if out["retirable"]:
         lines.append("  safe to retire: " + ", ".join(out["retirable"]))
     return "\n".join(lines)
@@ -59,19 +65,39 @@ def keys_rotate(
     if new:
         from bot.config import ConfigError, Settings, rotate_local_key
 
+        async def before(app: Application, op: Operator) -> dict[str, Any]:
+            from bot.services import keys
+
+            return (await keys.status(app.store, app.clock)).as_dict()
+
+        previous = with_app(as_json, before)
+        if not previous["done"]:  # a second --new now would make a third key over an unfinished rotation
+            fail(
+                as_json,
+                f"the previous key rotation is not done ({previous['remaining']} values or audit entries left): run "
+                "`aftercare keys rotate` without --new until `aftercare keys status` says done, then rotate again",
+            )
         try:
             rotate_local_key(Settings())
         except ConfigError as exc:
             fail(as_json, str(exc))
 
     async def work(app: Application, op: Operator) -> dict[str, Any]:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from bot.services import keys
         from bot.services.audit_rekey import AuditRekeyRefused
 
         try:
+            await keys.mark_started(app.store)
             report = await keys.rotate(app.store, batch=batch)
         except AuditRekeyRefused as exc:
             raise ValueError(str(exc)) from exc
+        except SQLAlchemyError as exc:  # each batch committed on its own: nothing half-done is left behind
+            raise ValueError(
+                f"the rotation stopped on a database error ({type(exc).__name__}); what was done is kept: run "
+                "`aftercare keys rotate` again"
+            ) from exc
         async with app.store.transaction() as repos:
             detail = {"resealed": sum(report.resealed.values()), "audit_entries": report.audit_entries}
             await op.record(repos, "encryption_key_rotated", detail={"key_id": app.store.keyring.key_id, **detail})

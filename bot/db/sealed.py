@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnElement, Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -150,12 +150,40 @@ class Page:
     last_id: int | None  # the last row read (empty columns included); None when no row is left
 
 
-async def page(session: AsyncSession, spec: SealedColumn, *, after_id: int, limit: int) -> Page:
+KEY_PREFIX = 16  # "v3:" + a 12-character key id + ":": enough of a sealed string to say which key it is under
+
+
+def sealed_text(spec: SealedColumn) -> ColumnElement[Any]:
+    """The sealed string inside the column, in SQL (NULL where there is none): the column itself, or the JSON
+    member read by the database (`->>` on PostgreSQL, `JSON_EXTRACT` on SQLite), never the rows read into Python."""
+    column = table_of(spec).c[spec.column]
+    if spec.shape is Shape.TEXT:
+        return column
+    return column["sealed"].as_string() if spec.shape is Shape.WRAPPED else column[0].as_string()
+
+
+def key_prefix(spec: SealedColumn) -> ColumnElement[Any]:
+    """The first `KEY_PREFIX` characters of the sealed string: `FieldCipher.key_of` reads the key id from them."""
+    return func.substr(sealed_text(spec), 1, KEY_PREFIX)
+
+
+def holds_value(spec: SealedColumn) -> ColumnElement[bool]:
+    text = sealed_text(spec)
+    return and_(text.is_not(None), text != "")
+
+
+async def page(
+    session: AsyncSession, spec: SealedColumn, *, after_id: int, limit: int, stale_for: str | None = None
+) -> Page:
     """The next `limit` rows after `after_id` in id order, and the sealed values among them (a row whose column
-    is empty has none). Read `page(after_id=result.last_id)` until `last_id` is None."""
+    is empty has none). Read `page(after_id=result.last_id)` until `last_id` is None. With `stale_for` (the
+    writing key's prefix, `v3:<key id>:`), only the rows holding a value not under it are read."""
     table = table_of(spec)
     columns = [table.c.id, table.c[spec.column], *(table.c[name] for name in spec.uses)]
-    stmt = select(*columns).where(table.c.id > after_id).order_by(table.c.id).limit(limit)
+    stmt = select(*columns).where(table.c.id > after_id)
+    if stale_for is not None:
+        stmt = stmt.where(holds_value(spec), key_prefix(spec) != stale_for)
+    stmt = stmt.order_by(table.c.id).limit(limit)
     values: list[tuple[int, str, str]] = []
     last_id: int | None = None
     for row in (await session.execute(stmt)).mappings():

@@ -83,7 +83,9 @@ class Store:
 
     def _bundle(self, session: AsyncSession) -> Repositories:
         clock = self._clock
-        audit = AuditRepository(session, clock, self.keyring.audit_key, self.keyring.audit_keys[1:])
+        audit = AuditRepository(
+            session, clock, self.keyring.audit_key, self.keyring.audit_keys[1:], self.keyring.key_id
+        )
         reports = ReportRepository(session, clock, self.keyring.cipher)
         return Repositories(
             session=session,

@@ -124,8 +124,8 @@ class Planner:
         return report
 
     async def _rotate_keys(self, report: PlanReport) -> None:
-        """A key rotation under way (an older key still live) goes on a bounded amount per tick, so operators can
-        just restart with the new key; `aftercare keys rotate` does the rest at once."""
+        """A key rotation an operator started (`aftercare keys rotate`, which does the rest at once) goes on a
+        bounded amount per tick until it has gone through everything once; a new key alone starts nothing."""
         try:
             done = await keys.continue_rotation(self._store, max_batches=self.policy.rotation_batches)
         except AuditRekeyRefused as exc:

@@ -67,6 +67,7 @@ async def _seal_batch(repos: Repositories, batch: int) -> tuple[int, bool]:
     if not await audit.has_candidates():
         return 0, False
     head = await audit.lock_head()
+    await audit.load_key_window()
     rows = await audit.candidates(batch)  # read again under the lock: another sealer may have taken them meanwhile
     seq, chain = head.seq, head.chain
     rejected: list[int] = []
@@ -100,7 +101,8 @@ async def verify_chain(store: Store, *, batch: int = _BATCH) -> ChainReport:
     and no unsealed entry without a valid MAC. Entries sealed while it runs are followed to the new head."""
     await seal(store, batch=batch)
     async with store.transaction() as repos:
-        audit = repos.audit
+        audit = repos.audit  # used below only for its keys (no session): the MAC and link checks
+        await audit.load_key_window()
         head = await audit.head()
         boundary = await audit_rekey.boundary(repos)
     target, target_chain = (head.seq, head.chain) if head is not None else (0, audit_mac.GENESIS)

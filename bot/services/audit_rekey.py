@@ -56,6 +56,7 @@ async def rekey_batch(repos: Repositories, key_id: str, batch: int) -> tuple[int
     """Re-make up to `batch` sealed entries under the writing key (`key_id`); (how many, whether more remain)."""
     audit, keys = repos.audit, KeyRepository(repos.session)
     head = await audit.lock_head()
+    await audit.load_key_window()
     cursor = await keys.cursor(PART, lock=True)
     if cursor is not None and cursor.key_id != key_id and cursor.old_link != cursor.new_link:
         raise AuditRekeyRefused(

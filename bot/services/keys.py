@@ -6,7 +6,9 @@ everything old still reads), then `rotate` re-seals every sealed field (bot/db/s
 short transaction, re-keys the hashes that can be recomputed (a chat's `chat_key` from its sealed id, a person's
 `national_id_key` from the sealed number) and re-makes the audit chain (bot/services/audit_rekey.py). A batch only
 touches values not yet under the writing key and a per-column cursor commits with it, so a crash loses at most one
-batch's work and a second run finishes; the scheduler continues a started rotation a bounded amount per tick.
+batch's work and a second run finishes; a pass that ends starts once more from the first row, so a value an old-key
+worker wrote behind the cursor is found. The scheduler continues a rotation an operator started (`mark_started`) a
+bounded amount per tick, until a run has gone through everything once.
 Invite codes are stored only as hashes: they keep working while the old key is configured, and `status` lists the
 people whose live codes must be reissued before it is retired.
 """
@@ -20,7 +22,16 @@ from typing import Any
 import structlog
 
 from bot.core.clock import Clock
-from bot.db.crypto import IDENTITY_COLUMN, LEGACY, FieldCipher, Keyring, SealBroken, national_id_key, row_ref
+from bot.db.crypto import (
+    IDENTITY_COLUMN,
+    LEGACY,
+    PREFIX_V3,
+    FieldCipher,
+    Keyring,
+    SealBroken,
+    national_id_key,
+    row_ref,
+)
 from bot.db.repositories.keys import Cursor, KeyRepository, KnownKey
 from bot.db.sealed import SEALED, SealedColumn, page
 from bot.db.store import Store
@@ -33,6 +44,7 @@ BATCH = 200
 CANARY = "encryption_key.canary"
 _CANARY_TEXT = "aftercare canary"
 _SETTINGS = "AFTERCARE_ENCRYPTION_KEY / AFTERCARE_PREVIOUS_ENCRYPTION_KEYS"
+STARTED = "rotation_started"  # the key_rotation row `keys rotate` writes: position 0 under way, 1 run to the end
 
 
 class KeyMismatch(RuntimeError):
@@ -59,6 +71,12 @@ async def check_keys(store: Store, clock: Clock) -> None:
         known = await KeyRepository(repos.session).known()
         if not known:
             await _first_value_opens(repos.session, keyring.cipher)
+    writer = next((k for k in known if k.key_id == keyring.key_id), None)
+    if writer is not None and writer.retired_at is not None:
+        raise KeyMismatch(
+            f"AFTERCARE_ENCRYPTION_KEY is key {writer.key_id}, retired on {writer.retired_at:%Y-%m-%d}: a retired key "
+            "never writes again; set the current key (`aftercare keys status` names it)"
+        )
     live = [k for k in known if k.retired_at is None]
     for key in live:
         if key.key_id not in keyring.key_ids:
@@ -103,9 +121,21 @@ async def _first_value_opens(session: Any, cipher: FieldCipher) -> None:
 class RotationReport:
     resealed: dict[str, int] = field(default_factory=dict)
     audit_entries: int = 0
-    unreadable: int = 0  # values that did not open where they are (tampered): left under their old key
     batches: int = 0
-    done: bool = False
+    finished: bool = False  # every column and the audit log gone through to the end in this run
+    done: bool = False  # nothing left under another key: what `status` calls done
+    unreadable_rows: set[tuple[str, int]] = field(default_factory=set)  # did not open where they are (tampered)
+
+    @property
+    def unreadable(self) -> int:
+        """Values left under their old key because they do not open where they are (counted once a run)."""
+        return len(self.unreadable_rows)
+
+
+async def mark_started(store: Store) -> None:
+    """An operator ran `keys rotate`: from now the scheduler carries this rotation on until it has run to the end."""
+    async with store.transaction() as repos:
+        await KeyRepository(repos.session).save_cursor(STARTED, Cursor(store.keyring.key_id, 0, "", ""))
 
 
 async def rotate(
@@ -116,7 +146,12 @@ async def rotate(
     after_batch: Callable[[RotationReport], None] | None = None,
 ) -> RotationReport:
     """Bring every sealed value, re-computable hash and audit link under the writing key, `batch` rows per short
-    transaction; at most `max_batches` batches when given (the scheduler's bounded share per tick)."""
+    transaction; at most `max_batches` batches when given (the scheduler's bounded share per tick).
+
+    A column's pass reads only the rows not yet under the writing key, after its cursor. When it reaches the end
+    having started after the first row, it starts once more from the first row: a value an old-key worker wrote
+    below the cursor meanwhile is found there. Values that do not open are passed over (the cursor moves past
+    them), so a pass always ends."""
     report = RotationReport()
     keyring = store.keyring
 
@@ -124,14 +159,20 @@ async def rotate(
         return max_batches is not None and report.batches >= max_batches
 
     for spec in SEALED:
+        from_start = restart = False
         while not spent():
             async with store.transaction() as repos:
-                more = await _reseal_batch(KeyRepository(repos.session), repos.session, keyring, spec, batch, report)
-            if not more:  # nothing was read: not counted against the bound
+                keys = KeyRepository(repos.session)
+                after, read = await _reseal_batch(keys, repos.session, keyring, spec, batch, report, restart)
+            from_start, restart = from_start or after == 0, False
+            if read:
+                report.batches += 1
+                if after_batch is not None:
+                    after_batch(report)
+            elif from_start:  # a whole pass from the first row in this run: nothing left that opens
                 break
-            report.batches += 1
-            if after_batch is not None:
-                after_batch(report)
+            else:
+                restart = True  # nothing not read is counted against the bound
         if spent():
             return report
     while not spent():
@@ -142,21 +183,37 @@ async def rotate(
         if after_batch is not None:
             after_batch(report)
         if not more:
-            report.done = True
+            report.finished = True
             break
+    if report.finished:
+        columns = await _columns(store)
+        report.done = _stale(columns, keyring.key_id) == 0
+        async with store.transaction() as repos:
+            keys = KeyRepository(repos.session)
+            started = await keys.cursor(STARTED, lock=True)
+            if started is not None and started.key_id == keyring.key_id and started.position == 0:
+                await keys.save_cursor(STARTED, Cursor(keyring.key_id, 1, "", ""))
     return report
 
 
 async def _reseal_batch(
-    keys: KeyRepository, session: Any, keyring: Keyring, spec: SealedColumn, batch: int, report: RotationReport
-) -> bool:
-    """One batch of one column after its cursor; True when rows remain after it."""
+    keys: KeyRepository,
+    session: Any,
+    keyring: Keyring,
+    spec: SealedColumn,
+    batch: int,
+    report: RotationReport,
+    restart: bool,
+) -> tuple[int, bool]:
+    """One batch of one column's stale values after its cursor (after the first row when `restart`); (the row id
+    it read after, whether it read any)."""
     part = _cursor_part(spec)
     cursor = await keys.cursor(part, lock=True)
-    after = cursor.position if cursor is not None and cursor.key_id == keyring.key_id else 0
-    found = await page(session, spec, after_id=after, limit=batch)
+    after = cursor.position if cursor is not None and cursor.key_id == keyring.key_id and not restart else 0
+    current = f"{PREFIX_V3}{keyring.key_id}:"
+    found = await page(session, spec, after_id=after, limit=batch, stale_for=current)
     if found.last_id is None:
-        return False
+        return after, False
     stale = [row_id for row_id, sealed, _ in found.values if not keyring.cipher.is_current(sealed)]
     if stale:
         extra = ("channel",) if spec.sealed_for == IDENTITY_COLUMN else ()
@@ -167,13 +224,14 @@ async def _reseal_batch(
             try:
                 values = _resealed(keyring, spec, row, sealed)
             except SealBroken:  # moved or altered in the database: left as it is, counted by `status`, never fatal
-                log.warning("sealed_value_not_rotated", column=spec.name, row_id=int(row["id"]))
-                report.unreadable += 1
+                if (spec.name, int(row["id"])) not in report.unreadable_rows:
+                    log.warning("sealed_value_not_rotated", column=spec.name, row_id=int(row["id"]))
+                report.unreadable_rows.add((spec.name, int(row["id"])))
                 continue
             await keys.write(spec, int(row["id"]), values)
             report.resealed[spec.name] = report.resealed.get(spec.name, 0) + 1
     await keys.save_cursor(part, Cursor(keyring.key_id, found.last_id, "", ""))
-    return True
+    return after, True
 
 
 def _resealed(keyring: Keyring, spec: SealedColumn, row: Any, sealed: str) -> dict[str, Any]:
@@ -204,8 +262,7 @@ class KeyStatus:
 
     @property
     def remaining(self) -> int:
-        stale = sum(n for counts in self.columns.values() for kid, n in counts.items() if kid != self.writing_key)
-        return stale + self.audit_remaining
+        return _stale(self.columns, self.writing_key) + self.audit_remaining
 
     @property
     def done(self) -> bool:
@@ -247,23 +304,29 @@ class KeyStatus:
         }
 
 
-async def status(store: Store, clock: Clock, *, batch: int = 500) -> KeyStatus:
-    """Count every sealed value by the key it is under (reading page by page, short transactions)."""
-    keyring = store.keyring
+async def _columns(store: Store) -> dict[str, dict[str, int]]:
+    """Every column's values counted by the key id they name, by the database (one grouped count per column in a
+    short transaction: nothing sealed is read into Python)."""
     columns: dict[str, dict[str, int]] = {}
     for spec in SEALED:
+        async with store.transaction() as repos:
+            found = await KeyRepository(repos.session).by_key_prefix(spec)
         counts: dict[str, int] = {}
-        after = 0
-        while True:
-            async with store.transaction() as repos:
-                found = await page(repos.session, spec, after_id=after, limit=batch)
-            for _, sealed, _ in found.values:
-                kid = FieldCipher.key_of(sealed) or "unreadable"
-                counts[kid] = counts.get(kid, 0) + 1
-            if found.last_id is None:
-                break
-            after = found.last_id
-        columns[spec.name] = counts
+        for prefix, n in found:
+            kid = FieldCipher.key_of(prefix) or "unreadable"
+            counts[kid] = counts.get(kid, 0) + n
+        columns[spec.name] = dict(sorted(counts.items()))
+    return columns
+
+
+def _stale(columns: dict[str, dict[str, int]], writing: str) -> int:
+    return sum(n for counts in columns.values() for kid, n in counts.items() if kid != writing)
+
+
+async def status(store: Store, clock: Clock) -> KeyStatus:
+    """Count every sealed value by the key it is under (counted in SQL, column by column)."""
+    keyring = store.keyring
+    columns = await _columns(store)
     async with store.transaction() as repos:
         keys = KeyRepository(repos.session)
         known = await keys.known()
@@ -296,14 +359,19 @@ async def retire(store: Store, clock: Clock, key_id: str, operator: Operator) ->
 
 
 def rotation_started(known: list[KnownKey], writing: str) -> bool:
-    """An older key is still live: there is rotating to do (the scheduler's cue)."""
+    """An older key is still live: there may be rotating to do (the scheduler also needs `mark_started`)."""
     return any(k.retired_at is None and k.key_id != writing for k in known)
 
 
 async def continue_rotation(store: Store, *, max_batches: int = 5) -> RotationReport | None:
-    """The scheduler's share: a bounded amount of a started rotation, none when no older key is live."""
+    """The scheduler's share: a bounded amount of a rotation an operator started (`keys rotate` ran with this
+    writing key) until it has run to the end once; none otherwise (a new key alone never starts one)."""
     async with store.transaction() as repos:
-        known = await KeyRepository(repos.session).known()
+        keys = KeyRepository(repos.session)
+        known = await keys.known()
+        started = await keys.cursor(STARTED)
     if not rotation_started(known, store.keyring.key_id):
+        return None
+    if started is None or started.key_id != store.keyring.key_id or started.position != 0:
         return None
     return await rotate(store, max_batches=max_batches)

@@ -10,18 +10,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.db import audit_mac
 from bot.db.dialect import insert_ignoring
-from bot.db.models import AuditChainHeadRow, AuditEventRow
+from bot.db.models import AuditChainHeadRow, AuditEventRow, EncryptionKeyRow
 from bot.domain.entities import Identity
 
 
 class AuditRepository:
     """Writes entries with their MAC; the sealing and verification primitives for bot/services/audit_chain.py."""
 
-    def __init__(self, session: AsyncSession, clock: Clock, key: bytes, previous: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        key: bytes,
+        previous: Sequence[bytes] = (),
+        writing_key_id: str | None = None,
+    ) -> None:
         self._s = session
         self._clock = clock
         self._key = key
         self._previous = tuple(previous)  # a key rotation under way: entries MACed or linked under these still hold
+        self._writing_key_id = writing_key_id
+        self._previous_until: datetime | None = None  # entries written up to then may carry a previous key's MAC
+
+    async def load_key_window(self) -> None:
+        """Read when the writing key was registered (encryption_key.added_at): a previous key's entry MAC holds only
+        for an entry written up to then, so whoever still has an old key cannot add entries that pass. Until this
+        is called (or when the writing key is not registered), only the writing key's MACs hold."""
+        if not self._previous or self._writing_key_id is None:
+            return
+        stmt = select(EncryptionKeyRow.added_at).where(EncryptionKeyRow.key_id == self._writing_key_id)
+        self._previous_until = (await self._s.execute(stmt)).scalar_one_or_none()
 
     async def record(
         self,
@@ -165,9 +183,11 @@ class AuditRepository:
         return audit_mac.chain_link(self._key, previous, mac, seq, row_id)
 
     def valid_mac(self, row: AuditEventRow) -> bool:
-        """The row's MAC holds under the writing key or a key a rotation still accepts (or a redaction vouches for
-        it: `redacted`)."""
-        if any(audit_mac.same(row.entry_mac, self.entry_mac(row, key)) for key in (self._key, *self._previous)):
+        """The row's MAC holds under the writing key, or under a key a rotation still accepts for an entry written
+        before the writing key was registered (see `load_key_window`); or a redaction vouches for it (`redacted`)."""
+        until = self._previous_until
+        keys = (self._key, *self._previous) if until is not None and row.at <= until else (self._key,)
+        if any(audit_mac.same(row.entry_mac, self.entry_mac(row, key)) for key in keys):
             return True
         return self.redacted(row)
 

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.dialect import insert_ignoring
+from bot.db.dialect import insert_ignoring, upsert
 from bot.db.models import EncryptionKeyRow, InviteCodeRow, KeyRotationRow
-from bot.db.sealed import SealedColumn, table_of
+from bot.db.sealed import SealedColumn, holds_value, key_prefix, table_of
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class KeyRepository:
         )
 
     async def cursor(self, part: str, lock: bool = False) -> Cursor | None:
-        stmt = select(KeyRotationRow).where(KeyRotationRow.part == part)
+        stmt = select(KeyRotationRow).where(KeyRotationRow.part == part).execution_options(populate_existing=True)
         row = (await self._s.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
         return Cursor(row.key_id, row.position, row.old_link, row.new_link) if row else None
 
@@ -59,13 +59,22 @@ class KeyRepository:
         return {r.part: Cursor(r.key_id, r.position, r.old_link, r.new_link) for r in rows}
 
     async def save_cursor(self, part: str, cursor: Cursor) -> None:
-        row = await self._s.get(KeyRotationRow, part)
-        if row is None:
-            row = KeyRotationRow(part=part, key_id=cursor.key_id, old_link="", new_link="")
-            self._s.add(row)
-        row.key_id, row.position = cursor.key_id, cursor.position
-        row.old_link, row.new_link = cursor.old_link, cursor.new_link
-        await self._s.flush()
+        """One statement, insert or update: the CLI and the scheduler starting the same part at once never collide
+        on the primary key (the second waits for the first's row, then updates it)."""
+        values = {
+            "key_id": cursor.key_id,
+            "position": cursor.position,
+            "old_link": cursor.old_link,
+            "new_link": cursor.new_link,
+        }
+        stmt = upsert(self._s, KeyRotationRow).values(part=part, **values)
+        await self._s.execute(stmt.on_conflict_do_update(index_elements=["part"], set_=values))
+
+    async def by_key_prefix(self, spec: SealedColumn) -> list[tuple[str, int]]:
+        """(first characters of the sealed string, how many values) for one column, counted by the database."""
+        prefix = key_prefix(spec)
+        stmt = select(prefix, func.count()).where(holds_value(spec)).group_by(prefix)
+        return [(str(r[0]), int(r[1])) for r in (await self._s.execute(stmt)).all()]
 
     async def locked_rows(self, spec: SealedColumn, ids: Sequence[int], extra: Sequence[str] = ()) -> list[Any]:
         """The rows as they are now, locked until the batch commits (PostgreSQL): a value the application rewrote
