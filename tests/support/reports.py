@@ -91,7 +91,9 @@ async def build_communes(app: Application, clock: FakeClock) -> dict[str, int]:
         await repos.fieldwork.save_review(ha.id, "2026-Q3", cadre.id, ReviewProgress.CONCERNING, "Cần theo dõi")
         # Chats: An and Giang reachable, Hà's only chat unreachable, Bình none.
         for number, (person, unreachable) in enumerate(((an.id, False), (giang.id, False), (ha.id, True))):
-            repos.session.add(ChannelIdentityRow(channel="telegram", chat_key=f"k{number}", external_id_enc="x",
+            key, sealed = app.store.keyring.seal_chat("telegram", f"{7000 + number}", participant_id=person,
+                                                      staff_id=None)  # fmt: skip
+            repos.session.add(ChannelIdentityRow(channel="telegram", chat_key=key, external_id_enc=sealed,
                                                  participant_id=person, linked_at=clock.now(),
                                                  unreachable=unreachable))  # fmt: skip
         await repos.reports.set_handed_over(ids_unit := (await repos.units.by_code("HD")).id, "2026-11", 5, None)  # type: ignore[union-attr]
