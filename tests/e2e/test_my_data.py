@@ -100,6 +100,7 @@ async def test_a_copy_of_my_data_approved_in_the_console_arrives_in_the_chat(
     browser = await signed_in(app, console, await officer_id(app))
     page = await console.get("/console/requests")
     assert page.status_code == 200 and "Nguyễn Văn An" in page.text and "Hạn xử lý: 15/12/2026" in page.text
+    assert "Ngày đề nghị 12/12/2026" in page.text
     request_id = (await requests_of(app, commune.an_id))[0].id
     approved = await browser.post(f"/console/requests/{request_id}/approve")
     assert approved.status_code == 303
@@ -171,7 +172,8 @@ async def test_a_correction_goes_to_the_officer_and_a_decline_is_explained(
     told.says("Về đề nghị sửa thông tin của bạn", "Chúng tôi đã kiểm tra và thấy thông tin của bạn đã đúng.")
     assert await audited(app, "data_request_made", subject_id=commune.an_id) == 1
     history = await console.get("/console/requests")
-    assert "Không có yêu cầu nào đang chờ." in history.text and "Đã từ chối" in history.text
+    assert "Không có yêu cầu nào đang chờ." in history.text and "Đã từ chối: " in history.text
+    assert "Ngày xử lý" in history.text and "Ngày đề nghị" in history.text  # the decided ones' headings
 
 
 @BOTH
