@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
@@ -72,6 +73,20 @@ def writable(as_json: bool, path: Path) -> None:
     before any work is done."""
     if not path.parent.is_dir() or path.is_dir():
         fail(as_json, f"cannot write {path}: no such folder, or it is a folder")
+
+
+def write_private(path: Path, content: bytes) -> None:
+    """Write a file only its owner may read (0600, whatever the umask; an existing file is narrowed too): what the
+    commands write holds people's data (a personal export, certificates, cards, reports)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            fd = -1
+            file.write(content)
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def period(as_json: bool, first: str, last: str) -> tuple[date, date]:

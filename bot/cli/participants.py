@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import JsonFlag, LanguageChoice, emit, fail, find_unit, period, with_app, writable
+from bot.cli.common import (
+    JsonFlag,
+    LanguageChoice,
+    emit,
+    fail,
+    find_unit,
+    period,
+    with_app,
+    writable,
+    write_private,
+)
 from bot.cli.invites import RevokeChats, invite_out, issue, reissued
 from bot.domain.entities import RiskLevel
 
@@ -186,7 +196,7 @@ def participant_complete(
             content = await completion.certificate(repos, participant_id, operator=op) if certificate else None
         out = done.as_dict()
         if certificate and content:
-            certificate.write_bytes(await completion.certificate_pdf(content))
+            write_private(certificate, await completion.certificate_pdf(content))
             out["certificate"] = str(certificate)
         return out
 
@@ -245,7 +255,7 @@ def participant_certificate(
 
         async with app.store.transaction() as repos:
             content = await completion.certificate(repos, participant_id, operator=op)
-        out_file.write_bytes(await completion.certificate_pdf(content))
+        write_private(out_file, await completion.certificate_pdf(content))
         return {"id": participant_id, "file": str(out_file)}
 
     out = with_app(as_json, work)
@@ -291,7 +301,7 @@ def participant_export(
             content = (await personal_export.files(data, zone)).pdf
         else:
             content = personal_export.to_json(data)
-        out_file.write_bytes(content)
+        write_private(out_file, content)
         return {"id": participant_id, "format": fmt.value, "file": str(out_file), "bytes": len(content)}
 
     out = with_app(as_json, work)
@@ -317,7 +327,7 @@ def participant_handover_notice(
             content = await handover_notice.notice(
                 repos, transfer_id, zone=ZoneInfo(app.settings.timezone), operator=op
             )
-        out_file.write_bytes(await handover_notice.notice_pdf(content))
+        write_private(out_file, await handover_notice.notice_pdf(content))
         return {"transfer": transfer_id, "file": str(out_file)}
 
     out = with_app(as_json, work)
@@ -355,7 +365,7 @@ def participant_cards(
             app.store, app.enrolment, app.catalogs, ids,
             operator=op, zone=ZoneInfo(app.settings.timezone), deep_link=await _deep_link(app),
         )  # fmt: skip
-        out_file.write_bytes(printed.pdf)
+        write_private(out_file, printed.pdf)
         return {"pages": printed.pages, "cards": printed.cards, "file": str(out_file)}
 
     out = with_app(as_json, work)
@@ -479,7 +489,7 @@ def participant_import_template(
         return template_xlsx(t, today=local_today(app.clock, ZoneInfo(app.settings.timezone)), cadres=cadres)
 
     data = with_app(as_json, work)
-    target.write_bytes(data)
+    write_private(target, data)
     emit(as_json, {"file": str(target), "bytes": len(data)}, f"template written to {target}")
 
 

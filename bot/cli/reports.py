@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.common import JsonFlag, emit, fail, find_unit, local_time, period, with_app, writable
+from bot.cli.common import JsonFlag, emit, fail, find_unit, local_time, period, with_app, writable, write_private
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -129,9 +129,7 @@ def report(
             help="YYYY-MM (a month), YYYY-QN (a quarter), YYYY (a year) or YYYY-MM-DD..YYYY-MM-DD; local days.",
         ),
     ],
-    output: Annotated[
-        str, typer.Option("--format", help="json (printed), xlsx or pdf (written to --out).")
-    ] = "json",
+    output: Annotated[str, typer.Option("--format", help="json (printed), xlsx or pdf (written to --out).")] = "json",
     out: Annotated[Path | None, typer.Option("--out", help="The file an xlsx or pdf report is written to.")] = None,
     language: Annotated[str, typer.Option(help="Language of an xlsx or pdf report: vi or en.")] = "vi",
     recount: Annotated[
@@ -178,7 +176,7 @@ def report(
         t = app.catalogs.translator(language, "staff")
         content = report_xlsx(made, t, zone=tz) if output == "xlsx" else report_pdf(made, t, zone=tz)
         assert out is not None
-        out.write_bytes(content)
+        write_private(out, content)
         return {"unit": made.unit.code, "period": made.period.as_dict(), "format": output, "out": str(out),
                 "bytes": len(content)}  # fmt: skip
 
@@ -198,9 +196,7 @@ target_cli = typer.Typer(
 def target_set(
     unit: Annotated[str, typer.Option(help="Province code.")],
     indicator: Annotated[str, typer.Option(help="Indicator name, e.g. accessed_services.")],
-    value: Annotated[
-        str, typer.Option(help="Target in percent (0-100), or 'none' for no target.")
-    ],
+    value: Annotated[str, typer.Option(help="Target in percent (0-100), or 'none' for no target.")],
     as_json: JsonFlag = False,
 ) -> None:
     """Set one indicator's target for a province (its communes' reports use it)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -77,8 +77,11 @@ class OutboundMessage:
     # Sent without a link preview (a one-time sign-in link): the platform's previewer would fetch it and show the
     # page; Telegram is told not to. Adapters without previews ignore it.
     no_preview: bool = False
-    # Files sent after the text (a person's approved copy of their data); only on channels that take files.
+    # Files sent before the text (a person's approved copy of their data); only on channels that take files.
     documents: tuple[Document, ...] = ()
+    # Files still to be made (a PDF takes a second of CPU): the dispatcher makes them after the rendering transaction
+    # has closed, right before sending, and adds them to `documents`.
+    make: Callable[[], Awaitable[tuple[Document, ...]]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def actions(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from bot.db.repositories.conversations import ConversationState
     from bot.domain.planning import MessageKind
     from bot.flows.context import Context, Replies
-    from bot.flows.pushing import PushRenderer
+    from bot.flows.pushing import PushRenderer, SentHook
 
 
 class Verb(StrEnum):
@@ -92,6 +92,8 @@ class Flow:
     # pushed "I'm on it" in the middle of entering a record; the help menu in the middle of a check-in).
     stays: ClassVar[frozenset[Verb]] = frozenset()
     pushes: ClassVar[Mapping[MessageKind, PushRenderer]] = {}
+    # What a pushed kind records once the platform has accepted it (see bot/flows/pushing.py `Sent`).
+    sent: ClassVar[Mapping[MessageKind, SentHook]] = {}
 
     def holds(self, state: ConversationState) -> bool:
         return state.flow == self.name

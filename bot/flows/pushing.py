@@ -85,6 +85,20 @@ Rendered = OutboundMessage | Skip
 PushRenderer = Callable[[Push], Awaitable[Rendered]]
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """An outbox row the platform accepted, in the transaction that closes it: what only a message that really went
+    out may record (a copy delivered, an export on record). A failed send never gets here."""
+
+    repos: Repositories
+    item: Claimed
+    channel: str
+    now: datetime
+
+
+SentHook = Callable[[Sent], Awaitable[None]]
+
+
 def label(t: Translator, person: Participant) -> str:
     """How staff notifications name a person."""
     return t._("{name} (#{id})", name=person.name, id=person.id)

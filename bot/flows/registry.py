@@ -12,7 +12,7 @@ from bot.flows.flow import Audience, Flow, Pressed
 
 if TYPE_CHECKING:
     from bot.domain.planning import MessageKind
-    from bot.flows.pushing import PushRenderer
+    from bot.flows.pushing import PushRenderer, SentHook
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,11 @@ class Registry:
         """The one renderer of a pushed message's kind; None: no flow words it."""
         owned = self._pushes.get(kind)
         return owned[1] if owned else None
+
+    def after_sent(self, kind: MessageKind) -> SentHook | None:
+        """What the owner of a pushed kind records once such a message was accepted by the platform; None: nothing."""
+        owned = self._pushes.get(kind)
+        return owned[0].sent.get(kind) if owned else None
 
     def pushed_by(self, kind: MessageKind) -> Flow | None:
         """The flow that words a pushed message's kind."""

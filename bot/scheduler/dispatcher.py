@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 import structlog
@@ -110,14 +110,16 @@ class _Send:
 
 
 def bundle(jobs: list[_Job]) -> tuple[list[_Send], list[_Job]]:
-    """Group sendable jobs by chat, oldest first; return (sends, jobs to close without sending)."""
-    by_chat: dict[int, list[_Job]] = {}
+    """Group sendable jobs by chat, oldest first; return (sends, jobs to close without sending). A message with files
+    goes on its own: a retry of it never repeats other messages' texts."""
+    by_chat: dict[tuple[int, int], list[_Job]] = {}
     skipped = []
     for job in jobs:
         if not isinstance(job.message, OutboundMessage) or job.chat is None:
             skipped.append(job)
         else:
-            by_chat.setdefault(job.chat.identity_id, []).append(job)
+            alone = job.item.id if job.message.documents else 0
+            by_chat.setdefault((job.chat.identity_id, alone), []).append(job)
     sends = []
     for group in by_chat.values():
         messages = [job.message for job in group if isinstance(job.message, OutboundMessage)]
@@ -177,7 +179,7 @@ class Dispatcher:
             if not claimed:
                 break
             batches += 1
-            jobs = await self._prepare(claimed, at)
+            jobs = await self._make_files(await self._prepare(claimed, at))
             sends, skipped = bundle(jobs)
             outcomes = await self._send_all(sends, at)
             await self._record(list(zip(sends, outcomes, strict=True)), skipped, at, report)
@@ -210,6 +212,22 @@ class Dispatcher:
                     message = Skip("render_failed")
                 jobs.append(_Job(item, chat, message))
             return jobs
+
+    async def _make_files(self, jobs: list[_Job]) -> list[_Job]:
+        """Files still to be made (a PDF: a second of CPU) are made now, outside any database transaction."""
+        made = []
+        for job in jobs:
+            message = job.message
+            if isinstance(message, OutboundMessage) and message.make is not None:
+                try:
+                    documents = await message.make()
+                    message = replace(message, documents=message.documents + documents, make=None)
+                except Exception:  # like a failed rendering: this row closed, the others go on
+                    log.exception("outbox_files_failed", outbox_id=job.item.id, kind=job.item.kind.value)
+                    message = Skip("render_failed")
+                job = replace(job, message=message)
+            made.append(job)
+        return made
 
     async def _send_all(self, sends: list[_Send], now: datetime) -> list[_Outcome]:
         gate = asyncio.Semaphore(self.policy.concurrency)
@@ -275,6 +293,14 @@ class Dispatcher:
             if send.message.buttons:
                 # Its buttons are now valid choices in that chat (a press is not "stale").
                 await repos.conversations.offer(send.chat.identity_id, send.message.buttons, send.message.typed_by)
+        for job in send.jobs:  # what only a message that went out records (a copy delivered, its export)
+            if not self._renderer.records_when_sent(job.item.kind):
+                continue
+            try:  # apart: a failure here must not leave the row open to be sent again
+                async with self._store.transaction() as repos:
+                    await self._renderer.sent(repos, job.item, send.chat.channel, self._clock.now())
+            except Exception:
+                log.exception("outbox_after_sent_failed", outbox_id=job.item.id, kind=job.item.kind.value)
 
     async def _record(
         self, sent_or_not: list[tuple[_Send, _Outcome]], skipped: list[_Job], now: datetime, report: DispatchReport

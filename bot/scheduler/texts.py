@@ -13,7 +13,8 @@ from bot.core.messages import OutboundMessage
 from bot.db.repositories.outbox import Claimed
 from bot.db.store import Repositories
 from bot.domain.entities import Participant, StaffMember
-from bot.flows.pushing import Links, Push, Skip
+from bot.domain.planning import MessageKind
+from bot.flows.pushing import Links, Push, Sent, Skip
 from bot.flows.registry import Registry, build_registry
 
 __all__ = ["Renderer", "Skip"]
@@ -43,6 +44,16 @@ class Renderer:
         t = self._catalogs.translator(recipient.language, audience=audience)
         result = await render(Push(repos, t, item, now, self._tz, recipient, channel, self._links))
         return result if isinstance(result, Skip) else replace(result, language=t.language)
+
+    def records_when_sent(self, kind: MessageKind) -> bool:
+        """Whether this kind's flow records anything once it is sent (most record nothing: no transaction then)."""
+        return self._flows.after_sent(kind) is not None
+
+    async def sent(self, repos: Repositories, item: Claimed, channel: str, now: datetime) -> None:
+        """The platform accepted this row's message: what its flow records only then (in the closing transaction)."""
+        hook = self._flows.after_sent(item.kind)
+        if hook is not None:
+            await hook(Sent(repos, item, channel, now))
 
 
 async def _recipient(repos: Repositories, item: Claimed) -> Participant | StaffMember | Skip:

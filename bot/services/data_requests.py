@@ -85,7 +85,7 @@ class Decided:
 @dataclass(frozen=True, slots=True)
 class Refused:
     """Out of reach or unknown ("out_of_reach", audited), already decided ("decided"), or a reason not on the list
-    ("reason"): nothing changed. Returned, not raised, so the refusal's audit entry is committed with the rest."""
+    ("reason", audited without the words given): nothing changed. Returned, not raised, so the refusal's audit entry is committed with the rest."""
 
     why: str
 
@@ -130,6 +130,10 @@ async def decide_request(
     if request.status is not RequestStatus.PENDING:
         return Refused("decided")
     if not approve and reason not in REASONS_FOR[request.kind]:
+        await operator.record(
+            repos, "data_request_decided", outcome="denied", subject_type="participant", subject_id=person.id,
+            detail={"request": request.id, "reason": "not_on_list"},
+        )  # fmt: skip
         return Refused("reason")
     if approve:
         status = RequestStatus.APPROVED if request.kind is RequestKind.COPY else RequestStatus.DONE
@@ -181,6 +185,11 @@ async def plan_overdue(repos: Repositories, now: datetime) -> int:
         )  # fmt: skip
         flagged += 1
     return flagged
+
+
+async def copy_behind(repos: Repositories, token: str, now: datetime) -> DataRequest | None:
+    """The approved copy a usable link would give, the link not spent (the copy is made before it is spent)."""
+    return await repos.data_requests.usable_link(link_hash(token), now) if well_formed_token(token) else None
 
 
 async def spend_link(repos: Repositories, token: str, now: datetime) -> DataRequest | None:

@@ -4,7 +4,8 @@ to take elsewhere) and as a readable PDF with the national heading. One place, u
 
 The export is made when it is sent, from the database as it is then, and never stored. Every export is audited (who,
 whose, which format, by which way — never the content). What it holds is the person's own: their register entry,
-check-ins with their answers, in-person checks, test results, the cadre's notes and reviews, absences and moves,
+check-ins with their answers, in-person checks, test dates (an unannounced one only from its day on) and results,
+the cadre's notes and reviews, absences and moves, the cadre's reports of an absence or a move (field reports),
 requests for help and their conversations through the bot, linked chats (the platform, never its id), consents and
 their requests about their data. What it leaves out is other people's working notes about a case (a counsellor's
 private note on a request, the note an officer wrote on an alert) — those are about the staff's work, not data the
@@ -22,15 +23,16 @@ from typing import Any
 from bot.db.store import Repositories
 from bot.domain.authz import Action, Actor, ActorKind, decide
 from bot.domain.entities import UnitLevel
-from bot.domain.planning import ObligationKind
+from bot.domain.planning import ObligationKind, shown_before_due
 from bot.services.operators import Operator
 from bot.services.record import scope_of
 
 FORMAT = "dong-hanh/personal-data/v1"
 MOST = 10_000  # more of one kind than any term holds: nothing is cut off
 KEYS = (
-    "format", "made_at", "person", "cadre", "checkins", "in_person_checks", "test_results", "notes", "reviews",
-    "absences", "moves", "requests_for_help", "conversations", "chats", "consents", "data_requests",
+    "format", "made_at", "person", "cadre", "checkins", "in_person_checks", "tests", "test_results", "notes",
+    "reviews", "absences", "moves", "field_reports", "requests_for_help", "conversations", "chats", "consents",
+    "data_requests",
 )  # fmt: skip
 
 
@@ -60,6 +62,16 @@ async def gather(repos: Repositories, participant_id: int, now: datetime, zone: 
             "due_on": _d(obligation.due_on), "status": obligation.status.value, "done_at": _d(obligation.done_at),
             "answers": dict(answers.answers) if answers is not None else None,
         })  # fmt: skip
+    # Test dates: the announced ones, and an unannounced one only from its day on (never before: that is what
+    # makes it unannounced — a copy made today must not tell the person next week's test).
+    tests_due = [
+        {"due_on": _d(o.due_on), "kind": o.kind.value, "status": o.status.value, "done_at": _d(o.done_at)}
+        for o in await repos.obligations.of_participant(
+            person.id, person.term_start - timedelta(days=400), today + timedelta(days=400),
+            kinds=[ObligationKind.TEST, ObligationKind.RANDOM_TEST],
+        )
+        if shown_before_due(o.kind, o.due_on, today)
+    ]  # fmt: skip
     checks = [
         {"month": c.month, "outcome": c.outcome.value, "reason": c.reason, "checked_on": _d(c.checked_on)}
         for c in reversed(await repos.fieldwork.in_person_of(person.id, MOST))
@@ -96,6 +108,10 @@ async def gather(repos: Repositories, participant_id: int, now: datetime, zone: 
          "status": t.status.value}
         for t in await repos.fieldwork.transfers_of(person.id, MOST)
     ]  # fmt: skip
+    field_reports = [
+        {"reported_at": _d(r.reported_at), "kind": r.kind.value, "status": r.status.value, "details": r.details}
+        for r in await repos.fieldwork.reports_of(person.id, MOST)
+    ]
     referrals = sorted(await repos.referrals.of_participant(person.id, MOST), key=lambda r: (r.created_at, r.id))
     helps, conversations = [], []
     for referral in referrals:
@@ -146,11 +162,13 @@ async def gather(repos: Repositories, participant_id: int, now: datetime, zone: 
         "cadre": {"name": cadre.name} if cadre is not None else None,
         "checkins": checkins,
         "in_person_checks": checks,
+        "tests": tests_due,
         "test_results": tests,
         "notes": notes,
         "reviews": reviews,
         "absences": absences,
         "moves": moves,
+        "field_reports": field_reports,
         "requests_for_help": helps,
         "conversations": conversations,
         "chats": chats,
@@ -189,7 +207,11 @@ _WORDS = {
                 "share_with_cadre": "Chia sẻ câu trả lời điểm danh với cán bộ",
                 "referrals": "Giới thiệu đến tư vấn"},
     "request": {"copy": "Bản sao dữ liệu", "correction": "Đề nghị sửa thông tin"},
-    "request_status": {"pending": "Đang chờ", "approved": "Đã duyệt", "done": "Đã sửa", "declined": "Từ chối"},
+    "request_status": {"pending": "Đang chờ", "approved": "Đã duyệt", "done": "Đã sửa", "declined": "Đã từ chối"},
+    "test_kind": {"test": "Xét nghiệm định kỳ", "random_test": "Xét nghiệm đột xuất"},
+    "report": {"absence": "Vắng mặt", "move": "Chuyển nơi ở"},
+    "report_status": {"pending": "Đang chờ xác nhận", "confirmed": "Đã xác nhận", "rejected": "Không xác nhận",
+                      "void": "Không còn hiệu lực"},
     "sender": {"participant": "Bạn", "counsellor": "Tư vấn viên", "cadre": "Cán bộ"},
     "sex": {"male": "Nam", "female": "Nữ"},
     "help": {"counselling": "Tư vấn", "training": "Học nghề", "job": "Việc làm", "livelihood": "Sinh kế",

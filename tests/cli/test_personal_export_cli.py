@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +32,19 @@ async def test_export_json_and_pdf_audited(app: Application, env: dict[str, str]
         other, _ = await service.add_staff("Đỗ Kiến Hưng", Role.OFFICER, "KH", None, "vi")
         an, _ = await add_person(service, "Nguyễn Văn An", national_id="001090012345")
     out = tmp_path / "an.json"
-    done = await asyncio.to_thread(ok_json, env, "participant", "export", "--id", str(an.id), "--out", str(out))
+    umask = os.umask(0o022)  # the usual umask would leave the file readable by everyone (0644)
+    try:
+        done = await asyncio.to_thread(ok_json, env, "participant", "export", "--id", str(an.id), "--out", str(out))
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # only its owner reads a person's data
     assert done["id"] == an.id and done["format"] == "json" and done["file"] == str(out)
     data = json.loads(out.read_text("utf-8"))
     assert set(data) == set(personal_export.KEYS)
     assert data["person"]["name"] == "Nguyễn Văn An" and data["person"]["national_id"] == "001090012345"
     paper = tmp_path / "an.pdf"
+    paper.write_bytes(b"old")
+    paper.chmod(0o644)  # an older file in the way: replaced, and narrowed
     args = (
         "--as",
         str(officer.id),
@@ -49,6 +58,7 @@ async def test_export_json_and_pdf_audited(app: Application, env: dict[str, str]
         "pdf",
     )
     assert (await asyncio.to_thread(ok_json, env, *args))["format"] == "pdf"
+    assert stat.S_IMODE(paper.stat().st_mode) == 0o600
     written = " ".join(text(paper.read_bytes()).split())
     assert "BẢN SAO DỮ LIỆU CÁ NHÂN" in written and "Nguyễn Văn An" in written and "001090012345" in written
     exports = await audit_trail(app, "personal_data_exported", subject_id=an.id)

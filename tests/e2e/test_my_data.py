@@ -19,7 +19,9 @@ from bot.domain.consent import Purpose
 from bot.web.app import build_web
 from tests.e2e.simulator_client import Simulator
 from tests.e2e.telegram_client import TelegramChats
+from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegram, UploadedFile
+from tests.fakes.telegram_api import Fault as TelegramFault
 from tests.support.at_rest import rows
 from tests.support.chats import Chat, Chats, answer_checkin
 from tests.support.console import BASE, CSRF, Browser, login_link
@@ -98,6 +100,7 @@ async def test_a_copy_of_my_data_approved_in_the_console_arrives_in_the_chat(
     browser = await signed_in(app, console, await officer_id(app))
     page = await console.get("/console/requests")
     assert page.status_code == 200 and "Nguyễn Văn An" in page.text and "Hạn xử lý: 15/12/2026" in page.text
+    assert "Ngày đề nghị 12/12/2026" in page.text
     request_id = (await requests_of(app, commune.an_id))[0].id
     approved = await browser.post(f"/console/requests/{request_id}/approve")
     assert approved.status_code == 303
@@ -169,7 +172,8 @@ async def test_a_correction_goes_to_the_officer_and_a_decline_is_explained(
     told.says("Về đề nghị sửa thông tin của bạn", "Chúng tôi đã kiểm tra và thấy thông tin của bạn đã đúng.")
     assert await audited(app, "data_request_made", subject_id=commune.an_id) == 1
     history = await console.get("/console/requests")
-    assert "Không có yêu cầu nào đang chờ." in history.text and "Từ chối" in history.text
+    assert "Không có yêu cầu nào đang chờ." in history.text and "Đã từ chối: " in history.text
+    assert "Ngày xử lý" in history.text and "Ngày đề nghị" in history.text  # the decided ones' headings
 
 
 @BOTH
@@ -251,3 +255,56 @@ async def test_zalo_without_a_public_url_is_told_to_ask_the_officer(
     told = await an.during(app.scheduler.tick)
     told.says("Bản sao dữ liệu của bạn đã sẵn sàng.", "Mình chưa thể gửi liên kết tải về ở đây").never_says("/copy/")
     assert await audited(app, "data_copy_link_issued") == 0
+
+
+async def approve_a_copy(app: Application, an: Chat, commune: Commune, console: httpx.AsyncClient) -> int:
+    """The person asks for a copy in the chat and the commune's officer approves it in the console; the request."""
+    await my_data(an)
+    await an.press("Nhận bản sao dữ liệu")
+    await an.press("Có, gửi đi")
+    browser = await signed_in(app, console, await officer_id(app))
+    request_id = (await requests_of(app, commune.an_id))[0].id
+    assert (await browser.post(f"/console/requests/{request_id}/approve")).status_code == 303
+    return request_id
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
+async def test_a_copy_refused_by_telegram_is_neither_delivered_nor_an_export(
+    app: Application, sim: Chats, linked: dict[str, Chat], commune: Commune, console: httpx.AsyncClient,
+    fake_telegram: FakeTelegram,
+) -> None:  # fmt: skip
+    an = linked["an"]
+    await approve_a_copy(app, an, commune, console)
+    fake_telegram.inject("sendDocument", TelegramFault(403, "Forbidden: bot was blocked by the user"))
+    assert (await an.during(app.scheduler.tick)).text == ""  # the files go first: nothing reached the chat
+    (request,) = await requests_of(app, commune.an_id)
+    assert request.status.value == "approved" and request.delivered_at is None
+    assert await audited(app, "personal_data_exported") == 0
+    assert [c.status for c in fake_telegram.calls if c.method == "sendDocument"] == [403]
+
+
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
+async def test_a_deferred_document_never_repeats_the_copys_text(
+    app: Application, sim: Chats, linked: dict[str, Chat], commune: Commune, console: httpx.AsyncClient,
+    fake_telegram: FakeTelegram, clock: FakeClock,
+) -> None:  # fmt: skip
+    an = linked["an"]
+    await approve_a_copy(app, an, commune, console)
+    assert isinstance(sim, TelegramChats)
+    fake_telegram.inject("sendDocument", TelegramFault(429, "Too Many Requests: retry after 5", 5, skip=1))  # the JSON
+    first = await an.during(app.scheduler.tick)
+    assert "Bản sao dữ liệu" not in first.text  # deferred before the text
+    (request,) = await requests_of(app, commune.an_id)
+    assert request.delivered_at is None and await audited(app, "personal_data_exported") == 0
+    clock.advance(seconds=30)
+    (await an.during(app.scheduler.tick)).says("Bản sao dữ liệu của bạn đã sẵn sàng.")
+    texts = [
+        c
+        for c in fake_telegram.sent("sendMessage", sim.user_id("an"))
+        if "Bản sao dữ liệu của bạn" in str(c.params["text"])
+    ]
+    assert len(texts) == 1  # the text once, after both files
+    documents = [c.params["document"].filename for c in fake_telegram.sent("sendDocument", sim.user_id("an"))]
+    assert sorted(set(documents)) == sorted(documents[-2:]) and documents[-1].endswith(".json")
+    (request,) = await requests_of(app, commune.an_id)
+    assert request.delivered_at is not None and await audited(app, "personal_data_exported") == 1

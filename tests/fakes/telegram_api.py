@@ -64,6 +64,7 @@ class Fault:
     description: str
     retry_after: int | None = None
     delay: float = 0.0
+    skip: int = 0  # let this many calls of the method through first (the second of two documents)
 
 
 class ApiError(Exception):
@@ -173,6 +174,9 @@ class FakeTelegram:
 
     def _take_fault(self, method: str) -> Fault | None:
         queue = self.faults.get(method)
+        if queue and queue[0].skip > 0:
+            queue[0].skip -= 1
+            return None
         return queue.pop(0) if queue else None
 
     def _reply(self, method: str, params: dict[str, Any], outcome: Any) -> web.Response:

@@ -183,10 +183,12 @@ class TelegramChannel:
     async def push(self, external_id: str, message: OutboundMessage) -> None:
         """Messenger port for the outbox: one attempt per part, errors raised for the dispatcher to judge."""
         chat_id = int(external_id)
+        # Files first, the text that says what they are last: a deferred file (429, 5xx) retries the message without
+        # the person having had its text (or its buttons) already.
+        for document in message.documents:
+            await self.sender.push_document(chat_id, document.filename, document.content)
         for part in self._render(external_id, [message]):
             await self.sender.push_text(chat_id, part.text, part.markup, part.no_preview)
-        for document in message.documents:  # after the text that says what they are
-            await self.sender.push_document(chat_id, document.filename, document.content)
 
     async def _set_reachable(self, external_id: str, reachable: bool) -> None:
         async with self._store.transaction() as repos:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, row_ref
 from bot.db.models import ChannelIdentityRow, DataRequestRow, ParticipantRow, StaffRow
 from bot.domain.data_requests import RequestKind, RequestStatus
-from bot.domain.entities import Role
+from bot.domain.entities import FOLLOWED, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,18 +154,31 @@ class DataRequestRepository:
             .values(link_hash=link_hash, link_until=until, link_used_at=None)
         )
 
+    def _usable(self, link_hash: str, now: datetime) -> list[ColumnElement[bool]]:
+        """An unused, unexpired link of an approved copy whose person is still listed and still on a linked chat
+        (unlinking clears the link too; this holds for a chat deleted in any other way)."""
+        return [
+            DataRequestRow.link_hash == link_hash,
+            DataRequestRow.link_used_at.is_(None),  # type: ignore[union-attr]
+            DataRequestRow.link_until > now,  # type: ignore[operator]
+            DataRequestRow.status == RequestStatus.APPROVED.value,
+            exists().where(
+                ParticipantRow.id == DataRequestRow.participant_id,
+                ParticipantRow.status.in_([s.value for s in FOLLOWED]),  # type: ignore[attr-defined]
+            ),
+            exists().where(ChannelIdentityRow.participant_id == DataRequestRow.participant_id),
+        ]
+
+    async def usable_link(self, link_hash: str, now: datetime) -> DataRequest | None:
+        """The approved copy behind a link that would be spent now, without spending it (the copy is made first)."""
+        stmt = select(DataRequestRow).where(*self._usable(link_hash, now))
+        found = (await self._s.execute(stmt)).scalars().first()
+        return _request(found) if found is not None else None
+
     async def spend_link(self, link_hash: str, now: datetime) -> DataRequest | None:
-        """The approved copy behind an unused, unexpired link, the link spent now (once: a replay finds nothing)."""
-        stmt = (
-            update(DataRequestRow)
-            .where(
-                DataRequestRow.link_hash == link_hash,
-                DataRequestRow.link_used_at.is_(None),  # type: ignore[union-attr]
-                DataRequestRow.link_until > now,  # type: ignore[operator]
-                DataRequestRow.status == RequestStatus.APPROVED.value,
-            )
-            .values(link_used_at=now)
-        )
+        """The approved copy behind a usable link, the link spent now (once: a replay, or a second request racing
+        this one, finds nothing)."""
+        stmt = update(DataRequestRow).where(*self._usable(link_hash, now)).values(link_used_at=now)
         if (await self._s.execute(stmt)).rowcount != 1:  # type: ignore[attr-defined]
             return None
         row = (await self._s.execute(select(DataRequestRow).where(DataRequestRow.link_hash == link_hash))).scalars()

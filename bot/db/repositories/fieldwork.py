@@ -91,6 +91,7 @@ class FieldReport:
     details: dict[str, Any]
     reported_by: int
     status: ReportStatus
+    reported_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,11 +346,18 @@ class FieldworkRepository:
             self._open(row.details_enc, self._REPORT, row_ref(id=row.id, participant=row.participant_id)),
             row.reported_by,
             ReportStatus(row.status),
+            row.reported_at,
         )
 
     async def report(self, report_id: int) -> FieldReport | None:
         row = await self._s.get(FieldReportRow, report_id)
         return self._report(row) if row else None
+
+    async def reports_of(self, participant_id: int, limit: int = 500) -> list[FieldReport]:
+        """Every field report about one person, oldest first (their personal export)."""
+        stmt = select(FieldReportRow).where(FieldReportRow.participant_id == participant_id)
+        rows = (await self._s.execute(stmt.order_by(FieldReportRow.id).limit(limit))).scalars()
+        return [self._report(r) for r in rows]
 
     async def pending_reports(self, unit_id: int) -> list[FieldReport]:
         stmt = select(FieldReportRow).where(

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.crypto import IDENTITY_COLUMN, Keyring, SealBroken
-from bot.db.models import ChannelIdentityRow, ConversationStateRow, ParticipantRow, StaffRow
+from bot.db.models import ChannelIdentityRow, ConversationStateRow, DataRequestRow, ParticipantRow, StaffRow
 from bot.domain.entities import Identity
 
 
@@ -86,8 +86,24 @@ class IdentityRepository:
         return _identity(row)
 
     async def unlink(self, identity_id: int) -> None:
+        """The chat and its conversation state gone. A participant's download link for their copy of their data
+        stops working too: it was sent to a chat that may now be someone else's (a lost phone, consent withdrawn, an
+        officer's or the command line's unlink); the person asks again from their new chat."""
+        owner = await self._s.execute(
+            select(ChannelIdentityRow.participant_id).where(ChannelIdentityRow.id == identity_id)
+        )
+        participant_id = owner.scalar_one_or_none()
         await self._s.execute(delete(ConversationStateRow).where(ConversationStateRow.identity_id == identity_id))
         await self._s.execute(delete(ChannelIdentityRow).where(ChannelIdentityRow.id == identity_id))
+        if participant_id is not None:
+            await self._s.execute(
+                update(DataRequestRow)
+                .where(
+                    DataRequestRow.participant_id == participant_id,
+                    DataRequestRow.link_hash.is_not(None),  # type: ignore[union-attr]
+                )
+                .values(link_hash=None, link_until=None)
+            )
 
     async def mark_unreachable(self, channel: str, external_id: str, unreachable: bool = True) -> Identity | None:
         """The platform says this chat cannot be reached (blocked the bot); later issues escalate it."""

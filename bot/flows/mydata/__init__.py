@@ -119,10 +119,10 @@ async def kept(ctx: Context) -> Replies:
     lines = [t._("What is kept about you, and who can see it:"), *(f"• {t._(line)}" for line in CATEGORIES)]
     lines += [
         "",
-        t.n_("How long: while you are on the list, and {n} day after you leave it (completed, moved away or "
-             "removed). Then it is erased or made anonymous.",
-             "How long: while you are on the list, and {n} days after you leave it (completed, moved away or "
-             "removed). Then it is erased or made anonymous.", ctx.policies.retention_days),
+        t.n_("How long: while you are on the list, and {n} day after you leave it (completed, moved out of the "
+             "province or removed). Then it is erased or made anonymous.",
+             "How long: while you are on the list, and {n} days after you leave it (completed, moved out of the "
+             "province or removed). Then it is erased or made anonymous.", ctx.policies.retention_days),
         "",
         t._("Your consents now:"),
     ]  # fmt: skip
@@ -274,6 +274,7 @@ class MyDataFlow(Flow):
     audience = Audience.PARTICIPANT
     verbs = Verbs
     pushes = pushed.PUSHES
+    sent = pushed.SENT
 
     async def on_action(self, ctx: Context, pressed: Pressed) -> Replies:
         if self.holds(ctx.state):  # a press instead of typing the correction: the half-typed one goes

@@ -3,7 +3,8 @@ admins hear of that too); to the person, their approved copy and the answer to a
 
 Lock screens: the person's messages say only "your copy is ready" or "about your request" — nothing of what the
 record is about; staff notices start with a neutral line. The copy is made now, from the database as it is, and never
-stored: on a channel that takes files (Telegram) a PDF and the JSON follow the text; elsewhere a one-time link (its
+stored: on a channel that takes files (Telegram) a PDF and the JSON, then the text (the files made outside the database
+transaction; delivered and the export audited only once the platform accepted them); elsewhere a one-time link (its
 token's hash kept, valid `Links.valid_for_hours`, one download) served by the web app at /copy/<token>.
 """
 
@@ -20,7 +21,18 @@ from bot.db.repositories.data_requests import DataRequest
 from bot.domain.authz import Action
 from bot.domain.data_requests import RequestKind, RequestStatus, link_hash, new_link_token
 from bot.domain.planning import MessageKind
-from bot.flows.pushing import WRONG_RECIPIENT, Push, PushRenderer, Rendered, Skip, label, may, subject
+from bot.flows.pushing import (
+    WRONG_RECIPIENT,
+    Push,
+    PushRenderer,
+    Rendered,
+    Sent,
+    SentHook,
+    Skip,
+    label,
+    may,
+    subject,
+)
 from bot.services import data_requests, personal_export
 
 log = structlog.get_logger(__name__)
@@ -91,18 +103,17 @@ async def copy(push: Push) -> Rendered:
     ready = t._("Your copy of your data is ready.")
     data = await personal_export.gather(push.repos, person.id, push.now, push.tz)
     if push.channel in TAKES_FILES:
-        made = await personal_export.files(data, push.tz)
-        documents = (
-            Document(personal_export.file_name(person.id, push.now, "pdf"), made.pdf, "application/pdf"),
-            Document(personal_export.file_name(person.id, push.now, "json"), made.json, "application/json"),
-        )
-        await personal_export.record_export(
-            push.repos, person.id, actor_type="scheduler", actor_id=None, via="chat", formats=["pdf", "json"],
-            extra={"request": request.id, "channel": push.channel},
-        )  # fmt: skip
-        await push.repos.data_requests.delivered(request.id)
+        now, zone = push.now, push.tz
+
+        async def make() -> tuple[Document, ...]:  # by the dispatcher, outside the rendering transaction
+            made = await personal_export.files(data, zone)
+            return (
+                Document(personal_export.file_name(person.id, now, "pdf"), made.pdf, "application/pdf"),
+                Document(personal_export.file_name(person.id, now, "json"), made.json, "application/json"),
+            )
+
         text = "\n".join([ready, t._("Here it is: a PDF to read and a JSON file. Please keep them somewhere safe.")])
-        return OutboundMessage(text, documents=documents)
+        return OutboundMessage(text, make=make)
     links = push.links
     if links is None or (push.channel != SIMULATOR and not links.public):  # a phone cannot open a local address
         log.warning("data_copy_link_unavailable", request=request.id, channel=push.channel)
@@ -112,11 +123,6 @@ async def copy(push: Push) -> Rendered:
     token = new_link_token()
     until = push.now + timedelta(hours=links.valid_for_hours)
     await push.repos.data_requests.set_link(request.id, link_hash(token), until)
-    await push.repos.audit.record(
-        actor_type="scheduler", actor_id=None, action="data_copy_link_issued", outcome="ok",
-        subject_type="participant", subject_id=person.id, detail={"request": request.id, "channel": push.channel},
-    )  # fmt: skip
-    await push.repos.data_requests.delivered(request.id)
     text = "\n".join([
         ready,
         t.n_("Download it here (the link works once, for {n} hour): {url}",
@@ -124,6 +130,29 @@ async def copy(push: Push) -> Rendered:
              url=f"{links.base.rstrip('/')}/copy/{token}"),
     ])  # fmt: skip
     return OutboundMessage(text, no_preview=True)
+
+
+async def copy_sent(sent: Sent) -> None:
+    """The copy (files, or the link to them) reached the person's chat: only now is it delivered and, for files, an
+    export by chat on record. A send the platform refused records neither."""
+    raw = sent.item.payload.get("request_id")
+    request = await sent.repos.data_requests.get(int(raw)) if isinstance(raw, int) else None
+    if request is None or request.status is not RequestStatus.APPROVED:
+        return
+    person = request.participant_id
+    if sent.channel in TAKES_FILES:
+        await personal_export.record_export(
+            sent.repos, person, actor_type="scheduler", actor_id=None, via="chat", formats=["pdf", "json"],
+            extra={"request": request.id, "channel": sent.channel},
+        )  # fmt: skip
+    elif request.link_until is not None and request.link_used_at is None:
+        await sent.repos.audit.record(
+            actor_type="scheduler", actor_id=None, action="data_copy_link_issued", outcome="ok",
+            subject_type="participant", subject_id=person, detail={"request": request.id, "channel": sent.channel},
+        )  # fmt: skip
+    else:
+        return  # no link could be sent (no public address): nothing delivered
+    await sent.repos.data_requests.delivered(request.id)
 
 
 async def decided(push: Push) -> Rendered:
@@ -157,3 +186,5 @@ PUSHES: Mapping[MessageKind, PushRenderer] = {
     MessageKind.DATA_COPY: copy,
     MessageKind.DATA_REQUEST_DECIDED: decided,
 }
+# What they record once sent (the flow's `sent`).
+SENT: Mapping[MessageKind, SentHook] = {MessageKind.DATA_COPY: copy_sent}
