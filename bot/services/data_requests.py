@@ -85,7 +85,8 @@ class Decided:
 @dataclass(frozen=True, slots=True)
 class Refused:
     """Out of reach or unknown ("out_of_reach", audited), already decided ("decided"), or a reason not on the list
-    ("reason", audited without the words given): nothing changed. Returned, not raised, so the refusal's audit entry is committed with the rest."""
+    ("reason", audited without the words given): nothing changed. Returned, not raised, so the refusal's audit
+    entry is committed with the rest."""
 
     why: str
 

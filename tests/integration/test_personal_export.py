@@ -164,16 +164,15 @@ async def test_unlinking_the_persons_chat_revokes_their_download_link(app: Appli
         assert await data_requests.spend_link(repos, token, clock.now()) is None
 
 
-async def test_a_link_is_refused_once_the_person_has_no_chat_or_left_the_list(
-    app: Application, clock: FakeClock
-) -> None:
+async def test_a_link_outlives_leaving_the_list_but_not_the_chat(app: Application, clock: FakeClock) -> None:
+    """Leaving the list (a completed term, a move away) does not take away the right to one's copy: the link works
+    until the records are purged; a chat removed in any way ends it."""
     an, _, token = await approved_copy_with_link(app, clock)
     async with app.store.transaction() as repos:
-        await repos.participants.update(an, status=ParticipantStatus.TRANSFERRED)
-        assert await data_requests.spend_link(repos, token, clock.now()) is None  # no longer listed here
-        await repos.participants.update(an, status=ParticipantStatus.ACTIVE)
+        await repos.participants.update(an, status=ParticipantStatus.TRANSFERRED, left_on=clock.now().date())
         assert await data_requests.copy_behind(repos, token, clock.now()) is not None
         await repos.identities.unlink_person(participant_id=an)  # any other way a chat is removed
+        assert await data_requests.copy_behind(repos, token, clock.now()) is None
         assert await data_requests.spend_link(repos, token, clock.now()) is None
 
 

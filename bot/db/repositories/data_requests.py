@@ -13,7 +13,7 @@ from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, row_ref
 from bot.db.models import ChannelIdentityRow, DataRequestRow, ParticipantRow, StaffRow
 from bot.domain.data_requests import RequestKind, RequestStatus
-from bot.domain.entities import FOLLOWED, Role
+from bot.domain.entities import Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,17 +155,14 @@ class DataRequestRepository:
         )
 
     def _usable(self, link_hash: str, now: datetime) -> list[ColumnElement[bool]]:
-        """An unused, unexpired link of an approved copy whose person is still listed and still on a linked chat
-        (unlinking clears the link too; this holds for a chat deleted in any other way)."""
+        """An unused, unexpired link of an approved copy whose person is still on a linked chat (unlinking clears
+        the link too; this holds for a chat deleted in any other way). Leaving the list does not end the right to
+        one's copy: the purge does, with the request itself."""
         return [
             DataRequestRow.link_hash == link_hash,
             DataRequestRow.link_used_at.is_(None),  # type: ignore[union-attr]
             DataRequestRow.link_until > now,  # type: ignore[operator]
             DataRequestRow.status == RequestStatus.APPROVED.value,
-            exists().where(
-                ParticipantRow.id == DataRequestRow.participant_id,
-                ParticipantRow.status.in_([s.value for s in FOLLOWED]),  # type: ignore[attr-defined]
-            ),
             exists().where(ChannelIdentityRow.participant_id == DataRequestRow.participant_id),
         ]
 
