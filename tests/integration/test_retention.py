@@ -317,7 +317,8 @@ async def test_two_purges_at_once_never_take_the_same_person(app: Application, c
             extra.append(person.id)
         await repos.session.execute(
             update(ParticipantRow).where(ParticipantRow.id.in_(extra))  # type: ignore[union-attr]
-            .values(status="completed", completed_on=date(2026, 1, 1), left_on=date(2026, 1, 1))
+            .values(status="completed", completed_on=date(2026, 1, 1), left_on=date(2026, 1, 1),
+                    retain_from=date(2026, 1, 1))
         )  # fmt: skip
     clock.set(local(date(2027, 12, 2), 9))
     runs = await asyncio.gather(

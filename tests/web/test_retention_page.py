@@ -33,7 +33,8 @@ async def test_who_goes_in_the_next_30_days_for_the_commune_s_officer_only(
             people[name] = person.id
             if left_ago is not None:
                 left = today - timedelta(days=left_ago)
-                await repos.participants.update(person.id, status=ParticipantStatus.REMOVED, left_on=left)
+                await repos.participants.update(person.id, status=ParticipantStatus.REMOVED, left_on=left,
+                                                retain_from=left)  # fmt: skip
 
     officer = await sign_in(hanoi["officer"])
     assert 'href="/console/retention"' in (await officer.client.get("/console/")).text
