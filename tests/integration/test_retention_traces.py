@@ -6,11 +6,14 @@ backdated by a year is kept a year from the day it was recorded; a staff member 
 from __future__ import annotations
 
 import json
+import random
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select, update
+from structlog.testing import capture_logs
 
 from bot.app import Application
 from bot.db.models import (
@@ -21,7 +24,9 @@ from bot.db.models import (
     OutboxRow,
     ParticipantRow,
     StaffRow,
+    TestResultRow,
 )
+from bot.db.repositories import retention as retention_repository
 from bot.db.repositories.conversations import ConversationState
 from bot.db.repositories.retention import _redacted_detail
 from bot.db.sealed import SEALED, page
@@ -296,3 +301,47 @@ async def test_staff_chats_idle_for_a_month_go_back_to_their_menu(app: Applicati
     states = await _states(app)
     assert states[officer_identity] == ("menu", [], {}, [])  # idle 31 days: reset, the row kept
     assert states[cadre_identity][2] == {"query": "An"}  # used today: kept
+
+
+async def test_a_batch_is_shuffled_before_its_anonymous_ids_and_rows(
+    app: Application, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither the draws of anonymous ids nor the anonymous rows' insertion order follow the old ids: the batch's
+    people and their facts are shuffled first (with the OS's randomness)."""
+    done = await exercise(app)
+    shuffled: list[list[Any]] = []
+
+    class Recording(random.SystemRandom):
+        def shuffle(self, x: Any) -> None:  # type: ignore[override]
+            shuffled.append(list(x))
+            x.reverse()
+
+    monkeypatch.setattr(retention_repository.secrets, "SystemRandom", Recording)
+    async with app.store.transaction() as repos:
+        for pid in (done.commune.an_id, done.extra_id):
+            await leaving.leave(repos, pid, leaving.Reason.REMOVED, clock.now().astimezone(ZONE).date(),
+                                now=clock.now(), zone=ZONE, operator=OP)  # fmt: skip
+    clock.advance(days=DAYS + 1)
+    purged = await retention.purge(app.store, now=clock.now(), tz=ZONE, days=DAYS, actor_type="test")
+    assert sorted(purged.participants) == sorted([done.commune.an_id, done.extra_id])
+    people = shuffled[0]
+    assert sorted(p.id for p in people) == sorted(purged.participants)  # the people, before any id was drawn
+    assert len(shuffled) == 2  # then their facts, before they were inserted
+
+
+async def test_a_failed_purge_logs_no_row_reference(app: Application, clock: FakeClock) -> None:
+    done = await exercise(app)
+    khoa = done.extra_id
+    async with app.store.transaction() as repos:
+        await leaving.leave(repos, khoa, leaving.Reason.REMOVED, clock.now().astimezone(ZONE).date(),
+                            now=clock.now(), zone=ZONE, operator=OP)  # fmt: skip
+        await repos.session.execute(
+            update(TestResultRow).where(TestResultRow.participant_id == khoa).values(result_enc="tampered")
+        )
+    clock.advance(days=DAYS + 1)
+    with capture_logs() as logs:
+        purged = await retention.purge(app.store, now=clock.now(), tz=ZONE, days=DAYS, actor_type="test")
+    assert purged.participants == []
+    failed = [entry for entry in logs if entry["event"] == "retention_purge_failed"]
+    assert failed and all("exc_info" not in entry for entry in failed)
+    assert not any(f"participant={khoa}" in str(entry) for entry in failed)
