@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,12 +31,13 @@ from bot.db.repositories.conversations import ConversationState
 from bot.db.repositories.retention import _redacted_detail
 from bot.db.sealed import SEALED, page
 from bot.domain.data_requests import RequestKind
-from bot.services import leaving, retention
+from bot.services import completion, leaving, retention
 from bot.services.access import deactivate_staff
 from bot.services.operators import Operator
 from tests.fakes.clock import FakeClock
 from tests.support.at_rest import every_value
 from tests.support.exercised import EngineChat, exercise
+from tests.support.factories import add_person
 
 OP = Operator(os_user="test")
 DAYS = 365
@@ -345,3 +346,16 @@ async def test_a_failed_purge_logs_no_row_reference(app: Application, clock: Fak
     failed = [entry for entry in logs if entry["event"] == "retention_purge_failed"]
     assert failed and all("exc_info" not in entry for entry in failed)
     assert not any(f"participant={khoa}" in str(entry) for entry in failed)
+
+
+async def test_a_completion_counts_from_the_commune_s_day_not_utc_s(app: Application, clock: FakeClock) -> None:
+    """Recorded at 00:30 on 02/03/2027 in Hà Nội (17:30 UTC on 01/03): retention counts from 02/03, the local day."""
+    await exercise(app)
+    async with app.store.transaction() as repos:
+        person, _ = await add_person(app.enrolment(repos), "Đỗ Văn Xong", start=date(2026, 1, 1), months=12)
+    clock.set(datetime(2027, 3, 2, 0, 30, tzinfo=ZONE).astimezone(UTC))
+    async with app.store.transaction() as repos:
+        await completion.complete(repos, person.id, date(2027, 1, 1), now=clock.now(), zone=ZONE, operator=OP)
+        row = await repos.session.get(ParticipantRow, person.id)
+    assert row is not None and row.completed_on == date(2027, 1, 1)
+    assert row.retain_from == row.left_on == date(2027, 3, 2)
