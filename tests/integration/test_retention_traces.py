@@ -181,6 +181,7 @@ async def test_a_purge_leaves_nothing_in_staff_chats_alerts_or_sealed_values(
     assert f"data_request:{copy}" not in alerts and f"data_request:{fix}" not in alerts
     assert alerts["cadre_needed:9:x"]["people"] == [commune.an_id] and "cadre_needed:9:y" not in alerts
     assert not any(payload.get(key) == khoa for payload in alerts.values() for key in payload)
+    assert not any(str(khoa) in key.split(":") for key in alerts), sorted(alerts)  # nor in a row's key
     for detail in details:
         assert detail.get("refused") != [khoa] and detail.get("row") != f"id=5,participant={khoa}"
         assert f"participant={khoa}," not in json.dumps(detail) and not json.dumps(detail).endswith(f"={khoa}")
