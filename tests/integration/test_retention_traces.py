@@ -5,6 +5,7 @@ backdated by a year is kept a year from the day it was recorded; a staff member 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -31,13 +32,14 @@ from bot.db.repositories.conversations import ConversationState
 from bot.db.repositories.retention import _redacted_detail
 from bot.db.sealed import SEALED, page
 from bot.domain.data_requests import RequestKind
+from bot.domain.entities import Role
 from bot.services import completion, leaving, retention
 from bot.services.access import deactivate_staff
 from bot.services.operators import Operator
 from tests.fakes.clock import FakeClock
 from tests.support.at_rest import every_value
 from tests.support.exercised import EngineChat, exercise
-from tests.support.factories import add_person
+from tests.support.factories import add_person, add_staff
 
 OP = Operator(os_user="test")
 DAYS = 365
@@ -360,3 +362,28 @@ async def test_a_completion_counts_from_the_commune_s_day_not_utc_s(app: Applica
         row = await repos.session.get(ParticipantRow, person.id)
     assert row is not None and row.completed_on == date(2027, 1, 1)
     assert row.retain_from == row.left_on == date(2027, 3, 2)
+
+
+@pytest.mark.slow
+async def test_two_purges_at_once_purge_each_staff_member_once(app: Application, clock: FakeClock) -> None:
+    if app.store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    await exercise(app)
+    members = []
+    for n in range(8):
+        member, _ = await add_staff(app, f"Cán bộ {n}", Role.CADRE)
+        members.append(member.id)
+    async with app.store.transaction() as repos:
+        for member_id in members:
+            await deactivate_staff(repos, member_id, OP, clock.now())
+    clock.advance(days=DAYS + 1)
+    runs = await asyncio.gather(
+        *(retention.purge(app.store, now=clock.now(), tz=ZONE, days=DAYS, actor_type="test", batch=1)
+          for _ in range(2))
+    )  # fmt: skip
+    assert sorted(runs[0].staff + runs[1].staff) == sorted(members)  # each exactly once
+    async with app.store.transaction() as repos:
+        audited = (
+            await repos.session.execute(select(AuditEventRow.subject_id).where(AuditEventRow.action == "staff_purged"))
+        ).scalars().all()  # fmt: skip
+    assert sorted(audited) == sorted(members)
