@@ -161,7 +161,8 @@ INVENTORY: dict[str, Table] = {
         PERSON_KEPT,
         (Action.VIEW_PARTICIPANT, Action.VIEW_NAMED_LIST, THE_PERSON, OPERATOR),
         sensitive=(
-            "term_start term_months expected_end status completed_on left_on risk_level decision_no_enc decision_date"
+            "term_start term_months expected_end status completed_on left_on retain_from risk_level decision_no_enc "
+            "decision_date"
         ),
         personal="name_enc national_id_enc national_id_key address_enc phone_enc birth_year sex",
         linked="id unit_id cadre_id language wording reminder_hour created_at updated_at",

@@ -89,6 +89,9 @@ class ParticipantRow(SQLModel, table=True):
     completed_on: date | None = Field(default=None)
     # The day the person left the list (completed, moved out of the province, removed): retention counts from it.
     left_on: date | None = Field(default=None, index=True)
+    # Retention counts from here: the later of `left_on` and the local day the departure was recorded (a departure
+    # backdated by a year is not purged at the next run). Reports keep going by `left_on` / `completed_on`.
+    retain_from: date | None = Field(default=None, index=True)
     created_at: datetime = _when()
     updated_at: datetime = _when()
     # The commune's register (Mẫu 52). Address, phone and the decision's number are sealed like the name; the national
@@ -164,6 +167,11 @@ class AuditEventRow(SQLModel, table=True):
     """Who did what to which record, when; never message content."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # the retention purge finds a person's entries (as subject or actor) by these
+        Index("ix_audit_event_subject", "subject_type", "subject_id"),
+        Index("ix_audit_event_actor", "actor_type", "actor_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -226,7 +226,7 @@ class Planner:
         """A term that ended: the person is listed for completion (Mẫu 54), told once, and reminders stop."""
         today = self._today(now).date()
         for pid, unit_id, end in await repos.planning.term_ended(today):
-            await finish_term(repos, pid, term_end=end, completed_on=end, now=now)
+            await finish_term(repos, pid, term_end=end, completed_on=end, now=now, zone=self._tz)
             notice = {"participant_id": pid, "end": end.isoformat()}
             await tell_officers(repos, unit_id, f"completion:{pid}", MessageKind.COMPLETION_NOTICE, now, notice)
             await repos.audit.by_scheduler("term_completed", pid, {"end": end.isoformat()})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
 from bot.db.repositories.outbox import NewMessage
@@ -65,18 +65,19 @@ async def term_end(repos: Repositories, person: Participant) -> date:
 
 
 async def finish_term(
-    repos: Repositories, participant_id: int, *, term_end: date, completed_on: date, now: datetime
+    repos: Repositories, participant_id: int, *, term_end: date, completed_on: date, now: datetime, zone: tzinfo
 ) -> None:
     """What completing changes, whoever completes the term: the person leaves the list (completed on that day),
     nothing is owed after the term's end, no reminder goes out any more, and they are told once (the same message
     key as the planner's, so the planner and an officer can never both tell them)."""
     # Retention counts from the day the person left, but never from before the completion was recorded: a term found
     # ended long ago (an imported list, a planner that did not run) is not purged before anyone saw it. Reports go by
-    # `completed_on`, so this later day changes no figure.
-    left_on = max(completed_on, now.astimezone(UTC).date())
+    # `completed_on`, so this later day changes no figure. The day is the commune's (AFTERCARE_TIMEZONE), not UTC's.
+    left_on = max(completed_on, now.astimezone(zone).date())
     await repos.participants.update(
-        participant_id, status=ParticipantStatus.COMPLETED, completed_on=completed_on, left_on=left_on
-    )
+        participant_id, status=ParticipantStatus.COMPLETED, completed_on=completed_on, left_on=left_on,
+        retain_from=left_on,
+    )  # fmt: skip
     await stop_reminders(repos, participant_id, term_end, "term_ended")
     await repos.outbox.add(
         [NewMessage(f"completion:{participant_id}", MessageKind.COMPLETION, now, participant_id=participant_id)]
@@ -137,7 +138,7 @@ async def complete(
         )
     if end != person.expected_end:  # an absence recorded without recomputing: the register says the truth again
         await repos.participants.update(participant_id, expected_end=end)
-    await finish_term(repos, participant_id, term_end=end, completed_on=on, now=now)
+    await finish_term(repos, participant_id, term_end=end, completed_on=on, now=now, zone=zone)
     await operator.record(
         repos, "term_completed", subject_type="participant", subject_id=participant_id,
         detail={"on": on.isoformat(), "end": end.isoformat()},

@@ -71,7 +71,8 @@ async def leave(
     if on < person.term_start:
         raise LeaveError(f"the term started on {person.term_start.isoformat()}; they cannot leave before it")
     status = STATUS[reason]
-    await repos.participants.update(participant_id, status=status, left_on=on)
+    # Retention counts from the day it was recorded when that is later: a backdated departure is kept as long.
+    await repos.participants.update(participant_id, status=status, left_on=on, retain_from=max(on, today))
     await stop_reminders(repos, participant_id, on, "left_list")
     await operator.record(
         repos, "participant_left", subject_type="participant", subject_id=participant_id,

@@ -13,6 +13,8 @@ scheduler's "already done today").
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -20,7 +22,7 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 
-from bot.db.models import AuditEventRow
+from bot.db.models import AuditEventRow, ParticipantRow
 from bot.db.repositories.retention import FORMER_STAFF_NAME
 from bot.db.store import Repositories, Store
 from bot.domain.authz import Action, Actor
@@ -35,6 +37,8 @@ log = structlog.get_logger(__name__)
 BATCH = 50  # people per transaction: a few hundred rows each, a short lock
 RUN = "retention_run"
 UPCOMING_DAYS = 30  # the officer's list: who goes in the next 30 days
+STAFF_CHAT_IDLE = timedelta(days=30)  # a staff chat's state (a card, a list, a half-typed note) kept this long idle
+SEARCH_MIN = 3  # a typed search this long or longer, found in a purged name, resets the chat that typed it
 
 
 @dataclass
@@ -98,12 +102,13 @@ async def purge(
                 if not people:
                     break
                 ids = await _purge_people(repos, people, tz, audit)
-        except Exception:
+        except Exception as error:
             if not people:  # nothing was claimed: the database itself failed
                 raise
             if len(people) == 1:  # this one person's records fail: left for a person to look at, the rest go on
                 skipped.extend(people)
-                log.warning("retention_purge_failed", exc_info=True)
+                # the error's type only: its text may name a row (and so the person's old id)
+                log.warning("retention_purge_failed", error=type(error).__name__)
                 async with store.transaction() as repos:
                     await audit(repos, "retention_failed", {"count": 1})
                 continue
@@ -116,10 +121,13 @@ async def purge(
         out.done = False
     while out.done and (max_batches is None or batches < max_batches):
         async with store.transaction() as repos:
-            staff = await repos.retention.staff_due(now - timedelta(days=days), batch)
+            staff = await repos.retention.staff_due(now - timedelta(days=days), batch, claim=True)
             if not staff:
                 break
-            await repos.retention.purge_staff(staff)
+            names = await repos.retention.staff_names(staff)
+            staff = await repos.retention.purge_staff(staff)
+            # their names in other staff's chats (a list of cadres to assign, a handover) go with them
+            await repos.conversations.reset_staff_chats(mentions((), names))
             for staff_id in staff:
                 await repos.audit.record(
                     actor_type=actor_type, actor_id=actor_id, action="staff_purged", outcome="ok",
@@ -131,19 +139,72 @@ async def purge(
         out.done = False
     if out.done:
         async with store.transaction() as repos:
-            await audit(repos, RUN, {"purged": len(out.participants), "staff": len(out.staff)})
+            idle = await repos.conversations.expire_staff_chats(now - STAFF_CHAT_IDLE)
+            await audit(repos, RUN, {"purged": len(out.participants), "staff": len(out.staff), "chats_reset": idle})
     return out
 
 
 async def _purge_people(repos: Repositories, people: list[int], tz: tzinfo, audit: Any) -> list[int]:
     """One batch: anonymous rows kept, audit entries rewritten, every other row deleted; the anonymous ids."""
+    names = await _names(repos, people)
     anonymous = await repos.retention.keep_anonymous(people, tz)
     redacted = await repos.retention.redact_audit(anonymous)
     rows = await repos.retention.erase(people)
+    # staff chats that were showing them (a card, a list, a search, a half-typed note) start again from the menu
+    chats = await repos.conversations.reset_staff_chats(mentions(people, names))
     ids = sorted(anonymous.values())
     await audit(repos, "retention_purged", {"count": len(ids), "anonymous": ids, "rows": rows,
-                                            "audit_redacted": redacted})  # fmt: skip
+                                            "audit_redacted": redacted, "chats_reset": chats})  # fmt: skip
     return ids
+
+
+async def _names(repos: Repositories, people: Sequence[int]) -> list[str]:
+    """Their names, only the name column opened (one that does not open is looked for by id alone)."""
+    stmt = select(ParticipantRow.id, ParticipantRow.name_enc).where(ParticipantRow.id.in_(list(people)))  # type: ignore[union-attr]
+    names = []
+    for pid, sealed in await repos.session.execute(stmt):
+        name = repos.participants.open_name(pid, sealed) if sealed else ""
+        if name and not name.startswith("⚠"):
+            names.append(name)
+    return names
+
+
+def mentions(ids: Sequence[int], names: Sequence[str]) -> Callable[[list[str], dict[str, Any], list[str]], bool]:
+    """Does a chat's state name one of these people (by id) or these names? An offered action with the id as one
+    of its parts ("case:open:42"), a value of the flow's data equal to the id (`{"pid": 42}`) or holding a name (or
+    part of one typed as a search), a button's label with "#42" or a name. Erring towards a reset is harmless: the
+    chat only goes back to its menu."""
+    wanted = {str(i) for i in ids}
+    folded = [n.casefold() for n in names if n]
+    by_id = re.compile(r"#(" + "|".join(sorted(wanted)) + r")\b") if wanted else None
+
+    def named(text: str) -> bool:
+        low = text.casefold()
+        if any(n in low for n in folded):
+            return True
+        return bool(by_id and by_id.search(text))
+
+    def in_data(value: Any) -> bool:
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int):
+            return str(value) in wanted
+        if isinstance(value, str):
+            stripped = value.strip().casefold()
+            typed = len(stripped) >= SEARCH_MIN and any(stripped in n for n in folded)
+            return stripped in wanted or typed or named(value)
+        if isinstance(value, dict):
+            return any(in_data(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return any(in_data(v) for v in value)
+        return False
+
+    def check(offered: list[str], data: dict[str, Any], labels: list[str]) -> bool:
+        if any(part in wanted for action in offered for part in action.split(":")):
+            return True
+        return in_data(data) or any(named(label) for label in labels)
+
+    return check
 
 
 async def ran_today(repos: Repositories, now: datetime, tz: tzinfo) -> bool:
@@ -177,11 +238,22 @@ async def upcoming(
     names = {c.id: c.name for c in communes}
     last = today + timedelta(days=UPCOMING_DAYS) - timedelta(days=days)
     found = []
-    for row in await repos.retention.leaving(list(names), date.min, last):
-        person = await repos.participants.get(row.participant_id)
-        name = person.name if person is not None else ""
+    leaving = await repos.retention.leaving(list(names), date.min, last)
+    sealed = dict(
+        (
+            await repos.session.execute(
+                select(ParticipantRow.id, ParticipantRow.name_enc).where(
+                    ParticipantRow.id.in_([row.participant_id for row in leaving])  # type: ignore[union-attr]
+                )
+            )
+        ).all()
+    )
+    for row in leaving:
+        # only the name opened; one that does not open shows as "⚠ #id" (open_name), the page still answers
+        stored = sealed.get(row.participant_id)
+        name = repos.participants.open_name(row.participant_id, stored) if stored else ""
         found.append(Upcoming(row.participant_id, name, names.get(row.unit_id, ""), row.status, row.left_on,
-                              purge_day(row.left_on, days)))  # fmt: skip
+                              purge_day(row.retain_from, days)))  # fmt: skip
     await operator.record(repos, "retention_listed", subject_type="unit", subject_id=unit.id,
                           detail={"count": len(found)})  # fmt: skip
     return unit, found

@@ -22,12 +22,17 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("participant") as batch:
         batch.add_column(sa.Column("left_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("retain_from", sa.Date(), nullable=True))
         batch.create_index(batch.f("ix_participant_left_on"), ["left_on"], unique=False)
+        batch.create_index(batch.f("ix_participant_retain_from"), ["retain_from"], unique=False)
     with op.batch_alter_table("staff_member") as batch:
         batch.add_column(sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("purged_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("audit_event") as batch:
         batch.add_column(sa.Column("redaction_mac", sa.String(length=64), nullable=True))
+        # the purge's redaction finds a person's entries by these, not by reading the whole log
+        batch.create_index("ix_audit_event_subject", ["subject_type", "subject_id"], unique=False)
+        batch.create_index("ix_audit_event_actor", ["actor_type", "actor_id"], unique=False)
     op.create_table(
         "anonymous_person",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -71,6 +76,7 @@ def upgrade() -> None:
         sa.column("completed_on", sa.Date),
         sa.column("updated_at", sa.DateTime),
         sa.column("left_on", sa.Date),
+        sa.column("retain_from", sa.Date),
     )
     op.execute(
         participant.update().where(participant.c.status == "completed").values(left_on=participant.c.completed_on)
@@ -79,6 +85,15 @@ def upgrade() -> None:
         participant.update()
         .where(participant.c.status == "transferred")
         .values(left_on=sa.func.date(participant.c.updated_at))
+    )
+    # Retention counts from the later of leaving and the day it was recorded (the row's last change): a completion
+    # recorded long after the term ended is not purged at the first run after the upgrade.
+    recorded = sa.func.date(participant.c.updated_at)
+    left = sa.func.coalesce(participant.c.left_on, participant.c.completed_on)
+    op.execute(
+        participant.update()
+        .where(participant.c.status.in_(("completed", "transferred", "removed")), left.is_not(None))
+        .values(retain_from=sa.case((left >= recorded, left), else_=recorded))
     )
     staff = sa.table(
         "staff_member", sa.column("active", sa.Boolean), sa.column("deactivated_at", sa.DateTime(timezone=True))
@@ -94,10 +109,14 @@ def downgrade() -> None:
     op.drop_table("anonymous_person")
     # Plain DROP COLUMN (SQLite >= 3.35 has it): a batch's table copy would drop tables other rows point at.
     op.drop_index(op.f("ix_participant_left_on"), table_name="participant")
+    op.drop_index(op.f("ix_participant_retain_from"), table_name="participant")
+    op.drop_index("ix_audit_event_actor", table_name="audit_event")
+    op.drop_index("ix_audit_event_subject", table_name="audit_event")
     for table, column in (
         ("audit_event", "redaction_mac"),
         ("staff_member", "purged_at"),
         ("staff_member", "deactivated_at"),
+        ("participant", "retain_from"),
         ("participant", "left_on"),
     ):
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -35,7 +35,8 @@ async def test_purge_and_leave_from_the_command_line(app: Application, env: dict
         stays, _ = await add_person(service, "Trần Văn Ở", start=today - timedelta(days=30), months=12)
         await repos.fieldwork.record_in_person(gone.id, date(2024, 6, 12), InPersonOutcome.PRESENT, None, officer.id)
         left = date(2025, 1, 1)
-        await repos.participants.update(gone.id, status=ParticipantStatus.COMPLETED, completed_on=left, left_on=left)
+        await repos.participants.update(gone.id, status=ParticipantStatus.COMPLETED, completed_on=left, left_on=left,
+                                        retain_from=left)  # fmt: skip
     before = {period: await _report(env, period) for period in ("2024-06", "2024-Q2", "2024")}
     assert before["2024-06"]["counts"]["in_person_done"] == 1
 

@@ -437,11 +437,14 @@ async def _seed_at_0012(engine: AsyncEngine) -> None:
 
 async def _left(engine: AsyncEngine) -> dict[str, object]:
     async with engine.connect() as c:
-        people = (await c.execute(sa.text("SELECT id, left_on FROM participant ORDER BY id"))).all()
+        people = (await c.execute(sa.text("SELECT id, left_on, retain_from FROM participant ORDER BY id"))).all()
         staff = (await c.execute(sa.text("SELECT id, deactivated_at FROM staff_member ORDER BY id"))).all()
         audit = (await c.execute(sa.text("SELECT subject_id, redaction_mac FROM audit_event"))).all()
     return {
-        "people": [(pid, str(left)[:10] if left is not None else None) for pid, left in people],
+        "people": [
+            (pid, str(left)[:10] if left is not None else None, str(kept)[:10] if kept is not None else None)
+            for pid, left, kept in people
+        ],
         "staff": [(sid, at is not None) for sid, at in staff],
         "audit": [tuple(row) for row in audit],
     }
@@ -454,7 +457,8 @@ async def test_0013_backfills_who_left_and_keeps_everything_down_and_up(database
         await _seed_at_0012(engine)
         await migrate.upgrade(engine, key=KEY)
         expected = {
-            "people": [(1, "2026-01-02"), (2, "2026-06-02"), (3, None)],  # completed, moved out, still listed
+            # completed, moved out, still listed; retention from the later of leaving and the last change (recorded)
+            "people": [(1, "2026-01-02", "2026-11-20"), (2, "2026-06-02", "2026-06-02"), (3, None, None)],
             "staff": [(1, False), (2, True)],  # only the inactive one gets a deactivation time
             "audit": [(1, None)],
         }

@@ -96,9 +96,10 @@ async def test_conversations_are_purged_with_the_persons_retention(app: Applicat
     today = clock.now().astimezone(TZ).date()
     async with app.store.transaction() as repos:
         await repos.participants.update(an.id, status=ParticipantStatus.COMPLETED, completed_on=today - timedelta(400),
-                                        left_on=today - timedelta(400))  # fmt: skip
+                                        left_on=today - timedelta(400), retain_from=today - timedelta(400))  # fmt: skip
         await repos.participants.update(bich.id, status=ParticipantStatus.COMPLETED,
-                                        completed_on=today - timedelta(30), left_on=today - timedelta(30))  # fmt: skip
+                                        completed_on=today - timedelta(30), left_on=today - timedelta(30),
+                                        retain_from=today - timedelta(30))  # fmt: skip
     report = await app.scheduler.planner.run()
     assert report.extra["participants_purged"] == 1
     async with app.store.transaction() as repos:
@@ -134,6 +135,6 @@ async def test_who_has_left_the_list(app: Application, clock: FakeClock, status:
     an, _, _ = await _people(app)
     today = clock.now().astimezone(TZ).date()
     async with app.store.transaction() as repos:
-        await repos.participants.update(an.id, status=status, left_on=today)
+        await repos.participants.update(an.id, status=status, left_on=today, retain_from=today)
         assert await repos.participants.left_before(today) == []  # left today
         assert await repos.participants.left_before(today + timedelta(days=1)) == [an.id]

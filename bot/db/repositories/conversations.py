@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import menus
@@ -14,7 +15,7 @@ from bot.core.clock import Clock
 from bot.core.menus import Choice
 from bot.core.messages import Button, TypedBy
 from bot.db.crypto import SEALED_PREFIXES, FieldCipher, SealBroken, row_ref
-from bot.db.models import ConversationStateRow
+from bot.db.models import ChannelIdentityRow, ConversationStateRow
 
 
 @dataclass(slots=True)
@@ -177,3 +178,49 @@ class ConversationRepository:
         self._seal(row, dict(state.data), _stored(state.labelled()))
         row.updated_at = self._clock.now()
         await self._s.flush()
+
+    # --- retention: staff chats' states ----------------------------------------------------------------------------
+
+    def _staff_states(self) -> Any:
+        staff = select(ChannelIdentityRow.id).where(ChannelIdentityRow.staff_id.is_not(None))  # type: ignore[union-attr]
+        return select(ConversationStateRow).where(ConversationStateRow.identity_id.in_(staff))  # type: ignore[attr-defined]
+
+    def _reset(self, row: ConversationStateRow) -> None:
+        row.flow, row.step, row.data, row.offered, row.offered_labels = "menu", "", {}, [], []
+        row.updated_at = self._clock.now()
+        self._rows.pop(row.identity_id, None)
+        self._opened.pop(row.identity_id, None)
+
+    async def reset_staff_chats(self, mentions: Callable[[list[str], dict[str, Any], list[str]], bool]) -> int:
+        """Staff chats whose state `mentions(offered actions, opened data, opened labels)` — a purged person's card,
+        list or half-typed note, a purged colleague's name — go back to their menu with nothing offered (a state
+        that does not open goes back too: nothing in it can be vouched for). How many were reset."""
+        reset = 0
+        for row in (await self._s.execute(self._staff_states().execution_options(populate_existing=True))).scalars():
+            data = self._open_data(row.identity_id, dict(row.data or {}))
+            labels = self._open_labels(row.identity_id, list(row.offered_labels or []))
+            if (
+                data is None
+                or labels is None
+                or mentions([str(a) for a in row.offered or []], data, [label for label, _ in labels])
+            ):
+                self._reset(row)
+                reset += 1
+        await self._s.flush()
+        return reset
+
+    async def expire_staff_chats(self, idle_before: datetime) -> int:
+        """Staff chats idle since before `idle_before` go back to their menu (what they were last shown, a search
+        or a note left half-typed, is not kept for ever); the rows stay. How many were reset."""
+        staff = select(ChannelIdentityRow.id).where(ChannelIdentityRow.staff_id.is_not(None))  # type: ignore[union-attr]
+        stmt = (
+            update(ConversationStateRow)
+            .where(
+                ConversationStateRow.identity_id.in_(staff),  # type: ignore[attr-defined]
+                ConversationStateRow.updated_at < idle_before,  # type: ignore[operator]
+            )
+            .values(flow="menu", step="", data={}, offered=[], offered_labels=[], updated_at=self._clock.now())
+        )
+        self._rows.clear()
+        self._opened.clear()
+        return int((await self._s.execute(stmt)).rowcount or 0)

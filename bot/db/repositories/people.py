@@ -282,6 +282,7 @@ class ParticipantRepository:
         expected_end: date | None = None,
         completed_on: date | None = None,
         left_on: date | None = None,
+        retain_from: date | None = None,
     ) -> Participant:
         row = await self._s.get(ParticipantRow, participant_id)
         if row is None:
@@ -302,6 +303,8 @@ class ParticipantRepository:
             row.completed_on = completed_on
         if left_on is not None:
             row.left_on = left_on
+        if retain_from is not None:
+            row.retain_from = retain_from
         row.updated_at = self._clock.now()
         await self._s.flush()
         return self._record(row)
@@ -368,10 +371,11 @@ class ParticipantRepository:
 
 
 def left_before(day: date) -> Select[tuple[int]]:
-    """Ids of the people who left the list before that day (term completed, moved out of the province, removed)."""
+    """Ids of the people whose retention started before that day (they left the list: term completed, moved out of
+    the province, removed; counted from `retain_from`, the later of leaving and recording it)."""
     return select(ParticipantRow.id).where(
         ParticipantRow.status.in_(LEFT),  # type: ignore[attr-defined]
-        ParticipantRow.left_on < day,  # type: ignore[operator]
+        ParticipantRow.retain_from < day,  # type: ignore[operator]
     )
 
 

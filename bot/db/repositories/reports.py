@@ -151,38 +151,59 @@ class ReportRepository:
         scope = select(union(listed, moved).subquery().c[0])
         first, last = period.first, period.last
         in_scope = AnonymousPersonRow.id.in_(scope)  # type: ignore[attr-defined]
-        found = list((await self._s.execute(select(AnonymousPersonRow).where(in_scope))).scalars())
-        if not found:
+        if (await self._s.execute(select(AnonymousPersonRow.id).where(in_scope).limit(1))).first() is None:
             return
-        facts_of = select(AnonymousFactRow).where(AnonymousFactRow.person_id.in_(scope))  # type: ignore[attr-defined]
+        # each kind with its own bounds in the query (as the live one): a report reads its period, not all time
+        day, kind = AnonymousFactRow.day, AnonymousFactRow.kind
+        quarters = {quarter for quarter, _ in period.quarter_ends()}
+        within = (first <= day) & (day <= last)  # type: ignore[operator]
+        kinds = [
+            kind == "move",
+            (kind == "absence") & (day <= last) & (AnonymousFactRow.until >= first),  # type: ignore[operator]
+            (kind == "duty") & within,
+            (kind == "in_person") & within,
+            (kind == "request") & (day <= last),  # type: ignore[operator]
+            (kind == "crisis") & within,
+        ]
+        if results:
+            kinds.append((kind == "result") & within)
+        if quarters:
+            kinds.append((kind == "review") & AnonymousFactRow.label.in_(sorted(quarters)))  # type: ignore[union-attr]
+        facts_of = select(AnonymousFactRow).where(AnonymousFactRow.person_id.in_(scope), or_(*kinds))  # type: ignore[attr-defined]
         rows = list((await self._s.execute(facts_of.order_by(AnonymousFactRow.id))).scalars())  # type: ignore[arg-type]
         moves: defaultdict[int, list[Move]] = defaultdict(list)
-        quarters = {quarter for quarter, _ in period.quarter_ends()}
         for f in rows:
-            pid, day = f.person_id, f.day
+            pid, day_ = f.person_id, f.day
             if f.kind == "move":
-                move = Move(pid, f.from_unit or 0, f.to_unit or 0, day)
+                move = Move(pid, f.from_unit or 0, f.to_unit or 0, day_)
                 moves[pid].append(move)
                 facts.moves.append(move)
-            elif f.kind == "absence" and f.until is not None and day <= last and f.until >= first:
-                facts.absences.append(Absence(pid, day, f.until, f.flag))
-            elif f.kind == "duty" and first <= day <= last:
-                facts.duties.append(Duty(pid, f.category or "", day, f.label or "", f.flag))
-            elif f.kind == "in_person" and first <= day <= last:
-                facts.in_person.append(InPerson(pid, f.label or "", day, f.category or ""))
-            elif f.kind == "result" and results and first <= day <= last:
-                facts.results.append(Result(pid, day, f.category or "", f.flag))
-            elif f.kind == "request" and day <= last:
-                facts.requests.append(Request(pid, f.category or "", day, f.until, f.label))
-            elif f.kind == "crisis" and first <= day <= last:
-                facts.crises.append(Crisis(pid, day, f.minutes))
-            elif f.kind == "review" and f.label in quarters:
+            elif f.kind == "absence" and f.until is not None:
+                facts.absences.append(Absence(pid, day_, f.until, f.flag))
+            elif f.kind == "duty":
+                facts.duties.append(Duty(pid, f.category or "", day_, f.label or "", f.flag))
+            elif f.kind == "in_person":
+                facts.in_person.append(InPerson(pid, f.label or "", day_, f.category or ""))
+            elif f.kind == "result":
+                facts.results.append(Result(pid, day_, f.category or "", f.flag))
+            elif f.kind == "request":
+                facts.requests.append(Request(pid, f.category or "", day_, f.until, f.label))
+            elif f.kind == "crisis":
+                facts.crises.append(Crisis(pid, day_, f.minutes))
+            elif f.kind == "review":
                 facts.reviews.append(Review(pid, f.label or "", f.category or ""))
+        chats = select(AnonymousPersonRow.id, AnonymousPersonRow.chats_linked, AnonymousPersonRow.chats_unreachable)
+        for pid, linked, unreachable in await self._s.execute(
+            chats.where(in_scope, AnonymousPersonRow.chats_linked > 0)
+        ):
+            facts.chats[pid] = Chats(linked, unreachable)
+        # only the people listed at some time in the span (as `_people`): not yet listed, or completed before it, not
+        overlap = (AnonymousPersonRow.term_start <= last) & or_(  # type: ignore[operator]
+            AnonymousPersonRow.completed_on.is_(None),  # type: ignore[union-attr]
+            AnonymousPersonRow.completed_on >= first - timedelta(days=1),  # type: ignore[operator]
+        )
+        found = list((await self._s.execute(select(AnonymousPersonRow).where(in_scope, overlap))).scalars())
         for row in found:
-            if row.chats_linked:
-                facts.chats[row.id] = Chats(row.chats_linked, row.chats_unreachable)
-            if row.term_start > last or (row.completed_on is not None and row.completed_on < first - timedelta(days=1)):
-                continue  # as `_people`: not yet listed, or completed before the span
             own = moves.get(row.id)
             homes = (
                 ((date.min, own[0].from_unit), *((m.moved_on, m.to_unit) for m in own))

@@ -4,6 +4,7 @@ removed. Each call works on the batch it is given, inside the caller's (short) t
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,8 +57,23 @@ from bot.domain.terms import add_months
 ANONYMOUS = "anonymous"  # the audit subject (or actor) type of a purged person
 # stored in place of a purged staff member's name; texts and the console show it translated ("Cán bộ đã nghỉ")
 FORMER_STAFF_NAME = FORMER_STAFF
-# audit detail keys that hold a person's id, or a list of them
-_DETAIL_PEOPLE = ("participant", "participant_id", "participants")
+# audit detail keys that hold a person's id, or a list of them (`refused`: the invite cards' ids out of reach)
+_DETAIL_PEOPLE = ("participant", "participant_id", "participants", "refused")
+# audit detail keys that hold a sealed row's reference ("id=5,participant=42": sealed_value_rejected)
+_DETAIL_REFS = ("row",)
+_REF_PERSON = re.compile(r"(?<![^,])participant=(-?\d+)(?=,|$)")
+# outbox payload keys naming a record of the person (alerts to staff keyed by the record, not by the person)
+_OUTBOX_REFS: tuple[tuple[str, Any], ...] = (
+    ("escalation_id", EscalationRow),
+    ("referral_id", ReferralRow),
+    ("relay_id", RelayMessageRow),
+    ("result_id", TestResultRow),
+    ("report_id", FieldReportRow),
+    ("transfer_id", TransferRow),
+    ("check_id", SafetyCheckRow),
+    ("request_id", DataRequestRow),
+)
+CADRE_NEEDED = "cadre_needed"  # bot/domain/planning.py MessageKind.CADRE_NEEDED: payload {"people": [ids]}
 # every table with a participant_id: the purge deletes their rows (children before parents)
 _OWNED: tuple[Any, ...] = (
     DataRequestRow,
@@ -85,6 +101,7 @@ class Leaving:
     unit_id: int
     status: str
     left_on: date
+    retain_from: date  # retention counts from here (the later of leaving and recording it)
 
 
 def _anonymous_id() -> int:
@@ -112,27 +129,38 @@ class RetentionRepository:
         return list((await self._s.execute(stmt)).scalars())
 
     async def leaving(self, units: Sequence[int], first: date, last: date) -> list[Leaving]:
-        """People of these communes who left the list on a day in [first, last] (their purge falls in a window)."""
+        """People of these communes whose retention started on a day in [first, last] (their purge in a window)."""
         stmt = (
-            select(ParticipantRow.id, ParticipantRow.unit_id, ParticipantRow.status, ParticipantRow.left_on)
+            select(
+                ParticipantRow.id,
+                ParticipantRow.unit_id,
+                ParticipantRow.status,
+                ParticipantRow.left_on,
+                ParticipantRow.retain_from,
+            )
             .where(
                 ParticipantRow.unit_id.in_(list(units)),  # type: ignore[attr-defined]
                 ParticipantRow.status.in_(LEFT),  # type: ignore[attr-defined]
-                ParticipantRow.left_on >= first,  # type: ignore[operator]
-                ParticipantRow.left_on <= last,  # type: ignore[operator]
+                ParticipantRow.retain_from >= first,  # type: ignore[operator]
+                ParticipantRow.retain_from <= last,  # type: ignore[operator]
             )
-            .order_by(ParticipantRow.left_on, ParticipantRow.id)
+            .order_by(ParticipantRow.retain_from, ParticipantRow.id)
         )
         return [Leaving(*row) for row in await self._s.execute(stmt)]
 
     async def keep_anonymous(self, participant_ids: Sequence[int], tz: tzinfo) -> dict[int, int]:
         """Write what the reports need of these people as anonymous rows: {participant id: anonymous id}."""
         facts = await self._reports.facts_of(participant_ids, tz)
-        rows = (
-            await self._s.execute(
-                select(ParticipantRow).where(ParticipantRow.id.in_(list(participant_ids)))  # type: ignore[attr-defined]
-            )
-        ).scalars()
+        rows = list(
+            (
+                await self._s.execute(
+                    select(ParticipantRow).where(ParticipantRow.id.in_(list(participant_ids)))  # type: ignore[attr-defined]
+                )
+            ).scalars()
+        )
+        # in no order an old id could be read back from: neither the anonymous rows' insertion order (their facts'
+        # ids) nor the draws follow the old ids
+        secrets.SystemRandom().shuffle(rows)
         last_entries = await self._last_entries(participant_ids)
         today = self._clock.now().astimezone(tz).date()
         ids: dict[int, int] = {}
@@ -158,7 +186,9 @@ class RetentionRepository:
                 )
             )
         await self._s.flush()
-        self._s.add_all(_facts(facts, ids))
+        made = _facts(facts, ids)
+        secrets.SystemRandom().shuffle(made)
+        self._s.add_all(made)
         await self._s.flush()
         return ids
 
@@ -204,6 +234,13 @@ class RetentionRepository:
             await run(delete(table).where(table.chat_key.in_(chat_keys)))  # type: ignore[attr-defined]
         about = OutboxRow.payload["participant_id"].as_integer()
         await run(delete(OutboxRow).where(or_(OutboxRow.participant_id.in_(ids), about.in_(ids))))  # type: ignore[union-attr]
+        # alerts to staff keyed by one of their records (an escalation, a referral, a result …), before those go
+        for key, table in _OUTBOX_REFS:
+            records = list((await self._s.execute(select(table.id).where(table.participant_id.in_(ids)))).scalars())
+            if records:
+                named = OutboxRow.payload[key].as_integer()
+                await run(delete(OutboxRow).where(named.in_(records)))  # type: ignore[union-attr]
+        gone += await self._out_of_cadre_needed(set(ids))
         referrals = select(ReferralRow.id).where(ReferralRow.participant_id.in_(ids))  # type: ignore[attr-defined]
         await run(delete(ReferralEventRow).where(ReferralEventRow.referral_id.in_(referrals)))  # type: ignore[attr-defined]
         for table in _OWNED:
@@ -214,24 +251,51 @@ class RetentionRepository:
         await run(delete(ParticipantRow).where(ParticipantRow.id.in_(ids)))  # type: ignore[union-attr]
         return gone
 
+    async def _out_of_cadre_needed(self, ids: set[int]) -> int:
+        """The officers' "people who need a new cadre" notices name people in a list: these people leave it; a
+        notice left naming nobody goes (how many rows went)."""
+        stmt = select(OutboxRow).where(OutboxRow.kind == CADRE_NEEDED).execution_options(populate_existing=True)
+        gone = 0
+        for row in (await self._s.execute(stmt)).scalars():
+            people = row.payload.get("people")
+            if not isinstance(people, list) or not ids & set(people):
+                continue
+            kept = [p for p in people if p not in ids]
+            if kept:
+                row.payload = {**row.payload, "people": kept}
+            else:
+                await self._s.delete(row)
+                gone += 1
+        await self._s.flush()
+        return gone
+
     async def redact_audit(self, anonymous: dict[int, int]) -> int:
         """Audit entries about these people (subject, actor, ids in the detail) name their anonymous id instead;
-        rows locked in id order (two purges, or a purge and the sealer, never lose each other's change)."""
+        under the chain head's lock (the sealer and a key rotation's re-keying hold it while they read and rewrite
+        entries), then rows locked in id order: two purges, or a purge and the sealer, never lose each other's
+        change."""
+        await self._audit.lock_head()
         ids = list(anonymous)
         text = cast(AuditEventRow.detail, String)  # type: ignore[arg-type]
         # a prefilter (a key that holds people, and one of the ids' digits somewhere); the exact check is below
         mentions = and_(
-            or_(*(text.like(f'%"{key}"%') for key in _DETAIL_PEOPLE)), or_(*(text.like(f"%{pid}%") for pid in ids))
+            or_(*(text.like(f'%"{key}"%') for key in (*_DETAIL_PEOPLE, *_DETAIL_REFS))),
+            or_(*(text.like(f"%{pid}%") for pid in ids)),
         )
+        # three lookups: by subject and by actor through their indexes (ix_audit_event_subject, _actor), by detail a
+        # scan of the detail text (the one unindexed part; a few ids per batch, once a day)
+        found: set[int] = set()
+        for where in (
+            (AuditEventRow.subject_type == "participant") & AuditEventRow.subject_id.in_(ids),  # type: ignore[union-attr]
+            (AuditEventRow.actor_type == "participant") & AuditEventRow.actor_id.in_(ids),  # type: ignore[union-attr]
+            mentions,
+        ):
+            found.update((await self._s.execute(select(AuditEventRow.id).where(where))).scalars())
+        if not found:
+            return 0
         stmt = (
             select(AuditEventRow)
-            .where(
-                or_(
-                    (AuditEventRow.subject_type == "participant") & AuditEventRow.subject_id.in_(ids),  # type: ignore[union-attr]
-                    (AuditEventRow.actor_type == "participant") & AuditEventRow.actor_id.in_(ids),  # type: ignore[union-attr]
-                    mentions,
-                )
-            )
+            .where(AuditEventRow.id.in_(sorted(found)))  # type: ignore[union-attr]
             .order_by(AuditEventRow.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -254,7 +318,9 @@ class RetentionRepository:
 
     # --- staff ---------------------------------------------------------------------------------------------------
 
-    async def staff_due(self, before: datetime, limit: int) -> list[int]:
+    async def staff_due(self, before: datetime, limit: int, *, claim: bool = False) -> list[int]:
+        """Staff deactivated before `before` and not yet purged, lowest ids first; `claim`: locked for this
+        transaction, skipping those another purge holds (PostgreSQL)."""
         stmt = (
             select(StaffRow.id)
             .where(
@@ -265,12 +331,27 @@ class RetentionRepository:
             .order_by(StaffRow.id)
             .limit(limit)
         )
+        if claim:
+            stmt = stmt.with_for_update(skip_locked=True)
         return list((await self._s.execute(stmt)).scalars())
 
-    async def purge_staff(self, staff_ids: Sequence[int]) -> None:
+    async def staff_names(self, staff_ids: Sequence[int]) -> list[str]:
+        """Their names as stored (before a purge replaces them: to find them in other staff's chats)."""
+        stmt = select(StaffRow.name).where(StaffRow.id.in_(list(staff_ids)))  # type: ignore[union-attr]
+        return [str(n) for n in (await self._s.execute(stmt)).scalars() if n]
+
+    async def purge_staff(self, staff_ids: Sequence[int]) -> list[int]:
         """Their name becomes a placeholder, their second factor, chats, codes, links and sessions go; the id stays
-        (records they made still point at it)."""
-        ids = list(staff_ids)
+        (records they made still point at it). Only those still deactivated and not purged: someone reactivated
+        since they were found is left alone (returned: who was purged)."""
+        still = select(StaffRow.id).where(
+            StaffRow.id.in_(list(staff_ids)),  # type: ignore[union-attr]
+            StaffRow.active.is_(False),  # type: ignore[attr-defined]
+            StaffRow.purged_at.is_(None),  # type: ignore[union-attr]
+        )
+        ids = list((await self._s.execute(still)).scalars())
+        if not ids:
+            return []
         chats = select(ChannelIdentityRow.id).where(ChannelIdentityRow.staff_id.in_(ids))  # type: ignore[union-attr]
         keys = select(ChannelIdentityRow.chat_key).where(ChannelIdentityRow.staff_id.in_(ids))  # type: ignore[union-attr]
         await self._s.execute(delete(ConversationStateRow).where(ConversationStateRow.identity_id.in_(chats)))  # type: ignore[attr-defined]
@@ -281,9 +362,14 @@ class RetentionRepository:
             await self._s.execute(delete(table).where(table.staff_id.in_(ids)))
         await self._s.execute(
             update(StaffRow)
-            .where(StaffRow.id.in_(ids))  # type: ignore[union-attr]
+            .where(
+                StaffRow.id.in_(ids),  # type: ignore[union-attr]
+                StaffRow.active.is_(False),  # type: ignore[attr-defined]
+                StaffRow.purged_at.is_(None),  # type: ignore[union-attr]
+            )
             .values(name=FORMER_STAFF_NAME, totp_secret_enc=None, totp_last_step=None, purged_at=self._clock.now())
         )
+        return ids
 
 
 def _redacted_detail(detail: dict[str, Any], anonymous: dict[int, int]) -> dict[str, Any] | None:
@@ -296,6 +382,12 @@ def _redacted_detail(detail: dict[str, Any], anonymous: dict[int, int]) -> dict[
         elif isinstance(value, list) and any(isinstance(v, int) and v in anonymous for v in value):
             out[key] = [anonymous.get(v, v) if isinstance(v, int) else v for v in value]
             changed = True
+    for key in _DETAIL_REFS:
+        value = out.get(key)
+        if isinstance(value, str):
+            new = _REF_PERSON.sub(lambda m: f"participant={anonymous.get(int(m[1]), int(m[1]))}", value)
+            if new != value:
+                out[key], changed = new, True
     return out if changed else None
 
 
