@@ -291,10 +291,6 @@ def participant_export(
                 data = None
             else:
                 data = await personal_export.gather(repos, participant_id, app.clock.now(), zone)
-                await personal_export.record_export(
-                    repos, participant_id, actor_type=op.actor_type, actor_id=op.staff_id, via="cli",
-                    formats=[fmt.value], extra=op.detail(),
-                )  # fmt: skip
         if data is None:
             raise ValueError(f"participant {participant_id}: not in the reach of staff member {op.staff_id}")
         if fmt is ExportFormat.PDF:
@@ -302,6 +298,11 @@ def participant_export(
         else:
             content = personal_export.to_json(data)
         write_private(out_file, content)
+        async with app.store.transaction() as repos:  # audited once the file exists (a failure exported nothing)
+            await personal_export.record_export(
+                repos, participant_id, actor_type=op.actor_type, actor_id=op.staff_id, via="cli",
+                formats=[fmt.value], extra=op.detail(),
+            )  # fmt: skip
         return {"id": participant_id, "format": fmt.value, "file": str(out_file), "bytes": len(content)}
 
     out = with_app(as_json, work)

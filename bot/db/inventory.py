@@ -43,6 +43,7 @@ class Whose(StrEnum):
     STAFF = "a staff member"
     ACTIVITY = "who did what: staff and operators, and the person or staff member it was done to"
     CHAT = "a chat (a person or staff member, or a not yet linked stranger)"
+    PURGED = "a purged person: pseudonymous (no name, a random id), yet a small commune's few rows can point at someone"
     NOBODY = "nobody (configuration or aggregates)"
 
 
@@ -249,7 +250,7 @@ INVENTORY: dict[str, Table] = {
         Whose.PARTICIPANT,
         "the conversation between the person and a counsellor or their cadre through the bot",
         CONSENT,
-        PERSON_KEPT + "; conversations are already deleted by the scheduler's daily purge",
+        PERSON_KEPT,
         (Action.HANDLE_REFERRAL, Action.MESSAGE_PARTICIPANT, THE_PERSON),
         sensitive="body_enc",
         linked="id referral_id participant_id sender staff_id sent_at",
@@ -454,24 +455,26 @@ INVENTORY: dict[str, Table] = {
     ),
     # --- what the reports keep of purged people (bot/services/retention.py) -------------------------------------
     "anonymous_person": Table(
-        Whose.NOBODY,
+        Whose.PURGED,
         "a purged person as the reports need them: a random negative id unrelated to the old one, the commune, the "
         "term's dates, the day they left, how many chats",
         LEGAL_TASK,
         "as long as reports on past periods are kept (no automatic deletion) — " + TO_CONFIRM,
         (Action.VIEW_REPORT,),
-        none="id unit_id term_start expected_end completed_on left_on chats_linked chats_unreachable last_entry_at "
+        linked="id unit_id term_start expected_end completed_on left_on chats_linked chats_unreachable last_entry_at "
         "purged_on",
         notes={"id": "nameless; a small commune's few rows can still point at someone"},
     ),
     "anonymous_fact": Table(
-        Whose.NOBODY,
+        Whose.PURGED,
         "a purged person's nameless facts for the reports: moves, absences, duties, in-person checks, test outcomes, "
         "requests, crises, review ratings (kind, day, category)",
         LEGAL_TASK,
         "as long as reports on past periods are kept (no automatic deletion) — " + TO_CONFIRM,
         (Action.VIEW_REPORT,),
-        none="id person_id kind day until category label flag minutes from_unit to_unit",
+        sensitive="kind category label flag minutes",
+        linked="id person_id day until from_unit to_unit",
+        notes={"category": "a test's outcome, a review's rating, a request's kind: health and law-enforcement data"},
     ),
     # --- configuration and aggregates -------------------------------------------------------------------------------
     "unit": Table(

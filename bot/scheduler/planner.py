@@ -114,8 +114,12 @@ class Planner:
                 report.extra["data_requests_overdue"] = overdue
         today = self._today(now).date()
         # once a day, in its own transactions: a failure here holds nothing else back
-        if self._purged_on != today and await self._purge(now, report):
-            self._purged_on = today
+        if self._purged_on != today:
+            try:
+                if await self._purge(now, report):
+                    self._purged_on = today
+            except Exception:  # logged; the sealer and a key rotation below still run, the purge is tried again
+                log.exception("retention_purge_stopped")
         # chain the audit entries written since the last tick: short transactions of its own, none when nothing waits;
         # a large backlog is worked off over several ticks so this one still returns (and beats) promptly
         report.extra["audit_sealed"] = await audit_chain.seal(self._store, max_batches=20)
@@ -396,15 +400,15 @@ class Planner:
         handled updates after `INBOUND_RETENTION`; every purge audited with how much went, never what. True when
         today's purge is finished (by this process or another)."""
         async with self._store.transaction() as repos:
-            if await retention.ran_today(repos, now, self._tz):
-                return True
-            forgotten = await repos.inbound.forget_before(now - INBOUND_RETENTION)
+            forgotten = await repos.inbound.forget_before(now - INBOUND_RETENTION)  # also after a purge by the CLI
             if forgotten:
                 await repos.audit.record(
                     actor_type="scheduler", actor_id=None, action="inbound_updates_purged", outcome="ok",
                     subject_type=None, subject_id=None, detail={"updates": forgotten},
                 )  # fmt: skip
                 report.extra["inbound_updates_purged"] = forgotten
+            if await retention.ran_today(repos, now, self._tz):
+                return True
         purged = await retention.purge(
             self._store, now=now, tz=self._tz, days=self.policy.retention.days, actor_type="scheduler",
             max_batches=_PURGE_BATCHES,

@@ -78,6 +78,7 @@ async def rekey_batch(repos: Repositories, key_id: str, batch: int) -> tuple[int
         link = audit.link(new, mac, row.seq, row.id)
         old = row.chain or ""
         row.entry_mac, row.chain = mac, link
+        row.redaction_mac = None  # the new MAC is over the entry as it is now (redacted or not)
         position, new = row.seq, link
     if position >= head.seq:
         head.chain = new

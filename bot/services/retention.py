@@ -148,10 +148,10 @@ async def _purge_people(repos: Repositories, people: list[int], tz: tzinfo, audi
     """One batch: anonymous rows kept, audit entries rewritten, every other row deleted; the anonymous ids."""
     names = await _names(repos, people)
     anonymous = await repos.retention.keep_anonymous(people, tz)
-    redacted = await repos.retention.redact_audit(anonymous)
     rows = await repos.retention.erase(people)
     # staff chats that were showing them (a card, a list, a search, a half-typed note) start again from the menu
     chats = await repos.conversations.reset_staff_chats(mentions(people, names))
+    redacted = await repos.retention.redact_audit(anonymous)  # last: it holds the audit chain's head until commit
     ids = sorted(anonymous.values())
     await audit(repos, "retention_purged", {"count": len(ids), "anonymous": ids, "rows": rows,
                                             "audit_redacted": redacted, "chats_reset": chats})  # fmt: skip

@@ -67,7 +67,10 @@ def routes(app: Application) -> list[BaseRoute]:
                       "data in the chat.")  # fmt: skip
         async with app.store.transaction() as repos:
             found = await data_requests.copy_behind(repos, token, now)
-            data = await personal_export.gather(repos, found.participant_id, now, zone) if found else None
+            try:
+                data = await personal_export.gather(repos, found.participant_id, now, zone) if found else None
+            except personal_export.NoSuchPerson:  # purged between the two reads
+                data = None
         if found is None or data is None:
             async with app.store.transaction() as repos:
                 await data_requests.spend_link(repos, token, now)  # nothing to spend: the refusal audited

@@ -19,6 +19,7 @@ from bot.db.models import (
     AnonymousPersonRow,
     AuditEventRow,
     ConversationStateRow,
+    DataRequestRow,
     EscalationRow,
     OutboxRow,
     ParticipantRow,
@@ -28,6 +29,7 @@ from bot.db.models import (
 from bot.db.sealed import SEALED, page
 from bot.db.store import Store
 from bot.domain.consent import Purpose
+from bot.domain.data_requests import RequestKind, RequestStatus
 from bot.domain.entities import ParticipantStatus, Register
 from bot.domain.fieldwork import ObservationCategory, ReportKind
 from bot.domain.reports.period import parse_period
@@ -372,3 +374,41 @@ async def test_entries_made_anonymous_verify_through_a_key_rotation(app: Applica
     alone = Store(app.store.engine, Keyring(new_key), clock)
     report = await verify_chain(alone)
     assert report.ok, report.reason
+
+
+async def test_a_purge_during_a_rotation_keeps_the_chain_and_lets_the_rotation_finish(
+    app: Application, clock: FakeClock
+) -> None:
+    """Workers restarted with the new key purge before the rotation re-made the audit log: the entries about the
+    person still carry the old key's MAC; their redaction must still be provable, and the rotation must finish."""
+    ids = await build_communes(app, clock)
+    async with app.store.transaction() as repos:
+        await OP.record(repos, "record_viewed", subject_type="participant", subject_id=ids["cuong"])
+    assert (await verify_chain(app.store)).ok  # sealed under the old key
+    new_key = bytes(range(32, 64))
+    rotating = Store(app.store.engine, Keyring(new_key, [TEST_KEY_BYTES]), clock)
+    await keys.check_keys(rotating, clock)
+    clock.set(local(date(2027, 12, 2), 9))
+    purged = await retention.purge(rotating, now=clock.now(), tz=HANOI, days=DAYS, actor_type="test")
+    assert purged.participants == [ids["cuong"]]
+    report = await verify_chain(rotating)
+    assert report.ok, report.reason
+    await keys.mark_started(rotating)
+    assert (await keys.rotate(rotating)).done
+    alone = await verify_chain(Store(app.store.engine, Keyring(new_key), clock))
+    assert alone.ok, alone.reason
+
+
+async def test_a_request_about_their_data_still_to_answer_holds_the_purge_back(
+    app: Application, clock: FakeClock
+) -> None:
+    ids = await build_communes(app, clock)
+    async with app.store.transaction() as repos:
+        request = await repos.data_requests.add(ids["cuong"], RequestKind.COPY, clock.now() + timedelta(days=3))
+    clock.set(local(date(2027, 12, 2), 9))
+    assert (await _purge(app)).participants == []  # the person is answered first
+    async with app.store.transaction() as repos:
+        await repos.session.execute(
+            update(DataRequestRow).where(DataRequestRow.id == request).values(status=RequestStatus.DECLINED.value)
+        )
+    assert (await _purge(app)).participants == [ids["cuong"]]

@@ -162,9 +162,10 @@ class AuditRepository:
         if row.redaction_mac is None or row.entry_mac is None:
             return False
         content = self._content(row)
+        until = self._previous_until  # the same window as `valid_mac`: an old key vouches only for older entries
+        keys = (self._key, *self._previous) if until is not None and row.at <= until else (self._key,)
         return any(
-            audit_mac.same(row.redaction_mac, audit_mac.redaction_mac(key, row.entry_mac, content))
-            for key in (self._key, *self._previous)
+            audit_mac.same(row.redaction_mac, audit_mac.redaction_mac(key, row.entry_mac, content)) for key in keys
         )
 
     def redact(self, row: AuditEventRow, **changes: Any) -> None:

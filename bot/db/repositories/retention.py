@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import String, Table, and_, cast, delete, func, or_, select, update
+from sqlalchemy import String, Table, and_, cast, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -51,6 +51,7 @@ from bot.db.models import (
 from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.people import LEFT, left_before
 from bot.db.repositories.reports import ReportRepository
+from bot.domain.data_requests import RequestStatus
 from bot.domain.reports.facts import Facts
 from bot.domain.terms import add_months
 
@@ -121,7 +122,16 @@ class RetentionRepository:
     async def due(self, cutoff: date, limit: int, *, claim: bool, skip: Sequence[int] = ()) -> list[int]:
         """Up to `limit` people who left the list before `cutoff`, lowest ids first, but for `skip`; `claim`: lock
         them for this transaction, skipping those another purge holds (PostgreSQL; SQLite has one writer anyway)."""
-        stmt = left_before(cutoff).order_by(ParticipantRow.id).limit(limit)
+        # a request about their data still to answer (pending, or approved and not yet sent) holds the purge back:
+        # the person is answered first (an undecided request keeps reminding the officers and admins)
+        unanswered = exists().where(
+            DataRequestRow.participant_id == ParticipantRow.id,
+            or_(
+                DataRequestRow.status == RequestStatus.PENDING.value,
+                and_(DataRequestRow.status == RequestStatus.APPROVED.value, DataRequestRow.delivered_at.is_(None)),  # type: ignore[union-attr]
+            ),
+        )
+        stmt = left_before(cutoff).where(~unanswered).order_by(ParticipantRow.id).limit(limit)
         if skip:
             stmt = stmt.where(ParticipantRow.id.not_in(list(skip)))  # type: ignore[union-attr]
         if claim:
@@ -275,6 +285,7 @@ class RetentionRepository:
         entries), then rows locked in id order: two purges, or a purge and the sealer, never lose each other's
         change."""
         await self._audit.lock_head()
+        await self._audit.load_key_window()  # during a rotation an entry may still carry an older key's MAC
         ids = list(anonymous)
         text = cast(AuditEventRow.detail, String)  # type: ignore[arg-type]
         # a prefilter (a key that holds people, and one of the ids' digits somewhere); the exact check is below
