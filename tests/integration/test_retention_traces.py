@@ -31,7 +31,7 @@ from bot.db.repositories import retention as retention_repository
 from bot.db.repositories.conversations import ConversationState
 from bot.db.repositories.retention import _redacted_detail
 from bot.db.sealed import SEALED, page
-from bot.domain.data_requests import RequestKind
+from bot.domain.data_requests import RequestKind, RequestStatus
 from bot.domain.entities import Role
 from bot.services import completion, leaving, retention
 from bot.services.access import deactivate_staff
@@ -125,6 +125,10 @@ async def test_a_purge_leaves_nothing_in_staff_chats_alerts_or_sealed_values(
         referral = await repos.referrals.request(khoa, "counselling", source="test")
         copy = await repos.data_requests.add(khoa, RequestKind.COPY, clock.now() + timedelta(days=15))
         fix = await repos.data_requests.add(khoa, RequestKind.CORRECTION, clock.now(), text="Xin sửa ngày sinh")
+        # answered (an unanswered one holds the purge back): the copy sent, the correction declined
+        await repos.data_requests.decide(copy, RequestStatus.APPROVED, None, None)
+        await repos.data_requests.delivered(copy)
+        await repos.data_requests.decide(fix, RequestStatus.DECLINED, None, "not_needed")
         now = clock.now()
 
         def alert(key: str, kind: str, payload: dict[str, Any]) -> OutboxRow:
