@@ -409,19 +409,21 @@ async def measure_purge(app: Application, seeded: Seeded, retention_days: int, a
     print(f"     peak RSS {window.peak_mb:.0f} MB (from {window.start_mb:.0f} MB; {window.method}); "
           f"SQL {timer.seconds:.1f} s in {timer.statements:,} statements, most costly:")  # fmt: skip
     _top(timer)
-    if batches and (len(done.participants) != NATIONAL_LEAVERS or seeded.audit != audit_national):
-        # A batch = a part per person (constant) + the redaction's read of the audit log (assumed to grow linearly
-        # with the log, the worst case: a full scan). The other tables are taken as they are here: a larger
-        # deployment makes every per-person lookup no cheaper, so this is a lower bound for them.
+    if batches and (len(done.participants), seeded.audit, seeded.people) != (NATIONAL_LEAVERS, audit_national,
+                                                                             NATIONAL_PEOPLE):  # fmt: skip
+        # A batch = the redaction's read of the audit log (taken as linear in the log: a full scan) + the rest. The
+        # rest is per person, but its lookups may grow with the deployment (a scan for a foreign key without an
+        # index does): a range, from the rest as it is here to the rest grown linearly with the people.
         scan = sum(took for shape, _, took in timer.top(10**6) if shape.startswith("SELECT audit_event"))
-        ratio = audit_national / max(1, seeded.audit)
-        per_batch = (took - scan) / batches + scan / batches * ratio
+        read = scan / batches * audit_national / max(1, seeded.audit)
+        rest = (took - scan) / batches
+        grown = rest * NATIONAL_PEOPLE / seeded.people
         national_batches = -(-NATIONAL_LEAVERS // retention.BATCH)
-        print(f"     extrapolated to {NATIONAL_LEAVERS:,} leavers and an audit log of {audit_national:,}: "
-              f"≈ {national_batches * per_batch / 60:.1f} min, longest ≈ "
-              f"{times.longest + scan / batches * (ratio - 1):.1f} s (audit read {scan / batches * 1000:.0f} ms a "
-              f"batch here, taken as linear in the log; measure it with --leavers {NATIONAL_LEAVERS} "
-              f"--audit {audit_national})")  # fmt: skip
+        low, high = national_batches * (rest + read) / 60, national_batches * (grown + read) / 60
+        print(f"     extrapolated to {NATIONAL_PEOPLE:,} people, {NATIONAL_LEAVERS:,} leavers, an audit log of "
+              f"{audit_national:,}: {low:.1f}–{high:.1f} min, a batch {rest + read:.1f}–{grown + read:.1f} s "
+              f"(audit read {scan / batches * 1000:.0f} ms a batch here; measure it with --people {NATIONAL_PEOPLE} "
+              f"--leavers {NATIONAL_LEAVERS} --audit {audit_national})")  # fmt: skip
 
 
 def _rotated_settings(url: str, data_dir: Path) -> Settings:
