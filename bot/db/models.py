@@ -329,7 +329,7 @@ class EscalationRow(SQLModel, table=True):
     participant_id: int = Field(foreign_key="participant.id", index=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     kind: str = Field(max_length=24)
-    obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id", index=True)
     cadre_id: int | None = Field(default=None, foreign_key="staff_member.id")
     raised_at: datetime = _when()
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -460,7 +460,7 @@ class TestResultRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
-    obligation_id: int | None = Field(default=None, foreign_key="obligation.id")
+    obligation_id: int | None = Field(default=None, foreign_key="obligation.id", index=True)
     result_enc: str = Field(sa_column=Column(Text, nullable=False))
     taken_on: date
     recorded_by: int = Field(foreign_key="staff_member.id")

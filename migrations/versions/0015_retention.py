@@ -33,6 +33,10 @@ def upgrade() -> None:
         # the purge's redaction finds a person's entries by these, not by reading the whole log
         batch.create_index("ix_audit_event_subject", ["subject_type", "subject_id"], unique=False)
         batch.create_index("ix_audit_event_actor", ["actor_type", "actor_id"], unique=False)
+    # the purge deletes a person's obligations: without these, each delete scans every test result and alert for the
+    # rows that point at it (the foreign keys' checks)
+    op.create_index(op.f("ix_test_result_obligation_id"), "test_result", ["obligation_id"], unique=False)
+    op.create_index(op.f("ix_escalation_obligation_id"), "escalation", ["obligation_id"], unique=False)
     op.create_table(
         "anonymous_person",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
@@ -102,6 +106,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_escalation_obligation_id"), table_name="escalation")
+    op.drop_index(op.f("ix_test_result_obligation_id"), table_name="test_result")
     op.drop_index("ix_anonymous_fact_kind_day", table_name="anonymous_fact")
     op.drop_index(op.f("ix_anonymous_fact_person_id"), table_name="anonymous_fact")
     op.drop_table("anonymous_fact")
