@@ -294,7 +294,7 @@ class Dispatcher:
                 # Its buttons are now valid choices in that chat (a press is not "stale").
                 await repos.conversations.offer(send.chat.identity_id, send.message.buttons, send.message.typed_by)
         for job in send.jobs:  # what only a message that went out records (a copy delivered, its export)
-            if not self._renderer.records_when_sent(job.item.kind):
+            if not self._renderer.records_when_sent(job.item):
                 continue
             try:  # apart: a failure here must not leave the row open to be sent again
                 async with self._store.transaction() as repos:

@@ -13,7 +13,6 @@ from bot.core.messages import OutboundMessage
 from bot.db.repositories.outbox import Claimed
 from bot.db.store import Repositories
 from bot.domain.entities import Participant, StaffMember
-from bot.domain.planning import MessageKind
 from bot.flows.pushing import Links, Push, Sent, Skip
 from bot.flows.registry import Registry, build_registry
 
@@ -45,9 +44,9 @@ class Renderer:
         result = await render(Push(repos, t, item, now, self._tz, recipient, channel, self._links))
         return result if isinstance(result, Skip) else replace(result, language=t.language)
 
-    def records_when_sent(self, kind: MessageKind) -> bool:
-        """Whether this kind's flow records anything once it is sent (most record nothing: no transaction then)."""
-        return self._flows.after_sent(kind) is not None
+    def records_when_sent(self, item: Claimed) -> bool:
+        """Whether this row's flow records anything once it is sent (most record nothing: no transaction then)."""
+        return self._flows.after_sent(item.kind) is not None
 
     async def sent(self, repos: Repositories, item: Claimed, channel: str, now: datetime) -> None:
         """The platform accepted this row's message: what its flow records only then (in the closing transaction)."""
