@@ -116,7 +116,7 @@ async def browser() -> AsyncIterator[Any]:
 async def page(browser: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     """A desktop-sized page (an office PC's 1280×800), in Vietnamese; screenshot kept when the test fails."""
     context = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # four workers on two cores: a PDF can take a while
     opened = await context.new_page()
     try:
         yield opened
@@ -129,7 +129,7 @@ async def page(browser: Any, request: pytest.FixtureRequest) -> AsyncIterator[An
 async def phone(browser: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     """A cheap Android phone's screen: 375 px wide, touch."""
     context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="vi-VN")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # four workers on two cores: a PDF can take a while
     opened = await context.new_page()
     try:
         yield opened
