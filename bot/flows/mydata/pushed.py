@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -48,8 +49,9 @@ def _what(push: Push, kind: RequestKind) -> str:
     return t._("a copy of their data") if kind is RequestKind.COPY else t._("a correction of their record")
 
 
-async def new_request(push: Push) -> Rendered:
-    """To an officer: a request to decide in the console, by its deadline."""
+async def _undecided(push: Push, action: Action) -> tuple[Any, Any] | Rendered:
+    """The staff push's request, still undecided, and its person in the recipient's reach for `action`; else why
+    not (a Skip, or the wrong-recipient message)."""
     request = await _request_of(push)
     if push.member is None:
         return WRONG_RECIPIENT
@@ -58,8 +60,17 @@ async def new_request(push: Push) -> Rendered:
     person = await subject(push)
     if isinstance(person, Skip):
         return person
-    if not await may(push, Action.DECIDE_DATA_REQUEST, person.id, person.unit_id, person.cadre_id):
+    if not await may(push, action, person.id, person.unit_id, person.cadre_id):
         return Skip("out_of_scope")
+    return request, person
+
+
+async def new_request(push: Push) -> Rendered:
+    """To an officer: a request to decide in the console, by its deadline."""
+    found = await _undecided(push, Action.DECIDE_DATA_REQUEST)
+    if not isinstance(found, tuple):
+        return found
+    request, person = found
     t = push.t
     text = "\n".join([
         t._("A new request is waiting for you in the console."),
@@ -71,16 +82,10 @@ async def new_request(push: Push) -> Rendered:
 
 async def overdue(push: Push) -> Rendered:
     """To the officers and the province's admins, once: a request past its deadline without a decision."""
-    request = await _request_of(push)
-    if push.member is None:
-        return WRONG_RECIPIENT
-    if request is None or request.status is not RequestStatus.PENDING:
-        return Skip("decided")
-    person = await subject(push)
-    if isinstance(person, Skip):
-        return person
-    if not await may(push, Action.VIEW_PARTICIPANT, person.id, person.unit_id, person.cadre_id):
-        return Skip("out_of_scope")
+    found = await _undecided(push, Action.VIEW_PARTICIPANT)
+    if not isinstance(found, tuple):
+        return found
+    request, person = found
     t = push.t
     text = "\n".join([
         t._("A request is past its deadline."),
