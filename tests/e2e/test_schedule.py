@@ -25,7 +25,9 @@ from tests.support.texts import REVEALING
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "zalo-webhook"], indirect=True)
+# One channel: 790 days of ticks cost 80 s a run, and what a channel does with these messages (numbered menus on
+# Zalo, buttons on Telegram) is shown by the shorter schedule transcripts below, which run through every channel.
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook"], indirect=True)
 async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Commune, clock: FakeClock) -> None:
     hanh = await enrol_hanh(app, date(2026, 12, 1))
     person_chat, cadre_chat, officer_chat = sim.chat("hanh"), sim.chat("binh"), sim.chat("cuong")
