@@ -164,9 +164,20 @@ class Supervisor:
             mark_process_dead(process.pid, str(self.metrics))
 
 
+def _interrupt_once(_signum: int, _frame: FrameType | None) -> None:
+    """The first SIGTERM or SIGINT stops the worker like Ctrl-C; later ones (Ctrl-C in a terminal reaches the worker,
+    then the parent's SIGTERM follows) are ignored, so they cannot cut its clean-up short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def work(settings: Settings, listener: socket.socket, worker: Worker) -> None:
-    """A worker process's body: SIGTERM stops it like Ctrl-C (uvicorn finishes in-flight requests first)."""
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    """A worker process's body. uvicorn takes the signals while it serves (it stops accepting and finishes the
+    requests in flight), then raises the one it caught again: here, that ends `serve`, which stops the pollers and
+    the scheduler and closes the database."""
+    signal.signal(signal.SIGTERM, _interrupt_once)
+    signal.signal(signal.SIGINT, _interrupt_once)
     configure_logging(json_logs=settings.json_logs)
     with suppress(KeyboardInterrupt):
         asyncio.run(serve(settings, listener, worker))
