@@ -41,7 +41,7 @@ def _workers(parent: int) -> set[int]:
 def _answers(port: int) -> bool:
     """/healthz answers 200; a generous timeout, as a worker that has just started answers its first requests slowly
     on a busy machine."""
-    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).status_code == 200
 
 
 def _environment(pid: int) -> dict[str, str]:
