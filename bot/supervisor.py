@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -102,7 +103,9 @@ class Supervisor:
     def _start(self, slot: Slot) -> None:
         worker = Worker(slot.index, self.count)
         process = SPAWN.Process(
-            target=work, args=(self.settings, self.listener, worker), name=f"aftercare-worker-{slot.index}"
+            target=work,
+            args=(self.settings, self.listener, worker, os.getpid()),
+            name=f"aftercare-worker-{slot.index}",
         )
         process.start()
         slot.process, slot.started, slot.restart_at = process, time.monotonic(), None
@@ -172,13 +175,23 @@ def _interrupt_once(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def work(settings: Settings, listener: socket.socket, worker: Worker) -> None:
+def _orphan_watch(parent: int) -> None:
+    """A worker whose parent is gone (killed with SIGKILL, so it could not stop them) stops itself: nothing would
+    restart it or clean its metrics, and a new `run` could not start its own while it holds the port."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    log.warning("worker_orphaned", pid=os.getpid())
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def work(settings: Settings, listener: socket.socket, worker: Worker, parent: int) -> None:
     """A worker process's body. uvicorn takes the signals while it serves (it stops accepting and finishes the
     requests in flight), then raises the one it caught again: here, that ends `serve`, which stops the pollers and
     the scheduler and closes the database."""
     signal.signal(signal.SIGTERM, _interrupt_once)
     signal.signal(signal.SIGINT, _interrupt_once)
     configure_logging(json_logs=settings.json_logs)
+    threading.Thread(target=_orphan_watch, args=(parent,), name="orphan-watch", daemon=True).start()
     with suppress(KeyboardInterrupt):
         asyncio.run(serve(settings, listener, worker))
 
