@@ -177,7 +177,7 @@ def build_application(
     rehearsal = ShiftedClock(real) if settings.simulator_on and not settings.is_production else None
     clock = rehearsal or real
     secrets = resolve_secrets(settings)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pooler=settings.database_pooler)
     store = Store(engine, Keyring(secrets.encryption_key, secrets.previous_keys), clock)
     catalogs = Catalogs(locales_dir or default_locales_dir())
     policies = Policies(
@@ -247,7 +247,7 @@ def build_application(
         channels=channels,
         scheduler=scheduler,
         liveness=liveness,
-        probe=make_probe_engine(settings.database_url),
+        probe=make_probe_engine(settings.database_url, pooler=settings.database_pooler),
         rehearsal=rehearsal,
     )
 

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     console_idle_minutes: int = Field(default=30, ge=5, le=720)  # a console session ends after this long unused
     console_session_hours: int = Field(default=12, ge=1, le=168)  # and after this long whatever happens
     console_totp: bool | None = None  # admins confirm a TOTP code after the link; unset: in production only
+    # `aftercare run` serves with this many processes on one socket (PostgreSQL only; SQLite stays at one).
+    workers: int = Field(default=1, ge=1, le=64)
+    # "pgbouncer": the database URL points at PgBouncer in transaction mode (no server-side prepared statements
+    # kept between transactions); "none": straight to PostgreSQL.
+    database_pooler: Literal["none", "pgbouncer"] = "none"
 
     @field_validator(
         "telegram_token",

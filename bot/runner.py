@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -30,19 +32,46 @@ TELEGRAM_SILENCE = timedelta(minutes=2)
 ZALO_SILENCE = timedelta(minutes=3)
 
 
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """Which of the `run --workers N` processes this one is. Only the first registers the channels' webhooks and
+    command menus, and only it long-polls (two getUpdates on one bot conflict); every one serves the web app and
+    the webhooks on the shared socket."""
+
+    index: int = 0
+    count: int = 1
+
+    @property
+    def first(self) -> bool:
+        return self.index == 0
+
+
 def liveness(app: Application) -> Liveness:
     if app.liveness is None:
         app.liveness = Liveness(app.clock)
     return app.liveness
 
 
-async def start_channels(app: Application, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+async def start_channels(
+    app: Application, stop: asyncio.Event, worker: Worker | None = None
+) -> list[asyncio.Task[None]]:
     """Webhooks when a public URL is set, long polling otherwise. Returns the background tasks to await.
 
     Each channel has its own webhook secret (derived from AFTERCARE_WEBHOOK_SECRET) and registers its liveness:
-    a webhook is alive while the web server answers, a poller while its task runs and its polls reach the platform."""
+    a webhook is alive while the web server answers, a poller while its task runs and its polls reach the platform.
+    A worker other than the first only learns the bots' names (for invite links) and serves their webhooks."""
+    worker = worker or Worker()
     tasks: list[asyncio.Task[None]] = []
     alive = liveness(app)
+    if not worker.first:
+        if app.telegram is not None:
+            await app.telegram.identify()
+        if app.zalo is not None:
+            await app.zalo.identify()
+        for name, channel in (("telegram", app.telegram), ("zalo", app.zalo)):
+            if channel is not None and app.settings.public_url:
+                alive.passive(name)
+        return tasks
     if app.telegram is not None:  # the platform modules are imported only when their channel is configured
         from bot.channels.telegram import webhook as telegram_webhook
         from bot.channels.telegram.polling import TelegramPoller
@@ -102,8 +131,22 @@ def listen(host: str, port: int) -> socket.socket:
         raise PortBusy(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
-async def serve(settings: Settings) -> None:
-    listener = listen(settings.http_host, settings.http_port)
+def announce(settings: Settings) -> None:
+    """The one line saying where the bot runs (a log event when logs are JSON)."""
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    if settings.json_logs:  # every line a log collector reads is JSON
+        log.info("running", url=base, simulator=f"{base}/simulator" if settings.simulator_on else None)
+    elif settings.simulator_on:
+        print(f"Đồng Hành is running. Chat simulator: {base}/simulator · console: {base}/console/", flush=True)
+    else:
+        print(f"Đồng Hành is running at {base} (simulator disabled).", flush=True)
+
+
+async def serve(settings: Settings, listener: socket.socket | None = None, worker: Worker | None = None) -> None:
+    """Migrate (a no-op when the parent of `run --workers` already did), then serve until stopped. `listener`: a
+    socket bound by that parent and shared by its workers; bound here when None."""
+    worker = worker or Worker()
+    listener = listener or listen(settings.http_host, settings.http_port)
     try:
         app = build_application(settings)
         if app.policies.crisis is not None:
@@ -117,17 +160,14 @@ async def serve(settings: Settings) -> None:
     try:
         await app.migrate()
         web = build_web(app)
-        tasks = await start_channels(app, stop)
+        tasks = await start_channels(app, stop, worker)
         if settings.scheduler_enabled:
             jobs = start_scheduler(app)
             log.info("scheduler_started")
-        base = f"http://{settings.http_host}:{settings.http_port}"
-        if settings.json_logs:  # every line a log collector reads is JSON
-            log.info("running", url=base, simulator=f"{base}/simulator" if settings.simulator_on else None)
-        elif settings.simulator_on:
-            print(f"Đồng Hành is running. Chat simulator: {base}/simulator · console: {base}/console/", flush=True)
+        if worker.count == 1:
+            announce(settings)
         else:
-            print(f"Đồng Hành is running at {base} (simulator disabled).", flush=True)
+            log.info("worker_started", worker=worker.index, pid=os.getpid())
         config = uvicorn.Config(
             web, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
         )

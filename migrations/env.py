@@ -28,7 +28,8 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_from_settings() -> None:
-    engine = make_engine(Settings().database_url)
+    settings = Settings()
+    engine = make_engine(settings.database_url, pooler=settings.database_pooler)
     try:
         await in_one_transaction(engine, _configure)  # schema and data changes together, on SQLite too
     finally:

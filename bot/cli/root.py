@@ -44,18 +44,38 @@ def _root(
 
 
 @cli.command()
-def run() -> None:
-    """Apply migrations, then serve the web app (health, simulator) until stopped."""
+def run(
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help=(
+                "Processes serving the one port (default AFTERCARE_WORKERS, 1). PostgreSQL only: on SQLite it runs "
+                "one. Without AFTERCARE_PUBLIC_URL only the first polls the platforms."
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Apply migrations, then serve the web app (health, simulator) until stopped (SIGTERM or Ctrl-C: exit 0)."""
     import asyncio
+    import signal
 
     from bot.config import ConfigError, Settings
     from bot.logging import configure_logging
     from bot.runner import PortBusy, serve
 
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `docker stop` ends it like Ctrl-C: cleanly
     try:
         settings = Settings()
         configure_logging(json_logs=settings.json_logs)
-        asyncio.run(serve(settings))
+        from bot.supervisor import run_workers, worker_count
+
+        count = worker_count(settings, workers)
+        if count > 1:
+            run_workers(settings, count)
+        else:
+            asyncio.run(serve(settings))
     except (ConfigError, PortBusy) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +37,14 @@ class BotProcess:
 
 
 @contextmanager
-def bot_process(env: dict[str, str], cwd: Path, **settings: str) -> Iterator[BotProcess]:
-    """A real `aftercare run` (`python -m bot run`) on a free port, `settings` as AFTERCARE_* variables; stopped with
-    SIGINT like Ctrl-C whatever the test did (killed if it does not stop), its output kept for assertions."""
+def bot_process(env: dict[str, str], cwd: Path, args: Sequence[str] = (), **settings: str) -> Iterator[BotProcess]:
+    """A real `aftercare run` (`python -m bot run`, then `args`) on a free port, `settings` as AFTERCARE_* variables;
+    stopped with SIGINT like Ctrl-C whatever the test did (killed if it does not stop), its output kept for
+    assertions."""
     port = free_port()
     extra = {f"AFTERCARE_{name.upper()}": value for name, value in settings.items()}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", "run", *args],
         env={**os.environ, **env, "AFTERCARE_HTTP_PORT": str(port), **extra},
         cwd=cwd,
         stdout=subprocess.PIPE,
