@@ -9,6 +9,7 @@ request's context.
 
 from __future__ import annotations
 
+import re
 import time
 
 from starlette.routing import Mount
@@ -19,6 +20,7 @@ from bot.observability.metrics import HTTP_SECONDS
 
 HEADER = b"x-request-id"
 UNMATCHED = "unmatched"
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")  # `{participant_id:int}` is labelled `{participant_id}`
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -36,7 +38,7 @@ def route_label(scope: Scope, app_root: str) -> str:
     prefix = str(scope.get("root_path", ""))[len(app_root) :]
     if isinstance(route, Mount):  # a mount answered itself (static files): its prefix and the rest
         return f"{prefix}/{{path}}"
-    return prefix + path
+    return prefix + _CONVERTOR.sub(r"{\1}", path)
 
 
 class Observe:
