@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,14 +17,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import Application
 from bot.logging import configure_logging
 from bot.web.app import build_web
-from tests.e2e.helpers import telegram_text
 from tests.e2e.telegram_client import TelegramChats
-from tests.fakes.telegram_api import FakeTelegram, Fault
-from tests.support.chats import Chat, on_duty
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import Fault as FakeTelegramFault
+from tests.fakes.zalo_api import FakeZalo
+from tests.fakes.zalo_api import Fault as ZaloFault
+from tests.support.chats import Chat, Chats, on_duty
 from tests.support.console import BASE, login_link
 from tests.support.factories import Commune, add_person
-
-pytestmark = pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
 
 NATIONAL_ID = "001099012345"
 MOBILE = "0912345678"
@@ -52,6 +53,7 @@ def _grew(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return after.get(key, 0.0) - before.get(key, 0.0)
 
 
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook"])
 async def test_a_day_of_work_leaves_no_personal_data_in_the_metrics(
     app: Application, sim: TelegramChats, chats: dict[str, Chat], commune: Commune
 ) -> None:
@@ -107,23 +109,30 @@ def json_logs() -> Iterator[None]:
         root.handlers[:], root.level, sys.excepthook = handlers, level, hook
 
 
+@pytest.mark.parametrize("channel_kind", ["telegram-webhook", "telegram-polling", "zalo-webhook", "zalo-polling"])
 async def test_every_log_line_of_one_update_has_its_request_id(
     app: Application,
-    sim: TelegramChats,
-    fake_telegram: FakeTelegram,
+    sim: Chats,
+    channel_kind: str,
+    fake_telegram: FakeTelegram | None,
+    fake_zalo: FakeZalo | None,
     commune: Commune,
     json_logs: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Webhook or polling, Telegram or Zalo: each update's lines (here: its reply failing twice before it goes) share
+    one request id, and the next update has another."""
+    channel = channel_kind.split("-")[0]
+    fake: Any = fake_telegram or fake_zalo
     before = _samples(await _scrape(app))
     capsys.readouterr()
-    for update_id, (name, code) in enumerate((("an", commune.an_code), ("bich", commune.binh_code)), start=950):
-        for _ in range(2):  # each reply fails twice before it goes: two log lines in this update
-            fake_telegram.inject("sendMessage", Fault(502, "Bad Gateway"))
-        assert await fake_telegram.deliver(telegram_text(sim.user_id(name), code, update_id)) == 200
+    for name, code in (("an", commune.an_code), ("bich", commune.binh_code)):
+        for _ in range(2):
+            fake.inject("sendMessage", FakeTelegramFault(502, "Bad Gateway") if fake_telegram else ZaloFault(502))
+        await sim.chat(name).say(code)
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
-    retries = [line for line in lines if line["event"] == "telegram_retry"]
+    retries = [line for line in lines if line["event"] == f"{channel}_retry"]
     ids = [line.get("request_id") for line in retries]
     assert len(ids) == 4 and ids[0] == ids[1] and ids[2] == ids[3] and ids[0] != ids[2] and all(ids)
     after = _samples(await _scrape(app))
-    assert _grew(before, after, "aftercare_platform_errors_total", channel="telegram", code="5xx") == 4
+    assert _grew(before, after, "aftercare_platform_errors_total", channel=channel, code="5xx") == 4
