@@ -34,5 +34,10 @@ def request_scope(request_id: str | None = None) -> Iterator[str]:
     """Every log line inside the block (and in tasks started in it) carries `request_id`; the previous one, if any,
     is restored after."""
     request_id = request_id or new_request_id()
-    with structlog.contextvars.bound_contextvars(**{KEY: request_id}):
+    # bind + reset by token: structlog's `bound_contextvars` first copies the whole context to save what it
+    # replaces, several times the cost on every webhook request.
+    tokens = structlog.contextvars.bind_contextvars(**{KEY: request_id})
+    try:
         yield request_id
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,6 +45,8 @@ def route_label(scope: Scope, app_root: str) -> str:
 class Observe:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The histogram's child per (method, route, status), looked up once: `labels()` validates and locks each time.
+        self._timers: dict[tuple[str, str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,5 +70,8 @@ class Observe:
                 await self.app(scope, receive, send_with_id)
         finally:
             label = route_label(scope, app_root)
-            method = scope["method"] if scope["method"] in METHODS else "other"
-            HTTP_SECONDS.labels(method, label, str(status)).observe(time.perf_counter() - started)
+            key = (scope["method"] if scope["method"] in METHODS else "other", label, str(status))
+            timer = self._timers.get(key)
+            if timer is None:
+                timer = self._timers[key] = HTTP_SECONDS.labels(*key)
+            timer.observe(time.perf_counter() - started)
