@@ -21,6 +21,7 @@ from bot.core.i18n import Catalogs, default_locales_dir
 from bot.core.liveness import Liveness
 from bot.core.messages import OutboundMessage
 from bot.core.ports import Messenger
+from bot.core.telemetry import Telemetry
 from bot.data import canned_replies_source, crisis_model_source, crisis_sources, hotlines_source
 from bot.db.engine import make_engine, make_probe_engine
 from bot.db.revision import at_head
@@ -35,6 +36,7 @@ from bot.flows.context import Policies
 from bot.flows.engine import ConversationEngine
 from bot.flows.pushing import Links
 from bot.flows.registry import Registry, build_registry
+from bot.observability.telemetry import PrometheusTelemetry
 from bot.scheduler.dispatcher import Dispatcher, DispatchPolicy
 from bot.scheduler.limits import RateLimits
 from bot.scheduler.planner import Planner
@@ -178,7 +180,8 @@ def build_application(
     clock = rehearsal or real
     secrets = resolve_secrets(settings)
     engine = make_engine(settings.database_url, pooler=settings.database_pooler)
-    store = Store(engine, Keyring(secrets.encryption_key, secrets.previous_keys), clock)
+    telemetry = PrometheusTelemetry()  # prometheus_client imported at the first observation, not here
+    store = Store(engine, Keyring(secrets.encryption_key, secrets.previous_keys), clock, telemetry)
     catalogs = Catalogs(locales_dir or default_locales_dir())
     policies = Policies(
         invites=InvitePolicy(ttl=timedelta(days=settings.invite_ttl_days)),
@@ -227,7 +230,7 @@ def build_application(
     for name in factories:
         messengers[name] = LazyMessenger(name, channels)
     liveness = Liveness(real)  # how long a poller or job has been silent is real time, whatever the simulated one
-    scheduler = build_scheduler(settings, store, catalogs, clock, messengers, sleep, liveness, flows)
+    scheduler = build_scheduler(settings, store, catalogs, clock, messengers, sleep, liveness, flows, telemetry)
     if rehearsal is not None:
 
         async def tick() -> dict[str, Any]:
@@ -261,6 +264,7 @@ def build_scheduler(
     sleep: Sleep,
     liveness: Liveness | None = None,
     flows: Registry | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Scheduler:
     tz = ZoneInfo(settings.timezone)
     quiet = QuietHours(*settings.quiet)
@@ -280,5 +284,6 @@ def build_scheduler(
         public=bool(settings.public_url),
         valid_for_hours=settings.data_link_hours,
     )
-    dispatcher = Dispatcher(store, Renderer(catalogs, tz, flows, links), messengers, limits, clock, tz, policy)
-    return Scheduler(planner, dispatcher, clock, liveness)
+    renderer = Renderer(catalogs, tz, flows, links)
+    dispatcher = Dispatcher(store, renderer, messengers, limits, clock, tz, policy, telemetry)
+    return Scheduler(planner, dispatcher, clock, liveness, telemetry)

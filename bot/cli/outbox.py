@@ -18,14 +18,18 @@ outbox_cli = typer.Typer(help="Messages the scheduler sends: counts and the ones
 @outbox_cli.command("status")
 def outbox_status(as_json: JsonFlag = False) -> None:
     """How many scheduled messages are pending, held (for staff without a linked chat), sent, cancelled,
-    undeliverable or given up."""
+    undeliverable or given up, and how long the oldest message due now has waited (a growing age: sending lags)."""
 
-    async def work(app: Application, op: Operator) -> dict[str, int]:
+    async def work(app: Application, op: Operator) -> tuple[dict[str, int], float | None]:
         async with app.store.transaction() as repos:
-            return await repos.outbox.counts()
+            _, oldest = await repos.outbox.due(app.clock.now())
+            return await repos.outbox.counts(), oldest
 
-    counts = with_app(as_json, work)
-    emit(as_json, {"counts": counts}, "\n".join(f"{k}\t{v}" for k, v in sorted(counts.items())) or "empty")
+    counts, oldest = with_app(as_json, work)
+    lines = [f"{k}\t{v}" for k, v in sorted(counts.items())] or ["empty"]
+    lines.append(f"oldest due\t{round(oldest)} s" if oldest is not None else "oldest due\tnone")
+    seconds = round(oldest, 1) if oldest is not None else None
+    emit(as_json, {"counts": counts, "oldest_due_seconds": seconds}, "\n".join(lines))
 
 
 @outbox_cli.command("dead")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
+from bot.core.telemetry import NoTelemetry, Telemetry
 from bot.db.crypto import Keyring
 from bot.db.engine import make_session_factory
 from bot.db.repositories.audit import AuditRepository
@@ -61,22 +62,31 @@ class Repositories:
     reports: ReportRepository
     data_requests: DataRequestRepository
     retention: RetentionRepository
+    # What to tell the operator's metrics once this transaction has committed (a rolled-back one tells nothing).
+    observations: list[Callable[[Telemetry], None]] = field(default_factory=list)
+
+    def observe(self, what: Callable[[Telemetry], None]) -> None:
+        self.observations.append(what)
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine, keyring: Keyring, clock: Clock) -> None:
+    def __init__(self, engine: AsyncEngine, keyring: Keyring, clock: Clock, telemetry: Telemetry | None = None) -> None:
         self.engine = engine
         self.keyring = keyring
         self._clock = clock
+        self.telemetry = telemetry or NoTelemetry()
         self._sessions: async_sessionmaker[AsyncSession] = make_session_factory(engine)
         # SQLite has one writer at a time; queueing here beats its busy-timeout back-off (long latency tails).
         self._serial = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
-        """Commit when the block ends normally, roll back when it raises."""
+        """Commit when the block ends normally, roll back when it raises; then what the block asked to `observe`."""
         async with self._serialised(), self._sessions() as session, session.begin():
-            yield self._bundle(session)
+            repos = self._bundle(session)
+            yield repos
+        for what in repos.observations:
+            what(self.telemetry)
 
     def _serialised(self) -> AbstractAsyncContextManager[object]:
         return self._serial if self._serial is not None else nullcontext()

@@ -20,6 +20,7 @@ import structlog
 from bot.core.clock import Clock
 from bot.core.messages import OutboundMessage, join
 from bot.core.ports import DeliveryDeferred, DeliveryRefused, Messenger
+from bot.core.telemetry import NoTelemetry, Telemetry
 from bot.db.repositories.outbox import Claimed, NewMessage, OutboxStatus
 from bot.db.repositories.planning import Chat
 from bot.db.store import Repositories, Store
@@ -146,6 +147,7 @@ class Dispatcher:
         clock: Clock,
         tz: tzinfo,
         policy: DispatchPolicy | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._store = store
         self._renderer = renderer
@@ -154,6 +156,7 @@ class Dispatcher:
         self._clock = clock
         self._tz = tz
         self.policy = policy or DispatchPolicy()
+        self._telemetry = telemetry or NoTelemetry()
 
     def without(self, channel: str) -> None:
         """Leave this channel's messages to another process (they are released untouched, not retried)."""
@@ -255,7 +258,8 @@ class Dispatcher:
                 if lost:
                     held = len(lost) < len(send.jobs)  # the rest go out on their own next time, not merged
                     return _Outcome("refund" if held else "lost", "lease_lost", 1.0 if held else None, lost)
-                await messenger.push(chat.external_id, send.message)
+                with self._telemetry.sending(chat.channel):
+                    await messenger.push(chat.external_id, send.message)
         except DeliveryDeferred as exc:
             if exc.retry_after:  # from the moment the platform said so, not from the batch's start
                 self._limits.pause(chat.channel, self._clock.now(), exc.retry_after)
@@ -308,6 +312,8 @@ class Dispatcher:
         results = [(job, outcome) for send, outcome in sent_or_not for job in send.jobs
                     if job.item.id not in outcome.lost]  # fmt: skip
         results += [(job, _left_out(job)) for job in skipped]
+        labels = ((j.chat.channel if j.chat else "none", j.item.kind.value, o.status) for j, o in results)
+        self._telemetry.dispatched(labels)  # the operator's counts by channel, kind and outcome
         report.sent += sum(1 for _, outcome in results if outcome.status == "sent")
         if all(outcome.status == "sent" for _, outcome in results):
             return

@@ -8,6 +8,8 @@ from typing import Any
 
 from bot.core.clock import Clock
 from bot.core.liveness import Liveness
+from bot.core.request_ids import request_scope
+from bot.core.telemetry import NoTelemetry, Telemetry
 from bot.scheduler.dispatcher import Dispatcher, DispatchReport
 from bot.scheduler.planner import Planner, PlanReport
 
@@ -28,28 +30,40 @@ class TickReport:
 
 class Scheduler:
     def __init__(
-        self, planner: Planner, dispatcher: Dispatcher, clock: Clock, liveness: Liveness | None = None
+        self,
+        planner: Planner,
+        dispatcher: Dispatcher,
+        clock: Clock,
+        liveness: Liveness | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.planner = planner
         self.dispatcher = dispatcher
         self._clock = clock
         self._liveness = liveness or Liveness(clock)
+        self._telemetry = telemetry or NoTelemetry()
 
     async def plan(self) -> PlanReport:
-        """The timer's *plan* job: `/healthz` (`PLAN`) sees it running from its start and a beat when it returns."""
-        with self._liveness.run(PLAN):
-            return await self.planner.run()
+        """The timer's *plan* job: `/healthz` (`PLAN`) sees it running from its start and a beat when it returns;
+        its log lines share one request id; a run that returns is the job's last-run time in the metrics."""
+        with request_scope(), self._liveness.run(PLAN):
+            report = await self.planner.run()
+        self._telemetry.job_ran("plan")
+        return report
 
     async def dispatch(self) -> DispatchReport:
         """The timer's *dispatch* job: `/healthz` (`DISPATCH`) sees it running from its start and a beat when it
-        returns."""
-        with self._liveness.run(DISPATCH):
-            return await self.dispatcher.run()
+        returns; like `plan`, one request id and a last-run time."""
+        with request_scope(), self._liveness.run(DISPATCH):
+            report = await self.dispatcher.run()
+        self._telemetry.job_ran("dispatch")
+        return report
 
     async def tick(self, at: datetime | None = None) -> TickReport:
         """Everything due at `at` (default now): plan, then send; safe to run again or in parallel. Sending reads
         the clock for every batch, so leases and quiet hours follow real time during a long morning run."""
         at = at or self._clock.now()
-        plan = await self.planner.run(at)
-        dispatch = await self.dispatcher.run()
+        with request_scope():
+            plan = await self.planner.run(at)
+            dispatch = await self.dispatcher.run()
         return TickReport(at, plan, dispatch)

@@ -208,3 +208,19 @@ async def raise_unreachable(
         now=now,
     )
     return escalation
+
+
+async def note_crisis_answer(repos: Repositories, participant_id: int, now: datetime) -> None:
+    """Called right after staff answered the person (took or first answered an urgent referral, acknowledged a
+    crisis alert), in the same transaction: when that is the first human answer to their latest crisis episode, the
+    time since it was raised goes to the operator's metrics once the transaction commits. "Answer" as the reports
+    count it. Two answers committed at the same instant may both count (rare; a histogram, not a record)."""
+    episode = await repos.escalations.latest(participant_id, EscalationKind.CRISIS)
+    if episode is None:
+        return
+    answers = await repos.referrals.staff_answers_since(participant_id, episode.raised_at)
+    if episode.acknowledged_at is not None and episode.acknowledged_at >= episode.raised_at:
+        answers += 1
+    if answers == 1:  # this one
+        seconds = (now - episode.raised_at).total_seconds()
+        repos.observe(lambda telemetry: telemetry.crisis_answered(seconds))

@@ -15,6 +15,7 @@ from bot.db.repositories.outbox import NewMessage
 from bot.db.repositories.referrals import Referral
 from bot.db.store import Repositories
 from bot.domain.planning import MessageKind
+from bot.services.escalations import note_crisis_answer
 from bot.services.relay import ended
 
 NOTE_LIMIT = 2000  # characters of one private note (the chat keeps the first 2,000; the console refuses more)
@@ -34,6 +35,8 @@ async def take(repos: Repositories, referral: Referral, counsellor_id: int, now:
     person there)."""
     if not await repos.referrals.accept(referral.id, counsellor_id):
         return Took.ALREADY
+    if referral.urgency == "urgent":  # a crisis's referral: perhaps its first human answer (metrics)
+        await note_crisis_answer(repos, referral.participant_id, now)
     await repos.outbox.add(
         [
             NewMessage(

@@ -27,7 +27,7 @@ from bot.domain.entities import CounsellingPoint, Participant, Role, StaffMember
 from bot.domain.opening import read as read_hours
 from bot.domain.planning import MessageKind
 from bot.domain.referrals import CADRE_CONVERSATION, ReferralStatus
-from bot.services.escalations import reachable
+from bot.services.escalations import note_crisis_answer, reachable
 
 
 async def name_for_counsellor(repos: Repositories, t: Translator, person: Participant) -> str:
@@ -107,6 +107,8 @@ async def from_counsellor(repos: Repositories, referral: Referral, counsellor_id
     sender = staff_sender(referral)
     message_id = await repos.relay.add(referral.id, referral.participant_id, sender, text, staff_id=counsellor_id)
     await repos.referrals.replied(referral.id, counsellor_id)
+    if referral.urgency == "urgent" and referral.first_reply_at is None:  # perhaps a crisis's first answer (metrics)
+        await note_crisis_answer(repos, referral.participant_id, now)
     await repos.outbox.add(
         [
             NewMessage(f"relay:{message_id}", MessageKind.RELAY, now, participant_id=referral.participant_id,

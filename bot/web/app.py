@@ -1,21 +1,30 @@
-"""The one ASGI app: health, and the simulator when enabled (webhooks join it with the channel issues)."""
+"""The one ASGI app: health (`/healthz`, `/livez`, `/readyz`), metrics, the console, the simulator when enabled and
+the webhooks of the configured platforms; every request through `Observe` (request id, duration by route)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
+import structlog
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.simulator import web as simulator_web
+from bot.db.revision import at_head
+from bot.observability import metrics as prometheus
 from bot.web import console, downloads
+from bot.web.observe import Observe
 
 if TYPE_CHECKING:
     from bot.app import Application
+
+log = structlog.get_logger(__name__)
+READY_TIMEOUT = 3.0  # seconds for /readyz's database checks: a load balancer's probe must not hang
 
 
 def build_web(app: Application) -> Starlette:
@@ -31,12 +40,53 @@ def build_web(app: Application) -> Starlette:
         body = {"status": "ok" if healthy else "unavailable", "database": database, "components": components}
         return JSONResponse(body, status_code=200 if healthy else 503)
 
+    async def live(_request: Request) -> Response:
+        """The process answers: nothing else is checked (a database outage must not get every worker restarted)."""
+        return JSONResponse({"status": "ok"})
+
+    async def ready(_request: Request) -> Response:
+        """Fit to take traffic: the database answers within `READY_TIMEOUT` and its schema is at the newest
+        migration (a worker of a newer release waits until the migration has run). 503 with the reason otherwise."""
+        database = app.probe or app.engine
+        try:
+            async with asyncio.timeout(READY_TIMEOUT), database.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "unavailable", "reason": "database_unreachable"}, status_code=503)
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                current = await at_head(database)
+        except TimeoutError:
+            return JSONResponse({"status": "unavailable", "reason": "database_unreachable"}, status_code=503)
+        if not current:
+            return JSONResponse({"status": "unavailable", "reason": "migrations_not_at_head"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def metrics(_request: Request) -> Response:
+        """Prometheus text: every worker's counters (multiprocess mode) and the outbox as the database has it now."""
+        extra = []
+        try:
+            async with asyncio.timeout(READY_TIMEOUT), app.store.transaction() as repos:
+                due, oldest = await repos.outbox.due(app.clock.now())
+            extra.append(prometheus.OutboxGauges(due, oldest))
+        except Exception as exc:  # the database is down: the rest still tells the operator something
+            log.warning("metrics_outbox_unreadable", error=type(exc).__name__)
+        return Response(prometheus.exposition(extra), media_type=prometheus.CONTENT_TYPE)
+
     async def root(_request: Request) -> Response:
         if app.settings.simulator_on:
             return RedirectResponse("/simulator")
         return JSONResponse({"service": "aftercare-bot"})
 
-    routes: list[BaseRoute] = [Route("/", root), Route("/healthz", health), console.mount(app), *downloads.routes(app)]
+    routes: list[BaseRoute] = [
+        Route("/", root),
+        Route("/healthz", health),
+        Route("/livez", live),
+        Route("/readyz", ready),
+        Route("/metrics", metrics),
+        console.mount(app),
+        *downloads.routes(app),
+    ]
     if app.settings.simulator_on:
         routes += simulator_web.routes(app.simulator, app.simulator_labels, app.settings.http_host)
     if app.telegram is not None and app.settings.public_url:  # platform modules imported only when configured
@@ -47,4 +97,4 @@ def build_web(app: Application) -> Starlette:
         from bot.channels.zalo import webhook as zalo_webhook
 
         routes += zalo_webhook.routes(app.zalo, app.secrets.webhook_secret_for("zalo"))
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(Observe)])

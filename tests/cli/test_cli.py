@@ -242,7 +242,7 @@ def test_schedule_commands_tick_absence_completion_and_outbox(env: dict[str, str
     assert ok_json(env, "participant", "completions", "--unit", "HL") == {
         "completed": [{"id": person["id"], "name": "An", "completed_on": "2026-11-11"}]
     }
-    assert ok_json(env, "outbox", "status") == {"counts": {"cancelled": 1}}  # the final message: no chat to send to
+    assert ok_json(env, "outbox", "status") == {"counts": {"cancelled": 1}, "oldest_due_seconds": None}  # no chat
     assert ok_json(env, "outbox", "dead", "--unit", "HL") == {"messages": []}
     assert ok_json(env, "tick", "--at", "2026-11-24T08:00:00+07:00")["plan"]["completed"] == 0
     assert call(env, "tick", "--at", "yesterday", "--json").exit_code == 1

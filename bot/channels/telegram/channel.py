@@ -26,10 +26,11 @@ from aiogram.types import BotCommand, Update
 from bot.channels.delivery import DeliveryConfirmations
 from bot.channels.telegram.mapping import CHANNEL, Inbound, Reachability, to_inbound
 from bot.channels.telegram.render import Part, render
-from bot.channels.telegram.sender import ChatUnreachable, DeliveryFailed, Sleep, TelegramSender
+from bot.channels.telegram.sender import ChatUnreachable, DeliveryFailed, PlatformErrors, Sleep, TelegramSender
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES, Catalogs
 from bot.core.messages import OutboundMessage
 from bot.core.ports import ConversationHandler, TransientFailure
+from bot.core.request_ids import request_scope
 from bot.db.store import Store
 from bot.services import reachability
 
@@ -67,6 +68,7 @@ class _Session(AiohttpSession):
 
 def make_bot(token: str, api_url: str) -> Bot:
     session = _Session(api=TelegramAPIServer.from_base(api_url))
+    session.middleware(PlatformErrors())  # every call's error counted in the metrics
     return Bot(token=token, session=session)
 
 
@@ -153,13 +155,14 @@ class TelegramChannel:
 
         async def one_chat(chat_updates: list[Update]) -> None:
             for update in chat_updates:
-                try:
-                    await self.process(update)
-                except (TransientFailure, DeliveryFailed):
-                    retry.append(update.update_id)
-                    return
-                except Exception:
-                    log.exception("telegram_update_failed", update_id=update.update_id)
+                with request_scope():  # one request id on every log line of this update
+                    try:
+                        await self.process(update)
+                    except (TransientFailure, DeliveryFailed):
+                        retry.append(update.update_id)
+                        return
+                    except Exception:
+                        log.exception("telegram_update_failed", update_id=update.update_id)
 
         await asyncio.gather(*(one_chat(chat_updates) for chat_updates in by_chat.values()))
         return min(retry) if retry else None

@@ -5,20 +5,30 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
+    TelegramConflictError,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.core.ports import DeliveryDeferred, DeliveryRefused
+from bot.observability.metrics import platform_error
+
+if TYPE_CHECKING:
+    from aiogram.methods import Response, TelegramMethod
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -28,6 +38,35 @@ log = structlog.get_logger(__name__)
 NOT_MODIFIED = "message is not modified"
 # A message whose links must not be fetched by Telegram's previewer (a one-time sign-in link).
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+_STATUS: tuple[tuple[type[TelegramAPIError], int | None], ...] = (
+    (TelegramRetryAfter, 429),
+    (TelegramForbiddenError, 403),
+    (TelegramUnauthorizedError, 401),
+    (TelegramNotFound, 404),
+    (TelegramConflictError, 409),
+    (TelegramEntityTooLarge, 413),
+    (TelegramServerError, 500),
+    (TelegramNetworkError, None),
+    (TelegramBadRequest, 400),
+)
+
+
+class PlatformErrors(BaseRequestMiddleware):
+    """Every Bot API call's error counted by code in the metrics (`aftercare_platform_errors_total`), whoever made
+    the call (a reply, the outbox, polling); "message is not modified" is an answer, not an error."""
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
+    ) -> Response[Any]:
+        try:
+            return await make_request(bot, method)
+        except TelegramAPIError as exc:
+            if not (isinstance(exc, TelegramBadRequest) and NOT_MODIFIED in exc.message.lower()):
+                status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 0)
+                platform_error("telegram", status)
+            raise
 
 
 class ChatUnreachable(Exception):

@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import structlog
 
+from bot.observability.metrics import platform_error
+
 Sleep = Callable[[float], Awaitable[None]]
 log = structlog.get_logger(__name__)
 
@@ -94,7 +96,16 @@ class ZaloClient:
         self._attempts = attempts
 
     async def call(self, method: str, payload: dict[str, Any] | None = None, *, wait: float | None = None) -> Any:
-        """One request, no retry; `wait` overrides the read timeout (long polling)."""
+        """One request, no retry; `wait` overrides the read timeout (long polling). Errors are counted by code in
+        the metrics (408, "nothing arrived" to a long poll, is an answer, not an error)."""
+        try:
+            return await self._request(method, payload, wait)
+        except ZaloError as exc:
+            if not isinstance(exc, ZaloNoUpdates):
+                platform_error("zalo", None if exc.code == 599 else exc.code)
+            raise
+
+    async def _request(self, method: str, payload: dict[str, Any] | None, wait: float | None) -> Any:
         limit: Any = wait if wait is not None else httpx.USE_CLIENT_DEFAULT
         try:
             response = await self._http.post(f"{self._url}/{method}", json=payload or {}, timeout=limit)

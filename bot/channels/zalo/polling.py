@@ -14,6 +14,7 @@ import structlog
 
 from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import Sleep, ZaloNoUpdates
+from bot.core.request_ids import request_scope
 
 log = structlog.get_logger(__name__)
 
@@ -61,7 +62,8 @@ class ZaloPoller:
                 continue
             failures = 0
             self._beat()
-            try:
-                await self._channel.process(payload)
-            except Exception:  # the database, a refused send, a bug: logged, and polling goes on for everyone
-                log.exception("zalo_update_failed")  # polling cannot ask Zalo to send it again
+            with request_scope():  # one request id on every log line of this update
+                try:
+                    await self._channel.process(payload)
+                except Exception:  # the database, a refused send, a bug: logged, and polling goes on for everyone
+                    log.exception("zalo_update_failed")  # polling cannot ask Zalo to send it again

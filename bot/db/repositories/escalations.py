@@ -206,6 +206,17 @@ class EscalationRepository:
         )
         return list((await self._s.execute(stmt.order_by(EscalationRow.id))).scalars())
 
+    async def latest(self, participant_id: int, kind: EscalationKind) -> Escalation | None:
+        """The person's most recent escalation of this kind (their current crisis episode, say)."""
+        stmt = (
+            select(EscalationRow)
+            .where(EscalationRow.participant_id == participant_id, EscalationRow.kind == _stored(kind))
+            .order_by(EscalationRow.raised_at.desc(), EscalationRow.id.desc())  # type: ignore[attr-defined,union-attr]
+            .limit(1)
+        )
+        row = (await self._s.execute(stmt)).scalar_one_or_none()
+        return _escalation(row) if row else None
+
     async def count_kind(self, participant_id: int, kind: EscalationKind) -> int:
         of_kind = EscalationRow.kind == _stored(kind)
         stmt = select(func.count()).where(EscalationRow.participant_id == participant_id, of_kind)

@@ -289,6 +289,23 @@ class ReferralRepository:
             (ReferralEvent.FIRST_REPLY, "staff", counsellor_id),
         )
 
+    async def staff_answers_since(self, participant_id: int, since: datetime) -> int:
+        """How many times staff took or first answered one of the person's urgent referrals since `since`: what the
+        reports count as a human answer to a crisis (bot/db/repositories/reports.py `_crises`)."""
+        stmt = (
+            select(func.count())
+            .select_from(ReferralEventRow)
+            .join(ReferralRow, ReferralRow.id == ReferralEventRow.referral_id)
+            .where(
+                ReferralRow.participant_id == participant_id,
+                ReferralRow.urgency == "urgent",
+                ReferralEventRow.status.in_([ReferralEvent.ACCEPTED.value, ReferralEvent.FIRST_REPLY.value]),  # type: ignore[attr-defined]
+                ReferralEventRow.actor_type == "staff",
+                ReferralEventRow.at >= since,
+            )
+        )
+        return int((await self._s.execute(stmt)).scalar_one())
+
     async def in_period(self, unit_ids: Sequence[int], since: datetime, until: datetime) -> list[Referral]:
         """Referrals of people of these communes asked for in [since, until): the counts of a report."""
         stmt = (

@@ -15,7 +15,7 @@ from bot.flows.common import audit_list, out_of_scope, say
 from bot.flows.context import Context, Replies
 from bot.flows.flow import Audience, Flow, Pressed, Step, Verb, as_number
 from bot.flows.inbox import pushed
-from bot.services.escalations import EscalationKind, result_of
+from bot.services.escalations import EscalationKind, note_crisis_answer, result_of
 
 FLOW = "inbox"
 
@@ -160,6 +160,8 @@ async def handle(ctx: Context, text: str) -> Replies:
         assert ctx.staff is not None
         alert, person = found
         await ctx.repos.escalations.add_note(alert.id, ctx.staff.id, text[:1000])
+        if alert.kind == EscalationKind.CRISIS and alert.acknowledged_at is None:  # the note acknowledges it
+            await note_crisis_answer(ctx.repos, alert.participant_id, ctx.clock.now())
         await ctx.audit(
             "escalation_noted", subject_type="participant", subject_id=person.id, detail={"escalation": alert.id}
         )
@@ -175,6 +177,8 @@ async def acknowledge(ctx: Context, alert_id: int | None) -> Replies:
     assert ctx.staff is not None
     escalation, _ = found
     if await ctx.repos.escalations.acknowledge(escalation.id, ctx.staff.id):
+        if escalation.kind == EscalationKind.CRISIS:  # perhaps its first human answer (metrics)
+            await note_crisis_answer(ctx.repos, escalation.participant_id, ctx.clock.now())
         await ctx.audit(
             "escalation_acknowledged",
             subject_type="participant",

@@ -1,0 +1,46 @@
+"""`aftercare outbox status`: the counts by status, and how long the oldest message due now has waited (a growing
+age says sending lags behind)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.db.repositories.outbox import NewMessage
+from bot.domain.planning import MessageKind
+from tests.support.cli import call, ok_json
+from tests.support.config import TEST_KEY
+
+
+async def _queue(database_url: str, data_dir: Path, ages: list[timedelta]) -> None:
+    """Pending messages due `age` ago (the CLI reads the real clock)."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        data_dir=data_dir,
+        encryption_key=TEST_KEY,  # type: ignore[arg-type]
+        environment="development",
+    )
+    app = build_application(settings)
+    try:
+        await app.migrate()
+        now = datetime.now(UTC)
+        async with app.store.transaction() as repos:
+            await repos.outbox.add([NewMessage(f"t:{n}", MessageKind.DIGEST, now - age) for n, age in enumerate(ages)])
+    finally:
+        await app.aclose()
+
+
+def test_status_says_how_long_the_oldest_due_message_waited(env: dict[str, str], database_url: str) -> None:
+    empty = ok_json(env, "outbox", "status")
+    assert empty == {"counts": {}, "oldest_due_seconds": None}
+    assert "oldest due\tnone" in call(env, "outbox", "status").stdout
+    asyncio.run(_queue(database_url, Path(env["AFTERCARE_DATA_DIR"]), [timedelta(minutes=5), timedelta(hours=-1)]))
+    status = ok_json(env, "outbox", "status")
+    assert status["counts"] == {"pending": 2}  # one due, one later
+    assert 300 <= status["oldest_due_seconds"] < 360
+    human = call(env, "outbox", "status").stdout
+    assert "pending\t2" in human and "oldest due\t30" in human
