@@ -52,8 +52,24 @@ class AuditRepository:
         subject_id: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
+        self._s.add(
+            self._row(self._clock.now(), actor_type, actor_id, action, outcome, subject_type, subject_id, detail)
+        )
+        await self._s.flush()
+
+    def _row(
+        self,
+        at: datetime,
+        actor_type: str,
+        actor_id: int | None,
+        action: str,
+        outcome: str,
+        subject_type: str | None,
+        subject_id: int | None,
+        detail: dict[str, Any] | None,
+    ) -> AuditEventRow:
         row = AuditEventRow(
-            at=self._clock.now(),
+            at=at,
             actor_type=actor_type,
             actor_id=actor_id,
             action=action,
@@ -63,7 +79,15 @@ class AuditRepository:
             detail=audit_mac.plain_detail(detail),  # stored exactly as MACed: never a TypeError, never a false alarm
         )
         row.entry_mac = self.entry_mac(row)
-        self._s.add(row)
+        return row
+
+    async def by_scheduler_many(self, action: str, entries: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Bulk form of `by_scheduler`: (participant id, detail) each, written in order with one flush."""
+        if not entries:
+            return
+        at = self._clock.now()
+        rows = [self._row(at, "scheduler", None, action, "ok", "participant", pid, detail) for pid, detail in entries]
+        self._s.add_all(rows)
         await self._s.flush()
 
     async def reachability(
