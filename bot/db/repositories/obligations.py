@@ -166,14 +166,23 @@ class ObligationRepository:
             )
 
     async def open_for(self, participant_ids: Sequence[int], since: date) -> dict[int, list[KnownObligation]]:
-        stmt = select(ObligationRow).where(
+        """Pending obligations from `since` on, by person: plain columns (a page of ORM rows is slow to build)."""
+        stmt = select(
+            ObligationRow.participant_id,
+            ObligationRow.id,
+            ObligationRow.key,
+            ObligationRow.kind,
+            ObligationRow.due_on,
+            ObligationRow.status,
+        ).where(
             ObligationRow.participant_id.in_(participant_ids),  # type: ignore[attr-defined]
             ObligationRow.status == ObligationStatus.PENDING.value,
             ObligationRow.due_on >= since,
         )
         found: dict[int, list[KnownObligation]] = defaultdict(list)
-        for row in (await self._s.execute(stmt)).scalars():
-            found[row.participant_id].append(_obligation(row).known())
+        kinds, statuses = {k.value: k for k in ObligationKind}, {s.value: s for s in ObligationStatus}
+        for pid, oid, key, kind, due_on, status in (await self._s.execute(stmt)).all():
+            found[pid].append(KnownObligation(oid, key, kinds[kind], due_on, statuses[status]))
         return found
 
     async def mark_missed(self, before: date) -> list[tuple[int, int, ObligationKind]]:
