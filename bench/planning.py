@@ -111,14 +111,20 @@ async def _phase(
     before = await count_rows(app, TABLES)
     gc.collect()
     with rss_window() as rss, StatementTimer(app.engine) as sql:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         report = await run()
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     after = await count_rows(app, TABLES)
     created = {name: after[name] - before[name] for name in TABLES}
     if not quiet:
         _print_phase(label, seconds, created, report, rss, sql, targets=targets, top=top)
-    return {f"{label}_s": seconds, f"{label}_sql_s": sql.seconds, f"{label}_peak_mb": rss.peak_mb}
+        print(f"         CPU of this process {cpu:5.1f} s (on a busy machine, the wall time is longer than the work)")
+    return {
+        f"{label}_s": seconds,
+        f"{label}_cpu_s": cpu,
+        f"{label}_sql_s": sql.seconds,
+        f"{label}_peak_mb": rss.peak_mb,
+    }
 
 
 async def _history(app: Application, now: datetime, missed_percent: int) -> tuple[int, float]:
@@ -180,8 +186,9 @@ async def measure(
     database_url: str | None = None, participants: int = 100_000, *, at: str = DEFAULT_AT, missed_percent: int = 0
 ) -> dict[str, float]:
     """The figures of one database, for other benchmarks (bench/scale.py): seconds of the cold and the warm run
-    (`cold_s`, `warm_s`; and `missed_s` with `missed_percent`), the part of each inside SQL (`cold_sql_s`, …), each
-    phase's peak RSS in MB (`cold_peak_mb`, …), `seeded_s` and `participants`. Prints nothing.
+    (`cold_s`, `warm_s`; and `missed_s` with `missed_percent`), the part of each inside SQL (`cold_sql_s`, …), the
+    CPU this process used (`cold_cpu_s`, …: the server's is not in it), each phase's peak RSS in MB
+    (`cold_peak_mb`, …), `seeded_s` and `participants`. Prints nothing.
 
     `database_url`: None (or a SQLite URL: its file is not used) plans on SQLite in a temporary directory; a
     PostgreSQL URL names a scratch database, which is DROPPED and created again, and dropped afterwards."""
