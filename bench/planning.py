@@ -100,17 +100,31 @@ def _print_phase(
 
 
 async def _phase(
-    app: Application, label: str, run: Callable[[], Awaitable[PlanReport]], *, targets: bool = True, top: int = 0
-) -> None:
+    app: Application,
+    label: str,
+    run: Callable[[], Awaitable[PlanReport]],
+    *,
+    targets: bool = True,
+    top: int = 0,
+    quiet: bool = False,
+) -> dict[str, float]:
     before = await count_rows(app, TABLES)
     gc.collect()
     with rss_window() as rss, StatementTimer(app.engine) as sql:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         report = await run()
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     after = await count_rows(app, TABLES)
     created = {name: after[name] - before[name] for name in TABLES}
-    _print_phase(label, seconds, created, report, rss, sql, targets=targets, top=top)
+    if not quiet:
+        _print_phase(label, seconds, created, report, rss, sql, targets=targets, top=top)
+        print(f"         CPU of this process {cpu:5.1f} s (on a busy machine, the wall time is longer than the work)")
+    return {
+        f"{label}_s": seconds,
+        f"{label}_cpu_s": cpu,
+        f"{label}_sql_s": sql.seconds,
+        f"{label}_peak_mb": rss.peak_mb,
+    }
 
 
 async def _history(app: Application, now: datetime, missed_percent: int) -> tuple[int, float]:
@@ -129,7 +143,7 @@ async def _history(app: Application, now: datetime, missed_percent: int) -> tupl
     return int(result.rowcount or 0), time.perf_counter() - start
 
 
-async def _run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> None:
+async def _run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, float]:
     now = datetime.fromisoformat(args.at)
     settings = settings_for(url, data_dir)
     app = build_application(settings, clock=FixedClock(now))
@@ -144,20 +158,52 @@ async def _run(label: str, url: str, data_dir: Path, args: argparse.Namespace) -
         postgres = app.engine.dialect.name == "postgresql"
         if postgres:
             await analyze(app)
-        print(
-            f"{label}: {args.participants:,} active participants ({ended:,} whose term ended yesterday), "
-            f"{len(population.cadres)} cadres, planning at {now.isoformat()}; seeded in {seeded:.1f} s"
-        )
-        await _phase(app, "cold", lambda: planner.run(now), top=args.statements)
+        quiet = getattr(args, "quiet", False)
+        figures: dict[str, float] = {"participants": args.participants, "seeded_s": seeded}
+        if not quiet:
+            print(
+                f"{label}: {args.participants:,} active participants ({ended:,} whose term ended yesterday), "
+                f"{len(population.cadres)} cadres, planning at {now.isoformat()}; seeded in {seeded:.1f} s"
+            )
+        figures |= await _phase(app, "cold", lambda: planner.run(now), top=args.statements, quiet=quiet)
         done, took = await _history(app, now, args.missed_percent)
         if postgres:
             await analyze(app)
-        print(f"  (bench step: {done:,} obligations due before today marked done in {took:.1f} s)")
+        if not quiet:
+            print(f"  (bench step: {done:,} obligations due before today marked done in {took:.1f} s)")
         if args.missed_percent:
-            await _phase(app, "missed", lambda: planner.run(now), targets=False, top=args.statements)
-        await _phase(app, "warm", lambda: planner.run(now), top=args.statements)
+            missed = await _phase(
+                app, "missed", lambda: planner.run(now), targets=False, top=args.statements, quiet=quiet
+            )
+            figures |= missed
+        figures |= await _phase(app, "warm", lambda: planner.run(now), top=args.statements, quiet=quiet)
+        return figures
     finally:
         await app.aclose()
+
+
+async def measure(
+    database_url: str | None = None, participants: int = 100_000, *, at: str = DEFAULT_AT, missed_percent: int = 0
+) -> dict[str, float]:
+    """The figures of one database, for other benchmarks (bench/scale.py): seconds of the cold and the warm run
+    (`cold_s`, `warm_s`; and `missed_s` with `missed_percent`), the part of each inside SQL (`cold_sql_s`, …), the
+    CPU this process used (`cold_cpu_s`, …: the server's is not in it), each phase's peak RSS in MB
+    (`cold_peak_mb`, …), `seeded_s` and `participants`. Prints nothing.
+
+    `database_url`: None (or a SQLite URL: its file is not used) plans on SQLite in a temporary directory; a
+    PostgreSQL URL names a scratch database, which is DROPPED and created again, and dropped afterwards."""
+    args = argparse.Namespace(
+        participants=participants, at=at, ended_yesterday=None, missed_percent=missed_percent, statements=0,
+        quiet=True,
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        if database_url is None or database_url.startswith("sqlite"):
+            return await _run("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", Path(tmp), args)
+        await recreate_postgres(database_url)
+        try:
+            return await _run("PostgreSQL", database_url, Path(tmp), args)
+        finally:
+            await drop_postgres(database_url)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ different answer on the next run.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -80,7 +81,11 @@ class PlanPolicy:
     )
     horizon_days: int = 35  # obligations and reminders are materialised this far ahead
     missed_after_days: int = 3  # an obligation still open this long after its day is missed (and escalated)
-    digest_at: time = time(7, 30)
+    # Staff's morning messages (the digest, review requests) go out from `digest_from` over `digest_spread_minutes`,
+    # each staff member at their own minute (`staff_minute`): the same every day, and 20,000 digests do not all
+    # queue at one minute behind the platform's rate limit.
+    digest_from: time = time(7, 0)
+    digest_spread_minutes: int = 120
     random_announce_by: time = time(8, 0)  # a random test is announced on its day no later than this
     escalation: EscalationPolicy = field(default_factory=EscalationPolicy)
     # an urgent referral not taken by then goes to the next counsellor on duty; when none is left, to the officers
@@ -281,8 +286,21 @@ def shown_before_due(kind: ObligationKind, due_on: date, today: date) -> bool:
     return kind is not ObligationKind.RANDOM_TEST or due_on <= today
 
 
-def digest_instant(day: date, tz: tzinfo, policy: PlanPolicy) -> datetime:
-    local = datetime.combine(day, policy.digest_at, tzinfo=tz)
+def staff_minute(staff_id: int, spread_minutes: int) -> int:
+    """A staff member's minute in the morning window, 0 … spread - 1: a hash of their id, so the same every day
+    (they know when to expect it) and spread evenly over staff. Not secret, so not keyed: anyone who sees the
+    digest arrive knows its minute anyway."""
+    if spread_minutes <= 1:
+        return 0
+    digest = hashlib.sha256(f"morning:{staff_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % spread_minutes
+
+
+def digest_instant(day: date, tz: tzinfo, policy: PlanPolicy, staff_id: int) -> datetime:
+    """When a staff member's morning message of `day` goes out: their own minute in the morning window, never
+    inside quiet hours."""
+    minute = staff_minute(staff_id, policy.digest_spread_minutes)
+    local = datetime.combine(day, policy.digest_from, tzinfo=tz) + timedelta(minutes=minute)
     return policy.reminders.quiet.next_allowed(local, tz).astimezone(UTC)
 
 

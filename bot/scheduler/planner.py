@@ -201,30 +201,31 @@ class Planner:
         drawn = await repos.obligations.keys_of_kind(
             [pid for pid, ws in windows.items() if ws], ObligationKind.RANDOM_TEST, quarter_first
         )
+        # The page's draws first (the generator asked in the same order as ever), then one INSERT … ON CONFLICT DO
+        # NOTHING for all of them and one flush of their audit entries: a draw another planner made first is not ours.
+        draws: list[tuple[int, str, date, dict[str, object]]] = []
         for pid, ws in windows.items():
             for window in ws:
                 keys = [random_test_key(pid, window.quarter, i) for i in range(window.count)]
                 if all(key in drawn for key in keys):
                     continue
-                draws = draw_random_test_days(window.first, window.last, window.count, rng=self._rng)
-                for key, draw in zip(keys, draws, strict=False):
+                picked = draw_random_test_days(window.first, window.last, window.count, rng=self._rng)
+                for key, draw in zip(keys, picked, strict=False):
                     if key in drawn:
                         continue
-                    new_id = await repos.obligations.add_drawn(pid, key, draw.day)
-                    if new_id is None:
-                        continue
-                    report.random_draws += 1
-                    await repos.audit.by_scheduler(
-                        "random_test_drawn",
-                        pid,
-                        {
-                            "obligation": new_id,
-                            "reason": "risk_level_policy",
-                            "window": [window.first.isoformat(), window.last.isoformat()],
-                            "candidates": draw.candidates,
-                            "rng": "secrets.SystemRandom",
-                        },
-                    )
+                    detail: dict[str, object] = {
+                        "reason": "risk_level_policy",
+                        "window": [window.first.isoformat(), window.last.isoformat()],
+                        "candidates": draw.candidates,
+                        "rng": "secrets.SystemRandom",
+                    }
+                    draws.append((pid, key, draw.day, detail))
+        if not draws:
+            return
+        added = await repos.obligations.add_drawn_many([(pid, key, day) for pid, key, day, _ in draws])
+        entries = [(pid, {"obligation": added[key], **detail}) for pid, key, _, detail in draws if key in added]
+        await repos.audit.by_scheduler_many("random_test_drawn", entries)
+        report.random_draws += len(entries)
 
     async def _complete_terms(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
         """A term that ended: the person is listed for completion (Mẫu 54), told once, and reminders stop."""
@@ -285,14 +286,13 @@ class Planner:
         local = self._today(now)
         if self.policy.reminders.quiet.contains(local) and local.time() >= self.policy.reminders.quiet.start:
             return  # the evening: today's digest is stale, tomorrow's is planned tomorrow
-        at = digest_instant(local.date(), self._tz, self.policy)
         cadres = await repos.planning.cadres_with_people()
         await repos.outbox.add(
             [
                 NewMessage(
                     f"digest:{cadre}:{local.date().isoformat()}",
                     MessageKind.DIGEST,
-                    at,
+                    digest_instant(local.date(), self._tz, self.policy, cadre),  # each cadre at their own minute
                     staff_id=cadre,
                     payload={"day": local.date().isoformat()},
                 )
@@ -302,28 +302,29 @@ class Planner:
         report.digests += len(cadres)
 
     async def _reviews(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
-        """The quarterly review: asked of every cadre with people on the day it opens and every few days until the
-        deadline (each message is skipped at send time if all is written); the day after the deadline the officers
-        hear what is missing."""
+        """The quarterly review: asked of every cadre with people (at their morning minute, like the digest) on the day
+        it opens and every few days until the deadline (each message is skipped at send time if all is written); the
+        day after the deadline the officers hear what is missing."""
         local = self._today(now)
         if self.policy.reminders.quiet.contains(local) and local.time() >= self.policy.reminders.quiet.start:
             return  # the evening: like the digest, today's request would only arrive tomorrow, stale
         today = local.date()
-        at = digest_instant(today, self._tz, self.policy)
         window = review_window(today, self.review_policy)
         messages: list[NewMessage] = []
         if window is not None and today in review_reminder_days(window, self.review_policy):
             payload = {"quarter": window.quarter, "due": window.due_on.isoformat()}
             messages += [
-                NewMessage(f"review:{cadre}:{window.quarter}:{today}", MessageKind.REVIEW_REQUEST, at, staff_id=cadre,
+                NewMessage(f"review:{cadre}:{window.quarter}:{today}", MessageKind.REVIEW_REQUEST,
+                           digest_instant(today, self._tz, self.policy, cadre), staff_id=cadre,
                            payload=payload)
                 for cadre in await repos.planning.cadres_with_people()
             ]  # fmt: skip
         ended = review_window(today - timedelta(days=1), self.review_policy)
         if ended is not None and ended.due_on == today - timedelta(days=1):
             messages += [
-                NewMessage(f"reviews_missing:{officer}:{ended.quarter}", MessageKind.REVIEWS_MISSING, at,
-                           staff_id=officer, payload={"quarter": ended.quarter})
+                NewMessage(f"reviews_missing:{officer}:{ended.quarter}", MessageKind.REVIEWS_MISSING,
+                           digest_instant(today, self._tz, self.policy, officer), staff_id=officer,
+                           payload={"quarter": ended.quarter})
                 for officer in await repos.planning.officers_with_people()
             ]  # fmt: skip
         await repos.outbox.add(messages)

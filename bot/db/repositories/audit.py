@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db import audit_mac
-from bot.db.dialect import insert_ignoring
+from bot.db.dialect import insert_ignoring, insert_many
 from bot.db.models import AuditChainHeadRow, AuditEventRow, EncryptionKeyRow
 from bot.domain.entities import Identity
 
@@ -65,6 +65,20 @@ class AuditRepository:
         row.entry_mac = self.entry_mac(row)
         self._s.add(row)
         await self._s.flush()
+
+    async def by_scheduler_many(self, action: str, entries: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Bulk form of `by_scheduler`: (participant id, detail) each, written in order in one statement."""
+        if not entries:
+            return
+        at = self._clock.now()
+        values = []
+        for participant_id, detail in entries:
+            entry = {"at": at, "actor_type": "scheduler", "actor_id": None, "action": action,
+                     "subject_type": "participant", "subject_id": participant_id, "outcome": "ok",
+                     "detail": audit_mac.plain_detail(detail)}  # fmt: skip
+            values.append(entry | {"entry_mac": audit_mac.entry_mac(self._key, audit_mac.canonical(**entry))})
+        # plain rows, not ORM objects: building and flushing thousands of those costs more than writing them
+        await insert_many(self._s, AuditEventRow, values, lambda insert: insert)
 
     async def reachability(
         self, identity: Identity, channel: str, reachable: bool, actor_type: str = "channel"

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, row_ref
-from bot.db.dialect import insert_ignoring, upsert
+from bot.db.dialect import core_connection, first_per_key, insert_ignoring, insert_many
 from bot.db.models import AbsenceRow, CheckinRow, ObligationRow, ParticipantRow
 from bot.domain.planning import (
     OPEN_STATUSES,
@@ -23,6 +23,8 @@ from bot.domain.planning import (
     ObligationStatus,
     WantedObligation,
 )
+
+_DRAW_CHUNK = 1000  # rows per multi-row INSERT (6 parameters each: far below either database's limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +75,16 @@ class ObligationRepository:
              "status": ObligationStatus.PENDING.value, "created_at": now}
             for pid, w in wanted
         ]  # fmt: skip
-        stmt = upsert(self._s, ObligationRow)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"due_on": stmt.excluded.due_on},
-            where=(ObligationRow.status == ObligationStatus.PENDING.value)
-            & (ObligationRow.due_on != stmt.excluded.due_on),
-        )
-        await self._s.execute(stmt, values)
+
+        def moved(stmt: Any) -> Any:
+            return stmt.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"due_on": stmt.excluded.due_on},
+                where=(ObligationRow.status == ObligationStatus.PENDING.value)
+                & (ObligationRow.due_on != stmt.excluded.due_on),
+            )
+
+        await insert_many(self._s, ObligationRow, first_per_key(values), moved)
 
     async def add_drawn(self, participant_id: int, key: str, due_on: date) -> int | None:
         """A random test; None when another planner already drew this one (its draw stands, ours is discarded)."""
@@ -97,6 +101,25 @@ class ObligationRepository:
             .returning(ObligationRow.id)
         )
         return (await self._s.execute(stmt)).scalar_one_or_none()
+
+    async def add_drawn_many(self, draws: Sequence[tuple[int, str, date]]) -> dict[str, int]:
+        """Bulk form of `add_drawn`: (participant id, key, day) each; the ids of those inserted by key (a draw another
+        planner already made is absent: its draw stands). One multi-row statement per chunk, not one per draw."""
+        if not draws:
+            return {}
+        now = self._clock.now()
+        values = [
+            {"key": key, "participant_id": pid, "kind": ObligationKind.RANDOM_TEST.value, "due_on": day,
+             "status": ObligationStatus.PENDING.value, "created_at": now}
+            for pid, key, day in draws
+        ]  # fmt: skip
+        stmt = insert_ignoring(self._s, ObligationRow).returning(ObligationRow.id, ObligationRow.key)
+        connection = await core_connection(self._s)
+        added: dict[str, int] = {}
+        for start in range(0, len(values), _DRAW_CHUNK):
+            result = await connection.execute(stmt.values(values[start : start + _DRAW_CHUNK]))
+            added |= {key: oid for oid, key in result.all()}
+        return added
 
     async def keys_of_kind(self, participant_ids: Iterable[int], kind: ObligationKind, since: date) -> set[str]:
         stmt = select(ObligationRow.key).where(
@@ -143,14 +166,23 @@ class ObligationRepository:
             )
 
     async def open_for(self, participant_ids: Sequence[int], since: date) -> dict[int, list[KnownObligation]]:
-        stmt = select(ObligationRow).where(
+        """Pending obligations from `since` on, by person: plain columns (a page of ORM rows is slow to build)."""
+        stmt = select(
+            ObligationRow.participant_id,
+            ObligationRow.id,
+            ObligationRow.key,
+            ObligationRow.kind,
+            ObligationRow.due_on,
+            ObligationRow.status,
+        ).where(
             ObligationRow.participant_id.in_(participant_ids),  # type: ignore[attr-defined]
             ObligationRow.status == ObligationStatus.PENDING.value,
             ObligationRow.due_on >= since,
         )
         found: dict[int, list[KnownObligation]] = defaultdict(list)
-        for row in (await self._s.execute(stmt)).scalars():
-            found[row.participant_id].append(_obligation(row).known())
+        kinds, statuses = {k.value: k for k in ObligationKind}, {s.value: s for s in ObligationStatus}
+        for pid, oid, key, kind, due_on, status in (await self._s.execute(stmt)).all():
+            found[pid].append(KnownObligation(oid, key, kinds[kind], due_on, statuses[status]))
         return found
 
     async def mark_missed(self, before: date) -> list[tuple[int, int, ObligationKind]]:

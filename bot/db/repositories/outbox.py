@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.dialect import insert_ignoring, is_postgres, upsert
+from bot.db.dialect import first_per_key, insert_many, is_postgres
 from bot.db.models import (
     ChannelIdentityRow,
     EscalationRow,
@@ -127,23 +127,27 @@ class OutboxRepository:
             for m in messages
         ]
         if not revive:
-            await self._s.execute(insert_ignoring(self._s, OutboxRow), values)
+            await insert_many(
+                self._s, OutboxRow, values, lambda stmt: stmt.on_conflict_do_nothing(index_elements=["key"])
+            )
             return
-        stmt = upsert(self._s, OutboxRow)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"],
-            set_={
-                "status": OutboxStatus.PENDING,
-                "due_at": stmt.excluded.due_at,
-                "next_attempt_at": stmt.excluded.next_attempt_at,
-                "payload": stmt.excluded.payload,
-                "attempts": 0,
-                "last_error": None,
-            },
-            # no IN (…): this statement runs once per row (executemany)
-            where=(OutboxRow.status == OutboxStatus.CANCELLED) & or_(*(OutboxRow.last_error == r for r in _REVIVABLE)),
-        )
-        await self._s.execute(stmt, values)
+
+        def revived(stmt: Any) -> Any:
+            return stmt.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "status": OutboxStatus.PENDING,
+                    "due_at": stmt.excluded.due_at,
+                    "next_attempt_at": stmt.excluded.next_attempt_at,
+                    "payload": stmt.excluded.payload,
+                    "attempts": 0,
+                    "last_error": None,
+                },
+                where=(OutboxRow.status == OutboxStatus.CANCELLED)
+                & or_(*(OutboxRow.last_error == r for r in _REVIVABLE)),
+            )
+
+        await insert_many(self._s, OutboxRow, first_per_key(values), revived)
 
     async def pending_reminders(self, participant_ids: Sequence[int]) -> dict[str, Planned]:
         stmt = select(OutboxRow.key, OutboxRow.id, OutboxRow.due_at).where(
