@@ -39,7 +39,6 @@ import collections
 import logging
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,10 +60,10 @@ from bench.common import (
     sync_sequences,
 )
 from bench.dispatch import (
-    Fleet,
     WindowedTelegram,
     busiest_second,
     start_fleet,
+    wait_ready,
     wait_until,
 )
 from bot.app import build_application
@@ -231,7 +230,7 @@ async def run(url: str, participants: int, reminders: int, processes: int, give_
 
                 # "07:00" is when the processes are up (in a deployment they were running already) or the first
                 # reminder left, whichever came first: their start-up under load is not the burst's time.
-                ready = await _until_ready(fleet, lambda: reminders_out() > 0, give_up)
+                ready = await wait_ready(fleet, give_up, lambda: reminders_out() > 0)
                 # A third of the way through the burst (at 30/s), the crisis message arrives on the webhook.
                 third = max(1, burst // 3)
                 await wait_until(lambda: reminders_out() >= third or not fleet.alive(), give_up)
@@ -280,24 +279,6 @@ async def run(url: str, participants: int, reminders: int, processes: int, give_
 
 
 FIGURES: dict[str, float] = {}  # the last run's figures, for bench/scale.py
-
-
-async def _until_ready(fleet: Fleet, begun: Callable[[], bool], within: float) -> float:
-    """When every process answered /healthz, or `begun()` (dispatch already started), whichever came first."""
-    deadline = time.monotonic() + within
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline and not begun():
-            healthy = 0
-            for port in fleet.ports:
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        healthy += response.status == 200
-                except aiohttp.ClientError:
-                    pass
-            if healthy == len(fleet.ports):
-                break
-            await asyncio.sleep(0.2)  # the processes are real: polled until they answer
-    return time.monotonic()
 
 
 async def _post_webhook(url: str, secret: str, update: dict[str, Any]) -> int:
