@@ -307,8 +307,10 @@ class Dispatcher:
             async def one(send: _Send) -> _Outcome:
                 async with gate:
                     outcome = await self._send(send, now)
-                if outcome.status == "sent":
-                    await closer.add(send)  # outside the gate: the next send starts while this one waits its group
+                    if outcome.status == "sent":
+                        # Still inside the gate: a send waiting for room in a group counts as in flight, so no more
+                        # than `concurrency` are ever sent or waiting beyond the two groups.
+                        await closer.add(send)
                 return outcome
 
             return list(await asyncio.gather(*(one(send) for send in sends)))
