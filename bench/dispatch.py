@@ -39,6 +39,10 @@ import logging
 import math
 import os
 import resource
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -48,13 +52,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, select
+import aiohttp
+from sqlalchemy import Table, func, select, update
 
 from bench.common import (
+    KEY,
     StatementTimer,
     bulk_insert,
     drop_postgres,
     ok,
+    participant_chat,
     recreate_postgres,
     seed_population,
     settings_for,
@@ -242,6 +249,215 @@ async def dispatch_all(
         await app.aclose()
 
 
+# ---- several `aftercare run` processes on one database --------------------------------------------------------------
+
+
+WEBHOOK_SECRET = "bench-webhook-secret-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Fleet:
+    """N `python -m bot run` processes with the scheduler enabled, as a deployment runs them: each its own HTTP port,
+    all on one database and one Telegram bot. The first one's address is the webhook's (a load balancer in front
+    would pick one too)."""
+
+    processes: list[subprocess.Popen[bytes]]
+    ports: list[int]
+    logs: list[Path]
+
+    @property
+    def webhook(self) -> str:
+        return f"http://127.0.0.1:{self.ports[0]}/webhook/telegram"
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def alive(self) -> bool:
+        return all(process.poll() is None for process in self.processes)
+
+
+def start_fleet(n: int, url: str, data_dir: Path, api_url: str, **settings: str) -> Fleet:
+    """`settings`: more AFTERCARE_* settings by their lowercase name (e.g. telegram_rate_limit="1e9")."""
+    ports = [free_port() for _ in range(n)]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AFTERCARE_")}
+    env |= {
+        "AFTERCARE_DATABASE_URL": url,
+        "AFTERCARE_ENCRYPTION_KEY": KEY,
+        "AFTERCARE_DATA_DIR": str(data_dir),
+        "AFTERCARE_TELEGRAM_TOKEN": TOKEN,
+        "AFTERCARE_TELEGRAM_API_URL": api_url,
+        "AFTERCARE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "AFTERCARE_PUBLIC_URL": f"http://127.0.0.1:{ports[0]}",
+        "AFTERCARE_SCHEDULER_ENABLED": "true",
+        "AFTERCARE_SIMULATOR_ENABLED": "false",
+        "AFTERCARE_QUIET_HOURS": "off",
+        "AFTERCARE_LOG_FORMAT": "json",
+        **{f"AFTERCARE_{name.upper()}": value for name, value in settings.items()},
+    }
+    processes, logs = [], []
+    for i, port in enumerate(ports):
+        log_path = data_dir / f"process-{i}.log"
+        with log_path.open("wb") as log_file:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot", "run"],
+                    env={**env, "AFTERCARE_HTTP_PORT": str(port)},
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    cwd=Path(__file__).resolve().parents[1],
+                )
+            )
+        logs.append(log_path)
+    return Fleet(processes, ports, logs)
+
+
+@dataclass
+class Sends:
+    """What the fake Telegram accepted from the fleet: per chat, and when."""
+
+    accepted: int
+    chats: int
+    duplicates: int  # messages to a chat beyond the first (each seeded chat is owed exactly one)
+    refused: int  # 429s
+    busiest: int  # most accepted in any one second
+    span: float  # first to last accepted, seconds
+    rate: float  # accepted per second over that span
+
+
+def count_sends(fake: WindowedTelegram, chats: set[int] | None = None) -> Sends:
+    """`chats`: only messages to these chats count (None: every sendMessage)."""
+    calls = [c for c in fake.sent() if chats is None or int(c.params["chat_id"]) in chats]
+    per_chat = collections.Counter(int(c.params["chat_id"]) for c in calls)
+    times = sorted(c.at for c in calls)
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    return Sends(
+        accepted=len(calls),
+        chats=len(per_chat),
+        duplicates=sum(n - 1 for n in per_chat.values()),
+        refused=fake.refused,
+        busiest=busiest_second(times),
+        span=span,
+        rate=(len(calls) - 1) / span if span else 0.0,
+    )
+
+
+async def wait_until(condition: Any, within: float, step: float = 0.2) -> bool:
+    """Polls `condition()` (the processes are real: there is no event to wait on) until true or `within` passed."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(step)
+    return bool(condition())
+
+
+async def _seed_for_fleet(url: str, data_dir: Path, rows: int) -> set[int]:
+    """ "Your term ended" messages (their people are no longer active: the planners have nothing to plan), not due
+    until `_make_due`: every process is up by then, so all of them find the rows at once."""
+    app = build_application(settings_for(url, data_dir), clock=SystemClock(), sleep=asyncio.sleep)
+    try:
+        await app.migrate()
+        await seed_due_rows(app, rows, "completion")
+        async with app.engine.begin() as connection:
+            first = int((await connection.execute(select(func.min(OutboxRow.participant_id)))).scalar_one())
+            later = datetime.now(UTC) + timedelta(days=1)
+            await connection.execute(update(OutboxRow).values(next_attempt_at=later))
+    finally:
+        await app.aclose()
+    return {int(participant_chat(pid)) for pid in range(first, first + rows)}
+
+
+async def _make_due(url: str, data_dir: Path) -> None:
+    app = build_application(settings_for(url, data_dir), clock=SystemClock(), sleep=asyncio.sleep)
+    try:
+        async with app.engine.begin() as connection:
+            await connection.execute(update(OutboxRow).values(next_attempt_at=datetime.now(UTC)))
+    finally:
+        await app.aclose()
+
+
+async def wait_ready(fleet: Fleet, within: float, begun: Any = None) -> float:
+    """When every process answered /healthz (or `begun()` said dispatching started already), polled: the processes
+    are real and announce nothing."""
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline and not (begun is not None and begun()):
+            healthy = 0
+            for port in fleet.ports:
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        healthy += response.status == 200
+                except aiohttp.ClientError:
+                    pass
+            if healthy == len(fleet.ports) or not fleet.alive():
+                break
+            await asyncio.sleep(0.2)
+    return time.monotonic()
+
+
+async def fleet_scenario(url: str, rows: int, processes: int, per_second: int | None) -> tuple[Sends, float, bool]:
+    """(what was accepted, seconds from the rows falling due, every process up, to the last accepted, finished)."""
+    await recreate_postgres(url)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        chats = await _seed_for_fleet(url, data_dir, rows)
+        rate = {} if per_second is not None else {"telegram_rate_limit": str(UNLIMITED)}
+        with running_in_thread(lambda: WindowedTelegram(token=TOKEN, per_second=per_second)) as fake:
+            fleet = start_fleet(processes, url, data_dir, fake.base_url, **rate)
+            try:
+                await wait_ready(fleet, 300)
+                await _make_due(url, data_dir)
+                started = time.monotonic()
+                finished = await wait_until(
+                    lambda: len({int(c.params["chat_id"]) for c in fake.sent()}) >= rows or not fleet.alive(),
+                    GIVE_UP_AFTER + 60,
+                    0.5,
+                )
+                finished = finished and fleet.alive()
+                await asyncio.sleep(3)  # late duplicates, if any, arrive now
+            finally:
+                fleet.stop()
+            sends = count_sends(fake, chats)
+            last = max((c.at for c in fake.sent()), default=started)
+    return sends, last - started, finished
+
+
+def fleet(url: str, rows: int, processes: int, per_second: int | None) -> Sends:
+    sends, took, finished = asyncio.run(fleet_scenario(url, rows, processes, per_second))
+    label = "no rate limit" if per_second is None else f"limit {per_second}/s"
+    if per_second is None:
+        verdict = f"[≥ {TARGET_RATE:.0f}/s: {ok(sends.rate >= TARGET_RATE and finished)}]"
+    else:
+        share = sends.rate / per_second
+        verdict = (
+            f"= {share:.0%} of {per_second}/s [≥ {TARGET_SHARE:.0%}: {ok(share >= TARGET_SHARE and finished)}]; "
+            f"429s {sends.refused} [0: {ok(sends.refused == 0)}]"
+        )
+    print(
+        f"  (c) {processes} processes, {label}: {sends.chats:,} of {rows:,} chats reached, first to last accepted "
+        f"{sends.rate:,.1f}/s {verdict}; duplicates {sends.duplicates} [0: {ok(sends.duplicates == 0)}]"
+    )
+    print(
+        f"      busiest second at the fake: {sends.busiest} accepted; {took:.1f} s from the rows falling due (every "
+        f"process up) to the last message{'' if finished else ' (NOT finished)'}"
+    )
+    return sends
+
+
 def _process_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -302,6 +518,9 @@ def main() -> None:
         default=30,
         help="messages per second the fake Telegram accepts in (b); the bot keeps its default telegram_rate_limit",
     )
+    parser.add_argument(
+        "--processes", type=int, default=4, help="(c): this many `aftercare run` processes on PostgreSQL (0: skip)"
+    )
     parser.add_argument("--kind", choices=("reminder", "completion"), default="reminder")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="PostgreSQL URL ('' to skip)")
     parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
@@ -316,6 +535,10 @@ def main() -> None:
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 run_database("PostgreSQL", args.postgres, Path(tmp), args)
+            if args.processes:
+                print(f"PostgreSQL, {args.processes} `aftercare run` processes with the scheduler on, one bot:")
+                fleet(args.postgres, args.rows, args.processes, None)
+                fleet(args.postgres, args.limited_rows, args.processes, args.limit)
         finally:
             if not args.keep:
                 asyncio.run(drop_postgres(args.postgres))

@@ -1,8 +1,11 @@
 """Dispatch: claim due outbox rows under a lease, send each through its channel, record what happened.
 
 At-least-once at the platform, exactly-once in the normal case: a row is claimed by one dispatcher (SKIP LOCKED),
-sent, and closed in a short transaction. Only a process that dies between sending and closing leaves a row whose
-lease runs out and which is sent again; nothing is ever lost.
+sent, and closed. Rows the platform accepted are closed in small groups, one short transaction per `close_group`
+messages or per `close_within` (whichever comes first; a commit per message was most of a message's cost). Only a
+process that dies between sending and closing leaves rows whose lease runs out and which are sent again: at most
+what was in flight, that is `concurrency` sends at the platform plus `2 × close_group` accepted ones not yet closed
+(one group committing, one filling; a full group makes the next accepted send wait). Nothing is ever lost.
 
 A staff member's notification that finds no chat the bot can reach (they have not linked one yet) is held, not
 cancelled: it goes out, oldest first, once they link a chat, unless it expired meanwhile (`held_until`).
@@ -11,7 +14,8 @@ cancelled: it goes out, oldest first, once they link a chat, unless it expired m
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -38,6 +42,10 @@ log = structlog.get_logger(__name__)
 class DispatchPolicy:
     batch: int = 100
     concurrency: int = 32
+    # Accepted messages are closed together: one transaction per this many, or per `close_within` seconds after the
+    # first of a group was accepted. Bounds what a crash re-sends (see the module's docstring).
+    close_group: int = 16
+    close_within: float = 0.05
     lease: timedelta = timedelta(minutes=5)
     # Crisis alerts and conversations: after a crash they go out again within seconds, not minutes. Longer than one
     # platform call takes; a row that waited (rate limits, a slow batch) has its lease renewed right before it is
@@ -137,6 +145,65 @@ class _Outcome:
     lost: frozenset[int] = frozenset()  # rows another dispatcher reclaimed meanwhile: theirs, left untouched
 
 
+class _Closer:
+    """Collects accepted sends and closes them in groups (`close` gets each group): when `every` are waiting, or
+    `within` seconds after the first of a group was accepted. While one group commits the next fills; when that one
+    is full too, `add` waits, so no more than two groups are ever accepted and not yet closed. Leaving the block
+    closes whatever is left; a failed close is logged and its rows stay leased (sent again when the lease runs out,
+    as after a crash)."""
+
+    def __init__(self, close: Callable[[list[_Send]], Awaitable[None]], every: int, within: float) -> None:
+        self._close = close
+        self._every = max(1, every)
+        self._within = within
+        self._pending: list[_Send] = []
+        self._count = 0  # messages (rows) in `_pending`
+        self._arrived = asyncio.Event()
+        self._full = asyncio.Event()
+        self._room = asyncio.Condition()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> _Closer:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._stopping = True
+        self._arrived.set()
+        self._full.set()
+        assert self._task is not None
+        await self._task
+
+    async def add(self, send: _Send) -> None:
+        async with self._room:
+            await self._room.wait_for(lambda: self._count < self._every)
+            self._pending.append(send)
+            self._count += len(send.jobs)
+        self._arrived.set()
+        if self._count >= self._every:
+            self._full.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._arrived.wait()
+            if not self._stopping:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self._within)
+            async with self._room:
+                group, self._pending, self._count = self._pending, [], 0
+                self._arrived.clear()
+                self._full.clear()
+                self._room.notify_all()
+            if group:
+                try:
+                    await self._close(group)
+                except Exception:
+                    log.exception("outbox_close_failed", outbox_ids=[j.item.id for s in group for j in s.jobs])
+            if self._stopping and not self._pending:
+                return
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -193,6 +260,8 @@ class Dispatcher:
             participants = [c.participant_id for c in claimed if c.participant_id is not None]
             staff = [c.staff_id for c in claimed if c.staff_id is not None]
             by_participant, by_staff = await repos.planning.chats(participants, staff)
+            # What rendering reads, a query per table instead of per row (held here: the session keeps weak refs).
+            loaded = await repos.outbox.preload(claimed)
             # Active staff without a chat the bot can reach: their notifications wait for one (closed: cancelled).
             waiting = await repos.staff.active_among(sorted({sid for sid in staff if sid not in by_staff}))
             jobs = []
@@ -214,6 +283,7 @@ class Dispatcher:
                     log.exception("outbox_render_failed", outbox_id=item.id, kind=item.kind.value)
                     message = Skip("render_failed")
                 jobs.append(_Job(item, chat, message))
+            del loaded
             return jobs
 
     async def _make_files(self, jobs: list[_Job]) -> list[_Job]:
@@ -235,14 +305,18 @@ class Dispatcher:
     async def _send_all(self, sends: list[_Send], now: datetime) -> list[_Outcome]:
         gate = asyncio.Semaphore(self.policy.concurrency)
 
-        async def one(send: _Send) -> _Outcome:
-            async with gate:
-                outcome = await self._send(send, now)
-                if outcome.status == "sent":
-                    await self._mark_sent(send)
+        async with _Closer(self._mark_sent, self.policy.close_group, self.policy.close_within) as closer:
+
+            async def one(send: _Send) -> _Outcome:
+                async with gate:
+                    outcome = await self._send(send, now)
+                    if outcome.status == "sent":
+                        # Still inside the gate: a send waiting for room in a group counts as in flight, so no more
+                        # than `concurrency` are ever sent or waiting beyond the two groups.
+                        await closer.add(send)
                 return outcome
 
-        return list(await asyncio.gather(*(one(send) for send in sends)))
+            return list(await asyncio.gather(*(one(send) for send in sends)))
 
     async def _send(self, send: _Send, now: datetime) -> _Outcome:
         chat = send.chat
@@ -289,22 +363,25 @@ class Dispatcher:
             log.warning("outbox_lease_lost", outbox_ids=sorted(lost))
         return lost
 
-    async def _mark_sent(self, send: _Send) -> None:
-        """Closed the moment the platform accepted it: a crash after this point re-sends nothing; a crash during
-        the send re-sends only what was in flight (at most `concurrency` messages) once the lease runs out."""
+    async def _mark_sent(self, group: list[_Send]) -> None:
+        """Close a group of accepted sends in one transaction: a crash after this point re-sends none of them; a
+        crash before re-sends them (and what else was in flight) once their leases run out."""
         async with self._store.transaction() as repos:
-            await repos.outbox.finish([job.item.id for job in send.jobs], OutboxStatus.SENT)
-            if send.message.buttons:
-                # Its buttons are now valid choices in that chat (a press is not "stale").
-                await repos.conversations.offer(send.chat.identity_id, send.message.buttons, send.message.typed_by)
-        for job in send.jobs:  # what only a message that went out records (a copy delivered, its export)
-            if not self._renderer.records_when_sent(job.item):
-                continue
-            try:  # apart: a failure here must not leave the row open to be sent again
-                async with self._store.transaction() as repos:
-                    await self._renderer.sent(repos, job.item, send.chat.channel, self._clock.now())
-            except Exception:
-                log.exception("outbox_after_sent_failed", outbox_id=job.item.id, kind=job.item.kind.value)
+            await repos.outbox.finish([job.item.id for send in group for job in send.jobs], OutboxStatus.SENT)
+            # Their buttons are now valid choices in those chats (a press is not "stale").
+            await repos.conversations.offer_many(
+                [(send.chat.identity_id, send.message.buttons, send.message.typed_by)
+                 for send in group if send.message.buttons]
+            )  # fmt: skip
+        for send in group:
+            for job in send.jobs:  # what only a message that went out records (a copy delivered, its export)
+                if not self._renderer.records_when_sent(job.item):
+                    continue
+                try:  # apart: a failure here must not leave the row open to be sent again
+                    async with self._store.transaction() as repos:
+                        await self._renderer.sent(repos, job.item, send.chat.channel, self._clock.now())
+                except Exception:
+                    log.exception("outbox_after_sent_failed", outbox_id=job.item.id, kind=job.item.kind.value)
 
     async def _record(
         self, sent_or_not: list[tuple[_Send, _Outcome]], skipped: list[_Job], now: datetime, report: DispatchReport

@@ -292,8 +292,46 @@ async def test_a_dispatcher_killed_mid_send_loses_nothing_and_resends_only_what_
     delivered = Counter(str(call.params["chat_id"]) for call in fake.sent())
     assert len(delivered) == 300  # nothing lost
     resent = sum(n - 1 for n in delivered.values())
-    assert resent <= DispatchPolicy().concurrency  # only sends that were in flight at the kill
+    policy = DispatchPolicy()
+    # Only what was in flight at the kill: sends at the platform, and accepted ones whose group was not yet closed.
+    assert resent <= policy.concurrency + 2 * policy.close_group
     assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 300
+
+
+async def test_accepted_messages_are_closed_in_groups_and_a_lost_close_resends_only_its_group(
+    app: Application, clock: FakeClock
+) -> None:
+    """One transaction per group of accepted messages, not per message: a group that was accepted but never closed
+    (the process died first) stays leased, and once the lease runs out exactly that group goes out again."""
+    await _commune(app)
+    now = clock.now()
+    await _seed_due_messages(app, 100, "test", now)
+    policy = DispatchPolicy(batch=50, close_group=8)
+    recorder = Recorder()
+    dispatcher = Dispatcher(
+        app.store, Renderer(app.catalogs, HANOI), {"test": recorder}, RateLimits({}), clock, HANOI, policy
+    )
+    close, groups = dispatcher._mark_sent, []
+
+    async def dies_before_the_third(group: list) -> None:  # type: ignore[type-arg]
+        groups.append([job.item.id for send in group for job in send.jobs])
+        if len(groups) == 3:
+            raise RuntimeError("killed between the platform's answer and the close")
+        await close(group)
+
+    dispatcher._mark_sent = dies_before_the_third  # type: ignore[method-assign]
+    await dispatcher.run()
+    assert len(recorder.sent) == 100 and len(groups) < 100 and all(len(g) <= 8 for g in groups)
+    assert await _count(app, OutboxRow, OutboxRow.status == "sending") == len(groups[2])
+    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 100 - len(groups[2])
+    dispatcher._mark_sent = close  # type: ignore[method-assign]
+    clock.set(now + policy.lease - timedelta(seconds=1))
+    assert (await dispatcher.run()).sent == 0  # still leased
+    clock.set(now + policy.lease + timedelta(seconds=1))
+    assert (await dispatcher.run()).sent == len(groups[2])
+    resent = [chat for chat, n in Counter(recorder.sent).items() if n > 1]
+    assert len(resent) == len(groups[2]) and len(recorder.sent) == 100 + len(groups[2])
+    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 100
 
 
 async def test_an_urgent_row_left_by_a_dead_dispatcher_goes_out_after_seconds_a_normal_one_after_its_lease(
