@@ -8,7 +8,7 @@ default sizes are the issue's (100,000 participants, 10,000 reminders: the morni
 
 The parts call the other benchmarks' functions (run those for the details behind a figure):
 - webhook: bench/telegram_webhook.py `measure` — a bare aiogram echo bot and ours on PostgreSQL, same fake Telegram;
-- planning: the cold phase of bench/planning.py (its seeding, its instant, its target), timed here;
+- planning: bench/planning.py `measure` — the first (cold) run of a month for the population, on PostgreSQL;
 - dispatch: bench/dispatch.py — one dispatcher with no rate limit (`dispatch_all`), then four `aftercare run`
   processes with no limit and at Telegram's 30/s (`fleet_scenario`);
 - morning: bench/morning.py `measure`.
@@ -24,16 +24,12 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 
 from bench import dispatch, morning, planning, telegram_webhook
-from bench.common import analyze, drop_postgres, recreate_postgres, seed_population, settings_for
-from bot.app import build_application
-from bot.core.clock import FixedClock
+from bench.common import drop_postgres, recreate_postgres
 from bot.logging import configure_logging
 from tests.fakes.telegram_api import running_in_thread
 
@@ -77,13 +73,9 @@ def webhook(base: str, updates: int, concurrency: int) -> None:
 
 
 def plan(base: str, participants: int) -> None:
-    url = scratch(base, "planning")
-    asyncio.run(recreate_postgres(url))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            seconds = asyncio.run(_cold_plan(url, Path(tmp), participants))
-    finally:
-        asyncio.run(drop_postgres(url))
+    """bench/planning.py's own measurement (its seeding, instant and target), on a scratch PostgreSQL database."""
+    figures = asyncio.run(planning.measure(scratch(base, "planning"), participants))
+    seconds = figures["cold_s"]
     add(
         f"planning a month, {participants:,} people, first run (PostgreSQL), s",
         seconds,
@@ -91,21 +83,6 @@ def plan(base: str, participants: int) -> None:
         f"≤ {planning.TARGET_SECONDS:.0f}",
         seconds <= planning.TARGET_SECONDS,
     )
-
-
-async def _cold_plan(url: str, data_dir: Path, participants: int) -> float:
-    now = datetime.fromisoformat(planning.DEFAULT_AT)
-    app = build_application(settings_for(url, data_dir), clock=FixedClock(now))
-    try:
-        await app.migrate()
-        today = now.astimezone(ZoneInfo(app.settings.timezone)).date()
-        await seed_population(app, participants, today, now, ended_yesterday=participants // 365)
-        await analyze(app)
-        start = time.perf_counter()
-        await app.scheduler.planner.run(now)
-        return time.perf_counter() - start
-    finally:
-        await app.aclose()
 
 
 def dispatching(base: str, rows: int, limited_rows: int, processes: int) -> None:
