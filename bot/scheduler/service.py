@@ -58,6 +58,7 @@ class Scheduler:
         self.locks: Locks = locks or SoleProcess()
         self.budget = budget
         self._store = store  # to take over a dead sender's leases (with `locks` on PostgreSQL)
+        self._planning = False
         self._sending = False  # held the send lock at the last try (a new holder takes over what was in flight)
 
     def may_send(self) -> bool:
@@ -70,7 +71,11 @@ class Scheduler:
         in a process that does not lead planning, the run is a quick "standing by" (alive, not dead)."""
         with self._liveness.run(PLAN):
             if not await self.locks.try_hold(PLAN_LOCK):
+                self._planning = False
                 return PlanReport()
+            if not self._planning:
+                self._planning = True
+                log.info("planner_took_over")
             return await self.planner.run()
 
     async def dispatch(self) -> DispatchReport:
