@@ -23,6 +23,7 @@ from bot.core.messages import OutboundMessage
 from bot.core.ports import Messenger
 from bot.core.telemetry import Telemetry
 from bot.data import canned_replies_source, crisis_model_source, crisis_sources, hotlines_source
+from bot.db.engine import is_sqlite as engine_is_sqlite
 from bot.db.engine import make_engine, make_probe_engine
 from bot.db.revision import at_head
 from bot.db.store import Keyring, Repositories, Store
@@ -37,7 +38,9 @@ from bot.flows.engine import ConversationEngine
 from bot.flows.pushing import Links
 from bot.flows.registry import Registry, build_registry
 from bot.observability.telemetry import PrometheusTelemetry
+from bot.scheduler.budget import DirectSends, SendBudget
 from bot.scheduler.dispatcher import Dispatcher, DispatchPolicy
+from bot.scheduler.leader import Locks, SoleProcess
 from bot.scheduler.limits import RateLimits
 from bot.scheduler.planner import Planner
 from bot.scheduler.service import Scheduler
@@ -159,6 +162,7 @@ class Application:
     async def aclose(self) -> None:
         for channel in self.channels.built():  # only what was built: closing must not import a platform's library
             await channel.close()  # type: ignore[attr-defined]
+        await self.scheduler.locks.close()
         await self.engine.dispose()
         if self.probe is not None:
             await self.probe.dispose()
@@ -202,13 +206,15 @@ def build_application(
         store, catalogs, clock, ZoneInfo(settings.timezone), policies, flows, typed_choices=TYPED_CHOICES
     )
     factories: dict[str, Callable[[], object]] = {}
+    direct_sends = DirectSends()  # every reply a channel sends itself, against the bot's one rate
     if settings.telegram_token is not None:
         token = settings.telegram_token.get_secret_value()
 
         def telegram() -> object:
             from bot.channels.telegram.channel import TelegramChannel, make_bot
 
-            return TelegramChannel(make_bot(token, settings.telegram_api_url), conversation, store, catalogs, sleep)
+            bot = make_bot(token, settings.telegram_api_url)
+            return TelegramChannel(bot, conversation, store, catalogs, sleep, counter=direct_sends)
 
         factories[TELEGRAM] = telegram
     if settings.zalo_token is not None:
@@ -219,7 +225,7 @@ def build_application(
             from bot.channels.zalo.client import ZaloClient
 
             client = ZaloClient(zalo_token, settings.zalo_api_url, sleep=sleep)
-            return ZaloChannel(client, conversation, store, catalogs, sleep)
+            return ZaloChannel(client, conversation, store, catalogs, sleep, counter=direct_sends)
 
         factories[ZALO] = zalo
     channels = LazyChannels(factories)
@@ -230,7 +236,19 @@ def build_application(
     for name in factories:
         messengers[name] = LazyMessenger(name, channels)
     liveness = Liveness(real)  # how long a poller or job has been silent is real time, whatever the simulated one
-    scheduler = build_scheduler(settings, store, catalogs, clock, messengers, sleep, liveness, flows, telemetry)
+    scheduler = build_scheduler(
+        settings,
+        store,
+        catalogs,
+        clock,
+        messengers,
+        sleep,
+        liveness,
+        flows,
+        direct_sends,
+        leadership(settings),
+        telemetry,
+    )
     if rehearsal is not None:
 
         async def tick() -> dict[str, Any]:
@@ -255,6 +273,16 @@ def build_application(
     )
 
 
+def leadership(settings: Settings) -> Locks:
+    """Advisory locks on a dedicated connection (PostgreSQL: any number of processes, one plans and one sends);
+    on SQLite the one process leads everything. The connection is made on first use, not here."""
+    if engine_is_sqlite(settings.database_url):
+        return SoleProcess()
+    from bot.db.locks import SessionLocks  # asyncpg: only a process on PostgreSQL
+
+    return SessionLocks(settings.direct_database_url or settings.database_url)
+
+
 def build_scheduler(
     settings: Settings,
     store: Store,
@@ -264,6 +292,8 @@ def build_scheduler(
     sleep: Sleep,
     liveness: Liveness | None = None,
     flows: Registry | None = None,
+    direct_sends: DirectSends | None = None,
+    locks: Locks | None = None,
     telemetry: Telemetry | None = None,
 ) -> Scheduler:
     tz = ZoneInfo(settings.timezone)
@@ -286,4 +316,11 @@ def build_scheduler(
     )
     renderer = Renderer(catalogs, tz, flows, links)
     dispatcher = Dispatcher(store, renderer, messengers, limits, clock, tz, policy, telemetry)
-    return Scheduler(planner, dispatcher, clock, liveness, telemetry)
+    locks = locks or SoleProcess()
+    # One process (SQLite): its own direct sends are all there are; several: each writes its counts, the sender reads.
+    budget = SendBudget(store if locks.exclusive else None, limits, direct_sends or DirectSends())
+    scheduler = Scheduler(
+        planner, dispatcher, clock, liveness, locks=locks, budget=budget, store=store, telemetry=telemetry
+    )
+    limits.gate = scheduler.may_send  # a process that lost the send lock sends nothing more
+    return scheduler

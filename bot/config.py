@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./aftercare.db"
+    # Scheduler leadership (advisory locks) and LISTEN need a session of their own: behind a transaction-mode pooler
+    # (PgBouncer) point this at PostgreSQL itself. None: `database_url`.
+    direct_database_url: str | None = None
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     zalo_token: SecretStr | None = None

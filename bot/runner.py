@@ -16,7 +16,7 @@ import uvicorn
 from bot.app import Application, build_application
 from bot.config import Settings
 from bot.core.liveness import Liveness
-from bot.scheduler.jobs import build_jobs
+from bot.scheduler.jobs import background, build_jobs
 from bot.scheduler.service import DISPATCH, PLAN
 from bot.web.app import build_web
 
@@ -109,7 +109,8 @@ async def start_channels(
 def start_scheduler(app: Application) -> AsyncIOScheduler:
     """The plan and dispatch jobs on their timers. Between runs, each must complete one within a few of its intervals
     (at least two minutes, as a dispatch run may wait on rate limits), or `/healthz` reports it dead ("silent"); a run
-    in progress is alive until it has taken `RUN_LIMIT` (then "stuck")."""
+    in progress is alive until it has taken `RUN_LIMIT` (then "stuck"). In a process that another one leads (many
+    processes on PostgreSQL), a run is a quick "standing by" and beats all the same: a follower is not dead."""
     plan_every, dispatch_every = app.settings.plan_interval_seconds, app.settings.dispatch_interval_seconds
     alive = liveness(app)
     alive.expect(PLAN, within=timedelta(seconds=max(3 * plan_every, 120)), mode="timer")
@@ -162,6 +163,7 @@ async def serve(settings: Settings, listener: socket.socket | None = None, worke
         web = build_web(app)
         tasks = await start_channels(app, stop, worker)
         if settings.scheduler_enabled:
+            tasks += await background(app.scheduler, stop)  # the urgent lane, the per-second pacing
             jobs = start_scheduler(app)
             log.info("scheduler_started")
         if worker.count == 1:

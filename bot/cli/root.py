@@ -98,7 +98,10 @@ def tick(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Plan and dispatch everything due at that instant, once, then exit (for cron; no long-lived scheduler)."""
+    """Plan and dispatch everything due at that instant, once, then exit (for cron; no long-lived scheduler).
+
+    On PostgreSQL it takes the same locks as `aftercare run`: a part a running process leads (planning, sending) is
+    skipped and named in the report, so a cron tick beside a running deployment never sends twice."""
     when = datetime.now(UTC)
     clock: Clock | None = None  # the real clock, unless acting as another instant
     if at is not None:
@@ -122,4 +125,6 @@ def tick(
         f"{local_time(out['at'])}: planned {plan['reminders_added']} reminders, {plan['escalations']} escalations, "
         f"{plan['digests']} digests; sent {sent['sent']}, retrying {sent['retried']}, given up {sent['dead']}"
     )
+    if out.get("skipped"):  # on PostgreSQL beside running processes: the part one of them leads is theirs
+        human += f" (skipped, another process leads it: {', '.join(out['skipped'])})"
     emit(as_json, out, human)

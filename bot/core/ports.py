@@ -57,3 +57,10 @@ class ConversationHandler(Protocol):
     async def confirm_delivered(self, *delivery_keys: str) -> None:
         """The replies of these updates are out: a redelivery of one of them gets nothing."""
         ...
+
+
+class SendCounter(Protocol):
+    """Told of every message a channel sends straight to a person (a reply, outside the outbox): the platform's rate
+    is per bot, so the outbox's sender, in whichever process, leaves room for them (bot/scheduler/budget.py)."""
+
+    def count(self, channel: str, messages: int = 1) -> None: ...

@@ -493,6 +493,15 @@ INVENTORY: dict[str, Table] = {
         (Action.MANAGE_UNITS, "everyone who asks for help in the chat"),
         none="id unit_id name address phone hours created_at",
     ),
+    "direct_send": Table(
+        Whose.NOBODY,
+        "how many replies the bot sent straight to people each second, per channel (a count): the outbox's sender "
+        "keeps the bot within the platform's rate",
+        NOT_PERSONAL,
+        "a minute",
+        (OPERATOR,),
+        none="channel second sent",
+    ),
     "audit_chain_head": Table(
         Whose.NOBODY,
         "the audit log's hash chain: its last sealed entry",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.db.types import UTCDateTime
@@ -666,3 +666,15 @@ class AnonymousFactRow(SQLModel, table=True):
     minutes: float | None = Field(default=None)  # a crisis: minutes to the first human answer
     from_unit: int | None = Field(default=None)  # a move
     to_unit: int | None = Field(default=None)
+
+
+class DirectSendRow(SQLModel, table=True):
+    """How many replies each process sent straight to people (not through the outbox) in one second, per channel:
+    the outbox's sender spends only what is left of the platform's rate (bot/scheduler/budget.py). UNLOGGED on
+    PostgreSQL: a count lost in a crash is worth nothing a minute later."""
+
+    __tablename__ = "direct_send"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    second: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    sent: int = Field(default=0)

@@ -229,8 +229,17 @@ class Dispatcher:
         """Leave this channel's messages to another process (they are released untouched, not retried)."""
         self._messengers = {name: m for name, m in self._messengers.items() if name != channel}
 
-    async def run(self, now: datetime | None = None, max_batches: int | None = None) -> DispatchReport:
-        """Send everything due at `now` (default: the clock), batch after batch, then return."""
+    async def run(
+        self,
+        now: datetime | None = None,
+        max_batches: int | None = None,
+        *,
+        urgent_only: bool = False,
+        keep_going: Callable[[], bool] | None = None,
+    ) -> DispatchReport:
+        """Send everything due at `now` (default: the clock), batch after batch, then return. `urgent_only`: crisis
+        alerts and conversations alone (the urgent lane, beside a long burst); `keep_going` is asked before each
+        batch (false: this process no longer leads the outbox, stop)."""
         report = DispatchReport()
         batches = 0
         fixed = now
@@ -238,13 +247,17 @@ class Dispatcher:
             expired, report.released = await repos.outbox.settle_held(fixed or self._clock.now())
         if expired:
             log.info("outbox_held_expired", count=expired)
-        while max_batches is None or batches < max_batches:
+        while (max_batches is None or batches < max_batches) and (keep_going is None or keep_going()):
             at = fixed or self._clock.now()
             quiet = self.policy.quiet.contains(at.astimezone(self._tz))
             report.held_for_quiet_hours = quiet
             async with self._store.transaction() as repos:
                 claimed = await repos.outbox.claim(
-                    at, self.policy.batch, self.policy.lease, urgent_only=quiet, urgent_lease=self.policy.urgent_lease
+                    at,
+                    self.policy.batch,
+                    self.policy.lease,
+                    urgent_only=quiet or urgent_only,
+                    urgent_lease=self.policy.urgent_lease,
                 )
             if not claimed:
                 break

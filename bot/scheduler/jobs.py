@@ -3,15 +3,25 @@
 The database is the source of truth, so the in-memory job store is enough: a restart loses no message. Each job
 runs one at a time (`max_instances=1`), missed runs collapse into one (`coalesce`), and a late run still runs
 (`misfire_grace_time`; APScheduler's default of 1 s would silently drop it).
+
+Beside them, two tasks (`background`): the urgent lane, woken by a NOTIFY when a crisis alert or a conversation
+message is queued, and a once-a-second loop that shares this process's direct-send counts, checks the leader's
+connection and re-paces the outbox (bot/scheduler/leader.py, bot/scheduler/budget.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 
+import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.scheduler.leader import URGENT_NOTIFY, UrgentLane
 from bot.scheduler.service import Scheduler
+
+log = structlog.get_logger(__name__)
 
 
 def build_jobs(service: Scheduler, plan_every: float, dispatch_every: float) -> AsyncIOScheduler:
@@ -21,3 +31,20 @@ def build_jobs(service: Scheduler, plan_every: float, dispatch_every: float) -> 
     scheduler.add_job(service.plan, "interval", seconds=plan_every, id="plan", **common)
     scheduler.add_job(service.dispatch, "interval", seconds=dispatch_every, id="dispatch", **common)
     return scheduler
+
+
+async def background(service: Scheduler, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """Start the urgent lane (listening now, so no NOTIFY after this returns is missed) and the per-second loop."""
+    lane = UrgentLane(service.urgent)
+    await service.locks.listen(URGENT_NOTIFY, lane.wake.set)
+    return [asyncio.create_task(lane.run(stop)), asyncio.create_task(_every_second(service, stop))]
+
+
+async def _every_second(service: Scheduler, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await service.every_second()
+        except Exception as exc:  # the database away for a moment: the counts wait for the next second
+            log.warning("scheduler_every_second_failed", error=type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)

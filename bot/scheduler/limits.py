@@ -1,4 +1,11 @@
-"""Sending no faster than the platforms allow: a global rate per channel and a minimum gap per chat."""
+"""Sending no faster than the platforms allow: a global rate per channel and a minimum gap per chat.
+
+The rate of a channel can change while messages wait (`set_rate`): the sending process spends what the bot's direct
+replies, sent by every process, leave of the platform's limit (bot/scheduler/budget.py). It is spent with a little
+headroom (`HEADROOM`): a message handed to the platform on time can arrive a few milliseconds late (a busy machine,
+the network), and the platform counts arrivals; 31 messages spaced for 30/s at 96 % span 1.04 s, so up to 40 ms of
+jitter never puts a 31st message in one second.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,39 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from aiolimiter import AsyncLimiter
+from bot.core.ports import DeliveryDeferred
 
 Sleep = Callable[[float], Awaitable[None]]
+
+HEADROOM = 0.96
+
+
+class _Pace:
+    """One message per 1/rate seconds, no burst (a bucket of `rate` would let a second's worth out at once, and the
+    platform, counting per second, answers 429 to the overflow). Waiters go in turn (asyncio.Lock is FIFO)."""
+
+    def __init__(self, rate: float, monotonic: Callable[[], float], sleep: Sleep) -> None:
+        self.rate = rate
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while (wait := self._next - self._monotonic()) > 0:
+                await self._sleep(wait)
+            now, gap = self._monotonic(), 1.0 / (self.rate * HEADROOM)
+            # Late by less than a gap (a sleep overslept): keep the schedule; idle longer: start again from now.
+            self._next = self._next + gap if now - self._next < gap else now + gap
 
 
 class RateLimits:
     """`rates` is messages per second per channel (None: unlimited). Per chat, sends are serialised and spaced
-    `per_chat_interval` seconds apart. A 429 pauses the whole channel for the time the platform asked."""
+    `per_chat_interval` seconds apart. A 429 pauses the whole channel for the time the platform asked.
+
+    `gate`: when set and false, this process must not send now (it no longer leads the outbox): a send not yet
+    started is given back (`paused_until`, or DeliveryDeferred after a wait), never made."""
 
     def __init__(
         self,
@@ -23,19 +55,34 @@ class RateLimits:
         per_chat_interval: float = 1.0,
         sleep: Sleep = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        pace_sleep: Sleep = asyncio.sleep,
     ) -> None:
-        # One message per 1/rate seconds, no burst: a bucket of `rate` lets a second's worth out at once and the
-        # platform, counting per second, answers 429 to the overflow.
-        self._limiters = {channel: AsyncLimiter(1, 1.0 / rate) for channel, rate in rates.items() if rate}
+        self.limits = {channel: rate for channel, rate in rates.items() if rate}
+        self._paces = {channel: _Pace(rate, monotonic, pace_sleep) for channel, rate in self.limits.items()}
         self._interval = per_chat_interval
         self._sleep = sleep
         self._monotonic = monotonic
         self._last: dict[tuple[str, str], float] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._paused_until: dict[str, datetime] = {}
+        self.gate: Callable[[], bool] | None = None
+
+    def rate(self, channel: str) -> float | None:
+        pace = self._paces.get(channel)
+        return pace.rate if pace is not None else None
+
+    def set_rate(self, channel: str, rate: float) -> None:
+        """Spend `rate` messages per second on `channel` from the next message on (a channel without a limit
+        stays without one)."""
+        pace = self._paces.get(channel)
+        if pace is not None and rate > 0:
+            pace.rate = rate
 
     def paused_until(self, channel: str, now: datetime) -> datetime | None:
-        """When a pause the platform asked for (429 retry_after) ends, if it has not yet."""
+        """When a pause the platform asked for (429 retry_after) ends, if it has not yet; a second from now while
+        the gate is shut (the message goes back to the queue untried)."""
+        if self.gate is not None and not self.gate():
+            return now + timedelta(seconds=1)
         until = self._paused_until.get(channel)
         return until if until is not None and until > now else None
 
@@ -56,9 +103,11 @@ class RateLimits:
                 wait = self._interval - (self._monotonic() - last)
                 if wait > 0:
                     await self._sleep(wait)
-            limiter = self._limiters.get(channel)
-            if limiter is not None:
-                await limiter.acquire()
+            pace = self._paces.get(channel)
+            if pace is not None:
+                await pace.acquire()
+            if self.gate is not None and not self.gate():  # leadership lost while this send waited its turn
+                raise DeliveryDeferred("not_leader", 1.0)
             try:
                 yield
             finally:

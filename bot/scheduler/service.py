@@ -1,17 +1,26 @@
-"""One scheduler tick: plan, then dispatch. `aftercare tick` runs it once; `aftercare run` runs it on a timer."""
+"""One scheduler tick: plan, then dispatch. `aftercare tick` runs it once; `aftercare run` runs it on a timer.
+
+Each part runs only in the process that leads it (bot/scheduler/leader.py): one plans and one sends at a time."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+import structlog
 
 from bot.core.clock import Clock
 from bot.core.liveness import Liveness
 from bot.core.request_ids import request_scope
 from bot.core.telemetry import NoTelemetry, Telemetry
+from bot.db.store import Store
+from bot.scheduler.budget import SendBudget
 from bot.scheduler.dispatcher import Dispatcher, DispatchReport
+from bot.scheduler.leader import PLAN_LOCK, SEND_LOCK, Locks, SoleProcess
 from bot.scheduler.planner import Planner, PlanReport
+
+log = structlog.get_logger(__name__)
 
 PLAN = "scheduler_plan"
 DISPATCH = "scheduler_dispatch"
@@ -22,10 +31,15 @@ class TickReport:
     at: datetime
     plan: PlanReport
     dispatch: DispatchReport
+    # parts another process leads, left to it (`aftercare tick` beside running processes): "plan", "send"
+    skipped: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         plan = {k: v for k, v in asdict(self.plan).items() if k != "extra"}
-        return {"at": self.at.isoformat(), "plan": plan, "dispatch": asdict(self.dispatch)}
+        out = {"at": self.at.isoformat(), "plan": plan, "dispatch": asdict(self.dispatch)}
+        if self.skipped:
+            out["skipped"] = {part: "another process leads it" for part in self.skipped}
+        return out
 
 
 class Scheduler:
@@ -35,6 +49,9 @@ class Scheduler:
         dispatcher: Dispatcher,
         clock: Clock,
         liveness: Liveness | None = None,
+        locks: Locks | None = None,
+        budget: SendBudget | None = None,
+        store: Store | None = None,
         telemetry: Telemetry | None = None,
     ) -> None:
         self.planner = planner
@@ -42,28 +59,89 @@ class Scheduler:
         self._clock = clock
         self._liveness = liveness or Liveness(clock)
         self._telemetry = telemetry or NoTelemetry()
+        self.locks: Locks = locks or SoleProcess()
+        self.budget = budget
+        self._store = store  # to take over a dead sender's leases (with `locks` on PostgreSQL)
+        self._planning = False
+        self._sending = False  # held the send lock at the last try (a new holder takes over what was in flight)
+
+    def may_send(self) -> bool:
+        """False from the moment this process, having led sending, lost the send lock (its connection), until it
+        tries again: a send still waiting for its turn is given back, not made."""
+        return not self._sending or self.locks.holds(SEND_LOCK)
 
     async def plan(self) -> PlanReport:
         """The timer's *plan* job: `/healthz` (`PLAN`) sees it running from its start and a beat when it returns;
-        its log lines share one request id; a run that returns is the job's last-run time in the metrics."""
+        in a process that does not lead planning, the run is a quick "standing by" (alive, not dead). Its log lines
+        share one request id; a run that planned is the job's last-run time in the metrics (standing by is not)."""
         with request_scope(), self._liveness.run(PLAN):
+            if not await self.locks.try_hold(PLAN_LOCK):
+                self._planning = False
+                return PlanReport()
+            if not self._planning:
+                self._planning = True
+                log.info("planner_took_over")
             report = await self.planner.run()
         self._telemetry.job_ran("plan")
         return report
 
     async def dispatch(self) -> DispatchReport:
         """The timer's *dispatch* job: `/healthz` (`DISPATCH`) sees it running from its start and a beat when it
-        returns; like `plan`, one request id and a last-run time."""
+        returns (a process that does not lead sending beats too: it stands by); like `plan`, one request id and a
+        last-run time when it sent."""
         with request_scope(), self._liveness.run(DISPATCH):
-            report = await self.dispatcher.run()
+            report = await self._send()
+        if report is None:
+            return DispatchReport()
         self._telemetry.job_ran("dispatch")
         return report
 
+    async def urgent(self) -> DispatchReport | None:
+        """The urgent lane's pass (woken by a NOTIFY): crisis alerts and conversations only, now, in the process
+        that sends; elsewhere nothing."""
+        if not self.locks.holds(SEND_LOCK):
+            return None
+        return await self.dispatcher.run(urgent_only=True, keep_going=lambda: self.locks.holds(SEND_LOCK))
+
+    async def every_second(self) -> None:
+        """This process's direct sends go to the shared counts; the process that sends checks its connection (a lost
+        one drops its locks at once) and paces the outbox at what direct replies leave."""
+        if self.budget is not None:
+            await self.budget.flush()
+        if not (self.locks.holds(SEND_LOCK) or self.locks.holds(PLAN_LOCK)):
+            return
+        if await self.locks.alive() and self.locks.holds(SEND_LOCK) and self.budget is not None:
+            await self.budget.refresh()
+
+    async def _send(self) -> DispatchReport | None:
+        """None when another process sends."""
+        if not await self.locks.try_hold(SEND_LOCK):
+            if self._sending:
+                log.warning("outbox_sender_stepped_down")
+            self._sending = False
+            return None
+        if not self._sending:
+            self._sending = True
+            if self.locks.exclusive and self._store is not None:  # no one else sends: leases left were a dead one's
+                async with self._store.transaction() as repos:
+                    released = await repos.outbox.release_leases(self._clock.now())
+                log.info("outbox_sender_took_over", released=released)
+        if self.budget is not None:
+            await self.budget.refresh()
+        return await self.dispatcher.run(keep_going=lambda: self.locks.holds(SEND_LOCK))
+
     async def tick(self, at: datetime | None = None) -> TickReport:
         """Everything due at `at` (default now): plan, then send; safe to run again or in parallel. Sending reads
-        the clock for every batch, so leases and quiet hours follow real time during a long morning run."""
+        the clock for every batch, so leases and quiet hours follow real time during a long morning run. A part
+        another process leads is skipped (and named in the report): never two senders at once."""
         at = at or self._clock.now()
+        skipped = []
         with request_scope():
-            plan = await self.planner.run(at)
-            dispatch = await self.dispatcher.run()
-        return TickReport(at, plan, dispatch)
+            if await self.locks.try_hold(PLAN_LOCK):
+                plan = await self.planner.run(at)
+            else:
+                plan, skipped = PlanReport(), ["plan"]
+            dispatch = await self._send()
+        if dispatch is None:
+            dispatch, skipped = DispatchReport(), [*skipped, "send"]
+        return TickReport(at, plan, dispatch, skipped)

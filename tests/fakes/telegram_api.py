@@ -8,6 +8,7 @@ official machine-readable spec when `../shared/vendor/telegram-bot-api-spec/api.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import itertools
 import json
@@ -26,6 +27,7 @@ from tests.fakes.serving import in_thread, serve_app
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "vendor" / "telegram-bot-api-spec" / "api.json"
 BOT_ID = 7000001
 BOT_USERNAME = "dong_hanh_test_bot"
+SENDING = frozenset({"sendMessage", "sendDocument"})  # what counts against the bot's messages per second
 
 
 @functools.cache
@@ -45,6 +47,7 @@ class Call:
     status: int
     at: float
     result: Any = None
+    via: str = ""  # the path prefix the bot was given (`base_url/<via>`): which process made the call
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class FakeTelegram:
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     confirmed: int = 0  # every update below this id was confirmed by an offset
     base_url: str = ""
+    # Telegram's global limit per bot: past this many messages in any one second (sliding), 429 with retry_after.
+    max_per_second: int | None = None
+    retry_after: int = 1
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
@@ -94,6 +100,7 @@ class FakeTelegram:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message id) → the bot's message now
         self._arrived = asyncio.Event()
         self._confirmations = asyncio.Condition()
+        self._sends: collections.deque[float] = collections.deque()  # accepted messages' times, the last second
         if self.spec is None:
             self.spec = official_spec()
 
@@ -152,25 +159,54 @@ class FakeTelegram:
         application = web.Application(client_max_size=20 * 2**20)  # sendDocument: files up to 20 MB here
         application.router.add_post("/bot{token}/{method}", self._handle)
         application.router.add_get("/bot{token}/{method}", self._handle)
+        # the same API under a prefix (`AFTERCARE_TELEGRAM_API_URL=<base_url>/p2`): tells processes apart
+        application.router.add_post("/{via}/bot{token}/{method}", self._handle)
+        application.router.add_get("/{via}/bot{token}/{method}", self._handle)
         return application
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        via = request.match_info.get("via", "")
         params = await _params(request)
         if request.match_info["token"] != self.token:
-            return self._reply(method, params, ApiError(401, "Unauthorized"))
+            return self._reply(method, params, ApiError(401, "Unauthorized"), via)
         fault = self._take_fault(method)
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.status:
-                return self._reply(method, params, ApiError(fault.status, fault.description, fault.retry_after))
+                return self._reply(method, params, ApiError(fault.status, fault.description, fault.retry_after), via)
+        if method in SENDING and self.max_per_second is not None and self._over_the_limit():
+            error = ApiError(429, f"Too Many Requests: retry after {self.retry_after}", self.retry_after)
+            return self._reply(method, params, error, via)
         try:
             self._check_spec(method, params)
             result = await getattr(self, f"_m_{method}", self._unknown)(params)
         except ApiError as error:
-            return self._reply(method, params, error)
-        return self._reply(method, params, result)
+            return self._reply(method, params, error, via)
+        if method in SENDING:
+            self._sends.append(time.monotonic())
+        return self._reply(method, params, result, via)
+
+    def _over_the_limit(self) -> bool:
+        """As many messages as the limit were accepted within the last second (counted on arrival)."""
+        horizon = time.monotonic() - 1.0
+        while self._sends and self._sends[0] <= horizon:
+            self._sends.popleft()
+        return self.max_per_second is not None and len(self._sends) >= self.max_per_second
+
+    def rate_limited(self) -> list[Call]:
+        return [c for c in self.calls if c.status == 429]
+
+    def busiest_second(self, method: str = "sendMessage") -> int:
+        """The most messages accepted within any one second (a sliding window over every accepted call's time)."""
+        times = sorted(c.at for c in self.sent(method))
+        busiest, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= 1.0:
+                first += 1
+            busiest = max(busiest, last - first + 1)
+        return busiest
 
     def _take_fault(self, method: str) -> Fault | None:
         queue = self.faults.get(method)
@@ -179,14 +215,14 @@ class FakeTelegram:
             return None
         return queue.pop(0) if queue else None
 
-    def _reply(self, method: str, params: dict[str, Any], outcome: Any) -> web.Response:
+    def _reply(self, method: str, params: dict[str, Any], outcome: Any, via: str = "") -> web.Response:
         if isinstance(outcome, ApiError):
-            self.calls.append(Call(method, params, outcome.status, time.monotonic()))
+            self.calls.append(Call(method, params, outcome.status, time.monotonic(), via=via))
             body: dict[str, Any] = {"ok": False, "error_code": outcome.status, "description": outcome.description}
             if outcome.retry_after is not None:
                 body["parameters"] = {"retry_after": outcome.retry_after}
             return web.json_response(body, status=outcome.status)
-        self.calls.append(Call(method, params, 200, time.monotonic(), outcome))
+        self.calls.append(Call(method, params, 200, time.monotonic(), outcome, via))
         return web.json_response({"ok": True, "result": outcome})
 
     def _check_spec(self, method: str, params: dict[str, Any]) -> None:

@@ -98,8 +98,8 @@ async def test_an_alert_waits_for_the_cadre_and_reaches_them_when_they_link(app:
     await _link_cadre(app, commune)
     report = await app.scheduler.dispatcher.run()
     assert report.released == 2 and report.sent == 2
-    [message] = _pushed(app, "binh")  # one message, the older alert first
-    assert message.index("Tin nhắn không còn gửi được") < message.index("khủng hoảng"), message
+    [message] = _pushed(app, "binh")  # one message, the crisis first (urgent rows go first), then the older alert
+    assert message.index("khủng hoảng") < message.index("Tin nhắn không còn gửi được"), message
     assert "Nguyễn Văn An (#1)" in message
     for escalation in (first, second):
         row = await _row(app, f"esc:{escalation}:cadre")

@@ -33,7 +33,7 @@ class SlowPlanner:
 
 
 class QuickDispatcher:
-    async def run(self) -> str:
+    async def run(self, **_: object) -> str:
         return "sent"
 
 

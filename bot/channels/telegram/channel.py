@@ -29,7 +29,7 @@ from bot.channels.telegram.render import Part, render
 from bot.channels.telegram.sender import ChatUnreachable, DeliveryFailed, PlatformErrors, Sleep, TelegramSender
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES, Catalogs
 from bot.core.messages import OutboundMessage
-from bot.core.ports import ConversationHandler, TransientFailure
+from bot.core.ports import ConversationHandler, SendCounter, TransientFailure
 from bot.core.request_ids import request_scope
 from bot.db.store import Store
 from bot.services import reachability
@@ -85,8 +85,10 @@ class TelegramChannel:
         store: Store,
         catalogs: Catalogs,
         sleep: Sleep = asyncio.sleep,
+        counter: SendCounter | None = None,
     ) -> None:
         self.bot = bot
+        self._counter = counter  # direct replies count against the bot's one rate (bot/scheduler/budget.py)
         self.sender = TelegramSender(bot, sleep)
         self.sleep = sleep  # what retries and the poller's back-off wait with
         self._conversation = conversation
@@ -175,6 +177,8 @@ class TelegramChannel:
         """Render and send replies in order, with retries; a chat that blocked the bot is marked unreachable."""
         try:
             for part in self._render(str(chat_id), replies):
+                if self._counter is not None:
+                    self._counter.count(CHANNEL)
                 await self.sender.send_text(chat_id, part.text, part.markup, part.no_preview)
         except ChatUnreachable:
             await self._set_reachable(str(chat_id), False)

@@ -22,7 +22,7 @@ from bot.channels.zalo.mapping import CHANNEL, to_inbound
 from bot.channels.zalo.render import render
 from bot.core.i18n import Catalogs
 from bot.core.messages import OutboundMessage
-from bot.core.ports import ConversationHandler, DeliveryDeferred, DeliveryRefused
+from bot.core.ports import ConversationHandler, DeliveryDeferred, DeliveryRefused, SendCounter
 from bot.db.store import Store
 from bot.services import reachability
 
@@ -49,8 +49,10 @@ class ZaloChannel:
         store: Store,
         catalogs: Catalogs,
         sleep: Sleep = asyncio.sleep,
+        counter: SendCounter | None = None,
     ) -> None:
         self.client = client
+        self._counter = counter  # direct replies count against the bot's one rate (bot/scheduler/budget.py)
         self.transport: ZaloTransport = client
         self.sleep = sleep  # what the poller's back-off waits with (the client's retries have their own)
         self._conversation = conversation
@@ -79,6 +81,8 @@ class ZaloChannel:
         """Render and send replies in order, with retries; a chat that blocked the bot is marked unreachable."""
         try:
             for text in render(replies, self._catalogs):
+                if self._counter is not None:
+                    self._counter.count(CHANNEL)
                 await self.transport.send_message(chat_id, text)
         except (ZaloForbidden, ZaloNotFound):  # blocked, left, or no longer a chat the bot may write to
             await self._unreachable(chat_id)

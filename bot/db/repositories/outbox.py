@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -54,6 +54,10 @@ _SUBJECTS: dict[str, Any] = {
 
 
 _REVIVABLE = ("inactive", "replanned")
+
+# PostgreSQL NOTIFY channel: an urgent row was queued (sent with the insert's transaction, so only once it is
+# committed and claimable); the process sending the outbox LISTENs and sends it at once (bot/scheduler/leader.py).
+URGENT_NOTIFY = "aftercare_outbox_urgent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,8 @@ class OutboxRepository:
             }
             for m in messages
         ]
+        if is_postgres(self._s) and any(m.urgent for m in messages):
+            await self._s.execute(text("SELECT pg_notify(:channel, '')"), {"channel": URGENT_NOTIFY})
         if not revive:
             await insert_many(
                 self._s, OutboxRow, values, lambda stmt: stmt.on_conflict_do_nothing(index_elements=["key"])
@@ -218,9 +224,10 @@ class OutboxRepository:
         urgent_only: bool = False,
         urgent_lease: timedelta | None = None,
     ) -> list[Claimed]:
-        """Take up to `limit` due rows, oldest first, in one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE
-        SKIP LOCKED) RETURNING` on PostgreSQL, so parallel dispatchers never take the same row; on SQLite the single
-        statement runs under the database's one writer lock. A lease that ran out (a dispatcher died) is reclaimed.
+        """Take up to `limit` due rows, urgent ones first (a crisis alert jumps a morning's reminders), then oldest
+        first, in one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` on PostgreSQL, so
+        parallel dispatchers never take the same row; on SQLite the single statement runs under the database's one
+        writer lock. A lease that ran out (a dispatcher died) is reclaimed.
 
         Urgent rows (crisis alerts, conversations) take `urgent_lease` when given: after a crash they are sent again
         within seconds, not after the normal lease."""
@@ -238,7 +245,7 @@ class OutboxRepository:
         pick = select(OutboxRow.id).where(due)
         if urgent_only:
             pick = pick.where(OutboxRow.urgent.is_(True))  # type: ignore[attr-defined]
-        pick = pick.order_by(OutboxRow.due_at, OutboxRow.id).limit(limit)
+        pick = pick.order_by(OutboxRow.urgent.desc(), OutboxRow.due_at, OutboxRow.id).limit(limit)  # type: ignore[attr-defined]
         if is_postgres(self._s):
             pick = pick.with_for_update(skip_locked=True)
         stmt = (
@@ -264,7 +271,19 @@ class OutboxRepository:
             Claimed(r[0], r[1], MessageKind(r[2]), r[3], r[4], dict(r[5] or {}), r[6], r[7], bool(r[8]), r[9])
             for r in rows
         ]
-        return sorted(claimed, key=lambda c: (c.due_at, c.id))
+        return sorted(claimed, key=lambda c: (not c.urgent, c.due_at, c.id))
+
+    async def release_leases(self, now: datetime) -> int:
+        """Every row still leased becomes claimable now. Only for a process that has just taken the send lock: no
+        other process sends, so a `sending` row was left by one that died or lost its connection (the rows it had
+        in flight are the ones sent twice), and waiting out its five-minute lease would only delay them."""
+        result = await self._s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.SENDING, OutboxRow.leased_until > now)  # type: ignore[operator]
+            .values(leased_until=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def preload(self, claimed: Sequence[Claimed]) -> list[object]:
         """Load what rendering a batch reads row by row (each recipient, a participant's unit, the obligation a
