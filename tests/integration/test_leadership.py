@@ -32,8 +32,8 @@ from bot.scheduler.dispatcher import DispatchPolicy
 from bot.scheduler.leader import PLAN_LOCK, SEND_LOCK
 from bot.scheduler.limits import RateLimits
 from tests.fakes.telegram_api import FakeTelegram, running_in_thread
-from tests.integration.test_outbox import TOKEN, _commune, _count, _seed_due_messages, _until
 from tests.support.config import TEST_KEY
+from tests.support.outbox import TOKEN, commune, count_rows, seed_due_messages, until
 
 postgres_only = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
@@ -77,7 +77,7 @@ class Fleet:
 
     async def wait_running(self, within: float = 180.0) -> None:
         """Until every process serves (imports and migrations done: seconds, or a minute on a busy machine)."""
-        await _until(lambda: all('"event": "running"' in self.log(via) for via in self.processes), within=within)
+        await until(lambda: all('"event": "running"' in self.log(via) for via in self.processes), within=within)
         assert all('"event": "running"' in self.log(via) for via in self.processes), "a process did not start"
 
     def log(self, via: str) -> str:
@@ -138,14 +138,14 @@ async def _lock_holders(app: Application, key: int) -> int:
 async def test_four_processes_send_within_the_bots_one_rate_each_message_once_from_one_sender(
     app: Application, settings: Settings, tmp_path: Path
 ) -> None:
-    await _commune(app)
+    await commune(app)
     messages, rate = 900, 60
-    await _seed_due_messages(app, messages, "telegram", _now())
+    await seed_due_messages(app, messages, "telegram", _now())
     with _fleet(settings, tmp_path, rate, AFTERCARE_TELEGRAM_RATE_LIMIT=str(rate)) as fleet:
         fake = fleet.fake
         fleet.start(4)
         await fleet.wait_running()
-        await _until(lambda: len(_delivered(fake)) >= messages, within=120)
+        await until(lambda: len(_delivered(fake)) >= messages, within=120)
         await asyncio.sleep(1)  # anything sent twice would arrive now
         assert all(p.poll() is None for p in fleet.processes.values()), "every process keeps running"
     delivered = _delivered(fake)
@@ -156,7 +156,7 @@ async def test_four_processes_send_within_the_bots_one_rate_each_message_once_fr
     sends = sorted(call.at for call in fake.sent())
     # and not far below it: paced at 96 %; a loaded test machine (jitter, the processes' start) costs some more
     assert (messages - 1) / (sends[-1] - sends[0]) >= 0.8 * rate
-    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == messages
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "sent") == messages
 
 
 @pytest.mark.slow
@@ -164,21 +164,21 @@ async def test_four_processes_send_within_the_bots_one_rate_each_message_once_fr
 async def test_killing_the_sender_mid_burst_hands_over_within_seconds_and_loses_nothing(
     app: Application, settings: Settings, tmp_path: Path
 ) -> None:
-    await _commune(app)
+    await commune(app)
     messages, rate = 900, 60
-    await _seed_due_messages(app, messages, "telegram", _now())
+    await seed_due_messages(app, messages, "telegram", _now())
     with _fleet(settings, tmp_path, rate, AFTERCARE_TELEGRAM_RATE_LIMIT=str(rate)) as fleet:
         fake = fleet.fake
         fleet.start(3)
         await fleet.wait_running()
-        await _until(lambda: len(fake.sent()) >= 200, within=120)
+        await until(lambda: len(fake.sent()) >= 200, within=120)
         (sender,) = _senders(fake)
         fleet.kill(sender)
         killed_at, before = time.monotonic(), len(fake.sent())
         assert before < messages, "the kill must land mid-burst"
-        await _until(lambda: any(c.via != sender for c in fake.sent()), within=30)
+        await until(lambda: any(c.via != sender for c in fake.sent()), within=30)
         took_over = min(c.at for c in fake.sent() if c.via != sender)
-        await _until(lambda: len(_delivered(fake)) >= messages, within=120)
+        await until(lambda: len(_delivered(fake)) >= messages, within=120)
         await asyncio.sleep(1)
     assert took_over - killed_at < 10  # the next process took the send lock at its next try (every second here)
     senders = _senders(fake)
@@ -188,7 +188,7 @@ async def test_killing_the_sender_mid_burst_hands_over_within_seconds_and_loses_
     resent = sum(n - 1 for n in delivered.values())
     assert resent <= DispatchPolicy().concurrency  # only what was in flight at the kill
     assert fake.busiest_second() <= rate
-    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == messages
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "sent") == messages
 
 
 @pytest.mark.slow
@@ -196,11 +196,11 @@ async def test_killing_the_sender_mid_burst_hands_over_within_seconds_and_loses_
 async def test_one_of_two_processes_plans_and_sends_and_the_other_takes_over_when_it_dies(
     app: Application, settings: Settings, tmp_path: Path
 ) -> None:
-    await _commune(app)
+    await commune(app)
     with _fleet(settings, tmp_path) as fleet:
         fleet.start(2)
         await fleet.wait_running()
-        await _until(lambda: any("planner_took_over" in fleet.log(v) for v in fleet.processes), within=60)
+        await until(lambda: any("planner_took_over" in fleet.log(v) for v in fleet.processes), within=60)
         await asyncio.sleep(6)  # more than a plan interval: the other process has tried too
         planners = [via for via in fleet.processes if "planner_took_over" in fleet.log(via)]
         assert len(planners) == 1, planners
@@ -209,7 +209,7 @@ async def test_one_of_two_processes_plans_and_sends_and_the_other_takes_over_whe
         (planner,) = planners
         (other,) = set(fleet.processes) - {planner}
         fleet.kill(planner)
-        await _until(lambda: "planner_took_over" in fleet.log(other), within=20)
+        await until(lambda: "planner_took_over" in fleet.log(other), within=20)
         assert "planner_took_over" in fleet.log(other)
         assert await _lock_holders(app, PLAN_LOCK) == 1
 
@@ -219,9 +219,9 @@ async def test_one_of_two_processes_plans_and_sends_and_the_other_takes_over_whe
 async def test_an_urgent_row_jumps_the_burst_and_a_notify_wakes_the_sender_at_once(
     app: Application, settings: Settings, tmp_path: Path
 ) -> None:
-    await _commune(app)
+    await commune(app)
     messages, rate = 450, 30
-    await _seed_due_messages(app, messages + 2, "telegram", _now())
+    await seed_due_messages(app, messages + 2, "telegram", _now())
     async with app.store.transaction() as repos:  # the last two people's rows kept back: queued urgent below
         newest = select(ParticipantRow.id).order_by(ParticipantRow.id.desc()).limit(2)  # type: ignore[union-attr]
         urgent_pids = sorted((await repos.session.execute(newest)).scalars())
@@ -247,15 +247,15 @@ async def test_an_urgent_row_jumps_the_burst_and_a_notify_wakes_the_sender_at_on
         fake = fleet.fake
         fleet.start(2)
         await fleet.wait_running()
-        await _until(lambda: len(fake.sent()) >= 60, within=120)  # the burst is going (15 s at 30/s)
+        await until(lambda: len(fake.sent()) >= 60, within=120)  # the burst is going (15 s at 30/s)
         queued = await queue_urgent(urgent_pids[0])
-        await _until(lambda: sent_at(urgent_pids[0]) is not None, within=10)
+        await until(lambda: sent_at(urgent_pids[0]) is not None, within=10)
         during_burst = sent_at(urgent_pids[0])
-        await _until(lambda: len(_delivered(fake)) >= messages + 1, within=120)  # the burst is over
+        await until(lambda: len(_delivered(fake)) >= messages + 1, within=120)  # the burst is over
         left_behind = sum(1 for c in fake.sent() if during_burst is not None and c.at > during_burst)
         await asyncio.sleep(1)
         idle_queued = await queue_urgent(urgent_pids[1])  # the next dispatch poll is minutes away
-        await _until(lambda: sent_at(urgent_pids[1]) is not None, within=10)
+        await until(lambda: sent_at(urgent_pids[1]) is not None, within=10)
         idle = sent_at(urgent_pids[1])
     assert during_burst is not None and during_burst - queued < 5  # the crisis alert's target: out within 5 s
     assert left_behind >= 100  # ahead of the reminders due before it

@@ -8,24 +8,21 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import select, update
 
 from bot.app import Application, build_application
 from bot.config import Settings
 from bot.core.messages import OutboundMessage
-from bot.db.crypto import row_ref
 from bot.db.models import (
     AuditEventRow,
-    ChannelIdentityRow,
     ObligationRow,
     OutboxRow,
     ParticipantRow,
@@ -37,16 +34,10 @@ from bot.scheduler.texts import Renderer
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import FakeTelegram, Fault, running_in_thread
 from tests.support.config import TEST_KEY
-from tests.support.factories import add_hanoi, add_person
+from tests.support.factories import add_person
+from tests.support.outbox import TOKEN, commune, count_rows, seed_due_messages, until
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
-TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api"
-
-
-async def _commune(app: Application) -> None:
-    async with app.store.transaction() as repos:
-        service = app.enrolment(repos)
-        await add_hanoi(service)
 
 
 async def _active_person(app: Application, start: date, risk: RiskLevel = RiskLevel.HIGH, chat: str = "p1") -> int:
@@ -57,34 +48,26 @@ async def _active_person(app: Application, start: date, risk: RiskLevel = RiskLe
     return person.id
 
 
-async def _count(app: Application, table: type, *where: object) -> int:
-    async with app.store.transaction() as repos:
-        stmt = select(func.count()).select_from(table)
-        for condition in where:
-            stmt = stmt.where(condition)  # type: ignore[arg-type]
-        return int((await repos.session.execute(stmt)).scalar_one())
-
-
 async def test_planning_twice_or_in_parallel_queues_everything_once(app: Application, clock: FakeClock) -> None:
-    await _commune(app)
+    await commune(app)
     pid = await _active_person(app, date(2026, 10, 1))
     now = clock.now()
     await app.scheduler.planner.run(now)
-    obligations = await _count(app, ObligationRow)
-    reminders = await _count(app, OutboxRow, OutboxRow.kind == "reminder")
-    draws = await _count(app, AuditEventRow, AuditEventRow.action == "random_test_drawn")
+    obligations = await count_rows(app, ObligationRow)
+    reminders = await count_rows(app, OutboxRow, OutboxRow.kind == "reminder")
+    draws = await count_rows(app, AuditEventRow, AuditEventRow.action == "random_test_drawn")
     assert obligations >= 3 and reminders >= 3 and draws == 1
     await asyncio.gather(*(app.scheduler.planner.run(now) for _ in range(3)))
-    assert await _count(app, ObligationRow) == obligations
-    assert await _count(app, OutboxRow, OutboxRow.kind == "reminder") == reminders
-    assert await _count(app, AuditEventRow, AuditEventRow.action == "random_test_drawn") == 1
+    assert await count_rows(app, ObligationRow) == obligations
+    assert await count_rows(app, OutboxRow, OutboxRow.kind == "reminder") == reminders
+    assert await count_rows(app, AuditEventRow, AuditEventRow.action == "random_test_drawn") == 1
     async with app.store.transaction() as repos:
         keys = (await repos.session.execute(select(OutboxRow.key).where(OutboxRow.participant_id == pid))).scalars()
         assert len(set(keys)) == reminders
 
 
 async def test_a_changed_schedule_is_recomputed_not_patched(app: Application, clock: FakeClock) -> None:
-    await _commune(app)
+    await commune(app)
     pid = await _active_person(app, date(2026, 10, 1), risk=RiskLevel.LOW)
     await app.scheduler.planner.run(clock.now())
     async with app.store.transaction() as repos:
@@ -103,12 +86,12 @@ async def test_a_changed_schedule_is_recomputed_not_patched(app: Application, cl
         await repos.identities.unlink_person(participant_id=pid)
         await repos.participants.update(pid, status=ParticipantStatus.ENROLLED)
     await app.scheduler.planner.run(clock.now())
-    assert await _count(app, OutboxRow, OutboxRow.status == "pending") == 0
-    assert await _count(app, OutboxRow, OutboxRow.last_error == "inactive") == len(before)
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "pending") == 0
+    assert await count_rows(app, OutboxRow, OutboxRow.last_error == "inactive") == len(before)
 
 
 async def test_a_new_start_date_cancels_the_old_months(app: Application, clock: FakeClock) -> None:
-    await _commune(app)
+    await commune(app)
     pid = await _active_person(app, date(2026, 10, 1), risk=RiskLevel.LOW)
     await app.scheduler.planner.run(clock.now())
     async with app.store.transaction() as repos:
@@ -123,7 +106,7 @@ async def test_a_new_start_date_cancels_the_old_months(app: Application, clock: 
             await repos.session.execute(select(ObligationRow.due_on).where(ObligationRow.status == "pending"))
         ).scalars()
         assert list(open_) == []
-    assert await _count(app, OutboxRow, OutboxRow.status == "pending") == 0
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "pending") == 0
 
 
 class Recorder:
@@ -140,59 +123,6 @@ class Recorder:
     async def push(self, external_id: str, message: OutboundMessage) -> None:
         await asyncio.sleep(0)
         self.sent.append(external_id)
-
-
-async def _seed_due_messages(app: Application, count: int, channel: str, now: datetime) -> None:
-    """`count` participants, each with one linked chat and one due message (their final message)."""
-    keyring = app.store.keyring
-    async with app.store.transaction() as repos:
-        unit = await repos.units.by_code("HD")
-        assert unit is not None
-        people = [
-            {
-                "unit_id": unit.id,
-                "name_enc": "",
-                "term_start": date(2024, 1, 1),
-                "term_months": 24,
-                "expected_end": date(2026, 1, 1),
-                "risk_level": "low",
-                "status": "completed",
-                "language": "vi",
-                "wording": "neutral",
-                "reminder_hour": 8,
-                "completed_on": date(2026, 1, 1),
-                "created_at": now,
-                "updated_at": now,
-            }
-            for _ in range(count)
-        ]
-        await repos.session.execute(insert(ParticipantRow), people)
-        ids = (await repos.session.execute(select(ParticipantRow.id).order_by(ParticipantRow.id))).scalars().all()
-        seal = keyring.cipher.encrypt
-        names = [{"pid": pid, "name": seal("Người thử", "participant.name", row_ref(id=pid))} for pid in ids]
-        table = ParticipantRow.__table__  # type: ignore[attr-defined]
-        sealing = update(table).where(table.c.id == bindparam("pid")).values(name_enc=bindparam("name"))
-        await repos.session.execute(sealing, names)  # each name sealed for its person's row
-        chats = {pid: keyring.seal_chat(channel, str(1000 + pid), participant_id=pid, staff_id=None) for pid in ids}
-        await repos.session.execute(
-            insert(ChannelIdentityRow),
-            [
-                {
-                    "channel": channel,
-                    "chat_key": chats[pid][0],
-                    "external_id_enc": chats[pid][1],
-                    "participant_id": pid,
-                    "linked_at": now,
-                    "unreachable": False,
-                }
-                for pid in ids
-            ],
-        )
-        row = {"kind": "completion", "payload": {}, "urgent": False, "due_at": now, "next_attempt_at": now}
-        row |= {"status": "pending", "attempts": 0, "created_at": now}
-        await repos.session.execute(
-            insert(OutboxRow), [{**row, "key": f"completion:{pid}", "participant_id": pid} for pid in ids]
-        )
 
 
 def _dispatcher(app: Application, messenger: Recorder, clock: FakeClock) -> Dispatcher:
@@ -212,8 +142,8 @@ def _dispatcher(app: Application, messenger: Recorder, clock: FakeClock) -> Disp
 async def test_four_parallel_dispatchers_send_ten_thousand_messages_exactly_once(
     app: Application, settings: Settings, clock: FakeClock
 ) -> None:
-    await _commune(app)
-    await _seed_due_messages(app, 10_000, "test", clock.now())
+    await commune(app)
+    await seed_due_messages(app, 10_000, "test", clock.now())
     others = [build_application(settings, clock=clock) for _ in range(3)]  # own engines: separate connections
     try:
         apps = [app, *others]
@@ -226,15 +156,15 @@ async def test_four_parallel_dispatchers_send_ten_thousand_messages_exactly_once
     everything = Counter(chat for recorder in recorders for chat in recorder.sent)
     assert len(everything) == 10_000 and set(everything.values()) == {1}
     assert all(recorder.sent for recorder in recorders), [len(r.sent) for r in recorders]  # all four took a share
-    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 10_000
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "sent") == 10_000
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_parallel_dispatchers_on_sqlite_share_the_single_writer_safely(
     app: Application, settings: Settings, clock: FakeClock
 ) -> None:
-    await _commune(app)
-    await _seed_due_messages(app, 600, "test", clock.now())
+    await commune(app)
+    await seed_due_messages(app, 600, "test", clock.now())
     other = build_application(settings, clock=clock)
     try:
         recorders = [Recorder(), Recorder()]
@@ -243,13 +173,6 @@ async def test_parallel_dispatchers_on_sqlite_share_the_single_writer_safely(
         await other.aclose()
     everything = Counter(chat for recorder in recorders for chat in recorder.sent)
     assert len(everything) == 600 and set(everything.values()) == {1}
-
-
-async def _until(condition: Callable[[], bool], within: float = 60.0) -> None:
-    """Waits for a real subprocess to get somewhere (not for a schedule: the clock is the process's own)."""
-    deadline = time.monotonic() + within
-    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(0.01)
 
 
 def _aftercare(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
@@ -262,9 +185,9 @@ def _aftercare(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
 async def test_a_dispatcher_killed_mid_send_loses_nothing_and_resends_only_what_was_in_flight(
     app: Application, settings: Settings, clock: FakeClock, tmp_path: Path
 ) -> None:
-    await _commune(app)
+    await commune(app)
     now = clock.now()
-    await _seed_due_messages(app, 300, "telegram", now)
+    await seed_due_messages(app, 300, "telegram", now)
     with running_in_thread(lambda: FakeTelegram(token=TOKEN)) as fake:
         for _ in range(300):
             fake.inject("sendMessage", Fault(0, "", delay=0.02))  # a slow platform, so the kill lands mid-dispatch
@@ -278,7 +201,7 @@ async def test_a_dispatcher_killed_mid_send_loses_nothing_and_resends_only_what_
             "AFTERCARE_TELEGRAM_RATE_LIMIT": "100000",
         }
         first = _aftercare(env, "tick", "--at", now.isoformat())
-        await _until(lambda: len(fake.sent()) >= 60)
+        await until(lambda: len(fake.sent()) >= 60)
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
         before_restart = len(fake.sent())
@@ -295,7 +218,7 @@ async def test_a_dispatcher_killed_mid_send_loses_nothing_and_resends_only_what_
     policy = DispatchPolicy()
     # Only what was in flight at the kill: sends at the platform, and accepted ones whose group was not yet closed.
     assert resent <= policy.concurrency + 2 * policy.close_group
-    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 300
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "sent") == 300
 
 
 async def test_accepted_messages_are_closed_in_groups_and_a_lost_close_resends_only_its_group(
@@ -303,9 +226,9 @@ async def test_accepted_messages_are_closed_in_groups_and_a_lost_close_resends_o
 ) -> None:
     """One transaction per group of accepted messages, not per message: a group that was accepted but never closed
     (the process died first) stays leased, and once the lease runs out exactly that group goes out again."""
-    await _commune(app)
+    await commune(app)
     now = clock.now()
-    await _seed_due_messages(app, 100, "test", now)
+    await seed_due_messages(app, 100, "test", now)
     policy = DispatchPolicy(batch=50, close_group=8)
     recorder = Recorder()
     dispatcher = Dispatcher(
@@ -322,8 +245,8 @@ async def test_accepted_messages_are_closed_in_groups_and_a_lost_close_resends_o
     dispatcher._mark_sent = dies_before_the_third  # type: ignore[method-assign]
     await dispatcher.run()
     assert len(recorder.sent) == 100 and len(groups) < 100 and all(len(g) <= 8 for g in groups)
-    assert await _count(app, OutboxRow, OutboxRow.status == "sending") == len(groups[2])
-    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 100 - len(groups[2])
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "sending") == len(groups[2])
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "sent") == 100 - len(groups[2])
     dispatcher._mark_sent = close  # type: ignore[method-assign]
     clock.set(now + policy.lease - timedelta(seconds=1))
     assert (await dispatcher.run()).sent == 0  # still leased
@@ -331,16 +254,16 @@ async def test_accepted_messages_are_closed_in_groups_and_a_lost_close_resends_o
     assert (await dispatcher.run()).sent == len(groups[2])
     resent = [chat for chat, n in Counter(recorder.sent).items() if n > 1]
     assert len(resent) == len(groups[2]) and len(recorder.sent) == 100 + len(groups[2])
-    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 100
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "sent") == 100
 
 
 async def test_an_urgent_row_left_by_a_dead_dispatcher_goes_out_after_seconds_a_normal_one_after_its_lease(
     app: Application, clock: FakeClock
 ) -> None:
     """A crisis alert claimed by a dispatcher that then died must not wait out the 5-minute lease."""
-    await _commune(app)
+    await commune(app)
     now = clock.now()
-    await _seed_due_messages(app, 2, "test", now)
+    await seed_due_messages(app, 2, "test", now)
     async with app.store.transaction() as repos:
         await repos.session.execute(update(OutboxRow).where(OutboxRow.key == "completion:1").values(urgent=True))
     policy = DispatchPolicy()
@@ -357,7 +280,7 @@ async def test_an_urgent_row_left_by_a_dead_dispatcher_goes_out_after_seconds_a_
     assert (await dispatcher.run()).sent == 0  # the normal one keeps its full lease
     clock.set(now + policy.lease + timedelta(seconds=1))
     assert (await dispatcher.run()).sent == 1 and recorder.sent == ["1001", "1002"]
-    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 2
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "sent") == 2
 
 
 class _Waiting(RateLimits):
@@ -394,8 +317,8 @@ async def test_an_urgent_row_that_waited_past_its_lease_is_sent_once(
     """Two dispatchers: the first claims an urgent row (30-second lease), then waits 40 s before sending. If the
     second reclaimed it meanwhile, the first does not send it; if not, the first renews the lease right before
     sending, so the second, running during that send, finds nothing to take."""
-    await _commune(app)
-    await _seed_due_messages(app, 1, "test", clock.now())
+    await commune(app)
+    await seed_due_messages(app, 1, "test", clock.now())
     async with app.store.transaction() as repos:
         await repos.session.execute(update(OutboxRow).values(urgent=True))
     second = Recorder()
@@ -417,4 +340,4 @@ async def test_an_urgent_row_that_waited_past_its_lease_is_sent_once(
     report = await dispatcher.run(max_batches=1)
     assert len(first.sent) + len(second.sent) == 1, (first.sent, second.sent)
     assert report.sent == (1 if reclaimed_while == "sending" else 0)
-    assert await _count(app, OutboxRow, OutboxRow.status == "sent") == 1
+    assert await count_rows(app, OutboxRow, OutboxRow.status == "sent") == 1

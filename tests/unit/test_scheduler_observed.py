@@ -40,7 +40,7 @@ class Seen:
         self.ids: list[str | None] = []
         self.fail = False
 
-    async def run(self, at: Any = None) -> str:
+    async def run(self, at: Any = None, **_options: Any) -> str:
         self.ids.append(structlog.contextvars.get_contextvars().get("request_id"))
         if self.fail:
             raise RuntimeError("the database went away")
