@@ -1,8 +1,12 @@
 """Benchmark: Telegram webhook updates per second through the whole stack, against a bare aiogram echo bot.
 
 Not part of the test suite; it prints figures. Run:
-    .venv/bin/python -m bench.telegram_webhook [--updates 2000] [--concurrency 16]
-With AFTERCARE_TEST_POSTGRES_URL set, PostgreSQL is measured too (a scratch database is created and dropped).
+    .venv/bin/python -m bench.telegram_webhook [--updates 2000] [--concurrency 16] [--paced 1000 --rate 100]
+With AFTERCARE_TEST_POSTGRES_URL set (or --postgres URL), PostgreSQL is measured too (a scratch database is created on
+that server and dropped). For each database the echo bot and ours are measured one right after the other (the machine
+may be shared: the load average is printed with them), each with `concurrency` updates in flight (throughput; latency
+then includes the queue: at 16 in flight, p99 ≥ 16 / throughput), then `paced` updates at a steady rate (latency of an
+update when the bot keeps up). Other benchmarks call `measure(database, …)` for the same figures as a dict.
 
 The bot under test runs in its own process (as in production); this process plays Telegram: it serves the fake Bot
 API the bot replies to, and POSTs updates to the bot's webhook with the secret header. Ours does for every update:
@@ -25,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -40,15 +45,13 @@ FIRST_USER = 1_000_000
 # ---- the bots (child process) ----------------------------------------------------------------------------------
 
 
-async def serve_ours(api_url: str, port: int, database_url: str, data_dir: str) -> None:
-    import uvicorn
-
+async def build_ours(api_url: str, port: int, database_url: str, data_dir: str) -> Any:
+    """The application with PEOPLE linked chats and its webhook registered with the fake (which must be running)."""
     from bot.app import build_application
     from bot.channels.telegram import webhook
     from bot.config import Settings
     from bot.core.messages import InboundMessage
     from bot.domain.entities import RiskLevel
-    from bot.web.app import build_web
 
     key = base64.urlsafe_b64encode(bytes(32)).decode()
     settings = Settings(
@@ -88,8 +91,21 @@ async def serve_ours(api_url: str, port: int, database_url: str, data_dir: str) 
     assert app.telegram is not None
     await app.telegram.prepare()
     await webhook.register(app.telegram, settings.public_url or "", app.secrets.webhook_secret_for("telegram"))
+    return app
+
+
+async def serve_ours(api_url: str, port: int, database_url: str, data_dir: str, profiler: Any = None) -> None:
+    import uvicorn
+
+    from bot.web.app import build_web
+
+    app = await build_ours(api_url, port, database_url, data_dir)
     config = uvicorn.Config(build_web(app), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    if profiler is not None:
+        profiler.enable()
     await _serve_until_term(uvicorn.Server(config))
+    if profiler is not None:
+        profiler.disable()
     await app.aclose()
 
 
@@ -128,10 +144,20 @@ async def _serve_until_term(server: object) -> None:
 
 
 def child_main(kind: str, api_url: str, port: int, database_url: str, data_dir: str) -> None:
+    """With BENCH_PROFILE=<path> set, ours is run under cProfile while it serves, the stats written to <path>.ours."""
+    profile_to = os.environ.get("BENCH_PROFILE")
+    profiler: Any = None
+    if profile_to and kind == "ours":
+        import cProfile
+
+        profiler = cProfile.Profile()
+        signal.signal(signal.SIGTERM, lambda *_: None)  # uvicorn re-raises SIGTERM after its shutdown: survive it
     if kind == "ours":
-        asyncio.run(serve_ours(api_url, port, database_url, data_dir))
+        asyncio.run(serve_ours(api_url, port, database_url, data_dir, profiler))
     else:
         asyncio.run(serve_echo(api_url, port))
+    if profiler is not None:
+        profiler.dump_stats(f"{profile_to}.{kind}")
 
 
 # ---- Telegram's side (this process) -----------------------------------------------------------------------------
@@ -210,7 +236,46 @@ async def _load(
     return latencies, time.perf_counter() - start, failures
 
 
-async def measure(kind: str, database_url: str, updates: int, concurrency: int) -> dict[str, float]:
+async def _paced(port: int, updates: int, rate: float, first_id: int, secret: str) -> tuple[list[float], int]:
+    """POST `updates` updates at a steady `rate` per second, each at its appointed time whatever the others are
+    doing (open loop, as Telegram delivers): latency from that time to the answer, so a bot that falls behind is
+    charged the wait too."""
+    url = f"http://127.0.0.1:{port}/webhook/telegram"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    latencies: list[float] = []
+    failures = 0
+
+    async def one(http: aiohttp.ClientSession, n: int, due: float) -> None:
+        nonlocal failures
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))  # the update's arrival time (the load's schedule)
+        async with http.post(url, json=text_update(n, "/menu"), headers=headers) as response:
+            await response.read()
+            if response.status != 200:
+                failures += 1
+        latencies.append(time.perf_counter() - due)
+
+    start = time.perf_counter() + 0.1
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as http:
+        await asyncio.gather(*(one(http, first_id + i, start + i / rate) for i in range(updates)))
+    return latencies, failures
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
+
+
+async def measure_bot(
+    kind: str, database_url: str, updates: int, concurrency: int, paced: int = 0, rate: float = 100.0
+) -> dict[str, float]:
+    """One bot ("ours" on `database_url`, an empty database; or "echo") in its own process: `updates` updates with
+    `concurrency` in flight (throughput, latency), the bot process's CPU per update, and then, with `paced`, that
+    many more at a steady `rate` per second (latency when the bot is not saturated)."""
     async with running(FakeTelegram(token=TOKEN)) as fake:
         port = _free_port()
         with tempfile.TemporaryDirectory() as data_dir:
@@ -235,48 +300,95 @@ async def measure(kind: str, database_url: str, updates: int, concurrency: int) 
                 secret = fake.webhook_secret or SECRET  # ours registers a secret derived for Telegram; echo uses SECRET
                 await _load(port, min(200, updates), concurrency, first_id=1, secret=secret)  # warm-up
                 sent_before = len(fake.sent())
+                cpu_before = _cpu_seconds(process.pid)
                 latencies, wall, failures = await _load(port, updates, concurrency, first_id=1_000_001, secret=secret)
+                cpu = _cpu_seconds(process.pid) - cpu_before
                 delivered = len(fake.sent()) - sent_before
+                steady, steady_failures = (
+                    await _paced(port, paced, rate, first_id=2_000_001, secret=secret) if paced else ([], 0)
+                )
                 rss = _peak_rss_mb(process.pid)
             finally:
                 process.send_signal(signal.SIGTERM)
                 process.communicate(timeout=30)
     ordered = sorted(latencies)
-    return {
+    figures = {
         "throughput": len(latencies) / wall,
-        "p50": ordered[len(ordered) // 2] * 1000,
-        "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+        "p50": _percentile(ordered, 0.50),
+        "p99": _percentile(ordered, 0.99),
         "mean": statistics.fmean(latencies) * 1000,
+        "cpu_ms": cpu / len(latencies) * 1000,
         "rss": rss,
-        "failures": failures,
+        "failures": failures + steady_failures,
         "replies": delivered,
+    }
+    if steady:
+        ordered = sorted(steady)
+        figures |= {
+            "paced_rate": rate,
+            "paced_p50": _percentile(ordered, 0.50),
+            "paced_p99": _percentile(ordered, 0.99),
+        }
+    return figures
+
+
+async def measure(
+    database: str, updates: int = 2000, concurrency: int = 16, paced: int = 1000, rate: float = 50.0
+) -> dict[str, object]:
+    """The speed target's figures side by side: the bare aiogram echo bot, then ours on `database` (the URL of an
+    empty scratch database, which is filled; never a database that matters), measured the same way one after the
+    other on the same fake. Returns {"database", "updates", "concurrency", "load" (1-minute load average before and
+    after), "echo": figures, "ours": figures, "ratio": ours' throughput / the echo bot's}; figures as `measure_bot`:
+    throughput (updates/s), p50, p99, mean (ms), cpu_ms (the bot process's CPU per update), rss (MB), failures,
+    replies, and with `paced`: paced_rate, paced_p50, paced_p99 (ms)."""
+    load_before = os.getloadavg()[0]
+    echo = await measure_bot("echo", "", updates, concurrency, paced, rate)
+    ours = await measure_bot("ours", database, updates, concurrency, paced, rate)
+    return {
+        "database": "sqlite" if database.startswith("sqlite") else "postgresql",
+        "updates": updates,
+        "concurrency": concurrency,
+        "load": (load_before, os.getloadavg()[0]),
+        "echo": echo,
+        "ours": ours,
+        "ratio": ours["throughput"] / echo["throughput"],
     }
 
 
 def _print(label: str, figures: dict[str, float]) -> None:
+    paced = (
+        f"  at {figures['paced_rate']:.0f}/s: p50 {figures['paced_p50']:5.1f} ms p99 {figures['paced_p99']:6.1f} ms"
+        if "paced_p99" in figures
+        else ""
+    )
     print(
         f"  {label:<24} {figures['throughput']:7.1f} updates/s  p50 {figures['p50']:6.1f} ms  "
-        f"p99 {figures['p99']:6.1f} ms  peak RSS {figures['rss']:4.0f} MB  "
-        f"non-200: {figures['failures']:.0f}  replies sent: {figures['replies']:.0f}"
+        f"p99 {figures['p99']:6.1f} ms  CPU {figures['cpu_ms']:4.1f} ms/update  peak RSS {figures['rss']:4.0f} MB  "
+        f"non-200: {figures['failures']:.0f}  replies sent: {figures['replies']:.0f}{paced}"
     )
 
 
-def run_all(updates: int, concurrency: int) -> None:
-    """Each measurement in its own event loop; PostgreSQL scratch databases are made outside any loop."""
-    print(f"{updates} webhook updates, {concurrency} concurrent, {PEOPLE} linked people, 2-core machine")
-    echo = asyncio.run(measure("echo", "", updates, concurrency))
+def _report(name: str, figures: dict[str, object]) -> None:
+    echo, ours = figures["echo"], figures["ours"]
+    assert isinstance(echo, dict) and isinstance(ours, dict)
+    load = figures["load"]
+    print(f" {name} (load average {load[0]:.2f} → {load[1]:.2f}):")  # type: ignore[index]
     _print("bare aiogram echo bot", echo)
-    with tempfile.TemporaryDirectory() as tmp:
-        ours = asyncio.run(measure("ours", sqlite_url(Path(tmp)), updates, concurrency))
-    _print("Đồng Hành on SQLite", ours)
-    print(f"  ratio to echo: {ours['throughput'] / echo['throughput']:.2f} (target ≥ 0.5)")
+    _print(f"Đồng Hành on {name}", ours)
+    print(f"  ratio to echo: {figures['ratio']:.2f} (target ≥ 0.5)")
 
-    base = postgres_base_url()
-    if base:
-        with postgres_database(base) as url:
-            pg = asyncio.run(measure("ours", url, updates, concurrency))
-        _print("Đồng Hành on PostgreSQL", pg)
-        print(f"  ratio to echo: {pg['throughput'] / echo['throughput']:.2f} (target ≥ 0.5)")
+
+def run_all(updates: int, concurrency: int, paced: int, rate: float, postgres: str | None) -> None:
+    """Each database's pair in its own event loop; PostgreSQL scratch databases are made outside any loop."""
+    print(
+        f"{updates} webhook updates, {concurrency} concurrent, then {paced} at {rate:.0f}/s; {PEOPLE} linked people; "
+        f"{os.cpu_count()} cores"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        _report("SQLite", asyncio.run(measure(sqlite_url(Path(tmp)), updates, concurrency, paced, rate)))
+    if postgres:
+        with postgres_database(postgres) as url:
+            _report("PostgreSQL", asyncio.run(measure(url, updates, concurrency, paced, rate)))
 
 
 def main() -> None:
@@ -286,8 +398,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--paced", type=int, default=1000, help="updates sent at a steady rate after (0: none)")
+    parser.add_argument("--rate", type=float, default=50.0, help="the steady rate, updates per second")
+    parser.add_argument(
+        "--postgres",
+        default=postgres_base_url(),
+        help="a PostgreSQL server URL to make (and drop) a scratch database on; default $AFTERCARE_TEST_POSTGRES_URL",
+    )
     args = parser.parse_args()
-    run_all(args.updates, args.concurrency)
+    run_all(args.updates, args.concurrency, args.paced, args.rate, args.postgres)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
+def dialect_name(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return dialect_name(session) == "postgresql"
 
 
-def insert_ignoring(session: AsyncSession, table: Any, unique: str = "key") -> Any:
-    """`INSERT … ON CONFLICT (unique) DO NOTHING`: idempotent planning, and the loser of a race inserts nothing."""
-    insert = pg_insert if is_postgres(session) else sqlite_insert
+def insert_ignoring(session: AsyncSession | str, table: Any, unique: str = "key") -> Any:
+    """`INSERT … ON CONFLICT (unique) DO NOTHING`: idempotent planning, and the loser of a race inserts nothing.
+    `session`: the session, or its dialect's name (for a statement built once and kept)."""
+    dialect = session if isinstance(session, str) else dialect_name(session)
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(table).on_conflict_do_nothing(index_elements=[unique])
 
 

@@ -175,7 +175,7 @@ class Patterns:
             index, start = min(phrases, key=lambda found: (_near(apart, found[1]), found[0]))
             match = CrisisMatch(CrisisKind(entries[index].tag), " ".join(entries[index].words))
             return Found(match, urgent, _near(apart, start), aside)
-        for rule in self._lexicon.rules:
+        for rule in self._lexicon.rules if where else ():  # a rule needs a word of each of its sets: none found
             at = _together(rule.sets, where)
             if at is not None:
                 match = CrisisMatch(rule.kind, " + ".join(rule.sets))
