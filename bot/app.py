@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.simulator.clock import TimeMachine
@@ -54,6 +55,9 @@ if TYPE_CHECKING:
     from bot.channels.zalo.channel import ZaloChannel
 
 Sleep = Callable[[float], Awaitable[None]]
+
+# The advisory lock one starting process holds while it migrates (beside the scheduler's, bot/scheduler/leader.py).
+MIGRATION_LOCK = 0x44484E4800000003
 
 # Channels without buttons: their people choose by typing an option's number or words, which the engine reads as that
 # choice (Zalo lists the choices as text, bot/channels/zalo/render.py). On every other channel typed words are words.
@@ -133,13 +137,26 @@ class Application:
         if not await at_head(self.engine):
             from bot.db import migrate
 
-            await migrate.upgrade(self.engine, key=self.secrets.encryption_key)  # 0008 re-seals stored values
+            if engine_is_sqlite(self.settings.database_url):
+                await migrate.upgrade(self.engine, key=self.secrets.encryption_key)  # 0008 re-seals stored values
+            else:  # several containers starting at once: one migrates, the others wait and find it done
+                async with self.engine.begin() as held:  # a transaction's lock: also through PgBouncer
+                    await held.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                    if not await at_head(self.engine):
+                        await migrate.upgrade(self.engine, key=self.secrets.encryption_key)
         from bot.services.keys import KeyMismatch, check_keys
 
         try:
             await check_keys(self.store, self.clock)
         except KeyMismatch as exc:
             raise ConfigError(str(exc)) from exc
+
+    async def outbox_due(self, repos: Repositories) -> tuple[int, float | None]:
+        """What the outbox owes now and how long its oldest has waited (metrics, `outbox status`); in quiet hours
+        only the urgent messages, the only ones that may go then."""
+        now = self.clock.now()
+        quiet = QuietHours(*self.settings.quiet).contains(now.astimezone(ZoneInfo(self.settings.timezone)))
+        return await repos.outbox.due(now, urgent_only=quiet)
 
     def enrolment(self, repos: Repositories, operator: Operator | None = None) -> Enrolment:
         policies = EnrolmentPolicies(invites=self.policies.invites)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "change_me", "secret", "password", "placeholder", "todo", "xxx", "test"}
@@ -102,6 +102,17 @@ class Settings(BaseSettings):
     def _quiet_window(cls, value: str) -> str:
         parse_quiet_hours(value)
         return value
+
+    @model_validator(mode="after")
+    def _leader_connection(self) -> Settings:
+        """Session advisory locks and LISTEN through a transaction-mode pooler would be taken on server connections
+        other clients share: several processes could each believe they send. Refused at start-up instead."""
+        if self.database_pooler == "pgbouncer" and not self.direct_database_url:
+            raise ValueError(
+                "AFTERCARE_DATABASE_POOLER=pgbouncer needs AFTERCARE_DIRECT_DATABASE_URL (PostgreSQL itself, for the "
+                "scheduler's locks)"
+            )
+        return self
 
     @property
     def quiet(self) -> tuple[time, time]:

@@ -16,7 +16,7 @@ import uvicorn
 from bot.app import Application, build_application
 from bot.config import Settings
 from bot.core.liveness import Liveness
-from bot.scheduler.jobs import background, build_jobs
+from bot.scheduler.jobs import background, build_jobs, counting
 from bot.scheduler.service import DISPATCH, PLAN
 from bot.web.app import build_web
 
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 # How long a poller may go without a poll that reached its platform: a few long polls (25 s Telegram, 30 s Zalo,
 # plus their request timeouts) and a backoff or two.
+# How long a stopping process waits for its outbox batch in hand (at 30/s, 100 messages take about 3.5 s; the
+# supervisor and compose give a worker 25 s before they kill it).
+DRAIN_SECONDS = 15.0
 TELEGRAM_SILENCE = timedelta(minutes=2)
 ZALO_SILENCE = timedelta(minutes=3)
 
@@ -166,6 +169,8 @@ async def serve(settings: Settings, listener: socket.socket | None = None, worke
             tasks += await background(app.scheduler, stop)  # the urgent lane, the per-second pacing
             jobs = start_scheduler(app)
             log.info("scheduler_started")
+        else:  # the replies this process sends still count against the bot's one rate, wherever the sender runs
+            tasks.append(asyncio.create_task(counting(app.scheduler, stop)))
         if worker.count == 1:
             announce(settings)
         else:
@@ -177,7 +182,8 @@ async def serve(settings: Settings, listener: socket.socket | None = None, worke
     finally:
         listener.close()
         if jobs is not None:
-            jobs.shutdown(wait=False)
+            jobs.shutdown(wait=False)  # no new run; the batch in hand is sent and closed before the channels close
+            await app.scheduler.drain(DRAIN_SECONDS)
         stop.set()  # pollers finish the batch in hand, confirm it, then return
         for task in tasks:
             with contextlib.suppress(Exception):

@@ -22,7 +22,7 @@ def outbox_status(as_json: JsonFlag = False) -> None:
 
     async def work(app: Application, op: Operator) -> tuple[dict[str, int], float | None]:
         async with app.store.transaction() as repos:
-            _, oldest = await repos.outbox.due(app.clock.now())
+            _, oldest = await app.outbox_due(repos)
             return await repos.outbox.counts(), oldest
 
     counts, oldest = with_app(as_json, work)

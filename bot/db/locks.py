@@ -22,6 +22,8 @@ from sqlalchemy.engine import make_url
 
 log = structlog.get_logger(__name__)
 
+KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
+
 
 def asyncpg_dsn(url: str) -> str:
     """An SQLAlchemy URL (postgresql+asyncpg://…) as the libpq-style DSN asyncpg connects with."""
@@ -57,8 +59,11 @@ class SessionLocks:
         self._listeners[channel] = callback
         async with self._io:
             conn = await self._connected()
-            if conn is not None:
-                await conn.add_listener(channel, self._notified)
+            if conn is not None:  # (a new connection has subscribed already; asyncpg keeps one callback)
+                try:
+                    await conn.add_listener(channel, self._notified)
+                except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("leader_listen_failed", error=type(exc).__name__)  # re-subscribed on reconnection
 
     async def try_hold(self, key: int) -> bool:
         """True when this process holds `key` now (taken just now or before, on a connection that still answers)."""
@@ -103,12 +108,17 @@ class SessionLocks:
         """The connection, made (and listening) if there is none; None when PostgreSQL cannot be reached now."""
         if self._conn is not None and not self._conn.is_closed():
             return self._conn
+        conn = None
         try:
-            conn = await asyncpg.connect(self._dsn, timeout=self._timeout)
+            # The server notices a silently dropped connection (and frees its locks for another process) within
+            # about 25 s instead of the operating system's default two hours.
+            conn = await asyncpg.connect(self._dsn, timeout=self._timeout, server_settings=KEEPALIVES)
             for channel in self._listeners:
                 await conn.add_listener(channel, self._notified)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("leader_connection_failed", error=type(exc).__name__)
+            if conn is not None:
+                conn.terminate()
             return None
         conn.add_termination_listener(self._terminated)
         self._conn = conn

@@ -13,10 +13,30 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 VERSIONS = Path(__file__).resolve().parents[2] / "migrations" / "versions"
 _LINE = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:["']([0-9a-zA-Z_]+)["']|None)""", re.MULTILINE)
+
+
+@cache
+def script_revisions(versions: Path = VERSIONS) -> frozenset[str]:
+    """Every revision this build's scripts name."""
+    found = (dict(_LINE.findall(script.read_text(encoding="utf-8"))) for script in versions.glob("*.py"))
+    return frozenset(names["revision"] for names in found if names.get("revision"))
+
+
+async def behind(connection: AsyncConnection) -> bool:
+    """The schema is older than this build's newest migration (or there is none yet): this build cannot serve it.
+    A revision this build does not know is a newer release's (a rolling deploy migrated first): not behind."""
+    try:
+        current = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    except Exception:  # no table yet: a new database
+        return True
+    head = script_head()
+    if current == [head]:
+        return False
+    return not current or any(revision in script_revisions() for revision in current)
 
 
 @cache

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from functools import cached_property
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
@@ -33,6 +34,8 @@ from bot.db.repositories.reports import ReportRepository
 from bot.db.repositories.retention import RetentionRepository
 from bot.db.repositories.safety import SafetyCheckRepository
 from bot.db.repositories.units import CounsellingPointRepository, UnitRepository
+
+log = structlog.get_logger(__name__)
 
 
 class Repositories:
@@ -166,8 +169,11 @@ class Store:
         async with self._serialised(), self._sessions() as session, session.begin():
             repos = self._bundle(session)
             yield repos
-        for what in repos.observations:
-            what(self.telemetry)
+        for what in repos.observations:  # committed: an observation that fails must not look like a failed write
+            try:
+                what(self.telemetry)
+            except Exception:
+                log.warning("observation_failed", exc_info=True)
 
     def _serialised(self) -> AbstractAsyncContextManager[object]:
         return self._serial if self._serial is not None else nullcontext()

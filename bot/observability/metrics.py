@@ -41,7 +41,7 @@ disable_created_metrics()
 MESSAGES = Counter(
     "aftercare_messages_sent_total",
     "Outbox messages the dispatcher handled, by channel, kind and outcome (sent, retry, refund, held, cancelled, "
-    "unreachable, dead, lost).",
+    "unreachable, dead).",
     ["channel", "kind", "outcome"],
     registry=None,
 )

@@ -39,9 +39,12 @@ class DirectSends:
         self._recent: Counter[tuple[str, int]] = Counter()  # what this process sent lately (kept a minute)
 
     def count(self, channel: str, messages: int = 1) -> None:
-        key = (channel, int(self._wall()))
+        second = int(self._wall())
+        key = (channel, second)
         self._pending[key] += messages
         self._recent[key] += messages
+        if len(self._recent) > 600:  # a process that never sends the outbox never asks `busiest`: forget here too
+            self._recent = Counter({k: n for k, n in self._recent.items() if k[1] >= second - 60})
 
     def take(self) -> dict[tuple[str, int], int]:
         """The counts not written yet (and forgets them)."""
@@ -49,7 +52,9 @@ class DirectSends:
         return taken
 
     def give_back(self, counts: dict[tuple[str, int], int]) -> None:
-        self._pending.update(counts)
+        """Counts a failed write could not add, kept for the next one while they still matter (a minute)."""
+        horizon = int(self._wall()) - 60
+        self._pending.update({k: n for k, n in counts.items() if k[1] >= horizon})
 
     def busiest(self, since_second: int) -> dict[str, int]:
         """This process's busiest second per channel since `since_second` (older seconds are forgotten)."""
@@ -90,9 +95,9 @@ class SendBudget:
 
     async def flush(self) -> None:
         """Add this process's direct sends to the shared counts (every process, about once a second)."""
-        if self._store is None:
-            return
         counts = self.counter.take()
+        if self._store is None:  # one process: `refresh` reads its own recent counts, nothing is written
+            return
         if not counts:
             return
         try:

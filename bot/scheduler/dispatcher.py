@@ -266,6 +266,7 @@ class Dispatcher:
             sends, skipped = bundle(jobs)
             outcomes = await self._send_all(sends, at)
             await self._record(list(zip(sends, outcomes, strict=True)), skipped, at, report)
+            self._telemetry.job_ran("dispatch")  # a morning burst runs for minutes: each batch shows it alive
         return report
 
     async def _prepare(self, claimed: list[Claimed], now: datetime) -> list[_Job]:
@@ -341,6 +342,9 @@ class Dispatcher:
             return _Outcome("refund", "channel_paused", (paused - now).total_seconds())
         try:
             async with self._limits.slot(chat.channel, chat.external_id):
+                paused = self._limits.paused_until(chat.channel, self._clock.now())
+                if paused is not None:  # a 429 came, or the lead was lost, while this send waited its turn: untried
+                    return _Outcome("refund", "channel_paused", max(1.0, (paused - self._clock.now()).total_seconds()))
                 lost = await self._keep_lease(send)  # after every wait, right before the platform is asked
                 if lost:
                     held = len(lost) < len(send.jobs)  # the rest go out on their own next time, not merged
@@ -380,7 +384,7 @@ class Dispatcher:
         """Close a group of accepted sends in one transaction: a crash after this point re-sends none of them; a
         crash before re-sends them (and what else was in flight) once their leases run out."""
         async with self._store.transaction() as repos:
-            await repos.outbox.finish([job.item.id for send in group for job in send.jobs], OutboxStatus.SENT)
+            await repos.outbox.finish([job.item for send in group for job in send.jobs], OutboxStatus.SENT)
             # Their buttons are now valid choices in those chats (a press is not "stale").
             await repos.conversations.offer_many(
                 [(send.chat.identity_id, send.message.buttons, send.message.typed_by)
@@ -415,13 +419,13 @@ class Dispatcher:
                     assert isinstance(job.message, _Hold)
                     await self._hold(repos, job, job.message.until, now, report)
                 elif outcome.status == "cancelled":
-                    await repos.outbox.finish([job.item.id], OutboxStatus.CANCELLED, outcome.reason)
+                    await repos.outbox.finish([job.item], OutboxStatus.CANCELLED, outcome.reason)
                     report.cancelled += 1
                     if _cadre_gone(job, outcome):  # closed or unlinked since it was queued: the officers, now
                         await cadre_cannot_act(repos, int(job.item.payload.get("escalation_id", 0)), now)
                 elif outcome.status == "refund":
                     wait = timedelta(seconds=outcome.retry_after or 1)
-                    await repos.outbox.retry_at(job.item.id, now + wait, outcome.reason or "", refund=True)
+                    await repos.outbox.retry_at(job.item, now + wait, outcome.reason or "", refund=True)
                     report.retried += 1
                 elif outcome.status == "retry":
                     await self._retry(repos, job, outcome, now, report)
@@ -439,10 +443,10 @@ class Dispatcher:
         cadre's escalation alert still goes to the officers now (someone must act today); the cadre reads it later
         if it is still open then."""
         if until <= now:
-            await repos.outbox.finish([job.item.id], OutboxStatus.CANCELLED, "expired")
+            await repos.outbox.finish([job.item], OutboxStatus.CANCELLED, "expired")
             report.cancelled += 1
         else:
-            await repos.outbox.hold(job.item.id, until)
+            await repos.outbox.hold(job.item, until)
             report.held_for_a_chat += 1
         if _cadre_gone(job, _Outcome("held", "no_chat")):
             await cadre_cannot_act(repos, int(job.item.payload.get("escalation_id", 0)), now)
@@ -457,14 +461,14 @@ class Dispatcher:
         delay = (
             timedelta(seconds=outcome.retry_after) if outcome.retry_after else self.policy.backoff(job.item.attempts)
         )
-        await repos.outbox.retry_at(job.item.id, now + delay, outcome.reason or "deferred")
+        await repos.outbox.retry_at(job.item, now + delay, outcome.reason or "deferred")
         report.retried += 1
 
     async def _unreachable(self, repos: Repositories, job: _Job, now: datetime) -> None:
         """Blocked or gone: mark the chat, close the row, and if the person has no other chat, escalate."""
         assert job.chat is not None
         await reachability.mark(repos, job.chat.channel, job.chat.external_id, reachable=False, actor_type="scheduler")
-        await repos.outbox.finish([job.item.id], OutboxStatus.UNDELIVERABLE, "unreachable")
+        await repos.outbox.finish([job.item], OutboxStatus.UNDELIVERABLE, "unreachable")
         if job.item.participant_id is None:
             return
         others, _ = await repos.planning.chats([job.item.participant_id], [])
@@ -478,7 +482,7 @@ class Dispatcher:
 
     async def _dead(self, repos: Repositories, job: _Job, reason: str, now: datetime) -> None:
         """Given up: the row stays visible (`aftercare outbox dead`) and the commune's officer is told."""
-        await repos.outbox.finish([job.item.id], OutboxStatus.DEAD, reason[:64])
+        await repos.outbox.finish([job.item], OutboxStatus.DEAD, reason[:64])
         log.warning("outbox_dead", outbox_id=job.item.id, kind=job.item.kind.value, reason=reason)
         if job.item.kind is MessageKind.DEAD_LETTER or job.item.participant_id is None:
             return  # never a notice about a notice; staff messages are counted in `outbox status`

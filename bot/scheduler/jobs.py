@@ -40,6 +40,18 @@ async def background(service: Scheduler, stop: asyncio.Event) -> list[asyncio.Ta
     return [asyncio.create_task(lane.run(stop)), asyncio.create_task(_every_second(service, stop))]
 
 
+async def counting(service: Scheduler, stop: asyncio.Event) -> None:
+    """In a process without the scheduler: only its direct sends go to the shared counts, once a second."""
+    while not stop.is_set():
+        try:
+            if service.budget is not None:
+                await service.budget.flush()
+        except Exception as exc:  # the database away for a moment: the counts wait for the next second
+            log.warning("direct_send_flush_failed", error=type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
 async def _every_second(service: Scheduler, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:

@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-from bot.core.ports import DeliveryDeferred
-
 Sleep = Callable[[float], Awaitable[None]]
 
 HEADROOM = 0.96
@@ -47,7 +45,7 @@ class RateLimits:
     `per_chat_interval` seconds apart. A 429 pauses the whole channel for the time the platform asked.
 
     `gate`: when set and false, this process must not send now (it no longer leads the outbox): a send not yet
-    started is given back (`paused_until`, or DeliveryDeferred after a wait), never made."""
+    started is given back (`paused_until`, asked before the send and again once its turn has come), never made."""
 
     def __init__(
         self,
@@ -64,6 +62,7 @@ class RateLimits:
         self._monotonic = monotonic
         self._last: dict[tuple[str, str], float] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._users: dict[tuple[str, str], int] = {}  # sends holding or waiting for each chat's lock
         self._paused_until: dict[str, datetime] = {}
         self.gate: Callable[[], bool] | None = None
 
@@ -97,23 +96,26 @@ class RateLimits:
         """Hold this while sending one message to `chat`."""
         key = (channel, chat)
         lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            last = self._last.get(key)
-            if last is not None:
-                wait = self._interval - (self._monotonic() - last)
-                if wait > 0:
-                    await self._sleep(wait)
-            pace = self._paces.get(channel)
-            if pace is not None:
-                await pace.acquire()
-            if self.gate is not None and not self.gate():  # leadership lost while this send waited its turn
-                raise DeliveryDeferred("not_leader", 1.0)
-            try:
-                yield
-            finally:
-                self._last[key] = self._monotonic()
-        if not lock.locked() and self._locks.get(key) is lock:
-            del self._locks[key]  # keep memory flat across many chats
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                last = self._last.get(key)
+                if last is not None:
+                    wait = self._interval - (self._monotonic() - last)
+                    if wait > 0:
+                        await self._sleep(wait)
+                pace = self._paces.get(channel)
+                if pace is not None:
+                    await pace.acquire()
+                try:
+                    yield
+                finally:
+                    self._last[key] = self._monotonic()
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:  # nobody else waits for this chat: keep memory flat across many chats
+                del self._users[key]
+                del self._locks[key]
         if len(self._last) > 10_000:  # forget chats whose gap has long passed
             horizon = self._monotonic() - self._interval
             self._last = {k: t for k, t in self._last.items() if t > horizon}

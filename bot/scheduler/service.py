@@ -4,8 +4,11 @@ Each part runs only in the process that leads it (bot/scheduler/leader.py): one 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -21,6 +24,10 @@ from bot.scheduler.leader import PLAN_LOCK, SEND_LOCK, Locks, SoleProcess
 from bot.scheduler.planner import Planner, PlanReport
 
 log = structlog.get_logger(__name__)
+
+# How long a new sender leaves the rows the one before it had leased: a live one that lost its lock connection finds
+# out within the lock check's period and timeout (1 s + 5 s) and may be inside one platform call meanwhile.
+TAKEOVER_GRACE = timedelta(seconds=20)
 
 PLAN = "scheduler_plan"
 DISPATCH = "scheduler_dispatch"
@@ -64,6 +71,10 @@ class Scheduler:
         self._store = store  # to take over a dead sender's leases (with `locks` on PostgreSQL)
         self._planning = False
         self._sending = False  # held the send lock at the last try (a new holder takes over what was in flight)
+        self._stopping = False  # the process is stopping: no new batch, the one in hand is finished and closed
+        self._runs = 0  # dispatch runs (timer, lane, tick) in progress here
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def may_send(self) -> bool:
         """False from the moment this process, having led sending, lost the send lock (its connection), until it
@@ -101,7 +112,8 @@ class Scheduler:
         that sends; elsewhere nothing."""
         if not self.locks.holds(SEND_LOCK):
             return None
-        return await self.dispatcher.run(urgent_only=True, keep_going=lambda: self.locks.holds(SEND_LOCK))
+        async with self._running():
+            return await self.dispatcher.run(urgent_only=True, keep_going=self._leading)
 
     async def every_second(self) -> None:
         """This process's direct sends go to the shared counts; the process that sends checks its connection (a lost
@@ -124,11 +136,38 @@ class Scheduler:
             self._sending = True
             if self.locks.exclusive and self._store is not None:  # no one else sends: leases left were a dead one's
                 async with self._store.transaction() as repos:
-                    released = await repos.outbox.release_leases(self._clock.now())
+                    released = await repos.outbox.release_leases(self._clock.now(), TAKEOVER_GRACE)
                 log.info("outbox_sender_took_over", released=released)
         if self.budget is not None:
             await self.budget.refresh()
-        return await self.dispatcher.run(keep_going=lambda: self.locks.holds(SEND_LOCK))
+        async with self._running():
+            return await self.dispatcher.run(keep_going=self._leading)
+
+    def _leading(self) -> bool:
+        """Asked before each batch: still the sender, and not stopping."""
+        return not self._stopping and self.locks.holds(SEND_LOCK)
+
+    @contextlib.asynccontextmanager
+    async def _running(self) -> AsyncIterator[None]:
+        self._runs += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._runs -= 1
+            if not self._runs:
+                self._idle.set()
+
+    async def drain(self, within: float) -> bool:
+        """On stopping (SIGTERM, a rolling deploy): no new batch; wait up to `within` seconds for the batches in
+        hand to be sent and closed, so the next sender does not send them again. True when all finished."""
+        self._stopping = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            log.warning("outbox_drain_timed_out", runs=self._runs)
+            return False
+        return True
 
     async def tick(self, at: datetime | None = None) -> TickReport:
         """Everything due at `at` (default now): plan, then send; safe to run again or in parallel. Sending reads

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.simulator import web as simulator_web
-from bot.db.revision import at_head
+from bot.db.revision import behind
 from bot.observability import metrics as prometheus
 from bot.web import console, downloads
 from bot.web.observe import Observe
@@ -45,20 +45,16 @@ def build_web(app: Application) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def ready(_request: Request) -> Response:
-        """Fit to take traffic: the database answers within `READY_TIMEOUT` and its schema is at the newest
-        migration (a worker of a newer release waits until the migration has run). 503 with the reason otherwise."""
-        database = app.probe or app.engine
+        """Fit to take traffic: the database answers within `READY_TIMEOUT` and its schema is not behind this
+        build's newest migration (a worker of a newer release waits until the migration has run; an older worker
+        beside a newer schema stays in service during a rolling deploy). 503 with the reason otherwise."""
         try:
-            async with asyncio.timeout(READY_TIMEOUT), database.connect() as connection:
+            async with asyncio.timeout(READY_TIMEOUT), (app.probe or app.engine).connect() as connection:
                 await connection.execute(text("SELECT 1"))
+                old = await behind(connection)
         except Exception:
             return JSONResponse({"status": "unavailable", "reason": "database_unreachable"}, status_code=503)
-        try:
-            async with asyncio.timeout(READY_TIMEOUT):
-                current = await at_head(database)
-        except TimeoutError:
-            return JSONResponse({"status": "unavailable", "reason": "database_unreachable"}, status_code=503)
-        if not current:
+        if old:
             return JSONResponse({"status": "unavailable", "reason": "migrations_not_at_head"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
@@ -67,7 +63,7 @@ def build_web(app: Application) -> Starlette:
         extra = []
         try:
             async with asyncio.timeout(READY_TIMEOUT), app.store.transaction() as repos:
-                due, oldest = await repos.outbox.due(app.clock.now())
+                due, oldest = await app.outbox_due(repos)
             extra.append(prometheus.OutboxGauges(due, oldest))
         except Exception as exc:  # the database is down: the rest still tells the operator something
             log.warning("metrics_outbox_unreadable", error=type(exc).__name__)

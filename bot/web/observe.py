@@ -9,6 +9,7 @@ request's context.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from typing import Any
@@ -69,9 +70,10 @@ class Observe:
             with request_scope(request_id):
                 await self.app(scope, receive, send_with_id)
         finally:
-            label = route_label(scope, app_root)
-            key = (scope["method"] if scope["method"] in METHODS else "other", label, str(status))
-            timer = self._timers.get(key)
-            if timer is None:
-                timer = self._timers[key] = HTTP_SECONDS.labels(*key)
-            timer.observe(time.perf_counter() - started)
+            with contextlib.suppress(Exception):  # a metric that cannot be written never fails the request
+                label = route_label(scope, app_root)
+                key = (scope["method"] if scope["method"] in METHODS else "other", label, str(status))
+                timer = self._timers.get(key)
+                if timer is None:
+                    timer = self._timers[key] = HTTP_SECONDS.labels(*key)
+                timer.observe(time.perf_counter() - started)

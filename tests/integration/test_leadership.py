@@ -282,3 +282,30 @@ async def test_direct_sends_of_every_process_are_counted_together(app: Applicati
     await SendBudget(shared, limits, second, wall=wall).flush()
     assert await budget.refresh() == {"telegram": 14, "zalo": 7}
     assert limits.rate("telegram") == 14
+
+
+async def test_a_sender_that_lost_the_lead_never_writes_back_a_row_the_new_sender_took(app: Application) -> None:
+    """The old sender's late write-backs (a refund, a close) name its own claim: the new sender's claim of the same
+    row is untouched, so the row is not made claimable again (and sent a second time). The new sender takes a dead
+    one's rows after the grace, not at once and not after the five-minute lease."""
+    await commune(app)
+    now = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
+    await seed_due_messages(app, 1, "simulator", now)
+    lease, grace = timedelta(minutes=5), timedelta(seconds=20)
+    async with app.store.transaction() as repos:
+        (old,) = await repos.outbox.claim(now, 10, lease)
+    async with app.store.transaction() as repos:  # a new sender took the lock
+        assert await repos.outbox.release_leases(now, grace) == 1
+        assert await repos.outbox.claim(now + grace / 2, 10, lease) == []  # the old one may still be finishing
+    async with app.store.transaction() as repos:
+        (new,) = await repos.outbox.claim(now + grace, 10, lease)
+    assert (new.id, new.attempts) == (old.id, old.attempts + 1)
+    async with app.store.transaction() as repos:  # the old sender, late: a refund and a close of its claim
+        await repos.outbox.retry_at(old, now + grace, "channel_paused", refund=True)
+        await repos.outbox.hold(old, now + timedelta(days=1))
+        await repos.outbox.finish([old], "dead", "late")
+        assert await repos.outbox.claim(now + grace * 2, 10, lease) == []  # still the new sender's
+        await repos.outbox.finish([new], "sent")
+    async with app.store.transaction() as repos:
+        row = (await repos.session.execute(select(OutboxRow).where(OutboxRow.id == new.id))).scalar_one()
+    assert (row.status, row.attempts, row.last_error) == ("sent", new.attempts, None)

@@ -472,3 +472,25 @@ async def test_0013_backfills_who_left_and_keeps_everything_down_and_up(database
         assert await _left(engine) == expected
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_processes_starting_at_once_migrate_once(database_url: str, tmp_path: Path) -> None:
+    """Three containers start together on a new database: one migrates under the lock, the others wait for it and
+    find the schema at head (no DDL twice, no failure)."""
+    import asyncio
+
+    from bot.app import build_application
+    from bot.config import Settings
+    from tests.support.config import TEST_KEY
+
+    apps = [
+        build_application(Settings(database_url=database_url, data_dir=tmp_path, encryption_key=TEST_KEY))
+        for _ in range(3)
+    ]
+    try:
+        await asyncio.gather(*(app.migrate() for app in apps))
+        assert await migrate.current(apps[0].engine) == _revisions()[-1]
+    finally:
+        for app in apps:
+            await app.aclose()

@@ -126,3 +126,13 @@ def test_every_command_is_in_the_readme_table() -> None:
     assert len(names) > 20, names
     missing = [name for name in names if not any(row.startswith(f"| `aftercare {name}") for row in rows)]
     assert not missing, missing
+
+
+def test_pgbouncer_without_a_direct_connection_for_the_locks_is_refused(tmp_path: Path) -> None:
+    """Advisory locks through a transaction-mode pooler could make several senders: refused at start-up."""
+    url = "postgresql+asyncpg://bot@pgbouncer:6432/aftercare"
+    with pytest.raises(ValueError, match="AFTERCARE_DIRECT_DATABASE_URL"):
+        Settings(database_url=url, database_pooler="pgbouncer", data_dir=tmp_path)
+    direct = "postgresql+asyncpg://bot@db:5432/aftercare"
+    settings = Settings(database_url=url, database_pooler="pgbouncer", direct_database_url=direct, data_dir=tmp_path)
+    assert settings.direct_database_url == direct

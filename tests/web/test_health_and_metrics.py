@@ -44,16 +44,20 @@ async def test_live_and_ready(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json()["database"] == "ok"  # unchanged beside them
 
 
-async def test_not_ready_while_the_schema_is_behind(app: Application, client: httpx.AsyncClient) -> None:
+async def test_not_ready_while_the_schema_is_behind_but_ready_beside_a_newer_one(app: Application, client: httpx.AsyncClient) -> None:
     async with app.engine.begin() as connection:
         head = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
-        await connection.execute(text("UPDATE alembic_version SET version_num = 'e0000000older'"))
+        await connection.execute(text("UPDATE alembic_version SET version_num = 'f13b2c3d4e51'"))  # 0015: older
     try:
         ready = await client.get("/readyz")
         assert (ready.status_code, ready.json()) == (
             503, {"status": "unavailable", "reason": "migrations_not_at_head"},
         )  # fmt: skip
         assert (await client.get("/livez")).status_code == 200  # alive: restarting it would not help
+        async with app.engine.begin() as connection:  # a newer release migrated first (a rolling deploy)
+            await connection.execute(text("UPDATE alembic_version SET version_num = 'f99newer0000'"))
+        ready = await client.get("/readyz")
+        assert (ready.status_code, ready.json()) == (200, {"status": "ok"})  # this worker stays in service meanwhile
     finally:
         async with app.engine.begin() as connection:
             await connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, text, update
+from sqlalchemy import and_, case, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -273,14 +273,17 @@ class OutboxRepository:
         ]
         return sorted(claimed, key=lambda c: (not c.urgent, c.due_at, c.id))
 
-    async def release_leases(self, now: datetime) -> int:
-        """Every row still leased becomes claimable now. Only for a process that has just taken the send lock: no
-        other process sends, so a `sending` row was left by one that died or lost its connection (the rows it had
-        in flight are the ones sent twice), and waiting out its five-minute lease would only delay them."""
+    async def release_leases(self, now: datetime, grace: timedelta) -> int:
+        """Every row still leased becomes claimable `grace` from now (not at once, and not after its five-minute
+        lease). Only for a process that has just taken the send lock: the one before it died or lost its lock
+        connection. A live one may not know yet (up to the lock check's period and timeout, plus a platform call in
+        progress): for `grace` it may still finish what it had started, and its write-backs stay its own (each is
+        conditional on its claim). Only what it had in flight when it died is sent twice."""
+        until = now + grace
         result = await self._s.execute(
             update(OutboxRow)
-            .where(OutboxRow.status == OutboxStatus.SENDING, OutboxRow.leased_until > now)  # type: ignore[operator]
-            .values(leased_until=now)
+            .where(OutboxRow.status == OutboxStatus.SENDING, OutboxRow.leased_until > until)  # type: ignore[operator]
+            .values(leased_until=until)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -315,32 +318,34 @@ class OutboxRepository:
         a row missing from them must not be sent by the caller."""
         if not held:
             return set()
-        mine = or_(*(and_(OutboxRow.id == item.id, OutboxRow.attempts == item.attempts) for item in held))
         stmt = (
             update(OutboxRow)
-            .where(mine, OutboxRow.status == OutboxStatus.SENDING)
+            .where(_mine(held), OutboxRow.status == OutboxStatus.SENDING)
             .values(leased_until=until)
             .returning(OutboxRow.id)
             .execution_options(synchronize_session=False)
         )
         return set((await self._s.execute(stmt)).scalars())
 
-    async def finish(self, ids: Sequence[int], status: str, error: str | None = None) -> None:
-        """Close leased rows: sent, cancelled, undeliverable or dead."""
-        if not ids:
+    async def finish(self, held: Sequence[Claimed], status: str, error: str | None = None) -> None:
+        """Close leased rows: sent, cancelled, undeliverable or dead. Like every write-back, only rows still under
+        this dispatcher's own claim (same attempt count): a row a new sender reclaimed meanwhile (this one lost the
+        send lock) is that sender's, and writing it back would make it claimable and sent once more."""
+        if not held:
             return
         values: dict[str, Any] = {"status": status, "leased_until": None, "last_error": error}
         if status == OutboxStatus.SENT:
             values["sent_at"] = self._clock.now()
         await self._s.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_(list(ids)), OutboxRow.status == OutboxStatus.SENDING)  # type: ignore[union-attr]
+            .where(_mine(held), OutboxRow.status == OutboxStatus.SENDING)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
 
-    async def retry_at(self, outbox_id: int, when: datetime, error: str, *, refund: bool = False) -> None:
-        """Back to pending until `when`; `refund` when it was not even tried (the channel was paused)."""
+    async def retry_at(self, item: Claimed, when: datetime, error: str, *, refund: bool = False) -> None:
+        """Back to pending until `when` (under this dispatcher's claim only, see `finish`); `refund` when it was not
+        even tried (the channel was paused)."""
         values: dict[str, Any] = {
             "status": OutboxStatus.PENDING,
             "next_attempt_at": when,
@@ -351,17 +356,17 @@ class OutboxRepository:
             values["attempts"] = OutboxRow.attempts - 1
         await self._s.execute(
             update(OutboxRow)
-            .where(OutboxRow.id == outbox_id, OutboxRow.status == OutboxStatus.SENDING)
+            .where(_mine([item]), OutboxRow.status == OutboxStatus.SENDING)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
 
-    async def hold(self, outbox_id: int, until: datetime) -> None:
+    async def hold(self, item: Claimed, until: datetime) -> None:
         """Keep a claimed staff notification until its staff member links a chat, at most until `until`: not a
         failed attempt (the claim's count is given back), retried by nothing but `settle_held`."""
         await self._s.execute(
             update(OutboxRow)
-            .where(OutboxRow.id == outbox_id, OutboxRow.status == OutboxStatus.SENDING)
+            .where(_mine([item]), OutboxRow.status == OutboxStatus.SENDING)
             .values(
                 status=OutboxStatus.HELD,
                 next_attempt_at=until,
@@ -437,13 +442,16 @@ class OutboxRepository:
             waiting.append(Waiting(row.id, MessageKind(row.kind), row.created_at, about, bool(row.urgent)))
         return waiting
 
-    async def due(self, now: datetime) -> tuple[int, float | None]:
+    async def due(self, now: datetime, *, urgent_only: bool = False) -> tuple[int, float | None]:
         """(messages due at `now` and not yet sent, seconds the oldest of them has waited; None when none): one range
         of the (status, next_attempt_at) index, cheap enough for every metrics scrape. A retried message counts
-        from its next attempt, the moment it became sendable again."""
+        from its next attempt, the moment it became sendable again. `urgent_only` during quiet hours, when only
+        urgent messages may go: the others wait for the morning by design, not because sending lags."""
         stmt = select(func.count(), func.min(OutboxRow.next_attempt_at)).where(
             OutboxRow.status == OutboxStatus.PENDING, OutboxRow.next_attempt_at <= now
         )
+        if urgent_only:
+            stmt = stmt.where(OutboxRow.urgent.is_(True))  # type: ignore[attr-defined]
         count, oldest = (await self._s.execute(stmt)).one()
         return int(count), (max(0.0, (now - oldest).total_seconds()) if oldest is not None else None)
 
@@ -508,3 +516,8 @@ def _subject_ref(payload: object) -> tuple[str | None, int | None]:
         if isinstance(value, int) and not isinstance(value, bool):
             return key, value
     return None, None
+
+
+def _mine(held: Sequence[Claimed]) -> Any:
+    """The rows as this dispatcher claimed them: each id with the attempt count its claim set."""
+    return tuple_(OutboxRow.id, OutboxRow.attempts).in_([(item.id, item.attempts) for item in held])
