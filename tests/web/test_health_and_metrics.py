@@ -44,7 +44,9 @@ async def test_live_and_ready(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json()["database"] == "ok"  # unchanged beside them
 
 
-async def test_not_ready_while_the_schema_is_behind_but_ready_beside_a_newer_one(app: Application, client: httpx.AsyncClient) -> None:
+async def test_not_ready_while_the_schema_is_behind_but_ready_beside_a_newer_one(
+    app: Application, client: httpx.AsyncClient
+) -> None:
     async with app.engine.begin() as connection:
         head = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
         await connection.execute(text("UPDATE alembic_version SET version_num = 'f13b2c3d4e51'"))  # 0015: older
