@@ -300,7 +300,13 @@ def digest_instant(day: date, tz: tzinfo, policy: PlanPolicy, staff_id: int) -> 
     """When a staff member's morning message of `day` goes out: their own minute in the morning window, never
     inside quiet hours."""
     minute = staff_minute(staff_id, policy.digest_spread_minutes)
-    local = datetime.combine(day, policy.digest_from, tzinfo=tz) + timedelta(minutes=minute)
+    start = datetime.combine(day, policy.digest_from, tzinfo=tz)
+    # Quiet hours ending later than the window's start (an operator's 22:00-08:00): the window starts when they end,
+    # so the morning stays spread instead of everyone's minute bunching at the opening.
+    start = policy.reminders.quiet.next_allowed(start, tz)
+    if start.date() != day:  # quiet all morning and on to the next day: as before, the first allowed moment
+        start = datetime.combine(day, policy.digest_from, tzinfo=tz)
+    local = start + timedelta(minutes=minute)
     return policy.reminders.quiet.next_allowed(local, tz).astimezone(UTC)
 
 

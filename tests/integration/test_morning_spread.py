@@ -6,6 +6,8 @@ On a real database (SQLite and PostgreSQL), the injected clock, the simulator as
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +15,7 @@ from bot.app import Application
 from bot.db.repositories.outbox import OutboxStatus
 from bot.domain.entities import Role
 from bot.domain.planning import ObligationStatus, PlanPolicy, digest_instant, staff_minute
+from bot.domain.schedule import QuietHours
 from tests.fakes.clock import FakeClock
 from tests.support.chats import at_local
 from tests.support.factories import add_staff, seed_commune
@@ -101,3 +104,12 @@ async def test_two_cadres_get_their_digest_at_their_own_minute_with_what_is_open
         row = await repos.outbox.by_key(f"digest:{last_id}:{DAY.isoformat()}")
     assert row is not None and row.status == OutboxStatus.CANCELLED
     assert row.due_at == _minute(DAY, last)
+
+
+def test_quiet_hours_ending_after_seven_move_the_window_instead_of_bunching_it() -> None:
+    """An operator's quiet hours until 08:00: the morning messages spread over 08:00–10:00, not all at 08:00."""
+    later = PlanPolicy(reminders=replace(PlanPolicy().reminders, quiet=QuietHours(time(22), time(8))))
+    day = date(2026, 12, 3)
+    minutes = [digest_instant(day, HANOI, later, staff).astimezone(HANOI) for staff in range(1, 300)]
+    assert min(minutes).time() >= time(8) and max(minutes).time() < time(10)
+    assert max(Counter(m.time() for m in minutes).values()) < 20  # spread (bunched: half of them at 08:00)
