@@ -282,7 +282,7 @@ async def test_quarterly_review(app: Application, sim: Chats, linked: dict[str, 
     )
     clock.set(at_local(date(2026, 12, 31)))
     (await cadre.during(app.scheduler.tick)).says("1 người")  # the reminder counts what is left
-    clock.set(at_local(date(2027, 1, 8)))  # the day after the deadline: the officer hears what is missing
+    clock.set(at_local(date(2027, 1, 8), 9))  # the day after the deadline, past every staff member's morning minute
     (await officer.during(app.scheduler.tick)).says("quá hạn", "1").offers("Kiểm điểm cuối quý")
     async with app.store.transaction() as repos:
         review = await repos.fieldwork.review_of(1, "2026-Q4")

@@ -123,11 +123,12 @@ async def _state(app: Application) -> dict[str, Any]:
         )  # fmt: skip
         entries = (await session.execute(select(AuditEventRow).order_by(AuditEventRow.id))).scalars().all()  # type: ignore[arg-type]
         assert all(repos.audit.valid_mac(e) for e in entries)
-        found["audit"] = [  # the planner's (the seeding's own entries are not there in the second run)
+        found["audit"] = sorted(  # the planner's (the seeding's own entries are not there in the second run); as a
+            # set: one statement's rows take ids in an order PostgreSQL does not promise (the chain's order is `seq`)
             (e.action, e.subject_type, e.subject_id, e.outcome, sorted(keyed(e.detail).items()))
             for e in entries
             if e.actor_type == "scheduler"
-        ]
+        )
         people = (await session.execute(select(ParticipantRow.id, ParticipantRow.status))).all()
         found["people"] = sorted(tuple(p) for p in people)
     return found

@@ -246,11 +246,16 @@ class OutboxRepository:
         if urgent_only:
             pick = pick.where(OutboxRow.urgent.is_(True))  # type: ignore[attr-defined]
         pick = pick.order_by(OutboxRow.urgent.desc(), OutboxRow.due_at, OutboxRow.id).limit(limit)  # type: ignore[attr-defined]
+        picked: Any = pick.scalar_subquery()
         if is_postgres(self._s):
-            pick = pick.with_for_update(skip_locked=True)
+            # Picked once, in a materialized CTE: as a plain IN (subquery), PostgreSQL may plan a nested loop that
+            # runs the subquery again for each row it updates, and each run, no longer seeing the rows just claimed,
+            # picks the next `limit`: one claim then took every due row (seen on a new table without statistics).
+            chosen = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            picked = select(chosen.c.id).scalar_subquery()
         stmt = (
             update(OutboxRow)
-            .where(OutboxRow.id.in_(pick.scalar_subquery()), due)  # type: ignore[union-attr]
+            .where(OutboxRow.id.in_(picked), due)  # type: ignore[union-attr]
             .values(status=OutboxStatus.SENDING, leased_until=until, attempts=OutboxRow.attempts + 1)
             .returning(
                 OutboxRow.id,
