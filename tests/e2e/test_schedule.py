@@ -28,6 +28,9 @@ from tests.support.texts import REVEALING
 # One channel: 790 days of ticks cost 80 s a run, and what a channel does with these messages (numbered menus on
 # Zalo, buttons on Telegram) is shown by the shorter schedule transcripts below, which run through every channel.
 @pytest.mark.parametrize("channel_kind", ["telegram-webhook"], indirect=True)
+# And on SQLite only (140 s on PostgreSQL, the suite's longest test): the planner's and the outbox's statements it
+# runs are run on PostgreSQL by the shorter schedule transcripts and tests/integration/test_outbox.py.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_whole_24_month_term(app: Application, sim: Chats, commune: Commune, clock: FakeClock) -> None:
     hanh = await enrol_hanh(app, date(2026, 12, 1))
     person_chat, cadre_chat, officer_chat = sim.chat("hanh"), sim.chat("binh"), sim.chat("cuong")
