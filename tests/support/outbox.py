@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -85,8 +85,12 @@ async def seed_due_messages(app: Application, count: int, channel: str, now: dat
         )
 
 
-async def until(condition: Callable[[], bool], within: float = 60.0) -> None:
-    """Waits for a real subprocess to get somewhere (not for a schedule: the clock is the process's own)."""
+async def until(condition: Callable[[], bool | Awaitable[bool]], within: float = 60.0) -> None:
+    """Waits for a real subprocess to get somewhere (not for a schedule: the clock is the process's own); the
+    condition may be a coroutine function (a database read)."""
     deadline = time.monotonic() + within
-    while not condition() and time.monotonic() < deadline:  # noqa: ASYNC110
+    while time.monotonic() < deadline:
+        met = condition()
+        if met if isinstance(met, bool) else await met:
+            return
         await asyncio.sleep(0.01)
