@@ -18,7 +18,8 @@ outbox_cli = typer.Typer(help="Messages the scheduler sends: counts and the ones
 @outbox_cli.command("status")
 def outbox_status(as_json: JsonFlag = False) -> None:
     """How many scheduled messages are pending, held (for staff without a linked chat), sent, cancelled,
-    undeliverable or given up, and how long the oldest message due now has waited (a growing age: sending lags)."""
+    undeliverable or given up, and how long the oldest message due now has waited (a growing age: sending lags;
+    in quiet hours only urgent messages count, the only ones that may go then)."""
 
     async def work(app: Application, op: Operator) -> tuple[dict[str, int], float | None]:
         async with app.store.transaction() as repos:
