@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # "pgbouncer": the database URL points at PgBouncer in transaction mode (no server-side prepared statements
     # kept between transactions); "none": straight to PostgreSQL.
     database_pooler: Literal["none", "pgbouncer"] = "none"
+    # When set, `/metrics` answers only `Authorization: Bearer <token>` (Prometheus: `authorization.credentials`).
+    metrics_token: SecretStr | None = None
 
     @field_validator(
         "telegram_token",
@@ -81,6 +83,7 @@ class Settings(BaseSettings):
         "encryption_key",
         "previous_encryption_keys",
         "log_format",
+        "metrics_token",
         mode="before",
     )
     @classmethod
@@ -253,6 +256,9 @@ def resolve_secrets(settings: Settings) -> Secrets:
             )
         if hook_value is not None and (_is_placeholder(hook_value) or len(hook_value) < 16):
             raise ConfigError("AFTERCARE_WEBHOOK_SECRET is a placeholder or shorter than 16 characters.")
+        metrics = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+        if metrics is not None and (_is_placeholder(metrics) or len(metrics) < 16):
+            raise ConfigError("AFTERCARE_METRICS_TOKEN is a placeholder or shorter than 16 characters.")
         if settings.simulator_enabled:
             raise ConfigError(
                 "AFTERCARE_SIMULATOR_ENABLED=true is refused in production: the simulator lets anyone who reaches "

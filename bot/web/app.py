@@ -4,6 +4,7 @@ the webhooks of the configured platforms; every request through `Observe` (reque
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import TYPE_CHECKING
 
 import structlog
@@ -21,10 +22,22 @@ from bot.web import console, downloads
 from bot.web.observe import Observe
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from bot.app import Application
 
 log = structlog.get_logger(__name__)
 READY_TIMEOUT = 3.0  # seconds for /readyz's database checks: a load balancer's probe must not hang
+
+
+def metrics_allowed(authorization: str | None, token: SecretStr | None) -> bool:
+    """No token configured: open (the operator keeps `/metrics` off the public proxy). Otherwise the exact bearer
+    token, compared in constant time."""
+    if token is None:
+        return True
+    scheme, _, given = (authorization or "").partition(" ")
+    expected = token.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
 
 
 def build_web(app: Application) -> Starlette:
@@ -58,8 +71,11 @@ def build_web(app: Application) -> Starlette:
             return JSONResponse({"status": "unavailable", "reason": "migrations_not_at_head"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    async def metrics(_request: Request) -> Response:
-        """Prometheus text: every worker's counters (multiprocess mode) and the outbox as the database has it now."""
+    async def metrics(request: Request) -> Response:
+        """Prometheus text: every worker's counters (multiprocess mode) and the outbox as the database has it now.
+        With a metrics token set, only for its bearer: asked before the database is, so a stranger costs no query."""
+        if not metrics_allowed(request.headers.get("authorization"), app.settings.metrics_token):
+            return Response(status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         extra = []
         try:
             async with asyncio.timeout(READY_TIMEOUT), app.store.transaction() as repos:

@@ -48,6 +48,17 @@ def test_production_refuses_placeholder_webhook_secret(tmp_path: Path) -> None:
         resolve_secrets(_settings(tmp_path, environment="production", encryption_key=GOOD_KEY, webhook_secret="secret"))
 
 
+@pytest.mark.parametrize("token", ["changeme", "short-token"])
+def test_production_refuses_a_weak_metrics_token(tmp_path: Path, token: str) -> None:
+    values = {"environment": "production", "encryption_key": GOOD_KEY, "metrics_token": token}
+    with pytest.raises(ConfigError, match="AFTERCARE_METRICS_TOKEN"):
+        resolve_secrets(_settings(tmp_path, **values))
+
+
+def test_an_empty_metrics_token_is_unset(tmp_path: Path) -> None:
+    assert _settings(tmp_path, metrics_token="  ").metrics_token is None  # `VAR=` in a compose file
+
+
 def test_production_accepts_real_secrets_and_disables_the_simulator(tmp_path: Path) -> None:
     settings = _settings(tmp_path, environment="production", encryption_key=GOOD_KEY, webhook_secret="x" * 32)
     assert resolve_secrets(settings).encryption_key == bytes(range(32))

@@ -10,6 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -128,3 +129,23 @@ async def test_metrics_without_a_database_still_answer(app: Application, client:
         await broken.dispose()
     assert scrape.status_code == 200
     assert "aftercare_messages_sent_total" in scrape.text and "aftercare_outbox_due_messages" not in scrape.text
+
+
+async def test_with_a_token_metrics_answer_only_its_bearer(
+    app: Application, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "k7Rr-metrics-4f9a2c1e8b"
+    monkeypatch.setattr(app.settings, "metrics_token", SecretStr(token))
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong-token-of-some-length"},
+        {"Authorization": f"Basic {token}"},
+        {"Authorization": f"Bearer {token}x"},
+        {"Authorization": "Bearer " + "a" * 10_000},
+    ):
+        refused = await client.get("/metrics", headers=headers)
+        assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
+        assert "aftercare_" not in refused.text
+    scrape = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert scrape.status_code == 200 and "aftercare_outbox_due_messages" in scrape.text
+    assert (await client.get("/livez")).status_code == 200  # probes stay open: they tell nothing
