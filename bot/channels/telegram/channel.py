@@ -26,7 +26,14 @@ from aiogram.types import BotCommand, Update
 from bot.channels.delivery import DeliveryConfirmations
 from bot.channels.telegram.mapping import CHANNEL, Inbound, Reachability, to_inbound
 from bot.channels.telegram.render import Part, render
-from bot.channels.telegram.sender import ChatUnreachable, DeliveryFailed, PlatformErrors, Sleep, TelegramSender
+from bot.channels.telegram.sender import (
+    ChatUnreachable,
+    DeliveryFailed,
+    PlatformErrors,
+    SendText,
+    Sleep,
+    TelegramSender,
+)
 from bot.core.i18n import N_, SUPPORTED_LANGUAGES, Catalogs
 from bot.core.messages import OutboundMessage
 from bot.core.ports import ConversationHandler, SendCounter, TransientFailure
@@ -48,8 +55,8 @@ COMMANDS = (
 ANSWER_MODELS = tuple(
     Response[method.__returning__]  # type: ignore[name-defined]
     for method in (
-        AnswerCallbackQuery, DeleteWebhook, EditMessageReplyMarkup, GetMe, GetUpdates, SendMessage, SetMyCommands,
-        SetWebhook,
+        AnswerCallbackQuery, DeleteWebhook, EditMessageReplyMarkup, GetMe, GetUpdates, SendMessage, SendText,
+        SetMyCommands, SetWebhook,
     )
 )  # fmt: skip
 

@@ -48,6 +48,7 @@ class ConversationState:
 _MAX_OFFERED = 24
 # Before choices were stored with how they are typed, a label typed by name was stored with this mark before it.
 _OLD_BY_NAME = "▸ "
+_TYPED_BY = {typed.value: typed for typed in TypedBy}  # read for every label of every message: built once
 log = structlog.get_logger(__name__)
 
 
@@ -59,8 +60,8 @@ def _stored(labelled: Sequence[tuple[str, TypedBy]]) -> list[list[str]]:
 def _read(entry: Any) -> tuple[str, TypedBy]:
     """A stored label: a [label, "number" | "name"] pair; or, as earlier versions stored it (chats still hold it), the
     label alone, with `_OLD_BY_NAME` before it when typed by name."""
-    if isinstance(entry, list) and len(entry) == 2 and entry[1] in {typed.value for typed in TypedBy}:
-        return str(entry[0]), TypedBy(entry[1])
+    if isinstance(entry, list) and len(entry) == 2 and entry[1] in _TYPED_BY:
+        return str(entry[0]), _TYPED_BY[entry[1]]
     label = str(entry)
     if label.startswith(_OLD_BY_NAME):
         return label.removeprefix(_OLD_BY_NAME), TypedBy.NAME

@@ -39,11 +39,18 @@ _COUNT_SINCE = select(func.count()).where(
     _TABLE.c.chat_key == bindparam("chat_key"), _TABLE.c.received_at >= bindparam("since")
 )
 _RECORDED = select(_TABLE.c.key).where(_TABLE.c.key == bindparam("key"))
-_DELIVERED = (
-    update(_TABLE)
-    .where(_TABLE.c.key.in_(bindparam("keys", expanding=True)))
-    .values(replied_at=bindparam("now"), replies_enc=None)
-)
+# Keys confirmed per statement at most; a batch is padded (with its last key again) to a power of two, so there are
+# a few statements, each compiled once, rather than an expanding IN whose SQL is rendered on every execution.
+_DELIVERED_AT_ONCE = 64
+
+
+@functools.cache
+def _delivered_statement(keys: int) -> Any:
+    return (
+        update(_TABLE)
+        .where(_TABLE.c.key.in_([bindparam(f"key{i}") for i in range(keys)]))
+        .values(replied_at=bindparam("now"), replies_enc=None)
+    )
 
 
 def _dump(replies: Sequence[OutboundMessage]) -> str:
@@ -103,8 +110,13 @@ class InboundRepository:
 
     async def delivered(self, *keys: str) -> None:
         """Replies are out: forget their text (no message content is kept longer than needed)."""
-        if keys:
-            await self._s.execute(_DELIVERED, {"keys": list(keys), "now": self._clock.now()})
+        now = self._clock.now()
+        for start in range(0, len(keys), _DELIVERED_AT_ONCE):
+            batch = keys[start : start + _DELIVERED_AT_ONCE]
+            size = 1 << (len(batch) - 1).bit_length()
+            padded = [*batch, *[batch[-1]] * (size - len(batch))]
+            params = {"now": now} | {f"key{i}": key for i, key in enumerate(padded)}
+            await self._s.execute(_delivered_statement(size), params)
 
     async def count_since(self, chat_key: str, since: datetime) -> int:
         """Updates recorded for a chat since a moment (the per-chat inbound limit)."""
