@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import os
 import socket
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 import uvicorn
+import uvloop
 
 from bot.app import Application, build_application
 from bot.config import Settings
@@ -144,6 +146,13 @@ def announce(settings: Settings) -> None:
         print(f"Đồng Hành is running. Chat simulator: {base}/simulator · console: {base}/console/", flush=True)
     else:
         print(f"Đồng Hành is running at {base} (simulator disabled).", flush=True)
+
+
+def run_serving(main: Coroutine[Any, Any, None]) -> None:
+    """`serve` on uvloop: asyncpg's statements, uvicorn's connections and the channels' HTTP calls all run on the
+    loop, and uvloop's costs less CPU per request than the standard one (the webhooks' throughput)."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 async def serve(settings: Settings, listener: socket.socket | None = None, worker: Worker | None = None) -> None:

@@ -32,7 +32,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.db.engine import is_sqlite
 from bot.logging import configure_logging
-from bot.runner import Worker, announce, listen, serve
+from bot.runner import Worker, announce, listen, run_serving, serve
 
 log = structlog.get_logger(__name__)
 
@@ -193,7 +193,7 @@ def work(settings: Settings, listener: socket.socket, worker: Worker, parent: in
     configure_logging(json_logs=settings.json_logs)
     threading.Thread(target=_orphan_watch, args=(parent,), name="orphan-watch", daemon=True).start()
     with suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings, listener, worker))
+        run_serving(serve(settings, listener, worker))
 
 
 async def prepare(settings: Settings) -> None:

@@ -58,12 +58,11 @@ def run(
     ] = None,
 ) -> None:
     """Apply migrations, then serve the web app (health, simulator) until stopped (SIGTERM or Ctrl-C: exit 0)."""
-    import asyncio
     import signal
 
     from bot.config import ConfigError, Settings
     from bot.logging import configure_logging
-    from bot.runner import PortBusy, serve
+    from bot.runner import PortBusy, run_serving, serve
 
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `docker stop` ends it like Ctrl-C: cleanly
     try:
@@ -75,7 +74,7 @@ def run(
         if count > 1:
             run_workers(settings, count)
         else:
-            asyncio.run(serve(settings))
+            run_serving(serve(settings))
     except (ConfigError, PortBusy) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
