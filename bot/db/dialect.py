@@ -42,27 +42,38 @@ async def core_connection(session: AsyncSession) -> AsyncConnection:
 
 
 async def insert_many(
-    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]], conflict: Callable[[Any], Any]
-) -> None:
+    session: AsyncSession,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    conflict: Callable[[Any], Any],
+    returning: Sequence[Any] = (),
+) -> list[Any]:
     """INSERT many rows (all with the same keys) with the ON CONFLICT clause `conflict` adds to a dialect insert.
 
     PostgreSQL: one statement, each column one array parameter (`INSERT … SELECT * FROM unnest(…)`). Executemany
     would send a statement per row, each planned on its own (the engine plans every execution, `plan_cache_mode`):
     several times slower for the planner's tens of thousands of rows. SQLite: executemany, which is a loop in C.
     Either way on the Core connection: the ORM's bulk path costs more Python per row than the database does.
-    With DO UPDATE, a key may appear only once in `rows` (PostgreSQL refuses to update a row twice in a statement)."""
+    With DO UPDATE, a key may appear only once in `rows` (PostgreSQL refuses to update a row twice in a statement).
+    `returning`: columns to return of the rows inserted (or updated), in no promised order; none: returns []."""
     if not rows:
-        return
+        return []
     connection = await core_connection(session)
     if not is_postgres(session):
-        await connection.execute(conflict(sqlite_insert(table)), list(rows))
-        return
+        statement = conflict(sqlite_insert(table))
+        if returning:  # executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues")
+            return list((await connection.execute(statement.returning(*returning), list(rows))).all())
+        await connection.execute(statement, list(rows))
+        return []
     columns = table.__table__.c
     names = list(rows[0])
     arrays = [bindparam(f"many_{name}", [row[name] for row in rows], type_=ARRAY(columns[name].type)) for name in names]
     source = func.unnest(*arrays).table_valued(*names).render_derived(name="many")
-    statement = pg_insert(table).from_select(names, select(*(source.c[name] for name in names)))
-    await connection.execute(conflict(statement))
+    statement = conflict(pg_insert(table).from_select(names, select(*(source.c[name] for name in names))))
+    if returning:
+        return list((await connection.execute(statement.returning(*returning))).all())
+    await connection.execute(statement)
+    return []
 
 
 def first_per_key(rows: Sequence[dict[str, Any]], key: str = "key") -> list[dict[str, Any]]:

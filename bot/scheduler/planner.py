@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 import structlog
 
 from bot.core.clock import Clock
-from bot.db.repositories.outbox import NewMessage
+from bot.db.repositories.outbox import NewMessage, Planned
 from bot.db.repositories.planning import PlanFacts
 from bot.db.repositories.safety import Outcome as SafetyOutcome
 from bot.db.store import Repositories, Store
@@ -21,11 +21,14 @@ from bot.domain.entities import ParticipantStatus
 from bot.domain.escalations import EscalationKind
 from bot.domain.fieldwork import ReviewPolicy, review_reminder_days, review_window
 from bot.domain.planning import (
+    KnownObligation,
     MessageKind,
     ObligationKind,
+    ObligationStatus,
     PlanPolicy,
     WantedObligation,
     digest_instant,
+    quarter_start,
     random_draw_windows,
     random_test_key,
     wanted_obligations,
@@ -50,6 +53,7 @@ log = structlog.get_logger(__name__)
 # per-chat inbound limit looks back one minute. Shorter than Telegram's week of quiet after which update_id
 # numbering restarts at random, so a new update is not taken for an old one (the purge runs daily: ≤ 4 days kept).
 INBOUND_RETENTION = timedelta(days=3)
+_SCHEDULED = (ObligationKind.CHECKIN, ObligationKind.TEST)  # obligations of the schedule (random tests are drawn)
 _PURGE_BATCHES = 20  # retention batches per tick (bot/services/retention.py BATCH people each)
 
 
@@ -144,7 +148,19 @@ class Planner:
     async def _plan_page(self, repos: Repositories, page: list[PlanFacts], now: datetime, report: PlanReport) -> None:
         today = self._today(now).date()
         policy = self.policy
-        ids = [facts.participant_id for facts in page]
+        on_page = {facts.participant_id for facts in page}
+        first_id, last_id = min(on_page), max(on_page)
+        window_first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        window_last = today + timedelta(days=policy.horizon_days)
+        # What is stored for the page, read once (one indexed range; the few people in it who are not on the page are
+        # left out): what the writes below would leave unchanged is not sent, what is no longer wanted is cancelled.
+        stored = [
+            (pid, obligation)
+            for pid, obligation in await repos.obligations.of_participant_range(
+                first_id, last_id, min(window_first, quarter_start(today))
+            )
+            if pid in on_page
+        ]
         wanted: list[tuple[int, WantedObligation]] = []
         for facts in page:
             for obligation in wanted_obligations(
@@ -152,18 +168,34 @@ class Planner:
             ):
                 if obligation.due_on >= facts.listed_on:  # nothing is "missed" from before the person was listed
                     wanted.append((facts.participant_id, obligation))
-        await repos.obligations.ensure_many(wanted)
+        scheduled = [(pid, o) for pid, o in stored if o.kind in _SCHEDULED]
+        await repos.obligations.ensure_many(wanted, known={o.key: o for _, o in scheduled})
         report.obligations += len(wanted)
-        window_first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-        window_last = today + timedelta(days=policy.horizon_days)
+        # Scheduled obligations in the window that the schedule no longer contains (new start, shorter term); one
+        # dated before the person was listed exists only because they checked in early: it stays.
+        keep = {w.key for _, w in wanted}
         listed = {facts.participant_id: facts.listed_on for facts in page}
-        await repos.obligations.cancel_unwanted(listed, {w.key for _, w in wanted}, window_first, window_last)
-        await self._draw_random_tests(repos, page, today, report)
-
-        open_obligations = await repos.obligations.open_for(
-            ids, today - timedelta(days=policy.reminders.follow_up_after_days + 1)
+        await repos.obligations.cancel_ids(
+            [
+                o.id
+                for pid, o in scheduled
+                if o.status is ObligationStatus.PENDING
+                and window_first <= o.due_on <= window_last
+                and o.key not in keep
+                and o.due_on >= listed[pid]
+            ]
         )
-        planned = await repos.outbox.pending_reminders(ids)
+        await self._draw_random_tests(repos, page, today, report, stored)
+
+        since = today - timedelta(days=policy.reminders.follow_up_after_days + 1)
+        open_obligations: dict[int, list[KnownObligation]] = {}
+        for pid, obligation in await repos.obligations.of_participant_range(first_id, last_id, since):
+            if pid in on_page and obligation.status is ObligationStatus.PENDING:
+                open_obligations.setdefault(pid, []).append(obligation)
+        planned: dict[str, Planned] = {}
+        for pid, reminders in (await repos.outbox.pending_reminders_in_range(first_id, last_id)).items():
+            if pid in on_page:
+                planned |= reminders
         want: dict[str, NewMessage] = {}
         for facts in page:
             if not facts.active:
@@ -187,20 +219,34 @@ class Planner:
         report.participants += len(page)
 
     async def _draw_random_tests(
-        self, repos: Repositories, page: list[PlanFacts], today: date, report: PlanReport
+        self,
+        repos: Repositories,
+        page: list[PlanFacts],
+        today: date,
+        report: PlanReport,
+        stored: list[tuple[int, KnownObligation]],
     ) -> None:
+        """`stored`: the page's obligations as read at its start (the random tests among them are what was drawn)."""
         windows = {
             facts.participant_id: random_draw_windows(facts.term_start, facts.term_end, facts.risk, today, self.policy)
             for facts in page
         }
-        no_longer = [f.participant_id for f in page if not self.policy.random_tests_per_quarter.get(f.risk, 0)]
-        await repos.obligations.cancel_random_after(no_longer, today)
+        randoms = [(pid, o) for pid, o in stored if o.kind is ObligationKind.RANDOM_TEST]
+        # unannounced tests not yet due of people whose risk level no longer calls for them
+        no_longer = {f.participant_id for f in page if not self.policy.random_tests_per_quarter.get(f.risk, 0)}
+        await repos.obligations.cancel_ids(
+            [
+                o.id
+                for pid, o in randoms
+                if pid in no_longer and o.status is ObligationStatus.PENDING and o.due_on > today
+            ],
+            pending_only=True,
+        )
         if not any(windows.values()):
             return
         quarter_first = min(w.quarter for ws in windows.values() for w in ws)
-        drawn = await repos.obligations.keys_of_kind(
-            [pid for pid, ws in windows.items() if ws], ObligationKind.RANDOM_TEST, quarter_first
-        )
+        drawing = {pid for pid, ws in windows.items() if ws}
+        drawn = {o.key for pid, o in randoms if pid in drawing and o.due_on >= quarter_first}
         # The page's draws first (the generator asked in the same order as ever), then one INSERT … ON CONFLICT DO
         # NOTHING for all of them and one flush of their audit entries: a draw another planner made first is not ours.
         draws: list[tuple[int, str, date, dict[str, object]]] = []

@@ -165,6 +165,20 @@ class OutboxRepository:
         )
         return {key: Planned(oid, due) for key, oid, due in (await self._s.execute(stmt)).all()}
 
+    async def pending_reminders_in_range(self, first_id: int, last_id: int) -> dict[int, dict[str, Planned]]:
+        """`pending_reminders` of the participants `first_id` … `last_id` (the planner's page), by participant: one
+        indexed range read (see `ObligationRepository.of_participant_range` for why not an IN list)."""
+        stmt = select(OutboxRow.participant_id, OutboxRow.key, OutboxRow.id, OutboxRow.due_at).where(
+            OutboxRow.participant_id >= first_id,  # type: ignore[operator]
+            OutboxRow.participant_id <= last_id,  # type: ignore[operator]
+            OutboxRow.status == OutboxStatus.PENDING,
+            OutboxRow.kind == MessageKind.REMINDER.value,
+        )
+        found: dict[int, dict[str, Planned]] = {}
+        for pid, key, oid, due in (await self._s.execute(stmt)).all():
+            found.setdefault(pid, {})[key] = Planned(oid, due)
+        return found
+
     async def reschedule(self, changes: Sequence[tuple[int, datetime]]) -> None:
         for outbox_id, due in changes:
             await self._s.execute(
