@@ -67,9 +67,34 @@ async def insert_many(
         return []
     columns = table.__table__.c
     names = list(rows[0])
-    arrays = [bindparam(f"many_{name}", [row[name] for row in rows], type_=ARRAY(columns[name].type)) for name in names]
-    source = func.unnest(*arrays).table_valued(*names).render_derived(name="many")
-    statement = conflict(pg_insert(table).from_select(names, select(*(source.c[name] for name in names))))
+    # A column with one value for every row is one parameter, and one with the same values as an earlier column of
+    # its type is that column again: each array element costs Python and driver work (here a reminder's kind, status
+    # and creation time, its next attempt, which is its due time; an audit entry's actor, action and time).
+    arrays: dict[str, list[Any]] = {}
+    picked: dict[str, Any] = {}
+    for index, name in enumerate(names):
+        values = [row[name] for row in rows]
+        if index and values.count(values[0]) == len(values):
+            picked[name] = bindparam(f"one_{name}", values[0], type_=columns[name].type)
+            continue
+        kind = type(columns[name].type)
+        same = next((other for other in arrays if type(columns[other].type) is kind and arrays[other] == values), None)
+        if same is not None:
+            picked[name] = same
+            continue
+        arrays[name] = values
+    source = (
+        func.unnest(
+            *(bindparam(f"many_{name}", values, type_=ARRAY(columns[name].type)) for name, values in arrays.items())
+        )
+        .table_valued(*arrays)
+        .render_derived(name="many")
+    )
+    selected = [
+        source.c[name] if name in arrays else source.c[picked[name]] if isinstance(picked[name], str) else picked[name]
+        for name in names
+    ]
+    statement = conflict(pg_insert(table).from_select(names, select(*selected)))
     if returning:
         return list((await connection.execute(statement.returning(*returning))).all())
     await connection.execute(statement)

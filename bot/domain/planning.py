@@ -233,15 +233,15 @@ def reminder_instants(
 ) -> list[tuple[Stage, int, datetime, datetime]]:
     """(stage, day offset, when to send, when it is too late to bother) for the stages of this kind."""
     instants = _instants(obligation.kind, obligation.due_on, preferred, tz, policy.reminders, policy.random_announce_by)
-    return [(stage, offset, send, stale) for stage, offset, send, stale, _ in instants]
+    return [(stage, offset, send, stale) for stage, offset, send, stale, _, _ in instants]
 
 
 @lru_cache(maxsize=8192)
 def _instants(
     kind: ObligationKind, due_on: date, preferred: time, tz: tzinfo, reminders: ReminderPolicy, announce_by: time
-) -> tuple[tuple[Stage, int, datetime, datetime, str], ...]:
-    """`reminder_instants`, each with its stale instant in ISO form: the same for everyone due that day who chose
-    that hour, so computed once (the planner asks it for every open obligation on every run)."""
+) -> tuple[tuple[Stage, int, datetime, datetime, str, str], ...]:
+    """`reminder_instants`, each with its stale instant in ISO form and the stage's value: the same for everyone due
+    that day who chose that hour, so computed once (the planner asks it for every open obligation on every run)."""
     quiet = reminders.quiet
     preferred_for_kind = min(preferred, announce_by) if kind is ObligationKind.RANDOM_TEST else preferred
     offsets = {Stage.DUE_DAY: 0, Stage.FOLLOW_UP: reminders.follow_up_after_days}
@@ -252,7 +252,7 @@ def _instants(
             day = due_on + timedelta(days=offset)
             send = same_day_allowed(quiet, day, preferred_for_kind, tz)
             stale = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-            result.append((stage, offset, send.astimezone(UTC), stale, stale.isoformat()))
+            result.append((stage, offset, send.astimezone(UTC), stale, stale.isoformat(), stage.value))
     return tuple(result)
 
 
@@ -295,11 +295,11 @@ def wanted_reminders(
         instants = _instants(
             obligation.kind, obligation.due_on, preferred, tz, policy.reminders, policy.random_announce_by
         )
-        for stage, offset, send, stale, stale_at in instants:
+        for _, offset, send, stale, stale_at, stage in instants:
             if stale <= now:
                 continue
-            key = f"r:{obligation.key}:{stage.value}:{offset}"
-            payload: dict[str, object] = {"obligation_id": obligation.id, "stage": stage.value, "stale_at": stale_at}
+            key = f"r:{obligation.key}:{stage}:{offset}"
+            payload: dict[str, object] = {"obligation_id": obligation.id, "stage": stage, "stale_at": stale_at}
             if same_day_test is not None:
                 payload["with_test"] = same_day_test
             wanted.append(WantedMessage(key, MessageKind.REMINDER, send, payload))
