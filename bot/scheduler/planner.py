@@ -6,6 +6,7 @@ inserted with ON CONFLICT DO NOTHING, pending reminders that are no longer wante
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -21,6 +22,7 @@ from bot.domain.entities import ParticipantStatus
 from bot.domain.escalations import EscalationKind
 from bot.domain.fieldwork import ReviewPolicy, review_reminder_days, review_window
 from bot.domain.planning import (
+    DrawWindow,
     KnownObligation,
     MessageKind,
     ObligationKind,
@@ -71,6 +73,23 @@ class PlanReport:
     extra: dict[str, int] = field(default_factory=dict)
 
 
+class _Turn:
+    """A page's place in the order of random draws: it draws once the page before it has drawn (or has finished
+    without drawing)."""
+
+    def __init__(self, before: _Turn | None) -> None:
+        self._before = before
+        self._drawn = asyncio.Event()
+
+    async def wait(self) -> None:
+        if self._before is not None:
+            await self._before._drawn.wait()
+
+    def done(self) -> None:
+        self._drawn.set()
+        self._before = None  # the chain of pages behind it is not kept
+
+
 class Planner:
     def __init__(
         self,
@@ -81,12 +100,16 @@ class Planner:
         page_size: int = 1000,
         rng: secrets.SystemRandom | None = None,
         review_policy: ReviewPolicy | None = None,
+        page_workers: int = 2,
     ) -> None:
         self._store = store
         self._clock = clock
         self._tz = tz
         self.policy = policy or PlanPolicy()
         self._page = page_size
+        # pages planned at once where the database takes concurrent writers (PostgreSQL): one page's statements run
+        # on the server while the next page is computed here, so both cores work (one at a time on SQLite)
+        self._page_workers = max(1, page_workers) if store.concurrent_writers else 1
         self._rng = rng or secrets.SystemRandom()
         self.review_policy = review_policy or ReviewPolicy()
         self._purged_on: date | None = None
@@ -98,14 +121,7 @@ class Planner:
             await self._complete_terms(repos, now, report)
             await self._missed(repos, now, report)
             await repos.outbox.cancel_reminders_of_inactive()
-        after = 0
-        while True:
-            async with self._store.transaction() as repos:
-                page = await repos.planning.active_page(after, self._page)
-                if not page:
-                    break
-                await self._plan_page(repos, page, now, report)
-                after = page[-1].participant_id
+        await self._plan_pages(now, report)
         async with self._store.transaction() as repos:
             await self._unreachable(repos, now, report)
             await self._officer_escalations(repos, now, report)
@@ -131,6 +147,36 @@ class Planner:
         log.debug("planned", **{k: v for k, v in vars(report).items() if v and k != "extra"})
         return report
 
+    async def _plan_pages(self, now: datetime, report: PlanReport) -> None:
+        """Every active participant, a page at a time in id order, each page in its own transaction; with several
+        workers, each takes the next page when done with its own. The random draws stay in page order (`_Turn`): the
+        generator is asked in the same order as when the pages went one after another."""
+        lock = asyncio.Lock()
+        after, finished = 0, False
+        previous: _Turn | None = None
+
+        async def worker() -> None:
+            nonlocal after, finished, previous
+            while True:
+                async with self._store.transaction() as repos:
+                    async with lock:  # the next page, and its place in the order of draws
+                        if finished:
+                            return
+                        page = await repos.planning.active_page(after, self._page)
+                        if not page:
+                            finished = True
+                            return
+                        after = page[-1].participant_id
+                        turn = previous = _Turn(previous)
+                    try:
+                        await self._plan_page(repos, page, now, report, turn)
+                    finally:
+                        turn.done()  # drawn, or failed: the next page does not wait for ever (the group is cancelled)
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self._page_workers):
+                group.create_task(worker())
+
     async def _rotate_keys(self, report: PlanReport) -> None:
         """A key rotation an operator started (`aftercare keys rotate`, which does the rest at once) goes on a
         bounded amount per tick until it has gone through everything once; a new key alone starts nothing."""
@@ -145,7 +191,10 @@ class Planner:
     def _today(self, now: datetime) -> datetime:
         return now.astimezone(self._tz)
 
-    async def _plan_page(self, repos: Repositories, page: list[PlanFacts], now: datetime, report: PlanReport) -> None:
+    async def _plan_page(
+        self, repos: Repositories, page: list[PlanFacts], now: datetime, report: PlanReport, turn: _Turn | None = None
+    ) -> None:
+        """`turn`: when this page may ask the generator for its draws (after the pages before it)."""
         today = self._today(now).date()
         policy = self.policy
         on_page = {facts.participant_id for facts in page}
@@ -185,7 +234,7 @@ class Planner:
                 and o.due_on >= listed[pid]
             ]
         )
-        await self._draw_random_tests(repos, page, today, report, stored)
+        await self._draw_random_tests(repos, page, today, report, stored, turn)
 
         since = today - timedelta(days=policy.reminders.follow_up_after_days + 1)
         open_obligations: dict[int, list[KnownObligation]] = {}
@@ -225,6 +274,7 @@ class Planner:
         today: date,
         report: PlanReport,
         stored: list[tuple[int, KnownObligation]],
+        turn: _Turn | None = None,
     ) -> None:
         """`stored`: the page's obligations as read at its start (the random tests among them are what was drawn)."""
         windows = {
@@ -242,13 +292,30 @@ class Planner:
             ],
             pending_only=True,
         )
-        if not any(windows.values()):
-            return
-        quarter_first = min(w.quarter for ws in windows.values() for w in ws)
         drawing = {pid for pid, ws in windows.items() if ws}
+        quarter_first = min((w.quarter for ws in windows.values() for w in ws), default=today)
         drawn = {o.key for pid, o in randoms if pid in drawing and o.due_on >= quarter_first}
-        # The page's draws first (the generator asked in the same order as ever), then one INSERT … ON CONFLICT DO
-        # NOTHING for all of them and one flush of their audit entries: a draw another planner made first is not ours.
+        # The page's draws first (the generator asked in the same order as ever: after the pages before this one),
+        # then one INSERT … ON CONFLICT DO NOTHING for all of them and one statement for their audit entries: a draw
+        # another planner made first is not ours.
+        if turn is not None:
+            await turn.wait()
+        try:
+            draws = self._draw(windows, drawn)
+        finally:
+            if turn is not None:
+                turn.done()
+        if not draws:
+            return
+        added = await repos.obligations.add_drawn_many([(pid, key, day) for pid, key, day, _ in draws])
+        entries = [(pid, {"obligation": added[key], **detail}) for pid, key, _, detail in draws if key in added]
+        await repos.audit.by_scheduler_many("random_test_drawn", entries)
+        report.random_draws += len(entries)
+
+    def _draw(
+        self, windows: dict[int, list[DrawWindow]], drawn: set[str]
+    ) -> list[tuple[int, str, date, dict[str, object]]]:
+        """(participant id, key, day, audit detail) of each draw not made yet, the generator asked window by window."""
         draws: list[tuple[int, str, date, dict[str, object]]] = []
         for pid, ws in windows.items():
             for window in ws:
@@ -266,12 +333,7 @@ class Planner:
                         "rng": "secrets.SystemRandom",
                     }
                     draws.append((pid, key, draw.day, detail))
-        if not draws:
-            return
-        added = await repos.obligations.add_drawn_many([(pid, key, day) for pid, key, day, _ in draws])
-        entries = [(pid, {"obligation": added[key], **detail}) for pid, key, _, detail in draws if key in added]
-        await repos.audit.by_scheduler_many("random_test_drawn", entries)
-        report.random_draws += len(entries)
+        return draws
 
     async def _complete_terms(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
         """A term that ended: the person is listed for completion (Mẫu 54), told once, and reminders stop."""

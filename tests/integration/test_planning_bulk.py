@@ -56,7 +56,9 @@ class RowByRowPlanner(Planner):
     """A page planned as it was before: a read per question (IN lists of the page's ids), every wanted obligation
     sent to the upsert, each random draw inserted on its own with its own audit entry."""
 
-    async def _plan_page(self, repos: Repositories, page: Any, now: datetime, report: PlanReport) -> None:
+    async def _plan_page(
+        self, repos: Repositories, page: Any, now: datetime, report: PlanReport, turn: Any = None
+    ) -> None:
         today = self._today(now).date()
         policy = self.policy
         ids = [facts.participant_id for facts in page]
@@ -143,7 +145,12 @@ async def _row_by_row(session: Any, table: Any, rows: Any, conflict: Any, return
 
 
 def _planner(app: Application, cls: type[Planner]) -> Planner:
-    return cls(app.store, app.clock, HANOI, policy=app.scheduler.planner.policy, page_size=40, rng=random.Random(SEED))  # type: ignore[arg-type]
+    """The reference plans one page after another; the planner as it is, two pages at a time on PostgreSQL (its
+    draws still in page order: the same generator gives the same days)."""
+    return cls(
+        app.store, app.clock, HANOI, policy=app.scheduler.planner.policy, page_size=40, rng=random.Random(SEED),  # type: ignore[arg-type]
+        page_workers=1 if cls is RowByRowPlanner else 2,
+    )  # fmt: skip
 
 
 async def _state(app: Application) -> dict[str, Any]:
