@@ -144,6 +144,12 @@ async def _row_by_row(session: Any, table: Any, rows: Any, conflict: Any, return
     return []
 
 
+async def _row_by_row_columns(session: Any, table: Any, columns: Any, conflict: Any, returning: Any = ()) -> list[Any]:
+    """`insert_columns` likewise, row by row."""
+    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    return await _row_by_row(session, table, rows, conflict, returning)
+
+
 def _planner(app: Application, cls: type[Planner]) -> Planner:
     """The reference plans one page after another; the planner as it is, two pages at a time on PostgreSQL (its
     draws still in page order: the same generator gives the same days)."""
@@ -272,7 +278,9 @@ async def test_bulk_planning_plans_what_the_row_by_row_planner_did(
 
     with monkeypatch.context() as patched:
         for module in (outbox, obligations, audit):
-            patched.setattr(module, "insert_many", _row_by_row)
+            for name, row_by_row in (("insert_many", _row_by_row), ("insert_columns", _row_by_row_columns)):
+                if hasattr(module, name):
+                    patched.setattr(module, name, row_by_row)
         reference, reference_reports = await plan(RowByRowPlanner)
     await _reset(app, people)
     bulk, bulk_reports = await plan(Planner)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, row_ref
-from bot.db.dialect import first_per_key, insert_ignoring, insert_many
+from bot.db.dialect import first_per_key_columns, insert_columns, insert_ignoring, insert_many
 from bot.db.models import AbsenceRow, CheckinRow, ObligationRow, ParticipantRow
 from bot.domain.planning import (
     OPEN_STATUSES,
@@ -80,12 +80,15 @@ class ObligationRepository:
             ]
         if not wanted:
             return
-        now = self._clock.now()
-        values = [
-            {"key": w.key, "participant_id": pid, "kind": w.kind.value, "due_on": w.due_on,
-             "status": ObligationStatus.PENDING.value, "created_at": now}
-            for pid, w in wanted
-        ]  # fmt: skip
+        count = len(wanted)
+        columns = {
+            "key": [w.key for _, w in wanted],
+            "participant_id": [pid for pid, _ in wanted],
+            "kind": [w.kind.value for _, w in wanted],
+            "due_on": [w.due_on for _, w in wanted],
+            "status": [ObligationStatus.PENDING.value] * count,
+            "created_at": [self._clock.now()] * count,
+        }
 
         def moved(stmt: Any) -> Any:
             return stmt.on_conflict_do_update(
@@ -95,7 +98,7 @@ class ObligationRepository:
                 & (ObligationRow.due_on != stmt.excluded.due_on),
             )
 
-        await insert_many(self._s, ObligationRow, first_per_key(values), moved)
+        await insert_columns(self._s, ObligationRow, first_per_key_columns(columns), moved)
 
     async def add_drawn(self, participant_id: int, key: str, due_on: date) -> int | None:
         """A random test; None when another planner already drew this one (its draw stands, ours is discarded)."""
