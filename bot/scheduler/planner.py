@@ -173,9 +173,12 @@ class Planner:
                     finally:
                         turn.done()  # drawn, or failed: the next page does not wait for ever (the group is cancelled)
 
-        async with asyncio.TaskGroup() as group:
-            for _ in range(self._page_workers):
-                group.create_task(worker())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self._page_workers):
+                    group.create_task(worker())
+        except ExceptionGroup as failed:  # the first failure, as the caller would see it from pages in a row
+            raise failed.exceptions[0] from None
 
     async def _rotate_keys(self, report: PlanReport) -> None:
         """A key rotation an operator started (`aftercare keys rotate`, which does the rest at once) goes on a

@@ -294,3 +294,26 @@ async def test_bulk_planning_plans_what_the_row_by_row_planner_did(
     assert len(reference["outbox"]) > 500 and len(reference["obligations"]) > 500
     for part in ("obligations", "outbox", "audit", "people", "escalations"):
         assert bulk[part] == reference[part], part
+
+
+class _PageFailed(Exception):
+    pass
+
+
+async def test_a_failing_page_fails_the_run_with_its_own_error(app: Application, clock: FakeClock) -> None:
+    """Pages planned two at a time still fail the run as one after another did: with the page's own exception, not
+    wrapped in a group (the other worker is cancelled)."""
+    clock.set(NOW)
+    await seed_population(app, 60, NOW.astimezone(HANOI).date(), NOW)
+    planner = Planner(app.store, app.clock, HANOI, policy=app.scheduler.planner.policy, page_size=10)
+    pages = 0
+
+    async def plan_page(*args: Any) -> None:
+        nonlocal pages
+        pages += 1
+        if pages == 3:
+            raise _PageFailed
+
+    planner._plan_page = plan_page  # type: ignore[method-assign]
+    with pytest.raises(_PageFailed):
+        await planner.run(NOW)
