@@ -42,27 +42,105 @@ async def core_connection(session: AsyncSession) -> AsyncConnection:
 
 
 async def insert_many(
-    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]], conflict: Callable[[Any], Any]
-) -> None:
+    session: AsyncSession,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    conflict: Callable[[Any], Any],
+    returning: Sequence[Any] = (),
+) -> list[Any]:
     """INSERT many rows (all with the same keys) with the ON CONFLICT clause `conflict` adds to a dialect insert.
 
     PostgreSQL: one statement, each column one array parameter (`INSERT … SELECT * FROM unnest(…)`). Executemany
     would send a statement per row, each planned on its own (the engine plans every execution, `plan_cache_mode`):
     several times slower for the planner's tens of thousands of rows. SQLite: executemany, which is a loop in C.
     Either way on the Core connection: the ORM's bulk path costs more Python per row than the database does.
-    With DO UPDATE, a key may appear only once in `rows` (PostgreSQL refuses to update a row twice in a statement)."""
+    With DO UPDATE, a key may appear only once in `rows` (PostgreSQL refuses to update a row twice in a statement).
+    `returning`: columns to return of the rows inserted (or updated), in no promised order; none: returns []."""
     if not rows:
-        return
-    connection = await core_connection(session)
+        return []
     if not is_postgres(session):
-        await connection.execute(conflict(sqlite_insert(table)), list(rows))
-        return
-    columns = table.__table__.c
-    names = list(rows[0])
-    arrays = [bindparam(f"many_{name}", [row[name] for row in rows], type_=ARRAY(columns[name].type)) for name in names]
-    source = func.unnest(*arrays).table_valued(*names).render_derived(name="many")
-    statement = pg_insert(table).from_select(names, select(*(source.c[name] for name in names)))
-    await connection.execute(conflict(statement))
+        return await _executemany(session, table, list(rows), conflict, returning)
+    return await insert_columns(
+        session, table, {name: [row[name] for row in rows] for name in rows[0]}, conflict, returning
+    )
+
+
+async def insert_columns(
+    session: AsyncSession,
+    table: Any,
+    columns: dict[str, list[Any]],
+    conflict: Callable[[Any], Any],
+    returning: Sequence[Any] = (),
+) -> list[Any]:
+    """`insert_many` of rows given column by column (each list one column, all as long): what the planner builds for
+    its tens of thousands of rows, without a dict per row that the statement would only take apart again."""
+    names = list(columns)
+    if not names or not columns[names[0]]:
+        return []
+    if not is_postgres(session):
+        rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        return await _executemany(session, table, rows, conflict, returning)
+    connection = await core_connection(session)
+    types = table.__table__.c
+    # A column with one value for every row is one parameter, and one with the same values as an earlier column of
+    # its type is that column again: each array element costs Python and driver work (here a reminder's kind, status
+    # and creation time, its next attempt, which is its due time; an audit entry's actor, action and time).
+    arrays: dict[str, list[Any]] = {}
+    picked: dict[str, Any] = {}
+    for index, name in enumerate(names):
+        values = columns[name]
+        if index and values.count(values[0]) == len(values):
+            picked[name] = bindparam(f"one_{name}", values[0], type_=types[name].type)
+            continue
+        kind = type(types[name].type)
+        same = next((other for other in arrays if type(types[other].type) is kind and arrays[other] == values), None)
+        if same is not None:
+            picked[name] = same
+            continue
+        arrays[name] = values
+    source = (
+        func.unnest(
+            *(bindparam(f"many_{name}", values, type_=ARRAY(types[name].type)) for name, values in arrays.items())
+        )
+        .table_valued(*arrays)
+        .render_derived(name="many")
+    )
+    selected = [
+        source.c[name] if name in arrays else source.c[picked[name]] if isinstance(picked[name], str) else picked[name]
+        for name in names
+    ]
+    statement = conflict(pg_insert(table).from_select(names, select(*selected)))
+    if returning:
+        return list((await connection.execute(statement.returning(*returning))).all())
+    await connection.execute(statement)
+    return []
+
+
+async def _executemany(
+    session: AsyncSession,
+    table: Any,
+    rows: list[dict[str, Any]],
+    conflict: Callable[[Any], Any],
+    returning: Sequence[Any],
+) -> list[Any]:
+    """SQLite's form of `insert_many`."""
+    connection = await core_connection(session)
+    statement = conflict(sqlite_insert(table))
+    if returning:  # executemany with RETURNING: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues")
+        return list((await connection.execute(statement.returning(*returning), rows)).all())
+    await connection.execute(statement, rows)
+    return []
+
+
+def first_per_key_columns(columns: dict[str, list[Any]], key: str = "key") -> dict[str, list[Any]]:
+    """`first_per_key` of rows given column by column."""
+    first: dict[Any, int] = {}
+    for index, value in enumerate(columns[key]):
+        first.setdefault(value, index)
+    if len(first) == len(columns[key]):
+        return columns
+    kept = list(first.values())
+    return {name: [values[i] for i in kept] for name, values in columns.items()}
 
 
 def first_per_key(rows: Sequence[dict[str, Any]], key: str = "key") -> list[dict[str, Any]]:

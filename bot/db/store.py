@@ -163,6 +163,11 @@ class Store:
         # SQLite has one writer at a time; queueing here beats its busy-timeout back-off (long latency tails).
         self._serial = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
+    @property
+    def concurrent_writers(self) -> bool:
+        """Whether write transactions run at once (PostgreSQL) or one after another (SQLite, queued here)."""
+        return self._serial is None
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """Commit when the block ends normally, roll back when it raises; then what the block asked to `observe`."""

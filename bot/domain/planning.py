@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.domain.entities import RiskLevel
 from bot.domain.schedule import (
@@ -125,26 +126,51 @@ def wanted_obligations(
 ) -> list[WantedObligation]:
     """Scheduled check-ins and periodic tests from the start of last month up to the horizon (random tests are
     drawn separately: a draw is an event, not a function of the schedule)."""
-    window_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    window_end = today + timedelta(days=policy.horizon_days)
-    first, last = max(term_start, window_start), min(term_end, add_months(window_end.replace(day=1), 1))
+    window_start, window_end, window_cut = _window(today, policy.horizon_days)
+    first, last = max(term_start, window_start), min(term_end, window_cut)
     if first > last:
         return []
-    # Only the window's months (a page of 1,000 people would otherwise build 24 months each): the window starts on
-    # the 1st, so clamping to it never moves a due day, and the month after the window is cut off below.
-    dues = [d for d in monthly_due_dates(first, last, due_day) if d <= window_end and d <= term_end]
     interval = policy.tests_every[risk]
-    wanted = [
-        WantedObligation(obligation_key(ObligationKind.CHECKIN, participant_id, due), ObligationKind.CHECKIN, due)
-        for due in dues
-    ]
+    checkin, test = (
+        f"{ObligationKind.CHECKIN.value}:{participant_id}:",
+        f"{ObligationKind.TEST.value}:{participant_id}:",
+    )
+    dues = _window_dues(first, last, due_day, window_end, term_end)
+    wanted = [WantedObligation(checkin + month, ObligationKind.CHECKIN, due) for due, month in dues]
     if interval:
         wanted += [
-            WantedObligation(obligation_key(ObligationKind.TEST, participant_id, due), ObligationKind.TEST, due)
-            for due in dues
+            WantedObligation(test + month, ObligationKind.TEST, due)
+            for due, month in dues
             if ((due.year - term_start.year) * 12 + due.month - term_start.month) % interval == 0
         ]
     return wanted
+
+
+# The planner asks the next two for every person on every run with a handful of distinct arguments (today, the
+# window, the commune's due day; a term's start or end only near its edges): pure, so computed once each.
+
+
+@lru_cache(maxsize=64)
+def _window(today: date, horizon_days: int) -> tuple[date, date, date]:
+    """(first day of last month, the horizon, the 1st of the month after the horizon's)."""
+    window_end = today + timedelta(days=horizon_days)
+    return (
+        (today.replace(day=1) - timedelta(days=1)).replace(day=1),
+        window_end,
+        add_months(window_end.replace(day=1), 1),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _window_dues(
+    first: date, last: date, due_day: int, window_end: date, term_end: date
+) -> tuple[tuple[date, str], ...]:
+    """The due days of the window's months (a page of 1,000 people would otherwise build 24 months each: the window
+    starts on the 1st, so clamping to it never moves a due day; the month after the window is cut off here), each
+    with its month as `obligation_key` spells it."""
+    return tuple(
+        (d, f"{d:%Y-%m}") for d in monthly_due_dates(first, last, due_day) if d <= window_end and d <= term_end
+    )
 
 
 def quarter_start(day: date) -> date:
@@ -206,21 +232,28 @@ def reminder_instants(
     obligation: KnownObligation, preferred: time, tz: tzinfo, policy: PlanPolicy
 ) -> list[tuple[Stage, int, datetime, datetime]]:
     """(stage, day offset, when to send, when it is too late to bother) for the stages of this kind."""
-    quiet = policy.reminders.quiet
-    stages = STAGES_BY_KIND[obligation.kind]
-    preferred_for_kind = (
-        min(preferred, policy.random_announce_by) if obligation.kind is ObligationKind.RANDOM_TEST else preferred
-    )
-    offsets = {Stage.DUE_DAY: 0, Stage.FOLLOW_UP: policy.reminders.follow_up_after_days}
+    instants = _instants(obligation.kind, obligation.due_on, preferred, tz, policy.reminders, policy.random_announce_by)
+    return [(stage, offset, send, stale) for stage, offset, send, stale, _, _ in instants]
+
+
+@lru_cache(maxsize=8192)
+def _instants(
+    kind: ObligationKind, due_on: date, preferred: time, tz: tzinfo, reminders: ReminderPolicy, announce_by: time
+) -> tuple[tuple[Stage, int, datetime, datetime, str, str], ...]:
+    """`reminder_instants`, each with its stale instant in ISO form and the stage's value: the same for everyone due
+    that day who chose that hour, so computed once (the planner asks it for every open obligation on every run)."""
+    quiet = reminders.quiet
+    preferred_for_kind = min(preferred, announce_by) if kind is ObligationKind.RANDOM_TEST else preferred
+    offsets = {Stage.DUE_DAY: 0, Stage.FOLLOW_UP: reminders.follow_up_after_days}
     result = []
-    for stage in stages:
-        days = [-d for d in policy.reminders.days_before] if stage is Stage.BEFORE else [offsets[stage]]
+    for stage in STAGES_BY_KIND[kind]:
+        days = [-d for d in reminders.days_before] if stage is Stage.BEFORE else [offsets[stage]]
         for offset in days:
-            day = obligation.due_on + timedelta(days=offset)
+            day = due_on + timedelta(days=offset)
             send = same_day_allowed(quiet, day, preferred_for_kind, tz)
-            stale = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-            result.append((stage, offset, send.astimezone(UTC), stale.astimezone(UTC)))
-    return result
+            stale = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+            result.append((stage, offset, send.astimezone(UTC), stale, stale.isoformat(), stage.value))
+    return tuple(result)
 
 
 def same_day_allowed(quiet: QuietHours, day: date, preferred: time, tz: tzinfo) -> datetime:
@@ -249,31 +282,24 @@ def wanted_reminders(
     payload names it, so explicit wording can mention it) instead of a second identical "you have an appointment".
     """
     pending = [o for o in obligations if o.status is ObligationStatus.PENDING]
-    checkin_days = {o.due_on: o for o in pending if o.kind is ObligationKind.CHECKIN}
+    checkin_days = {o.due_on for o in pending if o.kind is ObligationKind.CHECKIN}
+    tests_on: dict[date, int] = {}  # the first pending test of each day
+    for o in pending:
+        if o.kind is ObligationKind.TEST:
+            tests_on.setdefault(o.due_on, o.id)
     wanted = []
     for obligation in pending:
-        riding_on = checkin_days.get(obligation.due_on) if obligation.kind is ObligationKind.TEST else None
-        if riding_on is not None:
-            continue
-        same_day_test = next(
-            (
-                o.id
-                for o in pending
-                if o.kind is ObligationKind.TEST
-                and o.due_on == obligation.due_on
-                and obligation.kind is ObligationKind.CHECKIN
-            ),
-            None,
+        if obligation.kind is ObligationKind.TEST and obligation.due_on in checkin_days:
+            continue  # rides on the check-in's reminders
+        same_day_test = tests_on.get(obligation.due_on) if obligation.kind is ObligationKind.CHECKIN else None
+        instants = _instants(
+            obligation.kind, obligation.due_on, preferred, tz, policy.reminders, policy.random_announce_by
         )
-        for stage, offset, send, stale in reminder_instants(obligation, preferred, tz, policy):
+        for _, offset, send, stale, stale_at, stage in instants:
             if stale <= now:
                 continue
-            key = f"r:{obligation.key}:{stage.value}:{offset}"
-            payload: dict[str, object] = {
-                "obligation_id": obligation.id,
-                "stage": stage.value,
-                "stale_at": stale.isoformat(),
-            }
+            key = f"r:{obligation.key}:{stage}:{offset}"
+            payload: dict[str, object] = {"obligation_id": obligation.id, "stage": stage, "stale_at": stale_at}
             if same_day_test is not None:
                 payload["with_test"] = same_day_test
             wanted.append(WantedMessage(key, MessageKind.REMINDER, send, payload))

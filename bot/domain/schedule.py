@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.domain.entities import RiskLevel
 
@@ -72,15 +73,21 @@ def draw_random_test_days(
     rng: secrets.SystemRandom | None = None,
 ) -> list[RandomDraw]:
     """`count` distinct working days in the window, drawn with the OS CSPRNG (not predictable from the schedule)."""
-    candidates = [
-        window_start + timedelta(days=offset)
-        for offset in range((window_end - window_start).days + 1)
-        if (window_start + timedelta(days=offset)).weekday() in working_days
-    ]
+    candidates = _working_days(window_start, window_end, tuple(working_days))
     if count < 0:
         raise ValueError("count cannot be negative")
     chosen = (rng or secrets.SystemRandom()).sample(candidates, min(count, len(candidates)))
     return [RandomDraw(day, window_start, window_end, len(candidates)) for day in sorted(chosen)]
+
+
+@lru_cache(maxsize=1024)
+def _working_days(first: date, last: date, working_days: tuple[int, ...]) -> tuple[date, ...]:
+    """The working days of [first, last]: the same few windows for everyone drawn in a quarter, so computed once."""
+    return tuple(
+        first + timedelta(days=offset)
+        for offset in range((last - first).days + 1)
+        if (first + timedelta(days=offset)).weekday() in working_days
+    )
 
 
 @dataclass(frozen=True, slots=True)

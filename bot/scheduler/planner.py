@@ -6,6 +6,7 @@ inserted with ON CONFLICT DO NOTHING, pending reminders that are no longer wante
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -13,7 +14,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 import structlog
 
 from bot.core.clock import Clock
-from bot.db.repositories.outbox import NewMessage
+from bot.db.repositories.outbox import NewMessage, Planned
 from bot.db.repositories.planning import PlanFacts
 from bot.db.repositories.safety import Outcome as SafetyOutcome
 from bot.db.store import Repositories, Store
@@ -21,11 +22,15 @@ from bot.domain.entities import ParticipantStatus
 from bot.domain.escalations import EscalationKind
 from bot.domain.fieldwork import ReviewPolicy, review_reminder_days, review_window
 from bot.domain.planning import (
+    DrawWindow,
+    KnownObligation,
     MessageKind,
     ObligationKind,
+    ObligationStatus,
     PlanPolicy,
     WantedObligation,
     digest_instant,
+    quarter_start,
     random_draw_windows,
     random_test_key,
     wanted_obligations,
@@ -50,6 +55,7 @@ log = structlog.get_logger(__name__)
 # per-chat inbound limit looks back one minute. Shorter than Telegram's week of quiet after which update_id
 # numbering restarts at random, so a new update is not taken for an old one (the purge runs daily: ≤ 4 days kept).
 INBOUND_RETENTION = timedelta(days=3)
+_SCHEDULED = (ObligationKind.CHECKIN, ObligationKind.TEST)  # obligations of the schedule (random tests are drawn)
 _PURGE_BATCHES = 20  # retention batches per tick (bot/services/retention.py BATCH people each)
 
 
@@ -67,6 +73,23 @@ class PlanReport:
     extra: dict[str, int] = field(default_factory=dict)
 
 
+class _Turn:
+    """A page's place in the order of random draws: it draws once the page before it has drawn (or has finished
+    without drawing)."""
+
+    def __init__(self, before: _Turn | None) -> None:
+        self._before = before
+        self._drawn = asyncio.Event()
+
+    async def wait(self) -> None:
+        if self._before is not None:
+            await self._before._drawn.wait()
+
+    def done(self) -> None:
+        self._drawn.set()
+        self._before = None  # the chain of pages behind it is not kept
+
+
 class Planner:
     def __init__(
         self,
@@ -77,12 +100,16 @@ class Planner:
         page_size: int = 1000,
         rng: secrets.SystemRandom | None = None,
         review_policy: ReviewPolicy | None = None,
+        page_workers: int = 2,
     ) -> None:
         self._store = store
         self._clock = clock
         self._tz = tz
         self.policy = policy or PlanPolicy()
         self._page = page_size
+        # pages planned at once where the database takes concurrent writers (PostgreSQL): one page's statements run
+        # on the server while the next page is computed here, so both cores work (one at a time on SQLite)
+        self._page_workers = max(1, page_workers) if store.concurrent_writers else 1
         self._rng = rng or secrets.SystemRandom()
         self.review_policy = review_policy or ReviewPolicy()
         self._purged_on: date | None = None
@@ -94,14 +121,7 @@ class Planner:
             await self._complete_terms(repos, now, report)
             await self._missed(repos, now, report)
             await repos.outbox.cancel_reminders_of_inactive()
-        after = 0
-        while True:
-            async with self._store.transaction() as repos:
-                page = await repos.planning.active_page(after, self._page)
-                if not page:
-                    break
-                await self._plan_page(repos, page, now, report)
-                after = page[-1].participant_id
+        await self._plan_pages(now, report)
         async with self._store.transaction() as repos:
             await self._unreachable(repos, now, report)
             await self._officer_escalations(repos, now, report)
@@ -127,6 +147,39 @@ class Planner:
         log.debug("planned", **{k: v for k, v in vars(report).items() if v and k != "extra"})
         return report
 
+    async def _plan_pages(self, now: datetime, report: PlanReport) -> None:
+        """Every active participant, a page at a time in id order, each page in its own transaction; with several
+        workers, each takes the next page when done with its own. The random draws stay in page order (`_Turn`): the
+        generator is asked in the same order as when the pages went one after another."""
+        lock = asyncio.Lock()
+        after, finished = 0, False
+        previous: _Turn | None = None
+
+        async def worker() -> None:
+            nonlocal after, finished, previous
+            while True:
+                async with self._store.transaction() as repos:
+                    async with lock:  # the next page, and its place in the order of draws
+                        if finished:
+                            return
+                        page = await repos.planning.active_page(after, self._page)
+                        if not page:
+                            finished = True
+                            return
+                        after = page[-1].participant_id
+                        turn = previous = _Turn(previous)
+                    try:
+                        await self._plan_page(repos, page, now, report, turn)
+                    finally:
+                        turn.done()  # drawn, or failed: the next page does not wait for ever (the group is cancelled)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(self._page_workers):
+                    group.create_task(worker())
+        except ExceptionGroup as failed:  # the first failure, as the caller would see it from pages in a row
+            raise failed.exceptions[0] from None
+
     async def _rotate_keys(self, report: PlanReport) -> None:
         """A key rotation an operator started (`aftercare keys rotate`, which does the rest at once) goes on a
         bounded amount per tick until it has gone through everything once; a new key alone starts nothing."""
@@ -141,10 +194,25 @@ class Planner:
     def _today(self, now: datetime) -> datetime:
         return now.astimezone(self._tz)
 
-    async def _plan_page(self, repos: Repositories, page: list[PlanFacts], now: datetime, report: PlanReport) -> None:
+    async def _plan_page(
+        self, repos: Repositories, page: list[PlanFacts], now: datetime, report: PlanReport, turn: _Turn | None = None
+    ) -> None:
+        """`turn`: when this page may ask the generator for its draws (after the pages before it)."""
         today = self._today(now).date()
         policy = self.policy
-        ids = [facts.participant_id for facts in page]
+        on_page = {facts.participant_id for facts in page}
+        first_id, last_id = min(on_page), max(on_page)
+        window_first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        window_last = today + timedelta(days=policy.horizon_days)
+        # What is stored for the page, read once (one indexed range; the few people in it who are not on the page are
+        # left out): what the writes below would leave unchanged is not sent, what is no longer wanted is cancelled.
+        stored = [
+            (pid, obligation)
+            for pid, obligation in await repos.obligations.of_participant_range(
+                first_id, last_id, min(window_first, quarter_start(today))
+            )
+            if pid in on_page
+        ]
         wanted: list[tuple[int, WantedObligation]] = []
         for facts in page:
             for obligation in wanted_obligations(
@@ -152,18 +220,34 @@ class Planner:
             ):
                 if obligation.due_on >= facts.listed_on:  # nothing is "missed" from before the person was listed
                     wanted.append((facts.participant_id, obligation))
-        await repos.obligations.ensure_many(wanted)
+        scheduled = [(pid, o) for pid, o in stored if o.kind in _SCHEDULED]
+        await repos.obligations.ensure_many(wanted, known={o.key: o for _, o in scheduled})
         report.obligations += len(wanted)
-        window_first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-        window_last = today + timedelta(days=policy.horizon_days)
+        # Scheduled obligations in the window that the schedule no longer contains (new start, shorter term); one
+        # dated before the person was listed exists only because they checked in early: it stays.
+        keep = {w.key for _, w in wanted}
         listed = {facts.participant_id: facts.listed_on for facts in page}
-        await repos.obligations.cancel_unwanted(listed, {w.key for _, w in wanted}, window_first, window_last)
-        await self._draw_random_tests(repos, page, today, report)
-
-        open_obligations = await repos.obligations.open_for(
-            ids, today - timedelta(days=policy.reminders.follow_up_after_days + 1)
+        await repos.obligations.cancel_ids(
+            [
+                o.id
+                for pid, o in scheduled
+                if o.status is ObligationStatus.PENDING
+                and window_first <= o.due_on <= window_last
+                and o.key not in keep
+                and o.due_on >= listed[pid]
+            ]
         )
-        planned = await repos.outbox.pending_reminders(ids)
+        await self._draw_random_tests(repos, page, today, report, stored, turn)
+
+        since = today - timedelta(days=policy.reminders.follow_up_after_days + 1)
+        open_obligations: dict[int, list[KnownObligation]] = {}
+        for pid, obligation in await repos.obligations.of_participant_range(first_id, last_id, since):
+            if pid in on_page and obligation.status is ObligationStatus.PENDING:
+                open_obligations.setdefault(pid, []).append(obligation)
+        planned: dict[str, Planned] = {}
+        for pid, reminders in (await repos.outbox.pending_reminders_in_range(first_id, last_id)).items():
+            if pid in on_page:
+                planned |= reminders
         want: dict[str, NewMessage] = {}
         for facts in page:
             if not facts.active:
@@ -187,22 +271,54 @@ class Planner:
         report.participants += len(page)
 
     async def _draw_random_tests(
-        self, repos: Repositories, page: list[PlanFacts], today: date, report: PlanReport
+        self,
+        repos: Repositories,
+        page: list[PlanFacts],
+        today: date,
+        report: PlanReport,
+        stored: list[tuple[int, KnownObligation]],
+        turn: _Turn | None = None,
     ) -> None:
+        """`stored`: the page's obligations as read at its start (the random tests among them are what was drawn)."""
         windows = {
             facts.participant_id: random_draw_windows(facts.term_start, facts.term_end, facts.risk, today, self.policy)
             for facts in page
         }
-        no_longer = [f.participant_id for f in page if not self.policy.random_tests_per_quarter.get(f.risk, 0)]
-        await repos.obligations.cancel_random_after(no_longer, today)
-        if not any(windows.values()):
-            return
-        quarter_first = min(w.quarter for ws in windows.values() for w in ws)
-        drawn = await repos.obligations.keys_of_kind(
-            [pid for pid, ws in windows.items() if ws], ObligationKind.RANDOM_TEST, quarter_first
+        randoms = [(pid, o) for pid, o in stored if o.kind is ObligationKind.RANDOM_TEST]
+        # unannounced tests not yet due of people whose risk level no longer calls for them
+        no_longer = {f.participant_id for f in page if not self.policy.random_tests_per_quarter.get(f.risk, 0)}
+        await repos.obligations.cancel_ids(
+            [
+                o.id
+                for pid, o in randoms
+                if pid in no_longer and o.status is ObligationStatus.PENDING and o.due_on > today
+            ],
+            pending_only=True,
         )
-        # The page's draws first (the generator asked in the same order as ever), then one INSERT … ON CONFLICT DO
-        # NOTHING for all of them and one flush of their audit entries: a draw another planner made first is not ours.
+        drawing = {pid for pid, ws in windows.items() if ws}
+        quarter_first = min((w.quarter for ws in windows.values() for w in ws), default=today)
+        drawn = {o.key for pid, o in randoms if pid in drawing and o.due_on >= quarter_first}
+        # The page's draws first (the generator asked in the same order as ever: after the pages before this one),
+        # then one INSERT … ON CONFLICT DO NOTHING for all of them and one statement for their audit entries: a draw
+        # another planner made first is not ours.
+        if turn is not None:
+            await turn.wait()
+        try:
+            draws = self._draw(windows, drawn)
+        finally:
+            if turn is not None:
+                turn.done()
+        if not draws:
+            return
+        added = await repos.obligations.add_drawn_many([(pid, key, day) for pid, key, day, _ in draws])
+        entries = [(pid, {"obligation": added[key], **detail}) for pid, key, _, detail in draws if key in added]
+        await repos.audit.by_scheduler_many("random_test_drawn", entries)
+        report.random_draws += len(entries)
+
+    def _draw(
+        self, windows: dict[int, list[DrawWindow]], drawn: set[str]
+    ) -> list[tuple[int, str, date, dict[str, object]]]:
+        """(participant id, key, day, audit detail) of each draw not made yet, the generator asked window by window."""
         draws: list[tuple[int, str, date, dict[str, object]]] = []
         for pid, ws in windows.items():
             for window in ws:
@@ -220,12 +336,7 @@ class Planner:
                         "rng": "secrets.SystemRandom",
                     }
                     draws.append((pid, key, draw.day, detail))
-        if not draws:
-            return
-        added = await repos.obligations.add_drawn_many([(pid, key, day) for pid, key, day, _ in draws])
-        entries = [(pid, {"obligation": added[key], **detail}) for pid, key, _, detail in draws if key in added]
-        await repos.audit.by_scheduler_many("random_test_drawn", entries)
-        report.random_draws += len(entries)
+        return draws
 
     async def _complete_terms(self, repos: Repositories, now: datetime, report: PlanReport) -> None:
         """A term that ended: the person is listed for completion (Mẫu 54), told once, and reminders stop."""

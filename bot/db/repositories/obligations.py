@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.db.crypto import FieldCipher, row_ref
-from bot.db.dialect import core_connection, first_per_key, insert_ignoring, insert_many
+from bot.db.dialect import first_per_key_columns, insert_columns, insert_ignoring, insert_many
 from bot.db.models import AbsenceRow, CheckinRow, ObligationRow, ParticipantRow
 from bot.domain.planning import (
     OPEN_STATUSES,
@@ -23,8 +23,6 @@ from bot.domain.planning import (
     ObligationStatus,
     WantedObligation,
 )
-
-_DRAW_CHUNK = 1000  # rows per multi-row INSERT (6 parameters each: far below either database's limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,17 +62,33 @@ class ObligationRepository:
     async def ensure(self, participant_id: int, wanted: Sequence[WantedObligation]) -> None:
         await self.ensure_many([(participant_id, w) for w in wanted])
 
-    async def ensure_many(self, wanted: Sequence[tuple[int, WantedObligation]]) -> None:
+    async def ensure_many(
+        self, wanted: Sequence[tuple[int, WantedObligation]], known: Mapping[str, KnownObligation] | None = None
+    ) -> None:
         """Bulk form of `ensure` for the planner: (participant id, wanted) pairs. A pending obligation whose day moved
-        (new due day, start or end) takes the new day: recomputed, not kept stale."""
+        (new due day, start or end) takes the new day: recomputed, not kept stale.
+
+        `known`: the stored obligations by key, as just read: those the statement would leave as they are (closed, or
+        pending on the same day) are not sent. PostgreSQL locks (writes) every row an ON CONFLICT DO UPDATE meets,
+        even when its WHERE then declines the update: a run with nothing to change would rewrite every obligation."""
+        if known:
+            wanted = [
+                (pid, w)
+                for pid, w in wanted
+                if (stored := known.get(w.key)) is None
+                or (stored.status is ObligationStatus.PENDING and stored.due_on != w.due_on)
+            ]
         if not wanted:
             return
-        now = self._clock.now()
-        values = [
-            {"key": w.key, "participant_id": pid, "kind": w.kind.value, "due_on": w.due_on,
-             "status": ObligationStatus.PENDING.value, "created_at": now}
-            for pid, w in wanted
-        ]  # fmt: skip
+        count = len(wanted)
+        columns = {
+            "key": [w.key for _, w in wanted],
+            "participant_id": [pid for pid, _ in wanted],
+            "kind": [w.kind.value for _, w in wanted],
+            "due_on": [w.due_on for _, w in wanted],
+            "status": [ObligationStatus.PENDING.value] * count,
+            "created_at": [self._clock.now()] * count,
+        }
 
         def moved(stmt: Any) -> Any:
             return stmt.on_conflict_do_update(
@@ -84,7 +98,7 @@ class ObligationRepository:
                 & (ObligationRow.due_on != stmt.excluded.due_on),
             )
 
-        await insert_many(self._s, ObligationRow, first_per_key(values), moved)
+        await insert_columns(self._s, ObligationRow, first_per_key_columns(columns), moved)
 
     async def add_drawn(self, participant_id: int, key: str, due_on: date) -> int | None:
         """A random test; None when another planner already drew this one (its draw stands, ours is discarded)."""
@@ -104,7 +118,7 @@ class ObligationRepository:
 
     async def add_drawn_many(self, draws: Sequence[tuple[int, str, date]]) -> dict[str, int]:
         """Bulk form of `add_drawn`: (participant id, key, day) each; the ids of those inserted by key (a draw another
-        planner already made is absent: its draw stands). One multi-row statement per chunk, not one per draw."""
+        planner already made is absent: its draw stands). One statement (`insert_many`), not one per draw."""
         if not draws:
             return {}
         now = self._clock.now()
@@ -113,13 +127,14 @@ class ObligationRepository:
              "status": ObligationStatus.PENDING.value, "created_at": now}
             for pid, key, day in draws
         ]  # fmt: skip
-        stmt = insert_ignoring(self._s, ObligationRow).returning(ObligationRow.id, ObligationRow.key)
-        connection = await core_connection(self._s)
-        added: dict[str, int] = {}
-        for start in range(0, len(values), _DRAW_CHUNK):
-            result = await connection.execute(stmt.values(values[start : start + _DRAW_CHUNK]))
-            added |= {key: oid for oid, key in result.all()}
-        return added
+        rows = await insert_many(
+            self._s,
+            ObligationRow,
+            values,
+            lambda stmt: stmt.on_conflict_do_nothing(index_elements=["key"]),
+            returning=(ObligationRow.id, ObligationRow.key),
+        )
+        return {key: oid for oid, key in rows}
 
     async def keys_of_kind(self, participant_ids: Iterable[int], kind: ObligationKind, since: date) -> set[str]:
         stmt = select(ObligationRow.key).where(
@@ -128,6 +143,39 @@ class ObligationRepository:
             ObligationRow.due_on >= since,
         )
         return set((await self._s.execute(stmt)).scalars())
+
+    async def of_participant_range(self, first_id: int, last_id: int, since: date) -> list[tuple[int, KnownObligation]]:
+        """(participant id, obligation) of every obligation, any kind and status, due from `since` on, of the
+        participants `first_id` … `last_id`: the planner's page (by id) in one indexed range read. The range may hold
+        people who are not on the page (no longer on the list): the caller keeps only its own. A range, not an IN
+        list: with the statistics of a table that was empty at the last ANALYZE, PostgreSQL plans `participant_id IN
+        (1,000 ids)` as a scan of every row in the date range, and a first run grows the table page by page."""
+        stmt = select(
+            ObligationRow.participant_id,
+            ObligationRow.id,
+            ObligationRow.key,
+            ObligationRow.kind,
+            ObligationRow.due_on,
+            ObligationRow.status,
+        ).where(
+            ObligationRow.participant_id >= first_id,  # type: ignore[operator]
+            ObligationRow.participant_id <= last_id,  # type: ignore[operator]
+            ObligationRow.due_on >= since,
+        )
+        kinds, statuses = {k.value: k for k in ObligationKind}, {s.value: s for s in ObligationStatus}
+        return [
+            (pid, KnownObligation(oid, key, kinds[kind], due_on, statuses[status]))
+            for pid, oid, key, kind, due_on, status in (await self._s.execute(stmt)).all()
+        ]
+
+    async def cancel_ids(self, ids: Sequence[int], *, pending_only: bool = False) -> None:
+        """Cancel these obligations (`pending_only`: those still pending when the statement runs)."""
+        if not ids:
+            return
+        stmt = update(ObligationRow).where(ObligationRow.id.in_(list(ids)))  # type: ignore[union-attr]
+        if pending_only:
+            stmt = stmt.where(ObligationRow.status == ObligationStatus.PENDING.value)
+        await self._s.execute(stmt.values(status=ObligationStatus.CANCELLED.value))
 
     async def cancel_unwanted(self, listed_on: dict[int, date], keep: set[str], first: date, last: date) -> None:
         """Scheduled obligations in the window that the schedule no longer contains (new start, shorter term).

@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, text, tuple_, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.db.dialect import first_per_key, insert_many, is_postgres
+from bot.db.dialect import first_per_key_columns, insert_columns, is_postgres
 from bot.db.models import (
     ChannelIdentityRow,
     EscalationRow,
@@ -115,27 +115,24 @@ class OutboxRepository:
         comes back when it is wanted again; one cancelled for being done or stale stays closed."""
         if not messages:
             return
-        now = self._clock.now()
-        values = [
-            {
-                "key": m.key,
-                "kind": m.kind.value,
-                "participant_id": m.participant_id,
-                "staff_id": m.staff_id,
-                "payload": m.payload or {},
-                "urgent": m.urgent,
-                "due_at": m.due_at,
-                "next_attempt_at": m.due_at,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "created_at": now,
-            }
-            for m in messages
-        ]
+        count, due = len(messages), [m.due_at for m in messages]
+        values = {  # column by column (`insert_columns`): the planner adds tens of thousands at once
+            "key": [m.key for m in messages],
+            "kind": [m.kind.value for m in messages],
+            "participant_id": [m.participant_id for m in messages],
+            "staff_id": [m.staff_id for m in messages],
+            "payload": [m.payload or {} for m in messages],
+            "urgent": [m.urgent for m in messages],
+            "due_at": due,
+            "next_attempt_at": due,
+            "status": [OutboxStatus.PENDING] * count,
+            "attempts": [0] * count,
+            "created_at": [self._clock.now()] * count,
+        }
         if is_postgres(self._s) and any(m.urgent for m in messages):
             await self._s.execute(text("SELECT pg_notify(:channel, '')"), {"channel": URGENT_NOTIFY})
         if not revive:
-            await insert_many(
+            await insert_columns(
                 self._s, OutboxRow, values, lambda stmt: stmt.on_conflict_do_nothing(index_elements=["key"])
             )
             return
@@ -155,7 +152,7 @@ class OutboxRepository:
                 & or_(*(OutboxRow.last_error == r for r in _REVIVABLE)),
             )
 
-        await insert_many(self._s, OutboxRow, first_per_key(values), revived)
+        await insert_columns(self._s, OutboxRow, first_per_key_columns(values), revived)
 
     async def pending_reminders(self, participant_ids: Sequence[int]) -> dict[str, Planned]:
         stmt = select(OutboxRow.key, OutboxRow.id, OutboxRow.due_at).where(
@@ -164,6 +161,20 @@ class OutboxRepository:
             OutboxRow.status == OutboxStatus.PENDING,
         )
         return {key: Planned(oid, due) for key, oid, due in (await self._s.execute(stmt)).all()}
+
+    async def pending_reminders_in_range(self, first_id: int, last_id: int) -> dict[int, dict[str, Planned]]:
+        """`pending_reminders` of the participants `first_id` … `last_id` (the planner's page), by participant: one
+        indexed range read (see `ObligationRepository.of_participant_range` for why not an IN list)."""
+        stmt = select(OutboxRow.participant_id, OutboxRow.key, OutboxRow.id, OutboxRow.due_at).where(
+            OutboxRow.participant_id >= first_id,  # type: ignore[operator]
+            OutboxRow.participant_id <= last_id,  # type: ignore[operator]
+            OutboxRow.status == OutboxStatus.PENDING,
+            OutboxRow.kind == MessageKind.REMINDER.value,
+        )
+        found: dict[int, dict[str, Planned]] = {}
+        for pid, key, oid, due in (await self._s.execute(stmt)).all():
+            found.setdefault(pid, {})[key] = Planned(oid, due)
+        return found
 
     async def reschedule(self, changes: Sequence[tuple[int, datetime]]) -> None:
         for outbox_id, due in changes:
