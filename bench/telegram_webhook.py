@@ -152,8 +152,8 @@ def child_main(kind: str, api_url: str, port: int, database_url: str, data_dir: 
 
         profiler = cProfile.Profile()
         signal.signal(signal.SIGTERM, lambda *_: None)  # uvicorn re-raises SIGTERM after its shutdown: survive it
-    # Both on the loop `aftercare run` uses (uvloop; uvicorn picks httptools for both when installed), so the ratio
-    # compares the stacks, not the loops; BENCH_LOOP=asyncio measures both on the standard loop instead.
+    # Both on the loop `aftercare run` uses (uvloop), so the ratio compares the stacks, not the loops (ours is served
+    # by uvicorn, with httptools; the echo bot by aiohttp's own server); BENCH_LOOP=asyncio: the standard loop.
     from bot.runner import run_serving
 
     run = asyncio.run if os.environ.get("BENCH_LOOP") == "asyncio" else run_serving

@@ -321,7 +321,9 @@ def build_scheduler(
         safety_check_within=timedelta(minutes=settings.safety_check_minutes),
         retention=timedelta(days=settings.retention_days),
     )
-    planner = Planner(store, clock, tz, plan_policy)
+    # Two pages at a time hold two connections for whole pages: behind PgBouncer's few server connections the
+    # webhooks and the sender would wait for them, so one there.
+    planner = Planner(store, clock, tz, plan_policy, page_workers=1 if settings.database_pooler == "pgbouncer" else 2)
     limits = RateLimits(
         {"telegram": settings.telegram_rate_limit, "zalo": settings.zalo_rate_limit}, per_chat_interval=1.0, sleep=sleep
     )

@@ -89,11 +89,14 @@ async def insert_columns(
     picked: dict[str, Any] = {}
     for index, name in enumerate(names):
         values = columns[name]
-        if index and values.count(values[0]) == len(values):
+        if index and values.count(values[0]) == len(values) and _exact(values, values[:1] * len(values)):
             picked[name] = bindparam(f"one_{name}", values[0], type_=types[name].type)
             continue
         kind = type(types[name].type)
-        same = next((other for other in arrays if type(types[other].type) is kind and arrays[other] == values), None)
+        same = next(
+            (o for o in arrays if type(types[o].type) is kind and arrays[o] == values and _exact(arrays[o], values)),
+            None,
+        )
         if same is not None:
             picked[name] = same
             continue
@@ -114,6 +117,14 @@ async def insert_columns(
         return list((await connection.execute(statement.returning(*returning))).all())
     await connection.execute(statement)
     return []
+
+
+def _exact(values: list[Any], others: list[Any]) -> bool:
+    """Equal as stored, not only as Python compares: `1 == True == 1.0` and `{"n": 1} == {"n": True}`, but a JSON
+    payload keeps which it was, so JSON values (dicts, lists) are never shared and the types must match."""
+    return all(
+        type(a) is type(b) and not isinstance(a, dict | list | tuple) for a, b in zip(values, others, strict=True)
+    )
 
 
 async def _executemany(

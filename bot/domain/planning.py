@@ -135,7 +135,7 @@ def wanted_obligations(
         f"{ObligationKind.CHECKIN.value}:{participant_id}:",
         f"{ObligationKind.TEST.value}:{participant_id}:",
     )
-    dues = _window_dues(first, last, due_day, window_end, term_end)
+    dues = _window_dues(first, last, due_day, min(window_end, term_end))
     wanted = [WantedObligation(checkin + month, ObligationKind.CHECKIN, due) for due, month in dues]
     if interval:
         wanted += [
@@ -162,15 +162,12 @@ def _window(today: date, horizon_days: int) -> tuple[date, date, date]:
 
 
 @lru_cache(maxsize=4096)
-def _window_dues(
-    first: date, last: date, due_day: int, window_end: date, term_end: date
-) -> tuple[tuple[date, str], ...]:
+def _window_dues(first: date, last: date, due_day: int, until: date) -> tuple[tuple[date, str], ...]:
     """The due days of the window's months (a page of 1,000 people would otherwise build 24 months each: the window
-    starts on the 1st, so clamping to it never moves a due day; the month after the window is cut off here), each
-    with its month as `obligation_key` spells it."""
-    return tuple(
-        (d, f"{d:%Y-%m}") for d in monthly_due_dates(first, last, due_day) if d <= window_end and d <= term_end
-    )
+    starts on the 1st, so clamping to it never moves a due day; past `until`, the window's end or the term's, is cut
+    off here), each with its month as `obligation_key` spells it. Keyed on `until`, not the term's end: most terms end
+    past the window, and share one entry."""
+    return tuple((d, f"{d:%Y-%m}") for d in monthly_due_dates(first, last, due_day) if d <= until)
 
 
 def quarter_start(day: date) -> date:

@@ -178,6 +178,8 @@ class Planner:
                 for _ in range(self._page_workers):
                     group.create_task(worker())
         except ExceptionGroup as failed:  # the first failure, as the caller would see it from pages in a row
+            for other in failed.exceptions[1:]:
+                log.error("plan_page_failed", error=type(other).__name__)
             raise failed.exceptions[0] from None
 
     async def _rotate_keys(self, report: PlanReport) -> None:
@@ -213,6 +215,9 @@ class Planner:
             )
             if pid in on_page
         ]
+        # The random draws first, before this page writes anything: waiting for the pages before it while holding
+        # row locks could hang against a transaction PostgreSQL cannot see waiting on us.
+        no_longer, draws = await self._random_draws(page, today, stored, turn)
         wanted: list[tuple[int, WantedObligation]] = []
         for facts in page:
             for obligation in wanted_obligations(
@@ -235,9 +240,11 @@ class Planner:
                 and window_first <= o.due_on <= window_last
                 and o.key not in keep
                 and o.due_on >= listed[pid]
-            ]
+            ],
+            pending_only=True,  # read at the page's start: one marked done since stays done
         )
-        await self._draw_random_tests(repos, page, today, report, stored, turn)
+        await repos.obligations.cancel_ids(no_longer, pending_only=True)
+        await self._add_random_tests(repos, draws, report)
 
         since = today - timedelta(days=policy.reminders.follow_up_after_days + 1)
         open_obligations: dict[int, list[KnownObligation]] = {}
@@ -270,16 +277,16 @@ class Planner:
         report.reminders_moved += len(moved)
         report.participants += len(page)
 
-    async def _draw_random_tests(
+    async def _random_draws(
         self,
-        repos: Repositories,
         page: list[PlanFacts],
         today: date,
-        report: PlanReport,
         stored: list[tuple[int, KnownObligation]],
         turn: _Turn | None = None,
-    ) -> None:
-        """`stored`: the page's obligations as read at its start (the random tests among them are what was drawn)."""
+    ) -> tuple[list[int], list[tuple[int, str, date, dict[str, object]]]]:
+        """The page's unannounced tests no longer called for (ids to cancel), and its new draws; writes nothing.
+        `stored`: the page's obligations as read at its start (the random tests among them are what was drawn). The
+        generator is asked in the same order as ever: after the pages before this one (`turn`)."""
         windows = {
             facts.participant_id: random_draw_windows(facts.term_start, facts.term_end, facts.risk, today, self.policy)
             for facts in page
@@ -287,27 +294,25 @@ class Planner:
         randoms = [(pid, o) for pid, o in stored if o.kind is ObligationKind.RANDOM_TEST]
         # unannounced tests not yet due of people whose risk level no longer calls for them
         no_longer = {f.participant_id for f in page if not self.policy.random_tests_per_quarter.get(f.risk, 0)}
-        await repos.obligations.cancel_ids(
-            [
-                o.id
-                for pid, o in randoms
-                if pid in no_longer and o.status is ObligationStatus.PENDING and o.due_on > today
-            ],
-            pending_only=True,
-        )
+        cancel = [
+            o.id for pid, o in randoms if pid in no_longer and o.status is ObligationStatus.PENDING and o.due_on > today
+        ]
         drawing = {pid for pid, ws in windows.items() if ws}
         quarter_first = min((w.quarter for ws in windows.values() for w in ws), default=today)
         drawn = {o.key for pid, o in randoms if pid in drawing and o.due_on >= quarter_first}
-        # The page's draws first (the generator asked in the same order as ever: after the pages before this one),
-        # then one INSERT … ON CONFLICT DO NOTHING for all of them and one statement for their audit entries: a draw
-        # another planner made first is not ours.
         if turn is not None:
             await turn.wait()
         try:
-            draws = self._draw(windows, drawn)
+            return cancel, self._draw(windows, drawn)
         finally:
             if turn is not None:
                 turn.done()
+
+    async def _add_random_tests(
+        self, repos: Repositories, draws: list[tuple[int, str, date, dict[str, object]]], report: PlanReport
+    ) -> None:
+        """One INSERT … ON CONFLICT DO NOTHING for the page's draws and one statement for their audit entries: a draw
+        another planner made first is not ours."""
         if not draws:
             return
         added = await repos.obligations.add_drawn_many([(pid, key, day) for pid, key, day, _ in draws])

@@ -141,8 +141,10 @@ async def test_an_officer_signs_in_from_telegram_imports_the_list_prints_cards_a
 
     # Their invite cards: every QR opens the bot with that person's new code.
     await page.get_by_role("link", name="In thẻ mời").first.click()
-    async with page.expect_download() as download_info:
-        await page.get_by_role("button", name="In thẻ cho những người đã chọn (PDF)").click()
+    # 200 cards with their QR codes: seconds alone, but beside the suite's slowest tests on two cores it has taken
+    # longer than the default 30 s.
+    async with page.expect_download(timeout=120_000) as download_info:
+        await page.get_by_role("button", name="In thẻ cho những người đã chọn (PDF)").click(timeout=120_000)
     pdf = await asyncio.to_thread(Path(await (await download_info.value).path()).read_bytes)
     pages = page_texts(pdf)
     assert len(pages) == 25  # eight cards a page

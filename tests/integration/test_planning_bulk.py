@@ -36,6 +36,7 @@ from bot.db.repositories import audit, obligations, outbox
 from bot.db.repositories.outbox import NewMessage
 from bot.db.store import Repositories
 from bot.domain.planning import (
+    MessageKind,
     ObligationKind,
     WantedObligation,
     random_draw_windows,
@@ -317,3 +318,17 @@ async def test_a_failing_page_fails_the_run_with_its_own_error(app: Application,
     planner._plan_page = plan_page  # type: ignore[method-assign]
     with pytest.raises(_PageFailed):
         await planner.run(NOW)
+
+
+async def test_bulk_inserts_keep_each_rows_json_as_it_was(app: Application, clock: FakeClock) -> None:
+    """A column of equal values is sent once, but `{"n": 1} == {"n": True}` in Python: JSON keeps which it was."""
+    clock.set(NOW)
+    payloads = [{"n": 1}, {"n": True}, {"n": 1.0}]
+    async with app.store.transaction() as repos:
+        await repos.outbox.add(
+            [NewMessage(f"json:{i}", MessageKind.DIGEST, NOW, payload=p) for i, p in enumerate(payloads)]
+        )
+    async with app.store.transaction() as repos:
+        stored = [await repos.outbox.by_key(f"json:{i}") for i in range(len(payloads))]
+    kept = [message.payload["n"] for message in stored if message is not None]
+    assert [type(n) for n in kept] == [int, bool, float]

@@ -4,6 +4,7 @@ real subprocess to get somewhere."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -85,12 +86,12 @@ async def seed_due_messages(app: Application, count: int, channel: str, now: dat
         )
 
 
-async def until(condition: Callable[[], bool | Awaitable[bool]], within: float = 60.0) -> None:
+async def until(condition: Callable[[], object | Awaitable[object]], within: float = 60.0) -> None:
     """Waits for a real subprocess to get somewhere (not for a schedule: the clock is the process's own); the
     condition may be a coroutine function (a database read)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         met = condition()
-        if met if isinstance(met, bool) else await met:
+        if await met if inspect.isawaitable(met) else met:
             return
         await asyncio.sleep(0.01)
