@@ -13,7 +13,7 @@ in turn, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from bot.db.store import Repositories
 from bot.domain.planning import (
     MessageKind,
     ObligationKind,
+    ObligationStatus,
     WantedObligation,
     random_draw_windows,
     random_test_key,
@@ -51,6 +52,42 @@ from tests.fakes.clock import FakeClock
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # a Monday, 09:00 in Hà Nội
 SEED = 19
+
+
+async def _cancel_unwanted(
+    repos: Repositories, listed_on: dict[int, date], keep: set[str], first: date, last: date
+) -> None:
+    """The repository's former read-then-cancel of scheduled obligations the schedule no longer has."""
+    stmt = select(ObligationRow.id, ObligationRow.key, ObligationRow.participant_id, ObligationRow.due_on).where(
+        ObligationRow.participant_id.in_(list(listed_on)),  # type: ignore[attr-defined]
+        ObligationRow.kind.in_([ObligationKind.CHECKIN.value, ObligationKind.TEST.value]),  # type: ignore[attr-defined]
+        ObligationRow.status == ObligationStatus.PENDING.value,
+        ObligationRow.due_on >= first,
+        ObligationRow.due_on <= last,
+    )
+    rows = (await repos.session.execute(stmt)).all()
+    drop = [oid for oid, key, pid, due in rows if key not in keep and due >= listed_on[pid]]
+    if drop:
+        await repos.session.execute(
+            update(ObligationRow)
+            .where(ObligationRow.id.in_(drop))  # type: ignore[union-attr]
+            .values(status=ObligationStatus.CANCELLED.value)
+        )
+
+
+async def _cancel_random_after(repos: Repositories, participant_ids: list[int], after: date) -> None:
+    """The repository's former cancellation of unannounced tests no longer called for."""
+    if participant_ids:
+        await repos.session.execute(
+            update(ObligationRow)
+            .where(
+                ObligationRow.participant_id.in_(participant_ids),  # type: ignore[attr-defined]
+                ObligationRow.kind == ObligationKind.RANDOM_TEST.value,
+                ObligationRow.status == ObligationStatus.PENDING.value,
+                ObligationRow.due_on > after,
+            )
+            .values(status=ObligationStatus.CANCELLED.value)
+        )
 
 
 class RowByRowPlanner(Planner):
@@ -75,7 +112,7 @@ class RowByRowPlanner(Planner):
         window_first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
         window_last = today + timedelta(days=policy.horizon_days)
         listed = {facts.participant_id: facts.listed_on for facts in page}
-        await repos.obligations.cancel_unwanted(listed, {w.key for _, w in wanted}, window_first, window_last)
+        await _cancel_unwanted(repos, listed, {w.key for _, w in wanted}, window_first, window_last)
         await self._draw_one_by_one(repos, page, today, report)
         open_obligations = await repos.obligations.open_for(
             ids, today - timedelta(days=policy.reminders.follow_up_after_days + 1)
@@ -108,7 +145,7 @@ class RowByRowPlanner(Planner):
             f.participant_id: random_draw_windows(f.term_start, f.term_end, f.risk, today, self.policy) for f in page
         }
         no_longer = [f.participant_id for f in page if not self.policy.random_tests_per_quarter.get(f.risk, 0)]
-        await repos.obligations.cancel_random_after(no_longer, today)
+        await _cancel_random_after(repos, no_longer, today)
         if not any(windows.values()):
             return
         quarter_first = min(w.quarter for ws in windows.values() for w in ws)

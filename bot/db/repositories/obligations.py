@@ -150,23 +150,12 @@ class ObligationRepository:
         people who are not on the page (no longer on the list): the caller keeps only its own. A range, not an IN
         list: with the statistics of a table that was empty at the last ANALYZE, PostgreSQL plans `participant_id IN
         (1,000 ids)` as a scan of every row in the date range, and a first run grows the table page by page."""
-        stmt = select(
-            ObligationRow.participant_id,
-            ObligationRow.id,
-            ObligationRow.key,
-            ObligationRow.kind,
-            ObligationRow.due_on,
-            ObligationRow.status,
-        ).where(
+        stmt = _KNOWN.where(
             ObligationRow.participant_id >= first_id,  # type: ignore[operator]
             ObligationRow.participant_id <= last_id,  # type: ignore[operator]
             ObligationRow.due_on >= since,
         )
-        kinds, statuses = {k.value: k for k in ObligationKind}, {s.value: s for s in ObligationStatus}
-        return [
-            (pid, KnownObligation(oid, key, kinds[kind], due_on, statuses[status]))
-            for pid, oid, key, kind, due_on, status in (await self._s.execute(stmt)).all()
-        ]
+        return [_known(row) for row in (await self._s.execute(stmt)).all()]
 
     async def cancel_ids(self, ids: Sequence[int], *, pending_only: bool = False) -> None:
         """Cancel these obligations (`pending_only`: those still pending when the statement runs)."""
@@ -177,60 +166,16 @@ class ObligationRepository:
             stmt = stmt.where(ObligationRow.status == ObligationStatus.PENDING.value)
         await self._s.execute(stmt.values(status=ObligationStatus.CANCELLED.value))
 
-    async def cancel_unwanted(self, listed_on: dict[int, date], keep: set[str], first: date, last: date) -> None:
-        """Scheduled obligations in the window that the schedule no longer contains (new start, shorter term).
-        One dated before the person was listed exists only because they checked in early: it stays."""
-        stmt = select(ObligationRow.id, ObligationRow.key, ObligationRow.participant_id, ObligationRow.due_on).where(
-            ObligationRow.participant_id.in_(list(listed_on)),  # type: ignore[attr-defined]
-            ObligationRow.kind.in_([ObligationKind.CHECKIN.value, ObligationKind.TEST.value]),  # type: ignore[attr-defined]
-            ObligationRow.status == ObligationStatus.PENDING.value,
-            ObligationRow.due_on >= first,
-            ObligationRow.due_on <= last,
-        )
-        drop = [
-            oid
-            for oid, key, pid, due in (await self._s.execute(stmt)).all()
-            if key not in keep and due >= listed_on[pid]
-        ]
-        if drop:
-            await self._s.execute(
-                update(ObligationRow)
-                .where(ObligationRow.id.in_(drop))  # type: ignore[union-attr]
-                .values(status=ObligationStatus.CANCELLED.value)
-            )
-
-    async def cancel_random_after(self, participant_ids: Sequence[int], after: date) -> None:
-        """Unannounced tests not yet due for people whose risk level no longer calls for them."""
-        if participant_ids:
-            await self._s.execute(
-                update(ObligationRow)
-                .where(
-                    ObligationRow.participant_id.in_(list(participant_ids)),  # type: ignore[attr-defined]
-                    ObligationRow.kind == ObligationKind.RANDOM_TEST.value,
-                    ObligationRow.status == ObligationStatus.PENDING.value,
-                    ObligationRow.due_on > after,
-                )
-                .values(status=ObligationStatus.CANCELLED.value)
-            )
-
     async def open_for(self, participant_ids: Sequence[int], since: date) -> dict[int, list[KnownObligation]]:
         """Pending obligations from `since` on, by person: plain columns (a page of ORM rows is slow to build)."""
-        stmt = select(
-            ObligationRow.participant_id,
-            ObligationRow.id,
-            ObligationRow.key,
-            ObligationRow.kind,
-            ObligationRow.due_on,
-            ObligationRow.status,
-        ).where(
+        stmt = _KNOWN.where(
             ObligationRow.participant_id.in_(participant_ids),  # type: ignore[attr-defined]
             ObligationRow.status == ObligationStatus.PENDING.value,
             ObligationRow.due_on >= since,
         )
         found: dict[int, list[KnownObligation]] = defaultdict(list)
-        kinds, statuses = {k.value: k for k in ObligationKind}, {s.value: s for s in ObligationStatus}
-        for pid, oid, key, kind, due_on, status in (await self._s.execute(stmt)).all():
-            found[pid].append(KnownObligation(oid, key, kinds[kind], due_on, statuses[status]))
+        for pid, obligation in map(_known, (await self._s.execute(stmt)).all()):
+            found[pid].append(obligation)
         return found
 
     async def mark_missed(self, before: date) -> list[tuple[int, int, ObligationKind]]:
@@ -440,3 +385,21 @@ class AbsenceRepository:
             )
             for r in rows
         }
+
+
+# (participant id, obligation) as the planner reads them: plain columns (a page of ORM rows is slow to build).
+_KNOWN = select(
+    ObligationRow.participant_id,
+    ObligationRow.id,
+    ObligationRow.key,
+    ObligationRow.kind,
+    ObligationRow.due_on,
+    ObligationRow.status,
+)
+_KINDS = {k.value: k for k in ObligationKind}
+_STATUSES = {s.value: s for s in ObligationStatus}
+
+
+def _known(row: Any) -> tuple[int, KnownObligation]:
+    pid, oid, key, kind, due_on, status = row
+    return pid, KnownObligation(oid, key, _KINDS[kind], due_on, _STATUSES[status])
