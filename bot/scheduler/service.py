@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,6 +75,7 @@ class Scheduler:
         self._runs = 0  # dispatch runs (timer, lane, tick) in progress here
         self._idle = asyncio.Event()
         self._idle.set()
+        self._jobs: set[asyncio.Task[Any]] = set()  # the timer's plan and dispatch runs in progress here
 
     def may_send(self) -> bool:
         """False from the moment this process, having led sending, lost the send lock (its connection), until it
@@ -85,7 +86,8 @@ class Scheduler:
         """The timer's *plan* job: `/healthz` (`PLAN`) sees it running from its start and a beat when it returns;
         in a process that does not lead planning, the run is a quick "standing by" (alive, not dead). Its log lines
         share one request id; a run that planned is the job's last-run time in the metrics (standing by is not)."""
-        with request_scope(), self._liveness.run(PLAN):
+        report = None
+        with request_scope(), self._job(PLAN), self._liveness.run(PLAN):
             if not await self.locks.try_hold(PLAN_LOCK):
                 self._planning = False
                 return PlanReport()
@@ -93,6 +95,8 @@ class Scheduler:
                 self._planning = True
                 log.info("planner_took_over")
             report = await self.planner.run()
+        if report is None:  # stopped
+            return PlanReport()
         self._telemetry.job_ran("plan")
         return report
 
@@ -100,12 +104,30 @@ class Scheduler:
         """The timer's *dispatch* job: `/healthz` (`DISPATCH`) sees it running from its start and a beat when it
         returns (a process that does not lead sending beats too: it stands by); like `plan`, one request id and a
         last-run time when it sent."""
-        with request_scope(), self._liveness.run(DISPATCH):
+        report = None
+        with request_scope(), self._job(DISPATCH), self._liveness.run(DISPATCH):
             report = await self._send()
         if report is None:
             return DispatchReport()
         self._telemetry.job_ran("dispatch")
         return report
+
+    @contextlib.contextmanager
+    def _job(self, name: str) -> Iterator[None]:
+        """A timer job's run, which `drain` cancels when the process stops and it has not finished: it then ends
+        quietly (one log line, no traceback). Nothing is lost: a page of planning is one transaction, rolled back,
+        and a batch cut short is leased, sent again by the next sender after the takeover grace."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._jobs.add(task)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            log.info("scheduler_job_stopped", job=name)
+        finally:
+            self._jobs.discard(task)  # type: ignore[arg-type]
 
     async def urgent(self) -> DispatchReport | None:
         """The urgent lane's pass (woken by a NOTIFY): crisis alerts and conversations only, now, in the process
@@ -160,14 +182,22 @@ class Scheduler:
 
     async def drain(self, within: float) -> bool:
         """On stopping (SIGTERM, a rolling deploy): no new batch; wait up to `within` seconds for the batches in
-        hand to be sent and closed, so the next sender does not send them again. True when all finished."""
+        hand to be sent and closed, so the next sender does not send them again; then cancel the timer's runs still
+        going (a long planning run, a dispatch run not yet sending) before the database closes under them. True
+        when every batch finished."""
         self._stopping = True
+        finished = True
         try:
             await asyncio.wait_for(self._idle.wait(), within)
         except TimeoutError:
             log.warning("outbox_drain_timed_out", runs=self._runs)
-            return False
-        return True
+            finished = False
+        jobs = [task for task in self._jobs if task is not asyncio.current_task()]
+        for task in jobs:
+            task.cancel()
+        if jobs:
+            await asyncio.wait(jobs, timeout=within)
+        return finished
 
     async def tick(self, at: datetime | None = None) -> TickReport:
         """Everything due at `at` (default now): plan, then send; safe to run again or in parallel. Sending reads
