@@ -41,7 +41,7 @@ from tests.support.server import bound_socket, serve
 
 TG_USER = 5_000_001
 ZALO_USER = "zu000001"
-EXAMPLES = 200
+EXAMPLES = 120  # per generated test; derandomized, so every run draws the same cases
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
