@@ -18,7 +18,7 @@ import uvloop
 from bot.app import Application, build_application
 from bot.config import Settings
 from bot.core.liveness import Liveness
-from bot.scheduler.jobs import background, build_jobs, counting
+from bot.scheduler.jobs import background, build_jobs, counting, stop_jobs
 from bot.scheduler.service import DISPATCH, PLAN
 from bot.web.app import build_web
 
@@ -191,8 +191,7 @@ async def serve(settings: Settings, listener: socket.socket | None = None, worke
     finally:
         listener.close()
         if jobs is not None:
-            jobs.shutdown(wait=False)  # no new run; the batch in hand is sent and closed before the channels close
-            await app.scheduler.drain(DRAIN_SECONDS)
+            await stop_jobs(jobs, app.scheduler, DRAIN_SECONDS)  # the batch in hand sent and closed first
         stop.set()  # pollers finish the batch in hand, confirm it, then return
         for task in tasks:
             with contextlib.suppress(Exception):

@@ -33,6 +33,15 @@ def build_jobs(service: Scheduler, plan_every: float, dispatch_every: float) -> 
     return scheduler
 
 
+async def stop_jobs(jobs: AsyncIOScheduler, service: Scheduler, within: float) -> None:
+    """Stop the timer without cutting a batch in hand: APScheduler's shutdown cancels the runs in progress, so first
+    no new run (pause), then the service drains (batches sent and closed, runs still going ended quietly), and only
+    then the shutdown."""
+    jobs.pause()
+    await service.drain(within)
+    jobs.shutdown(wait=False)
+
+
 async def background(service: Scheduler, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     """Start the urgent lane (listening now, so no NOTIFY after this returns is missed) and the per-second loop."""
     lane = UrgentLane(service.urgent)

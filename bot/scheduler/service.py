@@ -125,6 +125,8 @@ class Scheduler:
         except asyncio.CancelledError:
             if not self._stopping:
                 raise
+            if task is not None:
+                task.uncancel()  # handled: the task ends normally
             log.info("scheduler_job_stopped", job=name)
         finally:
             self._jobs.discard(task)  # type: ignore[arg-type]
@@ -148,7 +150,9 @@ class Scheduler:
             await self.budget.refresh()
 
     async def _send(self) -> DispatchReport | None:
-        """None when another process sends."""
+        """None when another process sends, or this one is stopping."""
+        if self._stopping:
+            return None
         if not await self.locks.try_hold(SEND_LOCK):
             if self._sending:
                 log.warning("outbox_sender_stepped_down")
@@ -181,11 +185,13 @@ class Scheduler:
                 self._idle.set()
 
     async def drain(self, within: float) -> bool:
-        """On stopping (SIGTERM, a rolling deploy): no new batch; wait up to `within` seconds for the batches in
-        hand to be sent and closed, so the next sender does not send them again; then cancel the timer's runs still
-        going (a long planning run, a dispatch run not yet sending) before the database closes under them. True
-        when every batch finished."""
+        """On stopping (SIGTERM, a rolling deploy), with the timer paused: no new batch; wait up to `within` seconds
+        in all for the batches in hand to be sent and closed, so the next sender does not send them again; then
+        cancel the timer's runs still going (a long planning run, a dispatch run not yet sending) before the
+        database closes under them. True when every batch finished."""
         self._stopping = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
         finished = True
         try:
             await asyncio.wait_for(self._idle.wait(), within)
@@ -194,9 +200,10 @@ class Scheduler:
             finished = False
         jobs = [task for task in self._jobs if task is not asyncio.current_task()]
         for task in jobs:
-            task.cancel()
-        if jobs:
-            await asyncio.wait(jobs, timeout=within)
+            if not task.cancelling():  # one cancel: a second would cut the first one's rollback
+                task.cancel()
+        if jobs:  # the cancelled runs unwind (roll back) within what is left, and at least a second
+            await asyncio.wait(jobs, timeout=max(deadline - loop.time(), 1.0))
         return finished
 
     async def tick(self, at: datetime | None = None) -> TickReport:

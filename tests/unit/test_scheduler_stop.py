@@ -5,6 +5,7 @@ traceback, so a rolling deploy does not page anyone. A cancellation that is not 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, cast
 
 import pytest
@@ -12,6 +13,7 @@ from structlog.testing import capture_logs
 
 from bot.scheduler.budget import SendBudget
 from bot.scheduler.dispatcher import Dispatcher, DispatchReport
+from bot.scheduler.jobs import build_jobs, stop_jobs
 from bot.scheduler.planner import Planner, PlanReport
 from bot.scheduler.service import Scheduler
 from tests.fakes.clock import FakeClock
@@ -84,9 +86,10 @@ async def test_a_batch_in_hand_is_waited_for_and_a_cancel_without_a_stop_still_p
     assert await service.drain(within=5) is True
     assert job.result() == DispatchReport(sent=3)  # finished and closed, not cut
 
-    other = Scheduler(cast(Planner, Stuck()), cast(Dispatcher, Quick()), FakeClock())
+    planner = Stuck()
+    other = Scheduler(cast(Planner, planner), cast(Dispatcher, Quick()), FakeClock())
     running = asyncio.create_task(other.plan())
-    await asyncio.sleep(0)
+    await asyncio.wait_for(planner.entered.wait(), 5)
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
@@ -101,3 +104,27 @@ async def test_a_batch_that_outlasts_the_drain_is_cut_and_reported() -> None:
         assert await service.drain(within=0.05) is False
     assert job.result() == DispatchReport()
     assert [e["event"] for e in logged] == ["outbox_drain_timed_out", "scheduler_job_stopped"]
+
+
+async def test_stopping_the_timer_lets_the_batch_in_hand_finish(caplog: pytest.LogCaptureFixture) -> None:
+    """Through APScheduler itself, whose shutdown cancels the runs in progress: the stop pauses it, drains, and only
+    then shuts it down, so a batch being sent is finished and closed, and nothing is logged as an error."""
+    release, sending, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    class Sending:
+        async def run(self, at: Any = None, **_options: Any) -> DispatchReport:
+            sending.set()
+            await release.wait()
+            finished.set()
+            return DispatchReport(sent=3)
+
+    service = Scheduler(cast(Planner, Quick()), cast(Dispatcher, Sending()), FakeClock())
+    jobs = build_jobs(service, plan_every=3600, dispatch_every=3600)  # both run once, at once
+    jobs.start()
+    await asyncio.wait_for(sending.wait(), 5)
+    asyncio.get_running_loop().call_later(0.05, release.set)
+    with caplog.at_level(logging.WARNING):
+        await stop_jobs(jobs, service, within=5)
+        await asyncio.sleep(0)  # APScheduler's shutdown runs on the loop's next turn
+    assert finished.is_set()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
